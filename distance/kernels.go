@@ -1,0 +1,163 @@
+package distance
+
+import (
+	"fmt"
+	"math/bits"
+)
+
+// DotProduct returns the dot product of a and b. It reads len(a) elements of
+// b and panics if b is shorter.
+func DotProduct(a, b []float32) float32 {
+	if len(a) >= asmMin {
+		return dotAsm(a, b[:len(a)])
+	}
+	return dotGo(a, b)
+}
+
+// SquaredL2 returns the squared Euclidean distance between a and b. It reads
+// len(a) elements of b and panics if b is shorter.
+func SquaredL2(a, b []float32) float32 {
+	if len(a) >= asmMin {
+		return l2Asm(a, b[:len(a)])
+	}
+	return l2Go(a, b)
+}
+
+// L1 returns the Manhattan distance between a and b. It reads len(a) elements
+// of b and panics if b is shorter.
+func L1(a, b []float32) float32 {
+	if len(a) >= asmMin {
+		return l1Asm(a, b[:len(a)])
+	}
+	return l1Go(a, b)
+}
+
+// Gather forms.
+//
+// A gather call scores the query q against the rows of a row-major matrix
+// base (row r is base[r*dim : r*dim+dim]) named by ids:
+//
+//	dst[i] = kernel(q, base[ids[i]*dim : ids[i]*dim+dim])  for i < len(ids)
+//
+// Contract: len(q) == dim, dim >= 0, len(dst) >= len(ids) (only dst[:len(ids)]
+// is written) and every row named by ids lies inside base. The contract is
+// checked once per call, before any work, and a violation panics with a
+// "distance: BUG" message; the kernels never read out of bounds. Rows are
+// visited in order, and while one row is scored the next one is prefetched.
+// Each dst[i] is bit-identical to the single-pair kernel on the same row.
+
+// DotGather sets dst[i] to the dot product of q and row ids[i] of base.
+func DotGather(dst, q, base []float32, dim int, ids []uint32) {
+	checkGather(dst, q, base, dim, ids)
+	if dim >= asmMin {
+		dotGatherAsm(dst, q, base, dim, ids)
+		return
+	}
+	gatherGo(dotGo, dst, q, base, dim, ids)
+}
+
+// SquaredL2Gather sets dst[i] to the squared L2 distance between q and row
+// ids[i] of base.
+func SquaredL2Gather(dst, q, base []float32, dim int, ids []uint32) {
+	checkGather(dst, q, base, dim, ids)
+	if dim >= asmMin {
+		l2GatherAsm(dst, q, base, dim, ids)
+		return
+	}
+	gatherGo(l2Go, dst, q, base, dim, ids)
+}
+
+// L1Gather sets dst[i] to the L1 distance between q and row ids[i] of base.
+func L1Gather(dst, q, base []float32, dim int, ids []uint32) {
+	checkGather(dst, q, base, dim, ids)
+	if dim >= asmMin {
+		l1GatherAsm(dst, q, base, dim, ids)
+		return
+	}
+	gatherGo(l1Go, dst, q, base, dim, ids)
+}
+
+// Batch forms.
+//
+// A batch call scores q against every row of the row-major matrix base:
+//
+//	dst[r] = kernel(q, base[r*dim : r*dim+dim])  for r < len(base)/dim
+//
+// Contract: dim >= 1, len(q) == dim, len(base) is a multiple of dim and
+// len(dst) >= len(base)/dim (only dst[:len(base)/dim] is written). A violation
+// panics with a "distance: BUG" message. Each dst[r] is bit-identical to the
+// single-pair kernel on the same row.
+
+// DotBatch sets dst[r] to the dot product of q and row r of base.
+func DotBatch(dst, q, base []float32, dim int) {
+	rows := checkBatch(dst, q, base, dim)
+	if dim >= asmMin {
+		dotBatchAsm(dst, q, base, dim, rows)
+		return
+	}
+	batchGo(dotGo, dst, q, base, dim, rows)
+}
+
+// SquaredL2Batch sets dst[r] to the squared L2 distance between q and row r
+// of base.
+func SquaredL2Batch(dst, q, base []float32, dim int) {
+	rows := checkBatch(dst, q, base, dim)
+	if dim >= asmMin {
+		l2BatchAsm(dst, q, base, dim, rows)
+		return
+	}
+	batchGo(l2Go, dst, q, base, dim, rows)
+}
+
+// L1Batch sets dst[r] to the L1 distance between q and row r of base.
+func L1Batch(dst, q, base []float32, dim int) {
+	rows := checkBatch(dst, q, base, dim)
+	if dim >= asmMin {
+		l1BatchAsm(dst, q, base, dim, rows)
+		return
+	}
+	batchGo(l1Go, dst, q, base, dim, rows)
+}
+
+// checkGather enforces the gather contract. The largest id is found in one
+// pass (a few cycles for the usual 16-32 ids) and checked once.
+func checkGather(dst, q, base []float32, dim int, ids []uint32) {
+	if dim < 0 || len(q) != dim || len(dst) < len(ids) {
+		badGather(dst, q, base, dim, ids)
+	}
+	if len(ids) == 0 {
+		return
+	}
+	var top uint32
+	for _, id := range ids {
+		top = max(top, id)
+	}
+	hi, lo := bits.Mul64(uint64(top)+1, uint64(dim))
+	if hi != 0 || lo > uint64(len(base)) {
+		badGather(dst, q, base, dim, ids)
+	}
+}
+
+//go:noinline
+func badGather(dst, q, base []float32, dim int, ids []uint32) {
+	var top uint32
+	for _, id := range ids {
+		top = max(top, id)
+	}
+	panic(fmt.Sprintf("distance: BUG: gather out of contract: dim=%d len(q)=%d len(dst)=%d len(ids)=%d max id=%d len(base)=%d",
+		dim, len(q), len(dst), len(ids), top, len(base)))
+}
+
+// checkBatch enforces the batch contract and returns the number of rows.
+func checkBatch(dst, q, base []float32, dim int) int {
+	if dim <= 0 || len(q) != dim || len(base)%dim != 0 || len(dst) < len(base)/dim {
+		badBatch(dst, q, base, dim)
+	}
+	return len(base) / dim
+}
+
+//go:noinline
+func badBatch(dst, q, base []float32, dim int) {
+	panic(fmt.Sprintf("distance: BUG: batch out of contract: dim=%d len(q)=%d len(dst)=%d len(base)=%d",
+		dim, len(q), len(dst), len(base)))
+}

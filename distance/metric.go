@@ -1,0 +1,170 @@
+package distance
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+)
+
+// Metric is a vector similarity measure with Qdrant's score conventions.
+type Metric uint8
+
+// The metrics qlite supports. The zero value is not a valid metric.
+const (
+	Cosine Metric = iota + 1
+	Dot
+	Euclid
+	Manhattan
+)
+
+// Errors returned by validation at the API edge.
+var (
+	ErrDimMismatch = errors.New("qlite: vector dimension mismatch")
+	ErrNotFinite   = errors.New("qlite: vector contains NaN or Inf")
+	ErrEmpty       = errors.New("qlite: vector is empty")
+)
+
+var metricNames = [...]string{Cosine: "Cosine", Dot: "Dot", Euclid: "Euclid", Manhattan: "Manhattan"}
+
+// String returns Qdrant's name for the metric ("Cosine", "Dot", "Euclid",
+// "Manhattan").
+func (m Metric) String() string {
+	if m.Valid() {
+		return metricNames[m]
+	}
+	return fmt.Sprintf("Metric(%d)", uint8(m))
+}
+
+// Valid reports whether m is one of the defined metrics.
+func (m Metric) Valid() bool { return m >= Cosine && m <= Manhattan }
+
+// ParseMetric parses a metric name. It accepts Qdrant's names in any case, and
+// the common aliases "angular", "l2", "euclidean", "ip", "l1".
+func ParseMetric(s string) (Metric, error) {
+	switch strings.ToLower(s) {
+	case "cosine", "angular":
+		return Cosine, nil
+	case "dot", "ip", "inner_product":
+		return Dot, nil
+	case "euclid", "euclidean", "l2":
+		return Euclid, nil
+	case "manhattan", "l1":
+		return Manhattan, nil
+	}
+	return 0, fmt.Errorf("qlite: unknown distance %q (want Cosine, Dot, Euclid or Manhattan)", s)
+}
+
+// HigherIsBetter reports whether larger scores rank first (Cosine, Dot), as
+// opposed to distances where smaller scores rank first (Euclid, Manhattan).
+func (m Metric) HigherIsBetter() bool { return m == Cosine || m == Dot }
+
+// NeedsNormalize reports whether stored and query vectors are normalised
+// before use (Cosine only).
+func (m Metric) NeedsNormalize() bool { return m == Cosine }
+
+// Preprocess returns v prepared for storage or querying under m, written into
+// dst (grown as needed; dst may alias v). For Cosine the vector is normalised
+// to unit length, except that zero vectors and vectors already of unit length
+// (within 1e-6 of 1 in squared norm) are left as they are, as in Qdrant. For the
+// other metrics the vector is copied unchanged.
+func (m Metric) Preprocess(dst, v []float32) []float32 {
+	dst = grow(dst, len(v))
+	copy(dst, v)
+	if m != Cosine {
+		return dst
+	}
+	n2 := DotProduct(dst, dst)
+	if n2 < epsilon32 || math.Abs(float64(n2)-1) <= 1e-6 {
+		return dst
+	}
+	inv := float32(1 / math.Sqrt(float64(n2)))
+	for i := range dst {
+		dst[i] *= inv
+	}
+	return dst
+}
+
+// epsilon32 is the machine epsilon of float32 (Rust's f32::EPSILON).
+const epsilon32 = 1.1920929e-07
+
+func grow(dst []float32, n int) []float32 {
+	if cap(dst) >= n {
+		return dst[:n]
+	}
+	return make([]float32, n)
+}
+
+// Distance returns the internal distance between a and b under m, where lower
+// is closer: squared L2 for Euclid, L1 for Manhattan, 1 - dot for Cosine and
+// Dot. Vectors must be preprocessed (see Preprocess) and of equal length.
+func (m Metric) Distance(a, b []float32) float32 {
+	switch m {
+	case Euclid:
+		return SquaredL2(a, b)
+	case Manhattan:
+		return L1(a, b)
+	default:
+		return 1 - DotProduct(a, b)
+	}
+}
+
+// Func returns the kernel computing m's internal distance, for callers that
+// want to hoist the metric switch out of a loop.
+func (m Metric) Func() func(a, b []float32) float32 {
+	switch m {
+	case Euclid:
+		return SquaredL2
+	case Manhattan:
+		return L1
+	default:
+		return oneMinusDot
+	}
+}
+
+func oneMinusDot(a, b []float32) float32 { return 1 - DotProduct(a, b) }
+
+// Score converts an internal distance into the score Qdrant reports: the
+// similarity (dot product) for Cosine and Dot, the L2 distance for Euclid and
+// the L1 distance for Manhattan.
+func (m Metric) Score(dist float32) float32 {
+	switch m {
+	case Euclid:
+		return float32(math.Sqrt(math.Abs(float64(dist))))
+	case Manhattan:
+		return float32(math.Abs(float64(dist)))
+	default:
+		return 1 - dist
+	}
+}
+
+// BetterScore reports whether score a ranks strictly before score b.
+func (m Metric) BetterScore(a, b float32) bool {
+	if m.HigherIsBetter() {
+		return a > b
+	}
+	return a < b
+}
+
+// PassesThreshold reports whether score passes a Qdrant score_threshold: strictly
+// greater for Cosine and Dot, strictly smaller for Euclid and Manhattan.
+func (m Metric) PassesThreshold(score, threshold float32) bool {
+	return m.BetterScore(score, threshold)
+}
+
+// Validate checks a user-supplied vector: non-empty, of length dim (when dim >
+// 0), and finite in every element. The error says which element is at fault.
+func Validate(v []float32, dim int) error {
+	if len(v) == 0 {
+		return ErrEmpty
+	}
+	if dim > 0 && len(v) != dim {
+		return fmt.Errorf("%w: expected dim: %d, got %d", ErrDimMismatch, dim, len(v))
+	}
+	for i, x := range v {
+		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+			return fmt.Errorf("%w: element %d is %v", ErrNotFinite, i, x)
+		}
+	}
+	return nil
+}

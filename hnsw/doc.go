@@ -1,0 +1,36 @@
+// Package hnsw implements a Hierarchical Navigable Small World graph
+// (Malkov and Yashunin, 2016) for approximate nearest-neighbour search.
+//
+// The package holds the graph and nothing else. Nodes are dense uint32 ids
+// chosen by the owner (typically offsets into the owner's vector storage), and
+// the graph reaches vectors only through the Vectors interface the owner
+// supplies, so the same graph works over any storage.
+//
+// # Concurrency
+//
+// Insert, Delete and Search may be called from any number of goroutines at
+// once. Search takes no locks: link lists are read and written with atomic word
+// operations, so a concurrent search sees every link list either before or
+// after (or, briefly, during) an update, and every id it reads names a node that
+// exists. Insert locks only the nodes whose link lists it changes, plus a short
+// lock on the entry point when the new node rises above the top level. Repair
+// excludes Insert and Delete for its duration (searches continue). Build runs
+// inserts on all cores.
+//
+// # Deletion
+//
+// Delete marks a node as a tombstone: it is never returned again, but searches
+// still walk through it, so the graph stays navigable. Repair removes the
+// tombstones from the graph, giving each node that linked to one a new
+// neighbour list chosen from its remaining and its lost neighbours' links, and
+// reconnects any node left unreachable. After Repair, a deleted id may be
+// inserted again as a new node; a tombstone may also be inserted again
+// directly, which relinks it in place.
+//
+// # Memory
+//
+// Level-0 link lists live in flat []uint32 chunks of 1024 nodes (count word,
+// then M0 ids). Upper-level lists are allocated only for the few nodes that have
+// them. Search scratch (visited set, heaps) is pooled, so a search in steady
+// state allocates nothing beyond the result slice, and SearchInto not even that.
+package hnsw

@@ -1,0 +1,137 @@
+package hnsw
+
+import (
+	"math"
+	"slices"
+	"sync/atomic"
+)
+
+// Search returns up to k live nodes closest to q, closest first, found with a
+// candidate list of size ef (raised to k when smaller). accept, when not nil,
+// restricts the results to the ids it accepts; rejected nodes are still used
+// to navigate. q must be preprocessed as the stored vectors are.
+func (g *Graph) Search(q []float32, k, ef int, accept func(id uint32) bool) []Result {
+	return g.SearchInto(nil, q, k, ef, accept)
+}
+
+// SearchInto is Search writing into dst[:0], which it grows as needed. When
+// dst has room for k results it allocates nothing.
+func (g *Graph) SearchInto(dst []Result, q []float32, k, ef int, accept func(id uint32) bool) []Result {
+	dst = dst[:0]
+	if k <= 0 {
+		return dst
+	}
+	ep, top, ok := unpackEP(g.ep.Load())
+	if !ok {
+		return dst
+	}
+	ef = max(ef, k)
+	s := g.getSearcher()
+	cur, curDist := ep, g.dist(s, q, ep)
+	for l := int(top); l > 0; l-- {
+		cur, curDist = g.greedy(s, q, cur, curDist, l)
+	}
+	filtered := accept != nil || g.tombstones.Load() > 0
+	g.searchLayer(s, q, cur, curDist, ef, 0, accept, filtered, noID)
+
+	n := min(k, len(s.res))
+	for len(s.res) > n {
+		s.res.pop()
+	}
+	dst = slices.Grow(dst, n)[:n]
+	for i := n - 1; i >= 0; i-- {
+		it := s.res.pop()
+		dst[i] = Result{ID: it.id, Distance: it.d}
+	}
+	g.putSearcher(s)
+	return dst
+}
+
+// greedy walks level l from cur towards q, moving to the closest neighbour
+// while that improves the distance.
+func (g *Graph) greedy(s *searcher, q []float32, cur uint32, curDist float32, l int) (uint32, float32) {
+	for changed := true; changed; {
+		changed = false
+		list := g.links(cur, l)
+		n := linkCount(list)
+		ids := s.ids[:0]
+		for i := 1; i <= n; i++ {
+			ids = append(ids, atomic.LoadUint32(&list[i]))
+		}
+		if len(ids) == 0 {
+			break
+		}
+		d := s.dists[:len(ids)]
+		g.vecs.Distances(q, ids, d)
+		for i, id := range ids {
+			if d[i] < curDist {
+				cur, curDist, changed = id, d[i], true
+			}
+		}
+	}
+	return cur, curDist
+}
+
+// searchLayer runs the beam search of level l from ep, leaving up to ef
+// results in s.res. Results are live nodes other than exclude that accept
+// allows; other nodes are traversed but not returned. filtered says some
+// nodes may be rejected, in which case the search goes on until it holds ef
+// results or runs out of candidates closer than the worst result.
+func (g *Graph) searchLayer(s *searcher, q []float32, ep uint32, epDist float32, ef, l int,
+	accept func(uint32) bool, filtered bool, exclude uint32) {
+	s.cand = s.cand[:0]
+	s.res = s.res[:0]
+	s.vis.visit(ep)
+	if exclude != noID {
+		s.vis.visit(exclude)
+	}
+	lower := float32(math.Inf(1))
+	if ep != exclude && g.returnable(ep, accept) {
+		s.res.push(item{epDist, ep})
+		lower = epDist
+	}
+	s.cand.push(item{epDist, ep})
+
+	for len(s.cand) > 0 {
+		c := s.cand[0]
+		if c.d > lower && (len(s.res) >= ef || !filtered) {
+			break
+		}
+		s.cand.pop()
+		list := g.links(c.id, l)
+		n := linkCount(list)
+		ids := s.ids[:0]
+		for i := 1; i <= n; i++ {
+			id := atomic.LoadUint32(&list[i])
+			if !s.vis.visit(id) {
+				ids = append(ids, id)
+			}
+		}
+		if len(ids) == 0 {
+			continue
+		}
+		dists := s.dists[:len(ids)]
+		g.vecs.Distances(q, ids, dists)
+		for i, id := range ids {
+			d := dists[i]
+			if len(s.res) < ef || d < lower {
+				s.cand.push(item{d, id})
+				if id != exclude && g.returnable(id, accept) {
+					s.res.push(item{d, id})
+					if len(s.res) > ef {
+						s.res.pop()
+					}
+					lower = s.res[0].d
+				}
+			}
+		}
+	}
+}
+
+// returnable reports whether id may be a search result: live and accepted.
+func (g *Graph) returnable(id uint32, accept func(uint32) bool) bool {
+	if g.node(id).state.Load() != stateLive {
+		return false
+	}
+	return accept == nil || accept(id)
+}
