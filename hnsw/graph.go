@@ -30,7 +30,7 @@ type Config struct {
 	// M0 is the number of links a node keeps on level 0. Default 2*M.
 	M0 int
 	// EfConstruct is the size of the candidate list while inserting.
-	// Default 100; raised to M when smaller.
+	// Default 100; raised to M when smaller; at most 65536.
 	EfConstruct int
 	// LevelMult scales the random level of a node: level =
 	// floor(-ln(U) * LevelMult). Default 1/ln(M).
@@ -62,8 +62,8 @@ func (c *Config) withDefaults() (Config, error) {
 	if o.EfConstruct == 0 {
 		o.EfConstruct = 100
 	}
-	if o.EfConstruct < 0 {
-		return o, fmt.Errorf("hnsw: EfConstruct must be positive, got %d", o.EfConstruct)
+	if o.EfConstruct < 0 || o.EfConstruct > 1<<16 {
+		return o, fmt.Errorf("hnsw: EfConstruct must be in [1, 65536], got %d", o.EfConstruct)
 	}
 	o.EfConstruct = max(o.EfConstruct, o.M)
 	if o.LevelMult == 0 {
@@ -327,11 +327,11 @@ type searcher struct {
 func (g *Graph) getSearcher() *searcher {
 	s, _ := g.pool.Get().(*searcher)
 	if s == nil {
-		n := max(g.cfg.M0, g.cfg.EfConstruct) + 1
+		n := g.cfg.M0 + 1
 		s = &searcher{
 			ids:   make([]uint32, 0, n),
 			dists: make([]float32, n),
-			items: make([]item, 0, n),
+			items: make([]item, 0, max(n, g.cfg.EfConstruct)),
 			sel:   make([]uint32, 0, n),
 			nbrs:  make([]uint32, 0, n),
 			hd:    make([]float32, n),

@@ -175,7 +175,7 @@ func TestEmptyAndTiny(t *testing.T) {
 
 func TestConfigValidation(t *testing.T) {
 	vecs := newVecs(1, 1, 4, distance.Euclid)
-	for _, c := range []Config{{M: 1}, {M: 2000}, {M: 16, M0: 8}, {EfConstruct: -1}, {LevelMult: -1}} {
+	for _, c := range []Config{{M: 1}, {M: 2000}, {M: 16, M0: 8}, {EfConstruct: -1}, {EfConstruct: 1 << 20}, {LevelMult: -1}} {
 		_, err := New(vecs, &c)
 		require.Error(t, err, "%+v", c)
 	}
@@ -491,4 +491,3 @@ func TestLevelsAreSeeded(t *testing.T) {
 	// P(level >= 1) = 1/M.
 	require.InDelta(t, 20000.0/16, 20000-hist[0], 150)
 }
-

@@ -1,0 +1,65 @@
+package hnsw
+
+import (
+	"bytes"
+	"encoding/binary"
+	"hash/crc32"
+	"testing"
+
+	"github.com/qlite/qlite/distance"
+)
+
+// FuzzRead feeds arbitrary bytes to the decoder: it must return a graph or an
+// error, never panic, and a graph it returns must be safe to search, insert
+// into and repair.
+func FuzzRead(f *testing.F) {
+	const n = 64
+	vecs := newVecs(21, n, 4, distance.Euclid)
+	for _, size := range []int{0, 1, 5, n} {
+		g, err := New(vecs, &Config{M: 4, EfConstruct: 8, Seed: uint64(size)})
+		if err != nil {
+			f.Fatal(err)
+		}
+		if err := g.Build(ids(size), 1); err != nil {
+			f.Fatal(err)
+		}
+		if size > 2 {
+			_ = g.Delete(1)
+		}
+		var buf bytes.Buffer
+		if _, err := g.WriteTo(&buf); err != nil {
+			f.Fatal(err)
+		}
+		f.Add(buf.Bytes())
+	}
+	f.Add([]byte("QLHW"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		check(t, b, vecs, n)
+		// Most mutations fail the checksum; give the parser the same bytes
+		// with a valid one too, so that it is exercised past the check.
+		if len(b) >= 4 {
+			c := append([]byte(nil), b[:len(b)-4]...)
+			c = binary.LittleEndian.AppendUint32(c, crc32.Checksum(c, castagnoli))
+			check(t, c, vecs, n)
+		}
+	})
+}
+
+func check(t *testing.T, b []byte, vecs *flatVecs, n int) {
+	{
+		g, err := decode(b, vecs)
+		if err != nil {
+			return
+		}
+		if g.capacity() > n && g.Len()+g.Tombstones() > 0 {
+			// Valid structure naming vectors this test does not have.
+			return
+		}
+		_ = g.CheckInvariants(false)
+		g.Search(vecs.Vector(0), 5, 10, nil)
+		_ = g.Insert(3)
+		_ = g.Delete(3)
+		_ = g.Repair(1)
+		g.Search(vecs.Vector(0), 5, 10, nil)
+	}
+}
