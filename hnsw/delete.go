@@ -221,7 +221,7 @@ func (g *Graph) nearest(s *searcher, id, ep uint32, top int32) []item {
 		cur, curDist = g.greedy(s, q, cur, curDist, l)
 	}
 	s.vis.reset(g.capacity())
-	g.searchLayer(s, q, cur, curDist, g.cfg.EfConstruct, 0, nil, true, id)
+	g.searchLayer(s, q, cur, curDist, g.cfg.EfConstruct, 0, nil, g.tombstones.Load() > 0, id)
 	items := s.items[:0]
 	for len(s.res) > 0 {
 		items = append(items, s.res.pop())

@@ -75,27 +75,35 @@ func (h *maxHeap) pop() item {
 	top := a[0]
 	last := a[len(a)-1]
 	a = a[:len(a)-1]
-	n := len(a)
-	if n > 0 {
-		i := 0
-		for {
-			l := 2*i + 1
-			if l >= n {
-				break
-			}
-			if r := l + 1; r < n && a[r].d > a[l].d {
-				l = r
-			}
-			if last.d >= a[l].d {
-				break
-			}
-			a[i] = a[l]
-			i = l
-		}
-		a[i] = last
+	if len(a) > 0 {
+		a.siftDown(last)
 	}
 	*h = a
 	return top
+}
+
+// replaceTop replaces the farthest item with it.
+func (h maxHeap) replaceTop(it item) { h.siftDown(it) }
+
+// siftDown places x at the root and sifts it down to its place.
+func (a maxHeap) siftDown(x item) {
+	n := len(a)
+	i := 0
+	for {
+		l := 2*i + 1
+		if l >= n {
+			break
+		}
+		if r := l + 1; r < n && a[r].d > a[l].d {
+			l = r
+		}
+		if x.d >= a[l].d {
+			break
+		}
+		a[i] = a[l]
+		i = l
+	}
+	a[i] = x
 }
 
 // sortItems sorts a short slice of items by ascending distance (insertion

@@ -87,7 +87,7 @@ func (g *Graph) relink(id uint32, level int32, ep uint32, top int32) error {
 	}
 	for l := min(int(level), int(top)); l >= 0; l-- {
 		s.vis.reset(g.capacity())
-		g.searchLayer(s, q, cur, curDist, g.cfg.EfConstruct, l, nil, true, id)
+		g.searchLayer(s, q, cur, curDist, g.cfg.EfConstruct, l, nil, g.tombstones.Load() > 0, id)
 		if len(s.res) == 0 {
 			continue
 		}

@@ -73,10 +73,12 @@ func (g *Graph) greedy(s *searcher, q []float32, cur uint32, curDist float32, l 
 }
 
 // searchLayer runs the beam search of level l from ep, leaving up to ef
-// results in s.res. Results are live nodes other than exclude that accept
-// allows; other nodes are traversed but not returned. filtered says some
-// nodes may be rejected, in which case the search goes on until it holds ef
-// results or runs out of candidates closer than the worst result.
+// results in s.res. Results are nodes other than exclude, and when filtered
+// is true only live ones that accept allows; other nodes are traversed but not
+// returned, and the search goes on until it holds ef results or runs out of
+// candidates closer than the worst result. filtered may be false only when
+// accept is nil and the graph has no tombstones: it spares a metadata read per
+// candidate.
 func (g *Graph) searchLayer(s *searcher, q []float32, ep uint32, epDist float32, ef, l int,
 	accept func(uint32) bool, filtered bool, exclude uint32) {
 	s.cand = s.cand[:0]
@@ -86,7 +88,7 @@ func (g *Graph) searchLayer(s *searcher, q []float32, ep uint32, epDist float32,
 		s.vis.visit(exclude)
 	}
 	lower := float32(math.Inf(1))
-	if ep != exclude && g.returnable(ep, accept) {
+	if ep != exclude && (!filtered || g.returnable(ep, accept)) {
 		s.res.push(item{epDist, ep})
 		lower = epDist
 	}
@@ -116,10 +118,11 @@ func (g *Graph) searchLayer(s *searcher, q []float32, ep uint32, epDist float32,
 			d := dists[i]
 			if len(s.res) < ef || d < lower {
 				s.cand.push(item{d, id})
-				if id != exclude && g.returnable(id, accept) {
-					s.res.push(item{d, id})
-					if len(s.res) > ef {
-						s.res.pop()
+				if !filtered || g.returnable(id, accept) {
+					if len(s.res) < ef {
+						s.res.push(item{d, id})
+					} else {
+						s.res.replaceTop(item{d, id})
 					}
 					lower = s.res[0].d
 				}
