@@ -491,3 +491,22 @@ func TestLevelsAreSeeded(t *testing.T) {
 	// P(level >= 1) = 1/M.
 	require.InDelta(t, 20000.0/16, 20000-hist[0], 150)
 }
+
+func TestLoadAllocatesLargeSlicesOnly(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are meaningless under -race; checked in the normal run")
+	}
+	vecs := newVecs(15, 5000, 8, distance.Euclid)
+	g := newTestGraph(t, vecs, nil, ids(5000), true)
+	var buf bytes.Buffer
+	_, err := g.WriteTo(&buf)
+	require.NoError(t, err)
+	b := buf.Bytes()
+	allocs := testing.AllocsPerRun(5, func() {
+		if _, err := decode(b, vecs); err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Logf("decoding 5000 nodes: %.0f allocations", allocs)
+	require.Less(t, allocs, 20.0, "decoding allocates per node")
+}
