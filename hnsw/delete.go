@@ -95,8 +95,11 @@ func (g *Graph) Repair(workers_ int) error {
 	return nil
 }
 
-// repairList rebuilds the level-l list of live node id when it links to a
-// tombstone.
+// repairList repairs the level-l list of live node id when it links to
+// tombstones: it keeps the live links and fills the freed slots with the
+// tombstones' live neighbours, chosen with the neighbour heuristic. Keeping
+// the live links keeps the density the list had gained from back-links;
+// re-selecting the whole list from scratch would thin the graph.
 func (g *Graph) repairList(s *searcher, id uint32, l int, dead []bool) {
 	list := g.links(id, l)
 	n := linkCount(list)
@@ -110,16 +113,20 @@ func (g *Graph) repairList(s *searcher, id uint32, l int, dead []bool) {
 	if !hit {
 		return
 	}
-	// Candidates: the live links, and the live links of the dead links.
 	s.vis.reset(g.capacity())
 	s.vis.visit(id)
-	cand := s.sel[:0]
+	keep := s.nbrs[:0]
+	for i := 1; i <= n; i++ {
+		if x := list[i]; !dead[x] {
+			keep = append(keep, x)
+			s.vis.visit(x)
+		}
+	}
+	s.nbrs = keep
+	var cand []uint32
 	for i := 1; i <= n; i++ {
 		x := list[i]
 		if !dead[x] {
-			if !s.vis.visit(x) {
-				cand = append(cand, x)
-			}
 			continue
 		}
 		xl := g.links(x, l)
@@ -129,17 +136,35 @@ func (g *Graph) repairList(s *searcher, id uint32, l int, dead []bool) {
 			}
 		}
 	}
+	q := g.vecs.Vector(id)
 	d := make([]float32, len(cand))
-	g.vecs.Distances(g.vecs.Vector(id), cand, d)
-	items := make([]item, len(cand))
+	g.vecs.Distances(q, cand, d)
+	items := make([]item, 0, len(keep)+len(cand))
 	for i, x := range cand {
-		items[i] = item{d[i], x}
+		items = append(items, item{d[i], x})
+	}
+	// The heuristic runs over the kept links and the new candidates together,
+	// so that a new link must be better than the ones already kept.
+	kd := make([]float32, len(keep))
+	g.vecs.Distances(q, keep, kd)
+	for i, x := range keep {
+		items = append(items, item{kd[i], x})
 	}
 	sortItems(items)
-	sel := g.selectNeighbours(s, items, g.maxLinks(l))
+	out := append([]uint32(nil), keep...)
+	room := n - len(keep) // as many new links as were lost
+	for _, x := range g.selectNeighbours(s, items, g.maxLinks(l)) {
+		if room == 0 {
+			break
+		}
+		if !slices.Contains(keep, x) {
+			out = append(out, x)
+			room--
+		}
+	}
 	nd := g.node(id)
 	nd.mu.Lock()
-	storeLinks(list, sel)
+	storeLinks(list, out)
 	nd.mu.Unlock()
 }
 
