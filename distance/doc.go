@@ -13,11 +13,45 @@
 // lower always means closer; the HNSW graph orders candidates by it. For Euclid
 // the distance is the squared L2 distance (the square root is applied only to
 // scores reported to users), for Manhattan the L1 distance, and for Cosine and
-// Dot it is 1 - dot.
+// Dot it is 1 - dot. Metric.Score turns a distance into the reported score.
 //
-// Kernels never allocate and never take a context. They assume their inputs
-// have equal length; validation (length, NaN, Inf) belongs at the API edge, see
-// Validate. On amd64 with AVX2 and FMA (or AVX-512) the kernels run in
-// assembly; elsewhere, and for short vectors where a call into assembly does
-// not pay, they run in plain Go. Both paths are tested to agree.
+// # Kernels
+//
+// DotProduct, SquaredL2 and L1 score one pair of vectors. Three batch forms
+// score one query against many rows of a row-major matrix (row r of base is
+// base[r*dim : r*dim+dim]) in a single call:
+//
+//   - DotGather, SquaredL2Gather, L1Gather and Metric.Gather score the rows
+//     named by a list of ids, as an HNSW node expansion needs. While one row is
+//     scored the next ones are prefetched, which hides much of the memory
+//     latency when the matrix does not fit in cache.
+//   - DotBatch, SquaredL2Batch, L1Batch and Metric.Batch score every row, for
+//     brute-force search.
+//
+// Every form of a kernel returns bit-identical results for the same pair of
+// vectors, so a distance computed by Gather can be compared with one computed
+// by Distance.
+//
+// Kernels never allocate, never take a context and are safe for concurrent
+// use. The single-pair kernels
+// read len(a) elements and panic if len(b) < len(a); the batch forms check
+// their contract once per call and panic with a "distance: BUG" message when
+// it is broken. Validation of user input (length, NaN, Inf) belongs at the API
+// edge, see Validate.
+//
+// # Implementations
+//
+// On amd64 the kernels run in assembly: an AVX-512 flavour where the CPU and
+// OS support AVX-512F, otherwise an AVX2+FMA flavour, chosen once at start-up.
+// The choice is refined by length, where measurements showed a winner:
+// vectors shorter than 6 elements are scored in Go, since a call into
+// assembly costs more than it saves there, and under AVX-512 vectors shorter
+// than 64 elements use the AVX2 kernels, whose reduction is shorter. Gather
+// and batch forms choose by dim in the same way. Elsewhere (or built with the
+// purego tag, or on CPUs without AVX2 and FMA) every kernel runs in portable
+// Go. All paths are tested to agree with a float64 reference; KERNELS.md has
+// the measurements behind the choices.
+//
+// The environment variable QLITE_DISTANCE_KERNELS, read at start-up, caps the
+// flavour: "purego", "avx2" or "avx512". Kernels reports the flavour in use.
 package distance

@@ -19,14 +19,15 @@ var implNames = [...]string{implGo: "purego", implAVX2: "avx2", implAVX512: "avx
 
 func (k impl) String() string { return implNames[k] }
 
-// Crossovers: vectors shorter than this many elements are scored in Go even
-// when assembly is available, because the call into assembly costs more than
-// it saves. The same threshold applies to the gather and batch forms (by
-// dim), so that every form returns bit-identical results for the same pair.
-// See KERNELS.md for the measurements.
+// Crossovers, measured in KERNELS.md. Vectors shorter than asmCrossover
+// elements are scored in Go even when assembly is available, because the call
+// into assembly costs more than it saves. Under the AVX-512 family, vectors
+// shorter than avx512Crossover use the AVX2 kernels, whose shorter reduction
+// wins there. The thresholds apply to the gather and batch forms by dim, so
+// every form returns bit-identical results for the same pair.
 const (
-	minAVX2   = 8
-	minAVX512 = 8
+	asmCrossover    = 6
+	avx512Crossover = 64
 )
 
 var (
@@ -35,6 +36,9 @@ var (
 	// asmMin is the shortest length scored in assembly; MaxInt when no
 	// assembly is in use.
 	asmMin = math.MaxInt
+	// avx512Min is the shortest length scored by the AVX-512 kernels (the
+	// assembly dispatchers read it); MaxInt when AVX-512 is not in use.
+	avx512Min = math.MaxInt
 )
 
 // envImpl names the environment variable that caps the kernel family:
@@ -42,12 +46,18 @@ var (
 // to the best one it has.
 const envImpl = "QLITE_DISTANCE_KERNELS"
 
-func init() {
-	best := bestImpl()
-	if want, ok := parseImpl(os.Getenv(envImpl)); ok && want < best {
-		best = want
+func init() { setImpl(defaultImpl()) }
+
+// defaultImpl is the family chosen at start-up: the best this CPU supports,
+// capped by the environment variable.
+func defaultImpl() impl { return capImpl(bestImpl(), os.Getenv(envImpl)) }
+
+// capImpl lowers best to the family named by env, if env names a lower one.
+func capImpl(best impl, env string) impl {
+	if want, ok := parseImpl(env); ok && want < best {
+		return want
 	}
-	setImpl(best)
+	return best
 }
 
 // supported reports whether this CPU can run kernel family k.
@@ -83,6 +93,18 @@ func parseImpl(s string) (impl, bool) {
 	return 0, false
 }
 
+// forceAsm makes the current family score every length in assembly, and
+// under AVX-512 every length in AVX-512, so that tests and benchmarks reach
+// every kernel at every length. setImpl undoes it.
+func forceAsm() {
+	switch curImpl {
+	case implAVX512:
+		asmMin, avx512Min = 1, 0
+	case implAVX2:
+		asmMin = 1
+	}
+}
+
 // setImpl switches every kernel to family k and returns the previous family.
 // It panics if the CPU cannot run k. It is not safe to call while kernels run
 // concurrently; tests use it to force a path.
@@ -94,11 +116,11 @@ func setImpl(k impl) impl {
 	curImpl = k
 	switch k {
 	case implAVX512:
-		useAVX512, asmMin = true, minAVX512
+		asmMin, avx512Min = asmCrossover, avx512Crossover
 	case implAVX2:
-		useAVX512, asmMin = false, minAVX2
+		asmMin, avx512Min = asmCrossover, math.MaxInt
 	default:
-		useAVX512, asmMin = false, math.MaxInt
+		asmMin, avx512Min = math.MaxInt, math.MaxInt
 	}
 	return prev
 }

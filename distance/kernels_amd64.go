@@ -2,14 +2,11 @@
 
 package distance
 
-import (
-	"unsafe"
+import "golang.org/x/sys/cpu"
 
-	"golang.org/x/sys/cpu"
-)
-
-// Assembly kernels, see kernels_amd64.s. The callers below guarantee that
-// every element they read is in bounds.
+// Assembly kernels, see kernels_amd64.s. Go code reaches them only through
+// the dispatchers declared at the end of this file; the per-flavour entry
+// points are declared for the assembler's tail jumps and for vet.
 
 //go:noescape
 func dotAVX2(a, b *float32, n int) float32
@@ -21,13 +18,13 @@ func l2AVX2(a, b *float32, n int) float32
 func l1AVX2(a, b *float32, n int) float32
 
 //go:noescape
-func dotGatherAVX2(dst, q, base *float32, dim int, ids *uint32, n int)
+func dotGatherAVX2(dst, q, base *float32, baseLen, dim int, ids *uint32, n int) (ok bool)
 
 //go:noescape
-func l2GatherAVX2(dst, q, base *float32, dim int, ids *uint32, n int)
+func l2GatherAVX2(dst, q, base *float32, baseLen, dim int, ids *uint32, n int) (ok bool)
 
 //go:noescape
-func l1GatherAVX2(dst, q, base *float32, dim int, ids *uint32, n int)
+func l1GatherAVX2(dst, q, base *float32, baseLen, dim int, ids *uint32, n int) (ok bool)
 
 //go:noescape
 func dotBatchAVX2(dst, q, base *float32, dim, rows int)
@@ -48,13 +45,13 @@ func l2AVX512(a, b *float32, n int) float32
 func l1AVX512(a, b *float32, n int) float32
 
 //go:noescape
-func dotGatherAVX512(dst, q, base *float32, dim int, ids *uint32, n int)
+func dotGatherAVX512(dst, q, base *float32, baseLen, dim int, ids *uint32, n int) (ok bool)
 
 //go:noescape
-func l2GatherAVX512(dst, q, base *float32, dim int, ids *uint32, n int)
+func l2GatherAVX512(dst, q, base *float32, baseLen, dim int, ids *uint32, n int) (ok bool)
 
 //go:noescape
-func l1GatherAVX512(dst, q, base *float32, dim int, ids *uint32, n int)
+func l1GatherAVX512(dst, q, base *float32, baseLen, dim int, ids *uint32, n int) (ok bool)
 
 //go:noescape
 func dotBatchAVX512(dst, q, base *float32, dim, rows int)
@@ -72,80 +69,36 @@ func cpuImpls() (avx2, avx512 bool) {
 	return avx2, avx512
 }
 
-// useAVX512 selects the AVX-512 kernels over the AVX2 ones once assembly is
-// chosen (see setImpl).
-var useAVX512 bool
+// Dispatchers (kernels_amd64.s): each jumps to the AVX-512 flavour when the
+// length (dim for gather and batch) is at least avx512Min, else to AVX2.
+// Callers have checked that len(b) >= len(a) = n >= 1 (single kernels), the
+// batch contract, or the gather contract except for the ids, which the gather
+// kernels check themselves before reading any row (they return false if an id
+// is out of range).
 
-func ptr(s []float32) *float32 { return unsafe.SliceData(s) }
+//go:noescape
+func dotAsm(a, b *float32, n int) float32
 
-// The *Asm functions run the selected assembly kernel. Their callers have
-// checked that len(b) >= len(a) >= 1 (single) or the gather/batch bounds.
+//go:noescape
+func l2Asm(a, b *float32, n int) float32
 
-func dotAsm(a, b []float32) float32 {
-	if useAVX512 {
-		return dotAVX512(ptr(a), ptr(b), len(a))
-	}
-	return dotAVX2(ptr(a), ptr(b), len(a))
-}
+//go:noescape
+func l1Asm(a, b *float32, n int) float32
 
-func l2Asm(a, b []float32) float32 {
-	if useAVX512 {
-		return l2AVX512(ptr(a), ptr(b), len(a))
-	}
-	return l2AVX2(ptr(a), ptr(b), len(a))
-}
+//go:noescape
+func dotGatherAsm(dst, q, base *float32, baseLen, dim int, ids *uint32, n int) (ok bool)
 
-func l1Asm(a, b []float32) float32 {
-	if useAVX512 {
-		return l1AVX512(ptr(a), ptr(b), len(a))
-	}
-	return l1AVX2(ptr(a), ptr(b), len(a))
-}
+//go:noescape
+func l2GatherAsm(dst, q, base *float32, baseLen, dim int, ids *uint32, n int) (ok bool)
 
-func dotGatherAsm(dst, q, base []float32, dim int, ids []uint32) {
-	if useAVX512 {
-		dotGatherAVX512(ptr(dst), ptr(q), ptr(base), dim, unsafe.SliceData(ids), len(ids))
-		return
-	}
-	dotGatherAVX2(ptr(dst), ptr(q), ptr(base), dim, unsafe.SliceData(ids), len(ids))
-}
+//go:noescape
+func l1GatherAsm(dst, q, base *float32, baseLen, dim int, ids *uint32, n int) (ok bool)
 
-func l2GatherAsm(dst, q, base []float32, dim int, ids []uint32) {
-	if useAVX512 {
-		l2GatherAVX512(ptr(dst), ptr(q), ptr(base), dim, unsafe.SliceData(ids), len(ids))
-		return
-	}
-	l2GatherAVX2(ptr(dst), ptr(q), ptr(base), dim, unsafe.SliceData(ids), len(ids))
-}
+//go:noescape
+func dotBatchAsm(dst, q, base *float32, dim, rows int)
 
-func l1GatherAsm(dst, q, base []float32, dim int, ids []uint32) {
-	if useAVX512 {
-		l1GatherAVX512(ptr(dst), ptr(q), ptr(base), dim, unsafe.SliceData(ids), len(ids))
-		return
-	}
-	l1GatherAVX2(ptr(dst), ptr(q), ptr(base), dim, unsafe.SliceData(ids), len(ids))
-}
+//go:noescape
+func l2BatchAsm(dst, q, base *float32, dim, rows int)
 
-func dotBatchAsm(dst, q, base []float32, dim, rows int) {
-	if useAVX512 {
-		dotBatchAVX512(ptr(dst), ptr(q), ptr(base), dim, rows)
-		return
-	}
-	dotBatchAVX2(ptr(dst), ptr(q), ptr(base), dim, rows)
-}
-
-func l2BatchAsm(dst, q, base []float32, dim, rows int) {
-	if useAVX512 {
-		l2BatchAVX512(ptr(dst), ptr(q), ptr(base), dim, rows)
-		return
-	}
-	l2BatchAVX2(ptr(dst), ptr(q), ptr(base), dim, rows)
-}
-
-func l1BatchAsm(dst, q, base []float32, dim, rows int) {
-	if useAVX512 {
-		l1BatchAVX512(ptr(dst), ptr(q), ptr(base), dim, rows)
-		return
-	}
-	l1BatchAVX2(ptr(dst), ptr(q), ptr(base), dim, rows)
-}
+//go:noescape
+func l1BatchAsm(dst, q, base *float32, dim, rows int)

@@ -2,30 +2,49 @@
 
 package distance
 
-// Without assembly every kernel runs in Go; setImpl never selects assembly,
-// so the *Asm functions below are only reachable if that invariant breaks, and
-// then they still compute the right answer.
+import "unsafe"
+
+// Without assembly every kernel runs in Go: setImpl never selects assembly,
+// so the *Asm functions below are unreachable, but should that invariant
+// break they still compute the right answer.
 
 func cpuImpls() (avx2, avx512 bool) { return false, false }
 
-var useAVX512 bool
+func vec(p *float32, n int) []float32 { return unsafe.Slice(p, n) }
 
-func dotAsm(a, b []float32) float32 { return dotGo(a, b) }
-func l2Asm(a, b []float32) float32  { return l2Go(a, b) }
-func l1Asm(a, b []float32) float32  { return l1Go(a, b) }
+func dotAsm(a, b *float32, n int) float32 { return dotGo(vec(a, n), vec(b, n)) }
+func l2Asm(a, b *float32, n int) float32  { return l2Go(vec(a, n), vec(b, n)) }
+func l1Asm(a, b *float32, n int) float32  { return l1Go(vec(a, n), vec(b, n)) }
 
-func dotGatherAsm(dst, q, base []float32, dim int, ids []uint32) {
-	gatherGo(dotGo, dst, q, base, dim, ids)
+func gatherPtr(kernel func(a, b []float32) float32, dst, q, base *float32, baseLen, dim int, ids *uint32, n int) bool {
+	idv := unsafe.Slice(ids, n)
+	if !idsInBounds(baseLen, dim, idv) {
+		return false
+	}
+	gatherGo(kernel, vec(dst, n), vec(q, dim), vec(base, baseLen), dim, idv)
+	return true
 }
 
-func l2GatherAsm(dst, q, base []float32, dim int, ids []uint32) {
-	gatherGo(l2Go, dst, q, base, dim, ids)
+func dotGatherAsm(dst, q, base *float32, baseLen, dim int, ids *uint32, n int) bool {
+	return gatherPtr(dotGo, dst, q, base, baseLen, dim, ids, n)
 }
 
-func l1GatherAsm(dst, q, base []float32, dim int, ids []uint32) {
-	gatherGo(l1Go, dst, q, base, dim, ids)
+func l2GatherAsm(dst, q, base *float32, baseLen, dim int, ids *uint32, n int) bool {
+	return gatherPtr(l2Go, dst, q, base, baseLen, dim, ids, n)
 }
 
-func dotBatchAsm(dst, q, base []float32, dim, rows int) { batchGo(dotGo, dst, q, base, dim, rows) }
-func l2BatchAsm(dst, q, base []float32, dim, rows int)  { batchGo(l2Go, dst, q, base, dim, rows) }
-func l1BatchAsm(dst, q, base []float32, dim, rows int)  { batchGo(l1Go, dst, q, base, dim, rows) }
+func l1GatherAsm(dst, q, base *float32, baseLen, dim int, ids *uint32, n int) bool {
+	return gatherPtr(l1Go, dst, q, base, baseLen, dim, ids, n)
+}
+
+func dotBatchAsm(dst, q, base *float32, dim, rows int) {
+	batchGo(dotGo, vec(dst, rows), vec(q, dim), vec(base, rows*dim), dim, rows)
+}
+
+func l2BatchAsm(dst, q, base *float32, dim, rows int) {
+	batchGo(l2Go, vec(dst, rows), vec(q, dim), vec(base, rows*dim), dim, rows)
+}
+
+func l1BatchAsm(dst, q, base *float32, dim, rows int) {
+	batchGo(l1Go, vec(dst, rows), vec(q, dim), vec(base, rows*dim), dim, rows)
+}

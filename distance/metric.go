@@ -78,9 +78,11 @@ func (m Metric) Preprocess(dst, v []float32) []float32 {
 	if n2 < epsilon32 || math.Abs(float64(n2)-1) <= 1e-6 {
 		return dst
 	}
-	inv := float32(1 / math.Sqrt(float64(n2)))
+	// Divide by the float32 norm, as Qdrant does, rather than multiply by an
+	// inverse, so that stored vectors match Qdrant's bit for bit.
+	norm := float32(math.Sqrt(float64(n2)))
 	for i := range dst {
-		dst[i] *= inv
+		dst[i] /= norm
 	}
 	return dst
 }
@@ -123,6 +125,42 @@ func (m Metric) Func() func(a, b []float32) float32 {
 }
 
 func oneMinusDot(a, b []float32) float32 { return 1 - DotProduct(a, b) }
+
+// Gather sets dst[i] to the internal distance between q and row ids[i] of the
+// row-major matrix base, for i < len(ids); see DotGather for the contract.
+// Each dst[i] equals m.Distance(q, row) exactly.
+func (m Metric) Gather(dst, q, base []float32, dim int, ids []uint32) {
+	switch m {
+	case Euclid:
+		SquaredL2Gather(dst, q, base, dim, ids)
+	case Manhattan:
+		L1Gather(dst, q, base, dim, ids)
+	default:
+		DotGather(dst, q, base, dim, ids)
+		oneMinus(dst[:len(ids)])
+	}
+}
+
+// Batch sets dst[r] to the internal distance between q and row r of the
+// row-major matrix base, for every row; see DotBatch for the contract. Each
+// dst[r] equals m.Distance(q, row) exactly.
+func (m Metric) Batch(dst, q, base []float32, dim int) {
+	switch m {
+	case Euclid:
+		SquaredL2Batch(dst, q, base, dim)
+	case Manhattan:
+		L1Batch(dst, q, base, dim)
+	default:
+		DotBatch(dst, q, base, dim)
+		oneMinus(dst[:len(base)/dim])
+	}
+}
+
+func oneMinus(v []float32) {
+	for i, x := range v {
+		v[i] = 1 - x
+	}
+}
 
 // Score converts an internal distance into the score Qdrant reports: the
 // similarity (dot product) for Cosine and Dot, the L2 distance for Euclid and

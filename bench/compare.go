@@ -1,0 +1,169 @@
+package bench
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"path/filepath"
+	"slices"
+	"strings"
+	"text/tabwriter"
+)
+
+// CompareRecalls are the recall levels Compare reports QPS at.
+var CompareRecalls = []float64{0.90, 0.95, 0.99}
+
+// QPSAtRecall interpolates the QPS a recall/QPS curve reaches at the given
+// recall. The curve is reduced to its Pareto frontier (points no other point
+// beats in both recall and QPS), sorted by recall, and interpolated linearly
+// between the two points around recall. ok is false when no point reaches
+// recall. When every point is above recall, the fastest point's QPS is
+// returned with atLeast set: the curve is at least that fast there.
+func QPSAtRecall(runs []Measurement, recall float64) (qps float64, ok, atLeast bool) {
+	front := paretoFront(runs)
+	if len(front) == 0 || front[len(front)-1].Recall < recall {
+		return 0, false, false
+	}
+	if front[0].Recall > recall {
+		return front[0].QPS, true, true
+	}
+	for i, p := range front {
+		if p.Recall < recall {
+			continue
+		}
+		if p.Recall == recall || i == 0 {
+			return p.QPS, true, false
+		}
+		lo := front[i-1]
+		t := (recall - lo.Recall) / (p.Recall - lo.Recall)
+		return lo.QPS + t*(p.QPS-lo.QPS), true, false
+	}
+	panic("bench: BUG: recall beyond the frontier")
+}
+
+// paretoFront returns the points of runs not dominated in (recall, QPS),
+// sorted by increasing recall (and so decreasing QPS).
+func paretoFront(runs []Measurement) []Measurement {
+	pts := slices.Clone(runs)
+	// Highest recall first, ties by highest QPS; then keep each point
+	// faster than every point of higher recall.
+	slices.SortFunc(pts, func(a, b Measurement) int {
+		switch {
+		case a.Recall != b.Recall:
+			if a.Recall > b.Recall {
+				return -1
+			}
+			return 1
+		case a.QPS != b.QPS:
+			if a.QPS > b.QPS {
+				return -1
+			}
+			return 1
+		}
+		return 0
+	})
+	var front []Measurement
+	for _, p := range pts {
+		if len(front) == 0 || p.QPS > front[len(front)-1].QPS {
+			front = append(front, p)
+		}
+	}
+	slices.Reverse(front)
+	return front
+}
+
+// Compare reads result files and prints, for each recall level of
+// CompareRecalls, every file's QPS at that recall (interpolated) and its
+// ratio to the first file, then build time, graph memory and peak RSS with
+// their ratios.
+func Compare(w io.Writer, files []string) error {
+	if len(files) == 0 {
+		return fmt.Errorf("bench: compare: no result files")
+	}
+	results := make([]*Result, len(files))
+	for i, f := range files {
+		r, err := ReadResult(f)
+		if err != nil {
+			return err
+		}
+		results[i] = r
+	}
+	return writeComparison(w, files, results)
+}
+
+func writeComparison(w io.Writer, files []string, results []*Result) error {
+	bw := bufio.NewWriter(w)
+	first := results[0]
+	var notes []string
+	for i, r := range results[1:] {
+		if r.Dataset != first.Dataset || r.Params.K != first.Params.K || r.Points != first.Points || r.Metric != first.Metric {
+			notes = append(notes, fmt.Sprintf("warning: %s is %s k=%d (%d points), the first file %s k=%d (%d points)",
+				files[i+1], r.Dataset, r.Params.K, r.Points, first.Dataset, first.Params.K, first.Points))
+		}
+	}
+	fmt.Fprintf(bw, "%s, %d points, %s, k=%d, %d queries\n", first.Dataset, first.Points, first.Metric, first.Params.K, first.Queries)
+	for _, n := range notes {
+		fmt.Fprintln(bw, n)
+	}
+	fmt.Fprintln(bw)
+
+	label := func(i int) (string, string) {
+		r := results[i]
+		return r.Target, filepath.Base(files[i])
+	}
+
+	tw := tabwriter.NewWriter(bw, 0, 0, 2, ' ', tabwriter.AlignRight)
+	head := []string{"target", "file", "mode"}
+	for _, rec := range CompareRecalls {
+		head = append(head, fmt.Sprintf("qps@%.2f", rec), "ratio")
+	}
+	fmt.Fprintln(tw, strings.Join(head, "\t")+"\t")
+	base := make([]float64, len(CompareRecalls))
+	for j, rec := range CompareRecalls {
+		base[j], _, _ = QPSAtRecall(first.Runs, rec)
+	}
+	for i, r := range results {
+		t, f := label(i)
+		row := []string{t, f, r.QueryMode}
+		for j, rec := range CompareRecalls {
+			q, ok, atLeast := QPSAtRecall(r.Runs, rec)
+			if !ok {
+				row = append(row, "n/a", "")
+				continue
+			}
+			s := fmt.Sprintf("%.0f", q)
+			if atLeast {
+				s = ">=" + s
+			}
+			row = append(row, s, ratio(q, base[j]))
+		}
+		fmt.Fprintln(tw, strings.Join(row, "\t")+"\t")
+	}
+	tw.Flush()
+	fmt.Fprintln(bw)
+
+	tw = tabwriter.NewWriter(bw, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "target\tfile\tthreads\tbuild_s\tratio\tbuild_cpu_s\tgraph_MiB\tratio\trss_MiB\tratio\t")
+	for i, r := range results {
+		t, f := label(i)
+		cpu := "n/a"
+		if r.BuildCPUSeconds > 0 {
+			cpu = fmt.Sprintf("%.2f", r.BuildCPUSeconds)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%.2f\t%s\t%s\t%.1f\t%s\t%.1f\t%s\t\n", t, f, r.Params.Threads,
+			r.BuildSeconds, ratio(r.BuildSeconds, first.BuildSeconds), cpu,
+			float64(r.GraphBytes)/(1<<20), ratio(float64(r.GraphBytes), float64(first.GraphBytes)),
+			float64(r.RSSBytes)/(1<<20), ratio(float64(r.RSSBytes), float64(first.RSSBytes)))
+	}
+	tw.Flush()
+	fmt.Fprintln(bw, "\nratio = value / first file's value; >= marks a curve whose every point is above that recall;")
+	fmt.Fprintln(bw, "build_cpu_s well under build_s x threads means other work shared the CPUs.")
+	return bw.Flush()
+}
+
+func ratio(v, base float64) string {
+	if base <= 0 || v <= 0 {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.2fx", v/base)
+}

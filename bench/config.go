@@ -1,0 +1,150 @@
+package bench
+
+import (
+	"fmt"
+	"io"
+	"runtime"
+	"slices"
+	"strings"
+)
+
+// Targets lists the values Config.Target accepts.
+var Targets = []string{"hnsw", "hnswlib", "hnswlib-native"}
+
+// DefaultEf is the ef sweep used when Config.Ef is empty.
+var DefaultEf = []int{10, 16, 24, 32, 48, 64, 96, 128}
+
+// Config describes one benchmark run. Run copies it and fills in the
+// defaults given in each field's doc.
+type Config struct {
+	// Dataset names the data, see LoadDataset. Required.
+	Dataset string
+	// Metric is the metric of an "fvecs:DIR" dataset (cosine, euclid,
+	// dot). Default Euclid; named datasets fix their own.
+	Metric string
+	// FashionMNISTDir overrides where the Fashion-MNIST files are read
+	// from. Default DefaultFashionMNISTDir.
+	FashionMNISTDir string
+	// Points limits the base set to its first Points vectors. Default 0:
+	// all of them.
+	Points int
+	// Queries limits the query set to its first Queries vectors. Default
+	// 0: all of them.
+	Queries int
+
+	// Target is the index under test: "hnsw" (qlite's graph, in process),
+	// "hnswlib" (the Python bindings, batch queries on one thread) or
+	// "hnswlib-native" (hnswlib's C++ index compiled on this machine, one
+	// query at a time). Default "hnsw".
+	Target string
+	// M is the graph degree on upper levels (2*M on level 0). Default 16.
+	M int
+	// EfConstruct is the candidate list size while building. Default 100.
+	EfConstruct int
+	// Ef lists the search candidate list sizes to measure. Default
+	// DefaultEf.
+	Ef []int
+	// K is how many neighbours a query asks for; recall is recall@K.
+	// Default 10.
+	K int
+	// Repeat is the number of timed passes over the queries at each ef;
+	// the fastest is reported, which filters out interference from other
+	// work on the machine. Default 1.
+	Repeat int
+	// Threads is the number of build workers. Default: all cores
+	// (GOMAXPROCS).
+	Threads int
+	// Seed makes the graph and the deletion experiment reproducible.
+	Seed uint64
+	// DeleteFraction, when positive, deletes that fraction of the base
+	// after the build and measures recall on the survivors for the
+	// tombstoned graph, the repaired graph and a fresh build (target hnsw
+	// only). Default 0: no deletion experiment.
+	DeleteFraction float64
+
+	// JSONPath is where the result JSON goes; empty writes none.
+	JSONPath string
+	// CSVPath is where the result CSV goes. Default: JSONPath with the
+	// extension replaced by ".csv"; "-" writes none.
+	CSVPath string
+	// CacheDir holds cached ground truth and compiled reference runners.
+	// Default os.UserCacheDir()/qlite.
+	CacheDir string
+	// Python is the interpreter for the hnswlib target; it must import
+	// hnswlib and numpy. Default "/usr/bin/python3".
+	Python string
+
+	// Out receives the human-readable result table. Default io.Discard.
+	Out io.Writer
+	// Log receives progress lines. Default io.Discard.
+	Log io.Writer
+}
+
+func (c *Config) withDefaults() (Config, error) {
+	o := *c
+	if o.Target == "" {
+		o.Target = "hnsw"
+	}
+	if o.M == 0 {
+		o.M = 16
+	}
+	if o.EfConstruct == 0 {
+		o.EfConstruct = 100
+	}
+	if len(o.Ef) == 0 {
+		o.Ef = slices.Clone(DefaultEf)
+	} else {
+		o.Ef = slices.Clone(o.Ef)
+	}
+	if o.K == 0 {
+		o.K = 10
+	}
+	if o.Repeat <= 0 {
+		o.Repeat = 1
+	}
+	if o.Threads <= 0 {
+		o.Threads = runtime.GOMAXPROCS(0)
+	}
+	if o.CSVPath == "" && o.JSONPath != "" {
+		o.CSVPath = strings.TrimSuffix(o.JSONPath, ".json") + ".csv"
+	}
+	if o.CSVPath == "-" {
+		o.CSVPath = ""
+	}
+	if o.Python == "" {
+		o.Python = "/usr/bin/python3"
+	}
+	if o.Out == nil {
+		o.Out = io.Discard
+	}
+	if o.Log == nil {
+		o.Log = io.Discard
+	}
+
+	switch {
+	case o.Dataset == "":
+		return o, fmt.Errorf("bench: no dataset given")
+	case !slices.Contains(Targets, o.Target):
+		return o, fmt.Errorf("bench: unknown target %q (known: %s)", o.Target, strings.Join(Targets, ", "))
+	case o.M < 2:
+		return o, fmt.Errorf("bench: m must be at least 2, got %d", o.M)
+	case o.EfConstruct < 1:
+		return o, fmt.Errorf("bench: ef-construct must be positive, got %d", o.EfConstruct)
+	case o.K < 1:
+		return o, fmt.Errorf("bench: k must be positive, got %d", o.K)
+	case o.K > GroundTruthK:
+		return o, fmt.Errorf("bench: k must be at most %d, got %d", GroundTruthK, o.K)
+	case o.Points < 0 || o.Queries < 0:
+		return o, fmt.Errorf("bench: points and queries must not be negative")
+	case o.DeleteFraction < 0 || o.DeleteFraction >= 1:
+		return o, fmt.Errorf("bench: delete fraction must be in [0, 1), got %v", o.DeleteFraction)
+	case o.DeleteFraction > 0 && o.Target != "hnsw":
+		return o, fmt.Errorf("bench: the deletion experiment runs on target hnsw only")
+	}
+	for _, ef := range o.Ef {
+		if ef < 1 {
+			return o, fmt.Errorf("bench: ef must be positive, got %d", ef)
+		}
+	}
+	return o, nil
+}

@@ -1,0 +1,60 @@
+// Package bench measures vector indexes the way DESIGN.md's benchmark
+// protocol asks: the same data, the same exact ground truth and the same
+// parameters for qlite and for the reference implementations, with results in
+// one JSON layout so that runs can be compared at equal recall.
+//
+// # Data
+//
+// LoadDataset reads a named dataset into memory as flat row-major float32
+// slices: "fashion-mnist-784-euclidean" and "fashion-mnist-784-angular" (the
+// idx files of Debian's dataset-fashion-mnist, pixels as unscaled floats
+// 0..255, train = base, t10k = queries), or "fvecs:DIR" for a TEXMEX-layout
+// directory (base.fvecs, query.fvecs, optional groundtruth.ivecs; *_base and
+// .bvecs variants accepted). Vectors are preprocessed for the metric once, at
+// load (normalised for Cosine), as the engine does at write time. Readers and
+// writers for .fvecs, .ivecs, .bvecs and idx files are exported; files may be
+// gzipped.
+//
+// # Ground truth
+//
+// Dataset.GroundTruth returns the exact top-100 neighbours (ties broken by
+// lower id) of a prefix of the queries, computed by brute force with the
+// distance kernels on all cores (ExactKNN), and cached: next to an fvecs
+// dataset when its directory is writable, otherwise under the user cache
+// directory, keyed by dataset, metric, sizes and a SHA-256 of the data. A
+// JSON sidecar records what a cache file was computed from; a file that does
+// not match it, or whose data changed, is recomputed; one that covers too few
+// queries is extended.
+//
+// # Runs
+//
+// Run builds one target and measures it over an ef sweep:
+//
+//   - "hnsw": qlite's graph (package hnsw) over vectors in one flat slice,
+//     built in process with Config.Threads workers. Build time, graph memory
+//     (Graph.MemoryBytes, cross-checked against the live-heap growth), and
+//     per ef recall@k, QPS with one query at a time on one goroutine (after
+//     a warm-up pass) and p50/p99 latency. Optionally a deletion experiment:
+//     recall on the survivors of a random deletion for the tombstoned graph,
+//     the repaired graph and a fresh build.
+//   - "hnswlib": Debian's python3-hnswlib in a child /usr/bin/python3,
+//     querying the whole query set as one call on one thread so that the
+//     interpreter is not timed per query.
+//   - "hnswlib-native": hnswlib's C++ headers (libhnswlib-dev) compiled once
+//     with g++ -O3 -march=native into the cache directory, timed per query
+//     like "hnsw".
+//
+// The references read the same vectors from a temporary directory and write
+// the ids they found; recall is always scored here, against the same ground
+// truth. Peak RSS is the VmHWM of the process that built and queried the
+// index, the loaded data included.
+//
+// Compare reads result files and prints QPS interpolated at recall 0.90, 0.95
+// and 0.99 with ratios to the first file, then build time and memory.
+//
+// # Concurrency
+//
+// Run is not meant to run concurrently with other work in the process: it
+// measures the Go heap, forces garbage collections and times queries on the
+// calling goroutine. A loaded Dataset is immutable and safe to share.
+package bench

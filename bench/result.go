@@ -1,0 +1,318 @@
+package bench
+
+import (
+	"bufio"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// Result is the outcome of one run, in the JSON layout shared by every
+// target (qlite and the reference runners), so that Compare can read any of
+// them.
+type Result struct {
+	Dataset string `json:"dataset"`
+	Target  string `json:"target"`
+	Params  Params `json:"params"`
+
+	// BuildSeconds is the wall time of the index build.
+	BuildSeconds float64 `json:"build_seconds"`
+	// BuildCPUSeconds is the CPU time (user + system, all threads) the
+	// process spent during the build. Far less than BuildSeconds times
+	// the threads means the machine was busy with other work.
+	BuildCPUSeconds float64 `json:"build_cpu_seconds,omitempty"`
+	// RSSBytes is the peak resident set size of the process that built and
+	// queried the index (VmHWM), data and ground truth included.
+	RSSBytes int64 `json:"rss_bytes"`
+	// GraphBytes is the memory of the index structure without the
+	// vectors: Graph.MemoryBytes for hnsw; for hnswlib the growth of the
+	// resident set across the build minus the copied vectors.
+	GraphBytes int64 `json:"graph_bytes"`
+	// HeapDeltaBytes cross-checks GraphBytes for hnsw: live Go heap after
+	// the build minus before, each after a GC.
+	HeapDeltaBytes int64 `json:"heap_delta_bytes,omitempty"`
+	// LinksBytes is, for hnswlib-native, the bytes of links, labels and
+	// levels counted from the index's own layout.
+	LinksBytes int64 `json:"links_bytes,omitempty"`
+
+	Points  int    `json:"points"`
+	Dims    int    `json:"dims"`
+	Metric  string `json:"metric"`
+	Queries int    `json:"queries"`
+	// QueryMode is "single" when each query is issued and timed alone on
+	// one thread, "batch" when the whole query set is one call on one
+	// thread (the Python reference; latencies are then 0).
+	QueryMode string `json:"query_mode"`
+
+	Runs []Measurement `json:"runs"`
+
+	// The deletion experiment (Params.DeleteFraction > 0).
+	Deletion           *Deletion     `json:"deletion,omitempty"`
+	RunsDeleted        []Measurement `json:"runs_deleted,omitempty"`
+	RunsRepaired       []Measurement `json:"runs_repaired,omitempty"`
+	RunsFreshSurvivors []Measurement `json:"runs_fresh_survivors,omitempty"`
+
+	Env Env `json:"env"`
+}
+
+// Params are the parameters a run was made with.
+type Params struct {
+	M              int     `json:"m"`
+	EfConstruct    int     `json:"ef_construct"`
+	K              int     `json:"k"`
+	Threads        int     `json:"threads"`
+	QueryThreads   int     `json:"query_threads"`
+	Repeat         int     `json:"repeat"`
+	Seed           uint64  `json:"seed"`
+	Ef             []int   `json:"ef"`
+	DeleteFraction float64 `json:"delete_fraction,omitempty"`
+}
+
+// Measurement is what was measured at one ef.
+type Measurement struct {
+	Ef     int     `json:"ef"`
+	Recall float64 `json:"recall"`
+	QPS    float64 `json:"qps"`
+	P50Ms  float64 `json:"p50_ms"`
+	P99Ms  float64 `json:"p99_ms"`
+}
+
+// Deletion summarises the deletion experiment.
+type Deletion struct {
+	Fraction          float64 `json:"fraction"`
+	Deleted           int     `json:"deleted"`
+	Survivors         int     `json:"survivors"`
+	DeleteSeconds     float64 `json:"delete_seconds"`
+	RepairSeconds     float64 `json:"repair_seconds"`
+	FreshBuildSeconds float64 `json:"fresh_build_seconds"`
+}
+
+// Env records where a run was made.
+type Env struct {
+	Time       string `json:"time"`
+	Host       string `json:"host,omitempty"`
+	CPU        string `json:"cpu,omitempty"`
+	NumCPU     int    `json:"num_cpu"`
+	GOMAXPROCS int    `json:"gomaxprocs"`
+	GoVersion  string `json:"go_version"`
+	OS         string `json:"os"`
+	Arch       string `json:"arch"`
+	// LoadAvg is /proc/loadavg's 1, 5 and 15 minute load when the run
+	// started: other work on the machine skews every figure.
+	LoadAvg string `json:"loadavg,omitempty"`
+	// Reference is the version of the reference library, when the target
+	// is one.
+	Reference string `json:"reference,omitempty"`
+}
+
+func currentEnv() Env {
+	host, _ := os.Hostname()
+	return Env{
+		Time:       time.Now().UTC().Format(time.RFC3339),
+		Host:       host,
+		CPU:        cpuModel(),
+		NumCPU:     runtime.NumCPU(),
+		GOMAXPROCS: runtime.GOMAXPROCS(0),
+		GoVersion:  runtime.Version(),
+		OS:         runtime.GOOS,
+		Arch:       runtime.GOARCH,
+		LoadAvg:    loadAvg(),
+	}
+}
+
+// ReadResult reads a result JSON file.
+func ReadResult(path string) (*Result, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var r Result
+	if err := json.Unmarshal(raw, &r); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return &r, nil
+}
+
+// WriteJSON writes r as indented JSON.
+func (r *Result) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}
+
+// series returns the run lists of r with their names, main runs first.
+func (r *Result) series() []struct {
+	name string
+	runs []Measurement
+} {
+	all := []struct {
+		name string
+		runs []Measurement
+	}{
+		{"runs", r.Runs},
+		{"runs_deleted", r.RunsDeleted},
+		{"runs_repaired", r.RunsRepaired},
+		{"runs_fresh_survivors", r.RunsFreshSurvivors},
+	}
+	out := all[:0]
+	for _, s := range all {
+		if len(s.runs) > 0 {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// WriteCSV writes one line per measured ef of every run list of r.
+func (r *Result) WriteCSV(w io.Writer) error {
+	cw := csv.NewWriter(w)
+	cw.Write([]string{"dataset", "target", "series", "m", "ef_construct", "k", "ef", "recall", "qps", "p50_ms", "p99_ms", "build_seconds", "graph_bytes", "rss_bytes"})
+	f := func(v float64) string { return strconv.FormatFloat(v, 'g', 6, 64) }
+	for _, s := range r.series() {
+		for _, run := range s.runs {
+			cw.Write([]string{
+				r.Dataset, r.Target, s.name,
+				strconv.Itoa(r.Params.M), strconv.Itoa(r.Params.EfConstruct), strconv.Itoa(r.Params.K),
+				strconv.Itoa(run.Ef), f(run.Recall), f(run.QPS), f(run.P50Ms), f(run.P99Ms),
+				f(r.BuildSeconds), strconv.FormatInt(r.GraphBytes, 10), strconv.FormatInt(r.RSSBytes, 10),
+			})
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// WriteTable prints r for people.
+func (r *Result) WriteTable(w io.Writer) error {
+	bw := bufio.NewWriter(w)
+	fmt.Fprintf(bw, "%s  target=%s  %d x %d %s  M=%d ef_construct=%d k=%d  %d queries (%s)\n",
+		r.Dataset, r.Target, r.Points, r.Dims, r.Metric, r.Params.M, r.Params.EfConstruct, r.Params.K, r.Queries, r.QueryMode)
+	fmt.Fprintf(bw, "build %.2fs on %d threads", r.BuildSeconds, r.Params.Threads)
+	if r.BuildCPUSeconds > 0 {
+		fmt.Fprintf(bw, " (%.2fs CPU)", r.BuildCPUSeconds)
+	}
+	fmt.Fprintf(bw, ", graph %s", mib(r.GraphBytes))
+	if r.HeapDeltaBytes != 0 {
+		fmt.Fprintf(bw, " (heap delta %s)", mib(r.HeapDeltaBytes))
+	}
+	if r.LinksBytes != 0 {
+		fmt.Fprintf(bw, " (links %s)", mib(r.LinksBytes))
+	}
+	fmt.Fprintf(bw, ", peak RSS %s\n", mib(r.RSSBytes))
+	if r.Env.LoadAvg != "" {
+		fmt.Fprintf(bw, "load average at start %s on %d CPUs\n", r.Env.LoadAvg, r.Env.NumCPU)
+	}
+	if d := r.Deletion; d != nil {
+		fmt.Fprintf(bw, "deleted %d of %d points (%.0f%%) in %.2fs, repair %.2fs, fresh build over survivors %.2fs\n",
+			d.Deleted, d.Deleted+d.Survivors, 100*d.Fraction, d.DeleteSeconds, d.RepairSeconds, d.FreshBuildSeconds)
+	}
+	for _, s := range r.series() {
+		fmt.Fprintf(bw, "\n%s\n", s.name)
+		tw := tabwriter.NewWriter(bw, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintf(tw, "ef\trecall@%d\tqps\tp50_ms\tp99_ms\t\n", r.Params.K)
+		for _, run := range s.runs {
+			fmt.Fprintf(tw, "%d\t%.4f\t%.0f\t%.3f\t%.3f\t\n", run.Ef, run.Recall, run.QPS, run.P50Ms, run.P99Ms)
+		}
+		tw.Flush()
+	}
+	return bw.Flush()
+}
+
+func mib(b int64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
+
+// Recall returns recall@k averaged over queries: for query i, the fraction
+// of the true top-k (gt.Row(i)[:k]) found among found[i*k:(i+1)*k]. Ids of
+// -1 in either are ignored; a query whose true row is shorter than k is
+// scored against the neighbours it has.
+func Recall(found []int32, gt *GroundTruth, k int) float64 {
+	nq := len(found) / k
+	if nq == 0 {
+		return 0
+	}
+	var sum float64
+	for i := range nq {
+		truth := gt.Row(i)[:k]
+		got := found[i*k : (i+1)*k]
+		n, hit := 0, 0
+		for _, t := range truth {
+			if t < 0 {
+				continue
+			}
+			n++
+			for _, f := range got {
+				if f == t {
+					hit++
+					break
+				}
+			}
+		}
+		if n > 0 {
+			sum += float64(hit) / float64(n)
+		} else {
+			sum++
+		}
+	}
+	return sum / float64(nq)
+}
+
+// loadAvg returns the first three fields of /proc/loadavg, or "".
+func loadAvg() string {
+	raw, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	f := strings.Fields(string(raw))
+	if len(f) < 3 {
+		return ""
+	}
+	return strings.Join(f[:3], " ")
+}
+
+// cpuModel returns the CPU model name from /proc/cpuinfo, or "".
+func cpuModel() string {
+	raw, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return ""
+	}
+	for line := range strings.SplitSeq(string(raw), "\n") {
+		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
+}
+
+// procStatus returns a size field (VmRSS, VmHWM, ...) of /proc/self/status in
+// bytes, or 0 where unavailable.
+func procStatus(field string) int64 {
+	raw, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for line := range strings.SplitSeq(string(raw), "\n") {
+		k, v, ok := strings.Cut(line, ":")
+		if !ok || k != field {
+			continue
+		}
+		f := strings.Fields(v)
+		if len(f) == 0 {
+			return 0
+		}
+		n, err := strconv.ParseInt(f[0], 10, 64)
+		if err != nil {
+			return 0
+		}
+		if len(f) > 1 && f[1] == "kB" {
+			n *= 1024
+		}
+		return n
+	}
+	return 0
+}

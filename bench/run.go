@@ -1,0 +1,101 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"time"
+)
+
+// Run loads the dataset, obtains its exact ground truth (cached), builds and
+// measures the target index, writes the JSON and CSV results when asked to,
+// prints the table to cfg.Out, and returns the result.
+func Run(ctx context.Context, cfg *Config) (*Result, error) {
+	c, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	logf := func(format string, args ...any) { fmt.Fprintf(c.Log, format+"\n", args...) }
+
+	start := time.Now()
+	ds, err := LoadDataset(c.Dataset, &LoadOptions{
+		Metric:          c.Metric,
+		FashionMNISTDir: c.FashionMNISTDir,
+		MaxPoints:       c.Points,
+	})
+	if err != nil {
+		return nil, err
+	}
+	nq := ds.NQ
+	if c.Queries > 0 && c.Queries < nq {
+		nq = c.Queries
+	}
+	if c.K > ds.N {
+		return nil, fmt.Errorf("bench: k=%d exceeds the %d base points", c.K, ds.N)
+	}
+	logf("dataset %s: %d points, %d queries (using %d), %d dims, %v, loaded in %.1fs",
+		ds.Name, ds.N, ds.NQ, nq, ds.Dim, ds.Metric, time.Since(start).Seconds())
+
+	gt, err := ds.GroundTruth(ctx, nq, c.K, &GroundTruthOptions{CacheDir: c.CacheDir, Log: c.Log})
+	if err != nil {
+		return nil, fmt.Errorf("bench: ground truth: %w", err)
+	}
+
+	res := &Result{
+		Dataset: ds.Name,
+		Target:  c.Target,
+		Params: Params{
+			M: c.M, EfConstruct: c.EfConstruct, K: c.K, Threads: c.Threads, QueryThreads: 1, Repeat: c.Repeat,
+			Seed: c.Seed, Ef: c.Ef, DeleteFraction: c.DeleteFraction,
+		},
+		Points:  ds.N,
+		Dims:    ds.Dim,
+		Metric:  ds.Metric.String(),
+		Queries: nq,
+		Env:     currentEnv(),
+	}
+	switch c.Target {
+	case "hnsw":
+		err = runHNSW(ctx, &c, ds, gt, res)
+	case "hnswlib":
+		err = runHNSWLib(ctx, &c, ds, gt, res, false)
+	case "hnswlib-native":
+		err = runHNSWLib(ctx, &c, ds, gt, res, true)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if res.RSSBytes == 0 {
+		res.RSSBytes = procStatus("VmHWM")
+	}
+
+	if c.JSONPath != "" {
+		if err := writeFile(c.JSONPath, res.WriteJSON); err != nil {
+			return nil, err
+		}
+		logf("wrote %s", c.JSONPath)
+	}
+	if c.CSVPath != "" {
+		if err := writeFile(c.CSVPath, res.WriteCSV); err != nil {
+			return nil, err
+		}
+		logf("wrote %s", c.CSVPath)
+	}
+	if err := res.WriteTable(c.Out); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+func writeFile(path string, fn func(io.Writer) error) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := fn(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}

@@ -1,0 +1,88 @@
+package main
+
+import (
+	"io"
+	"runtime"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/qlite/qlite/bench"
+)
+
+func newRootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "qlite",
+		Short:         "qlite, an embedded vector database compatible with Qdrant",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.AddCommand(newBenchCmd())
+	return root
+}
+
+func newBenchCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "bench",
+		Short: "Measure recall, QPS, latency, build time and memory of vector indexes",
+	}
+	cmd.AddCommand(newBenchRunCmd(), newBenchCompareCmd())
+	return cmd
+}
+
+func newBenchRunCmd() *cobra.Command {
+	var (
+		cfg   bench.Config
+		quiet bool
+	)
+	cmd := &cobra.Command{
+		Use:   "run",
+		Short: "Build an index over a dataset and measure it over an ef sweep",
+		Example: `  qlite bench run --dataset fashion-mnist-784-euclidean --target hnsw --json hnsw.json
+  qlite bench run --dataset fashion-mnist-784-euclidean --target hnswlib --json hnswlib.json
+  qlite bench run --dataset fvecs:/data/sift --metric euclid --queries 1000 --delete-fraction 0.1`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg.Out = cmd.OutOrStdout()
+			cfg.Log = cmd.ErrOrStderr()
+			if quiet {
+				cfg.Log = io.Discard
+			}
+			_, err := bench.Run(cmd.Context(), &cfg)
+			return err
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&cfg.Dataset, "dataset", "fashion-mnist-784-euclidean",
+		"dataset: "+strings.Join(bench.DatasetNames, ", ")+", or fvecs:DIR")
+	f.StringVar(&cfg.Metric, "metric", "", "metric of an fvecs:DIR dataset: cosine, euclid or dot (default euclid)")
+	f.StringVar(&cfg.FashionMNISTDir, "fashion-mnist-dir", bench.DefaultFashionMNISTDir, "directory of the Fashion-MNIST idx files")
+	f.IntVar(&cfg.Points, "points", 0, "use only the first N base vectors (0: all)")
+	f.IntVar(&cfg.Queries, "queries", 1000, "use only the first N queries (0: all)")
+	f.StringVar(&cfg.Target, "target", "hnsw", "index under test: "+strings.Join(bench.Targets, ", "))
+	f.IntVar(&cfg.M, "m", 16, "HNSW links per node on upper levels (2*m on level 0)")
+	f.IntVar(&cfg.EfConstruct, "ef-construct", 100, "HNSW candidate list size while building")
+	f.IntSliceVar(&cfg.Ef, "ef", bench.DefaultEf, "search candidate list sizes to measure")
+	f.IntVar(&cfg.K, "k", 10, "neighbours per query; recall is recall@k")
+	f.IntVar(&cfg.Repeat, "repeat", 1, "timed passes over the queries per ef; the fastest is reported")
+	f.IntVar(&cfg.Threads, "threads", runtime.GOMAXPROCS(0), "build threads")
+	f.Uint64Var(&cfg.Seed, "seed", 42, "seed of the graph levels and of the deletion experiment")
+	f.Float64Var(&cfg.DeleteFraction, "delete-fraction", 0, "delete this fraction of the base after the build and measure the survivors (target hnsw)")
+	f.StringVar(&cfg.JSONPath, "json", "", "write the result JSON to this file")
+	f.StringVar(&cfg.CSVPath, "csv", "", `write the result CSV to this file (default: the JSON path with .csv; "-" for none)`)
+	f.StringVar(&cfg.CacheDir, "cache-dir", "", "cache for ground truth and compiled runners (default: the user cache dir/qlite)")
+	f.StringVar(&cfg.Python, "python", "/usr/bin/python3", "python interpreter with hnswlib and numpy, for target hnswlib")
+	f.BoolVarP(&quiet, "quiet", "q", false, "no progress output")
+	return cmd
+}
+
+func newBenchCompareCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "compare RESULT.json...",
+		Short: "Compare result files at equal recall: QPS at recall 0.90/0.95/0.99, build time, memory",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, files []string) error {
+			return bench.Compare(cmd.OutOrStdout(), files)
+		},
+	}
+}
