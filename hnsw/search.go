@@ -17,6 +17,24 @@ func (g *Graph) Search(q []float32, k, ef int, accept func(id uint32) bool) []Re
 // SearchInto is Search writing into dst[:0], which it grows as needed. When
 // dst has room for k results it allocates nothing.
 func (g *Graph) SearchInto(dst []Result, q []float32, k, ef int, accept func(id uint32) bool) []Result {
+	return g.search(dst, q, k, ef, accept, false)
+}
+
+// SearchFiltered is SearchInto for a selective accept predicate. When
+// selectivity, the caller's estimate of the fraction of nodes accept allows,
+// is below TwoHopSelectivity, the search steps through each rejected
+// neighbour to that neighbour's own neighbours, so that the accepted nodes
+// stay connected, and scores only accepted nodes (the ACORN-1 expansion).
+// Otherwise it searches as SearchInto does.
+func (g *Graph) SearchFiltered(dst []Result, q []float32, k, ef int, accept func(id uint32) bool, selectivity float64) []Result {
+	return g.search(dst, q, k, ef, accept, accept != nil && selectivity < TwoHopSelectivity)
+}
+
+// TwoHopSelectivity is the selectivity below which SearchFiltered expands
+// through rejected nodes.
+var TwoHopSelectivity = 0.5
+
+func (g *Graph) search(dst []Result, q []float32, k, ef int, accept func(id uint32) bool, twoHop bool) []Result {
 	dst = dst[:0]
 	if k <= 0 {
 		return dst
@@ -31,8 +49,12 @@ func (g *Graph) SearchInto(dst []Result, q []float32, k, ef int, accept func(id 
 	for l := int(top); l > 0; l-- {
 		cur, curDist = g.greedy(s, q, cur, curDist, l)
 	}
-	filtered := accept != nil || g.tombstones.Load() > 0
-	g.searchLayer(s, q, cur, curDist, ef, 0, accept, filtered, noID)
+	if twoHop && accept != nil {
+		g.searchLayerTwoHop(s, q, cur, curDist, ef, accept)
+	} else {
+		filtered := accept != nil || g.tombstones.Load() > 0
+		g.searchLayer(s, q, cur, curDist, ef, 0, accept, filtered, noID)
+	}
 
 	n := min(k, len(s.res))
 	for len(s.res) > n {
@@ -137,4 +159,75 @@ func (g *Graph) returnable(id uint32, accept func(uint32) bool) bool {
 		return false
 	}
 	return accept == nil || accept(id)
+}
+
+// searchLayerTwoHop is the level-0 beam search in which only accepted nodes
+// are scored and queued. A rejected neighbour is not scored: its own
+// neighbours are gathered in its place. At most M0 nodes are gathered per
+// expansion, which keeps the cost of an expansion near an unfiltered one.
+func (g *Graph) searchLayerTwoHop(s *searcher, q []float32, ep uint32, epDist float32, ef int, accept func(uint32) bool) {
+	s.cand = s.cand[:0]
+	s.res = s.res[:0]
+	s.vis.visit(ep)
+	lower := float32(math.Inf(1))
+	tomb := g.tombstones.Load() > 0
+	if accept(ep) && (!tomb || g.node(ep).state.Load() == stateLive) {
+		s.res.push(item{epDist, ep})
+		lower = epDist
+	}
+	s.cand.push(item{epDist, ep})
+	limit := g.cfg.M0
+	for len(s.cand) > 0 {
+		c := s.cand[0]
+		if c.d > lower && len(s.res) >= ef {
+			break
+		}
+		s.cand.pop()
+		list := g.links(c.id, 0)
+		n := linkCount(list)
+		ids := s.ids[:0]
+	gather:
+		for i := 1; i <= n; i++ {
+			id := atomic.LoadUint32(&list[i])
+			if s.vis.visit(id) {
+				continue
+			}
+			if accept(id) {
+				ids = append(ids, id)
+				if len(ids) >= limit {
+					break
+				}
+				continue
+			}
+			hop := g.links(id, 0)
+			for j := 1; j <= linkCount(hop); j++ {
+				id2 := atomic.LoadUint32(&hop[j])
+				if accept(id2) && !s.vis.visit(id2) {
+					ids = append(ids, id2)
+					if len(ids) >= limit {
+						break gather
+					}
+				}
+			}
+		}
+		if len(ids) == 0 {
+			continue
+		}
+		dists := s.dists[:len(ids)]
+		g.vecs.Distances(q, ids, dists)
+		for i, id := range ids {
+			d := dists[i]
+			if len(s.res) < ef || d < lower {
+				s.cand.push(item{d, id})
+				if !tomb || g.node(id).state.Load() == stateLive {
+					if len(s.res) < ef {
+						s.res.push(item{d, id})
+					} else {
+						s.res.replaceTop(item{d, id})
+					}
+					lower = s.res[0].d
+				}
+			}
+		}
+	}
 }
