@@ -32,7 +32,7 @@ func (g *Graph) SearchFiltered(dst []Result, q []float32, k, ef int, accept func
 
 // TwoHopSelectivity is the selectivity below which SearchFiltered expands
 // through rejected nodes.
-var TwoHopSelectivity = 0.5
+var TwoHopSelectivity = 0.3
 
 func (g *Graph) search(dst []Result, q []float32, k, ef int, accept func(id uint32) bool, twoHop bool) []Result {
 	dst = dst[:0]

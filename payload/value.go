@@ -96,20 +96,55 @@ func ObjectValue(fields ...Field) Value {
 }
 
 func dedupe(fields []Field) []Field {
-	if len(fields) < 2 {
+	if !hasDuplicateKeys(fields) {
 		return fields
 	}
-	seen := make(map[string]int, len(fields))
-	out := fields[:0:0]
+	return compactFields(append([]Field(nil), fields...))
+}
+
+// smallObject is the field count up to which key lookups scan the fields
+// rather than build a map.
+const smallObject = 16
+
+// hasDuplicateKeys reports whether two fields share a key.
+func hasDuplicateKeys(fields []Field) bool {
+	if len(fields) <= smallObject {
+		for i := 1; i < len(fields); i++ {
+			for j := range i {
+				if fields[i].Key == fields[j].Key {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	seen := make(map[string]struct{}, len(fields))
 	for _, f := range fields {
-		if i, ok := seen[f.Key]; ok {
-			out[i].Value = f.Value
+		if _, ok := seen[f.Key]; ok {
+			return true
+		}
+		seen[f.Key] = struct{}{}
+	}
+	return false
+}
+
+// compactFields removes duplicate keys from fields in place: a key keeps the
+// position of its first occurrence and the value of its last, as serde_json
+// does when it reads an object with repeated keys.
+func compactFields(fields []Field) []Field {
+	pos := make(map[string]int, len(fields))
+	n := 0
+	for _, f := range fields {
+		if i, ok := pos[f.Key]; ok {
+			fields[i].Value = f.Value
 			continue
 		}
-		seen[f.Key] = len(out)
-		out = append(out, f)
+		pos[f.Key] = n
+		fields[n] = f
+		n++
 	}
-	return out
+	clear(fields[n:])
+	return fields[:n]
 }
 
 // Kind returns the value's kind.

@@ -1,0 +1,275 @@
+package payload
+
+// Binary encoding of a Value, for storage.
+//
+// An encoding is a format byte followed by one value:
+//
+//	encoding = format value
+//	format   = 0xA1 (format 1; a decoder rejects formats it does not know)
+//	value    = tag payload
+//
+//	tag   kind    payload
+//	0x00  null    (none)
+//	0x01  false   (none)
+//	0x02  true    (none)
+//	0x03  Int     uvarint of the zigzag-encoded int64: (i << 1) ^ (i >> 63)
+//	0x04  Uint    8 bytes, little-endian uint64, greater than MaxInt64
+//	0x05  Float   8 bytes, little-endian IEEE 754 binary64 bits, finite
+//	0x06  String  uvarint n, then n bytes
+//	0x07  Array   uvarint n, then n values
+//	0x08  Object  uvarint n, then n fields: uvarint k, k key bytes, value.
+//	              Keys are distinct; the fields keep the object's order.
+//
+// Uvarints are those of encoding/binary. Arrays and objects nest at most
+// MaxDepth deep. Each value has one encoding (Int and Uint never overlap),
+// so equal Values with fields in the same order encode to the same bytes.
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+)
+
+// ErrCorrupt is wrapped by every error DecodeBinary returns.
+var ErrCorrupt = errors.New("qlite: corrupt payload encoding")
+
+const binaryFormat = 0xA1
+
+const (
+	tagNull byte = iota
+	tagFalse
+	tagTrue
+	tagInt
+	tagUint
+	tagFloat
+	tagString
+	tagArray
+	tagObject
+)
+
+// AppendBinary appends the binary encoding of v to dst. It allocates only
+// to grow dst.
+func (v Value) AppendBinary(dst []byte) []byte {
+	return v.appendBinary(append(dst, binaryFormat))
+}
+
+func (v Value) appendBinary(dst []byte) []byte {
+	switch v.kind {
+	case Null:
+		return append(dst, tagNull)
+	case Bool:
+		if v.num == 1 {
+			return append(dst, tagTrue)
+		}
+		return append(dst, tagFalse)
+	case Int:
+		i := int64(v.num)
+		return binary.AppendUvarint(append(dst, tagInt), uint64(i<<1)^uint64(i>>63))
+	case Uint:
+		return binary.LittleEndian.AppendUint64(append(dst, tagUint), v.num)
+	case Float:
+		return binary.LittleEndian.AppendUint64(append(dst, tagFloat), v.num)
+	case String:
+		dst = binary.AppendUvarint(append(dst, tagString), uint64(len(v.str)))
+		return append(dst, v.str...)
+	case Array:
+		dst = binary.AppendUvarint(append(dst, tagArray), uint64(len(v.arr)))
+		for _, e := range v.arr {
+			dst = e.appendBinary(dst)
+		}
+		return dst
+	case Object:
+		dst = binary.AppendUvarint(append(dst, tagObject), uint64(len(v.obj)))
+		for _, f := range v.obj {
+			dst = binary.AppendUvarint(dst, uint64(len(f.Key)))
+			dst = append(dst, f.Key...)
+			dst = f.Value.appendBinary(dst)
+		}
+		return dst
+	}
+	panic(fmt.Sprintf("payload: BUG: value of kind %d", v.kind))
+}
+
+// DecodeBinary decodes an encoding made by AppendBinary. It checks the
+// whole input and returns an error wrapping ErrCorrupt for anything
+// AppendBinary cannot have made: unknown formats or tags, truncation,
+// trailing bytes, nesting deeper than MaxDepth (also wrapping ErrTooDeep),
+// duplicate keys, non-finite floats, and a Uint that fits an Int. It does
+// not panic, and it allocates in proportion to len(b).
+//
+// The decoded strings share one copy of b; b itself is not retained and
+// may be reused once DecodeBinary returns.
+func DecodeBinary(b []byte) (Value, error) {
+	if len(b) == 0 {
+		return Value{}, fmt.Errorf("%w: empty input", ErrCorrupt)
+	}
+	if b[0] != binaryFormat {
+		return Value{}, fmt.Errorf("%w: unknown format 0x%02x", ErrCorrupt, b[0])
+	}
+	d := decoder{b: b, pos: 1}
+	v, err := d.value(0)
+	if err != nil {
+		return Value{}, err
+	}
+	if d.pos != len(b) {
+		return Value{}, d.fail("%d trailing bytes", len(b)-d.pos)
+	}
+	return v, nil
+}
+
+type decoder struct {
+	b   []byte
+	src string // a copy of b made at the first string; strings are its substrings
+	pos int
+}
+
+func (d *decoder) fail(format string, args ...any) error {
+	return fmt.Errorf("%w: offset %d: %s", ErrCorrupt, d.pos, fmt.Sprintf(format, args...))
+}
+
+func (d *decoder) uvarint() (uint64, error) {
+	var x uint64
+	for i := 0; i < binary.MaxVarintLen64; i++ {
+		if d.pos+i >= len(d.b) {
+			return 0, d.fail("truncated varint")
+		}
+		c := d.b[d.pos+i]
+		if i == binary.MaxVarintLen64-1 && c > 1 {
+			return 0, d.fail("varint overflows 64 bits")
+		}
+		x |= uint64(c&0x7f) << (7 * i)
+		if c < 0x80 {
+			d.pos += i + 1
+			return x, nil
+		}
+	}
+	return 0, d.fail("varint overflows 64 bits")
+}
+
+// count reads a length or element count and checks that the rest of the
+// input can hold that many items of at least minSize bytes each, so that
+// no allocation exceeds the input.
+func (d *decoder) count(minSize int) (int, error) {
+	n, err := d.uvarint()
+	if err != nil {
+		return 0, err
+	}
+	if left := len(d.b) - d.pos; n > uint64(left/minSize) {
+		return 0, d.fail("length %d exceeds the %d bytes left", n, left)
+	}
+	return int(n), nil
+}
+
+func (d *decoder) fixed64() (uint64, error) {
+	if len(d.b)-d.pos < 8 {
+		return 0, d.fail("truncated 8-byte number")
+	}
+	x := binary.LittleEndian.Uint64(d.b[d.pos:])
+	d.pos += 8
+	return x, nil
+}
+
+func (d *decoder) str() (string, error) {
+	n, err := d.count(1)
+	if err != nil {
+		return "", err
+	}
+	if n == 0 {
+		return "", nil
+	}
+	if d.src == "" {
+		d.src = string(d.b)
+	}
+	s := d.src[d.pos : d.pos+n]
+	d.pos += n
+	return s, nil
+}
+
+func (d *decoder) value(depth int) (Value, error) {
+	if d.pos >= len(d.b) {
+		return Value{}, d.fail("truncated value")
+	}
+	tag := d.b[d.pos]
+	d.pos++
+	switch tag {
+	case tagNull:
+		return Value{}, nil
+	case tagFalse:
+		return BoolValue(false), nil
+	case tagTrue:
+		return BoolValue(true), nil
+	case tagInt:
+		u, err := d.uvarint()
+		if err != nil {
+			return Value{}, err
+		}
+		return IntValue(int64(u>>1) ^ -int64(u&1)), nil
+	case tagUint:
+		u, err := d.fixed64()
+		if err != nil {
+			return Value{}, err
+		}
+		if u <= math.MaxInt64 {
+			return Value{}, d.fail("unsigned integer %d fits an integer", u)
+		}
+		return Value{kind: Uint, num: u}, nil
+	case tagFloat:
+		u, err := d.fixed64()
+		if err != nil {
+			return Value{}, err
+		}
+		if f := math.Float64frombits(u); math.IsNaN(f) || math.IsInf(f, 0) {
+			return Value{}, d.fail("non-finite float")
+		}
+		return Value{kind: Float, num: u}, nil
+	case tagString:
+		s, err := d.str()
+		if err != nil {
+			return Value{}, err
+		}
+		return Value{kind: String, str: s}, nil
+	case tagArray:
+		if depth >= MaxDepth {
+			return Value{}, d.tooDeep()
+		}
+		n, err := d.count(1)
+		if err != nil {
+			return Value{}, err
+		}
+		elems := make([]Value, n)
+		for i := range elems {
+			if elems[i], err = d.value(depth + 1); err != nil {
+				return Value{}, err
+			}
+		}
+		return Value{kind: Array, arr: elems}, nil
+	case tagObject:
+		if depth >= MaxDepth {
+			return Value{}, d.tooDeep()
+		}
+		n, err := d.count(2) // key length and value tag
+		if err != nil {
+			return Value{}, err
+		}
+		fields := make([]Field, n)
+		for i := range fields {
+			if fields[i].Key, err = d.str(); err != nil {
+				return Value{}, err
+			}
+			if fields[i].Value, err = d.value(depth + 1); err != nil {
+				return Value{}, err
+			}
+		}
+		if hasDuplicateKeys(fields) {
+			return Value{}, d.fail("duplicate key in object")
+		}
+		return Value{kind: Object, obj: fields}, nil
+	}
+	d.pos--
+	return Value{}, d.fail("unknown tag 0x%02x", tag)
+}
+
+func (d *decoder) tooDeep() error {
+	return fmt.Errorf("%w: offset %d: %w: more than %d levels of arrays and objects", ErrCorrupt, d.pos-1, ErrTooDeep, MaxDepth)
+}

@@ -1,0 +1,207 @@
+package payload
+
+import (
+	"cmp"
+	"slices"
+	"sort"
+
+	"github.com/RoaringBitmap/roaring/v2"
+)
+
+// pairSet is an ordered set of (key, point id) pairs, the storage behind
+// the range-capable indexes. It is a list of sorted chunks of bounded size
+// (a flat B+tree of height two): lookups binary-search the chunks and then
+// the chunk, inserts and deletes move at most one chunk's worth of pairs,
+// and range scans walk chunks in order. Pairs are unique, so a value that a
+// point holds twice is stored once.
+type pairSet[K cmp.Ordered] struct {
+	chunks [][]pair[K]
+	n      int
+}
+
+type pair[K cmp.Ordered] struct {
+	key K
+	id  uint32
+}
+
+// pairChunkMax is the size at which a chunk splits in two.
+const pairChunkMax = 512
+
+func pairLess[K cmp.Ordered](a, b pair[K]) bool {
+	return a.key < b.key || (a.key == b.key && a.id < b.id)
+}
+
+// search returns the first position (chunk, offset) whose pair satisfies
+// pred, which must be monotone (false then true) over the set's order. When
+// no pair satisfies it, the position is (len(chunks), 0).
+func (s *pairSet[K]) search(pred func(pair[K]) bool) (int, int) {
+	ci := sort.Search(len(s.chunks), func(i int) bool {
+		c := s.chunks[i]
+		return pred(c[len(c)-1])
+	})
+	if ci == len(s.chunks) {
+		return ci, 0
+	}
+	c := s.chunks[ci]
+	return ci, sort.Search(len(c), func(j int) bool { return pred(c[j]) })
+}
+
+// insert adds p and reports whether it was new.
+func (s *pairSet[K]) insert(p pair[K]) bool {
+	if len(s.chunks) == 0 {
+		s.chunks = append(s.chunks, []pair[K]{p})
+		s.n++
+		return true
+	}
+	ci, j := s.search(func(q pair[K]) bool { return !pairLess(q, p) })
+	if ci == len(s.chunks) {
+		ci = len(s.chunks) - 1
+		j = len(s.chunks[ci])
+	}
+	c := s.chunks[ci]
+	if j < len(c) && c[j] == p {
+		return false
+	}
+	c = slices.Insert(c, j, p)
+	if len(c) > pairChunkMax {
+		half := len(c) / 2
+		right := make([]pair[K], len(c)-half, pairChunkMax)
+		copy(right, c[half:])
+		c = c[:half:half]
+		left := make([]pair[K], half, pairChunkMax)
+		copy(left, c)
+		s.chunks[ci] = left
+		s.chunks = slices.Insert(s.chunks, ci+1, right)
+	} else {
+		s.chunks[ci] = c
+	}
+	s.n++
+	return true
+}
+
+// delete removes p and reports whether it was present.
+func (s *pairSet[K]) delete(p pair[K]) bool {
+	ci, j := s.search(func(q pair[K]) bool { return !pairLess(q, p) })
+	if ci == len(s.chunks) {
+		return false
+	}
+	c := s.chunks[ci]
+	if j == len(c) || c[j] != p {
+		return false
+	}
+	c = slices.Delete(c, j, j+1)
+	if len(c) == 0 {
+		s.chunks = slices.Delete(s.chunks, ci, ci+1)
+	} else {
+		s.chunks[ci] = c
+	}
+	s.n--
+	return true
+}
+
+// keyBounds is an interval of keys; a missing side is unbounded.
+type keyBounds[K cmp.Ordered] struct {
+	lo, hi         K
+	hasLo, hasHi   bool
+	loIncl, hiIncl bool
+	empty          bool // known to contain nothing
+}
+
+func (b keyBounds[K]) startPred(p pair[K]) bool {
+	if !b.hasLo {
+		return true
+	}
+	if b.loIncl {
+		return p.key >= b.lo
+	}
+	return p.key > b.lo
+}
+
+func (b keyBounds[K]) endPred(p pair[K]) bool {
+	if !b.hasHi {
+		return false
+	}
+	if b.hiIncl {
+		return p.key > b.hi
+	}
+	return p.key >= b.hi
+}
+
+// span returns the positions of the first pair in b and of the first pair
+// after it.
+func (s *pairSet[K]) span(b keyBounds[K]) (c0, j0, c1, j1 int) {
+	if b.empty || len(s.chunks) == 0 {
+		return 0, 0, 0, 0
+	}
+	c0, j0 = s.search(b.startPred)
+	c1, j1 = s.search(b.endPred)
+	if c1 < c0 || (c1 == c0 && j1 < j0) {
+		return c0, j0, c0, j0
+	}
+	return
+}
+
+// count returns the number of pairs with keys in b.
+func (s *pairSet[K]) count(b keyBounds[K]) int {
+	c0, j0, c1, j1 := s.span(b)
+	if c0 == c1 {
+		return j1 - j0
+	}
+	n := len(s.chunks[c0]) - j0
+	for c := c0 + 1; c < c1; c++ {
+		n += len(s.chunks[c])
+	}
+	return n + j1
+}
+
+// ascend calls fn for the pairs with keys in b, in order, until fn returns
+// false.
+func (s *pairSet[K]) ascend(b keyBounds[K], fn func(pair[K]) bool) {
+	c0, j0, c1, j1 := s.span(b)
+	for c := c0; c <= c1 && c < len(s.chunks); c++ {
+		chunk := s.chunks[c]
+		from, to := 0, len(chunk)
+		if c == c0 {
+			from = j0
+		}
+		if c == c1 {
+			to = j1
+		}
+		for _, p := range chunk[from:to] {
+			if !fn(p) {
+				return
+			}
+		}
+	}
+}
+
+// ids returns the point ids of the pairs with keys in b, appended to dst
+// into a new bitmap.
+func (s *pairSet[K]) ids(b keyBounds[K], dst *roaring.Bitmap, buf []uint32) []uint32 {
+	buf = buf[:0]
+	s.ascend(b, func(p pair[K]) bool {
+		buf = append(buf, p.id)
+		return true
+	})
+	addIDs(dst, buf)
+	return buf
+}
+
+// addIDs adds ids (in any order, with repeats) to dst; ids is reordered.
+func addIDs(dst *roaring.Bitmap, ids []uint32) {
+	if len(ids) == 0 {
+		return
+	}
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	dst.AddMany(ids)
+}
+
+// memoryBytes estimates the memory the set holds.
+func (s *pairSet[K]) memoryBytes(pairSize int) int64 {
+	var n int64
+	for _, c := range s.chunks {
+		n += int64(cap(c)*pairSize) + 24
+	}
+	return n
+}

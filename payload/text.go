@@ -1,0 +1,256 @@
+package payload
+
+import (
+	"fmt"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Tokenizer names accepted in TextParams.Tokenizer.
+const (
+	TokenizerWord         = "word"
+	TokenizerWhitespace   = "whitespace"
+	TokenizerPrefix       = "prefix"
+	TokenizerMultilingual = "multilingual"
+)
+
+// textTokenizer turns text into tokens as Qdrant's full-text index does:
+// split, then per token fold to ASCII (if enabled), lower-case (if
+// enabled), drop stopwords, and drop tokens outside the length limits
+// (counted in characters).
+type textTokenizer struct {
+	kind      string
+	minLen    int // 0: no limit
+	maxLen    int // 0: no limit
+	lowercase bool
+	fold      bool
+	stopwords map[string]struct{}
+}
+
+func newTextTokenizer(p TextParams) (textTokenizer, error) {
+	t := textTokenizer{
+		kind:      p.Tokenizer,
+		minLen:    p.MinTokenLen,
+		maxLen:    p.MaxTokenLen,
+		lowercase: p.LowercaseEnabled(),
+		fold:      p.ASCIIFolding,
+	}
+	switch t.kind {
+	case "":
+		t.kind = TokenizerWord
+	case TokenizerWord, TokenizerWhitespace, TokenizerPrefix, TokenizerMultilingual:
+	default:
+		return t, fmt.Errorf("%w: unknown tokenizer %q", ErrBadIndexParams, p.Tokenizer)
+	}
+	if p.MinTokenLen < 0 || p.MaxTokenLen < 0 {
+		return t, fmt.Errorf("%w: token lengths must not be negative", ErrBadIndexParams)
+	}
+	if len(p.Stopwords) > 0 {
+		t.stopwords = make(map[string]struct{}, len(p.Stopwords))
+		for _, w := range p.Stopwords {
+			if t.lowercase {
+				w = rustLower(w)
+			}
+			t.stopwords[w] = struct{}{}
+		}
+	}
+	return t, nil
+}
+
+// isWordRune reports whether r is part of a word for the word and prefix
+// tokenizers: Unicode alphabetic or numeric.
+func isWordRune(r rune) bool {
+	return unicode.IsLetter(r) || unicode.IsNumber(r) || unicode.Is(unicode.Other_Alphabetic, r)
+}
+
+// process applies folding, case, stopwords and length limits to one raw
+// token. checkMax is false for whole words of the prefix tokenizer, whose
+// prefixes are bounded instead.
+func (t *textTokenizer) process(tok string, checkMax bool) (string, bool) {
+	if tok == "" {
+		return "", false
+	}
+	if t.fold {
+		tok = foldASCII(tok)
+	}
+	if t.lowercase {
+		tok = rustLower(tok)
+	}
+	if _, stop := t.stopwords[tok]; stop {
+		return "", false
+	}
+	if t.minLen > 0 || (checkMax && t.maxLen > 0) {
+		n := utf8.RuneCountInString(tok)
+		if n < t.minLen || (checkMax && t.maxLen > 0 && n > t.maxLen) {
+			return "", false
+		}
+	}
+	return tok, true
+}
+
+// splitWords calls fn with each maximal run of word runes in s.
+func splitWords(s string, fn func(string)) {
+	start := -1
+	for i, r := range s {
+		if isWordRune(r) {
+			if start < 0 {
+				start = i
+			}
+		} else if start >= 0 {
+			fn(s[start:i])
+			start = -1
+		}
+	}
+	if start >= 0 {
+		fn(s[start:])
+	}
+}
+
+// doc appends the tokens of a stored text to dst, in order.
+func (t *textTokenizer) doc(text string, dst []string) []string {
+	switch t.kind {
+	case TokenizerWhitespace:
+		for _, w := range strings.FieldsFunc(text, unicode.IsSpace) {
+			if tok, ok := t.process(w, true); ok {
+				dst = append(dst, tok)
+			}
+		}
+	case TokenizerPrefix:
+		minN := max(t.minLen, 1)
+		splitWords(text, func(w string) {
+			word, ok := t.process(w, false)
+			if !ok {
+				return
+			}
+			for n := minN; t.maxLen == 0 || n <= t.maxLen; n++ {
+				end, ok := runeOffset(word, n)
+				if !ok {
+					dst = append(dst, word)
+					break
+				}
+				dst = append(dst, word[:end])
+			}
+		})
+	default: // word; multilingual falls back to word
+		splitWords(text, func(w string) {
+			if tok, ok := t.process(w, true); ok {
+				dst = append(dst, tok)
+			}
+		})
+	}
+	return dst
+}
+
+// query appends the tokens of a query text to dst. Only the prefix
+// tokenizer differs from doc: each query word becomes one token, cut to the
+// longest indexed prefix, and stopwords are kept so that a partly typed
+// word still matches.
+func (t *textTokenizer) query(text string, dst []string) []string {
+	if t.kind != TokenizerPrefix {
+		return t.doc(text, dst)
+	}
+	splitWords(text, func(w string) {
+		if t.fold {
+			w = foldASCII(w)
+		}
+		if t.lowercase {
+			w = rustLower(w)
+		}
+		if t.minLen > 0 && utf8.RuneCountInString(w) < t.minLen {
+			return
+		}
+		if t.maxLen > 0 {
+			if end, ok := runeOffset(w, t.maxLen); ok {
+				w = w[:end]
+			}
+		}
+		dst = append(dst, w)
+	})
+	return dst
+}
+
+// runeOffset returns the byte offset of the n-th rune (0-based) of s, and
+// false when s has no more than n runes.
+func runeOffset(s string, n int) (int, bool) {
+	i := 0
+	for off := range s {
+		if i == n {
+			return off, true
+		}
+		i++
+	}
+	return 0, false
+}
+
+// rustLower lower-cases s with the full Unicode mapping that Qdrant's
+// tokenizer applies, which differs from strings.ToLower in two places:
+// U+0130 (İ) becomes "i̇" (i and a combining dot), and a capital sigma at the
+// end of a word becomes final sigma (ς).
+func rustLower(s string) string {
+	ascii := true
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			ascii = false
+			break
+		}
+	}
+	if ascii {
+		return strings.ToLower(s)
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	for i, r := range s {
+		switch r {
+		case '\u0130':
+			b.WriteString("i\u0307")
+		case 'Σ':
+			if finalSigma(s, i) {
+				b.WriteRune('ς')
+			} else {
+				b.WriteRune('σ')
+			}
+		default:
+			b.WriteRune(unicode.ToLower(r))
+		}
+	}
+	return b.String()
+}
+
+// finalSigma reports whether the capital sigma at byte i of s ends a word:
+// a cased letter precedes it and none follows, skipping case-ignorable
+// characters on both sides.
+func finalSigma(s string, i int) bool {
+	before := false
+	for j := i; j > 0; {
+		r, size := utf8.DecodeLastRuneInString(s[:j])
+		j -= size
+		if caseIgnorable(r) {
+			continue
+		}
+		before = isCased(r)
+		break
+	}
+	if !before {
+		return false
+	}
+	for _, r := range s[i+len("Σ"):] {
+		if caseIgnorable(r) {
+			continue
+		}
+		return !isCased(r)
+	}
+	return true
+}
+
+func isCased(r rune) bool {
+	return unicode.IsUpper(r) || unicode.IsLower(r) || unicode.IsTitle(r)
+}
+
+func caseIgnorable(r rune) bool {
+	switch r {
+	case '\'', '.', ':', '^', '`', '\u00B7', '\u2018', '\u2019', '\u2024', '\u2027':
+		return true
+	}
+	return unicode.In(r, unicode.Mn, unicode.Me, unicode.Cf, unicode.Lm, unicode.Sk)
+}
