@@ -108,8 +108,8 @@ func DecodeBinary(b []byte) (Value, error) {
 		return Value{}, fmt.Errorf("%w: unknown format 0x%02x", ErrCorrupt, b[0])
 	}
 	d := decoder{b: b, pos: 1}
-	v, err := d.value(0)
-	if err != nil {
+	var v Value
+	if err := d.value(&v, 0); err != nil {
 		return Value{}, err
 	}
 	if d.pos != len(b) {
@@ -186,88 +186,97 @@ func (d *decoder) str() (string, error) {
 	return s, nil
 }
 
-func (d *decoder) value(depth int) (Value, error) {
+// value decodes one value into *v, which must be the zero Value. Writing
+// in place, rather than returning a Value to copy into its slice, keeps the
+// hot loop free of whole-struct copies with their write barriers.
+func (d *decoder) value(v *Value, depth int) error {
 	if d.pos >= len(d.b) {
-		return Value{}, d.fail("truncated value")
+		return d.fail("truncated value")
 	}
 	tag := d.b[d.pos]
 	d.pos++
 	switch tag {
 	case tagNull:
-		return Value{}, nil
-	case tagFalse:
-		return BoolValue(false), nil
-	case tagTrue:
-		return BoolValue(true), nil
+		return nil
+	case tagFalse, tagTrue:
+		v.kind, v.num = Bool, uint64(tag-tagFalse)
+		return nil
 	case tagInt:
 		u, err := d.uvarint()
 		if err != nil {
-			return Value{}, err
+			return err
 		}
-		return IntValue(int64(u>>1) ^ -int64(u&1)), nil
+		v.kind, v.num = Int, uint64(int64(u>>1)^-int64(u&1))
+		return nil
 	case tagUint:
 		u, err := d.fixed64()
 		if err != nil {
-			return Value{}, err
+			return err
 		}
 		if u <= math.MaxInt64 {
-			return Value{}, d.fail("unsigned integer %d fits an integer", u)
+			return d.fail("unsigned integer %d fits an integer", u)
 		}
-		return Value{kind: Uint, num: u}, nil
+		v.kind, v.num = Uint, u
+		return nil
 	case tagFloat:
 		u, err := d.fixed64()
 		if err != nil {
-			return Value{}, err
+			return err
 		}
 		if f := math.Float64frombits(u); math.IsNaN(f) || math.IsInf(f, 0) {
-			return Value{}, d.fail("non-finite float")
+			return d.fail("non-finite float")
 		}
-		return Value{kind: Float, num: u}, nil
+		v.kind, v.num = Float, u
+		return nil
 	case tagString:
 		s, err := d.str()
 		if err != nil {
-			return Value{}, err
+			return err
 		}
-		return Value{kind: String, str: s}, nil
+		v.kind, v.str = String, s
+		return nil
 	case tagArray:
 		if depth >= MaxDepth {
-			return Value{}, d.tooDeep()
+			return d.tooDeep()
 		}
 		n, err := d.count(1)
 		if err != nil {
-			return Value{}, err
+			return err
 		}
 		elems := make([]Value, n)
 		for i := range elems {
-			if elems[i], err = d.value(depth + 1); err != nil {
-				return Value{}, err
+			if err := d.value(&elems[i], depth+1); err != nil {
+				return err
 			}
 		}
-		return Value{kind: Array, arr: elems}, nil
+		v.kind, v.arr = Array, elems
+		return nil
 	case tagObject:
 		if depth >= MaxDepth {
-			return Value{}, d.tooDeep()
+			return d.tooDeep()
 		}
 		n, err := d.count(2) // key length and value tag
 		if err != nil {
-			return Value{}, err
+			return err
 		}
 		fields := make([]Field, n)
 		for i := range fields {
-			if fields[i].Key, err = d.str(); err != nil {
-				return Value{}, err
+			f := &fields[i]
+			if f.Key, err = d.str(); err != nil {
+				return err
 			}
-			if fields[i].Value, err = d.value(depth + 1); err != nil {
-				return Value{}, err
+			if err := d.value(&f.Value, depth+1); err != nil {
+				return err
 			}
 		}
 		if hasDuplicateKeys(fields) {
-			return Value{}, d.fail("duplicate key in object")
+			return d.fail("duplicate key in object")
 		}
-		return Value{kind: Object, obj: fields}, nil
+		v.kind, v.obj = Object, fields
+		return nil
 	}
 	d.pos--
-	return Value{}, d.fail("unknown tag 0x%02x", tag)
+	return d.fail("unknown tag 0x%02x", tag)
 }
 
 func (d *decoder) tooDeep() error {

@@ -133,3 +133,25 @@ func TestDatetimeRange(t *testing.T) {
 		t.Error("micros round down before the epoch")
 	}
 }
+
+func FuzzParseDatetime(f *testing.F) {
+	for _, s := range []string{"2024-01-02T03:04:05Z", "2024-01-02 03:04", "+2024-1-2t3:4:5.123 UTC", "2024-01-02T03:04:05+01", "-0001-12-31"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, err := ParseDatetime(s)
+		if err != nil {
+			return
+		}
+		if got.Location() != time.UTC {
+			t.Fatalf("ParseDatetime(%q) not in UTC", s)
+		}
+		// What RFC 3339 prints, ParseDatetime reads back.
+		if y := got.Year(); y >= 0 && y <= 9999 {
+			back, err := ParseDatetime(got.Format(time.RFC3339Nano))
+			if err != nil || !back.Equal(got) {
+				t.Fatalf("round trip of %q: %v, %v", s, back, err)
+			}
+		}
+	})
+}

@@ -7,6 +7,25 @@ import (
 	"github.com/RoaringBitmap/roaring/v2"
 )
 
+// Field indexes.
+//
+// An index maps the values of one payload field to internal point ids
+// (uint32, dense per segment). Each type reads only the values it holds, as
+// Qdrant's indexes do: a keyword index reads strings, an integer index reads
+// integers (not 1.0), a float index reads any number, a datetime index reads
+// strings that ParseDatetime accepts, a UUID index reads strings that
+// ParseUUID accepts, a geo index reads {"lon", "lat"} objects (GeoPointFrom),
+// a text index reads strings, a bool index reads bools. Other values are
+// ignored, so an index can see fewer points than the payload has: the
+// filter package decides when that matters (match except, is_empty).
+//
+// Query methods return a new bitmap the caller owns. Estimate methods do
+// not build bitmaps: they are exact where the answer is one posting list's
+// size and upper bounds otherwise.
+//
+// Concurrency: query and estimate methods only read and may run in
+// parallel with each other; Set and Remove need exclusive access.
+
 // ErrBadIndexParams is wrapped by NewIndex errors.
 var ErrBadIndexParams = errors.New("qlite: invalid index params")
 
@@ -87,14 +106,19 @@ type TextParams struct {
 	// Lowercase folds tokens to lower case. Nil means true.
 	Lowercase *bool
 
-	// ASCIIFolding folds accented Latin letters to ASCII (é -> e).
+	// ASCIIFolding folds accented Latin letters to ASCII (é -> e, ß -> ss)
+	// before lower-casing. See foldASCII for its coverage.
 	ASCIIFolding bool
 
-	// PhraseMatching records token positions, which Phrase needs.
+	// PhraseMatching keeps each point's token sequence, which Phrase needs;
+	// without it Phrase matches nothing, as in Qdrant.
 	PhraseMatching bool
 
-	// Stopwords are dropped from documents and queries (after lower-casing
-	// when Lowercase is on).
+	// Stopwords are dropped from documents and queries: a token is a
+	// stopword when it equals one of them after folding and lower-casing;
+	// with Lowercase on, the list is lower-cased too. Qdrant's built-in
+	// language lists are not included (pass the words explicitly). The
+	// prefix tokenizer keeps stopwords in queries, as Qdrant does.
 	Stopwords []string
 }
 
@@ -126,7 +150,8 @@ type Index interface {
 	// it across Set or Remove.
 	Points() *roaring.Bitmap
 
-	// ValuesCount returns the number of values indexed for point id.
+	// ValuesCount returns the number of distinct values indexed for point
+	// id (distinct tokens for a text index, as Qdrant counts).
 	ValuesCount(id uint32) int
 
 	// Len returns the number of points with at least one indexed value.
@@ -150,7 +175,11 @@ func NewIndex(p IndexParams) (Index, error) {
 	case TypeGeo:
 		return NewGeoIndex(p), nil
 	case TypeText:
-		return NewTextIndex(p)
+		x, err := NewTextIndex(p)
+		if err != nil {
+			return nil, err
+		}
+		return x, nil
 	case TypeBool:
 		return NewBoolIndex(p), nil
 	case TypeDatetime:

@@ -132,24 +132,29 @@ func (x *GeoIndex) query(rects []geoRect, contains func(GeoPoint) bool) *roaring
 	var ids []uint32
 	for _, b := range geoCover(rects) {
 		x.pairs.ascend(b, func(p pair[uint64]) bool {
-			ids = append(ids, p.id)
+			// A point with several values may be checked more than once;
+			// bitmapOf drops the repeats.
+			for _, q := range x.vals[p.id] {
+				if inRects(q, rects) && contains(q) {
+					ids = append(ids, p.id)
+					break
+				}
+			}
 			return true
 		})
 	}
-	slices.Sort(ids)
-	ids = slices.Compact(ids)
-	out := ids[:0]
-	for _, id := range ids {
-		for _, p := range x.vals[id] {
-			if contains(p) {
-				out = append(out, id)
-				break
-			}
+	return bitmapOf(ids, len(x.vals))
+}
+
+// inRects is a cheap pre-check: every point a query can match lies in one
+// of its covering rectangles.
+func inRects(p GeoPoint, rects []geoRect) bool {
+	for _, r := range rects {
+		if p.Lon >= r.minLon && p.Lon <= r.maxLon && p.Lat >= r.minLat && p.Lat <= r.maxLat {
+			return true
 		}
 	}
-	bm := roaring.New()
-	bm.AddMany(out)
-	return bm
+	return false
 }
 
 func (x *GeoIndex) estimate(rects []geoRect) int {

@@ -98,10 +98,17 @@ func (x *numIndex[K]) values(id uint32) []K {
 	return x.vals[id]
 }
 
+func (x *numIndex[K]) walk(b keyBounds[K], desc bool, fn func(K, uint32) bool) {
+	f := func(p pair[K]) bool { return fn(p.key, p.id) }
+	if desc {
+		x.pairs.descend(b, f)
+	} else {
+		x.pairs.ascend(b, f)
+	}
+}
+
 func (x *numIndex[K]) query(b keyBounds[K]) *roaring.Bitmap {
-	out := roaring.New()
-	x.pairs.ids(b, out, nil)
-	return out
+	return bitmapOf(x.pairs.appendIDs(b, nil), len(x.vals))
 }
 
 // estimate is the number of (value, point) pairs in b: exact for points
@@ -154,12 +161,11 @@ func (x *IntegerIndex) Match(i int64) *roaring.Bitmap { return x.query(exactly(i
 
 // MatchAny returns the points with any of the values is.
 func (x *IntegerIndex) MatchAny(is []int64) *roaring.Bitmap {
-	out := roaring.New()
-	var buf []uint32
+	var ids []uint32
 	for _, i := range is {
-		buf = x.pairs.ids(exactly(i), out, buf)
+		ids = x.pairs.appendIDs(exactly(i), ids)
 	}
-	return out
+	return bitmapOf(ids, len(x.vals))
 }
 
 // MatchExcept returns the points with at least one indexed value not in is.
@@ -202,6 +208,14 @@ func (x *IntegerIndex) EstimateAny(is []int64) int {
 // EstimateRange returns the number of points with a value in r: exact when
 // every point has at most one value, an upper bound otherwise.
 func (x *IntegerIndex) EstimateRange(r Range) int { return x.estimate(intBounds(r)) }
+
+// Walk calls fn with each (value, point) pair whose value is in r (see
+// Range), in ascending order of value and then point, or descending with
+// desc, until fn returns false. A point appears once per distinct value.
+// It serves order_by.
+func (x *IntegerIndex) Walk(r Range, desc bool, fn func(v int64, id uint32) bool) {
+	x.walk(intBounds(r), desc, fn)
+}
 
 // Values returns the distinct values of point id in ascending order. The
 // slice belongs to the index: do not modify it.
@@ -291,6 +305,13 @@ func (x *FloatIndex) Range(r Range) *roaring.Bitmap { return x.query(floatBounds
 // every point has at most one value, an upper bound otherwise.
 func (x *FloatIndex) EstimateRange(r Range) int { return x.estimate(floatBounds(r)) }
 
+// Walk calls fn with each (value, point) pair whose value is in r, in
+// ascending order of value and then point, or descending with desc, until
+// fn returns false. It serves order_by.
+func (x *FloatIndex) Walk(r Range, desc bool, fn func(v float64, id uint32) bool) {
+	x.walk(floatBounds(r), desc, fn)
+}
+
 // Values returns the distinct values of point id in ascending order. The
 // slice belongs to the index: do not modify it.
 func (x *FloatIndex) Values(id uint32) []float64 { return x.values(id) }
@@ -354,6 +375,13 @@ func (x *DatetimeIndex) Range(r DatetimeRange) *roaring.Bitmap {
 // when every point has at most one value, an upper bound otherwise.
 func (x *DatetimeIndex) EstimateRange(r DatetimeRange) int {
 	return x.estimate(r.micros().bounds())
+}
+
+// Walk calls fn with each (microseconds since the epoch, point) pair
+// whose datetime is in r, in ascending order, or descending with desc, until
+// fn returns false. It serves order_by.
+func (x *DatetimeIndex) Walk(r DatetimeRange, desc bool, fn func(micros int64, id uint32) bool) {
+	x.walk(r.micros().bounds(), desc, fn)
 }
 
 // Values returns the distinct datetimes of point id in ascending order.

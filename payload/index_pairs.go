@@ -175,26 +175,54 @@ func (s *pairSet[K]) ascend(b keyBounds[K], fn func(pair[K]) bool) {
 	}
 }
 
-// ids returns the point ids of the pairs with keys in b, appended to dst
-// into a new bitmap.
-func (s *pairSet[K]) ids(b keyBounds[K], dst *roaring.Bitmap, buf []uint32) []uint32 {
-	buf = buf[:0]
-	s.ascend(b, func(p pair[K]) bool {
-		buf = append(buf, p.id)
-		return true
-	})
-	addIDs(dst, buf)
-	return buf
+// descend calls fn for the pairs with keys in b, in reverse order, until
+// fn returns false.
+func (s *pairSet[K]) descend(b keyBounds[K], fn func(pair[K]) bool) {
+	c0, j0, c1, j1 := s.span(b)
+	for c := min(c1, len(s.chunks)-1); c >= c0; c-- {
+		chunk := s.chunks[c]
+		from, to := 0, len(chunk)
+		if c == c0 {
+			from = j0
+		}
+		if c == c1 {
+			to = j1
+		}
+		for i := to - 1; i >= from; i-- {
+			if !fn(chunk[i]) {
+				return
+			}
+		}
+	}
 }
 
-// addIDs adds ids (in any order, with repeats) to dst; ids is reordered.
-func addIDs(dst *roaring.Bitmap, ids []uint32) {
+// appendIDs appends the point ids of the pairs with keys in b to dst.
+func (s *pairSet[K]) appendIDs(b keyBounds[K], dst []uint32) []uint32 {
+	s.ascend(b, func(p pair[K]) bool {
+		dst = append(dst, p.id)
+		return true
+	})
+	return dst
+}
+
+// bitmapOf returns a bitmap of ids, which may be in any order and repeat
+// and are all below universe. ids is reordered. Large sets go through a
+// dense bitset, which costs O(universe/64) instead of a sort.
+func bitmapOf(ids []uint32, universe int) *roaring.Bitmap {
 	if len(ids) == 0 {
-		return
+		return roaring.New()
+	}
+	if len(ids) >= 1024 && len(ids) >= universe/64 {
+		words := make([]uint64, (universe+63)/64)
+		for _, id := range ids {
+			words[id>>6] |= 1 << (id & 63)
+		}
+		return roaring.FromDense(words, false)
 	}
 	slices.Sort(ids)
-	ids = slices.Compact(ids)
-	dst.AddMany(ids)
+	bm := roaring.New()
+	bm.AddMany(slices.Compact(ids))
+	return bm
 }
 
 // memoryBytes estimates the memory the set holds.

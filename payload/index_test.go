@@ -329,6 +329,25 @@ func TestFloatIndexDifferential(t *testing.T) {
 		}
 		want := m.scan(func(v Value) bool { f, ok := v.Number(); return ok && r.Contains(f) })
 		checkSame(t, "Range "+fmtRange(r), x.Range(r), want)
+		for _, desc := range []bool{false, true} {
+			var vs []float64
+			walked := roaring.New()
+			x.Walk(r, desc, func(v float64, id uint32) bool {
+				if !r.Contains(v) || !slices.Contains(x.Values(id), v) {
+					t.Fatalf("Walk: %v for point %d", v, id)
+				}
+				vs = append(vs, v)
+				walked.Add(id)
+				return true
+			})
+			if desc {
+				slices.Reverse(vs)
+			}
+			if !slices.IsSorted(vs) {
+				t.Fatalf("Walk(desc=%v) out of order", desc)
+			}
+			checkSame(t, "Walk", walked, want)
+		}
 		single := true
 		for _, vals := range m {
 			n := 0
@@ -718,7 +737,7 @@ func TestNewIndex(t *testing.T) {
 	if _, err := ParseFieldType("int"); err == nil {
 		t.Fatal(`"int" accepted`)
 	}
-	if _, err := NewIndex(IndexParams{Type: TypeText, Text: TextParams{Tokenizer: "ngram"}}); err == nil {
+	if x, err := NewIndex(IndexParams{Type: TypeText, Text: TextParams{Tokenizer: "ngram"}}); err == nil || x != nil {
 		t.Fatal("unknown tokenizer accepted")
 	}
 	wantNames := []string{"keyword", "integer", "float", "geo", "text", "bool", "datetime", "uuid"}

@@ -24,7 +24,7 @@ var (
 	ErrInvalidJSON = errors.New("qlite: invalid JSON")
 	// ErrTooDeep is wrapped by errors for values nested deeper than
 	// MaxDepth.
-	ErrTooDeep = errors.New("qlite: JSON nested too deeply")
+	ErrTooDeep = errors.New("qlite: value nested too deeply")
 	// ErrNotObject is returned for a payload that is valid JSON but not an
 	// object.
 	ErrNotObject = errors.New("qlite: payload must be a JSON object")
@@ -51,8 +51,10 @@ func (e *SyntaxError) Unwrap() error { return e.class }
 //   - An integer literal (no fraction or exponent) that fits int64 is an
 //     Int, one that fits uint64 is a Uint, and a longer one is a Float.
 //     Integers are never routed through float64. "-0" is the Float -0.0.
-//   - Any number with a fraction or exponent is a Float, rounded correctly;
-//     a number too large for float64 is an error (JSON has no Inf or NaN).
+//   - Any number with a fraction or exponent is a Float, correctly rounded
+//     (serde_json does that with its float_roundtrip feature; without it,
+//     it can be one unit in the last place off); a number too large for
+//     float64 is an error, as JSON has no Inf or NaN.
 //   - An object with a repeated key keeps the last value at the position
 //     of the first occurrence.
 //   - Strings must be valid UTF-8; escapes must be valid, and \u escapes of

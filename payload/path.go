@@ -211,8 +211,8 @@ func (p Path) Extend(q Path) Path {
 //     and x is merged into it as Merge does: each field of x is set, and a
 //     field of x that is null removes that key.
 //
-// So Set("a.b", {"a": 10}, {"x": 1}) gives {"a": {"b": {"x": 1}}}, and
-// Set("a[].b", {"a": [{}, 5]}, {"x": 1}) gives
+// For example, with x = {"x": 1}, the path a.b turns {"a": 10} into
+// {"a": {"b": {"x": 1}}}, and a[].b turns {"a": [{}, 5]} into
 // {"a": [{"b": {"x": 1}}, {"b": {"x": 1}}]}. The zero Path merges x into
 // v itself. v must be an object (or null, taken as {}), and so must x. The
 // result shares unchanged parts with v. Set fails with ErrTooDeep when the
