@@ -28,6 +28,7 @@ type Point interface {
 type Evaluator struct {
 	idx  Indexes
 	buf  []payload.Value
+	nest []payload.Path // keys of the nested conditions being evaluated
 	toks []string
 	qtok []string
 }
@@ -47,6 +48,7 @@ func (f *Filter) Matches(p Point) bool {
 	e := evalPool.Get().(*Evaluator)
 	ok := e.Matches(f, p)
 	clear(e.buf[:cap(e.buf)]) // drop references to payload data
+	e.nest = e.nest[:0]
 	evalPool.Put(e)
 	return ok
 }
@@ -66,10 +68,6 @@ type evalCtx struct {
 	point   Point // nil inside a nested condition
 	payload payload.Value
 	loaded  bool
-	// parent and key locate a nested element: the element is one of the
-	// values at key[] in parent. They name index keys inside nested filters.
-	parent *evalCtx
-	key    payload.Path
 }
 
 func (c *evalCtx) value() payload.Value {
@@ -80,25 +78,24 @@ func (c *evalCtx) value() payload.Value {
 	return c.payload
 }
 
-// fullKey returns the index key of path k evaluated in c: k itself at the
-// top level, or the nested array paths joined to k, as Qdrant joins them
-// ("diet[].food").
-func (c *evalCtx) fullKey(k payload.Path) string {
-	if c.parent == nil {
+// fullKey returns the index key of path k in the current context: k itself
+// at the top level, or the keys of the enclosing nested conditions joined
+// to k, as Qdrant joins them ("diet[].food").
+func (e *Evaluator) fullKey(k payload.Path) string {
+	if len(e.nest) == 0 {
 		return k.String()
 	}
-	return c.prefix() + "." + k.String()
-}
-
-func (c *evalCtx) prefix() string {
-	s := c.key.String()
-	if !strings.HasSuffix(s, "[]") {
-		s += "[]"
+	var b strings.Builder
+	for _, n := range e.nest {
+		s := n.String()
+		b.WriteString(s)
+		if !strings.HasSuffix(s, "[]") {
+			b.WriteString("[]")
+		}
+		b.WriteByte('.')
 	}
-	if c.parent.parent == nil {
-		return s
-	}
-	return c.parent.prefix() + "." + s
+	b.WriteString(k.String())
+	return b.String()
 }
 
 func (e *Evaluator) filter(f *Filter, c *evalCtx) bool {
@@ -190,6 +187,7 @@ func (e *Evaluator) nested(n *Nested, c *evalCtx) bool {
 	// The key names the array itself unless it already ends in [], in which
 	// case Find has expanded it.
 	expand := !strings.HasSuffix(n.Key.String(), "[]")
+	e.nest = append(e.nest, n.Key)
 	ok := false
 	for i := start; i < end && !ok; i++ {
 		v := e.buf[i]
@@ -207,6 +205,7 @@ func (e *Evaluator) nested(n *Nested, c *evalCtx) bool {
 			}
 		}
 	}
+	e.nest = e.nest[:len(e.nest)-1]
 	e.buf = e.buf[:start]
 	return ok
 }
@@ -215,7 +214,7 @@ func (e *Evaluator) nestedElem(n *Nested, c *evalCtx, elem payload.Value) bool {
 	if elem.Kind() != payload.Object {
 		return false
 	}
-	sub := evalCtx{payload: elem, loaded: true, parent: c, key: n.Key}
+	sub := evalCtx{payload: elem, loaded: true}
 	return e.filter(n.Filter, &sub)
 }
 
@@ -228,7 +227,7 @@ func (e *Evaluator) field(f *Field, c *evalCtx) bool {
 	case len(vals) == 0:
 		ok = checkEmpty(f)
 	case e.idx != nil && f.Match != nil && f.Match.isFullText():
-		if ti := e.textIndex(c.fullKey(f.Key)); ti != nil {
+		if ti := e.textIndex(e.fullKey(f.Key)); ti != nil {
 			ok = e.textIndexMatch(ti, f.Match, vals)
 			break
 		}

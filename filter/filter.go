@@ -341,19 +341,6 @@ type Nested struct {
 	Filter *Filter
 }
 
-// arrayKey returns the nested key with a trailing [] as Qdrant resolves it.
-func arrayKey(p payload.Path) payload.Path {
-	s := p.String()
-	if len(s) >= 2 && s[len(s)-2:] == "[]" {
-		return p
-	}
-	q, err := payload.ParsePath(s + "[]")
-	if err != nil {
-		return p // unreachable for a parsed path
-	}
-	return q
-}
-
 // Validate checks a filter built in code (ParseJSON already validates what
 // it returns): every field condition sets at least one test with sane
 // bounds, geo shapes are valid, nested conditions have a key and a filter,

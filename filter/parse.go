@@ -33,7 +33,9 @@ import (
 //   - geo points must lie in [-180, 180] x [-90, 90]; polygon rings need at
 //     least 4 points and equal first and last points;
 //   - values_count bounds and min_count are unsigned integers;
-//   - a field repeated in one object is an error.
+//   - a field repeated in one object is an error;
+//   - has_id and has_vector inside a nested filter are accepted, as Qdrant
+//     accepts them, and never match.
 //
 // A field condition with no test is a validation error (Error.Validation);
 // it is reported only when the whole filter is otherwise well-formed, as
@@ -80,13 +82,26 @@ func (p *parser) filter(path string, v jval, asCondition bool) (*Filter, error) 
 	if v.kind != jObj {
 		return nil, errorf(path, "expected a filter object, got %s", v.describe())
 	}
-	f := &Filter{}
+	// Check the field names before parsing any value, so that a condition
+	// object that is not a filter is rejected without parsing its subtrees
+	// again (which would make nesting exponential).
 	for i, fl := range v.obj {
 		for _, prev := range v.obj[:i] {
 			if prev.key == fl.key {
 				return nil, errorf(path, "duplicate field `%s`", fl.key)
 			}
 		}
+		switch fl.key {
+		case "should", "must", "must_not", "min_should":
+		default:
+			if asCondition {
+				return nil, errorf(path, "unknown field `%s`: expected a condition: a field condition (key), is_empty, is_null, has_id, has_vector, nested, or a filter (must, should, must_not, min_should)", fl.key)
+			}
+			return nil, errorf(path, "unknown field `%s`, expected one of `should`, `min_should`, `must`, `must_not`", fl.key)
+		}
+	}
+	f := &Filter{}
+	for _, fl := range v.obj {
 		var err error
 		switch fl.key {
 		case "should":
@@ -97,11 +112,6 @@ func (p *parser) filter(path string, v jval, asCondition bool) (*Filter, error) 
 			f.MustNot, err = p.clause(path+".must_not", fl.val)
 		case "min_should":
 			f.MinShould, err = p.minShould(path+".min_should", fl.val)
-		default:
-			if asCondition {
-				return nil, errorf(path, "unknown field `%s`: expected a condition: a field condition (key), is_empty, is_null, has_id, has_vector, nested, or a filter (must, should, must_not, min_should)", fl.key)
-			}
-			return nil, errorf(path, "unknown field `%s`, expected one of `should`, `min_should`, `must`, `must_not`", fl.key)
 		}
 		if err != nil {
 			return nil, err

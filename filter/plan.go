@@ -82,9 +82,13 @@ func (p *Plan) Check(e *Evaluator, id uint32, pt Point) bool {
 // index answers only for values of its own type, so a plan is exact under
 // the assumption Qdrant's indexed search makes: an indexed key holds
 // values of the index's type (a float at an integer-indexed key, or a geo
-// object out of range, is seen by Matches but not by the index). match
-// except, values_count, is_null, and field conditions with several tests
-// are always left to the residual. must intersects, should unites,
+// object out of range, is seen by Matches but not by the index; so is a
+// datetime differing below a microsecond). The is_empty condition narrows
+// to the points an index holds no value for; has_id and has_vector are
+// answered exactly through IDResolver and VectorResolver when idx
+// implements them. match except, values_count, is_null, and field
+// conditions with several tests are always left to the residual. must
+// intersects, should unites,
 // min_should keeps points in at least min_count candidate sets, and
 // must_not complements against all only when the inner answer is exact.
 // Inside nested conditions index answers only narrow (they hold for some
@@ -131,15 +135,6 @@ func (pl *planner) unknown() node { return node{est: unknownEstimate(pl.total)} 
 
 func emptyNode() node {
 	return node{est: exactEstimate(0), bm: roaring.New(), exact: true, owned: true}
-}
-
-// mutable returns n's bitmap, cloned if the planner does not own it.
-func (n *node) mutable() *roaring.Bitmap {
-	if !n.owned {
-		n.bm = n.bm.Clone()
-		n.owned = true
-	}
-	return n.bm
 }
 
 // filter plans f; prefix is the joined nested array path ("" at the top
