@@ -573,9 +573,15 @@ func TestDifferential(t *testing.T) {
 			e := plan.Estimate
 			require.True(t, 0 <= e.Min && e.Min <= e.Max && e.Max <= nPoints && e.Exp >= 0 && e.Exp <= nPoints,
 				"filter %s: estimate %+v", js, e)
+			// The cheap estimate bounds the matches too.
+			ce := f.Estimate(mode.idx, nPoints)
+			require.True(t, 0 <= ce.Min && ce.Min <= ce.Max && ce.Max <= nPoints && ce.Exp >= 0 && ce.Exp <= nPoints,
+				"filter %s: cheap estimate %+v", js, ce)
 			if !hasEstimateCaveat(f) {
 				require.True(t, e.Min <= actual && actual <= e.Max,
 					"filter %d (%s) %s: %d matches outside estimate %+v", fi, mode.name, js, actual, e)
+				require.True(t, ce.Min <= actual && actual <= ce.Max,
+					"filter %d (%s) %s: %d matches outside cheap estimate %+v", fi, mode.name, js, actual, ce)
 			}
 			stats[mode.name+" plans"]++
 			if plan.Candidates != nil {

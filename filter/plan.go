@@ -111,12 +111,30 @@ func (f *Filter) Plan(idx Indexes, total int, all *roaring.Bitmap) *Plan {
 	return &Plan{Estimate: n.est, Candidates: bm, Exact: n.exact, Filter: f}
 }
 
+// Estimate estimates how many of the total points of a segment match f,
+// as Plan does, but from the indexes' cheap estimates, building no bitmap:
+// a caller can decide from it whether materialising candidates pays. Where
+// an index answers, the count is an upper bound, and Estimate.Min is 0.
+func (f *Filter) Estimate(idx Indexes, total int) Estimate {
+	if f == nil {
+		return exactEstimate(total)
+	}
+	pl := planner{estimateOnly: true, idx: idx, total: total}
+	if idx != nil {
+		pl.ids, _ = idx.(IDResolver)
+	}
+	return pl.filter(f, "", false).est
+}
+
 type planner struct {
-	idx   Indexes
-	total int
-	all   *roaring.Bitmap
-	ids   IDResolver
-	vecs  VectorResolver
+	// estimateOnly plans without building bitmaps: index conditions use
+	// the indexes' cheap estimates and every node has a nil bitmap.
+	estimateOnly bool
+	idx          Indexes
+	total        int
+	all          *roaring.Bitmap
+	ids          IDResolver
+	vecs         VectorResolver
 }
 
 // node is the plan of one condition or clause.
@@ -316,12 +334,16 @@ func (pl *planner) condition(c Condition, prefix string, nested bool) node {
 	case *Field:
 		return pl.field(c, joinKey(prefix, c.Key.String()), nested)
 	case *IsEmpty:
-		if nested || pl.idx == nil || pl.all == nil {
+		if nested || pl.idx == nil || (pl.all == nil && !pl.estimateOnly) {
 			return pl.unknown()
 		}
 		ix, ok := pl.idx.Index(joinKey(prefix, c.Key.String()))
 		if !ok {
 			return pl.unknown()
+		}
+		if pl.estimateOnly {
+			n := max(0, pl.total-ix.Len())
+			return node{est: Estimate{0, n, n}}
 		}
 		// A point with an indexed value has a non-null value that is not
 		// an empty array, so it is not empty.
@@ -402,6 +424,13 @@ func (pl *planner) field(f *Field, key string, nested bool) node {
 	ix, ok := pl.idx.Index(key)
 	if !ok {
 		return pl.unknown()
+	}
+	if pl.estimateOnly {
+		c, ok := indexEstimate(ix, f)
+		if !ok {
+			return pl.unknown()
+		}
+		return node{est: Estimate{0, c, c}}
 	}
 	bm, exact := indexAnswer(ix, f)
 	if bm == nil {
@@ -484,6 +513,72 @@ func indexAnswer(ix payload.Index, f *Field) (*roaring.Bitmap, bool) {
 		}
 	}
 	return nil, false
+}
+
+// indexEstimate is indexAnswer's cheap counterpart: an upper bound of the
+// number of points matching the single test of f, from ix's estimates.
+func indexEstimate(ix payload.Index, f *Field) (int, bool) {
+	m := f.Match
+	switch ix := ix.(type) {
+	case *payload.KeywordIndex:
+		switch {
+		case m == nil:
+		case m.Kind == MatchKeyword:
+			return ix.Estimate(m.Keyword), true
+		case m.Kind == MatchAnyKeywords:
+			return ix.EstimateAny(m.Keywords), true
+		}
+	case *payload.UUIDIndex:
+		switch {
+		case m == nil:
+		case m.Kind == MatchKeyword && isUUID(m.Keyword):
+			return ix.Estimate(m.Keyword), true
+		case m.Kind == MatchAnyKeywords && allUUIDs(m.Keywords):
+			return ix.EstimateAny(m.Keywords), true
+		}
+	case *payload.IntegerIndex:
+		p := ix.Params()
+		switch {
+		case m != nil && m.Kind == MatchInteger && p.LookupEnabled():
+			return ix.Estimate(m.Integer), true
+		case m != nil && m.Kind == MatchAnyIntegers && p.LookupEnabled():
+			return ix.EstimateAny(m.Integers), true
+		case f.Range != nil && p.RangeEnabled():
+			return ix.EstimateRange(*f.Range), true
+		}
+	case *payload.FloatIndex:
+		if f.Range != nil {
+			return ix.EstimateRange(*f.Range), true
+		}
+	case *payload.BoolIndex:
+		if m != nil && m.Kind == MatchBool {
+			return ix.Estimate(m.Bool), true
+		}
+	case *payload.DatetimeIndex:
+		if f.DatetimeRange != nil {
+			return ix.EstimateRange(*f.DatetimeRange), true
+		}
+	case *payload.GeoIndex:
+		switch {
+		case f.GeoBoundingBox != nil:
+			return ix.EstimateBoundingBox(*f.GeoBoundingBox), true
+		case f.GeoRadius != nil:
+			return ix.EstimateRadius(*f.GeoRadius), true
+		case f.GeoPolygon != nil:
+			return ix.EstimatePolygon(*f.GeoPolygon), true
+		}
+	case *payload.TextIndex:
+		switch {
+		case m == nil:
+		case m.Kind == MatchText:
+			return ix.EstimateText(m.Text), true
+		case m.Kind == MatchPhrase:
+			return ix.EstimatePhrase(m.Text), true
+		case m.Kind == MatchTextAny:
+			return ix.EstimateTextAny(m.Text), true
+		}
+	}
+	return 0, false
 }
 
 func isUUID(s string) bool {

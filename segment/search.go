@@ -136,24 +136,36 @@ func (s *Segment) Search(q []float32, k int, o *SearchOptions) ([]Hit, error) {
 
 func (s *Segment) searchFiltered(sc *scratch, opts SearchOptions, k, ef int, n uint32, st *SearchStats) {
 	ix := indexes{s}
-	plan := opts.Filter.Plan(ix, int(n), s.all)
 	if sc.eval == nil {
 		sc.eval = filter.NewEvaluator(ix)
 	}
-	ev := sc.eval
-	// match decides one point: through the candidate set when it is exact,
-	// else by evaluating the filter on the payload (memoised per query).
 	if cap(sc.memo) < int(n) {
 		sc.memo = make([]uint8, n+n/4)
 	}
 	sc.memo = sc.memo[:n]
 	clear(sc.memo)
+
+	// Estimate first, from the indexes' counts; materialise candidates only
+	// when the estimate is small enough to score them all.
+	f := opts.Filter
+	cheap := f.Estimate(ix, int(n))
+	est := cheap.Exp
+	var plan *filter.Plan
+	if opts.Exact || s.indexed == 0 || est <= s.opts.FullScanThreshold {
+		plan = f.Plan(ix, int(n), s.all)
+	} else {
+		plan = &filter.Plan{Filter: f}
+	}
 	cands := plan.Candidates
 	if cands != nil {
 		st.Candidates = int(cands.GetCardinality())
 		sc.bits = denseInto(sc.bits, cands, n)
+		est = min(est, st.Candidates)
 	}
 	bits := sc.bits
+	ev := sc.eval
+	// match decides one point: through the candidate set when it is exact,
+	// else by evaluating the filter on the payload, memoised per query.
 	match := func(id uint32) bool {
 		if cands != nil {
 			if bits[id>>6]&(1<<(id&63)) == 0 {
@@ -169,21 +181,16 @@ func (s *Segment) searchFiltered(sc *scratch, opts SearchOptions, k, ef int, n u
 		case 2:
 			return true
 		}
-		ok := ev.Matches(plan.Filter, point{s, id})
+		ok := ev.Matches(f, point{s, id})
 		sc.memo[id] = 1
 		if ok {
 			sc.memo[id] = 2
 		}
 		return ok
 	}
-
-	est := plan.Estimate.Exp
-	if cands != nil {
-		est = min(est, st.Candidates)
-	}
-	if !plan.Exact && n > sampleSize {
-		// No index pins the filter down: measure it on a sample.
-		est = s.sampleEstimate(match, n, cands)
+	if !plan.Exact && n > sampleSize && cheap.Max >= int(n) {
+		// No index bounds the filter: measure it on a sample.
+		est = s.sampleEstimate(match, n)
 	}
 	st.Estimate = est
 
@@ -212,7 +219,7 @@ func (s *Segment) searchFiltered(sc *scratch, opts SearchOptions, k, ef int, n u
 // sampleEstimate estimates the number of matching points from a sample of
 // sampleSize points (deterministic per segment size, so that a query is
 // planned the same way each time).
-func (s *Segment) sampleEstimate(match func(uint32) bool, n uint32, cands *roaring.Bitmap) int {
+func (s *Segment) sampleEstimate(match func(uint32) bool, n uint32) int {
 	rng := rand.New(rand.NewPCG(uint64(n), 0x5eed))
 	hits := 0
 	for range sampleSize {
