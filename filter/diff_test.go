@@ -552,6 +552,7 @@ func TestDifferential(t *testing.T) {
 			ev   *Evaluator
 		}{{"indexed", idx, withIdx}, {"plain", nil, plain}} {
 			plan := f.Plan(mode.idx, nPoints, all)
+			chk := NewChecker(f, mode.idx, mode.ev)
 			actual := 0
 			for i, p := range pts {
 				want := mode.ev.Matches(f, p)
@@ -569,6 +570,8 @@ func TestDifferential(t *testing.T) {
 						fi, mode.name, js, i, p.payload)
 				}
 				require.Equal(t, want, plan.Check(mode.ev, uint32(i), p))
+				require.Equal(t, want, chk.Check(uint32(i), p), "filter %d (%s) %s: checker disagrees on point %d\npayload %s",
+					fi, mode.name, js, i, p.payload)
 			}
 			e := plan.Estimate
 			require.True(t, 0 <= e.Min && e.Min <= e.Max && e.Max <= nPoints && e.Exp >= 0 && e.Exp <= nPoints,

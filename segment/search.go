@@ -163,9 +163,10 @@ func (s *Segment) searchFiltered(sc *scratch, opts SearchOptions, k, ef int, n u
 		est = min(est, st.Candidates)
 	}
 	bits := sc.bits
-	ev := sc.eval
+	chk := filter.NewChecker(f, ix, sc.eval)
 	// match decides one point: through the candidate set when it is exact,
-	// else by evaluating the filter on the payload, memoised per query.
+	// else with the checker (index values, or the payload where no index
+	// decides), memoised per query.
 	match := func(id uint32) bool {
 		if cands != nil {
 			if bits[id>>6]&(1<<(id&63)) == 0 {
@@ -181,7 +182,7 @@ func (s *Segment) searchFiltered(sc *scratch, opts SearchOptions, k, ef int, n u
 		case 2:
 			return true
 		}
-		ok := ev.Matches(f, point{s, id})
+		ok := chk.Check(id, point{s, id})
 		sc.memo[id] = 1
 		if ok {
 			sc.memo[id] = 2
