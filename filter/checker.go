@@ -242,3 +242,98 @@ func geoCheck(ix *payload.GeoIndex, contains func(payload.GeoPoint) bool) checkF
 		return false
 	}
 }
+
+// Dense writes into dst (grown and cleared as needed) a bitset of the
+// points below n that match f, built straight from index walks, and
+// reports whether it could: f must be a conjunction (must) of single-test
+// field conditions on keyword, integer or float indexes. Walking an index
+// costs about a nanosecond per matching point, far less than building a
+// compressed bitmap from points in value order.
+func Dense(f *Filter, idx Indexes, n int, dst []uint64) ([]uint64, bool) {
+	if f == nil || idx == nil || f.Should != nil || f.MinShould != nil || len(f.MustNot) > 0 || len(f.Must) == 0 {
+		return dst, false
+	}
+	fields := make([]*Field, 0, len(f.Must))
+	for _, c := range f.Must {
+		fl, ok := c.(*Field)
+		if !ok || !denseable(fl, idx) {
+			return dst, false
+		}
+		fields = append(fields, fl)
+	}
+	words := (n + 63) / 64
+	if cap(dst) < words {
+		dst = make([]uint64, words)
+	}
+	dst = dst[:words]
+	tmp := make([]uint64, words)
+	for i, fl := range fields {
+		out := dst
+		if i > 0 {
+			out = tmp
+		}
+		clear(out)
+		fillDense(fl, idx, out)
+		if i > 0 {
+			for w := range dst {
+				dst[w] &= tmp[w]
+			}
+		}
+	}
+	return dst, true
+}
+
+func denseable(f *Field, idx Indexes) bool {
+	if f.parts() != 1 {
+		return false
+	}
+	ix, ok := idx.Index(f.Key.String())
+	if !ok {
+		return false
+	}
+	m := f.Match
+	switch ix := ix.(type) {
+	case *payload.KeywordIndex:
+		return m != nil && (m.Kind == MatchKeyword || m.Kind == MatchAnyKeywords)
+	case *payload.IntegerIndex:
+		p := ix.Params()
+		// A match becomes the range [x, x], exact in float64 up to 2^53.
+		return (m != nil && m.Kind == MatchInteger && p.LookupEnabled() && m.Integer >= -1<<53 && m.Integer <= 1<<53) ||
+			(m == nil && f.Range != nil && p.RangeEnabled())
+	case *payload.FloatIndex:
+		return m == nil && f.Range != nil
+	}
+	return false
+}
+
+func fillDense(f *Field, idx Indexes, out []uint64) {
+	set := func(id uint32) {
+		if w := int(id >> 6); w < len(out) {
+			out[w] |= 1 << (id & 63)
+		}
+	}
+	ix, _ := idx.Index(f.Key.String())
+	switch ix := ix.(type) {
+	case *payload.KeywordIndex:
+		var bm interface{ WriteDenseTo([]uint64) }
+		if f.Match.Kind == MatchKeyword {
+			bm = ix.Match(f.Match.Keyword)
+		} else {
+			bm = ix.MatchAny(f.Match.Keywords)
+		}
+		full := make([]uint64, len(out)+1024)
+		bm.WriteDenseTo(full)
+		copy(out, full)
+	case *payload.IntegerIndex:
+		r := payload.Range{}
+		if f.Match != nil {
+			x := float64(f.Match.Integer)
+			r = payload.Range{GTE: &x, LTE: &x}
+		} else {
+			r = *f.Range
+		}
+		ix.Walk(r, false, func(_ int64, id uint32) bool { set(id); return true })
+	case *payload.FloatIndex:
+		ix.Walk(*f.Range, false, func(_ float64, id uint32) bool { set(id); return true })
+	}
+}

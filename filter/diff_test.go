@@ -553,6 +553,10 @@ func TestDifferential(t *testing.T) {
 		}{{"indexed", idx, withIdx}, {"plain", nil, plain}} {
 			plan := f.Plan(mode.idx, nPoints, all)
 			chk := NewChecker(f, mode.idx, mode.ev)
+			dense, denseOK := Dense(f, mode.idx, nPoints, nil)
+			if denseOK {
+				stats[mode.name+" dense"]++
+			}
 			actual := 0
 			for i, p := range pts {
 				want := mode.ev.Matches(f, p)
@@ -570,6 +574,10 @@ func TestDifferential(t *testing.T) {
 						fi, mode.name, js, i, p.payload)
 				}
 				require.Equal(t, want, plan.Check(mode.ev, uint32(i), p))
+				if denseOK {
+					require.Equal(t, want, dense[i/64]&(1<<(i%64)) != 0, "filter %d (%s) %s: dense bitset disagrees on point %d\npayload %s",
+						fi, mode.name, js, i, p.payload)
+				}
 				require.Equal(t, want, chk.Check(uint32(i), p), "filter %d (%s) %s: checker disagrees on point %d\npayload %s",
 					fi, mode.name, js, i, p.payload)
 			}

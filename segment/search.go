@@ -210,6 +210,14 @@ func (s *Segment) searchFiltered(sc *scratch, opts SearchOptions, k, ef int, n u
 		st.Plan = PlanGraphTwoHop
 	}
 	accept := func(id uint32) bool { return id < n && match(id) }
+	if sel < hnsw.TwoHopSelectivity {
+		// The two-hop search tests many more points than it scores: a dense
+		// bitset straight from the indexes pays for itself.
+		if dense, ok := filter.Dense(f, ix, int(n), sc.bits); ok {
+			sc.bits = dense
+			accept = func(id uint32) bool { return id < n && dense[id>>6]&(1<<(id&63)) != 0 }
+		}
+	}
 	sc.res = s.graph.SearchFiltered(sc.res, sc.q, k, ef, accept, sel)
 	for _, r := range sc.res {
 		sc.top.push(r.ID, r.Distance)
