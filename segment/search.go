@@ -99,6 +99,10 @@ func (s *Segment) Search(q []float32, k int, o *SearchOptions) ([]Hit, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	n := uint32(len(s.payloads))
+	// Points from indexed on are scored by scan; a build running meanwhile
+	// may already have put some of them in the graph, so graph results at
+	// or past indexed are dropped.
+	indexed := s.indexed.Load()
 	ef := opts.Ef
 	if ef <= 0 {
 		ef = s.graph.Config().EfConstruct
@@ -108,19 +112,23 @@ func (s *Segment) Search(q []float32, k int, o *SearchOptions) ([]Hit, error) {
 	sc.top.reset(k)
 
 	if opts.Filter == nil {
-		if opts.Exact || s.indexed == 0 {
+		if opts.Exact || indexed == 0 {
 			st.Plan = PlanExact
 			st.Scored = s.scanRange(sc, 0, n, nil)
 		} else {
 			st.Plan = PlanGraph
-			sc.res = s.graph.SearchInto(sc.res, sc.q, k, ef, nil)
+			var accept func(uint32) bool
+			if s.graph.Len() > int(indexed) {
+				accept = func(id uint32) bool { return id < indexed }
+			}
+			sc.res = s.graph.SearchInto(sc.res, sc.q, k, ef, accept)
 			for _, r := range sc.res {
 				sc.top.push(r.ID, r.Distance)
 			}
-			st.Scored = s.scanRange(sc, s.indexed, n, nil)
+			st.Scored = s.scanRange(sc, indexed, n, nil)
 		}
 	} else {
-		s.searchFiltered(sc, opts, k, ef, n, &st)
+		s.searchFiltered(sc, opts, k, ef, n, indexed, &st)
 	}
 
 	sc.res = sc.top.sorted(sc.res[:0])
@@ -134,7 +142,7 @@ func (s *Segment) Search(q []float32, k int, o *SearchOptions) ([]Hit, error) {
 	return hits, nil
 }
 
-func (s *Segment) searchFiltered(sc *scratch, opts SearchOptions, k, ef int, n uint32, st *SearchStats) {
+func (s *Segment) searchFiltered(sc *scratch, opts SearchOptions, k, ef int, n, indexed uint32, st *SearchStats) {
 	ix := indexes{s}
 	if sc.eval == nil {
 		sc.eval = filter.NewEvaluator(ix)
@@ -151,7 +159,7 @@ func (s *Segment) searchFiltered(sc *scratch, opts SearchOptions, k, ef int, n u
 	cheap := f.Estimate(ix, int(n))
 	est := cheap.Exp
 	var plan *filter.Plan
-	if opts.Exact || s.indexed == 0 || est <= s.opts.FullScanThreshold {
+	if opts.Exact || indexed == 0 || est <= s.opts.FullScanThreshold {
 		plan = f.Plan(ix, int(n), s.all)
 	} else {
 		plan = &filter.Plan{Filter: f}
@@ -195,7 +203,7 @@ func (s *Segment) searchFiltered(sc *scratch, opts SearchOptions, k, ef int, n u
 	}
 	st.Estimate = est
 
-	if opts.Exact || s.indexed == 0 || est <= s.opts.FullScanThreshold {
+	if opts.Exact || indexed == 0 || est <= s.opts.FullScanThreshold {
 		st.Plan = PlanExactFilter
 		if cands != nil {
 			st.Scored = s.scanBitmap(sc, cands, match)
@@ -209,20 +217,20 @@ func (s *Segment) searchFiltered(sc *scratch, opts SearchOptions, k, ef int, n u
 	if sel < hnsw.TwoHopSelectivity {
 		st.Plan = PlanGraphTwoHop
 	}
-	accept := func(id uint32) bool { return id < n && match(id) }
+	accept := func(id uint32) bool { return id < indexed && match(id) }
 	if sel < hnsw.TwoHopSelectivity {
 		// The two-hop search tests many more points than it scores: a dense
 		// bitset straight from the indexes pays for itself.
 		if dense, ok := filter.Dense(f, ix, int(n), sc.bits); ok {
 			sc.bits = dense
-			accept = func(id uint32) bool { return id < n && dense[id>>6]&(1<<(id&63)) != 0 }
+			accept = func(id uint32) bool { return id < indexed && dense[id>>6]&(1<<(id&63)) != 0 }
 		}
 	}
 	sc.res = s.graph.SearchFiltered(sc.res, sc.q, k, ef, accept, sel)
 	for _, r := range sc.res {
 		sc.top.push(r.ID, r.Distance)
 	}
-	st.Scored = s.scanRange(sc, s.indexed, n, match)
+	st.Scored = s.scanRange(sc, indexed, n, match)
 }
 
 // sampleEstimate estimates the number of matching points from a sample of

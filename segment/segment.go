@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/RoaringBitmap/roaring/v2"
 
@@ -45,7 +46,11 @@ type Segment struct {
 	indexes  map[string]*fieldIndex
 	all      *roaring.Bitmap // every point
 	graph    *hnsw.Graph
-	indexed  uint32 // points [0, indexed) are in the graph
+	// buildMu serialises BuildGraph calls.
+	buildMu sync.Mutex
+	// indexed counts the points [0, indexed) that are in the graph. It is
+	// advanced by BuildGraph, which shares mu with searches.
+	indexed atomic.Uint32
 
 	scratch sync.Pool // *scratch
 }
@@ -119,20 +124,22 @@ func (s *Segment) Append(vec []float32, p payload.Value) (uint32, error) {
 // BuildGraph inserts every point not yet in the graph, on the given number
 // of goroutines (all cores when workers <= 0). Appends wait meanwhile.
 func (s *Segment) BuildGraph(workers int) error {
+	s.buildMu.Lock()
+	defer s.buildMu.Unlock()
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	n := uint32(len(s.payloads))
-	if n == s.indexed {
+	n, from := uint32(len(s.payloads)), s.indexed.Load()
+	if n == from {
 		return nil
 	}
-	ids := make([]uint32, 0, n-s.indexed)
-	for id := s.indexed; id < n; id++ {
+	ids := make([]uint32, 0, n-from)
+	for id := from; id < n; id++ {
 		ids = append(ids, id)
 	}
 	if err := s.graph.Build(ids, workers); err != nil {
 		return err
 	}
-	s.indexed = n
+	s.indexed.Store(n)
 	return nil
 }
 

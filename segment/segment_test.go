@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sort"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -135,4 +136,50 @@ func TestSearchUnfilteredAndTail(t *testing.T) {
 	require.ErrorIs(t, err, distance.ErrDimMismatch)
 	_, err = s.Append(qs[0], payload.IntValue(1))
 	require.Error(t, err)
+}
+
+func TestConcurrentAppendSearch(t *testing.T) {
+	s, qs := testSegment(t, 1500, 8, true)
+	f, err := filter.ParseJSON([]byte(`{"must":[{"key":"rnd","range":{"lt":300}}]}`))
+	require.NoError(t, err)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for i := range 300 {
+			p := payload.ObjectValue(payload.Field{Key: "rnd", Value: payload.IntValue(int64(i % 1000))})
+			if _, err := s.Append(qs[i%len(qs)], p); err != nil {
+				t.Error(err)
+				return
+			}
+			if i%100 == 99 {
+				if err := s.BuildGraph(2); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}
+	})
+	for w := range 2 {
+		wg.Go(func() {
+			for i := range 200 {
+				o := &SearchOptions{Ef: 32}
+				if (i+w)%2 == 0 {
+					o.Filter = f
+				}
+				hits, err := s.Search(qs[(i+w)%len(qs)], 5, o)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				s.mu.RLock()
+				for _, h := range hits {
+					if o.Filter != nil && !f.Matches(point{s, h.ID}) {
+						t.Errorf("hit %d does not match", h.ID)
+					}
+				}
+				s.mu.RUnlock()
+			}
+		})
+	}
+	wg.Wait()
+	require.Equal(t, 1800, s.Len())
 }
