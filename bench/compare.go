@@ -13,6 +13,14 @@ import (
 // CompareRecalls are the recall levels Compare reports QPS at.
 var CompareRecalls = []float64{0.90, 0.95, 0.99}
 
+// FilteredRecall is the recall at which Compare reports filtered QPS.
+const FilteredRecall = 0.95
+
+// FilteredGoal is the ratio of filtered to unfiltered QPS at recall
+// FilteredRecall that every selectivity should reach when the payload
+// fields are indexed.
+const FilteredGoal = 0.5
+
 // QPSAtRecall interpolates the QPS a recall/QPS curve reaches at the given
 // recall. The curve is reduced to its Pareto frontier (points no other point
 // beats in both recall and QPS), sorted by recall, and interpolated linearly
@@ -75,7 +83,11 @@ func paretoFront(runs []Measurement) []Measurement {
 // Compare reads result files and prints, for each recall level of
 // CompareRecalls, every file's QPS at that recall (interpolated) and its
 // ratio to the first file, then build time, graph memory and peak RSS with
-// their ratios.
+// their ratios. The first table uses the unfiltered runs only. When files
+// hold filtered runs, a further table gives, per filter (selectivity), each
+// file's QPS at recall FilteredRecall, its ratio to the first file's at
+// the same filter, the file's own unfiltered QPS at that recall and the
+// ratio filtered/unfiltered, against the goal FilteredGoal.
 func Compare(w io.Writer, files []string) error {
 	if len(files) == 0 {
 		return fmt.Errorf("bench: compare: no result files")
@@ -120,13 +132,13 @@ func writeComparison(w io.Writer, files []string, results []*Result) error {
 	fmt.Fprintln(tw, strings.Join(head, "\t")+"\t")
 	base := make([]float64, len(CompareRecalls))
 	for j, rec := range CompareRecalls {
-		base[j], _, _ = QPSAtRecall(first.Runs, rec)
+		base[j], _, _ = QPSAtRecall(unfilteredRuns(first.Runs), rec)
 	}
 	for i, r := range results {
 		t, f := label(i)
 		row := []string{t, f, r.QueryMode}
 		for j, rec := range CompareRecalls {
-			q, ok, atLeast := QPSAtRecall(r.Runs, rec)
+			q, ok, atLeast := QPSAtRecall(unfilteredRuns(r.Runs), rec)
 			if !ok {
 				row = append(row, "n/a", "")
 				continue
@@ -156,14 +168,133 @@ func writeComparison(w io.Writer, files []string, results []*Result) error {
 			float64(r.RSSBytes)/(1<<20), ratio(float64(r.RSSBytes), float64(first.RSSBytes)))
 	}
 	tw.Flush()
+	filtered := writeFilteredComparison(bw, files, results)
 	fmt.Fprintln(bw, "\nratio = value / first file's value; >= marks a curve whose every point is above that recall;")
 	fmt.Fprintln(bw, "build_cpu_s well under build_s x threads means other work shared the CPUs.")
+	if filtered {
+		fmt.Fprintf(bw, "filt/unf = filtered qps@%.2f / the same file's unfiltered qps@%.2f; goal: >= %.1fx with payload indexes.\n",
+			FilteredRecall, FilteredRecall, FilteredGoal)
+	}
 	return bw.Flush()
+}
+
+// writeFilteredComparison prints the filtered table when any result has
+// filtered runs, and reports whether it did.
+func writeFilteredComparison(w io.Writer, files []string, results []*Result) bool {
+	type fileGroups struct {
+		unfiltered float64
+		unfOK      bool
+		byKey      map[string]runGroup
+	}
+	per := make([]fileGroups, len(results))
+	var keys []runGroup // one per filter, in the order of first appearance
+	seen := map[string]bool{}
+	for i, r := range results {
+		per[i].byKey = map[string]runGroup{}
+		for _, g := range groupRuns(r.Runs) {
+			if g.key == "" {
+				per[i].unfiltered, per[i].unfOK, _ = QPSAtRecall(g.runs, FilteredRecall)
+				continue
+			}
+			per[i].byKey[g.key] = g
+			if !seen[g.key] {
+				seen[g.key] = true
+				keys = append(keys, g)
+			}
+		}
+	}
+	if len(keys) == 0 {
+		return false
+	}
+	slices.SortStableFunc(keys, func(a, b runGroup) int {
+		switch {
+		case a.selectivity > b.selectivity:
+			return -1
+		case a.selectivity < b.selectivity:
+			return 1
+		}
+		return 0
+	})
+
+	fmt.Fprintf(w, "\nfiltered search, qps at recall %.2f\n", FilteredRecall)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "filter\tselectivity\ttarget\tfile\tindex\tplan\tqps@%.2f\tratio\tunfiltered\tfilt/unf\tgoal\t\n", FilteredRecall)
+	qpsText := func(q float64, ok, atLeast bool) string {
+		switch {
+		case !ok:
+			return "n/a"
+		case atLeast:
+			return fmt.Sprintf(">=%.0f", q)
+		}
+		return fmt.Sprintf("%.0f", q)
+	}
+	for _, key := range keys {
+		var base float64
+		firstRow := true
+		for i, r := range results {
+			g, ok := per[i].byKey[key.key]
+			if !ok {
+				continue
+			}
+			q, ok, atLeast := QPSAtRecall(g.runs, FilteredRecall)
+			if firstRow {
+				base = q
+				if !ok {
+					base = 0
+				}
+				firstRow = false
+			}
+			index := ""
+			if r.Params.PayloadIndex != nil {
+				index = "no"
+				if *r.Params.PayloadIndex {
+					index = "yes"
+				}
+			}
+			unf, filtUnf, goal := "n/a", "n/a", ""
+			if per[i].unfOK {
+				unf = fmt.Sprintf("%.0f", per[i].unfiltered)
+				if ok {
+					filtUnf = ratio(q, per[i].unfiltered)
+					goal = "met"
+					if q < FilteredGoal*per[i].unfiltered {
+						goal = "missed"
+					}
+				}
+			}
+			rat := "n/a"
+			if ok {
+				rat = ratio(q, base)
+			}
+			fmt.Fprintf(tw, "%s\t%.4f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n",
+				key.key, g.selectivity, r.Target, filepath.Base(files[i]), index, plansOf(g.runs),
+				qpsText(q, ok, atLeast), rat, unf, filtUnf, goal)
+		}
+	}
+	tw.Flush()
+	return true
+}
+
+// plansOf returns the distinct plans of runs in order, joined by "/".
+func plansOf(runs []Measurement) string {
+	var plans []string
+	for _, m := range runs {
+		if m.Plan != "" && !slices.Contains(plans, m.Plan) {
+			plans = append(plans, m.Plan)
+		}
+	}
+	if len(plans) == 0 {
+		return "-"
+	}
+	return strings.Join(plans, "/")
 }
 
 func ratio(v, base float64) string {
 	if base <= 0 || v <= 0 {
 		return "n/a"
+	}
+	if r := v / base; r < 0.1 {
+		return fmt.Sprintf("%.2gx", r) // two significant digits, not 0.00x
 	}
 	return fmt.Sprintf("%.2fx", v/base)
 }

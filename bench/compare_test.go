@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -100,5 +101,91 @@ func TestCompare(t *testing.T) {
 	}
 	if err := Compare(&out, []string{filepath.Join(dir, "missing.json")}); err == nil {
 		t.Error("no error for a missing file")
+	}
+}
+
+func TestCompareFiltered(t *testing.T) {
+	yes, no := true, false
+	curve := func(filter string, sel float64, plan string, qps ...float64) []Measurement {
+		var runs []Measurement
+		for i, q := range qps {
+			runs = append(runs, Measurement{Ef: 10 * (i + 1), Recall: 0.9 + 0.05*float64(i), QPS: q, Filter: filter, Selectivity: sel, Plan: plan})
+		}
+		return runs
+	}
+	hnsw := &Result{
+		Dataset: "d", Target: "hnsw", Params: Params{K: 10, PayloadIndex: &yes, FilterKind: "rnd"}, Points: 100, Metric: "Euclid",
+		Runs: slices.Concat(
+			curve("", 0, "graph", 2000, 1000, 500),
+			curve("rnd<1000", 0.001, "exact-filter", 800, 600),
+			curve("rnd<900000", 0.9, "graph", 1800, 900, 450),
+		),
+	}
+	noIndex := &Result{
+		Dataset: "d", Target: "hnsw", Params: Params{K: 10, PayloadIndex: &no}, Points: 100, Metric: "Euclid",
+		Runs: slices.Concat(
+			curve("", 0, "graph", 2000, 1000),
+			curve("rnd<1000", 0.001, "exact-filter", 200, 150),
+		),
+	}
+	faiss := &Result{
+		Dataset: "d", Target: "faiss", Params: Params{K: 10}, Points: 100, Metric: "Euclid",
+		Runs: slices.Concat(
+			curve("rnd<900000", 0.9, "", 3600, 1800),
+			curve("rnd<1000", 0.001, "", 300, 120),
+		),
+	}
+	unfiltered := &Result{
+		Dataset: "d", Target: "hnsw", Params: Params{K: 10}, Points: 100, Metric: "Euclid",
+		Runs: curve("", 0, "", 4000, 2000),
+	}
+	var out bytes.Buffer
+	files := []string{"hnsw.json", "noindex.json", "faiss.json", "plain.json"}
+	if err := writeComparison(&out, files, []*Result{hnsw, noIndex, faiss, unfiltered}); err != nil {
+		t.Fatal(err)
+	}
+	s := out.String()
+	lines := strings.Split(s, "\n")
+	find := func(parts ...string) string {
+		t.Helper()
+		for _, l := range lines {
+			ok := true
+			for _, p := range parts {
+				ok = ok && strings.Contains(l, p)
+			}
+			if ok {
+				return l
+			}
+		}
+		t.Fatalf("no line with %q in:\n%s", parts, s)
+		return ""
+	}
+	// The unfiltered table ignores filtered runs: hnsw's unfiltered
+	// curve is 1000 qps at 0.95, the plain file's 2000.
+	find("plain.json", "2000", "2.00x")
+	find("filtered search, qps at recall 0.95")
+	// Selectivity 0.9 before 0.001; per selectivity the ratio to the first
+	// file and to the file's own unfiltered qps.
+	if strings.Index(s, "rnd<900000") > strings.Index(s, "rnd<1000 ") {
+		t.Fatalf("selectivities out of order:\n%s", s)
+	}
+	find("rnd<900000", "0.9000", "hnsw.json", "yes", "graph", "900", "1.00x", "1000", "0.90x", "met")
+	find("rnd<900000", "faiss.json", "1800", "2.00x", "n/a")
+	find("rnd<1000", "0.0010", "hnsw.json", "exact-filter", "600", "1.00x", "0.60x", "met")
+	find("rnd<1000", "noindex.json", "no", "150", "0.25x", "0.15x", "missed")
+	find("rnd<1000", "faiss.json", "120", "0.20x")
+	t.Log("\n" + s)
+	if strings.Count(s, "plain.json") != 2 { // the unfiltered and the build tables
+		t.Fatalf("the unfiltered file appears in the filtered table:\n%s", s)
+	}
+	find("goal: >= 0.5x")
+
+	// Without filtered runs there is no filtered table.
+	out.Reset()
+	if err := writeComparison(&out, files[3:], []*Result{unfiltered}); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(out.String(), "filtered") {
+		t.Fatalf("filtered table without filtered runs:\n%s", out.String())
 	}
 }

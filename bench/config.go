@@ -9,7 +9,7 @@ import (
 )
 
 // Targets lists the values Config.Target accepts.
-var Targets = []string{"hnsw", "hnswlib", "hnswlib-native"}
+var Targets = []string{"hnsw", "hnswlib", "hnswlib-native", "faiss"}
 
 // DefaultEf is the ef sweep used when Config.Ef is empty.
 var DefaultEf = []int{10, 16, 24, 32, 48, 64, 96, 128}
@@ -32,10 +32,13 @@ type Config struct {
 	// 0: all of them.
 	Queries int
 
-	// Target is the index under test: "hnsw" (qlite's graph, in process),
-	// "hnswlib" (the Python bindings, batch queries on one thread) or
-	// "hnswlib-native" (hnswlib's C++ index compiled on this machine, one
-	// query at a time). Default "hnsw".
+	// Target is the index under test: "hnsw" (qlite's graph, in process;
+	// with FilterSelectivity, qlite's segment with payloads and payload
+	// indexes), "hnswlib" (the Python bindings, batch queries on one
+	// thread), "hnswlib-native" (hnswlib's C++ index compiled on this
+	// machine, one query at a time) or "faiss" (FAISS IndexHNSWFlat
+	// through its Python bindings, batch queries on one thread). Default
+	// "hnsw".
 	Target string
 	// M is the graph degree on upper levels (2*M on level 0). Default 16.
 	M int
@@ -62,6 +65,24 @@ type Config struct {
 	// only). Default 0: no deletion experiment.
 	DeleteFraction float64
 
+	// FilterSelectivity, when not empty, makes the run a filtered search
+	// benchmark: every base point gets a generated payload (see
+	// PointPayload), and the queries are measured unfiltered and then with
+	// a filter of each listed selectivity, each in (0, 1). Targets hnsw and
+	// faiss only. Default: none, an unfiltered run.
+	FilterSelectivity []float64
+	// FilterKind is the filter family: FilterKindRnd (a range on the
+	// uniform "rnd" field, the same filter for every query) or
+	// FilterKindClass (each query's own label, selectivity 0.1 only).
+	// Default FilterKindRnd; with FilterKindClass, FilterSelectivity
+	// defaults to [0.1].
+	FilterKind string
+	// NoPayloadIndex runs a filtered hnsw benchmark without payload
+	// indexes, so that every condition is evaluated on the payloads.
+	// Default false: the fields class, class_name, rnd, loc and ts are
+	// indexed.
+	NoPayloadIndex bool
+
 	// JSONPath is where the result JSON goes; empty writes none.
 	JSONPath string
 	// CSVPath is where the result CSV goes. Default: JSONPath with the
@@ -70,8 +91,8 @@ type Config struct {
 	// CacheDir holds cached ground truth and compiled reference runners.
 	// Default os.UserCacheDir()/qlite.
 	CacheDir string
-	// Python is the interpreter for the hnswlib target; it must import
-	// hnswlib and numpy. Default "/usr/bin/python3".
+	// Python is the interpreter for the hnswlib and faiss targets; it must
+	// import numpy and hnswlib or faiss. Default "/usr/bin/python3".
 	Python string
 
 	// Out receives the human-readable result table. Default io.Discard.
@@ -114,6 +135,13 @@ func (c *Config) withDefaults() (Config, error) {
 	if o.Python == "" {
 		o.Python = "/usr/bin/python3"
 	}
+	if o.FilterKind == "" && len(o.FilterSelectivity) > 0 {
+		o.FilterKind = FilterKindRnd
+	}
+	if o.FilterKind == FilterKindClass && len(o.FilterSelectivity) == 0 {
+		o.FilterSelectivity = []float64{classSelectivity}
+	}
+	o.FilterSelectivity = slices.Clone(o.FilterSelectivity)
 	if o.Out == nil {
 		o.Out = io.Discard
 	}
@@ -140,6 +168,28 @@ func (c *Config) withDefaults() (Config, error) {
 		return o, fmt.Errorf("bench: delete fraction must be in [0, 1), got %v", o.DeleteFraction)
 	case o.DeleteFraction > 0 && o.Target != "hnsw":
 		return o, fmt.Errorf("bench: the deletion experiment runs on target hnsw only")
+	}
+	if o.FilterKind != "" && !slices.Contains(FilterKinds, o.FilterKind) {
+		return o, fmt.Errorf("bench: unknown filter kind %q (known: %s)", o.FilterKind, strings.Join(FilterKinds, ", "))
+	}
+	if len(o.FilterSelectivity) > 0 {
+		switch {
+		case o.Target != "hnsw" && o.Target != "faiss":
+			return o, fmt.Errorf("bench: filtered runs measure targets hnsw and faiss only, not %s", o.Target)
+		case o.DeleteFraction > 0:
+			return o, fmt.Errorf("bench: the deletion experiment and filtered runs do not combine")
+		}
+		for i, s := range o.FilterSelectivity {
+			if !(s > 0 && s < 1) {
+				return o, fmt.Errorf("bench: filter selectivity must be in (0, 1), got %v", s)
+			}
+			if o.FilterKind == FilterKindClass && s != classSelectivity {
+				return o, fmt.Errorf("bench: filter kind class has selectivity %v only, not %v", classSelectivity, s)
+			}
+			if slices.Contains(o.FilterSelectivity[:i], s) {
+				return o, fmt.Errorf("bench: filter selectivity %v listed twice", s)
+			}
+		}
 	}
 	for _, ef := range o.Ef {
 		if ef < 1 {

@@ -41,6 +41,11 @@ type Dataset struct {
 	Queries []float32 // NQ rows of Dim: every query the dataset ships
 	NQ      int
 
+	// BaseLabels and QueryLabels are the class labels of the base and
+	// query rows when the dataset ships them (Fashion-MNIST's idx1 label
+	// files), nil otherwise. They feed the generated payload's "class".
+	BaseLabels, QueryLabels []uint8
+
 	// Partial reports that Base holds only a prefix of the shipped base set
 	// (LoadOptions.MaxPoints).
 	Partial bool
@@ -146,9 +151,36 @@ func loadFashionMNIST(name, dir string, metric distance.Metric, maxPoints int) (
 		return nil, fmt.Errorf("bench: %s: queries have %d dimensions, base %d", name, dim, ds.Dim)
 	}
 	ds.Partial = maxPoints > 0 && ds.N == maxPoints
+	// Labels are optional: only filtered runs use them.
+	if ds.BaseLabels, err = readLabels(dir, "train-labels-idx1-ubyte", ds.N); err != nil {
+		return nil, err
+	}
+	if ds.QueryLabels, err = readLabels(dir, "t10k-labels-idx1-ubyte", ds.NQ); err != nil {
+		return nil, err
+	}
+	if ds.BaseLabels == nil || ds.QueryLabels == nil {
+		ds.BaseLabels, ds.QueryLabels = nil, nil
+	}
 	// The files belong to a system package: ground truth always goes to the
 	// user cache, never next to them, even when the directory is writable.
 	return ds, nil
+}
+
+// readLabels reads the first n labels of dir/name[.gz]; nil when the file
+// does not exist, an error when it holds fewer than n labels.
+func readLabels(dir, name string, n int) ([]uint8, error) {
+	path, err := findFile(dir, name)
+	if err != nil {
+		return nil, nil
+	}
+	labels, err := ReadIDXLabels(path, n)
+	if err != nil {
+		return nil, err
+	}
+	if len(labels) != n {
+		return nil, fmt.Errorf("bench: %s: %d labels for %d images", path, len(labels), n)
+	}
+	return labels, nil
 }
 
 // findFile returns dir/name or dir/name.gz, whichever exists.

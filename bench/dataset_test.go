@@ -102,6 +102,38 @@ func TestLoadFashionMNISTFiles(t *testing.T) {
 	if ds.N != 30 || ds.NQ != 6 || ds.Dim != 16 || ds.Base[17] != 17 || ds.dir != "" {
 		t.Fatalf("got N=%d NQ=%d Dim=%d base[17]=%v dir=%q", ds.N, ds.NQ, ds.Dim, ds.Base[17], ds.dir)
 	}
+	if ds.BaseLabels != nil || ds.QueryLabels != nil {
+		t.Fatal("labels without label files")
+	}
+
+	// With label files, the labels of the loaded prefix come along.
+	labels := func(n int) func(w io.Writer) error {
+		return func(w io.Writer) error {
+			if _, err := w.Write([]byte{0, 0, idxTypeUint8, 1, 0, 0, 0, byte(n)}); err != nil {
+				return err
+			}
+			for i := range n {
+				if _, err := w.Write([]byte{byte(i % 10)}); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}
+	writeTestFile(t, filepath.Join(dir, "train-labels-idx1-ubyte.gz"), labels(30))
+	writeTestFile(t, filepath.Join(dir, "t10k-labels-idx1-ubyte"), labels(6))
+	ds, err = LoadDataset("fashion-mnist-784-euclidean", &LoadOptions{FashionMNISTDir: dir, MaxPoints: 25})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ds.BaseLabels) != 25 || len(ds.QueryLabels) != 6 || ds.BaseLabels[13] != 3 || ds.QueryLabels[5] != 5 {
+		t.Fatalf("labels %v / %v", ds.BaseLabels, ds.QueryLabels)
+	}
+	// Fewer labels than images is an error.
+	writeTestFile(t, filepath.Join(dir, "t10k-labels-idx1-ubyte"), labels(5))
+	if _, err := LoadDataset("fashion-mnist-784-euclidean", &LoadOptions{FashionMNISTDir: dir}); err == nil {
+		t.Fatal("loaded 6 queries with 5 labels")
+	}
 }
 
 func TestFashionMNISTInstalled(t *testing.T) {

@@ -13,7 +13,8 @@
 // .bvecs variants accepted). Vectors are preprocessed for the metric once, at
 // load (normalised for Cosine), as the engine does at write time. Readers and
 // writers for .fvecs, .ivecs, .bvecs and idx files are exported; files may be
-// gzipped.
+// gzipped. Fashion-MNIST's class labels (idx1 files) are loaded with the
+// images when present.
 //
 // # Ground truth
 //
@@ -43,14 +44,42 @@
 //   - "hnswlib-native": hnswlib's C++ headers (libhnswlib-dev) compiled once
 //     with g++ -O3 -march=native into the cache directory, timed per query
 //     like "hnsw".
+//   - "faiss": FAISS IndexHNSWFlat (Debian's python3-faiss) in a child
+//     /usr/bin/python3, built on Config.Threads OpenMP threads and queried
+//     one batch per ef on one thread; Cosine is inner product over
+//     normalised vectors.
 //
 // The references read the same vectors from a temporary directory and write
 // the ids they found; recall is always scored here, against the same ground
 // truth. Peak RSS is the VmHWM of the process that built and queried the
 // index, the loaded data included.
 //
+// # Filtered search
+//
+// With Config.FilterSelectivity, a run measures filtered search. Every base
+// point gets a payload generated from Config.Seed (PointPayload: its class
+// label and class name, a uniform integer "rnd", a geo point "loc" and a
+// datetime "ts"), and for each selectivity s one filter case is built:
+// {"must":[{"key":"rnd","range":{"lt":round(s*1e6)}}]} for every query
+// (FilterKindRnd, uncorrelated with the vectors), or each query's own class
+// (FilterKindClass, s = 0.1, correlated). The matching ids are computed from
+// the generated payloads, independently of the code under test, and each
+// case gets its own exact ground truth, the top-100 among the matching
+// points by brute force (ExactKNNSubset), cached like the unfiltered one
+// under a key that includes the filters and their matching ids.
+//
+// Target "hnsw" then measures qlite's segment (package segment): the points
+// with their payloads, the graph and, unless Config.NoPayloadIndex, indexes
+// on every payload field; each query goes through the segment's planner,
+// and the plan it chose most often is reported per run. Target "faiss"
+// filters with an IDSelectorBitmap of the matching ids, one batch per
+// distinct filter. Both measure the unfiltered queries first, then every
+// case; each run carries its filter's name and exact selectivity.
+//
 // Compare reads result files and prints QPS interpolated at recall 0.90, 0.95
-// and 0.99 with ratios to the first file, then build time and memory.
+// and 0.99 with ratios to the first file (unfiltered runs), then build time
+// and memory; for filtered runs, per selectivity, the QPS at recall 0.95
+// with its ratio to the first file and to the same file's unfiltered QPS.
 //
 // # Concurrency
 //

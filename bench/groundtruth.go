@@ -140,10 +140,38 @@ const chunkBytes = 256 << 10
 // preprocessed for m. When accept is non-nil only the base rows it accepts
 // are candidates. It returns ctx.Err() if ctx is cancelled.
 func ExactKNN(ctx context.Context, m distance.Metric, base, queries []float32, dim, k, workers int, accept func(id uint32) bool) (*GroundTruth, error) {
+	return exactScan(ctx, m, base, queries, dim, k, workers, nil, accept)
+}
+
+// ExactKNNSubset is ExactKNN over the base rows named by ids only, scored
+// with the metric's gather kernel: the exact ground truth of a filtered
+// search whose filter matches ids. Rows of queries with fewer than k
+// candidates are padded with -1.
+func ExactKNNSubset(ctx context.Context, m distance.Metric, base, queries []float32, dim, k, workers int, ids []uint32) (*GroundTruth, error) {
+	if ids == nil {
+		ids = []uint32{}
+	}
+	if dim > 0 {
+		n := uint32(len(base) / dim)
+		for _, id := range ids {
+			if id >= n {
+				return nil, fmt.Errorf("bench: exact knn: id %d outside the %d base rows", id, n)
+			}
+		}
+	}
+	return exactScan(ctx, m, base, queries, dim, k, workers, ids, nil)
+}
+
+// exactScan scores every query against the base rows ids (all rows when ids
+// is nil) chunk by chunk, a block of queries per chunk while it is in cache.
+func exactScan(ctx context.Context, m distance.Metric, base, queries []float32, dim, k, workers int, ids []uint32, accept func(id uint32) bool) (*GroundTruth, error) {
 	if dim <= 0 || len(base)%dim != 0 || len(queries)%dim != 0 {
 		return nil, fmt.Errorf("bench: exact knn: inconsistent dimension %d", dim)
 	}
 	n, nq := len(base)/dim, len(queries)/dim
+	if ids != nil {
+		n = len(ids)
+	}
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
@@ -170,13 +198,26 @@ func ExactKNN(ctx context.Context, m distance.Metric, base, queries []float32, d
 				}
 				for c0 := 0; c0 < n; c0 += chunk {
 					c1 := min(c0+chunk, n)
-					rows := base[c0*dim : c1*dim]
+					var rows []float32
+					var chunkIDs []uint32
+					if ids == nil {
+						rows = base[c0*dim : c1*dim]
+					} else {
+						chunkIDs = ids[c0:c1]
+					}
 					for j := range qs {
 						q := queries[(lo+j)*dim : (lo+j+1)*dim]
-						m.Batch(dists, q, rows, dim)
+						if ids == nil {
+							m.Batch(dists, q, rows, dim)
+						} else {
+							m.Gather(dists, q, base, dim, chunkIDs)
+						}
 						t := &qs[j]
 						for i, d := range dists[:c1-c0] {
 							id := uint32(c0 + i)
+							if ids != nil {
+								id = chunkIDs[i]
+							}
 							if len(t.h) == t.k && d > t.h[0].dist {
 								continue
 							}
@@ -211,6 +252,11 @@ type gtMeta struct {
 	K       int    `json:"k"`
 	Rows    int    `json:"rows"` // queries covered by the file
 	Hash    string `json:"data_sha256"`
+	// Filter names the filtered workload of a filtered ground truth, and
+	// FilterHash is filterCase.Hash: the filters, their matching ids and
+	// each query's filter.
+	Filter     string `json:"filter,omitempty"`
+	FilterHash string `json:"filter_sha256,omitempty"`
 }
 
 // GroundTruthOptions tune Dataset.GroundTruth.
@@ -253,7 +299,7 @@ func (ds *Dataset) GroundTruth(ctx context.Context, nq, k int, opts *GroundTruth
 		return gt, nil
 	}
 
-	path, err := ds.gtCachePath(k, o.CacheDir)
+	path, err := ds.gtCachePath(k, o.CacheDir, "")
 	if err != nil {
 		return nil, err
 	}
@@ -292,14 +338,18 @@ func metricName(m distance.Metric) string { return strings.ToLower(m.String()) }
 
 var unsafeChars = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
 
-// gtCachePath picks where the ground truth of ds lives.
-func (ds *Dataset) gtCachePath(k int, cacheDir string) (string, error) {
+// gtCachePath picks where the ground truth of ds lives; tag, when not
+// empty, distinguishes a filtered ground truth.
+func (ds *Dataset) gtCachePath(k int, cacheDir, tag string) (string, error) {
+	if tag != "" {
+		tag = "-" + tag
+	}
 	if ds.dir != "" && dirWritable(ds.dir) {
 		name := fmt.Sprintf("groundtruth-%s-%d", metricName(ds.Metric), k)
 		if ds.Partial {
 			name += fmt.Sprintf("-n%d", ds.N)
 		}
-		return filepath.Join(ds.dir, name+".ivecs"), nil
+		return filepath.Join(ds.dir, name+tag+".ivecs"), nil
 	}
 	if cacheDir == "" {
 		d, err := os.UserCacheDir()
@@ -313,7 +363,7 @@ func (ds *Dataset) gtCachePath(k int, cacheDir string) (string, error) {
 		return "", err
 	}
 	name := strings.Trim(unsafeChars.ReplaceAllString(ds.Name, "_"), "_")
-	file := fmt.Sprintf("%s-%s-n%d-q%d-d%d-k%d-%s.ivecs", name, metricName(ds.Metric), ds.N, ds.NQ, ds.Dim, k, ds.Hash()[:16])
+	file := fmt.Sprintf("%s-%s-n%d-q%d-d%d-k%d-%s%s.ivecs", name, metricName(ds.Metric), ds.N, ds.NQ, ds.Dim, k, ds.Hash()[:16], tag)
 	return filepath.Join(dir, file), nil
 }
 
@@ -454,4 +504,70 @@ func survivorGroundTruth(ctx context.Context, ds *Dataset, gt *GroundTruth, k, w
 		copy(out.Row(i), exact.Row(j))
 	}
 	return out, nil
+}
+
+// filteredGroundTruth returns the exact GroundTruthK (or k, if larger)
+// nearest neighbours of the first nq queries among the base points their
+// filter in c matches, computed by ExactKNNSubset and cached like
+// Dataset.GroundTruth, keyed also by c.Hash. Rows of queries whose filter
+// matches fewer points are padded with -1.
+func filteredGroundTruth(ctx context.Context, ds *Dataset, c *filterCase, nq, k int, o *GroundTruthOptions) (*GroundTruth, error) {
+	logf := func(format string, args ...any) {
+		if o.Log != nil {
+			fmt.Fprintf(o.Log, format+"\n", args...)
+		}
+	}
+	if nq <= 0 || nq > ds.NQ {
+		nq = ds.NQ
+	}
+	if len(c.QueryGroup) != ds.NQ || c.n != ds.N {
+		panic(fmt.Sprintf("bench: BUG: filter case over %d points and %d queries, dataset %d and %d", c.n, len(c.QueryGroup), ds.N, ds.NQ))
+	}
+	k = min(max(k, GroundTruthK), ds.N)
+	fh := c.Hash()
+	path, err := ds.gtCachePath(k, o.CacheDir, "filter-"+fh[:16])
+	if err != nil {
+		return nil, err
+	}
+	want := gtMeta{
+		Dataset: ds.Name, Metric: metricName(ds.Metric), Points: ds.N, Queries: ds.NQ,
+		Dims: ds.Dim, K: k, Hash: ds.Hash(), Filter: c.Name, FilterHash: fh,
+	}
+	cached, reason := loadCachedGT(path, want)
+	if cached != nil && cached.Rows() >= nq {
+		logf("ground truth %s: cached %s", c.Name, path)
+		return cached.Prefix(nq), nil
+	}
+	from := 0
+	if cached != nil {
+		from = cached.Rows()
+		logf("ground truth %s: extending %s from %d to %d queries", c.Name, path, from, nq)
+	} else {
+		logf("ground truth %s: %s; computing top-%d for %d queries", c.Name, reason, k, nq)
+	}
+	gt := &GroundTruth{K: k, IDs: make([]int32, nq*k)}
+	if cached != nil {
+		copy(gt.IDs, cached.IDs)
+	}
+	for g, qs := range c.groupQueries(from, nq) {
+		if len(qs) == 0 {
+			continue
+		}
+		queries := make([]float32, 0, len(qs)*ds.Dim)
+		for _, q := range qs {
+			queries = append(queries, ds.Query(q)...)
+		}
+		part, err := ExactKNNSubset(ctx, ds.Metric, ds.Base, queries, ds.Dim, k, o.Workers, c.Groups[g].IDs)
+		if err != nil {
+			return nil, err
+		}
+		for j, q := range qs {
+			copy(gt.Row(q), part.Row(j))
+		}
+	}
+	want.Rows = gt.Rows()
+	if err := saveCachedGT(path, want, gt); err != nil {
+		logf("ground truth %s: not cached: %v", c.Name, err)
+	}
+	return gt, nil
 }

@@ -43,6 +43,9 @@ type refOutput struct {
 		P50Ms  float64 `json:"p50_ms"`
 		P99Ms  float64 `json:"p99_ms"`
 		Labels string  `json:"labels"`
+		// Case is the index of the filter case the run measured; absent
+		// or -1 for an unfiltered run.
+		Case *int `json:"case,omitempty"`
 	} `json:"runs"`
 }
 
@@ -80,18 +83,12 @@ func runHNSWLib(ctx context.Context, c *Config, ds *Dataset, gt *GroundTruth, re
 		}
 	}
 
-	dir, err := os.MkdirTemp("", "qlite-bench-")
+	nq := gt.Rows()
+	dir, err := writeRefData(ds, nq)
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	nq := gt.Rows()
-	if err := writeFile(filepath.Join(dir, "base.fvecs"), func(w io.Writer) error { return WriteFvecs(w, ds.Base, ds.Dim) }); err != nil {
-		return err
-	}
-	if err := writeFile(filepath.Join(dir, "query.fvecs"), func(w io.Writer) error { return WriteFvecs(w, ds.Queries[:nq*ds.Dim], ds.Dim) }); err != nil {
-		return err
-	}
 	if !native {
 		script := filepath.Join(dir, "hnswlib_run.py")
 		if err := os.WriteFile(script, hnswlibScript, 0o644); err != nil {
@@ -99,28 +96,65 @@ func runHNSWLib(ctx context.Context, c *Config, ds *Dataset, gt *GroundTruth, re
 		}
 		argv = []string{c.Python, script}
 	}
-	efs := make([]string, len(c.Ef))
-	for i, ef := range c.Ef {
-		efs[i] = strconv.Itoa(ef)
-	}
 	argv = append(argv,
 		"--dir", dir, "--space", space,
 		"--m", strconv.Itoa(c.M), "--ef-construct", strconv.Itoa(c.EfConstruct),
-		"--ef", strings.Join(efs, ","), "--k", strconv.Itoa(c.K),
+		"--ef", joinInts(c.Ef), "--k", strconv.Itoa(c.K),
 		"--threads", strconv.Itoa(c.Threads), "--repeat", strconv.Itoa(c.Repeat), "--seed", strconv.FormatUint(c.Seed, 10))
+	out, err := execRef(ctx, c, argv)
+	if err != nil {
+		return err
+	}
+	return out.apply(c, gt, nil, res)
+}
 
+// writeRefData writes the base and the first nq queries of ds as
+// base.fvecs and query.fvecs into a new temporary directory, which the
+// caller removes.
+func writeRefData(ds *Dataset, nq int) (string, error) {
+	dir, err := os.MkdirTemp("", "qlite-bench-")
+	if err != nil {
+		return "", err
+	}
+	if err := writeFile(filepath.Join(dir, "base.fvecs"), func(w io.Writer) error { return WriteFvecs(w, ds.Base, ds.Dim) }); err != nil {
+		os.RemoveAll(dir)
+		return "", err
+	}
+	if err := writeFile(filepath.Join(dir, "query.fvecs"), func(w io.Writer) error { return WriteFvecs(w, ds.Queries[:nq*ds.Dim], ds.Dim) }); err != nil {
+		os.RemoveAll(dir)
+		return "", err
+	}
+	return dir, nil
+}
+
+func joinInts(v []int) string {
+	s := make([]string, len(v))
+	for i, x := range v {
+		s[i] = strconv.Itoa(x)
+	}
+	return strings.Join(s, ",")
+}
+
+// execRef runs a reference runner and decodes the JSON it prints.
+func execRef(ctx context.Context, c *Config, argv []string) (*refOutput, error) {
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout = &stdout
 	cmd.Stderr = io.MultiWriter(&stderr, c.Log)
 	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("bench: %s: %w: %s", c.Target, err, tail(stderr.String(), 2000))
+		return nil, fmt.Errorf("bench: %s: %w: %s", c.Target, err, tail(stderr.String(), 2000))
 	}
 	var out refOutput
 	if err := json.Unmarshal(stdout.Bytes(), &out); err != nil {
-		return fmt.Errorf("bench: %s: unreadable output: %w: %s", c.Target, err, tail(stdout.String(), 500))
+		return nil, fmt.Errorf("bench: %s: unreadable output: %w: %s", c.Target, err, tail(stdout.String(), 500))
 	}
+	return &out, nil
+}
 
+// apply copies the runner's build figures into res and scores the labels
+// of each run: unfiltered runs against gt, the runs of filter case i
+// against fw.gts[i].
+func (out *refOutput) apply(c *Config, gt *GroundTruth, fw *filteredWorkload, res *Result) error {
 	res.BuildSeconds = out.BuildSeconds
 	res.BuildCPUSeconds = out.BuildCPUSeconds
 	res.GraphBytes = out.GraphBytes
@@ -128,16 +162,27 @@ func runHNSWLib(ctx context.Context, c *Config, ds *Dataset, gt *GroundTruth, re
 	res.RSSBytes = out.RSSBytes
 	res.QueryMode = out.QueryMode
 	res.Env.Reference = out.Reference
+	nq := gt.Rows()
 	for _, r := range out.Runs {
+		truth, what := gt, "unfiltered"
+		var m Measurement
+		if r.Case != nil && *r.Case >= 0 {
+			if fw == nil || *r.Case >= len(fw.cases) {
+				return fmt.Errorf("bench: %s: a run of unknown filter case %d", c.Target, *r.Case)
+			}
+			i := *r.Case
+			truth, what = fw.gts[i], fw.cases[i].Name
+			m.Filter, m.Selectivity = fw.cases[i].Name, fw.selectivity[i]
+		}
 		labels, n, k, err := ReadIvecs(r.Labels, 0)
 		if err != nil {
-			return fmt.Errorf("bench: %s: labels of ef=%d: %w", c.Target, r.Ef, err)
+			return fmt.Errorf("bench: %s: labels of %s ef=%d: %w", c.Target, what, r.Ef, err)
 		}
 		if n != nq || k != c.K {
-			return fmt.Errorf("bench: %s: labels of ef=%d are %dx%d, want %dx%d", c.Target, r.Ef, n, k, nq, c.K)
+			return fmt.Errorf("bench: %s: labels of %s ef=%d are %dx%d, want %dx%d", c.Target, what, r.Ef, n, k, nq, c.K)
 		}
-		m := Measurement{Ef: r.Ef, Recall: Recall(labels, gt, c.K), QPS: r.QPS, P50Ms: r.P50Ms, P99Ms: r.P99Ms}
-		fmt.Fprintf(c.Log, "%s ef=%d: recall@%d %.4f, %.0f qps\n", c.Target, m.Ef, c.K, m.Recall, m.QPS)
+		m.Ef, m.Recall, m.QPS, m.P50Ms, m.P99Ms = r.Ef, Recall(labels, truth, c.K), r.QPS, r.P50Ms, r.P99Ms
+		fmt.Fprintf(c.Log, "%s %s ef=%d: recall@%d %.4f, %.0f qps\n", c.Target, what, m.Ef, c.K, m.Recall, m.QPS)
 		res.Runs = append(res.Runs, m)
 	}
 	return nil

@@ -8,7 +8,8 @@ import (
 
 // The MNIST idx format: a big-endian magic 0x00 0x00 <type> <ndims>, then
 // ndims big-endian uint32 sizes, then the data in row-major order. Image
-// files are type 0x08 (uint8) with three dimensions (count, rows, cols).
+// files are type 0x08 (uint8) with three dimensions (count, rows, cols);
+// label files are type 0x08 with one dimension (count), one byte per label.
 
 const idxTypeUint8 = 0x08
 
@@ -73,4 +74,43 @@ func readIDXImages(r io.Reader, limit int) ([]float32, int, int, error) {
 		i += rows
 	}
 	return data, n, dim, nil
+}
+
+// ReadIDXLabels reads up to limit labels (all when limit <= 0) from an idx1
+// uint8 file (optionally gzipped), such as Fashion-MNIST's
+// train-labels-idx1-ubyte.gz.
+func ReadIDXLabels(path string, limit int) (labels []uint8, err error) {
+	r, closeFn, err := openData(path)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if cerr := closeFn(); err == nil && cerr != nil {
+			err = cerr
+		}
+	}()
+	labels, err = readIDXLabels(r, limit)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return labels, nil
+}
+
+func readIDXLabels(r io.Reader, limit int) ([]uint8, error) {
+	var hdr [8]byte
+	if _, err := io.ReadFull(r, hdr[:]); err != nil {
+		return nil, fmt.Errorf("%w: idx header: %v", ErrFormat, err)
+	}
+	if hdr[0] != 0 || hdr[1] != 0 || hdr[2] != idxTypeUint8 || hdr[3] != 1 {
+		return nil, fmt.Errorf("%w: not a uint8 idx1 label file (magic % x)", ErrFormat, hdr[:4])
+	}
+	n := int(binary.BigEndian.Uint32(hdr[4:]))
+	if limit > 0 && limit < n {
+		n = limit
+	}
+	labels := make([]uint8, n)
+	if _, err := io.ReadFull(r, labels); err != nil {
+		return nil, fmt.Errorf("%w: idx labels truncated: %v", ErrFormat, err)
+	}
+	return labels, nil
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -32,15 +33,23 @@ type Result struct {
 	// queried the index (VmHWM), data and ground truth included.
 	RSSBytes int64 `json:"rss_bytes"`
 	// GraphBytes is the memory of the index structure without the
-	// vectors: Graph.MemoryBytes for hnsw; for hnswlib the growth of the
-	// resident set across the build minus the copied vectors.
+	// vectors: Graph.MemoryBytes for hnsw; for hnswlib and faiss the growth
+	// of the resident set across the build minus the copied vectors; 0
+	// when unknown (filtered hnsw runs, whose segment reports no size).
 	GraphBytes int64 `json:"graph_bytes"`
 	// HeapDeltaBytes cross-checks GraphBytes for hnsw: live Go heap after
-	// the build minus before, each after a GC.
+	// the build minus before, each after a GC. For filtered hnsw runs it
+	// is the whole segment: vectors, payloads, payload indexes and graph.
 	HeapDeltaBytes int64 `json:"heap_delta_bytes,omitempty"`
-	// LinksBytes is, for hnswlib-native, the bytes of links, labels and
-	// levels counted from the index's own layout.
+	// LinksBytes is, for hnswlib-native and faiss, the bytes of links
+	// (and labels, levels, offsets) counted from the index's own layout.
 	LinksBytes int64 `json:"links_bytes,omitempty"`
+	// InsertSeconds is, for filtered hnsw runs, the time to append the
+	// points (vectors and payloads) to the segment before the graph build.
+	InsertSeconds float64 `json:"insert_seconds,omitempty"`
+	// PayloadIndexSeconds is the time to build the payload field indexes
+	// of a filtered hnsw run.
+	PayloadIndexSeconds float64 `json:"payload_index_seconds,omitempty"`
 
 	Points  int    `json:"points"`
 	Dims    int    `json:"dims"`
@@ -73,15 +82,115 @@ type Params struct {
 	Seed           uint64  `json:"seed"`
 	Ef             []int   `json:"ef"`
 	DeleteFraction float64 `json:"delete_fraction,omitempty"`
+
+	// The filtered search benchmark (Config.FilterSelectivity).
+	FilterSelectivity []float64 `json:"filter_selectivity,omitempty"`
+	FilterKind        string    `json:"filter_kind,omitempty"`
+	// PayloadIndex reports whether the payload fields were indexed (target
+	// hnsw; the references filter with an id set).
+	PayloadIndex *bool `json:"payload_index,omitempty"`
+	// ClassLabels says where the payload's "class" came from: "dataset"
+	// (its label files) or "generated" (seeded uniform draws).
+	ClassLabels string `json:"class_labels,omitempty"`
 }
 
-// Measurement is what was measured at one ef.
+// Measurement is what was measured at one ef (and, in a filtered run, one
+// filter).
 type Measurement struct {
 	Ef     int     `json:"ef"`
 	Recall float64 `json:"recall"`
 	QPS    float64 `json:"qps"`
 	P50Ms  float64 `json:"p50_ms"`
 	P99Ms  float64 `json:"p99_ms"`
+
+	// Filter names the filtered workload ("rnd<1000", "class=label");
+	// empty for unfiltered searches.
+	Filter string `json:"filter,omitempty"`
+	// Selectivity is the exact fraction of the base the queries' filters
+	// match, averaged over the queries; 0 (omitted) when unfiltered.
+	Selectivity float64 `json:"selectivity,omitempty"`
+	// Plan is the query plan the engine chose most often (target hnsw
+	// with filters), PlanShare the fraction of queries that used it.
+	Plan      string  `json:"plan,omitempty"`
+	PlanShare float64 `json:"plan_share,omitempty"`
+	// Scored is the mean number of points scored per query, when the
+	// engine reports it.
+	Scored float64 `json:"scored,omitempty"`
+}
+
+// Filtered reports whether m measured filtered searches: it names a filter
+// or has a selectivity, and the selectivity is below 1.
+func (m *Measurement) Filtered() bool {
+	if m.Filter != "" {
+		return m.Selectivity < 1
+	}
+	return m.Selectivity > 0 && m.Selectivity < 1
+}
+
+// filterKey groups the runs of one filtered workload: the filter's name,
+// or its selectivity for results that carry no name.
+func (m *Measurement) filterKey() string {
+	if m.Filter != "" {
+		return m.Filter
+	}
+	return strconv.FormatFloat(m.Selectivity, 'g', 4, 64)
+}
+
+// runGroup is the runs of one workload of a result: unfiltered, or one
+// filter.
+type runGroup struct {
+	key         string // "" when unfiltered
+	selectivity float64
+	runs        []Measurement
+}
+
+// groupRuns splits runs by workload, unfiltered first, then filtered
+// workloads by decreasing selectivity, keeping each group's runs in order.
+func groupRuns(runs []Measurement) []runGroup {
+	var groups []runGroup
+	index := map[string]int{}
+	for _, m := range runs {
+		key := ""
+		if m.Filtered() {
+			key = m.filterKey()
+		}
+		i, ok := index[key]
+		if !ok {
+			i = len(groups)
+			index[key] = i
+			groups = append(groups, runGroup{key: key, selectivity: m.Selectivity})
+			if key == "" {
+				groups[i].selectivity = 1
+			}
+		}
+		groups[i].runs = append(groups[i].runs, m)
+	}
+	slices.SortStableFunc(groups, func(a, b runGroup) int {
+		switch {
+		case (a.key == "") != (b.key == ""):
+			if a.key == "" {
+				return -1
+			}
+			return 1
+		case a.selectivity > b.selectivity:
+			return -1
+		case a.selectivity < b.selectivity:
+			return 1
+		}
+		return 0
+	})
+	return groups
+}
+
+// unfilteredRuns returns the runs of runs that measured unfiltered search.
+func unfilteredRuns(runs []Measurement) []Measurement {
+	var out []Measurement
+	for _, m := range runs {
+		if !m.Filtered() {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 // Deletion summarises the deletion experiment.
@@ -173,7 +282,8 @@ func (r *Result) series() []struct {
 // WriteCSV writes one line per measured ef of every run list of r.
 func (r *Result) WriteCSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
-	cw.Write([]string{"dataset", "target", "series", "m", "ef_construct", "k", "ef", "recall", "qps", "p50_ms", "p99_ms", "build_seconds", "graph_bytes", "rss_bytes"})
+	cw.Write([]string{"dataset", "target", "series", "m", "ef_construct", "k", "ef", "recall", "qps", "p50_ms", "p99_ms", "build_seconds", "graph_bytes", "rss_bytes",
+		"filter", "selectivity", "plan"})
 	f := func(v float64) string { return strconv.FormatFloat(v, 'g', 6, 64) }
 	for _, s := range r.series() {
 		for _, run := range s.runs {
@@ -182,6 +292,7 @@ func (r *Result) WriteCSV(w io.Writer) error {
 				strconv.Itoa(r.Params.M), strconv.Itoa(r.Params.EfConstruct), strconv.Itoa(r.Params.K),
 				strconv.Itoa(run.Ef), f(run.Recall), f(run.QPS), f(run.P50Ms), f(run.P99Ms),
 				f(r.BuildSeconds), strconv.FormatInt(r.GraphBytes, 10), strconv.FormatInt(r.RSSBytes, 10),
+				run.Filter, f(run.Selectivity), run.Plan,
 			})
 		}
 	}
@@ -198,7 +309,11 @@ func (r *Result) WriteTable(w io.Writer) error {
 	if r.BuildCPUSeconds > 0 {
 		fmt.Fprintf(bw, " (%.2fs CPU)", r.BuildCPUSeconds)
 	}
-	fmt.Fprintf(bw, ", graph %s", mib(r.GraphBytes))
+	if r.GraphBytes > 0 {
+		fmt.Fprintf(bw, ", graph %s", mib(r.GraphBytes))
+	} else {
+		fmt.Fprint(bw, ", graph n/a")
+	}
 	if r.HeapDeltaBytes != 0 {
 		fmt.Fprintf(bw, " (heap delta %s)", mib(r.HeapDeltaBytes))
 	}
@@ -213,16 +328,40 @@ func (r *Result) WriteTable(w io.Writer) error {
 		fmt.Fprintf(bw, "deleted %d of %d points (%.0f%%) in %.2fs, repair %.2fs, fresh build over survivors %.2fs\n",
 			d.Deleted, d.Deleted+d.Survivors, 100*d.Fraction, d.DeleteSeconds, d.RepairSeconds, d.FreshBuildSeconds)
 	}
+	if r.InsertSeconds > 0 || r.PayloadIndexSeconds > 0 {
+		fmt.Fprintf(bw, "insert %.2fs, payload indexes %.2fs\n", r.InsertSeconds, r.PayloadIndexSeconds)
+	}
 	for _, s := range r.series() {
-		fmt.Fprintf(bw, "\n%s\n", s.name)
-		tw := tabwriter.NewWriter(bw, 0, 0, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintf(tw, "ef\trecall@%d\tqps\tp50_ms\tp99_ms\t\n", r.Params.K)
-		for _, run := range s.runs {
-			fmt.Fprintf(tw, "%d\t%.4f\t%.0f\t%.3f\t%.3f\t\n", run.Ef, run.Recall, run.QPS, run.P50Ms, run.P99Ms)
+		for _, g := range groupRuns(s.runs) {
+			if g.key == "" {
+				fmt.Fprintf(bw, "\n%s\n", s.name)
+			} else {
+				fmt.Fprintf(bw, "\n%s, filter %s, selectivity %.4f\n", s.name, g.key, g.selectivity)
+			}
+			writeRunTable(bw, r.Params.K, g.runs)
 		}
-		tw.Flush()
 	}
 	return bw.Flush()
+}
+
+// writeRunTable prints one table row per run, with the plan columns when
+// any run has a plan.
+func writeRunTable(w io.Writer, k int, runs []Measurement) {
+	plans := slices.ContainsFunc(runs, func(m Measurement) bool { return m.Plan != "" })
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "ef\trecall@%d\tqps\tp50_ms\tp99_ms\t", k)
+	if plans {
+		fmt.Fprint(tw, "plan\tshare\tscored\t")
+	}
+	fmt.Fprintln(tw)
+	for _, run := range runs {
+		fmt.Fprintf(tw, "%d\t%.4f\t%.0f\t%.3f\t%.3f\t", run.Ef, run.Recall, run.QPS, run.P50Ms, run.P99Ms)
+		if plans {
+			fmt.Fprintf(tw, "%s\t%.2f\t%.0f\t", run.Plan, run.PlanShare, run.Scored)
+		}
+		fmt.Fprintln(tw)
+	}
+	tw.Flush()
 }
 
 func mib(b int64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }

@@ -42,6 +42,13 @@ func Run(ctx context.Context, cfg *Config) (*Result, error) {
 		return nil, fmt.Errorf("bench: ground truth: %w", err)
 	}
 
+	var fw *filteredWorkload
+	if len(c.FilterSelectivity) > 0 {
+		if fw, err = prepareFiltered(ctx, &c, ds, nq); err != nil {
+			return nil, err
+		}
+	}
+
 	res := &Result{
 		Dataset: ds.Name,
 		Target:  c.Target,
@@ -55,12 +62,25 @@ func Run(ctx context.Context, cfg *Config) (*Result, error) {
 		Queries: nq,
 		Env:     currentEnv(),
 	}
-	switch c.Target {
-	case "hnsw":
+	if fw != nil {
+		res.Params.FilterSelectivity = c.FilterSelectivity
+		res.Params.FilterKind = c.FilterKind
+		res.Params.ClassLabels = fw.classLabels
+		if c.Target == "hnsw" {
+			indexed := !c.NoPayloadIndex
+			res.Params.PayloadIndex = &indexed
+		}
+	}
+	switch {
+	case c.Target == "hnsw" && fw != nil:
+		err = runSegment(ctx, &c, ds, gt, fw, res)
+	case c.Target == "hnsw":
 		err = runHNSW(ctx, &c, ds, gt, res)
-	case "hnswlib":
+	case c.Target == "faiss":
+		err = runFaiss(ctx, &c, ds, gt, fw, res)
+	case c.Target == "hnswlib":
 		err = runHNSWLib(ctx, &c, ds, gt, res, false)
-	case "hnswlib-native":
+	case c.Target == "hnswlib-native":
 		err = runHNSWLib(ctx, &c, ds, gt, res, true)
 	}
 	if err != nil {

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -110,7 +112,13 @@ func TestRunConfigErrors(t *testing.T) {
 		}
 	}
 	f(Config{}, "no dataset")
-	f(Config{Dataset: "x", Target: "faiss"}, "unknown target")
+	f(Config{Dataset: "x", Target: "nosuch"}, "unknown target")
+	f(Config{Dataset: "x", Target: "hnswlib", FilterSelectivity: []float64{0.1}}, "targets hnsw and faiss only")
+	f(Config{Dataset: "x", FilterSelectivity: []float64{1}}, "in (0, 1)")
+	f(Config{Dataset: "x", FilterSelectivity: []float64{0.1, 0.1}}, "twice")
+	f(Config{Dataset: "x", FilterKind: "class", FilterSelectivity: []float64{0.5}}, "selectivity 0.1 only")
+	f(Config{Dataset: "x", FilterKind: "color"}, "unknown filter kind")
+	f(Config{Dataset: "x", FilterSelectivity: []float64{0.1}, DeleteFraction: 0.1}, "do not combine")
 	f(Config{Dataset: "x", K: 101}, "at most 100")
 	f(Config{Dataset: "x", Ef: []int{0}}, "ef must be positive")
 	f(Config{Dataset: "x", DeleteFraction: 1}, "delete fraction")
@@ -177,5 +185,51 @@ func TestRunFashionMNISTPrefix(t *testing.T) {
 	}
 	if m := runAt(t, res, res.Runs, 64); m.Recall < 0.95 {
 		t.Fatalf("recall@10 at ef=64 = %.4f", m.Recall)
+	}
+}
+
+func TestRunFaiss(t *testing.T) {
+	if err := checkPythonFaiss(context.Background(), "/usr/bin/python3"); err != nil {
+		t.Skipf("faiss unavailable, this test needs /usr/bin/python3 with faiss and numpy: %v", err)
+	}
+	cfg := smallConfig(t, "faiss")
+	cfg.FilterSelectivity = []float64{0.01, 0.5}
+	res, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.QueryMode != "batch" || res.BuildSeconds <= 0 || res.LinksBytes <= 0 || res.RSSBytes <= 0 || !strings.HasPrefix(res.Env.Reference, "faiss-python") {
+		t.Fatalf("result: %+v", res)
+	}
+	if len(res.Runs) != 3*len(cfg.Ef) {
+		t.Fatalf("%d runs, want %d", len(res.Runs), 3*len(cfg.Ef))
+	}
+	groups := groupRuns(res.Runs)
+	if len(groups) != 3 || groups[0].key != "" || groups[1].key != "rnd<500000" || groups[2].key != "rnd<10000" {
+		t.Fatalf("groups: %+v", groups)
+	}
+	if m := runAt(t, res, groups[0].runs, 64); m.Recall < 0.9 || m.QPS <= 0 || m.Selectivity != 0 {
+		t.Fatalf("faiss unfiltered at ef=64: %+v", m)
+	}
+	if m := runAt(t, res, groups[1].runs, 64); m.Recall < 0.9 || m.QPS <= 0 || math.Abs(m.Selectivity-0.5) > 0.05 {
+		t.Fatalf("faiss at selectivity 0.5, ef=64: %+v", m)
+	}
+	if m := runAt(t, res, groups[2].runs, 64); m.Recall <= 0 || m.QPS <= 0 || m.Selectivity <= 0 || m.Selectivity > 0.02 {
+		t.Fatalf("faiss at selectivity 0.01, ef=64: %+v", m)
+	}
+	if p := res.Params; !slices.Equal(p.FilterSelectivity, cfg.FilterSelectivity) || p.FilterKind != FilterKindRnd || p.PayloadIndex != nil || p.ClassLabels != "generated" {
+		t.Fatalf("params: %+v", p)
+	}
+
+	// The class kind: one filter per query label, grouped in the runner.
+	cfg = smallConfig(t, "faiss")
+	cfg.FilterKind = FilterKindClass
+	cfg.Ef = []int{64}
+	res, err = Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Runs) != 2 || res.Runs[1].Filter != "class=label" || math.Abs(res.Runs[1].Selectivity-0.1) > 0.02 || res.Runs[1].Recall < 0.8 {
+		t.Fatalf("class runs: %+v", res.Runs)
 	}
 }

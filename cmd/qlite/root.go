@@ -32,15 +32,19 @@ func newBenchCmd() *cobra.Command {
 
 func newBenchRunCmd() *cobra.Command {
 	var (
-		cfg   bench.Config
-		quiet bool
+		cfg          bench.Config
+		quiet        bool
+		payloadIndex bool
 	)
 	cmd := &cobra.Command{
 		Use:   "run",
 		Short: "Build an index over a dataset and measure it over an ef sweep",
 		Example: `  qlite bench run --dataset fashion-mnist-784-euclidean --target hnsw --json hnsw.json
   qlite bench run --dataset fashion-mnist-784-euclidean --target hnswlib --json hnswlib.json
-  qlite bench run --dataset fvecs:/data/sift --metric euclid --queries 1000 --delete-fraction 0.1`,
+  qlite bench run --dataset fvecs:/data/sift --metric euclid --queries 1000 --delete-fraction 0.1
+  qlite bench run --target hnsw --filter-selectivity 0.001,0.01,0.1,0.5,0.9 --json filtered-hnsw.json
+  qlite bench run --target hnsw --filter-selectivity 0.01,0.5 --payload-index=false --json filtered-noindex.json
+  qlite bench run --target faiss --filter-kind class --json filtered-class-faiss.json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg.Out = cmd.OutOrStdout()
@@ -48,6 +52,7 @@ func newBenchRunCmd() *cobra.Command {
 			if quiet {
 				cfg.Log = io.Discard
 			}
+			cfg.NoPayloadIndex = !payloadIndex
 			_, err := bench.Run(cmd.Context(), &cfg)
 			return err
 		},
@@ -68,10 +73,15 @@ func newBenchRunCmd() *cobra.Command {
 	f.IntVar(&cfg.Threads, "threads", runtime.GOMAXPROCS(0), "build threads")
 	f.Uint64Var(&cfg.Seed, "seed", 42, "seed of the graph levels and of the deletion experiment")
 	f.Float64Var(&cfg.DeleteFraction, "delete-fraction", 0, "delete this fraction of the base after the build and measure the survivors (target hnsw)")
+	f.Float64SliceVar(&cfg.FilterSelectivity, "filter-selectivity", nil,
+		"filtered search benchmark: measure with a filter matching each of these fractions of the base (targets hnsw, faiss)")
+	f.StringVar(&cfg.FilterKind, "filter-kind", bench.FilterKindRnd,
+		"filter family: rnd (a range on a uniform payload field, one filter for all queries) or class (each query's own label, selectivity 0.1)")
+	f.BoolVar(&payloadIndex, "payload-index", true, "index the payload fields in filtered hnsw runs")
 	f.StringVar(&cfg.JSONPath, "json", "", "write the result JSON to this file")
 	f.StringVar(&cfg.CSVPath, "csv", "", `write the result CSV to this file (default: the JSON path with .csv; "-" for none)`)
 	f.StringVar(&cfg.CacheDir, "cache-dir", "", "cache for ground truth and compiled runners (default: the user cache dir/qlite)")
-	f.StringVar(&cfg.Python, "python", "/usr/bin/python3", "python interpreter with hnswlib and numpy, for target hnswlib")
+	f.StringVar(&cfg.Python, "python", "/usr/bin/python3", "python interpreter with numpy and hnswlib or faiss, for targets hnswlib and faiss")
 	f.BoolVarP(&quiet, "quiet", "q", false, "no progress output")
 	return cmd
 }
@@ -79,7 +89,7 @@ func newBenchRunCmd() *cobra.Command {
 func newBenchCompareCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "compare RESULT.json...",
-		Short: "Compare result files at equal recall: QPS at recall 0.90/0.95/0.99, build time, memory",
+		Short: "Compare result files at equal recall: QPS at recall 0.90/0.95/0.99, build time, memory, filtered QPS per selectivity",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, files []string) error {
 			return bench.Compare(cmd.OutOrStdout(), files)
