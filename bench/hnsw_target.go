@@ -140,26 +140,13 @@ func measure(ctx context.Context, c *Config, g *hnsw.Graph, ds *Dataset, gt *Gro
 			buf = g.SearchInto(buf, ds.Query(i), k, ef, nil)
 		}
 		run := Measurement{Ef: ef}
-		for range c.Repeat {
-			runtime.GC()
-			start := time.Now()
-			for i := range nq {
-				t0 := time.Now()
-				buf = g.SearchInto(buf, ds.Query(i), k, ef, nil)
-				lat[i] = time.Since(t0)
-				row := found[i*k : (i+1)*k]
-				for j := range row {
-					row[j] = -1
-					if j < len(buf) {
-						row[j] = int32(buf[j].ID)
-					}
-				}
+		_ = timePasses(c.Repeat, k, found, lat, &run, func(i int, row []int32) error {
+			buf = g.SearchInto(buf, ds.Query(i), k, ef, nil)
+			for j := range buf {
+				row[j] = int32(buf[j].ID)
 			}
-			if qps := float64(nq) / time.Since(start).Seconds(); qps > run.QPS {
-				run.QPS = qps
-				run.P50Ms, run.P99Ms = percentileMs(lat, 0.50), percentileMs(lat, 0.99)
-			}
-		}
+			return nil
+		})
 		run.Recall = Recall(found, gt, k)
 		fmt.Fprintf(c.Log, "%s ef=%d: recall@%d %.4f, %.0f qps, p50 %.3f ms, p99 %.3f ms\n",
 			what, ef, k, run.Recall, run.QPS, run.P50Ms, run.P99Ms)
@@ -170,6 +157,35 @@ func measure(ctx context.Context, c *Config, g *hnsw.Graph, ds *Dataset, gt *Gro
 
 // percentileMs returns the nearest-rank p-quantile of lat in milliseconds,
 // sorting lat in place.
+// timePasses runs the queries repeat times, timing each, and keeps in run
+// the QPS and latency percentiles of the fastest pass. search runs query i
+// and writes the ids it found into row (k slots, preset to -1); an error
+// stops the passes.
+func timePasses(repeat, k int, found []int32, lat []time.Duration, run *Measurement, search func(i int, row []int32) error) error {
+	nq := len(lat)
+	for range repeat {
+		runtime.GC()
+		start := time.Now()
+		for i := range nq {
+			row := found[i*k : (i+1)*k]
+			for j := range row {
+				row[j] = -1
+			}
+			t0 := time.Now()
+			err := search(i, row)
+			lat[i] = time.Since(t0)
+			if err != nil {
+				return err
+			}
+		}
+		if qps := float64(nq) / time.Since(start).Seconds(); qps > run.QPS {
+			run.QPS = qps
+			run.P50Ms, run.P99Ms = percentileMs(lat, 0.50), percentileMs(lat, 0.99)
+		}
+	}
+	return nil
+}
+
 func percentileMs(lat []time.Duration, p float64) float64 {
 	if len(lat) == 0 {
 		return 0

@@ -150,28 +150,18 @@ func measureSegment(ctx context.Context, c *Config, seg *segment.Segment, ds *Da
 		if plan, n := mostCommon(plans); n > 0 {
 			run.Plan, run.PlanShare = plan, float64(n)/float64(nq)
 		}
-		for range c.Repeat {
-			runtime.GC()
-			start := time.Now()
-			for i := range nq {
-				t0 := time.Now()
-				hits, err := seg.Search(ds.Query(i), k, &segment.SearchOptions{Filter: filters[i], Ef: ef})
-				lat[i] = time.Since(t0)
-				if err != nil {
-					return nil, fmt.Errorf("bench: search %s ef=%d query %d: %w", what, ef, i, err)
-				}
-				row := found[i*k : (i+1)*k]
-				for j := range row {
-					row[j] = -1
-					if j < len(hits) {
-						row[j] = int32(hits[j].ID)
-					}
-				}
+		err := timePasses(c.Repeat, k, found, lat, &run, func(i int, row []int32) error {
+			hits, err := seg.Search(ds.Query(i), k, &segment.SearchOptions{Filter: filters[i], Ef: ef})
+			if err != nil {
+				return fmt.Errorf("bench: search %s ef=%d query %d: %w", what, ef, i, err)
 			}
-			if qps := float64(nq) / time.Since(start).Seconds(); qps > run.QPS {
-				run.QPS = qps
-				run.P50Ms, run.P99Ms = percentileMs(lat, 0.50), percentileMs(lat, 0.99)
+			for j := range hits {
+				row[j] = int32(hits[j].ID)
 			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
 		}
 		run.Recall = Recall(found, gt, k)
 		fmt.Fprintf(c.Log, "%s ef=%d: recall@%d %.4f, %.0f qps, p50 %.3f ms, p99 %.3f ms, plan %s (%.0f%%), %.0f scored\n",

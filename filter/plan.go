@@ -425,17 +425,15 @@ func (pl *planner) field(f *Field, key string, nested bool) node {
 	if !ok {
 		return pl.unknown()
 	}
-	if pl.estimateOnly {
-		c, ok := indexEstimate(ix, f)
-		if !ok {
-			return pl.unknown()
-		}
-		return node{est: Estimate{0, c, c}}
-	}
-	bm, exact := indexAnswer(ix, f)
-	if bm == nil {
+	test, ok := serve(ix, f)
+	if !ok {
 		return pl.unknown()
 	}
+	if pl.estimateOnly {
+		c := test.estimate()
+		return node{est: Estimate{0, c, c}}
+	}
+	bm, exact := test.answer(), test.exact
 	c := int(bm.GetCardinality())
 	n := node{bm: bm, exact: exact, owned: true}
 	if exact {
@@ -446,139 +444,88 @@ func (pl *planner) field(f *Field, key string, nested bool) node {
 	return n
 }
 
-// indexAnswer asks ix for the points matching the single test of f. It
-// returns nil when the index does not serve the test, and whether the
-// answer is exact (else it is a superset).
-func indexAnswer(ix payload.Index, f *Field) (*roaring.Bitmap, bool) {
-	m := f.Match
-	switch ix := ix.(type) {
-	case *payload.KeywordIndex:
-		switch {
-		case m == nil:
-		case m.Kind == MatchKeyword:
-			return ix.Match(m.Keyword), true
-		case m.Kind == MatchAnyKeywords:
-			return ix.MatchAny(m.Keywords), true
-		}
-	case *payload.UUIDIndex:
-		switch {
-		case m == nil:
-		case m.Kind == MatchKeyword && isUUID(m.Keyword):
-			return ix.Match(m.Keyword), false
-		case m.Kind == MatchAnyKeywords && allUUIDs(m.Keywords):
-			return ix.MatchAny(m.Keywords), false
-		}
-	case *payload.IntegerIndex:
-		p := ix.Params()
-		switch {
-		case m != nil && m.Kind == MatchInteger && p.LookupEnabled():
-			return ix.Match(m.Integer), true
-		case m != nil && m.Kind == MatchAnyIntegers && p.LookupEnabled():
-			return ix.MatchAny(m.Integers), true
-		case f.Range != nil && p.RangeEnabled():
-			return ix.Range(*f.Range), true
-		}
-	case *payload.FloatIndex:
-		if f.Range != nil {
-			return ix.Range(*f.Range), true
-		}
-	case *payload.BoolIndex:
-		if m != nil && m.Kind == MatchBool {
-			return ix.Match(m.Bool), true
-		}
-	case *payload.DatetimeIndex:
-		if f.DatetimeRange != nil {
-			return ix.Range(*f.DatetimeRange), true
-		}
-	case *payload.GeoIndex:
-		switch {
-		case f.GeoBoundingBox != nil:
-			return ix.BoundingBox(*f.GeoBoundingBox), true
-		case f.GeoRadius != nil:
-			return ix.Radius(*f.GeoRadius), true
-		case f.GeoPolygon != nil:
-			return ix.Polygon(*f.GeoPolygon), true
-		}
-	case *payload.TextIndex:
-		switch {
-		case m == nil:
-		// The index matches a point's strings as one document; the
-		// residual matches them one by one, as Qdrant checks payloads.
-		case m.Kind == MatchText:
-			return ix.Text(m.Text), false
-		case m.Kind == MatchPhrase:
-			return ix.Phrase(m.Text), false
-		case m.Kind == MatchTextAny:
-			return ix.TextAny(m.Text), false
-		}
-	}
-	return nil, false
+// indexTest is how an index serves the single test of a field condition:
+// answer builds the matching points (a superset unless exact), estimate
+// counts them cheaply (an upper bound).
+type indexTest struct {
+	answer   func() *roaring.Bitmap
+	estimate func() int
+	exact    bool
 }
 
-// indexEstimate is indexAnswer's cheap counterpart: an upper bound of the
-// number of points matching the single test of f, from ix's estimates.
-func indexEstimate(ix payload.Index, f *Field) (int, bool) {
+// serve returns how ix serves the single test of f, and false when it does
+// not.
+func serve(ix payload.Index, f *Field) (indexTest, bool) {
 	m := f.Match
 	switch ix := ix.(type) {
 	case *payload.KeywordIndex:
 		switch {
 		case m == nil:
 		case m.Kind == MatchKeyword:
-			return ix.Estimate(m.Keyword), true
+			return indexTest{func() *roaring.Bitmap { return ix.Match(m.Keyword) }, func() int { return ix.Estimate(m.Keyword) }, true}, true
 		case m.Kind == MatchAnyKeywords:
-			return ix.EstimateAny(m.Keywords), true
+			return indexTest{func() *roaring.Bitmap { return ix.MatchAny(m.Keywords) }, func() int { return ix.EstimateAny(m.Keywords) }, true}, true
 		}
 	case *payload.UUIDIndex:
+		// The index compares UUIDs case-insensitively: a superset.
 		switch {
 		case m == nil:
 		case m.Kind == MatchKeyword && isUUID(m.Keyword):
-			return ix.Estimate(m.Keyword), true
+			return indexTest{func() *roaring.Bitmap { return ix.Match(m.Keyword) }, func() int { return ix.Estimate(m.Keyword) }, false}, true
 		case m.Kind == MatchAnyKeywords && allUUIDs(m.Keywords):
-			return ix.EstimateAny(m.Keywords), true
+			return indexTest{func() *roaring.Bitmap { return ix.MatchAny(m.Keywords) }, func() int { return ix.EstimateAny(m.Keywords) }, false}, true
 		}
 	case *payload.IntegerIndex:
 		p := ix.Params()
 		switch {
 		case m != nil && m.Kind == MatchInteger && p.LookupEnabled():
-			return ix.Estimate(m.Integer), true
+			return indexTest{func() *roaring.Bitmap { return ix.Match(m.Integer) }, func() int { return ix.Estimate(m.Integer) }, true}, true
 		case m != nil && m.Kind == MatchAnyIntegers && p.LookupEnabled():
-			return ix.EstimateAny(m.Integers), true
+			return indexTest{func() *roaring.Bitmap { return ix.MatchAny(m.Integers) }, func() int { return ix.EstimateAny(m.Integers) }, true}, true
 		case f.Range != nil && p.RangeEnabled():
-			return ix.EstimateRange(*f.Range), true
+			r := *f.Range
+			return indexTest{func() *roaring.Bitmap { return ix.Range(r) }, func() int { return ix.EstimateRange(r) }, true}, true
 		}
 	case *payload.FloatIndex:
 		if f.Range != nil {
-			return ix.EstimateRange(*f.Range), true
+			r := *f.Range
+			return indexTest{func() *roaring.Bitmap { return ix.Range(r) }, func() int { return ix.EstimateRange(r) }, true}, true
 		}
 	case *payload.BoolIndex:
 		if m != nil && m.Kind == MatchBool {
-			return ix.Estimate(m.Bool), true
+			return indexTest{func() *roaring.Bitmap { return ix.Match(m.Bool) }, func() int { return ix.Estimate(m.Bool) }, true}, true
 		}
 	case *payload.DatetimeIndex:
 		if f.DatetimeRange != nil {
-			return ix.EstimateRange(*f.DatetimeRange), true
+			r := *f.DatetimeRange
+			return indexTest{func() *roaring.Bitmap { return ix.Range(r) }, func() int { return ix.EstimateRange(r) }, true}, true
 		}
 	case *payload.GeoIndex:
 		switch {
 		case f.GeoBoundingBox != nil:
-			return ix.EstimateBoundingBox(*f.GeoBoundingBox), true
+			g := *f.GeoBoundingBox
+			return indexTest{func() *roaring.Bitmap { return ix.BoundingBox(g) }, func() int { return ix.EstimateBoundingBox(g) }, true}, true
 		case f.GeoRadius != nil:
-			return ix.EstimateRadius(*f.GeoRadius), true
+			g := *f.GeoRadius
+			return indexTest{func() *roaring.Bitmap { return ix.Radius(g) }, func() int { return ix.EstimateRadius(g) }, true}, true
 		case f.GeoPolygon != nil:
-			return ix.EstimatePolygon(*f.GeoPolygon), true
+			g := *f.GeoPolygon
+			return indexTest{func() *roaring.Bitmap { return ix.Polygon(g) }, func() int { return ix.EstimatePolygon(g) }, true}, true
 		}
 	case *payload.TextIndex:
+		// The index matches a point's strings as one document; the residual
+		// matches them one by one, as Qdrant checks payloads: a superset.
 		switch {
 		case m == nil:
 		case m.Kind == MatchText:
-			return ix.EstimateText(m.Text), true
+			return indexTest{func() *roaring.Bitmap { return ix.Text(m.Text) }, func() int { return ix.EstimateText(m.Text) }, false}, true
 		case m.Kind == MatchPhrase:
-			return ix.EstimatePhrase(m.Text), true
+			return indexTest{func() *roaring.Bitmap { return ix.Phrase(m.Text) }, func() int { return ix.EstimatePhrase(m.Text) }, false}, true
 		case m.Kind == MatchTextAny:
-			return ix.EstimateTextAny(m.Text), true
+			return indexTest{func() *roaring.Bitmap { return ix.TextAny(m.Text) }, func() int { return ix.EstimateTextAny(m.Text) }, false}, true
 		}
 	}
-	return 0, false
+	return indexTest{}, false
 }
 
 func isUUID(s string) bool {

@@ -65,7 +65,6 @@ type scratch struct {
 	res  []hnsw.Result
 	ids  []uint32
 	dist []float32
-	vals []payload.Value
 	memo []uint8 // per point: 0 unknown, 1 rejected, 2 accepted
 	bits []uint64
 	eval *filter.Evaluator // over this segment's indexes

@@ -13,9 +13,6 @@ func (t *topK) reset(k int) {
 	t.h = t.h[:0]
 }
 
-// worst returns the distance a new result must beat once the heap is full.
-func (t *topK) full() bool { return len(t.h) >= t.k }
-
 func (t *topK) push(id uint32, d float32) {
 	if len(t.h) < t.k {
 		t.h = append(t.h, hnsw.Result{ID: id, Distance: d})
