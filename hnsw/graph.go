@@ -322,6 +322,7 @@ type searcher struct {
 	hd    []float32
 	one   [1]uint32
 	oned  [1]float32
+	sink  uint32 // keeps touch loads from being optimised away
 }
 
 func (g *Graph) getSearcher() *searcher {

@@ -186,7 +186,11 @@ func (g *Graph) searchLayerTwoHop(s *searcher, q []float32, ep uint32, epDist fl
 		list := g.links(c.id, 0)
 		n := linkCount(list)
 		ids := s.ids[:0]
-	gather:
+		// Accepted neighbours first; the rejected ones are stepped through
+		// afterwards, their lists touched in one branch-free pass first so
+		// that the cache misses overlap instead of each waiting behind the
+		// mispredicted filter branches of the list before it.
+		rejected := s.nbrs[:0]
 		for i := 1; i <= n; i++ {
 			id := atomic.LoadUint32(&list[i])
 			if s.vis.visit(id) {
@@ -194,18 +198,28 @@ func (g *Graph) searchLayerTwoHop(s *searcher, q []float32, ep uint32, epDist fl
 			}
 			if accept(id) {
 				ids = append(ids, id)
-				if len(ids) >= limit {
-					break
-				}
-				continue
+			} else {
+				rejected = append(rejected, id)
 			}
-			hop := g.links(id, 0)
-			for j := 1; j <= linkCount(hop); j++ {
-				id2 := atomic.LoadUint32(&hop[j])
-				if accept(id2) && !s.vis.visit(id2) {
-					ids = append(ids, id2)
-					if len(ids) >= limit {
-						break gather
+		}
+		if len(ids) < limit && len(rejected) > 0 {
+			var sink uint32
+			for _, id := range rejected {
+				// A list spans up to three cache lines: touch each.
+				l := g.links(id, 0)
+				sink += l[0] + l[len(l)/2] + l[len(l)-1]
+			}
+			s.sink += sink
+		gather:
+			for _, id := range rejected {
+				hop := g.links(id, 0)
+				for j := 1; j <= linkCount(hop); j++ {
+					id2 := atomic.LoadUint32(&hop[j])
+					if accept(id2) && !s.vis.visit(id2) {
+						ids = append(ids, id2)
+						if len(ids) >= limit {
+							break gather
+						}
 					}
 				}
 			}

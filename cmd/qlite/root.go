@@ -2,7 +2,9 @@ package main
 
 import (
 	"io"
+	"os"
 	"runtime"
+	"runtime/pprof"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -35,6 +37,7 @@ func newBenchRunCmd() *cobra.Command {
 		cfg          bench.Config
 		quiet        bool
 		payloadIndex bool
+		cpuProfile   string
 	)
 	cmd := &cobra.Command{
 		Use:   "run",
@@ -53,6 +56,17 @@ func newBenchRunCmd() *cobra.Command {
 				cfg.Log = io.Discard
 			}
 			cfg.NoPayloadIndex = !payloadIndex
+			if cpuProfile != "" {
+				f, err := os.Create(cpuProfile)
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				if err := pprof.StartCPUProfile(f); err != nil {
+					return err
+				}
+				defer pprof.StopCPUProfile()
+			}
 			_, err := bench.Run(cmd.Context(), &cfg)
 			return err
 		},
@@ -83,6 +97,7 @@ func newBenchRunCmd() *cobra.Command {
 	f.StringVar(&cfg.CacheDir, "cache-dir", "", "cache for ground truth and compiled runners (default: the user cache dir/qlite)")
 	f.StringVar(&cfg.Python, "python", "/usr/bin/python3", "python interpreter with numpy and hnswlib or faiss, for targets hnswlib and faiss")
 	f.BoolVarP(&quiet, "quiet", "q", false, "no progress output")
+	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run (build and queries) to this file")
 	return cmd
 }
 
