@@ -9,7 +9,7 @@ import (
 )
 
 // Targets lists the values Config.Target accepts.
-var Targets = []string{"hnsw", "hnswlib", "hnswlib-native", "faiss"}
+var Targets = []string{"hnsw", "embedded", "hnswlib", "hnswlib-native", "faiss"}
 
 // DefaultEf is the ef sweep used when Config.Ef is empty.
 var DefaultEf = []int{10, 16, 24, 32, 48, 64, 96, 128}
@@ -34,7 +34,9 @@ type Config struct {
 
 	// Target is the index under test: "hnsw" (qlite's graph, in process;
 	// with FilterSelectivity, qlite's segment with payloads and payload
-	// indexes), "hnswlib" (the Python bindings, batch queries on one
+	// indexes), "embedded" (the whole engine: a database in a temporary
+	// directory, points upserted in batches, indexed in the background,
+	// reopened, searched), "hnswlib" (the Python bindings, batch queries on one
 	// thread), "hnswlib-native" (hnswlib's C++ index compiled on this
 	// machine, one query at a time) or "faiss" (FAISS IndexHNSWFlat
 	// through its Python bindings, batch queries on one thread). Default

@@ -68,6 +68,9 @@ type Result struct {
 	RunsRepaired       []Measurement `json:"runs_repaired,omitempty"`
 	RunsFreshSurvivors []Measurement `json:"runs_fresh_survivors,omitempty"`
 
+	// Engine holds the embedded-engine target's own figures.
+	Engine *EngineFigures `json:"engine,omitempty"`
+
 	Env Env `json:"env"`
 }
 

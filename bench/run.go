@@ -76,6 +76,8 @@ func Run(ctx context.Context, cfg *Config) (*Result, error) {
 		err = runSegment(ctx, &c, ds, gt, fw, res)
 	case c.Target == "hnsw":
 		err = runHNSW(ctx, &c, ds, gt, res)
+	case c.Target == "embedded":
+		err = runEmbedded(ctx, &c, ds, gt, res)
 	case c.Target == "faiss":
 		err = runFaiss(ctx, &c, ds, gt, fw, res)
 	case c.Target == "hnswlib":

@@ -38,9 +38,12 @@ func runSegment(ctx context.Context, c *Config, ds *Dataset, gt *GroundTruth, fw
 	heapBefore := int64(ms.HeapAlloc)
 
 	seg, err := segment.New(&segment.Options{
-		Dim:    ds.Dim,
-		Metric: ds.Metric,
-		HNSW:   hnsw.Config{M: c.M, EfConstruct: c.EfConstruct, Seed: c.Seed},
+		Vectors: []segment.VectorSpec{{
+			Dim:    ds.Dim,
+			Metric: ds.Metric,
+			HNSW:   hnsw.Config{M: c.M, EfConstruct: c.EfConstruct, Seed: c.Seed},
+		}},
+		Capacity: max(ds.N, 1),
 	})
 	if err != nil {
 		return fmt.Errorf("bench: segment: %w", err)
@@ -53,7 +56,11 @@ func runSegment(ctx context.Context, c *Config, ds *Dataset, gt *GroundTruth, fw
 		if err != nil {
 			return fmt.Errorf("bench: payload of point %d (%s): %w", i, buf, err)
 		}
-		id, err := seg.Append(ds.BaseVector(i), p)
+		id, err := seg.Append(&segment.Point{
+			ID:      filter.NumID(uint64(i)),
+			Vectors: map[string][]float32{"": ds.BaseVector(i)},
+			Payload: p,
+		})
 		if err != nil {
 			return fmt.Errorf("bench: append point %d: %w", i, err)
 		}
@@ -66,7 +73,7 @@ func runSegment(ctx context.Context, c *Config, ds *Dataset, gt *GroundTruth, fw
 
 	cpu0 := cpuSeconds()
 	start = time.Now()
-	if err := seg.BuildGraph(c.Threads); err != nil {
+	if _, err := seg.BuildGraph(ctx, c.Threads); err != nil {
 		return fmt.Errorf("bench: segment graph: %w", err)
 	}
 	res.BuildSeconds = time.Since(start).Seconds()
@@ -140,7 +147,7 @@ func measureSegment(ctx context.Context, c *Config, seg *segment.Segment, ds *Da
 		var scored int
 		for i := range nq {
 			var st segment.SearchStats
-			if _, err := seg.Search(ds.Query(i), k, &segment.SearchOptions{Filter: filters[i], Ef: ef, Stats: &st}); err != nil {
+			if _, err := seg.Search(ctx, "", ds.Query(i), k, &segment.SearchOptions{Filter: filters[i], Ef: ef, Stats: &st}); err != nil {
 				return nil, fmt.Errorf("bench: search %s ef=%d query %d: %w", what, ef, i, err)
 			}
 			plans[st.Plan]++
@@ -151,12 +158,12 @@ func measureSegment(ctx context.Context, c *Config, seg *segment.Segment, ds *Da
 			run.Plan, run.PlanShare = plan, float64(n)/float64(nq)
 		}
 		err := timePasses(c.Repeat, k, found, lat, &run, func(i int, row []int32) error {
-			hits, err := seg.Search(ds.Query(i), k, &segment.SearchOptions{Filter: filters[i], Ef: ef})
+			hits, err := seg.Search(ctx, "", ds.Query(i), k, &segment.SearchOptions{Filter: filters[i], Ef: ef})
 			if err != nil {
 				return fmt.Errorf("bench: search %s ef=%d query %d: %w", what, ef, i, err)
 			}
 			for j := range hits {
-				row[j] = int32(hits[j].ID)
+				row[j] = int32(hits[j].Off)
 			}
 			return nil
 		})

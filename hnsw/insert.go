@@ -2,6 +2,7 @@ package hnsw
 
 import (
 	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
 )
@@ -225,6 +226,9 @@ func (g *Graph) Build(ids []uint32, workers_ int) error {
 					failed.Store(true)
 					return
 				}
+				// Let waiting goroutines (searches) run between inserts
+				// rather than after the scheduler's 10 ms time slice.
+				runtime.Gosched()
 			}
 		})
 	}

@@ -1,9 +1,11 @@
 package payload
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -800,4 +802,52 @@ func TestPairSet(t *testing.T) {
 			t.Fatalf("count(%+v) = %d, want %d", b, got, n)
 		}
 	}
+}
+
+func TestIndexParamsJSON(t *testing.T) {
+	f := func(in, want string) {
+		t.Helper()
+		var p IndexParams
+		if err := json.Unmarshal([]byte(in), &p); err != nil {
+			t.Fatalf("%s: %v", in, err)
+		}
+		got, err := json.Marshal(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != want {
+			t.Fatalf("%s: got %s, want %s", in, got, want)
+		}
+		var back IndexParams
+		if err := json.Unmarshal(got, &back); err != nil {
+			t.Fatalf("round trip %s: %v", got, err)
+		}
+		if !reflect.DeepEqual(back, p) {
+			t.Fatalf("round trip %s: %+v != %+v", got, back, p)
+		}
+	}
+	f(`"keyword"`, `{"type":"keyword"}`)
+	f(`{"type":"keyword","is_tenant":true}`, `{"type":"keyword","is_tenant":true}`)
+	f(`{"type":"integer","lookup":false,"range":true}`, `{"type":"integer","lookup":false,"range":true}`)
+	f(`{"type":"float","is_principal":true,"on_disk":true}`, `{"type":"float","is_principal":true,"on_disk":true}`)
+	f(`{"type":"text","tokenizer":"prefix","min_token_len":2,"lowercase":false,"phrase_matching":true,"stopwords":{"custom":["a"]}}`,
+		`{"type":"text","tokenizer":"prefix","min_token_len":2,"lowercase":false,"phrase_matching":true,"stopwords":{"custom":["a"]}}`)
+	f(`"geo"`, `{"type":"geo"}`)
+	f(`"datetime"`, `{"type":"datetime"}`)
+	f(`"uuid"`, `{"type":"uuid"}`)
+	f(`"bool"`, `{"type":"bool"}`)
+
+	bad := func(in string) {
+		t.Helper()
+		var p IndexParams
+		if err := json.Unmarshal([]byte(in), &p); err == nil {
+			t.Fatalf("%s: no error", in)
+		}
+	}
+	bad(`"nope"`)
+	bad(`{"type":"keyword","foo":1}`)
+	bad(`{"type":"keyword","tokenizer":"word"}`)
+	bad(`{"type":"text","stemmer":{"type":"snowball","language":"english"}}`)
+	bad(`{"type":"text","stopwords":"english"}`)
+	bad(`{"type":"text","tokenizer":"klingon"}`)
 }

@@ -1,6 +1,24 @@
-// Package segment is qlite's unit of storage and search: points (dense
-// internal offsets), their vectors and payloads, payload field indexes, and
-// an HNSW graph over the vectors.
+// Package segment is qlite's unit of storage and search: point versions in
+// slots (dense uint32 offsets), their vectors in one or more named vector
+// spaces, payloads, payload field indexes, and one HNSW graph per vector
+// space.
+//
+// # Model
+//
+// A Segment has a fixed capacity of slots, chosen at New. Append places a
+// point version in the next slot and returns it; the slot is live until
+// Delete masks it. A masked slot keeps its data (PointAt, Payload and
+// Vector still read it) but is never returned by Search, Count, Match or
+// Lookup again; a graph that holds it keeps it as a tombstone to navigate
+// through. A point may lack some of the segment's vectors: it is never a
+// result of a search in that space, and has_vector tells.
+//
+// Seal ends appends. A sealed segment changes only by Delete (and by
+// BuildGraph for slots no graph covers yet). A persisted segment is loaded
+// with NewLoading, Fill for each slot, LoadGraph for each vector space and
+// Seal; until Seal it belongs to the loader.
+//
+// # Search
 //
 // Search plans each query against its filter: when the filter's estimated
 // number of matching points is small, it scores the matching points exactly
@@ -8,7 +26,27 @@
 // accept predicate, stepping through rejected nodes to their neighbours when
 // the filter is selective, so that recall holds. Filters are correct without
 // any payload index: unindexed conditions are evaluated on the payloads.
+// has_id resolves through the segment's id lookup, has_vector through the
+// vector spaces' presence sets. Slots appended since the last BuildGraph are
+// scored by scan.
 //
-// A Segment is safe for concurrent use: searches run in parallel with each
-// other and with appends.
+// # Lifetimes
+//
+// Vector storage is allocated for the full capacity up front, so vectors
+// never move: a slice returned by Vector aliases it and stays valid (read
+// only) as long as the Segment. Payload values are immutable and stay valid.
+// Slot offsets stay meaningful for the Segment's life; they are never
+// reused.
+//
+// # Concurrency
+//
+// A Segment is safe for concurrent use. Appends are serialised with each
+// other; searches, counts, lookups, deletes and a graph build run beside them
+// and beside each other. Unfiltered searches take no lock. Filtered reads
+// (filtered Search, Count, Match, Matches, Lookup) share a lock that
+// Append, Delete and field index changes take briefly, and CreateFieldIndex
+// for the length of the index build. BuildGraph holds no lock that appends,
+// deletes or searches need; builds are serialised with each other. Match
+// calls its function without any lock held. CheckInvariants must not run
+// beside Delete or WriteGraph.
 package segment

@@ -1,7 +1,9 @@
 package segment
 
 import (
+	"context"
 	"fmt"
+	"math/bits"
 	"math/rand/v2"
 
 	"github.com/RoaringBitmap/roaring/v2"
@@ -36,8 +38,8 @@ const (
 // SearchStats describe how one search was executed.
 type SearchStats struct {
 	Plan string
-	// Estimate is the estimated number of points the filter matches (all
-	// points without a filter).
+	// Estimate is the estimated number of live points the filter matches
+	// (all live points without a filter).
 	Estimate int
 	// Candidates is the size of the candidate set the indexes produced, or
 	// -1 when no index narrowed the search.
@@ -46,17 +48,23 @@ type SearchStats struct {
 	Scored int
 }
 
-// Hit is a search result: an internal point id and its score in Qdrant's
-// convention (similarity for Cosine and Dot, distance for Euclid and
-// Manhattan).
+// Hit is a search result: a slot, the point it holds, and its score in
+// Qdrant's convention (similarity for Cosine and Dot, distance for Euclid
+// and Manhattan).
 type Hit struct {
-	ID    uint32
-	Score float32
+	Off     uint32
+	ID      filter.PointID
+	Version uint64
+	Score   float32
 }
 
 // sampleSize is the number of points on which a filter no index answers is
 // evaluated to estimate its selectivity.
 const sampleSize = 256
+
+// ctxEvery is the number of scored batches between two context checks of a
+// scan.
+const ctxEvery = 16
 
 // scratch is the pooled per-query state.
 type scratch struct {
@@ -65,7 +73,7 @@ type scratch struct {
 	res  []hnsw.Result
 	ids  []uint32
 	dist []float32
-	memo []uint8 // per point: 0 unknown, 1 rejected, 2 accepted
+	memo []uint8 // per slot: 0 unknown, 1 rejected, 2 accepted
 	bits []uint64
 	eval *filter.Evaluator // over this segment's indexes
 }
@@ -78,14 +86,23 @@ func (s *Segment) getScratch() *scratch {
 	return sc
 }
 
-// Search returns the k points closest to q that match the filter, best
-// first. q is validated and preprocessed (normalised for Cosine).
-func (s *Segment) Search(q []float32, k int, o *SearchOptions) ([]Hit, error) {
-	if err := distance.Validate(q, s.opts.Dim); err != nil {
+// Search returns the k live points closest to q in vector space name that
+// match the filter, best first. Points lacking the vector are never
+// returned. q is validated as Append validates vectors and preprocessed
+// (normalised for Cosine).
+func (s *Segment) Search(ctx context.Context, name string, q []float32, k int, o *SearchOptions) ([]Hit, error) {
+	sp, err := s.space(name)
+	if err != nil {
 		return nil, err
+	}
+	if err := distance.Validate(q, sp.dim); err != nil {
+		return nil, fmt.Errorf("vector %q: %w", name, err)
 	}
 	if k <= 0 {
 		return nil, fmt.Errorf("qlite: limit must be positive, got %d", k)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
 	var opts SearchOptions
 	if o != nil {
@@ -93,47 +110,52 @@ func (s *Segment) Search(q []float32, k int, o *SearchOptions) ([]Hit, error) {
 	}
 	sc := s.getScratch()
 	defer s.scratch.Put(sc)
-	sc.q = s.opts.Metric.Preprocess(sc.q, q)
+	sc.q = sp.metric.Preprocess(sc.q, q)
 
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	n := uint32(len(s.payloads))
-	// Points from indexed on are scored by scan; a build running meanwhile
-	// may already have put some of them in the graph, so graph results at
-	// or past indexed are dropped.
-	indexed := s.indexed.Load()
+	// Slots from indexed on are scored by scan. indexed is read first so
+	// that it is at most n.
+	indexed := sp.indexed.Load()
 	ef := opts.Ef
 	if ef <= 0 {
-		ef = s.graph.Config().EfConstruct
+		ef = sp.graph.Load().Config().EfConstruct
 	}
 	ef = max(ef, k)
-	st := SearchStats{Estimate: int(n), Candidates: -1}
+	st := SearchStats{Candidates: -1}
 	sc.top.reset(k)
 
 	if opts.Filter == nil {
+		n := s.n.Load()
+		st.Estimate = s.Live()
 		if opts.Exact || indexed == 0 {
 			st.Plan = PlanExact
-			st.Scored = s.scanRange(sc, 0, n, nil)
+			st.Scored, err = s.scanRange(ctx, sc, sp, 0, n, nil)
 		} else {
 			st.Plan = PlanGraph
+			// Deleted slots in the graph are tombstones, which the graph
+			// never returns: no accept predicate unless a build is
+			// inserting past indexed.
 			var accept func(uint32) bool
-			if s.graph.Len() > int(indexed) {
-				accept = func(id uint32) bool { return id < indexed }
+			if sp.building.Load() > indexed {
+				accept = func(off uint32) bool { return off < indexed }
 			}
-			sc.res = s.graph.SearchInto(sc.res, sc.q, k, ef, accept)
-			for _, r := range sc.res {
-				sc.top.push(r.ID, r.Distance)
-			}
-			st.Scored = s.scanRange(sc, indexed, n, nil)
+			sc.res = sp.graph.Load().SearchInto(sc.res, sc.q, k, ef, accept)
+			s.pushGraph(sc, indexed)
+			st.Scored, err = s.scanRange(ctx, sc, sp, indexed, n, nil)
 		}
 	} else {
-		s.searchFiltered(sc, opts, k, ef, n, indexed, &st)
+		s.mu.RLock()
+		err = s.searchFiltered(ctx, sc, sp, &opts, k, ef, indexed, &st)
+		s.mu.RUnlock()
+	}
+	if err != nil {
+		sc.top.reset(k)
+		return nil, err
 	}
 
 	sc.res = sc.top.sorted(sc.res[:0])
 	hits := make([]Hit, len(sc.res))
 	for i, r := range sc.res {
-		hits[i] = Hit{ID: r.ID, Score: s.opts.Metric.Score(r.Distance)}
+		hits[i] = Hit{Off: r.ID, ID: s.ids[r.ID], Version: s.versions[r.ID], Score: sp.metric.Score(r.Distance)}
 	}
 	if opts.Stats != nil {
 		*opts.Stats = st
@@ -141,7 +163,21 @@ func (s *Segment) Search(q []float32, k int, o *SearchOptions) ([]Hit, error) {
 	return hits, nil
 }
 
-func (s *Segment) searchFiltered(sc *scratch, opts SearchOptions, k, ef int, n, indexed uint32, st *SearchStats) {
+// pushGraph moves graph results into the top k. A result at or past
+// indexed (a concurrent build inserted it after the search read indexed)
+// is left to the scan; one deleted since the graph returned it (its
+// tombstone not yet set) is dropped.
+func (s *Segment) pushGraph(sc *scratch, indexed uint32) {
+	for _, r := range sc.res {
+		if r.ID < indexed && getBit(s.live, r.ID) {
+			sc.top.push(r.ID, r.Distance)
+		}
+	}
+}
+
+// searchFiltered runs a filtered search. The caller holds s.mu shared.
+func (s *Segment) searchFiltered(ctx context.Context, sc *scratch, sp *space, opts *SearchOptions, k, ef int, indexed uint32, st *SearchStats) error {
+	n := s.n.Load() // stable under mu
 	ix := indexes{s}
 	if sc.eval == nil {
 		sc.eval = filter.NewEvaluator(ix)
@@ -155,11 +191,13 @@ func (s *Segment) searchFiltered(sc *scratch, opts SearchOptions, k, ef int, n, 
 	// Estimate first, from the indexes' counts; materialise candidates only
 	// when the estimate is small enough to score them all.
 	f := opts.Filter
-	cheap := f.Estimate(ix, int(n))
+	total := int(s.nlive.Load())
+	cheap := f.Estimate(ix, total)
 	est := cheap.Exp
+	threshold := sp.spec.FullScanThreshold
 	var plan *filter.Plan
-	if opts.Exact || indexed == 0 || est <= s.opts.FullScanThreshold {
-		plan = f.Plan(ix, int(n), s.all)
+	if opts.Exact || indexed == 0 || est <= threshold {
+		plan = f.Plan(ix, total, s.mu.all)
 	} else {
 		plan = &filter.Plan{Filter: f}
 	}
@@ -170,70 +208,67 @@ func (s *Segment) searchFiltered(sc *scratch, opts SearchOptions, k, ef int, n, 
 		est = min(est, st.Candidates)
 	}
 	bits := sc.bits
+	exact := cands != nil && plan.Exact
 	chk := filter.NewChecker(f, ix, sc.eval)
-	// match decides one point: through the candidate set when it is exact,
-	// else with the checker (index values, or the payload where no index
-	// decides), memoised per query.
-	match := func(id uint32) bool {
-		if cands != nil {
-			if bits[id>>6]&(1<<(id&63)) == 0 {
-				return false
-			}
-			if plan.Exact {
-				return true
-			}
+	// match decides one slot: live with this vector, then through the
+	// candidate set when it is exact, else with the checker (index values,
+	// or the payload where no index decides), memoised per query.
+	match := func(off uint32) bool {
+		if cands != nil && bits[off>>6]&(1<<(off&63)) == 0 {
+			return false
 		}
-		switch sc.memo[id] {
+		switch sc.memo[off] {
 		case 1:
 			return false
 		case 2:
 			return true
 		}
-		ok := chk.Check(id, point{s, id})
-		sc.memo[id] = 1
+		ok := getBit(s.live, off) && getBit(sp.has, off) && (exact || chk.Check(off, point{s, off}))
+		sc.memo[off] = 1
 		if ok {
-			sc.memo[id] = 2
+			sc.memo[off] = 2
 		}
 		return ok
 	}
-	if !plan.Exact && n > sampleSize && cheap.Max >= int(n) {
+	if !plan.Exact && n > sampleSize && cheap.Max >= total {
 		// No index bounds the filter: measure it on a sample.
 		est = s.sampleEstimate(match, n)
 	}
 	st.Estimate = est
 
-	if opts.Exact || indexed == 0 || est <= s.opts.FullScanThreshold {
+	var err error
+	if opts.Exact || indexed == 0 || est <= threshold {
 		st.Plan = PlanExactFilter
 		if cands != nil {
-			st.Scored = s.scanBitmap(sc, cands, match)
+			st.Scored, err = s.scanBitmap(ctx, sc, sp, cands, n, match)
 		} else {
-			st.Scored = s.scanRange(sc, 0, n, match)
+			st.Scored, err = s.scanRange(ctx, sc, sp, 0, n, match)
 		}
-		return
+		return err
 	}
-	sel := float64(est) / float64(max(n, 1))
+	sel := float64(est) / float64(max(total, 1))
 	st.Plan = PlanGraph
 	if sel < hnsw.TwoHopSelectivity {
 		st.Plan = PlanGraphTwoHop
 	}
-	accept := func(id uint32) bool { return id < indexed && match(id) }
+	accept := func(off uint32) bool { return off < indexed && match(off) }
 	if sel < hnsw.TwoHopSelectivity {
 		// The two-hop search tests many more points than it scores: a dense
-		// bitset straight from the indexes pays for itself.
+		// bitset straight from the indexes pays for itself. Indexes hold
+		// live slots only, so it excludes deleted slots as match does.
 		if dense, ok := filter.Dense(f, ix, int(n), sc.bits); ok {
 			sc.bits = dense
-			accept = func(id uint32) bool { return id < indexed && dense[id>>6]&(1<<(id&63)) != 0 }
+			accept = func(off uint32) bool { return off < indexed && dense[off>>6]&(1<<(off&63)) != 0 }
 		}
 	}
-	sc.res = s.graph.SearchFiltered(sc.res, sc.q, k, ef, accept, sel)
-	for _, r := range sc.res {
-		sc.top.push(r.ID, r.Distance)
-	}
-	st.Scored = s.scanRange(sc, indexed, n, match)
+	sc.res = sp.graph.Load().SearchFiltered(sc.res, sc.q, k, ef, accept, sel)
+	s.pushGraph(sc, indexed)
+	st.Scored, err = s.scanRange(ctx, sc, sp, indexed, n, match)
+	return err
 }
 
 // sampleEstimate estimates the number of matching points from a sample of
-// sampleSize points (deterministic per segment size, so that a query is
+// sampleSize slots (deterministic per segment size, so that a query is
 // planned the same way each time).
 func (s *Segment) sampleEstimate(match func(uint32) bool, n uint32) int {
 	rng := rand.New(rand.NewPCG(uint64(n), 0x5eed))
@@ -246,55 +281,81 @@ func (s *Segment) sampleEstimate(match func(uint32) bool, n uint32) int {
 	return int(uint64(hits) * uint64(n) / sampleSize)
 }
 
-// scanRange scores the points [from, to) that match (all when match is nil)
-// into sc.top and returns how many it scored.
-func (s *Segment) scanRange(sc *scratch, from, to uint32, match func(uint32) bool) int {
-	scored := 0
+// scanRange scores the live slots of [from, to) that have sp's vector and
+// match (all when match is nil) into sc.top and returns how many it
+// scored.
+func (s *Segment) scanRange(ctx context.Context, sc *scratch, sp *space, from, to uint32, match func(uint32) bool) (int, error) {
+	scored, batches := 0, 0
 	ids := sc.ids[:0]
-	for id := from; id < to; id++ {
-		if match != nil && !match(id) {
-			continue
+	for w := int(from >> 6); w < (int(to)+63)>>6; w++ {
+		word := s.live[w].Load() & sp.has[w].Load()
+		base := uint32(w) << 6
+		if base < from {
+			word &^= 1<<(from-base) - 1
 		}
-		ids = append(ids, id)
-		if len(ids) == cap(ids) {
-			s.scoreBatch(sc, ids)
-			scored += len(ids)
-			ids = ids[:0]
+		if end := to - base; end < 64 {
+			word &= 1<<end - 1
+		}
+		for word != 0 {
+			off := base + uint32(bits.TrailingZeros64(word))
+			word &= word - 1
+			if match != nil && !match(off) {
+				continue
+			}
+			ids = append(ids, off)
+			if len(ids) == cap(ids) {
+				s.scoreBatch(sc, sp, ids)
+				scored += len(ids)
+				ids = ids[:0]
+				if batches++; batches%ctxEvery == 0 {
+					if err := ctx.Err(); err != nil {
+						return scored, err
+					}
+				}
+			}
 		}
 	}
-	s.scoreBatch(sc, ids)
-	return scored + len(ids)
+	s.scoreBatch(sc, sp, ids)
+	return scored + len(ids), nil
 }
 
-// scanBitmap scores the points of b that match.
-func (s *Segment) scanBitmap(sc *scratch, b *roaring.Bitmap, match func(uint32) bool) int {
-	scored := 0
+// scanBitmap scores the slots of b below n that match.
+func (s *Segment) scanBitmap(ctx context.Context, sc *scratch, sp *space, b *roaring.Bitmap, n uint32, match func(uint32) bool) (int, error) {
+	scored, batches := 0, 0
 	ids := sc.ids[:0]
 	it := b.Iterator()
 	for it.HasNext() {
-		id := it.Next()
-		if !match(id) {
+		off := it.Next()
+		if off >= n {
+			break
+		}
+		if !match(off) {
 			continue
 		}
-		ids = append(ids, id)
+		ids = append(ids, off)
 		if len(ids) == cap(ids) {
-			s.scoreBatch(sc, ids)
+			s.scoreBatch(sc, sp, ids)
 			scored += len(ids)
 			ids = ids[:0]
+			if batches++; batches%ctxEvery == 0 {
+				if err := ctx.Err(); err != nil {
+					return scored, err
+				}
+			}
 		}
 	}
-	s.scoreBatch(sc, ids)
-	return scored + len(ids)
+	s.scoreBatch(sc, sp, ids)
+	return scored + len(ids), nil
 }
 
-func (s *Segment) scoreBatch(sc *scratch, ids []uint32) {
+func (s *Segment) scoreBatch(sc *scratch, sp *space, ids []uint32) {
 	if len(ids) == 0 {
 		return
 	}
 	d := sc.dist[:len(ids)]
-	s.opts.Metric.Gather(d, sc.q, s.vecs, s.opts.Dim, ids)
-	for i, id := range ids {
-		sc.top.push(id, d[i])
+	sp.metric.Gather(d, sc.q, sp.vecs, sp.dim, ids)
+	for i, off := range ids {
+		sc.top.push(off, d[i])
 	}
 }
 
@@ -311,27 +372,44 @@ func denseInto(dst []uint64, b *roaring.Bitmap, n uint32) []uint64 {
 	return dst
 }
 
-// point adapts a stored point to the filter's view of it.
+// point adapts a slot to the filter's view of a point.
 type point struct {
-	s  *Segment
-	id uint32
+	s   *Segment
+	off uint32
 }
 
-func (p point) ID() filter.PointID         { return filter.NumID(uint64(p.id)) }
-func (p point) Payload() payload.Value     { return p.s.payloads[p.id] }
-func (p point) HasVector(name string) bool { return name == "" }
+func (p point) ID() filter.PointID     { return p.s.ids[p.off] }
+func (p point) Payload() payload.Value { return p.s.payloadAt(p.off) }
+func (p point) HasVector(name string) bool {
+	sp, ok := p.s.byName[name]
+	return ok && getBit(sp.has, p.off)
+}
 
-// indexes adapts the segment's field indexes to the planner.
+// indexes adapts the segment to the planner: field indexes, has_id
+// through the id lookup, has_vector through the presence bitmaps. Its
+// methods run with s.mu held.
 type indexes struct{ s *Segment }
 
-func (x indexes) Index(key string) (payload.Index, bool) { return x.s.index(key) }
-
-// InternalID resolves has_id conditions. Points are identified by their
-// internal offset until the engine maps external ids.
-func (x indexes) InternalID(id filter.PointID) (uint32, bool) {
-	num, ok := id.Num()
-	if !ok || num >= uint64(len(x.s.payloads)) {
-		return 0, false
+func (x indexes) Index(key string) (payload.Index, bool) {
+	fi, ok := x.s.mu.indexes[key]
+	if !ok {
+		return nil, false
 	}
-	return uint32(num), true
+	return fi.idx, true
+}
+
+// InternalID resolves has_id conditions to the live slot holding the id.
+func (x indexes) InternalID(id filter.PointID) (uint32, bool) {
+	off, ok := x.s.mu.lookup[id]
+	return off, ok
+}
+
+// VectorPoints resolves has_vector conditions: the live slots with the
+// named vector.
+func (x indexes) VectorPoints(name string) *roaring.Bitmap {
+	sp, ok := x.s.byName[name]
+	if !ok {
+		return nil
+	}
+	return sp.hasBM
 }

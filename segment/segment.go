@@ -3,148 +3,534 @@ package segment
 import (
 	"errors"
 	"fmt"
+	"math"
+	"reflect"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/RoaringBitmap/roaring/v2"
 
 	"github.com/qlite/qlite/distance"
+	"github.com/qlite/qlite/filter"
 	"github.com/qlite/qlite/hnsw"
 	"github.com/qlite/qlite/payload"
 )
 
-// Options configures a Segment. Zero fields take their defaults.
-type Options struct {
-	// Dim is the vector dimension. Required.
+// VectorSpec describes one named vector space of a segment.
+type VectorSpec struct {
+	// Name is the vector's name; "" is Qdrant's unnamed default vector.
+	Name string
+	// Dim is the vector dimension. Required, > 0.
 	Dim int
 	// Metric is the distance. Required.
 	Metric distance.Metric
-	// HNSW holds the graph parameters (defaults as hnsw.Config).
+	// HNSW holds the graph parameters. Zero fields take hnsw's defaults
+	// (M 16, M0 2*M, EfConstruct 100, LevelMult 1/ln M, Seed 0).
 	HNSW hnsw.Config
 	// FullScanThreshold is the number of matching points at or below which
 	// a filtered search scores the matching points exactly instead of
-	// searching the graph. Default: as many points as 10000 KB of vectors
-	// hold, Qdrant's full_scan_threshold.
+	// searching the graph. Default: as many points as 10000 KB of this
+	// vector hold, 10000*1024/(4*Dim) (Qdrant's full_scan_threshold).
 	FullScanThreshold int
+}
+
+// Options configures a Segment.
+type Options struct {
+	// Vectors are the segment's vector spaces: at least one, names unique.
+	Vectors []VectorSpec
+	// Capacity is the maximum number of slots. Vector storage is allocated
+	// for it up front, one allocation per vector space (pages no slot has
+	// touched cost no resident memory), so that vectors never move and
+	// Append never blocks searches or graph builds. Required, > 0, below
+	// 2^32-1.
+	Capacity int
+}
+
+// Point is one point version to store.
+type Point struct {
+	ID filter.PointID
+	// Version is the id of the operation that wrote this version.
+	Version uint64
+	// Vectors holds the point's vectors by name. A name may be absent: the
+	// point lacks that vector.
+	Vectors map[string][]float32
+	// Payload is a JSON object or null.
+	Payload payload.Value
 }
 
 // Errors returned by a Segment.
 var (
+	// ErrDimMismatch is returned (wrapped, naming the vector) for a vector
+	// of the wrong dimension.
 	ErrDimMismatch = distance.ErrDimMismatch
-	ErrBadOptions  = errors.New("qlite: invalid segment options")
+	// ErrFull is returned by Append when every slot is used.
+	ErrFull = errors.New("qlite: segment is full")
+	// ErrSealed is returned by Append and Fill on a sealed segment, and by
+	// Append on a segment that is still loading.
+	ErrSealed = errors.New("qlite: segment is sealed")
+	// ErrUnknownVector is returned (wrapped, naming the vector) for a vector
+	// name the segment has no space for.
+	ErrUnknownVector = errors.New("qlite: not existing vector name")
+	// ErrBadOptions is wrapped by every options validation error.
+	ErrBadOptions = errors.New("qlite: invalid segment options")
 )
 
-// Segment holds points: vectors, payloads, payload indexes and a graph.
-type Segment struct {
-	opts Options
+// payloadChunk is the number of payloads allocated together.
+const (
+	payloadChunkBits = 10
+	payloadChunk     = 1 << payloadChunkBits
+)
 
-	// mu guards the point storage and the index map: appends and index
-	// changes take it exclusively, searches and builds share it.
-	mu       sync.RWMutex
-	vecs     []float32       // row-major, Dim per point, 64-byte aligned
-	payloads []payload.Value // by internal id
-	indexes  map[string]*fieldIndex
-	all      *roaring.Bitmap // every point
-	graph    *hnsw.Graph
+// Segment holds point versions in slots: their ids, vectors, payloads,
+// payload indexes and one graph per vector space. See the package
+// documentation for lifetimes and concurrency.
+type Segment struct {
+	capacity int
+	spaces   []*space
+	byName   map[string]*space // immutable after construction
+
+	// Slot data, written once per slot before the slot is published by
+	// n (Append) or before loading ends (Fill), and read without locks.
+	ids      []filter.PointID  // capacity entries
+	versions []uint64          // capacity entries
+	payloads [][]payload.Value // chunks of payloadChunk, allocated on first use
+	n        atomic.Uint32     // slots used; slots below it are published
+	live     []atomic.Uint64   // liveness bits, capacity bits
+	nlive    atomic.Int64      // popcount of live
+	pbytes   atomic.Int64      // estimated bytes held by payloads
+	sealed   atomic.Bool       // no more Append or Fill
+	loading  bool              // NewLoading until Seal; guarded by appendMu
+	filled   []uint64          // loading: slots Fill has placed; guarded by appendMu
+	loadedG  []bool            // loading: spaces LoadGraph has installed; guarded by appendMu
+	appendMu sync.Mutex        // serialises Append, Fill, Seal and LoadGraph
+
+	// mu guards the structures that index live slots: appends, deletes and
+	// field index changes take it exclusively, filtered reads share it.
+	mu struct {
+		sync.RWMutex
+		indexes map[string]*fieldIndex
+		lookup  map[filter.PointID]uint32 // point id -> live slot
+		all     *roaring.Bitmap           // live slots, for the planner
+	}
+
 	// buildMu serialises BuildGraph calls.
 	buildMu sync.Mutex
-	// indexed counts the points [0, indexed) that are in the graph. It is
-	// advanced by BuildGraph, which shares mu with searches.
-	indexed atomic.Uint32
+	// buildHook, when set (tests), runs between batches of graph inserts.
+	buildHook func()
 
 	scratch sync.Pool // *scratch
 }
 
+// space is one vector space: its storage, presence bits and graph.
+type space struct {
+	spec   VectorSpec
+	dim    int
+	metric distance.Metric
+	vecs   []float32       // capacity*dim, row-major, 64-byte aligned
+	has    []atomic.Uint64 // presence bits: the slot holds this vector
+	// hasBM holds the live slots that have this vector (the planner's
+	// has_vector answer). Guarded by Segment.mu.
+	hasBM *roaring.Bitmap
+	graph atomic.Pointer[hnsw.Graph]
+	// indexed: every live slot below it that has this vector is a node of
+	// the graph. building: no node of the graph is at or above it (it runs
+	// ahead of indexed while a build inserts). Both only grow, except that
+	// a cancelled build lowers building to the first slot it did not insert
+	// (not below where it was).
+	indexed  atomic.Uint32
+	building atomic.Uint32
+	// dirty is set while inserts that were not followed by the build's
+	// reconnection pass may have left a node unreachable.
+	dirty atomic.Bool
+}
+
 type fieldIndex struct {
-	path payload.Path
-	idx  payload.Index
+	path   payload.Path
+	params payload.IndexParams
+	idx    payload.Index
 }
 
 // New returns an empty segment.
 func New(opts *Options) (*Segment, error) {
-	if opts == nil {
-		return nil, fmt.Errorf("%w: nil options", ErrBadOptions)
+	return newSegment(opts, 0)
+}
+
+// NewLoading returns a segment whose first len(ids) slots are reserved for
+// a persisted segment being loaded: slot i holds the point ids[i] at
+// version versions[i], and is not live until Fill places it. A zero
+// Options.Capacity means len(ids). Until Seal, the segment belongs to the
+// loader: only Fill, LoadGraph, Seal and the read-only accessors may be
+// called, and not concurrently with each other. Append is refused
+// (ErrSealed) before and after Seal: a loaded segment is sealed.
+func NewLoading(opts *Options, ids []filter.PointID, versions []uint64) (*Segment, error) {
+	if len(ids) != len(versions) {
+		return nil, fmt.Errorf("%w: %d ids and %d versions", ErrBadOptions, len(ids), len(versions))
 	}
-	o := *opts
-	if o.Dim <= 0 {
-		return nil, fmt.Errorf("%w: dimension %d", ErrBadOptions, o.Dim)
+	if opts != nil && opts.Capacity == 0 {
+		o := *opts
+		o.Capacity = max(len(ids), 1)
+		opts = &o
 	}
-	if !o.Metric.Valid() {
-		return nil, fmt.Errorf("%w: metric %v", ErrBadOptions, o.Metric)
-	}
-	if o.FullScanThreshold == 0 {
-		o.FullScanThreshold = max(1, 10000*1024/(4*o.Dim))
-	}
-	s := &Segment{opts: o, indexes: map[string]*fieldIndex{}, all: roaring.New()}
-	g, err := hnsw.New(vectors{s}, &o.HNSW)
+	s, err := newSegment(opts, len(ids))
 	if err != nil {
 		return nil, err
 	}
-	s.graph = g
+	copy(s.ids, ids)
+	copy(s.versions, versions)
+	s.loading = true
+	s.filled = make([]uint64, (len(ids)+63)/64)
+	s.loadedG = make([]bool, len(s.spaces))
+	s.n.Store(uint32(len(ids)))
 	return s, nil
 }
 
-// Len returns the number of points.
-func (s *Segment) Len() int {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return len(s.payloads)
+func newSegment(opts *Options, reserved int) (*Segment, error) {
+	if opts == nil {
+		return nil, fmt.Errorf("%w: nil options", ErrBadOptions)
+	}
+	if len(opts.Vectors) == 0 {
+		return nil, fmt.Errorf("%w: no vector spaces", ErrBadOptions)
+	}
+	c := opts.Capacity
+	if c <= 0 || c >= math.MaxUint32 {
+		return nil, fmt.Errorf("%w: capacity %d", ErrBadOptions, c)
+	}
+	if reserved > c {
+		return nil, fmt.Errorf("%w: %d slots to load, capacity %d", ErrBadOptions, reserved, c)
+	}
+	s := &Segment{
+		capacity: c,
+		byName:   make(map[string]*space, len(opts.Vectors)),
+		ids:      make([]filter.PointID, c),
+		versions: make([]uint64, c),
+		payloads: make([][]payload.Value, (c+payloadChunk-1)/payloadChunk),
+		live:     make([]atomic.Uint64, (c+63)/64),
+	}
+	s.mu.indexes = map[string]*fieldIndex{}
+	s.mu.lookup = map[filter.PointID]uint32{}
+	s.mu.all = roaring.New()
+	for _, spec := range opts.Vectors {
+		if _, dup := s.byName[spec.Name]; dup {
+			return nil, fmt.Errorf("%w: vector %q named twice", ErrBadOptions, spec.Name)
+		}
+		if spec.Dim <= 0 {
+			return nil, fmt.Errorf("%w: vector %q: dimension %d", ErrBadOptions, spec.Name, spec.Dim)
+		}
+		if !spec.Metric.Valid() {
+			return nil, fmt.Errorf("%w: vector %q: metric %v", ErrBadOptions, spec.Name, spec.Metric)
+		}
+		if spec.FullScanThreshold < 0 {
+			return nil, fmt.Errorf("%w: vector %q: full scan threshold %d", ErrBadOptions, spec.Name, spec.FullScanThreshold)
+		}
+		if spec.FullScanThreshold == 0 {
+			spec.FullScanThreshold = max(1, 10000*1024/(4*spec.Dim))
+		}
+		sp := &space{
+			dim:    spec.Dim,
+			metric: spec.Metric,
+			vecs:   distance.MakeAligned(c * spec.Dim),
+			has:    make([]atomic.Uint64, (c+63)/64),
+			hasBM:  roaring.New(),
+		}
+		g, err := hnsw.New(vectors{sp}, &spec.HNSW)
+		if err != nil {
+			return nil, fmt.Errorf("%w: vector %q: %v", ErrBadOptions, spec.Name, err)
+		}
+		spec.HNSW = g.Config()
+		sp.spec = spec
+		sp.graph.Store(g)
+		s.spaces = append(s.spaces, sp)
+		s.byName[spec.Name] = sp
+	}
+	return s, nil
 }
 
-// Append adds a point and returns its internal id (0, 1, 2, ... in order).
-// The vector is validated (dimension, finite) and preprocessed for the
-// metric; the payload must be an object or null. The point is searchable
-// at once, by exact scan until BuildGraph indexes it.
-func (s *Segment) Append(vec []float32, p payload.Value) (uint32, error) {
-	if err := distance.Validate(vec, s.opts.Dim); err != nil {
-		return 0, err
+// space returns the space called name.
+func (s *Segment) space(name string) (*space, error) {
+	sp, ok := s.byName[name]
+	if !ok {
+		return nil, fmt.Errorf("%w: %q", ErrUnknownVector, name)
+	}
+	return sp, nil
+}
+
+// validate checks a point's vectors and payload.
+func (s *Segment) validate(vectors map[string][]float32, p payload.Value) error {
+	for name, v := range vectors {
+		sp, err := s.space(name)
+		if err != nil {
+			return err
+		}
+		if v == nil {
+			continue
+		}
+		if err := distance.Validate(v, sp.dim); err != nil {
+			return fmt.Errorf("vector %q: %w", name, err)
+		}
 	}
 	if k := p.Kind(); k != payload.Object && k != payload.Null {
-		return 0, fmt.Errorf("qlite: payload must be a JSON object, got %v", k)
+		return fmt.Errorf("qlite: payload must be a JSON object, got %v", k)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	id := uint32(len(s.payloads))
-	d := s.opts.Dim
-	if len(s.vecs)+d > cap(s.vecs) {
-		grown := distance.MakeAligned(max(2*cap(s.vecs), 1024*d))
-		copy(grown, s.vecs)
-		s.vecs = grown[:len(s.vecs)]
-	}
-	s.vecs = s.vecs[:len(s.vecs)+d]
-	s.opts.Metric.Preprocess(s.vecs[int(id)*d:], vec)
-	s.payloads = append(s.payloads, p)
-	s.all.Add(id)
-	for _, fi := range s.indexes {
-		fi.idx.Set(id, fi.path.Find(p, nil))
-	}
-	return id, nil
-}
-
-// BuildGraph inserts every point not yet in the graph, on the given number
-// of goroutines (all cores when workers <= 0). Appends wait meanwhile.
-func (s *Segment) BuildGraph(workers int) error {
-	s.buildMu.Lock()
-	defer s.buildMu.Unlock()
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	n, from := uint32(len(s.payloads)), s.indexed.Load()
-	if n == from {
-		return nil
-	}
-	ids := make([]uint32, 0, n-from)
-	for id := from; id < n; id++ {
-		ids = append(ids, id)
-	}
-	if err := s.graph.Build(ids, workers); err != nil {
-		return err
-	}
-	s.indexed.Store(n)
 	return nil
 }
 
+// Append validates p's vectors (an unknown name gives ErrUnknownVector,
+// a wrong dimension ErrDimMismatch, a NaN or infinite element an error
+// from distance.Validate, each naming the vector) and payload (an object or
+// null), then stores a copy of each vector preprocessed for its metric
+// (Cosine vectors normalised) in the next slot and returns the slot.
+// Nothing is stored on error. It returns ErrFull when every slot is used
+// and ErrSealed after Seal. A nil vector counts as absent. The point is
+// searchable at once (by exact scan until BuildGraph indexes it). If a live
+// slot already holds p.ID, Lookup gives the new slot from now on; the caller
+// is expected to Delete the old one. Appends are serialised; searches,
+// BuildGraph and Delete run beside them.
+func (s *Segment) Append(p *Point) (uint32, error) {
+	if err := s.validate(p.Vectors, p.Payload); err != nil {
+		return 0, err
+	}
+	s.appendMu.Lock()
+	defer s.appendMu.Unlock()
+	if s.sealed.Load() || s.loading {
+		return 0, ErrSealed
+	}
+	off := s.n.Load()
+	if int(off) >= s.capacity {
+		return 0, ErrFull
+	}
+	s.ids[off] = p.ID
+	s.versions[off] = p.Version
+	s.place(off, p.Vectors, p.Payload)
+	s.mu.Lock()
+	s.index(off, p.Payload)
+	s.mu.lookup[p.ID] = off
+	// Publish: the slot's data is written, so readers that see the new
+	// length see the slot whole.
+	s.n.Store(off + 1)
+	s.mu.Unlock()
+	return off, nil
+}
+
+// place writes the vectors and payload of slot off. The caller holds
+// appendMu; nothing reads the slot's storage yet.
+func (s *Segment) place(off uint32, vectors map[string][]float32, p payload.Value) {
+	for name, v := range vectors {
+		if v == nil {
+			continue
+		}
+		sp := s.byName[name]
+		row := sp.vecs[int(off)*sp.dim : int(off+1)*sp.dim : int(off+1)*sp.dim]
+		sp.metric.Preprocess(row, v)
+		setBit(sp.has, off)
+	}
+	c := off >> payloadChunkBits
+	if s.payloads[c] == nil {
+		s.payloads[c] = make([]payload.Value, payloadChunk)
+	}
+	s.payloads[c][off&(payloadChunk-1)] = p
+	s.pbytes.Add(payloadSize(p))
+}
+
+// index makes slot off live: field indexes, presence bitmaps and the live
+// bit. The caller holds mu exclusively; the lookup entry is the caller's.
+func (s *Segment) index(off uint32, p payload.Value) {
+	var buf []payload.Value
+	for _, fi := range s.mu.indexes {
+		buf = fi.path.Find(p, buf[:0])
+		fi.idx.Set(off, buf)
+	}
+	for _, sp := range s.spaces {
+		if getBit(sp.has, off) {
+			sp.hasBM.Add(off)
+		}
+	}
+	s.mu.all.Add(off)
+	setBit(s.live, off)
+	s.nlive.Add(1)
+}
+
+// Fill places slot off of a loading segment: its vectors (by name, stored
+// preprocessed; a nil or absent vector of a masked slot reads as zeros),
+// payload, and whether it is live. A masked slot (live false) is never
+// returned, counted or indexed; its vectors only serve the graph's
+// navigation. Each reserved slot may be filled once; vectors are validated
+// as by Append.
+func (s *Segment) Fill(off uint32, vectors map[string][]float32, p payload.Value, live bool) error {
+	if err := s.validate(vectors, p); err != nil {
+		return err
+	}
+	s.appendMu.Lock()
+	defer s.appendMu.Unlock()
+	if s.sealed.Load() || !s.loading {
+		return ErrSealed
+	}
+	if int(off) >= len(s.filled)*64 || off >= s.n.Load() {
+		return fmt.Errorf("qlite: fill slot %d of a segment loading %d", off, s.n.Load())
+	}
+	if s.filled[off>>6]&(1<<(off&63)) != 0 {
+		return fmt.Errorf("qlite: slot %d filled twice", off)
+	}
+	s.filled[off>>6] |= 1 << (off & 63)
+	s.place(off, vectors, p)
+	if live {
+		s.mu.Lock()
+		s.index(off, p)
+		s.mu.lookup[s.ids[off]] = off
+		s.mu.Unlock()
+	}
+	return nil
+}
+
+// Delete masks slot off: it is never returned by Search, Count, Match or
+// Lookup again and leaves the payload field indexes; a graph that holds it
+// keeps it as a tombstone to navigate through. It reports whether the slot
+// was live. Delete is allowed on sealed segments.
+func (s *Segment) Delete(off uint32) bool {
+	if off >= s.n.Load() {
+		return false
+	}
+	s.mu.Lock()
+	if !getBit(s.live, off) {
+		s.mu.Unlock()
+		return false
+	}
+	clearBit(s.live, off)
+	s.nlive.Add(-1)
+	s.mu.all.Remove(off)
+	for _, fi := range s.mu.indexes {
+		fi.idx.Remove(off)
+	}
+	for _, sp := range s.spaces {
+		sp.hasBM.Remove(off)
+	}
+	if cur, ok := s.mu.lookup[s.ids[off]]; ok && cur == off {
+		delete(s.mu.lookup, s.ids[off])
+	}
+	s.mu.Unlock()
+	// A build that inserts off after this check sees the cleared live bit
+	// and deletes it itself (see buildSpace).
+	for _, sp := range s.spaces {
+		if g := sp.graph.Load(); g.Contains(off) {
+			_ = g.Delete(off) // ErrNotFound: the build deleted it first
+		}
+	}
+	return true
+}
+
+// Seal ends Append (and, for a loading segment, Fill and LoadGraph). A
+// loading segment reconciles each loaded graph with the slots now: masked
+// slots that are live nodes become tombstones, and a live slot missing
+// from the graph ends the graph's indexed prefix (BuildGraph inserts it
+// later). Sealing twice does nothing.
+func (s *Segment) Seal() {
+	s.appendMu.Lock()
+	defer s.appendMu.Unlock()
+	if s.sealed.Load() {
+		return
+	}
+	if s.loading {
+		n := s.n.Load()
+		for i, sp := range s.spaces {
+			if !s.loadedG[i] {
+				continue
+			}
+			g := sp.graph.Load()
+			indexed := n
+			for off := range n {
+				live := getBit(s.live, off)
+				if !live && g.Contains(off) {
+					_ = g.Delete(off)
+				}
+				if live && getBit(sp.has, off) && !g.Contains(off) && indexed == n {
+					indexed = off
+				}
+			}
+			sp.indexed.Store(indexed)
+		}
+		s.loading = false
+		s.filled, s.loadedG = nil, nil
+	}
+	s.sealed.Store(true)
+}
+
+// Sealed reports whether Seal was called.
+func (s *Segment) Sealed() bool { return s.sealed.Load() }
+
+// Len returns the number of slots used, live or not.
+func (s *Segment) Len() int { return int(s.n.Load()) }
+
+// Live returns the number of live slots.
+func (s *Segment) Live() int { return int(s.nlive.Load()) }
+
+// Capacity returns the maximum number of slots.
+func (s *Segment) Capacity() int { return s.capacity }
+
+// Specs returns the vector spaces, with defaults filled in.
+func (s *Segment) Specs() []VectorSpec {
+	out := make([]VectorSpec, len(s.spaces))
+	for i, sp := range s.spaces {
+		out[i] = sp.spec
+	}
+	return out
+}
+
+// IsLive reports whether slot off holds a live point.
+func (s *Segment) IsLive(off uint32) bool {
+	return off < s.n.Load() && getBit(s.live, off)
+}
+
+// checkSlot panics unless off is a used slot: slots come from the segment.
+func (s *Segment) checkSlot(off uint32) {
+	if n := s.n.Load(); off >= n {
+		panic(fmt.Sprintf("segment: BUG: slot %d of %d", off, n))
+	}
+}
+
+// PointAt returns the id and version of the point in slot off (live or
+// not), which must be below Len.
+func (s *Segment) PointAt(off uint32) (id filter.PointID, version uint64) {
+	s.checkSlot(off)
+	return s.ids[off], s.versions[off]
+}
+
+// Payload returns the payload of slot off (live or not), which must be
+// below Len. The Value is immutable and stays valid.
+func (s *Segment) Payload(off uint32) payload.Value {
+	s.checkSlot(off)
+	return s.payloadAt(off)
+}
+
+func (s *Segment) payloadAt(off uint32) payload.Value {
+	c := s.payloads[off>>payloadChunkBits]
+	if c == nil {
+		return payload.Value{}
+	}
+	return c[off&(payloadChunk-1)]
+}
+
+// Vector returns the stored (preprocessed) vector name of slot off, which
+// aliases the segment's storage: read it, do not modify it. It stays valid
+// as long as the Segment. ok is false when the slot has no such vector or
+// off is not a used slot.
+func (s *Segment) Vector(name string, off uint32) (v []float32, ok bool) {
+	sp, found := s.byName[name]
+	if !found || off >= s.n.Load() || !getBit(sp.has, off) {
+		return nil, false
+	}
+	return sp.vector(off), true
+}
+
+// Lookup returns the live slot holding point id.
+func (s *Segment) Lookup(id filter.PointID) (uint32, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	off, ok := s.mu.lookup[id]
+	return off, ok
+}
+
 // CreateFieldIndex indexes the payload values at key, a key path, for all
-// present and future points. Creating an index that exists with the same
+// live and future points. Creating an index that exists with the same
 // parameters does nothing; with other parameters it is rebuilt.
 func (s *Segment) CreateFieldIndex(key string, params payload.IndexParams) error {
 	path, err := payload.ParsePath(key)
@@ -157,12 +543,17 @@ func (s *Segment) CreateFieldIndex(key string, params payload.IndexParams) error
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var buf []payload.Value
-	for id, p := range s.payloads {
-		buf = path.Find(p, buf[:0])
-		idx.Set(uint32(id), buf)
+	if old, ok := s.mu.indexes[key]; ok && reflect.DeepEqual(old.params, params) {
+		return nil
 	}
-	s.indexes[key] = &fieldIndex{path: path, idx: idx}
+	var buf []payload.Value
+	it := s.mu.all.Iterator()
+	for it.HasNext() {
+		off := it.Next()
+		buf = path.Find(s.payloadAt(off), buf[:0])
+		idx.Set(off, buf)
+	}
+	s.mu.indexes[key] = &fieldIndex{path: path, params: params, idx: idx}
 	return nil
 }
 
@@ -170,33 +561,57 @@ func (s *Segment) CreateFieldIndex(key string, params payload.IndexParams) error
 func (s *Segment) DeleteFieldIndex(key string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	_, ok := s.indexes[key]
-	delete(s.indexes, key)
+	_, ok := s.mu.indexes[key]
+	delete(s.mu.indexes, key)
 	return ok
 }
 
-// Index returns the field index at key, for the filter planner. The caller
-// holds s.mu.
-func (s *Segment) index(key string) (payload.Index, bool) {
-	fi, ok := s.indexes[key]
-	if !ok {
-		return nil, false
-	}
-	return fi.idx, true
+// vector returns the stored row of off.
+func (sp *space) vector(off uint32) []float32 {
+	d := sp.dim
+	return sp.vecs[int(off)*d : int(off+1)*d : int(off+1)*d]
 }
 
-// vector returns the stored vector of id. The caller holds s.mu.
-func (s *Segment) vector(id uint32) []float32 {
-	d := s.opts.Dim
-	return s.vecs[int(id)*d : int(id+1)*d : int(id+1)*d]
-}
+// vectors adapts a space's storage to hnsw.Vectors. Rows never move, so
+// the graph reads them without locks.
+type vectors struct{ sp *space }
 
-// vectors adapts the segment's storage to hnsw.Vectors. The graph calls it
-// only while the caller holds s.mu (shared).
-type vectors struct{ s *Segment }
-
-func (v vectors) Vector(id uint32) []float32 { return v.s.vector(id) }
+func (v vectors) Vector(id uint32) []float32 { return v.sp.vector(id) }
 
 func (v vectors) Distances(q []float32, ids []uint32, dst []float32) {
-	v.s.opts.Metric.Gather(dst, q, v.s.vecs, v.s.opts.Dim, ids)
+	v.sp.metric.Gather(dst, q, v.sp.vecs, v.sp.dim, ids)
+}
+
+// Bit helpers over atomic words.
+
+func getBit(b []atomic.Uint64, i uint32) bool { return b[i>>6].Load()&(1<<(i&63)) != 0 }
+func setBit(b []atomic.Uint64, i uint32)      { b[i>>6].Or(1 << (i & 63)) }
+func clearBit(b []atomic.Uint64, i uint32)    { b[i>>6].And(^uint64(1 << (i & 63))) }
+
+// Sizes of payload headers, for MemoryBytes.
+var (
+	valueSize = int64(unsafe.Sizeof(payload.Value{}))
+	fieldSize = int64(unsafe.Sizeof(payload.Field{}))
+)
+
+// payloadSize estimates the bytes a payload value holds beyond its header.
+func payloadSize(v payload.Value) int64 {
+	switch v.Kind() {
+	case payload.String:
+		s, _ := v.Str()
+		return int64(len(s))
+	case payload.Array:
+		var n int64
+		for _, e := range v.Array() {
+			n += valueSize + payloadSize(e)
+		}
+		return n
+	case payload.Object:
+		var n int64
+		for _, f := range v.Fields() {
+			n += fieldSize + int64(len(f.Key)) + payloadSize(f.Value)
+		}
+		return n
+	}
+	return 0
 }

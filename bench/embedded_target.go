@@ -1,0 +1,206 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/qlite/qlite/engine"
+	"github.com/qlite/qlite/filter"
+	"github.com/qlite/qlite/payload"
+)
+
+// EngineFigures are the figures of the embedded-engine target beyond the
+// common ones.
+type EngineFigures struct {
+	// UploadSeconds is the time to upsert the base in batches of
+	// UploadBatch with Wait; IndexSeconds the time from the last upsert
+	// until the collection was green. BuildSeconds is their sum.
+	UploadSeconds float64 `json:"upload_seconds"`
+	IndexSeconds  float64 `json:"index_seconds"`
+	UploadBatch   int     `json:"upload_batch"`
+	// ReopenSeconds is the time to close and reopen the database, until the
+	// collection is green again; ReopenGraphBuilds counts graph builds
+	// during the reopen (0: every graph was loaded).
+	ReopenSeconds     float64 `json:"reopen_seconds"`
+	ReopenGraphBuilds int64   `json:"reopen_graph_builds"`
+	// DiskBytes is the database directory after a full compaction;
+	// RawBytes the vectors (4 bytes per dimension) plus the binary payloads.
+	DiskBytes int64 `json:"disk_bytes"`
+	RawBytes  int64 `json:"raw_bytes"`
+	Segments  int   `json:"segments"`
+	// Searches during a background build: p99 latency at ProbeEf with the
+	// database idle, and while another collection of the same data is
+	// uploaded and indexed in the background.
+	ProbeEf         int     `json:"probe_ef"`
+	IdleP99Ms       float64 `json:"idle_p99_ms"`
+	DuringBuildP99  float64 `json:"during_build_p99_ms"`
+	DuringBuildRuns int     `json:"during_build_queries"`
+}
+
+const uploadBatch = 256
+
+// runEmbedded measures the embedded engine: upload, background indexing,
+// reopen, disk, searches, and searches during a background build.
+func runEmbedded(ctx context.Context, c *Config, ds *Dataset, gt *GroundTruth, res *Result) error {
+	res.QueryMode = "single"
+	dir, err := os.MkdirTemp("", "qlite-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	opts := &engine.Options{IndexingWorkers: c.Threads}
+	db, err := engine.Open(dir, opts)
+	if err != nil {
+		return err
+	}
+	defer func() { db.Close() }()
+	fig := &EngineFigures{UploadBatch: uploadBatch}
+	res.Engine = fig
+
+	const coll = "bench"
+	upload := func(db *engine.DB, coll string) (float64, float64, error) {
+		m, efc := c.M, c.EfConstruct
+		err := db.CreateCollection(ctx, coll, &engine.CreateCollection{
+			Vectors: engine.VectorsConfig{"": {Size: uint64(ds.Dim), Distance: ds.Metric}},
+			HNSW:    &engine.HnswConfigDiff{M: &m, EfConstruct: &efc},
+		})
+		if err != nil {
+			return 0, 0, err
+		}
+		start := time.Now()
+		for from := 0; from < ds.N; from += uploadBatch {
+			pts := make([]engine.Point, 0, uploadBatch)
+			for i := from; i < min(ds.N, from+uploadBatch); i++ {
+				pts = append(pts, engine.Point{
+					ID:      filter.NumID(uint64(i)),
+					Vectors: map[string][]float32{"": ds.Base[i*ds.Dim : (i+1)*ds.Dim]},
+					Payload: payload.ObjectValue(payload.Field{Key: "i", Value: payload.IntValue(int64(i))}),
+				})
+			}
+			if _, err := db.Upsert(ctx, coll, &engine.UpsertOp{Points: pts}, &engine.WriteOptions{Wait: true}); err != nil {
+				return 0, 0, err
+			}
+		}
+		up := time.Since(start).Seconds()
+		if err := db.WaitGreen(ctx, coll, 20*time.Millisecond); err != nil {
+			return 0, 0, err
+		}
+		return up, time.Since(start).Seconds() - up, nil
+	}
+	cpu0 := cpuSeconds()
+	fig.UploadSeconds, fig.IndexSeconds, err = upload(db, coll)
+	if err != nil {
+		return err
+	}
+	res.BuildSeconds = fig.UploadSeconds + fig.IndexSeconds
+	res.BuildCPUSeconds = cpuSeconds() - cpu0
+	fmt.Fprintf(c.Log, "upload %.2fs, indexed (green) %.2fs later: %.2fs in all\n", fig.UploadSeconds, fig.IndexSeconds, res.BuildSeconds)
+
+	// Reopen.
+	if err := db.Close(); err != nil {
+		return err
+	}
+	start := time.Now()
+	if db, err = engine.Open(dir, opts); err != nil {
+		return err
+	}
+	if err := db.WaitGreen(ctx, coll, 5*time.Millisecond); err != nil {
+		return err
+	}
+	fig.ReopenSeconds = time.Since(start).Seconds()
+	fig.ReopenGraphBuilds = db.Stats().GraphBuilds
+	fmt.Fprintf(c.Log, "reopen: %.3fs, %d graph builds\n", fig.ReopenSeconds, fig.ReopenGraphBuilds)
+
+	if err := db.Compact(ctx); err != nil {
+		return err
+	}
+	if fig.DiskBytes, err = db.DiskUsage(); err != nil {
+		return err
+	}
+	fig.RawBytes = int64(ds.N) * int64(ds.Dim) * 4
+	for i := range ds.N {
+		p := payload.ObjectValue(payload.Field{Key: "i", Value: payload.IntValue(int64(i))})
+		fig.RawBytes += int64(len(p.AppendBinary(nil)))
+	}
+	info, err := db.CollectionInfo(ctx, coll)
+	if err != nil {
+		return err
+	}
+	fig.Segments = info.SegmentsCount
+	fmt.Fprintf(c.Log, "disk after compaction: %.1f MiB, raw %.1f MiB (%.2fx), %d segments\n",
+		float64(fig.DiskBytes)/(1<<20), float64(fig.RawBytes)/(1<<20), float64(fig.DiskBytes)/float64(fig.RawBytes), fig.Segments)
+
+	// Searches.
+	nq, k := gt.Rows(), c.K
+	lat := make([]time.Duration, nq)
+	found := make([]int32, nq*k)
+	search := func(ef int) func(i int, row []int32) error {
+		return func(i int, row []int32) error {
+			hits, err := db.Search(ctx, coll, &engine.SearchRequest{Vector: ds.Query(i), Limit: k, HnswEf: ef})
+			if err != nil {
+				return err
+			}
+			for j, h := range hits {
+				n, _ := h.ID.Num()
+				row[j] = int32(n)
+			}
+			return nil
+		}
+	}
+	for _, ef := range c.Ef {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		for i := range nq {
+			if err := search(ef)(i, found[:k]); err != nil {
+				return err
+			}
+		}
+		run := Measurement{Ef: ef}
+		if err := timePasses(c.Repeat, k, found, lat, &run, search(ef)); err != nil {
+			return err
+		}
+		run.Recall = Recall(found, gt, k)
+		fmt.Fprintf(c.Log, "search ef=%d: recall@%d %.4f, %.0f qps, p50 %.3f ms, p99 %.3f ms\n",
+			ef, k, run.Recall, run.QPS, run.P50Ms, run.P99Ms)
+		res.Runs = append(res.Runs, run)
+	}
+
+	// Searches during a background build of a second collection.
+	fig.ProbeEf = 64
+	var idle Measurement
+	if err := timePasses(1, k, found, lat, &idle, search(fig.ProbeEf)); err != nil {
+		return err
+	}
+	fig.IdleP99Ms = idle.P99Ms
+	done := make(chan error, 1)
+	go func() {
+		_, _, err := upload(db, "background")
+		done <- err
+	}()
+	var during []time.Duration
+	row := make([]int32, k)
+	for running := true; running; {
+		select {
+		case err := <-done:
+			if err != nil {
+				return err
+			}
+			running = false
+		default:
+			i := len(during) % nq
+			t0 := time.Now()
+			if err := search(fig.ProbeEf)(i, row); err != nil {
+				return err
+			}
+			during = append(during, time.Since(t0))
+		}
+	}
+	fig.DuringBuildRuns = len(during)
+	fig.DuringBuildP99 = percentileMs(during, 0.99)
+	fmt.Fprintf(c.Log, "p99 at ef=%d: idle %.3f ms, during a background upload and build %.3f ms (%d queries, %.2fx)\n",
+		fig.ProbeEf, fig.IdleP99Ms, fig.DuringBuildP99, fig.DuringBuildRuns, fig.DuringBuildP99/fig.IdleP99Ms)
+	return db.Close()
+}

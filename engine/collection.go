@@ -1,0 +1,307 @@
+package engine
+
+import (
+	"encoding/binary"
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+
+	"github.com/qlite/qlite/filter"
+	"github.com/qlite/qlite/hnsw"
+	"github.com/qlite/qlite/payload"
+	"github.com/qlite/qlite/segment"
+)
+
+// collection is one open collection.
+type collection struct {
+	db   *DB
+	name string
+	cid  uint32
+
+	// wmu serialises writes and changes of the segment list and manifest:
+	// every Pebble batch of the collection is built and committed under it.
+	wmu sync.Mutex
+	// Guarded by wmu:
+	op       uint64                         // last operation id
+	fields   map[string]payload.IndexParams // field index definitions
+	manifest manifest                       // the persisted sealed segments
+	deleted  bool                           // dropped by DeleteCollection
+
+	// cfg is the configuration; replaced (under wmu) by updateConfig.
+	cfg atomic.Pointer[CollectionConfig]
+
+	// rw makes each write batch atomic to readers: readers hold it shared
+	// while they look at segments, writers hold it exclusively while they
+	// apply a committed batch to the segments and when the segment list
+	// changes. It is never held while waiting for I/O.
+	rw   sync.RWMutex
+	segs []*segRef // guarded by rw: sealed and frozen first, appendable last
+
+	lastWrite atomic.Int64 // unix nanos of the last applied write
+}
+
+// segRef is a segment in a collection's list.
+type segRef struct {
+	id  uint32
+	seg *segment.Segment
+	// persisted is set once the segment is in the manifest: from then on a
+	// write that masks one of its slots stores the slot's vectors as a ghost.
+	persisted atomic.Bool
+}
+
+// manifest is the decoded manifest (FORMAT.md).
+type manifest struct {
+	nextSeg uint32
+	segs    []manifestSeg
+}
+
+type manifestSeg struct {
+	id    uint32
+	slots uint32
+	parts []partInfo
+}
+
+type partInfo struct {
+	part   byte
+	length uint64
+	crc    uint32
+}
+
+func newCollection(db *DB, name string, cid uint32, cfg CollectionConfig) (*collection, error) {
+	c := &collection{db: db, name: name, cid: cid, fields: map[string]payload.IndexParams{}}
+	c.cfg.Store(&cfg)
+	app, err := c.newAppendable()
+	if err != nil {
+		return nil, err
+	}
+	c.segs = []*segRef{app}
+	return c, nil
+}
+
+func (c *collection) config() *CollectionConfig { return c.cfg.Load() }
+
+// vectorNames returns the configured vector names, sorted.
+func (c *collection) vectorNames() []string {
+	cfg := c.config()
+	names := make([]string, 0, len(cfg.Params.Vectors))
+	for n := range cfg.Params.Vectors {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// specs returns the segment vector specs of the configuration.
+func (c *collection) specs() []segment.VectorSpec {
+	cfg := c.config()
+	var specs []segment.VectorSpec
+	for _, name := range c.vectorNames() {
+		vp := cfg.Params.Vectors[name]
+		h := cfg.VectorHNSW(name)
+		dim := int(vp.Size)
+		specs = append(specs, segment.VectorSpec{
+			Name:              name,
+			Dim:               dim,
+			Metric:            vp.Distance,
+			HNSW:              hnsw.Config{M: h.M, EfConstruct: h.EfConstruct},
+			FullScanThreshold: max(1, h.FullScanThreshold*1024/(4*dim)),
+		})
+	}
+	return specs
+}
+
+// pointBytes is the vector storage of one point: the sum of its vectors.
+func (c *collection) pointBytes() int {
+	n := 0
+	for _, vp := range c.config().Params.Vectors {
+		n += 4 * int(vp.Size)
+	}
+	return max(n, 4)
+}
+
+// Segment capacity bounds (points).
+const (
+	minSegmentCapacity = 1024
+	maxSegmentCapacity = 1 << 22
+)
+
+// segmentCapacity is the number of points an appendable segment holds.
+func (c *collection) segmentCapacity() int {
+	n := c.config().MaxSegmentSizeKB() * 1024 / c.pointBytes()
+	return min(max(n, minSegmentCapacity), maxSegmentCapacity)
+}
+
+// indexingThreshold is the number of points from which an appendable
+// segment gets a graph; 0 means never.
+func (c *collection) indexingThreshold() int {
+	kb := c.config().IndexingThresholdKB()
+	if kb <= 0 {
+		return 0
+	}
+	return max(1, kb*1024/c.pointBytes())
+}
+
+// newAppendable returns a new appendable segment with the collection's field
+// indexes and the next segment id. The caller holds wmu (or owns the
+// collection exclusively).
+func (c *collection) newAppendable() (*segRef, error) {
+	ref, err := c.newAppendableFor(c.manifest.nextSeg)
+	if err != nil {
+		return nil, err
+	}
+	c.manifest.nextSeg++
+	return ref, nil
+}
+
+// appendable returns the appendable segment. The caller holds rw.
+func (c *collection) appendable() *segRef { return c.segs[len(c.segs)-1] }
+
+// locate finds the live slot of id. The caller holds rw (or wmu, which
+// keeps the answer stable).
+func (c *collection) locate(id filter.PointID) (*segRef, uint32, bool) {
+	for i := len(c.segs) - 1; i >= 0; i-- {
+		if off, ok := c.segs[i].seg.Lookup(id); ok {
+			return c.segs[i], off, true
+		}
+	}
+	return nil, 0, false
+}
+
+// markDeleted records that the collection was dropped: later writes fail.
+func (c *collection) markDeleted() {
+	c.wmu.Lock()
+	c.deleted = true
+	c.wmu.Unlock()
+}
+
+func (c *collection) close() error { return nil }
+
+// updateConfig applies a parameter change and stores it. Changes apply to
+// segments created from then on (graph parameters to the next index build).
+func (c *collection) updateConfig(u *UpdateCollection) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if c.deleted {
+		return fmt.Errorf("%w: Collection `%s` doesn't exist!", ErrNotFound, c.name)
+	}
+	next, err := c.config().Apply(u)
+	if err != nil {
+		return err
+	}
+	if err := checkSupported(next); err != nil {
+		return err
+	}
+	rec, err := encodeCollectionRecord(c.cid, next)
+	if err != nil {
+		return err
+	}
+	if err := c.db.store.Set(collectionKey(c.name), rec, pebble.Sync); err != nil {
+		return err
+	}
+	c.cfg.Store(&next)
+	c.db.kick()
+	return nil
+}
+
+// checkSupported rejects configurations the engine cannot serve, naming the
+// feature, rather than accepting them and answering wrongly.
+func checkSupported(cfg CollectionConfig) error {
+	if len(cfg.Params.Vectors) == 0 {
+		return fmt.Errorf("%w: vectors: at least one vector is required (sparse-only collections are not supported by qlite)", ErrBadRequest)
+	}
+	if len(cfg.Params.SparseVectors) > 0 && string(cfg.Params.SparseVectors) != "null" && string(cfg.Params.SparseVectors) != "{}" {
+		return fmt.Errorf("%w: sparse_vectors: sparse vectors are not supported by qlite", ErrBadRequest)
+	}
+	for name, vp := range cfg.Params.Vectors {
+		if len(vp.Multivector) > 0 && string(vp.Multivector) != "null" {
+			return fmt.Errorf("%w: vectors.%s.multivector_config: multivectors are not supported by qlite", ErrBadRequest, name)
+		}
+		if vp.Datatype != "" && vp.Datatype != "float32" {
+			return fmt.Errorf("%w: vectors.%s.datatype: only float32 vectors are supported by qlite, not %s", ErrBadRequest, name, vp.Datatype)
+		}
+		if h := cfg.VectorHNSW(name); h.M < 2 {
+			return fmt.Errorf("%w: vectors.%s.hnsw_config.m: qlite needs m >= 2 (m = 0, graph disabled, is not supported)", ErrBadRequest, name)
+		}
+	}
+	return nil
+}
+
+// Manifest codec (FORMAT.md).
+
+func encodeManifest(m *manifest) []byte {
+	b := []byte{1}
+	b = binary.LittleEndian.AppendUint32(b, m.nextSeg)
+	b = binary.AppendUvarint(b, uint64(len(m.segs)))
+	for _, s := range m.segs {
+		b = binary.LittleEndian.AppendUint32(b, s.id)
+		b = binary.LittleEndian.AppendUint32(b, s.slots)
+		b = binary.AppendUvarint(b, uint64(len(s.parts)))
+		for _, p := range s.parts {
+			b = append(b, p.part)
+			b = binary.LittleEndian.AppendUint64(b, p.length)
+			b = binary.LittleEndian.AppendUint32(b, p.crc)
+		}
+	}
+	return binary.LittleEndian.AppendUint32(b, crc(b))
+}
+
+func decodeManifest(b []byte) (manifest, error) {
+	var m manifest
+	body, err := checked(b, "manifest")
+	if err != nil {
+		return m, err
+	}
+	bad := func(what string) (manifest, error) {
+		return manifest{}, fmt.Errorf("%w: manifest: %s", ErrCorrupt, what)
+	}
+	if len(body) < 5 || body[0] != 1 {
+		return bad("unknown version")
+	}
+	m.nextSeg = binary.LittleEndian.Uint32(body[1:])
+	body = body[5:]
+	n, k := binary.Uvarint(body)
+	if k <= 0 || n > uint64(len(body)) {
+		return bad("count")
+	}
+	body = body[k:]
+	for range n {
+		if len(body) < 8 {
+			return bad("truncated")
+		}
+		s := manifestSeg{id: binary.LittleEndian.Uint32(body), slots: binary.LittleEndian.Uint32(body[4:])}
+		body = body[8:]
+		np, k := binary.Uvarint(body)
+		if k <= 0 || np > uint64(len(body)) {
+			return bad("part count")
+		}
+		body = body[k:]
+		for range np {
+			if len(body) < 13 {
+				return bad("truncated part")
+			}
+			s.parts = append(s.parts, partInfo{
+				part:   body[0],
+				length: binary.LittleEndian.Uint64(body[1:]),
+				crc:    binary.LittleEndian.Uint32(body[9:]),
+			})
+			body = body[13:]
+		}
+		m.segs = append(m.segs, s)
+	}
+	if len(body) != 0 {
+		return bad("trailing bytes")
+	}
+	return m, nil
+}
+
+// touch records a write for the optimizer's idle detection.
+func (c *collection) touch() { c.lastWrite.Store(time.Now().UnixNano()) }
+
+// idleFor reports how long the collection has gone without writes.
+func (c *collection) idleFor() time.Duration {
+	return time.Duration(time.Now().UnixNano() - c.lastWrite.Load())
+}

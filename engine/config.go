@@ -1,0 +1,1457 @@
+package engine
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/qlite/qlite/distance"
+)
+
+// This file holds a collection's configuration in Qdrant's REST shapes: the
+// create request (CreateCollection), the update request (UpdateCollection) and
+// the stored, fully defaulted configuration (CollectionConfig), which is what
+// GET /collections/{name} reports as "config".
+//
+// Request bodies are decoded strictly, member names matching exactly: an
+// unknown or misspelt field, or a value of the wrong JSON type, is an error that
+// wraps ErrBadRequest and names the field path. Qdrant's field aliases
+// (optimizer_config, quantization, the *_kb spellings) are accepted. Values are checked when the request
+// is turned into a configuration (CreateCollection.Config, CollectionConfig.Apply).
+// Settings qlite does not act on (shards, replicas, quantization, sparse and
+// multi vectors, other datatypes, strict mode) are validated for shape,
+// stored and echoed; the engine decides what it supports.
+
+// ErrBadRequest is wrapped by every error about invalid input in this file: a
+// malformed request body, a value out of range, an invalid collection name. The
+// message names the field path, for example
+// "qlite: bad request: vectors.size: must be at least 1".
+var ErrBadRequest = errors.New("qlite: bad request")
+
+// Defaults and limits. The defaults are Qdrant v1.17's (config/config.yaml and
+// the openapi schema); cfgDefaultMaxSegmentSizeKB is qlite's own.
+const (
+	cfgDefaultM                      = 16
+	cfgDefaultEfConstruct            = 100
+	cfgDefaultFullScanThresholdKB    = 10000
+	cfgDefaultDeletedThreshold       = 0.2
+	cfgDefaultVacuumMinVectorNumber  = 1000
+	cfgDefaultIndexingThresholdKB    = 10000
+	cfgDefaultFlushIntervalSec       = 5
+	cfgDefaultWalCapacityMB          = 32
+	cfgDefaultWalRetainClosed        = 1
+	cfgDefaultShardNumber            = 1
+	cfgDefaultReplicationFactor      = 1
+	cfgDefaultWriteConsistencyFactor = 1
+
+	// cfgDefaultMaxSegmentSizeKB is the segment size limit when
+	// optimizer_config.max_segment_size is null. Qdrant derives it from the
+	// CPU count (256000 KB per indexing thread); qlite uses the value for one
+	// thread, so that the same data gives the same segments on every machine.
+	cfgDefaultMaxSegmentSizeKB = 256000
+
+	cfgMinEfConstruct           = 4
+	cfgMinFullScanThresholdKB   = 10
+	cfgMinVacuumMinVectorNumber = 100
+	cfgMaxVectorSize            = 65536
+	cfgMaxCollectionNameLen     = 255
+)
+
+// HnswConfig is the HNSW index configuration of a collection (Qdrant's
+// HnswConfig), with every default filled in.
+type HnswConfig struct {
+	// M is the number of edges per node in the graph. Default 16. 0 is valid:
+	// in Qdrant it disables the graph (the engine decides what it does).
+	M int `json:"m"`
+	// EfConstruct is the candidate list size while building the graph.
+	// Default 100; at least 4.
+	EfConstruct int `json:"ef_construct"`
+	// FullScanThreshold is the size, in KB of vectors, below which a filtered
+	// search scans the candidates instead of walking the graph. Default 10000.
+	FullScanThreshold int `json:"full_scan_threshold"`
+	// MaxIndexingThreads bounds the threads building an index; 0, the
+	// default, means automatic.
+	MaxIndexingThreads int `json:"max_indexing_threads"`
+	// OnDisk keeps the graph on disk rather than in memory. Default false,
+	// which Qdrant reports explicitly.
+	OnDisk *bool `json:"on_disk,omitempty"`
+	// PayloadM is M for the payload-aware links; nil (the default) means M.
+	PayloadM *int `json:"payload_m,omitempty"`
+	// InlineStorage stores vector copies in the graph file; nil (the
+	// default) means off.
+	InlineStorage *bool `json:"inline_storage,omitempty"`
+}
+
+// HnswConfigDiff is a partial HnswConfig: the fields that are set replace
+// those of the configuration it is applied to. It appears in create and update
+// requests, and per vector in VectorParams, where it overrides the
+// collection's HnswConfig. Field meanings and limits are HnswConfig's, except
+// that FullScanThreshold must be at least 10.
+type HnswConfigDiff struct {
+	M                  *int  `json:"m,omitempty"`
+	EfConstruct        *int  `json:"ef_construct,omitempty"`
+	FullScanThreshold  *int  `json:"full_scan_threshold,omitempty"`
+	MaxIndexingThreads *int  `json:"max_indexing_threads,omitempty"`
+	OnDisk             *bool `json:"on_disk,omitempty"`
+	PayloadM           *int  `json:"payload_m,omitempty"`
+	InlineStorage      *bool `json:"inline_storage,omitempty"`
+}
+
+// OptimizersConfig is the optimizer configuration of a collection (Qdrant's
+// OptimizersConfig, reported as "optimizer_config"). Sizes are in KB of vector
+// data (1 KB is one 256-dimension float32 vector). Nullable fields are
+// pointers and are reported as null when unset.
+type OptimizersConfig struct {
+	// DeletedThreshold is the fraction of deleted vectors in a segment above
+	// which the segment is vacuumed. Default 0.2; in [0, 1].
+	DeletedThreshold float64 `json:"deleted_threshold"`
+	// VacuumMinVectorNumber is the number of vectors a segment needs before
+	// it is vacuumed. Default 1000; at least 100.
+	VacuumMinVectorNumber int `json:"vacuum_min_vector_number"`
+	// DefaultSegmentNumber is the target number of segments; 0, the
+	// default, means automatic.
+	DefaultSegmentNumber int `json:"default_segment_number"`
+	// MaxSegmentSize limits a segment's size. Default null: see
+	// CollectionConfig.MaxSegmentSizeKB. At least 1.
+	MaxSegmentSize *int `json:"max_segment_size"`
+	// MemmapThreshold is deprecated in Qdrant and only stored. Default null.
+	MemmapThreshold *int `json:"memmap_threshold"`
+	// IndexingThreshold is the segment size above which the segment gets a
+	// vector index; 0 disables indexing. Default 10000. See
+	// CollectionConfig.IndexingThresholdKB.
+	IndexingThreshold *int `json:"indexing_threshold"`
+	// FlushIntervalSec is the minimum interval between forced flushes.
+	// Default 5.
+	FlushIntervalSec int `json:"flush_interval_sec"`
+	// MaxOptimizationThreads bounds the optimization jobs; null (the
+	// default) means automatic, 0 disables optimization.
+	MaxOptimizationThreads *int `json:"max_optimization_threads"`
+	// PreventUnoptimized, when true, holds updates back while unindexed
+	// segments exceed the indexing threshold. Default null (off).
+	PreventUnoptimized *bool `json:"prevent_unoptimized"`
+}
+
+// OptimizersConfigDiff is a partial OptimizersConfig for create and update
+// requests. A negative MaxOptimizationThreads stands for Qdrant's "auto",
+// which resets the limit to null; in JSON it reads and writes as "auto".
+type OptimizersConfigDiff struct {
+	DeletedThreshold       *float64 `json:"deleted_threshold,omitempty"`
+	VacuumMinVectorNumber  *int     `json:"vacuum_min_vector_number,omitempty"`
+	DefaultSegmentNumber   *int     `json:"default_segment_number,omitempty"`
+	MaxSegmentSize         *int     `json:"max_segment_size,omitempty"`
+	MemmapThreshold        *int     `json:"memmap_threshold,omitempty"`
+	IndexingThreshold      *int     `json:"indexing_threshold,omitempty"`
+	FlushIntervalSec       *int     `json:"flush_interval_sec,omitempty"`
+	MaxOptimizationThreads *int     `json:"max_optimization_threads,omitempty"`
+	PreventUnoptimized     *bool    `json:"prevent_unoptimized,omitempty"`
+}
+
+// WalConfig is the write-ahead log configuration of a collection (Qdrant's
+// WalConfig). qlite keeps it for compatibility; its own log is Pebble's.
+type WalConfig struct {
+	// WalCapacityMB is the size of one WAL segment. Default 32; at least 1.
+	WalCapacityMB int `json:"wal_capacity_mb"`
+	// WalSegmentsAhead is the number of segments created ahead. Default 0.
+	WalSegmentsAhead int `json:"wal_segments_ahead"`
+	// WalRetainClosed is the number of closed segments kept. Default 1; at
+	// least 1.
+	WalRetainClosed int `json:"wal_retain_closed"`
+}
+
+// WalConfigDiff is a partial WalConfig for create requests.
+type WalConfigDiff struct {
+	WalCapacityMB    *int `json:"wal_capacity_mb,omitempty"`
+	WalSegmentsAhead *int `json:"wal_segments_ahead,omitempty"`
+	WalRetainClosed  *int `json:"wal_retain_closed,omitempty"`
+}
+
+// VectorParams describes one dense vector of a collection (Qdrant's
+// VectorParams).
+type VectorParams struct {
+	// Size is the dimension. Required; 1 to 65536.
+	Size uint64 `json:"size"`
+	// Distance is the metric. Required.
+	Distance distance.Metric `json:"distance"`
+	// HNSW overrides the collection's HnswConfig for this vector; see
+	// CollectionConfig.VectorHNSW. An empty diff is stored as nil.
+	HNSW *HnswConfigDiff `json:"hnsw_config,omitempty"`
+	// Quantization is Qdrant's QuantizationConfig ({"scalar": ...},
+	// {"product": ...} or {"binary": ...}) for this vector, stored as given.
+	Quantization json.RawMessage `json:"quantization_config,omitempty"`
+	// OnDisk asks for the vectors to be served from disk. Default nil.
+	OnDisk *bool `json:"on_disk,omitempty"`
+	// Datatype is "float32", "float16" or "uint8"; "" means float32.
+	Datatype string `json:"datatype,omitempty"`
+	// Multivector is Qdrant's MultiVectorConfig, stored as given.
+	Multivector json.RawMessage `json:"multivector_config,omitempty"`
+}
+
+// VectorParamsDiff is the per-vector part of an update request.
+type VectorParamsDiff struct {
+	// HNSW is merged field by field into the vector's HNSW override.
+	HNSW *HnswConfigDiff `json:"hnsw_config,omitempty"`
+	// Quantization replaces the vector's quantization; the JSON string
+	// "Disabled" removes it.
+	Quantization json.RawMessage `json:"quantization_config,omitempty"`
+	OnDisk       *bool           `json:"on_disk,omitempty"`
+}
+
+// VectorsConfig maps vector names to their parameters. The unnamed default
+// vector has the name "" and cannot be combined with named vectors.
+//
+// In JSON, a single unnamed vector is a bare VectorParams object and anything
+// else is an object of named VectorParams (an empty object when there are no
+// dense vectors). Reading accepts both forms; an object with a "size" or
+// "distance" member that is not itself an object is the bare form. An empty
+// name in the map form is an error.
+type VectorsConfig map[string]VectorParams
+
+// CollectionParams is Qdrant's CollectionParams: the vectors and the
+// distribution settings of a collection.
+type CollectionParams struct {
+	// Vectors are the dense vectors.
+	Vectors VectorsConfig `json:"vectors"`
+	// ShardNumber is stored and reported only. Default 1; at least 1.
+	ShardNumber uint32 `json:"shard_number"`
+	// ShardingMethod is "auto", "custom" or "" (unset, which is auto).
+	ShardingMethod string `json:"sharding_method,omitempty"`
+	// ReplicationFactor is stored and reported only. Default 1; at least 1.
+	ReplicationFactor uint32 `json:"replication_factor"`
+	// WriteConsistencyFactor is stored and reported only. Default 1; at
+	// least 1.
+	WriteConsistencyFactor uint32 `json:"write_consistency_factor"`
+	// ReadFanOutFactor is stored and reported only. Default nil.
+	ReadFanOutFactor *uint32 `json:"read_fan_out_factor,omitempty"`
+	// ReadFanOutDelayMs is stored and reported only. Default nil.
+	ReadFanOutDelayMs *uint64 `json:"read_fan_out_delay_ms,omitempty"`
+	// OnDiskPayload asks for payloads to be read from disk. Default true.
+	OnDiskPayload bool `json:"on_disk_payload"`
+	// SparseVectors is Qdrant's map of sparse vector names to
+	// SparseVectorParams ({"index": {...}, "modifier": ...}), stored as given.
+	SparseVectors json.RawMessage `json:"sparse_vectors,omitempty"`
+}
+
+// CollectionParamsDiff is the "params" part of an update request.
+type CollectionParamsDiff struct {
+	ReplicationFactor      *uint32 `json:"replication_factor,omitempty"`
+	WriteConsistencyFactor *uint32 `json:"write_consistency_factor,omitempty"`
+	ReadFanOutFactor       *uint32 `json:"read_fan_out_factor,omitempty"`
+	ReadFanOutDelayMs      *uint64 `json:"read_fan_out_delay_ms,omitempty"`
+	OnDiskPayload          *bool   `json:"on_disk_payload,omitempty"`
+}
+
+// CollectionConfig is the full configuration of a collection with every
+// default filled in, in the shape of Qdrant's CollectionConfig. It is what
+// the collection record stores, so that a later change of a default does not
+// change an existing collection.
+type CollectionConfig struct {
+	Params     CollectionParams `json:"params"`
+	HNSW       HnswConfig       `json:"hnsw_config"`
+	Optimizers OptimizersConfig `json:"optimizer_config"`
+	WAL        WalConfig        `json:"wal_config"`
+	// Quantization is the collection's QuantizationConfig, reported as null
+	// when there is none.
+	Quantization json.RawMessage `json:"quantization_config"`
+	// StrictMode is Qdrant's StrictModeConfig, stored as given and merged
+	// member by member on update.
+	StrictMode json.RawMessage `json:"strict_mode_config,omitempty"`
+	// Metadata is arbitrary JSON attached to the collection.
+	Metadata map[string]json.RawMessage `json:"metadata,omitempty"`
+}
+
+// CreateCollection is the body of a create request (Qdrant's
+// CreateCollection). Unset fields take the defaults documented on
+// CollectionConfig's parts.
+type CreateCollection struct {
+	Vectors                VectorsConfig         `json:"vectors,omitempty"`
+	ShardNumber            *uint32               `json:"shard_number,omitempty"`
+	ShardingMethod         *string               `json:"sharding_method,omitempty"`
+	ReplicationFactor      *uint32               `json:"replication_factor,omitempty"`
+	WriteConsistencyFactor *uint32               `json:"write_consistency_factor,omitempty"`
+	OnDiskPayload          *bool                 `json:"on_disk_payload,omitempty"`
+	HNSW                   *HnswConfigDiff       `json:"hnsw_config,omitempty"`
+	Optimizers             *OptimizersConfigDiff `json:"optimizers_config,omitempty"`
+	WAL                    *WalConfigDiff        `json:"wal_config,omitempty"`
+	// Quantization is a QuantizationConfig object.
+	Quantization json.RawMessage `json:"quantization_config,omitempty"`
+	// SparseVectors maps sparse vector names to SparseVectorParams.
+	SparseVectors json.RawMessage `json:"sparse_vectors,omitempty"`
+	// StrictMode is a StrictModeConfig object.
+	StrictMode json.RawMessage            `json:"strict_mode_config,omitempty"`
+	Metadata   map[string]json.RawMessage `json:"metadata,omitempty"`
+	// InitFrom ({"collection": name}) is read so that the request decodes,
+	// but Config rejects it: qlite does not copy collections on create.
+	InitFrom json.RawMessage `json:"init_from,omitempty"`
+}
+
+// UpdateCollection is the body of an update (PATCH) request (Qdrant's
+// UpdateCollection). Unset fields leave the configuration as it is.
+type UpdateCollection struct {
+	// Vectors maps vector names ("" for the unnamed vector) to their changes.
+	Vectors    map[string]VectorParamsDiff `json:"vectors,omitempty"`
+	Optimizers *OptimizersConfigDiff       `json:"optimizers_config,omitempty"`
+	Params     *CollectionParamsDiff       `json:"params,omitempty"`
+	HNSW       *HnswConfigDiff             `json:"hnsw_config,omitempty"`
+	// Quantization replaces the collection's quantization; the JSON string
+	// "Disabled" removes it.
+	Quantization json.RawMessage `json:"quantization_config,omitempty"`
+	// SparseVectors changes existing sparse vectors: "modifier" replaces the
+	// vector's modifier and "index" is merged member by member.
+	SparseVectors json.RawMessage `json:"sparse_vectors,omitempty"`
+	// StrictMode is merged member by member into the collection's.
+	StrictMode json.RawMessage `json:"strict_mode_config,omitempty"`
+	// Metadata is merged key by key into the collection's metadata; an
+	// empty object changes nothing.
+	Metadata map[string]json.RawMessage `json:"metadata,omitempty"`
+}
+
+// Config validates the request and returns the collection's configuration,
+// with every default filled in. Errors wrap ErrBadRequest and name the field.
+func (c *CreateCollection) Config() (CollectionConfig, error) {
+	if c == nil {
+		c = &CreateCollection{}
+	}
+	if cfgRaw(c.InitFrom) != nil {
+		return CollectionConfig{}, cfgBad("init_from", "creating a collection from another one is not supported")
+	}
+	out := cfgDefault()
+	if _, ok := c.Vectors[""]; ok && len(c.Vectors) > 1 {
+		return CollectionConfig{}, cfgBad("vectors", "the unnamed vector cannot be combined with named vectors")
+	}
+	for _, name := range slices.Sorted(maps.Keys(c.Vectors)) {
+		p := c.Vectors[name]
+		path := cfgNamePath("vectors", name)
+		if err := p.cfgValidate(path); err != nil {
+			return CollectionConfig{}, err
+		}
+		out.Params.Vectors[name] = p.cfgNormalized()
+	}
+
+	if c.ShardNumber != nil {
+		if *c.ShardNumber < 1 {
+			return CollectionConfig{}, cfgBad("shard_number", "must be at least 1")
+		}
+		out.Params.ShardNumber = *c.ShardNumber
+	}
+	if c.ShardingMethod != nil {
+		switch *c.ShardingMethod {
+		case "auto", "custom":
+			out.Params.ShardingMethod = *c.ShardingMethod
+		default:
+			return CollectionConfig{}, cfgBad("sharding_method", "unknown sharding method %q (want auto or custom)", *c.ShardingMethod)
+		}
+	}
+	if c.ReplicationFactor != nil {
+		if *c.ReplicationFactor < 1 {
+			return CollectionConfig{}, cfgBad("replication_factor", "must be at least 1")
+		}
+		out.Params.ReplicationFactor = *c.ReplicationFactor
+	}
+	if c.WriteConsistencyFactor != nil {
+		if *c.WriteConsistencyFactor < 1 {
+			return CollectionConfig{}, cfgBad("write_consistency_factor", "must be at least 1")
+		}
+		out.Params.WriteConsistencyFactor = *c.WriteConsistencyFactor
+	}
+	if c.OnDiskPayload != nil {
+		out.Params.OnDiskPayload = *c.OnDiskPayload
+	}
+
+	if err := c.HNSW.cfgValidate("hnsw_config"); err != nil {
+		return CollectionConfig{}, err
+	}
+	out.HNSW = out.HNSW.cfgApply(c.HNSW)
+	if err := c.Optimizers.cfgValidate("optimizers_config"); err != nil {
+		return CollectionConfig{}, err
+	}
+	out.Optimizers = out.Optimizers.cfgApply(c.Optimizers)
+	if err := c.WAL.cfgValidate("wal_config"); err != nil {
+		return CollectionConfig{}, err
+	}
+	out.WAL = out.WAL.cfgApply(c.WAL)
+
+	q, _, err := cfgCheckQuantization(c.Quantization, "quantization_config", false)
+	if err != nil {
+		return CollectionConfig{}, err
+	}
+	out.Quantization = q
+	if out.Params.SparseVectors, err = cfgCheckSparse(c.SparseVectors, "sparse_vectors"); err != nil {
+		return CollectionConfig{}, err
+	}
+	if out.StrictMode, err = cfgCheckObject(c.StrictMode, "strict_mode_config"); err != nil {
+		return CollectionConfig{}, err
+	}
+	if out.Metadata, err = cfgMergeMetadata(nil, c.Metadata); err != nil {
+		return CollectionConfig{}, err
+	}
+	return out, nil
+}
+
+// Apply returns c with the update u applied; c itself is not modified. Errors
+// wrap ErrBadRequest and name the field, as in Config. Vector and sparse
+// vector names must exist in c.
+func (c CollectionConfig) Apply(u *UpdateCollection) (CollectionConfig, error) {
+	out := c.cfgClone()
+	if u == nil {
+		return out, nil
+	}
+	for _, name := range slices.Sorted(maps.Keys(u.Vectors)) {
+		d := u.Vectors[name]
+		path := cfgNamePath("vectors", name)
+		p, ok := out.Params.Vectors[name]
+		if !ok {
+			if name == "" {
+				return CollectionConfig{}, cfgBad(path, "the collection has no unnamed vector")
+			}
+			return CollectionConfig{}, cfgBad(path, "no vector %q in this collection", name)
+		}
+		if err := d.HNSW.cfgValidate(path + ".hnsw_config"); err != nil {
+			return CollectionConfig{}, err
+		}
+		q, disabled, err := cfgCheckQuantization(d.Quantization, path+".quantization_config", true)
+		if err != nil {
+			return CollectionConfig{}, err
+		}
+		if d.HNSW != nil {
+			p.HNSW = cfgMergeHnswDiff(p.HNSW, d.HNSW)
+		}
+		switch {
+		case disabled:
+			p.Quantization = nil
+		case q != nil:
+			p.Quantization = q
+		}
+		if d.OnDisk != nil {
+			p.OnDisk = cfgPtrTo(*d.OnDisk)
+		}
+		out.Params.Vectors[name] = p
+	}
+
+	if err := u.Optimizers.cfgValidate("optimizers_config"); err != nil {
+		return CollectionConfig{}, err
+	}
+	out.Optimizers = out.Optimizers.cfgApply(u.Optimizers)
+
+	if p := u.Params; p != nil {
+		if p.ReplicationFactor != nil {
+			if *p.ReplicationFactor < 1 {
+				return CollectionConfig{}, cfgBad("params.replication_factor", "must be at least 1")
+			}
+			out.Params.ReplicationFactor = *p.ReplicationFactor
+		}
+		if p.WriteConsistencyFactor != nil {
+			if *p.WriteConsistencyFactor < 1 {
+				return CollectionConfig{}, cfgBad("params.write_consistency_factor", "must be at least 1")
+			}
+			out.Params.WriteConsistencyFactor = *p.WriteConsistencyFactor
+		}
+		if p.ReadFanOutFactor != nil {
+			out.Params.ReadFanOutFactor = cfgPtrTo(*p.ReadFanOutFactor)
+		}
+		if p.ReadFanOutDelayMs != nil {
+			out.Params.ReadFanOutDelayMs = cfgPtrTo(*p.ReadFanOutDelayMs)
+		}
+		if p.OnDiskPayload != nil {
+			out.Params.OnDiskPayload = *p.OnDiskPayload
+		}
+	}
+
+	if err := u.HNSW.cfgValidate("hnsw_config"); err != nil {
+		return CollectionConfig{}, err
+	}
+	out.HNSW = out.HNSW.cfgApply(u.HNSW)
+
+	q, disabled, err := cfgCheckQuantization(u.Quantization, "quantization_config", true)
+	if err != nil {
+		return CollectionConfig{}, err
+	}
+	switch {
+	case disabled:
+		out.Quantization = nil
+	case q != nil:
+		out.Quantization = q
+	}
+
+	if cfgRaw(u.SparseVectors) != nil {
+		if out.Params.SparseVectors, err = cfgMergeSparse(out.Params.SparseVectors, u.SparseVectors, "sparse_vectors"); err != nil {
+			return CollectionConfig{}, err
+		}
+	}
+	if cfgRaw(u.StrictMode) != nil {
+		if out.StrictMode, err = cfgMergeObject(out.StrictMode, u.StrictMode, "strict_mode_config"); err != nil {
+			return CollectionConfig{}, err
+		}
+	}
+	if out.Metadata, err = cfgMergeMetadata(out.Metadata, u.Metadata); err != nil {
+		return CollectionConfig{}, err
+	}
+	return out, nil
+}
+
+// VectorHNSW returns the effective HNSW configuration of the named vector: the
+// collection's, overridden by the vector's own diff. An unknown name gives the
+// collection's configuration.
+func (c CollectionConfig) VectorHNSW(name string) HnswConfig {
+	h := c.HNSW.cfgApply(nil)
+	if p, ok := c.Params.Vectors[name]; ok {
+		h = h.cfgApply(p.HNSW)
+	}
+	return h
+}
+
+// IndexingThresholdKB returns the segment size, in KB of vectors, above which
+// a segment gets a vector index: optimizer_config.indexing_threshold, or
+// Qdrant's 10000 when it is null. 0 means indexing is disabled.
+func (c CollectionConfig) IndexingThresholdKB() int {
+	if t := c.Optimizers.IndexingThreshold; t != nil {
+		return *t
+	}
+	return cfgDefaultIndexingThresholdKB
+}
+
+// MaxSegmentSizeKB returns the largest segment, in KB of vectors, the
+// optimizer builds: optimizer_config.max_segment_size, or 256000 KB (250 MiB,
+// Qdrant's default for one indexing thread) when it is null.
+func (c CollectionConfig) MaxSegmentSizeKB() int {
+	if s := c.Optimizers.MaxSegmentSize; s != nil {
+		return *s
+	}
+	return cfgDefaultMaxSegmentSizeKB
+}
+
+// ValidateCollectionName checks a collection (or alias) name with Qdrant's
+// rule: not empty, at most 255 bytes, and none of < > : " / \ | ? * or the
+// bytes 0x00 and 0x1F. The error wraps ErrBadRequest.
+func ValidateCollectionName(name string) error {
+	if name == "" {
+		return cfgBad("collection_name", "must not be empty")
+	}
+	if len(name) > cfgMaxCollectionNameLen {
+		return cfgBad("collection_name", "must be at most %d bytes long", cfgMaxCollectionNameLen)
+	}
+	if i := strings.IndexAny(name, "<>:\"/\\|?*\x00\x1f"); i >= 0 {
+		return cfgBad("collection_name", "collection name cannot contain %s char", strconv.Quote(name[i:i+1]))
+	}
+	return nil
+}
+
+// UnmarshalJSON decodes a create request strictly; see the file comment.
+func (c *CreateCollection) UnmarshalJSON(data []byte) error { return c.cfgDecode(data, "") }
+
+func (c *CreateCollection) cfgDecode(data []byte, path string) error {
+	*c = CreateCollection{}
+	return cfgDecodeObject(data, path, []cfgField{
+		{name: "vectors", decode: c.Vectors.cfgDecode},
+		{name: "shard_number", decode: cfgLeaf(&c.ShardNumber)},
+		{name: "sharding_method", decode: cfgLeaf(&c.ShardingMethod)},
+		{name: "replication_factor", decode: cfgLeaf(&c.ReplicationFactor)},
+		{name: "write_consistency_factor", decode: cfgLeaf(&c.WriteConsistencyFactor)},
+		{name: "on_disk_payload", decode: cfgLeaf(&c.OnDiskPayload)},
+		{name: "hnsw_config", decode: cfgPtr(&c.HNSW)},
+		{name: "wal_config", decode: cfgPtr(&c.WAL)},
+		{name: "optimizers_config", alias: "optimizer_config", decode: cfgPtr(&c.Optimizers)},
+		{name: "init_from", decode: cfgRawField(&c.InitFrom)},
+		{name: "quantization_config", alias: "quantization", decode: cfgRawField(&c.Quantization)},
+		{name: "sparse_vectors", decode: cfgRawField(&c.SparseVectors)},
+		{name: "strict_mode_config", decode: cfgRawField(&c.StrictMode)},
+		{name: "metadata", decode: cfgMetadataField(&c.Metadata)},
+	})
+}
+
+// UnmarshalJSON decodes an update request strictly; see the file comment.
+func (u *UpdateCollection) UnmarshalJSON(data []byte) error { return u.cfgDecode(data, "") }
+
+func (u *UpdateCollection) cfgDecode(data []byte, path string) error {
+	*u = UpdateCollection{}
+	return cfgDecodeObject(data, path, []cfgField{
+		{name: "vectors", decode: func(data []byte, path string) error {
+			m, err := cfgObject(data, path)
+			if err != nil || m == nil {
+				return err
+			}
+			u.Vectors = make(map[string]VectorParamsDiff, len(m))
+			for _, name := range slices.Sorted(maps.Keys(m)) {
+				var d VectorParamsDiff
+				if err := d.cfgDecode(m[name], cfgNamePath(path, name)); err != nil {
+					return err
+				}
+				u.Vectors[name] = d
+			}
+			return nil
+		}},
+		{name: "optimizers_config", alias: "optimizer_config", decode: cfgPtr(&u.Optimizers)},
+		{name: "params", decode: cfgPtr(&u.Params)},
+		{name: "hnsw_config", decode: cfgPtr(&u.HNSW)},
+		{name: "quantization_config", alias: "quantization", decode: cfgRawField(&u.Quantization)},
+		{name: "sparse_vectors", decode: cfgRawField(&u.SparseVectors)},
+		{name: "strict_mode_config", decode: cfgRawField(&u.StrictMode)},
+		{name: "metadata", decode: cfgMetadataField(&u.Metadata)},
+	})
+}
+
+// UnmarshalJSON decodes strictly: unknown fields are an error.
+func (d *HnswConfigDiff) UnmarshalJSON(data []byte) error { return d.cfgDecode(data, "") }
+
+func (d *HnswConfigDiff) cfgDecode(data []byte, path string) error {
+	*d = HnswConfigDiff{}
+	return cfgDecodeObject(data, path, []cfgField{
+		{name: "m", decode: cfgLeaf(&d.M)},
+		{name: "ef_construct", decode: cfgLeaf(&d.EfConstruct)},
+		{name: "full_scan_threshold", alias: "full_scan_threshold_kb", decode: cfgLeaf(&d.FullScanThreshold)},
+		{name: "max_indexing_threads", decode: cfgLeaf(&d.MaxIndexingThreads)},
+		{name: "on_disk", decode: cfgLeaf(&d.OnDisk)},
+		{name: "payload_m", decode: cfgLeaf(&d.PayloadM)},
+		{name: "inline_storage", decode: cfgLeaf(&d.InlineStorage)},
+	})
+}
+
+// UnmarshalJSON decodes strictly: unknown fields are an error, and
+// max_optimization_threads may be "auto".
+func (d *OptimizersConfigDiff) UnmarshalJSON(data []byte) error { return d.cfgDecode(data, "") }
+
+func (d *OptimizersConfigDiff) cfgDecode(data []byte, path string) error {
+	*d = OptimizersConfigDiff{}
+	return cfgDecodeObject(data, path, []cfgField{
+		{name: "deleted_threshold", decode: cfgLeaf(&d.DeletedThreshold)},
+		{name: "vacuum_min_vector_number", decode: cfgLeaf(&d.VacuumMinVectorNumber)},
+		{name: "default_segment_number", decode: cfgLeaf(&d.DefaultSegmentNumber)},
+		{name: "max_segment_size", alias: "max_segment_size_kb", decode: cfgLeaf(&d.MaxSegmentSize)},
+		{name: "memmap_threshold", alias: "memmap_threshold_kb", decode: cfgLeaf(&d.MemmapThreshold)},
+		{name: "indexing_threshold", alias: "indexing_threshold_kb", decode: cfgLeaf(&d.IndexingThreshold)},
+		{name: "flush_interval_sec", decode: cfgLeaf(&d.FlushIntervalSec)},
+		{name: "max_optimization_threads", decode: func(data []byte, path string) error {
+			if cfgIsNull(data) {
+				return nil
+			}
+			var s string
+			if json.Unmarshal(data, &s) == nil && s == "auto" {
+				d.MaxOptimizationThreads = cfgPtrTo(-1)
+				return nil
+			}
+			var n uint32
+			if json.Unmarshal(data, &n) != nil {
+				return cfgBad(path, `must be "auto" or a non-negative integer`)
+			}
+			d.MaxOptimizationThreads = cfgPtrTo(int(n))
+			return nil
+		}},
+		{name: "prevent_unoptimized", decode: cfgLeaf(&d.PreventUnoptimized)},
+	})
+}
+
+// MarshalJSON writes a negative MaxOptimizationThreads as "auto".
+func (d OptimizersConfigDiff) MarshalJSON() ([]byte, error) {
+	type plain OptimizersConfigDiff
+	var out struct {
+		plain
+		MaxOptimizationThreads any `json:"max_optimization_threads,omitempty"`
+	}
+	out.plain = plain(d)
+	out.plain.MaxOptimizationThreads = nil
+	if t := d.MaxOptimizationThreads; t != nil {
+		if *t < 0 {
+			out.MaxOptimizationThreads = "auto"
+		} else {
+			out.MaxOptimizationThreads = *t
+		}
+	}
+	return json.Marshal(out)
+}
+
+// UnmarshalJSON decodes strictly: unknown fields are an error.
+func (d *WalConfigDiff) UnmarshalJSON(data []byte) error { return d.cfgDecode(data, "") }
+
+func (d *WalConfigDiff) cfgDecode(data []byte, path string) error {
+	*d = WalConfigDiff{}
+	return cfgDecodeObject(data, path, []cfgField{
+		{name: "wal_capacity_mb", decode: cfgLeaf(&d.WalCapacityMB)},
+		{name: "wal_segments_ahead", decode: cfgLeaf(&d.WalSegmentsAhead)},
+		{name: "wal_retain_closed", decode: cfgLeaf(&d.WalRetainClosed)},
+	})
+}
+
+// UnmarshalJSON decodes strictly: unknown fields are an error.
+func (d *CollectionParamsDiff) UnmarshalJSON(data []byte) error { return d.cfgDecode(data, "") }
+
+func (d *CollectionParamsDiff) cfgDecode(data []byte, path string) error {
+	*d = CollectionParamsDiff{}
+	return cfgDecodeObject(data, path, []cfgField{
+		{name: "replication_factor", decode: cfgLeaf(&d.ReplicationFactor)},
+		{name: "write_consistency_factor", decode: cfgLeaf(&d.WriteConsistencyFactor)},
+		{name: "read_fan_out_factor", decode: cfgLeaf(&d.ReadFanOutFactor)},
+		{name: "read_fan_out_delay_ms", decode: cfgLeaf(&d.ReadFanOutDelayMs)},
+		{name: "on_disk_payload", decode: cfgLeaf(&d.OnDiskPayload)},
+	})
+}
+
+// UnmarshalJSON decodes strictly: unknown fields are an error.
+func (d *VectorParamsDiff) UnmarshalJSON(data []byte) error { return d.cfgDecode(data, "") }
+
+func (d *VectorParamsDiff) cfgDecode(data []byte, path string) error {
+	*d = VectorParamsDiff{}
+	return cfgDecodeObject(data, path, []cfgField{
+		{name: "hnsw_config", decode: cfgPtr(&d.HNSW)},
+		{name: "quantization_config", alias: "quantization", decode: cfgRawField(&d.Quantization)},
+		{name: "on_disk", decode: cfgLeaf(&d.OnDisk)},
+	})
+}
+
+// UnmarshalJSON decodes strictly: unknown fields are an error. The distance
+// is read with distance.ParseMetric.
+func (p *VectorParams) UnmarshalJSON(data []byte) error { return p.cfgDecode(data, "") }
+
+func (p *VectorParams) cfgDecode(data []byte, path string) error {
+	*p = VectorParams{}
+	var dist *string
+	err := cfgDecodeObject(data, path, []cfgField{
+		{name: "size", decode: cfgLeaf(&p.Size)},
+		{name: "distance", decode: cfgLeaf(&dist)},
+		{name: "hnsw_config", decode: cfgPtr(&p.HNSW)},
+		{name: "quantization_config", alias: "quantization", decode: cfgRawField(&p.Quantization)},
+		{name: "on_disk", decode: cfgLeaf(&p.OnDisk)},
+		{name: "datatype", decode: cfgLeaf(&p.Datatype)},
+		{name: "multivector_config", decode: cfgRawField(&p.Multivector)},
+	})
+	if err != nil {
+		return err
+	}
+	if dist != nil {
+		m, err := distance.ParseMetric(*dist)
+		if err != nil {
+			return cfgBad(cfgPath(path, "distance"), "unknown distance %q (want Cosine, Euclid, Dot or Manhattan)", *dist)
+		}
+		p.Distance = m
+	}
+	return nil
+}
+
+// MarshalJSON writes a single unnamed vector as a bare VectorParams object and
+// anything else as an object of named vectors.
+func (v VectorsConfig) MarshalJSON() ([]byte, error) {
+	if p, ok := v[""]; ok && len(v) == 1 {
+		return json.Marshal(p)
+	}
+	if v == nil {
+		return []byte("{}"), nil
+	}
+	return json.Marshal(map[string]VectorParams(v))
+}
+
+// UnmarshalJSON reads either form written by MarshalJSON, strictly.
+func (v *VectorsConfig) UnmarshalJSON(data []byte) error { return v.cfgDecode(data, "") }
+
+func (v *VectorsConfig) cfgDecode(data []byte, path string) error {
+	m, err := cfgObject(data, path)
+	if err != nil || m == nil {
+		*v = nil
+		return err
+	}
+	if cfgIsBareVector(m) {
+		var p VectorParams
+		if err := p.cfgDecode(data, path); err != nil {
+			return err
+		}
+		*v = VectorsConfig{"": p}
+		return nil
+	}
+	out := make(VectorsConfig, len(m))
+	for _, name := range slices.Sorted(maps.Keys(m)) {
+		if name == "" {
+			return cfgBad(path, "vector name must not be empty")
+		}
+		var p VectorParams
+		if err := p.cfgDecode(m[name], cfgPath(path, name)); err != nil {
+			return err
+		}
+		out[name] = p
+	}
+	*v = out
+	return nil
+}
+
+// cfgIsBareVector reports whether the members of a "vectors" object are those
+// of a single VectorParams rather than a map of named ones.
+func cfgIsBareVector(m map[string]json.RawMessage) bool {
+	for _, k := range []string{"size", "distance"} {
+		if raw, ok := m[k]; ok {
+			if raw = bytes.TrimSpace(raw); len(raw) == 0 || raw[0] != '{' {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// UnmarshalJSON decodes a stored configuration. Unlike the request types it
+// accepts unknown fields; absent and null raw members both read as nil.
+func (c *CollectionConfig) UnmarshalJSON(data []byte) error {
+	type plain CollectionConfig
+	var p plain
+	if err := json.Unmarshal(data, &p); err != nil {
+		return err
+	}
+	p.Quantization = cfgRaw(p.Quantization)
+	p.StrictMode = cfgRaw(p.StrictMode)
+	p.Params.SparseVectors = cfgRaw(p.Params.SparseVectors)
+	*c = CollectionConfig(p)
+	return nil
+}
+
+// cfgDefault returns the configuration of a collection created with an empty
+// request.
+func cfgDefault() CollectionConfig {
+	return CollectionConfig{
+		Params: CollectionParams{
+			Vectors:                VectorsConfig{},
+			ShardNumber:            cfgDefaultShardNumber,
+			ReplicationFactor:      cfgDefaultReplicationFactor,
+			WriteConsistencyFactor: cfgDefaultWriteConsistencyFactor,
+			OnDiskPayload:          true,
+		},
+		HNSW: HnswConfig{
+			M:                 cfgDefaultM,
+			EfConstruct:       cfgDefaultEfConstruct,
+			FullScanThreshold: cfgDefaultFullScanThresholdKB,
+			OnDisk:            cfgPtrTo(false),
+		},
+		Optimizers: OptimizersConfig{
+			DeletedThreshold:      cfgDefaultDeletedThreshold,
+			VacuumMinVectorNumber: cfgDefaultVacuumMinVectorNumber,
+			IndexingThreshold:     cfgPtrTo(cfgDefaultIndexingThresholdKB),
+			FlushIntervalSec:      cfgDefaultFlushIntervalSec,
+		},
+		WAL: WalConfig{
+			WalCapacityMB:   cfgDefaultWalCapacityMB,
+			WalRetainClosed: cfgDefaultWalRetainClosed,
+		},
+	}
+}
+
+// cfgClone returns a deep copy of c.
+func (c CollectionConfig) cfgClone() CollectionConfig {
+	out := c
+	if c.Params.Vectors != nil {
+		out.Params.Vectors = make(VectorsConfig, len(c.Params.Vectors))
+		for name, p := range c.Params.Vectors {
+			out.Params.Vectors[name] = p.cfgNormalized()
+		}
+	}
+	out.Params.ReadFanOutFactor = cfgClonePtr(c.Params.ReadFanOutFactor)
+	out.Params.ReadFanOutDelayMs = cfgClonePtr(c.Params.ReadFanOutDelayMs)
+	out.Params.SparseVectors = slices.Clone(c.Params.SparseVectors)
+	out.HNSW = c.HNSW.cfgApply(nil)
+	out.Optimizers = c.Optimizers.cfgApply(nil)
+	out.Quantization = slices.Clone(c.Quantization)
+	out.StrictMode = slices.Clone(c.StrictMode)
+	if c.Metadata != nil {
+		out.Metadata = make(map[string]json.RawMessage, len(c.Metadata))
+		for k, v := range c.Metadata {
+			out.Metadata[k] = slices.Clone(v)
+		}
+	}
+	return out
+}
+
+// cfgValidate checks the parameters of the vector at path.
+func (p VectorParams) cfgValidate(path string) error {
+	switch {
+	case p.Size < 1:
+		return cfgBad(path+".size", "must be at least 1")
+	case p.Size > cfgMaxVectorSize:
+		return cfgBad(path+".size", "must be at most %d", cfgMaxVectorSize)
+	case p.Distance == 0:
+		return cfgBad(path+".distance", "required (Cosine, Euclid, Dot or Manhattan)")
+	case !p.Distance.Valid():
+		return cfgBad(path+".distance", "unknown distance %v (want Cosine, Euclid, Dot or Manhattan)", p.Distance)
+	}
+	if err := p.HNSW.cfgValidate(path + ".hnsw_config"); err != nil {
+		return err
+	}
+	if _, _, err := cfgCheckQuantization(p.Quantization, path+".quantization_config", false); err != nil {
+		return err
+	}
+	switch p.Datatype {
+	case "", "float32", "float16", "uint8":
+	default:
+		return cfgBad(path+".datatype", "unknown datatype %q (want float32, float16 or uint8)", p.Datatype)
+	}
+	if _, err := cfgCheckObject(p.Multivector, path+".multivector_config"); err != nil {
+		return err
+	}
+	return nil
+}
+
+// cfgNormalized returns a copy of a validated p in its stored form: pointers
+// and raw JSON copied, raw JSON compacted, an empty HNSW diff dropped.
+func (p VectorParams) cfgNormalized() VectorParams {
+	if p.HNSW != nil {
+		h := p.HNSW.cfgClone()
+		if h == (HnswConfigDiff{}) {
+			p.HNSW = nil
+		} else {
+			p.HNSW = &h
+		}
+	}
+	p.Quantization = cfgRaw(p.Quantization)
+	p.OnDisk = cfgClonePtr(p.OnDisk)
+	p.Multivector = cfgRaw(p.Multivector)
+	return p
+}
+
+// cfgValidate checks the diff at path. A nil diff is valid.
+func (d *HnswConfigDiff) cfgValidate(path string) error {
+	if d == nil {
+		return nil
+	}
+	if err := cfgAtLeast(path+".m", d.M, 0); err != nil {
+		return err
+	}
+	if err := cfgAtLeast(path+".ef_construct", d.EfConstruct, cfgMinEfConstruct); err != nil {
+		return err
+	}
+	if err := cfgAtLeast(path+".full_scan_threshold", d.FullScanThreshold, cfgMinFullScanThresholdKB); err != nil {
+		return err
+	}
+	if err := cfgAtLeast(path+".max_indexing_threads", d.MaxIndexingThreads, 0); err != nil {
+		return err
+	}
+	return cfgAtLeast(path+".payload_m", d.PayloadM, 0)
+}
+
+// cfgClone returns a copy of d that shares no pointers with it.
+func (d *HnswConfigDiff) cfgClone() HnswConfigDiff {
+	return HnswConfigDiff{
+		M:                  cfgClonePtr(d.M),
+		EfConstruct:        cfgClonePtr(d.EfConstruct),
+		FullScanThreshold:  cfgClonePtr(d.FullScanThreshold),
+		MaxIndexingThreads: cfgClonePtr(d.MaxIndexingThreads),
+		OnDisk:             cfgClonePtr(d.OnDisk),
+		PayloadM:           cfgClonePtr(d.PayloadM),
+		InlineStorage:      cfgClonePtr(d.InlineStorage),
+	}
+}
+
+// cfgApply returns h with the fields set in d replaced; the result shares no
+// pointers with h or d. A nil d gives a copy of h.
+func (h HnswConfig) cfgApply(d *HnswConfigDiff) HnswConfig {
+	out := HnswConfig{
+		M:                  h.M,
+		EfConstruct:        h.EfConstruct,
+		FullScanThreshold:  h.FullScanThreshold,
+		MaxIndexingThreads: h.MaxIndexingThreads,
+		OnDisk:             cfgClonePtr(h.OnDisk),
+		PayloadM:           cfgClonePtr(h.PayloadM),
+		InlineStorage:      cfgClonePtr(h.InlineStorage),
+	}
+	if d == nil {
+		return out
+	}
+	cfgSet(&out.M, d.M)
+	cfgSet(&out.EfConstruct, d.EfConstruct)
+	cfgSet(&out.FullScanThreshold, d.FullScanThreshold)
+	cfgSet(&out.MaxIndexingThreads, d.MaxIndexingThreads)
+	cfgSetPtr(&out.OnDisk, d.OnDisk)
+	cfgSetPtr(&out.PayloadM, d.PayloadM)
+	cfgSetPtr(&out.InlineStorage, d.InlineStorage)
+	return out
+}
+
+// cfgMergeHnswDiff returns base with the fields set in d replaced, or nil when
+// the result sets no field.
+func cfgMergeHnswDiff(base, d *HnswConfigDiff) *HnswConfigDiff {
+	var out HnswConfigDiff
+	if base != nil {
+		out = base.cfgClone()
+	}
+	cfgSetPtr(&out.M, d.M)
+	cfgSetPtr(&out.EfConstruct, d.EfConstruct)
+	cfgSetPtr(&out.FullScanThreshold, d.FullScanThreshold)
+	cfgSetPtr(&out.MaxIndexingThreads, d.MaxIndexingThreads)
+	cfgSetPtr(&out.OnDisk, d.OnDisk)
+	cfgSetPtr(&out.PayloadM, d.PayloadM)
+	cfgSetPtr(&out.InlineStorage, d.InlineStorage)
+	if out == (HnswConfigDiff{}) {
+		return nil
+	}
+	return &out
+}
+
+// cfgValidate checks the diff at path. A nil diff is valid.
+func (d *OptimizersConfigDiff) cfgValidate(path string) error {
+	if d == nil {
+		return nil
+	}
+	if t := d.DeletedThreshold; t != nil && !(*t >= 0 && *t <= 1) {
+		return cfgBad(path+".deleted_threshold", "must be between 0 and 1")
+	}
+	checks := []struct {
+		name string
+		v    *int
+		min  int
+	}{
+		{"vacuum_min_vector_number", d.VacuumMinVectorNumber, cfgMinVacuumMinVectorNumber},
+		{"default_segment_number", d.DefaultSegmentNumber, 0},
+		{"max_segment_size", d.MaxSegmentSize, 1},
+		{"memmap_threshold", d.MemmapThreshold, 0},
+		{"indexing_threshold", d.IndexingThreshold, 0},
+		{"flush_interval_sec", d.FlushIntervalSec, 0},
+	}
+	for _, c := range checks {
+		if err := cfgAtLeast(path+"."+c.name, c.v, c.min); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// cfgApply returns o with the fields set in d replaced; the result shares no
+// pointers with o or d. A nil d gives a copy of o.
+func (o OptimizersConfig) cfgApply(d *OptimizersConfigDiff) OptimizersConfig {
+	out := o
+	out.MaxSegmentSize = cfgClonePtr(o.MaxSegmentSize)
+	out.MemmapThreshold = cfgClonePtr(o.MemmapThreshold)
+	out.IndexingThreshold = cfgClonePtr(o.IndexingThreshold)
+	out.MaxOptimizationThreads = cfgClonePtr(o.MaxOptimizationThreads)
+	out.PreventUnoptimized = cfgClonePtr(o.PreventUnoptimized)
+	if d == nil {
+		return out
+	}
+	cfgSet(&out.DeletedThreshold, d.DeletedThreshold)
+	cfgSet(&out.VacuumMinVectorNumber, d.VacuumMinVectorNumber)
+	cfgSet(&out.DefaultSegmentNumber, d.DefaultSegmentNumber)
+	cfgSetPtr(&out.MaxSegmentSize, d.MaxSegmentSize)
+	cfgSetPtr(&out.MemmapThreshold, d.MemmapThreshold)
+	cfgSetPtr(&out.IndexingThreshold, d.IndexingThreshold)
+	cfgSet(&out.FlushIntervalSec, d.FlushIntervalSec)
+	if t := d.MaxOptimizationThreads; t != nil {
+		if *t < 0 {
+			out.MaxOptimizationThreads = nil // "auto"
+		} else {
+			out.MaxOptimizationThreads = cfgPtrTo(*t)
+		}
+	}
+	cfgSetPtr(&out.PreventUnoptimized, d.PreventUnoptimized)
+	return out
+}
+
+// cfgValidate checks the diff at path. A nil diff is valid.
+func (d *WalConfigDiff) cfgValidate(path string) error {
+	if d == nil {
+		return nil
+	}
+	if err := cfgAtLeast(path+".wal_capacity_mb", d.WalCapacityMB, 1); err != nil {
+		return err
+	}
+	if err := cfgAtLeast(path+".wal_segments_ahead", d.WalSegmentsAhead, 0); err != nil {
+		return err
+	}
+	return cfgAtLeast(path+".wal_retain_closed", d.WalRetainClosed, 1)
+}
+
+// cfgApply returns w with the fields set in d replaced.
+func (w WalConfig) cfgApply(d *WalConfigDiff) WalConfig {
+	if d != nil {
+		cfgSet(&w.WalCapacityMB, d.WalCapacityMB)
+		cfgSet(&w.WalSegmentsAhead, d.WalSegmentsAhead)
+		cfgSet(&w.WalRetainClosed, d.WalRetainClosed)
+	}
+	return w
+}
+
+// cfgCheckQuantization validates a QuantizationConfig at path and returns it
+// compacted, or nil when raw is absent or null. With allowDisabled, the string
+// "Disabled" is accepted and reported as disabled.
+func cfgCheckQuantization(raw json.RawMessage, path string, allowDisabled bool) (q json.RawMessage, disabled bool, err error) {
+	if cfgRaw(raw) == nil {
+		return nil, false, nil
+	}
+	want := `must be {"scalar": ...}, {"product": ...} or {"binary": ...}`
+	if allowDisabled {
+		want += ` or "Disabled"`
+		var s string
+		if json.Unmarshal(raw, &s) == nil {
+			if s == "Disabled" {
+				return nil, true, nil
+			}
+			return nil, false, cfgBad(path, "%s", want)
+		}
+	}
+	var m map[string]json.RawMessage
+	if json.Unmarshal(raw, &m) != nil || len(m) != 1 {
+		return nil, false, cfgBad(path, "%s", want)
+	}
+	for k, v := range m {
+		switch k {
+		case "scalar", "product", "binary":
+		default:
+			return nil, false, cfgBad(path, "%s", want)
+		}
+		if !cfgIsObject(v) {
+			return nil, false, cfgBad(cfgPath(path, k), "expected an object")
+		}
+	}
+	return cfgRaw(raw), false, nil
+}
+
+// cfgCheckObject returns raw compacted if it is a JSON object, nil if it is
+// absent or null, and an error naming path otherwise.
+func cfgCheckObject(raw json.RawMessage, path string) (json.RawMessage, error) {
+	if cfgRaw(raw) == nil {
+		return nil, nil
+	}
+	if !cfgIsObject(raw) {
+		return nil, cfgBad(path, "expected an object")
+	}
+	return cfgRaw(raw), nil
+}
+
+// cfgCheckSparse validates the sparse_vectors of a create request: an object
+// mapping names to SparseVectorParams objects with members "index" (an
+// object) and "modifier" (a string).
+func cfgCheckSparse(raw json.RawMessage, path string) (json.RawMessage, error) {
+	if cfgRaw(raw) == nil {
+		return nil, nil
+	}
+	m, err := cfgObject(raw, path)
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range slices.Sorted(maps.Keys(m)) {
+		if err := cfgCheckSparseParams(m[name], cfgPath(path, name)); err != nil {
+			return nil, err
+		}
+	}
+	return cfgRaw(raw), nil
+}
+
+func cfgCheckSparseParams(raw json.RawMessage, path string) error {
+	if cfgIsNull(raw) {
+		return cfgBad(path, "expected an object")
+	}
+	m, err := cfgObject(raw, path)
+	if err != nil {
+		return err
+	}
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		v := m[k]
+		switch k {
+		case "index":
+			if !cfgIsNull(v) && !cfgIsObject(v) {
+				return cfgBad(cfgPath(path, k), "expected an object")
+			}
+		case "modifier":
+			var s *string
+			if json.Unmarshal(v, &s) != nil {
+				return cfgBad(cfgPath(path, k), "expected a string")
+			}
+		default:
+			return cfgBad(cfgPath(path, k), "unknown field")
+		}
+	}
+	return nil
+}
+
+// cfgMergeSparse applies the sparse_vectors of an update request to cur, as
+// Qdrant does: every named sparse vector must exist, "modifier" replaces the
+// vector's, and "index" is merged member by member.
+func cfgMergeSparse(cur, upd json.RawMessage, path string) (json.RawMessage, error) {
+	um, err := cfgObject(upd, path)
+	if err != nil {
+		return nil, err
+	}
+	vecs := map[string]map[string]json.RawMessage{}
+	if cfgRaw(cur) != nil {
+		if err := json.Unmarshal(cur, &vecs); err != nil {
+			return nil, fmt.Errorf("%w: stored sparse_vectors: %v", ErrCorrupt, err)
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(um)) {
+		p := cfgPath(path, name)
+		if err := cfgCheckSparseParams(um[name], p); err != nil {
+			return nil, err
+		}
+		params, ok := vecs[name]
+		if !ok {
+			return nil, cfgBad(p, "no sparse vector %q in this collection", name)
+		}
+		if params == nil {
+			params = map[string]json.RawMessage{}
+		}
+		d, _ := cfgObject(um[name], p)
+		if v := cfgRaw(d["modifier"]); v != nil {
+			params["modifier"] = v
+		}
+		if v := cfgRaw(d["index"]); v != nil {
+			merged, err := cfgMergeObject(params["index"], v, cfgPath(p, "index"))
+			if err != nil {
+				return nil, err
+			}
+			params["index"] = merged
+		}
+		vecs[name] = params
+	}
+	return json.Marshal(vecs)
+}
+
+// cfgMergeObject returns the JSON object cur with the non-null members of the
+// object upd replacing or adding members. A null or absent cur is empty.
+func cfgMergeObject(cur, upd json.RawMessage, path string) (json.RawMessage, error) {
+	um, err := cfgObject(upd, path)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]json.RawMessage{}
+	if cfgRaw(cur) != nil {
+		if err := json.Unmarshal(cur, &out); err != nil || out == nil {
+			return nil, fmt.Errorf("%w: stored %s is not an object", ErrCorrupt, path)
+		}
+	}
+	for k, v := range um {
+		if !cfgIsNull(v) {
+			out[k] = v
+		}
+	}
+	return json.Marshal(out)
+}
+
+// cfgMergeMetadata returns a copy of cur with the keys of upd set, their
+// values compacted. Values must be valid JSON; null is stored as null.
+func cfgMergeMetadata(cur, upd map[string]json.RawMessage) (map[string]json.RawMessage, error) {
+	var out map[string]json.RawMessage
+	if cur != nil || len(upd) > 0 {
+		out = make(map[string]json.RawMessage, len(cur)+len(upd))
+	}
+	for k, v := range cur {
+		out[k] = slices.Clone(v)
+	}
+	for _, k := range slices.Sorted(maps.Keys(upd)) {
+		v := upd[k]
+		if !json.Valid(v) {
+			return nil, cfgBad(cfgPath("metadata", k), "invalid JSON")
+		}
+		out[k] = cfgCompact(v)
+	}
+	return out, nil
+}
+
+// cfgField is one member of a JSON object in a request body: its name, an
+// optional alias that Qdrant also accepts, and the function storing it.
+type cfgField struct {
+	name, alias string
+	decode      func(data []byte, path string) error
+}
+
+// cfgDecodeObject decodes the JSON object data member by member into fields,
+// as serde with deny_unknown_fields does: names match exactly, an unknown
+// member is an error, and a member given under both its name and its alias
+// is an error. Members are decoded in name order so that the error reported
+// for a body with several faults does not vary.
+func cfgDecodeObject(data []byte, path string, fields []cfgField) error {
+	m, err := cfgObject(data, path)
+	if err != nil {
+		return err
+	}
+	if m == nil {
+		return cfgBad(path, "expected an object")
+	}
+	given := make([]string, len(fields))
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		i := slices.IndexFunc(fields, func(f cfgField) bool { return f.name == k || f.alias != "" && f.alias == k })
+		p := cfgPath(path, k)
+		if i < 0 {
+			return cfgBad(p, "unknown field")
+		}
+		if given[i] != "" {
+			return cfgBad(p, "duplicate field (also given as %q)", given[i])
+		}
+		given[i] = k
+		if err := fields[i].decode(m[k], p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// cfgObject decodes a JSON object into its members. null gives a nil map;
+// anything else that is not an object is an error naming path.
+func cfgObject(data []byte, path string) (map[string]json.RawMessage, error) {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, cfgBad(path, "expected an object")
+	}
+	return m, nil
+}
+
+// cfgLeaf returns a field decoder that unmarshals a scalar into dst (a
+// pointer), reporting type errors with the field path. null leaves a
+// non-pointer dst alone and sets a pointer dst to nil.
+func cfgLeaf(dst any) func([]byte, string) error {
+	return func(data []byte, path string) error {
+		err := json.Unmarshal(data, dst)
+		if err == nil {
+			return nil
+		}
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			return cfgBad(path, "invalid type: %s, expected %s", te.Value, cfgKind(te.Type))
+		}
+		return cfgBad(path, "%v", err)
+	}
+}
+
+// cfgKind describes the JSON a Go type accepts, for error messages.
+func cfgKind(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return "an integer"
+	case reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uint:
+		return fmt.Sprintf("an unsigned %d-bit integer", t.Bits())
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.String:
+		return "a string"
+	}
+	return t.String()
+}
+
+// cfgDecoder is implemented by the pointer types of the request structs.
+type cfgDecoder[T any] interface {
+	*T
+	cfgDecode(data []byte, path string) error
+}
+
+// cfgPtr returns a field decoder for an optional nested request struct: null
+// sets *dst to nil, anything else is decoded strictly into a new value.
+func cfgPtr[T any, P cfgDecoder[T]](dst **T) func([]byte, string) error {
+	return func(data []byte, path string) error {
+		if cfgIsNull(data) {
+			*dst = nil
+			return nil
+		}
+		v := new(T)
+		if err := P(v).cfgDecode(data, path); err != nil {
+			return err
+		}
+		*dst = v
+		return nil
+	}
+}
+
+// cfgRawField returns a field decoder that stores raw JSON, compacted; null
+// stores nil.
+func cfgRawField(dst *json.RawMessage) func([]byte, string) error {
+	return func(data []byte, _ string) error {
+		*dst = cfgRaw(data)
+		return nil
+	}
+}
+
+// cfgMetadataField returns the decoder of a "metadata" member: an object of
+// arbitrary JSON values, compacted.
+func cfgMetadataField(dst *map[string]json.RawMessage) func([]byte, string) error {
+	return func(data []byte, path string) error {
+		m, err := cfgObject(data, path)
+		if err != nil {
+			return err
+		}
+		for k, v := range m {
+			m[k] = cfgCompact(v)
+		}
+		*dst = m
+		return nil
+	}
+}
+
+// cfgRaw returns a compacted copy of the JSON value data, or nil when data is
+// empty or null.
+func cfgRaw(data []byte) json.RawMessage {
+	if len(data) == 0 || cfgIsNull(data) {
+		return nil
+	}
+	return cfgCompact(data)
+}
+
+// cfgCompact returns a compacted copy of the JSON value data (a plain copy if
+// data is not valid JSON).
+func cfgCompact(data []byte) json.RawMessage {
+	var b bytes.Buffer
+	if err := json.Compact(&b, data); err != nil {
+		return slices.Clone(data)
+	}
+	return b.Bytes()
+}
+
+func cfgIsNull(data []byte) bool { return string(bytes.TrimSpace(data)) == "null" }
+
+func cfgIsObject(data []byte) bool {
+	var m map[string]json.RawMessage
+	return json.Unmarshal(data, &m) == nil && m != nil
+}
+
+// cfgBad returns an error wrapping ErrBadRequest about the field at path.
+func cfgBad(path, format string, args ...any) error {
+	msg := fmt.Sprintf(format, args...)
+	if path == "" {
+		return fmt.Errorf("%w: %s", ErrBadRequest, msg)
+	}
+	return fmt.Errorf("%w: %s: %s", ErrBadRequest, path, msg)
+}
+
+// cfgPath joins a field path and a member name.
+func cfgPath(path, name string) string {
+	if path == "" {
+		return name
+	}
+	return path + "." + name
+}
+
+// cfgNamePath is cfgPath for a vector name, where "" (the unnamed vector)
+// adds nothing.
+func cfgNamePath(path, name string) string {
+	if name == "" {
+		return path
+	}
+	return cfgPath(path, name)
+}
+
+func cfgAtLeast(path string, v *int, minimum int) error {
+	if v != nil && *v < minimum {
+		return cfgBad(path, "must be at least %d", minimum)
+	}
+	return nil
+}
+
+func cfgPtrTo[T any](v T) *T { return &v }
+
+func cfgClonePtr[T any](p *T) *T {
+	if p == nil {
+		return nil
+	}
+	v := *p
+	return &v
+}
+
+// cfgSet sets *dst to *v when v is not nil.
+func cfgSet[T any](dst *T, v *T) {
+	if v != nil {
+		*dst = *v
+	}
+}
+
+// cfgSetPtr sets *dst to a copy of v when v is not nil.
+func cfgSetPtr[T any](dst **T, v *T) {
+	if v != nil {
+		*dst = cfgClonePtr(v)
+	}
+}

@@ -1,0 +1,606 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+)
+
+// Options configures a DB. Zero fields take their defaults.
+type Options struct {
+	// IndexingWorkers is the number of goroutines that build graphs.
+	// Default: GOMAXPROCS.
+	IndexingWorkers int
+	// SealDelay is how long a fully indexed appendable segment must go
+	// without writes before the optimizer seals and persists it. Default: 1s.
+	SealDelay time.Duration
+	// OptimizerInterval is how often the optimizer looks for work when not
+	// woken by a write. Default: 100ms.
+	OptimizerInterval time.Duration
+	// DisableOptimizer turns off background indexing, sealing and vacuum
+	// (for tests and tools); Optimize still runs them on demand.
+	DisableOptimizer bool
+	// CacheSize is Pebble's block cache in bytes. Default: 64 MiB.
+	CacheSize int64
+}
+
+// Sentinel errors. Every error the package returns for bad input or state
+// wraps one of them, followed by ": " and the detail.
+var (
+	ErrNotFound = errors.New("qlite: not found")
+	ErrConflict = errors.New("qlite: conflict")
+	ErrClosed   = errors.New("qlite: database closed")
+	ErrCorrupt  = errors.New("qlite: corrupt data")
+	ErrLocked   = errors.New("qlite: database directory in use")
+)
+
+// DB is an open database directory.
+type DB struct {
+	dir   string
+	opts  Options
+	store *pebble.DB
+
+	// mu guards the catalog: collections by name, aliases, and the next
+	// collection id. Collection operations take it; point operations take
+	// it shared just long enough to find their collection.
+	mu      sync.RWMutex
+	colls   map[string]*collection
+	aliases map[string]string
+	nextCID uint32
+
+	closed    atomic.Bool
+	closeOnce sync.Once
+	closeErr  error
+
+	// The optimizer goroutine: stopped by cancel, done when donec closes.
+	optCtx    context.Context
+	optCancel context.CancelFunc
+	optKick   chan struct{}
+	optDone   chan struct{}
+	// optMu serialises optimizer passes (the goroutine and Optimize).
+	optMu sync.Mutex
+
+	stats dbStats
+}
+
+// dbStats are counters for tests and telemetry.
+type dbStats struct {
+	graphBuilds atomic.Int64 // BuildGraph calls that indexed points
+	seals       atomic.Int64
+	vacuums     atomic.Int64
+	merges      atomic.Int64
+}
+
+// Stats are counters of the background work a DB has done since Open.
+type Stats struct {
+	// GraphBuilds counts graph builds (or incremental graph extensions)
+	// that indexed at least one point.
+	GraphBuilds int64
+	Seals       int64
+	Vacuums     int64
+	Merges      int64
+}
+
+// Stats returns the DB's counters.
+func (db *DB) Stats() Stats {
+	return Stats{
+		GraphBuilds: db.stats.graphBuilds.Load(),
+		Seals:       db.stats.seals.Load(),
+		Vacuums:     db.stats.vacuums.Load(),
+		Merges:      db.stats.merges.Load(),
+	}
+}
+
+// Open opens (creating if needed) the database in dir. Only one process may
+// have a directory open: a second Open fails with ErrLocked.
+func Open(dir string, opts *Options) (*DB, error) {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	if o.IndexingWorkers <= 0 {
+		o.IndexingWorkers = runtime.GOMAXPROCS(0)
+	}
+	if o.SealDelay <= 0 {
+		o.SealDelay = time.Second
+	}
+	if o.OptimizerInterval <= 0 {
+		o.OptimizerInterval = 100 * time.Millisecond
+	}
+	if o.CacheSize <= 0 {
+		o.CacheSize = 64 << 20
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("qlite: open %s: %w", dir, err)
+	}
+	cache := pebble.NewCache(o.CacheSize)
+	defer cache.Unref()
+	popts := &pebble.Options{Cache: cache, Logger: quietLogger{}}
+	store, err := pebble.Open(filepath.Join(dir, "pebble"), popts)
+	if err != nil {
+		if isLockError(err) {
+			return nil, fmt.Errorf("%w: %s is open in another process", ErrLocked, dir)
+		}
+		return nil, fmt.Errorf("qlite: open %s: %w", dir, err)
+	}
+	db := &DB{
+		dir:     dir,
+		opts:    o,
+		store:   store,
+		colls:   map[string]*collection{},
+		aliases: map[string]string{},
+		optKick: make(chan struct{}, 1),
+		optDone: make(chan struct{}),
+	}
+	if err := db.load(); err != nil {
+		return nil, errors.Join(err, store.Close())
+	}
+	db.optCtx, db.optCancel = context.WithCancel(context.Background())
+	if o.DisableOptimizer {
+		close(db.optDone)
+	} else {
+		go db.optimizeLoop()
+	}
+	return db, nil
+}
+
+// isLockError reports whether err is Pebble's failure to lock its directory.
+func isLockError(err error) bool {
+	return bytes.Contains([]byte(err.Error()), []byte("lock"))
+}
+
+// quietLogger drops Pebble's informational messages; errors still reach
+// callers through return values.
+type quietLogger struct{}
+
+func (quietLogger) Infof(string, ...any)  {}
+func (quietLogger) Errorf(string, ...any) {}
+func (quietLogger) Fatalf(format string, args ...any) {
+	panic(fmt.Sprintf("qlite: pebble: "+format, args...))
+}
+
+// load reads the catalog and opens every collection.
+func (db *DB) load() error {
+	// Format marker.
+	v, closer, err := db.store.Get([]byte{keyFormat})
+	switch {
+	case errors.Is(err, pebble.ErrNotFound):
+		marker := binary.LittleEndian.AppendUint32([]byte(formatMagic), formatVersion)
+		if err := db.store.Set([]byte{keyFormat}, marker, pebble.Sync); err != nil {
+			return err
+		}
+	case err != nil:
+		return err
+	default:
+		ok := len(v) == 8 && string(v[:4]) == formatMagic
+		var ver uint32
+		if ok {
+			ver = binary.LittleEndian.Uint32(v[4:])
+		}
+		closer.Close()
+		if !ok {
+			return fmt.Errorf("%w: not a qlite database", ErrCorrupt)
+		}
+		if ver != formatVersion {
+			return fmt.Errorf("%w: format version %d, this build reads %d", ErrCorrupt, ver, formatVersion)
+		}
+	}
+	if v, closer, err := db.store.Get([]byte{keyNextCID}); err == nil {
+		if len(v) == 4 {
+			db.nextCID = binary.LittleEndian.Uint32(v)
+		}
+		closer.Close()
+	} else if !errors.Is(err, pebble.ErrNotFound) {
+		return err
+	}
+
+	it, err := db.store.NewIter(&pebble.IterOptions{LowerBound: []byte{keyCollection}, UpperBound: []byte{keyCollection + 1}})
+	if err != nil {
+		return err
+	}
+	type entry struct {
+		name string
+		cid  uint32
+		cfg  CollectionConfig
+	}
+	var entries []entry
+	for it.First(); it.Valid(); it.Next() {
+		name := string(it.Key()[1:])
+		cid, cfg, err := decodeCollectionRecord(it.Value())
+		if err != nil {
+			it.Close()
+			return fmt.Errorf("collection %q: %w", name, err)
+		}
+		entries = append(entries, entry{name, cid, cfg})
+	}
+	if err := it.Close(); err != nil {
+		return err
+	}
+	for _, e := range entries {
+		c, err := openCollection(db, e.name, e.cid, e.cfg)
+		if err != nil {
+			return fmt.Errorf("collection %q: %w", e.name, err)
+		}
+		db.colls[e.name] = c
+	}
+
+	it, err = db.store.NewIter(&pebble.IterOptions{LowerBound: []byte{keyAlias}, UpperBound: []byte{keyAlias + 1}})
+	if err != nil {
+		return err
+	}
+	for it.First(); it.Valid(); it.Next() {
+		db.aliases[string(it.Key()[1:])] = string(it.Value())
+	}
+	return it.Close()
+}
+
+// Close stops the optimizer (an index build in progress is abandoned; its
+// points stay searchable by scan and are indexed again after the next Open),
+// waits for it, and closes the store. It returns the errors of its parts
+// joined. Calling Close again returns nil.
+func (db *DB) Close() error {
+	first := false
+	db.closeOnce.Do(func() {
+		first = true
+		db.closed.Store(true)
+		db.optCancel()
+		<-db.optDone
+		db.mu.Lock()
+		var errs []error
+		for _, c := range db.colls {
+			errs = append(errs, c.close())
+		}
+		db.mu.Unlock()
+		errs = append(errs, db.store.Close())
+		db.closeErr = errors.Join(errs...)
+	})
+	if !first {
+		return nil
+	}
+	return db.closeErr
+}
+
+// checkOpen returns ErrClosed after Close.
+func (db *DB) checkOpen() error {
+	if db.closed.Load() {
+		return ErrClosed
+	}
+	return nil
+}
+
+// collection returns the collection called name (or aliased so).
+func (db *DB) collection(name string) (*collection, error) {
+	if err := db.checkOpen(); err != nil {
+		return nil, err
+	}
+	db.mu.RLock()
+	defer db.mu.RUnlock()
+	if target, ok := db.aliases[name]; ok {
+		name = target
+	}
+	c, ok := db.colls[name]
+	if !ok {
+		return nil, fmt.Errorf("%w: Collection `%s` doesn't exist!", ErrNotFound, name)
+	}
+	return c, nil
+}
+
+// CreateCollection creates a collection. It fails with ErrConflict if the
+// name is taken (by a collection or an alias).
+func (db *DB) CreateCollection(ctx context.Context, name string, req *CreateCollection) error {
+	if err := db.checkOpen(); err != nil {
+		return err
+	}
+	if err := ValidateCollectionName(name); err != nil {
+		return err
+	}
+	if req == nil {
+		return fmt.Errorf("%w: missing collection parameters", ErrBadRequest)
+	}
+	cfg, err := req.Config()
+	if err != nil {
+		return err
+	}
+	if err := checkSupported(cfg); err != nil {
+		return err
+	}
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	if _, ok := db.colls[name]; ok {
+		return fmt.Errorf("%w: Collection `%s` already exists!", ErrConflict, name)
+	}
+	if _, ok := db.aliases[name]; ok {
+		return fmt.Errorf("%w: Collection `%s` already exists! (an alias has that name)", ErrConflict, name)
+	}
+	cid := db.nextCID
+	b := db.store.NewBatch()
+	defer b.Close()
+	// Clear anything a crashed delete of an older collection with this id
+	// could have left (ids are never reused, so this is only belt and braces).
+	if err := b.DeleteRange(dataPrefix(cid), prefixEnd(dataPrefix(cid)), nil); err != nil {
+		return err
+	}
+	rec, err := encodeCollectionRecord(cid, cfg)
+	if err != nil {
+		return err
+	}
+	if err := b.Set(collectionKey(name), rec, nil); err != nil {
+		return err
+	}
+	if err := b.Set([]byte{keyNextCID}, binary.LittleEndian.AppendUint32(nil, cid+1), nil); err != nil {
+		return err
+	}
+	if err := b.Commit(pebble.Sync); err != nil {
+		return err
+	}
+	db.nextCID = cid + 1
+	c, err := newCollection(db, name, cid, cfg)
+	if err != nil {
+		return err
+	}
+	db.colls[name] = c
+	return nil
+}
+
+// DeleteCollection deletes a collection and its aliases. It reports whether
+// the collection existed.
+func (db *DB) DeleteCollection(ctx context.Context, name string) (bool, error) {
+	if err := db.checkOpen(); err != nil {
+		return false, err
+	}
+	// Stop optimizer work on the collection first.
+	db.optMu.Lock()
+	defer db.optMu.Unlock()
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	c, ok := db.colls[name]
+	if !ok {
+		return false, nil
+	}
+	b := db.store.NewBatch()
+	defer b.Close()
+	if err := b.Delete(collectionKey(name), nil); err != nil {
+		return false, err
+	}
+	if err := b.DeleteRange(dataPrefix(c.cid), prefixEnd(dataPrefix(c.cid)), nil); err != nil {
+		return false, err
+	}
+	var dropped []string
+	for alias, target := range db.aliases {
+		if target == name {
+			if err := b.Delete(aliasKey(alias), nil); err != nil {
+				return false, err
+			}
+			dropped = append(dropped, alias)
+		}
+	}
+	if err := b.Commit(pebble.Sync); err != nil {
+		return false, err
+	}
+	for _, a := range dropped {
+		delete(db.aliases, a)
+	}
+	delete(db.colls, name)
+	c.markDeleted()
+	return true, c.close()
+}
+
+// CollectionExists reports whether name is a collection (or an alias of one).
+func (db *DB) CollectionExists(ctx context.Context, name string) (bool, error) {
+	_, err := db.collection(name)
+	if errors.Is(err, ErrNotFound) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// ListCollections returns the collection names, sorted.
+func (db *DB) ListCollections(ctx context.Context) ([]string, error) {
+	if err := db.checkOpen(); err != nil {
+		return nil, err
+	}
+	db.mu.RLock()
+	defer db.mu.RUnlock()
+	names := make([]string, 0, len(db.colls))
+	for n := range db.colls {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names, nil
+}
+
+// UpdateCollection applies a change of parameters.
+func (db *DB) UpdateCollection(ctx context.Context, name string, u *UpdateCollection) error {
+	c, err := db.collection(name)
+	if err != nil {
+		return err
+	}
+	if u == nil {
+		return nil
+	}
+	return c.updateConfig(u)
+}
+
+// Alias operations, applied together by UpdateAliases.
+type AliasOp struct {
+	// Exactly one of the three.
+	Create *CreateAlias
+	Delete *DeleteAlias
+	Rename *RenameAlias
+}
+
+// CreateAlias makes Alias name Collection (replacing an alias of that name).
+type CreateAlias struct{ Collection, Alias string }
+
+// DeleteAlias removes an alias.
+type DeleteAlias struct{ Alias string }
+
+// RenameAlias renames an alias.
+type RenameAlias struct{ Old, New string }
+
+// AliasDesc is one alias.
+type AliasDesc struct{ Alias, Collection string }
+
+// UpdateAliases applies ops atomically: all or none.
+func (db *DB) UpdateAliases(ctx context.Context, ops []AliasOp) error {
+	if err := db.checkOpen(); err != nil {
+		return err
+	}
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	next := make(map[string]string, len(db.aliases))
+	for k, v := range db.aliases {
+		next[k] = v
+	}
+	for i, op := range ops {
+		switch {
+		case op.Create != nil:
+			if err := ValidateCollectionName(op.Create.Alias); err != nil {
+				return fmt.Errorf("actions[%d]: %w", i, err)
+			}
+			if _, ok := db.colls[op.Create.Collection]; !ok {
+				return fmt.Errorf("%w: Collection `%s` doesn't exist!", ErrNotFound, op.Create.Collection)
+			}
+			if _, ok := db.colls[op.Create.Alias]; ok {
+				return fmt.Errorf("%w: Collection `%s` already exists!", ErrConflict, op.Create.Alias)
+			}
+			next[op.Create.Alias] = op.Create.Collection
+		case op.Delete != nil:
+			if _, ok := next[op.Delete.Alias]; !ok {
+				return fmt.Errorf("%w: Alias %s does not exists!", ErrNotFound, op.Delete.Alias)
+			}
+			delete(next, op.Delete.Alias)
+		case op.Rename != nil:
+			target, ok := next[op.Rename.Old]
+			if !ok {
+				return fmt.Errorf("%w: Alias %s does not exists!", ErrNotFound, op.Rename.Old)
+			}
+			if err := ValidateCollectionName(op.Rename.New); err != nil {
+				return fmt.Errorf("actions[%d]: %w", i, err)
+			}
+			if _, ok := db.colls[op.Rename.New]; ok {
+				return fmt.Errorf("%w: Collection `%s` already exists!", ErrConflict, op.Rename.New)
+			}
+			delete(next, op.Rename.Old)
+			next[op.Rename.New] = target
+		default:
+			return fmt.Errorf("%w: actions[%d]: empty alias operation", ErrBadRequest, i)
+		}
+	}
+	b := db.store.NewBatch()
+	defer b.Close()
+	for a := range db.aliases {
+		if _, ok := next[a]; !ok {
+			if err := b.Delete(aliasKey(a), nil); err != nil {
+				return err
+			}
+		}
+	}
+	for a, c := range next {
+		if db.aliases[a] != c {
+			if err := b.Set(aliasKey(a), []byte(c), nil); err != nil {
+				return err
+			}
+		}
+	}
+	if err := b.Commit(pebble.Sync); err != nil {
+		return err
+	}
+	db.aliases = next
+	return nil
+}
+
+// ListAliases returns every alias (of collection when not empty), sorted by
+// alias.
+func (db *DB) ListAliases(ctx context.Context, collection string) ([]AliasDesc, error) {
+	if err := db.checkOpen(); err != nil {
+		return nil, err
+	}
+	db.mu.RLock()
+	defer db.mu.RUnlock()
+	if collection != "" {
+		if _, ok := db.colls[collection]; !ok {
+			return nil, fmt.Errorf("%w: Collection `%s` doesn't exist!", ErrNotFound, collection)
+		}
+	}
+	var out []AliasDesc
+	for a, c := range db.aliases {
+		if collection == "" || c == collection {
+			out = append(out, AliasDesc{Alias: a, Collection: c})
+		}
+	}
+	slices.SortFunc(out, func(a, b AliasDesc) int { return cmpString(a.Alias, b.Alias) })
+	return out, nil
+}
+
+func cmpString(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// encodeCollectionRecord encodes the collection record of FORMAT.md.
+func encodeCollectionRecord(cid uint32, cfg CollectionConfig) ([]byte, error) {
+	js, err := json.Marshal(cfg)
+	if err != nil {
+		return nil, err
+	}
+	b := append([]byte("QLCO"), 0, 0, 0, 0)
+	binary.LittleEndian.PutUint32(b[4:], 1)
+	b = binary.LittleEndian.AppendUint32(b, cid)
+	b = binary.AppendUvarint(b, uint64(len(js)))
+	b = append(b, js...)
+	return binary.LittleEndian.AppendUint32(b, crc(b)), nil
+}
+
+func decodeCollectionRecord(b []byte) (uint32, CollectionConfig, error) {
+	var cfg CollectionConfig
+	body, err := checked(b, "collection record")
+	if err != nil {
+		return 0, cfg, err
+	}
+	if len(body) < 12 || string(body[:4]) != "QLCO" || binary.LittleEndian.Uint32(body[4:]) != 1 {
+		return 0, cfg, fmt.Errorf("%w: collection record: bad header", ErrCorrupt)
+	}
+	cid := binary.LittleEndian.Uint32(body[8:])
+	n, k := binary.Uvarint(body[12:])
+	if k <= 0 || n != uint64(len(body)-12-k) {
+		return 0, cfg, fmt.Errorf("%w: collection record: bad length", ErrCorrupt)
+	}
+	if err := json.Unmarshal(body[12+k:], &cfg); err != nil {
+		return 0, cfg, fmt.Errorf("%w: collection record: %w", ErrCorrupt, err)
+	}
+	return cid, cfg, nil
+}
+
+// readAll returns the value at key, or nil when absent.
+func readAll(r interface {
+	Get([]byte) ([]byte, io.Closer, error)
+}, key []byte) ([]byte, error) {
+	v, closer, err := r.Get(key)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := bytes.Clone(v)
+	return out, closer.Close()
+}

@@ -1,0 +1,42 @@
+// Package engine is qlite's embedded database: durable collections of
+// points (vectors and JSON payloads) with Qdrant's semantics, in one
+// directory, with no server.
+//
+//	db, err := engine.Open("data", nil)
+//	...
+//	defer db.Close()
+//
+// # Model
+//
+// A DB holds collections. A collection holds points, each with a Qdrant point
+// id (an unsigned integer or a UUID), one vector per configured vector name
+// ("" is the unnamed default vector) and a payload. Points live in segments:
+// one appendable segment takes writes and is searched by scan (and, once it
+// passes the indexing threshold, through a graph built in the background);
+// sealed segments are immutable, indexed and persisted. A background
+// optimizer indexes the appendable segment, seals it, and rebuilds sealed
+// segments that have accumulated deletions (vacuum).
+//
+// # Durability
+//
+// Every write is one Pebble batch, synced to Pebble's write-ahead log before
+// the call returns, whatever its Wait option: an acknowledged write survives
+// a crash or kill -9. A write is visible to searches when the call returns.
+// Sealed segments' graphs are persisted, so reopening a collection never
+// rebuilds a graph that was already built; the appendable segment is rebuilt
+// from the stored points on open. The on-disk format is in segment/FORMAT.md.
+//
+// # Concurrency
+//
+// A DB is safe for concurrent use. Writes to one collection are serialised;
+// searches, gets, scrolls and counts run in parallel with each other, with
+// writes and with the optimizer, over a consistent list of segments (a point
+// being rewritten may briefly be found in both its old and new segment; results
+// are deduplicated by id, keeping the newest version).
+//
+// # Errors
+//
+// Errors wrap one of the package's sentinels (ErrNotFound, ErrBadRequest,
+// ErrConflict, ErrClosed, ErrCorrupt), with the detail after the sentinel's
+// text, so that callers can map them to status codes with errors.Is.
+package engine

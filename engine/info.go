@@ -1,0 +1,94 @@
+package engine
+
+import (
+	"context"
+	"maps"
+
+	"github.com/qlite/qlite/filter"
+	"github.com/qlite/qlite/payload"
+)
+
+// CollectionStatus is Qdrant's collection status.
+type CollectionStatus string
+
+// Collection statuses.
+const (
+	// StatusGreen: every segment that should have a graph has one, and no
+	// optimization is pending.
+	StatusGreen CollectionStatus = "green"
+	// StatusYellow: the optimizer has work to do or is doing it (indexing,
+	// sealing, vacuum). Searches are served meanwhile.
+	StatusYellow CollectionStatus = "yellow"
+)
+
+// PayloadIndexInfo describes a field index.
+type PayloadIndexInfo struct {
+	Params payload.IndexParams
+	// Points is the number of points with a value at the field.
+	Points int
+}
+
+// CollectionInfo describes a collection.
+type CollectionInfo struct {
+	Status CollectionStatus
+	// PointsCount is the number of points.
+	PointsCount int
+	// IndexedVectorsCount is the number of vectors held in graphs.
+	IndexedVectorsCount int
+	SegmentsCount       int
+	Config              CollectionConfig
+	PayloadSchema       map[string]PayloadIndexInfo
+}
+
+// CollectionInfo returns the collection's status, counts and configuration.
+func (db *DB) CollectionInfo(ctx context.Context, name string) (*CollectionInfo, error) {
+	c, err := db.collection(name)
+	if err != nil {
+		return nil, err
+	}
+	info := &CollectionInfo{Config: *c.config(), PayloadSchema: map[string]PayloadIndexInfo{}}
+	names := c.vectorNames()
+	c.rw.RLock()
+	fields := maps.Clone(c.fields)
+	for _, ref := range c.segs {
+		seg := ref.seg
+		info.PointsCount += seg.Live()
+		if seg.Len() > 0 {
+			info.SegmentsCount++
+		}
+		indexed := uint32(seg.Indexed())
+		if indexed == 0 {
+			continue
+		}
+		seg.Match(nil, func(off uint32) bool {
+			if off >= indexed {
+				return false
+			}
+			for _, n := range names {
+				if _, ok := seg.Vector(n, off); ok {
+					info.IndexedVectorsCount++
+				}
+			}
+			return true
+		})
+	}
+	for key, p := range fields {
+		path, err := payload.ParsePath(key)
+		if err != nil {
+			continue
+		}
+		f := &filter.Filter{MustNot: []filter.Condition{&filter.IsEmpty{Key: path}}}
+		n := 0
+		for _, ref := range c.segs {
+			n += ref.seg.Count(f)
+		}
+		info.PayloadSchema[key] = PayloadIndexInfo{Params: p, Points: n}
+	}
+	c.rw.RUnlock()
+	info.SegmentsCount = max(info.SegmentsCount, 1)
+	info.Status = StatusGreen
+	if c.pendingWork() {
+		info.Status = StatusYellow
+	}
+	return info, nil
+}

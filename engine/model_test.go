@@ -1,0 +1,501 @@
+package engine
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"sort"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/qlite/qlite/distance"
+	"github.com/qlite/qlite/filter"
+	"github.com/qlite/qlite/payload"
+)
+
+// The metamorphic test: random operation logs applied to the engine and to
+// a plain in-memory model must leave the same points, payloads, counts and
+// exact search results, across optimizer runs and reopens.
+
+type modelPoint struct {
+	vectors map[string][]float32
+	payload payload.Value
+}
+
+type model struct {
+	points map[PointID]*modelPoint
+	specs  map[string]VectorParams
+}
+
+func (m *model) clone(id PointID) *modelPoint {
+	p := m.points[id]
+	q := &modelPoint{vectors: map[string][]float32{}, payload: p.payload}
+	for k, v := range p.vectors {
+		q.vectors[k] = v
+	}
+	return q
+}
+
+type modelView struct {
+	id PointID
+	p  *modelPoint
+}
+
+func (v modelView) ID() PointID             { return v.id }
+func (v modelView) Payload() payload.Value  { return v.p.payload }
+func (v modelView) HasVector(n string) bool { _, ok := v.p.vectors[n]; return ok }
+
+func (m *model) matching(f *filter.Filter) []PointID {
+	var out []PointID
+	for id, p := range m.points {
+		if f.Matches(modelView{id, p}) {
+			out = append(out, id)
+		}
+	}
+	slices.SortFunc(out, func(a, b PointID) int { return a.Compare(b) })
+	return out
+}
+
+var modelSpecs = map[string]VectorParams{
+	"a": {Size: 6, Distance: distance.Cosine},
+	"b": {Size: 3, Distance: distance.Euclid},
+}
+
+func newModelColl(t testing.TB, db *DB, name string) {
+	t.Helper()
+	thr := 1    // KB: 1024/36 = 28 points
+	maxSeg := 4 // KB: 113 points per segment
+	del := 0.1
+	vmin := 100
+	req := &CreateCollection{
+		Vectors: VectorsConfig{"a": modelSpecs["a"], "b": modelSpecs["b"]},
+		Optimizers: &OptimizersConfigDiff{IndexingThreshold: &thr, MaxSegmentSize: &maxSeg,
+			DeletedThreshold: &del, VacuumMinVectorNumber: &vmin},
+	}
+	require.NoError(t, db.CreateCollection(bg, name, req))
+}
+
+type modelRun struct {
+	t     *testing.T
+	rng   *rand.Rand
+	dir   string
+	db    *DB
+	m     *model
+	coll  string
+	steps []string
+}
+
+func (r *modelRun) randID() PointID {
+	if r.rng.IntN(8) == 0 {
+		var u [16]byte
+		u[0] = byte(r.rng.IntN(4)) // few distinct UUIDs, so they repeat
+		u[15] = byte(r.rng.IntN(8))
+		return filter.UUIDID(u)
+	}
+	return numID(uint64(r.rng.IntN(300)))
+}
+
+func (r *modelRun) randVectors(all bool) map[string][]float32 {
+	v := map[string][]float32{}
+	for name, vp := range modelSpecs {
+		if all || r.rng.IntN(4) != 0 {
+			v[name] = randVec(r.rng, int(vp.Size))
+		}
+	}
+	return v
+}
+
+func (r *modelRun) randPayload() payload.Value {
+	fs := []payload.Field{
+		{Key: "class", Value: payload.IntValue(int64(r.rng.IntN(5)))},
+		{Key: "tag", Value: payload.StringValue([]string{"x", "y", "z"}[r.rng.IntN(3)])},
+	}
+	if r.rng.IntN(3) == 0 {
+		fs = append(fs, payload.Field{Key: "nested", Value: obj("v", r.rng.IntN(10), "w", r.rng.Float64())})
+	}
+	if r.rng.IntN(5) == 0 {
+		return payload.NullValue()
+	}
+	return payload.ObjectValue(fs...)
+}
+
+var modelFilters = []string{
+	`{"must":[{"key":"class","match":{"value":1}}]}`,
+	`{"should":[{"key":"tag","match":{"value":"x"}},{"key":"class","range":{"gte":3}}]}`,
+	`{"must_not":[{"key":"class","match":{"any":[0,2]}}]}`,
+	`{"must":[{"key":"nested.v","range":{"lt":5}}]}`,
+	`{"must":[{"is_empty":{"key":"class"}}]}`,
+	`{"must":[{"has_vector":"b"}]}`,
+	`{"must":[{"has_id":[1,2,3,50,99,150,250]}]}`,
+	`{"must":[{"key":"tag","match":{"except":["y"]}}]}`,
+}
+
+func (r *modelRun) randFilter() *filter.Filter {
+	return mustFilter(r.t, modelFilters[r.rng.IntN(len(modelFilters))])
+}
+
+func (r *modelRun) randSelector() (Selector, []PointID) {
+	if r.rng.IntN(2) == 0 {
+		f := r.randFilter()
+		return Selector{Filter: f}, r.m.matching(f)
+	}
+	var ids []PointID
+	for range 1 + r.rng.IntN(5) {
+		ids = append(ids, r.randID())
+	}
+	var exist []PointID
+	for _, id := range ids {
+		if _, ok := r.m.points[id]; ok && !slices.Contains(exist, id) {
+			exist = append(exist, id)
+		}
+	}
+	return Selector{IDs: ids}, exist
+}
+
+func (r *modelRun) log(format string, args ...any) {
+	r.steps = append(r.steps, fmt.Sprintf(format, args...))
+}
+
+// step applies one random operation to both sides.
+func (r *modelRun) step() {
+	t, rng, m := r.t, r.rng, r.m
+	switch op := rng.IntN(100); {
+	case op < 35: // upsert
+		n := 1 + rng.IntN(20)
+		pts := make([]Point, n)
+		for i := range pts {
+			pts[i] = Point{ID: r.randID(), Vectors: r.randVectors(false), Payload: r.randPayload()}
+		}
+		bad := rng.IntN(15) == 0
+		if bad {
+			pts[rng.IntN(n)].Vectors["a"] = []float32{1, 2}
+		}
+		mode := UpdateMode(0)
+		if rng.IntN(6) == 0 {
+			mode = UpdateMode(1 + rng.IntN(2))
+		}
+		r.log("upsert %d points mode %d bad %v", n, mode, bad)
+		_, err := r.db.Upsert(bg, r.coll, &UpsertOp{Points: pts, Mode: mode}, &WriteOptions{Wait: true})
+		if bad {
+			require.ErrorIs(t, err, ErrBadRequest)
+			return
+		}
+		require.NoError(t, err)
+		for _, p := range pts {
+			_, exists := m.points[p.ID]
+			if (mode == ModeInsertOnly && exists) || (mode == ModeUpdateOnly && !exists) {
+				continue
+			}
+			mp := &modelPoint{vectors: map[string][]float32{}, payload: p.Payload}
+			for k, v := range p.Vectors {
+				mp.vectors[k] = modelSpecs[k].Distance.Preprocess(nil, v)
+			}
+			m.points[p.ID] = mp
+		}
+	case op < 45:
+		sel, ids := r.randSelector()
+		r.log("delete %d", len(ids))
+		_, err := r.db.Delete(bg, r.coll, sel, nil)
+		require.NoError(t, err)
+		for _, id := range ids {
+			delete(m.points, id)
+		}
+	case op < 55:
+		sel, ids := r.randSelector()
+		p := obj("class", rng.IntN(5), "extra", rng.IntN(3))
+		if rng.IntN(3) == 0 {
+			p = obj("tag", nil) // null deletes
+		}
+		key := ""
+		if rng.IntN(3) == 0 {
+			key = "nested"
+		}
+		r.log("set_payload %d key %q", len(ids), key)
+		_, err := r.db.SetPayload(bg, r.coll, &SetPayloadOp{Payload: p, Selector: sel, Key: key}, nil)
+		if sel.IDs != nil && len(ids) < len(uniq(sel.IDs)) {
+			require.ErrorIs(t, err, ErrNotFound)
+			return
+		}
+		require.NoError(t, err)
+		path, _ := payload.ParsePath(key)
+		for _, id := range ids {
+			q := m.clone(id)
+			if key == "" {
+				q.payload = payload.Merge(q.payload, p)
+			} else {
+				q.payload, err = path.Set(q.payload, p)
+				require.NoError(t, err)
+			}
+			m.points[id] = q
+		}
+	case op < 60:
+		sel, ids := r.randSelector()
+		p := r.randPayload()
+		if p.Kind() != payload.Object {
+			p = payload.ObjectValue()
+		}
+		r.log("overwrite_payload %d", len(ids))
+		_, err := r.db.OverwritePayload(bg, r.coll, &SetPayloadOp{Payload: p, Selector: sel}, nil)
+		if sel.IDs != nil && len(ids) < len(uniq(sel.IDs)) {
+			require.ErrorIs(t, err, ErrNotFound)
+			return
+		}
+		require.NoError(t, err)
+		for _, id := range ids {
+			q := m.clone(id)
+			q.payload = p
+			m.points[id] = q
+		}
+	case op < 65:
+		sel, ids := r.randSelector()
+		keys := []string{"class", "nested.v"}[:1+rng.IntN(2)]
+		r.log("delete_payload %d %v", len(ids), keys)
+		_, err := r.db.DeletePayload(bg, r.coll, &DeletePayloadOp{Keys: keys, Selector: sel}, nil)
+		if sel.IDs != nil && len(ids) < len(uniq(sel.IDs)) {
+			require.ErrorIs(t, err, ErrNotFound)
+			return
+		}
+		require.NoError(t, err)
+		for _, id := range ids {
+			q := m.clone(id)
+			for _, k := range keys {
+				p, _ := payload.ParsePath(k)
+				q.payload, _ = p.Delete(q.payload)
+			}
+			m.points[id] = q
+		}
+	case op < 68:
+		sel, ids := r.randSelector()
+		r.log("clear_payload %d", len(ids))
+		_, err := r.db.ClearPayload(bg, r.coll, sel, nil)
+		if sel.IDs != nil && len(ids) < len(uniq(sel.IDs)) {
+			require.ErrorIs(t, err, ErrNotFound)
+			return
+		}
+		require.NoError(t, err)
+		for _, id := range ids {
+			q := m.clone(id)
+			q.payload = payload.ObjectValue()
+			m.points[id] = q
+		}
+	case op < 73:
+		ids := m.matching(nil)
+		if len(ids) == 0 {
+			return
+		}
+		id := ids[rng.IntN(len(ids))]
+		v := r.randVectors(false)
+		if len(v) == 0 {
+			v["b"] = randVec(rng, 3)
+		}
+		r.log("update_vectors %s", id)
+		_, err := r.db.UpdateVectors(bg, r.coll, &UpdateVectorsOp{Points: []PointVectors{{ID: id, Vectors: v}}}, nil)
+		require.NoError(t, err)
+		q := m.clone(id)
+		for k, x := range v {
+			q.vectors[k] = modelSpecs[k].Distance.Preprocess(nil, x)
+		}
+		m.points[id] = q
+	case op < 76:
+		sel, ids := r.randSelector()
+		r.log("delete_vectors %d", len(ids))
+		_, err := r.db.DeleteVectors(bg, r.coll, &DeleteVectorsOp{Selector: sel, Names: []string{"b"}}, nil)
+		if sel.IDs != nil && len(ids) < len(uniq(sel.IDs)) {
+			require.ErrorIs(t, err, ErrNotFound)
+			return
+		}
+		require.NoError(t, err)
+		for _, id := range ids {
+			q := m.clone(id)
+			delete(q.vectors, "b")
+			m.points[id] = q
+		}
+	case op < 80:
+		field := []string{"class", "tag", "nested.v"}[rng.IntN(3)]
+		typ := map[string]payload.FieldType{"class": payload.TypeInteger, "tag": payload.TypeKeyword, "nested.v": payload.TypeInteger}[field]
+		if rng.IntN(3) == 0 {
+			r.log("delete index %s", field)
+			_, err := r.db.DeleteFieldIndex(bg, r.coll, field, nil)
+			require.NoError(t, err)
+		} else {
+			r.log("create index %s", field)
+			_, err := r.db.CreateFieldIndex(bg, r.coll, field, payload.IndexParams{Type: typ}, nil)
+			require.NoError(t, err)
+		}
+	case op < 90:
+		r.log("optimize")
+		require.NoError(t, r.db.Optimize(bg, r.coll))
+	case op < 96:
+		r.log("reopen")
+		r.reopen()
+	default:
+		r.log("batch")
+		r.batch()
+	}
+}
+
+// batch runs a BatchUpdate of an upsert and a payload change of the same
+// point, and a failing one that must change nothing.
+func (r *modelRun) batch() {
+	id := r.randID()
+	p := obj("class", 4, "tag", "x")
+	ops := []Operation{
+		{Upsert: &UpsertOp{Points: []Point{{ID: id, Vectors: r.randVectors(true), Payload: p}}}},
+		{SetPayload: &SetPayloadOp{Payload: obj("extra", 7), Selector: Selector{IDs: []PointID{id}}}},
+	}
+	_, err := r.db.BatchUpdate(bg, r.coll, ops, nil)
+	require.NoError(r.t, err)
+	mp := &modelPoint{vectors: map[string][]float32{}, payload: payload.Merge(p, obj("extra", 7))}
+	for k, v := range ops[0].Upsert.Points[0].Vectors {
+		mp.vectors[k] = modelSpecs[k].Distance.Preprocess(nil, v)
+	}
+	r.m.points[id] = mp
+
+	bad := []Operation{
+		{Delete: &Selector{IDs: []PointID{id}}},
+		{UpdateVectors: &UpdateVectorsOp{Points: []PointVectors{{ID: numID(1 << 40), Vectors: map[string][]float32{"b": {1, 2, 3}}}}}},
+	}
+	_, err = r.db.BatchUpdate(bg, r.coll, bad, nil)
+	require.ErrorIs(r.t, err, ErrNotFound)
+}
+
+func uniq(ids []PointID) []PointID {
+	var out []PointID
+	for _, id := range ids {
+		if !slices.Contains(out, id) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+func (r *modelRun) reopen() {
+	closeChecked(r.t, r.db)
+	r.db = openTestDB(r.t, r.dir, testOpts())
+}
+
+// verify compares the engine with the model.
+func (r *modelRun) verify() {
+	t, m := r.t, r.m
+	require.NoError(t, r.db.CheckInvariants(), "after %v", r.steps)
+	n, err := r.db.Count(bg, r.coll, nil, true)
+	require.NoError(t, err)
+	require.Equal(t, len(m.points), n, "count after %v", r.steps)
+
+	// Scroll everything in pages of 7: ids in order, records equal.
+	all := m.matching(nil)
+	var got []Record
+	var offset *PointID
+	for {
+		res, err := r.db.Scroll(bg, r.coll, &ScrollRequest{Limit: 7, Offset: offset, WithPayload: AllPayload, WithVectors: AllVectors})
+		require.NoError(t, err)
+		got = append(got, res.Points...)
+		if res.NextPageOffset == nil {
+			break
+		}
+		offset = res.NextPageOffset
+	}
+	require.Len(t, got, len(all))
+	for i, rec := range got {
+		require.Equal(t, all[i], rec.ID)
+		mp := m.points[rec.ID]
+		require.True(t, payload.Equal(normPayload(mp.payload), rec.Payload), "payload of %s: %v vs %v after %v", rec.ID, mp.payload, rec.Payload, r.steps)
+		require.Equal(t, len(mp.vectors), len(rec.Vectors), "vectors of %s", rec.ID)
+		for k, v := range mp.vectors {
+			require.Equal(t, v, rec.Vectors[k], "vector %s of %s", k, rec.ID)
+		}
+	}
+
+	// Filtered counts and scrolls.
+	for _, js := range modelFilters {
+		f := mustFilter(t, js)
+		want := m.matching(f)
+		n, err := r.db.Count(bg, r.coll, f, true)
+		require.NoError(t, err)
+		require.Equal(t, len(want), n, "count %s after %v", js, r.steps)
+		res, err := r.db.Scroll(bg, r.coll, &ScrollRequest{Filter: f, Limit: 1000})
+		require.NoError(t, err)
+		var ids []PointID
+		for _, p := range res.Points {
+			ids = append(ids, p.ID)
+		}
+		if len(want) == 0 {
+			want = nil
+		}
+		require.Equal(t, want, ids, "scroll %s", js)
+	}
+
+	// Exact search against brute force, both vectors, with and without filters.
+	for _, using := range []string{"a", "b"} {
+		vp := modelSpecs[using]
+		for i := range 3 {
+			q := randVec(r.rng, int(vp.Size))
+			var f *filter.Filter
+			if i > 0 {
+				f = r.randFilter()
+			}
+			res, err := r.db.Search(bg, r.coll, &SearchRequest{Vector: q, Using: using, Filter: f, Limit: 10, Exact: true})
+			require.NoError(t, err)
+			want := bruteForce(m, using, q, f, 10)
+			require.Len(t, res, len(want), "search %s", using)
+			for j := range res {
+				require.InDelta(t, want[j].score, res[j].Score, 1e-4, "rank %d", j)
+				mp := m.points[res[j].ID]
+				require.NotNil(t, mp)
+				require.InDelta(t, vp.Distance.Score(vp.Distance.Distance(vp.Distance.Preprocess(nil, q), mp.vectors[using])), res[j].Score, 1e-4)
+			}
+		}
+	}
+}
+
+type scoredID struct {
+	id    PointID
+	score float32
+}
+
+func bruteForce(m *model, using string, q []float32, f *filter.Filter, k int) []scoredID {
+	vp := modelSpecs[using]
+	q = vp.Distance.Preprocess(nil, q)
+	var all []scoredID
+	for _, id := range m.matching(f) {
+		v, ok := m.points[id].vectors[using]
+		if !ok {
+			continue
+		}
+		all = append(all, scoredID{id, vp.Distance.Score(vp.Distance.Distance(q, v))})
+	}
+	sort.SliceStable(all, func(i, j int) bool {
+		if vp.Distance.HigherIsBetter() {
+			return all[i].score > all[j].score
+		}
+		return all[i].score < all[j].score
+	})
+	return all[:min(k, len(all))]
+}
+
+func TestMetamorphic(t *testing.T) {
+	seeds := []uint64{1, 2, 3}
+	steps := 300
+	if testing.Short() {
+		seeds, steps = seeds[:1], 100
+	}
+	for _, seed := range seeds {
+		t.Run(fmt.Sprint("seed=", seed), func(t *testing.T) {
+			dir := t.TempDir()
+			r := &modelRun{t: t, rng: rand.New(rand.NewPCG(seed, 7)), dir: dir, coll: "m",
+				m: &model{points: map[PointID]*modelPoint{}, specs: modelSpecs}}
+			r.db = openTestDB(t, dir, testOpts())
+			newModelColl(t, r.db, r.coll)
+			for i := range steps {
+				r.step()
+				if i%10 == 9 {
+					r.verify()
+				}
+			}
+			r.verify()
+			_ = math.Abs
+		})
+	}
+}

@@ -1,0 +1,516 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+
+	"github.com/qlite/qlite/segment"
+)
+
+// The optimizer: one goroutine per DB, woken by writes and by a ticker. Each
+// pass gives every collection one step of work, in this order: persist a
+// frozen segment, extend the appendable segment's graph, seal the appendable
+// segment, vacuum a sealed segment.
+
+// kick wakes the optimizer.
+func (db *DB) kick() {
+	select {
+	case db.optKick <- struct{}{}:
+	default:
+	}
+}
+
+func (db *DB) optimizeLoop() {
+	defer close(db.optDone)
+	t := time.NewTicker(db.opts.OptimizerInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-db.optCtx.Done():
+			return
+		case <-t.C:
+		case <-db.optKick:
+		}
+		db.optMu.Lock()
+		db.mu.RLock()
+		colls := slices.Collect(maps.Values(db.colls))
+		db.mu.RUnlock()
+		for _, c := range colls {
+			if db.optCtx.Err() != nil {
+				break
+			}
+			// Errors leave the work to a later pass; the state stays valid.
+			_, _ = c.optimizeStep(db.optCtx, false)
+		}
+		db.optMu.Unlock()
+	}
+}
+
+// Optimize runs the optimizer on a collection until it has nothing left to
+// do, sealing the appendable segment without waiting for SealDelay. When it
+// returns, the collection is green (unless written to meanwhile).
+func (db *DB) Optimize(ctx context.Context, coll string) error {
+	c, err := db.collection(coll)
+	if err != nil {
+		return err
+	}
+	db.optMu.Lock()
+	defer db.optMu.Unlock()
+	for {
+		did, err := c.optimizeStep(ctx, true)
+		if err != nil || !did {
+			return err
+		}
+	}
+}
+
+// WaitGreen waits until the collection is green, checking every
+// poll interval, or until ctx ends.
+func (db *DB) WaitGreen(ctx context.Context, coll string, poll time.Duration) error {
+	for {
+		info, err := db.CollectionInfo(ctx, coll)
+		if err != nil {
+			return err
+		}
+		if info.Status == StatusGreen {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(poll):
+		}
+	}
+}
+
+// snapshotSegs returns a copy of the segment list.
+func (c *collection) snapshotSegs() []*segRef {
+	c.rw.RLock()
+	defer c.rw.RUnlock()
+	return slices.Clone(c.segs)
+}
+
+// vacuumable reports whether a sealed segment has enough deleted slots to
+// be rebuilt.
+func (c *collection) vacuumable(ref *segRef) bool {
+	if !ref.persisted.Load() {
+		return false
+	}
+	opt := c.config().Optimizers
+	n := ref.seg.Len()
+	del := n - ref.seg.Live()
+	return n > 0 && del >= opt.VacuumMinVectorNumber && float64(del)/float64(n) > opt.DeletedThreshold
+}
+
+// pendingWork reports whether the optimizer has something to do.
+func (c *collection) pendingWork() bool {
+	segs := c.snapshotSegs()
+	app := segs[len(segs)-1]
+	for _, ref := range segs[:len(segs)-1] {
+		if !ref.persisted.Load() || c.vacuumable(ref) || ref.seg.Live() == 0 {
+			return true
+		}
+	}
+	if c.mergeCandidates(segs) != nil {
+		return true
+	}
+	thr := c.indexingThreshold()
+	return thr > 0 && app.seg.Len() >= thr
+}
+
+// optimizeStep does one piece of optimizer work and reports whether it did
+// any. force seals without waiting for the collection to be idle.
+func (c *collection) optimizeStep(ctx context.Context, force bool) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	segs := c.snapshotSegs()
+	app := segs[len(segs)-1]
+	for _, ref := range segs[:len(segs)-1] {
+		if !ref.persisted.Load() {
+			return true, c.persist(ctx, ref)
+		}
+	}
+	thr := c.indexingThreshold()
+	if thr > 0 && app.seg.Len() >= thr {
+		if app.seg.Indexed() < app.seg.Len() {
+			n, err := app.seg.BuildGraph(ctx, c.db.opts.IndexingWorkers)
+			if n > 0 {
+				c.db.stats.graphBuilds.Add(1)
+			}
+			return true, err
+		}
+		if force || c.idleFor() >= c.db.opts.SealDelay {
+			if !c.freeze(app) {
+				return true, nil
+			}
+			return true, c.persist(ctx, app)
+		}
+	}
+	var empty []*segRef
+	for _, ref := range segs[:len(segs)-1] {
+		if ref.persisted.Load() && ref.seg.Live() == 0 {
+			empty = append(empty, ref)
+		}
+	}
+	if len(empty) > 0 {
+		return true, c.drop(empty)
+	}
+	for _, ref := range segs[:len(segs)-1] {
+		if c.vacuumable(ref) {
+			return true, c.rebuild(ctx, []*segRef{ref})
+		}
+	}
+	if m := c.mergeCandidates(segs); m != nil {
+		return true, c.rebuild(ctx, m)
+	}
+	return false, nil
+}
+
+// freeze seals the appendable segment ref and starts a new one, unless ref
+// is no longer the appendable segment or has unindexed points.
+func (c *collection) freeze(ref *segRef) bool {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if c.deleted {
+		return false
+	}
+	c.rw.Lock()
+	defer c.rw.Unlock()
+	if c.appendable() != ref || ref.seg.Indexed() < ref.seg.Len() {
+		return false
+	}
+	return c.rotateLocked() == nil
+}
+
+// artefactChunk is the largest value an artefact part is cut into.
+const artefactChunk = 1 << 20
+
+// writeArtefact stores the artefact of a sealed segment (FORMAT.md) in
+// unsynced batches and returns its parts for the manifest. Nothing refers to
+// it until the manifest does.
+func (c *collection) writeArtefact(ref *segRef, withGraphs bool) ([]partInfo, error) {
+	seg := ref.seg
+	names := c.vectorNames()
+	n := seg.Len()
+
+	hdr := binary.LittleEndian.AppendUint32([]byte("QLSG"), 1)
+	hdr = binary.LittleEndian.AppendUint32(hdr, uint32(n))
+	hdr = binary.AppendUvarint(hdr, uint64(len(names)))
+	for _, name := range names {
+		hdr = binary.AppendUvarint(hdr, uint64(len(name)))
+		hdr = append(hdr, name...)
+	}
+	ids := make([]byte, 0, n*26)
+	for off := range uint32(n) {
+		id, ver := seg.PointAt(off)
+		ids = appendIDKey(ids, id)
+		ids = binary.LittleEndian.AppendUint64(ids, ver)
+	}
+	type part struct {
+		tag  byte
+		data []byte
+	}
+	parts := []part{{'h', hdr}, {'i', ids}}
+	if withGraphs {
+		for i, name := range names {
+			var buf bytes.Buffer
+			if _, err := seg.WriteGraph(name, &buf); err != nil {
+				return nil, fmt.Errorf("segment %d: graph %q: %w", ref.id, name, err)
+			}
+			parts = append(parts, part{byte('G') + byte(i), buf.Bytes()})
+		}
+	}
+	var infos []partInfo
+	b := c.db.store.NewBatch()
+	defer func() { b.Close() }()
+	for _, p := range parts {
+		for i := 0; i*artefactChunk < len(p.data) || i == 0; i++ {
+			chunk := p.data[i*artefactChunk : min(len(p.data), (i+1)*artefactChunk)]
+			if err := b.Set(artefactKey(c.cid, ref.id, p.tag, uint32(i)), chunk, nil); err != nil {
+				return nil, err
+			}
+			if b.Len() >= 8<<20 {
+				if err := b.Commit(pebble.NoSync); err != nil {
+					return nil, err
+				}
+				b.Close()
+				b = c.db.store.NewBatch()
+			}
+		}
+		infos = append(infos, partInfo{part: p.tag, length: uint64(len(p.data)), crc: crc(p.data)})
+	}
+	if err := b.Commit(pebble.NoSync); err != nil {
+		return nil, err
+	}
+	return infos, nil
+}
+
+// ghostMasked adds to b a ghost for every masked slot of ref.
+func (c *collection) ghostMasked(b *pebble.Batch, ref *segRef) error {
+	for off := range uint32(ref.seg.Len()) {
+		if ref.seg.IsLive(off) {
+			continue
+		}
+		vecs := map[string][]float32{}
+		for _, name := range c.vectorNames() {
+			if v, ok := ref.seg.Vector(name, off); ok {
+				vecs[name] = v
+			}
+		}
+		if err := b.Set(ghostKey(c.cid, ref.id, off), appendGhost(nil, vecs), nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// commitManifest makes add (when not nil) part of the persisted manifest,
+// replacing the segments in remove, in one synced batch that also stores the
+// ghosts of add's masked slots and drops the artefacts and ghosts of remove.
+// The caller holds wmu.
+func (c *collection) commitManifest(add *segRef, parts []partInfo, remove []*segRef) error {
+	m := manifest{nextSeg: c.manifest.nextSeg}
+	for _, s := range c.manifest.segs {
+		if !slices.ContainsFunc(remove, func(r *segRef) bool { return r.id == s.id }) {
+			m.segs = append(m.segs, s)
+		}
+	}
+	b := c.db.store.NewBatch()
+	defer b.Close()
+	if add != nil {
+		m.segs = append(m.segs, manifestSeg{id: add.id, slots: uint32(add.seg.Len()), parts: parts})
+		if err := c.ghostMasked(b, add); err != nil {
+			return err
+		}
+	}
+	for _, r := range remove {
+		for _, p := range [][]byte{artefactPrefix(c.cid, r.id), ghostPrefix(c.cid, r.id)} {
+			if err := b.DeleteRange(p, prefixEnd(p), nil); err != nil {
+				return err
+			}
+		}
+	}
+	if err := b.Set(manifestKey(c.cid), encodeManifest(&m), nil); err != nil {
+		return err
+	}
+	if err := b.Commit(pebble.Sync); err != nil {
+		return err
+	}
+	c.manifest = m
+	if add != nil {
+		add.persisted.Store(true)
+	}
+	return nil
+}
+
+// persist finishes the graph of a frozen segment, stores its artefact and
+// adds it to the manifest.
+func (c *collection) persist(ctx context.Context, ref *segRef) error {
+	withGraphs := c.indexingThreshold() > 0
+	if withGraphs && ref.seg.Indexed() < ref.seg.Len() {
+		n, err := ref.seg.BuildGraph(ctx, c.db.opts.IndexingWorkers)
+		if n > 0 {
+			c.db.stats.graphBuilds.Add(1)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	parts, err := c.writeArtefact(ref, withGraphs)
+	if err != nil {
+		return err
+	}
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if c.deleted {
+		return nil
+	}
+	if err := c.commitManifest(ref, parts, nil); err != nil {
+		return err
+	}
+	c.db.stats.seals.Add(1)
+	return nil
+}
+
+// rebuild replaces sealed segments (one, for a vacuum; several, for a
+// merge) by one new segment holding their live points, with a new graph.
+func (c *collection) rebuild(ctx context.Context, olds []*segRef) error {
+	type src struct {
+		ref *segRef
+		off uint32
+	}
+	var srcs []src
+	c.rw.RLock()
+	for _, old := range olds {
+		old.seg.Match(nil, func(off uint32) bool {
+			srcs = append(srcs, src{old, off})
+			return true
+		})
+	}
+	fields := maps.Clone(c.fields)
+	c.rw.RUnlock()
+
+	seg, err := segment.New(&segment.Options{Vectors: c.specs(), Capacity: max(len(srcs), 1)})
+	if err != nil {
+		return err
+	}
+	names := c.vectorNames()
+	for _, sr := range srcs {
+		id, ver := sr.ref.seg.PointAt(sr.off)
+		p := &segment.Point{ID: id, Version: ver, Payload: sr.ref.seg.Payload(sr.off), Vectors: map[string][]float32{}}
+		for _, name := range names {
+			if v, ok := sr.ref.seg.Vector(name, sr.off); ok {
+				p.Vectors[name] = v
+			}
+		}
+		if _, err := seg.Append(p); err != nil {
+			return fmt.Errorf("rebuild segment %d: %w", sr.ref.id, err)
+		}
+	}
+	for key, params := range fields {
+		if err := seg.CreateFieldIndex(key, params); err != nil {
+			return err
+		}
+	}
+	withGraphs := c.indexingThreshold() > 0
+	if withGraphs {
+		n, err := seg.BuildGraph(ctx, c.db.opts.IndexingWorkers)
+		if n > 0 {
+			c.db.stats.graphBuilds.Add(1)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	seg.Seal()
+
+	c.wmu.Lock()
+	ref := &segRef{id: c.manifest.nextSeg, seg: seg}
+	c.manifest.nextSeg++
+	c.wmu.Unlock()
+	parts, err := c.writeArtefact(ref, withGraphs)
+	if err != nil {
+		return err
+	}
+
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if c.deleted {
+		return nil
+	}
+	c.rw.Lock()
+	defer c.rw.Unlock()
+	// Points deleted or replaced since the copy: mask them in the new segment.
+	for i, sr := range srcs {
+		if !sr.ref.seg.IsLive(sr.off) {
+			seg.Delete(uint32(i))
+		}
+	}
+	// Field indexes created or dropped since the copy.
+	for key, params := range c.fields {
+		if p, ok := fields[key]; !ok || !sameParams(p, params) {
+			if err := seg.CreateFieldIndex(key, params); err != nil {
+				return err
+			}
+		}
+	}
+	for key := range fields {
+		if _, ok := c.fields[key]; !ok {
+			seg.DeleteFieldIndex(key)
+		}
+	}
+	if err := c.commitManifest(ref, parts, olds); err != nil {
+		return err
+	}
+	c.replaceSegs(olds, ref)
+	if len(olds) == 1 {
+		c.db.stats.vacuums.Add(1)
+	} else {
+		c.db.stats.merges.Add(1)
+	}
+	return nil
+}
+
+// replaceSegs puts ref (nil: nothing) in place of olds in the segment list.
+// The caller holds rw.
+func (c *collection) replaceSegs(olds []*segRef, ref *segRef) {
+	var out []*segRef
+	for _, s := range c.segs {
+		if slices.Contains(olds, s) {
+			if ref != nil {
+				out = append(out, ref)
+				ref = nil
+			}
+			continue
+		}
+		out = append(out, s)
+	}
+	c.segs = out
+}
+
+// drop removes sealed segments with no live points.
+func (c *collection) drop(refs []*segRef) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if c.deleted {
+		return nil
+	}
+	c.rw.Lock()
+	defer c.rw.Unlock()
+	var empty []*segRef
+	for _, r := range refs {
+		if r.seg.Live() == 0 {
+			empty = append(empty, r)
+		}
+	}
+	if len(empty) == 0 {
+		return nil
+	}
+	if err := c.commitManifest(nil, nil, empty); err != nil {
+		return err
+	}
+	c.replaceSegs(empty, nil)
+	return nil
+}
+
+// mergeCandidates returns the two sealed segments with the fewest live
+// points when there are more sealed segments than the target and those two
+// fit in one segment.
+func (c *collection) mergeCandidates(segs []*segRef) []*segRef {
+	target := c.config().Optimizers.DefaultSegmentNumber
+	if target <= 0 {
+		target = defaultSegmentNumber
+	}
+	var sealed []*segRef
+	for _, r := range segs[:len(segs)-1] {
+		if r.persisted.Load() {
+			sealed = append(sealed, r)
+		}
+	}
+	if len(sealed) <= target {
+		return nil
+	}
+	slices.SortFunc(sealed, func(a, b *segRef) int { return a.seg.Live() - b.seg.Live() })
+	if sealed[0].seg.Live()+sealed[1].seg.Live() > c.segmentCapacity() {
+		return nil
+	}
+	return sealed[:2]
+}
+
+// defaultSegmentNumber is the number of sealed segments the merge optimizer
+// keeps a collection to when default_segment_number is 0.
+const defaultSegmentNumber = 2
+
+func sameParams(a, b interface{ MarshalJSON() ([]byte, error) }) bool {
+	x, err1 := a.MarshalJSON()
+	y, err2 := b.MarshalJSON()
+	return err1 == nil && err2 == nil && bytes.Equal(x, y)
+}

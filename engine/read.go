@@ -1,0 +1,620 @@
+package engine
+
+import (
+	"cmp"
+	"container/heap"
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/qlite/qlite/distance"
+	"github.com/qlite/qlite/filter"
+	"github.com/qlite/qlite/payload"
+	"github.com/qlite/qlite/segment"
+)
+
+// PayloadSelector says which payload to return with points: none (the zero
+// value), all (Enable), or all but Exclude, or only Include (key paths).
+type PayloadSelector struct {
+	Enable  bool
+	Include []string
+	Exclude []string
+}
+
+// AllPayload selects the whole payload.
+var AllPayload = PayloadSelector{Enable: true}
+
+// VectorSelector says which vectors to return: none (the zero value), all
+// (Enable with no Names), or the named ones.
+type VectorSelector struct {
+	Enable bool
+	Names  []string
+}
+
+// AllVectors selects every vector.
+var AllVectors = VectorSelector{Enable: true}
+
+// Record is a point as read back.
+type Record struct {
+	ID PointID
+	// Payload is set when asked for (an empty object when the point has no
+	// payload); the zero Value otherwise.
+	Payload payload.Value
+	// Vectors are the selected vectors (Cosine ones normalised), nil when
+	// none were asked for.
+	Vectors map[string][]float32
+	// OrderValue is the value a scroll with OrderBy sorted on.
+	OrderValue *payload.Value
+}
+
+// ScoredPoint is a search result.
+type ScoredPoint struct {
+	Record
+	// Version is the operation id that last wrote the point.
+	Version uint64
+	// Score is in Qdrant's convention: similarity for Cosine and Dot (higher
+	// first), distance for Euclid and Manhattan (lower first).
+	Score float32
+}
+
+// ReadOptions select what Get returns.
+type ReadOptions struct {
+	WithPayload PayloadSelector
+	WithVectors VectorSelector
+}
+
+// Get returns the points with the given ids that exist, in the order asked
+// (each once).
+func (db *DB) Get(ctx context.Context, coll string, ids []PointID, o *ReadOptions) ([]Record, error) {
+	c, err := db.collection(coll)
+	if err != nil {
+		return nil, err
+	}
+	var ro ReadOptions
+	if o != nil {
+		ro = *o
+	}
+	sel, err := c.compileSelectors(ro.WithPayload, ro.WithVectors)
+	if err != nil {
+		return nil, err
+	}
+	c.rw.RLock()
+	defer c.rw.RUnlock()
+	out := make([]Record, 0, len(ids))
+	seen := make(map[PointID]bool, len(ids))
+	for _, id := range ids {
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		if ref, off, ok := c.locate(id); ok {
+			out = append(out, sel.record(ref.seg, off))
+		}
+	}
+	return out, nil
+}
+
+// selectors are compiled payload and vector selectors.
+type selectors struct {
+	c       *collection
+	payload bool
+	include []payload.Path
+	exclude []payload.Path
+	vectors []string // nil: none
+}
+
+func (c *collection) compileSelectors(ps PayloadSelector, vs VectorSelector) (*selectors, error) {
+	s := &selectors{c: c, payload: ps.Enable || len(ps.Include) > 0 || len(ps.Exclude) > 0}
+	for _, k := range ps.Include {
+		p, err := payload.ParsePath(k)
+		if err != nil {
+			return nil, fmt.Errorf("%w: with_payload.include: %w", ErrBadRequest, err)
+		}
+		s.include = append(s.include, p)
+	}
+	for _, k := range ps.Exclude {
+		p, err := payload.ParsePath(k)
+		if err != nil {
+			return nil, fmt.Errorf("%w: with_payload.exclude: %w", ErrBadRequest, err)
+		}
+		s.exclude = append(s.exclude, p)
+	}
+	if vs.Enable || len(vs.Names) > 0 {
+		if len(vs.Names) == 0 {
+			s.vectors = c.vectorNames()
+		} else {
+			cfg := c.config()
+			for _, n := range vs.Names {
+				if _, ok := cfg.Params.Vectors[n]; !ok {
+					return nil, fmt.Errorf("%w: with_vectors: Not existing vector name error: %s", ErrBadRequest, n)
+				}
+			}
+			s.vectors = slices.Clone(vs.Names)
+		}
+	}
+	return s, nil
+}
+
+// record reads the selected parts of a slot. The caller holds c.rw.
+func (s *selectors) record(seg *segment.Segment, off uint32) Record {
+	id, _ := seg.PointAt(off)
+	r := Record{ID: id}
+	if s.payload {
+		r.Payload = s.project(seg.Payload(off))
+	}
+	if s.vectors != nil {
+		r.Vectors = make(map[string][]float32, len(s.vectors))
+		for _, n := range s.vectors {
+			if v, ok := seg.Vector(n, off); ok {
+				r.Vectors[n] = slices.Clone(v)
+			}
+		}
+	}
+	return r
+}
+
+// project applies include / exclude to a payload.
+func (s *selectors) project(p payload.Value) payload.Value {
+	if p.Kind() != payload.Object {
+		p = payload.ObjectValue()
+	}
+	if len(s.include) > 0 {
+		out := payload.ObjectValue()
+		for _, path := range s.include {
+			out = includePath(out, p, path)
+		}
+		p = out
+	}
+	for _, path := range s.exclude {
+		p, _ = path.Delete(p)
+	}
+	return p
+}
+
+// includePath copies into dst what path names in src. A path of plain
+// object keys (a.b.c) keeps just that nested value under its keys; a path with
+// array steps keeps the whole top-level field it starts with.
+func includePath(dst, src payload.Value, path payload.Path) payload.Value {
+	keys := strings.Split(path.String(), ".")
+	for _, k := range keys {
+		if k == "" || strings.ContainsAny(k, `[]"`) {
+			keys = []string{path.Head()}
+			break
+		}
+	}
+	v, ok := src, true
+	for _, k := range keys {
+		if v, ok = v.Get(k); !ok {
+			return dst
+		}
+	}
+	for i := len(keys) - 1; i >= 0; i-- {
+		v = payload.ObjectValue(payload.Field{Key: keys[i], Value: v})
+	}
+	return deepMerge(dst, v)
+}
+
+// deepMerge merges object src into object dst, recursing into fields that
+// are objects on both sides.
+func deepMerge(dst, src payload.Value) payload.Value {
+	for _, f := range src.Fields() {
+		if cur, ok := dst.Get(f.Key); ok && cur.Kind() == payload.Object && f.Value.Kind() == payload.Object {
+			dst = dst.With(f.Key, deepMerge(cur, f.Value))
+		} else {
+			dst = dst.With(f.Key, f.Value)
+		}
+	}
+	return dst
+}
+
+// SearchRequest is a nearest-neighbour search.
+type SearchRequest struct {
+	// Vector is the query; Using names the vector space ("" the default).
+	Vector []float32
+	Using  string
+	Filter *filter.Filter
+	// Limit (>= 1) results after skipping Offset.
+	Limit, Offset int
+	// ScoreThreshold keeps only results strictly better than it.
+	ScoreThreshold *float32
+	// HnswEf is the graph search's candidate list size (default: the
+	// vector's ef_construct). Exact scores every matching point.
+	HnswEf int
+	Exact  bool
+
+	WithPayload PayloadSelector
+	WithVectors VectorSelector
+
+	// Stats, when not nil, receives how the search ran.
+	Stats *SearchStats
+}
+
+// SearchStats describe one search.
+type SearchStats struct {
+	Segments int
+	// Plans counts the segments searched by each plan.
+	Plans map[string]int
+	// Estimated is the filter's estimated number of matching points, summed
+	// over segments.
+	Estimated int
+	// Scored counts points scored outside the graph.
+	Scored int
+}
+
+// Search returns the points nearest to the query vector.
+func (db *DB) Search(ctx context.Context, coll string, req *SearchRequest) ([]ScoredPoint, error) {
+	c, err := db.collection(coll)
+	if err != nil {
+		return nil, err
+	}
+	return c.search(ctx, req, nil)
+}
+
+// SearchBatch runs several searches.
+func (db *DB) SearchBatch(ctx context.Context, coll string, reqs []SearchRequest) ([][]ScoredPoint, error) {
+	c, err := db.collection(coll)
+	if err != nil {
+		return nil, err
+	}
+	out := make([][]ScoredPoint, len(reqs))
+	for i := range reqs {
+		if out[i], err = c.search(ctx, &reqs[i], nil); err != nil {
+			return nil, fmt.Errorf("searches[%d]: %w", i, err)
+		}
+	}
+	return out, nil
+}
+
+// vectorParams returns the params of the vector space name.
+func (c *collection) vectorParams(name string) (VectorParams, error) {
+	vp, ok := c.config().Params.Vectors[name]
+	if !ok {
+		if name == "" {
+			return vp, fmt.Errorf("%w: Not existing vector name error: the collection has only named vectors; say which with `using`", ErrBadRequest)
+		}
+		return vp, fmt.Errorf("%w: Not existing vector name error: %s", ErrBadRequest, name)
+	}
+	return vp, nil
+}
+
+// search runs req, leaving out the ids in exclude.
+func (c *collection) search(ctx context.Context, req *SearchRequest, exclude map[PointID]bool) ([]ScoredPoint, error) {
+	if req == nil {
+		return nil, fmt.Errorf("%w: missing search request", ErrBadRequest)
+	}
+	if req.Limit < 1 {
+		return nil, fmt.Errorf("%w: Limit cannot be 0", ErrBadRequest)
+	}
+	if req.Offset < 0 {
+		return nil, fmt.Errorf("%w: offset must not be negative", ErrBadRequest)
+	}
+	vp, err := c.vectorParams(req.Using)
+	if err != nil {
+		return nil, err
+	}
+	if len(req.Vector) != int(vp.Size) {
+		return nil, fmt.Errorf("%w: Vector dimension error: expected dim: %d, got %d", ErrBadRequest, vp.Size, len(req.Vector))
+	}
+	if err := distance.Validate(req.Vector, int(vp.Size)); err != nil {
+		return nil, fmt.Errorf("%w: vector: %w", ErrBadRequest, err)
+	}
+	if err := req.Filter.Validate(); err != nil {
+		return nil, fmt.Errorf("%w: filter: %w", ErrBadRequest, err)
+	}
+	sel, err := c.compileSelectors(req.WithPayload, req.WithVectors)
+	if err != nil {
+		return nil, err
+	}
+	k := req.Limit + req.Offset + len(exclude)
+	metric := vp.Distance
+	better := func(a, b float32) bool {
+		if metric.HigherIsBetter() {
+			return a > b
+		}
+		return a < b
+	}
+
+	c.rw.RLock()
+	defer c.rw.RUnlock()
+	type hit struct {
+		seg *segment.Segment
+		h   segment.Hit
+	}
+	var hits []hit
+	var st SearchStats
+	for _, ref := range c.segs {
+		if ref.seg.Live() == 0 {
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		var sst segment.SearchStats
+		hs, err := ref.seg.Search(ctx, req.Using, req.Vector, k, &segment.SearchOptions{
+			Filter: req.Filter, Ef: req.HnswEf, Exact: req.Exact, Stats: &sst,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrBadRequest, err)
+		}
+		st.Segments++
+		if st.Plans == nil {
+			st.Plans = map[string]int{}
+		}
+		st.Plans[sst.Plan]++
+		st.Estimated += sst.Estimate
+		st.Scored += sst.Scored
+		for _, h := range hs {
+			if exclude[h.ID] {
+				continue
+			}
+			if req.ScoreThreshold != nil && !better(h.Score, *req.ScoreThreshold) {
+				continue
+			}
+			hits = append(hits, hit{ref.seg, h})
+		}
+	}
+	slices.SortStableFunc(hits, func(a, b hit) int {
+		switch {
+		case better(a.h.Score, b.h.Score):
+			return -1
+		case better(b.h.Score, a.h.Score):
+			return 1
+		}
+		return a.h.ID.Compare(b.h.ID)
+	})
+	if req.Stats != nil {
+		*req.Stats = st
+	}
+	if req.Offset >= len(hits) {
+		return []ScoredPoint{}, nil
+	}
+	hits = hits[req.Offset:min(len(hits), req.Offset+req.Limit)]
+	out := make([]ScoredPoint, len(hits))
+	for i, h := range hits {
+		out[i] = ScoredPoint{Record: sel.record(h.seg, h.h.Off), Version: h.h.Version, Score: h.h.Score}
+	}
+	return out, nil
+}
+
+// Count returns the number of points matching f (all points when nil).
+// Counts are exact whatever exact says.
+func (db *DB) Count(ctx context.Context, coll string, f *filter.Filter, exact bool) (int, error) {
+	c, err := db.collection(coll)
+	if err != nil {
+		return 0, err
+	}
+	if err := f.Validate(); err != nil {
+		return 0, fmt.Errorf("%w: filter: %w", ErrBadRequest, err)
+	}
+	c.rw.RLock()
+	defer c.rw.RUnlock()
+	n := 0
+	for _, ref := range c.segs {
+		n += ref.seg.Count(f)
+	}
+	return n, nil
+}
+
+// ScrollRequest pages through points in id order (or OrderBy order).
+type ScrollRequest struct {
+	Filter *filter.Filter
+	// Offset is the first id to return (inclusive); nil starts at the
+	// beginning. Not used with OrderBy.
+	Offset *PointID
+	// Limit (>= 1) points per page.
+	Limit       int
+	WithPayload PayloadSelector
+	WithVectors VectorSelector
+	OrderBy     *OrderBy
+}
+
+// OrderBy orders a scroll by the values of an indexed numeric or datetime
+// payload field.
+type OrderBy struct {
+	Key        string
+	Descending bool
+	// StartFrom, when set, skips values before it (after it, descending).
+	StartFrom *float64
+}
+
+// ScrollResult is a page of a scroll.
+type ScrollResult struct {
+	Points []Record
+	// NextPageOffset is the offset of the next page, nil on the last page
+	// (and always nil with OrderBy).
+	NextPageOffset *PointID
+}
+
+// idHeap is a max-heap of point ids with their slots.
+type idItem struct {
+	id  PointID
+	seg *segment.Segment
+	off uint32
+}
+type idHeap []idItem
+
+func (h idHeap) Len() int           { return len(h) }
+func (h idHeap) Less(i, j int) bool { return h[i].id.Compare(h[j].id) > 0 }
+func (h idHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *idHeap) Push(x any)        { *h = append(*h, x.(idItem)) }
+func (h *idHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
+
+// Scroll returns a page of points.
+func (db *DB) Scroll(ctx context.Context, coll string, req *ScrollRequest) (*ScrollResult, error) {
+	c, err := db.collection(coll)
+	if err != nil {
+		return nil, err
+	}
+	if req == nil {
+		req = &ScrollRequest{Limit: 10}
+	}
+	if req.Limit < 1 {
+		return nil, fmt.Errorf("%w: Limit cannot be 0", ErrBadRequest)
+	}
+	if err := req.Filter.Validate(); err != nil {
+		return nil, fmt.Errorf("%w: filter: %w", ErrBadRequest, err)
+	}
+	sel, err := c.compileSelectors(req.WithPayload, req.WithVectors)
+	if err != nil {
+		return nil, err
+	}
+	if req.OrderBy != nil {
+		return c.scrollOrdered(ctx, req, sel)
+	}
+	c.rw.RLock()
+	defer c.rw.RUnlock()
+	// Keep the limit+1 smallest ids at or after the offset.
+	h := make(idHeap, 0, req.Limit+1)
+	for _, ref := range c.segs {
+		seg := ref.seg
+		seg.Match(req.Filter, func(off uint32) bool {
+			id, _ := seg.PointAt(off)
+			if req.Offset != nil && id.Compare(*req.Offset) < 0 {
+				return true
+			}
+			if len(h) <= req.Limit {
+				heap.Push(&h, idItem{id, seg, off})
+			} else if id.Compare(h[0].id) < 0 {
+				h[0] = idItem{id, seg, off}
+				heap.Fix(&h, 0)
+			}
+			return true
+		})
+	}
+	items := []idItem(h)
+	slices.SortFunc(items, func(a, b idItem) int { return a.id.Compare(b.id) })
+	res := &ScrollResult{Points: make([]Record, 0, min(len(items), req.Limit))}
+	for i, it := range items {
+		if i == req.Limit {
+			next := it.id
+			res.NextPageOffset = &next
+			break
+		}
+		res.Points = append(res.Points, sel.record(it.seg, it.off))
+	}
+	return res, nil
+}
+
+// scrollOrdered serves a scroll with OrderBy: every matching point, once per
+// value of the key, sorted by (value, id).
+func (c *collection) scrollOrdered(ctx context.Context, req *ScrollRequest, sel *selectors) (*ScrollResult, error) {
+	ob := req.OrderBy
+	path, err := payload.ParsePath(ob.Key)
+	if err != nil {
+		return nil, fmt.Errorf("%w: order_by.key: %w", ErrBadRequest, err)
+	}
+	c.rw.RLock()
+	defer c.rw.RUnlock()
+	params, ok := c.fieldParams(ob.Key)
+	if !ok || !rangeCapable(params) {
+		return nil, fmt.Errorf("%w: No range index for `order_by` key: `%s`. Please create one to use `order_by`. Check https://qdrant.tech/documentation/concepts/indexing/#payload-index to see which payload schemas support Range conditions", ErrBadRequest, ob.Key)
+	}
+	type entry struct {
+		key float64
+		val payload.Value
+		id  PointID
+		seg *segment.Segment
+		off uint32
+	}
+	var entries []entry
+	var buf []payload.Value
+	for _, ref := range c.segs {
+		seg := ref.seg
+		seg.Match(req.Filter, func(off uint32) bool {
+			buf = path.Find(seg.Payload(off), buf[:0])
+			id, _ := seg.PointAt(off)
+			for _, v := range flatten(buf) {
+				x, ok := orderKey(v, params.Type)
+				if !ok {
+					continue
+				}
+				if ob.StartFrom != nil && ((!ob.Descending && x < *ob.StartFrom) || (ob.Descending && x > *ob.StartFrom)) {
+					continue
+				}
+				entries = append(entries, entry{x, v, id, seg, off})
+			}
+			return true
+		})
+	}
+	slices.SortFunc(entries, func(a, b entry) int {
+		r := cmp.Compare(a.key, b.key)
+		if ob.Descending {
+			r = -r
+		}
+		if r != 0 {
+			return r
+		}
+		return a.id.Compare(b.id)
+	})
+	res := &ScrollResult{Points: make([]Record, 0, min(len(entries), req.Limit))}
+	for _, e := range entries[:min(len(entries), req.Limit)] {
+		r := sel.record(e.seg, e.off)
+		v := e.val
+		r.OrderValue = &v
+		res.Points = append(res.Points, r)
+	}
+	return res, nil
+}
+
+// flatten expands arrays found at a key into their elements.
+func flatten(vals []payload.Value) []payload.Value {
+	var out []payload.Value
+	for _, v := range vals {
+		if v.Kind() == payload.Array {
+			out = append(out, v.Array()...)
+		} else {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// orderKey returns the sort key of a value for an index of type t.
+func orderKey(v payload.Value, t payload.FieldType) (float64, bool) {
+	switch t {
+	case payload.TypeDatetime:
+		str, ok := v.Str()
+		if !ok {
+			return 0, false
+		}
+		tm, err := payload.ParseDatetime(str)
+		if err != nil {
+			return 0, false
+		}
+		return float64(tm.UnixMicro()), true
+	case payload.TypeInteger:
+		if i, ok := v.Int(); ok {
+			return float64(i), true
+		}
+		return 0, false
+	}
+	f, ok := v.Number()
+	if !ok || math.IsNaN(f) {
+		return 0, false
+	}
+	return f, true
+}
+
+func rangeCapable(p payload.IndexParams) bool {
+	switch p.Type {
+	case payload.TypeInteger:
+		return p.RangeEnabled()
+	case payload.TypeFloat, payload.TypeDatetime:
+		return true
+	}
+	return false
+}
+
+// fieldParams returns the index definition of a field. The caller holds rw
+// (fields change under rw too).
+func (c *collection) fieldParams(key string) (payload.IndexParams, bool) {
+	p, ok := c.fields[key]
+	return p, ok
+}

@@ -1,0 +1,295 @@
+package engine
+
+import (
+	"container/heap"
+	"context"
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/qlite/qlite/distance"
+	"github.com/qlite/qlite/filter"
+	"github.com/qlite/qlite/segment"
+)
+
+// Example is a recommendation example: a stored point (ID) or a vector.
+type Example struct {
+	ID     *PointID
+	Vector []float32
+}
+
+// RecommendStrategy is how examples combine into scores.
+type RecommendStrategy string
+
+// Qdrant's recommendation strategies.
+const (
+	// AverageVector searches for avg(positive) + avg(positive) - avg(negative)
+	// (just avg(positive) without negatives); scores are the metric's.
+	AverageVector RecommendStrategy = "average_vector"
+	// BestScore scores each point by its best similarity to a positive when
+	// that beats its best similarity to a negative (sigmoid-scaled, in
+	// (0, 1)), and by minus the scaled negative one otherwise.
+	BestScore RecommendStrategy = "best_score"
+	// SumScores scores each point by the sum of its similarities to the
+	// positives minus the sum of those to the negatives.
+	SumScores RecommendStrategy = "sum_scores"
+)
+
+// RecommendRequest recommends points like the positive examples and unlike
+// the negative ones. Example points are never returned.
+type RecommendRequest struct {
+	Positive, Negative []Example
+	Strategy           RecommendStrategy // default AverageVector
+	Using              string
+	Filter             *filter.Filter
+	Limit, Offset      int
+	ScoreThreshold     *float32
+	HnswEf             int
+	Exact              bool
+	WithPayload        PayloadSelector
+	WithVectors        VectorSelector
+}
+
+// Recommend runs a recommendation.
+func (db *DB) Recommend(ctx context.Context, coll string, req *RecommendRequest) ([]ScoredPoint, error) {
+	c, err := db.collection(coll)
+	if err != nil {
+		return nil, err
+	}
+	if req == nil {
+		return nil, fmt.Errorf("%w: missing recommend request", ErrBadRequest)
+	}
+	vp, err := c.vectorParams(req.Using)
+	if err != nil {
+		return nil, err
+	}
+	pos, exclude, err := c.exampleVectors(req.Positive, req.Using, vp, "positive")
+	if err != nil {
+		return nil, err
+	}
+	neg, exclNeg, err := c.exampleVectors(req.Negative, req.Using, vp, "negative")
+	if err != nil {
+		return nil, err
+	}
+	for id := range exclNeg {
+		exclude[id] = true
+	}
+	strategy := req.Strategy
+	if strategy == "" {
+		strategy = AverageVector
+	}
+	switch strategy {
+	case AverageVector:
+		if len(pos) == 0 {
+			return nil, fmt.Errorf("%w: At least one positive vector ID required with this strategy", ErrBadRequest)
+		}
+		q := average(pos)
+		if len(neg) > 0 {
+			an := average(neg)
+			for i := range q {
+				q[i] += q[i] - an[i]
+			}
+		}
+		return c.search(ctx, &SearchRequest{
+			Vector: q, Using: req.Using, Filter: req.Filter, Limit: req.Limit, Offset: req.Offset,
+			ScoreThreshold: req.ScoreThreshold, HnswEf: req.HnswEf, Exact: req.Exact,
+			WithPayload: req.WithPayload, WithVectors: req.WithVectors,
+		}, exclude)
+	case BestScore, SumScores:
+		if len(pos) == 0 && len(neg) == 0 {
+			return nil, fmt.Errorf("%w: At least one positive or negative vector is required", ErrBadRequest)
+		}
+		return c.scoreAll(ctx, req, vp.Distance, pos, neg, exclude, strategy)
+	}
+	return nil, fmt.Errorf("%w: strategy: unknown recommendation strategy %q", ErrBadRequest, req.Strategy)
+}
+
+// exampleVectors resolves examples to vectors (preprocessed) and returns
+// the ids among them.
+func (c *collection) exampleVectors(ex []Example, using string, vp VectorParams, what string) ([][]float32, map[PointID]bool, error) {
+	ids := map[PointID]bool{}
+	var out [][]float32
+	c.rw.RLock()
+	defer c.rw.RUnlock()
+	for i, e := range ex {
+		switch {
+		case e.ID != nil && e.Vector != nil:
+			return nil, nil, fmt.Errorf("%w: %s[%d]: give an id or a vector, not both", ErrBadRequest, what, i)
+		case e.ID != nil:
+			ref, off, ok := c.locate(*e.ID)
+			if !ok {
+				return nil, nil, fmt.Errorf("%w: No point with id %s found", ErrNotFound, *e.ID)
+			}
+			v, ok := ref.seg.Vector(using, off)
+			if !ok {
+				return nil, nil, fmt.Errorf("%w: %s[%d]: point %s has no vector %q", ErrBadRequest, what, i, *e.ID, using)
+			}
+			out = append(out, slices.Clone(v))
+			ids[*e.ID] = true
+		case e.Vector != nil:
+			if len(e.Vector) != int(vp.Size) {
+				return nil, nil, fmt.Errorf("%w: %s[%d]: Vector dimension error: expected dim: %d, got %d", ErrBadRequest, what, i, vp.Size, len(e.Vector))
+			}
+			if err := distance.Validate(e.Vector, int(vp.Size)); err != nil {
+				return nil, nil, fmt.Errorf("%w: %s[%d]: %w", ErrBadRequest, what, i, err)
+			}
+			out = append(out, vp.Distance.Preprocess(nil, e.Vector))
+		default:
+			return nil, nil, fmt.Errorf("%w: %s[%d]: empty example", ErrBadRequest, what, i)
+		}
+	}
+	return out, ids, nil
+}
+
+func average(vs [][]float32) []float32 {
+	avg := make([]float32, len(vs[0]))
+	for _, v := range vs {
+		for i, x := range v {
+			avg[i] += x
+		}
+	}
+	for i := range avg {
+		avg[i] /= float32(len(vs))
+	}
+	return avg
+}
+
+// similarity is the metric's raw similarity (higher is closer): the dot
+// product for Cosine (of normalised vectors) and Dot, minus the squared
+// distance for Euclid, minus the L1 distance for Manhattan.
+func similarity(m distance.Metric, a, b []float32) float32 {
+	switch m {
+	case distance.Euclid:
+		return -distance.SquaredL2(a, b)
+	case distance.Manhattan:
+		return -distance.L1(a, b)
+	}
+	return distance.DotProduct(a, b)
+}
+
+// scaledSigmoid maps x to (0, 1), monotonically: 0.5 * (x / (1 + |x|) + 1).
+func scaledSigmoid(x float32) float32 {
+	return 0.5 * (x/(1+float32(math.Abs(float64(x)))) + 1)
+}
+
+// scored is a point scored by a custom strategy, for the top-k heap.
+type scored struct {
+	score float32
+	id    PointID
+	seg   *segment.Segment
+	off   uint32
+}
+
+// minScored is a min-heap on score (ties: larger id first out), holding the
+// best results seen.
+type minScored []scored
+
+func (h minScored) Len() int { return len(h) }
+func (h minScored) Less(i, j int) bool {
+	if h[i].score != h[j].score {
+		return h[i].score < h[j].score
+	}
+	return h[i].id.Compare(h[j].id) > 0
+}
+func (h minScored) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *minScored) Push(x any)   { *h = append(*h, x.(scored)) }
+func (h *minScored) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
+
+// scoreAll scores every matching point with the strategy (an exact scan).
+func (c *collection) scoreAll(ctx context.Context, req *RecommendRequest, m distance.Metric, pos, neg [][]float32,
+	exclude map[PointID]bool, strategy RecommendStrategy) ([]ScoredPoint, error) {
+	if req.Limit < 1 {
+		return nil, fmt.Errorf("%w: Limit cannot be 0", ErrBadRequest)
+	}
+	if err := req.Filter.Validate(); err != nil {
+		return nil, fmt.Errorf("%w: filter: %w", ErrBadRequest, err)
+	}
+	sel, err := c.compileSelectors(req.WithPayload, req.WithVectors)
+	if err != nil {
+		return nil, err
+	}
+	k := req.Limit + req.Offset
+	score := func(v []float32) float32 {
+		if strategy == SumScores {
+			var s float32
+			for _, p := range pos {
+				s += similarity(m, v, p)
+			}
+			for _, n := range neg {
+				s -= similarity(m, v, n)
+			}
+			return s
+		}
+		mp, mn := float32(math.Inf(-1)), float32(math.Inf(-1))
+		for _, p := range pos {
+			mp = max(mp, similarity(m, v, p))
+		}
+		for _, n := range neg {
+			mn = max(mn, similarity(m, v, n))
+		}
+		if mp > mn {
+			return scaledSigmoid(mp)
+		}
+		return -scaledSigmoid(mn)
+	}
+	c.rw.RLock()
+	defer c.rw.RUnlock()
+	h := make(minScored, 0, k+1)
+	n := 0
+	for _, ref := range c.segs {
+		seg := ref.seg
+		seg.Match(req.Filter, func(off uint32) bool {
+			if n++; n%4096 == 0 && ctx.Err() != nil {
+				return false
+			}
+			id, _ := seg.PointAt(off)
+			if exclude[id] {
+				return true
+			}
+			v, ok := seg.Vector(req.Using, off)
+			if !ok {
+				return true
+			}
+			s := score(v)
+			if req.ScoreThreshold != nil && !(s > *req.ScoreThreshold) {
+				return true
+			}
+			it := scored{s, id, seg, off}
+			if len(h) < k {
+				heap.Push(&h, it)
+			} else if s > h[0].score || (s == h[0].score && id.Compare(h[0].id) < 0) {
+				h[0] = it
+				heap.Fix(&h, 0)
+			}
+			return true
+		})
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	items := []scored(h)
+	slices.SortFunc(items, func(a, b scored) int {
+		switch {
+		case a.score > b.score:
+			return -1
+		case a.score < b.score:
+			return 1
+		}
+		return a.id.Compare(b.id)
+	})
+	if req.Offset >= len(items) {
+		return []ScoredPoint{}, nil
+	}
+	items = items[req.Offset:]
+	out := make([]ScoredPoint, len(items))
+	for i, it := range items {
+		_, ver := it.seg.PointAt(it.off)
+		out[i] = ScoredPoint{Record: sel.record(it.seg, it.off), Version: ver, Score: it.score}
+	}
+	return out, nil
+}

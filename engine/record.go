@@ -1,0 +1,159 @@
+package engine
+
+import (
+	"encoding/binary"
+	"fmt"
+	"hash/crc32"
+	"math"
+	"slices"
+
+	"github.com/qlite/qlite/payload"
+)
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+const recordVersion = 1
+
+// record is one stored point version (see segment/FORMAT.md, "Point record").
+type record struct {
+	op      uint64
+	vectors map[string][]float32
+	payload payload.Value
+}
+
+// appendRecord appends the encoding of r to dst.
+func appendRecord(dst []byte, r *record) []byte {
+	start := len(dst)
+	dst = append(dst, recordVersion)
+	dst = binary.LittleEndian.AppendUint64(dst, r.op)
+	dst = appendVectors(dst, r.vectors)
+	pl := r.payload.AppendBinary(nil)
+	dst = binary.AppendUvarint(dst, uint64(len(pl)))
+	dst = append(dst, pl...)
+	return binary.LittleEndian.AppendUint32(dst, crc32.Checksum(dst[start:], castagnoli))
+}
+
+// appendVectors appends the vectors by name, in name order.
+func appendVectors(dst []byte, vecs map[string][]float32) []byte {
+	names := make([]string, 0, len(vecs))
+	for name := range vecs {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	dst = binary.AppendUvarint(dst, uint64(len(names)))
+	for _, name := range names {
+		v := vecs[name]
+		dst = binary.AppendUvarint(dst, uint64(len(name)))
+		dst = append(dst, name...)
+		dst = binary.AppendUvarint(dst, uint64(len(v)))
+		for _, x := range v {
+			dst = binary.LittleEndian.AppendUint32(dst, math.Float32bits(x))
+		}
+	}
+	return dst
+}
+
+// checked verifies the trailing CRC of b and returns the bytes it covers.
+func checked(b []byte, what string) ([]byte, error) {
+	if len(b) < 4 {
+		return nil, fmt.Errorf("%w: %s: %d bytes", ErrCorrupt, what, len(b))
+	}
+	body := b[:len(b)-4]
+	if crc32.Checksum(body, castagnoli) != binary.LittleEndian.Uint32(b[len(b)-4:]) {
+		return nil, fmt.Errorf("%w: %s: checksum mismatch", ErrCorrupt, what)
+	}
+	return body, nil
+}
+
+// decodeRecord decodes a point record. Vectors are copied out of b.
+func decodeRecord(b []byte) (*record, error) {
+	body, err := checked(b, "point record")
+	if err != nil {
+		return nil, err
+	}
+	if len(body) < 9 || body[0] != recordVersion {
+		return nil, fmt.Errorf("%w: point record: unknown version", ErrCorrupt)
+	}
+	r := &record{op: binary.LittleEndian.Uint64(body[1:9])}
+	rest, vecs, err := decodeVectors(body[9:])
+	if err != nil {
+		return nil, err
+	}
+	r.vectors = vecs
+	n, k := binary.Uvarint(rest)
+	if k <= 0 || n != uint64(len(rest)-k) {
+		return nil, fmt.Errorf("%w: point record: bad payload length", ErrCorrupt)
+	}
+	if r.payload, err = payload.DecodeBinary(rest[k:]); err != nil {
+		return nil, fmt.Errorf("%w: point record: %w", ErrCorrupt, err)
+	}
+	return r, nil
+}
+
+// recordOp returns the operation id of an encoded record without decoding it.
+func recordOp(b []byte) (uint64, error) {
+	if len(b) < 13 || b[0] != recordVersion {
+		return 0, fmt.Errorf("%w: point record: too short", ErrCorrupt)
+	}
+	return binary.LittleEndian.Uint64(b[1:9]), nil
+}
+
+func decodeVectors(b []byte) ([]byte, map[string][]float32, error) {
+	bad := func(what string) ([]byte, map[string][]float32, error) {
+		return nil, nil, fmt.Errorf("%w: vectors: %s", ErrCorrupt, what)
+	}
+	n, k := binary.Uvarint(b)
+	if k <= 0 || n > uint64(len(b)) {
+		return bad("count")
+	}
+	b = b[k:]
+	vecs := make(map[string][]float32, n)
+	for range n {
+		l, k := binary.Uvarint(b)
+		if k <= 0 || l > uint64(len(b)-k) {
+			return bad("name")
+		}
+		name := string(b[k : k+int(l)])
+		b = b[k+int(l):]
+		dim, k := binary.Uvarint(b)
+		if k <= 0 || dim > uint64(len(b)-k)/4 {
+			return bad("dimension")
+		}
+		b = b[k:]
+		v := make([]float32, dim)
+		for i := range v {
+			v[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
+		}
+		b = b[4*dim:]
+		if _, dup := vecs[name]; dup {
+			return bad("duplicate name")
+		}
+		vecs[name] = v
+	}
+	return b, vecs, nil
+}
+
+// appendGhost appends a ghost record: vectors, then a CRC.
+func appendGhost(dst []byte, vecs map[string][]float32) []byte {
+	start := len(dst)
+	dst = appendVectors(dst, vecs)
+	return binary.LittleEndian.AppendUint32(dst, crc32.Checksum(dst[start:], castagnoli))
+}
+
+func decodeGhost(b []byte) (map[string][]float32, error) {
+	body, err := checked(b, "ghost record")
+	if err != nil {
+		return nil, err
+	}
+	rest, vecs, err := decodeVectors(body)
+	if err != nil {
+		return nil, err
+	}
+	if len(rest) != 0 {
+		return nil, fmt.Errorf("%w: ghost record: trailing bytes", ErrCorrupt)
+	}
+	return vecs, nil
+}
+
+// crc returns the CRC-32C of b.
+func crc(b []byte) uint32 { return crc32.Checksum(b, castagnoli) }

@@ -1,0 +1,720 @@
+package engine
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/cockroachdb/pebble/v2"
+
+	"github.com/qlite/qlite/distance"
+	"github.com/qlite/qlite/filter"
+	"github.com/qlite/qlite/payload"
+	"github.com/qlite/qlite/segment"
+)
+
+// PointID is a Qdrant point id: an unsigned 64-bit integer or a UUID.
+type PointID = filter.PointID
+
+// Point is a point to write: its id, its vectors by name ("" is the unnamed
+// vector; a point may lack some named vectors) and its payload (a JSON
+// object, or null for none).
+type Point struct {
+	ID      PointID
+	Vectors map[string][]float32
+	Payload payload.Value
+}
+
+// UpdateStatus is the outcome of a write, as Qdrant reports it.
+type UpdateStatus string
+
+// The statuses of a write: acknowledged when the caller did not wait,
+// completed when it did. Both are durable when returned.
+const (
+	StatusAcknowledged UpdateStatus = "acknowledged"
+	StatusCompleted    UpdateStatus = "completed"
+)
+
+// UpdateResult is the result of a write: its operation id and status.
+type UpdateResult struct {
+	OperationID uint64
+	Status      UpdateStatus
+}
+
+// WriteOptions are the options every write takes.
+type WriteOptions struct {
+	// Wait asks for the write to be applied before the call returns. Writes
+	// are durable on return either way; qlite applies every write before
+	// returning, and Wait only changes the reported status.
+	Wait bool
+}
+
+// UpdateMode selects which points an upsert writes.
+type UpdateMode int
+
+// The update modes of Qdrant's upsert.
+const (
+	ModeUpsert     UpdateMode = iota // insert new points, replace existing ones
+	ModeInsertOnly                   // only insert points that do not exist
+	ModeUpdateOnly                   // only replace points that exist
+)
+
+// Selector names points: by ids or by filter (exactly one).
+type Selector struct {
+	IDs    []PointID
+	Filter *filter.Filter
+}
+
+// Operation is one write of a BatchUpdate; exactly one field is set.
+type Operation struct {
+	Upsert           *UpsertOp
+	Delete           *Selector
+	SetPayload       *SetPayloadOp
+	OverwritePayload *SetPayloadOp
+	DeletePayload    *DeletePayloadOp
+	ClearPayload     *Selector
+	UpdateVectors    *UpdateVectorsOp
+	DeleteVectors    *DeleteVectorsOp
+}
+
+// UpsertOp writes whole points.
+type UpsertOp struct {
+	Points []Point
+	Mode   UpdateMode
+	// UpdateFilter, when set, leaves existing points that do not match it
+	// unchanged (new points are still inserted).
+	UpdateFilter *filter.Filter
+}
+
+// SetPayloadOp merges (SetPayload) or replaces (OverwritePayload) payloads.
+type SetPayloadOp struct {
+	Payload  payload.Value
+	Selector Selector
+	// Key, for SetPayload, is the path of the object to merge into.
+	Key string
+}
+
+// DeletePayloadOp removes payload keys (paths).
+type DeletePayloadOp struct {
+	Keys     []string
+	Selector Selector
+}
+
+// UpdateVectorsOp replaces the given named vectors of existing points.
+type UpdateVectorsOp struct {
+	Points       []PointVectors
+	UpdateFilter *filter.Filter
+}
+
+// PointVectors are vectors for one existing point.
+type PointVectors struct {
+	ID      PointID
+	Vectors map[string][]float32
+}
+
+// DeleteVectorsOp removes named vectors from points.
+type DeleteVectorsOp struct {
+	Selector Selector
+	Names    []string
+}
+
+// Upsert writes points: new ids are inserted, existing ones replaced whole.
+// The batch is validated first and written all or nothing.
+func (db *DB) Upsert(ctx context.Context, coll string, op *UpsertOp, o *WriteOptions) (UpdateResult, error) {
+	if op == nil {
+		return UpdateResult{}, fmt.Errorf("%w: missing points", ErrBadRequest)
+	}
+	rs, err := db.BatchUpdate(ctx, coll, []Operation{{Upsert: op}}, o)
+	return first(rs), err
+}
+
+// Delete removes the selected points (missing ids are ignored).
+func (db *DB) Delete(ctx context.Context, coll string, sel Selector, o *WriteOptions) (UpdateResult, error) {
+	rs, err := db.BatchUpdate(ctx, coll, []Operation{{Delete: &sel}}, o)
+	return first(rs), err
+}
+
+// SetPayload merges p into the payload of the selected points (into the
+// object at key when key is not empty); a null field removes that key.
+func (db *DB) SetPayload(ctx context.Context, coll string, op *SetPayloadOp, o *WriteOptions) (UpdateResult, error) {
+	rs, err := db.BatchUpdate(ctx, coll, []Operation{{SetPayload: op}}, o)
+	return first(rs), err
+}
+
+// OverwritePayload replaces the payload of the selected points.
+func (db *DB) OverwritePayload(ctx context.Context, coll string, op *SetPayloadOp, o *WriteOptions) (UpdateResult, error) {
+	rs, err := db.BatchUpdate(ctx, coll, []Operation{{OverwritePayload: op}}, o)
+	return first(rs), err
+}
+
+// DeletePayload removes keys from the payload of the selected points.
+func (db *DB) DeletePayload(ctx context.Context, coll string, op *DeletePayloadOp, o *WriteOptions) (UpdateResult, error) {
+	rs, err := db.BatchUpdate(ctx, coll, []Operation{{DeletePayload: op}}, o)
+	return first(rs), err
+}
+
+// ClearPayload empties the payload of the selected points.
+func (db *DB) ClearPayload(ctx context.Context, coll string, sel Selector, o *WriteOptions) (UpdateResult, error) {
+	rs, err := db.BatchUpdate(ctx, coll, []Operation{{ClearPayload: &sel}}, o)
+	return first(rs), err
+}
+
+// UpdateVectors replaces named vectors of existing points.
+func (db *DB) UpdateVectors(ctx context.Context, coll string, op *UpdateVectorsOp, o *WriteOptions) (UpdateResult, error) {
+	rs, err := db.BatchUpdate(ctx, coll, []Operation{{UpdateVectors: op}}, o)
+	return first(rs), err
+}
+
+// DeleteVectors removes named vectors from the selected points.
+func (db *DB) DeleteVectors(ctx context.Context, coll string, op *DeleteVectorsOp, o *WriteOptions) (UpdateResult, error) {
+	rs, err := db.BatchUpdate(ctx, coll, []Operation{{DeleteVectors: op}}, o)
+	return first(rs), err
+}
+
+func first(rs []UpdateResult) UpdateResult {
+	if len(rs) == 0 {
+		return UpdateResult{}
+	}
+	return rs[0]
+}
+
+// BatchUpdate applies ops in order, each with its own operation id, in one
+// atomic, durable write: if any op is invalid, nothing is written.
+func (db *DB) BatchUpdate(ctx context.Context, coll string, ops []Operation, o *WriteOptions) ([]UpdateResult, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	c, err := db.collection(coll)
+	if err != nil {
+		return nil, err
+	}
+	wait := o != nil && o.Wait
+	return c.write(ops, wait)
+}
+
+// txn stages the point changes of one write batch over the collection's
+// current state.
+type txn struct {
+	c       *collection
+	pending map[PointID]*record // nil record: deleted
+	order   []PointID           // first-touch order of pending
+}
+
+// get returns the current state of id: staged or stored.
+func (t *txn) get(id PointID) (*record, bool) {
+	if r, ok := t.pending[id]; ok {
+		return r, r != nil
+	}
+	ref, off, ok := t.c.locate(id)
+	if !ok {
+		return nil, false
+	}
+	return t.c.readRecord(ref, off), true
+}
+
+func (t *txn) set(id PointID, r *record) {
+	if _, ok := t.pending[id]; !ok {
+		t.order = append(t.order, id)
+	}
+	t.pending[id] = r
+}
+
+// stagedPoint adapts a staged record to the filter.
+type stagedPoint struct {
+	id PointID
+	r  *record
+}
+
+func (p stagedPoint) ID() PointID             { return p.id }
+func (p stagedPoint) Payload() payload.Value  { return p.r.payload }
+func (p stagedPoint) HasVector(n string) bool { _, ok := p.r.vectors[n]; return ok }
+
+// matches reports whether the current state of id exists and matches f.
+func (t *txn) matches(id PointID, f *filter.Filter) bool {
+	r, ok := t.get(id)
+	if !ok {
+		return false
+	}
+	if f == nil {
+		return true
+	}
+	if _, staged := t.pending[id]; staged {
+		return f.Matches(stagedPoint{id, r})
+	}
+	ref, off, _ := t.c.locate(id)
+	return ref.seg.Matches(f, off)
+}
+
+// selected returns the ids of existing points sel names. With strict, a
+// listed id that does not exist is an error (Qdrant's 404).
+func (t *txn) selected(sel *Selector, strict bool) ([]PointID, error) {
+	switch {
+	case sel == nil || (sel.IDs == nil && sel.Filter == nil):
+		return nil, fmt.Errorf("%w: points selector: give point ids or a filter", ErrBadRequest)
+	case sel.IDs != nil && sel.Filter != nil:
+		return nil, fmt.Errorf("%w: points selector: give point ids or a filter, not both", ErrBadRequest)
+	case sel.IDs != nil:
+		var out []PointID
+		for _, id := range sel.IDs {
+			if _, ok := t.get(id); ok {
+				out = append(out, id)
+			} else if strict {
+				return nil, fmt.Errorf("%w: No point with id %s found", ErrNotFound, id)
+			}
+		}
+		return out, nil
+	}
+	if err := sel.Filter.Validate(); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadRequest, err)
+	}
+	var out []PointID
+	seen := map[PointID]bool{}
+	for _, ref := range t.c.segs {
+		ref.seg.Match(sel.Filter, func(off uint32) bool {
+			id, _ := ref.seg.PointAt(off)
+			if _, staged := t.pending[id]; !staged && !seen[id] {
+				seen[id] = true
+				out = append(out, id)
+			}
+			return true
+		})
+	}
+	for _, id := range t.order {
+		if r := t.pending[id]; r != nil && !seen[id] && sel.Filter.Matches(stagedPoint{id, r}) {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	slices.SortFunc(out, func(a, b PointID) int { return a.Compare(b) })
+	return out, nil
+}
+
+// readRecord copies the stored state of a slot.
+func (c *collection) readRecord(ref *segRef, off uint32) *record {
+	_, ver := ref.seg.PointAt(off)
+	r := &record{op: ver, vectors: map[string][]float32{}, payload: ref.seg.Payload(off)}
+	for _, name := range c.vectorNames() {
+		if v, ok := ref.seg.Vector(name, off); ok {
+			r.vectors[name] = slices.Clone(v)
+		}
+	}
+	return r
+}
+
+// checkVectors validates vectors against the configuration and returns them
+// preprocessed (Cosine normalised), as they are stored.
+func (c *collection) checkVectors(vecs map[string][]float32, where string) (map[string][]float32, error) {
+	cfg := c.config()
+	out := make(map[string][]float32, len(vecs))
+	for name, v := range vecs {
+		vp, ok := cfg.Params.Vectors[name]
+		if !ok {
+			if name == "" {
+				return nil, fmt.Errorf("%w: %s: Not existing vector name error: the collection has only named vectors", ErrBadRequest, where)
+			}
+			return nil, fmt.Errorf("%w: %s: Not existing vector name error: %s", ErrBadRequest, where, name)
+		}
+		if len(v) != int(vp.Size) {
+			return nil, fmt.Errorf("%w: %s: Vector dimension error: expected dim: %d, got %d", ErrBadRequest, where, vp.Size, len(v))
+		}
+		if err := distance.Validate(v, int(vp.Size)); err != nil {
+			return nil, fmt.Errorf("%w: %s: vector %q: %w", ErrBadRequest, where, name, err)
+		}
+		out[name] = vp.Distance.Preprocess(nil, v)
+	}
+	return out, nil
+}
+
+func checkPayload(p payload.Value, where string) error {
+	if k := p.Kind(); k != payload.Object && k != payload.Null {
+		return fmt.Errorf("%w: %s: payload must be a JSON object, not %v", ErrBadRequest, where, k)
+	}
+	return nil
+}
+
+// stage applies one operation to the transaction.
+func (t *txn) stage(i int, op *Operation) error {
+	c := t.c
+	where := func(s string) string {
+		return fmt.Sprintf("operations[%d].%s", i, s)
+	}
+	n := 0
+	for _, set := range []bool{op.Upsert != nil, op.Delete != nil, op.SetPayload != nil, op.OverwritePayload != nil,
+		op.DeletePayload != nil, op.ClearPayload != nil, op.UpdateVectors != nil, op.DeleteVectors != nil} {
+		if set {
+			n++
+		}
+	}
+	if n != 1 {
+		return fmt.Errorf("%w: operations[%d]: exactly one operation per entry, got %d", ErrBadRequest, i, n)
+	}
+	switch {
+	case op.Upsert != nil:
+		u := op.Upsert
+		if err := u.UpdateFilter.Validate(); err != nil {
+			return fmt.Errorf("%w: %s: %w", ErrBadRequest, where("update_filter"), err)
+		}
+		recs := make([]*record, len(u.Points))
+		for j := range u.Points {
+			p := &u.Points[j]
+			w := where(fmt.Sprintf("points[%d]", j))
+			vecs, err := c.checkVectors(p.Vectors, w)
+			if err != nil {
+				return err
+			}
+			if err := checkPayload(p.Payload, w); err != nil {
+				return err
+			}
+			recs[j] = &record{vectors: vecs, payload: p.Payload}
+		}
+		for j := range u.Points {
+			id := u.Points[j].ID
+			_, exists := t.get(id)
+			switch {
+			case exists && u.Mode == ModeInsertOnly, !exists && u.Mode == ModeUpdateOnly:
+				continue
+			case exists && u.UpdateFilter != nil && !t.matches(id, u.UpdateFilter):
+				continue
+			}
+			t.set(id, recs[j])
+		}
+	case op.Delete != nil:
+		ids, err := t.selected(op.Delete, false)
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			t.set(id, nil)
+		}
+	case op.SetPayload != nil, op.OverwritePayload != nil:
+		sp, overwrite := op.SetPayload, false
+		if sp == nil {
+			sp, overwrite = op.OverwritePayload, true
+		}
+		if sp.Payload.Kind() != payload.Object {
+			return fmt.Errorf("%w: %s: payload must be a JSON object", ErrBadRequest, where("payload"))
+		}
+		var path payload.Path
+		if sp.Key != "" && !overwrite {
+			var err error
+			if path, err = payload.ParsePath(sp.Key); err != nil {
+				return fmt.Errorf("%w: %s: %w", ErrBadRequest, where("key"), err)
+			}
+		}
+		ids, err := t.selected(&sp.Selector, true)
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			r, _ := t.get(id)
+			nr := *r
+			if overwrite {
+				nr.payload = sp.Payload
+			} else if nr.payload, err = path.Set(r.payload, sp.Payload); err != nil {
+				return fmt.Errorf("%w: %s: %w", ErrBadRequest, where("payload"), err)
+			}
+			t.set(id, &nr)
+		}
+	case op.DeletePayload != nil:
+		paths := make([]payload.Path, len(op.DeletePayload.Keys))
+		for j, k := range op.DeletePayload.Keys {
+			var err error
+			if paths[j], err = payload.ParsePath(k); err != nil {
+				return fmt.Errorf("%w: %s: %w", ErrBadRequest, where(fmt.Sprintf("keys[%d]", j)), err)
+			}
+		}
+		ids, err := t.selected(&op.DeletePayload.Selector, true)
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			r, _ := t.get(id)
+			nr := *r
+			changed := false
+			for _, p := range paths {
+				var ch bool
+				nr.payload, ch = p.Delete(nr.payload)
+				changed = changed || ch
+			}
+			if changed {
+				t.set(id, &nr)
+			}
+		}
+	case op.ClearPayload != nil:
+		ids, err := t.selected(op.ClearPayload, true)
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			r, _ := t.get(id)
+			nr := *r
+			nr.payload = payload.ObjectValue()
+			t.set(id, &nr)
+		}
+	case op.UpdateVectors != nil:
+		u := op.UpdateVectors
+		if err := u.UpdateFilter.Validate(); err != nil {
+			return fmt.Errorf("%w: %s: %w", ErrBadRequest, where("update_filter"), err)
+		}
+		type upd struct {
+			id   PointID
+			vecs map[string][]float32
+		}
+		var ups []upd
+		for j, pv := range u.Points {
+			w := where(fmt.Sprintf("points[%d]", j))
+			if len(pv.Vectors) == 0 {
+				return fmt.Errorf("%w: %s: no vectors to update", ErrBadRequest, w)
+			}
+			vecs, err := c.checkVectors(pv.Vectors, w)
+			if err != nil {
+				return err
+			}
+			ups = append(ups, upd{pv.ID, vecs})
+		}
+		for _, up := range ups {
+			r, ok := t.get(up.id)
+			if !ok {
+				return fmt.Errorf("%w: No point with id %s found", ErrNotFound, up.id)
+			}
+			if u.UpdateFilter != nil && !t.matches(up.id, u.UpdateFilter) {
+				continue
+			}
+			nr := *r
+			nr.vectors = make(map[string][]float32, len(r.vectors)+len(up.vecs))
+			for k, v := range r.vectors {
+				nr.vectors[k] = v
+			}
+			for k, v := range up.vecs {
+				nr.vectors[k] = v
+			}
+			t.set(up.id, &nr)
+		}
+	case op.DeleteVectors != nil:
+		cfg := c.config()
+		for _, name := range op.DeleteVectors.Names {
+			if _, ok := cfg.Params.Vectors[name]; !ok {
+				return fmt.Errorf("%w: %s: Not existing vector name error: %s", ErrBadRequest, where("vector"), name)
+			}
+		}
+		ids, err := t.selected(&op.DeleteVectors.Selector, true)
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			r, _ := t.get(id)
+			nr := *r
+			nr.vectors = make(map[string][]float32, len(r.vectors))
+			for k, v := range r.vectors {
+				if !slices.Contains(op.DeleteVectors.Names, k) {
+					nr.vectors[k] = v
+				}
+			}
+			t.set(id, &nr)
+		}
+	}
+	return nil
+}
+
+// write stages ops, commits them in one synced Pebble batch, and applies
+// them to the segments.
+func (c *collection) write(ops []Operation, wait bool) ([]UpdateResult, error) {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if c.deleted {
+		return nil, fmt.Errorf("%w: Collection `%s` doesn't exist!", ErrNotFound, c.name)
+	}
+	t := &txn{c: c, pending: map[PointID]*record{}}
+	// Staging reads the segments; the segment list only changes under wmu,
+	// and slots only under wmu too, so no read lock is needed.
+	for i := range ops {
+		if err := t.stage(i, &ops[i]); err != nil {
+			return nil, err
+		}
+	}
+	first := c.op + 1
+	last := c.op + uint64(len(ops))
+	status := StatusAcknowledged
+	if wait {
+		status = StatusCompleted
+	}
+	results := make([]UpdateResult, len(ops))
+	for i := range results {
+		results[i] = UpdateResult{OperationID: first + uint64(i), Status: status}
+	}
+
+	type change struct {
+		id     PointID
+		rec    *record
+		oldRef *segRef
+		oldOff uint32
+		had    bool
+	}
+	changes := make([]change, 0, len(t.order))
+	b := c.db.store.NewBatch()
+	defer b.Close()
+	var buf []byte
+	for _, id := range t.order {
+		ch := change{id: id, rec: t.pending[id]}
+		ch.oldRef, ch.oldOff, ch.had = c.locate(id)
+		if ch.rec == nil && !ch.had {
+			continue // inserted and deleted within the batch
+		}
+		if ch.had && ch.oldRef.persisted.Load() {
+			old := c.readRecord(ch.oldRef, ch.oldOff)
+			if err := b.Set(ghostKey(c.cid, ch.oldRef.id, ch.oldOff), appendGhost(nil, old.vectors), nil); err != nil {
+				return nil, err
+			}
+		}
+		key := pointKey(c.cid, id)
+		if ch.rec == nil {
+			if err := b.Delete(key, nil); err != nil {
+				return nil, err
+			}
+		} else {
+			ch.rec.op = last
+			buf = appendRecord(buf[:0], ch.rec)
+			if err := b.Set(key, buf, nil); err != nil {
+				return nil, err
+			}
+		}
+		changes = append(changes, ch)
+	}
+	if err := b.Set(opKey(c.cid), binary.LittleEndian.AppendUint64(nil, last), nil); err != nil {
+		return nil, err
+	}
+	if err := b.Commit(pebble.Sync); err != nil {
+		return nil, fmt.Errorf("qlite: write: %w", err)
+	}
+	c.op = last
+
+	// Apply: new versions first, then mask the old ones, all under rw so
+	// readers see the batch whole or not at all.
+	c.rw.Lock()
+	defer c.rw.Unlock()
+	var errs []error
+	for _, ch := range changes {
+		if ch.rec != nil {
+			if err := c.appendLocked(ch.id, ch.rec); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		if ch.had {
+			ch.oldRef.seg.Delete(ch.oldOff)
+		}
+	}
+	c.touch()
+	c.db.kick()
+	if len(errs) > 0 {
+		// The batch is durable; the in-memory state will be rebuilt from it
+		// on the next open. This is a bug: validation should have caught it.
+		return nil, fmt.Errorf("qlite: BUG: applying a committed write: %w", errors.Join(errs...))
+	}
+	return results, nil
+}
+
+// appendLocked appends a point version to the appendable segment, starting
+// a new one when it is full. The caller holds wmu and rw.
+func (c *collection) appendLocked(id PointID, r *record) error {
+	p := &segment.Point{ID: id, Version: r.op, Vectors: r.vectors, Payload: r.payload}
+	app := c.appendable()
+	_, err := app.seg.Append(p)
+	if !errors.Is(err, segment.ErrFull) {
+		return err
+	}
+	if err := c.rotateLocked(); err != nil {
+		return err
+	}
+	_, err = c.appendable().seg.Append(p)
+	return err
+}
+
+// rotateLocked freezes the appendable segment (the optimizer will seal and
+// persist it) and starts a new one. The caller holds wmu and rw.
+func (c *collection) rotateLocked() error {
+	next, err := c.newAppendable()
+	if err != nil {
+		return err
+	}
+	c.appendable().seg.Seal()
+	c.segs = append(c.segs, next)
+	return nil
+}
+
+// CreateFieldIndex indexes a payload field in every segment, present and
+// future. Creating an index that exists replaces it.
+func (db *DB) CreateFieldIndex(ctx context.Context, coll, field string, params payload.IndexParams, o *WriteOptions) (UpdateResult, error) {
+	c, err := db.collection(coll)
+	if err != nil {
+		return UpdateResult{}, err
+	}
+	if _, err := payload.ParsePath(field); err != nil {
+		return UpdateResult{}, fmt.Errorf("%w: field_name: %w", ErrBadRequest, err)
+	}
+	if _, err := payload.NewIndex(params); err != nil {
+		return UpdateResult{}, fmt.Errorf("%w: field_schema: %w", ErrBadRequest, err)
+	}
+	js, err := params.MarshalJSON()
+	if err != nil {
+		return UpdateResult{}, err
+	}
+	return c.fieldIndexOp(field, &params, append([]byte{1}, js...), o)
+}
+
+// DeleteFieldIndex drops a payload field index.
+func (db *DB) DeleteFieldIndex(ctx context.Context, coll, field string, o *WriteOptions) (UpdateResult, error) {
+	c, err := db.collection(coll)
+	if err != nil {
+		return UpdateResult{}, err
+	}
+	return c.fieldIndexOp(field, nil, nil, o)
+}
+
+func (c *collection) fieldIndexOp(field string, params *payload.IndexParams, rec []byte, o *WriteOptions) (UpdateResult, error) {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if c.deleted {
+		return UpdateResult{}, fmt.Errorf("%w: Collection `%s` doesn't exist!", ErrNotFound, c.name)
+	}
+	op := c.op + 1
+	b := c.db.store.NewBatch()
+	defer b.Close()
+	var err error
+	if params != nil {
+		err = b.Set(indexKey(c.cid, field), rec, nil)
+	} else {
+		err = b.Delete(indexKey(c.cid, field), nil)
+	}
+	if err != nil {
+		return UpdateResult{}, err
+	}
+	if err := b.Set(opKey(c.cid), binary.LittleEndian.AppendUint64(nil, op), nil); err != nil {
+		return UpdateResult{}, err
+	}
+	if err := b.Commit(pebble.Sync); err != nil {
+		return UpdateResult{}, err
+	}
+	c.op = op
+	c.rw.Lock()
+	defer c.rw.Unlock()
+	if params != nil {
+		c.fields[field] = *params
+		for _, ref := range c.segs {
+			if err := ref.seg.CreateFieldIndex(field, *params); err != nil {
+				return UpdateResult{}, err
+			}
+		}
+	} else {
+		delete(c.fields, field)
+		for _, ref := range c.segs {
+			ref.seg.DeleteFieldIndex(field)
+		}
+	}
+	status := StatusAcknowledged
+	if o != nil && o.Wait {
+		status = StatusCompleted
+	}
+	return UpdateResult{OperationID: op, Status: status}, nil
+}

@@ -1,0 +1,168 @@
+package segment
+
+import (
+	"fmt"
+	"unsafe"
+
+	"github.com/RoaringBitmap/roaring/v2"
+
+	"github.com/qlite/qlite/filter"
+	"github.com/qlite/qlite/payload"
+)
+
+// CheckInvariants verifies the segment's consistency and returns an error
+// describing the first violation: the live count equals the live bits, and
+// the planner's bitmaps match them; Lookup gives every live slot for its
+// point id and nothing else; each payload index equals one rebuilt from
+// the live payloads and holds no deleted slot; each graph passes
+// hnsw.Graph.CheckInvariants (with reachability, unless a cancelled build
+// left it unfinished), holds as live nodes only live slots that have its
+// vector, every such slot below its indexed mark, and nothing past the
+// slots it may hold. It waits for appends and builds; no Delete or
+// WriteGraph may run concurrently (the graph check forbids it).
+func (s *Segment) CheckInvariants() error {
+	s.buildMu.Lock()
+	defer s.buildMu.Unlock()
+	s.appendMu.Lock()
+	defer s.appendMu.Unlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+
+	n := s.n.Load()
+	if int(n) > s.capacity {
+		return fmt.Errorf("segment: %d slots used of %d", n, s.capacity)
+	}
+	live := roaring.New()
+	for w := range s.live {
+		word := s.live[w].Load()
+		for b := range uint32(64) {
+			if word&(1<<b) == 0 {
+				continue
+			}
+			off := uint32(w)<<6 + b
+			if off >= n {
+				return fmt.Errorf("segment: slot %d live past the %d used", off, n)
+			}
+			live.Add(off)
+		}
+	}
+	if c := int64(live.GetCardinality()); c != s.nlive.Load() {
+		return fmt.Errorf("segment: %d live bits, live count %d", c, s.nlive.Load())
+	}
+	if !live.Equals(s.mu.all) {
+		return fmt.Errorf("segment: live bitmap of %d slots differs from the %d live bits",
+			s.mu.all.GetCardinality(), live.GetCardinality())
+	}
+
+	// Lookup.
+	if len(s.mu.lookup) != int(live.GetCardinality()) {
+		return fmt.Errorf("segment: lookup holds %d ids for %d live slots", len(s.mu.lookup), live.GetCardinality())
+	}
+	it := live.Iterator()
+	for it.HasNext() {
+		off := it.Next()
+		if got, ok := s.mu.lookup[s.ids[off]]; !ok || got != off {
+			return fmt.Errorf("segment: live slot %d holds point %v, which Lookup gives as (%d, %v)", off, s.ids[off], got, ok)
+		}
+	}
+
+	// Payload indexes.
+	var buf []payload.Value
+	for key, fi := range s.mu.indexes {
+		if extra := roaring.AndNot(fi.idx.Points(), live); !extra.IsEmpty() {
+			return fmt.Errorf("segment: index %q holds slot %d, which is not live", key, extra.Minimum())
+		}
+		fresh, err := payload.NewIndex(fi.params)
+		if err != nil {
+			return fmt.Errorf("segment: index %q: %w", key, err)
+		}
+		it := live.Iterator()
+		for it.HasNext() {
+			off := it.Next()
+			buf = fi.path.Find(s.payloadAt(off), buf[:0])
+			fresh.Set(off, buf)
+		}
+		if !fresh.Points().Equals(fi.idx.Points()) {
+			return fmt.Errorf("segment: index %q holds %d points, the payloads give %d",
+				key, fi.idx.Len(), fresh.Len())
+		}
+		it = live.Iterator()
+		for it.HasNext() {
+			off := it.Next()
+			if a, b := fi.idx.ValuesCount(off), fresh.ValuesCount(off); a != b {
+				return fmt.Errorf("segment: index %q: slot %d has %d values, its payload %d", key, off, a, b)
+			}
+		}
+	}
+
+	// Vector spaces.
+	for _, sp := range s.spaces {
+		has := roaring.New()
+		for off := range n {
+			if getBit(sp.has, off) && getBit(s.live, off) {
+				has.Add(off)
+			}
+		}
+		if !has.Equals(sp.hasBM) {
+			return fmt.Errorf("segment: vector %q: presence bitmap of %d slots, %d live slots have it",
+				sp.spec.Name, sp.hasBM.GetCardinality(), has.GetCardinality())
+		}
+		g := sp.graph.Load()
+		if err := g.CheckInvariants(!sp.dirty.Load()); err != nil {
+			return fmt.Errorf("segment: vector %q: %w", sp.spec.Name, err)
+		}
+		if s.loading {
+			continue // Seal reconciles loaded graphs with the slots
+		}
+		indexed, building := sp.indexed.Load(), sp.building.Load()
+		if indexed > n || building < indexed {
+			return fmt.Errorf("segment: vector %q: indexed %d, building %d, %d slots", sp.spec.Name, indexed, building, n)
+		}
+		nodes := 0
+		for off := range n {
+			in := g.Contains(off)
+			isLive, hasVec := getBit(s.live, off), getBit(sp.has, off)
+			switch {
+			case in && !isLive:
+				return fmt.Errorf("segment: vector %q: deleted slot %d is a live graph node", sp.spec.Name, off)
+			case in && !hasVec:
+				return fmt.Errorf("segment: vector %q: slot %d without the vector is a graph node", sp.spec.Name, off)
+			case in && off >= building:
+				return fmt.Errorf("segment: vector %q: slot %d is a graph node past the build mark %d", sp.spec.Name, off, building)
+			case !in && isLive && hasVec && off < indexed:
+				return fmt.Errorf("segment: vector %q: live slot %d below indexed %d is not in the graph", sp.spec.Name, off, indexed)
+			}
+			if in {
+				nodes++
+			}
+		}
+		if nodes != g.Len() {
+			return fmt.Errorf("segment: vector %q: graph has %d live nodes, %d among the slots", sp.spec.Name, g.Len(), nodes)
+		}
+	}
+	return nil
+}
+
+// MemoryBytes estimates the memory the segment holds: the used part of the
+// slot arrays and vector storage (untouched capacity costs no resident
+// memory), payloads, payload indexes, bitmaps, the id lookup and graphs.
+func (s *Segment) MemoryBytes() int64 {
+	n := int64(s.n.Load())
+	b := n*int64(unsafe.Sizeof(filter.PointID{})+8) + int64(len(s.live))*8
+	b += (n+payloadChunk-1)/payloadChunk*payloadChunk*valueSize + s.pbytes.Load()
+	for _, sp := range s.spaces {
+		b += n*int64(sp.dim)*4 + int64(len(sp.has))*8 + sp.graph.Load().MemoryBytes()
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for _, fi := range s.mu.indexes {
+		b += fi.idx.MemoryBytes()
+	}
+	b += int64(s.mu.all.GetSizeInBytes())
+	for _, sp := range s.spaces {
+		b += int64(sp.hasBM.GetSizeInBytes())
+	}
+	// A Go map spends about twice its entries' size.
+	b += int64(len(s.mu.lookup)) * 2 * int64(unsafe.Sizeof(filter.PointID{})+4)
+	return b
+}

@@ -1,0 +1,154 @@
+package segment
+
+import (
+	"math/bits"
+
+	"github.com/qlite/qlite/filter"
+)
+
+// matchChunk is the number of matching slots Match collects under the lock
+// before calling fn without it.
+const matchChunk = 256
+
+// Count returns the number of live points f matches (every live point when
+// f is nil).
+func (s *Segment) Count(f *filter.Filter) int {
+	if f == nil {
+		return s.Live()
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	m := s.matcher(f)
+	defer m.release()
+	if m.plan.Exact {
+		if m.plan.Candidates == nil {
+			return int(s.nlive.Load())
+		}
+		return int(m.plan.Candidates.AndCardinality(s.mu.all))
+	}
+	count := 0
+	m.each(0, func(uint32) bool { count++; return true })
+	return count
+}
+
+// Match calls fn for each live slot f matches (every live slot when f is
+// nil), in ascending order, until fn returns false. Slots appended after
+// the call began are not visited, and a slot deleted before fn would be
+// called for it is skipped. fn runs without the segment's locks held, so
+// it may call any method of the segment.
+func (s *Segment) Match(f *filter.Filter, fn func(off uint32) bool) {
+	s.mu.RLock()
+	m := s.matcher(f)
+	s.mu.RUnlock()
+	defer m.release()
+	buf := make([]uint32, 0, matchChunk)
+	from := uint32(0)
+	for from < m.n {
+		buf = buf[:0]
+		s.mu.RLock()
+		next := m.each(from, func(off uint32) bool {
+			buf = append(buf, off)
+			return len(buf) < matchChunk
+		})
+		s.mu.RUnlock()
+		for _, off := range buf {
+			if getBit(s.live, off) && !fn(off) {
+				return
+			}
+		}
+		if len(buf) < matchChunk {
+			return
+		}
+		from = next
+	}
+}
+
+// Matches reports whether slot off is live and f matches it (any live slot
+// when f is nil).
+func (s *Segment) Matches(f *filter.Filter, off uint32) bool {
+	if !s.IsLive(off) {
+		return false
+	}
+	if f == nil {
+		return true
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if !getBit(s.live, off) {
+		return false
+	}
+	sc := s.getScratch()
+	defer s.scratch.Put(sc)
+	if sc.eval == nil {
+		sc.eval = filter.NewEvaluator(indexes{s})
+	}
+	return sc.eval.Matches(f, point{s, off})
+}
+
+// matcher is one filter planned against the segment, for Count and Match.
+type matcher struct {
+	s    *Segment
+	n    uint32
+	plan *filter.Plan
+	chk  *filter.Checker
+	sc   *scratch
+}
+
+// matcher plans f (nil: every live slot). The caller holds s.mu shared.
+func (s *Segment) matcher(f *filter.Filter) *matcher {
+	m := &matcher{s: s, n: s.n.Load(), sc: s.getScratch()}
+	ix := indexes{s}
+	if m.sc.eval == nil {
+		m.sc.eval = filter.NewEvaluator(ix)
+	}
+	m.plan = f.Plan(ix, int(s.nlive.Load()), s.mu.all)
+	if !m.plan.Exact {
+		m.chk = filter.NewChecker(f, ix, m.sc.eval)
+	}
+	return m
+}
+
+func (m *matcher) release() { m.s.scratch.Put(m.sc) }
+
+// each calls fn for the live matching slots from from on, below m.n, in
+// ascending order, until fn returns false, and returns the slot after the
+// last one it passed to fn (m.n when it ran out). The caller holds s.mu
+// shared.
+func (m *matcher) each(from uint32, fn func(off uint32) bool) uint32 {
+	s := m.s
+	test := func(off uint32) bool {
+		return getBit(s.live, off) && (m.chk == nil || m.chk.Check(off, point{s, off}))
+	}
+	if c := m.plan.Candidates; c != nil {
+		it := c.Iterator()
+		it.AdvanceIfNeeded(from)
+		for it.HasNext() {
+			off := it.Next()
+			if off >= m.n {
+				break
+			}
+			if test(off) && !fn(off) {
+				return off + 1
+			}
+		}
+		return m.n
+	}
+	for w := int(from >> 6); w < (int(m.n)+63)>>6; w++ {
+		word := s.live[w].Load()
+		base := uint32(w) << 6
+		if base < from {
+			word &^= 1<<(from-base) - 1
+		}
+		if end := m.n - base; end < 64 {
+			word &= 1<<end - 1
+		}
+		for word != 0 {
+			off := base + uint32(bits.TrailingZeros64(word))
+			word &= word - 1
+			if (m.chk == nil || m.chk.Check(off, point{s, off})) && !fn(off) {
+				return off + 1
+			}
+		}
+	}
+	return m.n
+}
