@@ -175,7 +175,7 @@ func (g *Graph) repairList(s *searcher, id uint32, l int, dead []bool) {
 // another node, so it checks again, a few times at most. The caller holds
 // structMu exclusively.
 func (g *Graph) reconnect() {
-	ep, top, ok := unpackEP(g.ep.Load())
+	ep, _, ok := unpackEP(g.ep.Load())
 	if !ok {
 		return
 	}
@@ -218,7 +218,10 @@ func (g *Graph) reconnect() {
 			if seen[id] || nd.state.Load() != stateLive {
 				continue
 			}
-			near := g.nearest(s, id, ep, top)
+			// Search level 0 only: the upper levels can lead into the very
+			// component that level 0 cannot reach, and a link from there
+			// would not reconnect anything.
+			near := g.nearest(s, id, ep, 0)
 			if len(near) == 0 {
 				continue
 			}

@@ -510,3 +510,33 @@ func TestLoadAllocatesLargeSlicesOnly(t *testing.T) {
 	t.Logf("decoding 5000 nodes: %.0f allocations", allocs)
 	require.Less(t, allocs, 20.0, "decoding allocates per node")
 }
+
+// TestBuildSmallGraphsReachable builds many small, low-dimensional graphs in
+// parallel, where the neighbour heuristic most often cuts a group of nodes
+// off on level 0 while the upper levels still reach it, and checks that the
+// build links every node back.
+func TestBuildSmallGraphsReachable(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	iterations := 3000
+	if testing.Short() {
+		iterations = 500
+	}
+	for it := range iterations {
+		n := 10 + rng.IntN(110)
+		dim := 3 + rng.IntN(4)
+		data := make([]float32, n*dim)
+		for i := range data {
+			data[i] = float32(rng.NormFloat64())
+		}
+		g, err := New(&flatVecs{dim: dim, data: data, metric: distance.Euclid}, &Config{Seed: uint64(it)})
+		require.NoError(t, err)
+		var ids []uint32
+		for i := range n {
+			if rng.IntN(4) != 0 {
+				ids = append(ids, uint32(i))
+			}
+		}
+		require.NoError(t, g.Build(ids, 2))
+		require.NoError(t, g.CheckInvariants(true), "iteration %d: %d nodes in %d dims", it, len(ids), dim)
+	}
+}
