@@ -1,7 +1,9 @@
 package engine
 
 import (
+	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -178,7 +180,31 @@ func (c *collection) markDeleted() {
 	c.wmu.Unlock()
 }
 
-func (c *collection) close() error { return nil }
+// close persists every unpersisted segment whose graph is complete (the
+// appendable one too, frozen first), so that the next Open loads these graphs
+// instead of building them again. The optimizer has stopped.
+func (c *collection) close() error {
+	c.wmu.Lock()
+	deleted := c.deleted
+	c.wmu.Unlock()
+	thr := c.indexingThreshold()
+	if deleted || thr == 0 {
+		return nil
+	}
+	segs := c.snapshotSegs()
+	app := segs[len(segs)-1]
+	var errs []error
+	for _, ref := range segs {
+		if ref.persisted.Load() || ref.seg.Len() < thr || ref.seg.Indexed() < ref.seg.Len() {
+			continue
+		}
+		if ref == app && !c.freeze(app) {
+			continue
+		}
+		errs = append(errs, c.persist(context.Background(), ref))
+	}
+	return errors.Join(errs...)
+}
 
 // updateConfig applies a parameter change and stores it. Changes apply to
 // segments created from then on (graph parameters to the next index build).

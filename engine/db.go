@@ -25,7 +25,8 @@ type Options struct {
 	// Default: GOMAXPROCS.
 	IndexingWorkers int
 	// SealDelay is how long a fully indexed appendable segment must go
-	// without writes before the optimizer seals and persists it. Default: 1s.
+	// without writes before the optimizer seals and persists it. Default:
+	// 250ms. Close seals such a segment at once.
 	SealDelay time.Duration
 	// OptimizerInterval is how often the optimizer looks for work when not
 	// woken by a write. Default: 100ms.
@@ -115,7 +116,7 @@ func Open(dir string, opts *Options) (*DB, error) {
 		o.IndexingWorkers = runtime.GOMAXPROCS(0)
 	}
 	if o.SealDelay <= 0 {
-		o.SealDelay = time.Second
+		o.SealDelay = 250 * time.Millisecond
 	}
 	if o.OptimizerInterval <= 0 {
 		o.OptimizerInterval = 100 * time.Millisecond
