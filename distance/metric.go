@@ -199,10 +199,33 @@ func Validate(v []float32, dim int) error {
 	if dim > 0 && len(v) != dim {
 		return fmt.Errorf("%w: expected dim: %d, got %d", ErrDimMismatch, dim, len(v))
 	}
+	if allFinite(v) {
+		return nil
+	}
 	for i, x := range v {
 		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
 			return fmt.Errorf("%w: element %d is %v", ErrNotFinite, i, x)
 		}
 	}
 	return nil
+}
+
+// allFinite reports whether no element of v is NaN or infinite, without a
+// branch per element: an element is not finite exactly when its exponent
+// bits are all ones, and adding one to such an exponent carries into the
+// sign bit.
+func allFinite(v []float32) bool {
+	const exp, one = 0x7f800000, 0x00800000
+	var acc0, acc1, acc2, acc3 uint32
+	i := 0
+	for ; i+4 <= len(v); i += 4 {
+		acc0 |= math.Float32bits(v[i])&exp + one
+		acc1 |= math.Float32bits(v[i+1])&exp + one
+		acc2 |= math.Float32bits(v[i+2])&exp + one
+		acc3 |= math.Float32bits(v[i+3])&exp + one
+	}
+	for ; i < len(v); i++ {
+		acc0 |= math.Float32bits(v[i])&exp + one
+	}
+	return (acc0|acc1|acc2|acc3)&0x80000000 == 0
 }

@@ -286,3 +286,29 @@ func TestMetricGatherBatch(t *testing.T) {
 		}
 	})
 }
+
+func TestAllFinite(t *testing.T) {
+	special := []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)),
+		math.Float32frombits(0x7fc00001), math.Float32frombits(0xff800001)}
+	finite := []float32{0, -0, 1, -1, math.MaxFloat32, -math.MaxFloat32, math.SmallestNonzeroFloat32, 1e-40, 3.4e38}
+	for n := 1; n <= 9; n++ {
+		for pos := range n {
+			v := make([]float32, n)
+			for i := range v {
+				v[i] = finite[(i+pos)%len(finite)]
+			}
+			if !allFinite(v) {
+				t.Fatalf("%v reported not finite", v)
+			}
+			for _, x := range special {
+				v[pos] = x
+				if allFinite(v) {
+					t.Fatalf("%v reported finite", v)
+				}
+				if err := Validate(v, n); err == nil {
+					t.Fatalf("Validate(%v) accepted it", v)
+				}
+			}
+		}
+	}
+}

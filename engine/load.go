@@ -2,6 +2,7 @@ package engine
 
 import (
 	"bytes"
+	"errors"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -98,45 +99,56 @@ func openCollection(db *DB, name string, cid uint32, cfg CollectionConfig) (*col
 	c.segs = append(sealed, app)
 
 	// Points: into the sealed slot holding their version, else appended.
+	// One goroutine reads the store (decompressing blocks) while this one
+	// decodes records and places them.
 	prefix := famPrefix(cid, famPoint)
-	it, err := store.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
-	if err != nil {
-		return nil, err
-	}
-	for it.First(); it.Valid(); it.Next() {
-		id, rest, err := decodeIDKey(it.Key()[len(prefix):])
-		if err == nil && len(rest) != 0 {
-			err = fmt.Errorf("%w: point key %x", ErrCorrupt, it.Key())
+	batches, readErr := c.readPoints(prefix)
+	var rec record
+	var failed error
+	for b := range batches {
+		if failed != nil {
+			continue // drain
 		}
-		if err != nil {
-			it.Close()
-			return nil, err
-		}
-		rec, err := decodeRecord(it.Value())
-		if err != nil {
-			it.Close()
-			return nil, fmt.Errorf("point %s: %w", id, err)
-		}
-		placed := false
-		for _, h := range holders[id] {
-			if h.ver == rec.op {
-				if err := h.ref.seg.Fill(h.off, rec.vectors, rec.payload, true); err != nil {
-					it.Close()
-					return nil, fmt.Errorf("point %s: %w", id, err)
+		for i := 0; i+1 < len(b.ends); i += 2 {
+			start := 0
+			if i > 0 {
+				start = b.ends[i-1]
+			}
+			key, val := b.buf[start:b.ends[i]], b.buf[b.ends[i]:b.ends[i+1]]
+			id, rest, err := decodeIDKey(key[len(prefix):])
+			if err == nil && len(rest) != 0 {
+				err = fmt.Errorf("%w: point key %x", ErrCorrupt, key)
+			}
+			if err == nil {
+				err = decodeRecordInto(&rec, val)
+			}
+			if err != nil {
+				failed = fmt.Errorf("point %s: %w", id, err)
+				break
+			}
+			placed := false
+			for _, h := range holders[id] {
+				if h.ver == rec.op {
+					if err := h.ref.seg.Fill(h.off, rec.vectors, rec.payload, true); err != nil {
+						failed = fmt.Errorf("point %s: %w", id, err)
+						break
+					}
+					filled[h.ref][h.off] = true
+					placed = true
+					break
 				}
-				filled[h.ref][h.off] = true
-				placed = true
+			}
+			if failed == nil && !placed {
+				if err := c.appendLocked(id, &rec); err != nil {
+					failed = fmt.Errorf("point %s: %w", id, err)
+				}
+			}
+			if failed != nil {
 				break
 			}
 		}
-		if !placed {
-			if err := c.appendLocked(id, rec); err != nil {
-				it.Close()
-				return nil, fmt.Errorf("point %s: %w", id, err)
-			}
-		}
 	}
-	if err := it.Close(); err != nil {
+	if err := errors.Join(failed, <-readErr); err != nil {
 		return nil, err
 	}
 
@@ -173,6 +185,47 @@ func openCollection(db *DB, name string, cid uint32, cfg CollectionConfig) (*col
 		}
 	}
 	return c, nil
+}
+
+// pointBatch is a run of point records copied out of the store: keys and
+// values back to back in buf, ends[2i] the end of key i and ends[2i+1] the
+// end of its value.
+type pointBatch struct {
+	buf  []byte
+	ends []int
+}
+
+// readPoints reads every record under prefix on its own goroutine, in key
+// order, and sends them in batches of about 4 MiB; the error channel gets
+// one value when it is done.
+func (c *collection) readPoints(prefix []byte) (<-chan pointBatch, <-chan error) {
+	out := make(chan pointBatch, 2)
+	errc := make(chan error, 1)
+	go func() {
+		defer close(out)
+		it, err := c.db.store.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
+		if err != nil {
+			errc <- err
+			return
+		}
+		const size = 4 << 20
+		b := pointBatch{buf: make([]byte, 0, size)}
+		for it.First(); it.Valid(); it.Next() {
+			b.buf = append(b.buf, it.Key()...)
+			b.ends = append(b.ends, len(b.buf))
+			b.buf = append(b.buf, it.Value()...)
+			b.ends = append(b.ends, len(b.buf))
+			if len(b.buf) >= size {
+				out <- b
+				b = pointBatch{buf: make([]byte, 0, size)}
+			}
+		}
+		if len(b.ends) > 0 {
+			out <- b
+		}
+		errc <- it.Close()
+	}()
+	return out, errc
 }
 
 // newAppendableFor returns an empty appendable segment with id segID.

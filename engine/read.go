@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/qlite/qlite/distance"
 	"github.com/qlite/qlite/filter"
 	"github.com/qlite/qlite/payload"
 	"github.com/qlite/qlite/segment"
@@ -297,9 +296,6 @@ func (c *collection) search(ctx context.Context, req *SearchRequest, exclude map
 	if len(req.Vector) != int(vp.Size) {
 		return nil, fmt.Errorf("%w: Vector dimension error: expected dim: %d, got %d", ErrBadRequest, vp.Size, len(req.Vector))
 	}
-	if err := distance.Validate(req.Vector, int(vp.Size)); err != nil {
-		return nil, fmt.Errorf("%w: vector: %w", ErrBadRequest, err)
-	}
 	if err := req.Filter.Validate(); err != nil {
 		return nil, fmt.Errorf("%w: filter: %w", ErrBadRequest, err)
 	}
@@ -322,7 +318,7 @@ func (c *collection) search(ctx context.Context, req *SearchRequest, exclude map
 		seg *segment.Segment
 		h   segment.Hit
 	}
-	var hits []hit
+	hits := make([]hit, 0, k*len(c.segs))
 	var st SearchStats
 	for _, ref := range c.segs {
 		if ref.seg.Live() == 0 {
@@ -331,20 +327,24 @@ func (c *collection) search(ctx context.Context, req *SearchRequest, exclude map
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
+		so := segment.SearchOptions{Filter: req.Filter, Ef: req.HnswEf, Exact: req.Exact}
 		var sst segment.SearchStats
-		hs, err := ref.seg.Search(ctx, req.Using, req.Vector, k, &segment.SearchOptions{
-			Filter: req.Filter, Ef: req.HnswEf, Exact: req.Exact, Stats: &sst,
-		})
+		if req.Stats != nil {
+			so.Stats = &sst
+		}
+		hs, err := ref.seg.Search(ctx, req.Using, req.Vector, k, &so)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrBadRequest, err)
 		}
-		st.Segments++
-		if st.Plans == nil {
-			st.Plans = map[string]int{}
+		if req.Stats != nil {
+			st.Segments++
+			if st.Plans == nil {
+				st.Plans = map[string]int{}
+			}
+			st.Plans[sst.Plan]++
+			st.Estimated += sst.Estimate
+			st.Scored += sst.Scored
 		}
-		st.Plans[sst.Plan]++
-		st.Estimated += sst.Estimate
-		st.Scored += sst.Scored
 		for _, h := range hs {
 			if exclude[h.ID] {
 				continue

@@ -90,6 +90,89 @@ func decodeRecord(b []byte) (*record, error) {
 	return r, nil
 }
 
+// decodeRecordInto decodes a point record into r, reusing r's vector
+// buffers: the vectors are valid until the next call.
+func decodeRecordInto(r *record, b []byte) error {
+	body, err := checked(b, "point record")
+	if err != nil {
+		return err
+	}
+	if len(body) < 9 || body[0] != recordVersion {
+		return fmt.Errorf("%w: point record: unknown version", ErrCorrupt)
+	}
+	r.op = binary.LittleEndian.Uint64(body[1:9])
+	if r.vectors == nil {
+		r.vectors = map[string][]float32{}
+	}
+	rest, err := decodeVectorsInto(r.vectors, body[9:])
+	if err != nil {
+		return err
+	}
+	n, k := binary.Uvarint(rest)
+	if k <= 0 || n != uint64(len(rest)-k) {
+		return fmt.Errorf("%w: point record: bad payload length", ErrCorrupt)
+	}
+	if r.payload, err = payload.DecodeBinary(rest[k:]); err != nil {
+		return fmt.Errorf("%w: point record: %w", ErrCorrupt, err)
+	}
+	return nil
+}
+
+// decodeVectorsInto decodes vectors into m, reusing the slices it holds and
+// removing names b does not have.
+func decodeVectorsInto(m map[string][]float32, b []byte) ([]byte, error) {
+	bad := func(what string) ([]byte, error) {
+		return nil, fmt.Errorf("%w: vectors: %s", ErrCorrupt, what)
+	}
+	n, k := binary.Uvarint(b)
+	if k <= 0 || n > uint64(len(b)) {
+		return bad("count")
+	}
+	b = b[k:]
+	var got [8]string
+	decoded := got[:0]
+	for range n {
+		l, k := binary.Uvarint(b)
+		if k <= 0 || l > uint64(len(b)-k) {
+			return bad("name")
+		}
+		name := b[k : k+int(l)]
+		b = b[k+int(l):]
+		dim, k := binary.Uvarint(b)
+		if k <= 0 || dim > uint64(len(b)-k)/4 {
+			return bad("dimension")
+		}
+		b = b[k:]
+		v, ok := m[string(name)]
+		key := string(name)
+		if ok {
+			for _, d := range decoded {
+				if d == key {
+					return bad("duplicate name")
+				}
+			}
+		}
+		if uint64(cap(v)) < dim {
+			v = make([]float32, dim)
+		}
+		v = v[:dim]
+		for i := range v {
+			v[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
+		}
+		b = b[4*dim:]
+		m[key] = v
+		decoded = append(decoded, key)
+	}
+	if len(m) != len(decoded) {
+		for name := range m {
+			if !slices.Contains(decoded, name) {
+				delete(m, name)
+			}
+		}
+	}
+	return b, nil
+}
+
 // recordOp returns the operation id of an encoded record without decoding it.
 func recordOp(b []byte) (uint64, error) {
 	if len(b) < 13 || b[0] != recordVersion {

@@ -275,6 +275,24 @@ func (s *Segment) validate(vectors map[string][]float32, p payload.Value) error 
 	return nil
 }
 
+// validateShape checks vector names and dimensions and the payload kind,
+// not the elements.
+func (s *Segment) validateShape(vectors map[string][]float32, p payload.Value) error {
+	for name, v := range vectors {
+		sp, err := s.space(name)
+		if err != nil {
+			return err
+		}
+		if v != nil && len(v) != sp.dim {
+			return fmt.Errorf("vector %q: %w: expected dim: %d, got %d", name, ErrDimMismatch, sp.dim, len(v))
+		}
+	}
+	if k := p.Kind(); k != payload.Object && k != payload.Null {
+		return fmt.Errorf("qlite: payload must be a JSON object, got %v", k)
+	}
+	return nil
+}
+
 // Append validates p's vectors (an unknown name gives ErrUnknownVector,
 // a wrong dimension ErrDimMismatch, a NaN or infinite element an error
 // from distance.Validate, each naming the vector) and payload (an object or
@@ -312,16 +330,25 @@ func (s *Segment) Append(p *Point) (uint32, error) {
 	return off, nil
 }
 
-// place writes the vectors and payload of slot off. The caller holds
-// appendMu; nothing reads the slot's storage yet.
+// place writes the vectors (preprocessed) and payload of slot off. The
+// caller holds appendMu; nothing reads the slot's storage yet.
 func (s *Segment) place(off uint32, vectors map[string][]float32, p payload.Value) {
+	s.placeAs(off, vectors, p, true)
+}
+
+// placeAs is place, preprocessing the vectors or copying them as they are.
+func (s *Segment) placeAs(off uint32, vectors map[string][]float32, p payload.Value, preprocess bool) {
 	for name, v := range vectors {
 		if v == nil {
 			continue
 		}
 		sp := s.byName[name]
 		row := sp.vecs[int(off)*sp.dim : int(off+1)*sp.dim : int(off+1)*sp.dim]
-		sp.metric.Preprocess(row, v)
+		if preprocess {
+			sp.metric.Preprocess(row, v)
+		} else {
+			copy(row, v)
+		}
 		setBit(sp.has, off)
 	}
 	c := off >> payloadChunkBits
@@ -351,13 +378,14 @@ func (s *Segment) index(off uint32, p payload.Value) {
 }
 
 // Fill places slot off of a loading segment: its vectors (by name, stored
-// preprocessed; a nil or absent vector of a masked slot reads as zeros),
-// payload, and whether it is live. A masked slot (live false) is never
-// returned, counted or indexed; its vectors only serve the graph's
-// navigation. Each reserved slot may be filled once; vectors are validated
-// as by Append.
+// as given: they were preprocessed when first stored; a nil or absent vector
+// of a masked slot reads as zeros), payload, and whether it is live. A
+// masked slot (live false) is never returned, counted or indexed; its
+// vectors only serve the graph's navigation. Each reserved slot may be
+// filled once. Names, dimensions and the payload kind are checked; the
+// elements are not (the caller loads them from checksummed storage).
 func (s *Segment) Fill(off uint32, vectors map[string][]float32, p payload.Value, live bool) error {
-	if err := s.validate(vectors, p); err != nil {
+	if err := s.validateShape(vectors, p); err != nil {
 		return err
 	}
 	s.appendMu.Lock()
@@ -372,7 +400,7 @@ func (s *Segment) Fill(off uint32, vectors map[string][]float32, p payload.Value
 		return fmt.Errorf("qlite: slot %d filled twice", off)
 	}
 	s.filled[off>>6] |= 1 << (off & 63)
-	s.place(off, vectors, p)
+	s.placeAs(off, vectors, p, false)
 	if live {
 		s.mu.Lock()
 		s.index(off, p)
