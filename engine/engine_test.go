@@ -366,3 +366,54 @@ func TestFilteredSearchAndPayloadOps(t *testing.T) {
 	require.Equal(t, 900, n)
 	_ = filter.NumID
 }
+
+func TestPayloadTooDeep(t *testing.T) {
+	db := openTestDB(t, t.TempDir(), testOpts())
+	createColl(t, db, "c", 2, distance.Dot, 10000)
+	deep := payload.IntValue(1)
+	for range payload.MaxDepth {
+		deep = payload.ArrayValue(deep)
+	}
+	p := obj("a", deep) // one level more than allowed
+	_, err := db.Upsert(bg, "c", &UpsertOp{Points: []Point{{ID: numID(1), Vectors: map[string][]float32{"": {1, 2}}, Payload: p}}}, nil)
+	require.ErrorIs(t, err, ErrBadRequest)
+	require.ErrorContains(t, err, "nests")
+	ok := obj("a", payload.ArrayValue(payload.IntValue(1)))
+	_, err = db.Upsert(bg, "c", &UpsertOp{Points: []Point{{ID: numID(1), Vectors: map[string][]float32{"": {1, 2}}, Payload: ok}}}, nil)
+	require.NoError(t, err)
+	_, err = db.SetPayload(bg, "c", &SetPayloadOp{Payload: p, Selector: Selector{IDs: []PointID{numID(1)}}}, nil)
+	require.ErrorIs(t, err, ErrBadRequest)
+}
+
+func TestSnapshots(t *testing.T) {
+	db := openTestDB(t, t.TempDir(), testOpts())
+	createColl(t, db, "..", 4, distance.Cosine, 10000)
+	testPoints(t, db, "..", 500, 4, 1)
+	_, err := db.CreateFieldIndex(bg, "..", "class", payload.IndexParams{Type: payload.TypeInteger}, nil)
+	require.NoError(t, err)
+	d, err := db.CreateSnapshot(bg, "..")
+	require.NoError(t, err)
+	require.Regexp(t, `^\.\.-0-\d{4}-\d\d-\d\d-\d\d-\d\d-\d\d\.snapshot$`, d.Name)
+	require.Len(t, d.Checksum, 64)
+	path, err := db.SnapshotPath(bg, "..", d.Name)
+	require.NoError(t, err)
+	require.Contains(t, path, "snapshots")
+	// Later writes are not in the snapshot.
+	_, err = db.Delete(bg, "..", Selector{Filter: mustFilter(t, `{"must":[{"key":"class","match":{"value":1}}]}`)}, nil)
+	require.NoError(t, err)
+	require.NoError(t, db.RestoreSnapshot(bg, path, "copy"))
+	n, err := db.Count(bg, "copy", nil, true)
+	require.NoError(t, err)
+	require.Equal(t, 500, n)
+	info, err := db.CollectionInfo(bg, "copy")
+	require.NoError(t, err)
+	require.Contains(t, info.PayloadSchema, "class")
+	require.Equal(t, 500, info.PayloadSchema["class"].Points)
+	require.ErrorIs(t, db.RestoreSnapshot(bg, path, "copy"), ErrConflict)
+	_, err = db.SnapshotPath(bg, "..", "../../etc/passwd")
+	require.ErrorIs(t, err, ErrBadRequest)
+	require.NoError(t, db.DeleteSnapshot(bg, "..", d.Name))
+	list, err := db.ListSnapshots(bg, "..")
+	require.NoError(t, err)
+	require.Empty(t, list)
+}

@@ -327,9 +327,12 @@ func (r *modelRun) step() {
 	case op < 90:
 		r.log("optimize")
 		require.NoError(t, r.db.Optimize(bg, r.coll))
-	case op < 96:
+	case op < 94:
 		r.log("reopen")
 		r.reopen()
+	case op < 96:
+		r.log("snapshot-restore")
+		r.snapshotRestore()
 	default:
 		r.log("batch")
 		r.batch()
@@ -369,6 +372,25 @@ func uniq(ids []PointID) []PointID {
 		}
 	}
 	return out
+}
+
+// snapshotRestore snapshots the collection, restores it into a new
+// database directory and goes on there.
+func (r *modelRun) snapshotRestore() {
+	t := r.t
+	d, err := r.db.CreateSnapshot(bg, r.coll)
+	require.NoError(t, err)
+	path, err := r.db.SnapshotPath(bg, r.coll, d.Name)
+	require.NoError(t, err)
+	list, err := r.db.ListSnapshots(bg, r.coll)
+	require.NoError(t, err)
+	require.Contains(t, list, *d)
+	dir := t.TempDir()
+	db := openTestDB(t, dir, testOpts())
+	require.NoError(t, db.RestoreSnapshot(bg, path, r.coll))
+	require.NoError(t, r.db.DeleteSnapshot(bg, r.coll, d.Name))
+	closeChecked(t, r.db)
+	r.db, r.dir = db, dir
 }
 
 func (r *modelRun) reopen() {

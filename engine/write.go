@@ -331,6 +331,9 @@ func checkPayload(p payload.Value, where string) error {
 	if k := p.Kind(); k != payload.Object && k != payload.Null {
 		return fmt.Errorf("%w: %s: payload must be a JSON object, not %v", ErrBadRequest, where, k)
 	}
+	if d := payload.Depth(p); d > payload.MaxDepth {
+		return fmt.Errorf("%w: %s: payload nests %d levels of arrays and objects, at most %d are allowed", ErrBadRequest, where, d, payload.MaxDepth)
+	}
 	return nil
 }
 
@@ -395,6 +398,9 @@ func (t *txn) stage(i int, op *Operation) error {
 		}
 		if sp.Payload.Kind() != payload.Object {
 			return fmt.Errorf("%w: %s: payload must be a JSON object", ErrBadRequest, where("payload"))
+		}
+		if err := checkPayload(sp.Payload, where("payload")); err != nil {
+			return err
 		}
 		var path payload.Path
 		if sp.Key != "" && !overwrite {

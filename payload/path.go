@@ -412,3 +412,8 @@ func del(segs []seg, v Value) (Value, bool) {
 		return Value{kind: Array, arr: arr}, true
 	}
 }
+
+// Depth returns how deeply arrays and objects nest in v: 0 for a scalar, 1
+// for a flat array or object. Values deeper than MaxDepth cannot be stored
+// (parsers refuse them; a Value built in Go must be checked).
+func Depth(v Value) int { return depth(v) }

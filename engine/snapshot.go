@@ -1,0 +1,427 @@
+package engine
+
+import (
+	"archive/tar"
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+
+	"github.com/qlite/qlite/payload"
+)
+
+// SnapshotDescription describes a collection snapshot file.
+type SnapshotDescription struct {
+	Name         string
+	CreationTime time.Time
+	Size         int64
+	// Checksum is the SHA-256 of the file, in hex.
+	Checksum string
+}
+
+// Files inside a snapshot (a tar archive; see segment/FORMAT.md).
+const (
+	snapConfig = "collection.json"
+	snapFields = "fields.json"
+	snapPoints = "points.qlrec"
+	snapMagic  = "QLSN\x01"
+)
+
+// snapshotDir is the directory of a collection's snapshots. Names are
+// escaped so that "." and ".." stay inside snapshots/.
+func (db *DB) snapshotDir(coll string) string {
+	esc := url.PathEscape(coll)
+	if strings.HasPrefix(esc, ".") {
+		esc = "%2E" + esc[1:]
+	}
+	return filepath.Join(db.dir, "snapshots", esc)
+}
+
+// CreateSnapshot writes a point-in-time copy of a collection (its
+// configuration, field indexes and points) to a new file under the
+// database's snapshots directory. Writes continue meanwhile; the snapshot
+// holds exactly the writes acknowledged before it started.
+func (db *DB) CreateSnapshot(ctx context.Context, coll string) (*SnapshotDescription, error) {
+	c, err := db.collection(coll)
+	if err != nil {
+		return nil, err
+	}
+	c.wmu.Lock()
+	if c.deleted {
+		c.wmu.Unlock()
+		return nil, fmt.Errorf("%w: Collection `%s` doesn't exist!", ErrNotFound, c.name)
+	}
+	snap := db.store.NewSnapshot()
+	cfg := *c.config()
+	c.wmu.Unlock()
+	defer snap.Close()
+
+	dir := db.snapshotDir(c.name)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	now := time.Now().UTC()
+	base := fmt.Sprintf("%s-0-%s", c.name, now.Format("2006-01-02-15-04-05"))
+	name := base + ".snapshot"
+	for i := 1; ; i++ {
+		if _, err := os.Stat(filepath.Join(dir, name)); errors.Is(err, os.ErrNotExist) {
+			break
+		}
+		name = fmt.Sprintf("%s-%d.snapshot", base, i)
+	}
+	tmp, err := os.CreateTemp(dir, ".tmp-*")
+	if err != nil {
+		return nil, err
+	}
+	defer os.Remove(tmp.Name())
+	if err := writeSnapshot(ctx, tmp, snap, c.cid, cfg); err != nil {
+		tmp.Close()
+		return nil, err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return nil, err
+	}
+	if err := tmp.Close(); err != nil {
+		return nil, err
+	}
+	path := filepath.Join(dir, name)
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return nil, err
+	}
+	return describeSnapshot(path)
+}
+
+// writeSnapshot writes the tar archive of collection cid as of snap.
+func writeSnapshot(ctx context.Context, w io.Writer, snap *pebble.Snapshot, cid uint32, cfg CollectionConfig) error {
+	tw := tar.NewWriter(w)
+	add := func(name string, data []byte) error {
+		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(data)), ModTime: time.Now()}); err != nil {
+			return err
+		}
+		_, err := tw.Write(data)
+		return err
+	}
+	js, err := json.Marshal(cfg)
+	if err != nil {
+		return err
+	}
+	if err := add(snapConfig, js); err != nil {
+		return err
+	}
+	fields := map[string]json.RawMessage{}
+	prefix := famPrefix(cid, famIndex)
+	it, err := snap.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
+	if err != nil {
+		return err
+	}
+	for it.First(); it.Valid(); it.Next() {
+		if v := it.Value(); len(v) > 1 {
+			fields[string(it.Key()[len(prefix):])] = slices.Clone(v[1:])
+		}
+	}
+	if err := it.Close(); err != nil {
+		return err
+	}
+	if js, err = json.Marshal(fields); err != nil {
+		return err
+	}
+	if err := add(snapFields, js); err != nil {
+		return err
+	}
+
+	// Points: the size must be known before the tar header, so write them
+	// to a temporary file first.
+	tmp, err := os.CreateTemp("", "qlite-snapshot-points-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	defer tmp.Close()
+	bw := bufio.NewWriterSize(tmp, 1<<20)
+	if _, err := bw.WriteString(snapMagic); err != nil {
+		return err
+	}
+	prefix = famPrefix(cid, famPoint)
+	if it, err = snap.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)}); err != nil {
+		return err
+	}
+	var lenBuf []byte
+	n := 0
+	for it.First(); it.Valid(); it.Next() {
+		if n++; n%4096 == 0 && ctx.Err() != nil {
+			it.Close()
+			return ctx.Err()
+		}
+		for _, part := range [][]byte{it.Key()[len(prefix):], it.Value()} {
+			lenBuf = binary.AppendUvarint(lenBuf[:0], uint64(len(part)))
+			bw.Write(lenBuf)
+			bw.Write(part)
+		}
+	}
+	if err := it.Close(); err != nil {
+		return err
+	}
+	if err := bw.Flush(); err != nil {
+		return err
+	}
+	size, err := tmp.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return err
+	}
+	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	if err := tw.WriteHeader(&tar.Header{Name: snapPoints, Mode: 0o644, Size: size, ModTime: time.Now()}); err != nil {
+		return err
+	}
+	if _, err := io.Copy(tw, tmp); err != nil {
+		return err
+	}
+	return tw.Close()
+}
+
+func describeSnapshot(path string) (*SnapshotDescription, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return nil, err
+	}
+	return &SnapshotDescription{
+		Name:         filepath.Base(path),
+		CreationTime: info.ModTime().UTC(),
+		Size:         info.Size(),
+		Checksum:     hex.EncodeToString(h.Sum(nil)),
+	}, nil
+}
+
+// ListSnapshots lists a collection's snapshots, oldest first.
+func (db *DB) ListSnapshots(ctx context.Context, coll string) ([]SnapshotDescription, error) {
+	c, err := db.collection(coll)
+	if err != nil {
+		return nil, err
+	}
+	entries, err := os.ReadDir(db.snapshotDir(c.name))
+	if errors.Is(err, os.ErrNotExist) {
+		return []SnapshotDescription{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := []SnapshotDescription{}
+	for _, e := range entries {
+		if !e.Type().IsRegular() || !strings.HasSuffix(e.Name(), ".snapshot") {
+			continue
+		}
+		d, err := describeSnapshot(filepath.Join(db.snapshotDir(c.name), e.Name()))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *d)
+	}
+	slices.SortFunc(out, func(a, b SnapshotDescription) int { return a.CreationTime.Compare(b.CreationTime) })
+	return out, nil
+}
+
+// SnapshotPath returns the file of a collection's snapshot, for download.
+func (db *DB) SnapshotPath(ctx context.Context, coll, name string) (string, error) {
+	c, err := db.collection(coll)
+	if err != nil {
+		return "", err
+	}
+	if name != filepath.Base(name) || strings.ContainsAny(name, `/\`) || !strings.HasSuffix(name, ".snapshot") || name == ".snapshot" {
+		return "", fmt.Errorf("%w: bad snapshot name %q", ErrBadRequest, name)
+	}
+	path := filepath.Join(db.snapshotDir(c.name), name)
+	if _, err := os.Stat(path); err != nil {
+		return "", fmt.Errorf("%w: Snapshot %s not found", ErrNotFound, name)
+	}
+	return path, nil
+}
+
+// DeleteSnapshot deletes a collection's snapshot.
+func (db *DB) DeleteSnapshot(ctx context.Context, coll, name string) error {
+	path, err := db.SnapshotPath(ctx, coll, name)
+	if err != nil {
+		return err
+	}
+	return os.Remove(path)
+}
+
+// RestoreSnapshot creates collection coll from a snapshot file (of this or
+// another database): its configuration, field indexes and points. The
+// collection must not exist. Its graphs are built again by the optimizer.
+func (db *DB) RestoreSnapshot(ctx context.Context, path, coll string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("%w: snapshot %s: %s", ErrBadRequest, filepath.Base(path), fmt.Sprintf(format, args...))
+	}
+	tr := tar.NewReader(f)
+	var cfg *CollectionConfig
+	var fields map[string]payload.IndexParams
+	created := false
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return bad("%v", err)
+		}
+		switch h.Name {
+		case snapConfig:
+			var c CollectionConfig
+			if err := json.NewDecoder(tr).Decode(&c); err != nil {
+				return bad("%s: %v", h.Name, err)
+			}
+			cfg = &c
+		case snapFields:
+			if err := json.NewDecoder(tr).Decode(&fields); err != nil {
+				return bad("%s: %v", h.Name, err)
+			}
+		case snapPoints:
+			if cfg == nil || fields == nil {
+				return bad("points before the configuration")
+			}
+			if err := db.createRestored(ctx, coll, *cfg, fields); err != nil {
+				return err
+			}
+			created = true
+			if err := db.restorePoints(ctx, coll, bufio.NewReaderSize(tr, 1<<20)); err != nil {
+				return errors.Join(bad("%v", err), db.dropRestored(ctx, coll))
+			}
+		}
+	}
+	if !created {
+		return bad("no points file")
+	}
+	return nil
+}
+
+func (db *DB) createRestored(ctx context.Context, coll string, cfg CollectionConfig, fields map[string]payload.IndexParams) error {
+	if err := ValidateCollectionName(coll); err != nil {
+		return err
+	}
+	if err := checkSupported(cfg); err != nil {
+		return err
+	}
+	db.mu.Lock()
+	if _, ok := db.colls[coll]; ok {
+		db.mu.Unlock()
+		return fmt.Errorf("%w: Collection `%s` already exists!", ErrConflict, coll)
+	}
+	cid := db.nextCID
+	rec, err := encodeCollectionRecord(cid, cfg)
+	if err == nil {
+		b := db.store.NewBatch()
+		b.Set(collectionKey(coll), rec, nil)
+		b.Set([]byte{keyNextCID}, binary.LittleEndian.AppendUint32(nil, cid+1), nil)
+		err = b.Commit(pebble.Sync)
+		b.Close()
+	}
+	if err != nil {
+		db.mu.Unlock()
+		return err
+	}
+	db.nextCID = cid + 1
+	c, err := newCollection(db, coll, cid, cfg)
+	if err != nil {
+		db.mu.Unlock()
+		return err
+	}
+	db.colls[coll] = c
+	db.mu.Unlock()
+	for key, p := range fields {
+		if _, err := db.CreateFieldIndex(ctx, coll, key, p, nil); err != nil {
+			return errors.Join(err, db.dropRestored(ctx, coll))
+		}
+	}
+	return nil
+}
+
+func (db *DB) dropRestored(ctx context.Context, coll string) error {
+	_, err := db.DeleteCollection(ctx, coll)
+	return err
+}
+
+// restorePoints upserts the records of a points file in batches.
+func (db *DB) restorePoints(ctx context.Context, coll string, r *bufio.Reader) error {
+	magic := make([]byte, len(snapMagic))
+	if _, err := io.ReadFull(r, magic); err != nil || string(magic) != snapMagic {
+		return fmt.Errorf("points file: bad header")
+	}
+	readPart := func() ([]byte, error) {
+		n, err := binary.ReadUvarint(r)
+		if err != nil {
+			return nil, err
+		}
+		if n > 1<<30 {
+			return nil, fmt.Errorf("points file: record of %d bytes", n)
+		}
+		b := make([]byte, n)
+		_, err = io.ReadFull(r, b)
+		return b, err
+	}
+	var batch []Point
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		_, err := db.Upsert(ctx, coll, &UpsertOp{Points: batch}, &WriteOptions{Wait: true})
+		batch = batch[:0]
+		return err
+	}
+	for {
+		key, err := readPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		val, err := readPart()
+		if err != nil {
+			return fmt.Errorf("points file: truncated: %w", err)
+		}
+		id, rest, err := decodeIDKey(key)
+		if err != nil || len(rest) != 0 {
+			return fmt.Errorf("points file: bad point id %x", key)
+		}
+		rec, err := decodeRecord(val)
+		if err != nil {
+			return fmt.Errorf("point %s: %w", id, err)
+		}
+		batch = append(batch, Point{ID: id, Vectors: rec.vectors, Payload: rec.payload})
+		if len(batch) == 1024 {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return flush()
+}
