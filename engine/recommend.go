@@ -48,6 +48,9 @@ type RecommendRequest struct {
 	Exact              bool
 	WithPayload        PayloadSelector
 	WithVectors        VectorSelector
+	// LookupFrom reads example ids from another collection.
+	LookupFrom *LookupFrom
+	lookupFrom *LookupFrom // set by Query
 }
 
 // Recommend runs a recommendation.
@@ -63,11 +66,15 @@ func (db *DB) Recommend(ctx context.Context, coll string, req *RecommendRequest)
 	if err != nil {
 		return nil, err
 	}
-	pos, exclude, err := c.exampleVectors(req.Positive, req.Using, vp, "positive")
+	lookup := req.LookupFrom
+	if req.lookupFrom != nil {
+		lookup = req.lookupFrom
+	}
+	pos, exclude, err := db.resolveExamples(c, req.Positive, req.Using, vp, lookup, "positive")
 	if err != nil {
 		return nil, err
 	}
-	neg, exclNeg, err := c.exampleVectors(req.Negative, req.Using, vp, "negative")
+	neg, exclNeg, err := db.resolveExamples(c, req.Negative, req.Using, vp, lookup, "negative")
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,175 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/qlite/qlite/filter"
+)
+
+// Query is one of Qdrant's universal queries (without prefetch, fusion and
+// formula, which qlite does not have). Exactly one field is set; a nil
+// *Query lists points by id, as a scroll does.
+type Query struct {
+	// Nearest: the points closest to a vector or to a stored point.
+	Nearest *Example
+	// Recommend: like the positive examples, unlike the negative ones.
+	Recommend *RecommendQuery
+	// Discover: points closest to the target that best fit the context.
+	Discover *DiscoverQuery
+	// Context: points that best fit the context pairs.
+	Context []ContextPair
+	// OrderBy: points in the order of an indexed payload field.
+	OrderBy *OrderBy
+	// Sample: a random sample of the (filtered) points.
+	Sample bool
+}
+
+// RecommendQuery is Query.Recommend.
+type RecommendQuery struct {
+	Positive, Negative []Example
+	Strategy           RecommendStrategy // default AverageVector
+}
+
+// DiscoverQuery is Query.Discover.
+type DiscoverQuery struct {
+	Target  Example
+	Context []ContextPair
+}
+
+// ContextPair is one positive / negative pair of a discovery context.
+type ContextPair struct {
+	Positive, Negative Example
+}
+
+// LookupFrom names the collection (and vector) that example point ids are
+// read from, instead of the queried one. Examples looked up elsewhere are not
+// excluded from the results.
+type LookupFrom struct {
+	Collection string
+	Vector     string // default: the query's Using
+}
+
+// QueryRequest is a universal query.
+type QueryRequest struct {
+	Query *Query
+	// Using names the vector space ("" the default).
+	Using  string
+	Filter *filter.Filter
+	// Limit results (default 10) after skipping Offset.
+	Limit, Offset int
+	// ScoreThreshold keeps only results strictly better than it.
+	ScoreThreshold *float32
+	HnswEf         int
+	Exact          bool
+	LookupFrom     *LookupFrom
+	WithPayload    PayloadSelector
+	WithVectors    VectorSelector
+}
+
+// Query runs a universal query. Point ids given as examples are excluded
+// from the results (unless looked up in another collection).
+func (db *DB) Query(ctx context.Context, coll string, req *QueryRequest) ([]ScoredPoint, error) {
+	if req == nil {
+		return nil, fmt.Errorf("%w: missing query request", ErrBadRequest)
+	}
+	r := *req
+	if r.Limit == 0 {
+		r.Limit = 10
+	}
+	q := r.Query
+	switch {
+	case q == nil:
+		return db.queryByID(ctx, coll, &r)
+	case q.Nearest != nil:
+		return db.queryNearest(ctx, coll, &r)
+	case q.Recommend != nil:
+		return db.Recommend(ctx, coll, &RecommendRequest{
+			Positive: q.Recommend.Positive, Negative: q.Recommend.Negative, Strategy: q.Recommend.Strategy,
+			Using: r.Using, Filter: r.Filter, Limit: r.Limit, Offset: r.Offset, ScoreThreshold: r.ScoreThreshold,
+			HnswEf: r.HnswEf, Exact: r.Exact, WithPayload: r.WithPayload, WithVectors: r.WithVectors,
+			lookupFrom: r.LookupFrom,
+		})
+	case q.OrderBy != nil:
+		res, err := db.Scroll(ctx, coll, &ScrollRequest{Filter: r.Filter, Limit: r.Limit + r.Offset, OrderBy: q.OrderBy,
+			WithPayload: r.WithPayload, WithVectors: r.WithVectors})
+		if err != nil {
+			return nil, err
+		}
+		return scoredFromRecords(res.Points, r.Offset), nil
+	}
+	return db.queryOther(ctx, coll, &r)
+}
+
+// queryByID lists points in id order (a query with no query).
+func (db *DB) queryByID(ctx context.Context, coll string, r *QueryRequest) ([]ScoredPoint, error) {
+	res, err := db.Scroll(ctx, coll, &ScrollRequest{Filter: r.Filter, Limit: r.Limit + r.Offset,
+		WithPayload: r.WithPayload, WithVectors: r.WithVectors})
+	if err != nil {
+		return nil, err
+	}
+	return scoredFromRecords(res.Points, r.Offset), nil
+}
+
+func scoredFromRecords(recs []Record, offset int) []ScoredPoint {
+	out := []ScoredPoint{}
+	for i, rec := range recs {
+		if i >= offset {
+			out = append(out, ScoredPoint{Record: rec})
+		}
+	}
+	return out
+}
+
+// queryNearest serves Query.Nearest: a search by vector, or by the vector
+// of a stored point (excluded from the results).
+func (db *DB) queryNearest(ctx context.Context, coll string, r *QueryRequest) ([]ScoredPoint, error) {
+	c, err := db.collection(coll)
+	if err != nil {
+		return nil, err
+	}
+	ex := r.Query.Nearest
+	vp, err := c.vectorParams(r.Using)
+	if err != nil {
+		return nil, err
+	}
+	vecs, exclude, err := db.resolveExamples(c, []Example{*ex}, r.Using, vp, r.LookupFrom, "query")
+	if err != nil {
+		return nil, err
+	}
+	return c.search(ctx, &SearchRequest{
+		Vector: vecs[0], Using: r.Using, Filter: r.Filter, Limit: r.Limit, Offset: r.Offset,
+		ScoreThreshold: r.ScoreThreshold, HnswEf: r.HnswEf, Exact: r.Exact,
+		WithPayload: r.WithPayload, WithVectors: r.WithVectors,
+	}, exclude)
+}
+
+// resolveExamples resolves examples to vectors of space using: ids are read
+// from lookup's collection when given (and then not excluded), else from c
+// (and returned in the exclusion set).
+func (db *DB) resolveExamples(c *collection, ex []Example, using string, vp VectorParams, lookup *LookupFrom, what string) ([][]float32, map[PointID]bool, error) {
+	if lookup == nil || lookup.Collection == "" {
+		return c.exampleVectors(ex, using, vp, what)
+	}
+	lc, err := db.collection(lookup.Collection)
+	if err != nil {
+		return nil, nil, err
+	}
+	name := lookup.Vector
+	if name == "" {
+		name = using
+	}
+	lvp, err := lc.vectorParams(name)
+	if err != nil {
+		return nil, nil, err
+	}
+	if lvp.Size != vp.Size {
+		return nil, nil, fmt.Errorf("%w: lookup_from: vector %q of collection %s has %d dimensions, the query's vector has %d",
+			ErrBadRequest, name, lookup.Collection, lvp.Size, vp.Size)
+	}
+	vecs, _, err := lc.exampleVectors(ex, name, lvp, what)
+	if err != nil {
+		return nil, nil, err
+	}
+	return vecs, map[PointID]bool{}, nil
+}
