@@ -29,10 +29,10 @@
 // # Concurrency
 //
 // A DB is safe for concurrent use. Writes to one collection are serialised;
-// searches, gets, scrolls and counts run in parallel with each other, with
-// writes and with the optimizer, over a consistent list of segments (a point
-// being rewritten may briefly be found in both its old and new segment; results
-// are deduplicated by id, keeping the newest version).
+// searches, gets, scrolls and counts run in parallel with each other and with
+// the optimizer, and see each write batch whole or not at all (a batch is
+// applied to the segments under a short exclusive lock). Index builds hold no
+// lock that readers or writers wait for.
 //
 // # Errors
 //
