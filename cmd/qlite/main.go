@@ -1,4 +1,5 @@
-// Command qlite is the qlite binary: benchmarks for now.
+// Command qlite is the qlite binary: the Qdrant-compatible server (qlite serve)
+// and the benchmark harness (qlite bench).
 package main
 
 import (
@@ -6,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
@@ -14,7 +16,11 @@ func main() {
 	err := newRootCmd().ExecuteContext(ctx)
 	stop()
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "qlite:", err)
+		msg := err.Error()
+		if !strings.HasPrefix(msg, "qlite: ") {
+			msg = "qlite: " + msg
+		}
+		fmt.Fprintln(os.Stderr, msg)
 		os.Exit(1)
 	}
 }

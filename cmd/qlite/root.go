@@ -20,6 +20,8 @@ func newRootCmd() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.AddCommand(newBenchCmd())
+	root.AddCommand(newServeCmd())
+	root.AddCommand(newMigrateCmd())
 	return root
 }
 

@@ -1,0 +1,126 @@
+package main
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/qlite/qlite/compat"
+	"github.com/qlite/qlite/engine"
+)
+
+// serveFlags are the settings of qlite serve. Qdrant's environment
+// variables set them, and flags given on the command line win.
+type serveFlags struct {
+	host            string
+	httpPort        int
+	grpcPort        int
+	storage         string
+	apiKey          string
+	readOnlyAPIKey  string
+	disableCORS     bool
+	maxRequestSizeM int
+}
+
+// qdrantEnv lists the environment variables qlite serve reads, as Qdrant
+// names them, and the flag each one sets.
+var qdrantEnv = []struct{ env, flag string }{
+	{"QDRANT__SERVICE__HOST", "host"},
+	{"QDRANT__SERVICE__HTTP_PORT", "http-port"},
+	{"QDRANT__SERVICE__GRPC_PORT", "grpc-port"},
+	{"QDRANT__STORAGE__STORAGE_PATH", "storage"},
+	{"QDRANT__SERVICE__API_KEY", "api-key"},
+	{"QDRANT__SERVICE__READ_ONLY_API_KEY", "read-only-api-key"},
+	{"QDRANT__SERVICE__MAX_REQUEST_SIZE_MB", "max-request-size-mb"},
+}
+
+func newServeCmd() *cobra.Command {
+	var f serveFlags
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve Qdrant's REST (6333) and gRPC (6334) APIs over a database directory",
+		Long: `Serve Qdrant's REST and gRPC APIs over the database in --storage, so that the official
+Qdrant clients work unchanged. Qdrant's environment variables are honoured:
+` + envHelp() + `
+QDRANT__SERVICE__ENABLE_CORS=false turns CORS off. Flags override the environment.
+SIGINT or SIGTERM stops accepting requests, lets in-flight ones finish and closes the storage.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			flags := cmd.Flags()
+			for _, e := range qdrantEnv {
+				if v, ok := os.LookupEnv(e.env); ok && !flags.Changed(e.flag) {
+					if err := flags.Set(e.flag, v); err != nil {
+						return fmt.Errorf("%s=%q: %w", e.env, v, err)
+					}
+				}
+			}
+			if v, ok := os.LookupEnv("QDRANT__SERVICE__ENABLE_CORS"); ok && !flags.Changed("disable-cors") {
+				on, err := strconv.ParseBool(v)
+				if err != nil {
+					return fmt.Errorf("QDRANT__SERVICE__ENABLE_CORS=%q: %w", v, err)
+				}
+				f.disableCORS = !on
+			}
+			return serve(cmd, &f)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.host, "host", "0.0.0.0", "address to listen on")
+	fl.IntVar(&f.httpPort, "http-port", 6333, "REST port")
+	fl.IntVar(&f.grpcPort, "grpc-port", 6334, "gRPC port")
+	fl.StringVar(&f.storage, "storage", "./qlite_storage", "database directory (created when missing)")
+	fl.StringVar(&f.apiKey, "api-key", "", "require this key (header api-key or Authorization: Bearer) on every request but the health checks")
+	fl.StringVar(&f.readOnlyAPIKey, "read-only-api-key", "", "a key that may only read")
+	fl.BoolVar(&f.disableCORS, "disable-cors", false, "do not send CORS headers")
+	fl.IntVar(&f.maxRequestSizeM, "max-request-size-mb", 32, "largest REST request body, in MiB")
+	return cmd
+}
+
+func envHelp() string {
+	var b strings.Builder
+	for _, e := range qdrantEnv {
+		fmt.Fprintf(&b, "  %-40s --%s\n", e.env, e.flag)
+	}
+	return b.String()
+}
+
+func serve(cmd *cobra.Command, f *serveFlags) error {
+	ctx := cmd.Context()
+	db, err := engine.Open(f.storage, nil)
+	if err != nil {
+		return err
+	}
+	srv := compat.NewServer(db, &compat.ServerConfig{
+		HTTPAddr:        net.JoinHostPort(f.host, strconv.Itoa(f.httpPort)),
+		GRPCAddr:        net.JoinHostPort(f.host, strconv.Itoa(f.grpcPort)),
+		APIKey:          f.apiKey,
+		ReadOnlyAPIKey:  f.readOnlyAPIKey,
+		DisableCORS:     f.disableCORS,
+		MaxRequestBytes: int64(f.maxRequestSizeM) << 20,
+	})
+	go func() {
+		if h, g, err := srv.Addrs(ctx); err == nil {
+			fmt.Fprintf(cmd.ErrOrStderr(), "qlite: serving %s: REST on %s, gRPC on %s\n", f.storage, h, g)
+		}
+	}()
+	serr := srv.Serve(ctx)
+	cerr := db.Close()
+	if serr == nil && cerr == nil {
+		fmt.Fprintln(cmd.ErrOrStderr(), "qlite: stopped; storage closed")
+	}
+	return joinErrs(serr, cerr)
+}
+
+func joinErrs(a, b error) error {
+	switch {
+	case a == nil:
+		return b
+	case b == nil:
+		return a
+	}
+	return fmt.Errorf("%w; %w", a, b)
+}

@@ -1,0 +1,83 @@
+package compat
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/qlite/qlite/engine"
+)
+
+// Status maps an engine error to Qdrant's HTTP status, gRPC code and
+// message (Qdrant's prefixes: "Wrong input: ", "Not found: ", ...).
+func Status(err error) (int, codes.Code, string) {
+	detail := func(sentinel error) string {
+		return strings.TrimPrefix(err.Error(), sentinel.Error()+": ")
+	}
+	var st interface{ GRPCStatus() *status.Status }
+	switch {
+	case errors.As(err, &st):
+		s := st.GRPCStatus()
+		return httpFromCode(s.Code()), s.Code(), s.Message()
+	case errors.Is(err, engine.ErrNotFound):
+		return http.StatusNotFound, codes.NotFound, "Not found: " + detail(engine.ErrNotFound)
+	case errors.Is(err, engine.ErrConflict):
+		return http.StatusConflict, codes.AlreadyExists, "Wrong input: " + detail(engine.ErrConflict)
+	case errors.Is(err, engine.ErrBadRequest):
+		return http.StatusBadRequest, codes.InvalidArgument, "Wrong input: " + detail(engine.ErrBadRequest)
+	case errors.Is(err, engine.ErrClosed):
+		return http.StatusServiceUnavailable, codes.Unavailable, "Service internal error: the database is closed"
+	case errors.Is(err, context.DeadlineExceeded):
+		return http.StatusRequestTimeout, codes.DeadlineExceeded, "Timeout: " + err.Error()
+	case errors.Is(err, context.Canceled):
+		return http.StatusRequestTimeout, codes.Canceled, "Timeout: request cancelled"
+	}
+	return http.StatusInternalServerError, codes.Internal, "Service internal error: " + err.Error()
+}
+
+// GRPCError converts an engine error to a gRPC status error.
+func GRPCError(err error) error {
+	if err == nil {
+		return nil
+	}
+	_, code, msg := Status(err)
+	return status.Error(code, msg)
+}
+
+// Unsupported is the error for a feature qlite does not have: InvalidArgument
+// (HTTP 400) naming it.
+func Unsupported(feature string) error {
+	return status.Errorf(codes.InvalidArgument, "Wrong input: %s is not supported by qlite", feature)
+}
+
+func httpFromCode(c codes.Code) int {
+	switch c {
+	case codes.OK:
+		return http.StatusOK
+	case codes.InvalidArgument, codes.OutOfRange, codes.DataLoss:
+		return http.StatusBadRequest
+	case codes.NotFound:
+		return http.StatusNotFound
+	case codes.AlreadyExists:
+		return http.StatusConflict
+	case codes.PermissionDenied:
+		return http.StatusForbidden
+	case codes.Unauthenticated:
+		return http.StatusUnauthorized
+	case codes.DeadlineExceeded, codes.Canceled:
+		return http.StatusRequestTimeout
+	case codes.ResourceExhausted:
+		return http.StatusTooManyRequests
+	case codes.FailedPrecondition:
+		return http.StatusForbidden
+	case codes.Unimplemented:
+		return http.StatusNotImplemented
+	case codes.Unavailable:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}

@@ -1,0 +1,171 @@
+package compat
+
+import (
+	"context"
+	"fmt"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/qdrant/go-client/qdrant"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	_ "google.golang.org/grpc/encoding/gzip" // accept gzip-compressed requests, as Qdrant does
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/keepalive"
+	"google.golang.org/grpc/reflection"
+	"google.golang.org/grpc/status"
+
+	"github.com/qlite/qlite/engine"
+)
+
+// The version and title Qdrant's HealthCheck reports. Clients compare the
+// major and minor version with their own.
+const (
+	qdrantTitle   = "qdrant - vector search engine"
+	qdrantVersion = "1.17.1"
+)
+
+// Services holds the four Qdrant services over one engine.
+//
+// Every method converts its request to engine calls and the results back to
+// Qdrant's protobuf messages, answering as a single-node Qdrant v1.17 does:
+// the same defaults, result shapes, status codes and messages. Requests for
+// what the engine does not have (sparse and multi-dense vectors, prefetch,
+// fusion, formulas, MMR, relevance feedback, inference, full-storage
+// snapshots) fail with InvalidArgument naming the feature; cluster operations
+// fail as they do on a Qdrant node without distributed mode.
+//
+// The services hold no state of their own and are safe for concurrent use.
+type Services struct {
+	Qdrant      qdrant.QdrantServer
+	Collections qdrant.CollectionsServer
+	Points      qdrant.PointsServer
+	Snapshots   qdrant.SnapshotsServer
+}
+
+// NewServices returns the services over db. The caller keeps ownership of
+// db and closes it after the server stops.
+func NewServices(db *engine.DB) *Services {
+	return &Services{
+		Qdrant:      &qdrantService{},
+		Collections: &collectionsService{db: db},
+		Points:      &pointsService{db: db},
+		Snapshots:   &snapshotsService{db: db},
+	}
+}
+
+// Register registers the four services, grpc.health.v1 (reporting SERVING)
+// and server reflection on g.
+func (s *Services) Register(g *grpc.Server) {
+	qdrant.RegisterQdrantServer(g, s.Qdrant)
+	qdrant.RegisterCollectionsServer(g, s.Collections)
+	qdrant.RegisterPointsServer(g, s.Points)
+	qdrant.RegisterSnapshotsServer(g, s.Snapshots)
+	hs := health.NewServer()
+	hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
+	for _, name := range []string{"qdrant.Qdrant", "qdrant.Collections", "qdrant.Points", "qdrant.Snapshots"} {
+		hs.SetServingStatus(name, healthpb.HealthCheckResponse_SERVING)
+	}
+	healthpb.RegisterHealthServer(g, hs)
+	reflection.Register(g)
+}
+
+// maxRecvMsgSize is the largest request a server accepts. Qdrant decodes
+// requests of any size; grpc-go's default is 4 MiB.
+const maxRecvMsgSize = 1 << 30
+
+// ServerOptions returns the grpc.ServerOptions a qlite gRPC server needs: a
+// 1 GiB receive limit, a keepalive enforcement policy that tolerates the
+// go-client's pings (every 10 s, with or without active streams), and the gzip
+// codec, registered by importing this package. Authentication interceptors
+// are the caller's.
+func ServerOptions() []grpc.ServerOption {
+	return []grpc.ServerOption{
+		grpc.MaxRecvMsgSize(maxRecvMsgSize),
+		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{
+			MinTime:             5 * time.Second,
+			PermitWithoutStream: true,
+		}),
+	}
+}
+
+// qdrantService is the qdrant.Qdrant service.
+type qdrantService struct {
+	qdrant.UnimplementedQdrantServer
+}
+
+// HealthCheck reports Qdrant's title and the version qlite is compatible
+// with, and the VCS revision qlite was built from when the build recorded it.
+func (qdrantService) HealthCheck(context.Context, *qdrant.HealthCheckRequest) (*qdrant.HealthCheckReply, error) {
+	r := &qdrant.HealthCheckReply{Title: qdrantTitle, Version: qdrantVersion}
+	if c := buildCommit(); c != "" {
+		r.Commit = &c
+	}
+	return r, nil
+}
+
+// buildCommit returns the VCS revision recorded in the binary, or "".
+func buildCommit() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return ""
+	}
+	for _, s := range info.Settings {
+		if s.Key == "vcs.revision" {
+			return s.Value
+		}
+	}
+	return ""
+}
+
+// orEmpty returns r, or an empty request for nil: a nil request (possible
+// in process, through Embedded) means what an empty one does on the wire.
+func orEmpty[T any, P interface{ *T }](r P) P {
+	if r == nil {
+		return new(T)
+	}
+	return r
+}
+
+// since returns the seconds elapsed since start, as responses report time.
+func since(start time.Time) float64 { return time.Since(start).Seconds() }
+
+// invalidArg is an InvalidArgument error with Qdrant's message for a request
+// that cannot be converted.
+func invalidArg(format string, args ...any) error {
+	return status.Errorf(codes.InvalidArgument, format, args...)
+}
+
+// validationErr is the InvalidArgument error Qdrant returns when a request
+// fails validation: "Validation error in body: [field: message]".
+func validationErr(field, format string, args ...any) error {
+	return status.Errorf(codes.InvalidArgument, "Validation error in body: [%s: %s]", field, fmt.Sprintf(format, args...))
+}
+
+// checkCollectionName validates a collection name given in a request: not
+// empty and at most 255 bytes long, as Qdrant validates every request.
+func checkCollectionName(field, name string) error {
+	switch {
+	case name == "":
+		return validationErr(field, "length: value must not be empty")
+	case len(name) > 255:
+		return validationErr(field, "length: value must be at most 255 bytes long")
+	}
+	return nil
+}
+
+// checkNewCollectionName applies Qdrant's full rule for the name of a
+// collection or alias being created.
+func checkNewCollectionName(field, name string) error {
+	if err := checkCollectionName(field, name); err != nil {
+		return err
+	}
+	if err := engine.ValidateCollectionName(name); err != nil {
+		msg := strings.TrimPrefix(err.Error(), engine.ErrBadRequest.Error()+": ")
+		msg = strings.TrimPrefix(msg, "collection_name: ")
+		return validationErr(field, "%s", msg)
+	}
+	return nil
+}

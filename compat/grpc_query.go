@@ -1,0 +1,906 @@
+package compat
+
+import (
+	"context"
+	"math"
+	"time"
+
+	"github.com/qdrant/go-client/qdrant"
+
+	"github.com/qlite/qlite/engine"
+	"github.com/qlite/qlite/filter"
+	"github.com/qlite/qlite/payload"
+)
+
+// This file has the Points service's searches: the universal query, the
+// legacy search, recommend and discover (which map onto the same engine
+// calls), their batch and group forms, facets and the distance matrix.
+
+// Request defaults of the query API, as in Qdrant.
+const (
+	defaultQueryLimit = 10
+	defaultGroupSize  = 3
+)
+
+// bigLimit is the limit plus offset above which a request's limit is first
+// bounded by the number of points in the collection: no request can return
+// more points than there are, and the engine sizes its buffers by the limit.
+const bigLimit = 1 << 16
+
+// bounds converts a limit and an offset, bounding them by the collection's
+// size when they are large.
+func (s *pointsService) bounds(ctx context.Context, coll string, limit, offset uint64) (int, int, error) {
+	if limit <= bigLimit && offset <= bigLimit {
+		return int(limit), int(offset), nil
+	}
+	n, err := s.db.Count(ctx, coll, nil, true)
+	if err != nil {
+		return 0, 0, GRPCError(err)
+	}
+	size := uint64(max(n, 1))
+	return int(min(limit, size)), int(min(offset, size)), nil
+}
+
+// withTimeout bounds ctx by a request's timeout in seconds, when given.
+func withTimeout(ctx context.Context, seconds *uint64) (context.Context, context.CancelFunc) {
+	if seconds == nil || *seconds == 0 {
+		return ctx, func() {}
+	}
+	d := time.Duration(min(*seconds, uint64(math.MaxInt64/int64(time.Second)))) * time.Second
+	return context.WithTimeout(ctx, d)
+}
+
+// checkLimit rejects a limit of 0, as Qdrant's request validation does.
+func checkLimit(field string, n uint64) error {
+	if n == 0 {
+		return validationErr(field, "value 0 invalid, must be 1 or larger")
+	}
+	return nil
+}
+
+// searchParams converts the search parameters the engine uses (hnsw_ef and
+// exact); the quantization, indexed_only and ACORN settings are accepted and
+// have no effect on an engine that keeps full vectors.
+func searchParams(p *qdrant.SearchParams) (ef int, exact bool) {
+	return int(min(p.GetHnswEf(), math.MaxInt32)), p.GetExact()
+}
+
+func strategyFromProto(s *qdrant.RecommendStrategy) (engine.RecommendStrategy, error) {
+	if s == nil {
+		return "", nil
+	}
+	switch *s {
+	case qdrant.RecommendStrategy_AverageVector:
+		return engine.AverageVector, nil
+	case qdrant.RecommendStrategy_BestScore:
+		return engine.BestScore, nil
+	case qdrant.RecommendStrategy_SumScores:
+		return engine.SumScores, nil
+	}
+	return "", invalidArg("Unknown recommend strategy: %d", int32(*s))
+}
+
+func lookupFromProto(l *qdrant.LookupLocation) *engine.LookupFrom {
+	if l == nil {
+		return nil
+	}
+	return &engine.LookupFrom{Collection: l.GetCollectionName(), Vector: l.GetVectorName()}
+}
+
+// Universal query.
+
+// queryFromProto converts a universal query. limit is the request's limit,
+// nil for the default.
+func (s *pointsService) queryFromProto(ctx context.Context, coll string, prefetch []*qdrant.PrefetchQuery, q *qdrant.Query,
+	using string, f *qdrant.Filter, params *qdrant.SearchParams, threshold *float32, limit, offset *uint64,
+	wp *qdrant.WithPayloadSelector, wv *qdrant.WithVectorsSelector, lookup *qdrant.LookupLocation) (*engine.QueryRequest, error) {
+	if len(prefetch) > 0 {
+		return nil, Unsupported("prefetch")
+	}
+	req := &engine.QueryRequest{Using: using, ScoreThreshold: copyPtr(threshold), LookupFrom: lookupFromProto(lookup),
+		WithVectors: vectorSelectorFromProto(wv)}
+	var err error
+	if q != nil {
+		if req.Query, err = queryVariantFromProto(q); err != nil {
+			return nil, err
+		}
+	}
+	if req.Filter, err = filterFromProto(f); err != nil {
+		return nil, err
+	}
+	req.HnswEf, req.Exact = searchParams(params)
+	l := uint64(defaultQueryLimit)
+	if limit != nil {
+		if err := checkLimit("limit", *limit); err != nil {
+			return nil, err
+		}
+		l = *limit
+	}
+	var o uint64
+	if offset != nil {
+		o = *offset
+	}
+	if req.Limit, req.Offset, err = s.bounds(ctx, coll, l, o); err != nil {
+		return nil, err
+	}
+	if req.WithPayload, err = payloadSelectorFromProto(wp, false); err != nil {
+		return nil, err
+	}
+	return req, nil
+}
+
+// queryVariantFromProto converts the query of a universal query.
+func queryVariantFromProto(q *qdrant.Query) (*engine.Query, error) {
+	switch x := q.GetVariant().(type) {
+	case *qdrant.Query_Nearest:
+		e, err := exampleFromVectorInput(x.Nearest)
+		if err != nil {
+			return nil, err
+		}
+		return &engine.Query{Nearest: &e}, nil
+	case *qdrant.Query_Recommend:
+		rq := &engine.RecommendQuery{}
+		var err error
+		if rq.Positive, err = examplesFromVectorInputs(x.Recommend.GetPositive()); err != nil {
+			return nil, err
+		}
+		if rq.Negative, err = examplesFromVectorInputs(x.Recommend.GetNegative()); err != nil {
+			return nil, err
+		}
+		if rq.Strategy, err = strategyFromProto(orEmpty(x.Recommend).Strategy); err != nil {
+			return nil, err
+		}
+		return &engine.Query{Recommend: rq}, nil
+	case *qdrant.Query_Discover:
+		if x.Discover.GetTarget() == nil {
+			return nil, invalidArg("DiscoverInput target is missing")
+		}
+		if x.Discover.GetContext() == nil {
+			return nil, invalidArg("DiscoverInput context is missing")
+		}
+		target, err := exampleFromVectorInput(x.Discover.GetTarget())
+		if err != nil {
+			return nil, err
+		}
+		pairs, err := contextFromProto(x.Discover.GetContext())
+		if err != nil {
+			return nil, err
+		}
+		return &engine.Query{Discover: &engine.DiscoverQuery{Target: target, Context: pairs}}, nil
+	case *qdrant.Query_Context:
+		pairs, err := contextFromProto(x.Context)
+		if err != nil {
+			return nil, err
+		}
+		return &engine.Query{Context: pairs}, nil
+	case *qdrant.Query_OrderBy:
+		ob, err := orderByFromProto(x.OrderBy)
+		if err != nil {
+			return nil, err
+		}
+		return &engine.Query{OrderBy: ob}, nil
+	case *qdrant.Query_Sample:
+		if x.Sample != qdrant.Sample_Random {
+			return nil, invalidArg("Unknown sample method: %d", int32(x.Sample))
+		}
+		return &engine.Query{Sample: true}, nil
+	case *qdrant.Query_Fusion:
+		return nil, Unsupported("fusion (" + x.Fusion.String() + ")")
+	case *qdrant.Query_Rrf:
+		return nil, Unsupported("fusion (RRF)")
+	case *qdrant.Query_Formula:
+		return nil, Unsupported("formula queries")
+	case *qdrant.Query_NearestWithMmr:
+		return nil, Unsupported("MMR (nearest with mmr)")
+	case *qdrant.Query_RelevanceFeedback:
+		return nil, Unsupported("relevance feedback")
+	}
+	return nil, invalidArg("Query variant is missing")
+}
+
+func examplesFromVectorInputs(vs []*qdrant.VectorInput) ([]engine.Example, error) {
+	out := make([]engine.Example, len(vs))
+	for i, v := range vs {
+		var err error
+		if out[i], err = exampleFromVectorInput(v); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// contextFromProto converts discovery context pairs.
+func contextFromProto(c *qdrant.ContextInput) ([]engine.ContextPair, error) {
+	out := make([]engine.ContextPair, len(c.GetPairs()))
+	for i, p := range c.GetPairs() {
+		if p.GetPositive() == nil {
+			return nil, invalidArg("ContextPair positive is missing")
+		}
+		if p.GetNegative() == nil {
+			return nil, invalidArg("ContextPair negative is missing")
+		}
+		var err error
+		if out[i].Positive, err = exampleFromVectorInput(p.GetPositive()); err != nil {
+			return nil, err
+		}
+		if out[i].Negative, err = exampleFromVectorInput(p.GetNegative()); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// orderValuesFor returns the conversion of order values when the query
+// orders by a payload field, nil otherwise.
+func (s *pointsService) orderValuesFor(ctx context.Context, coll string, q *engine.Query) orderValueFunc {
+	if q == nil || q.OrderBy == nil {
+		return nil
+	}
+	return s.orderValues(ctx, coll, q.OrderBy.Key)
+}
+
+func (s *pointsService) runQuery(ctx context.Context, coll string, r *qdrant.QueryPoints) ([]*qdrant.ScoredPoint, error) {
+	r = orEmpty(r)
+	req, err := s.queryFromProto(ctx, coll, r.GetPrefetch(), r.GetQuery(), r.GetUsing(), r.GetFilter(), r.GetParams(),
+		r.ScoreThreshold, r.Limit, r.Offset, r.GetWithPayload(), r.GetWithVectors(), r.GetLookupFrom())
+	if err != nil {
+		return nil, err
+	}
+	res, err := s.db.Query(ctx, coll, req)
+	if err != nil {
+		return nil, GRPCError(err)
+	}
+	return scoredListToProto(res, s.orderValuesFor(ctx, coll, req.Query)), nil
+}
+
+func (s *pointsService) Query(ctx context.Context, r *qdrant.QueryPoints) (*qdrant.QueryResponse, error) {
+	r = orEmpty(r)
+	start := time.Now()
+	ctx, cancel := withTimeout(ctx, r.Timeout)
+	defer cancel()
+	if err := checkCollectionName("collection_name", r.GetCollectionName()); err != nil {
+		return nil, err
+	}
+	res, err := s.runQuery(ctx, r.GetCollectionName(), r)
+	if err != nil {
+		return nil, err
+	}
+	return &qdrant.QueryResponse{Result: res, Time: since(start)}, nil
+}
+
+// QueryBatch runs each query against the batch's collection.
+func (s *pointsService) QueryBatch(ctx context.Context, r *qdrant.QueryBatchPoints) (*qdrant.QueryBatchResponse, error) {
+	r = orEmpty(r)
+	start := time.Now()
+	ctx, cancel := withTimeout(ctx, r.Timeout)
+	defer cancel()
+	if err := checkCollectionName("collection_name", r.GetCollectionName()); err != nil {
+		return nil, err
+	}
+	out := make([]*qdrant.BatchResult, len(r.GetQueryPoints()))
+	for i, q := range r.GetQueryPoints() {
+		res, err := s.runQuery(ctx, r.GetCollectionName(), q)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = &qdrant.BatchResult{Result: res}
+	}
+	return &qdrant.QueryBatchResponse{Result: out, Time: since(start)}, nil
+}
+
+func (s *pointsService) QueryGroups(ctx context.Context, r *qdrant.QueryPointGroups) (*qdrant.QueryGroupsResponse, error) {
+	r = orEmpty(r)
+	start := time.Now()
+	ctx, cancel := withTimeout(ctx, r.Timeout)
+	defer cancel()
+	if err := checkCollectionName("collection_name", r.GetCollectionName()); err != nil {
+		return nil, err
+	}
+	coll := r.GetCollectionName()
+	req, err := s.queryFromProto(ctx, coll, r.GetPrefetch(), r.GetQuery(), r.GetUsing(), r.GetFilter(), r.GetParams(),
+		r.ScoreThreshold, r.Limit, nil, r.GetWithPayload(), r.GetWithVectors(), r.GetLookupFrom())
+	if err != nil {
+		return nil, err
+	}
+	size := uint64(defaultGroupSize)
+	if r.GroupSize != nil {
+		if err := checkLimit("group_size", *r.GroupSize); err != nil {
+			return nil, err
+		}
+		size = *r.GroupSize
+	}
+	res, err := s.groups(ctx, coll, req, r.GetGroupBy(), size, r.GetWithLookup())
+	if err != nil {
+		return nil, err
+	}
+	return &qdrant.QueryGroupsResponse{Result: res, Time: since(start)}, nil
+}
+
+// groups runs a group query and converts its groups, looking up each
+// group's id in another collection when asked.
+func (s *pointsService) groups(ctx context.Context, coll string, q *engine.QueryRequest, groupBy string, size uint64,
+	lookup *qdrant.WithLookup) (*qdrant.GroupsResult, error) {
+	if _, err := pathFromProto(groupBy); err != nil {
+		return nil, err
+	}
+	groupSize, _, err := s.bounds(ctx, coll, size, 0)
+	if err != nil {
+		return nil, err
+	}
+	gs, err := s.db.QueryGroups(ctx, coll, &engine.GroupsRequest{QueryRequest: *q, GroupBy: groupBy, GroupSize: groupSize})
+	if err != nil {
+		return nil, GRPCError(err)
+	}
+	ov := s.orderValuesFor(ctx, coll, q.Query)
+	out := &qdrant.GroupsResult{Groups: make([]*qdrant.PointGroup, len(gs))}
+	for i, g := range gs {
+		out.Groups[i] = &qdrant.PointGroup{Id: groupIDToProto(g.ID), Hits: scoredListToProto(g.Hits, ov)}
+	}
+	if lookup != nil {
+		if err := s.lookupGroups(ctx, lookup, gs, out.Groups); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// lookupGroups attaches to each group the point of the lookup collection
+// whose id is the group's id (groups whose id is not a point id get none).
+// Payload is returned unless the lookup says otherwise; vectors only when
+// asked for.
+func (s *pointsService) lookupGroups(ctx context.Context, l *qdrant.WithLookup, gs []engine.PointGroup, out []*qdrant.PointGroup) error {
+	if err := checkCollectionName("with_lookup.collection", l.GetCollection()); err != nil {
+		return err
+	}
+	ps, err := payloadSelectorFromProto(l.GetWithPayload(), true)
+	if err != nil {
+		return err
+	}
+	var ids []filter.PointID
+	for _, g := range gs {
+		if id, ok := groupPointID(g.ID); ok {
+			ids = append(ids, id)
+		}
+	}
+	recs, err := s.db.Get(ctx, l.GetCollection(), ids, &engine.ReadOptions{WithPayload: ps, WithVectors: vectorSelectorFromProto(l.GetWithVectors())})
+	if err != nil {
+		return GRPCError(err)
+	}
+	byID := make(map[filter.PointID]engine.Record, len(recs))
+	for _, r := range recs {
+		byID[r.ID] = r
+	}
+	for i, g := range gs {
+		if id, ok := groupPointID(g.ID); ok {
+			if r, ok := byID[id]; ok {
+				out[i].Lookup = recordToProto(r, nil)
+			}
+		}
+	}
+	return nil
+}
+
+// groupPointID returns the point id a group id names: a non-negative
+// integer or a UUID string.
+func groupPointID(v payload.Value) (filter.PointID, bool) {
+	if s, ok := v.Str(); ok {
+		id, err := filter.ParseUUID(s)
+		return id, err == nil
+	}
+	switch v.Kind() {
+	case payload.Int:
+		if i, _ := v.Int(); i >= 0 {
+			return filter.NumID(uint64(i)), true
+		}
+	case payload.Uint:
+		u, _ := v.Uint()
+		return filter.NumID(u), true
+	}
+	return filter.PointID{}, false
+}
+
+// groupIDToProto converts a group id: strings, non-negative integers as
+// unsigned values, negative ones as integers, as Qdrant writes them.
+func groupIDToProto(v payload.Value) *qdrant.GroupId {
+	switch v.Kind() {
+	case payload.String:
+		s, _ := v.Str()
+		return &qdrant.GroupId{Kind: &qdrant.GroupId_StringValue{StringValue: s}}
+	case payload.Int:
+		i, _ := v.Int()
+		if i >= 0 {
+			return &qdrant.GroupId{Kind: &qdrant.GroupId_UnsignedValue{UnsignedValue: uint64(i)}}
+		}
+		return &qdrant.GroupId{Kind: &qdrant.GroupId_IntegerValue{IntegerValue: i}}
+	case payload.Uint:
+		u, _ := v.Uint()
+		return &qdrant.GroupId{Kind: &qdrant.GroupId_UnsignedValue{UnsignedValue: u}}
+	}
+	return &qdrant.GroupId{}
+}
+
+// Legacy search.
+
+func (s *pointsService) searchFromProto(ctx context.Context, coll string, r *qdrant.SearchPoints) (*engine.SearchRequest, error) {
+	r = orEmpty(r)
+	if r.GetSparseIndices() != nil {
+		return nil, Unsupported("sparse vectors")
+	}
+	if err := checkLimit("limit", r.GetLimit()); err != nil {
+		return nil, err
+	}
+	req := &engine.SearchRequest{
+		Vector:         denseOrEmpty(r.GetVector()),
+		Using:          r.GetVectorName(),
+		ScoreThreshold: copyPtr(r.ScoreThreshold),
+		WithVectors:    vectorSelectorFromProto(r.GetWithVectors()),
+	}
+	var err error
+	if req.Filter, err = filterFromProto(r.GetFilter()); err != nil {
+		return nil, err
+	}
+	if req.WithPayload, err = payloadSelectorFromProto(r.GetWithPayload(), false); err != nil {
+		return nil, err
+	}
+	req.HnswEf, req.Exact = searchParams(r.GetParams())
+	if req.Limit, req.Offset, err = s.bounds(ctx, coll, r.GetLimit(), r.GetOffset()); err != nil {
+		return nil, err
+	}
+	return req, nil
+}
+
+func (s *pointsService) Search(ctx context.Context, r *qdrant.SearchPoints) (*qdrant.SearchResponse, error) {
+	r = orEmpty(r)
+	start := time.Now()
+	ctx, cancel := withTimeout(ctx, r.Timeout)
+	defer cancel()
+	if err := checkCollectionName("collection_name", r.GetCollectionName()); err != nil {
+		return nil, err
+	}
+	req, err := s.searchFromProto(ctx, r.GetCollectionName(), r)
+	if err != nil {
+		return nil, err
+	}
+	res, err := s.db.Search(ctx, r.GetCollectionName(), req)
+	if err != nil {
+		return nil, GRPCError(err)
+	}
+	return &qdrant.SearchResponse{Result: scoredListToProto(res, nil), Time: since(start)}, nil
+}
+
+// SearchBatch runs each search against the batch's collection.
+func (s *pointsService) SearchBatch(ctx context.Context, r *qdrant.SearchBatchPoints) (*qdrant.SearchBatchResponse, error) {
+	r = orEmpty(r)
+	start := time.Now()
+	ctx, cancel := withTimeout(ctx, r.Timeout)
+	defer cancel()
+	if err := checkCollectionName("collection_name", r.GetCollectionName()); err != nil {
+		return nil, err
+	}
+	out := make([]*qdrant.BatchResult, len(r.GetSearchPoints()))
+	for i, sp := range r.GetSearchPoints() {
+		req, err := s.searchFromProto(ctx, r.GetCollectionName(), sp)
+		if err != nil {
+			return nil, err
+		}
+		res, err := s.db.Search(ctx, r.GetCollectionName(), req)
+		if err != nil {
+			return nil, GRPCError(err)
+		}
+		out[i] = &qdrant.BatchResult{Result: scoredListToProto(res, nil)}
+	}
+	return &qdrant.SearchBatchResponse{Result: out, Time: since(start)}, nil
+}
+
+func (s *pointsService) SearchGroups(ctx context.Context, r *qdrant.SearchPointGroups) (*qdrant.SearchGroupsResponse, error) {
+	r = orEmpty(r)
+	start := time.Now()
+	ctx, cancel := withTimeout(ctx, r.Timeout)
+	defer cancel()
+	if err := checkCollectionName("collection_name", r.GetCollectionName()); err != nil {
+		return nil, err
+	}
+	if r.GetSparseIndices() != nil {
+		return nil, Unsupported("sparse vectors")
+	}
+	if err := checkLimit("limit", uint64(r.GetLimit())); err != nil {
+		return nil, err
+	}
+	if err := checkLimit("group_size", uint64(r.GetGroupSize())); err != nil {
+		return nil, err
+	}
+	req := &engine.QueryRequest{
+		Query:          &engine.Query{Nearest: &engine.Example{Vector: denseOrEmpty(r.GetVector())}},
+		Using:          r.GetVectorName(),
+		Limit:          int(r.GetLimit()),
+		ScoreThreshold: copyPtr(r.ScoreThreshold),
+		WithVectors:    vectorSelectorFromProto(r.GetWithVectors()),
+	}
+	var err error
+	if req.Filter, err = filterFromProto(r.GetFilter()); err != nil {
+		return nil, err
+	}
+	if req.WithPayload, err = payloadSelectorFromProto(r.GetWithPayload(), false); err != nil {
+		return nil, err
+	}
+	req.HnswEf, req.Exact = searchParams(r.GetParams())
+	res, err := s.groups(ctx, r.GetCollectionName(), req, r.GetGroupBy(), uint64(r.GetGroupSize()), r.GetWithLookup())
+	if err != nil {
+		return nil, err
+	}
+	return &qdrant.SearchGroupsResponse{Result: res, Time: since(start)}, nil
+}
+
+// Legacy recommend.
+
+// recommendExamples joins the ids and vectors of one side of a legacy
+// recommendation: ids first, as Qdrant orders them.
+func recommendExamples(ids []*qdrant.PointId, vecs []*qdrant.Vector) ([]engine.Example, error) {
+	out := make([]engine.Example, 0, len(ids)+len(vecs))
+	for _, p := range ids {
+		id, err := pointIDFromProto(p)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, engine.Example{ID: &id})
+	}
+	for _, v := range vecs {
+		d, err := denseFromProto(v)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, engine.Example{Vector: denseOrEmpty(d)})
+	}
+	return out, nil
+}
+
+// recommendQuery converts the parts of a legacy recommendation that make its
+// query.
+func recommendQuery(pos, neg []*qdrant.PointId, posVecs, negVecs []*qdrant.Vector, strategy *qdrant.RecommendStrategy) (*engine.RecommendQuery, error) {
+	q := &engine.RecommendQuery{}
+	var err error
+	if q.Positive, err = recommendExamples(pos, posVecs); err != nil {
+		return nil, err
+	}
+	if q.Negative, err = recommendExamples(neg, negVecs); err != nil {
+		return nil, err
+	}
+	if q.Strategy, err = strategyFromProto(strategy); err != nil {
+		return nil, err
+	}
+	return q, nil
+}
+
+func (s *pointsService) recommendFromProto(ctx context.Context, coll string, r *qdrant.RecommendPoints) (*engine.RecommendRequest, error) {
+	r = orEmpty(r)
+	if err := checkLimit("limit", r.GetLimit()); err != nil {
+		return nil, err
+	}
+	q, err := recommendQuery(r.GetPositive(), r.GetNegative(), r.GetPositiveVectors(), r.GetNegativeVectors(), r.Strategy)
+	if err != nil {
+		return nil, err
+	}
+	req := &engine.RecommendRequest{
+		Positive:       q.Positive,
+		Negative:       q.Negative,
+		Strategy:       q.Strategy,
+		Using:          r.GetUsing(),
+		ScoreThreshold: copyPtr(r.ScoreThreshold),
+		WithVectors:    vectorSelectorFromProto(r.GetWithVectors()),
+		LookupFrom:     lookupFromProto(r.GetLookupFrom()),
+	}
+	if req.Filter, err = filterFromProto(r.GetFilter()); err != nil {
+		return nil, err
+	}
+	if req.WithPayload, err = payloadSelectorFromProto(r.GetWithPayload(), false); err != nil {
+		return nil, err
+	}
+	req.HnswEf, req.Exact = searchParams(r.GetParams())
+	if req.Limit, req.Offset, err = s.bounds(ctx, coll, r.GetLimit(), r.GetOffset()); err != nil {
+		return nil, err
+	}
+	return req, nil
+}
+
+func (s *pointsService) Recommend(ctx context.Context, r *qdrant.RecommendPoints) (*qdrant.RecommendResponse, error) {
+	r = orEmpty(r)
+	start := time.Now()
+	ctx, cancel := withTimeout(ctx, r.Timeout)
+	defer cancel()
+	if err := checkCollectionName("collection_name", r.GetCollectionName()); err != nil {
+		return nil, err
+	}
+	req, err := s.recommendFromProto(ctx, r.GetCollectionName(), r)
+	if err != nil {
+		return nil, err
+	}
+	res, err := s.db.Recommend(ctx, r.GetCollectionName(), req)
+	if err != nil {
+		return nil, GRPCError(err)
+	}
+	return &qdrant.RecommendResponse{Result: scoredListToProto(res, nil), Time: since(start)}, nil
+}
+
+// RecommendBatch runs each recommendation against the batch's collection.
+func (s *pointsService) RecommendBatch(ctx context.Context, r *qdrant.RecommendBatchPoints) (*qdrant.RecommendBatchResponse, error) {
+	r = orEmpty(r)
+	start := time.Now()
+	ctx, cancel := withTimeout(ctx, r.Timeout)
+	defer cancel()
+	if err := checkCollectionName("collection_name", r.GetCollectionName()); err != nil {
+		return nil, err
+	}
+	out := make([]*qdrant.BatchResult, len(r.GetRecommendPoints()))
+	for i, rp := range r.GetRecommendPoints() {
+		req, err := s.recommendFromProto(ctx, r.GetCollectionName(), rp)
+		if err != nil {
+			return nil, err
+		}
+		res, err := s.db.Recommend(ctx, r.GetCollectionName(), req)
+		if err != nil {
+			return nil, GRPCError(err)
+		}
+		out[i] = &qdrant.BatchResult{Result: scoredListToProto(res, nil)}
+	}
+	return &qdrant.RecommendBatchResponse{Result: out, Time: since(start)}, nil
+}
+
+func (s *pointsService) RecommendGroups(ctx context.Context, r *qdrant.RecommendPointGroups) (*qdrant.RecommendGroupsResponse, error) {
+	r = orEmpty(r)
+	start := time.Now()
+	ctx, cancel := withTimeout(ctx, r.Timeout)
+	defer cancel()
+	if err := checkCollectionName("collection_name", r.GetCollectionName()); err != nil {
+		return nil, err
+	}
+	if err := checkLimit("limit", uint64(r.GetLimit())); err != nil {
+		return nil, err
+	}
+	if err := checkLimit("group_size", uint64(r.GetGroupSize())); err != nil {
+		return nil, err
+	}
+	q, err := recommendQuery(r.GetPositive(), r.GetNegative(), r.GetPositiveVectors(), r.GetNegativeVectors(), r.Strategy)
+	if err != nil {
+		return nil, err
+	}
+	req := &engine.QueryRequest{
+		Query:          &engine.Query{Recommend: q},
+		Using:          r.GetUsing(),
+		Limit:          int(r.GetLimit()),
+		ScoreThreshold: copyPtr(r.ScoreThreshold),
+		LookupFrom:     lookupFromProto(r.GetLookupFrom()),
+		WithVectors:    vectorSelectorFromProto(r.GetWithVectors()),
+	}
+	if req.Filter, err = filterFromProto(r.GetFilter()); err != nil {
+		return nil, err
+	}
+	if req.WithPayload, err = payloadSelectorFromProto(r.GetWithPayload(), false); err != nil {
+		return nil, err
+	}
+	req.HnswEf, req.Exact = searchParams(r.GetParams())
+	res, err := s.groups(ctx, r.GetCollectionName(), req, r.GetGroupBy(), uint64(r.GetGroupSize()), r.GetWithLookup())
+	if err != nil {
+		return nil, err
+	}
+	return &qdrant.RecommendGroupsResponse{Result: res, Time: since(start)}, nil
+}
+
+// Legacy discover.
+
+// discoverFromProto converts a legacy discovery: with a target it is a
+// discover query, without one a context query.
+func (s *pointsService) discoverFromProto(ctx context.Context, coll string, r *qdrant.DiscoverPoints) (*engine.QueryRequest, error) {
+	r = orEmpty(r)
+	if err := checkLimit("limit", r.GetLimit()); err != nil {
+		return nil, err
+	}
+	pairs := make([]engine.ContextPair, len(r.GetContext()))
+	for i, p := range r.GetContext() {
+		if p.GetPositive() == nil || p.GetNegative() == nil {
+			return nil, invalidArg("Both positive and negative are required in a context pair")
+		}
+		var err error
+		if pairs[i].Positive, err = exampleFromVectorExample(p.GetPositive()); err != nil {
+			return nil, err
+		}
+		if pairs[i].Negative, err = exampleFromVectorExample(p.GetNegative()); err != nil {
+			return nil, err
+		}
+	}
+	req := &engine.QueryRequest{
+		Using:       r.GetUsing(),
+		LookupFrom:  lookupFromProto(r.GetLookupFrom()),
+		WithVectors: vectorSelectorFromProto(r.GetWithVectors()),
+	}
+	if t := r.GetTarget(); t != nil {
+		single := t.GetSingle()
+		if single == nil {
+			return nil, invalidArg("Target vector is malformed")
+		}
+		target, err := exampleFromVectorExample(single)
+		if err != nil {
+			return nil, err
+		}
+		req.Query = &engine.Query{Discover: &engine.DiscoverQuery{Target: target, Context: pairs}}
+	} else {
+		req.Query = &engine.Query{Context: pairs}
+	}
+	var err error
+	if req.Filter, err = filterFromProto(r.GetFilter()); err != nil {
+		return nil, err
+	}
+	if req.WithPayload, err = payloadSelectorFromProto(r.GetWithPayload(), false); err != nil {
+		return nil, err
+	}
+	req.HnswEf, req.Exact = searchParams(r.GetParams())
+	if req.Limit, req.Offset, err = s.bounds(ctx, coll, r.GetLimit(), r.GetOffset()); err != nil {
+		return nil, err
+	}
+	return req, nil
+}
+
+func (s *pointsService) Discover(ctx context.Context, r *qdrant.DiscoverPoints) (*qdrant.DiscoverResponse, error) {
+	r = orEmpty(r)
+	start := time.Now()
+	ctx, cancel := withTimeout(ctx, r.Timeout)
+	defer cancel()
+	if err := checkCollectionName("collection_name", r.GetCollectionName()); err != nil {
+		return nil, err
+	}
+	req, err := s.discoverFromProto(ctx, r.GetCollectionName(), r)
+	if err != nil {
+		return nil, err
+	}
+	res, err := s.db.Query(ctx, r.GetCollectionName(), req)
+	if err != nil {
+		return nil, GRPCError(err)
+	}
+	return &qdrant.DiscoverResponse{Result: scoredListToProto(res, nil), Time: since(start)}, nil
+}
+
+// DiscoverBatch runs each discovery against the batch's collection.
+func (s *pointsService) DiscoverBatch(ctx context.Context, r *qdrant.DiscoverBatchPoints) (*qdrant.DiscoverBatchResponse, error) {
+	r = orEmpty(r)
+	start := time.Now()
+	ctx, cancel := withTimeout(ctx, r.Timeout)
+	defer cancel()
+	if err := checkCollectionName("collection_name", r.GetCollectionName()); err != nil {
+		return nil, err
+	}
+	out := make([]*qdrant.BatchResult, len(r.GetDiscoverPoints()))
+	for i, dp := range r.GetDiscoverPoints() {
+		req, err := s.discoverFromProto(ctx, r.GetCollectionName(), dp)
+		if err != nil {
+			return nil, err
+		}
+		res, err := s.db.Query(ctx, r.GetCollectionName(), req)
+		if err != nil {
+			return nil, GRPCError(err)
+		}
+		out[i] = &qdrant.BatchResult{Result: scoredListToProto(res, nil)}
+	}
+	return &qdrant.DiscoverBatchResponse{Result: out, Time: since(start)}, nil
+}
+
+// Facet and distance matrix.
+
+// Facet counts the points per value of an indexed payload field; the limit
+// defaults to 10.
+func (s *pointsService) Facet(ctx context.Context, r *qdrant.FacetCounts) (*qdrant.FacetResponse, error) {
+	r = orEmpty(r)
+	start := time.Now()
+	ctx, cancel := withTimeout(ctx, r.Timeout)
+	defer cancel()
+	if err := checkCollectionName("collection_name", r.GetCollectionName()); err != nil {
+		return nil, err
+	}
+	if _, err := pathFromProto(r.GetKey()); err != nil {
+		return nil, err
+	}
+	req := &engine.FacetRequest{Key: r.GetKey(), Exact: r.GetExact()}
+	if r.Limit != nil {
+		if err := checkLimit("limit", *r.Limit); err != nil {
+			return nil, err
+		}
+		req.Limit = int(min(*r.Limit, math.MaxInt32))
+	}
+	var err error
+	if req.Filter, err = filterFromProto(r.GetFilter()); err != nil {
+		return nil, err
+	}
+	hits, err := s.db.Facet(ctx, r.GetCollectionName(), req)
+	if err != nil {
+		return nil, GRPCError(err)
+	}
+	out := make([]*qdrant.FacetHit, len(hits))
+	for i, h := range hits {
+		out[i] = &qdrant.FacetHit{Value: facetValueToProto(h.Value), Count: uint64(max(h.Count, 0))}
+	}
+	return &qdrant.FacetResponse{Hits: out, Time: since(start)}, nil
+}
+
+func facetValueToProto(v payload.Value) *qdrant.FacetValue {
+	switch v.Kind() {
+	case payload.Bool:
+		b, _ := v.Bool()
+		return &qdrant.FacetValue{Variant: &qdrant.FacetValue_BoolValue{BoolValue: b}}
+	case payload.Int:
+		i, _ := v.Int()
+		return &qdrant.FacetValue{Variant: &qdrant.FacetValue_IntegerValue{IntegerValue: i}}
+	}
+	s, _ := v.Str()
+	return &qdrant.FacetValue{Variant: &qdrant.FacetValue_StringValue{StringValue: s}}
+}
+
+func (s *pointsService) matrix(ctx context.Context, r *qdrant.SearchMatrixPoints) (*engine.Matrix, error) {
+	if err := checkCollectionName("collection_name", r.GetCollectionName()); err != nil {
+		return nil, err
+	}
+	req := &engine.MatrixRequest{Using: r.GetUsing()}
+	if r.Sample != nil {
+		if *r.Sample < 2 {
+			return nil, validationErr("sample", "value %d invalid, must be 2 or larger", *r.Sample)
+		}
+		req.Sample = int(min(*r.Sample, math.MaxInt32))
+	}
+	if r.Limit != nil {
+		if err := checkLimit("limit", *r.Limit); err != nil {
+			return nil, err
+		}
+		req.Limit = int(min(*r.Limit, math.MaxInt32))
+	}
+	var err error
+	if req.Filter, err = filterFromProto(r.GetFilter()); err != nil {
+		return nil, err
+	}
+	m, err := s.db.SearchMatrix(ctx, r.GetCollectionName(), req)
+	if err != nil {
+		return nil, GRPCError(err)
+	}
+	return m, nil
+}
+
+// SearchMatrixPairs returns, for a random sample of points, each one's
+// nearest others in the sample, as pairs.
+func (s *pointsService) SearchMatrixPairs(ctx context.Context, r *qdrant.SearchMatrixPoints) (*qdrant.SearchMatrixPairsResponse, error) {
+	r = orEmpty(r)
+	start := time.Now()
+	ctx, cancel := withTimeout(ctx, r.Timeout)
+	defer cancel()
+	m, err := s.matrix(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	pairs := make([]*qdrant.SearchMatrixPair, len(m.Pairs))
+	for i, p := range m.Pairs {
+		pairs[i] = &qdrant.SearchMatrixPair{A: pointIDToProto(p.A), B: pointIDToProto(p.B), Score: p.Score}
+	}
+	return &qdrant.SearchMatrixPairsResponse{Result: &qdrant.SearchMatrixPairs{Pairs: pairs}, Time: since(start)}, nil
+}
+
+// SearchMatrixOffsets returns the same matrix as SearchMatrixPairs, as a
+// sparse matrix over the sampled ids.
+func (s *pointsService) SearchMatrixOffsets(ctx context.Context, r *qdrant.SearchMatrixPoints) (*qdrant.SearchMatrixOffsetsResponse, error) {
+	r = orEmpty(r)
+	start := time.Now()
+	ctx, cancel := withTimeout(ctx, r.Timeout)
+	defer cancel()
+	m, err := s.matrix(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	index := make(map[filter.PointID]uint64, len(m.IDs))
+	for i, id := range m.IDs {
+		index[id] = uint64(i)
+	}
+	out := &qdrant.SearchMatrixOffsets{
+		OffsetsRow: make([]uint64, len(m.Pairs)),
+		OffsetsCol: make([]uint64, len(m.Pairs)),
+		Scores:     make([]float32, len(m.Pairs)),
+		Ids:        pointIDsToProto(m.IDs),
+	}
+	for i, p := range m.Pairs {
+		out.OffsetsRow[i], out.OffsetsCol[i], out.Scores[i] = index[p.A], index[p.B], p.Score
+	}
+	return &qdrant.SearchMatrixOffsetsResponse{Result: out, Time: since(start)}, nil
+}

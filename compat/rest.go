@@ -1,0 +1,400 @@
+package compat
+
+import (
+	"compress/gzip"
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/qlite/qlite/engine"
+)
+
+// RESTOptions configures the REST handler. Zero fields take their defaults.
+type RESTOptions struct {
+	// MaxRequestBytes bounds a request body (default 32 MiB, Qdrant's max_request_size_mb).
+	MaxRequestBytes int64
+}
+
+// restDefaultMaxRequestBytes is Qdrant's max_request_size_mb default.
+const restDefaultMaxRequestBytes = 32 << 20
+
+// NewREST returns the handler of every operation of Qdrant's openapi.json (v1.17.x). API keys and
+// CORS are applied by the caller around it.
+//
+// Successful answers use Qdrant's envelope {"result": ..., "status": "ok",
+// "time": seconds}; failures are {"status": {"error": message}, "time": ...}
+// with the HTTP status Qdrant uses: 400 for a body that does not decode
+// ("Format error in JSON body: ...") and for bad input, 422 for a body that
+// breaks a validation rule ("Validation error in JSON body: [field: ...]"),
+// 404 for a missing collection or point, 409 for an existing one. Point ids
+// and payload integers go through exactly in both directions. What the engine
+// does not have (sparse and multi vectors, inference, prefetch and fusion,
+// formulas, MMR, relevance feedback, full-storage snapshots, snapshots from
+// URLs) is answered with 400 naming the feature; cluster operations answer as
+// a Qdrant node without distributed mode does.
+//
+// The handler holds no state besides its start time and identity; it is safe
+// for concurrent use and does not own db.
+func NewREST(db *engine.DB, opts *RESTOptions) http.Handler {
+	var o RESTOptions
+	if opts != nil {
+		o = *opts
+	}
+	if o.MaxRequestBytes <= 0 {
+		o.MaxRequestBytes = restDefaultMaxRequestBytes
+	}
+	var id [16]byte
+	rand.Read(id[:])
+	id[6] = id[6]&0x0f | 0x40
+	id[8] = id[8]&0x3f | 0x80
+	s := &restServer{db: db, opts: o, started: time.Now().UTC(), peerID: binary.LittleEndian.Uint64(id[:8]) >> 11}
+	s.id = restFormatUUID(id)
+	mux := http.NewServeMux()
+	for _, rt := range s.routes() {
+		mux.Handle(rt.pattern, s.wrap(rt.handler))
+	}
+	return mux
+}
+
+// restServer serves the REST API over one engine.
+type restServer struct {
+	db      *engine.DB
+	opts    RESTOptions
+	started time.Time
+	// id is the telemetry id and peerID the peer id this node reports.
+	id     string
+	peerID uint64
+}
+
+// restFunc handles one operation. It returns the result to put in the
+// envelope, or an error; a handler that writes its own response returns
+// restWritten.
+type restFunc func(w http.ResponseWriter, r *http.Request) (any, error)
+
+// restRoute is one operation: a ServeMux pattern and its handler.
+type restRoute struct {
+	pattern string
+	handler restFunc
+}
+
+// restWritten is returned by handlers that wrote the response themselves.
+type restWrittenT struct{}
+
+var restWritten = restWrittenT{}
+
+// restAccepted is returned by operations run with wait=false that answer
+// 202 {"status": "accepted"}, as Qdrant does for snapshot operations.
+type restAcceptedT struct{}
+
+var restAccepted = restAcceptedT{}
+
+func (s *restServer) routes() []restRoute {
+	const c = "/collections/{collection_name}"
+	return []restRoute{
+		// Service.
+		{"GET /{$}", s.root},
+		{"GET /telemetry", s.telemetry},
+		{"GET /metrics", s.metrics},
+		{"GET /healthz", s.healthz},
+		{"GET /livez", s.healthz},
+		{"GET /readyz", s.readyz},
+		{"GET /issues", s.getIssues},
+		{"DELETE /issues", s.clearIssues},
+		// Cluster.
+		{"GET /cluster", s.clusterStatus},
+		{"GET /cluster/telemetry", s.clusterTelemetry},
+		{"POST /cluster/recover", s.recoverPeer},
+		{"DELETE /cluster/peer/{peer_id}", s.removePeer},
+		{"GET " + c + "/cluster", s.collectionCluster},
+		{"POST " + c + "/cluster", s.updateCollectionCluster},
+		{"PUT " + c + "/shards", s.createShardKey},
+		{"GET " + c + "/shards", s.listShardKeys},
+		{"POST " + c + "/shards/delete", s.deleteShardKey},
+		// Collections and aliases.
+		{"GET /collections", s.listCollections},
+		{"GET " + c, s.getCollection},
+		{"PUT " + c, s.createCollection},
+		{"PATCH " + c, s.updateCollection},
+		{"DELETE " + c, s.deleteCollection},
+		{"GET " + c + "/exists", s.collectionExists},
+		{"GET " + c + "/optimizations", s.optimizations},
+		{"POST /collections/aliases", s.updateAliases},
+		{"GET " + c + "/aliases", s.collectionAliases},
+		{"GET /aliases", s.allAliases},
+		{"PUT " + c + "/index", s.createIndex},
+		{"DELETE " + c + "/index/{field_name}", s.deleteIndex},
+		// Snapshots.
+		{"POST " + c + "/snapshots/upload", s.uploadSnapshot},
+		{"PUT " + c + "/snapshots/recover", s.recoverSnapshot},
+		{"GET " + c + "/snapshots", s.listSnapshots},
+		{"POST " + c + "/snapshots", s.createSnapshot},
+		{"DELETE " + c + "/snapshots/{snapshot_name}", s.deleteSnapshot},
+		{"GET " + c + "/snapshots/{snapshot_name}", s.downloadSnapshot},
+		{"GET /snapshots", s.listFullSnapshots},
+		{"POST /snapshots", s.createFullSnapshot},
+		{"DELETE /snapshots/{snapshot_name}", s.deleteFullSnapshot},
+		{"GET /snapshots/{snapshot_name}", s.downloadFullSnapshot},
+		{"GET " + c + "/shards/{shard_id}/snapshot", s.streamShardSnapshot},
+		{"POST " + c + "/shards/{shard_id}/snapshots/upload", s.uploadShardSnapshot},
+		{"PUT " + c + "/shards/{shard_id}/snapshots/recover", s.recoverShardSnapshot},
+		{"GET " + c + "/shards/{shard_id}/snapshots", s.listShardSnapshots},
+		{"POST " + c + "/shards/{shard_id}/snapshots", s.createShardSnapshot},
+		{"DELETE " + c + "/shards/{shard_id}/snapshots/{snapshot_name}", s.deleteShardSnapshot},
+		{"GET " + c + "/shards/{shard_id}/snapshots/{snapshot_name}", s.downloadShardSnapshot},
+		// Points.
+		{"GET " + c + "/points/{id}", s.getPoint},
+		{"POST " + c + "/points", s.getPoints},
+		{"PUT " + c + "/points", s.upsertPoints},
+		{"POST " + c + "/points/delete", s.deletePoints},
+		{"PUT " + c + "/points/vectors", s.updateVectors},
+		{"POST " + c + "/points/vectors/delete", s.deleteVectors},
+		{"POST " + c + "/points/payload", s.setPayload},
+		{"PUT " + c + "/points/payload", s.overwritePayload},
+		{"POST " + c + "/points/payload/delete", s.deletePayload},
+		{"POST " + c + "/points/payload/clear", s.clearPayload},
+		{"POST " + c + "/points/batch", s.batchUpdate},
+		{"POST " + c + "/points/scroll", s.scroll},
+		{"POST " + c + "/points/count", s.count},
+		{"POST " + c + "/facet", s.facet},
+		// Search.
+		{"POST " + c + "/points/search", s.search},
+		{"POST " + c + "/points/search/batch", s.searchBatch},
+		{"POST " + c + "/points/search/groups", s.searchGroups},
+		{"POST " + c + "/points/recommend", s.recommend},
+		{"POST " + c + "/points/recommend/batch", s.recommendBatch},
+		{"POST " + c + "/points/recommend/groups", s.recommendGroups},
+		{"POST " + c + "/points/discover", s.discover},
+		{"POST " + c + "/points/discover/batch", s.discoverBatch},
+		{"POST " + c + "/points/query", s.query},
+		{"POST " + c + "/points/query/batch", s.queryBatch},
+		{"POST " + c + "/points/query/groups", s.queryGroups},
+		{"POST " + c + "/points/search/matrix/pairs", s.matrixPairs},
+		{"POST " + c + "/points/search/matrix/offsets", s.matrixOffsets},
+	}
+}
+
+// wrap turns a restFunc into an http.Handler that writes the envelope.
+func (s *restServer) wrap(h restFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		res, err := h(w, r)
+		switch {
+		case err != nil:
+			restWriteError(w, start, err)
+		case res == restWritten:
+		case res == restAccepted:
+			restWriteJSON(w, http.StatusAccepted, restEnvelope{Status: "accepted", Time: time.Since(start).Seconds()})
+		default:
+			restWriteResult(w, start, res)
+		}
+	})
+}
+
+// restEnvelope is Qdrant's response envelope. Result is omitted when nil.
+type restEnvelope struct {
+	Result any     `json:"result,omitempty"`
+	Status any     `json:"status"`
+	Time   float64 `json:"time"`
+}
+
+// restWriteResult writes a successful answer. The result is always
+// present, even when it is false or empty.
+func restWriteResult(w http.ResponseWriter, start time.Time, res any) {
+	body, err := json.Marshal(struct {
+		Result any     `json:"result"`
+		Status string  `json:"status"`
+		Time   float64 `json:"time"`
+	}{res, "ok", time.Since(start).Seconds()})
+	if err != nil {
+		restWriteError(w, start, fmt.Errorf("qlite: encoding the response: %w", err))
+		return
+	}
+	restWriteBody(w, http.StatusOK, body)
+}
+
+func restWriteJSON(w http.ResponseWriter, code int, v any) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		body = []byte(`{"status":{"error":"Service internal error: encoding the response"},"time":0}`)
+		code = http.StatusInternalServerError
+	}
+	restWriteBody(w, code, body)
+}
+
+func restWriteBody(w http.ResponseWriter, code int, body []byte) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	w.Write(body)
+}
+
+// restError is an error with its HTTP status and Qdrant's message.
+type restError struct {
+	status int
+	msg    string
+}
+
+func (e *restError) Error() string { return e.msg }
+
+// restFormatError is Qdrant's answer to a body that does not decode: 400
+// "Format error in JSON body: ...".
+func restFormatError(format string, args ...any) error {
+	return &restError{http.StatusBadRequest, "Format error in JSON body: " + fmt.Sprintf(format, args...)}
+}
+
+// restValidationError is Qdrant's answer to a body that breaks a validation
+// rule: 422 "Validation error in JSON body: [field: message]".
+func restValidationError(field, format string, args ...any) error {
+	return &restError{http.StatusUnprocessableEntity, fmt.Sprintf("Validation error in JSON body: [%s: %s]", field, fmt.Sprintf(format, args...))}
+}
+
+// restQueryError is Qdrant's answer to a query parameter that does not
+// decode.
+func restQueryError(format string, args ...any) error {
+	return &restError{http.StatusBadRequest, "Deserialize error in query parameters: " + fmt.Sprintf(format, args...)}
+}
+
+// restBadRequest is a StorageError::BadRequest: 400 "Bad request: ...".
+func restBadRequest(format string, args ...any) error {
+	return &restError{http.StatusBadRequest, "Bad request: " + fmt.Sprintf(format, args...)}
+}
+
+// restNotFound is a StorageError::NotFound: 404 "Not found: ...".
+func restNotFound(format string, args ...any) error {
+	return &restError{http.StatusNotFound, "Not found: " + fmt.Sprintf(format, args...)}
+}
+
+// restErrorStatus returns the HTTP status and message of err.
+func restErrorStatus(err error) (int, string) {
+	var re *restError
+	if errors.As(err, &re) {
+		return re.status, re.msg
+	}
+	code, _, msg := Status(err)
+	return code, msg
+}
+
+func restWriteError(w http.ResponseWriter, start time.Time, err error) {
+	code, msg := restErrorStatus(err)
+	restWriteJSON(w, code, restEnvelope{Status: map[string]string{"error": msg}, Time: time.Since(start).Seconds()})
+}
+
+// body reads the request body, decompressing gzip, within the size limit.
+// Qdrant answers an oversized body with 400 and actix's message.
+func (s *restServer) body(r *http.Request) ([]byte, error) {
+	limit := s.opts.MaxRequestBytes
+	if r.ContentLength > limit {
+		return nil, &restError{http.StatusBadRequest, fmt.Sprintf("Payload error: JSON payload (%d bytes) is larger than allowed (limit: %d bytes).", r.ContentLength, limit)}
+	}
+	var rd io.Reader = r.Body
+	if strings.EqualFold(r.Header.Get("Content-Encoding"), "gzip") {
+		zr, err := gzip.NewReader(r.Body)
+		if err != nil {
+			return nil, &restError{http.StatusBadRequest, "Payload error: " + err.Error()}
+		}
+		defer zr.Close()
+		rd = zr
+	}
+	b, err := io.ReadAll(io.LimitReader(rd, limit+1))
+	if err != nil {
+		return nil, &restError{http.StatusBadRequest, "Payload error: " + err.Error()}
+	}
+	if int64(len(b)) > limit {
+		return nil, &restError{http.StatusBadRequest, fmt.Sprintf("Payload error: JSON payload has exceeded limit (%d bytes).", limit)}
+	}
+	return b, nil
+}
+
+// decodeBody reads the body and decodes it into v (see restDecode).
+func (s *restServer) decodeBody(r *http.Request, v any) error {
+	b, err := s.body(r)
+	if err != nil {
+		return err
+	}
+	return restDecode(b, v)
+}
+
+// restWait reads the wait query parameter (default false).
+func restWait(r *http.Request) (bool, error) {
+	return restBoolParam(r, "wait", false)
+}
+
+func restBoolParam(r *http.Request, name string, def bool) (bool, error) {
+	v := r.URL.Query().Get(name)
+	switch v {
+	case "":
+		return def, nil
+	case "true":
+		return true, nil
+	case "false":
+		return false, nil
+	}
+	return false, restQueryError("%s: provided string was not `true` or `false`", name)
+}
+
+// restWriteOptions reads the parameters of an update: wait, and ordering
+// and timeout, which are checked and otherwise ignored.
+func restWriteOptions(r *http.Request) (*engine.WriteOptions, error) {
+	wait, err := restWait(r)
+	if err != nil {
+		return nil, err
+	}
+	q := r.URL.Query()
+	switch q.Get("ordering") {
+	case "", "weak", "medium", "strong":
+	default:
+		return nil, restQueryError("ordering: unknown variant `%s`, expected one of `weak`, `medium`, `strong`", q.Get("ordering"))
+	}
+	if err := restCheckTimeout(r); err != nil {
+		return nil, err
+	}
+	return &engine.WriteOptions{Wait: wait}, nil
+}
+
+// restCheckTimeout validates the timeout parameter (seconds, at least 1),
+// which qlite accepts and ignores.
+func restCheckTimeout(r *http.Request) error {
+	v := r.URL.Query().Get("timeout")
+	if v == "" {
+		return nil
+	}
+	n, err := strconv.ParseUint(v, 10, 64)
+	if err != nil {
+		return restQueryError("timeout: invalid digit found in string")
+	}
+	if n < 1 {
+		return &restError{http.StatusUnprocessableEntity, "Validation error in query parameters: [timeout: value 0 invalid, must be 1 or larger]"}
+	}
+	return nil
+}
+
+// restReadOptions checks the parameters of a read: consistency and timeout,
+// which are accepted and ignored.
+func restReadOptions(r *http.Request) error {
+	switch c := r.URL.Query().Get("consistency"); c {
+	case "", "majority", "quorum", "all":
+	default:
+		if _, err := strconv.ParseUint(c, 10, 64); err != nil {
+			return restQueryError("consistency: data did not match any variant of untagged enum ReadConsistency")
+		}
+	}
+	return restCheckTimeout(r)
+}
+
+func restFormatUUID(u [16]byte) string {
+	const hex = "0123456789abcdef"
+	b := make([]byte, 0, 36)
+	for i, c := range u {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			b = append(b, '-')
+		}
+		b = append(b, hex[c>>4], hex[c&0xf])
+	}
+	return string(b)
+}

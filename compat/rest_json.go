@@ -1,0 +1,886 @@
+package compat
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"reflect"
+	"strings"
+
+	"github.com/qlite/qlite/engine"
+	"github.com/qlite/qlite/filter"
+	"github.com/qlite/qlite/payload"
+)
+
+// This file decodes the polymorphic parts of Qdrant's REST bodies (point
+// ids, vectors, selectors, filters, queries) and encodes points back. Request
+// structs keep such members as json.RawMessage and the functions here read
+// them with the member's path, so that errors name the field as Qdrant's
+// do. Numbers that are point ids or payload values never pass through
+// float64.
+
+// restDecode decodes a JSON body into v. An empty body reads as {}. Errors
+// are 400 "Format error in JSON body: ...".
+func restDecode(data []byte, v any) error {
+	data = bytes.TrimSpace(data)
+	if len(data) == 0 {
+		data = []byte("{}")
+	}
+	err := json.Unmarshal(data, v)
+	if err == nil {
+		return nil
+	}
+	var re *restError
+	if errors.As(err, &re) {
+		return err
+	}
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		line, col := restLineCol(data, se.Offset)
+		return restFormatError("%s at line %d column %d", se.Error(), line, col)
+	}
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		return restFormatError("%s", restTypeErrorText(te))
+	}
+	return restFormatError("%s", restTrimQlite(err.Error()))
+}
+
+// restLineCol returns the 1-based line and column of byte offset off.
+func restLineCol(data []byte, off int64) (int, int) {
+	if off > int64(len(data)) {
+		off = int64(len(data))
+	}
+	before := data[:off]
+	line := bytes.Count(before, []byte("\n")) + 1
+	col := int(off) - (bytes.LastIndexByte(before, '\n') + 1)
+	return line, col
+}
+
+// restTypeErrorText describes a JSON type mismatch as serde does: "field:
+// invalid type: string, expected an unsigned integer".
+func restTypeErrorText(te *json.UnmarshalTypeError) string {
+	msg := fmt.Sprintf("invalid type: %s, expected %s", te.Value, restKind(te.Type))
+	if te.Field != "" {
+		msg = te.Field + ": " + msg
+	}
+	return msg
+}
+
+// restKind describes the JSON a Go type accepts.
+func restKind(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return "an integer"
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "an unsigned integer"
+	case reflect.Float32:
+		return "f32"
+	case reflect.Float64:
+		return "f64"
+	case reflect.String:
+		return "a string"
+	case reflect.Slice, reflect.Array:
+		return "a sequence"
+	case reflect.Struct, reflect.Map:
+		return "a map"
+	}
+	return t.String()
+}
+
+// restTrimQlite drops the sentinel prefixes of qlite's errors ("qlite: bad
+// request: "), leaving the detail.
+func restTrimQlite(msg string) string {
+	for _, p := range []string{
+		engine.ErrBadRequest.Error() + ": ",
+		filter.ErrBadPointID.Error() + ": ",
+		payload.ErrBadIndexParams.Error() + ": ",
+		payload.ErrInvalidJSON.Error() + ": ",
+		"qlite: ",
+	} {
+		msg = strings.TrimPrefix(msg, p)
+	}
+	return msg
+}
+
+// restFormatAt is restFormatError about the member at path ("" for the
+// body itself).
+func restFormatAt(path, format string, args ...any) error {
+	if path == "" {
+		return restFormatError(format, args...)
+	}
+	return restFormatError("%s: %s", path, fmt.Sprintf(format, args...))
+}
+
+// restMissing is serde's error for a required member that is absent.
+func restMissing(path, field string) error {
+	return restFormatAt(path, "missing field `%s`", field)
+}
+
+// restMissingAt is restMissing for the member at path ("a.b" is member b
+// of a).
+func restMissingAt(path string) error {
+	if i := strings.LastIndexByte(path, '.'); i >= 0 {
+		return restMissing(path[:i], path[i+1:])
+	}
+	return restMissing("", path)
+}
+
+// restJoin joins a field path and a member name.
+func restJoin(path, name string) string {
+	if path == "" {
+		return name
+	}
+	return path + "." + name
+}
+
+// restIndex is path[i].
+func restIndex(path string, i int) string { return fmt.Sprintf("%s[%d]", path, i) }
+
+// restIsNull reports whether raw is absent or null.
+func restIsNull(raw json.RawMessage) bool {
+	raw = bytes.TrimSpace(raw)
+	return len(raw) == 0 || string(raw) == "null"
+}
+
+// restFirst returns the first byte of the JSON value raw ('{', '[', '"',
+// 't', 'f', 'n', or a digit or '-' for a number), or 0 when absent.
+func restFirst(raw json.RawMessage) byte {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 {
+		return 0
+	}
+	return raw[0]
+}
+
+// restDescribe names the kind of the JSON value raw for error messages.
+func restDescribe(raw json.RawMessage) string {
+	switch c := restFirst(raw); {
+	case c == '{':
+		return "map"
+	case c == '[':
+		return "sequence"
+	case c == '"':
+		return "string " + string(bytes.TrimSpace(raw))
+	case c == 't' || c == 'f':
+		return "boolean `" + string(bytes.TrimSpace(raw)) + "`"
+	case c == 'n':
+		return "null"
+	case c == 0:
+		return "nothing"
+	}
+	return "number " + string(bytes.TrimSpace(raw))
+}
+
+// restUnmarshal decodes raw into v, reporting errors under path.
+func restUnmarshal(raw json.RawMessage, path string, v any) error {
+	err := json.Unmarshal(raw, v)
+	if err == nil {
+		return nil
+	}
+	var re *restError
+	if errors.As(err, &re) {
+		return err
+	}
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		if te.Field != "" {
+			path = restJoin(path, te.Field)
+		}
+		return restFormatAt(path, "invalid type: %s, expected %s", te.Value, restKind(te.Type))
+	}
+	return restFormatAt(path, "%s", restTrimQlite(err.Error()))
+}
+
+// restObject decodes the JSON object raw into its members.
+func restObject(raw json.RawMessage, path string) (map[string]json.RawMessage, error) {
+	if restFirst(raw) != '{' {
+		return nil, restFormatAt(path, "invalid type: %s, expected a map", restDescribe(raw))
+	}
+	var m map[string]json.RawMessage
+	if err := restUnmarshal(raw, path, &m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// restArray decodes the JSON array raw into its elements.
+func restArray(raw json.RawMessage, path string) ([]json.RawMessage, error) {
+	if restFirst(raw) != '[' {
+		return nil, restFormatAt(path, "invalid type: %s, expected a sequence", restDescribe(raw))
+	}
+	var a []json.RawMessage
+	if err := restUnmarshal(raw, path, &a); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// restOneOrMany decodes a member that is one value or an array of them.
+func restOneOrMany(raw json.RawMessage, path string) ([]json.RawMessage, error) {
+	if restIsNull(raw) {
+		return nil, nil
+	}
+	if restFirst(raw) == '[' {
+		return restArray(raw, path)
+	}
+	return []json.RawMessage{raw}, nil
+}
+
+// restID reads a point id: an unsigned integer or a UUID string.
+func restID(raw json.RawMessage, path string) (filter.PointID, error) {
+	var id filter.PointID
+	if err := id.UnmarshalJSON(bytes.TrimSpace(raw)); err != nil {
+		return id, restFormatAt(path, "%s", restTrimQlite(err.Error()))
+	}
+	return id, nil
+}
+
+// restIDs reads an array of point ids.
+func restIDs(raw json.RawMessage, path string) ([]filter.PointID, error) {
+	elems, err := restArray(raw, path)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]filter.PointID, len(elems))
+	for i, e := range elems {
+		if ids[i], err = restID(e, restIndex(path, i)); err != nil {
+			return nil, err
+		}
+	}
+	return ids, nil
+}
+
+// restFilter reads a filter with filter.ParseJSON (REST semantics: a present
+// empty should matches nothing); null and absent give nil.
+func restFilter(raw json.RawMessage, path string) (*filter.Filter, error) {
+	if restIsNull(raw) {
+		return nil, nil
+	}
+	f, err := filter.ParseJSON(raw)
+	if err == nil {
+		return f, nil
+	}
+	var fe *filter.Error
+	if errors.As(err, &fe) {
+		p := path + strings.TrimPrefix(fe.Path, "filter")
+		if fe.Validation {
+			return nil, restValidationError(p, "%s", fe.Msg)
+		}
+		return nil, restFormatAt(p, "%s", fe.Msg)
+	}
+	return nil, restFormatAt(path, "%s", restTrimQlite(err.Error()))
+}
+
+// restPayload reads a payload: a JSON object, or null for none.
+func restPayload(raw json.RawMessage, path string) (payload.Value, error) {
+	if restIsNull(raw) {
+		return payload.Value{}, nil
+	}
+	v, err := payload.ParseJSON(raw)
+	if err != nil {
+		return v, restFormatAt(path, "%s", restTrimQlite(err.Error()))
+	}
+	if v.Kind() != payload.Object {
+		return v, restFormatAt(path, "invalid type: %s, expected a map", restDescribe(raw))
+	}
+	return v, nil
+}
+
+// restWithPayload reads with_payload: a bool, a list of keys to include,
+// {"include": [...]} or {"exclude": [...]}. def applies when it is absent.
+// It returns the selector to give the engine and whether the answer carries
+// payloads (an empty include list asks for empty payloads).
+func restWithPayload(raw json.RawMessage, path string, def bool) (engine.PayloadSelector, bool, error) {
+	var sel engine.PayloadSelector
+	include := func(raw json.RawMessage, path string) (engine.PayloadSelector, bool, error) {
+		var keys []string
+		if err := restUnmarshal(raw, path, &keys); err != nil {
+			return sel, false, err
+		}
+		if len(keys) > 0 {
+			sel.Include = keys
+		}
+		return sel, true, nil
+	}
+	switch restFirst(raw) {
+	case 0, 'n':
+		sel.Enable = def
+		return sel, def, nil
+	case 't', 'f':
+		var b bool
+		err := restUnmarshal(raw, path, &b)
+		sel.Enable = b
+		return sel, b, err
+	case '[':
+		return include(raw, path)
+	case '{':
+		m, err := restObject(raw, path)
+		if err != nil {
+			return sel, false, err
+		}
+		if inc, ok := m["include"]; ok {
+			return include(inc, restJoin(path, "include"))
+		}
+		if exc, ok := m["exclude"]; ok {
+			var keys []string
+			if err := restUnmarshal(exc, restJoin(path, "exclude"), &keys); err != nil {
+				return sel, false, err
+			}
+			sel.Enable, sel.Exclude = true, keys
+			return sel, true, nil
+		}
+	}
+	return sel, false, restFormatAt(path, "data did not match any variant of untagged enum WithPayloadInterface")
+}
+
+// restWithVector reads with_vector: a bool or a list of vector names.
+func restWithVector(raw json.RawMessage, path string, def bool) (engine.VectorSelector, error) {
+	var sel engine.VectorSelector
+	switch restFirst(raw) {
+	case 0, 'n':
+		sel.Enable = def
+		return sel, nil
+	case 't', 'f':
+		var b bool
+		err := restUnmarshal(raw, path, &b)
+		sel.Enable = b
+		return sel, err
+	case '[':
+		var names []string
+		if err := restUnmarshal(raw, path, &names); err != nil {
+			return sel, err
+		}
+		sel.Enable, sel.Names = len(names) > 0, names
+		return sel, nil
+	}
+	return sel, restFormatAt(path, "data did not match any variant of untagged enum WithVector")
+}
+
+// restWithVectorField picks with_vector, or its alias with_vectors.
+func restWithVectorField(withVector, withVectors json.RawMessage) json.RawMessage {
+	if !restIsNull(withVector) {
+		return withVector
+	}
+	return withVectors
+}
+
+// restShardKey rejects a shard key selector: qlite collections have one
+// shard and no shard keys.
+func restShardKey(raw json.RawMessage, path string) error {
+	if restIsNull(raw) {
+		return nil
+	}
+	return Unsupported(path + " (custom sharding)")
+}
+
+// restArrayDepth counts the leading '[' of raw: 1 for a vector, 2 for a
+// multivector or a batch of vectors.
+func restArrayDepth(raw json.RawMessage) int {
+	n := 0
+	for _, c := range bytes.TrimSpace(raw) {
+		switch c {
+		case '[':
+			n++
+			continue
+		case ' ', '\t', '\n', '\r':
+			continue
+		}
+		break
+	}
+	return n
+}
+
+// restDense reads a dense vector (an array of numbers). An empty vector is a
+// validation error.
+func restDense(raw json.RawMessage, path string) ([]float32, error) {
+	var v []float32
+	if err := restUnmarshal(raw, path, &v); err != nil {
+		return nil, err
+	}
+	if len(v) == 0 {
+		return nil, restValidationError(path, "value invalid, must not be empty")
+	}
+	return v, nil
+}
+
+// restInference names the inference input raw holds, or "" when it holds
+// none: Qdrant's Document, Image and InferenceObject.
+func restInference(m map[string]json.RawMessage) string {
+	if _, ok := m["model"]; !ok {
+		return ""
+	}
+	switch {
+	case m["text"] != nil:
+		return "inference (document vectors)"
+	case m["image"] != nil:
+		return "inference (image vectors)"
+	case m["object"] != nil:
+		return "inference (object vectors)"
+	}
+	return ""
+}
+
+// restVector reads one vector of a named-vector map (Qdrant's Vector): a
+// dense array; sparse vectors, multivectors and inference inputs are
+// rejected naming the feature.
+func restVector(raw json.RawMessage, path string) ([]float32, error) {
+	switch restFirst(raw) {
+	case '[':
+		if restArrayDepth(raw) >= 2 {
+			return nil, Unsupported(path + ": multivectors")
+		}
+		return restDense(raw, path)
+	case '{':
+		m, err := restObject(raw, path)
+		if err != nil {
+			return nil, err
+		}
+		if f := restInference(m); f != "" {
+			return nil, Unsupported(path + ": " + f)
+		}
+		if _, ok := m["indices"]; ok {
+			return nil, Unsupported(path + ": sparse vectors")
+		}
+	}
+	return nil, restFormatAt(path, "data did not match any variant of untagged enum Vector")
+}
+
+// restVectorStruct reads the vectors of a point (Qdrant's VectorStruct): a
+// dense array for the unnamed vector, or a map of named vectors.
+func restVectorStruct(raw json.RawMessage, path string) (map[string][]float32, error) {
+	switch restFirst(raw) {
+	case '[':
+		if restArrayDepth(raw) >= 2 {
+			return nil, Unsupported(path + ": multivectors")
+		}
+		v, err := restDense(raw, path)
+		if err != nil {
+			return nil, err
+		}
+		return map[string][]float32{"": v}, nil
+	case '{':
+		m, err := restObject(raw, path)
+		if err != nil {
+			return nil, err
+		}
+		if f := restInference(m); f != "" {
+			return nil, Unsupported(path + ": " + f)
+		}
+		out := make(map[string][]float32, len(m))
+		for name, v := range m {
+			if out[name], err = restVector(v, restJoin(path, name)); err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
+	}
+	return nil, restFormatAt(path, "data did not match any variant of untagged enum VectorStruct")
+}
+
+// restBatchVectors reads the vectors of a batch (Qdrant's
+// BatchVectorStruct): one dense array per point, or a map from names to one
+// vector per point. n is the number of ids.
+func restBatchVectors(raw json.RawMessage, path string, n int) ([]map[string][]float32, error) {
+	out := make([]map[string][]float32, n)
+	for i := range out {
+		out[i] = map[string][]float32{}
+	}
+	switch restFirst(raw) {
+	case '[':
+		elems, err := restArray(raw, path)
+		if err != nil {
+			return nil, err
+		}
+		if len(elems) > 0 {
+			switch c := restFirst(elems[0]); {
+			case c == '{':
+				return nil, Unsupported(path + ": inference")
+			case restArrayDepth(elems[0]) >= 2:
+				return nil, Unsupported(path + ": multivectors")
+			}
+		}
+		if len(elems) != n {
+			return nil, restValidationError(path, "number of vectors (%d) must equal the number of ids (%d)", len(elems), n)
+		}
+		for i, e := range elems {
+			v, err := restDense(e, restIndex(path, i))
+			if err != nil {
+				return nil, err
+			}
+			out[i][""] = v
+		}
+		return out, nil
+	case '{':
+		m, err := restObject(raw, path)
+		if err != nil {
+			return nil, err
+		}
+		for name, vs := range m {
+			p := restJoin(path, name)
+			elems, err := restArray(vs, p)
+			if err != nil {
+				return nil, err
+			}
+			if len(elems) != n {
+				return nil, restValidationError(p, "number of vectors (%d) must equal the number of ids (%d)", len(elems), n)
+			}
+			for i, e := range elems {
+				v, err := restVector(e, restIndex(p, i))
+				if err != nil {
+					return nil, err
+				}
+				out[i][name] = v
+			}
+		}
+		return out, nil
+	}
+	return nil, restFormatAt(path, "data did not match any variant of untagged enum BatchVectorStruct")
+}
+
+// restNamedVector reads the vector of a legacy search (Qdrant's
+// NamedVectorStruct): a dense array for the unnamed vector, or {"name": ...,
+// "vector": [...]}.
+func restNamedVector(raw json.RawMessage, path string) (string, []float32, error) {
+	switch restFirst(raw) {
+	case 0, 'n':
+		return "", nil, restMissingAt(path)
+	case '[':
+		v, err := restDense(raw, path)
+		return "", v, err
+	case '{':
+		m, err := restObject(raw, path)
+		if err != nil {
+			return "", nil, err
+		}
+		if restIsNull(m["name"]) {
+			return "", nil, restMissing(path, "name")
+		}
+		var name string
+		if err := restUnmarshal(m["name"], restJoin(path, "name"), &name); err != nil {
+			return "", nil, err
+		}
+		vec := m["vector"]
+		switch restFirst(vec) {
+		case '{':
+			return "", nil, Unsupported(path + ": sparse vectors")
+		case '[':
+			v, err := restDense(vec, restJoin(path, "vector"))
+			return name, v, err
+		}
+		return "", nil, restMissing(path, "vector")
+	}
+	return "", nil, restFormatAt(path, "data did not match any variant of untagged enum NamedVectorStruct")
+}
+
+// restExample reads a vector input (Qdrant's VectorInput and
+// RecommendExample): a point id or a dense vector. Sparse vectors,
+// multivectors and inference inputs are rejected naming the feature.
+func restExample(raw json.RawMessage, path string) (engine.Example, error) {
+	switch c := restFirst(raw); {
+	case c == '[':
+		if restArrayDepth(raw) >= 2 {
+			return engine.Example{}, Unsupported(path + ": multivectors")
+		}
+		v, err := restDense(raw, path)
+		return engine.Example{Vector: v}, err
+	case c == '"' || c == '-' || (c >= '0' && c <= '9'):
+		id, err := restID(raw, path)
+		return engine.Example{ID: &id}, err
+	case c == '{':
+		m, err := restObject(raw, path)
+		if err != nil {
+			return engine.Example{}, err
+		}
+		if f := restInference(m); f != "" {
+			return engine.Example{}, Unsupported(path + ": " + f)
+		}
+		if _, ok := m["indices"]; ok {
+			return engine.Example{}, Unsupported(path + ": sparse vectors")
+		}
+	}
+	return engine.Example{}, restFormatAt(path, "data did not match any variant of untagged enum VectorInput")
+}
+
+// restExamples reads a list of examples; null and absent give none.
+func restExamples(raw json.RawMessage, path string) ([]engine.Example, error) {
+	if restIsNull(raw) {
+		return nil, nil
+	}
+	elems, err := restArray(raw, path)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]engine.Example, len(elems))
+	for i, e := range elems {
+		if out[i], err = restExample(e, restIndex(path, i)); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// restContext reads discovery context pairs: one {"positive", "negative"}
+// object or an array of them.
+func restContext(raw json.RawMessage, path string) ([]engine.ContextPair, error) {
+	elems, err := restOneOrMany(raw, path)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]engine.ContextPair, 0, len(elems))
+	for i, e := range elems {
+		p := path
+		if restFirst(raw) == '[' {
+			p = restIndex(path, i)
+		}
+		m, err := restObject(e, p)
+		if err != nil {
+			return nil, err
+		}
+		var pair engine.ContextPair
+		for _, side := range []struct {
+			name string
+			dst  *engine.Example
+		}{{"positive", &pair.Positive}, {"negative", &pair.Negative}} {
+			v, ok := m[side.name]
+			if !ok || restIsNull(v) {
+				return nil, restFormatAt(p, "missing field `%s`", side.name)
+			}
+			if *side.dst, err = restExample(v, restJoin(p, side.name)); err != nil {
+				return nil, err
+			}
+		}
+		out = append(out, pair)
+	}
+	return out, nil
+}
+
+// restStrategy reads a recommendation strategy.
+func restStrategy(raw json.RawMessage, path string) (engine.RecommendStrategy, error) {
+	if restIsNull(raw) {
+		return "", nil
+	}
+	var s string
+	if err := restUnmarshal(raw, path, &s); err != nil {
+		return "", err
+	}
+	switch engine.RecommendStrategy(s) {
+	case engine.AverageVector, engine.BestScore, engine.SumScores:
+		return engine.RecommendStrategy(s), nil
+	}
+	return "", restFormatAt(path, "unknown variant `%s`, expected one of `average_vector`, `best_score`, `sum_scores`", s)
+}
+
+// restOrderBy reads order_by: a key, or {"key", "direction", "start_from"}.
+// start_from is a number or a datetime (ordered by its microseconds, as the
+// engine orders datetime fields).
+func restOrderBy(raw json.RawMessage, path string) (*engine.OrderBy, error) {
+	switch restFirst(raw) {
+	case 0, 'n':
+		return nil, nil
+	case '"':
+		var key string
+		if err := restUnmarshal(raw, path, &key); err != nil {
+			return nil, err
+		}
+		return &engine.OrderBy{Key: key}, nil
+	case '{':
+		var ob struct {
+			Key       *string         `json:"key"`
+			Direction *string         `json:"direction"`
+			StartFrom json.RawMessage `json:"start_from"`
+		}
+		if err := restUnmarshal(raw, path, &ob); err != nil {
+			return nil, err
+		}
+		if ob.Key == nil {
+			return nil, restMissing(path, "key")
+		}
+		out := &engine.OrderBy{Key: *ob.Key}
+		if ob.Direction != nil {
+			switch *ob.Direction {
+			case "asc":
+			case "desc":
+				out.Descending = true
+			default:
+				return nil, restFormatError("%s.direction: unknown variant `%s`, expected `asc` or `desc`", path, *ob.Direction)
+			}
+		}
+		switch c := restFirst(ob.StartFrom); {
+		case c == 0 || c == 'n':
+		case c == '"':
+			var s string
+			if err := restUnmarshal(ob.StartFrom, restJoin(path, "start_from"), &s); err != nil {
+				return nil, err
+			}
+			t, err := payload.ParseDatetime(s)
+			if err != nil {
+				return nil, restFormatError("%s.start_from: %s", path, restTrimQlite(err.Error()))
+			}
+			f := float64(t.UnixMicro())
+			out.StartFrom = &f
+		default:
+			var f float64
+			if err := restUnmarshal(ob.StartFrom, restJoin(path, "start_from"), &f); err != nil {
+				return nil, err
+			}
+			out.StartFrom = &f
+		}
+		return out, nil
+	}
+	return nil, restFormatAt(path, "data did not match any variant of untagged enum OrderByInterface")
+}
+
+// restLookup reads lookup_from {"collection", "vector"}.
+func restLookup(raw json.RawMessage, path string) (*engine.LookupFrom, error) {
+	if restIsNull(raw) {
+		return nil, nil
+	}
+	var l struct {
+		Collection *string         `json:"collection"`
+		Vector     *string         `json:"vector"`
+		ShardKey   json.RawMessage `json:"shard_key"`
+	}
+	if err := restUnmarshal(raw, path, &l); err != nil {
+		return nil, err
+	}
+	if l.Collection == nil {
+		return nil, restMissing(path, "collection")
+	}
+	if err := restShardKey(l.ShardKey, restJoin(path, "shard_key")); err != nil {
+		return nil, err
+	}
+	out := &engine.LookupFrom{Collection: *l.Collection}
+	if l.Vector != nil {
+		out.Vector = *l.Vector
+	}
+	return out, nil
+}
+
+// restSearchParams is Qdrant's SearchParams; qlite searches exactly when
+// asked and otherwise through its graph with hnsw_ef, and accepts the rest.
+type restSearchParams struct {
+	HnswEf       *uint64         `json:"hnsw_ef"`
+	Exact        *bool           `json:"exact"`
+	Quantization json.RawMessage `json:"quantization"`
+	IndexedOnly  *bool           `json:"indexed_only"`
+	Acorn        json.RawMessage `json:"acorn"`
+}
+
+// values returns hnsw_ef (capped to an int) and exact.
+func (p *restSearchParams) values() (int, bool) {
+	if p == nil {
+		return 0, false
+	}
+	ef := 0
+	if p.HnswEf != nil {
+		ef = int(min(*p.HnswEf, math.MaxInt32))
+	}
+	return ef, p.Exact != nil && *p.Exact
+}
+
+// restVectorOut encodes a point's vectors: an array when the point's only
+// vector is the unnamed one (a collection with the unnamed vector only),
+// a map of names otherwise.
+func restVectorOut(vs map[string][]float32) any {
+	if v, ok := vs[""]; ok && len(vs) == 1 {
+		return v
+	}
+	return vs
+}
+
+// restRecord is Qdrant's Record.
+type restRecord struct {
+	ID         filter.PointID `json:"id"`
+	Payload    *payload.Value `json:"payload,omitempty"`
+	Vector     any            `json:"vector,omitempty"`
+	OrderValue *payload.Value `json:"order_value,omitempty"`
+}
+
+// restScoredPoint is Qdrant's ScoredPoint.
+type restScoredPoint struct {
+	ID         filter.PointID `json:"id"`
+	Version    uint64         `json:"version"`
+	Score      restScore      `json:"score"`
+	Payload    *payload.Value `json:"payload,omitempty"`
+	Vector     any            `json:"vector,omitempty"`
+	OrderValue *payload.Value `json:"order_value,omitempty"`
+}
+
+// restScore is a score, encoded as JSON encodes a float32; a score that is
+// not finite (a dot product that overflowed) is written as null, as serde
+// writes it, instead of failing the response.
+type restScore float32
+
+// MarshalJSON implements json.Marshaler.
+func (f restScore) MarshalJSON() ([]byte, error) {
+	x := float32(f)
+	if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+		return []byte("null"), nil
+	}
+	return json.Marshal(x)
+}
+
+// restOrderValue encodes an order_by value as Qdrant's OrderValue: the
+// number, or a datetime as its microseconds since the epoch.
+func restOrderValue(v *payload.Value) *payload.Value {
+	if v == nil {
+		return nil
+	}
+	if s, ok := v.Str(); ok {
+		if t, err := payload.ParseDatetime(s); err == nil {
+			iv := payload.IntValue(t.UnixMicro())
+			return &iv
+		}
+	}
+	return v
+}
+
+// restRecords encodes records; withPayload says whether payloads were asked
+// for.
+func restRecords(rs []engine.Record, withPayload bool) []restRecord {
+	out := make([]restRecord, len(rs))
+	for i := range rs {
+		r := &rs[i]
+		out[i] = restRecord{ID: r.ID, OrderValue: restOrderValue(r.OrderValue)}
+		if withPayload {
+			out[i].Payload = restPayloadOut(r.Payload)
+		}
+		if r.Vectors != nil {
+			out[i].Vector = restVectorOut(r.Vectors)
+		}
+	}
+	return out
+}
+
+// restScored encodes search results.
+func restScored(ps []engine.ScoredPoint, withPayload bool) []restScoredPoint {
+	out := make([]restScoredPoint, len(ps))
+	for i := range ps {
+		p := &ps[i]
+		out[i] = restScoredPoint{ID: p.ID, Version: p.Version, Score: restScore(p.Score), OrderValue: restOrderValue(p.OrderValue)}
+		if withPayload {
+			out[i].Payload = restPayloadOut(p.Payload)
+		}
+		if p.Vectors != nil {
+			out[i].Vector = restVectorOut(p.Vectors)
+		}
+	}
+	return out
+}
+
+// restPayloadOut returns the payload to encode: an empty object for a point
+// without one.
+func restPayloadOut(v payload.Value) *payload.Value {
+	if v.Kind() != payload.Object {
+		v = payload.ObjectValue()
+	}
+	return &v
+}

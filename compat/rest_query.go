@@ -1,0 +1,927 @@
+package compat
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"slices"
+
+	"github.com/qlite/qlite/engine"
+	"github.com/qlite/qlite/filter"
+	"github.com/qlite/qlite/payload"
+)
+
+// restQuery reads the query of a QueryRequest (Qdrant's QueryInterface): a
+// bare vector input (a vector or a point id, for nearest), or one of
+// {"nearest"}, {"recommend"}, {"discover"}, {"context"}, {"order_by"},
+// {"sample": "random"}. Fusion, formulas, MMR and relevance feedback are
+// rejected naming the feature. Absent or null gives nil (points by id).
+func restQuery(raw json.RawMessage, path string) (*engine.Query, error) {
+	if restFirst(raw) != '{' {
+		if restIsNull(raw) {
+			return nil, nil
+		}
+		ex, err := restExample(raw, path)
+		if err != nil {
+			return nil, err
+		}
+		return &engine.Query{Nearest: &ex}, nil
+	}
+	m, err := restObject(raw, path)
+	if err != nil {
+		return nil, err
+	}
+	at := func(k string) string { return restJoin(path, k) }
+	switch {
+	case m["nearest"] != nil:
+		if !restIsNull(m["mmr"]) {
+			return nil, Unsupported(at("mmr") + ": maximal marginal relevance (MMR)")
+		}
+		ex, err := restExample(m["nearest"], at("nearest"))
+		if err != nil {
+			return nil, err
+		}
+		return &engine.Query{Nearest: &ex}, nil
+	case m["recommend"] != nil:
+		var rq struct {
+			Positive json.RawMessage `json:"positive"`
+			Negative json.RawMessage `json:"negative"`
+			Strategy json.RawMessage `json:"strategy"`
+		}
+		p := at("recommend")
+		if err := restUnmarshal(m["recommend"], p, &rq); err != nil {
+			return nil, err
+		}
+		out := &engine.RecommendQuery{}
+		if out.Positive, err = restExamples(rq.Positive, restJoin(p, "positive")); err != nil {
+			return nil, err
+		}
+		if out.Negative, err = restExamples(rq.Negative, restJoin(p, "negative")); err != nil {
+			return nil, err
+		}
+		if out.Strategy, err = restStrategy(rq.Strategy, restJoin(p, "strategy")); err != nil {
+			return nil, err
+		}
+		return &engine.Query{Recommend: out}, nil
+	case m["discover"] != nil:
+		var dq struct {
+			Target  json.RawMessage `json:"target"`
+			Context json.RawMessage `json:"context"`
+		}
+		p := at("discover")
+		if err := restUnmarshal(m["discover"], p, &dq); err != nil {
+			return nil, err
+		}
+		if restIsNull(dq.Target) {
+			return nil, restMissing(p, "target")
+		}
+		target, err := restExample(dq.Target, restJoin(p, "target"))
+		if err != nil {
+			return nil, err
+		}
+		pairs, err := restContext(dq.Context, restJoin(p, "context"))
+		if err != nil {
+			return nil, err
+		}
+		return &engine.Query{Discover: &engine.DiscoverQuery{Target: target, Context: pairs}}, nil
+	case m["context"] != nil:
+		pairs, err := restContext(m["context"], at("context"))
+		if err != nil {
+			return nil, err
+		}
+		if pairs == nil {
+			pairs = []engine.ContextPair{}
+		}
+		return &engine.Query{Context: pairs}, nil
+	case m["order_by"] != nil:
+		ob, err := restOrderBy(m["order_by"], at("order_by"))
+		if err != nil {
+			return nil, err
+		}
+		if ob == nil {
+			return nil, restFormatAt(at("order_by"), "data did not match any variant of untagged enum OrderByInterface")
+		}
+		return &engine.Query{OrderBy: ob}, nil
+	case m["sample"] != nil:
+		var s string
+		if err := restUnmarshal(m["sample"], at("sample"), &s); err != nil {
+			return nil, err
+		}
+		if s != "random" {
+			return nil, restFormatAt(at("sample"), "unknown variant `%s`, expected `random`", s)
+		}
+		return &engine.Query{Sample: true}, nil
+	case m["fusion"] != nil, m["rrf"] != nil:
+		return nil, Unsupported(path + ": fusion")
+	case m["formula"] != nil:
+		return nil, Unsupported(path + ": formula queries")
+	case m["relevance_feedback"] != nil:
+		return nil, Unsupported(path + ": relevance feedback")
+	}
+	ex, err := restExample(raw, path)
+	if err != nil {
+		return nil, err
+	}
+	return &engine.Query{Nearest: &ex}, nil
+}
+
+// restQueryBody is the part of QueryRequest and QueryGroupsRequest that
+// describes the query.
+type restQueryBody struct {
+	Prefetch       json.RawMessage   `json:"prefetch"`
+	Query          json.RawMessage   `json:"query"`
+	Using          *string           `json:"using"`
+	Filter         json.RawMessage   `json:"filter"`
+	Params         *restSearchParams `json:"params"`
+	ScoreThreshold *float32          `json:"score_threshold"`
+	Limit          *uint64           `json:"limit"`
+	WithVector     json.RawMessage   `json:"with_vector"`
+	WithVectors    json.RawMessage   `json:"with_vectors"`
+	WithPayload    json.RawMessage   `json:"with_payload"`
+	LookupFrom     json.RawMessage   `json:"lookup_from"`
+	ShardKey       json.RawMessage   `json:"shard_key"`
+}
+
+// request converts the body to an engine request. The limit is left to
+// the caller; withPayload says whether the answer carries payloads.
+func (b *restQueryBody) request(path string) (req engine.QueryRequest, withPayload bool, err error) {
+	at := func(k string) string { return restJoin(path, k) }
+	if !restIsNull(b.Prefetch) && string(b.Prefetch) != "[]" {
+		return req, false, Unsupported(at("prefetch"))
+	}
+	if req.Query, err = restQuery(b.Query, at("query")); err != nil {
+		return req, false, err
+	}
+	if b.Using != nil {
+		req.Using = *b.Using
+	}
+	if req.Filter, err = restFilter(b.Filter, at("filter")); err != nil {
+		return req, false, err
+	}
+	req.HnswEf, req.Exact = b.Params.values()
+	req.ScoreThreshold = b.ScoreThreshold
+	if req.WithPayload, withPayload, err = restWithPayload(b.WithPayload, at("with_payload"), false); err != nil {
+		return req, false, err
+	}
+	if req.WithVectors, err = restWithVector(restWithVectorField(b.WithVector, b.WithVectors), at("with_vector"), false); err != nil {
+		return req, false, err
+	}
+	if req.LookupFrom, err = restLookup(b.LookupFrom, at("lookup_from")); err != nil {
+		return req, false, err
+	}
+	if err := restShardKey(b.ShardKey, at("shard_key")); err != nil {
+		return req, false, err
+	}
+	return req, withPayload, nil
+}
+
+// restQueryRequest is Qdrant's QueryRequest.
+type restQueryRequest struct {
+	restQueryBody
+	Offset *uint64 `json:"offset"`
+}
+
+// runQuery runs one QueryRequest.
+func (s *restServer) runQuery(ctx context.Context, coll string, q *restQueryRequest, path string) ([]restScoredPoint, error) {
+	req, withPayload, err := q.request(path)
+	if err != nil {
+		return nil, err
+	}
+	limit, err := restLimit(q.Limit, restJoin(path, "limit"), 10)
+	if err != nil {
+		return nil, err
+	}
+	var offset uint64
+	if q.Offset != nil {
+		offset = *q.Offset
+	}
+	if req.Limit, req.Offset, err = s.clamp(ctx, coll, limit, offset); err != nil {
+		return nil, err
+	}
+	pts, err := s.db.Query(ctx, coll, &req)
+	if err != nil {
+		return nil, err
+	}
+	return restScored(pts, withPayload), nil
+}
+
+// query answers POST /collections/{c}/points/query.
+func (s *restServer) query(w http.ResponseWriter, r *http.Request) (any, error) {
+	var req restQueryRequest
+	if err := s.decodeBody(r, &req); err != nil {
+		return nil, err
+	}
+	if err := restReadOptions(r); err != nil {
+		return nil, err
+	}
+	pts, err := s.runQuery(r.Context(), r.PathValue("collection_name"), &req, "")
+	if err != nil {
+		return nil, err
+	}
+	return map[string][]restScoredPoint{"points": pts}, nil
+}
+
+// queryBatch answers POST /collections/{c}/points/query/batch.
+func (s *restServer) queryBatch(w http.ResponseWriter, r *http.Request) (any, error) {
+	var req struct {
+		Searches *[]restQueryRequest `json:"searches"`
+	}
+	if err := s.decodeBody(r, &req); err != nil {
+		return nil, err
+	}
+	if err := restReadOptions(r); err != nil {
+		return nil, err
+	}
+	if req.Searches == nil {
+		return nil, restMissing("", "searches")
+	}
+	out := make([]map[string][]restScoredPoint, len(*req.Searches))
+	for i := range *req.Searches {
+		pts, err := s.runQuery(r.Context(), r.PathValue("collection_name"), &(*req.Searches)[i], restIndex("searches", i))
+		if err != nil {
+			return nil, err
+		}
+		out[i] = map[string][]restScoredPoint{"points": pts}
+	}
+	return out, nil
+}
+
+// restGroupsBody is the grouping part of the groups requests.
+type restGroupsBody struct {
+	GroupBy    *string         `json:"group_by"`
+	GroupSize  *uint64         `json:"group_size"`
+	WithLookup json.RawMessage `json:"with_lookup"`
+}
+
+// restWithLookup is a parsed with_lookup.
+type restWithLookup struct {
+	collection  string
+	withPayload engine.PayloadSelector
+	asked       bool
+	withVectors engine.VectorSelector
+}
+
+// restLookupGroups reads with_lookup: a collection name, or {"collection",
+// "with_payload" (default true), "with_vectors" (default false)}.
+func restLookupGroups(raw json.RawMessage, path string) (*restWithLookup, error) {
+	switch restFirst(raw) {
+	case 0, 'n':
+		return nil, nil
+	case '"':
+		var name string
+		if err := restUnmarshal(raw, path, &name); err != nil {
+			return nil, err
+		}
+		return &restWithLookup{collection: name, withPayload: engine.AllPayload, asked: true}, nil
+	case '{':
+		var l struct {
+			Collection  *string         `json:"collection"`
+			WithPayload json.RawMessage `json:"with_payload"`
+			WithVectors json.RawMessage `json:"with_vectors"`
+			WithVector  json.RawMessage `json:"with_vector"`
+		}
+		if err := restUnmarshal(raw, path, &l); err != nil {
+			return nil, err
+		}
+		if l.Collection == nil {
+			return nil, restMissing(path, "collection")
+		}
+		out := &restWithLookup{collection: *l.Collection}
+		var err error
+		if out.withPayload, out.asked, err = restWithPayload(l.WithPayload, restJoin(path, "with_payload"), true); err != nil {
+			return nil, err
+		}
+		if out.withVectors, err = restWithVector(restWithVectorField(l.WithVectors, l.WithVector), restJoin(path, "with_vectors"), false); err != nil {
+			return nil, err
+		}
+		return out, nil
+	}
+	return nil, restFormatAt(path, "data did not match any variant of untagged enum WithLookupInterface")
+}
+
+// restPointGroup is Qdrant's PointGroup.
+type restPointGroup struct {
+	ID     payload.Value     `json:"id"`
+	Hits   []restScoredPoint `json:"hits"`
+	Lookup *restRecord       `json:"lookup,omitempty"`
+}
+
+// runGroups runs a grouped query: at most limit groups of at most
+// groupSize hits, each group looked up in another collection when asked.
+func (s *restServer) runGroups(ctx context.Context, coll string, req engine.QueryRequest, withPayload bool, g *restGroupsBody, limit, groupSize uint64) (any, error) {
+	if g.GroupBy == nil {
+		return nil, restMissing("", "group_by")
+	}
+	if *g.GroupBy == "" {
+		return nil, restValidationError("group_by", "value invalid, must not be empty")
+	}
+	lookup, err := restLookupGroups(g.WithLookup, "with_lookup")
+	if err != nil {
+		return nil, err
+	}
+	n, size, err := s.clamp(ctx, coll, limit, groupSize)
+	if err != nil {
+		return nil, err
+	}
+	req.Limit = n
+	groups, err := s.db.QueryGroups(ctx, coll, &engine.GroupsRequest{QueryRequest: req, GroupBy: *g.GroupBy, GroupSize: max(size, 1)})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]restPointGroup, len(groups))
+	for i, gr := range groups {
+		out[i] = restPointGroup{ID: gr.ID, Hits: restScored(gr.Hits, withPayload)}
+	}
+	if lookup != nil {
+		if err := s.lookupGroups(ctx, lookup, groups, out); err != nil {
+			return nil, err
+		}
+	}
+	return map[string][]restPointGroup{"groups": out}, nil
+}
+
+// lookupGroups fills in the lookup record of each group whose id is a point
+// id of the lookup collection.
+func (s *restServer) lookupGroups(ctx context.Context, l *restWithLookup, groups []engine.PointGroup, out []restPointGroup) error {
+	ids := make([]filter.PointID, 0, len(groups))
+	for _, g := range groups {
+		if id, ok := restGroupPointID(g.ID); ok {
+			ids = append(ids, id)
+		}
+	}
+	recs, err := s.db.Get(ctx, l.collection, ids, &engine.ReadOptions{WithPayload: l.withPayload, WithVectors: l.withVectors})
+	if err != nil {
+		return err
+	}
+	enc := restRecords(recs, l.asked)
+	for i, g := range groups {
+		id, ok := restGroupPointID(g.ID)
+		if !ok {
+			continue
+		}
+		if j := slices.IndexFunc(recs, func(r engine.Record) bool { return r.ID == id }); j >= 0 {
+			out[i].Lookup = &enc[j]
+		}
+	}
+	return nil
+}
+
+// restGroupPointID converts a group id to a point id: a non-negative
+// integer, or a string holding a UUID.
+func restGroupPointID(v payload.Value) (filter.PointID, bool) {
+	if u, ok := v.Uint(); ok {
+		return filter.NumID(u), true
+	}
+	if s, ok := v.Str(); ok {
+		id, err := filter.ParseUUID(s)
+		return id, err == nil
+	}
+	return filter.PointID{}, false
+}
+
+// queryGroups answers POST /collections/{c}/points/query/groups.
+func (s *restServer) queryGroups(w http.ResponseWriter, r *http.Request) (any, error) {
+	var req struct {
+		restQueryBody
+		restGroupsBody
+	}
+	if err := s.decodeBody(r, &req); err != nil {
+		return nil, err
+	}
+	if err := restReadOptions(r); err != nil {
+		return nil, err
+	}
+	qr, withPayload, err := req.request("")
+	if err != nil {
+		return nil, err
+	}
+	limit, err := restLimit(req.Limit, "limit", 10)
+	if err != nil {
+		return nil, err
+	}
+	size, err := restLimit(req.GroupSize, "group_size", 3)
+	if err != nil {
+		return nil, err
+	}
+	return s.runGroups(r.Context(), r.PathValue("collection_name"), qr, withPayload, &req.restGroupsBody, limit, size)
+}
+
+// restSearchBody is the common part of the legacy search requests.
+type restSearchBody struct {
+	Vector         json.RawMessage   `json:"vector"`
+	Filter         json.RawMessage   `json:"filter"`
+	Params         *restSearchParams `json:"params"`
+	WithPayload    json.RawMessage   `json:"with_payload"`
+	WithVector     json.RawMessage   `json:"with_vector"`
+	WithVectors    json.RawMessage   `json:"with_vectors"`
+	ScoreThreshold *float32          `json:"score_threshold"`
+	ShardKey       json.RawMessage   `json:"shard_key"`
+}
+
+// request converts the body to a nearest query.
+func (b *restSearchBody) request(path string) (req engine.QueryRequest, withPayload bool, err error) {
+	at := func(k string) string { return restJoin(path, k) }
+	if restIsNull(b.Vector) {
+		return req, false, restMissing(path, "vector")
+	}
+	using, vec, err := restNamedVector(b.Vector, at("vector"))
+	if err != nil {
+		return req, false, err
+	}
+	req.Query = &engine.Query{Nearest: &engine.Example{Vector: vec}}
+	req.Using = using
+	if req.Filter, err = restFilter(b.Filter, at("filter")); err != nil {
+		return req, false, err
+	}
+	req.HnswEf, req.Exact = b.Params.values()
+	req.ScoreThreshold = b.ScoreThreshold
+	if req.WithPayload, withPayload, err = restWithPayload(b.WithPayload, at("with_payload"), false); err != nil {
+		return req, false, err
+	}
+	if req.WithVectors, err = restWithVector(restWithVectorField(b.WithVector, b.WithVectors), at("with_vector"), false); err != nil {
+		return req, false, err
+	}
+	if err := restShardKey(b.ShardKey, at("shard_key")); err != nil {
+		return req, false, err
+	}
+	return req, withPayload, nil
+}
+
+// restSearchRequest is Qdrant's SearchRequest.
+type restSearchRequest struct {
+	restSearchBody
+	Limit  *uint64 `json:"limit"`
+	Offset *uint64 `json:"offset"`
+}
+
+// runSearch runs one legacy search.
+func (s *restServer) runSearch(ctx context.Context, coll string, q *restSearchRequest, path string) ([]restScoredPoint, error) {
+	qr, withPayload, err := q.request(path)
+	if err != nil {
+		return nil, err
+	}
+	if q.Limit == nil {
+		return nil, restMissing(path, "limit")
+	}
+	limit, err := restLimit(q.Limit, restJoin(path, "limit"), 0)
+	if err != nil {
+		return nil, err
+	}
+	var offset uint64
+	if q.Offset != nil {
+		offset = *q.Offset
+	}
+	req := engine.SearchRequest{Vector: qr.Query.Nearest.Vector, Using: qr.Using, Filter: qr.Filter,
+		ScoreThreshold: qr.ScoreThreshold, HnswEf: qr.HnswEf, Exact: qr.Exact,
+		WithPayload: qr.WithPayload, WithVectors: qr.WithVectors}
+	if req.Limit, req.Offset, err = s.clamp(ctx, coll, limit, offset); err != nil {
+		return nil, err
+	}
+	pts, err := s.db.Search(ctx, coll, &req)
+	if err != nil {
+		return nil, err
+	}
+	return restScored(pts, withPayload), nil
+}
+
+// search answers POST /collections/{c}/points/search.
+func (s *restServer) search(w http.ResponseWriter, r *http.Request) (any, error) {
+	var req restSearchRequest
+	if err := s.decodeBody(r, &req); err != nil {
+		return nil, err
+	}
+	if err := restReadOptions(r); err != nil {
+		return nil, err
+	}
+	return s.runSearch(r.Context(), r.PathValue("collection_name"), &req, "")
+}
+
+// searchBatch answers POST /collections/{c}/points/search/batch.
+func (s *restServer) searchBatch(w http.ResponseWriter, r *http.Request) (any, error) {
+	var req struct {
+		Searches *[]restSearchRequest `json:"searches"`
+	}
+	if err := s.decodeBody(r, &req); err != nil {
+		return nil, err
+	}
+	if err := restReadOptions(r); err != nil {
+		return nil, err
+	}
+	if req.Searches == nil {
+		return nil, restMissing("", "searches")
+	}
+	out := make([][]restScoredPoint, len(*req.Searches))
+	for i := range *req.Searches {
+		pts, err := s.runSearch(r.Context(), r.PathValue("collection_name"), &(*req.Searches)[i], restIndex("searches", i))
+		if err != nil {
+			return nil, err
+		}
+		out[i] = pts
+	}
+	return out, nil
+}
+
+// restGroupsLimits reads the required limit and group_size of the legacy
+// groups requests.
+func restGroupsLimits(limit, groupSize *uint64) (uint64, uint64, error) {
+	if limit == nil {
+		return 0, 0, restMissing("", "limit")
+	}
+	if groupSize == nil {
+		return 0, 0, restMissing("", "group_size")
+	}
+	l, err := restLimit(limit, "limit", 0)
+	if err != nil {
+		return 0, 0, err
+	}
+	g, err := restLimit(groupSize, "group_size", 0)
+	return l, g, err
+}
+
+// searchGroups answers POST /collections/{c}/points/search/groups.
+func (s *restServer) searchGroups(w http.ResponseWriter, r *http.Request) (any, error) {
+	var req struct {
+		restSearchBody
+		restGroupsBody
+		Limit *uint64 `json:"limit"`
+	}
+	if err := s.decodeBody(r, &req); err != nil {
+		return nil, err
+	}
+	if err := restReadOptions(r); err != nil {
+		return nil, err
+	}
+	qr, withPayload, err := req.restSearchBody.request("")
+	if err != nil {
+		return nil, err
+	}
+	limit, size, err := restGroupsLimits(req.Limit, req.GroupSize)
+	if err != nil {
+		return nil, err
+	}
+	return s.runGroups(r.Context(), r.PathValue("collection_name"), qr, withPayload, &req.restGroupsBody, limit, size)
+}
+
+// restRecommendBody is the common part of the recommend requests.
+type restRecommendBody struct {
+	Positive       json.RawMessage   `json:"positive"`
+	Negative       json.RawMessage   `json:"negative"`
+	Strategy       json.RawMessage   `json:"strategy"`
+	Filter         json.RawMessage   `json:"filter"`
+	Params         *restSearchParams `json:"params"`
+	WithPayload    json.RawMessage   `json:"with_payload"`
+	WithVector     json.RawMessage   `json:"with_vector"`
+	WithVectors    json.RawMessage   `json:"with_vectors"`
+	ScoreThreshold *float32          `json:"score_threshold"`
+	Using          *string           `json:"using"`
+	LookupFrom     json.RawMessage   `json:"lookup_from"`
+	ShardKey       json.RawMessage   `json:"shard_key"`
+}
+
+// request converts the body to a recommend query.
+func (b *restRecommendBody) request(path string) (req engine.QueryRequest, withPayload bool, err error) {
+	at := func(k string) string { return restJoin(path, k) }
+	rq := &engine.RecommendQuery{}
+	if rq.Positive, err = restExamples(b.Positive, at("positive")); err != nil {
+		return req, false, err
+	}
+	if rq.Negative, err = restExamples(b.Negative, at("negative")); err != nil {
+		return req, false, err
+	}
+	if rq.Strategy, err = restStrategy(b.Strategy, at("strategy")); err != nil {
+		return req, false, err
+	}
+	req.Query = &engine.Query{Recommend: rq}
+	if b.Using != nil {
+		req.Using = *b.Using
+	}
+	if req.Filter, err = restFilter(b.Filter, at("filter")); err != nil {
+		return req, false, err
+	}
+	req.HnswEf, req.Exact = b.Params.values()
+	req.ScoreThreshold = b.ScoreThreshold
+	if req.WithPayload, withPayload, err = restWithPayload(b.WithPayload, at("with_payload"), false); err != nil {
+		return req, false, err
+	}
+	if req.WithVectors, err = restWithVector(restWithVectorField(b.WithVector, b.WithVectors), at("with_vector"), false); err != nil {
+		return req, false, err
+	}
+	if req.LookupFrom, err = restLookup(b.LookupFrom, at("lookup_from")); err != nil {
+		return req, false, err
+	}
+	if err := restShardKey(b.ShardKey, at("shard_key")); err != nil {
+		return req, false, err
+	}
+	return req, withPayload, nil
+}
+
+// restRecommendRequest is Qdrant's RecommendRequest.
+type restRecommendRequest struct {
+	restRecommendBody
+	Limit  *uint64 `json:"limit"`
+	Offset *uint64 `json:"offset"`
+}
+
+// runRecommend runs one recommendation.
+func (s *restServer) runRecommend(ctx context.Context, coll string, q *restRecommendRequest, path string) ([]restScoredPoint, error) {
+	req, withPayload, err := q.request(path)
+	if err != nil {
+		return nil, err
+	}
+	if q.Limit == nil {
+		return nil, restMissing(path, "limit")
+	}
+	limit, err := restLimit(q.Limit, restJoin(path, "limit"), 0)
+	if err != nil {
+		return nil, err
+	}
+	var offset uint64
+	if q.Offset != nil {
+		offset = *q.Offset
+	}
+	rq := req.Query.Recommend
+	rr := engine.RecommendRequest{Positive: rq.Positive, Negative: rq.Negative, Strategy: rq.Strategy,
+		Using: req.Using, Filter: req.Filter, ScoreThreshold: req.ScoreThreshold, HnswEf: req.HnswEf, Exact: req.Exact,
+		WithPayload: req.WithPayload, WithVectors: req.WithVectors, LookupFrom: req.LookupFrom}
+	if rr.Limit, rr.Offset, err = s.clamp(ctx, coll, limit, offset); err != nil {
+		return nil, err
+	}
+	pts, err := s.db.Recommend(ctx, coll, &rr)
+	if err != nil {
+		return nil, err
+	}
+	return restScored(pts, withPayload), nil
+}
+
+// recommend answers POST /collections/{c}/points/recommend.
+func (s *restServer) recommend(w http.ResponseWriter, r *http.Request) (any, error) {
+	var req restRecommendRequest
+	if err := s.decodeBody(r, &req); err != nil {
+		return nil, err
+	}
+	if err := restReadOptions(r); err != nil {
+		return nil, err
+	}
+	return s.runRecommend(r.Context(), r.PathValue("collection_name"), &req, "")
+}
+
+// recommendBatch answers POST /collections/{c}/points/recommend/batch.
+func (s *restServer) recommendBatch(w http.ResponseWriter, r *http.Request) (any, error) {
+	var req struct {
+		Searches *[]restRecommendRequest `json:"searches"`
+	}
+	if err := s.decodeBody(r, &req); err != nil {
+		return nil, err
+	}
+	if err := restReadOptions(r); err != nil {
+		return nil, err
+	}
+	if req.Searches == nil {
+		return nil, restMissing("", "searches")
+	}
+	out := make([][]restScoredPoint, len(*req.Searches))
+	for i := range *req.Searches {
+		pts, err := s.runRecommend(r.Context(), r.PathValue("collection_name"), &(*req.Searches)[i], restIndex("searches", i))
+		if err != nil {
+			return nil, err
+		}
+		out[i] = pts
+	}
+	return out, nil
+}
+
+// recommendGroups answers POST /collections/{c}/points/recommend/groups.
+func (s *restServer) recommendGroups(w http.ResponseWriter, r *http.Request) (any, error) {
+	var req struct {
+		restRecommendBody
+		restGroupsBody
+		Limit *uint64 `json:"limit"`
+	}
+	if err := s.decodeBody(r, &req); err != nil {
+		return nil, err
+	}
+	if err := restReadOptions(r); err != nil {
+		return nil, err
+	}
+	qr, withPayload, err := req.restRecommendBody.request("")
+	if err != nil {
+		return nil, err
+	}
+	limit, size, err := restGroupsLimits(req.Limit, req.GroupSize)
+	if err != nil {
+		return nil, err
+	}
+	return s.runGroups(r.Context(), r.PathValue("collection_name"), qr, withPayload, &req.restGroupsBody, limit, size)
+}
+
+// restDiscoverRequest is Qdrant's DiscoverRequest.
+type restDiscoverRequest struct {
+	Target      json.RawMessage   `json:"target"`
+	Context     json.RawMessage   `json:"context"`
+	Filter      json.RawMessage   `json:"filter"`
+	Params      *restSearchParams `json:"params"`
+	Limit       *uint64           `json:"limit"`
+	Offset      *uint64           `json:"offset"`
+	WithPayload json.RawMessage   `json:"with_payload"`
+	WithVector  json.RawMessage   `json:"with_vector"`
+	WithVectors json.RawMessage   `json:"with_vectors"`
+	Using       *string           `json:"using"`
+	LookupFrom  json.RawMessage   `json:"lookup_from"`
+	ShardKey    json.RawMessage   `json:"shard_key"`
+}
+
+// runDiscover runs one discovery: a discover query when there is a target,
+// a context query otherwise.
+func (s *restServer) runDiscover(ctx context.Context, coll string, q *restDiscoverRequest, path string) ([]restScoredPoint, error) {
+	at := func(k string) string { return restJoin(path, k) }
+	var req engine.QueryRequest
+	var err error
+	pairs, err := restContext(q.Context, at("context"))
+	if err != nil {
+		return nil, err
+	}
+	if pairs == nil {
+		pairs = []engine.ContextPair{}
+	}
+	if restIsNull(q.Target) {
+		req.Query = &engine.Query{Context: pairs}
+	} else {
+		target, err := restExample(q.Target, at("target"))
+		if err != nil {
+			return nil, err
+		}
+		req.Query = &engine.Query{Discover: &engine.DiscoverQuery{Target: target, Context: pairs}}
+	}
+	if q.Using != nil {
+		req.Using = *q.Using
+	}
+	if req.Filter, err = restFilter(q.Filter, at("filter")); err != nil {
+		return nil, err
+	}
+	req.HnswEf, req.Exact = q.Params.values()
+	var withPayload bool
+	if req.WithPayload, withPayload, err = restWithPayload(q.WithPayload, at("with_payload"), false); err != nil {
+		return nil, err
+	}
+	if req.WithVectors, err = restWithVector(restWithVectorField(q.WithVector, q.WithVectors), at("with_vector"), false); err != nil {
+		return nil, err
+	}
+	if req.LookupFrom, err = restLookup(q.LookupFrom, at("lookup_from")); err != nil {
+		return nil, err
+	}
+	if err := restShardKey(q.ShardKey, at("shard_key")); err != nil {
+		return nil, err
+	}
+	if q.Limit == nil {
+		return nil, restMissing(path, "limit")
+	}
+	limit, err := restLimit(q.Limit, at("limit"), 0)
+	if err != nil {
+		return nil, err
+	}
+	var offset uint64
+	if q.Offset != nil {
+		offset = *q.Offset
+	}
+	if req.Limit, req.Offset, err = s.clamp(ctx, coll, limit, offset); err != nil {
+		return nil, err
+	}
+	pts, err := s.db.Query(ctx, coll, &req)
+	if err != nil {
+		return nil, err
+	}
+	return restScored(pts, withPayload), nil
+}
+
+// discover answers POST /collections/{c}/points/discover.
+func (s *restServer) discover(w http.ResponseWriter, r *http.Request) (any, error) {
+	var req restDiscoverRequest
+	if err := s.decodeBody(r, &req); err != nil {
+		return nil, err
+	}
+	if err := restReadOptions(r); err != nil {
+		return nil, err
+	}
+	return s.runDiscover(r.Context(), r.PathValue("collection_name"), &req, "")
+}
+
+// discoverBatch answers POST /collections/{c}/points/discover/batch.
+func (s *restServer) discoverBatch(w http.ResponseWriter, r *http.Request) (any, error) {
+	var req struct {
+		Searches *[]restDiscoverRequest `json:"searches"`
+	}
+	if err := s.decodeBody(r, &req); err != nil {
+		return nil, err
+	}
+	if err := restReadOptions(r); err != nil {
+		return nil, err
+	}
+	if req.Searches == nil {
+		return nil, restMissing("", "searches")
+	}
+	out := make([][]restScoredPoint, len(*req.Searches))
+	for i := range *req.Searches {
+		pts, err := s.runDiscover(r.Context(), r.PathValue("collection_name"), &(*req.Searches)[i], restIndex("searches", i))
+		if err != nil {
+			return nil, err
+		}
+		out[i] = pts
+	}
+	return out, nil
+}
+
+// matrix reads a SearchMatrixRequest and runs it.
+func (s *restServer) matrix(r *http.Request) (*engine.Matrix, error) {
+	var req struct {
+		Filter   json.RawMessage `json:"filter"`
+		Sample   *uint64         `json:"sample"`
+		Limit    *uint64         `json:"limit"`
+		Using    *string         `json:"using"`
+		ShardKey json.RawMessage `json:"shard_key"`
+	}
+	if err := s.decodeBody(r, &req); err != nil {
+		return nil, err
+	}
+	if err := restReadOptions(r); err != nil {
+		return nil, err
+	}
+	f, err := restFilter(req.Filter, "filter")
+	if err != nil {
+		return nil, err
+	}
+	sample := uint64(10)
+	if req.Sample != nil {
+		if *req.Sample < 2 {
+			return nil, restValidationError("sample", "value %d invalid, must be 2 or larger", *req.Sample)
+		}
+		sample = *req.Sample
+	}
+	limit, err := restLimit(req.Limit, "limit", 3)
+	if err != nil {
+		return nil, err
+	}
+	if err := restShardKey(req.ShardKey, "shard_key"); err != nil {
+		return nil, err
+	}
+	mr := &engine.MatrixRequest{Filter: f}
+	if req.Using != nil {
+		mr.Using = *req.Using
+	}
+	coll := r.PathValue("collection_name")
+	if mr.Sample, mr.Limit, err = s.clamp(r.Context(), coll, sample, limit); err != nil {
+		return nil, err
+	}
+	mr.Sample = max(mr.Sample, 2)
+	return s.db.SearchMatrix(r.Context(), coll, mr)
+}
+
+// matrixPairs answers POST /collections/{c}/points/search/matrix/pairs.
+func (s *restServer) matrixPairs(w http.ResponseWriter, r *http.Request) (any, error) {
+	m, err := s.matrix(r)
+	if err != nil {
+		return nil, err
+	}
+	type pair struct {
+		A     filter.PointID `json:"a"`
+		B     filter.PointID `json:"b"`
+		Score restScore      `json:"score"`
+	}
+	out := make([]pair, len(m.Pairs))
+	for i, p := range m.Pairs {
+		out[i] = pair{p.A, p.B, restScore(p.Score)}
+	}
+	return map[string][]pair{"pairs": out}, nil
+}
+
+// matrixOffsets answers POST /collections/{c}/points/search/matrix/offsets:
+// the pairs as a sparse matrix over the sampled ids.
+func (s *restServer) matrixOffsets(w http.ResponseWriter, r *http.Request) (any, error) {
+	m, err := s.matrix(r)
+	if err != nil {
+		return nil, err
+	}
+	index := make(map[filter.PointID]uint64, len(m.IDs))
+	for i, id := range m.IDs {
+		index[id] = uint64(i)
+	}
+	out := struct {
+		OffsetsRow []uint64         `json:"offsets_row"`
+		OffsetsCol []uint64         `json:"offsets_col"`
+		Scores     []restScore      `json:"scores"`
+		IDs        []filter.PointID `json:"ids"`
+	}{make([]uint64, 0, len(m.Pairs)), make([]uint64, 0, len(m.Pairs)), make([]restScore, 0, len(m.Pairs)), m.IDs}
+	if out.IDs == nil {
+		out.IDs = []filter.PointID{}
+	}
+	for _, p := range m.Pairs {
+		a, okA := index[p.A]
+		b, okB := index[p.B]
+		if !okA || !okB {
+			continue
+		}
+		out.OffsetsRow = append(out.OffsetsRow, a)
+		out.OffsetsCol = append(out.OffsetsCol, b)
+		out.Scores = append(out.Scores, restScore(p.Score))
+	}
+	return out, nil
+}

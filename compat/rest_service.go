@@ -1,0 +1,288 @@
+package compat
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// root answers GET / with Qdrant's bare version object (no envelope).
+func (s *restServer) root(w http.ResponseWriter, r *http.Request) (any, error) {
+	v := struct {
+		Title   string `json:"title"`
+		Version string `json:"version"`
+		Commit  string `json:"commit,omitempty"`
+	}{qdrantTitle, qdrantVersion, buildCommit()}
+	restWriteJSON(w, http.StatusOK, v)
+	return restWritten, nil
+}
+
+func restWriteText(w http.ResponseWriter, code int, text string) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(code)
+	w.Write([]byte(text))
+}
+
+// healthz answers /healthz and /livez.
+func (s *restServer) healthz(w http.ResponseWriter, r *http.Request) (any, error) {
+	restWriteText(w, http.StatusOK, "healthz check passed")
+	return restWritten, nil
+}
+
+// readyz answers /readyz: the engine's one shard is ready once the database
+// is open.
+func (s *restServer) readyz(w http.ResponseWriter, r *http.Request) (any, error) {
+	if _, err := s.db.ListCollections(r.Context()); err != nil {
+		restWriteText(w, http.StatusServiceUnavailable, "some shards are not ready")
+		return restWritten, nil
+	}
+	restWriteText(w, http.StatusOK, "all shards are ready")
+	return restWritten, nil
+}
+
+// telemetry answers GET /telemetry with Qdrant's TelemetryData: the
+// application's name, version and start time, and the number of
+// collections.
+func (s *restServer) telemetry(w http.ResponseWriter, r *http.Request) (any, error) {
+	q := r.URL.Query()
+	if _, err := restBoolParam(r, "anonymize", false); err != nil {
+		return nil, err
+	}
+	if d := q.Get("details_level"); d != "" {
+		if _, err := strconv.ParseUint(d, 10, 64); err != nil {
+			return nil, restQueryError("details_level: invalid digit found in string")
+		}
+	}
+	names, err := s.db.ListCollections(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	type app struct {
+		Name    string `json:"name"`
+		Version string `json:"version"`
+		Startup string `json:"startup"`
+	}
+	type collections struct {
+		NumberOfCollections int `json:"number_of_collections"`
+	}
+	return struct {
+		ID          string      `json:"id"`
+		App         app         `json:"app"`
+		Collections collections `json:"collections"`
+	}{
+		ID:          s.id,
+		App:         app{Name: "qdrant", Version: qdrantVersion, Startup: s.started.Format(time.RFC3339Nano)},
+		Collections: collections{NumberOfCollections: len(names)},
+	}, nil
+}
+
+// metrics answers GET /metrics in Prometheus' text format, with Qdrant's
+// metric names; per_collection=true adds the points of each collection.
+func (s *restServer) metrics(w http.ResponseWriter, r *http.Request) (any, error) {
+	perCollection, err := restBoolParam(r, "per_collection", false)
+	if err != nil {
+		return nil, err
+	}
+	ctx := r.Context()
+	names, err := s.db.ListCollections(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var b strings.Builder
+	gauge := func(name, help string) {
+		fmt.Fprintf(&b, "# HELP %s %s\n# TYPE %s gauge\n", name, help, name)
+	}
+	gauge("app_info", "information about qdrant server")
+	fmt.Fprintf(&b, "app_info{name=\"qdrant\",version=\"%s\"} 1\n", qdrantVersion)
+	gauge("app_status_recovery_mode", "features enabled in qdrant server")
+	b.WriteString("app_status_recovery_mode 0\n")
+	gauge("cluster_enabled", "is cluster support enabled")
+	b.WriteString("cluster_enabled 0\n")
+	gauge("collections_total", "number of collections")
+	fmt.Fprintf(&b, "collections_total %d\n", len(names))
+	if perCollection && len(names) > 0 {
+		gauge("collection_points", "approximate amount of points per collection")
+		for _, n := range names {
+			info, err := s.db.CollectionInfo(ctx, n)
+			if err != nil {
+				continue // deleted meanwhile
+			}
+			fmt.Fprintf(&b, "collection_points{collection=%s} %d\n", strconv.Quote(n), info.PointsCount)
+		}
+	}
+	w.Header().Set("Content-Type", "text/plain; version=0.0.4")
+	w.WriteHeader(http.StatusOK)
+	w.Write([]byte(b.String()))
+	return restWritten, nil
+}
+
+// getIssues answers GET /issues: qlite reports no issues.
+func (s *restServer) getIssues(w http.ResponseWriter, r *http.Request) (any, error) {
+	return map[string][]any{"issues": {}}, nil
+}
+
+func (s *restServer) clearIssues(w http.ResponseWriter, r *http.Request) (any, error) {
+	return true, nil
+}
+
+// clusterStatus answers GET /cluster as a node without distributed mode.
+func (s *restServer) clusterStatus(w http.ResponseWriter, r *http.Request) (any, error) {
+	return map[string]string{"status": "disabled"}, nil
+}
+
+// clusterTelemetry answers GET /cluster/telemetry for the one local node:
+// each collection with its one shard, and a disabled cluster.
+func (s *restServer) clusterTelemetry(w http.ResponseWriter, r *http.Request) (any, error) {
+	if d := r.URL.Query().Get("details_level"); d != "" {
+		if _, err := strconv.ParseUint(d, 10, 64); err != nil {
+			return nil, restQueryError("details_level: invalid digit found in string")
+		}
+	}
+	if err := restCheckTimeout(r); err != nil {
+		return nil, err
+	}
+	ctx := r.Context()
+	names, err := s.db.ListCollections(ctx)
+	if err != nil {
+		return nil, err
+	}
+	type shard struct {
+		ID          uint32 `json:"id"`
+		PointsCount int    `json:"points_count"`
+		State       string `json:"state"`
+	}
+	type coll struct {
+		ID             string  `json:"id"`
+		Shards         []shard `json:"shards"`
+		Reshardings    []any   `json:"reshardings"`
+		ShardTransfers []any   `json:"shard_transfers"`
+	}
+	colls := map[string]coll{}
+	for _, n := range names {
+		info, err := s.db.CollectionInfo(ctx, n)
+		if err != nil {
+			continue
+		}
+		colls[n] = coll{ID: n, Shards: []shard{{0, info.PointsCount, "Active"}}, Reshardings: []any{}, ShardTransfers: []any{}}
+	}
+	return map[string]any{
+		"collections": colls,
+		"cluster":     map[string]any{"enabled": false, "peers": map[string]any{}},
+	}, nil
+}
+
+// restDistributedDisabled is Qdrant's answer to cluster changes on a node
+// without distributed mode.
+func restDistributedDisabled() error { return restBadRequest("Distributed mode disabled") }
+
+func (s *restServer) recoverPeer(w http.ResponseWriter, r *http.Request) (any, error) {
+	return nil, &restError{http.StatusInternalServerError, "Service internal error: Qdrant is running in standalone mode"}
+}
+
+func (s *restServer) removePeer(w http.ResponseWriter, r *http.Request) (any, error) {
+	if _, err := strconv.ParseUint(r.PathValue("peer_id"), 10, 64); err != nil {
+		return nil, &restError{http.StatusNotFound, "Not found: no peer " + r.PathValue("peer_id")}
+	}
+	if _, err := restBoolParam(r, "force", false); err != nil {
+		return nil, err
+	}
+	if err := restCheckTimeout(r); err != nil {
+		return nil, err
+	}
+	return nil, restBadRequest("Distributed mode disabled.")
+}
+
+// collectionCluster answers GET /collections/{c}/cluster: one local shard
+// holding every point.
+func (s *restServer) collectionCluster(w http.ResponseWriter, r *http.Request) (any, error) {
+	info, err := s.db.CollectionInfo(r.Context(), r.PathValue("collection_name"))
+	if err != nil {
+		return nil, err
+	}
+	type local struct {
+		ShardID     uint32 `json:"shard_id"`
+		PointsCount int    `json:"points_count"`
+		State       string `json:"state"`
+	}
+	return struct {
+		PeerID         uint64  `json:"peer_id"`
+		ShardCount     int     `json:"shard_count"`
+		LocalShards    []local `json:"local_shards"`
+		RemoteShards   []any   `json:"remote_shards"`
+		ShardTransfers []any   `json:"shard_transfers"`
+	}{s.peerID, 1, []local{{0, info.PointsCount, "Active"}}, []any{}, []any{}}, nil
+}
+
+// updateCollectionCluster answers POST /collections/{c}/cluster as a node
+// without distributed mode does, once the body decodes: Qdrant checks for
+// consensus before it looks at the collection.
+func (s *restServer) updateCollectionCluster(w http.ResponseWriter, r *http.Request) (any, error) {
+	var ops map[string]json.RawMessage
+	if err := s.decodeBody(r, &ops); err != nil {
+		return nil, err
+	}
+	if err := restCheckTimeout(r); err != nil {
+		return nil, err
+	}
+	if len(ops) != 1 {
+		return nil, restFormatError("data did not match any variant of untagged enum ClusterOperations")
+	}
+	for k := range ops {
+		switch k {
+		case "move_shard", "replicate_shard", "abort_transfer", "drop_replica", "create_sharding_key",
+			"drop_sharding_key", "restart_transfer", "start_resharding", "abort_resharding", "replicate_points":
+		default:
+			return nil, restFormatError("data did not match any variant of untagged enum ClusterOperations")
+		}
+	}
+	return nil, restDistributedDisabled()
+}
+
+// restShardKeyBody is CreateShardingKey and DropShardingKey.
+type restShardKeyBody struct {
+	ShardKey json.RawMessage `json:"shard_key"`
+}
+
+func (s *restServer) shardKeyBody(r *http.Request) error {
+	var b restShardKeyBody
+	if err := s.decodeBody(r, &b); err != nil {
+		return err
+	}
+	switch c := restFirst(b.ShardKey); {
+	case c == '"' || (c >= '0' && c <= '9'):
+	case c == 0 || c == 'n':
+		return restMissing("", "shard_key")
+	default:
+		return restFormatError("shard_key: data did not match any variant of untagged enum ShardKey")
+	}
+	return restCheckTimeout(r)
+}
+
+// createShardKey and deleteShardKey answer as a node without distributed
+// mode does: shard keys are created and dropped through consensus.
+func (s *restServer) createShardKey(w http.ResponseWriter, r *http.Request) (any, error) {
+	if err := s.shardKeyBody(r); err != nil {
+		return nil, err
+	}
+	return nil, restDistributedDisabled()
+}
+
+func (s *restServer) deleteShardKey(w http.ResponseWriter, r *http.Request) (any, error) {
+	return s.createShardKey(w, r)
+}
+
+// listShardKeys answers GET /collections/{c}/shards: no shard keys; the
+// list is absent for auto sharding, as in Qdrant.
+func (s *restServer) listShardKeys(w http.ResponseWriter, r *http.Request) (any, error) {
+	info, err := s.db.CollectionInfo(r.Context(), r.PathValue("collection_name"))
+	if err != nil {
+		return nil, err
+	}
+	if info.Config.Params.ShardingMethod == "custom" {
+		return map[string][]any{"shard_keys": {}}, nil
+	}
+	return struct{}{}, nil
+}

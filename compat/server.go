@@ -1,0 +1,352 @@
+package compat
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+
+	"github.com/qlite/qlite/engine"
+)
+
+// ServerConfig configures a Server. Zero fields take their defaults.
+type ServerConfig struct {
+	// HTTPAddr and GRPCAddr are the REST and gRPC listen addresses.
+	// Default ":6333" and ":6334" (Qdrant's ports); "127.0.0.1:0" picks a
+	// free port (see Server.HTTPAddr and GRPCAddr).
+	HTTPAddr, GRPCAddr string
+	// APIKey, when set, is required of every request (header api-key or
+	// Authorization: Bearer) except to /, /healthz, /livez and /readyz.
+	// ReadOnlyAPIKey, when set, allows reads only.
+	APIKey, ReadOnlyAPIKey string
+	// DisableCORS turns off the CORS headers Qdrant sends by default.
+	DisableCORS bool
+	// MaxRequestBytes bounds a REST body (default 32 MiB).
+	MaxRequestBytes int64
+	// ShutdownTimeout bounds how long Serve waits for in-flight requests
+	// when its context ends. Default 30s.
+	ShutdownTimeout time.Duration
+}
+
+// Server serves Qdrant's REST and gRPC APIs over one engine.
+type Server struct {
+	db   *engine.DB
+	cfg  ServerConfig
+	http *http.Server
+	grpc *grpc.Server
+
+	mu        sync.Mutex
+	httpLn    net.Listener
+	grpcLn    net.Listener
+	listening chan struct{}
+}
+
+// NewServer returns a server over db; Serve starts it.
+func NewServer(db *engine.DB, cfg *ServerConfig) *Server {
+	var c ServerConfig
+	if cfg != nil {
+		c = *cfg
+	}
+	if c.HTTPAddr == "" {
+		c.HTTPAddr = ":6333"
+	}
+	if c.GRPCAddr == "" {
+		c.GRPCAddr = ":6334"
+	}
+	if c.ShutdownTimeout <= 0 {
+		c.ShutdownTimeout = 30 * time.Second
+	}
+	s := &Server{db: db, cfg: c, listening: make(chan struct{})}
+	auth := &authenticator{key: c.APIKey, readOnly: c.ReadOnlyAPIKey}
+
+	var h http.Handler = NewREST(db, &RESTOptions{MaxRequestBytes: c.MaxRequestBytes})
+	h = auth.httpMiddleware(h)
+	if !c.DisableCORS {
+		h = cors(h)
+	}
+	s.http = &http.Server{Handler: h, ReadHeaderTimeout: 30 * time.Second}
+
+	opts := append(ServerOptions(),
+		grpc.ChainUnaryInterceptor(auth.unary),
+		grpc.ChainStreamInterceptor(auth.stream),
+	)
+	s.grpc = grpc.NewServer(opts...)
+	NewServices(db).Register(s.grpc)
+	return s
+}
+
+// Serve listens on both addresses and serves until ctx ends, then stops
+// accepting requests, lets in-flight ones finish (up to ShutdownTimeout)
+// and returns. It does not close the engine.
+func (s *Server) Serve(ctx context.Context) error {
+	hl, err := net.Listen("tcp", s.cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("qlite: REST listener: %w", err)
+	}
+	gl, err := net.Listen("tcp", s.cfg.GRPCAddr)
+	if err != nil {
+		hl.Close()
+		return fmt.Errorf("qlite: gRPC listener: %w", err)
+	}
+	s.mu.Lock()
+	s.httpLn, s.grpcLn = hl, gl
+	s.mu.Unlock()
+	close(s.listening)
+
+	errc := make(chan error, 2)
+	go func() {
+		if err := s.http.Serve(hl); !errors.Is(err, http.ErrServerClosed) {
+			errc <- fmt.Errorf("qlite: REST: %w", err)
+			return
+		}
+		errc <- nil
+	}()
+	go func() {
+		if err := s.grpc.Serve(gl); err != nil && !errors.Is(err, grpc.ErrServerStopped) {
+			errc <- fmt.Errorf("qlite: gRPC: %w", err)
+			return
+		}
+		errc <- nil
+	}()
+
+	var first error
+	select {
+	case <-ctx.Done():
+	case first = <-errc:
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	defer cancel()
+	stopped := make(chan struct{})
+	go func() {
+		s.grpc.GracefulStop()
+		close(stopped)
+	}()
+	herr := s.http.Shutdown(sctx)
+	select {
+	case <-stopped:
+	case <-sctx.Done():
+		s.grpc.Stop()
+	}
+	if first == nil {
+		first = <-errc
+	}
+	return errors.Join(first, herr)
+}
+
+// Addrs waits until Serve listens and returns the REST and gRPC addresses.
+func (s *Server) Addrs(ctx context.Context) (httpAddr, grpcAddr string, err error) {
+	select {
+	case <-s.listening:
+	case <-ctx.Done():
+		return "", "", ctx.Err()
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.httpLn.Addr().String(), s.grpcLn.Addr().String(), nil
+}
+
+// authenticator checks API keys as Qdrant does.
+type authenticator struct {
+	key, readOnly string
+}
+
+func (a *authenticator) enabled() bool { return a.key != "" || a.readOnly != "" }
+
+// Access levels.
+const (
+	accessNone = iota
+	accessRead
+	accessWrite
+)
+
+// check returns the access a presented key grants, or the error to send.
+func (a *authenticator) check(presented string, found bool) (int, error) {
+	if !found {
+		return accessNone, status.Error(codes.Unauthenticated, "Must provide an API key or an Authorization bearer token")
+	}
+	if a.key != "" && subtle.ConstantTimeCompare([]byte(a.key), []byte(presented)) == 1 {
+		return accessWrite, nil
+	}
+	if a.readOnly != "" && subtle.ConstantTimeCompare([]byte(a.readOnly), []byte(presented)) == 1 {
+		return accessRead, nil
+	}
+	return accessNone, status.Error(codes.Unauthenticated, "Invalid API key or JWT")
+}
+
+var errReadOnly = status.Error(codes.PermissionDenied, "Forbidden: Write access denied")
+
+// openPaths need no key, as in Qdrant.
+func openPath(p string) bool {
+	return p == "/" || p == "/healthz" || strings.HasPrefix(p, "/readyz") || strings.HasPrefix(p, "/livez")
+}
+
+// restReads are the REST operations a read-only key may call besides GETs:
+// the POSTs that only read.
+var restReadSuffixes = []string{
+	"/points/search", "/points/search/batch", "/points/search/groups",
+	"/points/recommend", "/points/recommend/batch", "/points/recommend/groups",
+	"/points/discover", "/points/discover/batch",
+	"/points/query", "/points/query/batch", "/points/query/groups",
+	"/points/scroll", "/points/count", "/facet",
+	"/points/search/matrix/pairs", "/points/search/matrix/offsets",
+}
+
+func restIsRead(r *http.Request) bool {
+	switch r.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		return true
+	case http.MethodPost:
+		p := strings.TrimSuffix(r.URL.Path, "/")
+		if strings.HasPrefix(p, "/collections/") && strings.HasSuffix(p, "/points") {
+			return true // retrieve points by ids
+		}
+		for _, s := range restReadSuffixes {
+			if strings.HasSuffix(p, s) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (a *authenticator) httpMiddleware(next http.Handler) http.Handler {
+	if !a.enabled() {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if openPath(r.URL.Path) || r.Method == http.MethodOptions {
+			next.ServeHTTP(w, r)
+			return
+		}
+		key, found := r.Header.Get("api-key"), r.Header.Get("api-key") != ""
+		if !found {
+			if v, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
+				key, found = v, true
+			}
+		}
+		access, err := a.check(key, found)
+		if err != nil {
+			http.Error(w, status.Convert(err).Message(), http.StatusUnauthorized)
+			return
+		}
+		if access == accessRead && !restIsRead(r) {
+			writeRESTError(w, http.StatusForbidden, status.Convert(errReadOnly).Message())
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// grpcReads are the gRPC methods a read-only key may call.
+var grpcReads = map[string]bool{
+	"/qdrant.Qdrant/HealthCheck":                                     true,
+	"/grpc.health.v1.Health/Check":                                   true,
+	"/grpc.health.v1.Health/Watch":                                   true,
+	"/qdrant.Collections/Get":                                        true,
+	"/qdrant.Collections/List":                                       true,
+	"/qdrant.Collections/ListCollectionAliases":                      true,
+	"/qdrant.Collections/ListAliases":                                true,
+	"/qdrant.Collections/CollectionClusterInfo":                      true,
+	"/qdrant.Collections/CollectionExists":                           true,
+	"/qdrant.Collections/ListShardKeys":                              true,
+	"/qdrant.Points/Get":                                             true,
+	"/qdrant.Points/Search":                                          true,
+	"/qdrant.Points/SearchBatch":                                     true,
+	"/qdrant.Points/SearchGroups":                                    true,
+	"/qdrant.Points/Scroll":                                          true,
+	"/qdrant.Points/Recommend":                                       true,
+	"/qdrant.Points/RecommendBatch":                                  true,
+	"/qdrant.Points/RecommendGroups":                                 true,
+	"/qdrant.Points/Discover":                                        true,
+	"/qdrant.Points/DiscoverBatch":                                   true,
+	"/qdrant.Points/Count":                                           true,
+	"/qdrant.Points/Query":                                           true,
+	"/qdrant.Points/QueryBatch":                                      true,
+	"/qdrant.Points/QueryGroups":                                     true,
+	"/qdrant.Points/Facet":                                           true,
+	"/qdrant.Points/SearchMatrixPairs":                               true,
+	"/qdrant.Points/SearchMatrixOffsets":                             true,
+	"/qdrant.Snapshots/List":                                         true,
+	"/qdrant.Snapshots/ListFull":                                     true,
+	"/grpc.reflection.v1.ServerReflection/ServerReflectionInfo":      true,
+	"/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo": true,
+}
+
+func (a *authenticator) grpcCheck(ctx context.Context, method string) error {
+	if !a.enabled() || method == "/qdrant.Qdrant/HealthCheck" || strings.HasPrefix(method, "/grpc.health.v1.Health/") {
+		return nil
+	}
+	md, _ := metadata.FromIncomingContext(ctx)
+	key, found := "", false
+	if v := md.Get("api-key"); len(v) > 0 && v[0] != "" {
+		key, found = v[0], true
+	} else if v := md.Get("authorization"); len(v) > 0 {
+		key, found = strings.CutPrefix(v[0], "Bearer ")
+	}
+	access, err := a.check(key, found)
+	if err != nil {
+		return err
+	}
+	if access == accessRead && !grpcReads[method] {
+		return errReadOnly
+	}
+	return nil
+}
+
+func (a *authenticator) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+	if err := a.grpcCheck(ctx, info.FullMethod); err != nil {
+		return nil, err
+	}
+	return h(ctx, req)
+}
+
+func (a *authenticator) stream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, h grpc.StreamHandler) error {
+	if err := a.grpcCheck(ss.Context(), info.FullMethod); err != nil {
+		return err
+	}
+	return h(srv, ss)
+}
+
+// cors answers preflight requests and allows any origin, as Qdrant does by
+// default.
+func cors(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if origin := r.Header.Get("Origin"); origin != "" {
+			h := w.Header()
+			h.Set("Access-Control-Allow-Origin", "*")
+			h.Set("Access-Control-Allow-Credentials", "true")
+			h.Set("Vary", "Origin")
+			if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
+				h.Set("Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE, OPTIONS")
+				if req := r.Header.Get("Access-Control-Request-Headers"); req != "" {
+					h.Set("Access-Control-Allow-Headers", req)
+				} else {
+					h.Set("Access-Control-Allow-Headers", "*")
+				}
+				h.Set("Access-Control-Max-Age", "3600")
+				w.WriteHeader(http.StatusOK)
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// writeRESTError writes Qdrant's error envelope.
+func writeRESTError(w http.ResponseWriter, code int, msg string) {
+	body, _ := json.Marshal(map[string]any{"status": map[string]string{"error": msg}, "time": 0})
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	w.Write(body)
+}
