@@ -85,6 +85,12 @@ type Config struct {
 	// indexed.
 	NoPayloadIndex bool
 
+	// Concurrency, when above 1, also measures throughput with that many
+	// concurrent query workers (targets embedded and remote servers).
+	Concurrency int
+	// APIKey is sent to a remote server target.
+	APIKey string
+
 	// JSONPath is where the result JSON goes; empty writes none.
 	JSONPath string
 	// CSVPath is where the result CSV goes. Default: JSONPath with the
@@ -154,8 +160,8 @@ func (c *Config) withDefaults() (Config, error) {
 	switch {
 	case o.Dataset == "":
 		return o, fmt.Errorf("bench: no dataset given")
-	case !slices.Contains(Targets, o.Target):
-		return o, fmt.Errorf("bench: unknown target %q (known: %s)", o.Target, strings.Join(Targets, ", "))
+	case !slices.Contains(Targets, o.Target) && !isRemoteTarget(o.Target):
+		return o, fmt.Errorf("bench: unknown target %q (known: %s, grpc://HOST:PORT, http://HOST:PORT)", o.Target, strings.Join(Targets, ", "))
 	case o.M < 2:
 		return o, fmt.Errorf("bench: m must be at least 2, got %d", o.M)
 	case o.EfConstruct < 1:

@@ -168,6 +168,14 @@ func runEmbedded(ctx context.Context, c *Config, ds *Dataset, gt *GroundTruth, r
 		res.Runs = append(res.Runs, run)
 	}
 
+	if c.Concurrency > 1 {
+		runs, err := concurrentRuns(ctx, c, nq, func(i int, row []int32, ef int) error { return search(ef)(i, row) })
+		if err != nil {
+			return err
+		}
+		res.RunsConcurrent = runs
+	}
+
 	// Searches during a background build of a second collection.
 	fig.ProbeEf = 64
 	var idle Measurement

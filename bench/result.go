@@ -68,6 +68,10 @@ type Result struct {
 	RunsRepaired       []Measurement `json:"runs_repaired,omitempty"`
 	RunsFreshSurvivors []Measurement `json:"runs_fresh_survivors,omitempty"`
 
+	// RunsConcurrent are throughput measurements with Params.Concurrency
+	// query workers.
+	RunsConcurrent []Measurement `json:"runs_concurrent,omitempty"`
+
 	// Engine holds the embedded-engine target's own figures.
 	Engine *EngineFigures `json:"engine,omitempty"`
 
@@ -85,6 +89,7 @@ type Params struct {
 	Seed           uint64  `json:"seed"`
 	Ef             []int   `json:"ef"`
 	DeleteFraction float64 `json:"delete_fraction,omitempty"`
+	Concurrency    int     `json:"concurrency,omitempty"`
 
 	// The filtered search benchmark (Config.FilterSelectivity).
 	FilterSelectivity []float64 `json:"filter_selectivity,omitempty"`
@@ -119,6 +124,9 @@ type Measurement struct {
 	// Scored is the mean number of points scored per query, when the
 	// engine reports it.
 	Scored float64 `json:"scored,omitempty"`
+	// Concurrency is the number of concurrent query workers of a
+	// throughput measurement (RunsConcurrent); 0 for one at a time.
+	Concurrency int `json:"concurrency,omitempty"`
 }
 
 // Filtered reports whether m measured filtered searches: it names a filter
@@ -334,6 +342,21 @@ func (r *Result) WriteTable(w io.Writer) error {
 	if r.InsertSeconds > 0 || r.PayloadIndexSeconds > 0 {
 		fmt.Fprintf(bw, "insert %.2fs, payload indexes %.2fs\n", r.InsertSeconds, r.PayloadIndexSeconds)
 	}
+	if e := r.Engine; e != nil {
+		fmt.Fprintf(bw, "upload %.2fs (batches of %d, wait), green %.2fs later", e.UploadSeconds, e.UploadBatch, e.IndexSeconds)
+		if e.ReopenSeconds > 0 {
+			fmt.Fprintf(bw, "; reopen %.3fs (%d graph builds)", e.ReopenSeconds, e.ReopenGraphBuilds)
+		}
+		fmt.Fprintln(bw)
+		if e.DiskBytes > 0 {
+			fmt.Fprintf(bw, "disk after compaction %s, raw vectors + payloads %s (%.2fx), %d segments\n",
+				mib(e.DiskBytes), mib(e.RawBytes), float64(e.DiskBytes)/float64(e.RawBytes), e.Segments)
+		}
+		if e.IdleP99Ms > 0 {
+			fmt.Fprintf(bw, "p99 at ef=%d: idle %.3f ms, during a background build %.3f ms (%.2fx)\n",
+				e.ProbeEf, e.IdleP99Ms, e.DuringBuildP99, e.DuringBuildP99/e.IdleP99Ms)
+		}
+	}
 	for _, s := range r.series() {
 		for _, g := range groupRuns(s.runs) {
 			if g.key == "" {
@@ -342,6 +365,12 @@ func (r *Result) WriteTable(w io.Writer) error {
 				fmt.Fprintf(bw, "\n%s, filter %s, selectivity %.4f\n", s.name, g.key, g.selectivity)
 			}
 			writeRunTable(bw, r.Params.K, g.runs)
+		}
+	}
+	if len(r.RunsConcurrent) > 0 {
+		fmt.Fprintf(bw, "\nthroughput with %d concurrent query workers\n%5s %8s\n", r.Params.Concurrency, "ef", "qps")
+		for _, m := range r.RunsConcurrent {
+			fmt.Fprintf(bw, "%5d %8.0f\n", m.Ef, m.QPS)
 		}
 	}
 	return bw.Flush()

@@ -54,7 +54,7 @@ func Run(ctx context.Context, cfg *Config) (*Result, error) {
 		Target:  c.Target,
 		Params: Params{
 			M: c.M, EfConstruct: c.EfConstruct, K: c.K, Threads: c.Threads, QueryThreads: 1, Repeat: c.Repeat,
-			Seed: c.Seed, Ef: c.Ef, DeleteFraction: c.DeleteFraction,
+			Seed: c.Seed, Ef: c.Ef, DeleteFraction: c.DeleteFraction, Concurrency: c.Concurrency,
 		},
 		Points:  ds.N,
 		Dims:    ds.Dim,
@@ -78,6 +78,8 @@ func Run(ctx context.Context, cfg *Config) (*Result, error) {
 		err = runHNSW(ctx, &c, ds, gt, res)
 	case c.Target == "embedded":
 		err = runEmbedded(ctx, &c, ds, gt, res)
+	case isRemoteTarget(c.Target):
+		err = runRemote(ctx, &c, ds, gt, res)
 	case c.Target == "faiss":
 		err = runFaiss(ctx, &c, ds, gt, fw, res)
 	case c.Target == "hnswlib":

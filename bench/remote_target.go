@@ -1,0 +1,328 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/qdrant/go-client/qdrant"
+
+	"github.com/qlite/qlite/distance"
+)
+
+// A remote target is any Qdrant-compatible server: qlite serve or a real
+// Qdrant. "grpc://HOST:PORT" talks gRPC through go-client; "http://HOST:PORT"
+// talks REST with plain JSON. The run creates collection "qlite_bench"
+// (replacing one of that name), uploads the base in batches of 256 with
+// wait, waits until the collection is green, then queries.
+
+const remoteCollection = "qlite_bench"
+
+// remote is what the runner needs from a server.
+type remote interface {
+	create(ctx context.Context, dim int, m distance.Metric, hnswM, efc int) error
+	upload(ctx context.Context, ids []uint64, vecs [][]float32) error
+	green(ctx context.Context) (bool, error)
+	search(ctx context.Context, q []float32, k, ef int, row []int32) error
+	close() error
+}
+
+// isRemoteTarget reports whether target names a server.
+func isRemoteTarget(target string) bool {
+	return strings.HasPrefix(target, "grpc://") || strings.HasPrefix(target, "http://")
+}
+
+func dialRemote(target, apiKey string) (remote, error) {
+	switch {
+	case strings.HasPrefix(target, "grpc://"):
+		host, port, err := net.SplitHostPort(strings.TrimPrefix(target, "grpc://"))
+		if err != nil {
+			return nil, fmt.Errorf("bench: target %s: %w", target, err)
+		}
+		p, err := strconv.Atoi(port)
+		if err != nil {
+			return nil, fmt.Errorf("bench: target %s: port: %w", target, err)
+		}
+		c, err := qdrant.NewClient(&qdrant.Config{Host: host, Port: p, APIKey: apiKey, SkipCompatibilityCheck: true})
+		if err != nil {
+			return nil, err
+		}
+		return &grpcRemote{c: c}, nil
+	case strings.HasPrefix(target, "http://"):
+		return &restRemote{base: strings.TrimSuffix(target, "/"), key: apiKey,
+			hc: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}}, nil
+	}
+	return nil, fmt.Errorf("bench: unknown target %q", target)
+}
+
+// runRemote measures a server: upload, time to green, single-query sweep
+// and, with Concurrency > 1, throughput with that many concurrent clients.
+func runRemote(ctx context.Context, c *Config, ds *Dataset, gt *GroundTruth, res *Result) error {
+	res.QueryMode = "single"
+	r, err := dialRemote(c.Target, c.APIKey)
+	if err != nil {
+		return err
+	}
+	defer r.close()
+	if err := r.create(ctx, ds.Dim, ds.Metric, c.M, c.EfConstruct); err != nil {
+		return fmt.Errorf("bench: create collection: %w", err)
+	}
+	start := time.Now()
+	for from := 0; from < ds.N; from += uploadBatch {
+		to := min(ds.N, from+uploadBatch)
+		ids := make([]uint64, 0, to-from)
+		vecs := make([][]float32, 0, to-from)
+		for i := from; i < to; i++ {
+			ids = append(ids, uint64(i))
+			vecs = append(vecs, ds.Base[i*ds.Dim:(i+1)*ds.Dim])
+		}
+		if err := r.upload(ctx, ids, vecs); err != nil {
+			return fmt.Errorf("bench: upload: %w", err)
+		}
+	}
+	fig := &EngineFigures{UploadBatch: uploadBatch}
+	res.Engine = fig
+	fig.UploadSeconds = time.Since(start).Seconds()
+	for {
+		ok, err := r.green(ctx)
+		if err != nil {
+			return err
+		}
+		if ok {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	res.BuildSeconds = time.Since(start).Seconds()
+	fig.IndexSeconds = res.BuildSeconds - fig.UploadSeconds
+	fmt.Fprintf(c.Log, "upload %.2fs, green %.2fs later\n", fig.UploadSeconds, fig.IndexSeconds)
+
+	nq, k := gt.Rows(), c.K
+	lat := make([]time.Duration, nq)
+	found := make([]int32, nq*k)
+	for _, ef := range c.Ef {
+		search := func(i int, row []int32) error { return r.search(ctx, ds.Query(i), k, ef, row) }
+		for i := range nq {
+			if err := search(i, found[:k]); err != nil {
+				return err
+			}
+		}
+		run := Measurement{Ef: ef}
+		if err := timePasses(c.Repeat, k, found, lat, &run, search); err != nil {
+			return err
+		}
+		run.Recall = Recall(found, gt, k)
+		fmt.Fprintf(c.Log, "search ef=%d: recall@%d %.4f, %.0f qps, p50 %.3f ms, p99 %.3f ms\n",
+			ef, k, run.Recall, run.QPS, run.P50Ms, run.P99Ms)
+		res.Runs = append(res.Runs, run)
+	}
+	if c.Concurrency > 1 {
+		runs, err := concurrentRuns(ctx, c, nq, func(i int, row []int32, ef int) error {
+			return r.search(ctx, ds.Query(i), k, ef, row)
+		})
+		if err != nil {
+			return err
+		}
+		res.RunsConcurrent = runs
+	}
+	return nil
+}
+
+// concurrentRuns measures, for each ef, the throughput of c.Concurrency
+// workers each issuing queries one after another, over c.Repeat passes of
+// the query set (the fastest pass is kept).
+func concurrentRuns(ctx context.Context, c *Config, nq int, search func(i int, row []int32, ef int) error) ([]Measurement, error) {
+	var runs []Measurement
+	for _, ef := range c.Ef {
+		run := Measurement{Ef: ef, Concurrency: c.Concurrency}
+		for range c.Repeat {
+			var next atomic.Int64
+			var wg sync.WaitGroup
+			var firstErr error
+			var once sync.Once
+			start := time.Now()
+			for range c.Concurrency {
+				wg.Go(func() {
+					row := make([]int32, c.K)
+					for {
+						i := int(next.Add(1) - 1)
+						if i >= nq || ctx.Err() != nil {
+							return
+						}
+						if err := search(i, row, ef); err != nil {
+							once.Do(func() { firstErr = err })
+							return
+						}
+					}
+				})
+			}
+			wg.Wait()
+			if firstErr != nil {
+				return nil, firstErr
+			}
+			run.QPS = max(run.QPS, float64(nq)/time.Since(start).Seconds())
+		}
+		fmt.Fprintf(c.Log, "concurrency %d ef=%d: %.0f qps\n", c.Concurrency, ef, run.QPS)
+		runs = append(runs, run)
+	}
+	return runs, nil
+}
+
+// grpcRemote talks to a server through go-client.
+type grpcRemote struct{ c *qdrant.Client }
+
+func (g *grpcRemote) create(ctx context.Context, dim int, m distance.Metric, hnswM, efc int) error {
+	if ok, err := g.c.CollectionExists(ctx, remoteCollection); err != nil {
+		return err
+	} else if ok {
+		if err := g.c.DeleteCollection(ctx, remoteCollection); err != nil {
+			return err
+		}
+	}
+	dist := map[distance.Metric]qdrant.Distance{distance.Cosine: qdrant.Distance_Cosine, distance.Euclid: qdrant.Distance_Euclid,
+		distance.Dot: qdrant.Distance_Dot, distance.Manhattan: qdrant.Distance_Manhattan}[m]
+	return g.c.CreateCollection(ctx, &qdrant.CreateCollection{
+		CollectionName: remoteCollection,
+		VectorsConfig:  qdrant.NewVectorsConfig(&qdrant.VectorParams{Size: uint64(dim), Distance: dist}),
+		HnswConfig:     &qdrant.HnswConfigDiff{M: qdrant.PtrOf(uint64(hnswM)), EfConstruct: qdrant.PtrOf(uint64(efc))},
+	})
+}
+
+func (g *grpcRemote) upload(ctx context.Context, ids []uint64, vecs [][]float32) error {
+	pts := make([]*qdrant.PointStruct, len(ids))
+	for i, id := range ids {
+		pts[i] = &qdrant.PointStruct{Id: qdrant.NewIDNum(id), Vectors: qdrant.NewVectorsDense(vecs[i])}
+	}
+	_, err := g.c.Upsert(ctx, &qdrant.UpsertPoints{CollectionName: remoteCollection, Points: pts, Wait: qdrant.PtrOf(true)})
+	return err
+}
+
+func (g *grpcRemote) green(ctx context.Context) (bool, error) {
+	info, err := g.c.GetCollectionInfo(ctx, remoteCollection)
+	if err != nil {
+		return false, err
+	}
+	return info.GetStatus() == qdrant.CollectionStatus_Green, nil
+}
+
+func (g *grpcRemote) search(ctx context.Context, q []float32, k, ef int, row []int32) error {
+	pts, err := g.c.Query(ctx, &qdrant.QueryPoints{
+		CollectionName: remoteCollection,
+		Query:          qdrant.NewQueryDense(q),
+		Limit:          qdrant.PtrOf(uint64(k)),
+		Params:         &qdrant.SearchParams{HnswEf: qdrant.PtrOf(uint64(ef))},
+	})
+	if err != nil {
+		return err
+	}
+	for j, p := range pts {
+		row[j] = int32(p.GetId().GetNum())
+	}
+	return nil
+}
+
+func (g *grpcRemote) close() error { return g.c.Close() }
+
+// restRemote talks to a server's REST API with plain JSON.
+type restRemote struct {
+	base, key string
+	hc        *http.Client
+}
+
+func (r *restRemote) do(ctx context.Context, method, path string, body any, out any) error {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, r.base+path, rd)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if r.key != "" {
+		req.Header.Set("api-key", r.key)
+	}
+	resp, err := r.hc.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s %s: %s: %s", method, path, resp.Status, bytes.TrimSpace(b))
+	}
+	if out != nil {
+		return json.Unmarshal(b, out)
+	}
+	return nil
+}
+
+func (r *restRemote) create(ctx context.Context, dim int, m distance.Metric, hnswM, efc int) error {
+	_ = r.do(ctx, http.MethodDelete, "/collections/"+remoteCollection, nil, nil)
+	return r.do(ctx, http.MethodPut, "/collections/"+remoteCollection, map[string]any{
+		"vectors":     map[string]any{"size": dim, "distance": m.String()},
+		"hnsw_config": map[string]any{"m": hnswM, "ef_construct": efc},
+	}, nil)
+}
+
+func (r *restRemote) upload(ctx context.Context, ids []uint64, vecs [][]float32) error {
+	pts := make([]map[string]any, len(ids))
+	for i, id := range ids {
+		pts[i] = map[string]any{"id": id, "vector": vecs[i]}
+	}
+	return r.do(ctx, http.MethodPut, "/collections/"+remoteCollection+"/points?wait=true", map[string]any{"points": pts}, nil)
+}
+
+func (r *restRemote) green(ctx context.Context) (bool, error) {
+	var out struct {
+		Result struct {
+			Status string `json:"status"`
+		} `json:"result"`
+	}
+	if err := r.do(ctx, http.MethodGet, "/collections/"+remoteCollection, nil, &out); err != nil {
+		return false, err
+	}
+	return out.Result.Status == "green", nil
+}
+
+func (r *restRemote) search(ctx context.Context, q []float32, k, ef int, row []int32) error {
+	var out struct {
+		Result struct {
+			Points []struct {
+				ID uint64 `json:"id"`
+			} `json:"points"`
+		} `json:"result"`
+	}
+	err := r.do(ctx, http.MethodPost, "/collections/"+remoteCollection+"/points/query", map[string]any{
+		"query": q, "limit": k, "params": map[string]any{"hnsw_ef": ef},
+	}, &out)
+	if err != nil {
+		return err
+	}
+	for j, p := range out.Result.Points {
+		row[j] = int32(p.ID)
+	}
+	return nil
+}
+
+func (r *restRemote) close() error { r.hc.CloseIdleConnections(); return nil }
