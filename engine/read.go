@@ -318,7 +318,16 @@ func (c *collection) search(ctx context.Context, req *SearchRequest, exclude map
 		seg *segment.Segment
 		h   segment.Hit
 	}
-	hits := make([]hit, 0, k*len(c.segs))
+	live := 0
+	for _, ref := range c.segs {
+		live += ref.seg.Live()
+	}
+	// A limit beyond the number of points asks for nothing more.
+	k = min(k, live)
+	if k == 0 {
+		return []ScoredPoint{}, nil
+	}
+	hits := make([]hit, 0, min(k*len(c.segs), 4096))
 	var st SearchStats
 	for _, ref := range c.segs {
 		if ref.seg.Live() == 0 {
@@ -471,7 +480,7 @@ func (db *DB) Scroll(ctx context.Context, coll string, req *ScrollRequest) (*Scr
 	c.rw.RLock()
 	defer c.rw.RUnlock()
 	// Keep the limit+1 smallest ids at or after the offset.
-	h := make(idHeap, 0, req.Limit+1)
+	h := make(idHeap, 0, min(req.Limit+1, 4096))
 	for _, ref := range c.segs {
 		seg := ref.seg
 		seg.Match(req.Filter, func(off uint32) bool {

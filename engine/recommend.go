@@ -246,7 +246,7 @@ func (c *collection) scoreAll(ctx context.Context, req *RecommendRequest, m dist
 	}
 	c.rw.RLock()
 	defer c.rw.RUnlock()
-	h := make(minScored, 0, k+1)
+	h := make(minScored, 0, min(k+1, 4096))
 	n := 0
 	for _, ref := range c.segs {
 		seg := ref.seg
