@@ -3,6 +3,7 @@ package compat
 import (
 	"context"
 	"fmt"
+	"math"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -38,6 +39,9 @@ const (
 // fail as they do on a Qdrant node without distributed mode.
 //
 // The services hold no state of their own and are safe for concurrent use.
+// Called in process (see Embedded), they neither modify nor keep their
+// requests, and every result is built afresh; a nil request means what an
+// empty one does on the wire.
 type Services struct {
 	Qdrant      qdrant.QdrantServer
 	Collections qdrant.CollectionsServer
@@ -127,6 +131,16 @@ func orEmpty[T any, P interface{ *T }](r P) P {
 		return new(T)
 	}
 	return r
+}
+
+// withTimeout bounds ctx by a request's timeout in seconds, when given (and
+// not 0).
+func withTimeout(ctx context.Context, seconds *uint64) (context.Context, context.CancelFunc) {
+	if seconds == nil || *seconds == 0 {
+		return ctx, func() {}
+	}
+	const maxSeconds = uint64(math.MaxInt64 / int64(time.Second))
+	return context.WithTimeout(ctx, time.Duration(min(*seconds, maxSeconds))*time.Second)
 }
 
 // since returns the seconds elapsed since start, as responses report time.

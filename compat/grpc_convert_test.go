@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"math"
 	"testing"
+	"time"
 
 	"github.com/qdrant/go-client/qdrant"
 	"github.com/stretchr/testify/require"
@@ -353,4 +354,23 @@ func TestCollectionConfigConvert(t *testing.T) {
 	require.EqualValues(t, 3, next.Params.ReplicationFactor)
 	pc = collectionConfigToProto(next)
 	require.Equal(t, qdrant.MaxOptimizationThreads_Auto, pc.GetOptimizerConfig().GetMaxOptimizationThreads().GetSetting())
+}
+
+func TestWithTimeout(t *testing.T) {
+	ctx, cancel := withTimeout(bg, nil)
+	defer cancel()
+	_, ok := ctx.Deadline()
+	require.False(t, ok)
+	ctx, cancel = withTimeout(bg, ptrTo(uint64(0)))
+	defer cancel()
+	_, ok = ctx.Deadline()
+	require.False(t, ok)
+	ctx, cancel = withTimeout(bg, ptrTo(uint64(30)))
+	defer cancel()
+	d, ok := ctx.Deadline()
+	require.True(t, ok)
+	require.WithinDuration(t, time.Now().Add(30*time.Second), d, 5*time.Second)
+	ctx, cancel = withTimeout(bg, ptrTo(uint64(math.MaxUint64)))
+	defer cancel()
+	require.NoError(t, ctx.Err())
 }

@@ -41,15 +41,6 @@ func (s *pointsService) bounds(ctx context.Context, coll string, limit, offset u
 	return int(min(limit, size)), int(min(offset, size)), nil
 }
 
-// withTimeout bounds ctx by a request's timeout in seconds, when given.
-func withTimeout(ctx context.Context, seconds *uint64) (context.Context, context.CancelFunc) {
-	if seconds == nil || *seconds == 0 {
-		return ctx, func() {}
-	}
-	d := time.Duration(min(*seconds, uint64(math.MaxInt64/int64(time.Second)))) * time.Second
-	return context.WithTimeout(ctx, d)
-}
-
 // checkLimit rejects a limit of 0, as Qdrant's request validation does.
 func checkLimit(field string, n uint64) error {
 	if n == 0 {

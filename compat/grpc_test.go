@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"math"
 	"net"
-	"slices"
+	"reflect"
 	"testing"
 	"time"
 
@@ -791,20 +791,108 @@ func TestGRPCErrors(t *testing.T) {
 	requireCode(t, err, codes.InvalidArgument)
 }
 
-// sortedIDs returns the ids of records, sorted as strings.
-func sortedIDs(ps []*qdrant.RetrievedPoint) []string {
-	out := make([]string, len(ps))
-	for i, p := range ps {
-		out[i] = idString(p.GetId())
-	}
-	slices.Sort(out)
-	return out
-}
-
 // mustParseFilter parses a REST filter, for the engine side of comparisons.
 func mustParseFilter(t *testing.T, js string) *filter.Filter {
 	t.Helper()
 	f, err := filter.ParseJSON([]byte(js))
 	require.NoError(t, err, js)
 	return f
+}
+
+// TestGRPCNilRequests calls every method of the services in process, as
+// Embedded does, with nil requests, empty ones, and requests holding nil
+// messages: each returns a result or an error, never panics.
+func TestGRPCNilRequests(t *testing.T) {
+	e := newGRPCEnv(t)
+	e.loadTestPoints(t, "coll", qdrant.Distance_Dot, 5)
+	s := NewServices(e.db)
+	// Collections last: its Delete removes the collection the others use.
+	for _, svc := range []any{s.Qdrant, s.Points, s.Snapshots, s.Collections} {
+		v := reflect.ValueOf(svc)
+		for i := range v.NumMethod() {
+			m := v.Method(i)
+			if m.Type().NumIn() != 2 {
+				continue
+			}
+			name := v.Type().Method(i).Name
+			req := m.Type().In(1)
+			empty := reflect.New(req.Elem())
+			if f := empty.Elem().FieldByName("CollectionName"); f.IsValid() {
+				f.SetString("coll")
+			}
+			for _, arg := range []reflect.Value{reflect.Zero(req), reflect.New(req.Elem()), empty} {
+				require.NotPanics(t, func() { m.Call([]reflect.Value{reflect.ValueOf(bg), arg}) }, "%T.%s(%v)", svc, name, arg)
+			}
+		}
+	}
+
+	if ok, err := e.db.CollectionExists(bg, "coll"); err == nil && !ok {
+		e.loadTestPoints(t, "coll", qdrant.Distance_Dot, 5)
+	}
+	calls := map[string]func() error{
+		"nil vector": func() error {
+			_, err := s.Points.Upsert(bg, &qdrant.UpsertPoints{CollectionName: "coll", Points: []*qdrant.PointStruct{
+				nil, {Id: qdrant.NewIDNum(1), Vectors: &qdrant.Vectors{VectorsOptions: &qdrant.Vectors_Vector{}}}}})
+			return err
+		},
+		"nil named vector": func() error {
+			_, err := s.Points.Upsert(bg, &qdrant.UpsertPoints{CollectionName: "coll", Points: []*qdrant.PointStruct{
+				{Id: qdrant.NewIDNum(1), Vectors: qdrant.NewVectorsMap(map[string]*qdrant.Vector{"": nil})}}})
+			return err
+		},
+		"nil conditions": func() error {
+			_, err := s.Points.Count(bg, &qdrant.CountPoints{CollectionName: "coll", Filter: &qdrant.Filter{
+				Must: []*qdrant.Condition{nil, {ConditionOneOf: &qdrant.Condition_Field{}}, {ConditionOneOf: &qdrant.Condition_Filter{}},
+					{ConditionOneOf: &qdrant.Condition_Nested{}}, {ConditionOneOf: &qdrant.Condition_HasId{}}, {ConditionOneOf: &qdrant.Condition_IsEmpty{}}},
+				MinShould: &qdrant.MinShould{Conditions: []*qdrant.Condition{{ConditionOneOf: &qdrant.Condition_IsNull{}}}}}})
+			return err
+		},
+		"nil field parts": func() error {
+			_, err := s.Points.Count(bg, &qdrant.CountPoints{CollectionName: "coll", Filter: &qdrant.Filter{Must: []*qdrant.Condition{
+				fieldCond(&qdrant.FieldCondition{Key: "a", Match: &qdrant.Match{MatchValue: &qdrant.Match_Keywords{}},
+					GeoPolygon: &qdrant.GeoPolygon{Exterior: &qdrant.GeoLineString{}, Interiors: []*qdrant.GeoLineString{nil}}})}}})
+			return err
+		},
+		"nil index params": func() error {
+			_, err := s.Points.CreateFieldIndex(bg, &qdrant.CreateFieldIndexCollection{CollectionName: "coll", FieldName: "t",
+				FieldType: qdrant.FieldType_FieldTypeText.Enum(), FieldIndexParams: &qdrant.PayloadIndexParams{IndexParams: &qdrant.PayloadIndexParams_TextIndexParams{}}})
+			return err
+		},
+		"nil integer index params": func() error {
+			_, err := s.Points.CreateFieldIndex(bg, &qdrant.CreateFieldIndexCollection{CollectionName: "coll", FieldName: "n",
+				FieldType: qdrant.FieldType_FieldTypeInteger.Enum(), FieldIndexParams: &qdrant.PayloadIndexParams{IndexParams: &qdrant.PayloadIndexParams_IntegerIndexParams{}}})
+			return err
+		},
+		"nil batch parts": func() error {
+			_, err := s.Points.UpdateBatch(bg, &qdrant.UpdateBatchPoints{CollectionName: "coll", Operations: []*qdrant.PointsUpdateOperation{
+				{Operation: &qdrant.PointsUpdateOperation_SetPayload_{}}, {Operation: &qdrant.PointsUpdateOperation_Upsert{}}, nil}})
+			return err
+		},
+		"nil query parts": func() error {
+			_, err := s.Points.QueryBatch(bg, &qdrant.QueryBatchPoints{CollectionName: "coll", QueryPoints: []*qdrant.QueryPoints{
+				nil, {Query: &qdrant.Query{Variant: &qdrant.Query_Recommend{}}}, {Query: &qdrant.Query{Variant: &qdrant.Query_Discover{}}},
+				{Query: &qdrant.Query{Variant: &qdrant.Query_Context{}}}, {Query: &qdrant.Query{Variant: &qdrant.Query_OrderBy{}}},
+				{Query: &qdrant.Query{Variant: &qdrant.Query_Nearest{}}}}})
+			return err
+		},
+		"nil batch searches": func() error {
+			_, err := s.Points.SearchBatch(bg, &qdrant.SearchBatchPoints{CollectionName: "coll", SearchPoints: []*qdrant.SearchPoints{nil}})
+			return err
+		},
+		"nil collection parts": func() error {
+			_, err := s.Collections.Create(bg, &qdrant.CreateCollection{CollectionName: "c2",
+				VectorsConfig:      &qdrant.VectorsConfig{Config: &qdrant.VectorsConfig_ParamsMap{ParamsMap: &qdrant.VectorParamsMap{Map: map[string]*qdrant.VectorParams{"a": nil}}}},
+				QuantizationConfig: &qdrant.QuantizationConfig{Quantization: &qdrant.QuantizationConfig_Binary{}}})
+			return err
+		},
+		"nil update parts": func() error {
+			_, err := s.Collections.Update(bg, &qdrant.UpdateCollection{CollectionName: "coll",
+				VectorsConfig:    &qdrant.VectorsConfigDiff{Config: &qdrant.VectorsConfigDiff_Params{}},
+				OptimizersConfig: &qdrant.OptimizersConfigDiff{MaxOptimizationThreads: &qdrant.MaxOptimizationThreads{}}})
+			return err
+		},
+	}
+	for name, call := range calls {
+		require.NotPanics(t, func() { _ = call() }, name)
+	}
 }

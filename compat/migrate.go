@@ -95,20 +95,20 @@ func Migrate(ctx context.Context, from, to Client, o *MigrateOptions) error {
 		opts.Log = io.Discard
 	}
 	if opts.BatchSize < 0 || opts.BatchSize > 1<<20 {
-		return fmt.Errorf("qlite: migrate: batch size %d out of range [1, %d]", opts.BatchSize, 1<<20)
+		return fmt.Errorf("migrate: batch size %d out of range [1, %d]", opts.BatchSize, 1<<20)
 	}
 	names := opts.Collections
 	if len(names) == 0 {
 		var err error
 		if names, err = from.ListCollections(ctx); err != nil {
-			return fmt.Errorf("qlite: migrate: list source collections: %w", err)
+			return fmt.Errorf("migrate: list source collections: %w", err)
 		}
 		slices.Sort(names)
 	}
 	seen := make(map[string]bool, len(names))
 	for _, name := range names {
 		if name == "" {
-			return errors.New("qlite: migrate: empty collection name")
+			return errors.New("migrate: empty collection name")
 		}
 		if seen[name] {
 			continue
@@ -116,7 +116,7 @@ func Migrate(ctx context.Context, from, to Client, o *MigrateOptions) error {
 		seen[name] = true
 		m := &migrator{from: from, to: to, opts: &opts, coll: name}
 		if err := m.run(ctx); err != nil {
-			return fmt.Errorf("qlite: migrate %s: %w", name, err)
+			return fmt.Errorf("migrate %s: %w", name, err)
 		}
 	}
 	return nil
@@ -285,8 +285,8 @@ func (m *migrator) run(ctx context.Context) error {
 		m.logf("created")
 		st = &migState{Collection: m.coll}
 	}
-	if st.NextOffset == nil {
-		st.Copied, st.Done = 0, st.Done && exists
+	if st.NextOffset == nil && !st.Done {
+		st.Copied = 0 // nothing copied yet, or all to be copied again
 	}
 	if err := m.saveState(st); err != nil {
 		return err
@@ -560,15 +560,19 @@ func OpenEndpoint(endpoint string, o *EndpointOptions) (Client, error) {
 		opts = *o
 	}
 	if scheme, rest, ok := strings.Cut(endpoint, "://"); ok && (scheme == "grpc" || scheme == "grpcs") {
+		rest = strings.TrimSuffix(rest, "/")
 		host, port := rest, 6334
 		if h, p, err := net.SplitHostPort(rest); err == nil {
 			if port, err = strconv.Atoi(p); err != nil || port <= 0 || port > 65535 {
-				return nil, fmt.Errorf("qlite: endpoint %s: bad port %q", endpoint, p)
+				return nil, fmt.Errorf("endpoint %s: bad port %q", endpoint, p)
 			}
 			host = h
+			if strings.Contains(h, ":") {
+				host = "[" + h + "]" // go-client joins host and port with a colon
+			}
 		}
-		if host == "" || strings.Contains(host, "/") {
-			return nil, fmt.Errorf("qlite: endpoint %s: want %s://HOST:PORT", endpoint, scheme)
+		if host == "" || strings.ContainsAny(host, "/?#@") {
+			return nil, fmt.Errorf("endpoint %s: want %s://HOST:PORT", endpoint, scheme)
 		}
 		c, err := qdrant.NewClient(&qdrant.Config{
 			Host:     host,
@@ -581,25 +585,25 @@ func OpenEndpoint(endpoint string, o *EndpointOptions) (Client, error) {
 			},
 		})
 		if err != nil {
-			return nil, fmt.Errorf("qlite: endpoint %s: %w", endpoint, err)
+			return nil, fmt.Errorf("endpoint %s: %w", endpoint, err)
 		}
 		return c, nil
 	}
 	if strings.Contains(endpoint, "://") {
-		return nil, fmt.Errorf("qlite: endpoint %s: want grpc://HOST:PORT, grpcs://HOST:PORT or a database directory", endpoint)
+		return nil, fmt.Errorf("endpoint %s: want grpc://HOST:PORT, grpcs://HOST:PORT or a database directory", endpoint)
 	}
 	if opts.MustExist {
 		fi, err := os.Stat(endpoint)
 		if err != nil {
-			return nil, fmt.Errorf("qlite: endpoint %s: %w", endpoint, err)
+			return nil, fmt.Errorf("endpoint %s: %w", endpoint, err)
 		}
 		if !fi.IsDir() {
-			return nil, fmt.Errorf("qlite: endpoint %s: not a directory", endpoint)
+			return nil, fmt.Errorf("endpoint %s: not a directory", endpoint)
 		}
 	}
 	db, err := engine.Open(endpoint, nil)
 	if err != nil {
-		return nil, fmt.Errorf("qlite: endpoint %s: %w", endpoint, err)
+		return nil, fmt.Errorf("endpoint %s: %w", endpoint, err)
 	}
 	return &migOwnedEmbedded{Embedded: NewEmbedded(db), db: db}, nil
 }

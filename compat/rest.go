@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/qlite/qlite/engine"
+	"github.com/qlite/qlite/filter"
 )
 
 // RESTOptions configures the REST handler. Zero fields take their defaults.
@@ -50,12 +51,17 @@ func NewREST(db *engine.DB, opts *RESTOptions) http.Handler {
 	if o.MaxRequestBytes <= 0 {
 		o.MaxRequestBytes = restDefaultMaxRequestBytes
 	}
+	// A random (version 4) UUID identifies the node in telemetry, and a
+	// random peer id below 2^53 (exact in JavaScript clients) in cluster
+	// information, as a standalone Qdrant has.
 	var id [16]byte
+	var peer [8]byte
 	rand.Read(id[:])
+	rand.Read(peer[:])
 	id[6] = id[6]&0x0f | 0x40
 	id[8] = id[8]&0x3f | 0x80
-	s := &restServer{db: db, opts: o, started: time.Now().UTC(), peerID: binary.LittleEndian.Uint64(id[:8]) >> 11}
-	s.id = restFormatUUID(id)
+	s := &restServer{db: db, opts: o, started: time.Now().UTC(),
+		id: filter.UUIDID(id).String(), peerID: binary.LittleEndian.Uint64(peer[:]) >> 11}
 	mux := http.NewServeMux()
 	for _, rt := range s.routes() {
 		mux.Handle(rt.pattern, s.wrap(rt.handler))
@@ -385,16 +391,4 @@ func restReadOptions(r *http.Request) error {
 		}
 	}
 	return restCheckTimeout(r)
-}
-
-func restFormatUUID(u [16]byte) string {
-	const hex = "0123456789abcdef"
-	b := make([]byte, 0, 36)
-	for i, c := range u {
-		if i == 4 || i == 6 || i == 8 || i == 10 {
-			b = append(b, '-')
-		}
-		b = append(b, hex[c>>4], hex[c&0xf])
-	}
-	return string(b)
 }

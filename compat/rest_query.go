@@ -146,7 +146,9 @@ type restQueryBody struct {
 // the caller; withPayload says whether the answer carries payloads.
 func (b *restQueryBody) request(path string) (req engine.QueryRequest, withPayload bool, err error) {
 	at := func(k string) string { return restJoin(path, k) }
-	if !restIsNull(b.Prefetch) && string(b.Prefetch) != "[]" {
+	if prefetch, err := restOneOrMany(b.Prefetch, at("prefetch")); err != nil {
+		return req, false, err
+	} else if len(prefetch) > 0 {
 		return req, false, Unsupported(at("prefetch"))
 	}
 	if req.Query, err = restQuery(b.Query, at("query")); err != nil {

@@ -343,7 +343,7 @@ func (s *restServer) createFullSnapshot(w http.ResponseWriter, r *http.Request) 
 	if _, err := restSnapshotWait(r); err != nil {
 		return nil, err
 	}
-	return nil, Unsupported("full-storage snapshots (snapshot each collection instead)")
+	return nil, Unsupported("full-storage snapshots")
 }
 
 func (s *restServer) deleteFullSnapshot(w http.ResponseWriter, r *http.Request) (any, error) {
