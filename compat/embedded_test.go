@@ -83,7 +83,7 @@ type embTwin struct {
 	emb, net Client
 }
 
-func newEmbTwin(t *testing.T) *embTwin {
+func embNewTwin(t *testing.T) *embTwin {
 	emb := NewEmbedded(embOpenDB(t, t.TempDir()))
 	net, _ := embServe(t, embOpenDB(t, t.TempDir()), nil)
 	return &embTwin{t: t, emb: emb, net: net}
@@ -223,7 +223,7 @@ type embPage struct {
 	Next   *qdrant.PointId
 }
 
-// embSnapshotName replaces the creation time in a snapshot name.
+// embSnapshotTime matches the creation time in a snapshot name.
 var embSnapshotTime = regexp.MustCompile(`\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2}`)
 
 // embPoints returns n points of dimension dim with payloads, numeric ids
@@ -269,7 +269,7 @@ func embVec(dim int, seed uint64) []float32 {
 // go-client over a qlite server, and requires the same result or error at
 // every step.
 func TestEmbeddedMatchesServer(t *testing.T) {
-	w := newEmbTwin(t)
+	w := embNewTwin(t)
 	const coll, named = "emb", "emb_named"
 	wait := qdrant.PtrOf(true)
 
@@ -632,7 +632,7 @@ func TestEmbeddedMatchesServer(t *testing.T) {
 // TestEmbeddedErrors checks the errors of the embedded client against
 // go-client's: the text, the status code and message.
 func TestEmbeddedErrors(t *testing.T) {
-	w := newEmbTwin(t)
+	w := embNewTwin(t)
 	_, err := w.same("get missing", func(c Client) (any, error) {
 		return c.Get(embCtx, &qdrant.GetPoints{CollectionName: "nope", Ids: []*qdrant.PointId{qdrant.NewIDNum(1)}})
 	})

@@ -106,10 +106,10 @@ func migAll(t *testing.T, c Client, coll string) []*qdrant.RetrievedPoint {
 	return pts
 }
 
-// requireMigrated requires the target collection to be a copy of the
+// migRequireCopied requires the target collection to be a copy of the
 // source's: the same configuration, payload schema, points (ids, vectors,
 // payloads) and count.
-func requireMigrated(t *testing.T, from, to Client, coll string) {
+func migRequireCopied(t *testing.T, from, to Client, coll string) {
 	t.Helper()
 	ctx := context.Background()
 	src, err := from.GetCollectionInfo(ctx, coll)
@@ -159,7 +159,7 @@ func TestMigrateEmbeddedToServer(t *testing.T) {
 	var progress, log bytes.Buffer
 	require.NoError(t, Migrate(context.Background(), from, to, &MigrateOptions{BatchSize: 64, StateDir: dir, Progress: &progress, Log: &log}))
 	for _, coll := range []string{"named", "plain"} {
-		requireMigrated(t, from, to, coll)
+		migRequireCopied(t, from, to, coll)
 		st := migReadState(t, dir, coll)
 		require.True(t, st.Done)
 		require.Equal(t, uint64(300), st.Copied)
@@ -212,7 +212,7 @@ func TestMigrateServerToEmbedded(t *testing.T) {
 	names, err := db.ListCollections(context.Background())
 	require.NoError(t, err)
 	require.Equal(t, []string{"named"}, names)
-	requireMigrated(t, from, NewEmbedded(db), "named")
+	migRequireCopied(t, from, NewEmbedded(db), "named")
 	_, err = os.Stat(MigrateStatePath(dir, "plain"))
 	require.ErrorIs(t, err, os.ErrNotExist)
 }
@@ -264,7 +264,7 @@ func TestMigrateResume(t *testing.T) {
 	to = &migCountingClient{Client: target}
 	require.NoError(t, Migrate(context.Background(), from, to, &MigrateOptions{Collections: []string{"plain"}, BatchSize: batch, StateDir: dir}))
 	require.Equal(t, int64(batches-5), to.upserts.Load())
-	requireMigrated(t, from, target, "plain")
+	migRequireCopied(t, from, target, "plain")
 	st = migReadState(t, dir, "plain")
 	require.True(t, st.Done)
 	require.Equal(t, uint64(500), st.Copied)

@@ -14,6 +14,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -160,7 +161,8 @@ func Open(dir string, opts *Options) (*DB, error) {
 
 // isLockError reports whether err is Pebble's failure to lock its directory.
 func isLockError(err error) bool {
-	return bytes.Contains([]byte(err.Error()), []byte("lock"))
+	return errors.Is(err, syscall.EWOULDBLOCK) || errors.Is(err, syscall.EAGAIN) ||
+		bytes.Contains([]byte(err.Error()), []byte("lock"))
 }
 
 // quietLogger drops Pebble's informational messages; errors still reach

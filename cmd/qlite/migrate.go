@@ -29,7 +29,7 @@ After each batch the target acknowledged, the next scroll offset is recorded in 
 file (.qlite-migrate-<collection>.json in --state-dir). Run the same command again after
 an interruption and it resumes from there. At the end the exact point counts of both
 sides must match.`,
-		Example: `  qlite migrate --from ./qlite_storage --to grpc://qdrant.example.com:6334 --api-key-to "$QDRANT_API_KEY"
+		Example: `  qlite migrate --from ./qlite_storage --to grpcs://qdrant.example.com:6334 --api-key-to "$QDRANT_API_KEY"
   qlite migrate --from grpc://localhost:6334 --to ./data --collection products --collection users`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
