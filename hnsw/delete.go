@@ -220,7 +220,9 @@ func (g *Graph) reconnect() {
 			}
 			// Search level 0 only: the upper levels can lead into the very
 			// component that level 0 cannot reach, and a link from there
-			// would not reconnect anything.
+			// would not reconnect anything. Tombstones are candidates too:
+			// they are navigable, and when most nodes are deleted they may
+			// be all that the entry point reaches.
 			near := g.nearest(s, id, ep, 0)
 			if len(near) == 0 {
 				continue
@@ -241,7 +243,8 @@ func (g *Graph) reconnect() {
 }
 
 // nearest returns the level-0 neighbourhood of id found from the entry
-// point, closest first, in s.items.
+// point, closest first, in s.items: nodes other than id, live or
+// tombstones.
 func (g *Graph) nearest(s *searcher, id, ep uint32, top int32) []item {
 	q := g.vecs.Vector(id)
 	cur, curDist := ep, g.dist(s, q, ep)
@@ -249,7 +252,7 @@ func (g *Graph) nearest(s *searcher, id, ep uint32, top int32) []item {
 		cur, curDist = g.greedy(s, q, cur, curDist, l)
 	}
 	s.vis.reset(g.capacity())
-	g.searchLayer(s, q, cur, curDist, g.cfg.EfConstruct, 0, nil, g.tombstones.Load() > 0, id)
+	g.searchLayer(s, q, cur, curDist, g.cfg.EfConstruct, 0, nil, false, id)
 	items := s.items[:0]
 	for len(s.res) > 0 {
 		items = append(items, s.res.pop())

@@ -540,3 +540,39 @@ func TestBuildSmallGraphsReachable(t *testing.T) {
 		require.NoError(t, g.CheckInvariants(true), "iteration %d: %d nodes in %d dims", it, len(ids), dim)
 	}
 }
+
+// TestBuildAmongTombstonesReachable builds graphs in rounds, deleting almost
+// every node between rounds, so that the entry point reaches mostly
+// tombstones; every live node must stay reachable.
+func TestBuildAmongTombstonesReachable(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	iterations := 300
+	if testing.Short() {
+		iterations = 60
+	}
+	for it := range iterations {
+		dim := 3 + rng.IntN(6)
+		const rounds, per = 4, 60
+		data := make([]float32, rounds*per*dim)
+		for i := range data {
+			data[i] = float32(rng.NormFloat64())
+		}
+		g, err := New(&flatVecs{dim: dim, data: data, metric: distance.Euclid}, &Config{Seed: uint64(it)})
+		require.NoError(t, err)
+		for r := range rounds {
+			ids := make([]uint32, per)
+			for i := range ids {
+				ids[i] = uint32(r*per + i)
+			}
+			require.NoError(t, g.Build(ids, 2))
+			require.NoError(t, g.CheckInvariants(true), "iteration %d round %d", it, r)
+			for id := range uint32((r + 1) * per) {
+				if rng.IntN(100) < 97 && g.Contains(id) {
+					if err := g.Delete(id); err != nil {
+						require.ErrorIs(t, err, ErrNotFound)
+					}
+				}
+			}
+		}
+	}
+}
