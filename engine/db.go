@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Options configures a DB. Zero fields take their defaults.
@@ -37,6 +39,14 @@ type Options struct {
 	DisableOptimizer bool
 	// CacheSize is Pebble's block cache in bytes. Default: 64 MiB.
 	CacheSize int64
+	// TracerProvider supplies the tracer for a span per public operation
+	// and per optimizer job. Default: nil, which records no spans and
+	// allocates nothing.
+	TracerProvider trace.TracerProvider
+	// MeterProvider supplies the meter for operation durations, point
+	// counters and collection gauges. Default: nil, which records no
+	// metrics.
+	MeterProvider metric.MeterProvider
 }
 
 // Sentinel errors. Every error the package returns for bad input or state
@@ -76,6 +86,8 @@ type DB struct {
 	optMu sync.Mutex
 
 	stats dbStats
+	// tel is nil when telemetry is off.
+	tel *telemetry
 }
 
 // dbStats are counters for tests and telemetry.
@@ -148,6 +160,9 @@ func Open(dir string, opts *Options) (*DB, error) {
 		optDone: make(chan struct{}),
 	}
 	if err := db.load(); err != nil {
+		return nil, errors.Join(err, store.Close())
+	}
+	if db.tel, err = newTelemetry(db); err != nil {
 		return nil, errors.Join(err, store.Close())
 	}
 	db.optCtx, db.optCancel = context.WithCancel(context.Background())
@@ -261,8 +276,8 @@ func (db *DB) Close() error {
 		db.closed.Store(true)
 		db.optCancel()
 		<-db.optDone
+		errs := []error{db.tel.close()}
 		db.mu.Lock()
-		var errs []error
 		for _, c := range db.colls {
 			errs = append(errs, c.close())
 		}
@@ -303,7 +318,9 @@ func (db *DB) collection(name string) (*collection, error) {
 
 // CreateCollection creates a collection. It fails with ErrConflict if the
 // name is taken (by a collection or an alias).
-func (db *DB) CreateCollection(ctx context.Context, name string, req *CreateCollection) error {
+func (db *DB) CreateCollection(ctx context.Context, name string, req *CreateCollection) (err error) {
+	ctx, op := db.tel.start(ctx, opCreateCollection, name)
+	defer func() { op.end(err, -1) }()
 	if err := db.checkOpen(); err != nil {
 		return err
 	}
@@ -360,7 +377,9 @@ func (db *DB) CreateCollection(ctx context.Context, name string, req *CreateColl
 
 // DeleteCollection deletes a collection and its aliases. It reports whether
 // the collection existed.
-func (db *DB) DeleteCollection(ctx context.Context, name string) (bool, error) {
+func (db *DB) DeleteCollection(ctx context.Context, name string) (_ bool, err error) {
+	ctx, op := db.tel.start(ctx, opDeleteCollection, name)
+	defer func() { op.end(err, -1) }()
 	if err := db.checkOpen(); err != nil {
 		return false, err
 	}
@@ -402,8 +421,10 @@ func (db *DB) DeleteCollection(ctx context.Context, name string) (bool, error) {
 }
 
 // CollectionExists reports whether name is a collection (or an alias of one).
-func (db *DB) CollectionExists(ctx context.Context, name string) (bool, error) {
-	_, err := db.collection(name)
+func (db *DB) CollectionExists(ctx context.Context, name string) (_ bool, err error) {
+	ctx, op := db.tel.start(ctx, opCollectionExists, name)
+	defer func() { op.end(err, -1) }()
+	_, err = db.collection(name)
 	if errors.Is(err, ErrNotFound) {
 		return false, nil
 	}
@@ -411,13 +432,15 @@ func (db *DB) CollectionExists(ctx context.Context, name string) (bool, error) {
 }
 
 // ListCollections returns the collection names, sorted.
-func (db *DB) ListCollections(ctx context.Context) ([]string, error) {
+func (db *DB) ListCollections(ctx context.Context) (names []string, err error) {
+	ctx, op := db.tel.start(ctx, opListCollections, "")
+	defer func() { op.end(err, len(names)) }()
 	if err := db.checkOpen(); err != nil {
 		return nil, err
 	}
 	db.mu.RLock()
 	defer db.mu.RUnlock()
-	names := make([]string, 0, len(db.colls))
+	names = make([]string, 0, len(db.colls))
 	for n := range db.colls {
 		names = append(names, n)
 	}
@@ -426,7 +449,9 @@ func (db *DB) ListCollections(ctx context.Context) ([]string, error) {
 }
 
 // UpdateCollection applies a change of parameters.
-func (db *DB) UpdateCollection(ctx context.Context, name string, u *UpdateCollection) error {
+func (db *DB) UpdateCollection(ctx context.Context, name string, u *UpdateCollection) (err error) {
+	ctx, op := db.tel.start(ctx, opUpdateCollection, name)
+	defer func() { op.end(err, -1) }()
 	c, err := db.collection(name)
 	if err != nil {
 		return err
@@ -458,7 +483,10 @@ type RenameAlias struct{ Old, New string }
 type AliasDesc struct{ Alias, Collection string }
 
 // UpdateAliases applies ops atomically: all or none.
-func (db *DB) UpdateAliases(ctx context.Context, ops []AliasOp) error {
+func (db *DB) UpdateAliases(ctx context.Context, ops []AliasOp) (err error) {
+	ctx, op := db.tel.start(ctx, opUpdateAliases, "")
+	defer func() { op.end(err, -1) }()
+	op.batch(len(ops))
 	if err := db.checkOpen(); err != nil {
 		return err
 	}
@@ -528,7 +556,9 @@ func (db *DB) UpdateAliases(ctx context.Context, ops []AliasOp) error {
 
 // ListAliases returns every alias (of collection when not empty), sorted by
 // alias.
-func (db *DB) ListAliases(ctx context.Context, collection string) ([]AliasDesc, error) {
+func (db *DB) ListAliases(ctx context.Context, collection string) (out []AliasDesc, err error) {
+	ctx, op := db.tel.start(ctx, opListAliases, collection)
+	defer func() { op.end(err, len(out)) }()
 	if err := db.checkOpen(); err != nil {
 		return nil, err
 	}
@@ -539,7 +569,6 @@ func (db *DB) ListAliases(ctx context.Context, collection string) ([]AliasDesc, 
 			return nil, fmt.Errorf("%w: Collection `%s` doesn't exist!", ErrNotFound, collection)
 		}
 	}
-	var out []AliasDesc
 	for a, c := range db.aliases {
 		if collection == "" || c == collection {
 			out = append(out, AliasDesc{Alias: a, Collection: c})

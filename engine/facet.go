@@ -44,7 +44,9 @@ type FacetHit struct {
 // largest first, then by value, ascending (false before true, UUIDs by their
 // 128-bit value); Limit of them. The count is an exact scan over the
 // matching points.
-func (db *DB) Facet(ctx context.Context, coll string, req *FacetRequest) ([]FacetHit, error) {
+func (db *DB) Facet(ctx context.Context, coll string, req *FacetRequest) (hits []FacetHit, err error) {
+	ctx, op := db.tel.start(ctx, opFacet, coll)
+	defer func() { op.end(err, len(hits)) }()
 	c, err := db.collection(coll)
 	if err != nil {
 		return nil, err

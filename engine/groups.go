@@ -53,7 +53,9 @@ type PointGroup struct {
 // unfilled ones among them. Rounds stop when the Limit best groups are full
 // or no point is left, so with an exact query (Exact, or any query kind that
 // scans) the result is the grouping of the complete ranking.
-func (db *DB) QueryGroups(ctx context.Context, coll string, req *GroupsRequest) ([]PointGroup, error) {
+func (db *DB) QueryGroups(ctx context.Context, coll string, req *GroupsRequest) (groups []PointGroup, err error) {
+	ctx, op := db.tel.start(ctx, opQueryGroups, coll)
+	defer func() { op.end(err, len(groups)) }()
 	if req == nil {
 		return nil, fmt.Errorf("%w: missing query groups request", ErrBadRequest)
 	}
@@ -105,7 +107,7 @@ func (db *DB) QueryGroups(ctx context.Context, coll string, req *GroupsRequest) 
 	for {
 		round.Filter = g.roundFilter(req.Filter, seenIDs)
 		round.Limit = batch
-		pts, err := db.Query(ctx, coll, &round)
+		pts, err := db.query(ctx, coll, &round)
 		if err != nil {
 			return nil, err
 		}

@@ -41,7 +41,9 @@ type CollectionInfo struct {
 }
 
 // CollectionInfo returns the collection's status, counts and configuration.
-func (db *DB) CollectionInfo(ctx context.Context, name string) (*CollectionInfo, error) {
+func (db *DB) CollectionInfo(ctx context.Context, name string) (_ *CollectionInfo, err error) {
+	ctx, op := db.tel.start(ctx, opGetCollection, name)
+	defer func() { op.end(err, -1) }()
 	c, err := db.collection(name)
 	if err != nil {
 		return nil, err

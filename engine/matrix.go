@@ -49,7 +49,9 @@ type Matrix struct {
 // scored). Scores follow the metric's convention: similarity for Cosine and
 // Dot, distance for Euclid and Manhattan. When fewer than two points can be
 // sampled, the matrix is empty, as in Qdrant.
-func (db *DB) SearchMatrix(ctx context.Context, coll string, req *MatrixRequest) (*Matrix, error) {
+func (db *DB) SearchMatrix(ctx context.Context, coll string, req *MatrixRequest) (_ *Matrix, err error) {
+	ctx, op := db.tel.start(ctx, opSearchMatrix, coll)
+	defer func() { op.end(err, -1) }()
 	c, err := db.collection(coll)
 	if err != nil {
 		return nil, err

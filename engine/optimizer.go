@@ -56,7 +56,9 @@ func (db *DB) optimizeLoop() {
 // Optimize runs the optimizer on a collection until it has nothing left to
 // do, sealing the appendable segment without waiting for SealDelay. When it
 // returns, the collection is green (unless written to meanwhile).
-func (db *DB) Optimize(ctx context.Context, coll string) error {
+func (db *DB) Optimize(ctx context.Context, coll string) (err error) {
+	ctx, op := db.tel.start(ctx, opOptimize, coll)
+	defer func() { op.end(err, -1) }()
 	c, err := db.collection(coll)
 	if err != nil {
 		return err
@@ -141,10 +143,13 @@ func (c *collection) optimizeStep(ctx context.Context, force bool) (bool, error)
 	thr := c.indexingThreshold()
 	if thr > 0 && app.seg.Len() >= thr {
 		if app.seg.Indexed() < app.seg.Len() {
-			n, err := app.seg.BuildGraph(ctx, c.db.opts.IndexingWorkers)
+			jctx, j := c.db.tel.startJob(ctx, jobIndex, c.name, app.id)
+			n, err := c.buildGraph(jctx, app.seg)
 			if n > 0 {
 				c.db.stats.graphBuilds.Add(1)
 			}
+			j.result(app.seg)
+			j.end(err)
 			return true, err
 		}
 		if force || c.idleFor() >= c.db.opts.SealDelay {
@@ -313,10 +318,13 @@ func (c *collection) commitManifest(add *segRef, parts []partInfo, remove []*seg
 
 // persist finishes the graph of a frozen segment, stores its artefact and
 // adds it to the manifest.
-func (c *collection) persist(ctx context.Context, ref *segRef) error {
+func (c *collection) persist(ctx context.Context, ref *segRef) (err error) {
+	ctx, j := c.db.tel.startJob(ctx, jobSeal, c.name, ref.id)
+	defer func() { j.end(err) }()
+	defer j.result(ref.seg)
 	withGraphs := c.indexingThreshold() > 0
 	if withGraphs && ref.seg.Indexed() < ref.seg.Len() {
-		n, err := ref.seg.BuildGraph(ctx, c.db.opts.IndexingWorkers)
+		n, err := c.buildGraph(ctx, ref.seg)
 		if n > 0 {
 			c.db.stats.graphBuilds.Add(1)
 		}
@@ -342,7 +350,13 @@ func (c *collection) persist(ctx context.Context, ref *segRef) error {
 
 // rebuild replaces sealed segments (one, for a vacuum; several, for a
 // merge) by one new segment holding their live points, with a new graph.
-func (c *collection) rebuild(ctx context.Context, olds []*segRef) error {
+func (c *collection) rebuild(ctx context.Context, olds []*segRef) (err error) {
+	name := jobVacuum
+	if len(olds) > 1 {
+		name = jobMerge
+	}
+	ctx, j := c.db.tel.startJob(ctx, name, c.name, olds[0].id)
+	defer func() { j.end(err) }()
 	type src struct {
 		ref *segRef
 		off uint32
@@ -382,7 +396,7 @@ func (c *collection) rebuild(ctx context.Context, olds []*segRef) error {
 	}
 	withGraphs := c.indexingThreshold() > 0
 	if withGraphs {
-		n, err := seg.BuildGraph(ctx, c.db.opts.IndexingWorkers)
+		n, err := c.buildGraph(ctx, seg)
 		if n > 0 {
 			c.db.stats.graphBuilds.Add(1)
 		}
@@ -391,6 +405,7 @@ func (c *collection) rebuild(ctx context.Context, olds []*segRef) error {
 		}
 	}
 	seg.Seal()
+	j.result(seg)
 
 	c.wmu.Lock()
 	ref := &segRef{id: c.manifest.nextSeg, seg: seg}

@@ -69,7 +69,13 @@ type QueryRequest struct {
 
 // Query runs a universal query. Point ids given as examples are excluded
 // from the results (unless looked up in another collection).
-func (db *DB) Query(ctx context.Context, coll string, req *QueryRequest) ([]ScoredPoint, error) {
+func (db *DB) Query(ctx context.Context, coll string, req *QueryRequest) (res []ScoredPoint, err error) {
+	ctx, op := db.tel.start(ctx, opQuery, coll)
+	defer func() { op.end(err, len(res)) }()
+	return db.query(ctx, coll, req)
+}
+
+func (db *DB) query(ctx context.Context, coll string, req *QueryRequest) ([]ScoredPoint, error) {
 	if req == nil {
 		return nil, fmt.Errorf("%w: missing query request", ErrBadRequest)
 	}
@@ -84,14 +90,14 @@ func (db *DB) Query(ctx context.Context, coll string, req *QueryRequest) ([]Scor
 	case q.Nearest != nil:
 		return db.queryNearest(ctx, coll, &r)
 	case q.Recommend != nil:
-		return db.Recommend(ctx, coll, &RecommendRequest{
+		return db.recommend(ctx, coll, &RecommendRequest{
 			Positive: q.Recommend.Positive, Negative: q.Recommend.Negative, Strategy: q.Recommend.Strategy,
 			Using: r.Using, Filter: r.Filter, Limit: r.Limit, Offset: r.Offset, ScoreThreshold: r.ScoreThreshold,
 			HnswEf: r.HnswEf, Exact: r.Exact, WithPayload: r.WithPayload, WithVectors: r.WithVectors,
 			lookupFrom: r.LookupFrom,
 		})
 	case q.OrderBy != nil:
-		res, err := db.Scroll(ctx, coll, &ScrollRequest{Filter: r.Filter, Limit: r.Limit + r.Offset, OrderBy: q.OrderBy,
+		res, err := db.scroll(ctx, coll, &ScrollRequest{Filter: r.Filter, Limit: r.Limit + r.Offset, OrderBy: q.OrderBy,
 			WithPayload: r.WithPayload, WithVectors: r.WithVectors})
 		if err != nil {
 			return nil, err
@@ -103,7 +109,7 @@ func (db *DB) Query(ctx context.Context, coll string, req *QueryRequest) ([]Scor
 
 // queryByID lists points in id order (a query with no query).
 func (db *DB) queryByID(ctx context.Context, coll string, r *QueryRequest) ([]ScoredPoint, error) {
-	res, err := db.Scroll(ctx, coll, &ScrollRequest{Filter: r.Filter, Limit: r.Limit + r.Offset,
+	res, err := db.scroll(ctx, coll, &ScrollRequest{Filter: r.Filter, Limit: r.Limit + r.Offset,
 		WithPayload: r.WithPayload, WithVectors: r.WithVectors})
 	if err != nil {
 		return nil, err

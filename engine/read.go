@@ -66,7 +66,9 @@ type ReadOptions struct {
 
 // Get returns the points with the given ids that exist, in the order asked
 // (each once).
-func (db *DB) Get(ctx context.Context, coll string, ids []PointID, o *ReadOptions) ([]Record, error) {
+func (db *DB) Get(ctx context.Context, coll string, ids []PointID, o *ReadOptions) (out []Record, err error) {
+	ctx, op := db.tel.start(ctx, opGet, coll)
+	defer func() { op.end(err, len(out)) }()
 	c, err := db.collection(coll)
 	if err != nil {
 		return nil, err
@@ -81,7 +83,7 @@ func (db *DB) Get(ctx context.Context, coll string, ids []PointID, o *ReadOption
 	}
 	c.rw.RLock()
 	defer c.rw.RUnlock()
-	out := make([]Record, 0, len(ids))
+	out = make([]Record, 0, len(ids))
 	seen := make(map[PointID]bool, len(ids))
 	for _, id := range ids {
 		if seen[id] {
@@ -238,12 +240,20 @@ type SearchStats struct {
 	// Estimated is the filter's estimated number of matching points, summed
 	// over segments.
 	Estimated int
+	// Candidates is the number of candidate points the payload indexes
+	// produced, summed over the segments where they narrowed the search;
+	// -1 when they narrowed none.
+	Candidates int
 	// Scored counts points scored outside the graph.
 	Scored int
+	// Ef is the graph search's candidate list size.
+	Ef int
 }
 
 // Search returns the points nearest to the query vector.
-func (db *DB) Search(ctx context.Context, coll string, req *SearchRequest) ([]ScoredPoint, error) {
+func (db *DB) Search(ctx context.Context, coll string, req *SearchRequest) (res []ScoredPoint, err error) {
+	ctx, op := db.tel.start(ctx, opSearch, coll)
+	defer func() { op.end(err, len(res)) }()
 	c, err := db.collection(coll)
 	if err != nil {
 		return nil, err
@@ -252,12 +262,15 @@ func (db *DB) Search(ctx context.Context, coll string, req *SearchRequest) ([]Sc
 }
 
 // SearchBatch runs several searches.
-func (db *DB) SearchBatch(ctx context.Context, coll string, reqs []SearchRequest) ([][]ScoredPoint, error) {
+func (db *DB) SearchBatch(ctx context.Context, coll string, reqs []SearchRequest) (out [][]ScoredPoint, err error) {
+	ctx, op := db.tel.start(ctx, opSearchBatch, coll)
+	defer func() { op.end(err, len(out)) }()
+	op.batch(len(reqs))
 	c, err := db.collection(coll)
 	if err != nil {
 		return nil, err
 	}
-	out := make([][]ScoredPoint, len(reqs))
+	out = make([][]ScoredPoint, len(reqs))
 	for i := range reqs {
 		if out[i], err = c.search(ctx, &reqs[i], nil); err != nil {
 			return nil, fmt.Errorf("searches[%d]: %w", i, err)
@@ -328,7 +341,9 @@ func (c *collection) search(ctx context.Context, req *SearchRequest, exclude map
 		return []ScoredPoint{}, nil
 	}
 	hits := make([]hit, 0, min(k*len(c.segs), 4096))
-	var st SearchStats
+	traced := c.db.tel.recording(ctx)
+	wantStats := req.Stats != nil || traced
+	st := SearchStats{Candidates: -1}
 	for _, ref := range c.segs {
 		if ref.seg.Live() == 0 {
 			continue
@@ -338,14 +353,16 @@ func (c *collection) search(ctx context.Context, req *SearchRequest, exclude map
 		}
 		so := segment.SearchOptions{Filter: req.Filter, Ef: req.HnswEf, Exact: req.Exact}
 		var sst segment.SearchStats
-		if req.Stats != nil {
+		if wantStats {
 			so.Stats = &sst
 		}
-		hs, err := ref.seg.Search(ctx, req.Using, req.Vector, k, &so)
+		segCtx, segSpan := c.db.tel.startSegment(ctx, ref.id)
+		hs, err := ref.seg.Search(segCtx, req.Using, req.Vector, k, &so)
+		segSpan.end(&sst, len(hs), err)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrBadRequest, err)
 		}
-		if req.Stats != nil {
+		if wantStats {
 			st.Segments++
 			if st.Plans == nil {
 				st.Plans = map[string]int{}
@@ -353,6 +370,9 @@ func (c *collection) search(ctx context.Context, req *SearchRequest, exclude map
 			st.Plans[sst.Plan]++
 			st.Estimated += sst.Estimate
 			st.Scored += sst.Scored
+			if sst.Candidates >= 0 {
+				st.Candidates = max(st.Candidates, 0) + sst.Candidates
+			}
 		}
 		for _, h := range hs {
 			if exclude[h.ID] {
@@ -373,8 +393,18 @@ func (c *collection) search(ctx context.Context, req *SearchRequest, exclude map
 		}
 		return a.h.ID.Compare(b.h.ID)
 	})
+	if wantStats {
+		st.Ef = req.HnswEf
+		if st.Ef <= 0 {
+			st.Ef = c.config().VectorHNSW(req.Using).EfConstruct
+		}
+		st.Ef = max(st.Ef, k)
+	}
 	if req.Stats != nil {
 		*req.Stats = st
+	}
+	if traced {
+		c.db.tel.searchPlan(ctx, req, &st)
 	}
 	if req.Offset >= len(hits) {
 		return []ScoredPoint{}, nil
@@ -389,7 +419,9 @@ func (c *collection) search(ctx context.Context, req *SearchRequest, exclude map
 
 // Count returns the number of points matching f (all points when nil).
 // Counts are exact whatever exact says.
-func (db *DB) Count(ctx context.Context, coll string, f *filter.Filter, exact bool) (int, error) {
+func (db *DB) Count(ctx context.Context, coll string, f *filter.Filter, exact bool) (n int, err error) {
+	ctx, op := db.tel.start(ctx, opCount, coll)
+	defer func() { op.end(err, -1) }()
 	c, err := db.collection(coll)
 	if err != nil {
 		return 0, err
@@ -399,7 +431,6 @@ func (db *DB) Count(ctx context.Context, coll string, f *filter.Filter, exact bo
 	}
 	c.rw.RLock()
 	defer c.rw.RUnlock()
-	n := 0
 	for _, ref := range c.segs {
 		n += ref.seg.Count(f)
 	}
@@ -456,7 +487,13 @@ func (h *idHeap) Pop() any {
 }
 
 // Scroll returns a page of points.
-func (db *DB) Scroll(ctx context.Context, coll string, req *ScrollRequest) (*ScrollResult, error) {
+func (db *DB) Scroll(ctx context.Context, coll string, req *ScrollRequest) (res *ScrollResult, err error) {
+	ctx, op := db.tel.start(ctx, opScroll, coll)
+	defer func() { op.end(err, pageLen(res)) }()
+	return db.scroll(ctx, coll, req)
+}
+
+func (db *DB) scroll(ctx context.Context, coll string, req *ScrollRequest) (*ScrollResult, error) {
 	c, err := db.collection(coll)
 	if err != nil {
 		return nil, err

@@ -54,7 +54,13 @@ type RecommendRequest struct {
 }
 
 // Recommend runs a recommendation.
-func (db *DB) Recommend(ctx context.Context, coll string, req *RecommendRequest) ([]ScoredPoint, error) {
+func (db *DB) Recommend(ctx context.Context, coll string, req *RecommendRequest) (res []ScoredPoint, err error) {
+	ctx, op := db.tel.start(ctx, opRecommend, coll)
+	defer func() { op.end(err, len(res)) }()
+	return db.recommend(ctx, coll, req)
+}
+
+func (db *DB) recommend(ctx context.Context, coll string, req *RecommendRequest) ([]ScoredPoint, error) {
 	c, err := db.collection(coll)
 	if err != nil {
 		return nil, err

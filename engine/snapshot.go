@@ -54,7 +54,9 @@ func (db *DB) snapshotDir(coll string) string {
 // configuration, field indexes and points) to a new file under the
 // database's snapshots directory. Writes continue meanwhile; the snapshot
 // holds exactly the writes acknowledged before it started.
-func (db *DB) CreateSnapshot(ctx context.Context, coll string) (*SnapshotDescription, error) {
+func (db *DB) CreateSnapshot(ctx context.Context, coll string) (_ *SnapshotDescription, err error) {
+	ctx, op := db.tel.start(ctx, opCreateSnapshot, coll)
+	defer func() { op.end(err, -1) }()
 	c, err := db.collection(coll)
 	if err != nil {
 		return nil, err
@@ -217,7 +219,9 @@ func describeSnapshot(path string) (*SnapshotDescription, error) {
 }
 
 // ListSnapshots lists a collection's snapshots, oldest first.
-func (db *DB) ListSnapshots(ctx context.Context, coll string) ([]SnapshotDescription, error) {
+func (db *DB) ListSnapshots(ctx context.Context, coll string) (out []SnapshotDescription, err error) {
+	ctx, op := db.tel.start(ctx, opListSnapshots, coll)
+	defer func() { op.end(err, len(out)) }()
 	c, err := db.collection(coll)
 	if err != nil {
 		return nil, err
@@ -229,7 +233,7 @@ func (db *DB) ListSnapshots(ctx context.Context, coll string) ([]SnapshotDescrip
 	if err != nil {
 		return nil, err
 	}
-	out := []SnapshotDescription{}
+	out = []SnapshotDescription{}
 	for _, e := range entries {
 		if !e.Type().IsRegular() || !strings.HasSuffix(e.Name(), ".snapshot") {
 			continue
@@ -261,7 +265,9 @@ func (db *DB) SnapshotPath(ctx context.Context, coll, name string) (string, erro
 }
 
 // DeleteSnapshot deletes a collection's snapshot.
-func (db *DB) DeleteSnapshot(ctx context.Context, coll, name string) error {
+func (db *DB) DeleteSnapshot(ctx context.Context, coll, name string) (err error) {
+	ctx, op := db.tel.start(ctx, opDeleteSnapshot, coll)
+	defer func() { op.end(err, -1) }()
 	path, err := db.SnapshotPath(ctx, coll, name)
 	if err != nil {
 		return err
@@ -272,7 +278,9 @@ func (db *DB) DeleteSnapshot(ctx context.Context, coll, name string) error {
 // RestoreSnapshot creates collection coll from a snapshot file (of this or
 // another database): its configuration, field indexes and points. The
 // collection must not exist. Its graphs are built again by the optimizer.
-func (db *DB) RestoreSnapshot(ctx context.Context, path, coll string) error {
+func (db *DB) RestoreSnapshot(ctx context.Context, path, coll string) (err error) {
+	ctx, op := db.tel.start(ctx, opRecoverSnapshot, coll)
+	defer func() { op.end(err, -1) }()
 	f, err := os.Open(path)
 	if err != nil {
 		return err

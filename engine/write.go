@@ -126,50 +126,50 @@ func (db *DB) Upsert(ctx context.Context, coll string, op *UpsertOp, o *WriteOpt
 	if op == nil {
 		return UpdateResult{}, fmt.Errorf("%w: missing points", ErrBadRequest)
 	}
-	rs, err := db.BatchUpdate(ctx, coll, []Operation{{Upsert: op}}, o)
+	rs, err := db.update(ctx, opUpsert, coll, []Operation{{Upsert: op}}, o)
 	return first(rs), err
 }
 
 // Delete removes the selected points (missing ids are ignored).
 func (db *DB) Delete(ctx context.Context, coll string, sel Selector, o *WriteOptions) (UpdateResult, error) {
-	rs, err := db.BatchUpdate(ctx, coll, []Operation{{Delete: &sel}}, o)
+	rs, err := db.update(ctx, opDelete, coll, []Operation{{Delete: &sel}}, o)
 	return first(rs), err
 }
 
 // SetPayload merges p into the payload of the selected points (into the
 // object at key when key is not empty); a null field removes that key.
 func (db *DB) SetPayload(ctx context.Context, coll string, op *SetPayloadOp, o *WriteOptions) (UpdateResult, error) {
-	rs, err := db.BatchUpdate(ctx, coll, []Operation{{SetPayload: op}}, o)
+	rs, err := db.update(ctx, opSetPayload, coll, []Operation{{SetPayload: op}}, o)
 	return first(rs), err
 }
 
 // OverwritePayload replaces the payload of the selected points.
 func (db *DB) OverwritePayload(ctx context.Context, coll string, op *SetPayloadOp, o *WriteOptions) (UpdateResult, error) {
-	rs, err := db.BatchUpdate(ctx, coll, []Operation{{OverwritePayload: op}}, o)
+	rs, err := db.update(ctx, opOverwritePayload, coll, []Operation{{OverwritePayload: op}}, o)
 	return first(rs), err
 }
 
 // DeletePayload removes keys from the payload of the selected points.
 func (db *DB) DeletePayload(ctx context.Context, coll string, op *DeletePayloadOp, o *WriteOptions) (UpdateResult, error) {
-	rs, err := db.BatchUpdate(ctx, coll, []Operation{{DeletePayload: op}}, o)
+	rs, err := db.update(ctx, opDeletePayload, coll, []Operation{{DeletePayload: op}}, o)
 	return first(rs), err
 }
 
 // ClearPayload empties the payload of the selected points.
 func (db *DB) ClearPayload(ctx context.Context, coll string, sel Selector, o *WriteOptions) (UpdateResult, error) {
-	rs, err := db.BatchUpdate(ctx, coll, []Operation{{ClearPayload: &sel}}, o)
+	rs, err := db.update(ctx, opClearPayload, coll, []Operation{{ClearPayload: &sel}}, o)
 	return first(rs), err
 }
 
 // UpdateVectors replaces named vectors of existing points.
 func (db *DB) UpdateVectors(ctx context.Context, coll string, op *UpdateVectorsOp, o *WriteOptions) (UpdateResult, error) {
-	rs, err := db.BatchUpdate(ctx, coll, []Operation{{UpdateVectors: op}}, o)
+	rs, err := db.update(ctx, opUpdateVectors, coll, []Operation{{UpdateVectors: op}}, o)
 	return first(rs), err
 }
 
 // DeleteVectors removes named vectors from the selected points.
 func (db *DB) DeleteVectors(ctx context.Context, coll string, op *DeleteVectorsOp, o *WriteOptions) (UpdateResult, error) {
-	rs, err := db.BatchUpdate(ctx, coll, []Operation{{DeleteVectors: op}}, o)
+	rs, err := db.update(ctx, opDeleteVectors, coll, []Operation{{DeleteVectors: op}}, o)
 	return first(rs), err
 }
 
@@ -183,6 +183,15 @@ func first(rs []UpdateResult) UpdateResult {
 // BatchUpdate applies ops in order, each with its own operation id, in one
 // atomic, durable write: if any op is invalid, nothing is written.
 func (db *DB) BatchUpdate(ctx context.Context, coll string, ops []Operation, o *WriteOptions) ([]UpdateResult, error) {
+	return db.update(ctx, opBatchUpdate, coll, ops, o)
+}
+
+// update serves the writes: BatchUpdate and the single operations, each
+// traced as operation name.
+func (db *DB) update(ctx context.Context, name, coll string, ops []Operation, o *WriteOptions) (_ []UpdateResult, err error) {
+	ctx, op := db.tel.start(ctx, name, coll)
+	defer func() { op.end(err, -1) }()
+	op.batch(len(ops))
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -200,6 +209,9 @@ type txn struct {
 	c       *collection
 	pending map[PointID]*record // nil record: deleted
 	order   []PointID           // first-touch order of pending
+	// upserted and deleted count the points upsert and delete operations
+	// staged, for telemetry.
+	upserted, deleted int
 }
 
 // get returns the current state of id: staged or stored.
@@ -382,6 +394,7 @@ func (t *txn) stage(i int, op *Operation) error {
 				continue
 			}
 			t.set(id, recs[j])
+			t.upserted++
 		}
 	case op.Delete != nil:
 		ids, err := t.selected(op.Delete, false)
@@ -391,6 +404,7 @@ func (t *txn) stage(i int, op *Operation) error {
 		for _, id := range ids {
 			t.set(id, nil)
 		}
+		t.deleted += len(ids)
 	case op.SetPayload != nil, op.OverwritePayload != nil:
 		sp, overwrite := op.SetPayload, false
 		if sp == nil {
@@ -595,6 +609,7 @@ func (c *collection) write(ops []Operation, wait bool) ([]UpdateResult, error) {
 		return nil, fmt.Errorf("qlite: write: %w", err)
 	}
 	c.op = last
+	c.db.tel.pointsWritten(c.name, t.upserted, t.deleted)
 
 	// Apply: new versions first, then mask the old ones, all under rw so
 	// readers see the batch whole or not at all.
@@ -651,7 +666,9 @@ func (c *collection) rotateLocked() error {
 
 // CreateFieldIndex indexes a payload field in every segment, present and
 // future. Creating an index that exists replaces it.
-func (db *DB) CreateFieldIndex(ctx context.Context, coll, field string, params payload.IndexParams, o *WriteOptions) (UpdateResult, error) {
+func (db *DB) CreateFieldIndex(ctx context.Context, coll, field string, params payload.IndexParams, o *WriteOptions) (_ UpdateResult, err error) {
+	ctx, op := db.tel.start(ctx, opCreateFieldIndex, coll)
+	defer func() { op.end(err, -1) }()
 	c, err := db.collection(coll)
 	if err != nil {
 		return UpdateResult{}, err
@@ -670,7 +687,9 @@ func (db *DB) CreateFieldIndex(ctx context.Context, coll, field string, params p
 }
 
 // DeleteFieldIndex drops a payload field index.
-func (db *DB) DeleteFieldIndex(ctx context.Context, coll, field string, o *WriteOptions) (UpdateResult, error) {
+func (db *DB) DeleteFieldIndex(ctx context.Context, coll, field string, o *WriteOptions) (_ UpdateResult, err error) {
+	ctx, op := db.tel.start(ctx, opDeleteFieldIndex, coll)
+	defer func() { op.end(err, -1) }()
 	c, err := db.collection(coll)
 	if err != nil {
 		return UpdateResult{}, err
