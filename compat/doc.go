@@ -6,6 +6,10 @@
 // qlite's or Qdrant's own) and by NewEmbedded, which calls the engine in
 // process without serialising anything.
 //
+// NewServer serves both APIs with Qdrant's API keys, CORS, and OpenTelemetry:
+// a SERVER span per request continuing the caller's W3C trace context, and
+// Prometheus text at /metrics with Qdrant's metric names.
+//
 // Operations that need what the engine does not have (sparse vectors,
 // multivectors, prefetch and fusion, formula queries, quantised storage,
 // distributed cluster operations) answer as a single-node Qdrant does where

@@ -1,11 +1,10 @@
 package compat
 
 import (
+	"bytes"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -86,36 +85,14 @@ func (s *restServer) metrics(w http.ResponseWriter, r *http.Request) (any, error
 	if err != nil {
 		return nil, err
 	}
+	var b bytes.Buffer
 	ctx := r.Context()
-	names, err := s.db.ListCollections(ctx)
-	if err != nil {
+	if err := writeMetrics(ctx, &b, s.db, metricsOptions{perCollection: perCollection, tel: telemetryFrom(ctx)}); err != nil {
 		return nil, err
-	}
-	var b strings.Builder
-	gauge := func(name, help string) {
-		fmt.Fprintf(&b, "# HELP %s %s\n# TYPE %s gauge\n", name, help, name)
-	}
-	gauge("app_info", "information about qdrant server")
-	fmt.Fprintf(&b, "app_info{name=\"qdrant\",version=\"%s\"} 1\n", qdrantVersion)
-	gauge("app_status_recovery_mode", "features enabled in qdrant server")
-	b.WriteString("app_status_recovery_mode 0\n")
-	gauge("cluster_enabled", "is cluster support enabled")
-	b.WriteString("cluster_enabled 0\n")
-	gauge("collections_total", "number of collections")
-	fmt.Fprintf(&b, "collections_total %d\n", len(names))
-	if perCollection && len(names) > 0 {
-		gauge("collection_points", "approximate amount of points per collection")
-		for _, n := range names {
-			info, err := s.db.CollectionInfo(ctx, n)
-			if err != nil {
-				continue // deleted meanwhile
-			}
-			fmt.Fprintf(&b, "collection_points{collection=%s} %d\n", strconv.Quote(n), info.PointsCount)
-		}
 	}
 	w.Header().Set("Content-Type", "text/plain; version=0.0.4")
 	w.WriteHeader(http.StatusOK)
-	w.Write([]byte(b.String()))
+	w.Write(b.Bytes())
 	return restWritten, nil
 }
 

@@ -18,6 +18,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/qlite/qlite/engine"
+	"github.com/qlite/qlite/telemetry"
 )
 
 // ServerConfig configures a Server. Zero fields take their defaults.
@@ -37,6 +38,12 @@ type ServerConfig struct {
 	// ShutdownTimeout bounds how long Serve waits for in-flight requests
 	// when its context ends. Default 30s.
 	ShutdownTimeout time.Duration
+	// Telemetry, when set, traces every request with a SERVER span that
+	// continues the client's W3C trace context and is the parent of the
+	// engine's spans, and records request durations. Default nil: no
+	// spans; GET /metrics counts responses either way. The caller shuts
+	// the providers down after Serve returns.
+	Telemetry *telemetry.Providers
 }
 
 // Server serves Qdrant's REST and gRPC APIs over one engine.
@@ -70,16 +77,25 @@ func NewServer(db *engine.DB, cfg *ServerConfig) *Server {
 	s := &Server{db: db, cfg: c, listening: make(chan struct{})}
 	auth := &authenticator{key: c.APIKey, readOnly: c.ReadOnlyAPIKey}
 
-	var h http.Handler = NewREST(db, &RESTOptions{MaxRequestBytes: c.MaxRequestBytes})
-	h = auth.httpMiddleware(h)
+	rest := NewREST(db, &RESTOptions{MaxRequestBytes: c.MaxRequestBytes})
+	var route func(*http.Request) string
+	if mux, ok := rest.(*http.ServeMux); ok {
+		route = func(r *http.Request) string {
+			_, pattern := mux.Handler(r)
+			return pattern
+		}
+	}
+	tel := newServerTelemetry(c.Telemetry, route)
+	h := auth.httpMiddleware(rest)
 	if !c.DisableCORS {
 		h = cors(h)
 	}
+	h = tel.httpMiddleware(h)
 	s.http = &http.Server{Handler: h, ReadHeaderTimeout: 30 * time.Second}
 
 	opts := append(ServerOptions(),
-		grpc.ChainUnaryInterceptor(auth.unary),
-		grpc.ChainStreamInterceptor(auth.stream),
+		grpc.ChainUnaryInterceptor(tel.unary, auth.unary),
+		grpc.ChainStreamInterceptor(tel.stream, auth.stream),
 	)
 	s.grpc = grpc.NewServer(opts...)
 	NewServices(db).Register(s.grpc)

@@ -1,16 +1,19 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/qlite/qlite/compat"
 	"github.com/qlite/qlite/engine"
+	"github.com/qlite/qlite/telemetry"
 )
 
 // serveFlags are the settings of qlite serve. Qdrant's environment
@@ -47,6 +50,8 @@ func newServeCmd() *cobra.Command {
 Qdrant clients work unchanged. Qdrant's environment variables are honoured:
 ` + envHelp() + `
 QDRANT__SERVICE__ENABLE_CORS=false turns CORS off. Flags override the environment.
+OTEL_EXPORTER_OTLP_ENDPOINT (and the other OTEL_* variables) exports traces and metrics
+over OTLP; GET /metrics serves Prometheus metrics either way.
 SIGINT or SIGTERM stops accepting requests, lets in-flight ones finish and closes the storage.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -90,9 +95,22 @@ func envHelp() string {
 
 func serve(cmd *cobra.Command, f *serveFlags) error {
 	ctx := cmd.Context()
-	db, err := engine.Open(f.storage, nil)
+	tel, err := telemetry.Setup(ctx, telemetry.Config{})
 	if err != nil {
 		return err
+	}
+	// shutdown flushes the exporters after the server has stopped, when
+	// ctx is already done.
+	shutdown := func() error {
+		sctx, cancel := context.WithTimeout(context.Background(), telemetryFlushTimeout)
+		defer cancel()
+		return tel.Shutdown(sctx)
+	}
+	var opts engine.Options
+	tel.EngineOptions(&opts)
+	db, err := engine.Open(f.storage, &opts)
+	if err != nil {
+		return joinErrs(err, shutdown())
 	}
 	srv := compat.NewServer(db, &compat.ServerConfig{
 		HTTPAddr:        net.JoinHostPort(f.host, strconv.Itoa(f.httpPort)),
@@ -101,6 +119,7 @@ func serve(cmd *cobra.Command, f *serveFlags) error {
 		ReadOnlyAPIKey:  f.readOnlyAPIKey,
 		DisableCORS:     f.disableCORS,
 		MaxRequestBytes: int64(f.maxRequestSizeM) << 20,
+		Telemetry:       tel,
 	})
 	go func() {
 		if h, g, err := srv.Addrs(ctx); err == nil {
@@ -112,8 +131,12 @@ func serve(cmd *cobra.Command, f *serveFlags) error {
 	if serr == nil && cerr == nil {
 		fmt.Fprintln(cmd.ErrOrStderr(), "qlite: stopped; storage closed")
 	}
-	return joinErrs(serr, cerr)
+	return joinErrs(joinErrs(serr, cerr), shutdown())
 }
+
+// telemetryFlushTimeout bounds how long qlite serve waits at exit for the
+// last spans and metrics to be exported.
+const telemetryFlushTimeout = 5 * time.Second
 
 func joinErrs(a, b error) error {
 	switch {

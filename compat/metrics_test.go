@@ -1,0 +1,288 @@
+package compat
+
+import (
+	"context"
+	"io"
+	"math"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+	"github.com/qdrant/go-client/qdrant"
+	"github.com/stretchr/testify/require"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// grpcClient returns a go-client connected to the gRPC address g.
+func grpcClient(t *testing.T, g string, cfg qdrant.Config) *qdrant.Client {
+	t.Helper()
+	host, port, err := net.SplitHostPort(g)
+	require.NoError(t, err)
+	cfg.Host = host
+	cfg.Port, err = strconv.Atoi(port)
+	require.NoError(t, err)
+	cfg.SkipCompatibilityCheck = true
+	c, err := qdrant.NewClient(&cfg)
+	require.NoError(t, err)
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// scrape gets url and parses it as Prometheus' text format, with the
+// legacy (strict) metric names.
+func scrape(t *testing.T, url string, header map[string]string) map[string]*dto.MetricFamily {
+	t.Helper()
+	req, err := http.NewRequest("GET", url, nil)
+	require.NoError(t, err)
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Equal(t, "text/plain; version=0.0.4", resp.Header.Get("Content-Type"))
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	p := expfmt.NewTextParser(model.LegacyValidation)
+	fams, err := p.TextToMetricFamilies(strings.NewReader(string(body)))
+	require.NoError(t, err, "%s", body)
+	return fams
+}
+
+// sample returns the sample of family name whose labels are exactly
+// labels (name, value pairs), or nil.
+func sample(fams map[string]*dto.MetricFamily, name string, labels ...string) *dto.Metric {
+	f := fams[name]
+	if f == nil {
+		return nil
+	}
+next:
+	for _, m := range f.GetMetric() {
+		if len(m.GetLabel())*2 != len(labels) {
+			continue
+		}
+		for _, l := range m.GetLabel() {
+			found := false
+			for i := 0; i < len(labels); i += 2 {
+				if labels[i] == l.GetName() && labels[i+1] == l.GetValue() {
+					found = true
+				}
+			}
+			if !found {
+				continue next
+			}
+		}
+		return m
+	}
+	return nil
+}
+
+// value returns the value of a counter or gauge sample, failing the test
+// when there is none.
+func value(t *testing.T, fams map[string]*dto.MetricFamily, name string, labels ...string) float64 {
+	t.Helper()
+	m := sample(fams, name, labels...)
+	require.NotNil(t, m, "no %s%v", name, labels)
+	switch fams[name].GetType() {
+	case dto.MetricType_COUNTER:
+		return m.GetCounter().GetValue()
+	case dto.MetricType_GAUGE:
+		return m.GetGauge().GetValue()
+	}
+	t.Fatalf("%s is a %s", name, fams[name].GetType())
+	return 0
+}
+
+func TestMetricsEndpoint(t *testing.T) {
+	db, h, g := startServer(t, &ServerConfig{APIKey: "k"})
+	base := "http://" + h
+	key := map[string]string{"api-key": "k"}
+	ctx := context.Background()
+
+	code, body := httpDo(t, "PUT", base+"/collections/m", `{"vectors":{"size":2,"distance":"Dot"}}`, key)
+	require.Equal(t, 200, code, body)
+	code, body = httpDo(t, "PUT", base+"/collections/m/points?wait=true",
+		`{"points":[{"id":1,"vector":[1,0]},{"id":2,"vector":[0,1]},{"id":3,"vector":[1,1]}]}`, key)
+	require.Equal(t, 200, code, body)
+	for range 3 {
+		code, body = httpDo(t, "POST", base+"/collections/m/points/query", `{"query":[1,0],"limit":2}`, key)
+		require.Equal(t, 200, code, body)
+	}
+	code, _ = httpDo(t, "POST", base+"/collections/nope/points/query", `{"query":[1,0]}`, key)
+	require.Equal(t, 404, code)
+	code, _ = httpDo(t, "GET", base+"/collections", "", nil) // no key
+	require.Equal(t, 401, code)
+	code, _ = httpDo(t, "GET", base+"/no/such/route", "", key)
+	require.Equal(t, 404, code)
+
+	c := grpcClient(t, g, qdrant.Config{APIKey: "k"})
+	for range 2 {
+		_, err := c.Query(ctx, &qdrant.QueryPoints{CollectionName: "m", Query: qdrant.NewQuery(1, 0)})
+		require.NoError(t, err)
+	}
+	_, err := c.Query(ctx, &qdrant.QueryPoints{CollectionName: "nope", Query: qdrant.NewQuery(1, 0)})
+	require.Equal(t, codes.NotFound, status.Code(err), "%v", err)
+	_, err = c.ListCollections(ctx)
+	require.NoError(t, err)
+
+	require.NoError(t, db.Optimize(ctx, "m"))
+	info, err := db.CollectionInfo(ctx, "m")
+	require.NoError(t, err)
+
+	fams := scrape(t, base+"/metrics", key)
+
+	// Qdrant's service metrics.
+	require.Equal(t, "information about qdrant server", fams["app_info"].GetHelp())
+	require.Equal(t, dto.MetricType_GAUGE, fams["app_info"].GetType())
+	require.Equal(t, 1.0, value(t, fams, "app_info", "name", "qdrant", "version", qdrantVersion))
+	require.Equal(t, 1.0, value(t, fams, "collections_total"))
+	require.Equal(t, 3.0, value(t, fams, "collections_vector_total"))
+	require.Nil(t, fams["collection_points"], "only with per_collection=true")
+
+	// REST responses, per method, route and status, as Qdrant names them.
+	const query = "/collections/{name}/points/query"
+	rest := func(name, method, endpoint string, status int) float64 {
+		t.Helper()
+		return value(t, fams, name, "method", method, "endpoint", endpoint, "status", strconv.Itoa(status))
+	}
+	require.Equal(t, 3.0, rest("rest_responses_total", "POST", query, 200))
+	require.Equal(t, 0.0, rest("rest_responses_fail_total", "POST", query, 200))
+	require.Equal(t, 1.0, rest("rest_responses_total", "POST", query, 404))
+	require.Equal(t, 1.0, rest("rest_responses_fail_total", "POST", query, 404))
+	require.Equal(t, 1.0, rest("rest_responses_total", "PUT", "/collections/{name}", 200))
+	require.Equal(t, 1.0, rest("rest_responses_total", "PUT", "/collections/{name}/points", 200))
+	require.Equal(t, 1.0, rest("rest_responses_total", "GET", "/collections", 401), "refused requests count")
+	require.Nil(t, sample(fams, "rest_responses_total", "method", "GET", "endpoint", "/metrics", "status", "200"),
+		"a scrape is counted once it is answered")
+	for _, m := range fams["rest_responses_total"].GetMetric() {
+		for _, l := range m.GetLabel() {
+			require.NotContains(t, l.GetValue(), "/no/such", "unrouted requests are not counted")
+		}
+	}
+
+	// Timings: only for 200 responses, as in Qdrant.
+	minD := rest("rest_responses_min_duration_seconds", "POST", query, 200)
+	avgD := rest("rest_responses_avg_duration_seconds", "POST", query, 200)
+	maxD := rest("rest_responses_max_duration_seconds", "POST", query, 200)
+	require.Greater(t, minD, 0.0)
+	require.LessOrEqual(t, minD, avgD)
+	require.LessOrEqual(t, avgD, maxD)
+	require.Nil(t, sample(fams, "rest_responses_avg_duration_seconds", "method", "POST", "endpoint", query, "status", "404"))
+	checkHistogram(t, fams, "rest_responses_duration_seconds", 3, minD, maxD,
+		"method", "POST", "endpoint", query, "status", "200")
+
+	// gRPC responses, per full method.
+	const grpcQuery = "/qdrant.Points/Query"
+	require.Equal(t, 3.0, value(t, fams, "grpc_responses_total", "endpoint", grpcQuery))
+	require.Equal(t, 1.0, value(t, fams, "grpc_responses_fail_total", "endpoint", grpcQuery))
+	require.Equal(t, 1.0, value(t, fams, "grpc_responses_total", "endpoint", "/qdrant.Collections/List"))
+	require.Equal(t, 0.0, value(t, fams, "grpc_responses_fail_total", "endpoint", "/qdrant.Collections/List"))
+	gmin := value(t, fams, "grpc_responses_min_duration_seconds", "endpoint", grpcQuery)
+	gmax := value(t, fams, "grpc_responses_max_duration_seconds", "endpoint", grpcQuery)
+	require.LessOrEqual(t, gmin, value(t, fams, "grpc_responses_avg_duration_seconds", "endpoint", grpcQuery))
+	checkHistogram(t, fams, "grpc_responses_duration_seconds", 2, gmin, gmax, "endpoint", grpcQuery)
+
+	// qlite's own, from the engine.
+	require.Equal(t, float64(info.PointsCount), value(t, fams, "qlite_collection_points", "collection", "m"))
+	require.Equal(t, 3.0, value(t, fams, "qlite_collection_points", "collection", "m"))
+	require.Equal(t, float64(info.SegmentsCount), value(t, fams, "qlite_collection_segments", "collection", "m"))
+	require.Equal(t, float64(info.IndexedVectorsCount), value(t, fams, "qlite_collection_indexed_vectors", "collection", "m"))
+	require.Greater(t, value(t, fams, "go_goroutines"), 0.0)
+	require.Greater(t, value(t, fams, "go_memstats_heap_alloc_bytes"), 0.0)
+
+	// A second scrape sees the first, and per_collection adds Qdrant's
+	// collection_points.
+	fams = scrape(t, base+"/metrics?per_collection=true", key)
+	require.Equal(t, 1.0, rest("rest_responses_total", "GET", "/metrics", 200))
+	require.Equal(t, 3.0, value(t, fams, "collection_points", "collection", "m"))
+}
+
+// checkHistogram checks the histogram sample of name with labels: count
+// observations, cumulative buckets ending at +Inf with count, and a sum
+// between count*min and count*max.
+func checkHistogram(t *testing.T, fams map[string]*dto.MetricFamily, name string, count uint64, minD, maxD float64, labels ...string) {
+	t.Helper()
+	require.Equal(t, dto.MetricType_HISTOGRAM, fams[name].GetType())
+	m := sample(fams, name, labels...)
+	require.NotNil(t, m, "no %s%v", name, labels)
+	hist := m.GetHistogram()
+	require.Equal(t, count, hist.GetSampleCount())
+	eps := 1e-9
+	require.GreaterOrEqual(t, hist.GetSampleSum(), float64(count)*minD-eps)
+	require.LessOrEqual(t, hist.GetSampleSum(), float64(count)*maxD+eps)
+	var prev uint64
+	for _, b := range hist.GetBucket() {
+		require.GreaterOrEqual(t, b.GetCumulativeCount(), prev, "buckets are cumulative")
+		prev = b.GetCumulativeCount()
+		if b.GetUpperBound() >= maxD {
+			require.Equal(t, count, b.GetCumulativeCount(), "le=%v covers every observation", b.GetUpperBound())
+		}
+		if b.GetUpperBound() < minD {
+			require.Zero(t, b.GetCumulativeCount(), "le=%v is below every observation", b.GetUpperBound())
+		}
+	}
+	require.Len(t, hist.GetBucket(), len(durationBounds)+1)
+}
+
+func TestDurationStats(t *testing.T) {
+	var d durationStats
+	f := func(sec float64, bucket int) {
+		t.Helper()
+		before := d.buckets
+		d.addTiming(sec)
+		for i := range d.buckets {
+			want := before[i]
+			if i == bucket {
+				want++
+			}
+			require.Equal(t, want, d.buckets[i], "%vs: bucket %d", sec, i)
+		}
+	}
+	f(0.0005, 0)
+	f(0.001, 0) // upper bounds are inclusive
+	f(0.0011, 1)
+	f(0.75, 7)
+	f(50, 10)
+	f(60, -1) // only in +Inf
+	require.Equal(t, uint64(6), d.timed)
+	require.Equal(t, 0.0005, d.min)
+	require.Equal(t, 60.0, d.max)
+	require.InDelta(t, (0.0005+0.001+0.0011+0.75+50+60)/6, d.avg(), 1e-12)
+
+	// The average covers the latest recentDurations timings only.
+	for range recentDurations {
+		d.addTiming(2)
+	}
+	require.Equal(t, 2.0, d.avg())
+	require.Equal(t, 0.0005, d.min)
+}
+
+func TestPromText(t *testing.T) {
+	f := func(kv []string, want string) {
+		t.Helper()
+		p := &promWriter{}
+		p.labels(kv...)
+		p.sample("x", "", 1.5)
+		require.Equal(t, want, string(p.b))
+	}
+	f(nil, "x 1.5\n")
+	f([]string{"a", "b"}, "x{a=\"b\"} 1.5\n")
+	f([]string{"a", `q"\`, "c", "line\nbreak"}, `x{a="q\"\\",c="line\nbreak"} 1.5`+"\n")
+	f([]string{"collection", "коллекция"}, "x{collection=\"коллекция\"} 1.5\n")
+
+	g := func(v float64, want string) {
+		t.Helper()
+		require.Equal(t, want, string(appendFloat(nil, v)))
+	}
+	g(3, "3")
+	g(0.001, "0.001")
+	g(1e21, "1e+21")
+	g(math.Inf(1), "+Inf")
+}
