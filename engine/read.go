@@ -344,6 +344,18 @@ func (c *collection) search(ctx context.Context, req *SearchRequest, exclude map
 	traced := c.db.tel.recording(ctx)
 	wantStats := req.Stats != nil || traced
 	st := SearchStats{Candidates: -1}
+	// A sampled search over several segments gets a child span per segment;
+	// over one, the search span's own figures are that segment's.
+	perSegment := false
+	if traced {
+		searched := 0
+		for _, ref := range c.segs {
+			if ref.seg.Live() > 0 {
+				searched++
+			}
+		}
+		perSegment = searched > 1
+	}
 	for _, ref := range c.segs {
 		if ref.seg.Live() == 0 {
 			continue
@@ -356,9 +368,15 @@ func (c *collection) search(ctx context.Context, req *SearchRequest, exclude map
 		if wantStats {
 			so.Stats = &sst
 		}
-		segCtx, segSpan := c.db.tel.startSegment(ctx, ref.id)
-		hs, err := ref.seg.Search(segCtx, req.Using, req.Vector, k, &so)
-		segSpan.end(&sst, len(hs), err)
+		var hs []segment.Hit
+		var err error
+		if perSegment {
+			segCtx, segSpan := c.db.tel.startSegment(ctx, ref.id)
+			hs, err = ref.seg.Search(segCtx, req.Using, req.Vector, k, &so)
+			segSpan.end(&sst, len(hs), err)
+		} else {
+			hs, err = ref.seg.Search(ctx, req.Using, req.Vector, k, &so)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrBadRequest, err)
 		}

@@ -95,6 +95,13 @@ func TestTelemetrySearchSpan(t *testing.T) {
 	createColl(t, db, "products", 8, distance.Euclid, 1)
 	testPoints(t, db, "products", 800, 8, 1)
 	require.NoError(t, db.Optimize(bg, "products"))
+	// A few more points in the appendable segment: the search covers two
+	// segments.
+	_, err := db.Upsert(bg, "products", &UpsertOp{Points: []Point{
+		{ID: numID(5000), Vectors: map[string][]float32{"": make([]float32, 8)}, Payload: obj("class", 3)},
+		{ID: numID(5001), Vectors: map[string][]float32{"": make([]float32, 8)}, Payload: obj("class", 4)},
+	}}, nil)
+	require.NoError(t, err)
 	info, err := db.CollectionInfo(bg, "products")
 	require.NoError(t, err)
 
@@ -125,9 +132,9 @@ func TestTelemetrySearchSpan(t *testing.T) {
 	require.False(t, hasAttr(s, "error.type"))
 	require.Equal(t, codes.Unset, s.Status().Code)
 
-	// One child span per searched segment.
+	// One child span per searched segment (there are two).
 	nsegs := spanAttr(t, s, "qlite.segments").AsInt64()
-	require.GreaterOrEqual(t, nsegs, int64(1))
+	require.EqualValues(t, 2, nsegs)
 	require.LessOrEqual(t, nsegs, int64(info.SegmentsCount))
 	var children []sdktrace.ReadOnlySpan
 	for _, sp := range f.spans.Ended() {
