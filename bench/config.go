@@ -9,7 +9,7 @@ import (
 )
 
 // Targets lists the values Config.Target accepts.
-var Targets = []string{"hnsw", "embedded", "hnswlib", "hnswlib-native", "faiss"}
+var Targets = []string{"hnsw", "embedded", "hnswlib", "hnswlib-native", "faiss", "qdrant-edge"}
 
 // DefaultEf is the ef sweep used when Config.Ef is empty.
 var DefaultEf = []int{10, 16, 24, 32, 48, 64, 96, 128}
@@ -36,7 +36,9 @@ type Config struct {
 	// with FilterSelectivity, qlite's segment with payloads and payload
 	// indexes), "embedded" (the whole engine: a database in a temporary
 	// directory, points upserted in batches, indexed in the background,
-	// reopened, searched), "hnswlib" (the Python bindings, batch queries on one
+	// reopened, searched), "qdrant-edge" (Qdrant's own engine in process,
+	// PyPI's qdrant-edge-py in a virtualenv made on first use in the cache
+	// directory), "hnswlib" (the Python bindings, batch queries on one
 	// thread), "hnswlib-native" (hnswlib's C++ index compiled on this
 	// machine, one query at a time) or "faiss" (FAISS IndexHNSWFlat
 	// through its Python bindings, batch queries on one thread). Default

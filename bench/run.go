@@ -82,6 +82,8 @@ func Run(ctx context.Context, cfg *Config) (*Result, error) {
 		err = runRemote(ctx, &c, ds, gt, res)
 	case c.Target == "faiss":
 		err = runFaiss(ctx, &c, ds, gt, fw, res)
+	case c.Target == "qdrant-edge":
+		err = runQdrantEdge(ctx, &c, ds, gt, res)
 	case c.Target == "hnswlib":
 		err = runHNSWLib(ctx, &c, ds, gt, res, false)
 	case c.Target == "hnswlib-native":

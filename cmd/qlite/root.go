@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"os"
 	"runtime"
@@ -31,6 +32,7 @@ func newBenchCmd() *cobra.Command {
 		Short: "Measure recall, QPS, latency, build time and memory of vector indexes",
 	}
 	cmd.AddCommand(newBenchRunCmd(), newBenchCompareCmd())
+	cmd.AddCommand(newBenchSuiteCmd())
 	return cmd
 }
 
@@ -81,7 +83,7 @@ func newBenchRunCmd() *cobra.Command {
 	f.StringVar(&cfg.FashionMNISTDir, "fashion-mnist-dir", bench.DefaultFashionMNISTDir, "directory of the Fashion-MNIST idx files")
 	f.IntVar(&cfg.Points, "points", 0, "use only the first N base vectors (0: all)")
 	f.IntVar(&cfg.Queries, "queries", 1000, "use only the first N queries (0: all)")
-	f.StringVar(&cfg.Target, "target", "hnsw", "index under test: "+strings.Join(bench.Targets, ", ")+", or a server: grpc://HOST:PORT (go-client) or http://HOST:PORT (REST)")
+	f.StringVar(&cfg.Target, "target", "hnsw", "index under test: "+strings.Join(bench.Targets, ", ")+" (qdrant-edge: Qdrant's engine in process through pip's qdrant-edge-py, in a virtualenv made once in the cache dir), or a server: grpc://HOST:PORT (go-client) or http://HOST:PORT (REST)")
 	f.IntVar(&cfg.M, "m", 16, "HNSW links per node on upper levels (2*m on level 0)")
 	f.IntVar(&cfg.EfConstruct, "ef-construct", 100, "HNSW candidate list size while building")
 	f.IntSliceVar(&cfg.Ef, "ef", bench.DefaultEf, "search candidate list sizes to measure")
@@ -107,12 +109,28 @@ func newBenchRunCmd() *cobra.Command {
 }
 
 func newBenchCompareCmd() *cobra.Command {
-	return &cobra.Command{
+	var plotPath string
+	cmd := &cobra.Command{
 		Use:   "compare RESULT.json...",
 		Short: "Compare result files at equal recall: QPS at recall 0.90/0.95/0.99, build time, memory, filtered QPS per selectivity",
-		Args:  cobra.MinimumNArgs(1),
+		Example: `  qlite bench compare hnsw.json hnswlib.json faiss.json
+  qlite bench compare --plot recall-qps.png hnsw.json hnswlib.json faiss.json`,
+		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, files []string) error {
-			return bench.Compare(cmd.OutOrStdout(), files)
+			if err := bench.Compare(cmd.OutOrStdout(), files); err != nil {
+				return err
+			}
+			if plotPath == "" {
+				return nil
+			}
+			written, err := bench.PlotFiles(plotPath, files)
+			for _, p := range written {
+				fmt.Fprintf(cmd.ErrOrStderr(), "wrote %s\n", p)
+			}
+			return err
 		},
 	}
+	cmd.Flags().StringVar(&plotPath, "plot", "",
+		"also draw recall against QPS (log scale) of every file to this image (.png, .svg, .pdf), plus one chart per filter next to it")
+	return cmd
 }

@@ -1,0 +1,59 @@
+package main
+
+import (
+	"io"
+	"runtime"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/qlite/qlite/bench"
+)
+
+func newBenchSuiteCmd() *cobra.Command {
+	var (
+		cfg   bench.SuiteConfig
+		quiet bool
+	)
+	cmd := &cobra.Command{
+		Use:   "suite",
+		Short: "Run the standard benchmark set and write results, charts and a report",
+		Long: `Run the standard benchmark set in process: Fashion-MNIST euclidean and angular,
+unfiltered, on targets hnsw, embedded, hnswlib, hnswlib-native and faiss, and
+the euclidean set with filters on hnsw and faiss. Targets whose prerequisites
+are missing are skipped and listed with the reason in DIR/report.md, next to
+the result files, one recall/QPS chart per dataset and the comparison tables.`,
+		Example: `  qlite bench suite --out results/
+  qlite bench suite --out /tmp/quick --quick`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg.Out = cmd.OutOrStdout()
+			cfg.Log = cmd.ErrOrStderr()
+			if quiet {
+				cfg.Log = io.Discard
+			}
+			return bench.Suite(cmd.Context(), &cfg)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&cfg.Dir, "out", "", "directory for the result files, charts and report.md (required)")
+	f.BoolVar(&cfg.Quick, "quick", false, "a small run: 5000 points, 200 queries, ef 16,64")
+	f.StringSliceVar(&cfg.Datasets, "dataset", nil, "datasets measured unfiltered (default: fashion-mnist-784-euclidean,fashion-mnist-784-angular)")
+	f.StringVar(&cfg.Metric, "metric", "", "metric of fvecs:DIR datasets: cosine, euclid or dot (default euclid)")
+	f.StringSliceVar(&cfg.Targets, "target", nil, "unfiltered targets, any of "+strings.Join(bench.Targets, ", ")+" (default: "+strings.Join(bench.SuiteTargets, ",")+")")
+	f.StringSliceVar(&cfg.FilterTargets, "filter-target", nil, "targets of the filtered runs (default: hnsw,faiss)")
+	f.Float64SliceVar(&cfg.FilterSelectivity, "filter-selectivity", nil, "selectivities of the filtered runs (default: 0.001,0.01,0.1,0.5,0.9)")
+	f.BoolVar(&cfg.NoFilter, "no-filter", false, "skip the filtered runs")
+	f.StringVar(&cfg.FashionMNISTDir, "fashion-mnist-dir", bench.DefaultFashionMNISTDir, "directory of the Fashion-MNIST idx files")
+	f.IntVar(&cfg.Points, "points", 0, "use only the first N base vectors (default: all; 5000 with --quick)")
+	f.IntVar(&cfg.Queries, "queries", 0, "use only the first N queries (default: 1000; 200 with --quick)")
+	f.IntSliceVar(&cfg.Ef, "ef", nil, "search candidate list sizes to measure (default: the run default; 16,64 with --quick)")
+	f.IntVar(&cfg.Threads, "threads", runtime.GOMAXPROCS(0), "build threads")
+	f.IntVar(&cfg.Repeat, "repeat", 1, "timed passes over the queries per ef; the fastest is reported")
+	f.Uint64Var(&cfg.Seed, "seed", 42, "seed of the graph levels")
+	f.StringVar(&cfg.CacheDir, "cache-dir", "", "cache for ground truth and compiled runners (default: the user cache dir/qlite)")
+	f.StringVar(&cfg.Python, "python", "/usr/bin/python3", "python interpreter with numpy and hnswlib or faiss")
+	f.BoolVarP(&quiet, "quiet", "q", false, "no progress output from the runs")
+	cmd.MarkFlagRequired("out")
+	return cmd
+}
