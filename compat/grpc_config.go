@@ -780,8 +780,11 @@ func vectorParamsToProto(p engine.VectorParams) *qdrant.VectorParams {
 // CollectionInfo.
 func collectionInfoToProto(info *engine.CollectionInfo) *qdrant.CollectionInfo {
 	st := qdrant.CollectionStatus_Green
-	if info.Status == engine.StatusYellow {
+	switch info.Status {
+	case engine.StatusYellow:
 		st = qdrant.CollectionStatus_Yellow
+	case engine.StatusGrey:
+		st = qdrant.CollectionStatus_Grey
 	}
 	schema := make(map[string]*qdrant.PayloadSchemaInfo, len(info.PayloadSchema))
 	for key, pi := range info.PayloadSchema {

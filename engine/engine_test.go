@@ -417,3 +417,16 @@ func TestSnapshots(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, list)
 }
+
+func TestStatusGreyWithoutOptimizer(t *testing.T) {
+	db := openTestDB(t, t.TempDir(), testOpts()) // background optimizer off
+	createColl(t, db, "c", 8, distance.Dot, 1)
+	testPoints(t, db, "c", 300, 8, 1)
+	info, err := db.CollectionInfo(bg, "c")
+	require.NoError(t, err)
+	require.Equal(t, StatusGrey, info.Status, "work pending, nothing runs it")
+	require.NoError(t, db.Optimize(bg, "c"))
+	info, err = db.CollectionInfo(bg, "c")
+	require.NoError(t, err)
+	require.Equal(t, StatusGreen, info.Status)
+}

@@ -19,6 +19,9 @@ const (
 	// StatusYellow: the optimizer has work to do or is doing it (indexing,
 	// sealing, vacuum). Searches are served meanwhile.
 	StatusYellow CollectionStatus = "yellow"
+	// StatusGrey: optimizations are pending but nothing runs them (the
+	// background optimizer is disabled; Optimize runs them).
+	StatusGrey CollectionStatus = "grey"
 )
 
 // PayloadIndexInfo describes a field index.
@@ -91,6 +94,9 @@ func (db *DB) CollectionInfo(ctx context.Context, name string) (_ *CollectionInf
 	info.Status = StatusGreen
 	if c.pendingWork() {
 		info.Status = StatusYellow
+		if db.opts.DisableOptimizer {
+			info.Status = StatusGrey
+		}
 	}
 	return info, nil
 }
