@@ -109,6 +109,13 @@ type Config struct {
 	Out io.Writer
 	// Log receives progress lines. Default io.Discard.
 	Log io.Writer
+	// Progress, when set, shows progress bars, redrawn in place: the
+	// upload of targets embedded and remote servers (points), the graph
+	// build of target hnsw (nodes) and each ef of the query sweeps of
+	// targets hnsw, embedded and remote servers (queries). It is meant for
+	// a terminal, usually the one Log writes to: the bar is erased before
+	// the log line that follows it. Default nil: no bars.
+	Progress io.Writer
 }
 
 func (c *Config) withDefaults() (Config, error) {

@@ -60,7 +60,9 @@ func runEmbedded(ctx context.Context, c *Config, ds *Dataset, gt *GroundTruth, r
 	res.Engine = fig
 
 	const coll = "bench"
-	upload := func(db *engine.DB, coll string) (float64, float64, error) {
+	// upload creates coll and upserts the base, counting the points on
+	// bar; it returns the upload time and the time from then until green.
+	upload := func(db *engine.DB, coll string, bar *progress) (float64, float64, error) {
 		m, efc := c.M, c.EfConstruct
 		err := db.CreateCollection(ctx, coll, &engine.CreateCollection{
 			Vectors: engine.VectorsConfig{"": {Size: uint64(ds.Dim), Distance: ds.Metric}},
@@ -82,15 +84,19 @@ func runEmbedded(ctx context.Context, c *Config, ds *Dataset, gt *GroundTruth, r
 			if _, err := db.Upsert(ctx, coll, &engine.UpsertOp{Points: pts}, &engine.WriteOptions{Wait: true}); err != nil {
 				return 0, 0, err
 			}
+			bar.Add(len(pts))
 		}
 		up := time.Since(start).Seconds()
+		bar.Stop()
 		if err := db.WaitGreen(ctx, coll, 20*time.Millisecond); err != nil {
 			return 0, 0, err
 		}
 		return up, time.Since(start).Seconds() - up, nil
 	}
 	cpu0 := cpuSeconds()
-	fig.UploadSeconds, fig.IndexSeconds, err = upload(db, coll)
+	bar := startProgress(c.Progress, "upload", ds.N, nil)
+	fig.UploadSeconds, fig.IndexSeconds, err = upload(db, coll, bar)
+	bar.Stop()
 	if err != nil {
 		return err
 	}
@@ -153,13 +159,21 @@ func runEmbedded(ctx context.Context, c *Config, ds *Dataset, gt *GroundTruth, r
 		if err := ctx.Err(); err != nil {
 			return err
 		}
+		bar := sweepProgress(c, "search", ef, nq)
+		counted := func(i int, row []int32) error {
+			bar.Add(1)
+			return search(ef)(i, row)
+		}
 		for i := range nq {
-			if err := search(ef)(i, found[:k]); err != nil {
+			if err := counted(i, found[:k]); err != nil {
+				bar.Stop()
 				return err
 			}
 		}
 		run := Measurement{Ef: ef}
-		if err := timePasses(c.Repeat, k, found, lat, &run, search(ef)); err != nil {
+		err := timePasses(c.Repeat, k, found, lat, &run, counted)
+		bar.Stop()
+		if err != nil {
 			return err
 		}
 		run.Recall = Recall(found, gt, k)
@@ -185,7 +199,7 @@ func runEmbedded(ctx context.Context, c *Config, ds *Dataset, gt *GroundTruth, r
 	fig.IdleP99Ms = idle.P99Ms
 	done := make(chan error, 1)
 	go func() {
-		_, _, err := upload(db, "background")
+		_, _, err := upload(db, "background", nil)
 		done <- err
 	}()
 	var during []time.Duration

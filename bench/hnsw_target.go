@@ -87,6 +87,8 @@ func buildGraph(ctx context.Context, c *Config, vecs hnsw.Vectors, ids []uint32,
 	if err != nil {
 		return nil, st, err
 	}
+	bar := startProgress(c.Progress, what, len(ids), g.Len)
+	defer bar.Stop()
 	done := make(chan struct{})
 	stopped := make(chan struct{})
 	go func() {
@@ -99,7 +101,7 @@ func buildGraph(ctx context.Context, c *Config, vecs hnsw.Vectors, ids []uint32,
 				return
 			case <-t.C:
 				n := g.Len()
-				fmt.Fprintf(c.Log, "%s: %d/%d nodes (%.0f%%), %.0fs\n", what, n, len(ids), 100*float64(n)/float64(len(ids)), time.Since(start).Seconds())
+				bar.Logf(c.Log, "%s: %d/%d nodes (%.0f%%), %.0fs", what, n, len(ids), 100*float64(n)/float64(len(ids)), time.Since(start).Seconds())
 			}
 		}
 	}()
@@ -108,6 +110,7 @@ func buildGraph(ctx context.Context, c *Config, vecs hnsw.Vectors, ids []uint32,
 	st.cpuSeconds = cpuSeconds() - cpu0
 	close(done)
 	<-stopped
+	bar.Stop()
 	if err != nil {
 		return nil, st, fmt.Errorf("bench: %s: %w", what, err)
 	}
@@ -136,8 +139,10 @@ func measure(ctx context.Context, c *Config, g *hnsw.Graph, ds *Dataset, gt *Gro
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
+		bar := sweepProgress(c, what, ef, nq)
 		for i := range nq {
 			buf = g.SearchInto(buf, ds.Query(i), k, ef, nil)
+			bar.Add(1)
 		}
 		run := Measurement{Ef: ef}
 		_ = timePasses(c.Repeat, k, found, lat, &run, func(i int, row []int32) error {
@@ -145,8 +150,10 @@ func measure(ctx context.Context, c *Config, g *hnsw.Graph, ds *Dataset, gt *Gro
 			for j := range buf {
 				row[j] = int32(buf[j].ID)
 			}
+			bar.Add(1)
 			return nil
 		})
+		bar.Stop()
 		run.Recall = Recall(found, gt, k)
 		fmt.Fprintf(c.Log, "%s ef=%d: recall@%d %.4f, %.0f qps, p50 %.3f ms, p99 %.3f ms\n",
 			what, ef, k, run.Recall, run.QPS, run.P50Ms, run.P99Ms)
@@ -155,8 +162,12 @@ func measure(ctx context.Context, c *Config, g *hnsw.Graph, ds *Dataset, gt *Gro
 	return runs, nil
 }
 
-// percentileMs returns the nearest-rank p-quantile of lat in milliseconds,
-// sorting lat in place.
+// sweepProgress shows the bar of the queries at one ef of a sweep: a
+// warm-up pass and c.Repeat timed passes over nq queries.
+func sweepProgress(c *Config, what string, ef, nq int) *progress {
+	return startProgress(c.Progress, fmt.Sprintf("%s ef=%d", what, ef), (1+c.Repeat)*nq, nil)
+}
+
 // timePasses runs the queries repeat times, timing each, and keeps in run
 // the QPS and latency percentiles of the fastest pass. search runs query i
 // and writes the ids it found into row (k slots, preset to -1); an error
@@ -186,6 +197,8 @@ func timePasses(repeat, k int, found []int32, lat []time.Duration, run *Measurem
 	return nil
 }
 
+// percentileMs returns the nearest-rank p-quantile of lat in milliseconds,
+// sorting lat in place.
 func percentileMs(lat []time.Duration, p float64) float64 {
 	if len(lat) == 0 {
 		return 0

@@ -77,6 +77,8 @@ func runRemote(ctx context.Context, c *Config, ds *Dataset, gt *GroundTruth, res
 		return fmt.Errorf("bench: create collection: %w", err)
 	}
 	start := time.Now()
+	bar := startProgress(c.Progress, "upload", ds.N, nil)
+	defer bar.Stop()
 	for from := 0; from < ds.N; from += uploadBatch {
 		to := min(ds.N, from+uploadBatch)
 		ids := make([]uint64, 0, to-from)
@@ -88,7 +90,9 @@ func runRemote(ctx context.Context, c *Config, ds *Dataset, gt *GroundTruth, res
 		if err := r.upload(ctx, ids, vecs); err != nil {
 			return fmt.Errorf("bench: upload: %w", err)
 		}
+		bar.Add(len(ids))
 	}
+	bar.Stop()
 	fig := &EngineFigures{UploadBatch: uploadBatch}
 	res.Engine = fig
 	fig.UploadSeconds = time.Since(start).Seconds()
@@ -114,14 +118,21 @@ func runRemote(ctx context.Context, c *Config, ds *Dataset, gt *GroundTruth, res
 	lat := make([]time.Duration, nq)
 	found := make([]int32, nq*k)
 	for _, ef := range c.Ef {
-		search := func(i int, row []int32) error { return r.search(ctx, ds.Query(i), k, ef, row) }
+		bar := sweepProgress(c, "search", ef, nq)
+		search := func(i int, row []int32) error {
+			bar.Add(1)
+			return r.search(ctx, ds.Query(i), k, ef, row)
+		}
 		for i := range nq {
 			if err := search(i, found[:k]); err != nil {
+				bar.Stop()
 				return err
 			}
 		}
 		run := Measurement{Ef: ef}
-		if err := timePasses(c.Repeat, k, found, lat, &run, search); err != nil {
+		err := timePasses(c.Repeat, k, found, lat, &run, search)
+		bar.Stop()
+		if err != nil {
 			return err
 		}
 		run.Recall = Recall(found, gt, k)
@@ -148,6 +159,7 @@ func concurrentRuns(ctx context.Context, c *Config, nq int, search func(i int, r
 	var runs []Measurement
 	for _, ef := range c.Ef {
 		run := Measurement{Ef: ef, Concurrency: c.Concurrency}
+		bar := startProgress(c.Progress, fmt.Sprintf("concurrency %d ef=%d", c.Concurrency, ef), c.Repeat*nq, nil)
 		for range c.Repeat {
 			var next atomic.Int64
 			var wg sync.WaitGroup
@@ -166,15 +178,18 @@ func concurrentRuns(ctx context.Context, c *Config, nq int, search func(i int, r
 							once.Do(func() { firstErr = err })
 							return
 						}
+						bar.Add(1)
 					}
 				})
 			}
 			wg.Wait()
 			if firstErr != nil {
+				bar.Stop()
 				return nil, firstErr
 			}
 			run.QPS = max(run.QPS, float64(nq)/time.Since(start).Seconds())
 		}
+		bar.Stop()
 		fmt.Fprintf(c.Log, "concurrency %d ef=%d: %.0f qps\n", c.Concurrency, ef, run.QPS)
 		runs = append(runs, run)
 	}

@@ -37,62 +37,9 @@ func runSegment(ctx context.Context, c *Config, ds *Dataset, gt *GroundTruth, fw
 	runtime.ReadMemStats(&ms)
 	heapBefore := int64(ms.HeapAlloc)
 
-	seg, err := segment.New(&segment.Options{
-		Vectors: []segment.VectorSpec{{
-			Dim:    ds.Dim,
-			Metric: ds.Metric,
-			HNSW:   hnsw.Config{M: c.M, EfConstruct: c.EfConstruct, Seed: c.Seed},
-		}},
-		Capacity: max(ds.N, 1),
-	})
+	seg, err := buildSegment(ctx, c, ds, fw, res)
 	if err != nil {
-		return fmt.Errorf("bench: segment: %w", err)
-	}
-	start := time.Now()
-	var buf []byte
-	for i := range ds.N {
-		buf = fw.payloads[i].AppendJSON(buf[:0])
-		p, err := payload.ParseObject(buf)
-		if err != nil {
-			return fmt.Errorf("bench: payload of point %d (%s): %w", i, buf, err)
-		}
-		id, err := seg.Append(&segment.Point{
-			ID:      filter.NumID(uint64(i)),
-			Vectors: map[string][]float32{"": ds.BaseVector(i)},
-			Payload: p,
-		})
-		if err != nil {
-			return fmt.Errorf("bench: append point %d: %w", i, err)
-		}
-		if id != uint32(i) {
-			return fmt.Errorf("bench: segment gave point %d the id %d", i, id)
-		}
-	}
-	res.InsertSeconds = time.Since(start).Seconds()
-	fmt.Fprintf(c.Log, "segment: appended %d points with payloads in %.2fs\n", ds.N, res.InsertSeconds)
-
-	cpu0 := cpuSeconds()
-	start = time.Now()
-	if _, err := seg.BuildGraph(ctx, c.Threads); err != nil {
-		return fmt.Errorf("bench: segment graph: %w", err)
-	}
-	res.BuildSeconds = time.Since(start).Seconds()
-	res.BuildCPUSeconds = cpuSeconds() - cpu0
-	fmt.Fprintf(c.Log, "segment: graph over %d points in %.2fs (%.2fs CPU) on %d threads\n",
-		ds.N, res.BuildSeconds, res.BuildCPUSeconds, c.Threads)
-	if err := ctx.Err(); err != nil {
 		return err
-	}
-
-	if !c.NoPayloadIndex {
-		start = time.Now()
-		for _, f := range payloadIndexes {
-			if err := seg.CreateFieldIndex(f.key, payload.IndexParams{Type: f.typ}); err != nil {
-				return fmt.Errorf("bench: index %s: %w", f.key, err)
-			}
-		}
-		res.PayloadIndexSeconds = time.Since(start).Seconds()
-		fmt.Fprintf(c.Log, "segment: payload indexes in %.2fs\n", res.PayloadIndexSeconds)
 	}
 	runtime.GC()
 	runtime.ReadMemStats(&ms)
@@ -106,15 +53,9 @@ func runSegment(ctx context.Context, c *Config, ds *Dataset, gt *GroundTruth, fw
 	}
 	res.Runs = append(res.Runs, runs...)
 	for i, fc := range fw.cases {
-		parsed := make([]*filter.Filter, len(fc.Groups))
-		for g, grp := range fc.Groups {
-			if parsed[g], err = filter.ParseJSON([]byte(grp.JSON)); err != nil {
-				return fmt.Errorf("bench: filter %s: %w", grp.JSON, err)
-			}
-		}
-		perQuery := make([]*filter.Filter, nq)
-		for q := range perQuery {
-			perQuery[q] = parsed[fc.QueryGroup[q]]
+		perQuery, err := fc.queryFilters(nq)
+		if err != nil {
+			return err
 		}
 		runs, err := measureSegment(ctx, c, seg, ds, fw.gts[i], perQuery, fc.Name)
 		if err != nil {
@@ -130,6 +71,87 @@ func runSegment(ctx context.Context, c *Config, ds *Dataset, gt *GroundTruth, fw
 	return nil
 }
 
+// buildSegment loads the points of ds with the payloads of fw into a new
+// segment, builds its graph and, unless c.NoPayloadIndex, its payload
+// indexes, recording the times in res.
+func buildSegment(ctx context.Context, c *Config, ds *Dataset, fw *filteredWorkload, res *Result) (*segment.Segment, error) {
+	seg, err := segment.New(&segment.Options{
+		Vectors: []segment.VectorSpec{{
+			Dim:    ds.Dim,
+			Metric: ds.Metric,
+			HNSW:   hnsw.Config{M: c.M, EfConstruct: c.EfConstruct, Seed: c.Seed},
+		}},
+		Capacity: max(ds.N, 1),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("bench: segment: %w", err)
+	}
+	start := time.Now()
+	var buf []byte
+	for i := range ds.N {
+		buf = fw.payloads[i].AppendJSON(buf[:0])
+		p, err := payload.ParseObject(buf)
+		if err != nil {
+			return nil, fmt.Errorf("bench: payload of point %d (%s): %w", i, buf, err)
+		}
+		id, err := seg.Append(&segment.Point{
+			ID:      filter.NumID(uint64(i)),
+			Vectors: map[string][]float32{"": ds.BaseVector(i)},
+			Payload: p,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("bench: append point %d: %w", i, err)
+		}
+		if id != uint32(i) {
+			return nil, fmt.Errorf("bench: segment gave point %d the id %d", i, id)
+		}
+	}
+	res.InsertSeconds = time.Since(start).Seconds()
+	fmt.Fprintf(c.Log, "segment: appended %d points with payloads in %.2fs\n", ds.N, res.InsertSeconds)
+
+	cpu0 := cpuSeconds()
+	start = time.Now()
+	if _, err := seg.BuildGraph(ctx, c.Threads); err != nil {
+		return nil, fmt.Errorf("bench: segment graph: %w", err)
+	}
+	res.BuildSeconds = time.Since(start).Seconds()
+	res.BuildCPUSeconds = cpuSeconds() - cpu0
+	fmt.Fprintf(c.Log, "segment: graph over %d points in %.2fs (%.2fs CPU) on %d threads\n",
+		ds.N, res.BuildSeconds, res.BuildCPUSeconds, c.Threads)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+
+	if !c.NoPayloadIndex {
+		start = time.Now()
+		for _, f := range payloadIndexes {
+			if err := seg.CreateFieldIndex(f.key, payload.IndexParams{Type: f.typ}); err != nil {
+				return nil, fmt.Errorf("bench: index %s: %w", f.key, err)
+			}
+		}
+		res.PayloadIndexSeconds = time.Since(start).Seconds()
+		fmt.Fprintf(c.Log, "segment: payload indexes in %.2fs\n", res.PayloadIndexSeconds)
+	}
+	return seg, nil
+}
+
+// queryFilters returns the parsed filter of each of the first nq queries.
+func (fc *filterCase) queryFilters(nq int) ([]*filter.Filter, error) {
+	parsed := make([]*filter.Filter, len(fc.Groups))
+	for g, grp := range fc.Groups {
+		f, err := filter.ParseJSON([]byte(grp.JSON))
+		if err != nil {
+			return nil, fmt.Errorf("bench: filter %s: %w", grp.JSON, err)
+		}
+		parsed[g] = f
+	}
+	perQuery := make([]*filter.Filter, nq)
+	for q := range perQuery {
+		perQuery[q] = parsed[fc.QueryGroup[q]]
+	}
+	return perQuery, nil
+}
+
 // measureSegment runs, for each ef, a pass over the queries that records
 // the plans (also a warm-up), then c.Repeat timed passes one query at a time
 // on the calling goroutine, and reports the fastest with recall@k scored
@@ -143,6 +165,8 @@ func measureSegment(ctx context.Context, c *Config, seg *segment.Segment, ds *Da
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
+		bar := sweepProgress(c, what, ef, nq)
+		defer bar.Stop()
 		plans := map[string]int{}
 		var scored int
 		for i := range nq {
@@ -152,6 +176,7 @@ func measureSegment(ctx context.Context, c *Config, seg *segment.Segment, ds *Da
 			}
 			plans[st.Plan]++
 			scored += st.Scored
+			bar.Add(1)
 		}
 		run := Measurement{Ef: ef, Scored: float64(scored) / float64(max(nq, 1))}
 		if plan, n := mostCommon(plans); n > 0 {
@@ -165,8 +190,10 @@ func measureSegment(ctx context.Context, c *Config, seg *segment.Segment, ds *Da
 			for j := range hits {
 				row[j] = int32(hits[j].Off)
 			}
+			bar.Add(1)
 			return nil
 		})
+		bar.Stop()
 		if err != nil {
 			return nil, err
 		}

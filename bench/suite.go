@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -19,7 +20,7 @@ import (
 var SuiteDatasets = []string{"fashion-mnist-784-euclidean", "fashion-mnist-784-angular"}
 
 // SuiteTargets are the targets Suite measures unfiltered by default.
-var SuiteTargets = []string{"hnsw", "embedded", "hnswlib", "hnswlib-native", "faiss"}
+var SuiteTargets = []string{"hnsw", "embedded", "qdrant-edge", "hnswlib", "hnswlib-native", "faiss"}
 
 // SuiteFilterSelectivity are the selectivities of the suite's filtered runs.
 var SuiteFilterSelectivity = []float64{0.001, 0.01, 0.1, 0.5, 0.9}
@@ -181,7 +182,8 @@ func (r *suiteRun) name() string {
 // Suite runs the standard set of benchmarks in process: every dataset of
 // c.Datasets unfiltered on every target of c.Targets, and c.FilterDataset
 // with filters on c.FilterTargets. A target whose prerequisites are missing
-// (Python modules, C++ compiler, hnswlib headers) and a dataset that is not
+// (Python modules, C++ compiler, hnswlib headers, a Python that can make the
+// qdrant-edge virtualenv) and a dataset that is not
 // installed are skipped, each with its reason in the report. Suite writes the
 // result files, one chart per dataset, and report.md with the machine, the
 // comparison tables, the charts and the skipped runs into c.Dir. It returns
@@ -282,11 +284,50 @@ func targetUnavailable(ctx context.Context, c *SuiteConfig, target string) strin
 		err = checkPythonFaiss(ctx, c.Python)
 	case "hnswlib-native":
 		_, err = nativeRunner(ctx, &Config{CacheDir: c.CacheDir, Log: c.Log})
+	case "qdrant-edge":
+		err = checkEdgePrerequisites(ctx, c.CacheDir, c.Python)
 	}
 	if err != nil {
 		return strings.TrimPrefix(err.Error(), "bench: ")
 	}
 	return ""
+}
+
+// checkEdgePrerequisites returns nil when the qdrant-edge target can get its
+// virtualenv: it exists already in the cache directory, or a python3 on PATH
+// or python can make one (imports venv and ensurepip, which Debian's python3
+// lacks without python3-venv). It does not make the virtualenv; the target
+// does on first use, and reports a failure to (pip install needs the
+// network).
+func checkEdgePrerequisites(ctx context.Context, cacheDir, python string) error {
+	if cacheDir == "" {
+		if d, err := os.UserCacheDir(); err == nil {
+			cacheDir = filepath.Join(d, "qlite")
+		}
+	}
+	if cacheDir != "" {
+		stamp := []byte(fmt.Sprintln(qdrantEdgeRequirements))
+		if _, err := checkEdgeVenv(ctx, filepath.Join(cacheDir, edgeVenvName), stamp); err == nil {
+			return nil
+		}
+	}
+	var candidates []string
+	if p, err := exec.LookPath("python3"); err == nil {
+		candidates = append(candidates, p)
+	}
+	if python != "" && !slices.Contains(candidates, python) {
+		candidates = append(candidates, python)
+	}
+	var errs []error
+	for _, py := range candidates {
+		msg, err := exec.CommandContext(ctx, py, "-c", "import venv, ensurepip").CombinedOutput()
+		if err == nil {
+			return nil
+		}
+		errs = append(errs, fmt.Errorf("%s cannot make a virtualenv: %w: %s", py, err, tail(string(msg), 200)))
+	}
+	errs = append(errs, errors.New("target qdrant-edge needs a python3 with venv (apt-get install python3-venv, or put pyenv's python3 on PATH)"))
+	return errors.Join(errs...)
 }
 
 // suiteFileName is the result file of a run: dataset and target, with

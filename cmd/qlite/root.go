@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	"github.com/qlite/qlite/bench"
 )
@@ -59,6 +60,8 @@ func newBenchRunCmd() *cobra.Command {
 			cfg.Log = cmd.ErrOrStderr()
 			if quiet {
 				cfg.Log = io.Discard
+			} else {
+				cfg.Progress = terminal(cmd.ErrOrStderr())
 			}
 			cfg.NoPayloadIndex = !payloadIndex
 			if cpuProfile != "" {
@@ -103,9 +106,18 @@ func newBenchRunCmd() *cobra.Command {
 	f.StringVar(&cfg.CSVPath, "csv", "", `write the result CSV to this file (default: the JSON path with .csv; "-" for none)`)
 	f.StringVar(&cfg.CacheDir, "cache-dir", "", "cache for ground truth and compiled runners (default: the user cache dir/qlite)")
 	f.StringVar(&cfg.Python, "python", "/usr/bin/python3", "python interpreter with numpy and hnswlib or faiss, for targets hnswlib and faiss")
-	f.BoolVarP(&quiet, "quiet", "q", false, "no progress output")
+	f.BoolVarP(&quiet, "quiet", "q", false, "no progress output (log lines, and progress bars when stderr is a terminal)")
 	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run (build and queries) to this file")
 	return cmd
+}
+
+// terminal returns w when it is a terminal, where progress bars can be
+// redrawn in place, and nil otherwise.
+func terminal(w io.Writer) io.Writer {
+	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		return f
+	}
+	return nil
 }
 
 func newBenchCompareCmd() *cobra.Command {

@@ -19,7 +19,7 @@ func newBenchSuiteCmd() *cobra.Command {
 		Use:   "suite",
 		Short: "Run the standard benchmark set and write results, charts and a report",
 		Long: `Run the standard benchmark set in process: Fashion-MNIST euclidean and angular,
-unfiltered, on targets hnsw, embedded, hnswlib, hnswlib-native and faiss, and
+unfiltered, on targets hnsw, embedded, qdrant-edge, hnswlib, hnswlib-native and faiss, and
 the euclidean set with filters on hnsw and faiss. Targets whose prerequisites
 are missing are skipped and listed with the reason in DIR/report.md, next to
 the result files, one recall/QPS chart per dataset and the comparison tables.`,
