@@ -14,13 +14,21 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/qlite/qlite/compat"
+	"github.com/qlite/qlite/engine"
 )
 
 // SuiteDatasets are the datasets Suite measures by default.
 var SuiteDatasets = []string{"fashion-mnist-784-euclidean", "fashion-mnist-784-angular"}
 
 // SuiteTargets are the targets Suite measures unfiltered by default.
-var SuiteTargets = []string{"hnsw", "embedded", "qdrant-edge", "hnswlib", "hnswlib-native", "faiss"}
+var SuiteTargets = []string{"hnsw", "embedded", "grpc", "qdrant-edge", "hnswlib", "hnswlib-native", "faiss"}
+
+// suiteGRPC is the suite's name for qlite's gRPC API: the suite serves a
+// fresh database with compat.NewServer on a loopback port in its own process
+// and runs the grpc:// target against it.
+const suiteGRPC = "grpc"
 
 // SuiteFilterSelectivity are the selectivities of the suite's filtered runs.
 var SuiteFilterSelectivity = []float64{0.001, 0.01, 0.1, 0.5, 0.9}
@@ -148,8 +156,8 @@ func (c *SuiteConfig) withDefaults() (SuiteConfig, error) {
 		o.Log = io.Discard
 	}
 	for _, t := range append(slices.Clone(o.Targets), o.FilterTargets...) {
-		if !slices.Contains(Targets, t) {
-			return o, fmt.Errorf("bench: suite: unknown target %q (known: %s)", t, strings.Join(Targets, ", "))
+		if !slices.Contains(Targets, t) && t != suiteGRPC {
+			return o, fmt.Errorf("bench: suite: unknown target %q (known: %s, %s)", t, strings.Join(Targets, ", "), suiteGRPC)
 		}
 	}
 	for _, t := range o.FilterTargets {
@@ -241,7 +249,11 @@ func Suite(ctx context.Context, c *SuiteConfig) error {
 			cfg.FilterSelectivity = o.FilterSelectivity
 		}
 		runStart := time.Now()
-		r.result, err = Run(ctx, cfg)
+		if r.target == suiteGRPC {
+			r.result, err = runSuiteGRPC(ctx, cfg)
+		} else {
+			r.result, err = Run(ctx, cfg)
+		}
 		switch {
 		case errors.Is(err, ErrNotInstalled):
 			missing[r.dataset] = strings.TrimPrefix(err.Error(), "bench: ")
@@ -271,6 +283,39 @@ func Suite(ctx context.Context, c *SuiteConfig) error {
 	}
 	fmt.Fprintf(o.Out, "wrote %s\n", filepath.Join(o.Dir, "report.md"))
 	return nil
+}
+
+// runSuiteGRPC serves a new database over gRPC on a loopback port for the
+// duration of one run of the grpc:// target against it.
+func runSuiteGRPC(ctx context.Context, cfg *Config) (*Result, error) {
+	dir, err := os.MkdirTemp("", "qlite-suite-grpc-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	db, err := engine.Open(dir, &engine.Options{IndexingWorkers: cfg.Threads})
+	if err != nil {
+		return nil, err
+	}
+	srv := compat.NewServer(db, &compat.ServerConfig{HTTPAddr: "127.0.0.1:0", GRPCAddr: "127.0.0.1:0"})
+	sctx, stop := context.WithCancel(ctx)
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(sctx) }()
+	_, grpcAddr, err := srv.Addrs(sctx)
+	if err == nil {
+		c := *cfg
+		c.Target = "grpc://" + grpcAddr
+		var res *Result
+		res, err = Run(ctx, &c)
+		stop()
+		serr := <-served
+		if res != nil {
+			res.Target = suiteGRPC
+		}
+		return res, errors.Join(err, serr, db.Close())
+	}
+	stop()
+	return nil, errors.Join(err, <-served, db.Close())
 }
 
 // targetUnavailable returns why target cannot run on this machine, checking

@@ -19,7 +19,7 @@ func TestSuiteQuick(t *testing.T) {
 		Dir:               out,
 		Quick:             true,
 		Datasets:          []string{"fvecs:" + data},
-		Targets:           []string{"hnsw", "embedded", "faiss"},
+		Targets:           []string{"hnsw", "embedded", "grpc", "faiss"},
 		FilterTargets:     []string{"hnsw", "faiss"},
 		FilterSelectivity: []float64{0.1, 0.5},
 		Threads:           2,
@@ -33,7 +33,7 @@ func TestSuiteQuick(t *testing.T) {
 	}
 
 	stem := "fvecs-" + filepath.Base(data)
-	for _, f := range []string{stem + "-hnsw.json", stem + "-embedded.json", stem + "-hnsw-filtered.json"} {
+	for _, f := range []string{stem + "-hnsw.json", stem + "-embedded.json", stem + "-grpc.json", stem + "-hnsw-filtered.json"} {
 		r, err := ReadResult(filepath.Join(out, f))
 		if err != nil {
 			t.Fatal(err)
@@ -83,7 +83,7 @@ func TestSuiteQuick(t *testing.T) {
 			t.Errorf("report.md lacks %q:\n%s", want, report)
 		}
 	}
-	for _, target := range []string{"hnsw", "embedded"} {
+	for _, target := range []string{"hnsw", "embedded", "grpc"} {
 		if !strings.Contains(report, "  "+target+"  ") {
 			t.Errorf("report.md has no comparison row for %s:\n%s", target, report)
 		}

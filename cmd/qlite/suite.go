@@ -19,7 +19,8 @@ func newBenchSuiteCmd() *cobra.Command {
 		Use:   "suite",
 		Short: "Run the standard benchmark set and write results, charts and a report",
 		Long: `Run the standard benchmark set in process: Fashion-MNIST euclidean and angular,
-unfiltered, on targets hnsw, embedded, qdrant-edge, hnswlib, hnswlib-native and faiss, and
+unfiltered, on targets hnsw, embedded, grpc (qlite's gRPC API on loopback, served by the suite), qdrant-edge,
+hnswlib, hnswlib-native and faiss, and
 the euclidean set with filters on hnsw and faiss. Targets whose prerequisites
 are missing are skipped and listed with the reason in DIR/report.md, next to
 the result files, one recall/QPS chart per dataset and the comparison tables.`,
@@ -40,7 +41,7 @@ the result files, one recall/QPS chart per dataset and the comparison tables.`,
 	f.BoolVar(&cfg.Quick, "quick", false, "a small run: 5000 points, 200 queries, ef 16,64")
 	f.StringSliceVar(&cfg.Datasets, "dataset", nil, "datasets measured unfiltered (default: fashion-mnist-784-euclidean,fashion-mnist-784-angular)")
 	f.StringVar(&cfg.Metric, "metric", "", "metric of fvecs:DIR datasets: cosine, euclid or dot (default euclid)")
-	f.StringSliceVar(&cfg.Targets, "target", nil, "unfiltered targets, any of "+strings.Join(bench.Targets, ", ")+" (default: "+strings.Join(bench.SuiteTargets, ",")+")")
+	f.StringSliceVar(&cfg.Targets, "target", nil, "unfiltered targets, any of "+strings.Join(bench.Targets, ", ")+", grpc (default: "+strings.Join(bench.SuiteTargets, ",")+")")
 	f.StringSliceVar(&cfg.FilterTargets, "filter-target", nil, "targets of the filtered runs (default: hnsw,faiss)")
 	f.Float64SliceVar(&cfg.FilterSelectivity, "filter-selectivity", nil, "selectivities of the filtered runs (default: 0.001,0.01,0.1,0.5,0.9)")
 	f.BoolVar(&cfg.NoFilter, "no-filter", false, "skip the filtered runs")
