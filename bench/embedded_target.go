@@ -155,31 +155,8 @@ func runEmbedded(ctx context.Context, c *Config, ds *Dataset, gt *GroundTruth, r
 			return nil
 		}
 	}
-	for _, ef := range c.Ef {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		bar := sweepProgress(c, "search", ef, nq)
-		counted := func(i int, row []int32) error {
-			bar.Add(1)
-			return search(ef)(i, row)
-		}
-		for i := range nq {
-			if err := counted(i, found[:k]); err != nil {
-				bar.Stop()
-				return err
-			}
-		}
-		run := Measurement{Ef: ef}
-		err := timePasses(c.Repeat, k, found, lat, &run, counted)
-		bar.Stop()
-		if err != nil {
-			return err
-		}
-		run.Recall = Recall(found, gt, k)
-		fmt.Fprintf(c.Log, "search ef=%d: recall@%d %.4f, %.0f qps, p50 %.3f ms, p99 %.3f ms\n",
-			ef, k, run.Recall, run.QPS, run.P50Ms, run.P99Ms)
-		res.Runs = append(res.Runs, run)
+	if res.Runs, err = efSweep(ctx, c, gt, func(ef, i int, row []int32) error { return search(ef)(i, row) }); err != nil {
+		return err
 	}
 
 	if c.Concurrency > 1 {

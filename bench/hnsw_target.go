@@ -164,6 +164,43 @@ func measure(ctx context.Context, c *Config, g *hnsw.Graph, ds *Dataset, gt *Gro
 
 // sweepProgress shows the bar of the queries at one ef of a sweep: a
 // warm-up pass and c.Repeat timed passes over nq queries.
+// efSweep measures, for each ef of c.Ef, a warm-up pass and c.Repeat timed
+// passes of search (one query at a time), with progress and a log line,
+// and returns a Measurement per ef with recall@k scored against gt.
+func efSweep(ctx context.Context, c *Config, gt *GroundTruth, search func(ef, i int, row []int32) error) ([]Measurement, error) {
+	nq, k := gt.Rows(), c.K
+	lat := make([]time.Duration, nq)
+	found := make([]int32, nq*k)
+	var runs []Measurement
+	for _, ef := range c.Ef {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		bar := sweepProgress(c, "search", ef, nq)
+		counted := func(i int, row []int32) error {
+			bar.Add(1)
+			return search(ef, i, row)
+		}
+		for i := range nq {
+			if err := counted(i, found[:k]); err != nil {
+				bar.Stop()
+				return nil, err
+			}
+		}
+		run := Measurement{Ef: ef}
+		err := timePasses(c.Repeat, k, found, lat, &run, counted)
+		bar.Stop()
+		if err != nil {
+			return nil, err
+		}
+		run.Recall = Recall(found, gt, k)
+		fmt.Fprintf(c.Log, "search ef=%d: recall@%d %.4f, %.0f qps, p50 %.3f ms, p99 %.3f ms\n",
+			ef, k, run.Recall, run.QPS, run.P50Ms, run.P99Ms)
+		runs = append(runs, run)
+	}
+	return runs, nil
+}
+
 func sweepProgress(c *Config, what string, ef, nq int) *progress {
 	return startProgress(c.Progress, fmt.Sprintf("%s ef=%d", what, ef), (1+c.Repeat)*nq, nil)
 }

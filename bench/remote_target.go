@@ -115,31 +115,11 @@ func runRemote(ctx context.Context, c *Config, ds *Dataset, gt *GroundTruth, res
 	fmt.Fprintf(c.Log, "upload %.2fs, green %.2fs later\n", fig.UploadSeconds, fig.IndexSeconds)
 
 	nq, k := gt.Rows(), c.K
-	lat := make([]time.Duration, nq)
-	found := make([]int32, nq*k)
-	for _, ef := range c.Ef {
-		bar := sweepProgress(c, "search", ef, nq)
-		search := func(i int, row []int32) error {
-			bar.Add(1)
-			return r.search(ctx, ds.Query(i), k, ef, row)
-		}
-		for i := range nq {
-			if err := search(i, found[:k]); err != nil {
-				bar.Stop()
-				return err
-			}
-		}
-		run := Measurement{Ef: ef}
-		err := timePasses(c.Repeat, k, found, lat, &run, search)
-		bar.Stop()
-		if err != nil {
-			return err
-		}
-		run.Recall = Recall(found, gt, k)
-		fmt.Fprintf(c.Log, "search ef=%d: recall@%d %.4f, %.0f qps, p50 %.3f ms, p99 %.3f ms\n",
-			ef, k, run.Recall, run.QPS, run.P50Ms, run.P99Ms)
-		res.Runs = append(res.Runs, run)
+	runs, err := efSweep(ctx, c, gt, func(ef, i int, row []int32) error { return r.search(ctx, ds.Query(i), k, ef, row) })
+	if err != nil {
+		return err
 	}
+	res.Runs = runs
 	if c.Concurrency > 1 {
 		runs, err := concurrentRuns(ctx, c, nq, func(i int, row []int32, ef int) error {
 			return r.search(ctx, ds.Query(i), k, ef, row)

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -574,18 +575,8 @@ func (db *DB) ListAliases(ctx context.Context, collection string) (out []AliasDe
 			out = append(out, AliasDesc{Alias: a, Collection: c})
 		}
 	}
-	slices.SortFunc(out, func(a, b AliasDesc) int { return cmpString(a.Alias, b.Alias) })
+	slices.SortFunc(out, func(a, b AliasDesc) int { return strings.Compare(a.Alias, b.Alias) })
 	return out, nil
-}
-
-func cmpString(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // encodeCollectionRecord encodes the collection record of FORMAT.md.

@@ -331,9 +331,12 @@ func (c *collection) search(ctx context.Context, req *SearchRequest, exclude map
 		seg *segment.Segment
 		h   segment.Hit
 	}
-	live := 0
+	live, searched := 0, 0
 	for _, ref := range c.segs {
-		live += ref.seg.Live()
+		if n := ref.seg.Live(); n > 0 {
+			live += n
+			searched++
+		}
 	}
 	// A limit beyond the number of points asks for nothing more.
 	k = min(k, live)
@@ -346,16 +349,7 @@ func (c *collection) search(ctx context.Context, req *SearchRequest, exclude map
 	st := SearchStats{Candidates: -1}
 	// A sampled search over several segments gets a child span per segment;
 	// over one, the search span's own figures are that segment's.
-	perSegment := false
-	if traced {
-		searched := 0
-		for _, ref := range c.segs {
-			if ref.seg.Live() > 0 {
-				searched++
-			}
-		}
-		perSegment = searched > 1
-	}
+	perSegment := traced && searched > 1
 	for _, ref := range c.segs {
 		if ref.seg.Live() == 0 {
 			continue

@@ -65,27 +65,11 @@ func checked(b []byte, what string) ([]byte, error) {
 	return body, nil
 }
 
-// decodeRecord decodes a point record. Vectors are copied out of b.
+// decodeRecord decodes a point record into new buffers.
 func decodeRecord(b []byte) (*record, error) {
-	body, err := checked(b, "point record")
-	if err != nil {
+	r := &record{}
+	if err := decodeRecordInto(r, b); err != nil {
 		return nil, err
-	}
-	if len(body) < 9 || body[0] != recordVersion {
-		return nil, fmt.Errorf("%w: point record: unknown version", ErrCorrupt)
-	}
-	r := &record{op: binary.LittleEndian.Uint64(body[1:9])}
-	rest, vecs, err := decodeVectors(body[9:])
-	if err != nil {
-		return nil, err
-	}
-	r.vectors = vecs
-	n, k := binary.Uvarint(rest)
-	if k <= 0 || n != uint64(len(rest)-k) {
-		return nil, fmt.Errorf("%w: point record: bad payload length", ErrCorrupt)
-	}
-	if r.payload, err = payload.DecodeBinary(rest[k:]); err != nil {
-		return nil, fmt.Errorf("%w: point record: %w", ErrCorrupt, err)
 	}
 	return r, nil
 }
@@ -181,39 +165,14 @@ func recordOp(b []byte) (uint64, error) {
 	return binary.LittleEndian.Uint64(b[1:9]), nil
 }
 
+// decodeVectors decodes vectors into a new map.
 func decodeVectors(b []byte) ([]byte, map[string][]float32, error) {
-	bad := func(what string) ([]byte, map[string][]float32, error) {
-		return nil, nil, fmt.Errorf("%w: vectors: %s", ErrCorrupt, what)
+	m := map[string][]float32{}
+	rest, err := decodeVectorsInto(m, b)
+	if err != nil {
+		return nil, nil, err
 	}
-	n, k := binary.Uvarint(b)
-	if k <= 0 || n > uint64(len(b)) {
-		return bad("count")
-	}
-	b = b[k:]
-	vecs := make(map[string][]float32, n)
-	for range n {
-		l, k := binary.Uvarint(b)
-		if k <= 0 || l > uint64(len(b)-k) {
-			return bad("name")
-		}
-		name := string(b[k : k+int(l)])
-		b = b[k+int(l):]
-		dim, k := binary.Uvarint(b)
-		if k <= 0 || dim > uint64(len(b)-k)/4 {
-			return bad("dimension")
-		}
-		b = b[k:]
-		v := make([]float32, dim)
-		for i := range v {
-			v[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
-		}
-		b = b[4*dim:]
-		if _, dup := vecs[name]; dup {
-			return bad("duplicate name")
-		}
-		vecs[name] = v
-	}
-	return b, vecs, nil
+	return rest, m, nil
 }
 
 // appendGhost appends a ghost record: vectors, then a CRC.
