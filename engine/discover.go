@@ -173,7 +173,7 @@ func (c *collection) scanScored(ctx context.Context, r *QueryRequest, exclude ma
 	if err != nil {
 		return nil, err
 	}
-	top := topScored{k: r.Limit + r.Offset}
+	top := topScored{k: window(r.Limit, r.Offset)}
 	c.rw.RLock()
 	defer c.rw.RUnlock()
 	n := 0

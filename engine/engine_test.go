@@ -430,3 +430,26 @@ func TestStatusGreyWithoutOptimizer(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, StatusGreen, info.Status)
 }
+
+func TestHugeLimits(t *testing.T) {
+	db := openTestDB(t, t.TempDir(), testOpts())
+	createColl(t, db, "c", 4, distance.Dot, 10000)
+	testPoints(t, db, "c", 50, 4, 1)
+	huge := math.MaxInt
+	res, err := db.Search(bg, "c", &SearchRequest{Vector: []float32{1, 0, 0, 0}, Limit: huge, Offset: huge - 1})
+	require.NoError(t, err)
+	require.Empty(t, res)
+	res, err = db.Search(bg, "c", &SearchRequest{Vector: []float32{1, 0, 0, 0}, Limit: huge})
+	require.NoError(t, err)
+	require.Len(t, res, 50)
+	sc, err := db.Scroll(bg, "c", &ScrollRequest{Limit: huge})
+	require.NoError(t, err)
+	require.Len(t, sc.Points, 50)
+	q, err := db.Query(bg, "c", &QueryRequest{Limit: huge, Offset: huge})
+	require.NoError(t, err)
+	require.Empty(t, q)
+	one := numID(1)
+	rec, err := db.Recommend(bg, "c", &RecommendRequest{Positive: []Example{{ID: &one}}, Strategy: BestScore, Limit: huge, Offset: 1})
+	require.NoError(t, err)
+	require.Len(t, rec, 48)
+}

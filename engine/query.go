@@ -97,7 +97,7 @@ func (db *DB) query(ctx context.Context, coll string, req *QueryRequest) ([]Scor
 			lookupFrom: r.LookupFrom,
 		})
 	case q.OrderBy != nil:
-		res, err := db.scroll(ctx, coll, &ScrollRequest{Filter: r.Filter, Limit: r.Limit + r.Offset, OrderBy: q.OrderBy,
+		res, err := db.scroll(ctx, coll, &ScrollRequest{Filter: r.Filter, Limit: window(r.Limit, r.Offset), OrderBy: q.OrderBy,
 			WithPayload: r.WithPayload, WithVectors: r.WithVectors})
 		if err != nil {
 			return nil, err
@@ -109,7 +109,7 @@ func (db *DB) query(ctx context.Context, coll string, req *QueryRequest) ([]Scor
 
 // queryByID lists points in id order (a query with no query).
 func (db *DB) queryByID(ctx context.Context, coll string, r *QueryRequest) ([]ScoredPoint, error) {
-	res, err := db.scroll(ctx, coll, &ScrollRequest{Filter: r.Filter, Limit: r.Limit + r.Offset,
+	res, err := db.scroll(ctx, coll, &ScrollRequest{Filter: r.Filter, Limit: window(r.Limit, r.Offset),
 		WithPayload: r.WithPayload, WithVectors: r.WithVectors})
 	if err != nil {
 		return nil, err

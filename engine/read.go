@@ -210,6 +210,13 @@ func deepMerge(dst, src payload.Value) payload.Value {
 	return dst
 }
 
+// maxWindow bounds a request's limit and offset where they size work: no
+// collection holds more points, and the sum of two cannot overflow.
+const maxWindow = 1 << 40
+
+// window returns limit + offset, each capped at maxWindow.
+func window(limit, offset int) int { return min(limit, maxWindow) + min(offset, maxWindow) }
+
 // SearchRequest is a nearest-neighbour search.
 type SearchRequest struct {
 	// Vector is the query; Using names the vector space ("" the default).
@@ -316,7 +323,7 @@ func (c *collection) search(ctx context.Context, req *SearchRequest, exclude map
 	if err != nil {
 		return nil, err
 	}
-	k := req.Limit + req.Offset + len(exclude)
+	k := window(req.Limit, req.Offset) + len(exclude)
 	metric := vp.Distance
 	better := func(a, b float32) bool {
 		if metric.HigherIsBetter() {
@@ -529,7 +536,7 @@ func (db *DB) scroll(ctx context.Context, coll string, req *ScrollRequest) (*Scr
 	c.rw.RLock()
 	defer c.rw.RUnlock()
 	// Keep the limit+1 smallest ids at or after the offset.
-	h := make(idHeap, 0, min(req.Limit+1, 4096))
+	h := make(idHeap, 0, min(req.Limit, 4095)+1)
 	for _, ref := range c.segs {
 		seg := ref.seg
 		seg.Match(req.Filter, func(off uint32) bool {

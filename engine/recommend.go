@@ -226,7 +226,7 @@ func (c *collection) scoreAll(ctx context.Context, req *RecommendRequest, m dist
 	if err != nil {
 		return nil, err
 	}
-	k := req.Limit + req.Offset
+	k := window(req.Limit, req.Offset)
 	score := func(v []float32) float32 {
 		if strategy == SumScores {
 			var s float32
