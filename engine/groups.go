@@ -107,7 +107,7 @@ func (db *DB) QueryGroups(ctx context.Context, coll string, req *GroupsRequest) 
 	for {
 		round.Filter = g.roundFilter(req.Filter, seenIDs)
 		round.Limit = batch
-		pts, err := db.query(ctx, coll, &round)
+		pts, err := db.query(ctx, coll, &round, nil)
 		if err != nil {
 			return nil, err
 		}

@@ -71,11 +71,13 @@ type QueryRequest struct {
 // from the results (unless looked up in another collection).
 func (db *DB) Query(ctx context.Context, coll string, req *QueryRequest) (res []ScoredPoint, err error) {
 	ctx, op := db.tel.start(ctx, opQuery, coll)
-	defer func() { op.end(err, len(res)) }()
-	return db.query(ctx, coll, req)
+	var st SearchStats
+	defer func() { op.endSearch(err, len(res), &st) }()
+	return db.query(ctx, coll, req, op.stats(&st))
 }
 
-func (db *DB) query(ctx context.Context, coll string, req *QueryRequest) ([]ScoredPoint, error) {
+// query serves req; st, when not nil, receives how a search ran.
+func (db *DB) query(ctx context.Context, coll string, req *QueryRequest, st *SearchStats) ([]ScoredPoint, error) {
 	if req == nil {
 		return nil, fmt.Errorf("%w: missing query request", ErrBadRequest)
 	}
@@ -88,9 +90,9 @@ func (db *DB) query(ctx context.Context, coll string, req *QueryRequest) ([]Scor
 	case q == nil:
 		return db.queryByID(ctx, coll, &r)
 	case q.Nearest != nil:
-		return db.queryNearest(ctx, coll, &r)
+		return db.queryNearest(ctx, coll, &r, st)
 	case q.Recommend != nil:
-		return db.recommend(ctx, coll, &RecommendRequest{
+		return db.recommend(ctx, coll, st, &RecommendRequest{
 			Positive: q.Recommend.Positive, Negative: q.Recommend.Negative, Strategy: q.Recommend.Strategy,
 			Using: r.Using, Filter: r.Filter, Limit: r.Limit, Offset: r.Offset, ScoreThreshold: r.ScoreThreshold,
 			HnswEf: r.HnswEf, Exact: r.Exact, WithPayload: r.WithPayload, WithVectors: r.WithVectors,
@@ -129,7 +131,7 @@ func scoredFromRecords(recs []Record, offset int) []ScoredPoint {
 
 // queryNearest serves Query.Nearest: a search by vector, or by the vector
 // of a stored point (excluded from the results).
-func (db *DB) queryNearest(ctx context.Context, coll string, r *QueryRequest) ([]ScoredPoint, error) {
+func (db *DB) queryNearest(ctx context.Context, coll string, r *QueryRequest, st *SearchStats) ([]ScoredPoint, error) {
 	c, err := db.collection(coll)
 	if err != nil {
 		return nil, err
@@ -147,7 +149,7 @@ func (db *DB) queryNearest(ctx context.Context, coll string, r *QueryRequest) ([
 		Vector: vecs[0], Using: r.Using, Filter: r.Filter, Limit: r.Limit, Offset: r.Offset,
 		ScoreThreshold: r.ScoreThreshold, HnswEf: r.HnswEf, Exact: r.Exact,
 		WithPayload: r.WithPayload, WithVectors: r.WithVectors,
-	}, exclude)
+	}, exclude, st)
 }
 
 // resolveExamples resolves examples to vectors of space using: ids are read

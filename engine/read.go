@@ -242,8 +242,9 @@ type SearchRequest struct {
 // SearchStats describe one search.
 type SearchStats struct {
 	Segments int
-	// Plans counts the segments searched by each plan.
-	Plans map[string]int
+	// Plan names how the segments were searched: the plan, or the distinct
+	// plans of the segments, sorted and comma-separated.
+	Plan string
 	// Estimated is the filter's estimated number of matching points, summed
 	// over segments.
 	Estimated int
@@ -251,37 +252,45 @@ type SearchStats struct {
 	// produced, summed over the segments where they narrowed the search;
 	// -1 when they narrowed none.
 	Candidates int
-	// Scored counts points scored outside the graph.
+	// Scored counts the vectors scored, in graphs and by exact scans.
 	Scored int
 	// Ef is the graph search's candidate list size.
 	Ef int
+	// Limit is the number of results asked for.
+	Limit int
+	// Filtered reports whether the search had a filter.
+	Filtered bool
 }
 
 // Search returns the points nearest to the query vector.
 func (db *DB) Search(ctx context.Context, coll string, req *SearchRequest) (res []ScoredPoint, err error) {
 	ctx, op := db.tel.start(ctx, opSearch, coll)
-	defer func() { op.end(err, len(res)) }()
+	var st SearchStats
+	defer func() { op.endSearch(err, len(res), &st) }()
 	c, err := db.collection(coll)
 	if err != nil {
 		return nil, err
 	}
-	return c.search(ctx, req, nil)
+	return c.search(ctx, req, nil, op.stats(&st))
 }
 
 // SearchBatch runs several searches.
 func (db *DB) SearchBatch(ctx context.Context, coll string, reqs []SearchRequest) (out [][]ScoredPoint, err error) {
 	ctx, op := db.tel.start(ctx, opSearchBatch, coll)
-	defer func() { op.end(err, len(out)) }()
+	var all SearchStats
+	defer func() { op.endSearch(err, len(out), &all) }()
 	op.batch(len(reqs))
 	c, err := db.collection(coll)
 	if err != nil {
 		return nil, err
 	}
 	out = make([][]ScoredPoint, len(reqs))
+	var one SearchStats
 	for i := range reqs {
-		if out[i], err = c.search(ctx, &reqs[i], nil); err != nil {
+		if out[i], err = c.search(ctx, &reqs[i], nil, op.stats(&one)); err != nil {
 			return nil, fmt.Errorf("searches[%d]: %w", i, err)
 		}
+		all.add(&one)
 	}
 	return out, nil
 }
@@ -298,8 +307,9 @@ func (c *collection) vectorParams(name string) (VectorParams, error) {
 	return vp, nil
 }
 
-// search runs req, leaving out the ids in exclude.
-func (c *collection) search(ctx context.Context, req *SearchRequest, exclude map[PointID]bool) ([]ScoredPoint, error) {
+// search runs req, leaving out the ids in exclude. When stats is not nil it
+// receives how the search ran.
+func (c *collection) search(ctx context.Context, req *SearchRequest, exclude map[PointID]bool, stats *SearchStats) ([]ScoredPoint, error) {
 	if req == nil {
 		return nil, fmt.Errorf("%w: missing search request", ErrBadRequest)
 	}
@@ -351,12 +361,12 @@ func (c *collection) search(ctx context.Context, req *SearchRequest, exclude map
 		return []ScoredPoint{}, nil
 	}
 	hits := make([]hit, 0, min(k*len(c.segs), 4096))
-	traced := c.db.tel.recording(ctx)
-	wantStats := req.Stats != nil || traced
-	st := SearchStats{Candidates: -1}
-	// A sampled search over several segments gets a child span per segment;
+	wantStats := req.Stats != nil || stats != nil
+	st := SearchStats{Candidates: -1, Limit: req.Limit, Filtered: req.Filter != nil}
+	var plans planSet
+	// A traced search over several segments gets a child span per segment;
 	// over one, the search span's own figures are that segment's.
-	perSegment := traced && searched > 1
+	perSegment := stats != nil && searched > 1
 	for _, ref := range c.segs {
 		if ref.seg.Live() == 0 {
 			continue
@@ -383,10 +393,7 @@ func (c *collection) search(ctx context.Context, req *SearchRequest, exclude map
 		}
 		if wantStats {
 			st.Segments++
-			if st.Plans == nil {
-				st.Plans = map[string]int{}
-			}
-			st.Plans[sst.Plan]++
+			plans.add(sst.Plan)
 			st.Estimated += sst.Estimate
 			st.Scored += sst.Scored
 			if sst.Candidates >= 0 {
@@ -413,6 +420,7 @@ func (c *collection) search(ctx context.Context, req *SearchRequest, exclude map
 		return a.h.ID.Compare(b.h.ID)
 	})
 	if wantStats {
+		st.Plan = plans.String()
 		st.Ef = req.HnswEf
 		if st.Ef <= 0 {
 			st.Ef = c.config().VectorHNSW(req.Using).EfConstruct
@@ -422,8 +430,8 @@ func (c *collection) search(ctx context.Context, req *SearchRequest, exclude map
 	if req.Stats != nil {
 		*req.Stats = st
 	}
-	if traced {
-		c.db.tel.searchPlan(ctx, req, &st)
+	if stats != nil {
+		*stats = st
 	}
 	if req.Offset >= len(hits) {
 		return []ScoredPoint{}, nil

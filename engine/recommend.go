@@ -56,11 +56,13 @@ type RecommendRequest struct {
 // Recommend runs a recommendation.
 func (db *DB) Recommend(ctx context.Context, coll string, req *RecommendRequest) (res []ScoredPoint, err error) {
 	ctx, op := db.tel.start(ctx, opRecommend, coll)
-	defer func() { op.end(err, len(res)) }()
-	return db.recommend(ctx, coll, req)
+	var st SearchStats
+	defer func() { op.endSearch(err, len(res), &st) }()
+	return db.recommend(ctx, coll, op.stats(&st), req)
 }
 
-func (db *DB) recommend(ctx context.Context, coll string, req *RecommendRequest) ([]ScoredPoint, error) {
+// recommend serves req; st, when not nil, receives how a search ran.
+func (db *DB) recommend(ctx context.Context, coll string, st *SearchStats, req *RecommendRequest) ([]ScoredPoint, error) {
 	c, err := db.collection(coll)
 	if err != nil {
 		return nil, err
@@ -107,7 +109,7 @@ func (db *DB) recommend(ctx context.Context, coll string, req *RecommendRequest)
 			Vector: q, Using: req.Using, Filter: req.Filter, Limit: req.Limit, Offset: req.Offset,
 			ScoreThreshold: req.ScoreThreshold, HnswEf: req.HnswEf, Exact: req.Exact,
 			WithPayload: req.WithPayload, WithVectors: req.WithVectors,
-		}, exclude)
+		}, exclude, st)
 	case BestScore, SumScores:
 		if len(pos) == 0 && len(neg) == 0 {
 			return nil, fmt.Errorf("%w: At least one positive or negative vector is required", ErrBadRequest)

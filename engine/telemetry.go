@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -116,41 +117,69 @@ type telemetry struct {
 	buildDuration metric.Float64Histogram
 	callback      metric.Registration
 
-	// names caches span names and metric attribute sets by operation,
-	// collection and error type, so that a traced or measured operation
-	// builds neither per call.
-	names sync.Map // opID -> *opNames
+	// names caches span names and attributes by operation, collection and
+	// error type, so that a traced or measured operation builds neither
+	// per call. It is copied on write: readers look up without locking.
+	names   atomic.Pointer[map[opID]*opNames]
+	namesMu sync.Mutex
 }
+
+// maxNames bounds the names cache: names of collections that do not exist
+// come from callers.
+const maxNames = 1024
 
 // opID identifies an operation for the caches.
 type opID struct{ name, coll, errType string }
 
-// opNames are the cached span name and duration attributes of an opID.
+// opNames are the cached span name and attributes of an opID.
 type opNames struct {
 	span  string
-	attrs metric.MeasurementOption
+	base  []attribute.KeyValue  // db.system.name, db.operation.name, db.collection.name
+	attrs []metric.RecordOption // the duration's attribute set
 }
 
 // namesFor returns the cached names of an operation.
 func (t *telemetry) namesFor(name, coll, errType string) *opNames {
 	k := opID{name, coll, errType}
-	if v, ok := t.names.Load(k); ok {
-		return v.(*opNames)
+	if m := t.names.Load(); m != nil {
+		if n, ok := (*m)[k]; ok {
+			return n
+		}
 	}
 	n := &opNames{span: name}
 	if coll != "" {
 		n.span = name + " " + coll
 	}
-	attrs := []attribute.KeyValue{systemAttr, keyDBOperation.String(name)}
+	n.base = []attribute.KeyValue{systemAttr, keyDBOperation.String(name)}
 	if coll != "" {
-		attrs = append(attrs, keyDBCollection.String(coll))
+		n.base = append(n.base, keyDBCollection.String(coll))
 	}
+	attrs := slices.Clone(n.base)
 	if errType != "" {
 		attrs = append(attrs, keyErrorType.String(errType))
 	}
-	n.attrs = metric.WithAttributeSet(attribute.NewSet(attrs...))
-	v, _ := t.names.LoadOrStore(k, n)
-	return v.(*opNames)
+	n.attrs = []metric.RecordOption{metric.WithAttributeSet(attribute.NewSet(attrs...))}
+
+	t.namesMu.Lock()
+	defer t.namesMu.Unlock()
+	old := t.names.Load()
+	if old != nil {
+		if cached, ok := (*old)[k]; ok {
+			return cached
+		}
+		if len(*old) >= maxNames {
+			return n
+		}
+	}
+	var m map[opID]*opNames
+	if old != nil {
+		m = maps.Clone(*old)
+	} else {
+		m = map[opID]*opNames{}
+	}
+	m[k] = n
+	t.names.Store(&m)
+	return n
 }
 
 // newTelemetry builds db's tracer and instruments from its options and
@@ -286,28 +315,24 @@ type op struct {
 	t     *telemetry
 	ctx   context.Context
 	span  trace.Span
+	names *opNames
 	name  string
 	coll  string
+	size  int // operations in a batch
 	start time.Time
 }
 
 // start begins operation name on collection coll ("" for DB-wide
 // operations). The span is named "<name> <coll>" and becomes the current
-// span of the returned context.
+// span of the returned context. Its attributes are set when it ends, in one
+// call.
 func (t *telemetry) start(ctx context.Context, name, coll string) (context.Context, op) {
 	if t == nil {
 		return ctx, op{}
 	}
-	o := op{t: t, name: name, coll: coll}
+	o := op{t: t, name: name, coll: coll, names: t.namesFor(name, coll, "")}
 	if t.tracer != nil {
-		ctx, o.span = t.tracer.Start(ctx, t.namesFor(name, coll, "").span, t.spanStart...)
-		if o.span.IsRecording() {
-			if coll != "" {
-				o.span.SetAttributes(systemAttr, keyDBOperation.String(name), keyDBCollection.String(coll))
-			} else {
-				o.span.SetAttributes(systemAttr, keyDBOperation.String(name))
-			}
-		}
+		ctx, o.span = t.tracer.Start(ctx, o.names.span, t.spanStart...)
 	}
 	if t.duration != nil {
 		o.start = time.Now()
@@ -316,17 +341,31 @@ func (t *telemetry) start(ctx context.Context, name, coll string) (context.Conte
 	return ctx, o
 }
 
+// stats returns st when the operation's span records, so that a search
+// gathers its plan figures only then; nil otherwise.
+func (o *op) stats(st *SearchStats) *SearchStats {
+	if o.span == nil || !o.span.IsRecording() {
+		return nil
+	}
+	return st
+}
+
 // batch records the number of operations of a batch (only batches of two
 // or more, as the semantic conventions ask).
-func (o op) batch(n int) {
-	if o.span != nil && n > 1 && o.span.IsRecording() {
-		o.span.SetAttributes(keyDBBatchSize.Int(n))
-	}
-}
+func (o *op) batch(n int) { o.size = n }
+
+// attrBuf is a reusable attribute list: the span copies what it is given.
+type attrBuf [16]attribute.KeyValue
+
+var attrBufs = sync.Pool{New: func() any { return new(attrBuf) }}
 
 // end ends the operation: rows is the number of rows returned (negative:
 // none to report), err its outcome.
-func (o op) end(err error, rows int) {
+func (o *op) end(err error, rows int) { o.endSearch(err, rows, nil) }
+
+// endSearch is end for an operation that searched: st, when it holds a
+// search's figures, adds them to the span.
+func (o *op) endSearch(err error, rows int, st *SearchStats) {
 	if o.t == nil {
 		return
 	}
@@ -336,14 +375,23 @@ func (o op) end(err error, rows int) {
 	}
 	if o.span != nil {
 		if o.span.IsRecording() {
-			switch {
-			case err != nil && rows >= 0:
-				o.span.SetAttributes(keyDBRows.Int(rows), keyErrorType.String(errType))
-			case err != nil:
-				o.span.SetAttributes(keyErrorType.String(errType))
-			case rows >= 0:
-				o.span.SetAttributes(keyDBRows.Int(rows))
+			buf := attrBufs.Get().(*attrBuf)
+			a := append(buf[:0], o.names.base...)
+			if o.size > 1 {
+				a = append(a, keyDBBatchSize.Int(o.size))
 			}
+			if rows >= 0 {
+				a = append(a, keyDBRows.Int(rows))
+			}
+			if err != nil {
+				a = append(a, keyErrorType.String(errType))
+			}
+			if st != nil && st.Segments > 0 {
+				a = st.appendAttrs(a)
+			}
+			o.span.SetAttributes(a...)
+			clear(a)
+			attrBufs.Put(buf)
 			if err != nil {
 				o.span.SetStatus(codes.Error, err.Error())
 			}
@@ -351,8 +399,54 @@ func (o op) end(err error, rows int) {
 		o.span.End()
 	}
 	if o.t.duration != nil {
-		o.t.duration.Record(o.ctx, time.Since(o.start).Seconds(), o.t.namesFor(o.name, o.coll, errType).attrs)
+		n := o.names
+		if errType != "" {
+			n = o.t.namesFor(o.name, o.coll, errType)
+		}
+		o.t.duration.Record(o.ctx, time.Since(o.start).Seconds(), n.attrs...)
 	}
+}
+
+// appendAttrs appends the search's figures to a: the plan, the graph's ef,
+// the segments searched, the vectors scored and the limit; with a filter,
+// its estimated cardinality and the candidates the indexes produced.
+func (st *SearchStats) appendAttrs(a []attribute.KeyValue) []attribute.KeyValue {
+	a = append(a,
+		keyPlan.String(st.Plan),
+		keyEf.Int(st.Ef),
+		keySegments.Int(st.Segments),
+		keyScored.Int(st.Scored),
+		keyLimit.Int(st.Limit),
+	)
+	if st.Filtered {
+		a = append(a, keyEstimated.Int(st.Estimated))
+		if st.Candidates >= 0 {
+			a = append(a, keyCandidates.Int(st.Candidates))
+		}
+	}
+	return a
+}
+
+// add adds the figures of another search to st.
+func (st *SearchStats) add(o *SearchStats) {
+	if st.Segments == 0 {
+		*st = *o
+		return
+	}
+	var plans planSet
+	for p := range strings.SplitSeq(st.Plan+","+o.Plan, ",") {
+		plans.add(p)
+	}
+	st.Plan = plans.String()
+	st.Segments += o.Segments
+	st.Estimated += o.Estimated
+	if o.Candidates >= 0 {
+		st.Candidates = max(st.Candidates, 0) + o.Candidates
+	}
+	st.Scored += o.Scored
+	st.Ef = max(st.Ef, o.Ef)
+	st.Limit = max(st.Limit, o.Limit)
+	st.Filtered = st.Filtered || o.Filtered
 }
 
 // pageLen is the number of points of a scroll page (0 for none).
@@ -386,45 +480,38 @@ func errorType(err error) string {
 	return "internal"
 }
 
-// recording reports whether the current span of ctx records, so that a
-// search gathers its plan figures.
-func (t *telemetry) recording(ctx context.Context) bool {
-	return t != nil && t.tracer != nil && trace.SpanFromContext(ctx).IsRecording()
+// planSet gathers the distinct plans of a search's segments without
+// allocating for the common case of one.
+type planSet struct {
+	first string
+	more  []string
 }
 
-// searchPlan puts how a search ran on the current span of ctx.
-func (t *telemetry) searchPlan(ctx context.Context, req *SearchRequest, st *SearchStats) {
-	span := trace.SpanFromContext(ctx)
-	span.SetAttributes(
-		keyPlan.String(planName(st.Plans)),
-		keyEstimated.Int(st.Estimated),
-		keyEf.Int(st.Ef),
-		keySegments.Int(st.Segments),
-		keyScored.Int(st.Scored),
-		keyLimit.Int(req.Limit),
-	)
-	if st.Candidates >= 0 {
-		span.SetAttributes(keyCandidates.Int(st.Candidates))
+func (p *planSet) add(plan string) {
+	switch {
+	case p.first == "" || p.first == plan:
+		p.first = plan
+	case !slices.Contains(p.more, plan):
+		p.more = append(p.more, plan)
 	}
 }
 
-// planName names the plans of a search: the plan, or the plans of its
-// segments, sorted and comma-separated.
-func planName(plans map[string]int) string {
-	switch len(plans) {
-	case 0:
-		return ""
-	case 1:
-		for p := range plans {
-			return p
-		}
+// String returns the plan, or the plans sorted and comma-separated.
+func (p *planSet) String() string {
+	if len(p.more) == 0 {
+		return p.first
 	}
-	return strings.Join(slices.Sorted(maps.Keys(plans)), ",")
+	all := append([]string{p.first}, p.more...)
+	slices.Sort(all)
+	return strings.Join(all, ",")
 }
 
 // segSpan is the span of one segment's part of a search; nil when the
 // search is not sampled.
-type segSpan struct{ span trace.Span }
+type segSpan struct {
+	span trace.Span
+	id   uint32
+}
 
 // startSegment begins the child span "segment <id>" of a sampled search.
 func (t *telemetry) startSegment(ctx context.Context, id uint32) (context.Context, segSpan) {
@@ -432,8 +519,7 @@ func (t *telemetry) startSegment(ctx context.Context, id uint32) (context.Contex
 		return ctx, segSpan{}
 	}
 	ctx, span := t.tracer.Start(ctx, "segment "+strconv.FormatUint(uint64(id), 10), t.spanStart...)
-	span.SetAttributes(keySegmentID.Int64(int64(id)))
-	return ctx, segSpan{span}
+	return ctx, segSpan{span, id}
 }
 
 // end ends a segment span with the segment's search figures.
@@ -441,18 +527,20 @@ func (s segSpan) end(st *segment.SearchStats, hits int, err error) {
 	if s.span == nil {
 		return
 	}
-	attrs := [5]attribute.KeyValue{
+	buf := attrBufs.Get().(*attrBuf)
+	a := append(buf[:0],
+		keySegmentID.Int64(int64(s.id)),
 		keyPlan.String(st.Plan),
 		keyEstimated.Int(st.Estimate),
 		keyScored.Int(st.Scored),
 		keyDBRows.Int(hits),
-	}
-	n := 4
+	)
 	if st.Candidates >= 0 {
-		attrs[4] = keyCandidates.Int(st.Candidates)
-		n = 5
+		a = append(a, keyCandidates.Int(st.Candidates))
 	}
-	s.span.SetAttributes(attrs[:n]...)
+	s.span.SetAttributes(a...)
+	clear(a)
+	attrBufs.Put(buf)
 	if err != nil {
 		s.span.SetStatus(codes.Error, err.Error())
 	}

@@ -1,12 +1,12 @@
 package engine
 
 import (
+	"context"
 	"math/rand/v2"
 	"testing"
 
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
-	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/qlite/qlite/distance"
 )
@@ -71,16 +71,65 @@ func BenchmarkSearchTelemetry(b *testing.B) {
 	})
 	b.Run("always_on", func(b *testing.B) {
 		o := testOpts()
-		rec := tracetest.NewSpanRecorder()
-		o.TracerProvider = sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.AlwaysSample()),
-			sdktrace.WithSpanProcessor(discardProcessor{rec}))
+		o.TracerProvider = alwaysOn()
 		o.MeterProvider = sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
 		run(b, o)
 	})
 }
 
-// discardProcessor passes spans through a SpanRecorder's code path without
-// keeping them, so that a long benchmark does not grow its memory.
-type discardProcessor struct{ *tracetest.SpanRecorder }
+// alwaysOn returns a provider that samples every span and hands it to a
+// batch processor, as an exporting setup does, whose exporter drops the
+// batches.
+func alwaysOn() *sdktrace.TracerProvider {
+	return sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.AlwaysSample()),
+		sdktrace.WithBatcher(discardExporter{}))
+}
 
-func (p discardProcessor) OnEnd(sdktrace.ReadOnlySpan) {}
+// discardExporter drops what it is given.
+type discardExporter struct{}
+
+func (discardExporter) ExportSpans(context.Context, []sdktrace.ReadOnlySpan) error { return nil }
+func (discardExporter) Shutdown(context.Context) error                             { return nil }
+
+// BenchmarkSearchInstrumentation measures what telemetry adds to one
+// search, without the search: the operation's span and duration, and the
+// plan attributes of a sampled search.
+func BenchmarkSearchInstrumentation(b *testing.B) {
+	modes := []struct {
+		name string
+		opts func() *Options
+	}{
+		{"off", testOpts},
+		{"never_sample", func() *Options {
+			o := testOpts()
+			o.TracerProvider = sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.NeverSample()))
+			o.MeterProvider = sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
+			return o
+		}},
+		{"always_on", func() *Options {
+			o := testOpts()
+			o.TracerProvider = alwaysOn()
+			o.MeterProvider = sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
+			return o
+		}},
+	}
+	for _, m := range modes {
+		b.Run(m.name, func(b *testing.B) {
+			db := &DB{opts: *m.opts()}
+			t, err := newTelemetry(db)
+			if err != nil {
+				b.Fatal(err)
+			}
+			figures := SearchStats{Segments: 1, Plan: "graph", Ef: 64, Candidates: -1, Scored: 700, Limit: 10}
+			b.ReportAllocs()
+			for b.Loop() {
+				_, o := t.start(bg, opSearch, "c")
+				var st SearchStats
+				if p := o.stats(&st); p != nil {
+					*p = figures
+				}
+				o.endSearch(nil, 10, &st)
+			}
+		})
+	}
+}

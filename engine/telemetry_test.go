@@ -76,7 +76,7 @@ func TestTelemetryOffAddsNoAllocations(t *testing.T) {
 	c, err := db.collection("c")
 	require.NoError(t, err)
 	bypass := testing.AllocsPerRun(200, func() {
-		if _, err := c.search(bg, req, nil); err != nil {
+		if _, err := c.search(bg, req, nil, nil); err != nil {
 			panic(err)
 		}
 	})
@@ -128,7 +128,8 @@ func TestTelemetrySearchSpan(t *testing.T) {
 	// Class 3 is a tenth of the points; the estimate is near it.
 	est := spanAttr(t, s, "qlite.filter.estimated_cardinality").AsInt64()
 	require.InDelta(t, 80, est, 60)
-	require.GreaterOrEqual(t, spanAttr(t, s, "qlite.vectors_scored").AsInt64(), int64(0))
+	scored := spanAttr(t, s, "qlite.vectors_scored").AsInt64()
+	require.Greater(t, scored, int64(0))
 	require.False(t, hasAttr(s, "error.type"))
 	require.Equal(t, codes.Unset, s.Status().Code)
 
@@ -145,6 +146,11 @@ func TestTelemetrySearchSpan(t *testing.T) {
 		}
 	}
 	require.Len(t, children, int(nsegs))
+	var childScored int64
+	for _, sp := range children {
+		childScored += spanAttr(t, sp, "qlite.vectors_scored").AsInt64()
+	}
+	require.Equal(t, scored, childScored, "the search's scored count is its segments'")
 
 	// The SearchStats the caller asks for are the span's figures.
 	var st SearchStats
@@ -154,6 +160,18 @@ func TestTelemetrySearchSpan(t *testing.T) {
 	require.EqualValues(t, st.Estimated, est)
 	require.EqualValues(t, st.Segments, nsegs)
 	require.Equal(t, 32, st.Ef)
+
+	// Without a filter there are no filter figures; the scored count
+	// includes the distances the graph search computed.
+	_, err = db.Search(bg, "products", &SearchRequest{Vector: make([]float32, 8), Limit: 7, HnswEf: 32, Stats: &st})
+	require.NoError(t, err)
+	require.Greater(t, st.Scored, 7)
+	spans = f.ended("search products")
+	require.Len(t, spans, 3)
+	s = spans[2]
+	require.False(t, hasAttr(s, "qlite.filter.estimated_cardinality"))
+	require.False(t, hasAttr(s, "qlite.filter.actual_candidates"))
+	require.EqualValues(t, st.Scored, spanAttr(t, s, "qlite.vectors_scored").AsInt64())
 }
 
 // recordOnly records every span without sampling it.

@@ -323,6 +323,8 @@ type searcher struct {
 	one   [1]uint32
 	oned  [1]float32
 	sink  uint32 // keeps touch loads from being optimised away
+	// scored counts the distances a search computed.
+	scored int
 }
 
 func (g *Graph) getSearcher() *searcher {
@@ -339,6 +341,7 @@ func (g *Graph) getSearcher() *searcher {
 		}
 	}
 	s.vis.reset(g.capacity())
+	s.scored = 0
 	s.cand = s.cand[:0]
 	s.res = s.res[:0]
 	return s

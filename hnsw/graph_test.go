@@ -576,3 +576,36 @@ func TestBuildAmongTombstonesReachable(t *testing.T) {
 		}
 	}
 }
+
+// countingVecs counts the distances computed through it.
+type countingVecs struct {
+	*flatVecs
+	n int
+}
+
+func (c *countingVecs) Distances(q []float32, ids []uint32, dst []float32) {
+	c.n += len(ids)
+	c.flatVecs.Distances(q, ids, dst)
+}
+
+func TestSearchCountedCountsDistances(t *testing.T) {
+	base := newVecs(7, 2000, 16, distance.Euclid)
+	vecs := &countingVecs{flatVecs: base}
+	g, err := New(vecs, &Config{M: 8, EfConstruct: 64, Seed: 3})
+	require.NoError(t, err)
+	require.NoError(t, g.Build(ids(2000), 1))
+	rng := rand.New(rand.NewPCG(9, 9))
+	even := func(id uint32) bool { return id%2 == 0 }
+	for i := range 50 {
+		q := base.Vector(uint32(rng.IntN(2000)))
+		accept, sel := func(uint32) bool { return true }, 1.0
+		if i%2 == 1 {
+			accept, sel = even, 0.05 // the two-hop expansion
+		}
+		vecs.n = 0
+		res, scored := g.SearchCounted(nil, q, 10, 32, accept, sel)
+		require.Len(t, res, 10)
+		require.Equal(t, vecs.n, scored, "query %d", i)
+		require.Greater(t, scored, 10)
+	}
+}

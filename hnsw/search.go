@@ -17,7 +17,8 @@ func (g *Graph) Search(q []float32, k, ef int, accept func(id uint32) bool) []Re
 // SearchInto is Search writing into dst[:0], which it grows as needed. When
 // dst has room for k results it allocates nothing.
 func (g *Graph) SearchInto(dst []Result, q []float32, k, ef int, accept func(id uint32) bool) []Result {
-	return g.search(dst, q, k, ef, accept, false)
+	dst, _ = g.search(dst, q, k, ef, accept, false)
+	return dst
 }
 
 // SearchFiltered is SearchInto for a selective accept predicate. When
@@ -27,6 +28,13 @@ func (g *Graph) SearchInto(dst []Result, q []float32, k, ef int, accept func(id 
 // stay connected, and scores only accepted nodes (the ACORN-1 expansion).
 // Otherwise it searches as SearchInto does.
 func (g *Graph) SearchFiltered(dst []Result, q []float32, k, ef int, accept func(id uint32) bool, selectivity float64) []Result {
+	dst, _ = g.search(dst, q, k, ef, accept, accept != nil && selectivity < TwoHopSelectivity)
+	return dst
+}
+
+// SearchCounted is SearchFiltered that also returns the number of
+// distances it computed.
+func (g *Graph) SearchCounted(dst []Result, q []float32, k, ef int, accept func(id uint32) bool, selectivity float64) ([]Result, int) {
 	return g.search(dst, q, k, ef, accept, accept != nil && selectivity < TwoHopSelectivity)
 }
 
@@ -34,18 +42,19 @@ func (g *Graph) SearchFiltered(dst []Result, q []float32, k, ef int, accept func
 // through rejected nodes.
 var TwoHopSelectivity = 0.3
 
-func (g *Graph) search(dst []Result, q []float32, k, ef int, accept func(id uint32) bool, twoHop bool) []Result {
+func (g *Graph) search(dst []Result, q []float32, k, ef int, accept func(id uint32) bool, twoHop bool) ([]Result, int) {
 	dst = dst[:0]
 	if k <= 0 {
-		return dst
+		return dst, 0
 	}
 	ep, top, ok := unpackEP(g.ep.Load())
 	if !ok {
-		return dst
+		return dst, 0
 	}
 	ef = max(ef, k)
 	s := g.getSearcher()
 	cur, curDist := ep, g.dist(s, q, ep)
+	s.scored++
 	for l := int(top); l > 0; l-- {
 		cur, curDist = g.greedy(s, q, cur, curDist, l)
 	}
@@ -65,8 +74,9 @@ func (g *Graph) search(dst []Result, q []float32, k, ef int, accept func(id uint
 		it := s.res.pop()
 		dst[i] = Result{ID: it.id, Distance: it.d}
 	}
+	scored := s.scored
 	g.putSearcher(s)
-	return dst
+	return dst, scored
 }
 
 // greedy walks level l from cur towards q, moving to the closest neighbour
@@ -85,6 +95,7 @@ func (g *Graph) greedy(s *searcher, q []float32, cur uint32, curDist float32, l 
 		}
 		d := s.dists[:len(ids)]
 		g.vecs.Distances(q, ids, d)
+		s.scored += len(ids)
 		for i, id := range ids {
 			if d[i] < curDist {
 				cur, curDist, changed = id, d[i], true
@@ -136,6 +147,7 @@ func (g *Graph) searchLayer(s *searcher, q []float32, ep uint32, epDist float32,
 		}
 		dists := s.dists[:len(ids)]
 		g.vecs.Distances(q, ids, dists)
+		s.scored += len(ids)
 		for i, id := range ids {
 			d := dists[i]
 			if len(s.res) < ef || d < lower {
@@ -229,6 +241,7 @@ func (g *Graph) searchLayerTwoHop(s *searcher, q []float32, ep uint32, epDist fl
 		}
 		dists := s.dists[:len(ids)]
 		g.vecs.Distances(q, ids, dists)
+		s.scored += len(ids)
 		for i, id := range ids {
 			d := dists[i]
 			if len(s.res) < ef || d < lower {

@@ -44,7 +44,8 @@ type SearchStats struct {
 	// Candidates is the size of the candidate set the indexes produced, or
 	// -1 when no index narrowed the search.
 	Candidates int
-	// Scored counts the points scored exactly outside the graph.
+	// Scored counts the vectors scored: distances computed in the graph
+	// search and in exact scans.
 	Scored int
 }
 
@@ -142,9 +143,11 @@ func (s *Segment) Search(ctx context.Context, name string, q []float32, k int, o
 			if sp.building.Load() > indexed {
 				accept = func(off uint32) bool { return off < indexed }
 			}
-			sc.res = sp.graph.Load().SearchInto(sc.res, sc.q, k, ef, accept)
+			var inGraph int
+			sc.res, inGraph = sp.graph.Load().SearchCounted(sc.res, sc.q, k, ef, accept, 1)
 			s.pushGraph(sc, indexed)
 			st.Scored, err = s.scanRange(ctx, sc, sp, indexed, n, nil)
+			st.Scored += inGraph
 		}
 	} else {
 		s.mu.RLock()
@@ -265,9 +268,11 @@ func (s *Segment) searchFiltered(ctx context.Context, sc *scratch, sp *space, op
 			accept = func(off uint32) bool { return off < indexed && dense[off>>6]&(1<<(off&63)) != 0 }
 		}
 	}
-	sc.res = sp.graph.Load().SearchFiltered(sc.res, sc.q, k, ef, accept, sel)
+	var inGraph int
+	sc.res, inGraph = sp.graph.Load().SearchCounted(sc.res, sc.q, k, ef, accept, sel)
 	s.pushGraph(sc, indexed)
 	st.Scored, err = s.scanRange(ctx, sc, sp, indexed, n, match)
+	st.Scored += inGraph
 	return err
 }
 

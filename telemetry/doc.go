@@ -4,7 +4,9 @@
 // # Model
 //
 // Setup reads the standard OTEL_* variables and returns Providers: an SDK
-// TracerProvider that batches spans to an OTLP/gRPC trace exporter, an SDK
+// TracerProvider that batches spans to an OTLP/gRPC trace exporter (through
+// a batching span processor of this package that wakes its goroutine per
+// batch rather than per span, as the SDK's does), an SDK
 // MeterProvider whose periodic reader pushes to an OTLP/gRPC metrics
 // exporter, and a W3C trace-context and baggage propagator. Nothing is
 // installed globally: the caller passes the providers on, to the engine
@@ -45,8 +47,11 @@
 //     parentbased_always_on (default), parentbased_always_off or
 //     parentbased_traceidratio; OTEL_TRACES_SAMPLER_ARG is the ratio
 //     (default 1).
-//   - OTEL_BSP_* and the OTEL_SPAN_*, OTEL_EVENT_*, OTEL_LINK_* and
-//     OTEL_ATTRIBUTE_* limits, with the SDK's defaults.
+//   - OTEL_BSP_SCHEDULE_DELAY, OTEL_BSP_EXPORT_TIMEOUT,
+//     OTEL_BSP_MAX_QUEUE_SIZE and OTEL_BSP_MAX_EXPORT_BATCH_SIZE, and the
+//     OTEL_SPAN_*, OTEL_EVENT_*, OTEL_LINK_* and OTEL_ATTRIBUTE_* limits,
+//     with the SDK's defaults. A full batch is exported at once; a partial
+//     one at the schedule delay or on ForceFlush.
 //   - OTEL_METRIC_EXPORT_INTERVAL (default 60000) and
 //     OTEL_METRIC_EXPORT_TIMEOUT (default 30000) in milliseconds,
 //     OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE (cumulative,
@@ -61,9 +66,10 @@
 // # Lifetimes and concurrency
 //
 // The providers are safe for concurrent use from the moment Setup returns.
-// Exports run in the SDK's background goroutines, which Shutdown stops
+// Exports run in background goroutines, which Shutdown stops
 // after exporting what is pending; a failing collector never blocks
-// recording, it only loses data once the SDK's queues are full. Shutdown
+// recording, it only loses data once the queues are full (dropped spans are
+// counted and reported to the OpenTelemetry error handler). Shutdown
 // is idempotent and nil-safe; after it, tracers and meters from these
 // providers record nothing.
 package telemetry

@@ -120,12 +120,7 @@ func Setup(ctx context.Context, cfg Config) (*Providers, error) {
 			sdktrace.WithResource(res),
 			sdktrace.WithSampler(s.sampler),
 			sdktrace.WithRawSpanLimits(s.spanLimits),
-			sdktrace.WithBatcher(exp,
-				sdktrace.WithBatchTimeout(s.batch.delay),
-				sdktrace.WithExportTimeout(s.batch.timeout),
-				sdktrace.WithMaxQueueSize(s.batch.queue),
-				sdktrace.WithMaxExportBatchSize(s.batch.size),
-			),
+			sdktrace.WithSpanProcessor(newBatcher(exp, s.batch)),
 		)
 	}
 	if s.metrics != nil {
@@ -235,15 +230,18 @@ type settings struct {
 
 	sampler    sdktrace.Sampler
 	spanLimits sdktrace.SpanLimits
-	batch      struct {
-		delay, timeout time.Duration
-		queue, size    int
-	}
+	batch      batchSettings
 
 	interval, exportTimeout time.Duration
 	temporality             sdkmetric.TemporalitySelector
 	aggregation             sdkmetric.AggregationSelector
 	exemplars               exemplar.Filter
+}
+
+// batchSettings configure the span batcher (OTEL_BSP_*).
+type batchSettings struct {
+	delay, timeout time.Duration
+	queue, size    int
 }
 
 // exporterSettings configures one OTLP/gRPC exporter.

@@ -42,6 +42,25 @@ type Receiver struct {
 	metrics []*metricspb.ResourceMetrics
 	headers metadata.MD
 	changed chan struct{}
+	// discard, once set by Discard, drops what arrives after counting
+	// its spans in nspans.
+	discard bool
+	nspans  int
+}
+
+// Discard makes the receiver count the spans it is sent from now on
+// without keeping them, so that a long benchmark does not grow its memory.
+func (r *Receiver) Discard() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.discard = true
+}
+
+// SpanCount returns the number of spans received, kept or discarded.
+func (r *Receiver) SpanCount() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.nspans
 }
 
 // Start listens on 127.0.0.1 on a free port, serves the OTLP trace and
@@ -207,7 +226,16 @@ type traceService struct {
 }
 
 func (s traceService) Export(ctx context.Context, req *colltracepb.ExportTraceServiceRequest) (*colltracepb.ExportTraceServiceResponse, error) {
-	s.r.record(ctx, func() { s.r.spans = append(s.r.spans, req.GetResourceSpans()...) })
+	s.r.record(ctx, func() {
+		for _, rs := range req.GetResourceSpans() {
+			for _, ss := range rs.GetScopeSpans() {
+				s.r.nspans += len(ss.GetSpans())
+			}
+		}
+		if !s.r.discard {
+			s.r.spans = append(s.r.spans, req.GetResourceSpans()...)
+		}
+	})
 	return &colltracepb.ExportTraceServiceResponse{}, nil
 }
 
@@ -217,6 +245,10 @@ type metricsService struct {
 }
 
 func (s metricsService) Export(ctx context.Context, req *collmetricspb.ExportMetricsServiceRequest) (*collmetricspb.ExportMetricsServiceResponse, error) {
-	s.r.record(ctx, func() { s.r.metrics = append(s.r.metrics, req.GetResourceMetrics()...) })
+	s.r.record(ctx, func() {
+		if !s.r.discard {
+			s.r.metrics = append(s.r.metrics, req.GetResourceMetrics()...)
+		}
+	})
 	return &collmetricspb.ExportMetricsServiceResponse{}, nil
 }

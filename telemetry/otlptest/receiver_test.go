@@ -183,3 +183,22 @@ func TestReceiverStopsAtCleanup(t *testing.T) {
 		t.Fatal("export succeeded after the receiver's test finished")
 	}
 }
+
+func TestReceiverDiscardCounts(t *testing.T) {
+	r := Start(t)
+	traces := colltracepb.NewTraceServiceClient(dial(t, r.Endpoint()))
+	ctx := context.Background()
+	if _, err := traces.Export(ctx, traceRequest("a", "s1")); err != nil {
+		t.Fatal(err)
+	}
+	r.Discard()
+	if _, err := traces.Export(ctx, traceRequest("a", "s2", "s3")); err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(spanNames(r.Spans())); got != "[s1]" {
+		t.Fatalf("kept spans %s, want those sent before Discard", got)
+	}
+	if n := r.SpanCount(); n != 3 {
+		t.Fatalf("SpanCount %d, want 3", n)
+	}
+}
