@@ -72,8 +72,9 @@ type Config struct {
 	// FilterSelectivity, when not empty, makes the run a filtered search
 	// benchmark: every base point gets a generated payload (see
 	// PointPayload), and the queries are measured unfiltered and then with
-	// a filter of each listed selectivity, each in (0, 1). Targets hnsw and
-	// faiss only. Default: none, an unfiltered run.
+	// a filter of each listed selectivity, each in (0, 1). Every target
+	// filters: qlite's with payload indexes (unless NoPayloadIndex), the
+	// references with their own means. Default: none, an unfiltered run.
 	FilterSelectivity []float64
 	// FilterKind is the filter family: FilterKindRnd (a range on the
 	// uniform "rnd" field, the same filter for every query) or
@@ -191,8 +192,6 @@ func (c *Config) withDefaults() (Config, error) {
 	}
 	if len(o.FilterSelectivity) > 0 {
 		switch {
-		case o.Target != "hnsw" && o.Target != "faiss":
-			return o, fmt.Errorf("bench: filtered runs measure targets hnsw and faiss only, not %s", o.Target)
 		case o.DeleteFraction > 0:
 			return o, fmt.Errorf("bench: the deletion experiment and filtered runs do not combine")
 		}

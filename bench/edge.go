@@ -44,7 +44,7 @@ func qdrantEdgeMetric(m distance.Metric) (string, error) {
 // qdrant-edge virtualenv (see qdrantEdgePython): the Qdrant engine in
 // process, its HNSW index built by an explicit optimize on c.Threads
 // threads, queried one query at a time on one search thread.
-func runQdrantEdge(ctx context.Context, c *Config, ds *Dataset, gt *GroundTruth, res *Result) error {
+func runQdrantEdge(ctx context.Context, c *Config, ds *Dataset, gt *GroundTruth, fw *filteredWorkload, res *Result) error {
 	metric, err := qdrantEdgeMetric(ds.Metric)
 	if err != nil {
 		return err

@@ -43,7 +43,7 @@ const uploadBatch = 256
 
 // runEmbedded measures the embedded engine: upload, background indexing,
 // reopen, disk, searches, and searches during a background build.
-func runEmbedded(ctx context.Context, c *Config, ds *Dataset, gt *GroundTruth, res *Result) error {
+func runEmbedded(ctx context.Context, c *Config, ds *Dataset, gt *GroundTruth, fw *filteredWorkload, res *Result) error {
 	res.QueryMode = "single"
 	dir, err := os.MkdirTemp("", "qlite-bench-")
 	if err != nil {

@@ -65,7 +65,7 @@ func hnswlibSpace(m distance.Metric) (string, error) {
 // runHNSWLib runs a reference runner (the Python bindings, or the native
 // program when native is set) in a child process over the dataset written to
 // a temporary directory, and scores the labels it writes against gt.
-func runHNSWLib(ctx context.Context, c *Config, ds *Dataset, gt *GroundTruth, res *Result, native bool) error {
+func runHNSWLib(ctx context.Context, c *Config, ds *Dataset, gt *GroundTruth, fw *filteredWorkload, res *Result, native bool) error {
 	space, err := hnswlibSpace(ds.Metric)
 	if err != nil {
 		return err

@@ -66,7 +66,7 @@ func dialRemote(target, apiKey string) (remote, error) {
 
 // runRemote measures a server: upload, time to green, single-query sweep
 // and, with Concurrency > 1, throughput with that many concurrent clients.
-func runRemote(ctx context.Context, c *Config, ds *Dataset, gt *GroundTruth, res *Result) error {
+func runRemote(ctx context.Context, c *Config, ds *Dataset, gt *GroundTruth, fw *filteredWorkload, res *Result) error {
 	res.QueryMode = "single"
 	r, err := dialRemote(c.Target, c.APIKey)
 	if err != nil {

@@ -77,17 +77,17 @@ func Run(ctx context.Context, cfg *Config) (*Result, error) {
 	case c.Target == "hnsw":
 		err = runHNSW(ctx, &c, ds, gt, res)
 	case c.Target == "embedded":
-		err = runEmbedded(ctx, &c, ds, gt, res)
+		err = runEmbedded(ctx, &c, ds, gt, fw, res)
 	case isRemoteTarget(c.Target):
-		err = runRemote(ctx, &c, ds, gt, res)
+		err = runRemote(ctx, &c, ds, gt, fw, res)
 	case c.Target == "faiss":
 		err = runFaiss(ctx, &c, ds, gt, fw, res)
 	case c.Target == "qdrant-edge":
-		err = runQdrantEdge(ctx, &c, ds, gt, res)
+		err = runQdrantEdge(ctx, &c, ds, gt, fw, res)
 	case c.Target == "hnswlib":
-		err = runHNSWLib(ctx, &c, ds, gt, res, false)
+		err = runHNSWLib(ctx, &c, ds, gt, fw, res, false)
 	case c.Target == "hnswlib-native":
-		err = runHNSWLib(ctx, &c, ds, gt, res, true)
+		err = runHNSWLib(ctx, &c, ds, gt, fw, res, true)
 	}
 	if err != nil {
 		return nil, err

@@ -113,7 +113,6 @@ func TestRunConfigErrors(t *testing.T) {
 	}
 	f(Config{}, "no dataset")
 	f(Config{Dataset: "x", Target: "nosuch"}, "unknown target")
-	f(Config{Dataset: "x", Target: "hnswlib", FilterSelectivity: []float64{0.1}}, "targets hnsw and faiss only")
 	f(Config{Dataset: "x", FilterSelectivity: []float64{1}}, "in (0, 1)")
 	f(Config{Dataset: "x", FilterSelectivity: []float64{0.1, 0.1}}, "twice")
 	f(Config{Dataset: "x", FilterKind: "class", FilterSelectivity: []float64{0.5}}, "selectivity 0.1 only")

@@ -160,11 +160,6 @@ func (c *SuiteConfig) withDefaults() (SuiteConfig, error) {
 			return o, fmt.Errorf("bench: suite: unknown target %q (known: %s, %s)", t, strings.Join(Targets, ", "), suiteGRPC)
 		}
 	}
-	for _, t := range o.FilterTargets {
-		if t != "hnsw" && t != "faiss" {
-			return o, fmt.Errorf("bench: suite: filtered runs measure targets hnsw and faiss only, not %s", t)
-		}
-	}
 	return o, nil
 }
 

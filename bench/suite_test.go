@@ -128,5 +128,4 @@ func TestSuiteConfigErrors(t *testing.T) {
 	}
 	f(SuiteConfig{}, "no output directory")
 	f(SuiteConfig{Dir: t.TempDir(), Targets: []string{"nosuch"}}, "unknown target")
-	f(SuiteConfig{Dir: t.TempDir(), FilterTargets: []string{"embedded"}}, "hnsw and faiss only")
 }
