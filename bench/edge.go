@@ -40,10 +40,22 @@ func qdrantEdgeMetric(m distance.Metric) (string, error) {
 	return "", fmt.Errorf("bench: qdrant-edge has no %v distance", m)
 }
 
+// edgeFilteredFullScanKB is the shard's full_scan_threshold, in KB of
+// vectors, in a filtered run: Qdrant's default, as in a collection made for
+// filtered search (and as qlite's segment plans with). It sizes the payload
+// blocks the HNSW build links, and Qdrant searches a filter matching fewer
+// points than it holds exactly over the payload index. Unfiltered runs keep
+// the runner's 1 KB, so that even a small base is searched through its
+// graph. A variable so that tests can force the graph on a small base.
+var edgeFilteredFullScanKB = 10000
+
 // runQdrantEdge runs refs/qdrant_edge_run.py with the Python of the
 // qdrant-edge virtualenv (see qdrantEdgePython): the Qdrant engine in
 // process, its HNSW index built by an explicit optimize on c.Threads
-// threads, queried one query at a time on one search thread.
+// threads, queried one query at a time on one search thread. With fw, the
+// points carry their "rnd" and "class" payload (writeEdgePayloads), the
+// runner indexes both fields before the optimize and, after the unfiltered
+// runs, measures every filter case of fw with Qdrant's own filters.
 func runQdrantEdge(ctx context.Context, c *Config, ds *Dataset, gt *GroundTruth, fw *filteredWorkload, res *Result) error {
 	metric, err := qdrantEdgeMetric(ds.Metric)
 	if err != nil {
@@ -68,11 +80,38 @@ func runQdrantEdge(ctx context.Context, c *Config, ds *Dataset, gt *GroundTruth,
 		"--m", strconv.Itoa(c.M), "--ef-construct", strconv.Itoa(c.EfConstruct),
 		"--ef", joinInts(c.Ef), "--k", strconv.Itoa(c.K),
 		"--threads", strconv.Itoa(c.Threads), "--repeat", strconv.Itoa(c.Repeat)}
+	if fw != nil {
+		if err := writeEdgePayloads(dir, fw); err != nil {
+			return err
+		}
+		path, err := writeFilterFiles(dir, fw, nq)
+		if err != nil {
+			return err
+		}
+		argv = append(argv, "--filters", path,
+			"--full-scan-threshold", strconv.Itoa(edgeFilteredFullScanKB))
+	}
 	out, err := execRef(ctx, c, argv)
 	if err != nil {
 		return err
 	}
-	return out.apply(c, gt, nil, res)
+	return out.apply(c, gt, fw, res)
+}
+
+// writeEdgePayloads writes the payload fields the filters use as two files
+// of the runner's --dir, each len(fw.payloads) raw little-endian int32:
+// payload-rnd.i32 ("rnd") and payload-class.i32 ("class"), in base order.
+func writeEdgePayloads(dir string, fw *filteredWorkload) error {
+	rnd := make([]int32, len(fw.payloads))
+	class := make([]int32, len(fw.payloads))
+	for i := range fw.payloads {
+		rnd[i] = fw.payloads[i].Rnd
+		class[i] = int32(fw.payloads[i].Class)
+	}
+	if err := writeInt32s(filepath.Join(dir, "payload-rnd.i32"), rnd); err != nil {
+		return err
+	}
+	return writeInt32s(filepath.Join(dir, "payload-class.i32"), class)
 }
 
 // qdrantEdgePython returns the interpreter of the qdrant-edge virtualenv,

@@ -60,38 +60,12 @@ func runEmbedded(ctx context.Context, c *Config, ds *Dataset, gt *GroundTruth, f
 	res.Engine = fig
 
 	const coll = "bench"
-	// upload creates coll and upserts the base, counting the points on
-	// bar; it returns the upload time and the time from then until green.
+	if fw != nil {
+		indexed := !c.NoPayloadIndex
+		res.Params.PayloadIndex = &indexed
+	}
 	upload := func(db *engine.DB, coll string, bar *progress) (float64, float64, error) {
-		m, efc := c.M, c.EfConstruct
-		err := db.CreateCollection(ctx, coll, &engine.CreateCollection{
-			Vectors: engine.VectorsConfig{"": {Size: uint64(ds.Dim), Distance: ds.Metric}},
-			HNSW:    &engine.HnswConfigDiff{M: &m, EfConstruct: &efc},
-		})
-		if err != nil {
-			return 0, 0, err
-		}
-		start := time.Now()
-		for from := 0; from < ds.N; from += uploadBatch {
-			pts := make([]engine.Point, 0, uploadBatch)
-			for i := from; i < min(ds.N, from+uploadBatch); i++ {
-				pts = append(pts, engine.Point{
-					ID:      filter.NumID(uint64(i)),
-					Vectors: map[string][]float32{"": ds.Base[i*ds.Dim : (i+1)*ds.Dim]},
-					Payload: payload.ObjectValue(payload.Field{Key: "i", Value: payload.IntValue(int64(i))}),
-				})
-			}
-			if _, err := db.Upsert(ctx, coll, &engine.UpsertOp{Points: pts}, &engine.WriteOptions{Wait: true}); err != nil {
-				return 0, 0, err
-			}
-			bar.Add(len(pts))
-		}
-		up := time.Since(start).Seconds()
-		bar.Stop()
-		if err := db.WaitGreen(ctx, coll, 20*time.Millisecond); err != nil {
-			return 0, 0, err
-		}
-		return up, time.Since(start).Seconds() - up, nil
+		return uploadEmbedded(ctx, c, db, coll, ds, fw, bar)
 	}
 	cpu0 := cpuSeconds()
 	bar := startProgress(c.Progress, "upload", ds.N, nil)
@@ -127,7 +101,10 @@ func runEmbedded(ctx context.Context, c *Config, ds *Dataset, gt *GroundTruth, f
 	}
 	fig.RawBytes = int64(ds.N) * int64(ds.Dim) * 4
 	for i := range ds.N {
-		p := payload.ObjectValue(payload.Field{Key: "i", Value: payload.IntValue(int64(i))})
+		p, err := pointPayload(fw, i)
+		if err != nil {
+			return err
+		}
 		fig.RawBytes += int64(len(p.AppendBinary(nil)))
 	}
 	info, err := db.CollectionInfo(ctx, coll)
@@ -137,6 +114,9 @@ func runEmbedded(ctx context.Context, c *Config, ds *Dataset, gt *GroundTruth, f
 	fig.Segments = info.SegmentsCount
 	fmt.Fprintf(c.Log, "disk after compaction: %.1f MiB, raw %.1f MiB (%.2fx), %d segments\n",
 		float64(fig.DiskBytes)/(1<<20), float64(fig.RawBytes)/(1<<20), float64(fig.DiskBytes)/float64(fig.RawBytes), fig.Segments)
+	if fw != nil {
+		fmt.Fprintf(c.Log, "payload indexes: %d fields\n", len(info.PayloadSchema))
+	}
 
 	// Searches.
 	nq, k := gt.Rows(), c.K
@@ -157,6 +137,37 @@ func runEmbedded(ctx context.Context, c *Config, ds *Dataset, gt *GroundTruth, f
 	}
 	if res.Runs, err = efSweep(ctx, c, gt, func(ef, i int, row []int32) error { return search(ef)(i, row) }); err != nil {
 		return err
+	}
+	if fw != nil {
+		runs, err := measureCases(ctx, c, fw, nq, func(fc *filterCase) (caseSearch, error) {
+			filters, err := fc.queryFilters(nq)
+			if err != nil {
+				return nil, err
+			}
+			return func(ef, i int, row []int32, st *caseStats) error {
+				req := &engine.SearchRequest{Vector: ds.Query(i), Filter: filters[i], Limit: k, HnswEf: ef}
+				var es engine.SearchStats
+				if st != nil {
+					req.Stats = &es
+				}
+				hits, err := db.Search(ctx, coll, req)
+				if err != nil {
+					return err
+				}
+				for j, h := range hits {
+					n, _ := h.ID.Num()
+					row[j] = int32(n)
+				}
+				if st != nil {
+					st.plan, st.scored = es.Plan, es.Scored
+				}
+				return nil
+			}, nil
+		})
+		if err != nil {
+			return err
+		}
+		res.Runs = append(res.Runs, runs...)
 	}
 
 	if c.Concurrency > 1 {
@@ -202,4 +213,146 @@ func runEmbedded(ctx context.Context, c *Config, ds *Dataset, gt *GroundTruth, f
 	fmt.Fprintf(c.Log, "p99 at ef=%d: idle %.3f ms, during a background upload and build %.3f ms (%d queries, %.2fx)\n",
 		fig.ProbeEf, fig.IdleP99Ms, fig.DuringBuildP99, fig.DuringBuildRuns, fig.DuringBuildP99/fig.IdleP99Ms)
 	return db.Close()
+}
+
+// uploadEmbedded creates coll in db and upserts the base of ds in batches of
+// uploadBatch with wait, counting the points on bar; it returns the upload
+// time and the time from then until the collection was green. In a filtered
+// run (fw not nil) every point carries its generated payload besides "i",
+// and, unless c.NoPayloadIndex, the fields of payloadIndexes are indexed
+// before the upload, with the types the hnsw target gives them.
+func uploadEmbedded(ctx context.Context, c *Config, db *engine.DB, coll string, ds *Dataset, fw *filteredWorkload, bar *progress) (float64, float64, error) {
+	m, efc := c.M, c.EfConstruct
+	err := db.CreateCollection(ctx, coll, &engine.CreateCollection{
+		Vectors: engine.VectorsConfig{"": {Size: uint64(ds.Dim), Distance: ds.Metric}},
+		HNSW:    &engine.HnswConfigDiff{M: &m, EfConstruct: &efc},
+	})
+	if err != nil {
+		return 0, 0, err
+	}
+	if fw != nil && !c.NoPayloadIndex {
+		for _, f := range payloadIndexes {
+			if _, err := db.CreateFieldIndex(ctx, coll, f.key, payload.IndexParams{Type: f.typ}, &engine.WriteOptions{Wait: true}); err != nil {
+				return 0, 0, fmt.Errorf("bench: index %s: %w", f.key, err)
+			}
+		}
+	}
+	start := time.Now()
+	for from := 0; from < ds.N; from += uploadBatch {
+		pts := make([]engine.Point, 0, uploadBatch)
+		for i := from; i < min(ds.N, from+uploadBatch); i++ {
+			p, err := pointPayload(fw, i)
+			if err != nil {
+				return 0, 0, err
+			}
+			pts = append(pts, engine.Point{
+				ID:      filter.NumID(uint64(i)),
+				Vectors: map[string][]float32{"": ds.Base[i*ds.Dim : (i+1)*ds.Dim]},
+				Payload: p,
+			})
+		}
+		if _, err := db.Upsert(ctx, coll, &engine.UpsertOp{Points: pts}, &engine.WriteOptions{Wait: true}); err != nil {
+			return 0, 0, err
+		}
+		bar.Add(len(pts))
+	}
+	up := time.Since(start).Seconds()
+	bar.Stop()
+	if err := db.WaitGreen(ctx, coll, 20*time.Millisecond); err != nil {
+		return 0, 0, err
+	}
+	return up, time.Since(start).Seconds() - up, nil
+}
+
+// pointPayload returns the payload of base point i: {"i": i} and, in a
+// filtered run, the fields of fw.payloads[i] as the hnsw target stores them
+// (class, class_name, rnd, loc, ts).
+func pointPayload(fw *filteredWorkload, i int) (payload.Value, error) {
+	id := payload.Field{Key: "i", Value: payload.IntValue(int64(i))}
+	if fw == nil {
+		return payload.ObjectValue(id), nil
+	}
+	js := fw.payloads[i].AppendJSON(nil)
+	p, err := payload.ParseObject(js)
+	if err != nil {
+		return payload.Value{}, fmt.Errorf("bench: payload of point %d (%s): %w", i, js, err)
+	}
+	return payload.ObjectValue(append([]payload.Field{id}, p.Fields()...)...), nil
+}
+
+// caseStats is how one filtered search ran, when the target reports it:
+// the plan and the number of points scored.
+type caseStats struct {
+	plan   string
+	scored int
+}
+
+// caseSearch runs query i at ef under the query's filter of one case and
+// writes the ids found into row; st, when not nil, receives how it ran.
+type caseSearch func(ef, i int, row []int32, st *caseStats) error
+
+// measureCases measures every filter case of fw as the hnsw target does
+// (measureSegment): for each ef, a pass recording the plans (also a warm-up),
+// then c.Repeat timed passes, keeping the fastest, with recall@k scored
+// against the case's exact filtered ground truth. prepare returns the
+// search of a case. The runs carry the case's name and selectivity.
+func measureCases(ctx context.Context, c *Config, fw *filteredWorkload, nq int, prepare func(fc *filterCase) (caseSearch, error)) ([]Measurement, error) {
+	k := c.K
+	lat := make([]time.Duration, nq)
+	found := make([]int32, nq*k)
+	var runs []Measurement
+	for ci, fc := range fw.cases {
+		search, err := prepare(fc)
+		if err != nil {
+			return nil, err
+		}
+		gt := fw.gts[ci]
+		if gt.Rows() != nq {
+			return nil, fmt.Errorf("bench: ground truth of %s has %d rows, want %d", fc.Name, gt.Rows(), nq)
+		}
+		for _, ef := range c.Ef {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			bar := sweepProgress(c, fc.Name, ef, nq)
+			plans := map[string]int{}
+			var scored int
+			for i := range nq {
+				var st caseStats
+				if err := search(ef, i, found[:k], &st); err != nil {
+					bar.Stop()
+					return nil, fmt.Errorf("bench: search %s ef=%d query %d: %w", fc.Name, ef, i, err)
+				}
+				if st.plan != "" {
+					plans[st.plan]++
+				}
+				scored += st.scored
+				bar.Add(1)
+			}
+			run := Measurement{Ef: ef, Filter: fc.Name, Selectivity: fw.selectivity[ci]}
+			run.Scored = float64(scored) / float64(max(nq, 1))
+			if plan, n := mostCommon(plans); n > 0 {
+				run.Plan, run.PlanShare = plan, float64(n)/float64(nq)
+			}
+			err := timePasses(c.Repeat, k, found, lat, &run, func(i int, row []int32) error {
+				bar.Add(1)
+				if err := search(ef, i, row, nil); err != nil {
+					return fmt.Errorf("bench: search %s ef=%d query %d: %w", fc.Name, ef, i, err)
+				}
+				return nil
+			})
+			bar.Stop()
+			if err != nil {
+				return nil, err
+			}
+			run.Recall = Recall(found, gt, k)
+			fmt.Fprintf(c.Log, "%s ef=%d: recall@%d %.4f, %.0f qps, p50 %.3f ms, p99 %.3f ms", fc.Name, ef, k, run.Recall, run.QPS, run.P50Ms, run.P99Ms)
+			if run.Plan != "" {
+				fmt.Fprintf(c.Log, ", plan %s (%.0f%%), %.0f scored", run.Plan, 100*run.PlanShare, run.Scored)
+			}
+			fmt.Fprintln(c.Log)
+			runs = append(runs, run)
+		}
+	}
+	return runs, nil
 }

@@ -17,24 +17,41 @@ import (
 	"github.com/qdrant/go-client/qdrant"
 
 	"github.com/qlite/qlite/distance"
+	"github.com/qlite/qlite/payload"
 )
 
 // A remote target is any Qdrant-compatible server: qlite serve or a real
 // Qdrant. "grpc://HOST:PORT" talks gRPC through go-client; "http://HOST:PORT"
 // talks REST with plain JSON. The run creates collection "qlite_bench"
 // (replacing one of that name), uploads the base in batches of 256 with
-// wait, waits until the collection is green, then queries.
+// wait, waits until the collection is green, then queries. In a filtered
+// run it first creates the payload indexes of the hnsw target (unless
+// NoPayloadIndex), uploads every point with its generated payload and, after
+// the unfiltered queries, runs each filter case, every query with the filter
+// of its group.
 
 const remoteCollection = "qlite_bench"
 
 // remote is what the runner needs from a server.
 type remote interface {
 	create(ctx context.Context, dim int, m distance.Metric, hnswM, efc int) error
+	// createIndex indexes a payload field, waiting until it is done.
+	createIndex(ctx context.Context, field string, typ payload.FieldType) error
 	upload(ctx context.Context, ids []uint64, vecs [][]float32) error
+	// uploadPayloads uploads points with payloads (object values).
+	uploadPayloads(ctx context.Context, ids []uint64, vecs [][]float32, payloads []payload.Value) error
 	green(ctx context.Context) (bool, error)
-	search(ctx context.Context, q []float32, k, ef int, row []int32) error
+	// prepareFilter translates a filter in Qdrant's REST JSON syntax into
+	// what search takes.
+	prepareFilter(js string) (remoteFilter, error)
+	// search writes the ids of the k nearest points into row; f, when not
+	// nil, is a filter from prepareFilter.
+	search(ctx context.Context, q []float32, k, ef int, f remoteFilter, row []int32) error
 	close() error
 }
+
+// remoteFilter is a filter prepared by a remote for its searches.
+type remoteFilter any
 
 // isRemoteTarget reports whether target names a server.
 func isRemoteTarget(target string) bool {
@@ -76,6 +93,17 @@ func runRemote(ctx context.Context, c *Config, ds *Dataset, gt *GroundTruth, fw 
 	if err := r.create(ctx, ds.Dim, ds.Metric, c.M, c.EfConstruct); err != nil {
 		return fmt.Errorf("bench: create collection: %w", err)
 	}
+	if fw != nil {
+		indexed := !c.NoPayloadIndex
+		res.Params.PayloadIndex = &indexed
+		if indexed {
+			for _, f := range payloadIndexes {
+				if err := r.createIndex(ctx, f.key, f.typ); err != nil {
+					return fmt.Errorf("bench: index %s: %w", f.key, err)
+				}
+			}
+		}
+	}
 	start := time.Now()
 	bar := startProgress(c.Progress, "upload", ds.N, nil)
 	defer bar.Stop()
@@ -87,7 +115,21 @@ func runRemote(ctx context.Context, c *Config, ds *Dataset, gt *GroundTruth, fw 
 			ids = append(ids, uint64(i))
 			vecs = append(vecs, ds.Base[i*ds.Dim:(i+1)*ds.Dim])
 		}
-		if err := r.upload(ctx, ids, vecs); err != nil {
+		var err error
+		if fw == nil {
+			err = r.upload(ctx, ids, vecs)
+		} else {
+			pls := make([]payload.Value, 0, to-from)
+			for i := from; i < to; i++ {
+				p, perr := pointPayload(fw, i)
+				if perr != nil {
+					return perr
+				}
+				pls = append(pls, p)
+			}
+			err = r.uploadPayloads(ctx, ids, vecs, pls)
+		}
+		if err != nil {
 			return fmt.Errorf("bench: upload: %w", err)
 		}
 		bar.Add(len(ids))
@@ -115,14 +157,33 @@ func runRemote(ctx context.Context, c *Config, ds *Dataset, gt *GroundTruth, fw 
 	fmt.Fprintf(c.Log, "upload %.2fs, green %.2fs later\n", fig.UploadSeconds, fig.IndexSeconds)
 
 	nq, k := gt.Rows(), c.K
-	runs, err := efSweep(ctx, c, gt, func(ef, i int, row []int32) error { return r.search(ctx, ds.Query(i), k, ef, row) })
+	runs, err := efSweep(ctx, c, gt, func(ef, i int, row []int32) error { return r.search(ctx, ds.Query(i), k, ef, nil, row) })
 	if err != nil {
 		return err
 	}
 	res.Runs = runs
+	if fw != nil {
+		runs, err := measureCases(ctx, c, fw, nq, func(fc *filterCase) (caseSearch, error) {
+			groups := make([]remoteFilter, len(fc.Groups))
+			for g, grp := range fc.Groups {
+				f, err := r.prepareFilter(grp.JSON)
+				if err != nil {
+					return nil, fmt.Errorf("bench: filter %s: %w", grp.JSON, err)
+				}
+				groups[g] = f
+			}
+			return func(ef, i int, row []int32, _ *caseStats) error {
+				return r.search(ctx, ds.Query(i), k, ef, groups[fc.QueryGroup[i]], row)
+			}, nil
+		})
+		if err != nil {
+			return err
+		}
+		res.Runs = append(res.Runs, runs...)
+	}
 	if c.Concurrency > 1 {
 		runs, err := concurrentRuns(ctx, c, nq, func(i int, row []int32, ef int) error {
-			return r.search(ctx, ds.Query(i), k, ef, row)
+			return r.search(ctx, ds.Query(i), k, ef, nil, row)
 		})
 		if err != nil {
 			return err
@@ -196,13 +257,78 @@ func (g *grpcRemote) create(ctx context.Context, dim int, m distance.Metric, hns
 	})
 }
 
+func (g *grpcRemote) createIndex(ctx context.Context, field string, typ payload.FieldType) error {
+	// payload.FieldType is numbered as gRPC's FieldType. No index params:
+	// Qdrant's defaults (an integer index serves both match and range) are
+	// the segment's.
+	_, err := g.c.CreateFieldIndex(ctx, &qdrant.CreateFieldIndexCollection{
+		CollectionName: remoteCollection,
+		FieldName:      field,
+		FieldType:      qdrant.PtrOf(qdrant.FieldType(typ)),
+		Wait:           qdrant.PtrOf(true),
+	})
+	return err
+}
+
 func (g *grpcRemote) upload(ctx context.Context, ids []uint64, vecs [][]float32) error {
+	return g.uploadPayloads(ctx, ids, vecs, nil)
+}
+
+func (g *grpcRemote) uploadPayloads(ctx context.Context, ids []uint64, vecs [][]float32, payloads []payload.Value) error {
 	pts := make([]*qdrant.PointStruct, len(ids))
 	for i, id := range ids {
 		pts[i] = &qdrant.PointStruct{Id: qdrant.NewIDNum(id), Vectors: qdrant.NewVectorsDense(vecs[i])}
+		if payloads != nil {
+			v, err := grpcValue(payloads[i])
+			if err != nil {
+				return fmt.Errorf("payload of point %d: %w", id, err)
+			}
+			pts[i].Payload = v.GetStructValue().GetFields()
+		}
 	}
 	_, err := g.c.Upsert(ctx, &qdrant.UpsertPoints{CollectionName: remoteCollection, Points: pts, Wait: qdrant.PtrOf(true)})
 	return err
+}
+
+// grpcValue converts a payload value to gRPC's.
+func grpcValue(v payload.Value) (*qdrant.Value, error) {
+	switch v.Kind() {
+	case payload.Null:
+		return qdrant.NewValueNull(), nil
+	case payload.Bool:
+		b, _ := v.Bool()
+		return qdrant.NewValueBool(b), nil
+	case payload.Int:
+		n, _ := v.Int()
+		return qdrant.NewValueInt(n), nil
+	case payload.Float:
+		f, _ := v.Float()
+		return qdrant.NewValueDouble(f), nil
+	case payload.String:
+		s, _ := v.Str()
+		return qdrant.NewValueString(s), nil
+	case payload.Array:
+		elems := make([]*qdrant.Value, 0, v.Len())
+		for _, e := range v.Array() {
+			ge, err := grpcValue(e)
+			if err != nil {
+				return nil, err
+			}
+			elems = append(elems, ge)
+		}
+		return qdrant.NewValueFromList(elems...), nil
+	case payload.Object:
+		fields := make(map[string]*qdrant.Value, v.Len())
+		for _, f := range v.Fields() {
+			gf, err := grpcValue(f.Value)
+			if err != nil {
+				return nil, err
+			}
+			fields[f.Key] = gf
+		}
+		return qdrant.NewValueFromFields(fields), nil
+	}
+	return nil, fmt.Errorf("payload value %s of kind %v has no gRPC form", v, v.Kind())
 }
 
 func (g *grpcRemote) green(ctx context.Context) (bool, error) {
@@ -213,10 +339,17 @@ func (g *grpcRemote) green(ctx context.Context) (bool, error) {
 	return info.GetStatus() == qdrant.CollectionStatus_Green, nil
 }
 
-func (g *grpcRemote) search(ctx context.Context, q []float32, k, ef int, row []int32) error {
+func (g *grpcRemote) prepareFilter(js string) (remoteFilter, error) { return grpcFilter(js) }
+
+func (g *grpcRemote) search(ctx context.Context, q []float32, k, ef int, f remoteFilter, row []int32) error {
+	var flt *qdrant.Filter
+	if f != nil {
+		flt = f.(*qdrant.Filter)
+	}
 	pts, err := g.c.Query(ctx, &qdrant.QueryPoints{
 		CollectionName: remoteCollection,
 		Query:          qdrant.NewQueryDense(q),
+		Filter:         flt,
 		Limit:          qdrant.PtrOf(uint64(k)),
 		Params:         &qdrant.SearchParams{HnswEf: qdrant.PtrOf(uint64(ef))},
 	})
@@ -230,6 +363,85 @@ func (g *grpcRemote) search(ctx context.Context, q []float32, k, ef int, row []i
 }
 
 func (g *grpcRemote) close() error { return g.c.Close() }
+
+// grpcFilter translates a filter of the filtered workload, in Qdrant's REST
+// JSON syntax, into gRPC's: a "must" list of range conditions
+// ({"key": K, "range": {"lt": N, ...}}) and match conditions on one value
+// ({"key": K, "match": {"value": V}}, V an integer, string or boolean).
+// Anything else is an error.
+func grpcFilter(js string) (*qdrant.Filter, error) {
+	var f struct {
+		Must []struct {
+			Key   string `json:"key"`
+			Range *struct {
+				Lt  *float64 `json:"lt"`
+				Gt  *float64 `json:"gt"`
+				Gte *float64 `json:"gte"`
+				Lte *float64 `json:"lte"`
+			} `json:"range"`
+			Match *struct {
+				Value json.RawMessage `json:"value"`
+			} `json:"match"`
+		} `json:"must"`
+	}
+	dec := json.NewDecoder(strings.NewReader(js))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&f); err != nil {
+		return nil, fmt.Errorf("bench: filter %s: not a must list of range and match-value conditions: %w", js, err)
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("bench: filter %s: trailing data", js)
+	}
+	if len(f.Must) == 0 {
+		return nil, fmt.Errorf("bench: filter %s: no must conditions", js)
+	}
+	out := &qdrant.Filter{}
+	for _, c := range f.Must {
+		switch {
+		case c.Key == "":
+			return nil, fmt.Errorf("bench: filter %s: a condition without a key", js)
+		case (c.Range == nil) == (c.Match == nil):
+			return nil, fmt.Errorf("bench: filter %s: condition on %q is neither a range nor a match", js, c.Key)
+		case c.Range != nil:
+			r := c.Range
+			if r.Lt == nil && r.Gt == nil && r.Gte == nil && r.Lte == nil {
+				return nil, fmt.Errorf("bench: filter %s: range on %q has no bound", js, c.Key)
+			}
+			out.Must = append(out.Must, qdrant.NewRange(c.Key, &qdrant.Range{Lt: r.Lt, Gt: r.Gt, Gte: r.Gte, Lte: r.Lte}))
+		default:
+			cond, err := grpcMatch(c.Key, c.Match.Value)
+			if err != nil {
+				return nil, fmt.Errorf("bench: filter %s: %w", js, err)
+			}
+			out.Must = append(out.Must, cond)
+		}
+	}
+	return out, nil
+}
+
+// grpcMatch returns the condition matching key to one JSON value: an
+// integer, a string or a boolean.
+func grpcMatch(key string, raw json.RawMessage) (*qdrant.Condition, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, fmt.Errorf("match on %q: %w", key, err)
+	}
+	switch v := v.(type) {
+	case json.Number:
+		n, err := strconv.ParseInt(v.String(), 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("match on %q: value %s is not an integer", key, v)
+		}
+		return qdrant.NewMatchInt(key, n), nil
+	case string:
+		return qdrant.NewMatchKeyword(key, v), nil
+	case bool:
+		return qdrant.NewMatchBool(key, v), nil
+	}
+	return nil, fmt.Errorf("match on %q: value %s is not an integer, string or boolean", key, raw)
+}
 
 // restRemote talks to a server's REST API with plain JSON.
 type restRemote struct {
@@ -280,10 +492,23 @@ func (r *restRemote) create(ctx context.Context, dim int, m distance.Metric, hns
 	}, nil)
 }
 
+func (r *restRemote) createIndex(ctx context.Context, field string, typ payload.FieldType) error {
+	return r.do(ctx, http.MethodPut, "/collections/"+remoteCollection+"/index?wait=true", map[string]any{
+		"field_name": field, "field_schema": typ.String(),
+	}, nil)
+}
+
 func (r *restRemote) upload(ctx context.Context, ids []uint64, vecs [][]float32) error {
+	return r.uploadPayloads(ctx, ids, vecs, nil)
+}
+
+func (r *restRemote) uploadPayloads(ctx context.Context, ids []uint64, vecs [][]float32, payloads []payload.Value) error {
 	pts := make([]map[string]any, len(ids))
 	for i, id := range ids {
 		pts[i] = map[string]any{"id": id, "vector": vecs[i]}
+		if payloads != nil {
+			pts[i]["payload"] = payloads[i]
+		}
 	}
 	return r.do(ctx, http.MethodPut, "/collections/"+remoteCollection+"/points?wait=true", map[string]any{"points": pts}, nil)
 }
@@ -300,7 +525,16 @@ func (r *restRemote) green(ctx context.Context) (bool, error) {
 	return out.Result.Status == "green", nil
 }
 
-func (r *restRemote) search(ctx context.Context, q []float32, k, ef int, row []int32) error {
+// prepareFilter checks that js is JSON; the REST API takes the workload's
+// filters as they are.
+func (r *restRemote) prepareFilter(js string) (remoteFilter, error) {
+	if !json.Valid([]byte(js)) {
+		return nil, fmt.Errorf("bench: filter %s is not JSON", js)
+	}
+	return json.RawMessage(js), nil
+}
+
+func (r *restRemote) search(ctx context.Context, q []float32, k, ef int, f remoteFilter, row []int32) error {
 	var out struct {
 		Result struct {
 			Points []struct {
@@ -308,9 +542,11 @@ func (r *restRemote) search(ctx context.Context, q []float32, k, ef int, row []i
 			} `json:"points"`
 		} `json:"result"`
 	}
-	err := r.do(ctx, http.MethodPost, "/collections/"+remoteCollection+"/points/query", map[string]any{
-		"query": q, "limit": k, "params": map[string]any{"hnsw_ef": ef},
-	}, &out)
+	body := map[string]any{"query": q, "limit": k, "params": map[string]any{"hnsw_ef": ef}}
+	if f != nil {
+		body["filter"] = f.(json.RawMessage)
+	}
+	err := r.do(ctx, http.MethodPost, "/collections/"+remoteCollection+"/points/query", body, &out)
 	if err != nil {
 		return err
 	}
