@@ -462,8 +462,12 @@ func cpuModel() string {
 
 // procStatus returns a size field (VmRSS, VmHWM, ...) of /proc/self/status in
 // bytes, or 0 where unavailable.
-func procStatus(field string) int64 {
-	raw, err := os.ReadFile("/proc/self/status")
+func procStatus(field string) int64 { return procStatusFile("/proc/self/status", field) }
+
+// procStatusFile returns a size field of a /proc/PID/status file in bytes,
+// 0 when unknown.
+func procStatusFile(path, field string) int64 {
+	raw, err := os.ReadFile(path)
 	if err != nil {
 		return 0
 	}

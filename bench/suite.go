@@ -62,12 +62,12 @@ type SuiteConfig struct {
 	// Targets are the unfiltered targets, any of Targets. Default
 	// SuiteTargets.
 	Targets []string
-	// FilterDataset is measured with filters of selectivity
-	// FilterSelectivity on every target of FilterTargets. Default: the
-	// first dataset.
-	FilterDataset string
-	// FilterTargets are the targets of the filtered runs. Default hnsw and
-	// faiss; empty after NoFilter.
+	// FilterDatasets are measured with filters of selectivity
+	// FilterSelectivity on every target of FilterTargets. Default:
+	// Datasets.
+	FilterDatasets []string
+	// FilterTargets are the targets of the filtered runs. Default: Targets;
+	// empty after NoFilter.
 	FilterTargets []string
 	// FilterSelectivity defaults to SuiteFilterSelectivity.
 	FilterSelectivity []float64
@@ -90,6 +90,12 @@ type SuiteConfig struct {
 	CacheDir        string
 	Python          string
 
+	// Exe is a qlite binary. When set, every run is made in a child process
+	// (`Exe bench run`), so that each reports its own peak RSS, and the grpc
+	// target's server is `Exe serve` in a process of its own, whose peak RSS
+	// the run reports. Empty: the runs share the suite's process.
+	Exe string
+
 	// Now stamps the report. Default time.Now.
 	Now func() time.Time
 	// Out receives one line per run as the suite goes. Default io.Discard.
@@ -111,12 +117,13 @@ func (c *SuiteConfig) withDefaults() (SuiteConfig, error) {
 	if len(o.Targets) == 0 {
 		o.Targets = slices.Clone(SuiteTargets)
 	}
-	if o.FilterDataset == "" {
-		o.FilterDataset = o.Datasets[0]
+	o.FilterDatasets = slices.Clone(o.FilterDatasets)
+	if len(o.FilterDatasets) == 0 {
+		o.FilterDatasets = slices.Clone(o.Datasets)
 	}
 	o.FilterTargets = slices.Clone(o.FilterTargets)
 	if len(o.FilterTargets) == 0 {
-		o.FilterTargets = []string{"hnsw", "faiss"}
+		o.FilterTargets = slices.Clone(o.Targets)
 	}
 	if o.NoFilter {
 		o.FilterTargets = nil
@@ -183,7 +190,7 @@ func (r *suiteRun) name() string {
 }
 
 // Suite runs the standard set of benchmarks in process: every dataset of
-// c.Datasets unfiltered on every target of c.Targets, and c.FilterDataset
+// c.Datasets unfiltered on every target of c.Targets, and c.FilterDatasets
 // with filters on c.FilterTargets. A target whose prerequisites are missing
 // (Python modules, C++ compiler, hnswlib headers, a Python that can make the
 // qdrant-edge virtualenv) and a dataset that is not
@@ -208,8 +215,10 @@ func Suite(ctx context.Context, c *SuiteConfig) error {
 			runs = append(runs, &suiteRun{dataset: ds, target: t})
 		}
 	}
-	for _, t := range o.FilterTargets {
-		runs = append(runs, &suiteRun{dataset: o.FilterDataset, target: t, filtered: true})
+	for _, ds := range o.FilterDatasets {
+		for _, t := range o.FilterTargets {
+			runs = append(runs, &suiteRun{dataset: ds, target: t, filtered: true})
+		}
 	}
 
 	avail := map[string]string{} // target -> reason it cannot run, "" when it can
@@ -244,9 +253,14 @@ func Suite(ctx context.Context, c *SuiteConfig) error {
 			cfg.FilterSelectivity = o.FilterSelectivity
 		}
 		runStart := time.Now()
-		if r.target == suiteGRPC {
+		switch {
+		case o.Exe != "" && r.target == suiteGRPC:
+			r.result, err = runChildGRPC(ctx, o.Exe, cfg)
+		case o.Exe != "":
+			r.result, err = runChild(ctx, o.Exe, cfg)
+		case r.target == suiteGRPC:
 			r.result, err = runSuiteGRPC(ctx, cfg)
-		} else {
+		default:
 			r.result, err = Run(ctx, cfg)
 		}
 		switch {
@@ -427,10 +441,17 @@ func writeSuiteReport(c *SuiteConfig, start time.Time, runs []*suiteRun) ([]byte
 		for i, s := range c.FilterSelectivity {
 			sel[i] = strconv.FormatFloat(s, 'g', -1, 64)
 		}
-		fmt.Fprintf(bw, "Filtered runs on %s with selectivity %s.\n", c.FilterDataset, strings.Join(sel, ", "))
+		fmt.Fprintf(bw, "Filtered runs on %s with selectivity %s (a range filter on a uniform integer field,\n"+
+			"payload indexes on for the qlite and Qdrant targets).\n", strings.Join(c.FilterDatasets, ", "), strings.Join(sel, ", "))
 	}
-	fmt.Fprintf(bw, "The runs share one process: the peak RSS of the in-process targets (hnsw, embedded) is the\n"+
-		"suite's peak so far and includes earlier runs; measure memory with `qlite bench run` alone.\n\n")
+	if c.Exe != "" {
+		fmt.Fprintf(bw, "Each run is a process of its own (`qlite bench run`); its peak RSS is that process's, which for\n"+
+			"the Go targets includes the dataset it loads. The grpc target's server is a separate `qlite serve`\n"+
+			"process: its peak RSS is the server's.\n\n")
+	} else {
+		fmt.Fprintf(bw, "The runs share one process: the peak RSS of the in-process targets (hnsw, embedded, grpc) is the\n"+
+			"suite's peak so far and includes earlier runs; measure memory with `qlite bench run` alone.\n\n")
+	}
 
 	section := func(heading, chartStem string, group []*suiteRun) {
 		var files []string
@@ -487,15 +508,17 @@ func writeSuiteReport(c *SuiteConfig, start time.Time, runs []*suiteRun) ([]byte
 		stem := strings.TrimSuffix(suiteFileName(&suiteRun{dataset: ds, target: "x"}), "-x.json")
 		section(ds+", unfiltered", stem, group)
 	}
-	var filtered []*suiteRun
-	for _, r := range runs {
-		if r.filtered {
-			filtered = append(filtered, r)
+	for _, ds := range c.FilterDatasets {
+		var filtered []*suiteRun
+		for _, r := range runs {
+			if r.dataset == ds && r.filtered {
+				filtered = append(filtered, r)
+			}
 		}
-	}
-	if len(filtered) > 0 {
-		stem := strings.TrimSuffix(suiteFileName(&suiteRun{dataset: c.FilterDataset, target: "x"}), "-x.json") + "-filtered"
-		section(c.FilterDataset+", filtered", stem, filtered)
+		if len(filtered) > 0 {
+			stem := strings.TrimSuffix(suiteFileName(&suiteRun{dataset: ds, target: "x"}), "-x.json") + "-filtered"
+			section(ds+", filtered", stem, filtered)
+		}
 	}
 
 	fmt.Fprintf(bw, "## Skipped and failed runs\n\n")

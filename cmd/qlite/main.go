@@ -4,11 +4,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
 	"strings"
 	"syscall"
+
+	"github.com/qlite/qlite/bench"
 )
 
 func main() {
@@ -21,6 +24,9 @@ func main() {
 			msg = "qlite: " + msg
 		}
 		fmt.Fprintln(os.Stderr, msg)
+		if errors.Is(err, bench.ErrNotInstalled) {
+			os.Exit(bench.ExitNotInstalled)
+		}
 		os.Exit(1)
 	}
 }

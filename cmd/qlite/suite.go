@@ -1,7 +1,9 @@
 package main
 
 import (
+	"fmt"
 	"io"
+	"os"
 	"runtime"
 	"strings"
 
@@ -12,18 +14,20 @@ import (
 
 func newBenchSuiteCmd() *cobra.Command {
 	var (
-		cfg   bench.SuiteConfig
-		quiet bool
+		cfg       bench.SuiteConfig
+		quiet     bool
+		inProcess bool
 	)
 	cmd := &cobra.Command{
 		Use:   "suite",
 		Short: "Run the standard benchmark set and write results, charts and a report",
-		Long: `Run the standard benchmark set in process: Fashion-MNIST euclidean and angular,
-unfiltered, on targets hnsw, embedded, grpc (qlite's gRPC API on loopback, served by the suite), qdrant-edge,
-hnswlib, hnswlib-native and faiss, and
-the euclidean set with filters on hnsw and faiss. Targets whose prerequisites
-are missing are skipped and listed with the reason in DIR/report.md, next to
-the result files, one recall/QPS chart per dataset and the comparison tables.`,
+		Long: `Run the standard benchmark set: Fashion-MNIST euclidean and angular, unfiltered, on
+targets hnsw, embedded, grpc (qlite serve on loopback, started by the suite), qdrant-edge,
+hnswlib, hnswlib-native and faiss, and both again with filters, on every target.
+Each run is a child process (qlite bench run), so that each reports its own peak RSS;
+--in-process runs them all in this process instead. Targets whose prerequisites are
+missing are skipped and listed with the reason in DIR/report.md, next to the result
+files, one recall/QPS chart per dataset and the comparison tables.`,
 		Example: `  qlite bench suite --out results/
   qlite bench suite --out /tmp/quick --quick`,
 		Args: cobra.NoArgs,
@@ -32,6 +36,13 @@ the result files, one recall/QPS chart per dataset and the comparison tables.`,
 			cfg.Log = cmd.ErrOrStderr()
 			if quiet {
 				cfg.Log = io.Discard
+			}
+			if !inProcess {
+				exe, err := os.Executable()
+				if err != nil {
+					return fmt.Errorf("finding this binary for the child runs (use --in-process): %w", err)
+				}
+				cfg.Exe = exe
 			}
 			return bench.Suite(cmd.Context(), &cfg)
 		},
@@ -42,7 +53,8 @@ the result files, one recall/QPS chart per dataset and the comparison tables.`,
 	f.StringSliceVar(&cfg.Datasets, "dataset", nil, "datasets measured unfiltered (default: fashion-mnist-784-euclidean,fashion-mnist-784-angular)")
 	f.StringVar(&cfg.Metric, "metric", "", "metric of fvecs:DIR datasets: cosine, euclid or dot (default euclid)")
 	f.StringSliceVar(&cfg.Targets, "target", nil, "unfiltered targets, any of "+strings.Join(bench.Targets, ", ")+", grpc (default: "+strings.Join(bench.SuiteTargets, ",")+")")
-	f.StringSliceVar(&cfg.FilterTargets, "filter-target", nil, "targets of the filtered runs (default: hnsw,faiss)")
+	f.StringSliceVar(&cfg.FilterTargets, "filter-target", nil, "targets of the filtered runs (default: the unfiltered targets)")
+	f.StringSliceVar(&cfg.FilterDatasets, "filter-dataset", nil, "datasets of the filtered runs (default: the unfiltered datasets)")
 	f.Float64SliceVar(&cfg.FilterSelectivity, "filter-selectivity", nil, "selectivities of the filtered runs (default: 0.001,0.01,0.1,0.5,0.9)")
 	f.BoolVar(&cfg.NoFilter, "no-filter", false, "skip the filtered runs")
 	f.StringVar(&cfg.FashionMNISTDir, "fashion-mnist-dir", bench.DefaultFashionMNISTDir, "directory of the Fashion-MNIST idx files")
@@ -55,6 +67,7 @@ the result files, one recall/QPS chart per dataset and the comparison tables.`,
 	f.StringVar(&cfg.CacheDir, "cache-dir", "", "cache for ground truth and compiled runners (default: the user cache dir/qlite)")
 	f.StringVar(&cfg.Python, "python", "/usr/bin/python3", "python interpreter with numpy and hnswlib or faiss")
 	f.BoolVarP(&quiet, "quiet", "q", false, "no progress output from the runs")
+	f.BoolVar(&inProcess, "in-process", false, "make every run in this process (peak RSS is then shared) rather than in child processes")
 	cmd.MarkFlagRequired("out")
 	return cmd
 }
