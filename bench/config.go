@@ -82,8 +82,9 @@ type Config struct {
 	// Default FilterKindRnd; with FilterKindClass, FilterSelectivity
 	// defaults to [0.1].
 	FilterKind string
-	// NoPayloadIndex runs a filtered hnsw benchmark without payload
-	// indexes, so that every condition is evaluated on the payloads.
+	// NoPayloadIndex runs a filtered benchmark of qlite (targets hnsw,
+	// embedded, grpc://, http://) without payload indexes, so that every
+	// condition is evaluated on the payloads.
 	// Default false: the fields class, class_name, rnd, loc and ts are
 	// indexed.
 	NoPayloadIndex bool

@@ -94,8 +94,9 @@ type Params struct {
 	// The filtered search benchmark (Config.FilterSelectivity).
 	FilterSelectivity []float64 `json:"filter_selectivity,omitempty"`
 	FilterKind        string    `json:"filter_kind,omitempty"`
-	// PayloadIndex reports whether the payload fields were indexed (target
-	// hnsw; the references filter with an id set).
+	// PayloadIndex reports whether the payload fields were indexed (qlite's
+	// targets; qdrant-edge always indexes them, hnswlib and faiss filter
+	// with an id set).
 	PayloadIndex *bool `json:"payload_index,omitempty"`
 	// ClassLabels says where the payload's "class" came from: "dataset"
 	// (its label files) or "generated" (seeded uniform draws).

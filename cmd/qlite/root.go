@@ -99,7 +99,7 @@ func newBenchRunCmd() *cobra.Command {
 		"filtered search benchmark: measure with a filter matching each of these fractions of the base (targets hnsw, faiss)")
 	f.StringVar(&cfg.FilterKind, "filter-kind", bench.FilterKindRnd,
 		"filter family: rnd (a range on a uniform payload field, one filter for all queries) or class (each query's own label, selectivity 0.1)")
-	f.BoolVar(&payloadIndex, "payload-index", true, "index the payload fields in filtered hnsw runs")
+	f.BoolVar(&payloadIndex, "payload-index", true, "index the payload fields in filtered runs of qlite's targets (hnsw, embedded, grpc://, http://)")
 	f.IntVar(&cfg.Concurrency, "concurrency", 0, "also measure throughput with this many concurrent query workers (targets embedded, grpc://, http://)")
 	f.StringVar(&cfg.APIKey, "api-key", "", "API key for a grpc:// or http:// target")
 	f.StringVar(&cfg.JSONPath, "json", "", "write the result JSON to this file")
