@@ -64,7 +64,14 @@ func hnswlibSpace(m distance.Metric) (string, error) {
 
 // runHNSWLib runs a reference runner (the Python bindings, or the native
 // program when native is set) in a child process over the dataset written to
-// a temporary directory, and scores the labels it writes against gt.
+// a temporary directory, and scores the labels it writes against gt. With
+// fw, the matching ids of every filter group go to the runner too (see
+// writeFilterFiles), which follows its unfiltered runs with the runs of every
+// filter case. Debian's hnswlib 0.6.2 has no filter predicate (that came with
+// 0.7), so the runners exclude a group's non-matching points by marking them
+// deleted around its queries: hnswlib's search still traverses deleted
+// points and only keeps them out of the results, which is what 0.7's filter
+// does too.
 func runHNSWLib(ctx context.Context, c *Config, ds *Dataset, gt *GroundTruth, fw *filteredWorkload, res *Result, native bool) error {
 	space, err := hnswlibSpace(ds.Metric)
 	if err != nil {
@@ -101,11 +108,18 @@ func runHNSWLib(ctx context.Context, c *Config, ds *Dataset, gt *GroundTruth, fw
 		"--m", strconv.Itoa(c.M), "--ef-construct", strconv.Itoa(c.EfConstruct),
 		"--ef", joinInts(c.Ef), "--k", strconv.Itoa(c.K),
 		"--threads", strconv.Itoa(c.Threads), "--repeat", strconv.Itoa(c.Repeat), "--seed", strconv.FormatUint(c.Seed, 10))
+	if fw != nil {
+		path, err := writeFilterFiles(dir, fw, nq)
+		if err != nil {
+			return err
+		}
+		argv = append(argv, "--filters", path)
+	}
 	out, err := execRef(ctx, c, argv)
 	if err != nil {
 		return err
 	}
-	return out.apply(c, gt, nil, res)
+	return out.apply(c, gt, fw, res)
 }
 
 // writeRefData writes the base and the first nq queries of ds as

@@ -4,8 +4,28 @@
 Reads DIR/base.fvecs and DIR/query.fvecs, builds hnswlib.Index with the
 given parameters on --threads threads, then for every ef queries the whole
 query set as one knn_query call on one thread (so that Python is not timed
-per query), after a warm-up call, --repeat times, keeping the fastest. Writes the labels found at each ef to DIR/labels-ef<ef>.ivecs and
-prints a JSON summary on stdout; recall is scored by the caller.
+per query), after a warm-up call, --repeat times, keeping the fastest.
+Writes the labels found at each ef to DIR/labels-ef<ef>.ivecs and prints a
+JSON summary on stdout; recall is scored by the caller.
+
+With --filters FILE (JSON: cases of groups, each group a file of matching
+base ids and a file of the queries that use it, raw little-endian int32),
+the unfiltered runs are followed by the runs of every filter case, labelled
+"case": i. Debian's hnswlib 0.6.2 has no filter argument (knn_query's
+filter= and C++'s BaseFilterFunctor came with hnswlib 0.7), so a group's
+filter is applied through the one exclusion hnswlib 0.6.2 has: before the
+group's queries every non-matching label is marked deleted (mark_deleted),
+and unmarked after them, neither timed. hnswlib's search treats a deleted
+point exactly as 0.7 treats a point its filter rejects: it is still
+traversed and its distance computed, only kept out of the results, and the
+search goes on until ef admitted points are found; so the runs measure
+hnswlib's own filtered search, minus the cost of a Python callback per
+candidate that 0.7's filter= would add. Each group's queries are one
+knn_query call per ef and pass on one thread, after a warm-up call; a
+pass's time is the sum over the case's groups, and the fastest of --repeat
+passes is reported. A group matching fewer than k points asks for that
+many; a query whose search finds fewer is searched alone and padded with
+-1 (hnswlib's batch call refuses ragged results).
 
 graph_bytes is the growth of the resident set across the build minus the
 vector bytes hnswlib copies into the index.
@@ -68,6 +88,68 @@ def cpu_seconds():
     return ru.ru_utime + ru.ru_stime
 
 
+def knn(index, xq, k):
+    """Returns the labels of the k nearest admitted points of each row of
+    xq, one knn_query call on one thread; when hnswlib finds fewer than k
+    for some query (it then refuses the whole batch), the queries are
+    searched one by one with the largest k that succeeds, padded with -1."""
+    try:
+        return index.knn_query(xq, k=k, num_threads=1)[0].astype(np.int64)
+    except RuntimeError:
+        pass
+    out = np.full((len(xq), k), -1, dtype=np.int64)
+    for i in range(len(xq)):
+        for kk in range(k, 0, -1):
+            try:
+                out[i, :kk] = index.knn_query(xq[i:i + 1], k=kk, num_threads=1)[0][0]
+                break
+            except RuntimeError:
+                pass
+    return out
+
+
+def filtered_runs(index, spec, queries, n, efs, k, repeat, out_dir, runs):
+    """Appends the runs of every filter case of spec to runs (see the module
+    docstring)."""
+    nq = len(queries)
+    passes = max(repeat, 1)
+    for ci, case in enumerate(spec["cases"]):
+        times = {ef: [0.0] * passes for ef in efs}
+        labels = {ef: np.full((nq, k), -1, dtype=np.int64) for ef in efs}
+        for g in case["groups"]:
+            ids = np.fromfile(g["ids"], dtype="<i4")
+            qidx = np.fromfile(g["queries"], dtype="<i4")
+            kk = min(k, len(ids))
+            if kk == 0 or len(qidx) == 0:
+                continue  # nothing matches: the labels stay -1
+            xq = np.ascontiguousarray(queries[qidx])
+            excluded = np.ones(n, dtype=bool)
+            excluded[ids] = False
+            excluded = np.flatnonzero(excluded).tolist()
+            for label in excluded:
+                index.mark_deleted(label)
+            try:
+                for ef in efs:
+                    index.set_ef(ef)
+                    knn(index, xq, kk)  # warm-up
+                    for r in range(passes):
+                        start = time.perf_counter()
+                        found = knn(index, xq, kk)
+                        times[ef][r] += time.perf_counter() - start
+                    labels[ef][qidx, :kk] = found
+            finally:
+                for label in excluded:
+                    index.unmark_deleted(label)
+        for ef in efs:
+            elapsed = min(times[ef])
+            qps = nq / elapsed if elapsed > 0 else 0
+            path = os.path.join(out_dir, f"labels-case{ci}-ef{ef}.ivecs")
+            write_ivecs(path, labels[ef])
+            runs.append({"ef": ef, "qps": qps, "p50_ms": 0, "p99_ms": 0,
+                         "labels": path, "case": ci})
+            print(f"hnswlib: {case['name']} ef={ef} {qps:.0f} qps", file=sys.stderr)
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--dir", required=True)
@@ -80,6 +162,7 @@ def main():
     p.add_argument("--seed", type=int, default=100)
     p.add_argument("--repeat", type=int, default=1,
                    help="timed passes per ef; the fastest is reported")
+    p.add_argument("--filters", help="JSON file of filter cases")
     a = p.parse_args()
 
     base = read_fvecs(os.path.join(a.dir, "base.fvecs"))
@@ -104,7 +187,8 @@ def main():
 
     index.set_num_threads(1)
     runs = []
-    for ef in (int(x) for x in a.ef.split(",") if x):
+    efs = [int(x) for x in a.ef.split(",") if x]
+    for ef in efs:
         index.set_ef(ef)
         index.knn_query(queries, k=a.k, num_threads=1)  # warm-up
         elapsed = float("inf")
@@ -117,6 +201,11 @@ def main():
         runs.append({"ef": ef, "qps": nq / elapsed, "p50_ms": 0, "p99_ms": 0,
                      "labels": path})
         print(f"hnswlib: ef={ef} {nq / elapsed:.0f} qps", file=sys.stderr)
+
+    if a.filters:
+        with open(a.filters) as f:
+            spec = json.load(f)
+        filtered_runs(index, spec, queries, n, efs, a.k, a.repeat, a.dir, runs)
 
     json.dump({
         "build_seconds": build_seconds,

@@ -96,7 +96,7 @@ func newBenchRunCmd() *cobra.Command {
 	f.Uint64Var(&cfg.Seed, "seed", 42, "seed of the graph levels and of the deletion experiment")
 	f.Float64Var(&cfg.DeleteFraction, "delete-fraction", 0, "delete this fraction of the base after the build and measure the survivors (target hnsw)")
 	f.Float64SliceVar(&cfg.FilterSelectivity, "filter-selectivity", nil,
-		"filtered search benchmark: measure with a filter matching each of these fractions of the base (targets hnsw, faiss)")
+		"filtered search benchmark: measure with a filter matching each of these fractions of the base (every target; hnswlib 0.6 filters through its deletion mask)")
 	f.StringVar(&cfg.FilterKind, "filter-kind", bench.FilterKindRnd,
 		"filter family: rnd (a range on a uniform payload field, one filter for all queries) or class (each query's own label, selectivity 0.1)")
 	f.BoolVar(&payloadIndex, "payload-index", true, "index the payload fields in filtered runs of qlite's targets (hnsw, embedded, grpc://, http://)")
