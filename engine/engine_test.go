@@ -3,9 +3,13 @@ package engine
 import (
 	"math"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -452,4 +456,37 @@ func TestHugeLimits(t *testing.T) {
 	rec, err := db.Recommend(bg, "c", &RecommendRequest{Positive: []Example{{ID: &one}}, Strategy: BestScore, Limit: huge, Offset: 1})
 	require.NoError(t, err)
 	require.Len(t, rec, 48)
+}
+
+// TestDiskUsageWhileFilesComeAndGo: Pebble deletes obsolete files in the
+// background; a file that vanishes between the listing and its stat is not
+// an error.
+func TestDiskUsageWhileFilesComeAndGo(t *testing.T) {
+	dir := t.TempDir()
+	db := openTestDB(t, dir, testOpts())
+	churn := filepath.Join(dir, "churn")
+	require.NoError(t, os.MkdirAll(churn, 0o755))
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			p := filepath.Join(churn, strconv.Itoa(i%64))
+			_ = os.WriteFile(p, []byte("x"), 0o644)
+			_ = os.Remove(filepath.Join(churn, strconv.Itoa((i+32)%64)))
+		}
+	}()
+	deadline := time.Now().Add(300 * time.Millisecond)
+	for time.Now().Before(deadline) {
+		n, err := db.DiskUsage()
+		require.NoError(t, err)
+		require.Greater(t, n, int64(0))
+	}
+	close(stop)
+	<-done
 }

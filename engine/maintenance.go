@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"io/fs"
 	"path/filepath"
 )
@@ -24,11 +25,19 @@ func (db *DB) Compact(ctx context.Context) error {
 func (db *DB) DiskUsage() (int64, error) {
 	var n int64
 	err := filepath.WalkDir(db.dir, func(_ string, d fs.DirEntry, err error) error {
+		// Pebble deletes obsolete files in the background: a file listed
+		// and gone before it is read takes no space.
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
 		if err != nil {
 			return err
 		}
 		if d.Type().IsRegular() {
 			info, err := d.Info()
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil
+			}
 			if err != nil {
 				return err
 			}
