@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"runtime/debug"
 	"time"
 
 	"github.com/qlite/qlite/engine"
@@ -78,10 +79,13 @@ func runEmbedded(ctx context.Context, c *Config, ds *Dataset, gt *GroundTruth, f
 	res.BuildCPUSeconds = cpuSeconds() - cpu0
 	fmt.Fprintf(c.Log, "upload %.2fs, indexed (green) %.2fs later: %.2fs in all\n", fig.UploadSeconds, fig.IndexSeconds, res.BuildSeconds)
 
-	// Reopen.
+	// Reopen. The closed database's memory goes back to the OS first, so
+	// that the peak RSS holds one copy of the index, as a restarted process
+	// would.
 	if err := db.Close(); err != nil {
 		return err
 	}
+	debug.FreeOSMemory()
 	start := time.Now()
 	if db, err = engine.Open(dir, opts); err != nil {
 		return err
@@ -177,6 +181,10 @@ func runEmbedded(ctx context.Context, c *Config, ds *Dataset, gt *GroundTruth, f
 		}
 		res.RunsConcurrent = runs
 	}
+
+	// The peak RSS of the process holding the index is taken before the
+	// experiment below adds a second collection.
+	res.RSSBytes = procStatus("VmHWM")
 
 	// Searches during a background build of a second collection.
 	fig.ProbeEf = 64
