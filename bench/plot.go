@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"image/color"
 	"errors"
 	"fmt"
 	"math"
@@ -198,12 +199,12 @@ func drawCurves(path, sub string, results []*Result, curves [][]Measurement, o *
 		if err != nil {
 			return fmt.Errorf("bench: plot: %s: %w", c.label, err)
 		}
-		line.Color = plotutil.Color(i)
+		line.Color = curveColors[i%len(curveColors)]
 		line.Width = vg.Points(1.5)
-		if i >= len(plotutil.DefaultColors) {
-			line.Dashes = plotutil.Dashes(i / len(plotutil.DefaultColors))
+		if i >= len(curveColors) {
+			line.Dashes = plotutil.Dashes(i / len(curveColors))
 		}
-		points.Color = plotutil.Color(i)
+		points.Color = line.Color
 		points.Shape = plotutil.Shape(i)
 		p.Add(line, points)
 		p.Legend.Add(c.label, line, points)
@@ -298,3 +299,18 @@ func fileSafe(s string) string {
 // selName rounds a measured selectivity to one significant digit for a
 // file name: 0.0996 and 0.11 give "0.1".
 func selName(s float64) string { return strconv.FormatFloat(s, 'g', 1, 64) }
+
+// curveColors are ten colours that stay apart from one another (gonum's
+// default seven include two reds).
+var curveColors = []color.Color{
+	color.RGBA{31, 119, 180, 255},  // blue
+	color.RGBA{255, 127, 14, 255},  // orange
+	color.RGBA{44, 160, 44, 255},   // green
+	color.RGBA{214, 39, 40, 255},   // red
+	color.RGBA{148, 103, 189, 255}, // purple
+	color.RGBA{140, 86, 75, 255},   // brown
+	color.RGBA{227, 119, 194, 255}, // pink
+	color.RGBA{127, 127, 127, 255}, // grey
+	color.RGBA{188, 189, 34, 255},  // olive
+	color.RGBA{23, 190, 207, 255},  // cyan
+}
