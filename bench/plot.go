@@ -1,9 +1,9 @@
 package bench
 
 import (
-	"image/color"
 	"errors"
 	"fmt"
+	"image/color"
 	"math"
 	"path/filepath"
 	"slices"
