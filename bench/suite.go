@@ -445,8 +445,8 @@ func writeSuiteReport(c *SuiteConfig, start time.Time, runs []*suiteRun) ([]byte
 	if len(ef) == 0 {
 		ef = DefaultEf
 	}
-	fmt.Fprintf(bw, "M=16, ef_construct=100, k=10, base points: %s, queries: %d, ef: %s, seed %d.\n",
-		points, c.Queries, joinInts(ef), c.Seed)
+	fmt.Fprintf(bw, "M=16, ef_construct=100, k=10, base points: %s, queries: %d, ef: %s, seed %d, best of %d passes per ef.\n",
+		points, c.Queries, joinInts(ef), c.Seed, max(c.Repeat, 1))
 	if len(c.FilterTargets) > 0 {
 		sel := make([]string, len(c.FilterSelectivity))
 		for i, s := range c.FilterSelectivity {
