@@ -304,14 +304,10 @@ func TestGRPCFilterFromJSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, err := grpcValue(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fields := v.GetStructValue().GetFields()
+	fields := compat.PayloadToProto(p)
 	if len(fields) != 6 || fields["i"].GetIntegerValue() != 2 || fields["loc"].GetStructValue().GetFields()["lat"] == nil ||
 		fields["ts"].GetStringValue() == "" || fields["class_name"].GetStringValue() == "" {
-		t.Errorf("payload %s as gRPC: %v", p, v)
+		t.Errorf("payload %s as gRPC: %v", p, fields)
 	}
 	if _, ok := fields["rnd"].GetKind().(*qdrant.Value_IntegerValue); !ok {
 		t.Errorf("rnd is %T, want an integer", fields["rnd"].GetKind())

@@ -4,7 +4,6 @@ import (
 	"context"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -19,15 +18,7 @@ func TestRunHNSWLibFiltered(t *testing.T) {
 }
 
 func TestRunHNSWLibNativeFiltered(t *testing.T) {
-	if _, err := exec.LookPath("g++"); err != nil {
-		t.Skip("no g++ (apt-get install g++)")
-	}
-	if _, err := os.Stat(hnswlibHeader); err != nil {
-		t.Skip("no hnswlib headers (apt-get install libhnswlib-dev)")
-	}
-	if testing.Short() {
-		t.Skip("compiles a C++ program")
-	}
+	skipWithoutNative(t)
 	testHNSWLibFiltered(t, "hnswlib-native", func(cfg *Config) {
 		if d, err := os.UserCacheDir(); err == nil {
 			// Reuse a compiled runner across test runs.

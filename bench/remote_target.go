@@ -16,6 +16,7 @@ import (
 
 	"github.com/qdrant/go-client/qdrant"
 
+	"github.com/qlite/qlite/compat"
 	"github.com/qlite/qlite/distance"
 	"github.com/qlite/qlite/payload"
 )
@@ -279,56 +280,11 @@ func (g *grpcRemote) uploadPayloads(ctx context.Context, ids []uint64, vecs [][]
 	for i, id := range ids {
 		pts[i] = &qdrant.PointStruct{Id: qdrant.NewIDNum(id), Vectors: qdrant.NewVectorsDense(vecs[i])}
 		if payloads != nil {
-			v, err := grpcValue(payloads[i])
-			if err != nil {
-				return fmt.Errorf("payload of point %d: %w", id, err)
-			}
-			pts[i].Payload = v.GetStructValue().GetFields()
+			pts[i].Payload = compat.PayloadToProto(payloads[i])
 		}
 	}
 	_, err := g.c.Upsert(ctx, &qdrant.UpsertPoints{CollectionName: remoteCollection, Points: pts, Wait: qdrant.PtrOf(true)})
 	return err
-}
-
-// grpcValue converts a payload value to gRPC's.
-func grpcValue(v payload.Value) (*qdrant.Value, error) {
-	switch v.Kind() {
-	case payload.Null:
-		return qdrant.NewValueNull(), nil
-	case payload.Bool:
-		b, _ := v.Bool()
-		return qdrant.NewValueBool(b), nil
-	case payload.Int:
-		n, _ := v.Int()
-		return qdrant.NewValueInt(n), nil
-	case payload.Float:
-		f, _ := v.Float()
-		return qdrant.NewValueDouble(f), nil
-	case payload.String:
-		s, _ := v.Str()
-		return qdrant.NewValueString(s), nil
-	case payload.Array:
-		elems := make([]*qdrant.Value, 0, v.Len())
-		for _, e := range v.Array() {
-			ge, err := grpcValue(e)
-			if err != nil {
-				return nil, err
-			}
-			elems = append(elems, ge)
-		}
-		return qdrant.NewValueFromList(elems...), nil
-	case payload.Object:
-		fields := make(map[string]*qdrant.Value, v.Len())
-		for _, f := range v.Fields() {
-			gf, err := grpcValue(f.Value)
-			if err != nil {
-				return nil, err
-			}
-			fields[f.Key] = gf
-		}
-		return qdrant.NewValueFromFields(fields), nil
-	}
-	return nil, fmt.Errorf("payload value %s of kind %v has no gRPC form", v, v.Kind())
 }
 
 func (g *grpcRemote) green(ctx context.Context) (bool, error) {

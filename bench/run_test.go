@@ -141,7 +141,10 @@ func TestRunHNSWLib(t *testing.T) {
 	}
 }
 
-func TestRunHNSWLibNative(t *testing.T) {
+// skipWithoutNative skips t when the native hnswlib runner cannot be
+// compiled here, or in -short mode.
+func skipWithoutNative(t *testing.T) {
+	t.Helper()
 	if _, err := exec.LookPath("g++"); err != nil {
 		t.Skip("no g++ (apt-get install g++)")
 	}
@@ -151,6 +154,10 @@ func TestRunHNSWLibNative(t *testing.T) {
 	if testing.Short() {
 		t.Skip("compiles a C++ program")
 	}
+}
+
+func TestRunHNSWLibNative(t *testing.T) {
+	skipWithoutNative(t)
 	cfg := smallConfig(t, "hnswlib-native")
 	if d, err := os.UserCacheDir(); err == nil {
 		// Reuse a compiled runner across test runs.

@@ -145,6 +145,11 @@ func valueToProto(v payload.Value) *qdrant.Value {
 	return &qdrant.Value{Kind: &qdrant.Value_NullValue{}}
 }
 
+// PayloadToProto converts a payload object to the payload map of go-client's
+// protobuf messages (PointStruct.Payload, SetPayloadPoints.Payload), as the
+// gRPC API sends payloads; anything else gives an empty map.
+func PayloadToProto(v payload.Value) map[string]*qdrant.Value { return payloadToProto(v) }
+
 // payloadToProto converts a payload object to a protobuf map; anything else
 // (the zero Value of a record read without payload) gives an empty map.
 func payloadToProto(v payload.Value) map[string]*qdrant.Value {
