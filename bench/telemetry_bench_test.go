@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"os"
+	"path/filepath"
+	"runtime/debug"
 	"sync"
 	"testing"
 	"time"
@@ -14,7 +16,9 @@ import (
 )
 
 // telemetryBench is the database BenchmarkSearchTelemetry searches: all of
-// Fashion-MNIST (euclidean), uploaded and indexed once per process.
+// Fashion-MNIST (euclidean), uploaded and indexed once into the user's cache
+// directory and reused by later processes, so that each mode can be
+// measured in processes of its own (see BenchmarkSearchTelemetry).
 var telemetryBench struct {
 	once sync.Once
 	dir  string
@@ -35,9 +39,15 @@ const telemetryQueries = 1000
 // sampler never samples, and with every span sampled and exported by the
 // batch span processor over OTLP/gRPC to an in-process receiver (metrics
 // exported too). It reports "exported" (spans received per search: a value
-// below 1 means the batch processor dropped spans) for the sampled run:
+// below 1 means the batch processor dropped spans) for the sampled run.
 //
-//	go test ./bench -run XXX -bench SearchTelemetry -count 10 > tel.txt
+// Searches over a 190 MB graph are sensitive to where the process's memory
+// lies and to what earlier runs left in its heap, so measure each mode in
+// fresh processes, alternating:
+//
+//	for i in $(seq 10); do for m in off never_sample always_on; do
+//	  go test ./bench -run XXX -bench "SearchTelemetry/telemetry=$m\$" -benchtime 2s
+//	done; done > tel.txt
 //	benchstat -col /telemetry tel.txt
 func BenchmarkSearchTelemetry(b *testing.B) {
 	tb := &telemetryBench
@@ -61,8 +71,8 @@ func BenchmarkSearchTelemetry(b *testing.B) {
 	}
 }
 
-// buildTelemetryBench uploads Fashion-MNIST into a database in a temporary
-// directory, removed when the process exits normally, and picks the ef.
+// buildTelemetryBench loads Fashion-MNIST, builds its database unless an
+// earlier process has, and picks the ef.
 func buildTelemetryBench(b *testing.B) error {
 	tb := &telemetryBench
 	ctx := context.Background()
@@ -70,33 +80,26 @@ func buildTelemetryBench(b *testing.B) error {
 	if err != nil {
 		return err
 	}
-	gt, err := ds.GroundTruth(ctx, min(telemetryQueries, ds.NQ), benchK, &GroundTruthOptions{CacheDir: os.TempDir()})
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		cache = os.TempDir()
+	}
+	cache = filepath.Join(cache, "qlite")
+	gt, err := ds.GroundTruth(ctx, min(telemetryQueries, ds.NQ), benchK, &GroundTruthOptions{CacheDir: cache})
 	if err != nil {
 		return err
 	}
-	if tb.dir, err = os.MkdirTemp("", "qlite-telemetry-bench-"); err != nil {
-		return err
+	tb.dir = filepath.Join(cache, "telemetry-bench-"+ds.Name)
+	if _, err := os.Stat(filepath.Join(tb.dir, "complete")); err != nil {
+		if err := buildTelemetryDB(ctx, tb.dir, ds); err != nil {
+			return err
+		}
 	}
 	db, err := engine.Open(tb.dir, &engine.Options{IndexingWorkers: benchConfig().Threads})
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	c := benchConfig()
-	if err := db.CreateCollection(ctx, remoteCollection, &engine.CreateCollection{
-		Vectors: engine.VectorsConfig{"": {Size: uint64(ds.Dim), Distance: ds.Metric}},
-		HNSW:    &engine.HnswConfigDiff{M: &c.M, EfConstruct: &c.EfConstruct},
-	}); err != nil {
-		return err
-	}
-	for _, pts := range pointBatches(ds) {
-		if _, err := db.Upsert(ctx, remoteCollection, &engine.UpsertOp{Points: pts}, &engine.WriteOptions{Wait: true}); err != nil {
-			return err
-		}
-	}
-	if err := db.WaitGreen(ctx, remoteCollection, 20*time.Millisecond); err != nil {
-		return err
-	}
 	tb.ds, tb.gt = ds, gt
 	tb.ef, tb.rec = pickEf(b, gt, func(i, ef int, row []int32) {
 		hits, err := db.Search(ctx, remoteCollection, &engine.SearchRequest{Vector: ds.Query(i), Limit: benchK, HnswEf: ef})
@@ -109,6 +112,36 @@ func buildTelemetryBench(b *testing.B) error {
 		}
 	})
 	return nil
+}
+
+// buildTelemetryDB uploads ds into a new database in dir, marked complete
+// once indexed.
+func buildTelemetryDB(ctx context.Context, dir string, ds *Dataset) error {
+	if err := os.RemoveAll(dir); err != nil {
+		return err
+	}
+	db, err := engine.Open(dir, &engine.Options{IndexingWorkers: benchConfig().Threads})
+	if err != nil {
+		return err
+	}
+	c := benchConfig()
+	err = db.CreateCollection(ctx, remoteCollection, &engine.CreateCollection{
+		Vectors: engine.VectorsConfig{"": {Size: uint64(ds.Dim), Distance: ds.Metric}},
+		HNSW:    &engine.HnswConfigDiff{M: &c.M, EfConstruct: &c.EfConstruct},
+	})
+	for _, pts := range pointBatches(ds) {
+		if err != nil {
+			break
+		}
+		_, err = db.Upsert(ctx, remoteCollection, &engine.UpsertOp{Points: pts}, &engine.WriteOptions{Wait: true})
+	}
+	if err == nil {
+		err = db.WaitGreen(ctx, remoteCollection, 20*time.Millisecond)
+	}
+	if err := errors.Join(err, db.Close()); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, "complete"), nil, 0o644)
 }
 
 // searchWithTelemetry opens the benchmark database with providers set up
@@ -146,6 +179,9 @@ func searchWithTelemetry(b *testing.B, env map[string]string) {
 	if err := db.WaitGreen(ctx, remoteCollection, 5*time.Millisecond); err != nil {
 		b.Fatal(err)
 	}
+	// What earlier runs left in the heap goes back to the OS before the
+	// timed loop.
+	debug.FreeOSMemory()
 	nq := tb.gt.Rows()
 	req := engine.SearchRequest{Limit: benchK, HnswEf: tb.ef}
 	b.ReportAllocs()
