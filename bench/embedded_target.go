@@ -7,8 +7,8 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/qlite/qlite/compat"
 	"github.com/qlite/qlite/engine"
-	"github.com/qlite/qlite/filter"
 	"github.com/qlite/qlite/payload"
 )
 
@@ -42,8 +42,11 @@ type EngineFigures struct {
 
 const uploadBatch = 256
 
-// runEmbedded measures the embedded engine: upload, background indexing,
-// reopen, disk, searches, and searches during a background build.
+// runEmbedded measures the embedded engine through go-client's API in
+// process (compat.NewEmbedded), the code a Go program can point at a Qdrant
+// server unchanged: upload, background indexing, reopen, disk, searches, and
+// searches during a background build. The engine itself is used for what
+// go-client has no call for (reopen, compaction, disk, plans).
 func runEmbedded(ctx context.Context, c *Config, ds *Dataset, gt *GroundTruth, fw *filteredWorkload, res *Result) error {
 	res.QueryMode = "single"
 	dir, err := os.MkdirTemp("", "qlite-bench-")
@@ -65,8 +68,11 @@ func runEmbedded(ctx context.Context, c *Config, ds *Dataset, gt *GroundTruth, f
 		indexed := !c.NoPayloadIndex
 		res.Params.PayloadIndex = &indexed
 	}
+	client := func(db *engine.DB, coll string) *grpcRemote {
+		return &grpcRemote{c: compat.NewEmbedded(db), coll: coll}
+	}
 	upload := func(db *engine.DB, coll string, bar *progress) (float64, float64, error) {
-		return uploadEmbedded(ctx, c, db, coll, ds, fw, bar)
+		return uploadEmbedded(ctx, c, db, client(db, coll), ds, fw, bar)
 	}
 	cpu0 := cpuSeconds()
 	bar := startProgress(c.Progress, "upload", ds.N, nil)
@@ -126,18 +132,9 @@ func runEmbedded(ctx context.Context, c *Config, ds *Dataset, gt *GroundTruth, f
 	nq, k := gt.Rows(), c.K
 	lat := make([]time.Duration, nq)
 	found := make([]int32, nq*k)
+	cl := client(db, coll)
 	search := func(ef int) func(i int, row []int32) error {
-		return func(i int, row []int32) error {
-			hits, err := db.Search(ctx, coll, &engine.SearchRequest{Vector: ds.Query(i), Limit: k, HnswEf: ef})
-			if err != nil {
-				return err
-			}
-			for j, h := range hits {
-				n, _ := h.ID.Num()
-				row[j] = int32(n)
-			}
-			return nil
-		}
+		return func(i int, row []int32) error { return cl.search(ctx, ds.Query(i), k, ef, nil, row) }
 	}
 	if res.Runs, err = efSweep(ctx, c, gt, func(ef, i int, row []int32) error { return search(ef)(i, row) }); err != nil {
 		return err
@@ -148,13 +145,19 @@ func runEmbedded(ctx context.Context, c *Config, ds *Dataset, gt *GroundTruth, f
 			if err != nil {
 				return nil, err
 			}
-			return func(ef, i int, row []int32, st *caseStats) error {
-				req := &engine.SearchRequest{Vector: ds.Query(i), Filter: filters[i], Limit: k, HnswEf: ef}
-				var es engine.SearchStats
-				if st != nil {
-					req.Stats = &es
+			groups := make([]remoteFilter, len(fc.Groups))
+			for g := range fc.Groups {
+				if groups[g], err = cl.prepareFilter(fc.Groups[g].JSON); err != nil {
+					return nil, err
 				}
-				hits, err := db.Search(ctx, coll, req)
+			}
+			return func(ef, i int, row []int32, st *caseStats) error {
+				if st == nil {
+					return cl.search(ctx, ds.Query(i), k, ef, groups[fc.QueryGroup[i]], row)
+				}
+				// The untimed pass asks the engine how it planned.
+				var es engine.SearchStats
+				hits, err := db.Search(ctx, coll, &engine.SearchRequest{Vector: ds.Query(i), Filter: filters[i], Limit: k, HnswEf: ef, Stats: &es})
 				if err != nil {
 					return err
 				}
@@ -162,9 +165,7 @@ func runEmbedded(ctx context.Context, c *Config, ds *Dataset, gt *GroundTruth, f
 					n, _ := h.ID.Num()
 					row[j] = int32(n)
 				}
-				if st != nil {
-					st.plan, st.scored = es.Plan, es.Scored
-				}
+				st.plan, st.scored = es.Plan, es.Scored
 				return nil
 			}, nil
 		})
@@ -223,50 +224,47 @@ func runEmbedded(ctx context.Context, c *Config, ds *Dataset, gt *GroundTruth, f
 	return db.Close()
 }
 
-// uploadEmbedded creates coll in db and upserts the base of ds in batches of
+// uploadEmbedded creates cl's collection and upserts the base of ds through
+// cl (go-client's API over db, compat.NewEmbedded) in batches of
 // uploadBatch with wait, counting the points on bar; it returns the upload
 // time and the time from then until the collection was green. In a filtered
 // run (fw not nil) every point carries its generated payload besides "i",
 // and, unless c.NoPayloadIndex, the fields of payloadIndexes are indexed
 // before the upload, with the types the hnsw target gives them.
-func uploadEmbedded(ctx context.Context, c *Config, db *engine.DB, coll string, ds *Dataset, fw *filteredWorkload, bar *progress) (float64, float64, error) {
-	m, efc := c.M, c.EfConstruct
-	err := db.CreateCollection(ctx, coll, &engine.CreateCollection{
-		Vectors: engine.VectorsConfig{"": {Size: uint64(ds.Dim), Distance: ds.Metric}},
-		HNSW:    &engine.HnswConfigDiff{M: &m, EfConstruct: &efc},
-	})
-	if err != nil {
+func uploadEmbedded(ctx context.Context, c *Config, db *engine.DB, cl *grpcRemote, ds *Dataset, fw *filteredWorkload, bar *progress) (float64, float64, error) {
+	if err := cl.create(ctx, ds.Dim, ds.Metric, c.M, c.EfConstruct); err != nil {
 		return 0, 0, err
 	}
 	if fw != nil && !c.NoPayloadIndex {
 		for _, f := range payloadIndexes {
-			if _, err := db.CreateFieldIndex(ctx, coll, f.key, payload.IndexParams{Type: f.typ}, &engine.WriteOptions{Wait: true}); err != nil {
+			if err := cl.createIndex(ctx, f.key, f.typ); err != nil {
 				return 0, 0, fmt.Errorf("bench: index %s: %w", f.key, err)
 			}
 		}
 	}
 	start := time.Now()
+	ids := make([]uint64, 0, uploadBatch)
+	vecs := make([][]float32, 0, uploadBatch)
+	payloads := make([]payload.Value, 0, uploadBatch)
 	for from := 0; from < ds.N; from += uploadBatch {
-		pts := make([]engine.Point, 0, uploadBatch)
+		ids, vecs, payloads = ids[:0], vecs[:0], payloads[:0]
 		for i := from; i < min(ds.N, from+uploadBatch); i++ {
 			p, err := pointPayload(fw, i)
 			if err != nil {
 				return 0, 0, err
 			}
-			pts = append(pts, engine.Point{
-				ID:      filter.NumID(uint64(i)),
-				Vectors: map[string][]float32{"": ds.Base[i*ds.Dim : (i+1)*ds.Dim]},
-				Payload: p,
-			})
+			ids = append(ids, uint64(i))
+			vecs = append(vecs, ds.Base[i*ds.Dim:(i+1)*ds.Dim])
+			payloads = append(payloads, p)
 		}
-		if _, err := db.Upsert(ctx, coll, &engine.UpsertOp{Points: pts}, &engine.WriteOptions{Wait: true}); err != nil {
+		if err := cl.uploadPayloads(ctx, ids, vecs, payloads); err != nil {
 			return 0, 0, err
 		}
-		bar.Add(len(pts))
+		bar.Add(len(ids))
 	}
 	up := time.Since(start).Seconds()
 	bar.Stop()
-	if err := db.WaitGreen(ctx, coll, 20*time.Millisecond); err != nil {
+	if err := db.WaitGreen(ctx, cl.coll, 20*time.Millisecond); err != nil {
 		return 0, 0, err
 	}
 	return up, time.Since(start).Seconds() - up, nil

@@ -123,7 +123,8 @@ func TestEmbeddedFilteredUpload(t *testing.T) {
 	for _, noIndex := range []bool{false, true} {
 		c.NoPayloadIndex = noIndex
 		coll := map[bool]string{false: "indexed", true: "plain"}[noIndex]
-		if _, _, err := uploadEmbedded(ctx, &c, db, coll, ds, fw, nil); err != nil {
+		cl := &grpcRemote{c: compat.NewEmbedded(db), coll: coll}
+		if _, _, err := uploadEmbedded(ctx, &c, db, cl, ds, fw, nil); err != nil {
 			t.Fatal(err)
 		}
 		info, err := db.CollectionInfo(ctx, coll)

@@ -74,7 +74,7 @@ func dialRemote(target, apiKey string) (remote, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &grpcRemote{c: c}, nil
+		return &grpcRemote{c: c, coll: remoteCollection}, nil
 	case strings.HasPrefix(target, "http://"):
 		return &restRemote{base: strings.TrimSuffix(target, "/"), key: apiKey,
 			hc: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}}, nil
@@ -239,20 +239,25 @@ func concurrentRuns(ctx context.Context, c *Config, nq int, search func(i int, r
 }
 
 // grpcRemote talks to a server through go-client.
-type grpcRemote struct{ c *qdrant.Client }
+// grpcRemote drives collection coll through go-client's API: a gRPC
+// connection (*qdrant.Client) or qlite in process (compat.NewEmbedded).
+type grpcRemote struct {
+	c    compat.Client
+	coll string
+}
 
 func (g *grpcRemote) create(ctx context.Context, dim int, m distance.Metric, hnswM, efc int) error {
-	if ok, err := g.c.CollectionExists(ctx, remoteCollection); err != nil {
+	if ok, err := g.c.CollectionExists(ctx, g.coll); err != nil {
 		return err
 	} else if ok {
-		if err := g.c.DeleteCollection(ctx, remoteCollection); err != nil {
+		if err := g.c.DeleteCollection(ctx, g.coll); err != nil {
 			return err
 		}
 	}
 	dist := map[distance.Metric]qdrant.Distance{distance.Cosine: qdrant.Distance_Cosine, distance.Euclid: qdrant.Distance_Euclid,
 		distance.Dot: qdrant.Distance_Dot, distance.Manhattan: qdrant.Distance_Manhattan}[m]
 	return g.c.CreateCollection(ctx, &qdrant.CreateCollection{
-		CollectionName: remoteCollection,
+		CollectionName: g.coll,
 		VectorsConfig:  qdrant.NewVectorsConfig(&qdrant.VectorParams{Size: uint64(dim), Distance: dist}),
 		HnswConfig:     &qdrant.HnswConfigDiff{M: qdrant.PtrOf(uint64(hnswM)), EfConstruct: qdrant.PtrOf(uint64(efc))},
 	})
@@ -263,7 +268,7 @@ func (g *grpcRemote) createIndex(ctx context.Context, field string, typ payload.
 	// Qdrant's defaults (an integer index serves both match and range) are
 	// the segment's.
 	_, err := g.c.CreateFieldIndex(ctx, &qdrant.CreateFieldIndexCollection{
-		CollectionName: remoteCollection,
+		CollectionName: g.coll,
 		FieldName:      field,
 		FieldType:      qdrant.PtrOf(qdrant.FieldType(typ)),
 		Wait:           qdrant.PtrOf(true),
@@ -283,12 +288,12 @@ func (g *grpcRemote) uploadPayloads(ctx context.Context, ids []uint64, vecs [][]
 			pts[i].Payload = compat.PayloadToProto(payloads[i])
 		}
 	}
-	_, err := g.c.Upsert(ctx, &qdrant.UpsertPoints{CollectionName: remoteCollection, Points: pts, Wait: qdrant.PtrOf(true)})
+	_, err := g.c.Upsert(ctx, &qdrant.UpsertPoints{CollectionName: g.coll, Points: pts, Wait: qdrant.PtrOf(true)})
 	return err
 }
 
 func (g *grpcRemote) green(ctx context.Context) (bool, error) {
-	info, err := g.c.GetCollectionInfo(ctx, remoteCollection)
+	info, err := g.c.GetCollectionInfo(ctx, g.coll)
 	if err != nil {
 		return false, err
 	}
@@ -303,7 +308,7 @@ func (g *grpcRemote) search(ctx context.Context, q []float32, k, ef int, f remot
 		flt = f.(*qdrant.Filter)
 	}
 	pts, err := g.c.Query(ctx, &qdrant.QueryPoints{
-		CollectionName: remoteCollection,
+		CollectionName: g.coll,
 		Query:          qdrant.NewQueryDense(q),
 		Filter:         flt,
 		Limit:          qdrant.PtrOf(uint64(k)),
