@@ -145,11 +145,9 @@ func runEmbedded(ctx context.Context, c *Config, ds *Dataset, gt *GroundTruth, f
 			if err != nil {
 				return nil, err
 			}
-			groups := make([]remoteFilter, len(fc.Groups))
-			for g := range fc.Groups {
-				if groups[g], err = cl.prepareFilter(fc.Groups[g].JSON); err != nil {
-					return nil, err
-				}
+			groups, err := prepareGroups(cl, fc)
+			if err != nil {
+				return nil, err
 			}
 			return func(ef, i int, row []int32, st *caseStats) error {
 				if st == nil {
@@ -232,35 +230,13 @@ func runEmbedded(ctx context.Context, c *Config, ds *Dataset, gt *GroundTruth, f
 // and, unless c.NoPayloadIndex, the fields of payloadIndexes are indexed
 // before the upload, with the types the hnsw target gives them.
 func uploadEmbedded(ctx context.Context, c *Config, db *engine.DB, cl *grpcRemote, ds *Dataset, fw *filteredWorkload, bar *progress) (float64, float64, error) {
-	if err := cl.create(ctx, ds.Dim, ds.Metric, c.M, c.EfConstruct); err != nil {
+	if err := createCollection(ctx, c, cl, ds, fw); err != nil {
 		return 0, 0, err
 	}
-	if fw != nil && !c.NoPayloadIndex {
-		for _, f := range payloadIndexes {
-			if err := cl.createIndex(ctx, f.key, f.typ); err != nil {
-				return 0, 0, fmt.Errorf("bench: index %s: %w", f.key, err)
-			}
-		}
-	}
 	start := time.Now()
-	ids := make([]uint64, 0, uploadBatch)
-	vecs := make([][]float32, 0, uploadBatch)
-	payloads := make([]payload.Value, 0, uploadBatch)
-	for from := 0; from < ds.N; from += uploadBatch {
-		ids, vecs, payloads = ids[:0], vecs[:0], payloads[:0]
-		for i := from; i < min(ds.N, from+uploadBatch); i++ {
-			p, err := pointPayload(fw, i)
-			if err != nil {
-				return 0, 0, err
-			}
-			ids = append(ids, uint64(i))
-			vecs = append(vecs, ds.Base[i*ds.Dim:(i+1)*ds.Dim])
-			payloads = append(payloads, p)
-		}
-		if err := cl.uploadPayloads(ctx, ids, vecs, payloads); err != nil {
-			return 0, 0, err
-		}
-		bar.Add(len(ids))
+	payloadOf := func(i int) (payload.Value, error) { return pointPayload(fw, i) }
+	if err := uploadBase(ctx, cl, ds, payloadOf, bar); err != nil {
+		return 0, 0, err
 	}
 	up := time.Since(start).Seconds()
 	bar.Stop()

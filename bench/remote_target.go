@@ -91,49 +91,22 @@ func runRemote(ctx context.Context, c *Config, ds *Dataset, gt *GroundTruth, fw 
 		return err
 	}
 	defer r.close()
-	if err := r.create(ctx, ds.Dim, ds.Metric, c.M, c.EfConstruct); err != nil {
-		return fmt.Errorf("bench: create collection: %w", err)
-	}
 	if fw != nil {
 		indexed := !c.NoPayloadIndex
 		res.Params.PayloadIndex = &indexed
-		if indexed {
-			for _, f := range payloadIndexes {
-				if err := r.createIndex(ctx, f.key, f.typ); err != nil {
-					return fmt.Errorf("bench: index %s: %w", f.key, err)
-				}
-			}
-		}
+	}
+	var payloadOf func(int) (payload.Value, error)
+	if fw != nil {
+		payloadOf = func(i int) (payload.Value, error) { return pointPayload(fw, i) }
+	}
+	if err := createCollection(ctx, c, r, ds, fw); err != nil {
+		return err
 	}
 	start := time.Now()
 	bar := startProgress(c.Progress, "upload", ds.N, nil)
 	defer bar.Stop()
-	for from := 0; from < ds.N; from += uploadBatch {
-		to := min(ds.N, from+uploadBatch)
-		ids := make([]uint64, 0, to-from)
-		vecs := make([][]float32, 0, to-from)
-		for i := from; i < to; i++ {
-			ids = append(ids, uint64(i))
-			vecs = append(vecs, ds.Base[i*ds.Dim:(i+1)*ds.Dim])
-		}
-		var err error
-		if fw == nil {
-			err = r.upload(ctx, ids, vecs)
-		} else {
-			pls := make([]payload.Value, 0, to-from)
-			for i := from; i < to; i++ {
-				p, perr := pointPayload(fw, i)
-				if perr != nil {
-					return perr
-				}
-				pls = append(pls, p)
-			}
-			err = r.uploadPayloads(ctx, ids, vecs, pls)
-		}
-		if err != nil {
-			return fmt.Errorf("bench: upload: %w", err)
-		}
-		bar.Add(len(ids))
+	if err := uploadBase(ctx, r, ds, payloadOf, bar); err != nil {
+		return err
 	}
 	bar.Stop()
 	fig := &EngineFigures{UploadBatch: uploadBatch}
@@ -165,13 +138,9 @@ func runRemote(ctx context.Context, c *Config, ds *Dataset, gt *GroundTruth, fw 
 	res.Runs = runs
 	if fw != nil {
 		runs, err := measureCases(ctx, c, fw, nq, func(fc *filterCase) (caseSearch, error) {
-			groups := make([]remoteFilter, len(fc.Groups))
-			for g, grp := range fc.Groups {
-				f, err := r.prepareFilter(grp.JSON)
-				if err != nil {
-					return nil, fmt.Errorf("bench: filter %s: %w", grp.JSON, err)
-				}
-				groups[g] = f
+			groups, err := prepareGroups(r, fc)
+			if err != nil {
+				return nil, err
 			}
 			return func(ef, i int, row []int32, _ *caseStats) error {
 				return r.search(ctx, ds.Query(i), k, ef, groups[fc.QueryGroup[i]], row)
@@ -192,6 +161,70 @@ func runRemote(ctx context.Context, c *Config, ds *Dataset, gt *GroundTruth, fw 
 		res.RunsConcurrent = runs
 	}
 	return nil
+}
+
+// createCollection creates r's collection with c's graph parameters and
+// indexes the payload fields of payloadIndexes when fw is set and
+// c.NoPayloadIndex is not.
+func createCollection(ctx context.Context, c *Config, r remote, ds *Dataset, fw *filteredWorkload) error {
+	if err := r.create(ctx, ds.Dim, ds.Metric, c.M, c.EfConstruct); err != nil {
+		return fmt.Errorf("bench: create collection: %w", err)
+	}
+	if fw != nil && !c.NoPayloadIndex {
+		for _, f := range payloadIndexes {
+			if err := r.createIndex(ctx, f.key, f.typ); err != nil {
+				return fmt.Errorf("bench: index %s: %w", f.key, err)
+			}
+		}
+	}
+	return nil
+}
+
+// uploadBase upserts the base of ds into r's collection in batches of
+// uploadBatch, counting the points on bar. payloadOf gives each point's
+// payload; nil uploads none.
+func uploadBase(ctx context.Context, r remote, ds *Dataset, payloadOf func(int) (payload.Value, error), bar *progress) error {
+	ids := make([]uint64, 0, uploadBatch)
+	vecs := make([][]float32, 0, uploadBatch)
+	var pls []payload.Value
+	for from := 0; from < ds.N; from += uploadBatch {
+		ids, vecs, pls = ids[:0], vecs[:0], pls[:0]
+		for i := from; i < min(ds.N, from+uploadBatch); i++ {
+			ids = append(ids, uint64(i))
+			vecs = append(vecs, ds.Base[i*ds.Dim:(i+1)*ds.Dim])
+			if payloadOf != nil {
+				p, err := payloadOf(i)
+				if err != nil {
+					return err
+				}
+				pls = append(pls, p)
+			}
+		}
+		var err error
+		if payloadOf == nil {
+			err = r.upload(ctx, ids, vecs)
+		} else {
+			err = r.uploadPayloads(ctx, ids, vecs, pls)
+		}
+		if err != nil {
+			return fmt.Errorf("bench: upload: %w", err)
+		}
+		bar.Add(len(ids))
+	}
+	return nil
+}
+
+// prepareGroups prepares the filter of every group of fc for r's searches.
+func prepareGroups(r remote, fc *filterCase) ([]remoteFilter, error) {
+	groups := make([]remoteFilter, len(fc.Groups))
+	for g, grp := range fc.Groups {
+		f, err := r.prepareFilter(grp.JSON)
+		if err != nil {
+			return nil, fmt.Errorf("bench: filter %s: %w", grp.JSON, err)
+		}
+		groups[g] = f
+	}
+	return groups, nil
 }
 
 // concurrentRuns measures, for each ef, the throughput of c.Concurrency

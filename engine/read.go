@@ -285,8 +285,8 @@ func (db *DB) SearchBatch(ctx context.Context, coll string, reqs []SearchRequest
 		return nil, err
 	}
 	out = make([][]ScoredPoint, len(reqs))
-	var one SearchStats
 	for i := range reqs {
+		var one SearchStats
 		if out[i], err = c.search(ctx, &reqs[i], nil, op.stats(&one)); err != nil {
 			return nil, fmt.Errorf("searches[%d]: %w", i, err)
 		}

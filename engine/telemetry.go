@@ -429,6 +429,9 @@ func (st *SearchStats) appendAttrs(a []attribute.KeyValue) []attribute.KeyValue 
 
 // add adds the figures of another search to st.
 func (st *SearchStats) add(o *SearchStats) {
+	if o.Segments == 0 {
+		return
+	}
 	if st.Segments == 0 {
 		*st = *o
 		return
