@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -58,16 +59,8 @@ func BenchmarkSearchTelemetry(b *testing.B) {
 	if tb.err != nil {
 		b.Fatal(tb.err)
 	}
-	modes := []struct {
-		name string
-		env  map[string]string // nil: telemetry off
-	}{
-		{"off", nil},
-		{"never_sample", map[string]string{"OTEL_TRACES_SAMPLER": "always_off"}},
-		{"always_on", map[string]string{"OTEL_TRACES_SAMPLER": "always_on"}},
-	}
-	for _, m := range modes {
-		b.Run("telemetry="+m.name, func(b *testing.B) { searchWithTelemetry(b, m.env) })
+	for _, m := range []telemetryMode{telemetryOff, telemetryNeverSample, telemetryAlwaysOn} {
+		b.Run("telemetry="+m.name, func(b *testing.B) { searchWithTelemetry(b, m) })
 	}
 }
 
@@ -144,41 +137,78 @@ func buildTelemetryDB(ctx context.Context, dir string, ds *Dataset) error {
 	return os.WriteFile(filepath.Join(dir, "complete"), nil, 0o644)
 }
 
-// searchWithTelemetry opens the benchmark database with providers set up
-// from env pointed at a fresh receiver (no providers when env is nil) and
-// measures searches.
-func searchWithTelemetry(b *testing.B, env map[string]string) {
-	tb := &telemetryBench
+// telemetryMode is a way of running the engine: its OTEL_* variables, or
+// nil for telemetry off.
+type telemetryMode struct {
+	name string
+	env  map[string]string
+}
+
+var (
+	telemetryOff         = telemetryMode{"off", nil}
+	telemetryNeverSample = telemetryMode{"never_sample", map[string]string{"OTEL_TRACES_SAMPLER": "always_off"}}
+	telemetryAlwaysOn    = telemetryMode{"always_on", map[string]string{"OTEL_TRACES_SAMPLER": "always_on"}}
+)
+
+// tracedDB is a benchmark database opened in a telemetry mode.
+type tracedDB struct {
+	db   *engine.DB
+	prov *telemetry.Providers // nil when off
+	rcv  *otlptest.Receiver   // nil when off
+}
+
+// openTraced opens the database in dir with providers set up from env
+// pointed at a fresh receiver that counts what it receives (no providers
+// when env is nil), and waits until it is indexed. Cleanup closes it.
+func openTraced(b *testing.B, dir string, env map[string]string) *tracedDB {
 	ctx := context.Background()
 	opts := &engine.Options{IndexingWorkers: benchConfig().Threads}
-	var rcv *otlptest.Receiver
-	var prov *telemetry.Providers
+	t := &tracedDB{}
 	if env != nil {
-		rcv = otlptest.Start(b)
-		rcv.Discard()
+		t.rcv = otlptest.Start(b)
+		t.rcv.Discard()
 		vars := map[string]string{
-			"OTEL_EXPORTER_OTLP_ENDPOINT": "http://" + rcv.Endpoint(),
+			"OTEL_EXPORTER_OTLP_ENDPOINT": "http://" + t.rcv.Endpoint(),
 			"OTEL_SERVICE_NAME":           "qlite-bench",
 		}
 		for k, v := range env {
 			vars[k] = v
 		}
 		var err error
-		prov, err = telemetry.Setup(ctx, telemetry.Config{Getenv: func(k string) string { return vars[k] }})
+		t.prov, err = telemetry.Setup(ctx, telemetry.Config{Getenv: func(k string) string { return vars[k] }})
 		if err != nil {
 			b.Fatal(err)
 		}
-		defer prov.Shutdown(ctx)
-		prov.EngineOptions(opts)
+		b.Cleanup(func() { t.prov.Shutdown(ctx) })
+		t.prov.EngineOptions(opts)
 	}
-	db, err := engine.Open(tb.dir, opts)
+	db, err := engine.Open(dir, opts)
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer db.Close()
+	b.Cleanup(func() { db.Close() })
 	if err := db.WaitGreen(ctx, remoteCollection, 5*time.Millisecond); err != nil {
 		b.Fatal(err)
 	}
+	t.db = db
+	return t
+}
+
+// checkExported flushes t's spans and reports the spans received per
+// search (below 1: the batch processor dropped spans).
+func (t *tracedDB) checkExported(b *testing.B, searches int) {
+	if err := t.prov.ForceFlush(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(t.rcv.SpanCount())/float64(searches), "exported")
+}
+
+// searchWithTelemetry measures searches of the benchmark database opened
+// in mode m.
+func searchWithTelemetry(b *testing.B, m telemetryMode) {
+	tb := &telemetryBench
+	ctx := context.Background()
+	t := openTraced(b, tb.dir, m.env)
 	// What earlier runs left in the heap goes back to the OS before the
 	// timed loop.
 	debug.FreeOSMemory()
@@ -188,16 +218,143 @@ func searchWithTelemetry(b *testing.B, env map[string]string) {
 	i := 0
 	for b.Loop() {
 		req.Vector = tb.ds.Query(i % nq)
-		if _, err := db.Search(ctx, remoteCollection, &req); err != nil {
+		if _, err := t.db.Search(ctx, remoteCollection, &req); err != nil {
 			b.Fatal(err)
 		}
 		i++
 	}
 	reportSearch(b, tb.ef, tb.rec)
-	if rcv != nil && env["OTEL_TRACES_SAMPLER"] == "always_on" {
-		if err := prov.ForceFlush(ctx); err != nil {
+	if m.name == telemetryAlwaysOn.name {
+		t.checkExported(b, i)
+	}
+}
+
+// pairedRound is the number of searches BenchmarkSearchTelemetryPaired
+// runs in one mode before it moves to the next: four of the batch
+// processor's default batches, so that most of a round's exports run
+// during its searches.
+const pairedRound = 2048
+
+// BenchmarkSearchTelemetryPaired measures the same searches as
+// BenchmarkSearchTelemetry in one process, on four copies of the database
+// opened side by side: telemetry off, off again (the control), a
+// never-sampling provider and always-on sampling with OTLP export. It
+// alternates between them in rounds of pairedRound searches, each cycle
+// of four rounds in a rotated order, so that what drifts during a run
+// (the VM's neighbours, the CPU's clock) weighs on every mode alike. After
+// an always-on round the spans still queued are exported before the next
+// round starts, outside the timed loop.
+//
+// It reports each mode's time per search and, for the three modes other
+// than off, the median over cycles of the round's time against the off
+// round's of the same cycle, in percent ("overhead-%"). The control's
+// figure shows what differs between two copies of one configuration in
+// this process: an overhead is resolved only beyond it.
+//
+//	go test ./bench -run XXX -bench SearchTelemetryPaired -benchtime 60s -count 6 > paired.txt
+//	benchstat paired.txt
+func BenchmarkSearchTelemetryPaired(b *testing.B) {
+	tb := &telemetryBench
+	tb.once.Do(func() { tb.err = buildTelemetryBench(b) })
+	if errors.Is(tb.err, ErrNotInstalled) {
+		b.Skipf("Fashion-MNIST is not installed in %s (apt-get install dataset-fashion-mnist): %v", DefaultFashionMNISTDir, tb.err)
+	}
+	if tb.err != nil {
+		b.Fatal(tb.err)
+	}
+	ctx := context.Background()
+	control := telemetryMode{"off_control", nil}
+	modes := []telemetryMode{telemetryOff, control, telemetryNeverSample, telemetryAlwaysOn}
+	dbs := make([]*tracedDB, len(modes))
+	for i, m := range modes {
+		dir := filepath.Join(b.TempDir(), m.name)
+		if err := os.CopyFS(dir, os.DirFS(tb.dir)); err != nil {
 			b.Fatal(err)
 		}
-		b.ReportMetric(float64(rcv.SpanCount())/float64(i), "exported")
+		dbs[i] = openTraced(b, dir, m.env)
 	}
+	debug.FreeOSMemory()
+
+	nq := tb.gt.Rows()
+	req := engine.SearchRequest{Limit: benchK, HnswEf: tb.ef}
+	var (
+		total    = make([]time.Duration, len(modes))
+		searches = make([]int, len(modes))
+		cycle    = make([]time.Duration, len(modes)) // this cycle's rounds
+		ratios   = make([][]float64, len(modes))
+		q        int
+		n        int // searches in the current round
+		round    int // rounds started
+		cur      = -1
+		start    time.Time
+	)
+	// next ends the current round and starts the next one.
+	next := func() {
+		if cur >= 0 {
+			d := time.Since(start)
+			total[cur] += d
+			searches[cur] += n
+			cycle[cur] = d
+			if modes[cur].name == telemetryAlwaysOn.name {
+				b.StopTimer()
+				if err := dbs[cur].prov.ForceFlush(ctx); err != nil {
+					b.Fatal(err)
+				}
+				b.StartTimer()
+			}
+		}
+		if round > 0 && round%len(modes) == 0 {
+			for i := 1; i < len(modes); i++ {
+				ratios[i] = append(ratios[i], 100*(float64(cycle[i])/float64(cycle[0])-1))
+			}
+		}
+		// Cycle c runs the modes in the order c, c+1, ... (mod 4).
+		c := round / len(modes)
+		cur = (c + round) % len(modes)
+		round++
+		n = 0
+		start = time.Now()
+	}
+	b.ReportAllocs()
+	next()
+	for b.Loop() {
+		if n == pairedRound {
+			next()
+		}
+		req.Vector = tb.ds.Query(q % nq)
+		q++
+		if _, err := dbs[cur].db.Search(ctx, remoteCollection, &req); err != nil {
+			b.Fatal(err)
+		}
+		n++
+	}
+	if len(ratios[1]) == 0 {
+		b.Fatalf("no whole cycle of %d searches per mode: give a longer -benchtime", pairedRound)
+	}
+	for i, m := range modes {
+		b.ReportMetric(float64(total[i].Nanoseconds())/float64(max(searches[i], 1)), m.name+"-ns/search")
+		if i > 0 {
+			b.ReportMetric(median(ratios[i]), m.name+"-overhead-%")
+		}
+		if m.name == telemetryAlwaysOn.name {
+			dbs[i].checkExported(b, searches[i]+n*btoi(cur == i))
+		}
+	}
+	b.ReportMetric(float64(len(ratios[1])), "cycles")
+}
+
+// median returns the median of xs, which it sorts.
+func median(xs []float64) float64 {
+	slices.Sort(xs)
+	if len(xs)%2 == 1 {
+		return xs[len(xs)/2]
+	}
+	return (xs[len(xs)/2-1] + xs[len(xs)/2]) / 2
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
