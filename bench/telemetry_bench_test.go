@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"slices"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -152,9 +153,23 @@ var (
 
 // tracedDB is a benchmark database opened in a telemetry mode.
 type tracedDB struct {
-	db   *engine.DB
-	prov *telemetry.Providers // nil when off
-	rcv  *otlptest.Receiver   // nil when off
+	db    *engine.DB
+	prov  *telemetry.Providers // nil when off
+	rcv   *otlptest.Receiver   // nil when off
+	once  sync.Once
+	spans int // received, once closed
+}
+
+// close closes the database, then shuts its providers down (exporting
+// what is pending) and counts the spans received.
+func (t *tracedDB) close() {
+	t.once.Do(func() {
+		t.db.Close()
+		if t.prov != nil {
+			t.prov.Shutdown(context.Background())
+			t.spans = t.rcv.SpanCount()
+		}
+	})
 }
 
 // openTraced opens the database in dir with providers set up from env
@@ -179,18 +194,18 @@ func openTraced(b *testing.B, dir string, env map[string]string) *tracedDB {
 		if err != nil {
 			b.Fatal(err)
 		}
-		b.Cleanup(func() { t.prov.Shutdown(ctx) })
 		t.prov.EngineOptions(opts)
 	}
 	db, err := engine.Open(dir, opts)
 	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { db.Close() })
-	if err := db.WaitGreen(ctx, remoteCollection, 5*time.Millisecond); err != nil {
+		t.prov.Shutdown(ctx)
 		b.Fatal(err)
 	}
 	t.db = db
+	b.Cleanup(t.close)
+	if err := db.WaitGreen(ctx, remoteCollection, 5*time.Millisecond); err != nil {
+		b.Fatal(err)
+	}
 	return t
 }
 
@@ -235,9 +250,13 @@ func searchWithTelemetry(b *testing.B, m telemetryMode) {
 // during its searches.
 const pairedRound = 2048
 
+// pairedEpoch is the number of cycles after which
+// BenchmarkSearchTelemetryPaired reopens its databases.
+const pairedEpoch = 8
+
 // BenchmarkSearchTelemetryPaired measures the same searches as
 // BenchmarkSearchTelemetry in one process, on four copies of the database
-// opened side by side: telemetry off, off again (the control), a
+// open side by side: telemetry off, off again (the control), a
 // never-sampling provider and always-on sampling with OTLP export. It
 // alternates between them in rounds of pairedRound searches, each cycle
 // of four rounds in a rotated order, so that what drifts during a run
@@ -245,13 +264,19 @@ const pairedRound = 2048
 // an always-on round the spans still queued are exported before the next
 // round starts, outside the timed loop.
 //
+// Where a copy's memory lies makes its searches a few percent faster or
+// slower for as long as it is open (the control shows it), so every
+// pairedEpoch cycles the databases are closed and reopened (untimed) with
+// each mode on the next copy: over four epochs every mode has searched
+// every copy.
+//
 // It reports each mode's time per search and, for the three modes other
 // than off, the median over cycles of the round's time against the off
 // round's of the same cycle, in percent ("overhead-%"). The control's
-// figure shows what differs between two copies of one configuration in
-// this process: an overhead is resolved only beyond it.
+// figure shows what two copies of one configuration differ by in this
+// process: an overhead is resolved only beyond it.
 //
-//	go test ./bench -run XXX -bench SearchTelemetryPaired -benchtime 60s -count 6 > paired.txt
+//	go test ./bench -run XXX -bench SearchTelemetryPaired -benchtime 120s -count 5 > paired.txt
 //	benchstat paired.txt
 func BenchmarkSearchTelemetryPaired(b *testing.B) {
 	tb := &telemetryBench
@@ -265,15 +290,31 @@ func BenchmarkSearchTelemetryPaired(b *testing.B) {
 	ctx := context.Background()
 	control := telemetryMode{"off_control", nil}
 	modes := []telemetryMode{telemetryOff, control, telemetryNeverSample, telemetryAlwaysOn}
-	dbs := make([]*tracedDB, len(modes))
-	for i, m := range modes {
-		dir := filepath.Join(b.TempDir(), m.name)
-		if err := os.CopyFS(dir, os.DirFS(tb.dir)); err != nil {
+	const on = 3 // always_on's index
+	copies := make([]string, len(modes))
+	for i := range copies {
+		copies[i] = filepath.Join(b.TempDir(), strconv.Itoa(i))
+		if err := os.CopyFS(copies[i], os.DirFS(tb.dir)); err != nil {
 			b.Fatal(err)
 		}
-		dbs[i] = openTraced(b, dir, m.env)
 	}
-	debug.FreeOSMemory()
+	dbs := make([]*tracedDB, len(modes))
+	epoch, spans := 0, 0
+	// open opens the copies in order, copy k in mode k-epoch.
+	open := func() {
+		for k, dir := range copies {
+			m := (k - epoch%len(modes) + len(modes)) % len(modes)
+			dbs[m] = openTraced(b, dir, modes[m].env)
+		}
+		debug.FreeOSMemory()
+	}
+	closeAll := func() {
+		for _, t := range dbs {
+			t.close()
+		}
+		spans += dbs[on].spans
+	}
+	open()
 
 	nq := tb.gt.Rows()
 	req := engine.SearchRequest{Limit: benchK, HnswEf: tb.ef}
@@ -288,35 +329,42 @@ func BenchmarkSearchTelemetryPaired(b *testing.B) {
 		cur      = -1
 		start    time.Time
 	)
+	// endRound ends the current round.
+	endRound := func() {
+		d := time.Since(start)
+		total[cur] += d
+		searches[cur] += n
+		cycle[cur] = d
+		n = 0
+	}
 	// next ends the current round and starts the next one.
 	next := func() {
-		if cur >= 0 {
-			d := time.Since(start)
-			total[cur] += d
-			searches[cur] += n
-			cycle[cur] = d
-			if modes[cur].name == telemetryAlwaysOn.name {
-				b.StopTimer()
-				if err := dbs[cur].prov.ForceFlush(ctx); err != nil {
-					b.Fatal(err)
-				}
-				b.StartTimer()
+		endRound()
+		b.StopTimer()
+		if cur == on {
+			if err := dbs[cur].prov.ForceFlush(ctx); err != nil {
+				b.Fatal(err)
 			}
 		}
-		if round > 0 && round%len(modes) == 0 {
+		if round%len(modes) == 0 {
 			for i := 1; i < len(modes); i++ {
 				ratios[i] = append(ratios[i], 100*(float64(cycle[i])/float64(cycle[0])-1))
 			}
+			if c := round / len(modes); c%pairedEpoch == 0 {
+				closeAll()
+				epoch++
+				open()
+			}
 		}
+		b.StartTimer()
 		// Cycle c runs the modes in the order c, c+1, ... (mod 4).
 		c := round / len(modes)
 		cur = (c + round) % len(modes)
 		round++
-		n = 0
 		start = time.Now()
 	}
 	b.ReportAllocs()
-	next()
+	cur, round, start = 0, 1, time.Now()
 	for b.Loop() {
 		if n == pairedRound {
 			next()
@@ -328,6 +376,8 @@ func BenchmarkSearchTelemetryPaired(b *testing.B) {
 		}
 		n++
 	}
+	endRound()
+	closeAll()
 	if len(ratios[1]) == 0 {
 		b.Fatalf("no whole cycle of %d searches per mode: give a longer -benchtime", pairedRound)
 	}
@@ -336,11 +386,10 @@ func BenchmarkSearchTelemetryPaired(b *testing.B) {
 		if i > 0 {
 			b.ReportMetric(median(ratios[i]), m.name+"-overhead-%")
 		}
-		if m.name == telemetryAlwaysOn.name {
-			dbs[i].checkExported(b, searches[i]+n*btoi(cur == i))
-		}
 	}
+	b.ReportMetric(float64(spans)/float64(searches[on]), "exported")
 	b.ReportMetric(float64(len(ratios[1])), "cycles")
+	b.ReportMetric(float64(epoch), "epochs")
 }
 
 // median returns the median of xs, which it sorts.
@@ -350,11 +399,4 @@ func median(xs []float64) float64 {
 		return xs[len(xs)/2]
 	}
 	return (xs[len(xs)/2-1] + xs[len(xs)/2]) / 2
-}
-
-func btoi(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }

@@ -8,9 +8,15 @@
 // a batching span processor of this package that wakes its goroutine per
 // batch rather than per span, as the SDK's does), an SDK
 // MeterProvider whose periodic reader pushes to an OTLP/gRPC metrics
-// exporter, and a W3C trace-context and baggage propagator. Nothing is
-// installed globally: the caller passes the providers on, to the engine
-// with EngineOptions and to servers as they need.
+// exporter, and a W3C trace-context and baggage propagator. Both providers
+// are the SDK's, wrapped in one respect: a sampled span's attributes and
+// its end, and a duration measured in its context after it ends, are
+// applied to the SDK by a goroutine of the provider in batches, so that
+// the SDK's work at the end of a span does not run on the goroutine of the
+// operation it traces (see lateend.go). ForceFlush and Shutdown apply
+// what is queued first; what a caller sees of a span is unchanged.
+// Nothing is installed globally: the caller passes the providers on, to
+// the engine with EngineOptions and to servers as they need.
 //
 // Telemetry is off unless an OTLP endpoint variable is set (or
 // Config.Force); off, the provider fields are nil so that instrumented code

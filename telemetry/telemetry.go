@@ -116,19 +116,19 @@ func Setup(ctx context.Context, cfg Config) (*Providers, error) {
 		if err != nil {
 			return nil, fmt.Errorf("telemetry: trace exporter: %w", err)
 		}
-		p.TracerProvider = sdktrace.NewTracerProvider(
+		p.TracerProvider = newTracerProvider(sdktrace.NewTracerProvider(
 			sdktrace.WithResource(res),
 			sdktrace.WithSampler(s.sampler),
 			sdktrace.WithRawSpanLimits(s.spanLimits),
 			sdktrace.WithSpanProcessor(newBatcher(exp, s.batch)),
-		)
+		))
 	}
 	if s.metrics != nil {
 		exp, err := otlpmetricgrpc.New(ctx, metricExporterOptions(s.metrics, s.temporality, s.aggregation)...)
 		if err != nil {
 			return nil, errors.Join(fmt.Errorf("telemetry: metric exporter: %w", err), p.Shutdown(ctx))
 		}
-		p.MeterProvider = sdkmetric.NewMeterProvider(
+		mp := sdkmetric.NewMeterProvider(
 			sdkmetric.WithResource(res),
 			sdkmetric.WithExemplarFilter(s.exemplars),
 			sdkmetric.WithReader(sdkmetric.NewPeriodicReader(exp,
@@ -142,6 +142,8 @@ func Setup(ctx context.Context, cfg Config) (*Providers, error) {
 				}},
 			)),
 		)
+		tp, _ := p.TracerProvider.(*tracerProvider)
+		p.MeterProvider = &meterProvider{sdk: mp, tp: tp}
 	}
 	return p, nil
 }
