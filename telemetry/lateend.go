@@ -44,6 +44,9 @@ const (
 	// lateEndDelay is the longest a queued end waits when fewer than
 	// lateEndBatch are queued.
 	lateEndDelay = 50 * time.Millisecond
+	// lateAttrs is the number of attributes a span holds before its
+	// first SetAttributes allocates.
+	lateAttrs = 12
 	// lateEndMax is the number of queued ends beyond which End runs on the
 	// caller's goroutine.
 	lateEndMax = 16384
@@ -189,6 +192,7 @@ func (t *tracer) Start(ctx context.Context, name string, opts ...trace.SpanStart
 		return ctx, span
 	}
 	s := &lateSpan{Span: span, p: t.p}
+	s.attrs = s.attrBuf[:0]
 	return trace.ContextWithSpan(ctx, s), s
 }
 
@@ -203,7 +207,8 @@ type lateSpan struct {
 	ended    bool
 	queued   bool                 // ended, waiting for finish
 	attrs    []attribute.KeyValue // set, not yet given to the SDK's span
-	end      trace.SpanEndOption  // the end time
+	attrBuf  [lateAttrs]attribute.KeyValue
+	end      trace.SpanEndOption // the end time
 	opts     []trace.SpanEndOption
 	rec      lateRecord   // a histogram measurement made after End (h nil: none)
 	moreRecs []lateRecord // and any further ones
@@ -216,6 +221,7 @@ type lateRecord struct {
 	ctx  context.Context
 	v    float64
 	opts []metric.RecordOption
+	buf  [2]metric.RecordOption // opts, when they fit
 }
 
 // SetAttributes keeps kv, in order, for the end.
@@ -314,10 +320,11 @@ func (s *lateSpan) record(r lateRecord) bool {
 	if !s.queued {
 		return false
 	}
-	r.opts = slices.Clone(r.opts)
 	if s.rec.h == nil {
 		s.rec = r
+		s.rec.opts = append(s.rec.buf[:0:len(s.rec.buf)], r.opts...)
 	} else {
+		r.opts = slices.Clone(r.opts)
 		s.moreRecs = append(s.moreRecs, r)
 	}
 	return true
@@ -329,6 +336,7 @@ func (s *lateSpan) finish() {
 	attrs, end, opts := s.attrs, s.end, s.opts
 	s.attrs, s.opts = nil, nil
 	s.mu.Unlock()
+	// The SDK copies the attributes it is given.
 	if len(attrs) > 0 {
 		s.Span.SetAttributes(attrs...)
 	}
@@ -337,8 +345,10 @@ func (s *lateSpan) finish() {
 
 	s.mu.Lock()
 	s.queued = false
+	// rec's options may lie in s.rec.buf, which stays as it is: nothing
+	// is kept once the span is not queued.
 	rec, more := s.rec, s.moreRecs
-	s.rec, s.moreRecs = lateRecord{}, nil
+	s.rec.ctx, s.moreRecs = nil, nil
 	s.mu.Unlock()
 	if rec.h != nil {
 		rec.h.Record(rec.ctx, rec.v, rec.opts...)
@@ -398,7 +408,7 @@ func (m *meter) Float64Histogram(name string, opts ...metric.Float64HistogramOpt
 type lateHistogram struct{ metric.Float64Histogram }
 
 func (h *lateHistogram) Record(ctx context.Context, v float64, opts ...metric.RecordOption) {
-	if s, ok := trace.SpanFromContext(ctx).(*lateSpan); ok && s.record(lateRecord{h.Float64Histogram, ctx, v, opts}) {
+	if s, ok := trace.SpanFromContext(ctx).(*lateSpan); ok && s.record(lateRecord{h: h.Float64Histogram, ctx: ctx, v: v, opts: opts}) {
 		return
 	}
 	h.Float64Histogram.Record(ctx, v, opts...)
