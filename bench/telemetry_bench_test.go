@@ -22,7 +22,11 @@ import (
 // Fashion-MNIST (euclidean), uploaded and indexed once into the user's cache
 // directory and reused by later processes, so that each mode can be
 // measured in processes of its own (see BenchmarkSearchTelemetry).
-var telemetryBench struct {
+var telemetryBench telemetryDB
+
+// telemetryDB is the benchmark database of the telemetry benchmarks, its
+// dataset and ground truth, and the ef that reaches benchRecall on it.
+type telemetryDB struct {
 	once sync.Once
 	dir  string
 	ds   *Dataset
@@ -53,6 +57,15 @@ const telemetryQueries = 1000
 //	done; done > tel.txt
 //	benchstat -col /telemetry tel.txt
 func BenchmarkSearchTelemetry(b *testing.B) {
+	loadTelemetryBench(b)
+	for _, m := range []telemetryMode{telemetryOff, telemetryNeverSample, telemetryAlwaysOn} {
+		b.Run("telemetry="+m.name, func(b *testing.B) { searchWithTelemetry(b, m) })
+	}
+}
+
+// loadTelemetryBench builds telemetryBench once per process and returns it;
+// it skips b when Fashion-MNIST is not installed.
+func loadTelemetryBench(b *testing.B) *telemetryDB {
 	tb := &telemetryBench
 	tb.once.Do(func() { tb.err = buildTelemetryBench(b) })
 	if errors.Is(tb.err, ErrNotInstalled) {
@@ -61,9 +74,7 @@ func BenchmarkSearchTelemetry(b *testing.B) {
 	if tb.err != nil {
 		b.Fatal(tb.err)
 	}
-	for _, m := range []telemetryMode{telemetryOff, telemetryNeverSample, telemetryAlwaysOn} {
-		b.Run("telemetry="+m.name, func(b *testing.B) { searchWithTelemetry(b, m) })
-	}
+	return tb
 }
 
 // buildTelemetryBench loads Fashion-MNIST, builds its database unless an
@@ -269,9 +280,8 @@ const pairedEpoch = 8
 // alternates between them in rounds of pairedRound searches, each cycle
 // of four rounds in one of the orders of pairedOrder, so that what drifts
 // during a run (the VM's neighbours, the CPU's clock) weighs on every mode
-// alike. After
-// an always-on round the spans still queued are exported before the next
-// round starts, outside the timed loop.
+// alike. After an always-on round the spans still queued are exported
+// before the next round starts, outside the timed loop.
 //
 // Where a copy's memory lies makes its searches a few percent faster or
 // slower for as long as it is open (the control shows it), so every
@@ -285,17 +295,10 @@ const pairedEpoch = 8
 // figure shows what two copies of one configuration differ by in this
 // process: an overhead is resolved only beyond it.
 //
-//	go test ./bench -run XXX -bench SearchTelemetryPaired -benchtime 120s -count 5 > paired.txt
+//	go test ./bench -run XXX -bench SearchTelemetryPaired -benchtime 60s -count 8 > paired.txt
 //	benchstat paired.txt
 func BenchmarkSearchTelemetryPaired(b *testing.B) {
-	tb := &telemetryBench
-	tb.once.Do(func() { tb.err = buildTelemetryBench(b) })
-	if errors.Is(tb.err, ErrNotInstalled) {
-		b.Skipf("Fashion-MNIST is not installed in %s (apt-get install dataset-fashion-mnist): %v", DefaultFashionMNISTDir, tb.err)
-	}
-	if tb.err != nil {
-		b.Fatal(tb.err)
-	}
+	tb := loadTelemetryBench(b)
 	ctx := context.Background()
 	control := telemetryMode{"off_control", nil}
 	modes := []telemetryMode{telemetryOff, control, telemetryNeverSample, telemetryAlwaysOn}
