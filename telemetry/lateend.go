@@ -212,10 +212,10 @@ type lateSpan struct {
 	queued   bool                 // ended, waiting for finish
 	attrs    []attribute.KeyValue // set, not yet given to the SDK's span
 	attrBuf  [lateAttrs]attribute.KeyValue
-	end      trace.SpanEndOption // the end time
-	opts     []trace.SpanEndOption
-	rec      lateRecord   // a histogram measurement made after End (h nil: none)
-	moreRecs []lateRecord // and any further ones
+	endTime  time.Time             // taken by End, or given to it
+	opts     []trace.SpanEndOption // End's options, copied
+	rec      lateRecord            // a histogram measurement made after End (h nil: none)
+	moreRecs []lateRecord          // and any further ones
 }
 
 // lateRecord is a histogram measurement made in the context of a queued
@@ -283,15 +283,14 @@ func (s *lateSpan) End(opts ...trace.SpanEndOption) {
 		s.mu.Unlock()
 		return
 	}
-	s.ended = true
+	s.ended, s.queued = true, true
 	cfg := trace.NewSpanEndConfig(opts...)
-	if cfg.Timestamp().IsZero() {
-		s.end = trace.WithTimestamp(now)
-	} else {
-		s.end = trace.WithTimestamp(cfg.Timestamp())
+	s.endTime = now
+	if !cfg.Timestamp().IsZero() {
+		s.endTime = cfg.Timestamp()
 	}
 	if len(opts) > 0 {
-		s.opts = opts
+		s.opts = slices.Clone(opts)
 	}
 	s.mu.Unlock()
 
@@ -308,9 +307,6 @@ func (s *lateSpan) End(opts ...trace.SpanEndOption) {
 		s.finish()
 		return
 	}
-	s.mu.Lock()
-	s.queued = true
-	s.mu.Unlock()
 	if !s.p.push(s) {
 		s.finish()
 	}
@@ -337,7 +333,7 @@ func (s *lateSpan) record(r lateRecord) bool {
 // finish applies the span's attributes to the SDK's span and ends it.
 func (s *lateSpan) finish() {
 	s.mu.Lock()
-	attrs, end, opts := s.attrs, s.end, s.opts
+	attrs, end, opts := s.attrs, s.endTime, s.opts
 	s.attrs, s.opts = nil, nil
 	s.mu.Unlock()
 	// The SDK copies the attributes it is given.
@@ -345,7 +341,7 @@ func (s *lateSpan) finish() {
 		s.Span.SetAttributes(attrs...)
 	}
 	// The SDK takes the last timestamp option.
-	s.Span.End(append(opts, end)...)
+	s.Span.End(append(opts, trace.WithTimestamp(end))...)
 
 	s.mu.Lock()
 	s.queued = false
