@@ -232,18 +232,16 @@ func (s *restServer) recoverFrom(w http.ResponseWriter, r *http.Request, coll st
 	var path string
 	switch strings.ToLower(u.Scheme) {
 	case "file":
-		path = u.Path
 		if u.Host != "" && u.Host != "localhost" {
-			return nil, restBadRequest("Snapshot file location must be a local path, not on host %s", u.Host)
+			return nil, restBadRequest("Invalid snapshot URI, file path must be absolute or on localhost")
+		}
+		if path, err = s.snapshotFile(u.Path); err != nil {
+			return nil, err
 		}
 	case "http", "https":
 		return nil, Unsupported("recovering a snapshot from an http(s) location")
 	default:
-		return nil, restBadRequest("Invalid snapshot URI scheme: %s", u.Scheme)
-	}
-	info, err := os.Stat(path)
-	if err != nil || !info.Mode().IsRegular() {
-		return nil, restNotFound("Snapshot file %s does not exist", path)
+		return nil, restBadRequest("URL %s with scheme %s is not supported", *req.Location, u.Scheme)
 	}
 	if req.Checksum != nil {
 		got, err := restFileChecksum(path)
@@ -258,6 +256,34 @@ func (s *restServer) recoverFrom(w http.ResponseWriter, r *http.Request, coll st
 		return nil, err
 	}
 	return restAfter(wait, true), nil
+}
+
+// snapshotFile checks the path of a file:// recovery location: as Qdrant,
+// the file must exist (else 400) and, with every symbolic link resolved,
+// lie inside the snapshots directory (else 403), so that a request cannot
+// make the server open any other file it can read. It returns the resolved
+// path, which is what is then opened.
+func (s *restServer) snapshotFile(path string) (string, error) {
+	path = filepath.Clean("/" + path)
+	info, err := os.Stat(path)
+	if err != nil || !info.Mode().IsRegular() {
+		return "", restBadRequest("Snapshot file %q does not exist", path)
+	}
+	root := s.db.SnapshotsDir()
+	forbidden := &restError{http.StatusForbidden, fmt.Sprintf("Forbidden: Snapshot file path must be inside the snapshots directory %q", root)}
+	real, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return "", forbidden
+	}
+	realRoot, err := filepath.EvalSymlinks(root)
+	if err != nil {
+		// No snapshots directory yet: nothing can be inside it.
+		return "", forbidden
+	}
+	if rel, err := filepath.Rel(realRoot, real); err != nil || rel == "." || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) || filepath.IsAbs(rel) {
+		return "", forbidden
+	}
+	return real, nil
 }
 
 // uploadSnapshot answers POST /collections/{c}/snapshots/upload: the
@@ -281,7 +307,7 @@ func (s *restServer) uploadTo(w http.ResponseWriter, r *http.Request, coll strin
 			return nil, err
 		}
 	}
-	path, sum, err := restReceiveUpload(r)
+	path, sum, err := s.receiveUpload(r)
 	if err != nil {
 		return nil, err
 	}
@@ -295,9 +321,9 @@ func (s *restServer) uploadTo(w http.ResponseWriter, r *http.Request, coll strin
 	return restAfter(wait, true), nil
 }
 
-// restReceiveUpload streams the multipart field "snapshot" to a temporary
-// file and returns its path and SHA-256.
-func restReceiveUpload(r *http.Request) (string, string, error) {
+// receiveUpload streams the multipart field "snapshot" to a temporary file
+// inside the snapshots directory and returns its path and SHA-256.
+func (s *restServer) receiveUpload(r *http.Request) (string, string, error) {
 	mr, err := r.MultipartReader()
 	if err != nil {
 		return "", "", restBadRequest("Multipart form with a `snapshot` file is required: %v", err)
@@ -314,7 +340,7 @@ func restReceiveUpload(r *http.Request) (string, string, error) {
 			part.Close()
 			continue
 		}
-		f, err := os.CreateTemp("", "qlite-upload-*.snapshot")
+		f, err := s.db.CreateSnapshotTemp()
 		if err != nil {
 			return "", "", err
 		}
@@ -416,7 +442,8 @@ func (s *restServer) recoverShardSnapshot(w http.ResponseWriter, r *http.Request
 	if err != nil {
 		return nil, err
 	}
-	// ShardSnapshotLocation is a URL or a path on this node.
+	// ShardSnapshotLocation is a URL, or the name of one of the shard's
+	// snapshots; Qdrant refuses file:// URLs here.
 	var req map[string]json.RawMessage
 	if err := restDecode(b, &req); err != nil {
 		return nil, err
@@ -426,8 +453,15 @@ func (s *restServer) recoverShardSnapshot(w http.ResponseWriter, r *http.Request
 		if err := restUnmarshal(loc, "location", &l); err != nil {
 			return nil, err
 		}
+		if u, err := url.Parse(l); err == nil && strings.EqualFold(u.Scheme, "file") {
+			return nil, &restError{http.StatusBadRequest, "Wrong input: Invalid snapshot URL " + l + ": URLs with file scheme are not supported"}
+		}
 		if !strings.Contains(l, "://") {
-			u := url.URL{Scheme: "file", Path: l}
+			path, err := s.db.SnapshotPath(r.Context(), coll, l)
+			if err != nil {
+				return nil, restNotFound("Snapshot %s not found", l)
+			}
+			u := url.URL{Scheme: "file", Path: path}
 			req["location"], _ = json.Marshal(u.String())
 		}
 		if b, err = json.Marshal(req); err != nil {

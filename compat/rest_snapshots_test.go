@@ -9,7 +9,6 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -119,10 +118,9 @@ func TestRESTSnapshots(t *testing.T) {
 	exists := s.ok("GET", "/collections/x/exists", "")
 	require.JSONEq(t, `{"exists": false}`, string(exists), "a bad snapshot creates nothing")
 
-	// Recover from a file:// location into a new collection, and over an
-	// existing one (which keeps its aliases).
-	path := filepath.Join(t.TempDir(), "c.snapshot")
-	require.NoError(t, os.WriteFile(path, file, 0o644))
+	// Recover from a file:// location inside the snapshots directory into a
+	// new collection, and over an existing one (which keeps its aliases).
+	path := filepath.Join(s.db.SnapshotsDir(), "c", d.Name)
 	loc, err := json.Marshal("file://" + path)
 	require.NoError(t, err)
 	require.JSONEq(t, `true`, string(s.ok("PUT", "/collections/e/snapshots/recover", `{"location": `+string(loc)+`, "checksum": "`+d.Checksum+`"}`)))
@@ -137,7 +135,7 @@ func TestRESTSnapshots(t *testing.T) {
 	require.Len(t, names.Collections, 3, "no temporary collection is left behind")
 
 	s.fail("PUT", "/collections/e/snapshots/recover", `{"location": "https://example.com/c.snapshot"}`, http.StatusBadRequest, "Wrong input: recovering a snapshot from an http(s) location is not supported")
-	s.fail("PUT", "/collections/e/snapshots/recover", `{"location": "file:///nonexistent/c.snapshot"}`, http.StatusNotFound, "Not found: ")
+	s.fail("PUT", "/collections/e/snapshots/recover", `{"location": "file:///nonexistent/c.snapshot"}`, http.StatusBadRequest, `Bad request: Snapshot file "/nonexistent/c.snapshot" does not exist`)
 	s.fail("PUT", "/collections/e/snapshots/recover", `{"location": `+string(loc)+`, "checksum": "`+strings.Repeat("1", 64)+`"}`, http.StatusBadRequest, "Checksum mismatch: ")
 	s.fail("PUT", "/collections/e/snapshots/recover", `{}`, http.StatusBadRequest, "Format error in JSON body: missing field `location`")
 	restSameRecords(t, orig, restDump(t, s.db, "e"))
@@ -189,14 +187,13 @@ func TestRESTFullAndShardSnapshots(t *testing.T) {
 	restInto(t, s.ok("GET", "/collections/c/snapshots", ""), &list)
 	require.Len(t, list, 1)
 
-	// Recover shard 0 from an upload and from a path.
+	// Recover shard 0 from an upload and from the name of one of its
+	// snapshots.
 	s.ok("POST", "/collections/c/points/delete?wait=true", `{"points": [`+string(orig[0].ID.AppendJSON(nil))+`]}`)
 	code, b = s.upload("/collections/c/shards/0/snapshots/upload", file)
 	require.Equal(t, http.StatusOK, code, "%s", b)
 	restSameRecords(t, orig, restDump(t, s.db, "c"))
-	path := filepath.Join(t.TempDir(), "c.snapshot")
-	require.NoError(t, os.WriteFile(path, file, 0o644))
-	loc, _ := json.Marshal(path)
+	loc, _ := json.Marshal(d.Name)
 	s.ok("POST", "/collections/c/points/delete?wait=true", `{"points": [`+string(orig[1].ID.AppendJSON(nil))+`]}`)
 	s.ok("PUT", "/collections/c/shards/0/snapshots/recover", `{"location": `+string(loc)+`}`)
 	restSameRecords(t, orig, restDump(t, s.db, "c"))

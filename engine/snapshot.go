@@ -38,7 +38,17 @@ const (
 	snapFields = "fields.json"
 	snapPoints = "points.qlrec"
 	snapMagic  = "QLSN\x01"
+
+	// snapTempDir, under the snapshots directory, holds files being
+	// written. Its name cannot be a collection's: collection directories
+	// are escaped and never start with ".".
+	snapTempDir = ".tmp"
 )
+
+// SnapshotsDir is the directory under which the database keeps its
+// snapshots (<dir>/snapshots), one subdirectory per collection. A server
+// built on the engine reads snapshot files only from inside it.
+func (db *DB) SnapshotsDir() string { return filepath.Join(db.dir, "snapshots") }
 
 // snapshotDir is the directory of a collection's snapshots. Names are
 // escaped so that "." and ".." stay inside snapshots/.
@@ -47,7 +57,19 @@ func (db *DB) snapshotDir(coll string) string {
 	if strings.HasPrefix(esc, ".") {
 		esc = "%2E" + esc[1:]
 	}
-	return filepath.Join(db.dir, "snapshots", esc)
+	return filepath.Join(db.SnapshotsDir(), esc)
+}
+
+// CreateSnapshotTemp creates an empty temporary file for a snapshot being
+// received (an upload or a download), inside the snapshots directory so
+// that nothing is written outside the database's directory. The caller
+// removes it.
+func (db *DB) CreateSnapshotTemp() (*os.File, error) {
+	dir := filepath.Join(db.SnapshotsDir(), snapTempDir)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	return os.CreateTemp(dir, "upload-*.snapshot")
 }
 
 // CreateSnapshot writes a point-in-time copy of a collection (its
@@ -89,7 +111,7 @@ func (db *DB) CreateSnapshot(ctx context.Context, coll string) (_ *SnapshotDescr
 		return nil, err
 	}
 	defer os.Remove(tmp.Name())
-	if err := writeSnapshot(ctx, tmp, snap, c.cid, cfg); err != nil {
+	if err := writeSnapshot(ctx, tmp, dir, snap, c.cid, cfg); err != nil {
 		tmp.Close()
 		return nil, err
 	}
@@ -107,8 +129,9 @@ func (db *DB) CreateSnapshot(ctx context.Context, coll string) (_ *SnapshotDescr
 	return describeSnapshot(path)
 }
 
-// writeSnapshot writes the tar archive of collection cid as of snap.
-func writeSnapshot(ctx context.Context, w io.Writer, snap *pebble.Snapshot, cid uint32, cfg CollectionConfig) error {
+// writeSnapshot writes the tar archive of collection cid as of snap. Its
+// scratch file goes in dir.
+func writeSnapshot(ctx context.Context, w io.Writer, dir string, snap *pebble.Snapshot, cid uint32, cfg CollectionConfig) error {
 	tw := tar.NewWriter(w)
 	add := func(name string, data []byte) error {
 		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(data)), ModTime: time.Now()}); err != nil {
@@ -147,7 +170,7 @@ func writeSnapshot(ctx context.Context, w io.Writer, snap *pebble.Snapshot, cid 
 
 	// Points: the size must be known before the tar header, so write them
 	// to a temporary file first.
-	tmp, err := os.CreateTemp("", "qlite-snapshot-points-*")
+	tmp, err := os.CreateTemp(dir, ".tmp-points-*")
 	if err != nil {
 		return err
 	}
@@ -249,17 +272,21 @@ func (db *DB) ListSnapshots(ctx context.Context, coll string) (out []SnapshotDes
 }
 
 // SnapshotPath returns the file of a collection's snapshot, for download.
+// A name is a file name in the collection's snapshots directory: one with a
+// path separator, or that names anything but a regular file there (a
+// symbolic link, a directory), is not found.
 func (db *DB) SnapshotPath(ctx context.Context, coll, name string) (string, error) {
 	c, err := db.collection(coll)
 	if err != nil {
 		return "", err
 	}
-	if name != filepath.Base(name) || strings.ContainsAny(name, `/\`) || !strings.HasSuffix(name, ".snapshot") || name == ".snapshot" {
-		return "", fmt.Errorf("%w: bad snapshot name %q", ErrBadRequest, name)
+	notFound := fmt.Errorf("%w: Snapshot %s not found", ErrNotFound, name)
+	if name != filepath.Base(name) || strings.ContainsAny(name, `/\`) || !strings.HasSuffix(name, ".snapshot") || strings.HasPrefix(name, ".") {
+		return "", notFound
 	}
 	path := filepath.Join(db.snapshotDir(c.name), name)
-	if _, err := os.Stat(path); err != nil {
-		return "", fmt.Errorf("%w: Snapshot %s not found", ErrNotFound, name)
+	if info, err := os.Lstat(path); err != nil || !info.Mode().IsRegular() {
+		return "", notFound
 	}
 	return path, nil
 }
@@ -300,6 +327,12 @@ func (db *DB) RestoreSnapshot(ctx context.Context, path, coll string) (err error
 		}
 		if err != nil {
 			return bad("%v", err)
+		}
+		// Only the regular files qlite writes are read; a link or a
+		// device entry is refused whatever its name, and nothing in the
+		// archive is ever extracted to the file system.
+		if h.Typeflag != tar.TypeReg {
+			return bad("entry %q is not a regular file", h.Name)
 		}
 		switch h.Name {
 		case snapConfig:
