@@ -281,7 +281,7 @@ func (db *DB) SnapshotPath(ctx context.Context, coll, name string) (string, erro
 		return "", err
 	}
 	notFound := fmt.Errorf("%w: Snapshot %s not found", ErrNotFound, name)
-	if name != filepath.Base(name) || strings.ContainsAny(name, `/\`) || !strings.HasSuffix(name, ".snapshot") || strings.HasPrefix(name, ".") {
+	if name != filepath.Base(name) || strings.ContainsAny(name, `/\`) || !strings.HasSuffix(name, ".snapshot") {
 		return "", notFound
 	}
 	path := filepath.Join(db.snapshotDir(c.name), name)
