@@ -415,7 +415,7 @@ func TestSnapshots(t *testing.T) {
 	require.Equal(t, 500, info.PayloadSchema["class"].Points)
 	require.ErrorIs(t, db.RestoreSnapshot(bg, path, "copy"), ErrConflict)
 	_, err = db.SnapshotPath(bg, "..", "../../etc/passwd")
-	require.ErrorIs(t, err, ErrBadRequest)
+	require.ErrorIs(t, err, ErrNotFound, "a path is not a snapshot name")
 	require.NoError(t, db.DeleteSnapshot(bg, "..", d.Name))
 	list, err := db.ListSnapshots(bg, "..")
 	require.NoError(t, err)
