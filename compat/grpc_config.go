@@ -32,6 +32,8 @@ func createCollectionFromProto(r *qdrant.CreateCollection) (*engine.CreateCollec
 	if c.Vectors, err = vectorsConfigFromProto(r.GetVectorsConfig()); err != nil {
 		return nil, err
 	}
+	// A map naming the unnamed vector "" is reported back as a map.
+	_, c.VectorsNamed = r.GetVectorsConfig().GetParamsMap().GetMap()[""]
 	if len(r.GetSparseVectorsConfig().GetMap()) > 0 {
 		return nil, Unsupported("sparse vectors")
 	}
@@ -721,12 +723,13 @@ func collectionConfigToProto(c engine.CollectionConfig) *qdrant.CollectionConfig
 	params := &qdrant.CollectionParams{
 		ShardNumber:            p.ShardNumber,
 		OnDiskPayload:          p.OnDiskPayload,
-		VectorsConfig:          vectorsConfigToProto(p.Vectors),
+		VectorsConfig:          vectorsConfigToProto(p.Vectors, p.VectorsNamed),
 		ReplicationFactor:      ptrTo(p.ReplicationFactor),
 		WriteConsistencyFactor: ptrTo(p.WriteConsistencyFactor),
 		ReadFanOutFactor:       copyPtr(p.ReadFanOutFactor),
 		ReadFanOutDelayMs:      copyPtr(p.ReadFanOutDelayMs),
 	}
+	params.SparseVectorsConfig = sparseVectorsToProto(p.SparseVectors)
 	switch p.ShardingMethod {
 	case "auto":
 		params.ShardingMethod = ptrTo(qdrant.ShardingMethod_Auto)
@@ -744,10 +747,21 @@ func collectionConfigToProto(c engine.CollectionConfig) *qdrant.CollectionConfig
 	}
 }
 
+// sparseVectorsToProto reports the stored sparse vector configuration: qlite
+// stores only an empty map (sparse vectors are refused on create), which
+// Qdrant reports as an empty map; none is reported as nil.
+func sparseVectorsToProto(raw json.RawMessage) *qdrant.SparseVectorConfig {
+	if raw == nil {
+		return nil
+	}
+	return &qdrant.SparseVectorConfig{Map: map[string]*qdrant.SparseVectorParams{}}
+}
+
 // vectorsConfigToProto reports the vectors: the unnamed vector as single
-// params, named vectors as a map.
-func vectorsConfigToProto(vc engine.VectorsConfig) *qdrant.VectorsConfig {
-	if p, ok := vc[""]; ok && len(vc) == 1 {
+// params unless the collection was created with it in a map (named), named
+// vectors as a map.
+func vectorsConfigToProto(vc engine.VectorsConfig, named bool) *qdrant.VectorsConfig {
+	if p, ok := vc[""]; ok && len(vc) == 1 && !named {
 		return &qdrant.VectorsConfig{Config: &qdrant.VectorsConfig_Params{Params: vectorParamsToProto(p)}}
 	}
 	m := make(map[string]*qdrant.VectorParams, len(vc))

@@ -208,8 +208,9 @@ type VectorParamsDiff struct {
 // In JSON, a single unnamed vector is a bare VectorParams object and anything
 // else is an object of named VectorParams (an empty object when there are no
 // dense vectors). Reading accepts both forms; an object with a "size" or
-// "distance" member that is not itself an object is the bare form. An empty
-// name in the map form is an error.
+// "distance" member that is not itself an object is the bare form. The map
+// form may name the unnamed vector "" ({"": {...}}, as Qdrant accepts); which
+// form a collection was created with is CollectionParams.VectorsNamed.
 type VectorsConfig map[string]VectorParams
 
 // CollectionParams is Qdrant's CollectionParams: the vectors and the
@@ -217,6 +218,11 @@ type VectorsConfig map[string]VectorParams
 type CollectionParams struct {
 	// Vectors are the dense vectors.
 	Vectors VectorsConfig `json:"vectors"`
+	// VectorsNamed reports the unnamed vector in the map form, {"": {...}},
+	// rather than as a bare VectorParams object: Qdrant reports a collection
+	// the way it was created. It is true when the create request used the
+	// map form, and is kept (and persisted) in that form in JSON.
+	VectorsNamed bool `json:"-"`
 	// ShardNumber is stored and reported only. Default 1; at least 1.
 	ShardNumber uint32 `json:"shard_number"`
 	// ShardingMethod is "auto", "custom" or "" (unset, which is auto).
@@ -269,7 +275,10 @@ type CollectionConfig struct {
 // CreateCollection). Unset fields take the defaults documented on
 // CollectionConfig's parts.
 type CreateCollection struct {
-	Vectors                VectorsConfig         `json:"vectors,omitempty"`
+	Vectors VectorsConfig `json:"vectors,omitempty"`
+	// VectorsNamed asks for the unnamed vector to be reported in the map
+	// form ({"": {...}}); decoding sets it when Vectors used that form.
+	VectorsNamed           bool                  `json:"-"`
 	ShardNumber            *uint32               `json:"shard_number,omitempty"`
 	ShardingMethod         *string               `json:"sharding_method,omitempty"`
 	ReplicationFactor      *uint32               `json:"replication_factor,omitempty"`
@@ -332,6 +341,7 @@ func (c *CreateCollection) Config() (CollectionConfig, error) {
 		}
 		out.Params.Vectors[name] = p.cfgNormalized()
 	}
+	out.Params.VectorsNamed = c.VectorsNamed
 
 	if c.ShardNumber != nil {
 		if *c.ShardNumber < 1 {
@@ -547,7 +557,10 @@ func (c *CreateCollection) UnmarshalJSON(data []byte) error { return c.cfgDecode
 func (c *CreateCollection) cfgDecode(data []byte, path string) error {
 	*c = CreateCollection{}
 	return cfgDecodeObject(data, path, []cfgField{
-		{name: "vectors", decode: c.Vectors.cfgDecode},
+		{name: "vectors", decode: func(data []byte, path string) (err error) {
+			c.VectorsNamed, err = c.Vectors.cfgDecodeForm(data, path)
+			return err
+		}},
 		{name: "shard_number", decode: cfgLeaf(&c.ShardNumber)},
 		{name: "sharding_method", decode: cfgLeaf(&c.ShardingMethod)},
 		{name: "replication_factor", decode: cfgLeaf(&c.ReplicationFactor)},
@@ -731,6 +744,42 @@ func (p *VectorParams) cfgDecode(data []byte, path string) error {
 	return nil
 }
 
+// MarshalJSON writes the parameters with the vectors in the form they were
+// created with (see VectorsNamed).
+func (p CollectionParams) MarshalJSON() ([]byte, error) {
+	type plain CollectionParams
+	out := struct {
+		// Vectors, at the outer level, hides plain's member of the same name.
+		Vectors any `json:"vectors"`
+		plain
+	}{Vectors: p.Vectors, plain: plain(p)}
+	if p.VectorsNamed && p.Vectors != nil {
+		out.Vectors = map[string]VectorParams(p.Vectors)
+	}
+	return json.Marshal(out)
+}
+
+// UnmarshalJSON reads what MarshalJSON writes, noting the form of the vectors.
+func (p *CollectionParams) UnmarshalJSON(data []byte) error {
+	type plain CollectionParams
+	var in struct {
+		Vectors json.RawMessage `json:"vectors"`
+		plain
+	}
+	if err := json.Unmarshal(data, &in); err != nil {
+		return err
+	}
+	*p = CollectionParams(in.plain)
+	if len(in.Vectors) > 0 {
+		named, err := p.Vectors.cfgDecodeForm(in.Vectors, "vectors")
+		if err != nil {
+			return err
+		}
+		p.VectorsNamed = named
+	}
+	return nil
+}
+
 // MarshalJSON writes a single unnamed vector as a bare VectorParams object and
 // anything else as an object of named vectors.
 func (v VectorsConfig) MarshalJSON() ([]byte, error) {
@@ -747,32 +796,37 @@ func (v VectorsConfig) MarshalJSON() ([]byte, error) {
 func (v *VectorsConfig) UnmarshalJSON(data []byte) error { return v.cfgDecode(data, "") }
 
 func (v *VectorsConfig) cfgDecode(data []byte, path string) error {
+	_, err := v.cfgDecodeForm(data, path)
+	return err
+}
+
+// cfgDecodeForm decodes either form and reports whether the unnamed vector
+// was given in the map form ({"": {...}}).
+func (v *VectorsConfig) cfgDecodeForm(data []byte, path string) (named bool, err error) {
 	m, err := cfgObject(data, path)
 	if err != nil || m == nil {
 		*v = nil
-		return err
+		return false, err
 	}
 	if cfgIsBareVector(m) {
 		var p VectorParams
 		if err := p.cfgDecode(data, path); err != nil {
-			return err
+			return false, err
 		}
 		*v = VectorsConfig{"": p}
-		return nil
+		return false, nil
 	}
 	out := make(VectorsConfig, len(m))
 	for _, name := range slices.Sorted(maps.Keys(m)) {
-		if name == "" {
-			return cfgBad(path, "vector name must not be empty")
-		}
 		var p VectorParams
-		if err := p.cfgDecode(m[name], cfgPath(path, name)); err != nil {
-			return err
+		if err := p.cfgDecode(m[name], cfgNamePath(path, name)); err != nil {
+			return false, err
 		}
 		out[name] = p
 	}
 	*v = out
-	return nil
+	_, named = out[""]
+	return named, nil
 }
 
 // cfgIsBareVector reports whether the members of a "vectors" object are those

@@ -211,6 +211,8 @@ func TestConfigVectorsConfigJSON(t *testing.T) {
 	read(`{"size": {"size": 4, "distance": "Cosine"}}`, VectorsConfig{"size": p4})
 	read(`{}`, VectorsConfig{})
 	read(`null`, nil)
+	// The unnamed vector in the map form.
+	read(`{"": {"size": 4, "distance": "Cosine"}}`, VectorsConfig{"": p4})
 	// The bare form with a missing size still reads as the unnamed vector
 	// (Config then rejects it).
 	read(`{"distance": "Dot"}`, VectorsConfig{"": {Distance: distance.Dot}})
@@ -220,7 +222,6 @@ func TestConfigVectorsConfigJSON(t *testing.T) {
 		var v VectorsConfig
 		cfgRequireBad(t, json.Unmarshal([]byte(in), &v), msg)
 	}
-	bad(`{"": {"size": 4, "distance": "Cosine"}}`, "vector name must not be empty")
 	bad(`{"a": null}`, "a: expected an object")
 	bad(`{"a": 3}`, "a: expected an object")
 	bad(`[1]`, "expected an object")

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"encoding/json"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -489,4 +490,59 @@ func TestDiskUsageWhileFilesComeAndGo(t *testing.T) {
 	}
 	close(stop)
 	<-done
+}
+
+// TestUnnamedVectorNamedForm checks that a collection whose unnamed vector
+// was created in the map form ({"": {...}}) reports it in that form, after
+// a reopen and in a restored snapshot, and that one created with the bare
+// form keeps the bare form.
+func TestUnnamedVectorNamedForm(t *testing.T) {
+	dir := t.TempDir()
+	db := openTestDB(t, dir, testOpts())
+	create := func(name, body string) {
+		t.Helper()
+		var req CreateCollection
+		require.NoError(t, json.Unmarshal([]byte(body), &req))
+		require.NoError(t, db.CreateCollection(bg, name, &req))
+	}
+	create("named", `{"vectors": {"": {"size": 2, "distance": "Cosine"}}, "sparse_vectors": {}}`)
+	create("bare", `{"vectors": {"size": 2, "distance": "Cosine"}}`)
+	for _, name := range []string{"named", "bare"} {
+		_, err := db.Upsert(bg, name, &UpsertOp{Points: []Point{{ID: numID(1), Vectors: map[string][]float32{"": {1, 2}}}}}, nil)
+		require.NoError(t, err)
+	}
+	vectors := func(db *DB, name string) string {
+		t.Helper()
+		info, err := db.CollectionInfo(bg, name)
+		require.NoError(t, err)
+		require.Equal(t, 1, info.PointsCount)
+		b, err := json.Marshal(info.Config.Params)
+		require.NoError(t, err)
+		var p struct{ Vectors json.RawMessage }
+		require.NoError(t, json.Unmarshal(b, &p))
+		return string(p.Vectors)
+	}
+	const named, bare = `{"":{"size":2,"distance":"Cosine"}}`, `{"size":2,"distance":"Cosine"}`
+	require.JSONEq(t, named, vectors(db, "named"))
+	require.JSONEq(t, bare, vectors(db, "bare"))
+	// An update keeps the form.
+	var upd UpdateCollection
+	require.NoError(t, json.Unmarshal([]byte(`{"vectors": {"": {"on_disk": true}}}`), &upd))
+	require.NoError(t, db.UpdateCollection(bg, "named", &upd))
+	require.JSONEq(t, `{"":{"size":2,"distance":"Cosine","on_disk":true}}`, vectors(db, "named"))
+
+	closeChecked(t, db)
+	db = openTestDB(t, dir, testOpts())
+	require.JSONEq(t, `{"":{"size":2,"distance":"Cosine","on_disk":true}}`, vectors(db, "named"))
+	require.JSONEq(t, bare, vectors(db, "bare"))
+
+	for _, name := range []string{"named", "bare"} {
+		d, err := db.CreateSnapshot(bg, name)
+		require.NoError(t, err)
+		path, err := db.SnapshotPath(bg, name, d.Name)
+		require.NoError(t, err)
+		require.NoError(t, db.RestoreSnapshot(bg, path, name+"-copy"))
+	}
+	require.JSONEq(t, `{"":{"size":2,"distance":"Cosine","on_disk":true}}`, vectors(db, "named-copy"))
+	require.JSONEq(t, bare, vectors(db, "bare-copy"))
 }
