@@ -406,10 +406,10 @@ func TestRESTCountAndEmptyShould(t *testing.T) {
 			require.Equal(t, want, cnt.Count, fj)
 		}
 	}
-	// REST keeps an empty should: it matches nothing.
+	// An empty should imposes nothing, as in Qdrant.
 	var cnt struct{ Count int }
 	restInto(t, s.ok("POST", "/collections/c/points/count", `{"filter": {"should": []}}`), &cnt)
-	require.Zero(t, cnt.Count)
+	require.Equal(t, len(ids), cnt.Count)
 	restInto(t, s.ok("POST", "/collections/c/points/count", ``), &cnt)
 	require.Equal(t, len(ids), cnt.Count)
 

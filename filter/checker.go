@@ -44,12 +44,12 @@ func (c *Checker) Check(id uint32, pt Point) bool {
 	return ok
 }
 
+// compileFilter compiles a filter evaluated on whole points (never inside a
+// nested condition, which the Evaluator decides), where empty should and
+// min_should clauses impose nothing.
 func compileFilter(f *Filter, idx Indexes) checkFn {
 	var parts []checkFn
-	if f.Should != nil {
-		if len(f.Should) == 0 {
-			return func(*Checker, uint32) bool { return false }
-		}
+	if len(f.Should) > 0 {
 		cs := compileAll(f.Should, idx)
 		parts = append(parts, func(c *Checker, id uint32) bool {
 			for _, x := range cs {
@@ -60,7 +60,7 @@ func compileFilter(f *Filter, idx Indexes) checkFn {
 			return false
 		})
 	}
-	if m := f.MinShould; m != nil {
+	if m := f.MinShould; m != nil && len(m.Conditions) > 0 {
 		cs := compileAll(m.Conditions, idx)
 		k := m.MinCount
 		parts = append(parts, func(c *Checker, id uint32) bool {
@@ -250,7 +250,7 @@ func geoCheck(ix *payload.GeoIndex, contains func(payload.GeoPoint) bool) checkF
 // costs about a nanosecond per matching point, far less than building a
 // compressed bitmap from points in value order.
 func Dense(f *Filter, idx Indexes, n int, dst []uint64) ([]uint64, bool) {
-	if f == nil || idx == nil || f.Should != nil || f.MinShould != nil || len(f.MustNot) > 0 || len(f.Must) == 0 {
+	if f == nil || idx == nil || len(f.Should) > 0 || (f.MinShould != nil && len(f.MinShould.Conditions) > 0) || len(f.MustNot) > 0 || len(f.Must) == 0 {
 		return dst, false
 	}
 	fields := make([]*Field, 0, len(f.Must))

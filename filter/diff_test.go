@@ -3,6 +3,7 @@ package filter
 import (
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
@@ -488,14 +489,12 @@ var indexTypes = map[string]payload.IndexParams{
 }
 
 // hasEstimateCaveat reports whether f holds a condition whose estimate is
-// not a bound: a nested condition (estimated from point-level counts) or
-// an empty should (skipped by the estimator).
+// not a bound: a nested condition (estimated from point-level counts).
+// Empty clauses are no caveat: on whole points they impose nothing and
+// the estimator skips them.
 func hasEstimateCaveat(f *Filter) bool {
 	var walk func(cs []Condition) bool
 	walkFilter := func(f *Filter) bool {
-		if f.Should != nil && len(f.Should) == 0 {
-			return true
-		}
 		if walk(f.Must) || walk(f.Should) || walk(f.MustNot) {
 			return true
 		}
@@ -515,6 +514,63 @@ func hasEstimateCaveat(f *Filter) bool {
 		return false
 	}
 	return walkFilter(f)
+}
+
+// bruteMatches is a reference for how clauses combine, written straight
+// from Qdrant's observed behaviour, to check Evaluator against: on whole
+// points an empty should, and a min_should of no conditions, impose nothing
+// (Qdrant's filter optimizer drops them); inside a nested condition, each
+// array element that is an object is checked with the clauses as written,
+// so should: [] holds for no element. Leaf conditions are evaluated one by
+// one by a plain Evaluator (their semantics have their own tests).
+func bruteMatches(f *Filter, p *testPoint, nested bool) bool {
+	var cond func(c Condition) bool
+	cond = func(c Condition) bool {
+		switch c := c.(type) {
+		case *Filter:
+			return bruteMatches(c, p, nested)
+		case *Nested:
+			if c.Filter == nil {
+				return false
+			}
+			var elems []payload.Value
+			for _, v := range c.Key.Find(p.payload, nil) {
+				switch {
+				case strings.HasSuffix(c.Key.String(), "[]"):
+					elems = append(elems, v)
+				case v.Kind() == payload.Array:
+					elems = append(elems, v.Array()...)
+				}
+			}
+			for _, e := range elems {
+				if e.Kind() == payload.Object && bruteMatches(c.Filter, &testPoint{payload: e}, true) {
+					return true
+				}
+			}
+			return false
+		case *HasID, *HasVector:
+			if nested {
+				return false
+			}
+		}
+		return NewEvaluator(nil).Matches(&Filter{Must: []Condition{c}}, p)
+	}
+	count := func(cs []Condition) int {
+		n := 0
+		for _, c := range cs {
+			if cond(c) {
+				n++
+			}
+		}
+		return n
+	}
+	if f.Should != nil && (nested || len(f.Should) > 0) && count(f.Should) == 0 {
+		return false
+	}
+	if m := f.MinShould; m != nil && (nested || len(m.Conditions) > 0) && count(m.Conditions) < m.MinCount {
+		return false
+	}
+	return count(f.Must) == len(f.Must) && count(f.MustNot) == 0
 }
 
 // TestDifferential runs random filters over random payloads and checks that
@@ -562,6 +618,8 @@ func TestDifferential(t *testing.T) {
 				want := mode.ev.Matches(f, p)
 				if mode.idx == nil {
 					require.Equal(t, want, f.Matches(p))
+					require.Equal(t, bruteMatches(f, p, false), want, "filter %d %s: evaluator disagrees with the reference on point %d\npayload %s",
+						fi, js, i, p.payload)
 				}
 				in := plan.Candidates == nil || plan.Candidates.Contains(uint32(i))
 				if want {

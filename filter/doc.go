@@ -7,8 +7,9 @@
 // # Model
 //
 // A Filter has four clauses: Should, MinShould, Must and MustNot. A nil
-// clause is absent; a present empty one is kept distinct, because in
-// Qdrant's REST API should: [] matches nothing. Conditions are *Field (key
+// clause is absent; a present empty one is kept distinct, because inside a
+// nested condition should: [] matches no element (on whole points Qdrant
+// drops empty clauses, so there it imposes nothing). Conditions are *Field (key
 // plus match / range / datetime range / geo / values_count / is_empty /
 // is_null tests), *IsEmpty, *IsNull, *HasID, *HasVector, *Nested and
 // *Filter. Key paths are payload.Path values (a.b, a[].b, a[0]).

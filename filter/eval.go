@@ -68,6 +68,9 @@ type evalCtx struct {
 	point   Point // nil inside a nested condition
 	payload payload.Value
 	loaded  bool
+	// nested is set inside a nested condition, where empty should and
+	// min_should clauses hold for no element (see Filter).
+	nested bool
 }
 
 func (c *evalCtx) value() payload.Value {
@@ -99,7 +102,7 @@ func (e *Evaluator) fullKey(k payload.Path) string {
 }
 
 func (e *Evaluator) filter(f *Filter, c *evalCtx) bool {
-	if f.Should != nil {
+	if f.Should != nil && (len(f.Should) > 0 || c.nested) {
 		ok := false
 		for _, cond := range f.Should {
 			if e.condition(cond, c) {
@@ -111,7 +114,7 @@ func (e *Evaluator) filter(f *Filter, c *evalCtx) bool {
 			return false
 		}
 	}
-	if m := f.MinShould; m != nil && m.MinCount > 0 {
+	if m := f.MinShould; m != nil && m.MinCount > 0 && (len(m.Conditions) > 0 || c.nested) {
 		n := 0
 		for _, cond := range m.Conditions {
 			if e.condition(cond, c) {
@@ -214,7 +217,7 @@ func (e *Evaluator) nestedElem(n *Nested, c *evalCtx, elem payload.Value) bool {
 	if elem.Kind() != payload.Object {
 		return false
 	}
-	sub := evalCtx{payload: elem, loaded: true}
+	sub := evalCtx{payload: elem, loaded: true, nested: true}
 	return e.filter(n.Filter, &sub)
 }
 

@@ -43,8 +43,11 @@ func TestClauses(t *testing.T) {
 	check(t, p, `{"must": `+a1+`}`, true)
 	check(t, p, `{"should": `+a2+`}`, false)
 	check(t, p, `{"must_not": `+a1+`}`, false)
-	// Empty lists: should [] matches nothing, must [] and must_not [] hold.
-	check(t, p, `{"should": []}`, false)
+	// Empty lists impose nothing on whole points (Qdrant drops them).
+	check(t, p, `{"should": []}`, true)
+	check(t, p, `{"should": [], "must": [`+a1+`]}`, true)
+	check(t, p, `{"should": [], "must": [`+a2+`]}`, false)
+	check(t, p, `{"should": [], "must_not": [`+a1+`]}`, false)
 	check(t, p, `{"must": []}`, true)
 	check(t, p, `{"must_not": []}`, true)
 	check(t, p, `{}`, true)
@@ -56,7 +59,11 @@ func TestClauses(t *testing.T) {
 	check(t, p, `{"must": [{"should": [`+a2+`,`+b2+`]}]}`, true)
 	check(t, p, `{"must_not": [{"must": [`+a1+`,`+b2+`]}]}`, false)
 	check(t, p, `{"must": [{}]}`, true)
-	check(t, p, `{"must": [{"should": []}]}`, false)
+	check(t, p, `{"must": [{"should": []}]}`, true)
+	check(t, p, `{"must_not": [{"should": []}]}`, false)
+	check(t, p, `{"should": [{"should": []}]}`, true)
+	check(t, p, `{"must_not": [{"must": []}]}`, false)
+	check(t, p, `{"must_not": [{"should": [], "must": [`+a2+`]}]}`, true)
 }
 
 func TestMinShould(t *testing.T) {
@@ -68,7 +75,9 @@ func TestMinShould(t *testing.T) {
 	check(t, p, `{"min_should": {"conditions": `+conds+`, "min_count": 3}}`, false)
 	check(t, p, `{"min_should": {"conditions": `+conds+`, "min_count": 4}}`, false)
 	check(t, p, `{"min_should": {"conditions": [], "min_count": 0}}`, true)
-	check(t, p, `{"min_should": {"conditions": [], "min_count": 1}}`, false)
+	check(t, p, `{"min_should": {"conditions": [], "min_count": 1}}`, true)
+	check(t, p, `{"min_should": {"conditions": [], "min_count": 2}}`, true)
+	check(t, p, `{"must_not": [{"min_should": {"conditions": [], "min_count": 1}}]}`, false)
 	// Combined with must.
 	check(t, p, `{"must": [{"key": "b", "match": {"value": 0}}], "min_should": {"conditions": `+conds+`, "min_count": 1}}`, false)
 }
@@ -371,6 +380,15 @@ func TestNested(t *testing.T) {
 	check(t, p, `{"must": {"nested": {"key": "diet", "filter": {}}}}`, true)
 	check(t, `{"diet": []}`, `{"must": {"nested": {"key": "diet", "filter": {}}}}`, false)
 	check(t, `{"diet": [1, "a", null]}`, `{"must": {"nested": {"key": "diet", "filter": {}}}}`, false)
+	// Inside nested, an empty should (or a min_should of no conditions and
+	// a positive min_count) holds for no element; must: [] for every one.
+	check(t, p, `{"must": {"nested": {"key": "diet", "filter": {"should": []}}}}`, false)
+	check(t, p, `{"must": {"nested": {"key": "diet", "filter": {"must": [{"should": []}]}}}}`, false)
+	check(t, p, `{"must": {"nested": {"key": "diet", "filter": {"must_not": [{"should": []}]}}}}`, true)
+	check(t, p, `{"must": {"nested": {"key": "diet", "filter": {"must": []}}}}`, true)
+	check(t, p, `{"must": {"nested": {"key": "diet", "filter": {"min_should": {"conditions": [], "min_count": 1}}}}}`, false)
+	check(t, p, `{"must": {"nested": {"key": "diet", "filter": {"min_should": {"conditions": [], "min_count": 0}}}}}`, true)
+	check(t, p, `{"must_not": {"nested": {"key": "diet", "filter": {"should": []}}}}`, true)
 	// has_id and has_vector never match inside nested.
 	check(t, p, `{"must": {"nested": {"key": "diet", "filter": {"must": {"has_id": [7]}}}}}`, false)
 	check(t, p, `{"must": {"nested": {"key": "diet", "filter": {"must": {"has_vector": ""}}}}}`, false)

@@ -34,10 +34,15 @@ func errorf(path, format string, args ...any) *Error {
 }
 
 // Filter is Qdrant's Filter: a point matches when every present clause
-// holds. A nil clause is absent and imposes nothing. A present but empty
-// clause is kept distinct: Must: [] holds, MustNot: [] holds, and
-// Should: [] holds for no point (REST semantics; the gRPC API drops empty
-// lists, so converters from protobuf should leave such clauses nil).
+// holds. A nil clause is absent and imposes nothing. Empty clauses impose
+// nothing either on whole points: Must: [], MustNot: [], Should: [] and a
+// MinShould with no conditions hold for every point, as in Qdrant, whose
+// filter optimizer drops them (lib/segment/src/index/query_optimization/
+// optimizer.rs). Inside a nested condition, where Qdrant checks array
+// elements clause by clause, a present empty Should, and a MinShould with
+// no conditions and a positive MinCount, hold for no element; so a present
+// empty clause is kept distinct from an absent one (the gRPC API cannot
+// tell them apart, and converters from protobuf leave such clauses nil).
 //
 // A nil *Filter matches every point.
 type Filter struct {

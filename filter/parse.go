@@ -14,7 +14,8 @@ import (
 //
 // It accepts what Qdrant's serde model accepts:
 //   - must, should and must_not take one condition, an array of them, or
-//     null (absent); an empty array is kept (should: [] matches nothing);
+//     null (absent); an empty array is kept (see Filter: inside nested
+//     conditions should: [] matches nothing);
 //   - a Filter object rejects unknown fields (Qdrant's deny_unknown_fields);
 //     field conditions, match, range, geo shapes, values_count, nested,
 //     min_should and the is_empty / is_null {key} objects ignore unknown

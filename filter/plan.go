@@ -69,9 +69,11 @@ func (p *Plan) Check(e *Evaluator, id uint32, pt Point) bool {
 // is {0, total/2, total}; must combines as an intersection of independent
 // sets, should by the complement rule, min_should as the union of the
 // intersections of every min_count conditions (approximated past 100000
-// combinations), must_not by inverting each estimate; empty must, should
-// and must_not lists are skipped by the estimator (although should: []
-// matches nothing). Where an index answers, the estimate is the exact
+// combinations), must_not by inverting each estimate; empty must, should,
+// min_should and must_not lists are skipped, as they impose nothing on
+// whole points (inside nested conditions an empty should, or a min_should
+// of no conditions and a positive min_count, matches no element). Where an
+// index answers, the estimate is the exact
 // count of its answer, where Qdrant sometimes uses a histogram.
 //
 // Candidates come from indexes whose answer is the condition's answer:
@@ -160,16 +162,16 @@ func emptyNode() node {
 func (pl *planner) filter(f *Filter, prefix string, nested bool) node {
 	var ests []Estimate
 	var parts []node
-	if f.Should != nil {
-		if len(f.Should) == 0 {
-			parts = append(parts, emptyNode())
-		} else {
-			cs := pl.conditions(f.Should, prefix, nested)
-			ests = append(ests, combineShould(estimates(cs), pl.total))
-			parts = append(parts, pl.union(cs))
-		}
+	// On whole points empty should and min_should clauses impose nothing;
+	// inside a nested condition they hold for no element (see Filter).
+	if len(f.Should) > 0 {
+		cs := pl.conditions(f.Should, prefix, nested)
+		ests = append(ests, combineShould(estimates(cs), pl.total))
+		parts = append(parts, pl.union(cs))
+	} else if f.Should != nil && nested {
+		parts = append(parts, emptyNode())
 	}
-	if m := f.MinShould; m != nil {
+	if m := f.MinShould; m != nil && (len(m.Conditions) > 0 || nested) {
 		cs := pl.conditions(m.Conditions, prefix, nested)
 		ests = append(ests, combineMinShould(estimates(cs), m.MinCount, pl.total))
 		parts = append(parts, pl.atLeast(cs, m.MinCount))

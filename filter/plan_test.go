@@ -75,21 +75,20 @@ func TestPlanUnindexed(t *testing.T) {
 	}
 	p := (*Filter)(nil).Plan(nil, total, nil)
 	require.Equal(t, &Plan{Estimate: Estimate{total, total, total}, Exact: true}, p)
-	// should: [] matches nothing, though the estimator skips it as Qdrant's
-	// does.
-	p = mustFilter(t, `{"should": []}`).Plan(nil, total, nil)
-	require.Equal(t, Estimate{total, total, total}, p.Estimate)
-	require.True(t, p.Exact)
-	require.True(t, p.Candidates.IsEmpty())
-	// must_not of nothing is everything; with all, a complement.
+	// Empty should and min_should clauses impose nothing on whole points,
+	// as Qdrant's optimizer drops them.
+	for _, js := range []string{`{"should": []}`, `{"min_should": {"conditions": [], "min_count": 2}}`, `{"must": [{"should": []}]}`} {
+		p = mustFilter(t, js).Plan(nil, total, nil)
+		require.Equal(t, Estimate{total, total, total}, p.Estimate, js)
+		require.True(t, p.Exact, js)
+		require.Nil(t, p.Candidates, js)
+	}
+	// must_not of everything is nothing.
 	all := roaring.New()
 	all.AddRange(0, total)
 	p = mustFilter(t, `{"must_not": [{"should": []}]}`).Plan(nil, total, all)
 	require.True(t, p.Exact)
-	require.Equal(t, uint64(total), p.Candidates.GetCardinality())
-	p = mustFilter(t, `{"must_not": [{"should": []}]}`).Plan(nil, total, nil)
-	require.False(t, p.Exact)
-	require.Nil(t, p.Candidates)
+	require.True(t, p.Candidates.IsEmpty())
 	p = mustFilter(t, `{"must_not": [{}]}`).Plan(nil, total, nil)
 	require.True(t, p.Exact)
 	require.True(t, p.Candidates.IsEmpty())
