@@ -203,7 +203,7 @@ type VectorParamsDiff struct {
 }
 
 // VectorsConfig maps vector names to their parameters. The unnamed default
-// vector has the name "" and cannot be combined with named vectors.
+// vector has the name ""; it may sit beside named vectors, as in Qdrant.
 //
 // In JSON, a single unnamed vector is a bare VectorParams object and anything
 // else is an object of named VectorParams (an empty object when there are no
@@ -330,9 +330,6 @@ func (c *CreateCollection) Config() (CollectionConfig, error) {
 		return CollectionConfig{}, cfgBad("init_from", "creating a collection from another one is not supported")
 	}
 	out := cfgDefault()
-	if _, ok := c.Vectors[""]; ok && len(c.Vectors) > 1 {
-		return CollectionConfig{}, cfgBad("vectors", "the unnamed vector cannot be combined with named vectors")
-	}
 	for _, name := range slices.Sorted(maps.Keys(c.Vectors)) {
 		p := c.Vectors[name]
 		path := cfgNamePath("vectors", name)

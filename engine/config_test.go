@@ -352,7 +352,10 @@ func TestConfigCreateValidation(t *testing.T) {
 		cfgRequireBad(t, err, msg)
 	}
 	p := VectorParams{Size: 4, Distance: distance.Dot}
-	goBad(CreateCollection{Vectors: VectorsConfig{"": p, "a": p}}, "vectors: the unnamed vector cannot be combined with named vectors")
+	// The unnamed vector may sit beside named ones, as in Qdrant.
+	mixed, err := (&CreateCollection{Vectors: VectorsConfig{"": p, "a": p}}).Config()
+	require.NoError(t, err)
+	require.Equal(t, VectorsConfig{"": p, "a": p}, mixed.Params.Vectors)
 	goBad(CreateCollection{Vectors: VectorsConfig{"a": {Size: 4, Distance: distance.Metric(7)}}}, "vectors.a.distance: unknown distance")
 	goBad(CreateCollection{Metadata: map[string]json.RawMessage{"k": json.RawMessage(`{`)}}, "metadata.k: invalid JSON")
 	goBad(CreateCollection{Optimizers: &OptimizersConfigDiff{DeletedThreshold: new(1.5)}}, "optimizers_config.deleted_threshold")
