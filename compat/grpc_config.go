@@ -37,6 +37,10 @@ func createCollectionFromProto(r *qdrant.CreateCollection) (*engine.CreateCollec
 	if len(r.GetSparseVectorsConfig().GetMap()) > 0 {
 		return nil, Unsupported("sparse vectors")
 	}
+	if r.SparseVectorsConfig != nil {
+		// An empty map is kept and reported, as Qdrant does.
+		c.SparseVectors = json.RawMessage("{}")
+	}
 	if r.ShardingMethod != nil {
 		m, err := shardingMethodFromProto(*r.ShardingMethod)
 		if err != nil {
