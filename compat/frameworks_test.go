@@ -2,6 +2,7 @@ package compat
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"net"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -48,7 +50,11 @@ func runFramework(t *testing.T, py, name, httpAddr, grpcAddr string, grpc bool) 
 	if grpc {
 		args = append(args, "--grpc")
 	}
-	cmd := exec.Command(py, args...)
+	// A scenario takes seconds; the bound turns a hang into a failure that
+	// says where it hung.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, py, args...)
 	const nowhere = "http://127.0.0.1:9"
 	cmd.Env = append(os.Environ(),
 		"HTTP_PROXY="+nowhere, "HTTPS_PROXY="+nowhere, "http_proxy="+nowhere, "https_proxy="+nowhere,
