@@ -48,6 +48,10 @@ import (
 //     any key or array element.
 //   - @status: compare the status or code only.
 //   - @approx: numbers may differ by 1e-5, relative.
+//   - @shape PATH...: at these JSON paths compare the shape only: the same
+//     fields with values of the same JSON types, recursively, whatever the
+//     values and the lengths of arrays (for run-dependent values: times,
+//     counts of requests, memory sizes).
 //   - @capture NAME PATH: remember a value of each server's answer; later
 //     requests write it as {NAME}.
 //   - @sleep DURATION: wait before the request (for background work).
@@ -70,6 +74,7 @@ type diffStep struct {
 	method, path string // REST; for gRPC, path is "qdrant.Points/Count"
 	body         string
 	ignore       []string
+	shape        []string
 	statusOnly   bool
 	approx       bool
 	captures     [][2]string
@@ -117,6 +122,8 @@ func parseDiffFile(path string) ([]*diffScenario, error) {
 				cur.known = rest
 			case "@ignore":
 				pending.ignore = append(pending.ignore, strings.Fields(rest)...)
+			case "@shape":
+				pending.shape = append(pending.shape, strings.Fields(rest)...)
 			case "@status":
 				pending.statusOnly = true
 			case "@approx":
@@ -343,8 +350,131 @@ func diffCompare(st diffStep, want, got diffAnswer) []string {
 	for i, p := range st.ignore {
 		ignore[i] = strings.Split(p, ".")
 	}
-	diffValues(&out, nil, want.body, got.body, ignore, st.approx)
+	shapes := make([][]string, len(st.shape))
+	for i, p := range st.shape {
+		shapes[i] = strings.Split(p, ".")
+	}
+	diffValues(&out, nil, want.body, got.body, append(ignore, shapes...), st.approx)
+	if len(shapes) > 0 {
+		diffShapeWalk(&out, nil, want.body, got.body, shapes, ignore)
+	}
 	return out
+}
+
+// diffShapeWalk finds the @shape paths in both answers and compares the
+// shapes there.
+func diffShapeWalk(out *[]string, path []string, want, got any, shapes, ignore [][]string) {
+	if diffIgnored(path, ignore) {
+		return
+	}
+	if len(path) > 0 && diffIgnored(path, shapes) {
+		diffShape(out, path, want, got, ignore)
+		return
+	}
+	switch w := want.(type) {
+	case map[string]any:
+		g, ok := got.(map[string]any)
+		if !ok {
+			return // diffValues reports it
+		}
+		for k, wv := range w {
+			p := append(append([]string(nil), path...), k)
+			if gv, ok := g[k]; ok {
+				diffShapeWalk(out, p, wv, gv, shapes, ignore)
+			} else if diffIgnored(p, shapes) {
+				*out = append(*out, fmt.Sprintf("%s: Qdrant has it, qlite has no such field", strings.Join(p, ".")))
+			}
+		}
+		for k := range g {
+			p := append(append([]string(nil), path...), k)
+			if _, ok := w[k]; !ok && diffIgnored(p, shapes) {
+				*out = append(*out, fmt.Sprintf("%s: Qdrant has no such field, qlite has it", strings.Join(p, ".")))
+			}
+		}
+	case []any:
+		g, ok := got.([]any)
+		if !ok || len(g) != len(w) {
+			return // diffValues reports it
+		}
+		for i := range w {
+			diffShapeWalk(out, append(append([]string(nil), path...), strconv.Itoa(i)), w[i], g[i], shapes, ignore)
+		}
+	}
+}
+
+// diffKind names the JSON type of a decoded value.
+func diffKind(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case map[string]any:
+		return "object"
+	case []any:
+		return "array"
+	case json.Number:
+		return "number"
+	case string:
+		return "string"
+	case bool:
+		return "bool"
+	}
+	return fmt.Sprintf("%T", v)
+}
+
+// diffShape compares the shapes of two values: their JSON types, the
+// fields of objects, and the shapes of array elements (each compared
+// with the element at the same index of the other array, or its last); an
+// array empty on one side only differs.
+func diffShape(out *[]string, path []string, want, got any, ignore [][]string) {
+	if diffIgnored(path, ignore) {
+		return
+	}
+	where := strings.Join(path, ".")
+	if wk, gk := diffKind(want), diffKind(got); wk != gk {
+		*out = append(*out, fmt.Sprintf("%s: Qdrant has a %s, qlite a %s", where, wk, gk))
+		return
+	}
+	switch w := want.(type) {
+	case map[string]any:
+		g := got.(map[string]any)
+		keys := map[string]bool{}
+		for k := range w {
+			keys[k] = true
+		}
+		for k := range g {
+			keys[k] = true
+		}
+		sorted := make([]string, 0, len(keys))
+		for k := range keys {
+			sorted = append(sorted, k)
+		}
+		sort.Strings(sorted)
+		for _, k := range sorted {
+			p := append(append([]string(nil), path...), k)
+			wv, wok := w[k]
+			gv, gok := g[k]
+			switch {
+			case diffIgnored(p, ignore):
+			case !wok:
+				*out = append(*out, fmt.Sprintf("%s: Qdrant has no such field, qlite has a %s", strings.Join(p, "."), diffKind(gv)))
+			case !gok:
+				*out = append(*out, fmt.Sprintf("%s: Qdrant has a %s, qlite has no such field", strings.Join(p, "."), diffKind(wv)))
+			default:
+				diffShape(out, p, wv, gv, ignore)
+			}
+		}
+	case []any:
+		g := got.([]any)
+		if (len(w) == 0) != (len(g) == 0) {
+			*out = append(*out, fmt.Sprintf("%s: Qdrant has %d elements, qlite %d", where, len(w), len(g)))
+		}
+		if len(w) == 0 || len(g) == 0 {
+			return
+		}
+		for i := range max(len(w), len(g)) {
+			diffShape(out, append(append([]string(nil), path...), strconv.Itoa(i)), w[min(i, len(w)-1)], g[min(i, len(g)-1)], ignore)
+		}
+	}
 }
 
 func diffIgnored(path []string, ignore [][]string) bool {

@@ -821,6 +821,6 @@ func collectionInfoToProto(info *engine.CollectionInfo) *qdrant.CollectionInfo {
 		PayloadSchema:       schema,
 		PointsCount:         ptrTo(uint64(max(info.PointsCount, 0))),
 		IndexedVectorsCount: ptrTo(uint64(max(info.IndexedVectorsCount, 0))),
-		UpdateQueue:         &qdrant.UpdateQueueInfo{},
+		UpdateQueue:         &qdrant.UpdateQueueInfo{Length: uint64(max(info.UpdateQueueLength, 0))},
 	}
 }

@@ -46,6 +46,13 @@ type restCollectionInfo struct {
 	SegmentsCount       int                             `json:"segments_count"`
 	Config              engine.CollectionConfig         `json:"config"`
 	PayloadSchema       map[string]restPayloadIndexInfo `json:"payload_schema"`
+	UpdateQueue         restUpdateQueue                 `json:"update_queue"`
+}
+
+// restUpdateQueue is Qdrant's UpdateQueueInfo: the writes waiting to be
+// applied.
+type restUpdateQueue struct {
+	Length int `json:"length"`
 }
 
 // getCollection answers GET /collections/{c}.
@@ -62,6 +69,7 @@ func (s *restServer) getCollection(w http.ResponseWriter, r *http.Request) (any,
 		SegmentsCount:       info.SegmentsCount,
 		Config:              info.Config,
 		PayloadSchema:       make(map[string]restPayloadIndexInfo, len(info.PayloadSchema)),
+		UpdateQueue:         restUpdateQueue{Length: info.UpdateQueueLength},
 	}
 	for key, pi := range info.PayloadSchema {
 		params, err := pi.Params.MarshalJSON()
@@ -142,10 +150,10 @@ func (s *restServer) collectionExists(w http.ResponseWriter, r *http.Request) (a
 }
 
 // optimizations answers GET /collections/{c}/optimizations in Qdrant's
-// shape, from the collection's status: a yellow collection has one
-// optimization queued (indexing the points not yet in a graph), a green one
-// none; no optimization is reported as running or completed, as the engine
-// does not track them one by one.
+// shape, from the collection's segments: the segments the optimizer has
+// work queued on make one queued optimization, the others are idle; no
+// optimization is reported as running or completed, as the engine does not
+// track them one by one.
 func (s *restServer) optimizations(w http.ResponseWriter, r *http.Request) (any, error) {
 	var with []string
 	if v := r.URL.Query().Get("with"); v != "" {
@@ -164,7 +172,7 @@ func (s *restServer) optimizations(w http.ResponseWriter, r *http.Request) (any,
 			return nil, restQueryError("completed_limit: invalid digit found in string")
 		}
 	}
-	info, err := s.db.CollectionInfo(r.Context(), r.PathValue("collection_name"))
+	segs, err := s.db.Segments(r.Context(), r.PathValue("collection_name"))
 	if err != nil {
 		return nil, err
 	}
@@ -189,23 +197,32 @@ func (s *restServer) optimizations(w http.ResponseWriter, r *http.Request) (any,
 		Completed    *[]any     `json:"completed,omitempty"`
 		IdleSegments *[]segment `json:"idle_segments,omitempty"`
 	}{Running: []any{}}
-	var queued []pending
-	out.Summary.IdleSegments = info.SegmentsCount
-	if info.Status != engine.StatusGreen {
-		vectors := max(1, len(info.Config.Params.Vectors))
-		unindexed := max(0, info.PointsCount-info.IndexedVectorsCount/vectors)
-		out.Summary = summary{1, 1, unindexed, max(0, info.SegmentsCount-1)}
-		queued = []pending{{Optimizer: "indexing", Segments: []segment{}}}
+	idle := []segment{}
+	queued := []pending{}
+	var optimizing []segment
+	for _, sg := range segs {
+		e := segment{UUID: sg.UUID, PointsCount: sg.Points}
+		if sg.Optimizing {
+			optimizing = append(optimizing, e)
+			out.Summary.QueuedPoints += sg.Points
+		} else {
+			idle = append(idle, e)
+		}
 	}
+	if len(optimizing) > 0 {
+		queued = append(queued, pending{Optimizer: "indexing", Segments: optimizing})
+		out.Summary.QueuedOptimizations = 1
+		out.Summary.QueuedSegments = len(optimizing)
+	}
+	out.Summary.IdleSegments = len(idle)
 	for _, f := range with {
 		switch f {
 		case "queued":
-			q := append([]pending{}, queued...)
-			out.Queued = &q
+			out.Queued = &queued
 		case "completed":
 			out.Completed = &[]any{}
 		case "idle_segments":
-			out.IdleSegments = &[]segment{}
+			out.IdleSegments = &idle
 		}
 	}
 	return out, nil

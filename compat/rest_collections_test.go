@@ -201,11 +201,45 @@ func TestRESTOptimizations(t *testing.T) {
 	require.NotNil(t, o.Completed)
 	require.NotNil(t, o.Idle)
 	// The summary follows the collection's status.
-	var info struct{ Status string }
+	var info struct {
+		Status      string
+		PointsCount int `json:"points_count"`
+	}
 	restInto(t, s.ok("GET", "/collections/c", ""), &info)
 	if info.Status == "green" {
 		require.Zero(t, *o.Summary.QueuedOptimizations)
 	}
+	// The lists and the summary agree, and together cover every point.
+	type seg struct {
+		UUID        string `json:"uuid"`
+		PointsCount int    `json:"points_count"`
+	}
+	var lists struct {
+		Summary struct {
+			QueuedSegments int `json:"queued_segments"`
+			QueuedPoints   int `json:"queued_points"`
+			IdleSegments   int `json:"idle_segments"`
+		} `json:"summary"`
+		Queued []struct{ Segments []seg } `json:"queued"`
+		Idle   []seg                      `json:"idle_segments"`
+	}
+	restInto(t, s.ok("GET", "/collections/c/optimizations?with=queued,idle_segments", ""), &lists)
+	require.NotEmpty(t, lists.Idle)
+	require.Len(t, lists.Idle, lists.Summary.IdleSegments)
+	points, queuedSegs, queuedPoints := 0, 0, 0
+	for _, sg := range lists.Idle {
+		require.Regexp(t, `^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`, sg.UUID)
+		points += sg.PointsCount
+	}
+	for _, q := range lists.Queued {
+		for _, sg := range q.Segments {
+			queuedSegs++
+			queuedPoints += sg.PointsCount
+		}
+	}
+	require.Equal(t, lists.Summary.QueuedSegments, queuedSegs)
+	require.Equal(t, lists.Summary.QueuedPoints, queuedPoints)
+	require.Equal(t, info.PointsCount, points+queuedPoints)
 	s.fail("GET", "/collections/c/optimizations?with=everything", "", http.StatusBadRequest, "Deserialize error in query parameters: ")
 	s.fail("GET", "/collections/nope/optimizations", "", http.StatusNotFound, "Not found: ")
 }

@@ -44,6 +44,19 @@ type collection struct {
 	segs []*segRef // guarded by rw: sealed and frozen first, appendable last
 
 	lastWrite atomic.Int64 // unix nanos of the last applied write
+
+	// queued counts the writes waiting for wmu: the collection's update
+	// queue, as Qdrant's update_queue.length reports it.
+	queued atomic.Int64
+	// lastOp mirrors op for readers that must not wait for wmu.
+	lastOp atomic.Uint64
+}
+
+// lockWrite takes wmu for a write, counted in queued while it waits.
+func (c *collection) lockWrite() {
+	c.queued.Add(1)
+	c.wmu.Lock()
+	c.queued.Add(-1)
 }
 
 // segRef is a segment in a collection's list.

@@ -41,6 +41,10 @@ type CollectionInfo struct {
 	SegmentsCount       int
 	Config              CollectionConfig
 	PayloadSchema       map[string]PayloadIndexInfo
+	// UpdateQueueLength is the number of writes waiting to be applied.
+	UpdateQueueLength int
+	// LastOperation is the id of the last write applied.
+	LastOperation uint64
 }
 
 // CollectionInfo returns the collection's status, counts and configuration.
@@ -91,6 +95,8 @@ func (db *DB) CollectionInfo(ctx context.Context, name string) (_ *CollectionInf
 	}
 	c.rw.RUnlock()
 	info.SegmentsCount = max(info.SegmentsCount, 1)
+	info.UpdateQueueLength = int(max(c.queued.Load(), 0))
+	info.LastOperation = c.lastOp.Load()
 	info.Status = StatusGreen
 	if c.pendingWork() {
 		info.Status = StatusYellow

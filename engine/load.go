@@ -27,6 +27,7 @@ func openCollection(db *DB, name string, cid uint32, cfg CollectionConfig) (*col
 		return nil, err
 	} else if len(v) == 8 {
 		c.op = binary.LittleEndian.Uint64(v)
+		c.lastOp.Store(c.op)
 	}
 	if err := c.loadFields(); err != nil {
 		return nil, err

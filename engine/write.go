@@ -541,7 +541,7 @@ func (t *txn) stage(i int, op *Operation) error {
 // write stages ops, commits them in one synced Pebble batch, and applies
 // them to the segments.
 func (c *collection) write(ops []Operation, wait bool) ([]UpdateResult, error) {
-	c.wmu.Lock()
+	c.lockWrite()
 	defer c.wmu.Unlock()
 	if c.deleted {
 		return nil, fmt.Errorf("%w: Collection `%s` doesn't exist!", ErrNotFound, c.name)
@@ -609,6 +609,7 @@ func (c *collection) write(ops []Operation, wait bool) ([]UpdateResult, error) {
 		return nil, fmt.Errorf("qlite: write: %w", err)
 	}
 	c.op = last
+	c.lastOp.Store(last)
 	c.db.tel.pointsWritten(c.name, t.upserted, t.deleted)
 
 	// Apply: new versions first, then mask the old ones, all under rw so
@@ -698,7 +699,7 @@ func (db *DB) DeleteFieldIndex(ctx context.Context, coll, field string, o *Write
 }
 
 func (c *collection) fieldIndexOp(field string, params *payload.IndexParams, rec []byte, o *WriteOptions) (UpdateResult, error) {
-	c.wmu.Lock()
+	c.lockWrite()
 	defer c.wmu.Unlock()
 	if c.deleted {
 		return UpdateResult{}, fmt.Errorf("%w: Collection `%s` doesn't exist!", ErrNotFound, c.name)
@@ -722,6 +723,7 @@ func (c *collection) fieldIndexOp(field string, params *payload.IndexParams, rec
 		return UpdateResult{}, err
 	}
 	c.op = op
+	c.lastOp.Store(op)
 	c.rw.Lock()
 	defer c.rw.Unlock()
 	if params != nil {
