@@ -144,26 +144,28 @@ func TestMetricsEndpoint(t *testing.T) {
 	require.Equal(t, 1.0, value(t, fams, "app_info", "name", "qdrant", "version", qdrantVersion))
 	require.Equal(t, 1.0, value(t, fams, "collections_total"))
 	require.Equal(t, 3.0, value(t, fams, "collections_vector_total"))
-	require.Nil(t, fams["collection_points"], "only with per_collection=true")
+	require.Equal(t, 3.0, value(t, fams, "collection_points", "id", "m"))
+	require.Equal(t, 3.0, value(t, fams, "collection_vectors", "collection", "m", "vector", ""))
+	require.Equal(t, 0.0, value(t, fams, "collection_update_queue_length", "id", "m"))
+	require.Equal(t, 1.0, value(t, fams, "collection_active_replicas_min"))
 
-	// REST responses, per method, route and status, as Qdrant names them.
-	const query = "/collections/{name}/points/query"
-	rest := func(name, method, endpoint string, status int) float64 {
+	// REST responses of Qdrant's listed routes, per method, route and
+	// status, as Qdrant names them.
+	const query = "/collections/{collection_name}/points/query"
+	rest := func(name, method, endpoint string, status int, extra ...string) float64 {
 		t.Helper()
-		return value(t, fams, name, "method", method, "endpoint", endpoint, "status", strconv.Itoa(status))
+		return value(t, fams, name, append([]string{"method", method, "endpoint", endpoint, "status", strconv.Itoa(status)}, extra...)...)
 	}
 	require.Equal(t, 3.0, rest("rest_responses_total", "POST", query, 200))
-	require.Equal(t, 0.0, rest("rest_responses_fail_total", "POST", query, 200))
 	require.Equal(t, 1.0, rest("rest_responses_total", "POST", query, 404))
-	require.Equal(t, 1.0, rest("rest_responses_fail_total", "POST", query, 404))
-	require.Equal(t, 1.0, rest("rest_responses_total", "PUT", "/collections/{name}", 200))
-	require.Equal(t, 1.0, rest("rest_responses_total", "PUT", "/collections/{name}/points", 200))
-	require.Equal(t, 1.0, rest("rest_responses_total", "GET", "/collections", 401), "refused requests count")
-	require.Nil(t, sample(fams, "rest_responses_total", "method", "GET", "endpoint", "/metrics", "status", "200"),
-		"a scrape is counted once it is answered")
+	require.Equal(t, 1.0, rest("rest_responses_total", "PUT", "/collections/{collection_name}/points", 200))
+	require.Nil(t, fams["rest_responses_fail_total"], "Qdrant 1.17 has no fail counts")
+	require.Nil(t, sample(fams, "rest_responses_total", "method", "PUT", "endpoint", "/collections/{collection_name}", "status", "200"),
+		"collection changes are not a listed route")
 	for _, m := range fams["rest_responses_total"].GetMetric() {
 		for _, l := range m.GetLabel() {
 			require.NotContains(t, l.GetValue(), "/no/such", "unrouted requests are not counted")
+			require.NotEqual(t, "/metrics", l.GetValue(), "scrapes are not counted")
 		}
 	}
 
@@ -178,16 +180,15 @@ func TestMetricsEndpoint(t *testing.T) {
 	checkHistogram(t, fams, "rest_responses_duration_seconds", 3, minD, maxD,
 		"method", "POST", "endpoint", query, "status", "200")
 
-	// gRPC responses, per full method.
+	// gRPC responses of Qdrant's listed methods, per full method and code.
 	const grpcQuery = "/qdrant.Points/Query"
-	require.Equal(t, 3.0, value(t, fams, "grpc_responses_total", "endpoint", grpcQuery))
-	require.Equal(t, 1.0, value(t, fams, "grpc_responses_fail_total", "endpoint", grpcQuery))
-	require.Equal(t, 1.0, value(t, fams, "grpc_responses_total", "endpoint", "/qdrant.Collections/List"))
-	require.Equal(t, 0.0, value(t, fams, "grpc_responses_fail_total", "endpoint", "/qdrant.Collections/List"))
-	gmin := value(t, fams, "grpc_responses_min_duration_seconds", "endpoint", grpcQuery)
-	gmax := value(t, fams, "grpc_responses_max_duration_seconds", "endpoint", grpcQuery)
-	require.LessOrEqual(t, gmin, value(t, fams, "grpc_responses_avg_duration_seconds", "endpoint", grpcQuery))
-	checkHistogram(t, fams, "grpc_responses_duration_seconds", 2, gmin, gmax, "endpoint", grpcQuery)
+	require.Equal(t, 2.0, value(t, fams, "grpc_responses_total", "endpoint", grpcQuery, "status", "0"))
+	require.Equal(t, 1.0, value(t, fams, "grpc_responses_total", "endpoint", grpcQuery, "status", "5"))
+	require.Nil(t, sample(fams, "grpc_responses_total", "endpoint", "/qdrant.Collections/List", "status", "0"))
+	gmin := value(t, fams, "grpc_responses_min_duration_seconds", "endpoint", grpcQuery, "status", "0")
+	gmax := value(t, fams, "grpc_responses_max_duration_seconds", "endpoint", grpcQuery, "status", "0")
+	require.LessOrEqual(t, gmin, value(t, fams, "grpc_responses_avg_duration_seconds", "endpoint", grpcQuery, "status", "0"))
+	checkHistogram(t, fams, "grpc_responses_duration_seconds", 2, gmin, gmax, "endpoint", grpcQuery, "status", "0")
 
 	// qlite's own, from the engine.
 	require.Equal(t, float64(info.PointsCount), value(t, fams, "qlite_collection_points", "collection", "m"))
@@ -197,11 +198,17 @@ func TestMetricsEndpoint(t *testing.T) {
 	require.Greater(t, value(t, fams, "go_goroutines"), 0.0)
 	require.Greater(t, value(t, fams, "go_memstats_heap_alloc_bytes"), 0.0)
 
-	// A second scrape sees the first, and per_collection adds Qdrant's
-	// collection_points.
+	// per_collection reports the responses per collection instead.
 	fams = scrape(t, base+"/metrics?per_collection=true", key)
-	require.Equal(t, 1.0, rest("rest_responses_total", "GET", "/metrics", 200))
-	require.Equal(t, 3.0, value(t, fams, "collection_points", "collection", "m"))
+	require.Equal(t, 3.0, rest("rest_responses_total", "POST", query, 200, "collection", "m"))
+	require.Equal(t, 1.0, rest("rest_responses_total", "POST", query, 404, "collection", "nope"))
+	require.Nil(t, sample(fams, "rest_responses_total", "method", "POST", "endpoint", query, "status", "200"))
+	require.Equal(t, 2.0, value(t, fams, "grpc_responses_total", "endpoint", grpcQuery, "status", "0", "collection", "m"))
+	require.Nil(t, sample(fams, "grpc_responses_total", "endpoint", grpcQuery, "status", "5", "collection", "nope"),
+		"failed calls count globally only, as in Qdrant")
+	checkHistogram(t, fams, "rest_responses_duration_seconds", 3, minD, maxD,
+		"method", "POST", "endpoint", query, "status", "200", "collection", "m")
+	require.Equal(t, 3.0, value(t, fams, "collection_points", "id", "m"))
 }
 
 // checkHistogram checks the histogram sample of name with labels: count
@@ -245,23 +252,24 @@ func TestDurationStats(t *testing.T) {
 			require.Equal(t, want, d.buckets[i], "%vs: bucket %d", sec, i)
 		}
 	}
-	f(0.0005, 0)
-	f(0.001, 0) // upper bounds are inclusive
-	f(0.0011, 1)
-	f(0.75, 7)
-	f(50, 10)
+	f(0.0005, 3)
+	f(0.001, 4) // upper bounds are inclusive
+	f(0.0011, 5)
+	f(0.00007, 1) // sub-millisecond searches get buckets of their own
+	f(0.75, 12)
+	f(50, 15)
 	f(60, -1) // only in +Inf
-	require.Equal(t, uint64(6), d.timed)
-	require.Equal(t, 0.0005, d.min)
+	require.Equal(t, uint64(7), d.timed)
+	require.Equal(t, 0.00007, d.min)
 	require.Equal(t, 60.0, d.max)
-	require.InDelta(t, (0.0005+0.001+0.0011+0.75+50+60)/6, d.avg(), 1e-12)
+	require.InDelta(t, (0.0005+0.001+0.0011+0.00007+0.75+50+60)/7, d.avg(), 1e-12)
 
 	// The average covers the latest recentDurations timings only.
 	for range recentDurations {
 		d.addTiming(2)
 	}
 	require.Equal(t, 2.0, d.avg())
-	require.Equal(t, 0.0005, d.min)
+	require.Equal(t, 0.00007, d.min)
 }
 
 func TestPromText(t *testing.T) {

@@ -2,8 +2,11 @@ package compat
 
 import (
 	"context"
+	"encoding/binary"
 	"io"
+	"math/rand/v2"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -43,6 +46,7 @@ type serverTelemetry struct {
 	route func(r *http.Request) string
 
 	rest, grpc responseStats
+	snapshots  snapshotStats
 }
 
 // newServerTelemetry returns the telemetry of a server exporting to p (nil:
@@ -119,14 +123,36 @@ func routeOf(pattern string) string {
 	return strings.TrimSuffix(pattern, "{$}")
 }
 
-// qdrantEndpoint returns the endpoint label Qdrant's metrics give a route:
-// Qdrant names the collection parameter {name}.
-func qdrantEndpoint(route string) string {
-	return strings.Replace(route, "{collection_name}", "{name}", 1)
+// collectionOf returns the collection a request of path names, when its
+// route has a {collection_name} parameter.
+func collectionOf(route, path string) string {
+	i := strings.Index(route, "{collection_name}")
+	if i < 0 {
+		return ""
+	}
+	seg := strings.Count(route[:i], "/")
+	parts := strings.Split(path, "/")
+	if seg >= len(parts) {
+		return ""
+	}
+	if name, err := url.PathUnescape(parts[seg]); err == nil {
+		return name
+	}
+	return parts[seg]
 }
+
+// Snapshot routes, counted for the snapshot_* metrics.
+const (
+	routeCreateSnapshot  = "POST /collections/{collection_name}/snapshots"
+	routeRecoverSnapshot = "PUT /collections/{collection_name}/snapshots/recover"
+	routeUploadSnapshot  = "POST /collections/{collection_name}/snapshots/upload"
+	routeMetrics         = "GET /metrics"
+)
 
 // httpMiddleware traces and counts the requests next answers. It goes
 // outside authentication and CORS, so that their answers are counted too.
+// Scrapes of GET /metrics are neither traced nor counted (Qdrant does not
+// count them either), so that monitoring adds no spans of its own.
 func (t *serverTelemetry) httpMiddleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -134,11 +160,19 @@ func (t *serverTelemetry) httpMiddleware(next http.Handler) http.Handler {
 		if !httpMethods[method] {
 			method = "_OTHER"
 		}
-		var route string
+		var pattern, route string
 		if t.route != nil {
-			route = routeOf(t.route(r))
+			pattern = t.route(r)
+			route = routeOf(pattern)
 		}
 		ctx := context.WithValue(r.Context(), telemetryKey{}, t)
+		if method+" "+route == routeMetrics {
+			if t.tracer != nil {
+				ctx = trace.ContextWithSpanContext(ctx, unsampled())
+			}
+			next.ServeHTTP(w, r.WithContext(ctx))
+			return
+		}
 		var span trace.Span
 		if t.tracer != nil {
 			ctx = t.prop.Extract(ctx, propagation.HeaderCarrier(r.Header))
@@ -151,12 +185,22 @@ func (t *serverTelemetry) httpMiddleware(next http.Handler) http.Handler {
 			ctx, span = t.tracer.Start(ctx, name, trace.WithSpanKind(trace.SpanKindServer),
 				trace.WithAttributes(attrs...), trace.WithTimestamp(start))
 		}
+		var endSnapshot func(bool)
+		switch method + " " + route {
+		case routeCreateSnapshot:
+			endSnapshot = t.snapshots.begin(collectionOf(route, r.URL.EscapedPath()), false)
+		case routeRecoverSnapshot, routeUploadSnapshot:
+			endSnapshot = t.snapshots.begin(collectionOf(route, r.URL.EscapedPath()), true)
+		}
 		sw := &statusWriter{ResponseWriter: w}
 		r = r.WithContext(ctx)
 		defer func() {
 			code := sw.code
 			if code == 0 {
 				code = http.StatusOK
+			}
+			if endSnapshot != nil {
+				endSnapshot(code == http.StatusOK)
 			}
 			if route == "" && r.Pattern != "" {
 				route = routeOf(r.Pattern)
@@ -165,10 +209,12 @@ func (t *serverTelemetry) httpMiddleware(next http.Handler) http.Handler {
 					span.SetAttributes(attrHTTPRoute.String(route))
 				}
 			}
-			d := time.Since(start)
+			now := time.Now()
+			d := now.Sub(start)
 			if route != "" {
-				t.rest.observe(responseKey{method: method, endpoint: qdrantEndpoint(route), status: code},
-					d, code >= 400, code == http.StatusOK)
+				coll := collectionOf(route, r.URL.EscapedPath())
+				t.rest.observe(responseKey{collection: coll, method: method, endpoint: route, status: code},
+					now, d, true)
 			}
 			if t.httpDuration != nil {
 				attrs := []attribute.KeyValue{attrHTTPMethod.String(method), attrHTTPStatus.Int(code)}
@@ -188,6 +234,18 @@ func (t *serverTelemetry) httpMiddleware(next http.Handler) http.Handler {
 		}()
 		next.ServeHTTP(sw, r)
 	})
+}
+
+// unsampled returns a span context that is not sampled: under it, the
+// engine's spans are not sampled either (with the default parent-based
+// sampler), so that a scrape records none.
+func unsampled() trace.SpanContext {
+	var tid trace.TraceID
+	var sid trace.SpanID
+	binary.LittleEndian.PutUint64(tid[:8], rand.Uint64())
+	binary.LittleEndian.PutUint64(tid[8:], rand.Uint64()|1)
+	binary.LittleEndian.PutUint64(sid[:], rand.Uint64()|1)
+	return trace.NewSpanContext(trace.SpanContextConfig{TraceID: tid, SpanID: sid})
 }
 
 // statusWriter remembers the status a handler wrote.
@@ -273,11 +331,17 @@ var grpcServerErrors = map[codes.Code]bool{
 	codes.Internal: true, codes.Unavailable: true, codes.DataLoss: true,
 }
 
-// endRPC counts the call and ends its span.
-func (t *serverTelemetry) endRPC(ctx context.Context, span trace.Span, fullMethod string, start time.Time, err error) {
+// endRPC counts the call and ends its span. A call that succeeded counts
+// for the collection its request names too (Qdrant's per-collection gRPC
+// counts leave failed calls out).
+func (t *serverTelemetry) endRPC(ctx context.Context, span trace.Span, fullMethod, coll string, start time.Time, err error) {
 	code := status.Code(err)
-	d := time.Since(start)
-	t.grpc.observe(responseKey{endpoint: fullMethod}, d, code != codes.OK, code == codes.OK)
+	now := time.Now()
+	d := now.Sub(start)
+	if code != codes.OK {
+		coll = ""
+	}
+	t.grpc.observe(responseKey{collection: coll, endpoint: fullMethod, status: int(code)}, now, d, true)
 	if t.rpcDuration != nil {
 		service, method, _ := strings.Cut(strings.TrimPrefix(fullMethod, "/"), "/")
 		t.rpcDuration.Record(ctx, d.Seconds(), metric.WithAttributes(attrRPCSystem.String(rpcSystemGRPCValue),
@@ -294,12 +358,24 @@ func (t *serverTelemetry) endRPC(ctx context.Context, span trace.Span, fullMetho
 	span.End()
 }
 
+// grpcCreateSnapshot is the gRPC method counted for the snapshot_*
+// metrics.
+const grpcCreateSnapshot = "/qdrant.Snapshots/Create"
+
 // unary traces and counts unary calls. It goes before authentication.
-func (t *serverTelemetry) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+func (t *serverTelemetry) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (resp any, err error) {
 	start := time.Now()
 	ctx, span := t.startRPC(ctx, info.FullMethod, start)
-	resp, err := h(ctx, req)
-	t.endRPC(ctx, span, info.FullMethod, start, err)
+	var coll string
+	if n, ok := req.(interface{ GetCollectionName() string }); ok {
+		coll = n.GetCollectionName()
+	}
+	if info.FullMethod == grpcCreateSnapshot {
+		end := t.snapshots.begin(coll, false)
+		defer func() { end(err == nil) }()
+	}
+	resp, err = h(ctx, req)
+	t.endRPC(ctx, span, info.FullMethod, coll, start, err)
 	return resp, err
 }
 
@@ -311,7 +387,7 @@ func (t *serverTelemetry) stream(srv any, ss grpc.ServerStream, info *grpc.Strea
 		ss = &contextStream{ServerStream: ss, ctx: ctx}
 	}
 	err := h(srv, ss)
-	t.endRPC(ctx, span, info.FullMethod, start, err)
+	t.endRPC(ctx, span, info.FullMethod, "", start, err)
 	return err
 }
 

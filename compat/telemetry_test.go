@@ -223,17 +223,52 @@ func TestTraceContextREST(t *testing.T) {
 }
 
 func TestRouteNames(t *testing.T) {
-	f := func(pattern, route, endpoint string) {
+	f := func(pattern, route, path, coll string) {
 		t.Helper()
 		require.Equal(t, route, routeOf(pattern))
-		require.Equal(t, endpoint, qdrantEndpoint(route))
+		require.Equal(t, coll, collectionOf(route, path))
 	}
-	f("GET /{$}", "/", "/")
-	f("GET /metrics", "/metrics", "/metrics")
+	f("GET /{$}", "/", "/", "")
+	f("GET /metrics", "/metrics", "/metrics", "")
 	f("POST /collections/{collection_name}/points/query", "/collections/{collection_name}/points/query",
-		"/collections/{name}/points/query")
+		"/collections/c1/points/query", "c1")
 	f("DELETE /collections/{collection_name}/index/{field_name}", "/collections/{collection_name}/index/{field_name}",
-		"/collections/{name}/index/{field_name}")
-	f("/collections", "/collections", "/collections")
-	f("", "", "")
+		"/collections/a%20b/index/f", "a b")
+	f("GET /collections/{collection_name}", "/collections/{collection_name}", "/collections/x", "x")
+	f("/collections", "/collections", "/collections", "")
+	f("", "", "", "")
+}
+
+// TestMetricsScrapeRecordsNoSpan checks that GET /metrics records no span,
+// neither the server's nor the engine's, while other requests do.
+func TestMetricsScrapeRecordsNoSpan(t *testing.T) {
+	ts := startTracedServer(t)
+	code, body := httpDo(t, "PUT", ts.http+"/collections/c", `{"vectors": {"size": 2, "distance": "Dot"}}`, nil)
+	require.Equal(t, 200, code, body)
+	ts.find(t, "SERVER PUT", func(s sdktrace.ReadOnlySpan) bool {
+		return s.Name() == "PUT /collections/{collection_name}"
+	})
+	before := len(ts.spans.Ended()) + len(ts.spans.Started())
+	for _, q := range []string{"", "?per_collection=true"} {
+		code, body = httpDo(t, "GET", ts.http+"/metrics"+q, "", nil)
+		require.Equal(t, 200, code, body)
+		require.Contains(t, body, "collection_points{id=\"c\"} 0")
+	}
+	// A request after the scrapes is traced, and ends after them.
+	code, body = httpDo(t, "GET", ts.http+"/collections", "", nil)
+	require.Equal(t, 200, code, body)
+	ts.find(t, "SERVER GET /collections", func(s sdktrace.ReadOnlySpan) bool {
+		return s.Name() == "GET /collections"
+	})
+	var names []string
+	for _, s := range ts.spans.Ended() {
+		names = append(names, s.Name())
+	}
+	after := len(ts.spans.Ended()) + len(ts.spans.Started())
+	// GET /collections adds its server span and the engine's list span,
+	// each counted started and ended.
+	require.Equal(t, before+4, after, "spans: %v", names)
+	for _, n := range names {
+		require.NotContains(t, n, "metrics")
+	}
 }
