@@ -51,7 +51,8 @@ import (
 //   - @shape PATH...: at these JSON paths compare the shape only: the same
 //     fields with values of the same JSON types, recursively, whatever the
 //     values and the lengths of arrays (for run-dependent values: times,
-//     counts of requests, memory sizes).
+//     counts of requests, memory sizes). A shape path below an ignored
+//     one compares the members both answers have.
 //   - @capture NAME PATH: remember a value of each server's answer; later
 //     requests write it as {NAME}.
 //   - @sleep DURATION: wait before the request (for background work).
@@ -364,7 +365,7 @@ func diffCompare(st diffStep, want, got diffAnswer) []string {
 // diffShapeWalk finds the @shape paths in both answers and compares the
 // shapes there.
 func diffShapeWalk(out *[]string, path []string, want, got any, shapes, ignore [][]string) {
-	if diffIgnored(path, ignore) {
+	if diffIgnored(path, ignore) && !diffBelow(path, shapes) {
 		return
 	}
 	if len(path) > 0 && diffIgnored(path, shapes) {
@@ -400,6 +401,17 @@ func diffShapeWalk(out *[]string, path []string, want, got any, shapes, ignore [
 			diffShapeWalk(out, append(append([]string(nil), path...), strconv.Itoa(i)), w[i], g[i], shapes, ignore)
 		}
 	}
+}
+
+// diffBelow reports whether a pattern of pats reaches below path, so that
+// an ignored object can still have the shape of its members compared.
+func diffBelow(path []string, pats [][]string) bool {
+	for _, p := range pats {
+		if len(p) > len(path) && diffIgnored(path, [][]string{p[:len(path)]}) {
+			return true
+		}
+	}
+	return false
 }
 
 // diffKind names the JSON type of a decoded value.

@@ -204,6 +204,19 @@ type snapshotCounts struct {
 	created              uint64
 }
 
+// touch adds an entry for coll, as Qdrant does when a collection is
+// created.
+func (s *snapshotStats) touch(coll string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.m == nil {
+		s.m = make(map[string]*snapshotCounts)
+	}
+	if s.m[coll] == nil {
+		s.m[coll] = new(snapshotCounts)
+	}
+}
+
 // begin counts a creation (or a recovery) of coll as running; the
 // returned func ends it, counting a creation as done when ok.
 func (s *snapshotStats) begin(coll string, recovery bool) func(ok bool) {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
-	"time"
 )
 
 // root answers GET / with Qdrant's bare version object (no envelope).
@@ -42,46 +41,10 @@ func (s *restServer) readyz(w http.ResponseWriter, r *http.Request) (any, error)
 	return restWritten, nil
 }
 
-// telemetry answers GET /telemetry with Qdrant's TelemetryData: the
-// application's name, version and start time, and the number of
-// collections.
-func (s *restServer) telemetry(w http.ResponseWriter, r *http.Request) (any, error) {
-	q := r.URL.Query()
-	if _, err := restBoolParam(r, "anonymize", false); err != nil {
-		return nil, err
-	}
-	if d := q.Get("details_level"); d != "" {
-		if _, err := strconv.ParseUint(d, 10, 64); err != nil {
-			return nil, restQueryError("details_level: invalid digit found in string")
-		}
-	}
-	names, err := s.db.ListCollections(r.Context())
-	if err != nil {
-		return nil, err
-	}
-	type app struct {
-		Name    string `json:"name"`
-		Version string `json:"version"`
-		Startup string `json:"startup"`
-	}
-	type collections struct {
-		NumberOfCollections int `json:"number_of_collections"`
-	}
-	return struct {
-		ID          string      `json:"id"`
-		App         app         `json:"app"`
-		Collections collections `json:"collections"`
-	}{
-		ID:          s.id,
-		App:         app{Name: "qdrant", Version: qdrantVersion, Startup: s.started.Format(time.RFC3339Nano)},
-		Collections: collections{NumberOfCollections: len(names)},
-	}, nil
-}
-
 // metrics answers GET /metrics in Prometheus' text format, with Qdrant's
 // metric names; per_collection=true adds the points of each collection.
 func (s *restServer) metrics(w http.ResponseWriter, r *http.Request) (any, error) {
-	perCollection, err := restBoolParam(r, "per_collection", false)
+	perCollection, err := restQueryBool(r, "per_collection")
 	if err != nil {
 		return nil, err
 	}

@@ -147,6 +147,7 @@ const (
 	routeRecoverSnapshot = "PUT /collections/{collection_name}/snapshots/recover"
 	routeUploadSnapshot  = "POST /collections/{collection_name}/snapshots/upload"
 	routeMetrics         = "GET /metrics"
+	routeCreateColl      = "PUT /collections/{collection_name}"
 )
 
 // httpMiddleware traces and counts the requests next answers. It goes
@@ -201,6 +202,9 @@ func (t *serverTelemetry) httpMiddleware(next http.Handler) http.Handler {
 			}
 			if endSnapshot != nil {
 				endSnapshot(code == http.StatusOK)
+			}
+			if code == http.StatusOK && method+" "+route == routeCreateColl {
+				t.snapshots.touch(collectionOf(route, r.URL.EscapedPath()))
 			}
 			if route == "" && r.Pattern != "" {
 				route = routeOf(r.Pattern)
@@ -360,7 +364,10 @@ func (t *serverTelemetry) endRPC(ctx context.Context, span trace.Span, fullMetho
 
 // grpcCreateSnapshot is the gRPC method counted for the snapshot_*
 // metrics.
-const grpcCreateSnapshot = "/qdrant.Snapshots/Create"
+const (
+	grpcCreateSnapshot   = "/qdrant.Snapshots/Create"
+	grpcCreateCollection = "/qdrant.Collections/Create"
+)
 
 // unary traces and counts unary calls. It goes before authentication.
 func (t *serverTelemetry) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (resp any, err error) {
@@ -376,6 +383,9 @@ func (t *serverTelemetry) unary(ctx context.Context, req any, info *grpc.UnarySe
 	}
 	resp, err = h(ctx, req)
 	t.endRPC(ctx, span, info.FullMethod, coll, start, err)
+	if err == nil && info.FullMethod == grpcCreateCollection {
+		t.snapshots.touch(coll)
+	}
 	return resp, err
 }
 
