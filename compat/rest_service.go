@@ -7,7 +7,10 @@ import (
 	"strconv"
 )
 
-// root answers GET / with Qdrant's bare version object (no envelope).
+// root answers GET / with Qdrant's bare version object (no envelope). The
+// commit is the build's VCS revision, left out when the build has none, as
+// Qdrant leaves out a commit it was not built with (VersionInfo in
+// lib/api/src/rest/models.rs).
 func (s *restServer) root(w http.ResponseWriter, r *http.Request) (any, error) {
 	v := struct {
 		Title   string `json:"title"`

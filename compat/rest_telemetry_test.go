@@ -2,6 +2,7 @@ package compat
 
 import (
 	"encoding/json"
+	"runtime/debug"
 	"strings"
 	"testing"
 
@@ -109,5 +110,30 @@ func TestTelemetryLevels(t *testing.T) {
 	for _, q := range []string{"?details_level=x", "?details_level=-1", "?anonymize=maybe"} {
 		code, _ := httpDo(t, "GET", base+"/telemetry"+q, "", nil)
 		require.Equal(t, 400, code, q)
+	}
+}
+
+// TestRootCommit checks that GET / reports the build's VCS revision, and
+// leaves the field out when the build has none (as test binaries do).
+func TestRootCommit(t *testing.T) {
+	_, h, _ := startServer(t, nil)
+	code, body := httpDo(t, "GET", "http://"+h+"/", "", nil)
+	require.Equal(t, 200, code, body)
+	var got map[string]any
+	require.NoError(t, json.Unmarshal([]byte(body), &got))
+	require.Equal(t, qdrantTitle, got["title"])
+	require.Equal(t, qdrantVersion, got["version"])
+	want := ""
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range info.Settings {
+			if s.Key == "vcs.revision" {
+				want = s.Value
+			}
+		}
+	}
+	if want == "" {
+		require.NotContains(t, got, "commit")
+	} else {
+		require.Equal(t, want, got["commit"])
 	}
 }
