@@ -447,7 +447,7 @@ func writeMetrics(ctx context.Context, w io.Writer, db *engine.DB, o metricsOpti
 	p.gauge("collection_active_replicas_min", "minimum number of active replicas across all shards", replicas)
 	p.gauge("collection_active_replicas_max", "maximum number of active replicas across all shards", replicas)
 	perColl("collection_running_optimizations", "gauge", "number of currently running optimization tasks per collection",
-		func(c *collectionMetrics) float64 { return 0 })
+		func(c *collectionMetrics) float64 { return float64(c.info.RunningOptimizations) })
 	perColl("collection_points", "gauge", "approximate amount of points per collection",
 		func(c *collectionMetrics) float64 { return float64(c.info.PointsCount) })
 	p.gauge("collection_dead_replicas", "total amount of shard replicas in non-active state", 0)

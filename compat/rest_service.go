@@ -45,7 +45,8 @@ func (s *restServer) readyz(w http.ResponseWriter, r *http.Request) (any, error)
 }
 
 // metrics answers GET /metrics in Prometheus' text format, with Qdrant's
-// metric names; per_collection=true adds the points of each collection.
+// metric names and labels; per_collection=true reports the REST and gRPC
+// responses per collection instead of globally.
 func (s *restServer) metrics(w http.ResponseWriter, r *http.Request) (any, error) {
 	perCollection, err := restQueryBool(r, "per_collection")
 	if err != nil {

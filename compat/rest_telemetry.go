@@ -321,9 +321,16 @@ func (s *restServer) collectionTelemetry(r *http.Request, name string, level uin
 			excluded[anon.name(v)] = max(0, app.Slots-app.IndexedVectors/max(1, len(vecNames)))
 		}
 	}
+	last := info.LastOptimization
+	if last.IsZero() {
+		last = s.started
+	}
 	optStatus := map[string]any{
-		"status":        "ok",
-		"optimizations": map[string]any{"count": 0, "total_duration_micros": 0, "last_responded": telemetryTime(s.started)},
+		"status": "ok",
+		"optimizations": map[string]any{
+			"count": info.Optimizations, "total_duration_micros": info.OptimizationTime.Microseconds(),
+			"last_responded": telemetryTime(last),
+		},
 	}
 	local := map[string]any{
 		"variant_name": "local shard", "status": status, "total_optimized_points": 0,

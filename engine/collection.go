@@ -50,6 +50,8 @@ type collection struct {
 	queued atomic.Int64
 	// lastOp mirrors op for readers that must not wait for wmu.
 	lastOp atomic.Uint64
+	// opt counts the optimizer's jobs.
+	opt optStats
 }
 
 // lockWrite takes wmu for a write, counted in queued while it waits.

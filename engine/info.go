@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"maps"
+	"time"
 
 	"github.com/qlite/qlite/filter"
 	"github.com/qlite/qlite/payload"
@@ -45,6 +46,14 @@ type CollectionInfo struct {
 	UpdateQueueLength int
 	// LastOperation is the id of the last write applied.
 	LastOperation uint64
+	// RunningOptimizations is the number of optimizer jobs in progress;
+	// Optimizations the number finished since the collection was opened,
+	// which took OptimizationTime, the latest finishing at LastOptimization
+	// (zero before the first).
+	RunningOptimizations int
+	Optimizations        uint64
+	OptimizationTime     time.Duration
+	LastOptimization     time.Time
 }
 
 // CollectionInfo returns the collection's status, counts and configuration.
@@ -97,6 +106,12 @@ func (db *DB) CollectionInfo(ctx context.Context, name string) (_ *CollectionInf
 	info.SegmentsCount = max(info.SegmentsCount, 1)
 	info.UpdateQueueLength = int(max(c.queued.Load(), 0))
 	info.LastOperation = c.lastOp.Load()
+	info.RunningOptimizations = int(max(c.opt.running.Load(), 0))
+	info.Optimizations = c.opt.done.Load()
+	info.OptimizationTime = time.Duration(c.opt.micros.Load()) * time.Microsecond
+	if n := c.opt.last.Load(); n != 0 {
+		info.LastOptimization = time.Unix(0, n)
+	}
 	info.Status = StatusGreen
 	if c.pendingWork() {
 		info.Status = StatusYellow

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -137,26 +138,28 @@ func (c *collection) optimizeStep(ctx context.Context, force bool) (bool, error)
 	app := segs[len(segs)-1]
 	for _, ref := range segs[:len(segs)-1] {
 		if !ref.persisted.Load() {
-			return true, c.persist(ctx, ref)
+			return true, c.optimizing(func() error { return c.persist(ctx, ref) })
 		}
 	}
 	thr := c.indexingThreshold()
 	if thr > 0 && app.seg.Len() >= thr {
 		if app.seg.Indexed() < app.seg.Len() {
-			jctx, j := c.db.tel.startJob(ctx, jobIndex, c.name, app.id)
-			n, err := c.buildGraph(jctx, app.seg)
-			if n > 0 {
-				c.db.stats.graphBuilds.Add(1)
-			}
-			j.result(app.seg)
-			j.end(err)
-			return true, err
+			return true, c.optimizing(func() error {
+				jctx, j := c.db.tel.startJob(ctx, jobIndex, c.name, app.id)
+				n, err := c.buildGraph(jctx, app.seg)
+				if n > 0 {
+					c.db.stats.graphBuilds.Add(1)
+				}
+				j.result(app.seg)
+				j.end(err)
+				return err
+			})
 		}
 		if force || c.idleFor() >= c.db.opts.SealDelay {
 			if !c.freeze(app) {
 				return true, nil
 			}
-			return true, c.persist(ctx, app)
+			return true, c.optimizing(func() error { return c.persist(ctx, app) })
 		}
 	}
 	var empty []*segRef
@@ -166,17 +169,38 @@ func (c *collection) optimizeStep(ctx context.Context, force bool) (bool, error)
 		}
 	}
 	if len(empty) > 0 {
-		return true, c.drop(empty)
+		return true, c.optimizing(func() error { return c.drop(empty) })
 	}
 	for _, ref := range segs[:len(segs)-1] {
 		if c.vacuumable(ref) {
-			return true, c.rebuild(ctx, []*segRef{ref})
+			return true, c.optimizing(func() error { return c.rebuild(ctx, []*segRef{ref}) })
 		}
 	}
 	if m := c.mergeCandidates(segs); m != nil {
-		return true, c.rebuild(ctx, m)
+		return true, c.optimizing(func() error { return c.rebuild(ctx, m) })
 	}
 	return false, nil
+}
+
+// optStats count the optimizer's work on a collection, for telemetry.
+type optStats struct {
+	running atomic.Int32  // jobs in progress
+	done    atomic.Uint64 // jobs finished
+	micros  atomic.Uint64 // time spent in finished jobs
+	last    atomic.Int64  // unix nanos when the latest job finished
+}
+
+// optimizing runs one optimizer job, counting it.
+func (c *collection) optimizing(job func() error) error {
+	c.opt.running.Add(1)
+	start := time.Now()
+	err := job()
+	end := time.Now()
+	c.opt.micros.Add(uint64(end.Sub(start).Microseconds()))
+	c.opt.last.Store(end.UnixNano())
+	c.opt.done.Add(1)
+	c.opt.running.Add(-1)
+	return err
 }
 
 // freeze seals the appendable segment ref and starts a new one, unless ref

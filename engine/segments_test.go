@@ -86,3 +86,29 @@ func TestSegments(t *testing.T) {
 	_, err = db.Segments(bg, "nope")
 	require.ErrorIs(t, err, ErrNotFound)
 }
+
+// TestOptimizationCounts checks that the optimizer's jobs are counted:
+// none running once Optimize returns, some done.
+func TestOptimizationCounts(t *testing.T) {
+	db := openTestDB(t, t.TempDir(), testOpts())
+	createColl(t, db, "c", 2, distance.Cosine, 1)
+	info, err := db.CollectionInfo(bg, "c")
+	require.NoError(t, err)
+	require.Zero(t, info.Optimizations)
+	require.True(t, info.LastOptimization.IsZero())
+	rng := rand.New(rand.NewPCG(3, 4))
+	var pts []Point
+	for i := range 500 {
+		pts = append(pts, Point{ID: numID(uint64(i + 1)), Vectors: map[string][]float32{"": randVec(rng, 2)}})
+	}
+	_, err = db.Upsert(bg, "c", &UpsertOp{Points: pts}, &WriteOptions{Wait: true})
+	require.NoError(t, err)
+	start := time.Now()
+	require.NoError(t, db.Optimize(bg, "c"))
+	info, err = db.CollectionInfo(bg, "c")
+	require.NoError(t, err)
+	require.Zero(t, info.RunningOptimizations)
+	require.Positive(t, info.Optimizations)
+	require.False(t, info.LastOptimization.Before(start))
+	require.GreaterOrEqual(t, info.OptimizationTime, time.Duration(0))
+}
