@@ -256,7 +256,7 @@ func TestRESTQuery(t *testing.T) {
 	s.fail("POST", "/collections/c/points/query", `{"query": {"sample": "first"}}`, http.StatusBadRequest, "Format error in JSON body: query.sample: ")
 	s.fail("POST", "/collections/c/points/query", `{"query": {"discover": {"context": []}}}`, http.StatusBadRequest, "Format error in JSON body: query.discover: missing field `target`")
 	s.fail("POST", "/collections/c/points/query", `{"query": true}`, http.StatusBadRequest, "Format error in JSON body: query: ")
-	s.fail("POST", "/collections/c/points/query", `{"limit": 0}`, http.StatusUnprocessableEntity, "Validation error in JSON body: [search_request.limit: ")
+	s.fail("POST", "/collections/c/points/query", `{"limit": 0}`, http.StatusUnprocessableEntity, "Validation error in JSON body: [limit: ")
 	s.fail("POST", "/collections/c/points/query", `{"query": 123456789}`, http.StatusNotFound, "Not found: No point with id 123456789 found")
 	s.fail("POST", "/collections/c/points/query/batch", `{}`, http.StatusBadRequest, "Format error in JSON body: missing field `searches`")
 	s.fail("POST", "/collections/c/points/query/batch", `{"searches": [{}, {"query": {"fusion": "rrf"}}]}`, http.StatusBadRequest, "Wrong input: searches[1].query: fusion")
