@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -18,9 +17,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
 	"github.com/qlite/qlite/engine"
 )
@@ -173,9 +169,12 @@ func restServeFile(w http.ResponseWriter, r *http.Request, path string) (any, er
 	return restWritten, nil
 }
 
-// restChecksumMismatch is Qdrant's ChecksumMismatch error (HTTP 400).
-func restChecksumMismatch(got, want string) error {
-	return status.Errorf(codes.DataLoss, "Checksum mismatch: expected %s, got %s", want, got)
+// restUploadChecksumMismatch is Qdrant's answer to an uploaded snapshot
+// whose SHA-256 is not the checksum parameter (400, with no "Wrong input"
+// prefix; Qdrant calls the file's checksum "expected" and the parameter
+// "actual").
+func restUploadChecksumMismatch(got, want string) error {
+	return &restError{http.StatusBadRequest, fmt.Sprintf("Checksum mismatch: expected %s, actual %s", got, want)}
 }
 
 // restCheckChecksum validates a checksum parameter: a SHA-256 in hex.
@@ -255,9 +254,14 @@ func (s *restServer) restore(ctx context.Context, path, coll string) error {
 }
 
 // recoverSnapshot answers PUT /collections/{c}/snapshots/recover: location
-// is a file:// URL of a snapshot file; http(s) locations are not supported.
+// is a file:// URL of a snapshot file inside the snapshots directory, or an
+// http:// or https:// URL to download it from.
 func (s *restServer) recoverSnapshot(w http.ResponseWriter, r *http.Request) (any, error) {
-	return s.recoverFrom(w, r, r.PathValue("collection_name"))
+	coll, err := restSnapshotCollection(r)
+	if err != nil {
+		return nil, err
+	}
+	return s.recoverFrom(w, r, coll)
 }
 
 func (s *restServer) recoverFrom(w http.ResponseWriter, r *http.Request, coll string) (any, error) {
@@ -282,6 +286,11 @@ func (s *restServer) recoverFrom(w http.ResponseWriter, r *http.Request, coll st
 			return nil, restFormatError("priority: unknown variant `%s`, expected one of `no_sync`, `snapshot`, `replica`", *req.Priority)
 		}
 	}
+	if req.Checksum != nil {
+		if err := restCheckRecoverChecksum(*req.Checksum); err != nil {
+			return nil, err
+		}
+	}
 	u, err := url.Parse(*req.Location)
 	if err != nil || u.Scheme == "" {
 		return nil, restFormatError("location: invalid value: string %q, expected a URL", *req.Location)
@@ -295,24 +304,44 @@ func (s *restServer) recoverFrom(w http.ResponseWriter, r *http.Request, coll st
 		if path, err = s.snapshotFile(u.Path); err != nil {
 			return nil, err
 		}
+		if req.Checksum != nil {
+			got, err := restFileChecksum(path)
+			if err != nil {
+				return nil, err
+			}
+			if !restSameChecksum(got, *req.Checksum) {
+				return nil, restSnapshotChecksumMismatch(got, *req.Checksum)
+			}
+		}
 	case "http", "https":
-		return nil, Unsupported("recovering a snapshot from an http(s) location")
+		// As Qdrant, the download happens even when the caller does not
+		// wait; qlite does it before answering.
+		apiKey := ""
+		if req.APIKey != nil {
+			apiKey = *req.APIKey
+		}
+		tmp, got, err := s.downloadSnapshotURL(r.Context(), u, apiKey)
+		if err != nil {
+			return restAfterErr(wait, nil, err)
+		}
+		defer os.Remove(tmp)
+		if req.Checksum != nil && !restSameChecksum(got, *req.Checksum) {
+			return restAfterErr(wait, nil, restSnapshotChecksumMismatch(got, *req.Checksum))
+		}
+		path = tmp
 	default:
 		return nil, restBadRequest("URL %s with scheme %s is not supported", *req.Location, u.Scheme)
 	}
-	if req.Checksum != nil {
-		got, err := restFileChecksum(path)
-		if err != nil {
-			return nil, err
-		}
-		if subtle.ConstantTimeCompare([]byte(strings.ToLower(*req.Checksum)), []byte(got)) != 1 {
-			return nil, restChecksumMismatch(got, *req.Checksum)
-		}
+	return restAfterErr(wait, true, s.restore(r.Context(), path, coll))
+}
+
+// restCheckRecoverChecksum validates the checksum of a recover request
+// body: a SHA-256 in hex.
+func restCheckRecoverChecksum(sum string) error {
+	if _, err := hex.DecodeString(sum); err == nil && len(sum) == 64 {
+		return nil
 	}
-	if err := s.restore(r.Context(), path, coll); err != nil {
-		return nil, err
-	}
-	return restAfter(wait, true), nil
+	return restValidationError("checksum", "Validation error: invalid_sha256_hash [{\"value\": String(%q), \"length\": Number(%d), \"expected_length\": Number(64)}]", sum, len(sum))
 }
 
 // snapshotFile checks the path of a file:// recovery location: as Qdrant,
@@ -370,7 +399,7 @@ func (s *restServer) uploadTo(w http.ResponseWriter, r *http.Request, coll strin
 	}
 	defer os.Remove(path)
 	if checksum != "" && !strings.EqualFold(checksum, sum) {
-		return nil, restChecksumMismatch(sum, checksum)
+		return nil, restUploadChecksumMismatch(sum, checksum)
 	}
 	if err := s.restore(r.Context(), path, coll); err != nil {
 		return nil, err
