@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -273,8 +274,79 @@ func (db *DB) restoreFullEntry(ctx context.Context, r io.Reader, name string) er
 	if err != nil {
 		return err
 	}
-	if _, err := db.DeleteCollection(ctx, name); err != nil && !errors.Is(err, ErrNotFound) {
+	return db.restoreReplacing(ctx, tmp.Name(), name)
+}
+
+// restoreReplacing restores the collection snapshot at path as coll,
+// replacing an existing collection of that name. The snapshot is first
+// restored under a scratch name, so that a bad snapshot leaves the
+// existing collection untouched.
+func (db *DB) restoreReplacing(ctx context.Context, path, coll string) error {
+	exists, err := db.CollectionExists(ctx, coll)
+	if err != nil {
 		return err
 	}
-	return db.RestoreSnapshot(ctx, tmp.Name(), name)
+	if exists {
+		scratch := ".qlite-recover-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+		if err := db.RestoreSnapshot(ctx, path, scratch); err != nil {
+			return err
+		}
+		if _, err := db.DeleteCollection(ctx, scratch); err != nil {
+			return err
+		}
+		if _, err := db.DeleteCollection(ctx, coll); err != nil && !errors.Is(err, ErrNotFound) {
+			return err
+		}
+	}
+	return db.RestoreSnapshot(ctx, path, coll)
+}
+
+// SnapshotMapping names the collection a snapshot file is restored as.
+type SnapshotMapping struct {
+	Path, Collection string
+}
+
+// RecoverOptions are snapshots to restore when a server starts, as Qdrant's
+// --storage-snapshot, --snapshot and --force-snapshot flags.
+type RecoverOptions struct {
+	// Full is the path of a full-storage snapshot ("" for none).
+	Full string
+	// Collections are collection snapshots, each restored as its
+	// collection, after the full snapshot.
+	Collections []SnapshotMapping
+	// Overwrite replaces existing collections; without it, a collection
+	// that exists is an error (ErrConflict) and nothing is restored.
+	Overwrite bool
+}
+
+// Recover restores the snapshots of o: the full snapshot, then each
+// collection snapshot. Snapshot paths are the operator's (typically
+// command-line flags), not a request's.
+func (db *DB) Recover(ctx context.Context, o *RecoverOptions) error {
+	if o == nil {
+		return nil
+	}
+	if !o.Overwrite {
+		for _, m := range o.Collections {
+			if ok, err := db.CollectionExists(ctx, m.Collection); err != nil {
+				return err
+			} else if ok {
+				return fmt.Errorf("%w: Collection `%s` already exists!", ErrConflict, m.Collection)
+			}
+		}
+	}
+	if o.Full != "" {
+		if err := db.RestoreFullSnapshot(ctx, o.Full, o.Overwrite); err != nil {
+			return fmt.Errorf("full snapshot %s: %w", o.Full, err)
+		}
+	}
+	for _, m := range o.Collections {
+		if err := ValidateCollectionName(m.Collection); err != nil {
+			return err
+		}
+		if err := db.restoreReplacing(ctx, m.Path, m.Collection); err != nil {
+			return fmt.Errorf("snapshot %s: %w", m.Path, err)
+		}
+	}
+	return nil
 }
