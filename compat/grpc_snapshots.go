@@ -20,7 +20,8 @@ type snapshotsService struct {
 func snapshotToProto(d engine.SnapshotDescription) *qdrant.SnapshotDescription {
 	return &qdrant.SnapshotDescription{
 		Name:         d.Name,
-		CreationTime: timestamppb.New(d.CreationTime),
+		// Qdrant reports whole seconds.
+		CreationTime: timestamppb.New(d.CreationTime.Truncate(time.Second)),
 		Size:         d.Size,
 		Checksum:     ptrTo(d.Checksum),
 	}

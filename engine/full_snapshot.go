@@ -95,6 +95,13 @@ func (db *DB) CreateFullSnapshot(ctx context.Context) (_ *SnapshotDescription, e
 	db.mu.RUnlock()
 	slices.SortFunc(man.Aliases, func(a, b fullManifestAlias) int { return strings.Compare(a.Alias, b.Alias) })
 
+	// As Qdrant, which snapshots each collection into its own snapshots
+	// directory first, every collection then has a snapshots directory.
+	for _, e := range live {
+		if err := os.MkdirAll(db.snapshotDir(e.c.name), 0o755); err != nil {
+			return nil, err
+		}
+	}
 	return writeSnapshotFile(db.SnapshotsDir(), "full-snapshot", func(w io.Writer, scratch string) error {
 		tw := tar.NewWriter(w)
 		js, err := json.Marshal(man)
