@@ -19,7 +19,7 @@ type snapshotsService struct {
 
 func snapshotToProto(d engine.SnapshotDescription) *qdrant.SnapshotDescription {
 	return &qdrant.SnapshotDescription{
-		Name:         d.Name,
+		Name: d.Name,
 		// Qdrant reports whole seconds.
 		CreationTime: timestamppb.New(d.CreationTime.Truncate(time.Second)),
 		Size:         d.Size,
