@@ -17,10 +17,11 @@ type snapshotsService struct {
 	db *engine.DB
 }
 
+// snapshotToProto describes a snapshot; as Qdrant, the creation time is in
+// whole seconds.
 func snapshotToProto(d engine.SnapshotDescription) *qdrant.SnapshotDescription {
 	return &qdrant.SnapshotDescription{
-		Name: d.Name,
-		// Qdrant reports whole seconds.
+		Name:         d.Name,
 		CreationTime: timestamppb.New(d.CreationTime.Truncate(time.Second)),
 		Size:         d.Size,
 		Checksum:     ptrTo(d.Checksum),
