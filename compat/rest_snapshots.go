@@ -643,7 +643,7 @@ func (s *restServer) uploadShardSnapshot(w http.ResponseWriter, r *http.Request)
 func (s *restServer) streamShardSnapshot(w http.ResponseWriter, r *http.Request) (any, error) {
 	coll, err := s.shard(r)
 	if err != nil {
-		return nil, err
+		return restDownloadError(w, err)
 	}
 	d, err := s.db.CreateShardSnapshot(r.Context(), coll)
 	if err != nil {

@@ -203,8 +203,10 @@ func TestRESTFullAndShardSnapshots(t *testing.T) {
 	require.JSONEq(t, `true`, string(s.ok("DELETE", "/collections/c/shards/0/snapshots/"+d.Name, "")))
 	s.fail("DELETE", "/collections/c/shards/0/snapshots/"+d.Name, "", http.StatusNotFound, `Not found: Snapshot "`)
 	s.failText("GET", "/collections/c/shards/0/snapshots/"+d.Name, http.StatusNotFound, "File not found: ")
-	for _, p := range []string{"/collections/c/shards/1/snapshots", "/collections/c/shards/1/snapshot", "/collections/nope/shards/0/snapshots"} {
+	for _, p := range []string{"/collections/c/shards/1/snapshots", "/collections/nope/shards/0/snapshots"} {
 		s.fail("GET", p, "", http.StatusNotFound, "Not found: ")
 	}
+	s.failText("GET", "/collections/c/shards/1/snapshot", http.StatusNotFound, "Not found: shard 1 not found")
+	s.failText("GET", "/collections/nope/shards/0/snapshot", http.StatusNotFound, "Not found: Collection `nope` doesn't exist!")
 	s.fail("GET", "/collections/c/shards/x/snapshots", "", http.StatusBadRequest, "Deserialize error in path parameters: ")
 }
