@@ -604,8 +604,24 @@ func TestEmbeddedMatchesServer(t *testing.T) {
 		return []any{embSnapshotTime.ReplaceAllString(d.GetName(), "T"), len(after)}, err
 	})
 	w.same("delete missing snapshot", func(c Client) (any, error) { return nil, c.DeleteSnapshot(embCtx, coll, "nope.snapshot") })
-	w.same("full snapshot", func(c Client) (any, error) { return c.CreateFullSnapshot(embCtx) })
-	w.ok("full snapshots", func(c Client) (any, error) { return c.ListFullSnapshots(embCtx) })
+	w.ok("full snapshot", func(c Client) (any, error) {
+		d, err := c.CreateFullSnapshot(embCtx)
+		if err != nil {
+			return nil, err
+		}
+		list, err := c.ListFullSnapshots(embCtx)
+		if err != nil {
+			return nil, err
+		}
+		if len(list) != 1 || list[0].GetName() != d.GetName() || d.GetSize() == 0 {
+			return nil, fmt.Errorf("listed %v after creating %v", list, d)
+		}
+		if err := c.DeleteFullSnapshot(embCtx, d.GetName()); err != nil {
+			return nil, err
+		}
+		after, err := c.ListFullSnapshots(embCtx)
+		return []any{embSnapshotTime.ReplaceAllString(d.GetName(), "T"), len(after)}, err
+	})
 	w.same("delete full snapshot", func(c Client) (any, error) { return nil, c.DeleteFullSnapshot(embCtx, "nope.snapshot") })
 
 	// Errors made by the client or the transport.

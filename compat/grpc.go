@@ -34,8 +34,8 @@ const (
 // Qdrant's protobuf messages, answering as a single-node Qdrant v1.17 does:
 // the same defaults, result shapes, status codes and messages. Requests for
 // what the engine does not have (sparse and multi-dense vectors, prefetch,
-// fusion, formulas, MMR, relevance feedback, inference, full-storage
-// snapshots) fail with InvalidArgument naming the feature; cluster operations
+// fusion, formulas, MMR, relevance feedback, inference) fail with
+// InvalidArgument naming the feature; cluster operations
 // fail as they do on a Qdrant node without distributed mode.
 //
 // The services hold no state of their own and are safe for concurrent use.

@@ -2,7 +2,6 @@ package compat
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/qdrant/go-client/qdrant"
@@ -11,18 +10,19 @@ import (
 	"github.com/qlite/qlite/engine"
 )
 
-// snapshotsService is the qdrant.Snapshots service. Collection snapshots are
-// the engine's; full-storage snapshots are not supported: none can be
-// created, so none are listed and none can be deleted.
+// snapshotsService is the qdrant.Snapshots service: collection and
+// full-storage snapshots, the engine's.
 type snapshotsService struct {
 	qdrant.UnimplementedSnapshotsServer
 	db *engine.DB
 }
 
+// snapshotToProto describes a snapshot; as Qdrant, the creation time is in
+// whole seconds.
 func snapshotToProto(d engine.SnapshotDescription) *qdrant.SnapshotDescription {
 	return &qdrant.SnapshotDescription{
 		Name:         d.Name,
-		CreationTime: timestamppb.New(d.CreationTime),
+		CreationTime: timestamppb.New(d.CreationTime.Truncate(time.Second)),
 		Size:         d.Size,
 		Checksum:     ptrTo(d.Checksum),
 	}
@@ -65,7 +65,7 @@ func (s *snapshotsService) Delete(ctx context.Context, r *qdrant.DeleteSnapshotR
 		return nil, err
 	}
 	if r.GetSnapshotName() == "" {
-		return nil, validationErr("snapshot_name", "length: value must not be empty")
+		return nil, emptySnapshotName()
 	}
 	if err := s.db.DeleteSnapshot(ctx, r.GetCollectionName(), r.GetSnapshotName()); err != nil {
 		return nil, GRPCError(err)
@@ -73,22 +73,45 @@ func (s *snapshotsService) Delete(ctx context.Context, r *qdrant.DeleteSnapshotR
 	return &qdrant.DeleteSnapshotResponse{Time: since(start)}, nil
 }
 
-// CreateFull is not supported.
-func (s *snapshotsService) CreateFull(context.Context, *qdrant.CreateFullSnapshotRequest) (*qdrant.CreateSnapshotResponse, error) {
-	return nil, Unsupported("full storage snapshots (snapshot each collection instead)")
-}
-
-// ListFull lists no snapshots, since none can be created.
-func (s *snapshotsService) ListFull(context.Context, *qdrant.ListFullSnapshotsRequest) (*qdrant.ListSnapshotsResponse, error) {
+// CreateFull snapshots every collection and alias into one file.
+func (s *snapshotsService) CreateFull(ctx context.Context, _ *qdrant.CreateFullSnapshotRequest) (*qdrant.CreateSnapshotResponse, error) {
 	start := time.Now()
-	return &qdrant.ListSnapshotsResponse{SnapshotDescriptions: []*qdrant.SnapshotDescription{}, Time: since(start)}, nil
+	d, err := s.db.CreateFullSnapshot(ctx)
+	if err != nil {
+		return nil, GRPCError(err)
+	}
+	return &qdrant.CreateSnapshotResponse{SnapshotDescription: snapshotToProto(*d), Time: since(start)}, nil
 }
 
-// DeleteFull finds no snapshot to delete.
-func (s *snapshotsService) DeleteFull(_ context.Context, r *qdrant.DeleteFullSnapshotRequest) (*qdrant.DeleteSnapshotResponse, error) {
-	r = orEmpty(r)
-	if r.GetSnapshotName() == "" {
-		return nil, validationErr("snapshot_name", "length: value must not be empty")
+// ListFull lists the full-storage snapshots, oldest first.
+func (s *snapshotsService) ListFull(ctx context.Context, _ *qdrant.ListFullSnapshotsRequest) (*qdrant.ListSnapshotsResponse, error) {
+	start := time.Now()
+	ds, err := s.db.ListFullSnapshots(ctx)
+	if err != nil {
+		return nil, GRPCError(err)
 	}
-	return nil, GRPCError(fmt.Errorf("%w: Snapshot %s not found", engine.ErrNotFound, r.GetSnapshotName()))
+	out := make([]*qdrant.SnapshotDescription, len(ds))
+	for i, d := range ds {
+		out[i] = snapshotToProto(d)
+	}
+	return &qdrant.ListSnapshotsResponse{SnapshotDescriptions: out, Time: since(start)}, nil
+}
+
+// DeleteFull deletes a full-storage snapshot.
+func (s *snapshotsService) DeleteFull(ctx context.Context, r *qdrant.DeleteFullSnapshotRequest) (*qdrant.DeleteSnapshotResponse, error) {
+	r = orEmpty(r)
+	start := time.Now()
+	if r.GetSnapshotName() == "" {
+		return nil, emptySnapshotName()
+	}
+	if err := s.db.DeleteFullSnapshot(ctx, r.GetSnapshotName()); err != nil {
+		return nil, GRPCError(err)
+	}
+	return &qdrant.DeleteSnapshotResponse{Time: since(start)}, nil
+}
+
+// emptySnapshotName is Qdrant's validation error for an empty
+// snapshot_name.
+func emptySnapshotName() error {
+	return validationErr("snapshot_name", `value "" invalid, must be at least 1 characters`)
 }

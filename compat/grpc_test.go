@@ -649,13 +649,19 @@ func TestGRPCSnapshots(t *testing.T) {
 	_, err = c.CreateSnapshot(bg, "nope")
 	requireCode(t, err, codes.NotFound)
 
-	_, err = c.CreateFullSnapshot(bg)
-	requireCode(t, err, codes.InvalidArgument, "full storage snapshots")
 	full, err := c.ListFullSnapshots(bg)
 	require.NoError(t, err)
 	require.Empty(t, full)
-	err = c.DeleteFullSnapshot(bg, "x.snapshot")
-	requireCode(t, err, codes.NotFound)
+	fd, err := c.CreateFullSnapshot(bg)
+	require.NoError(t, err)
+	full, err = c.ListFullSnapshots(bg)
+	require.NoError(t, err)
+	require.Len(t, full, 1)
+	require.Equal(t, fd.GetName(), full[0].GetName())
+	require.Equal(t, fd.GetChecksum(), full[0].GetChecksum())
+	require.NoError(t, c.DeleteFullSnapshot(bg, fd.GetName()))
+	err = c.DeleteFullSnapshot(bg, fd.GetName())
+	requireCode(t, err, codes.NotFound, "Snapshot "+fd.GetName()+" not found")
 }
 
 // TestGRPCUnsupported checks that what the engine does not have is refused

@@ -37,8 +37,8 @@ const restDefaultMaxRequestBytes = 32 << 20
 // 404 for a missing collection or point, 409 for an existing one. Point ids
 // and payload integers go through exactly in both directions. What the engine
 // does not have (sparse and multi vectors, inference, prefetch and fusion,
-// formulas, MMR, relevance feedback, full-storage snapshots, snapshots from
-// URLs) is answered with 400 naming the feature; cluster operations answer as
+// formulas, MMR, relevance feedback) is answered with 400 naming the
+// feature; cluster operations answer as
 // a Qdrant node without distributed mode does.
 //
 // The handler holds no state besides its start time and identity; it is safe

@@ -854,11 +854,12 @@ func (s *restServer) matrix(r *http.Request) (*engine.Matrix, error) {
 	sample := uint64(10)
 	if req.Sample != nil {
 		if *req.Sample < 2 {
-			return nil, restValidationError("sample", "value %d invalid, must be 2 or larger", *req.Sample)
+			// Qdrant names the fields of its inner request (search_request).
+			return nil, restValidationError("search_request.sample", "value %d invalid, must be 2 or larger", *req.Sample)
 		}
 		sample = *req.Sample
 	}
-	limit, err := restLimit(req.Limit, "limit", 3)
+	limit, err := restLimit(req.Limit, "search_request.limit", 3)
 	if err != nil {
 		return nil, err
 	}

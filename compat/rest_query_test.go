@@ -458,7 +458,7 @@ func TestRESTSearchMatrix(t *testing.T) {
 		color, _ := recs[0].Payload.Get("color")
 		require.Equal(t, `"red"`, color.String())
 	}
-	s.fail("POST", "/collections/c/points/search/matrix/pairs", `{"sample": 1}`, http.StatusUnprocessableEntity, "Validation error in JSON body: [sample: value 1 invalid, must be 2 or larger]")
-	s.fail("POST", "/collections/c/points/search/matrix/offsets", `{"limit": 0}`, http.StatusUnprocessableEntity, "Validation error in JSON body: [limit: ")
-	s.fail("POST", "/collections/c/points/search/matrix/pairs", `{"using": "zz"}`, http.StatusBadRequest, "Wrong input: ")
+	s.fail("POST", "/collections/c/points/search/matrix/pairs", `{"sample": 1}`, http.StatusUnprocessableEntity, "Validation error in JSON body: [search_request.sample: value 1 invalid, must be 2 or larger]")
+	s.fail("POST", "/collections/c/points/search/matrix/offsets", `{"limit": 0}`, http.StatusUnprocessableEntity, "Validation error in JSON body: [search_request.limit: ")
+	s.fail("POST", "/collections/c/points/search/matrix/pairs", `{"using": "zz"}`, http.StatusBadRequest, "Wrong input: Vector with name zz is not configured in this collection")
 }

@@ -4,12 +4,12 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"mime"
 	"net/http"
 	"net/url"
@@ -17,9 +17,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
 	"github.com/qlite/qlite/engine"
 )
@@ -51,50 +48,106 @@ func restAfter(wait bool, res any) any {
 	return res
 }
 
-// listSnapshots answers GET /collections/{c}/snapshots.
-func (s *restServer) listSnapshots(w http.ResponseWriter, r *http.Request) (any, error) {
-	ds, err := s.db.ListSnapshots(r.Context(), r.PathValue("collection_name"))
+// restAfterErr is restAfter for an operation that may have failed: Qdrant
+// runs it in the background when the caller does not wait, and answers 202
+// whatever its outcome (a missing collection or snapshot included).
+func restAfterErr(wait bool, res any, err error) (any, error) {
+	if !wait {
+		return restAccepted, nil
+	}
 	if err != nil {
 		return nil, err
 	}
+	return res, nil
+}
+
+// restSnapshotCollection checks the collection name of a snapshot route as
+// Qdrant validates that path parameter: a name with a "/" is refused (422)
+// before anything is looked up.
+func restSnapshotCollection(r *http.Request) (string, error) {
+	name := r.PathValue("collection_name")
+	if strings.Contains(name, "/") {
+		return "", &restError{http.StatusUnprocessableEntity, `Validation error in path parameters: [collection_name: collection name cannot contain "/" char]`}
+	}
+	return name, nil
+}
+
+// restDownloadError writes the answer to a snapshot download that failed:
+// Qdrant answers those with the error message as plain text, not JSON.
+func restDownloadError(w http.ResponseWriter, err error) (any, error) {
+	var re *restError
+	if errors.As(err, &re) && (strings.HasPrefix(re.msg, "Validation error in path") || strings.HasPrefix(re.msg, "Deserialize error in path")) {
+		return nil, err // bad path parameters are answered in JSON
+	}
+	code, msg := restErrorStatus(err)
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(code)
+	io.WriteString(w, msg)
+	return restWritten, nil
+}
+
+func restSnapshotsOut(ds []engine.SnapshotDescription) []restSnapshot {
 	out := make([]restSnapshot, len(ds))
 	for i, d := range ds {
 		out[i] = restSnapshotOut(d)
 	}
-	return out, nil
+	return out
+}
+
+// listSnapshots answers GET /collections/{c}/snapshots.
+func (s *restServer) listSnapshots(w http.ResponseWriter, r *http.Request) (any, error) {
+	coll, err := restSnapshotCollection(r)
+	if err != nil {
+		return nil, err
+	}
+	ds, err := s.db.ListSnapshots(r.Context(), coll)
+	if err != nil {
+		return nil, err
+	}
+	return restSnapshotsOut(ds), nil
 }
 
 // createSnapshot answers POST /collections/{c}/snapshots.
 func (s *restServer) createSnapshot(w http.ResponseWriter, r *http.Request) (any, error) {
+	coll, err := restSnapshotCollection(r)
+	if err != nil {
+		return nil, err
+	}
 	wait, err := restSnapshotWait(r)
 	if err != nil {
 		return nil, err
 	}
-	d, err := s.db.CreateSnapshot(r.Context(), r.PathValue("collection_name"))
+	d, err := s.db.CreateSnapshot(r.Context(), coll)
 	if err != nil {
-		return nil, err
+		return restAfterErr(wait, nil, err)
 	}
 	return restAfter(wait, restSnapshotOut(*d)), nil
 }
 
 // deleteSnapshot answers DELETE /collections/{c}/snapshots/{name}.
 func (s *restServer) deleteSnapshot(w http.ResponseWriter, r *http.Request) (any, error) {
+	coll, err := restSnapshotCollection(r)
+	if err != nil {
+		return nil, err
+	}
 	wait, err := restSnapshotWait(r)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.db.DeleteSnapshot(r.Context(), r.PathValue("collection_name"), r.PathValue("snapshot_name")); err != nil {
-		return nil, err
-	}
-	return restAfter(wait, true), nil
+	err = s.db.DeleteSnapshot(r.Context(), coll, r.PathValue("snapshot_name"))
+	return restAfterErr(wait, true, err)
 }
 
 // downloadSnapshot answers GET /collections/{c}/snapshots/{name} with the
 // file.
 func (s *restServer) downloadSnapshot(w http.ResponseWriter, r *http.Request) (any, error) {
-	path, err := s.db.SnapshotPath(r.Context(), r.PathValue("collection_name"), r.PathValue("snapshot_name"))
+	coll, err := restSnapshotCollection(r)
 	if err != nil {
 		return nil, err
+	}
+	path, err := s.db.SnapshotPath(r.Context(), coll, r.PathValue("snapshot_name"))
+	if err != nil {
+		return restDownloadError(w, err)
 	}
 	return restServeFile(w, r, path)
 }
@@ -103,7 +156,7 @@ func (s *restServer) downloadSnapshot(w http.ResponseWriter, r *http.Request) (a
 func restServeFile(w http.ResponseWriter, r *http.Request, path string) (any, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, restNotFound("Snapshot %s not found", filepath.Base(path))
+		return restDownloadError(w, restNotFound("Snapshot %s not found", filepath.Base(path)))
 	}
 	defer f.Close()
 	info, err := f.Stat()
@@ -116,9 +169,12 @@ func restServeFile(w http.ResponseWriter, r *http.Request, path string) (any, er
 	return restWritten, nil
 }
 
-// restChecksumMismatch is Qdrant's ChecksumMismatch error (HTTP 400).
-func restChecksumMismatch(got, want string) error {
-	return status.Errorf(codes.DataLoss, "Checksum mismatch: expected %s, got %s", want, got)
+// restUploadChecksumMismatch is Qdrant's answer to an uploaded snapshot
+// whose SHA-256 is not the checksum parameter (400, with no "Wrong input"
+// prefix; Qdrant calls the file's checksum "expected" and the parameter
+// "actual").
+func restUploadChecksumMismatch(got, want string) error {
+	return &restError{http.StatusBadRequest, fmt.Sprintf("Checksum mismatch: expected %s, actual %s", got, want)}
 }
 
 // restCheckChecksum validates a checksum parameter: a SHA-256 in hex.
@@ -198,9 +254,14 @@ func (s *restServer) restore(ctx context.Context, path, coll string) error {
 }
 
 // recoverSnapshot answers PUT /collections/{c}/snapshots/recover: location
-// is a file:// URL of a snapshot file; http(s) locations are not supported.
+// is a file:// URL of a snapshot file inside the snapshots directory, or an
+// http:// or https:// URL to download it from.
 func (s *restServer) recoverSnapshot(w http.ResponseWriter, r *http.Request) (any, error) {
-	return s.recoverFrom(w, r, r.PathValue("collection_name"))
+	coll, err := restSnapshotCollection(r)
+	if err != nil {
+		return nil, err
+	}
+	return s.recoverFrom(w, r, coll)
 }
 
 func (s *restServer) recoverFrom(w http.ResponseWriter, r *http.Request, coll string) (any, error) {
@@ -225,6 +286,11 @@ func (s *restServer) recoverFrom(w http.ResponseWriter, r *http.Request, coll st
 			return nil, restFormatError("priority: unknown variant `%s`, expected one of `no_sync`, `snapshot`, `replica`", *req.Priority)
 		}
 	}
+	if req.Checksum != nil {
+		if err := restCheckRecoverChecksum(*req.Checksum); err != nil {
+			return nil, err
+		}
+	}
 	u, err := url.Parse(*req.Location)
 	if err != nil || u.Scheme == "" {
 		return nil, restFormatError("location: invalid value: string %q, expected a URL", *req.Location)
@@ -238,24 +304,44 @@ func (s *restServer) recoverFrom(w http.ResponseWriter, r *http.Request, coll st
 		if path, err = s.snapshotFile(u.Path); err != nil {
 			return nil, err
 		}
+		if req.Checksum != nil {
+			got, err := restFileChecksum(path)
+			if err != nil {
+				return nil, err
+			}
+			if !restSameChecksum(got, *req.Checksum) {
+				return nil, restSnapshotChecksumMismatch(got, *req.Checksum)
+			}
+		}
 	case "http", "https":
-		return nil, Unsupported("recovering a snapshot from an http(s) location")
+		// As Qdrant, the download happens even when the caller does not
+		// wait; qlite does it before answering.
+		apiKey := ""
+		if req.APIKey != nil {
+			apiKey = *req.APIKey
+		}
+		tmp, got, err := s.downloadSnapshotURL(r.Context(), u, apiKey)
+		if err != nil {
+			return restAfterErr(wait, nil, err)
+		}
+		defer os.Remove(tmp)
+		if req.Checksum != nil && !restSameChecksum(got, *req.Checksum) {
+			return restAfterErr(wait, nil, restSnapshotChecksumMismatch(got, *req.Checksum))
+		}
+		path = tmp
 	default:
 		return nil, restBadRequest("URL %s with scheme %s is not supported", *req.Location, u.Scheme)
 	}
-	if req.Checksum != nil {
-		got, err := restFileChecksum(path)
-		if err != nil {
-			return nil, err
-		}
-		if subtle.ConstantTimeCompare([]byte(strings.ToLower(*req.Checksum)), []byte(got)) != 1 {
-			return nil, restChecksumMismatch(got, *req.Checksum)
-		}
+	return restAfterErr(wait, true, s.restore(r.Context(), path, coll))
+}
+
+// restCheckRecoverChecksum validates the checksum of a recover request
+// body: a SHA-256 in hex.
+func restCheckRecoverChecksum(sum string) error {
+	if _, err := hex.DecodeString(sum); err == nil && len(sum) == 64 {
+		return nil
 	}
-	if err := s.restore(r.Context(), path, coll); err != nil {
-		return nil, err
-	}
-	return restAfter(wait, true), nil
+	return restValidationError("checksum", "Validation error: invalid_sha256_hash [{\"value\": String(%q), \"length\": Number(%d), \"expected_length\": Number(64)}]", sum, len(sum))
 }
 
 // snapshotFile checks the path of a file:// recovery location: as Qdrant,
@@ -313,7 +399,7 @@ func (s *restServer) uploadTo(w http.ResponseWriter, r *http.Request, coll strin
 	}
 	defer os.Remove(path)
 	if checksum != "" && !strings.EqualFold(checksum, sum) {
-		return nil, restChecksumMismatch(sum, checksum)
+		return nil, restUploadChecksumMismatch(sum, checksum)
 	}
 	if err := s.restore(r.Context(), path, coll); err != nil {
 		return nil, err
@@ -358,79 +444,148 @@ func (s *restServer) receiveUpload(r *http.Request) (string, string, error) {
 	}
 }
 
-// Full-storage snapshots are not supported: there are none to list, get or
-// delete, and creating one is refused naming the feature.
+// Full-storage snapshots: every collection and alias in one file.
 
 func (s *restServer) listFullSnapshots(w http.ResponseWriter, r *http.Request) (any, error) {
-	return []restSnapshot{}, nil
+	ds, err := s.db.ListFullSnapshots(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	return restSnapshotsOut(ds), nil
 }
 
 func (s *restServer) createFullSnapshot(w http.ResponseWriter, r *http.Request) (any, error) {
-	if _, err := restSnapshotWait(r); err != nil {
+	wait, err := restSnapshotWait(r)
+	if err != nil {
 		return nil, err
 	}
-	return nil, Unsupported("full-storage snapshots")
+	d, err := s.db.CreateFullSnapshot(r.Context())
+	if err != nil {
+		return restAfterErr(wait, nil, err)
+	}
+	return restAfter(wait, restSnapshotOut(*d)), nil
 }
 
 func (s *restServer) deleteFullSnapshot(w http.ResponseWriter, r *http.Request) (any, error) {
-	if _, err := restSnapshotWait(r); err != nil {
+	wait, err := restSnapshotWait(r)
+	if err != nil {
 		return nil, err
 	}
-	return nil, restNotFound("Full storage snapshot %s not found", r.PathValue("snapshot_name"))
+	return restAfterErr(wait, true, s.db.DeleteFullSnapshot(r.Context(), r.PathValue("snapshot_name")))
 }
 
 func (s *restServer) downloadFullSnapshot(w http.ResponseWriter, r *http.Request) (any, error) {
-	return nil, restNotFound("Full storage snapshot %s not found", r.PathValue("snapshot_name"))
+	path, err := s.db.FullSnapshotPath(r.Context(), r.PathValue("snapshot_name"))
+	if err != nil {
+		return restDownloadError(w, err)
+	}
+	return restServeFile(w, r, path)
 }
 
-// A qlite collection has one shard, 0; its shard snapshots are the
-// collection's snapshots.
+// A qlite collection has one shard, 0. Its shard snapshots have the
+// content of collection snapshots but are kept apart, as Qdrant keeps them.
 
-// shard checks the shard_id path parameter.
+// shard checks the collection and shard_id path parameters, and that the
+// shard exists.
 func (s *restServer) shard(r *http.Request) (string, error) {
-	coll := r.PathValue("collection_name")
+	coll, id, err := restShardParams(r)
+	if err != nil {
+		return "", err
+	}
+	return s.shardExists(r, coll, id)
+}
+
+// restShardParams checks the collection and shard_id path parameters.
+func restShardParams(r *http.Request) (string, uint64, error) {
+	coll, err := restSnapshotCollection(r)
+	if err != nil {
+		return "", 0, err
+	}
 	raw := r.PathValue("shard_id")
 	id, err := strconv.ParseUint(raw, 10, 32)
 	if err != nil {
-		return "", &restError{http.StatusBadRequest, fmt.Sprintf("Deserialize error in path parameters: can not parse %q to a u32", raw)}
+		return "", 0, &restError{http.StatusBadRequest, fmt.Sprintf("Deserialize error in path parameters: can not parse %q to a u32", raw)}
 	}
+	return coll, id, nil
+}
+
+func (s *restServer) shardExists(r *http.Request, coll string, id uint64) (string, error) {
 	if ok, err := s.db.CollectionExists(r.Context(), coll); err != nil {
 		return "", err
 	} else if !ok {
 		return "", restNotFound("Collection `%s` doesn't exist!", coll)
 	}
 	if id != 0 {
-		return "", restNotFound("Shard %d of collection %s does not exist", id, coll)
+		return "", restNotFound("shard %d not found", id)
 	}
 	return coll, nil
 }
 
 func (s *restServer) listShardSnapshots(w http.ResponseWriter, r *http.Request) (any, error) {
-	if _, err := s.shard(r); err != nil {
+	coll, err := s.shard(r)
+	if err != nil {
 		return nil, err
 	}
-	return s.listSnapshots(w, r)
+	ds, err := s.db.ListShardSnapshots(r.Context(), coll)
+	if err != nil {
+		return nil, err
+	}
+	return restSnapshotsOut(ds), nil
 }
 
 func (s *restServer) createShardSnapshot(w http.ResponseWriter, r *http.Request) (any, error) {
-	if _, err := s.shard(r); err != nil {
+	coll, id, err := restShardParams(r)
+	if err != nil {
 		return nil, err
 	}
-	return s.createSnapshot(w, r)
+	wait, err := restSnapshotWait(r)
+	if err != nil {
+		return nil, err
+	}
+	if coll, err = s.shardExists(r, coll, id); err != nil {
+		return restAfterErr(wait, nil, err)
+	}
+	d, err := s.db.CreateShardSnapshot(r.Context(), coll)
+	if err != nil {
+		return restAfterErr(wait, nil, err)
+	}
+	return restAfter(wait, restSnapshotOut(*d)), nil
 }
 
 func (s *restServer) deleteShardSnapshot(w http.ResponseWriter, r *http.Request) (any, error) {
-	if _, err := s.shard(r); err != nil {
+	coll, id, err := restShardParams(r)
+	if err != nil {
 		return nil, err
 	}
-	return s.deleteSnapshot(w, r)
+	wait, err := restSnapshotWait(r)
+	if err != nil {
+		return nil, err
+	}
+	if coll, err = s.shardExists(r, coll, id); err == nil {
+		err = s.db.DeleteShardSnapshot(r.Context(), coll, r.PathValue("snapshot_name"))
+	}
+	return restAfterErr(wait, true, err)
 }
 
+// downloadShardSnapshot sends a shard snapshot. Qdrant answers a file name
+// that names no snapshot with its I/O error, as plain text with no content
+// type.
 func (s *restServer) downloadShardSnapshot(w http.ResponseWriter, r *http.Request) (any, error) {
-	if _, err := s.shard(r); err != nil {
-		return nil, err
+	coll, err := s.shard(r)
+	if err != nil {
+		return restDownloadError(w, err)
 	}
-	return s.downloadSnapshot(w, r)
+	path, err := s.db.ShardSnapshotPath(r.Context(), coll, r.PathValue("snapshot_name"))
+	if errors.Is(err, fs.ErrNotExist) {
+		w.Header()["Content-Type"] = nil
+		w.WriteHeader(http.StatusNotFound)
+		io.WriteString(w, "File not found: No such file or directory (os error 2)")
+		return restWritten, nil
+	}
+	if err != nil {
+		return restDownloadError(w, err)
+	}
+	return restServeFile(w, r, path)
 }
 
 func (s *restServer) recoverShardSnapshot(w http.ResponseWriter, r *http.Request) (any, error) {
@@ -457,7 +612,7 @@ func (s *restServer) recoverShardSnapshot(w http.ResponseWriter, r *http.Request
 			return nil, &restError{http.StatusBadRequest, "Wrong input: Invalid snapshot URL " + l + ": URLs with file scheme are not supported"}
 		}
 		if !strings.Contains(l, "://") {
-			path, err := s.db.SnapshotPath(r.Context(), coll, l)
+			path, err := s.db.ShardSnapshotPath(r.Context(), coll, l)
 			if err != nil {
 				return nil, restNotFound("Snapshot %s not found", l)
 			}
@@ -488,14 +643,14 @@ func (s *restServer) uploadShardSnapshot(w http.ResponseWriter, r *http.Request)
 func (s *restServer) streamShardSnapshot(w http.ResponseWriter, r *http.Request) (any, error) {
 	coll, err := s.shard(r)
 	if err != nil {
-		return nil, err
+		return restDownloadError(w, err)
 	}
-	d, err := s.db.CreateSnapshot(r.Context(), coll)
+	d, err := s.db.CreateShardSnapshot(r.Context(), coll)
 	if err != nil {
 		return nil, err
 	}
-	defer s.db.DeleteSnapshot(context.WithoutCancel(r.Context()), coll, d.Name)
-	path, err := s.db.SnapshotPath(r.Context(), coll, d.Name)
+	defer s.db.DeleteShardSnapshot(context.WithoutCancel(r.Context()), coll, d.Name)
+	path, err := s.db.ShardSnapshotPath(r.Context(), coll, d.Name)
 	if err != nil {
 		return nil, err
 	}

@@ -110,7 +110,7 @@ func TestRESTSnapshots(t *testing.T) {
 
 	code, b = s.upload("/collections/x/snapshots/upload?checksum="+strings.Repeat("0", 64), file)
 	require.Equal(t, http.StatusBadRequest, code, "%s", b)
-	require.Contains(t, string(b), "Checksum mismatch: expected 0000")
+	require.Contains(t, string(b), "Checksum mismatch: expected "+d.Checksum+", actual 0000")
 	code, b = s.upload("/collections/x/snapshots/upload?checksum=abc", file)
 	require.Equal(t, http.StatusUnprocessableEntity, code, "%s", b)
 	code, b = s.upload("/collections/x/snapshots/upload", []byte("not a snapshot"))
@@ -134,9 +134,9 @@ func TestRESTSnapshots(t *testing.T) {
 	restInto(t, s.ok("GET", "/collections", ""), &names)
 	require.Len(t, names.Collections, 3, "no temporary collection is left behind")
 
-	s.fail("PUT", "/collections/e/snapshots/recover", `{"location": "https://example.com/c.snapshot"}`, http.StatusBadRequest, "Wrong input: recovering a snapshot from an http(s) location is not supported")
 	s.fail("PUT", "/collections/e/snapshots/recover", `{"location": "file:///nonexistent/c.snapshot"}`, http.StatusBadRequest, `Bad request: Snapshot file "/nonexistent/c.snapshot" does not exist`)
-	s.fail("PUT", "/collections/e/snapshots/recover", `{"location": `+string(loc)+`, "checksum": "`+strings.Repeat("1", 64)+`"}`, http.StatusBadRequest, "Checksum mismatch: ")
+	s.fail("PUT", "/collections/e/snapshots/recover", `{"location": `+string(loc)+`, "checksum": "`+strings.Repeat("1", 64)+`"}`, http.StatusBadRequest, "Wrong input: Snapshot checksum mismatch: expected 1111")
+	s.fail("PUT", "/collections/e/snapshots/recover", `{"location": `+string(loc)+`, "checksum": "abc"}`, http.StatusUnprocessableEntity, "Validation error in JSON body: [checksum: ")
 	s.fail("PUT", "/collections/e/snapshots/recover", `{}`, http.StatusBadRequest, "Format error in JSON body: missing field `location`")
 	restSameRecords(t, orig, restDump(t, s.db, "e"))
 
@@ -154,7 +154,7 @@ func TestRESTSnapshots(t *testing.T) {
 	// Delete.
 	require.JSONEq(t, `true`, string(s.ok("DELETE", "/collections/c/snapshots/"+d.Name, "")))
 	s.fail("DELETE", "/collections/c/snapshots/"+d.Name, "", http.StatusNotFound, "Not found: ")
-	s.fail("GET", "/collections/c/snapshots/"+d.Name, "", http.StatusNotFound, "Not found: ")
+	s.failText("GET", "/collections/c/snapshots/"+d.Name, http.StatusNotFound, "Not found: Snapshot "+d.Name+" not found")
 	s.fail("GET", "/collections/nope/snapshots", "", http.StatusNotFound, "Not found: ")
 	s.fail("POST", "/collections/nope/snapshots", "", http.StatusNotFound, "Not found: ")
 }
@@ -165,11 +165,10 @@ func TestRESTFullAndShardSnapshots(t *testing.T) {
 	orig := restDump(t, s.db, "c")
 
 	require.JSONEq(t, `[]`, string(s.ok("GET", "/snapshots", "")))
-	s.fail("POST", "/snapshots", "", http.StatusBadRequest, "Wrong input: full-storage snapshots")
-	s.fail("GET", "/snapshots/x.snapshot", "", http.StatusNotFound, "Not found: ")
-	s.fail("DELETE", "/snapshots/x.snapshot", "", http.StatusNotFound, "Not found: ")
+	s.failText("GET", "/snapshots/x.snapshot", http.StatusNotFound, "Not found: Snapshot x.snapshot not found")
+	s.fail("DELETE", "/snapshots/x.snapshot", "", http.StatusNotFound, "Not found: Snapshot x.snapshot not found")
 
-	// Shard 0 is the collection.
+	// Shard 0 has its own snapshots, apart from the collection's.
 	var d restSnapshotDesc
 	restInto(t, s.ok("POST", "/collections/c/shards/0/snapshots", ""), &d)
 	var list []restSnapshotDesc
@@ -184,8 +183,11 @@ func TestRESTFullAndShardSnapshots(t *testing.T) {
 	require.Equal(t, http.StatusOK, code, "%s", b)
 	restSameRecords(t, orig, restDump(t, s.db, "s"))
 	list = nil
-	restInto(t, s.ok("GET", "/collections/c/snapshots", ""), &list)
+	restInto(t, s.ok("GET", "/collections/c/shards/0/snapshots", ""), &list)
 	require.Len(t, list, 1)
+	list = nil
+	restInto(t, s.ok("GET", "/collections/c/snapshots", ""), &list)
+	require.Empty(t, list)
 
 	// Recover shard 0 from an upload and from the name of one of its
 	// snapshots.
@@ -199,8 +201,12 @@ func TestRESTFullAndShardSnapshots(t *testing.T) {
 	restSameRecords(t, orig, restDump(t, s.db, "c"))
 
 	require.JSONEq(t, `true`, string(s.ok("DELETE", "/collections/c/shards/0/snapshots/"+d.Name, "")))
-	for _, p := range []string{"/collections/c/shards/1/snapshots", "/collections/c/shards/1/snapshot", "/collections/nope/shards/0/snapshots"} {
+	s.fail("DELETE", "/collections/c/shards/0/snapshots/"+d.Name, "", http.StatusNotFound, `Not found: Snapshot "`)
+	s.failText("GET", "/collections/c/shards/0/snapshots/"+d.Name, http.StatusNotFound, "File not found: ")
+	for _, p := range []string{"/collections/c/shards/1/snapshots", "/collections/nope/shards/0/snapshots"} {
 		s.fail("GET", p, "", http.StatusNotFound, "Not found: ")
 	}
+	s.failText("GET", "/collections/c/shards/1/snapshot", http.StatusNotFound, "Not found: shard 1 not found")
+	s.failText("GET", "/collections/nope/shards/0/snapshot", http.StatusNotFound, "Not found: Collection `nope` doesn't exist!")
 	s.fail("GET", "/collections/c/shards/x/snapshots", "", http.StatusBadRequest, "Deserialize error in path parameters: ")
 }

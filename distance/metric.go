@@ -66,7 +66,8 @@ func (m Metric) NeedsNormalize() bool { return m == Cosine }
 // Preprocess returns v prepared for storage or querying under m, written into
 // dst (grown as needed; dst may alias v). For Cosine the vector is normalised
 // to unit length, except that zero vectors and vectors already of unit length
-// (within 1e-6 of 1 in squared norm) are left as they are, as in Qdrant. For the
+// (within 1e-6 of 1 in squared norm) are left as they are, as in Qdrant; the
+// squared norm is summed in Qdrant's order (see QdrantScore). For the
 // other metrics the vector is copied unchanged.
 func (m Metric) Preprocess(dst, v []float32) []float32 {
 	dst = grow(dst, len(v))
@@ -74,7 +75,7 @@ func (m Metric) Preprocess(dst, v []float32) []float32 {
 	if m != Cosine {
 		return dst
 	}
-	n2 := DotProduct(dst, dst)
+	n2 := qdrantNorm2(dst)
 	if n2 < epsilon32 || math.Abs(float64(n2)-1) <= 1e-6 {
 		return dst
 	}

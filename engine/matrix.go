@@ -72,9 +72,11 @@ func (db *DB) SearchMatrix(ctx context.Context, coll string, req *MatrixRequest)
 	if r.Limit < 1 {
 		return nil, fmt.Errorf("%w: limit: must be at least 1", ErrBadRequest)
 	}
-	vp, err := c.vectorParams(r.Using)
-	if err != nil {
-		return nil, err
+	vp, ok := c.config().Params.Vectors[r.Using]
+	if !ok {
+		// Qdrant's message for the search matrix (its sampling query
+		// checks the name first).
+		return nil, fmt.Errorf("%w: Vector with name %s is not configured in this collection", ErrBadRequest, r.Using)
 	}
 	if err := r.Filter.Validate(); err != nil {
 		return nil, fmt.Errorf("%w: filter: %w", ErrBadRequest, err)
@@ -122,7 +124,10 @@ func (db *DB) SearchMatrix(ctx context.Context, coll string, req *MatrixRequest)
 		row = row[:0]
 		for j, b := range pts {
 			if j != i {
-				row = append(row, near{j, m.Score(m.Distance(a.vec, b.vec))})
+				// Qdrant runs a search per sampled point, whose scores
+				// are its kernels' sums (lib/collection/src/collection/
+				// distance_matrix.rs); QdrantScore sums in the same order.
+				row = append(row, near{j, m.QdrantScore(a.vec, b.vec)})
 			}
 		}
 		slices.SortFunc(row, func(x, y near) int {

@@ -60,6 +60,12 @@ func (db *DB) snapshotDir(coll string) string {
 	return filepath.Join(db.SnapshotsDir(), esc)
 }
 
+// shardSnapshotDir is the directory of the snapshots of a collection's
+// shard 0 (the only one).
+func (db *DB) shardSnapshotDir(coll string) string {
+	return filepath.Join(db.snapshotDir(coll), "shards", "0")
+}
+
 // CreateSnapshotTemp creates an empty temporary file for a snapshot being
 // received (an upload or a download), inside the snapshots directory so
 // that nothing is written outside the database's directory. The caller
@@ -79,6 +85,20 @@ func (db *DB) CreateSnapshotTemp() (*os.File, error) {
 func (db *DB) CreateSnapshot(ctx context.Context, coll string) (_ *SnapshotDescription, err error) {
 	ctx, op := db.tel.start(ctx, opCreateSnapshot, coll)
 	defer func() { op.end(err, -1) }()
+	return db.createSnapshot(ctx, coll, false)
+}
+
+// CreateShardSnapshot writes a snapshot of the collection's shard (qlite
+// collections have one, shard 0). It has the collection snapshot's content
+// and format, but is kept apart, as Qdrant keeps shard snapshots, in
+// snapshots/NAME/shards/0, named NAME-shard-0-DATE.snapshot.
+func (db *DB) CreateShardSnapshot(ctx context.Context, coll string) (_ *SnapshotDescription, err error) {
+	ctx, op := db.tel.start(ctx, opCreateSnapshot, coll)
+	defer func() { op.end(err, -1) }()
+	return db.createSnapshot(ctx, coll, true)
+}
+
+func (db *DB) createSnapshot(ctx context.Context, coll string, shard bool) (*SnapshotDescription, error) {
 	c, err := db.collection(coll)
 	if err != nil {
 		return nil, err
@@ -93,15 +113,26 @@ func (db *DB) CreateSnapshot(ctx context.Context, coll string) (_ *SnapshotDescr
 	c.wmu.Unlock()
 	defer snap.Close()
 
-	dir := db.snapshotDir(c.name)
+	dir, kind := db.snapshotDir(c.name), "0"
+	if shard {
+		dir, kind = db.shardSnapshotDir(c.name), "shard-0"
+	}
+	return writeSnapshotFile(dir, c.name+"-"+kind, func(w io.Writer, scratch string) error {
+		return writeSnapshot(ctx, w, scratch, snap, c.cid, cfg)
+	})
+}
+
+// writeSnapshotFile writes a new snapshot file BASE-DATE.snapshot in dir
+// (created when missing) with write, through a temporary file renamed
+// into place once complete, so that a listed snapshot is always whole.
+func writeSnapshotFile(dir, base string, write func(w io.Writer, scratch string) error) (*SnapshotDescription, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	now := time.Now().UTC()
-	base := fmt.Sprintf("%s-0-%s", c.name, now.Format("2006-01-02-15-04-05"))
+	base += "-" + time.Now().UTC().Format("2006-01-02-15-04-05")
 	name := base + ".snapshot"
 	for i := 1; ; i++ {
-		if _, err := os.Stat(filepath.Join(dir, name)); errors.Is(err, os.ErrNotExist) {
+		if _, err := os.Lstat(filepath.Join(dir, name)); errors.Is(err, os.ErrNotExist) {
 			break
 		}
 		name = fmt.Sprintf("%s-%d.snapshot", base, i)
@@ -111,7 +142,7 @@ func (db *DB) CreateSnapshot(ctx context.Context, coll string) (_ *SnapshotDescr
 		return nil, err
 	}
 	defer os.Remove(tmp.Name())
-	if err := writeSnapshot(ctx, tmp, dir, snap, c.cid, cfg); err != nil {
+	if err := write(tmp, dir); err != nil {
 		tmp.Close()
 		return nil, err
 	}
@@ -249,44 +280,123 @@ func (db *DB) ListSnapshots(ctx context.Context, coll string) (out []SnapshotDes
 	if err != nil {
 		return nil, err
 	}
-	entries, err := os.ReadDir(db.snapshotDir(c.name))
+	return listSnapshots(db.snapshotDir(c.name))
+}
+
+// ListShardSnapshots lists the snapshots of a collection's shard, oldest
+// first.
+func (db *DB) ListShardSnapshots(ctx context.Context, coll string) (out []SnapshotDescription, err error) {
+	ctx, op := db.tel.start(ctx, opListSnapshots, coll)
+	defer func() { op.end(err, len(out)) }()
+	c, err := db.collection(coll)
+	if err != nil {
+		return nil, err
+	}
+	return listSnapshots(db.shardSnapshotDir(c.name))
+}
+
+// listSnapshots describes the snapshot files of dir (regular files named
+// *.snapshot), oldest first; none when dir does not exist.
+func listSnapshots(dir string) ([]SnapshotDescription, error) {
+	entries, err := os.ReadDir(dir)
 	if errors.Is(err, os.ErrNotExist) {
 		return []SnapshotDescription{}, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	out = []SnapshotDescription{}
+	out := []SnapshotDescription{}
 	for _, e := range entries {
 		if !e.Type().IsRegular() || !strings.HasSuffix(e.Name(), ".snapshot") {
 			continue
 		}
-		d, err := describeSnapshot(filepath.Join(db.snapshotDir(c.name), e.Name()))
+		d, err := describeSnapshot(filepath.Join(dir, e.Name()))
+		if errors.Is(err, os.ErrNotExist) {
+			continue // deleted meanwhile
+		}
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, *d)
 	}
-	slices.SortFunc(out, func(a, b SnapshotDescription) int { return a.CreationTime.Compare(b.CreationTime) })
+	slices.SortFunc(out, func(a, b SnapshotDescription) int {
+		if c := a.CreationTime.Compare(b.CreationTime); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Name, b.Name)
+	})
 	return out, nil
+}
+
+// snapshotFileName reports whether name can name a snapshot file: a plain
+// file name, no path in it.
+func snapshotFileName(name string) bool {
+	return name != "" && name != "." && name != ".." && !strings.ContainsAny(name, `/\`+"\x00")
+}
+
+// snapshotIn returns the regular file name in dir, if it is a snapshot
+// (named *.snapshot: files being written are not); a symbolic link, a
+// directory or anything else is not a snapshot.
+func snapshotIn(dir, name string) (string, bool) {
+	path := filepath.Join(dir, name)
+	if !strings.HasSuffix(name, ".snapshot") {
+		return path, false
+	}
+	info, err := os.Lstat(path)
+	return path, err == nil && info.Mode().IsRegular()
 }
 
 // SnapshotPath returns the file of a collection's snapshot, for download.
 // A name is a file name in the collection's snapshots directory: one with a
 // path separator, or that names anything but a regular file there (a
-// symbolic link, a directory), is not found.
+// symbolic link, a directory), is not found. As in Qdrant, a collection
+// that never had a snapshot has no snapshots directory, and the error says
+// so.
 func (db *DB) SnapshotPath(ctx context.Context, coll, name string) (string, error) {
 	c, err := db.collection(coll)
 	if err != nil {
 		return "", err
 	}
+	dir := db.snapshotDir(c.name)
+	if info, err := os.Stat(dir); err != nil || !info.IsDir() {
+		return "", fmt.Errorf("%w: Snapshot directory: %s not found", ErrNotFound, dir)
+	}
 	notFound := fmt.Errorf("%w: Snapshot %s not found", ErrNotFound, name)
-	if name != filepath.Base(name) || strings.ContainsAny(name, `/\`) || !strings.HasSuffix(name, ".snapshot") {
+	if !snapshotFileName(name) {
 		return "", notFound
 	}
-	path := filepath.Join(db.snapshotDir(c.name), name)
-	if info, err := os.Lstat(path); err != nil || !info.Mode().IsRegular() {
+	path, ok := snapshotIn(dir, name)
+	if !ok {
 		return "", notFound
+	}
+	return path, nil
+}
+
+// errSnapshotFile is the error for a shard snapshot name that is a file
+// name but names no snapshot: it is ErrNotFound and fs.ErrNotExist (Qdrant
+// answers a download with its I/O error, a delete with the path).
+type errSnapshotFile struct{ path string }
+
+func (e *errSnapshotFile) Error() string {
+	return fmt.Sprintf("%v: Snapshot %q not found", ErrNotFound, e.path)
+}
+
+func (e *errSnapshotFile) Unwrap() []error { return []error{ErrNotFound, os.ErrNotExist} }
+
+// ShardSnapshotPath returns the file of a shard snapshot. A name with a
+// path in it is not found; a file name that names no snapshot is not found
+// with an error that is also fs.ErrNotExist and names the path.
+func (db *DB) ShardSnapshotPath(ctx context.Context, coll, name string) (string, error) {
+	c, err := db.collection(coll)
+	if err != nil {
+		return "", err
+	}
+	if !snapshotFileName(name) {
+		return "", fmt.Errorf("%w: Snapshot %s not found", ErrNotFound, name)
+	}
+	path, ok := snapshotIn(db.shardSnapshotDir(c.name), name)
+	if !ok {
+		return "", &errSnapshotFile{path}
 	}
 	return path, nil
 }
@@ -296,6 +406,17 @@ func (db *DB) DeleteSnapshot(ctx context.Context, coll, name string) (err error)
 	ctx, op := db.tel.start(ctx, opDeleteSnapshot, coll)
 	defer func() { op.end(err, -1) }()
 	path, err := db.SnapshotPath(ctx, coll, name)
+	if err != nil {
+		return err
+	}
+	return os.Remove(path)
+}
+
+// DeleteShardSnapshot deletes a shard snapshot.
+func (db *DB) DeleteShardSnapshot(ctx context.Context, coll, name string) (err error) {
+	ctx, op := db.tel.start(ctx, opDeleteSnapshot, coll)
+	defer func() { op.end(err, -1) }()
+	path, err := db.ShardSnapshotPath(ctx, coll, name)
 	if err != nil {
 		return err
 	}

@@ -27,6 +27,11 @@ type serveFlags struct {
 	readOnlyAPIKey  string
 	disableCORS     bool
 	maxRequestSizeM int
+	// Snapshots restored before serving, as Qdrant's flags of the same
+	// names.
+	storageSnapshot string
+	snapshots       []string
+	forceSnapshot   bool
 }
 
 // qdrantEnv lists the environment variables qlite serve reads, as Qdrant
@@ -82,6 +87,9 @@ SIGINT or SIGTERM stops accepting requests, lets in-flight ones finish and close
 	fl.StringVar(&f.readOnlyAPIKey, "read-only-api-key", "", "a key that may only read")
 	fl.BoolVar(&f.disableCORS, "disable-cors", false, "do not send CORS headers")
 	fl.IntVar(&f.maxRequestSizeM, "max-request-size-mb", 32, "largest REST request body, in MiB")
+	fl.StringVar(&f.storageSnapshot, "storage-snapshot", "", "restore this full-storage snapshot (every collection and alias) before serving")
+	fl.StringArrayVar(&f.snapshots, "snapshot", nil, "restore a collection snapshot before serving, as PATH:COLLECTION (repeatable)")
+	fl.BoolVarP(&f.forceSnapshot, "force-snapshot", "f", false, "let --storage-snapshot and --snapshot replace existing collections (else an existing one is an error)")
 	return cmd
 }
 
@@ -108,9 +116,16 @@ func serve(cmd *cobra.Command, f *serveFlags) error {
 	}
 	var opts engine.Options
 	tel.EngineOptions(&opts)
+	recover, err := f.recoverOptions()
+	if err != nil {
+		return joinErrs(err, shutdown())
+	}
 	db, err := engine.Open(f.storage, &opts)
 	if err != nil {
 		return joinErrs(err, shutdown())
+	}
+	if err := db.Recover(ctx, recover); err != nil {
+		return joinErrs(joinErrs(fmt.Errorf("recovering snapshots: %w", err), db.Close()), shutdown())
 	}
 	srv := compat.NewServer(db, &compat.ServerConfig{
 		HTTPAddr:        net.JoinHostPort(f.host, strconv.Itoa(f.httpPort)),
@@ -132,6 +147,20 @@ func serve(cmd *cobra.Command, f *serveFlags) error {
 		fmt.Fprintln(cmd.ErrOrStderr(), "qlite: stopped; storage closed")
 	}
 	return joinErrs(joinErrs(serr, cerr), shutdown())
+}
+
+// recoverOptions reads the snapshot flags; a --snapshot value is
+// PATH:COLLECTION, split at its last colon as Qdrant does.
+func (f *serveFlags) recoverOptions() (*engine.RecoverOptions, error) {
+	o := &engine.RecoverOptions{Full: f.storageSnapshot, Overwrite: f.forceSnapshot}
+	for _, v := range f.snapshots {
+		i := strings.LastIndexByte(v, ':')
+		if i <= 0 || i == len(v)-1 {
+			return nil, fmt.Errorf("--snapshot %q: want PATH:COLLECTION", v)
+		}
+		o.Collections = append(o.Collections, engine.SnapshotMapping{Path: v[:i], Collection: v[i+1:]})
+	}
+	return o, nil
 }
 
 // telemetryFlushTimeout bounds how long qlite serve waits at exit for the
