@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -19,7 +20,12 @@ func Status(err error) (int, codes.Code, string) {
 		return strings.TrimPrefix(err.Error(), sentinel.Error()+": ")
 	}
 	var st interface{ GRPCStatus() *status.Status }
+	var rl *engine.RateLimitError
 	switch {
+	case errors.As(err, &rl):
+		return http.StatusTooManyRequests, codes.ResourceExhausted, "Rate limiting exceeded: " + rl.Detail
+	case errors.Is(err, engine.ErrStrictMode):
+		return http.StatusBadRequest, codes.InvalidArgument, "Bad request: " + detail(engine.ErrStrictMode)
 	case errors.As(err, &st):
 		s := st.GRPCStatus()
 		return httpFromCode(s.Code()), s.Code(), s.Message()
@@ -37,6 +43,17 @@ func Status(err error) (int, codes.Code, string) {
 		return http.StatusRequestTimeout, codes.Canceled, "Timeout: request cancelled"
 	}
 	return http.StatusInternalServerError, codes.Internal, "Service internal error: " + err.Error()
+}
+
+// RetryAfter is how long a client should wait before sending a request
+// that failed with err again: the rate limiter's estimate for a rate limited
+// request, 0 otherwise.
+func RetryAfter(err error) time.Duration {
+	var rl *engine.RateLimitError
+	if errors.As(err, &rl) {
+		return rl.RetryAfter
+	}
+	return 0
 }
 
 // GRPCError converts an engine error to a gRPC status error.

@@ -139,6 +139,8 @@ func withTimeout(ctx context.Context, seconds *uint64) (context.Context, context
 	if seconds == nil || *seconds == 0 {
 		return ctx, func() {}
 	}
+	// The timeout asked for, which strict mode bounds.
+	ctx = engine.WithRequestTimeout(ctx, *seconds)
 	const maxSeconds = uint64(math.MaxInt64 / int64(time.Second))
 	return context.WithTimeout(ctx, time.Duration(min(*seconds, maxSeconds))*time.Second)
 }

@@ -389,7 +389,7 @@ func (s *pointsService) Scroll(ctx context.Context, r *qdrant.ScrollPoints) (*qd
 	if err := checkCollectionName("collection_name", r.GetCollectionName()); err != nil {
 		return nil, err
 	}
-	req := &engine.ScrollRequest{Limit: 10}
+	req := &engine.ScrollRequest{Limit: 10, DefaultLimit: r.Limit == nil}
 	var err error
 	if r.Limit != nil {
 		if err := checkLimit("limit", uint64(*r.Limit)); err != nil {

@@ -33,7 +33,7 @@ func (s *pointsService) bounds(ctx context.Context, coll string, limit, offset u
 	if limit <= bigLimit && offset <= bigLimit {
 		return int(limit), int(offset), nil
 	}
-	n, err := s.db.Count(ctx, coll, nil, true)
+	n, err := s.db.Count(engine.Internal(ctx), coll, nil, true)
 	if err != nil {
 		return 0, 0, GRPCError(err)
 	}
@@ -54,6 +54,16 @@ func checkLimit(field string, n uint64) error {
 // have no effect on an engine that keeps full vectors.
 func searchParams(p *qdrant.SearchParams) (ef int, exact bool) {
 	return int(min(p.GetHnswEf(), math.MaxInt32)), p.GetExact()
+}
+
+// oversampling returns the quantization oversampling asked for, which only
+// strict mode looks at.
+func oversampling(p *qdrant.SearchParams) *float64 {
+	if q := p.GetQuantization(); q != nil && q.Oversampling != nil {
+		v := q.GetOversampling()
+		return &v
+	}
+	return nil
 }
 
 func strategyFromProto(s *qdrant.RecommendStrategy) (engine.RecommendStrategy, error) {
@@ -100,6 +110,7 @@ func (s *pointsService) queryFromProto(ctx context.Context, coll string, prefetc
 		return nil, err
 	}
 	req.HnswEf, req.Exact = searchParams(params)
+	req.Oversampling = oversampling(params)
 	l := uint64(defaultQueryLimit)
 	if limit != nil {
 		if err := checkLimit("limit", *limit); err != nil {
@@ -230,10 +241,33 @@ func (s *pointsService) orderValuesFor(ctx context.Context, coll string, q *engi
 	return s.orderValues(ctx, coll, q.OrderBy.Key)
 }
 
-func (s *pointsService) runQuery(ctx context.Context, coll string, r *qdrant.QueryPoints) ([]*qdrant.ScoredPoint, error) {
+// prepQuery converts one query.
+func (s *pointsService) prepQuery(ctx context.Context, coll string, r *qdrant.QueryPoints) (*engine.QueryRequest, error) {
 	r = orEmpty(r)
-	req, err := s.queryFromProto(ctx, coll, r.GetPrefetch(), r.GetQuery(), r.GetUsing(), r.GetFilter(), r.GetParams(),
+	return s.queryFromProto(ctx, coll, r.GetPrefetch(), r.GetQuery(), r.GetUsing(), r.GetFilter(), r.GetParams(),
 		r.ScoreThreshold, r.Limit, r.Offset, r.GetWithPayload(), r.GetWithVectors(), r.GetLookupFrom())
+}
+
+// runQueryBatch runs converted queries as one batch (strict mode checks a
+// batch as a whole).
+func (s *pointsService) runQueryBatch(ctx context.Context, coll string, reqs []*engine.QueryRequest) ([]*qdrant.BatchResult, error) {
+	in := make([]engine.QueryRequest, len(reqs))
+	for i, r := range reqs {
+		in[i] = *r
+	}
+	res, err := s.db.QueryBatch(ctx, coll, in)
+	if err != nil {
+		return nil, GRPCError(err)
+	}
+	out := make([]*qdrant.BatchResult, len(res))
+	for i := range res {
+		out[i] = &qdrant.BatchResult{Result: scoredListToProto(res[i], s.orderValuesFor(ctx, coll, reqs[i].Query))}
+	}
+	return out, nil
+}
+
+func (s *pointsService) runQuery(ctx context.Context, coll string, r *qdrant.QueryPoints) ([]*qdrant.ScoredPoint, error) {
+	req, err := s.prepQuery(ctx, coll, r)
 	if err != nil {
 		return nil, err
 	}
@@ -268,13 +302,16 @@ func (s *pointsService) QueryBatch(ctx context.Context, r *qdrant.QueryBatchPoin
 	if err := checkCollectionName("collection_name", r.GetCollectionName()); err != nil {
 		return nil, err
 	}
-	out := make([]*qdrant.BatchResult, len(r.GetQueryPoints()))
+	reqs := make([]*engine.QueryRequest, len(r.GetQueryPoints()))
 	for i, q := range r.GetQueryPoints() {
-		res, err := s.runQuery(ctx, r.GetCollectionName(), q)
-		if err != nil {
+		var err error
+		if reqs[i], err = s.prepQuery(ctx, r.GetCollectionName(), q); err != nil {
 			return nil, err
 		}
-		out[i] = &qdrant.BatchResult{Result: res}
+	}
+	out, err := s.runQueryBatch(ctx, r.GetCollectionName(), reqs)
+	if err != nil {
+		return nil, err
 	}
 	return &qdrant.QueryBatchResponse{Result: out, Time: since(start)}, nil
 }
@@ -434,6 +471,7 @@ func (s *pointsService) searchFromProto(ctx context.Context, coll string, r *qdr
 		return nil, err
 	}
 	req.HnswEf, req.Exact = searchParams(r.GetParams())
+	req.Oversampling = oversampling(r.GetParams())
 	if req.Limit, req.Offset, err = s.bounds(ctx, coll, r.GetLimit(), r.GetOffset()); err != nil {
 		return nil, err
 	}
@@ -468,17 +506,21 @@ func (s *pointsService) SearchBatch(ctx context.Context, r *qdrant.SearchBatchPo
 	if err := checkCollectionName("collection_name", r.GetCollectionName()); err != nil {
 		return nil, err
 	}
-	out := make([]*qdrant.BatchResult, len(r.GetSearchPoints()))
+	reqs := make([]engine.SearchRequest, len(r.GetSearchPoints()))
 	for i, sp := range r.GetSearchPoints() {
 		req, err := s.searchFromProto(ctx, r.GetCollectionName(), sp)
 		if err != nil {
 			return nil, err
 		}
-		res, err := s.db.Search(ctx, r.GetCollectionName(), req)
-		if err != nil {
-			return nil, GRPCError(err)
-		}
-		out[i] = &qdrant.BatchResult{Result: scoredListToProto(res, nil)}
+		reqs[i] = *req
+	}
+	res, err := s.db.SearchBatch(ctx, r.GetCollectionName(), reqs)
+	if err != nil {
+		return nil, GRPCError(err)
+	}
+	out := make([]*qdrant.BatchResult, len(res))
+	for i := range res {
+		out[i] = &qdrant.BatchResult{Result: scoredListToProto(res[i], nil)}
 	}
 	return &qdrant.SearchBatchResponse{Result: out, Time: since(start)}, nil
 }
@@ -515,6 +557,7 @@ func (s *pointsService) SearchGroups(ctx context.Context, r *qdrant.SearchPointG
 		return nil, err
 	}
 	req.HnswEf, req.Exact = searchParams(r.GetParams())
+	req.Oversampling = oversampling(r.GetParams())
 	res, err := s.groups(ctx, r.GetCollectionName(), req, r.GetGroupBy(), uint64(r.GetGroupSize()), r.GetWithLookup())
 	if err != nil {
 		return nil, err
@@ -587,6 +630,7 @@ func (s *pointsService) recommendFromProto(ctx context.Context, coll string, r *
 		return nil, err
 	}
 	req.HnswEf, req.Exact = searchParams(r.GetParams())
+	req.Oversampling = oversampling(r.GetParams())
 	if req.Limit, req.Offset, err = s.bounds(ctx, coll, r.GetLimit(), r.GetOffset()); err != nil {
 		return nil, err
 	}
@@ -621,17 +665,21 @@ func (s *pointsService) RecommendBatch(ctx context.Context, r *qdrant.RecommendB
 	if err := checkCollectionName("collection_name", r.GetCollectionName()); err != nil {
 		return nil, err
 	}
-	out := make([]*qdrant.BatchResult, len(r.GetRecommendPoints()))
+	reqs := make([]engine.RecommendRequest, len(r.GetRecommendPoints()))
 	for i, rp := range r.GetRecommendPoints() {
 		req, err := s.recommendFromProto(ctx, r.GetCollectionName(), rp)
 		if err != nil {
 			return nil, err
 		}
-		res, err := s.db.Recommend(ctx, r.GetCollectionName(), req)
-		if err != nil {
-			return nil, GRPCError(err)
-		}
-		out[i] = &qdrant.BatchResult{Result: scoredListToProto(res, nil)}
+		reqs[i] = *req
+	}
+	res, err := s.db.RecommendBatch(ctx, r.GetCollectionName(), reqs)
+	if err != nil {
+		return nil, GRPCError(err)
+	}
+	out := make([]*qdrant.BatchResult, len(res))
+	for i := range res {
+		out[i] = &qdrant.BatchResult{Result: scoredListToProto(res[i], nil)}
 	}
 	return &qdrant.RecommendBatchResponse{Result: out, Time: since(start)}, nil
 }
@@ -669,6 +717,7 @@ func (s *pointsService) RecommendGroups(ctx context.Context, r *qdrant.Recommend
 		return nil, err
 	}
 	req.HnswEf, req.Exact = searchParams(r.GetParams())
+	req.Oversampling = oversampling(r.GetParams())
 	res, err := s.groups(ctx, r.GetCollectionName(), req, r.GetGroupBy(), uint64(r.GetGroupSize()), r.GetWithLookup())
 	if err != nil {
 		return nil, err
@@ -724,6 +773,7 @@ func (s *pointsService) discoverFromProto(ctx context.Context, coll string, r *q
 		return nil, err
 	}
 	req.HnswEf, req.Exact = searchParams(r.GetParams())
+	req.Oversampling = oversampling(r.GetParams())
 	if req.Limit, req.Offset, err = s.bounds(ctx, coll, r.GetLimit(), r.GetOffset()); err != nil {
 		return nil, err
 	}
@@ -758,17 +808,16 @@ func (s *pointsService) DiscoverBatch(ctx context.Context, r *qdrant.DiscoverBat
 	if err := checkCollectionName("collection_name", r.GetCollectionName()); err != nil {
 		return nil, err
 	}
-	out := make([]*qdrant.BatchResult, len(r.GetDiscoverPoints()))
+	reqs := make([]*engine.QueryRequest, len(r.GetDiscoverPoints()))
 	for i, dp := range r.GetDiscoverPoints() {
-		req, err := s.discoverFromProto(ctx, r.GetCollectionName(), dp)
-		if err != nil {
+		var err error
+		if reqs[i], err = s.discoverFromProto(ctx, r.GetCollectionName(), dp); err != nil {
 			return nil, err
 		}
-		res, err := s.db.Query(ctx, r.GetCollectionName(), req)
-		if err != nil {
-			return nil, GRPCError(err)
-		}
-		out[i] = &qdrant.BatchResult{Result: scoredListToProto(res, nil)}
+	}
+	out, err := s.runQueryBatch(ctx, r.GetCollectionName(), reqs)
+	if err != nil {
+		return nil, err
 	}
 	return &qdrant.DiscoverBatchResponse{Result: out, Time: since(start)}, nil
 }

@@ -190,6 +190,10 @@ func (s *restServer) routes() []restRoute {
 func (s *restServer) wrap(h restFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
+		if t, err := strconv.ParseUint(r.URL.Query().Get("timeout"), 10, 64); err == nil {
+			// The timeout asked for, which strict mode bounds.
+			r = r.WithContext(engine.WithRequestTimeout(r.Context(), t))
+		}
 		res, err := h(w, r)
 		switch {
 		case err != nil:
@@ -288,6 +292,9 @@ func restErrorStatus(err error) (int, string) {
 
 func restWriteError(w http.ResponseWriter, start time.Time, err error) {
 	code, msg := restErrorStatus(err)
+	if d := RetryAfter(err); d > 0 {
+		w.Header().Set("Retry-After", strconv.FormatInt(int64(d/time.Second), 10))
+	}
 	restWriteJSON(w, code, restEnvelope{Status: map[string]string{"error": msg}, Time: time.Since(start).Seconds()})
 }
 

@@ -375,7 +375,7 @@ func (s *restServer) inferIndex(ctx context.Context, coll, field string) (payloa
 		return payload.IndexParams{}, fmt.Errorf("%w: field_name: %w", engine.ErrBadRequest, err)
 	}
 	f := &filter.Filter{MustNot: []filter.Condition{&filter.IsEmpty{Key: path}}}
-	res, err := s.db.Scroll(ctx, coll, &engine.ScrollRequest{Filter: f, Limit: 1, WithPayload: engine.PayloadSelector{Include: []string{field}}})
+	res, err := s.db.Scroll(engine.Internal(ctx), coll, &engine.ScrollRequest{Filter: f, Limit: 1, WithPayload: engine.PayloadSelector{Include: []string{field}}})
 	if err != nil {
 		return payload.IndexParams{}, err
 	}

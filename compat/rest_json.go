@@ -774,6 +774,20 @@ type restSearchParams struct {
 	Acorn        json.RawMessage `json:"acorn"`
 }
 
+// oversampling returns quantization.oversampling, when given.
+func (p *restSearchParams) oversampling() *float64 {
+	if p == nil || len(p.Quantization) == 0 {
+		return nil
+	}
+	var q struct {
+		Oversampling *float64 `json:"oversampling"`
+	}
+	if json.Unmarshal(p.Quantization, &q) != nil {
+		return nil
+	}
+	return q.Oversampling
+}
+
 // values returns hnsw_ef (capped to an int) and exact.
 func (p *restSearchParams) values() (int, bool) {
 	if p == nil {

@@ -22,7 +22,7 @@ func (s *restServer) clamp(ctx context.Context, coll string, limit, offset uint6
 	if limit <= restLargeLimit && offset <= restLargeLimit {
 		return int(limit), int(offset), nil
 	}
-	n, err := s.db.Count(ctx, coll, nil, true)
+	n, err := s.db.Count(engine.Internal(ctx), coll, nil, true)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -679,6 +679,7 @@ func (s *restServer) scroll(w http.ResponseWriter, r *http.Request) (any, error)
 	if sr.Limit, _, err = s.clamp(r.Context(), coll, limit, 0); err != nil {
 		return nil, err
 	}
+	sr.DefaultLimit = req.Limit == nil
 	res, err := s.db.Scroll(r.Context(), coll, sr)
 	if err != nil {
 		return nil, err
@@ -751,6 +752,9 @@ func (s *restServer) facet(w http.ResponseWriter, r *http.Request) (any, error) 
 	n, _, err := s.clamp(r.Context(), coll, limit, 0)
 	if err != nil {
 		return nil, err
+	}
+	if req.Limit == nil {
+		n = 0 // the engine's default, which strict mode does not bound
 	}
 	hits, err := s.db.Facet(r.Context(), coll, &engine.FacetRequest{Key: *req.Key, Filter: f, Limit: n, Exact: req.Exact != nil && *req.Exact})
 	if err != nil {

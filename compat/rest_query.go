@@ -161,6 +161,7 @@ func (b *restQueryBody) request(path string) (req engine.QueryRequest, withPaylo
 		return req, false, err
 	}
 	req.HnswEf, req.Exact = b.Params.values()
+	req.Oversampling = b.Params.oversampling()
 	req.ScoreThreshold = b.ScoreThreshold
 	if req.WithPayload, withPayload, err = restWithPayload(b.WithPayload, at("with_payload"), false); err != nil {
 		return req, false, err
@@ -183,21 +184,28 @@ type restQueryRequest struct {
 	Offset *uint64 `json:"offset"`
 }
 
-// runQuery runs one QueryRequest.
-func (s *restServer) runQuery(ctx context.Context, coll string, q *restQueryRequest, path string) ([]restScoredPoint, error) {
+// prepQuery converts one QueryRequest.
+func (s *restServer) prepQuery(ctx context.Context, coll string, q *restQueryRequest, path string) (engine.QueryRequest, bool, error) {
 	req, withPayload, err := q.request(path)
 	if err != nil {
-		return nil, err
+		return req, false, err
 	}
 	limit, err := restLimit(q.Limit, restJoin(path, "limit"), 10)
 	if err != nil {
-		return nil, err
+		return req, false, err
 	}
 	var offset uint64
 	if q.Offset != nil {
 		offset = *q.Offset
 	}
-	if req.Limit, req.Offset, err = s.clamp(ctx, coll, limit, offset); err != nil {
+	req.Limit, req.Offset, err = s.clamp(ctx, coll, limit, offset)
+	return req, withPayload, err
+}
+
+// runQuery runs one QueryRequest.
+func (s *restServer) runQuery(ctx context.Context, coll string, q *restQueryRequest, path string) ([]restScoredPoint, error) {
+	req, withPayload, err := s.prepQuery(ctx, coll, q, path)
+	if err != nil {
 		return nil, err
 	}
 	pts, err := s.db.Query(ctx, coll, &req)
@@ -205,6 +213,29 @@ func (s *restServer) runQuery(ctx context.Context, coll string, q *restQueryRequ
 		return nil, err
 	}
 	return restScored(pts, withPayload), nil
+}
+
+// runQueryBatch converts every query, then runs them as one batch (strict
+// mode checks a batch as a whole).
+func (s *restServer) runQueryBatch(ctx context.Context, coll string, n int,
+	prep func(i int) (engine.QueryRequest, bool, error)) ([][]restScoredPoint, error) {
+	reqs := make([]engine.QueryRequest, n)
+	withPayload := make([]bool, n)
+	for i := range n {
+		var err error
+		if reqs[i], withPayload[i], err = prep(i); err != nil {
+			return nil, err
+		}
+	}
+	res, err := s.db.QueryBatch(ctx, coll, reqs)
+	if err != nil {
+		return nil, err
+	}
+	out := make([][]restScoredPoint, n)
+	for i := range res {
+		out[i] = restScored(res[i], withPayload[i])
+	}
+	return out, nil
 }
 
 // query answers POST /collections/{c}/points/query.
@@ -237,12 +268,15 @@ func (s *restServer) queryBatch(w http.ResponseWriter, r *http.Request) (any, er
 	if req.Searches == nil {
 		return nil, restMissing("", "searches")
 	}
-	out := make([]map[string][]restScoredPoint, len(*req.Searches))
-	for i := range *req.Searches {
-		pts, err := s.runQuery(r.Context(), r.PathValue("collection_name"), &(*req.Searches)[i], restIndex("searches", i))
-		if err != nil {
-			return nil, err
-		}
+	coll := r.PathValue("collection_name")
+	res, err := s.runQueryBatch(r.Context(), coll, len(*req.Searches), func(i int) (engine.QueryRequest, bool, error) {
+		return s.prepQuery(r.Context(), coll, &(*req.Searches)[i], restIndex("searches", i))
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]map[string][]restScoredPoint, len(res))
+	for i, pts := range res {
 		out[i] = map[string][]restScoredPoint{"points": pts}
 	}
 	return out, nil
@@ -436,6 +470,7 @@ func (b *restSearchBody) request(path string) (req engine.QueryRequest, withPayl
 		return req, false, err
 	}
 	req.HnswEf, req.Exact = b.Params.values()
+	req.Oversampling = b.Params.oversampling()
 	req.ScoreThreshold = b.ScoreThreshold
 	if req.WithPayload, withPayload, err = restWithPayload(b.WithPayload, at("with_payload"), false); err != nil {
 		return req, false, err
@@ -456,27 +491,34 @@ type restSearchRequest struct {
 	Offset *uint64 `json:"offset"`
 }
 
-// runSearch runs one legacy search.
-func (s *restServer) runSearch(ctx context.Context, coll string, q *restSearchRequest, path string) ([]restScoredPoint, error) {
+// prepSearch converts one legacy search.
+func (s *restServer) prepSearch(ctx context.Context, coll string, q *restSearchRequest, path string) (engine.SearchRequest, bool, error) {
 	qr, withPayload, err := q.request(path)
 	if err != nil {
-		return nil, err
+		return engine.SearchRequest{}, false, err
 	}
 	if q.Limit == nil {
-		return nil, restMissing(path, "limit")
+		return engine.SearchRequest{}, false, restMissing(path, "limit")
 	}
 	limit, err := restLimit(q.Limit, restJoin(path, "limit"), 0)
 	if err != nil {
-		return nil, err
+		return engine.SearchRequest{}, false, err
 	}
 	var offset uint64
 	if q.Offset != nil {
 		offset = *q.Offset
 	}
 	req := engine.SearchRequest{Vector: qr.Query.Nearest.Vector, Using: qr.Using, Filter: qr.Filter,
-		ScoreThreshold: qr.ScoreThreshold, HnswEf: qr.HnswEf, Exact: qr.Exact,
+		ScoreThreshold: qr.ScoreThreshold, HnswEf: qr.HnswEf, Exact: qr.Exact, Oversampling: qr.Oversampling,
 		WithPayload: qr.WithPayload, WithVectors: qr.WithVectors}
-	if req.Limit, req.Offset, err = s.clamp(ctx, coll, limit, offset); err != nil {
+	req.Limit, req.Offset, err = s.clamp(ctx, coll, limit, offset)
+	return req, withPayload, err
+}
+
+// runSearch runs one legacy search.
+func (s *restServer) runSearch(ctx context.Context, coll string, q *restSearchRequest, path string) ([]restScoredPoint, error) {
+	req, withPayload, err := s.prepSearch(ctx, coll, q, path)
+	if err != nil {
 		return nil, err
 	}
 	pts, err := s.db.Search(ctx, coll, &req)
@@ -512,12 +554,22 @@ func (s *restServer) searchBatch(w http.ResponseWriter, r *http.Request) (any, e
 	if req.Searches == nil {
 		return nil, restMissing("", "searches")
 	}
-	out := make([][]restScoredPoint, len(*req.Searches))
-	for i := range *req.Searches {
-		pts, err := s.runSearch(r.Context(), r.PathValue("collection_name"), &(*req.Searches)[i], restIndex("searches", i))
-		if err != nil {
+	coll := r.PathValue("collection_name")
+	reqs := make([]engine.SearchRequest, len(*req.Searches))
+	withPayload := make([]bool, len(reqs))
+	for i := range reqs {
+		var err error
+		if reqs[i], withPayload[i], err = s.prepSearch(r.Context(), coll, &(*req.Searches)[i], restIndex("searches", i)); err != nil {
 			return nil, err
 		}
+	}
+	res, err := s.db.SearchBatch(r.Context(), coll, reqs)
+	if err != nil {
+		return nil, err
+	}
+	out := make([][]restScoredPoint, len(res))
+	for i, pts := range res {
+		pts := restScored(pts, withPayload[i])
 		out[i] = pts
 	}
 	return out, nil
@@ -601,6 +653,7 @@ func (b *restRecommendBody) request(path string) (req engine.QueryRequest, withP
 		return req, false, err
 	}
 	req.HnswEf, req.Exact = b.Params.values()
+	req.Oversampling = b.Params.oversampling()
 	req.ScoreThreshold = b.ScoreThreshold
 	if req.WithPayload, withPayload, err = restWithPayload(b.WithPayload, at("with_payload"), false); err != nil {
 		return req, false, err
@@ -624,18 +677,18 @@ type restRecommendRequest struct {
 	Offset *uint64 `json:"offset"`
 }
 
-// runRecommend runs one recommendation.
-func (s *restServer) runRecommend(ctx context.Context, coll string, q *restRecommendRequest, path string) ([]restScoredPoint, error) {
+// prepRecommend converts one recommendation.
+func (s *restServer) prepRecommend(ctx context.Context, coll string, q *restRecommendRequest, path string) (engine.RecommendRequest, bool, error) {
 	req, withPayload, err := q.request(path)
 	if err != nil {
-		return nil, err
+		return engine.RecommendRequest{}, false, err
 	}
 	if q.Limit == nil {
-		return nil, restMissing(path, "limit")
+		return engine.RecommendRequest{}, false, restMissing(path, "limit")
 	}
 	limit, err := restLimit(q.Limit, restJoin(path, "limit"), 0)
 	if err != nil {
-		return nil, err
+		return engine.RecommendRequest{}, false, err
 	}
 	var offset uint64
 	if q.Offset != nil {
@@ -644,8 +697,15 @@ func (s *restServer) runRecommend(ctx context.Context, coll string, q *restRecom
 	rq := req.Query.Recommend
 	rr := engine.RecommendRequest{Positive: rq.Positive, Negative: rq.Negative, Strategy: rq.Strategy,
 		Using: req.Using, Filter: req.Filter, ScoreThreshold: req.ScoreThreshold, HnswEf: req.HnswEf, Exact: req.Exact,
-		WithPayload: req.WithPayload, WithVectors: req.WithVectors, LookupFrom: req.LookupFrom}
-	if rr.Limit, rr.Offset, err = s.clamp(ctx, coll, limit, offset); err != nil {
+		Oversampling: req.Oversampling, WithPayload: req.WithPayload, WithVectors: req.WithVectors, LookupFrom: req.LookupFrom}
+	rr.Limit, rr.Offset, err = s.clamp(ctx, coll, limit, offset)
+	return rr, withPayload, err
+}
+
+// runRecommend runs one recommendation.
+func (s *restServer) runRecommend(ctx context.Context, coll string, q *restRecommendRequest, path string) ([]restScoredPoint, error) {
+	rr, withPayload, err := s.prepRecommend(ctx, coll, q, path)
+	if err != nil {
 		return nil, err
 	}
 	pts, err := s.db.Recommend(ctx, coll, &rr)
@@ -681,12 +741,22 @@ func (s *restServer) recommendBatch(w http.ResponseWriter, r *http.Request) (any
 	if req.Searches == nil {
 		return nil, restMissing("", "searches")
 	}
-	out := make([][]restScoredPoint, len(*req.Searches))
-	for i := range *req.Searches {
-		pts, err := s.runRecommend(r.Context(), r.PathValue("collection_name"), &(*req.Searches)[i], restIndex("searches", i))
-		if err != nil {
+	coll := r.PathValue("collection_name")
+	reqs := make([]engine.RecommendRequest, len(*req.Searches))
+	withPayload := make([]bool, len(reqs))
+	for i := range reqs {
+		var err error
+		if reqs[i], withPayload[i], err = s.prepRecommend(r.Context(), coll, &(*req.Searches)[i], restIndex("searches", i)); err != nil {
 			return nil, err
 		}
+	}
+	res, err := s.db.RecommendBatch(r.Context(), coll, reqs)
+	if err != nil {
+		return nil, err
+	}
+	out := make([][]restScoredPoint, len(res))
+	for i, pts := range res {
+		pts := restScored(pts, withPayload[i])
 		out[i] = pts
 	}
 	return out, nil
@@ -735,12 +805,25 @@ type restDiscoverRequest struct {
 // runDiscover runs one discovery: a discover query when there is a target,
 // a context query otherwise.
 func (s *restServer) runDiscover(ctx context.Context, coll string, q *restDiscoverRequest, path string) ([]restScoredPoint, error) {
+	req, withPayload, err := s.prepDiscover(ctx, coll, q, path)
+	if err != nil {
+		return nil, err
+	}
+	pts, err := s.db.Query(ctx, coll, &req)
+	if err != nil {
+		return nil, err
+	}
+	return restScored(pts, withPayload), nil
+}
+
+// prepDiscover converts one discovery.
+func (s *restServer) prepDiscover(ctx context.Context, coll string, q *restDiscoverRequest, path string) (engine.QueryRequest, bool, error) {
 	at := func(k string) string { return restJoin(path, k) }
 	var req engine.QueryRequest
 	var err error
 	pairs, err := restContext(q.Context, at("context"))
 	if err != nil {
-		return nil, err
+		return req, false, err
 	}
 	if pairs == nil {
 		pairs = []engine.ContextPair{}
@@ -750,7 +833,7 @@ func (s *restServer) runDiscover(ctx context.Context, coll string, q *restDiscov
 	} else {
 		target, err := restExample(q.Target, at("target"))
 		if err != nil {
-			return nil, err
+			return req, false, err
 		}
 		req.Query = &engine.Query{Discover: &engine.DiscoverQuery{Target: target, Context: pairs}}
 	}
@@ -758,41 +841,36 @@ func (s *restServer) runDiscover(ctx context.Context, coll string, q *restDiscov
 		req.Using = *q.Using
 	}
 	if req.Filter, err = restFilter(q.Filter, at("filter")); err != nil {
-		return nil, err
+		return req, false, err
 	}
 	req.HnswEf, req.Exact = q.Params.values()
+	req.Oversampling = q.Params.oversampling()
 	var withPayload bool
 	if req.WithPayload, withPayload, err = restWithPayload(q.WithPayload, at("with_payload"), false); err != nil {
-		return nil, err
+		return req, false, err
 	}
 	if req.WithVectors, err = restWithVector(restWithVectorField(q.WithVector, q.WithVectors), at("with_vector"), false); err != nil {
-		return nil, err
+		return req, false, err
 	}
 	if req.LookupFrom, err = restLookup(q.LookupFrom, at("lookup_from")); err != nil {
-		return nil, err
+		return req, false, err
 	}
 	if err := restShardKey(q.ShardKey, at("shard_key")); err != nil {
-		return nil, err
+		return req, false, err
 	}
 	if q.Limit == nil {
-		return nil, restMissing(path, "limit")
+		return req, false, restMissing(path, "limit")
 	}
 	limit, err := restLimit(q.Limit, at("limit"), 0)
 	if err != nil {
-		return nil, err
+		return req, false, err
 	}
 	var offset uint64
 	if q.Offset != nil {
 		offset = *q.Offset
 	}
-	if req.Limit, req.Offset, err = s.clamp(ctx, coll, limit, offset); err != nil {
-		return nil, err
-	}
-	pts, err := s.db.Query(ctx, coll, &req)
-	if err != nil {
-		return nil, err
-	}
-	return restScored(pts, withPayload), nil
+	req.Limit, req.Offset, err = s.clamp(ctx, coll, limit, offset)
+	return req, withPayload, err
 }
 
 // discover answers POST /collections/{c}/points/discover.
@@ -821,15 +899,10 @@ func (s *restServer) discoverBatch(w http.ResponseWriter, r *http.Request) (any,
 	if req.Searches == nil {
 		return nil, restMissing("", "searches")
 	}
-	out := make([][]restScoredPoint, len(*req.Searches))
-	for i := range *req.Searches {
-		pts, err := s.runDiscover(r.Context(), r.PathValue("collection_name"), &(*req.Searches)[i], restIndex("searches", i))
-		if err != nil {
-			return nil, err
-		}
-		out[i] = pts
-	}
-	return out, nil
+	coll := r.PathValue("collection_name")
+	return s.runQueryBatch(r.Context(), coll, len(*req.Searches), func(i int) (engine.QueryRequest, bool, error) {
+		return s.prepDiscover(r.Context(), coll, &(*req.Searches)[i], restIndex("searches", i))
+	})
 }
 
 // matrix reads a SearchMatrixRequest and runs it.
@@ -875,6 +948,14 @@ func (s *restServer) matrix(r *http.Request) (*engine.Matrix, error) {
 		return nil, err
 	}
 	mr.Sample = max(mr.Sample, 2)
+	// Absent values are left to the engine's defaults, which strict mode
+	// does not bound.
+	if req.Sample == nil {
+		mr.Sample = 0
+	}
+	if req.Limit == nil {
+		mr.Limit = 0
+	}
 	return s.db.SearchMatrix(r.Context(), coll, mr)
 }
 

@@ -52,6 +52,14 @@ type collection struct {
 	lastOp atomic.Uint64
 	// opt counts the optimizer's jobs.
 	opt optStats
+
+	// strict is the decoded strict mode with its rate limiters, rebuilt
+	// (under strictMu) when the config's strict mode changes.
+	strictMu sync.Mutex
+	strict   atomic.Pointer[strictState]
+	// firstWrite is set until the first write passes the write rate limit
+	// of the config the collection was created (or loaded) with.
+	firstWrite atomic.Bool
 }
 
 // lockWrite takes wmu for a write, counted in queued while it waits.
@@ -91,6 +99,7 @@ type partInfo struct {
 func newCollection(db *DB, name string, cid uint32, cfg CollectionConfig) (*collection, error) {
 	c := &collection{db: db, name: name, cid: cid, fields: map[string]payload.IndexParams{}}
 	c.cfg.Store(&cfg)
+	c.firstWrite.Store(true)
 	app, err := c.newAppendable()
 	if err != nil {
 		return nil, err
@@ -244,6 +253,12 @@ func (c *collection) updateConfig(u *UpdateCollection) error {
 		return err
 	}
 	c.cfg.Store(&next)
+	if cfgRaw(u.StrictMode) != nil {
+		// A strict mode update starts the rate limiters afresh, as in
+		// Qdrant.
+		c.strict.Store(nil)
+		c.firstWrite.Store(false)
+	}
 	c.db.kick()
 	return nil
 }

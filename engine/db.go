@@ -48,6 +48,8 @@ type Options struct {
 	// counters and collection gauges. Default: nil, which records no
 	// metrics.
 	MeterProvider metric.MeterProvider
+	// Now is the clock of strict mode's rate limits. Default: time.Now.
+	Now func() time.Time
 }
 
 // Sentinel errors. Every error the package returns for bad input or state
@@ -137,6 +139,9 @@ func Open(dir string, opts *Options) (*DB, error) {
 	}
 	if o.CacheSize <= 0 {
 		o.CacheSize = 64 << 20
+	}
+	if o.Now == nil {
+		o.Now = time.Now
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("qlite: open %s: %w", dir, err)

@@ -71,6 +71,9 @@ func (db *DB) Facet(ctx context.Context, coll string, req *FacetRequest) (hits [
 	if err := req.Filter.Validate(); err != nil {
 		return nil, fmt.Errorf("%w: filter: %w", ErrBadRequest, err)
 	}
+	if err := c.admit(ctx, req.strictCheck()); err != nil {
+		return nil, err
+	}
 	c.rw.RLock()
 	defer c.rw.RUnlock()
 	params, ok := c.fieldParams(req.Key)

@@ -89,6 +89,9 @@ func (db *DB) QueryGroups(ctx context.Context, coll string, req *GroupsRequest) 
 	if err := req.Filter.Validate(); err != nil {
 		return nil, fmt.Errorf("%w: filter: %w", ErrBadRequest, err)
 	}
+	if err := c.admit(ctx, req.strictCheck()); err != nil {
+		return nil, err
+	}
 	sel, err := c.compileSelectors(req.WithPayload, req.WithVectors)
 	if err != nil {
 		return nil, err

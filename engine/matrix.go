@@ -60,6 +60,12 @@ func (db *DB) SearchMatrix(ctx context.Context, coll string, req *MatrixRequest)
 	if req != nil {
 		r = *req
 	}
+	if err := r.Filter.Validate(); err != nil {
+		return nil, fmt.Errorf("%w: filter: %w", ErrBadRequest, err)
+	}
+	if err := c.admit(ctx, r.strictCheck()); err != nil {
+		return nil, err
+	}
 	if r.Sample == 0 {
 		r.Sample = defaultMatrixSample
 	}

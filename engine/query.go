@@ -62,9 +62,12 @@ type QueryRequest struct {
 	ScoreThreshold *float32
 	HnswEf         int
 	Exact          bool
-	LookupFrom     *LookupFrom
-	WithPayload    PayloadSelector
-	WithVectors    VectorSelector
+	// Oversampling is the quantization oversampling asked for; the engine
+	// keeps full vectors and only checks it against strict mode.
+	Oversampling *float64
+	LookupFrom   *LookupFrom
+	WithPayload  PayloadSelector
+	WithVectors  VectorSelector
 }
 
 // Query runs a universal query. Point ids given as examples are excluded
@@ -73,7 +76,49 @@ func (db *DB) Query(ctx context.Context, coll string, req *QueryRequest) (res []
 	ctx, op := db.tel.start(ctx, opQuery, coll)
 	var st SearchStats
 	defer func() { op.endSearch(err, len(res), &st) }()
+	c, err := db.collection(coll)
+	if err != nil {
+		return nil, err
+	}
+	if req == nil {
+		return nil, fmt.Errorf("%w: missing query request", ErrBadRequest)
+	}
+	if err := c.admit(ctx, req.strictCheck()); err != nil {
+		return nil, err
+	}
 	return db.query(ctx, coll, req, op.stats(&st))
+}
+
+// QueryBatch runs several queries; strict mode checks them as one batch
+// before any runs.
+func (db *DB) QueryBatch(ctx context.Context, coll string, reqs []QueryRequest) (out [][]ScoredPoint, err error) {
+	ctx, op := db.tel.start(ctx, opQueryBatch, coll)
+	var all SearchStats
+	defer func() { op.endSearch(err, len(out), &all) }()
+	op.batch(len(reqs))
+	c, err := db.collection(coll)
+	if err != nil {
+		return nil, err
+	}
+	checks := make([]strictCheck, len(reqs))
+	for i := range reqs {
+		checks[i] = reqs[i].strictCheck()
+	}
+	if len(checks) > 0 {
+		checks[0].batch = len(reqs)
+	}
+	if err := c.admit(ctx, checks...); err != nil {
+		return nil, err
+	}
+	out = make([][]ScoredPoint, len(reqs))
+	for i := range reqs {
+		var one SearchStats
+		if out[i], err = db.query(ctx, coll, &reqs[i], op.stats(&one)); err != nil {
+			return nil, err
+		}
+		all.add(&one)
+	}
+	return out, nil
 }
 
 // query serves req; st, when not nil, receives how a search ran.

@@ -77,6 +77,9 @@ func (db *DB) Get(ctx context.Context, coll string, ids []PointID, o *ReadOption
 	if o != nil {
 		ro = *o
 	}
+	if err := c.admit(ctx, strictCheck{readCost: len(ids)}); err != nil {
+		return nil, err
+	}
 	sel, err := c.compileSelectors(ro.WithPayload, ro.WithVectors)
 	if err != nil {
 		return nil, err
@@ -231,6 +234,9 @@ type SearchRequest struct {
 	// vector's ef_construct). Exact scores every matching point.
 	HnswEf int
 	Exact  bool
+	// Oversampling is the quantization oversampling asked for; the engine
+	// keeps full vectors and only checks it against strict mode.
+	Oversampling *float64
 
 	WithPayload PayloadSelector
 	WithVectors VectorSelector
@@ -271,6 +277,12 @@ func (db *DB) Search(ctx context.Context, coll string, req *SearchRequest) (res 
 	if err != nil {
 		return nil, err
 	}
+	if req == nil {
+		return nil, fmt.Errorf("%w: missing search request", ErrBadRequest)
+	}
+	if err := c.admit(ctx, req.strictCheck()); err != nil {
+		return nil, err
+	}
 	return c.search(ctx, req, nil, op.stats(&st))
 }
 
@@ -284,11 +296,21 @@ func (db *DB) SearchBatch(ctx context.Context, coll string, reqs []SearchRequest
 	if err != nil {
 		return nil, err
 	}
+	checks := make([]strictCheck, len(reqs))
+	for i := range reqs {
+		checks[i] = reqs[i].strictCheck()
+	}
+	if len(checks) > 0 {
+		checks[0].batch = len(reqs)
+	}
+	if err := c.admit(ctx, checks...); err != nil {
+		return nil, err
+	}
 	out = make([][]ScoredPoint, len(reqs))
 	for i := range reqs {
 		var one SearchStats
 		if out[i], err = c.search(ctx, &reqs[i], nil, op.stats(&one)); err != nil {
-			return nil, fmt.Errorf("searches[%d]: %w", i, err)
+			return nil, err
 		}
 		all.add(&one)
 	}
@@ -456,6 +478,9 @@ func (db *DB) Count(ctx context.Context, coll string, f *filter.Filter, exact bo
 	if err := f.Validate(); err != nil {
 		return 0, fmt.Errorf("%w: filter: %w", ErrBadRequest, err)
 	}
+	if err := c.admit(ctx, strictCheck{read: filters(f), exact: exact, readCost: 1 + filterCost(f)}); err != nil {
+		return 0, err
+	}
 	c.rw.RLock()
 	defer c.rw.RUnlock()
 	for _, ref := range c.segs {
@@ -471,10 +496,13 @@ type ScrollRequest struct {
 	// beginning. Not used with OrderBy.
 	Offset *PointID
 	// Limit (>= 1) points per page.
-	Limit       int
-	WithPayload PayloadSelector
-	WithVectors VectorSelector
-	OrderBy     *OrderBy
+	Limit int
+	// DefaultLimit marks Limit as the default one rather than asked for:
+	// strict mode's max_query_limit does not bound it, as in Qdrant.
+	DefaultLimit bool
+	WithPayload  PayloadSelector
+	WithVectors  VectorSelector
+	OrderBy      *OrderBy
 }
 
 // OrderBy orders a scroll by the values of an indexed numeric or datetime
@@ -517,6 +545,19 @@ func (h *idHeap) Pop() any {
 func (db *DB) Scroll(ctx context.Context, coll string, req *ScrollRequest) (res *ScrollResult, err error) {
 	ctx, op := db.tel.start(ctx, opScroll, coll)
 	defer func() { op.end(err, pageLen(res)) }()
+	c, err := db.collection(coll)
+	if err != nil {
+		return nil, err
+	}
+	if req == nil {
+		req = &ScrollRequest{Limit: 10, DefaultLimit: true}
+	}
+	if err := req.Filter.Validate(); err != nil {
+		return nil, fmt.Errorf("%w: filter: %w", ErrBadRequest, err)
+	}
+	if err := c.admit(ctx, req.strictCheck()); err != nil {
+		return nil, err
+	}
 	return db.scroll(ctx, coll, req)
 }
 

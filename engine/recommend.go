@@ -46,8 +46,11 @@ type RecommendRequest struct {
 	ScoreThreshold     *float32
 	HnswEf             int
 	Exact              bool
-	WithPayload        PayloadSelector
-	WithVectors        VectorSelector
+	// Oversampling is the quantization oversampling asked for; only
+	// checked against strict mode.
+	Oversampling *float64
+	WithPayload  PayloadSelector
+	WithVectors  VectorSelector
 	// LookupFrom reads example ids from another collection.
 	LookupFrom *LookupFrom
 	lookupFrom *LookupFrom // set by Query
@@ -58,7 +61,49 @@ func (db *DB) Recommend(ctx context.Context, coll string, req *RecommendRequest)
 	ctx, op := db.tel.start(ctx, opRecommend, coll)
 	var st SearchStats
 	defer func() { op.endSearch(err, len(res), &st) }()
+	c, err := db.collection(coll)
+	if err != nil {
+		return nil, err
+	}
+	if req == nil {
+		return nil, fmt.Errorf("%w: missing recommend request", ErrBadRequest)
+	}
+	if err := c.admit(ctx, req.strictCheck()); err != nil {
+		return nil, err
+	}
 	return db.recommend(ctx, coll, op.stats(&st), req)
+}
+
+// RecommendBatch runs several recommendations; strict mode checks them as
+// one batch before any runs.
+func (db *DB) RecommendBatch(ctx context.Context, coll string, reqs []RecommendRequest) (out [][]ScoredPoint, err error) {
+	ctx, op := db.tel.start(ctx, opRecommendBatch, coll)
+	var all SearchStats
+	defer func() { op.endSearch(err, len(out), &all) }()
+	op.batch(len(reqs))
+	c, err := db.collection(coll)
+	if err != nil {
+		return nil, err
+	}
+	checks := make([]strictCheck, len(reqs))
+	for i := range reqs {
+		checks[i] = reqs[i].strictCheck()
+	}
+	if len(checks) > 0 {
+		checks[0].batch = len(reqs)
+	}
+	if err := c.admit(ctx, checks...); err != nil {
+		return nil, err
+	}
+	out = make([][]ScoredPoint, len(reqs))
+	for i := range reqs {
+		var one SearchStats
+		if out[i], err = db.recommend(ctx, coll, op.stats(&one), &reqs[i]); err != nil {
+			return nil, err
+		}
+		all.add(&one)
+	}
+	return out, nil
 }
 
 // recommend serves req; st, when not nil, receives how a search ran.

@@ -32,6 +32,8 @@ const (
 	opSearch           = "search"
 	opSearchBatch      = "search_batch"
 	opQuery            = "query"
+	opQueryBatch       = "query_batch"
+	opRecommendBatch   = "recommend_batch"
 	opQueryGroups      = "query_groups"
 	opRecommend        = "recommend"
 	opGet              = "get"

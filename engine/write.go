@@ -199,6 +199,13 @@ func (db *DB) update(ctx context.Context, name, coll string, ops []Operation, o 
 	if err != nil {
 		return nil, err
 	}
+	checks := make([]strictCheck, len(ops))
+	for i := range ops {
+		checks[i] = ops[i].strictCheck()
+	}
+	if err := c.admit(ctx, checks...); err != nil {
+		return nil, err
+	}
 	wait := o != nil && o.Wait
 	return c.write(ops, wait)
 }
@@ -682,6 +689,9 @@ func (db *DB) CreateFieldIndex(ctx context.Context, coll, field string, params p
 	}
 	js, err := params.MarshalJSON()
 	if err != nil {
+		return UpdateResult{}, err
+	}
+	if err := c.admit(ctx, strictCheck{newIndex: true, writeCost: 1}); err != nil {
 		return UpdateResult{}, err
 	}
 	return c.fieldIndexOp(field, &params, append([]byte{1}, js...), o)
