@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
 	"github.com/qlite/qlite/engine"
@@ -62,7 +65,32 @@ func GRPCError(err error) error {
 		return nil
 	}
 	_, code, msg := Status(err)
+	if d := RetryAfter(err); d > 0 {
+		return &retryError{st: status.New(code, msg), after: d}
+	}
 	return status.Error(code, msg)
+}
+
+// retryError is the gRPC error of a rate limited request; it keeps the
+// delay that retryAfterUnary sends in the "retry-after" trailer, as Qdrant
+// does.
+type retryError struct {
+	st    *status.Status
+	after time.Duration
+}
+
+func (e *retryError) Error() string              { return e.st.Err().Error() }
+func (e *retryError) GRPCStatus() *status.Status { return e.st }
+
+// retryAfterUnary sets the "retry-after" trailer (whole seconds) of calls
+// refused by a rate limit.
+func retryAfterUnary(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+	resp, err := h(ctx, req)
+	var re *retryError
+	if errors.As(err, &re) {
+		grpc.SetTrailer(ctx, metadata.Pairs("retry-after", strconv.FormatInt(int64(re.after/time.Second), 10)))
+	}
+	return resp, err
 }
 
 // Unsupported is the error for a feature qlite does not have: InvalidArgument

@@ -84,9 +84,11 @@ const maxRecvMsgSize = 1 << 30
 // 1 GiB receive limit, a keepalive enforcement policy that tolerates the
 // go-client's pings (every 10 s, with or without active streams), and the gzip
 // codec, registered by importing this package. Authentication interceptors
-// are the caller's.
+// are the caller's. An interceptor sets the "retry-after" trailer of calls
+// refused by a strict mode rate limit.
 func ServerOptions() []grpc.ServerOption {
 	return []grpc.ServerOption{
+		grpc.ChainUnaryInterceptor(retryAfterUnary),
 		grpc.MaxRecvMsgSize(maxRecvMsgSize),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{
 			MinTime:             5 * time.Second,

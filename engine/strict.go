@@ -252,9 +252,6 @@ func (c *collection) admit(ctx context.Context, checks ...strictCheck) error {
 		if t, ok := requestTimeout(ctx); ok && s.cfg.MaxTimeout != nil && int64(t) > *s.cfg.MaxTimeout {
 			return limitErr(t, *s.cfg.MaxTimeout, "timeout")
 		}
-		if err := c.checkResources(s, checks); err != nil {
-			return err
-		}
 	}
 	var rc, wc int
 	for i := range checks {
@@ -298,6 +295,9 @@ func (c *collection) checkOne(s *strictState, k *strictCheck) error {
 			name = "upsert limit"
 		}
 		return limitErr(k.upsert, *cfg.UpsertMaxBatchsize, name)
+	}
+	if err := c.checkResources(s, k); err != nil {
+		return err
 	}
 	if k.groupBy != "" && cfg.UnindexedFilteringRetrieve != nil && !*cfg.UnindexedFilteringRetrieve {
 		if err := c.checkGroupBy(k.groupBy); err != nil {
@@ -651,31 +651,28 @@ func joinKey(prefix, key string) string {
 // collection's size (vector storage, payload storage, points, in Qdrant's
 // order: lib/collection/src/operations/verification/update.rs), and for one
 // that creates an index, the number of payload indexes.
-func (c *collection) checkResources(s *strictState, checks []strictCheck) error {
+func (c *collection) checkResources(s *strictState, k *strictCheck) error {
 	cfg := &s.cfg
-	for i := range checks {
-		k := &checks[i]
-		if k.newIndex && cfg.MaxPayloadIndexCount != nil {
-			c.rw.RLock()
-			n := len(c.fields)
-			c.rw.RUnlock()
-			if int64(n) >= *cfg.MaxPayloadIndexCount {
-				return strictErr("Collection already has the maximum number of payload indices (%d). Help: Please delete an existing index before creating a new one.", *cfg.MaxPayloadIndexCount)
-			}
+	if k.newIndex && cfg.MaxPayloadIndexCount != nil {
+		c.rw.RLock()
+		n := len(c.fields)
+		c.rw.RUnlock()
+		if int64(n) >= *cfg.MaxPayloadIndexCount {
+			return strictErr("Collection already has the maximum number of payload indices (%d). Help: Please delete an existing index before creating a new one.", *cfg.MaxPayloadIndexCount)
 		}
-		if !k.grows || (cfg.MaxCollectionVectorSizeBytes == nil && cfg.MaxCollectionPayloadSizeBytes == nil && cfg.MaxPointsCount == nil) {
-			continue
-		}
-		st := c.sizeStats(cfg.MaxCollectionPayloadSizeBytes != nil)
-		if lim := cfg.MaxCollectionVectorSizeBytes; lim != nil && k.upsert > 0 && st.vectorBytes >= *lim {
-			return strictErr("Max vector storage size limit of %sMB reached!", megabytes(*lim))
-		}
-		if lim := cfg.MaxCollectionPayloadSizeBytes; lim != nil && st.payloadBytes >= *lim {
-			return strictErr("Max payload storage size limit of %sMB reached!", megabytes(*lim))
-		}
-		if lim := cfg.MaxPointsCount; lim != nil && k.upsert > 0 && st.points >= *lim {
-			return strictErr("Max points count limit of %d reached!", *lim)
-		}
+	}
+	if !k.grows || (cfg.MaxCollectionVectorSizeBytes == nil && cfg.MaxCollectionPayloadSizeBytes == nil && cfg.MaxPointsCount == nil) {
+		return nil
+	}
+	st := c.sizeStats(cfg.MaxCollectionPayloadSizeBytes != nil)
+	if lim := cfg.MaxCollectionVectorSizeBytes; lim != nil && k.upsert > 0 && st.vectorBytes >= *lim {
+		return strictErr("Max vector storage size limit of %sMB reached!", megabytes(*lim))
+	}
+	if lim := cfg.MaxCollectionPayloadSizeBytes; lim != nil && st.payloadBytes >= *lim {
+		return strictErr("Max payload storage size limit of %sMB reached!", megabytes(*lim))
+	}
+	if lim := cfg.MaxPointsCount; lim != nil && k.upsert > 0 && st.points >= *lim {
+		return strictErr("Max points count limit of %d reached!", *lim)
 	}
 	return nil
 }
