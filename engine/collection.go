@@ -57,6 +57,8 @@ type collection struct {
 	// (under strictMu) when the config's strict mode changes.
 	strictMu sync.Mutex
 	strict   atomic.Pointer[strictState]
+	// strictUpdated is set once strict mode was changed by an update.
+	strictUpdated atomic.Bool
 	// firstWrite is set until the first write passes the write rate limit
 	// of the config the collection was created (or loaded) with.
 	firstWrite atomic.Bool
@@ -256,6 +258,7 @@ func (c *collection) updateConfig(u *UpdateCollection) error {
 	if cfgRaw(u.StrictMode) != nil {
 		// A strict mode update starts the rate limiters afresh, as in
 		// Qdrant.
+		c.strictUpdated.Store(true)
 		c.strict.Store(nil)
 		c.firstWrite.Store(false)
 	}

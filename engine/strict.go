@@ -82,8 +82,11 @@ type strictState struct {
 
 // newStrictState decodes raw (a StrictModeConfig object or nothing).
 // Members it cannot decode are left unset: the config was validated when it
-// was stored.
-func newStrictState(raw json.RawMessage, now func() time.Time) *strictState {
+// was stored. The rate limiters are made whenever a limit is set, except
+// after an update, when Qdrant 1.17 makes them only if strict mode is
+// enabled (measured: a limit set by an update with enabled unset is not
+// applied, and one set at creation is dropped by such an update).
+func newStrictState(raw json.RawMessage, now func() time.Time, updated bool) *strictState {
 	s := &strictState{raw: string(raw)}
 	if len(raw) == 0 {
 		return s
@@ -96,6 +99,9 @@ func newStrictState(raw json.RawMessage, now func() time.Time) *strictState {
 	for k, v := range m {
 		one, _ := json.Marshal(map[string]json.RawMessage{k: v})
 		json.Unmarshal(one, &s.cfg)
+	}
+	if updated && !s.enabled() {
+		return s
 	}
 	if n := s.cfg.ReadRateLimit; n != nil && *n > 0 {
 		s.read = newRateLimiter("Read", *n, now)
@@ -149,7 +155,7 @@ func (l *rateLimiter) take(cost int) error {
 	secs := math.Ceil((c-l.tokens)/l.perSec - 1e-9)
 	return &RateLimitError{
 		Detail: fmt.Sprintf("%s rate limit exceeded: Operation requires %d tokens but only %.1f were available. Retry after %ds",
-			l.kind, cost, math.Floor(l.tokens*10)/10, int64(secs)),
+			l.kind, cost, l.tokens, int64(secs)),
 		RetryAfter: time.Duration(secs) * time.Second,
 	}
 }
@@ -166,7 +172,7 @@ func (c *collection) strictState() *strictState {
 	if s := c.strict.Load(); s != nil && s.raw == string(raw) {
 		return s
 	}
-	s := newStrictState(raw, c.db.opts.Now)
+	s := newStrictState(raw, c.db.opts.Now, c.strictUpdated.Load())
 	c.strict.Store(s)
 	return s
 }

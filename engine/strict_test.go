@@ -308,11 +308,22 @@ func TestStrictRateLimits(t *testing.T) {
 	require.ErrorAs(t, err, &rl)
 	require.Equal(t, "Write rate limit exceeded: Operation requires 1 tokens but only 0.0 were available. Retry after 15s", rl.Detail)
 
-	// Updating strict mode refills the buckets.
-	require.NoError(t, db.UpdateCollection(bg, "c", &UpdateCollection{StrictMode: json.RawMessage(`{"read_rate_limit": 2}`)}))
+	// An update makes the buckets afresh, but only with strict mode
+	// enabled: otherwise it drops them.
+	require.NoError(t, db.UpdateCollection(bg, "c", &UpdateCollection{StrictMode: json.RawMessage(`{"enabled": true}`)}))
 	require.NoError(t, count())
+	require.NoError(t, count())
+	require.ErrorIs(t, count(), ErrRateLimited)
+	upsertN(t, db, 1)
+	upsertN(t, db, 2)
+	upsertN(t, db, 3)
+	upsertN(t, db, 4)
 	_, err = db.Delete(bg, "c", Selector{IDs: []PointID{numID(1)}}, nil)
-	require.NoError(t, err)
+	require.ErrorIs(t, err, ErrRateLimited, "an update does not double the first write")
+	require.NoError(t, db.UpdateCollection(bg, "c", &UpdateCollection{StrictMode: json.RawMessage(`{"enabled": false}`)}))
+	for range 5 {
+		require.NoError(t, count())
+	}
 }
 
 func TestStrictRefusalWritesNothing(t *testing.T) {
