@@ -34,9 +34,24 @@
 // applied to the segments under a short exclusive lock). Index builds hold no
 // lock that readers or writers wait for.
 //
+// # Strict mode
+//
+// A collection's strict_mode_config is enforced by the engine, before a
+// request runs and as Qdrant 1.17 does: with "enabled" true, limits on
+// query limits, timeouts (the one a server records with WithRequestTimeout),
+// batch sizes, exact search and search parameters, filters on unindexed
+// keys, filter size, upsert size, collection size and payload index count
+// refuse requests with ErrStrictMode; read_rate_limit and write_rate_limit
+// are token buckets (refilled continuously, a minute's worth at most) that
+// refuse requests with a *RateLimitError, whatever "enabled" says. A batch
+// is checked as a whole. Reads a server makes on its own behalf take a
+// context from Internal and are not checked. Collection sizes are measured
+// exactly, where Qdrant uses estimates refreshed in the background.
+//
 // # Errors
 //
 // Errors wrap one of the package's sentinels (ErrNotFound, ErrBadRequest,
-// ErrConflict, ErrClosed, ErrCorrupt), with the detail after the sentinel's
-// text, so that callers can map them to status codes with errors.Is.
+// ErrConflict, ErrClosed, ErrCorrupt, ErrStrictMode, ErrRateLimited), with
+// the detail after the sentinel's text, so that callers can map them to
+// status codes with errors.Is.
 package engine
