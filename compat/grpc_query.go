@@ -33,12 +33,11 @@ func (s *pointsService) bounds(ctx context.Context, coll string, limit, offset u
 	if limit <= bigLimit && offset <= bigLimit {
 		return int(limit), int(offset), nil
 	}
-	n, err := s.db.Count(engine.Internal(ctx), coll, nil, true)
+	l, o, err := s.db.BoundWindow(ctx, coll, limit, offset)
 	if err != nil {
 		return 0, 0, GRPCError(err)
 	}
-	size := uint64(max(n, 1))
-	return int(min(limit, size)), int(min(offset, size)), nil
+	return l, o, nil
 }
 
 // checkLimit rejects a limit of 0, as Qdrant's request validation does.

@@ -22,12 +22,7 @@ func (s *restServer) clamp(ctx context.Context, coll string, limit, offset uint6
 	if limit <= restLargeLimit && offset <= restLargeLimit {
 		return int(limit), int(offset), nil
 	}
-	n, err := s.db.Count(engine.Internal(ctx), coll, nil, true)
-	if err != nil {
-		return 0, 0, err
-	}
-	n = max(n, 1)
-	return int(min(limit, uint64(n))), int(min(offset, uint64(n))), nil
+	return s.db.BoundWindow(ctx, coll, limit, offset)
 }
 
 // restLimit checks a limit that must be at least 1 (Qdrant's

@@ -177,6 +177,24 @@ func (c *collection) strictState() *strictState {
 	return s
 }
 
+// BoundWindow converts a request's limit and offset to ints bounded by the
+// collection's number of points (at least 1): no answer holds more, and the
+// engine sizes buffers by the limit. Servers call it for large values. A
+// limit over strict mode's max_query_limit is kept (capped at MaxInt32), so
+// that the refusal names it.
+func (db *DB) BoundWindow(ctx context.Context, coll string, limit, offset uint64) (int, int, error) {
+	c, err := db.collection(coll)
+	if err != nil {
+		return 0, 0, err
+	}
+	n := uint64(max(c.pointsCount(), 1))
+	l := min(limit, n)
+	if s := c.strictState(); s.enabled() && s.cfg.MaxQueryLimit != nil && limit > uint64(max(*s.cfg.MaxQueryLimit, 0)) {
+		l = min(limit, math.MaxInt32)
+	}
+	return int(l), int(min(offset, n)), nil
+}
+
 // requestTimeoutKey is the context key of the timeout a request asked for.
 type requestTimeoutKey struct{}
 
@@ -686,6 +704,17 @@ func (c *collection) checkResources(s *strictState, k *strictCheck) error {
 // megabytes writes n bytes in MiB as Rust writes an f32.
 func megabytes(n int64) string {
 	return strconv.FormatFloat(float64(float32(n)/(1024*1024)), 'f', -1, 32)
+}
+
+// pointsCount is the number of live points.
+func (c *collection) pointsCount() int {
+	c.rw.RLock()
+	defer c.rw.RUnlock()
+	n := 0
+	for _, ref := range c.segs {
+		n += ref.seg.Live()
+	}
+	return n
 }
 
 // sizeStats are the sizes strict mode limits.
