@@ -246,8 +246,11 @@ type strictCheck struct {
 	// payload bytes they may add, and whether a payload index is created.
 	grows    bool
 	newIndex bool
-	// readCost and writeCost are the rate limiter tokens the request takes.
-	readCost, writeCost int
+	// readCost and writeCost are the rate limiter tokens the request takes;
+	// lookupCost, the tokens its lookup of example points takes before;
+	// laterCost, tokens taken after those when there are enough, the
+	// request going ahead either way.
+	readCost, writeCost, lookupCost, laterCost int
 }
 
 func strictErr(format string, args ...any) error {
@@ -277,14 +280,27 @@ func (c *collection) admit(ctx context.Context, checks ...strictCheck) error {
 			return limitErr(t, *s.cfg.MaxTimeout, "timeout")
 		}
 	}
-	var rc, wc int
+	var rc, wc, lc int
 	for i := range checks {
 		rc += checks[i].readCost
 		wc += checks[i].writeCost
+		lc += checks[i].lookupCost
+	}
+	if s.read != nil && lc > 0 {
+		if err := s.read.take(lc); err != nil {
+			return err
+		}
 	}
 	if s.read != nil && rc > 0 {
 		if err := s.read.take(rc); err != nil {
 			return err
+		}
+		var later int
+		for i := range checks {
+			later += checks[i].laterCost
+		}
+		if later > 0 {
+			s.read.take(later) // not refused: taken only when available
 		}
 	}
 	if s.write != nil && wc > 0 {
@@ -750,10 +766,11 @@ func filterCost(f *filter.Filter) int { return conditionsCount(f) }
 
 // The checks of each kind of request. Rate costs follow Qdrant's
 // (lib/collection/src/operations/verification/operation_rate_cost.rs and
-// QueryEnum::search_cost): a vector search costs one token per query
-// vector, a read without vectors one token, plus one per filter condition;
-// a retrieve costs one per id; a write one per point it names, or one for a
-// filter.
+// QueryEnum::search_cost), completed by measuring Qdrant 1.17: a vector
+// search costs one token per query vector, a read without vectors one
+// token, plus one per filter condition; looking up example points one per
+// point and one more; a retrieve one per id; a write one per point it
+// names, or one for a filter.
 
 func filters(fs ...*filter.Filter) []*filter.Filter {
 	var out []*filter.Filter
@@ -770,9 +787,15 @@ func (r *SearchRequest) strictCheck() strictCheck {
 		hnswEf: r.HnswEf, oversampling: r.Oversampling, readCost: 1 + filterCost(r.Filter)}
 }
 
-// hasID reports whether some example names a stored point.
-func hasID(ex ...Example) bool {
-	return slices.ContainsFunc(ex, func(e Example) bool { return e.ID != nil })
+// idCount is the number of examples that name stored points.
+func idCount(ex ...Example) int {
+	n := 0
+	for _, e := range ex {
+		if e.ID != nil {
+			n++
+		}
+	}
+	return n
 }
 
 func pairExamples(pairs []ContextPair) []Example {
@@ -783,25 +806,43 @@ func pairExamples(pairs []ContextPair) []Example {
 	return out
 }
 
-// queryCost is the number of vectors a query compares each point with, as
-// Qdrant 1.17 counts them (measured: a discovery whose examples are point
-// ids counts one more).
-func queryCost(q *Query) int {
+// queryCosts returns what a query costs, as Qdrant 1.17 counts it
+// (measured): the lookup of its example points, one token per point, taken
+// first; then the search, one token per vector it compares each point with
+// (an average-vector recommendation compares one), and one more when it
+// looked points up.
+func queryCosts(q *Query) (lookup, search int) {
+	var ex []Example
 	switch {
 	case q == nil:
-		return 1
+		return 0, 1
+	case q.Nearest != nil:
+		ex, search = []Example{*q.Nearest}, 1
 	case q.Recommend != nil:
-		return max(1, len(q.Recommend.Positive)+len(q.Recommend.Negative))
+		ex = append(slices.Clone(q.Recommend.Positive), q.Recommend.Negative...)
+		search = recommendVectors(q.Recommend.Strategy, len(ex))
 	case q.Discover != nil:
-		n := 1 + 2*len(q.Discover.Context)
-		if hasID(append(pairExamples(q.Discover.Context), q.Discover.Target)...) {
-			n++
-		}
-		return n
+		ex = append(pairExamples(q.Discover.Context), q.Discover.Target)
+		search = 1 + 2*len(q.Discover.Context)
 	case q.Context != nil:
-		return max(1, 2*len(q.Context))
+		ex = pairExamples(q.Context)
+		search = max(1, 2*len(q.Context))
+	default:
+		return 0, 1
 	}
-	return 1
+	if lookup = idCount(ex...); lookup > 0 {
+		search++
+	}
+	return lookup, search
+}
+
+// recommendVectors is the number of vectors a recommendation of n examples
+// compares each point with.
+func recommendVectors(st RecommendStrategy, n int) int {
+	if st == "" || st == AverageVector {
+		return 1
+	}
+	return max(n, 1)
 }
 
 func (r *QueryRequest) strictCheck() strictCheck {
@@ -809,22 +850,18 @@ func (r *QueryRequest) strictCheck() strictCheck {
 	if limit == 0 {
 		limit = 10
 	}
+	lookup, search := queryCosts(r.Query)
 	return strictCheck{limit: limit, hasLimit: true, read: filters(r.Filter), exact: r.Exact,
-		hnswEf: r.HnswEf, oversampling: r.Oversampling, readCost: queryCost(r.Query) + filterCost(r.Filter)}
+		hnswEf: r.HnswEf, oversampling: r.Oversampling, lookupCost: lookup, readCost: search + filterCost(r.Filter)}
 }
 
 func (r *RecommendRequest) strictCheck() strictCheck {
-	// As Qdrant 1.17 counts (measured): every example when some are point
-	// ids; with vectors only, the average vector or every example, plus one.
-	cost := len(r.Positive) + len(r.Negative)
-	if !hasID(append(slices.Clone(r.Positive), r.Negative...)...) {
-		if r.Strategy == "" || r.Strategy == AverageVector {
-			cost = 1
-		}
-		cost++
-	}
+	// The recommend API counts the one more token of a lookup even when
+	// all examples are vectors.
+	ex := append(slices.Clone(r.Positive), r.Negative...)
 	return strictCheck{limit: r.Limit, hasLimit: true, read: filters(r.Filter), exact: r.Exact,
-		hnswEf: r.HnswEf, oversampling: r.Oversampling, readCost: max(cost, 1) + filterCost(r.Filter)}
+		hnswEf: r.HnswEf, oversampling: r.Oversampling, lookupCost: idCount(ex...),
+		readCost: recommendVectors(r.Strategy, len(ex)) + 1 + filterCost(r.Filter)}
 }
 
 func (r *GroupsRequest) strictCheck() strictCheck {
@@ -852,8 +889,14 @@ func (r *FacetRequest) strictCheck() strictCheck {
 
 func (r *MatrixRequest) strictCheck() strictCheck {
 	// The limit Qdrant checks is sample × limit, when a sample is given.
+	// The cost is two tokens, then two per sampled point taken only when
+	// they are there (measured).
+	sample := r.Sample
+	if sample == 0 {
+		sample = defaultMatrixSample
+	}
 	return strictCheck{limit: r.Sample * max(r.Limit, 1), hasLimit: r.Sample > 0, read: filters(r.Filter),
-		readCost: 2 + filterCost(r.Filter)}
+		readCost: 2 + filterCost(r.Filter), laterCost: 2 * sample}
 }
 
 // selectorCheck is the check of a write that names points by sel.
