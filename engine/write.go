@@ -691,7 +691,8 @@ func (db *DB) CreateFieldIndex(ctx context.Context, coll, field string, params p
 	if err != nil {
 		return UpdateResult{}, err
 	}
-	if err := c.admit(ctx, strictCheck{newIndex: true, writeCost: 1}); err != nil {
+	// Creating an index takes two write tokens in Qdrant 1.17 (measured).
+	if err := c.admit(ctx, strictCheck{newIndex: true, writeCost: 2}); err != nil {
 		return UpdateResult{}, err
 	}
 	return c.fieldIndexOp(field, &params, append([]byte{1}, js...), o)
