@@ -24,8 +24,10 @@ func writeOptions(wait *bool) *engine.WriteOptions {
 	return &engine.WriteOptions{Wait: wait != nil && *wait}
 }
 
+// operationResponse is the answer to a point or field-index operation. It
+// carries an empty usage, as Qdrant's does when hardware reporting is off.
 func operationResponse(start time.Time, r engine.UpdateResult) *qdrant.PointsOperationResponse {
-	return &qdrant.PointsOperationResponse{Result: updateResultToProto(r), Time: since(start)}
+	return &qdrant.PointsOperationResponse{Result: updateResultToProto(r), Time: since(start), Usage: &qdrant.Usage{}}
 }
 
 // pointFromProto converts a point to write. An empty payload is no payload,

@@ -715,7 +715,10 @@ func (c *collection) fieldIndexOp(field string, params *payload.IndexParams, rec
 	if c.deleted {
 		return UpdateResult{}, fmt.Errorf("%w: Collection `%s` doesn't exist!", ErrNotFound, c.name)
 	}
-	op := c.op + 1
+	// Qdrant 1.17 numbers a field index change as two operations (the
+	// schema change, then the index), so the next write's operation id
+	// is two further on, and so is qlite's.
+	op := c.op + 2
 	b := c.db.store.NewBatch()
 	defer b.Close()
 	var err error
