@@ -47,7 +47,7 @@ func scrape(t *testing.T, url string, header map[string]string) map[string]*dto.
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode)
-	require.Equal(t, "text/plain; version=0.0.4", resp.Header.Get("Content-Type"))
+	require.Equal(t, "text/plain; charset=utf-8", resp.Header.Get("Content-Type"))
 	body, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)
 	p := expfmt.NewTextParser(model.LegacyValidation)

@@ -57,7 +57,8 @@ func (s *restServer) metrics(w http.ResponseWriter, r *http.Request) (any, error
 	if err := writeMetrics(ctx, &b, s.db, metricsOptions{perCollection: perCollection, tel: telemetryFrom(ctx)}); err != nil {
 		return nil, err
 	}
-	w.Header().Set("Content-Type", "text/plain; version=0.0.4")
+	// Qdrant answers text/plain; Prometheus reads it as its text format.
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.WriteHeader(http.StatusOK)
 	w.Write(b.Bytes())
 	return restWritten, nil
