@@ -53,6 +53,9 @@ import (
 //     values and the lengths of arrays (for run-dependent values: times,
 //     counts of requests, memory sizes). A shape path below an ignored
 //     one compares the members both answers have.
+//   - @unordered PATH...: the arrays at these paths are compared as
+//     multisets (for results whose order among equal scores Qdrant leaves
+//     to chance).
 //   - @capture NAME PATH: remember a value of each server's answer; later
 //     requests write it as {NAME}.
 //   - @sleep DURATION: wait before the request (for background work).
@@ -76,6 +79,7 @@ type diffStep struct {
 	body         string
 	ignore       []string
 	shape        []string
+	unordered    []string
 	statusOnly   bool
 	approx       bool
 	captures     [][2]string
@@ -123,6 +127,8 @@ func parseDiffFile(path string) ([]*diffScenario, error) {
 				cur.known = rest
 			case "@ignore":
 				pending.ignore = append(pending.ignore, strings.Fields(rest)...)
+			case "@unordered":
+				pending.unordered = append(pending.unordered, strings.Fields(rest)...)
 			case "@shape":
 				pending.shape = append(pending.shape, strings.Fields(rest)...)
 			case "@status":
@@ -347,6 +353,11 @@ func diffCompare(st diffStep, want, got diffAnswer) []string {
 	if st.statusOnly {
 		return out
 	}
+	for _, p := range st.unordered {
+		path := strings.Split(p, ".")
+		diffSortArrays(want.body, path)
+		diffSortArrays(got.body, path)
+	}
 	ignore := make([][]string, len(st.ignore))
 	for i, p := range st.ignore {
 		ignore[i] = strings.Split(p, ".")
@@ -360,6 +371,28 @@ func diffCompare(st diffStep, want, got diffAnswer) []string {
 		diffShapeWalk(&out, nil, want.body, got.body, shapes, ignore)
 	}
 	return out
+}
+
+// diffSortArrays sorts, in place, the arrays found at path by the JSON of
+// their elements.
+func diffSortArrays(v any, path []string) {
+	parent := path[:len(path)-1]
+	last := path[len(path)-1]
+	for _, p := range diffLookup(v, parent) {
+		m, ok := p.(map[string]any)
+		if !ok {
+			continue
+		}
+		arr, ok := m[last].([]any)
+		if !ok {
+			continue
+		}
+		sort.SliceStable(arr, func(i, j int) bool {
+			a, _ := json.Marshal(arr[i])
+			b, _ := json.Marshal(arr[j])
+			return string(a) < string(b)
+		})
+	}
 }
 
 // diffShapeWalk finds the @shape paths in both answers and compares the
