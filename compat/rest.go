@@ -2,6 +2,7 @@ package compat
 
 import (
 	"compress/gzip"
+	"context"
 	"crypto/rand"
 	"encoding/binary"
 	"encoding/json"
@@ -64,7 +65,7 @@ func NewREST(db *engine.DB, opts *RESTOptions) http.Handler {
 		id: filter.UUIDID(id).String(), peerID: binary.LittleEndian.Uint64(peer[:]) >> 11}
 	mux := http.NewServeMux()
 	for _, rt := range s.routes() {
-		mux.Handle(rt.pattern, s.wrap(rt.handler))
+		mux.Handle(rt.pattern, s.wrap(rt.handler, restPosRule(rt.pattern)))
 	}
 	return mux
 }
@@ -186,18 +187,21 @@ func (s *restServer) routes() []restRoute {
 	}
 }
 
-// wrap turns a restFunc into an http.Handler that writes the envelope.
-func (s *restServer) wrap(h restFunc) http.Handler {
+// wrap turns a restFunc into an http.Handler that writes the envelope;
+// pos says where format errors of the route are placed in the body.
+func (s *restServer) wrap(h restFunc, pos restPos) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		if t, err := strconv.ParseUint(r.URL.Query().Get("timeout"), 10, 64); err == nil {
 			// The timeout asked for, which strict mode bounds.
 			r = r.WithContext(engine.WithRequestTimeout(r.Context(), t))
 		}
+		st := &restRequestState{}
+		r = r.WithContext(context.WithValue(r.Context(), restStateKey{}, st))
 		res, err := h(w, r)
 		switch {
 		case err != nil:
-			restWriteError(w, start, err)
+			restWriteError(w, start, restPlace(err, pos, st.body))
 		case res == restWritten:
 		case res == restAccepted:
 			restWriteJSON(w, http.StatusAccepted, restEnvelope{Status: "accepted", Time: time.Since(start).Seconds()})
@@ -320,6 +324,9 @@ func (s *restServer) body(r *http.Request) ([]byte, error) {
 	}
 	if int64(len(b)) > limit {
 		return nil, &restError{http.StatusBadRequest, fmt.Sprintf("Payload error: JSON payload has exceeded limit (%d bytes).", limit)}
+	}
+	if st, ok := r.Context().Value(restStateKey{}).(*restRequestState); ok {
+		st.body = b
 	}
 	return b, nil
 }

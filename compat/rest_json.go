@@ -398,12 +398,26 @@ func restArrayDepth(raw json.RawMessage) int {
 	return n
 }
 
-// restDense reads a dense vector (an array of numbers). An empty vector is a
-// validation error.
+// errRestNotVector is restDense's error for an array that is not all
+// numbers; the caller reports the untagged enum it was reading, as Qdrant
+// does.
+var errRestNotVector = errors.New("qlite: not a vector")
+
+// restDense reads a dense vector (an array of numbers). An element that is
+// not a number, null included (the Python client's NaN), is
+// errRestNotVector; an empty vector is a validation error.
 func restDense(raw json.RawMessage, path string) ([]float32, error) {
+	// The array holds numbers only, so "null" can only be an element.
+	if bytes.Contains(raw, []byte("null")) {
+		return nil, errRestNotVector
+	}
 	var v []float32
-	if err := restUnmarshal(raw, path, &v); err != nil {
-		return nil, err
+	if err := json.Unmarshal(raw, &v); err != nil {
+		var se *json.SyntaxError
+		if errors.As(err, &se) {
+			return nil, restFormatAt(path, "%s", err)
+		}
+		return nil, errRestNotVector
 	}
 	if len(v) == 0 {
 		return nil, restValidationError(path, "value invalid, must not be empty")
@@ -463,7 +477,7 @@ func restVectorStruct(raw json.RawMessage, path string) (map[string][]float32, e
 		}
 		v, err := restDense(raw, path)
 		if err != nil {
-			return nil, err
+			return nil, restEnum(err, path, restEnumVectorStruct)
 		}
 		return map[string][]float32{"": v}, nil
 	case '{':
@@ -477,13 +491,34 @@ func restVectorStruct(raw json.RawMessage, path string) (map[string][]float32, e
 		out := make(map[string][]float32, len(m))
 		for name, v := range m {
 			if out[name], err = restVector(v, restJoin(path, name)); err != nil {
-				return nil, err
+				return nil, restEnum(err, path, restEnumVectorStruct)
 			}
 		}
 		return out, nil
 	}
 	return nil, restFormatAt(path, "data did not match any variant of untagged enum VectorStruct")
 }
+
+// restEnum reports errRestNotVector, from inside a value read as the
+// untagged enum msg names, as Qdrant does: msg about the member at path,
+// with the route's position. Other errors pass through.
+func restEnum(err error, path, msg string) error {
+	if errors.Is(err, errRestNotVector) {
+		return restFormatPos(path, "%s", msg)
+	}
+	return err
+}
+
+// Qdrant's messages for a value that is none of the variants of the enums
+// vectors are read as.
+const (
+	restEnumVectorStruct      = "data did not match any variant of untagged enum VectorStruct"
+	restEnumBatchVectorStruct = "data did not match any variant of untagged enum BatchVectorStruct"
+	restEnumNamedVectorStruct = "data did not match any variant of untagged enum NamedVectorStruct"
+	restEnumRecommendExample  = "data did not match any variant of untagged enum RecommendExample"
+	restEnumQueryInterface    = "Expected some form of vector, id, or a type of query"
+	restEnumUpdateOperation   = "data did not match any variant of untagged enum UpdateOperation"
+)
 
 // restBatchVectors reads the vectors of a batch (Qdrant's
 // BatchVectorStruct): one dense array per point, or a map from names to one
@@ -513,7 +548,7 @@ func restBatchVectors(raw json.RawMessage, path string, n int) ([]map[string][]f
 		for i, e := range elems {
 			v, err := restDense(e, restIndex(path, i))
 			if err != nil {
-				return nil, err
+				return nil, restEnum(err, path, restEnumBatchVectorStruct)
 			}
 			out[i][""] = v
 		}
@@ -535,7 +570,7 @@ func restBatchVectors(raw json.RawMessage, path string, n int) ([]map[string][]f
 			for i, e := range elems {
 				v, err := restVector(e, restIndex(p, i))
 				if err != nil {
-					return nil, err
+					return nil, restEnum(err, path, restEnumBatchVectorStruct)
 				}
 				out[i][name] = v
 			}
@@ -554,7 +589,7 @@ func restNamedVector(raw json.RawMessage, path string) (string, []float32, error
 		return "", nil, restMissingAt(path)
 	case '[':
 		v, err := restDense(raw, path)
-		return "", v, err
+		return "", v, restEnum(err, path, restEnumNamedVectorStruct)
 	case '{':
 		m, err := restObject(raw, path)
 		if err != nil {
@@ -573,7 +608,7 @@ func restNamedVector(raw json.RawMessage, path string) (string, []float32, error
 			return "", nil, Unsupported(path + ": sparse vectors")
 		case '[':
 			v, err := restDense(vec, restJoin(path, "vector"))
-			return name, v, err
+			return name, v, restEnum(err, path, restEnumNamedVectorStruct)
 		}
 		return "", nil, restMissing(path, "vector")
 	}

@@ -3,6 +3,7 @@ package compat
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
 
@@ -555,6 +556,21 @@ func (s *restServer) clearPayload(w http.ResponseWriter, r *http.Request) (any, 
 	return s.write(r, engine.Operation{ClearPayload: &sel})
 }
 
+// restUpdateOperationError is Qdrant's answer to an operation of a batch
+// that does not decode: Qdrant reads each operation as an untagged enum,
+// so any format error inside one reports the enum alone. Validation errors
+// pass through.
+func restUpdateOperationError(err error, path string) error {
+	var re *restError
+	if errors.As(err, &re) && re.status == http.StatusBadRequest && strings.HasPrefix(re.msg, "Format error in JSON body: ") {
+		return restFormatPos(path, "%s", restEnumUpdateOperation)
+	}
+	if errors.Is(err, errRestNotVector) {
+		return restFormatPos(path, "%s", restEnumUpdateOperation)
+	}
+	return err
+}
+
 // batchUpdate answers POST /collections/{c}/points/batch: the operations in
 // order, all or none, one UpdateResult each.
 func (s *restServer) batchUpdate(w http.ResponseWriter, r *http.Request) (any, error) {
@@ -608,7 +624,7 @@ func (s *restServer) batchUpdate(w http.ResponseWriter, r *http.Request) (any, e
 				err = restFormatAt(p, "data did not match any variant of untagged enum UpdateOperation")
 			}
 			if err != nil {
-				return nil, err
+				return nil, restUpdateOperationError(err, p)
 			}
 		}
 	}

@@ -172,7 +172,7 @@ func TestRESTUpsertForms(t *testing.T) {
 		{`{"points": [{"id": 1}]}`, 400, "Format error in JSON body: points[0]: missing field `vector`"},
 		{`{"points": [{"vector": [1, 2, 3]}]}`, 400, "Format error in JSON body: points[0]: missing field `id`"},
 		{`{"points": [{"id": "nope", "vector": [1, 2, 3]}]}`, 400, "Format error in JSON body: points[0].id: "},
-		{`{"points": [{"id": 1, "vector": [1, 2, "x"]}]}`, 400, "Format error in JSON body: points[0].vector"},
+		{`{"points": [{"id": 1, "vector": [1, 2, "x"]}]}`, 400, "Format error in JSON body: data did not match any variant of untagged enum VectorStruct"},
 		{`{"points": [{"id": 1, "vector": [1, 2, 3], "payload": [1]}]}`, 400, "Format error in JSON body: points[0].payload: "},
 		{`{"points": [{"id": 1, "vector": [1, 2, 3]}], "update_mode": "sometimes"}`, 400, "Format error in JSON body: update_mode: unknown variant"},
 		{`{"points": [{"id": 1, "vector": [1, 2, 3]}], "shard_key": "k"}`, 400, "Wrong input: shard_key (custom sharding) is not supported"},
@@ -548,7 +548,7 @@ func TestRESTBatchUpdate(t *testing.T) {
 	n, err := s.db.Count(ctx, "c", nil, true)
 	require.NoError(t, err)
 	require.Equal(t, 2, n)
-	s.fail("POST", "/collections/c/points/batch", `{"operations": [{"explode": {}}]}`, http.StatusBadRequest, "Format error in JSON body: operations[0]: ")
+	s.fail("POST", "/collections/c/points/batch", `{"operations": [{"explode": {}}]}`, http.StatusBadRequest, "Format error in JSON body: data did not match any variant of untagged enum UpdateOperation at line 1 column 32")
 	s.fail("POST", "/collections/c/points/batch", `{"operations": [{"upsert": {"points": [{"id": 1, "vector": []}]}}]}`, http.StatusUnprocessableEntity,
 		"Validation error in JSON body: [operations[0].upsert.points[0].vector: ")
 	s.fail("POST", "/collections/c/points/batch", `{}`, http.StatusBadRequest, "Format error in JSON body: missing field `operations`")
@@ -601,4 +601,45 @@ func TestRESTFacet(t *testing.T) {
 	}
 	s.fail("POST", "/collections/c/facet", `{"key": "color", "limit": 0}`, http.StatusUnprocessableEntity, "Validation error in JSON body: [limit: ")
 	s.fail("POST", "/collections/c/facet", `{}`, http.StatusBadRequest, "Format error in JSON body: missing field `key`")
+}
+
+// TestRESTNullVectorElements: a vector with a null element (how the Python
+// client sends NaN) is not a vector, wherever it appears; Qdrant names the
+// enum it was reading and, where the value came from a buffered member,
+// the position of the end of that member.
+func TestRESTNullVectorElements(t *testing.T) {
+	s := newRESTTest(t, nil)
+	s.ok("PUT", "/collections/c", `{"vectors": {"size": 4, "distance": "Dot"}}`)
+	s.ok("PUT", "/collections/c/points?wait=true", `{"points": [{"id": 1, "vector": [1, 1, 1, 1]}]}`)
+	const pre = "Format error in JSON body: data did not match any variant of untagged enum "
+	const query = "Format error in JSON body: Expected some form of vector, id, or a type of query"
+	cases := []struct{ method, path, body, want string }{
+		{"PUT", "/points?wait=true", `{"points":[{"id":2,"vector":[null,1,1,1]}]}`, pre + "VectorStruct"},
+		{"PUT", "/points?wait=true", `{"points":[{"id":2,"vector":{"":[1,null,1,1]}}]}`, pre + "VectorStruct"},
+		{"PUT", "/points?wait=true", `{"points":[{"id":2,"vector":[1,"x",1,1]}]}`, pre + "VectorStruct"},
+		{"PUT", "/points?wait=true", `{"batch":{"ids":[2],"vectors":[[null,1,1,1]]}}`, pre + "BatchVectorStruct"},
+		{"PUT", "/points/vectors?wait=true", `{"points":[{"id":1,"vector":[null,1,1,1]}]}`, pre + "VectorStruct at line 1 column 41"},
+		{"POST", "/points/batch", `{"operations":[{"upsert":{"points":[{"id":1,"vector":[null,1,1,1]}]}} ,  {"delete":{"points":[1]}}]}`, pre + "UpdateOperation at line 1 column 73"},
+		{"POST", "/points/batch", `{"operations":[{"update_vectors":{"points":[{"id":1,"vector":[null,1,1,1]}]}}]}`, pre + "UpdateOperation at line 1 column 78"},
+		{"POST", "/points/search", `{"vector":[null,1,1,1],"limit":1}`, pre + "NamedVectorStruct at line 1 column 33"},
+		{"POST", "/points/search/batch", `{"searches":[{"vector":[null,1,1,1],"limit":1}]}`, pre + "NamedVectorStruct at line 1 column 46"},
+		{"POST", "/points/query", "{\"query\":\n[null,1,1,1]}", query + " at line 2 column 13"},
+		{"POST", "/points/query", `{"query":{"recommend":{"positive":[[null,1,1,1]]}}}`, query + " at line 1 column 51"},
+		{"POST", "/points/query", `{"query":{"context":[{"positive":[null,1,1,1],"negative":[1,1,1,1]}]}}`, query + " at line 1 column 70"},
+		{"POST", "/points/query/batch", `{"searches":[{"query":[null,1,1,1]}]}`, query + " at line 1 column 35"},
+		{"POST", "/points/recommend", `{"positive":[[null,1,1,1]],"limit":1}`, pre + "RecommendExample at line 1 column 37"},
+		{"POST", "/points/discover", `{"target":[null,1,1,1],"context":[],"limit":1}`, pre + "RecommendExample at line 1 column 46"},
+	}
+	for _, c := range cases {
+		msg := s.fail(c.method, "/collections/c"+c.path, c.body, http.StatusBadRequest, c.want)
+		require.Equal(t, c.want, msg, "%s %s", c.path, c.body)
+	}
+	var pt struct {
+		Vector []float32 `json:"vector"`
+	}
+	restInto(t, s.ok("GET", "/collections/c/points/1", ``), &pt)
+	require.Equal(t, []float32{1, 1, 1, 1}, pt.Vector, "failed writes change nothing")
+	var cnt struct{ Count int }
+	restInto(t, s.ok("POST", "/collections/c/points/count", `{}`), &cnt)
+	require.Equal(t, 1, cnt.Count)
 }

@@ -17,6 +17,11 @@ import (
 // {"sample": "random"}. Fusion, formulas, MMR and relevance feedback are
 // rejected naming the feature. Absent or null gives nil (points by id).
 func restQuery(raw json.RawMessage, path string) (*engine.Query, error) {
+	q, err := restQueryInterface(raw, path)
+	return q, restEnum(err, path, restEnumQueryInterface)
+}
+
+func restQueryInterface(raw json.RawMessage, path string) (*engine.Query, error) {
 	if restFirst(raw) != '{' {
 		if restIsNull(raw) {
 			return nil, nil
@@ -637,10 +642,10 @@ func (b *restRecommendBody) request(path string) (req engine.QueryRequest, withP
 	at := func(k string) string { return restJoin(path, k) }
 	rq := &engine.RecommendQuery{}
 	if rq.Positive, err = restExamples(b.Positive, at("positive")); err != nil {
-		return req, false, err
+		return req, false, restEnum(err, at("positive"), restEnumRecommendExample)
 	}
 	if rq.Negative, err = restExamples(b.Negative, at("negative")); err != nil {
-		return req, false, err
+		return req, false, restEnum(err, at("negative"), restEnumRecommendExample)
 	}
 	if rq.Strategy, err = restStrategy(b.Strategy, at("strategy")); err != nil {
 		return req, false, err
@@ -823,7 +828,7 @@ func (s *restServer) prepDiscover(ctx context.Context, coll string, q *restDisco
 	var err error
 	pairs, err := restContext(q.Context, at("context"))
 	if err != nil {
-		return req, false, err
+		return req, false, restEnum(err, at("context"), restEnumRecommendExample)
 	}
 	if pairs == nil {
 		pairs = []engine.ContextPair{}
@@ -833,7 +838,7 @@ func (s *restServer) prepDiscover(ctx context.Context, coll string, q *restDisco
 	} else {
 		target, err := restExample(q.Target, at("target"))
 		if err != nil {
-			return req, false, err
+			return req, false, restEnum(err, at("target"), restEnumRecommendExample)
 		}
 		req.Query = &engine.Query{Discover: &engine.DiscoverQuery{Target: target, Context: pairs}}
 	}

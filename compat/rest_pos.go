@@ -1,0 +1,191 @@
+package compat
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Qdrant's format errors end with serde's position, " at line L column
+// C", when the failing value was read from the body itself. Most point
+// request bodies are read whole into a buffer first (their members are
+// flattened next to a shard key selector), so the position is the last
+// byte of the body; in batches each element is buffered, so it is the last
+// byte of the element. Errors raised while decoding an untagged enum from
+// a buffer carry no position at all (the upsert body is one).
+
+// restPos says where a route's positioned format errors point.
+type restPos int
+
+const (
+	// restPosNone: no position.
+	restPosNone restPos = iota
+	// restPosBody: the last byte of the body.
+	restPosBody
+	// restPosElem: the last byte of the element of the top-level array
+	// the error is in ("searches[2]"), or of the body when it is in no
+	// element.
+	restPosElem
+	// restPosSeq: as restPosElem, then past what serde reads while
+	// closing the array after a failed element: the whitespace and the
+	// ',' or ']' that follow it (and the whitespace after a ',').
+	restPosSeq
+)
+
+// restPosRule returns the position rule of the route pattern.
+func restPosRule(pattern string) restPos {
+	_, path, _ := strings.Cut(pattern, " ")
+	path = strings.TrimPrefix(path, "/collections/{collection_name}")
+	switch path {
+	case "/points/search", "/points/search/groups", "/points/recommend", "/points/recommend/groups",
+		"/points/discover", "/points/query", "/points/query/groups":
+		return restPosBody
+	case "/points/search/batch", "/points/recommend/batch", "/points/discover/batch",
+		"/points/query/batch", "/points/vectors":
+		return restPosElem
+	case "/points/batch":
+		return restPosSeq
+	}
+	return restPosNone
+}
+
+// restRequestState is what the REST handler keeps about one request while
+// it runs: the body, once read, to place errors in.
+type restRequestState struct {
+	body []byte
+}
+
+type restStateKey struct{}
+
+// restPosError is a format error about the member at path of the body,
+// which Qdrant reports with a position.
+type restPosError struct {
+	restError
+	path string
+}
+
+func (e *restPosError) Unwrap() error { return &e.restError }
+
+// restFormatPos is restFormatError about the member at path, reported
+// with the position the route's rule gives.
+func restFormatPos(path, format string, args ...any) error {
+	e := restFormatError(format, args...).(*restError)
+	return &restPosError{restError: *e, path: path}
+}
+
+// restPlace appends the position of a positioned format error.
+func restPlace(err error, rule restPos, body []byte) error {
+	var pe *restPosError
+	if rule == restPosNone || body == nil || !errors.As(err, &pe) {
+		return err
+	}
+	container := ""
+	if rule == restPosElem || rule == restPosSeq {
+		if i := strings.IndexByte(pe.path, ']'); i >= 0 {
+			container = pe.path[:i+1]
+		}
+	}
+	data := bytes.TrimLeft(body, " \t\r\n")
+	if len(bytes.TrimSpace(data)) == 0 {
+		return err
+	}
+	end, ok := restValueEnd(data, container)
+	if !ok {
+		return err
+	}
+	end += len(body) - len(data)
+	data = body
+	if rule == restPosSeq && container != "" {
+		end = restSeqClose(data, end)
+	}
+	line, col := restLineCol(data, int64(end))
+	return &restError{pe.status, fmt.Sprintf("%s at line %d column %d", pe.msg, line, col)}
+}
+
+// restValueEnd returns the offset just past the value at path ("a.b[2]")
+// of the JSON document data.
+func restValueEnd(data []byte, path string) (int, bool) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	for _, part := range restSplitPath(path) {
+		tok, err := dec.Token()
+		if err != nil {
+			return 0, false
+		}
+		switch tok {
+		case json.Delim('{'):
+			found := false
+			for dec.More() {
+				k, err := dec.Token()
+				if err != nil {
+					return 0, false
+				}
+				if k == part {
+					found = true
+					break
+				}
+				var skip json.RawMessage
+				if err := dec.Decode(&skip); err != nil {
+					return 0, false
+				}
+			}
+			if !found {
+				return 0, false
+			}
+		case json.Delim('['):
+			n, err := strconv.Atoi(part)
+			if err != nil {
+				return 0, false
+			}
+			for ; n > 0; n-- {
+				var skip json.RawMessage
+				if !dec.More() || dec.Decode(&skip) != nil {
+					return 0, false
+				}
+			}
+			if !dec.More() {
+				return 0, false
+			}
+		default:
+			return 0, false
+		}
+	}
+	var v json.RawMessage
+	if err := dec.Decode(&v); err != nil {
+		return 0, false
+	}
+	return int(dec.InputOffset()), true
+}
+
+// restSplitPath splits "a.b[2].c" into "a", "b", "2", "c".
+func restSplitPath(path string) []string {
+	var out []string
+	for _, f := range strings.FieldsFunc(path, func(r rune) bool { return r == '.' || r == '[' || r == ']' }) {
+		out = append(out, f)
+	}
+	return out
+}
+
+// restSeqClose returns the offset past what serde reads after an array
+// element ending at off when the element failed: whitespace, then a ']'
+// or a ',' and the whitespace after it.
+func restSeqClose(data []byte, off int) int {
+	ws := func(i int) int {
+		for i < len(data) && (data[i] == ' ' || data[i] == '\t' || data[i] == '\n' || data[i] == '\r') {
+			i++
+		}
+		return i
+	}
+	i := ws(off)
+	if i < len(data) {
+		switch data[i] {
+		case ']':
+			return i + 1
+		case ',':
+			return ws(i + 1)
+		}
+	}
+	return i
+}
