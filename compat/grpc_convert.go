@@ -706,12 +706,26 @@ func payloadSelectorFromProto(s *qdrant.WithPayloadSelector, def bool) (engine.P
 	if s == nil {
 		return engine.PayloadSelector{Enable: def}, nil
 	}
+	paths := func(keys []string) error {
+		for _, k := range keys {
+			if _, err := payload.ParsePath(k); err != nil {
+				return invalidArg("Invalid json path: '%s'", k)
+			}
+		}
+		return nil
+	}
 	switch x := s.GetSelectorOptions().(type) {
 	case *qdrant.WithPayloadSelector_Enable:
 		return engine.PayloadSelector{Enable: x.Enable}, nil
 	case *qdrant.WithPayloadSelector_Include:
+		if err := paths(x.Include.GetFields()); err != nil {
+			return engine.PayloadSelector{}, err
+		}
 		return engine.PayloadSelector{Include: denseStrings(x.Include.GetFields())}, nil
 	case *qdrant.WithPayloadSelector_Exclude:
+		if err := paths(x.Exclude.GetFields()); err != nil {
+			return engine.PayloadSelector{}, err
+		}
 		return engine.PayloadSelector{Enable: true, Exclude: denseStrings(x.Exclude.GetFields())}, nil
 	}
 	return engine.PayloadSelector{}, invalidArg("No PayloadSelector")

@@ -300,15 +300,21 @@ func restPayload(raw json.RawMessage, path string) (payload.Value, error) {
 // payloads (an empty include list asks for empty payloads).
 func restWithPayload(raw json.RawMessage, path string, def bool) (engine.PayloadSelector, bool, error) {
 	var sel engine.PayloadSelector
-	include := func(raw json.RawMessage, path string) (engine.PayloadSelector, bool, error) {
+	// Qdrant reads with_payload as an untagged enum with its own message
+	// for a value that is none of its forms; the list of keys must be
+	// valid key paths.
+	bad := restFormatPos(path, "Expected a boolean, an array of strings, or an object with an include/exclude field")
+	keys := func(raw json.RawMessage) ([]string, error) {
 		var keys []string
-		if err := restUnmarshal(raw, path, &keys); err != nil {
-			return sel, false, err
+		if restFirst(raw) != '[' || json.Unmarshal(raw, &keys) != nil {
+			return nil, bad
 		}
-		if len(keys) > 0 {
-			sel.Include = keys
+		for _, k := range keys {
+			if _, err := payload.ParsePath(k); err != nil {
+				return nil, bad
+			}
 		}
-		return sel, true, nil
+		return keys, nil
 	}
 	switch restFirst(raw) {
 	case 0, 'n':
@@ -316,29 +322,45 @@ func restWithPayload(raw json.RawMessage, path string, def bool) (engine.Payload
 		return sel, def, nil
 	case 't', 'f':
 		var b bool
-		err := restUnmarshal(raw, path, &b)
+		if json.Unmarshal(raw, &b) != nil {
+			return sel, false, bad
+		}
 		sel.Enable = b
-		return sel, b, err
+		return sel, b, nil
 	case '[':
-		return include(raw, path)
-	case '{':
-		m, err := restObject(raw, path)
+		k, err := keys(raw)
 		if err != nil {
 			return sel, false, err
 		}
-		if inc, ok := m["include"]; ok {
-			return include(inc, restJoin(path, "include"))
+		if len(k) > 0 {
+			sel.Include = k
 		}
-		if exc, ok := m["exclude"]; ok {
-			var keys []string
-			if err := restUnmarshal(exc, restJoin(path, "exclude"), &keys); err != nil {
+		return sel, true, nil
+	case '{':
+		var m map[string]json.RawMessage
+		if json.Unmarshal(raw, &m) != nil || len(m) != 1 {
+			return sel, false, bad
+		}
+		if inc, ok := m["include"]; ok {
+			k, err := keys(inc)
+			if err != nil {
 				return sel, false, err
 			}
-			sel.Enable, sel.Exclude = true, keys
+			if len(k) > 0 {
+				sel.Include = k
+			}
+			return sel, true, nil
+		}
+		if exc, ok := m["exclude"]; ok {
+			k, err := keys(exc)
+			if err != nil {
+				return sel, false, err
+			}
+			sel.Enable, sel.Exclude = true, k
 			return sel, true, nil
 		}
 	}
-	return sel, false, restFormatAt(path, "data did not match any variant of untagged enum WithPayloadInterface")
+	return sel, false, bad
 }
 
 // restWithVector reads with_vector: a bool or a list of vector names.

@@ -250,7 +250,7 @@ func TestRESTWithPayloadAndVector(t *testing.T) {
 	require.JSONEq(t, `{"a": [1, 2]}`, string(*search("n", `{"vector": {"name": "b", "vector": [1, 1]}, "limit": 1, "with_vector": ["a"]}`).Vector))
 	require.Nil(t, get("n", `{"ids": [1], "with_vector": false}`).Vector)
 
-	s.fail("POST", "/collections/u/points", `{"ids": [1], "with_payload": 5}`, http.StatusBadRequest, "Format error in JSON body: with_payload: ")
+	s.fail("POST", "/collections/u/points", `{"ids": [1], "with_payload": 5}`, http.StatusBadRequest, "Format error in JSON body: Expected a boolean, an array of strings, or an object with an include/exclude field at line 1 column 31")
 	s.fail("POST", "/collections/u/points", `{"ids": [1], "with_vector": "a"}`, http.StatusBadRequest, "Format error in JSON body: with_vector: ")
 	s.fail("POST", "/collections/n/points", `{"ids": [1], "with_vector": ["c"]}`, http.StatusBadRequest, "Wrong input: ")
 }
@@ -642,4 +642,28 @@ func TestRESTNullVectorElements(t *testing.T) {
 	var cnt struct{ Count int }
 	restInto(t, s.ok("POST", "/collections/c/points/count", `{}`), &cnt)
 	require.Equal(t, 1, cnt.Count)
+}
+
+// TestRESTWithPayloadPaths: include and exclude lists of key paths shape
+// the payload on every read route; a selector that is none of Qdrant's
+// forms, or names a path that does not parse, is Qdrant's format error.
+func TestRESTWithPayloadPaths(t *testing.T) {
+	s := newRESTTest(t, nil)
+	s.ok("PUT", "/collections/c", `{"vectors": {"size": 2, "distance": "Dot"}}`)
+	s.ok("PUT", "/collections/c/points?wait=true", `{"points": [{"id": 1, "vector": [1, 0], "payload": {"c": {"n": "DE", "cities": [{"name": "B", "pop": 3}, {"pop": 5}]}, "a": 1}}]}`)
+	var got []struct {
+		Payload json.RawMessage `json:"payload"`
+	}
+	restInto(t, s.ok("POST", "/collections/c/points", `{"ids": [1], "with_payload": {"include": ["c.cities[].name"]}}`), &got)
+	require.JSONEq(t, `{"c": {"cities": [{"name": "B"}, {}]}}`, string(got[0].Payload))
+	restInto(t, s.ok("POST", "/collections/c/points/search", `{"vector": [1, 0], "limit": 1, "with_payload": ["c.cities[0].name", "a"]}`), &got)
+	require.JSONEq(t, `{"c": {"cities": []}, "a": 1}`, string(got[0].Payload))
+	restInto(t, s.ok("POST", "/collections/c/points", `{"ids": [1], "with_payload": {"exclude": ["c.cities[].pop", "a"]}}`), &got)
+	require.JSONEq(t, `{"c": {"n": "DE", "cities": [{"name": "B"}, {}]}}`, string(got[0].Payload))
+	const bad = "Format error in JSON body: Expected a boolean, an array of strings, or an object with an include/exclude field"
+	for _, wp := range []string{`{"include": ["a..b"]}`, `{"include": ["a"], "exclude": ["b"]}`, `{}`, `{"include": null}`, `5`, `["a b"]`} {
+		body := `{"ids": [1], "with_payload": ` + wp + `}`
+		msg := s.fail("POST", "/collections/c/points", body, http.StatusBadRequest, bad)
+		require.Equal(t, fmt.Sprintf("%s at line 1 column %d", bad, len(body)), msg)
+	}
 }

@@ -37,9 +37,14 @@ const (
 
 // restPosRule returns the position rule of the route pattern.
 func restPosRule(pattern string) restPos {
-	_, path, _ := strings.Cut(pattern, " ")
+	method, path, _ := strings.Cut(pattern, " ")
 	path = strings.TrimPrefix(path, "/collections/{collection_name}")
+	if method == "POST" && path == "/points" {
+		return restPosBody
+	}
 	switch path {
+	case "/points/scroll", "/points/count":
+		return restPosBody
 	case "/points/search", "/points/search/groups", "/points/recommend", "/points/recommend/groups",
 		"/points/discover", "/points/query", "/points/query/groups":
 		return restPosBody

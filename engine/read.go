@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"strings"
 
 	"github.com/qlite/qlite/filter"
 	"github.com/qlite/qlite/payload"
@@ -159,58 +158,19 @@ func (s *selectors) record(seg *segment.Segment, off uint32) Record {
 	return r
 }
 
-// project applies include / exclude to a payload.
+// project applies include / exclude to a payload, as Qdrant does (see
+// payload.Include): include first, then exclude.
 func (s *selectors) project(p payload.Value) payload.Value {
 	if p.Kind() != payload.Object {
 		p = payload.ObjectValue()
 	}
 	if len(s.include) > 0 {
-		out := payload.ObjectValue()
-		for _, path := range s.include {
-			out = includePath(out, p, path)
-		}
-		p = out
+		p = payload.Include(p, s.include)
 	}
-	for _, path := range s.exclude {
-		p, _ = path.Delete(p)
+	if len(s.exclude) > 0 {
+		p = payload.Exclude(p, s.exclude)
 	}
 	return p
-}
-
-// includePath copies into dst what path names in src. A path of plain
-// object keys (a.b.c) keeps just that nested value under its keys; a path with
-// array steps keeps the whole top-level field it starts with.
-func includePath(dst, src payload.Value, path payload.Path) payload.Value {
-	keys := strings.Split(path.String(), ".")
-	for _, k := range keys {
-		if k == "" || strings.ContainsAny(k, `[]"`) {
-			keys = []string{path.Head()}
-			break
-		}
-	}
-	v, ok := src, true
-	for _, k := range keys {
-		if v, ok = v.Get(k); !ok {
-			return dst
-		}
-	}
-	for i := len(keys) - 1; i >= 0; i-- {
-		v = payload.ObjectValue(payload.Field{Key: keys[i], Value: v})
-	}
-	return deepMerge(dst, v)
-}
-
-// deepMerge merges object src into object dst, recursing into fields that
-// are objects on both sides.
-func deepMerge(dst, src payload.Value) payload.Value {
-	for _, f := range src.Fields() {
-		if cur, ok := dst.Get(f.Key); ok && cur.Kind() == payload.Object && f.Value.Kind() == payload.Object {
-			dst = dst.With(f.Key, deepMerge(cur, f.Value))
-		} else {
-			dst = dst.With(f.Key, f.Value)
-		}
-	}
-	return dst
 }
 
 // maxWindow bounds a request's limit and offset where they size work: no
