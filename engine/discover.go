@@ -325,8 +325,7 @@ func (db *DB) querySample(ctx context.Context, coll string, r *QueryRequest) ([]
 	picked = picked[r.Offset:]
 	out := make([]ScoredPoint, len(picked))
 	for i, s := range picked {
-		_, ver := s.seg.PointAt(s.off)
-		out[i] = ScoredPoint{Record: sel.record(s.seg, s.off), Version: ver}
+		out[i] = ScoredPoint{Record: sel.record(s.seg, s.off), Score: unscored}
 	}
 	return out, nil
 }

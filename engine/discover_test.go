@@ -341,7 +341,8 @@ func TestSampleQuery(t *testing.T) {
 	}
 	require.Greater(t, len(matching), 30)
 
-	// A sample: distinct matching points, score 0, records as asked.
+	// A sample: distinct matching points, records as asked, score 1 and
+	// version 0 as Qdrant answers points of a query that does not score.
 	thr := float32(100) // not applied to samples
 	res, err := db.Query(bg, "s", &QueryRequest{Query: &Query{Sample: true}, Filter: f, Limit: 12,
 		ScoreThreshold: &thr, WithPayload: AllPayload})
@@ -352,9 +353,9 @@ func TestSampleQuery(t *testing.T) {
 		require.False(t, seen[p.ID])
 		seen[p.ID] = true
 		require.Contains(t, matching, p.ID)
-		require.Equal(t, float32(0), p.Score)
+		require.Equal(t, float32(1), p.Score)
 		require.True(t, payload.Equal(ep.payloads[p.ID], p.Payload))
-		require.NotZero(t, p.Version)
+		require.Zero(t, p.Version)
 	}
 
 	// Asking for more than match returns all of them.
@@ -433,5 +434,34 @@ func TestQueryOtherErrors(t *testing.T) {
 	for _, q := range []*Query{disc, {Context: []ContextPair{}}, {Sample: true}} {
 		_, err := db.Query(ctx, "e", &QueryRequest{Query: q})
 		require.ErrorIs(t, err, context.Canceled)
+	}
+}
+
+// TestUnscoredQueries: the points of a query that does not score (none,
+// order_by, sample) come with score 1 and version 0, as Qdrant answers
+// them, while a nearest query keeps its scores and versions.
+func TestUnscoredQueries(t *testing.T) {
+	db := openTestDB(t, t.TempDir(), testOpts())
+	setupExtra(t, db, "s", distance.Cosine, 4, 300, 9, nil)
+	_, err := db.CreateFieldIndex(bg, "s", "i", payload.IndexParams{Type: payload.TypeInteger}, nil)
+	require.NoError(t, err)
+	for name, q := range map[string]*Query{
+		"none":     nil,
+		"order_by": {OrderBy: &OrderBy{Key: "i", Descending: true}},
+		"sample":   {Sample: true},
+	} {
+		res, err := db.Query(bg, "s", &QueryRequest{Query: q, Limit: 5, Offset: 2})
+		require.NoError(t, err, name)
+		require.Len(t, res, 5, name)
+		for _, p := range res {
+			require.Equal(t, float32(1), p.Score, name)
+			require.Zero(t, p.Version, name)
+		}
+	}
+	res, err := db.Query(bg, "s", &QueryRequest{Query: &Query{Nearest: &Example{Vector: []float32{1, 2, 3, 4}}}, Limit: 5})
+	require.NoError(t, err)
+	require.Len(t, res, 5)
+	for _, p := range res {
+		require.NotZero(t, p.Version)
 	}
 }

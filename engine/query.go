@@ -164,11 +164,16 @@ func (db *DB) queryByID(ctx context.Context, coll string, r *QueryRequest) ([]Sc
 	return scoredFromRecords(res.Points, r.Offset), nil
 }
 
+// unscored is the score of the points of a query that does not score
+// (none, order_by, sample), with version 0: Qdrant answers such points
+// with score 1 and no version.
+const unscored = 1
+
 func scoredFromRecords(recs []Record, offset int) []ScoredPoint {
 	out := []ScoredPoint{}
 	for i, rec := range recs {
 		if i >= offset {
-			out = append(out, ScoredPoint{Record: rec})
+			out = append(out, ScoredPoint{Record: rec, Score: unscored})
 		}
 	}
 	return out

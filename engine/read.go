@@ -50,9 +50,11 @@ type Record struct {
 // ScoredPoint is a search result.
 type ScoredPoint struct {
 	Record
-	// Version is the operation id that last wrote the point.
+	// Version is the operation id that last wrote the point (0 for the
+	// points of a query that does not score: none, order_by or sample).
 	Version uint64
-	// Score is in Qdrant's convention: similarity for Cosine and Dot (higher
+	// Score is 1 for the points of a query that does not score; otherwise
+	// it is in Qdrant's convention: similarity for Cosine and Dot (higher
 	// first), distance for Euclid and Manhattan (lower first).
 	Score float32
 }
