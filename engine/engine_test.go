@@ -546,3 +546,21 @@ func TestUnnamedVectorNamedForm(t *testing.T) {
 	require.JSONEq(t, `{"":{"size":2,"distance":"Cosine","on_disk":true}}`, vectors(db, "named-copy"))
 	require.JSONEq(t, bare, vectors(db, "bare-copy"))
 }
+
+// TestScrollOrderByRefusesOffset: an ordered scroll pages with
+// OrderBy.StartFrom; an id offset is refused as Qdrant does.
+func TestScrollOrderByRefusesOffset(t *testing.T) {
+	db := openTestDB(t, t.TempDir(), testOpts())
+	createColl(t, db, "e", 2, distance.Dot, 4)
+	_, err := db.Upsert(bg, "e", &UpsertOp{Points: []Point{{ID: numID(1), Vectors: map[string][]float32{"": {1, 0}}, Payload: obj("i", 1)}}}, &WriteOptions{Wait: true})
+	require.NoError(t, err)
+	_, err = db.CreateFieldIndex(bg, "e", "i", payload.IndexParams{Type: payload.TypeInteger}, nil)
+	require.NoError(t, err)
+	off := numID(1)
+	_, err = db.Scroll(bg, "e", &ScrollRequest{Limit: 3, Offset: &off, OrderBy: &OrderBy{Key: "i"}})
+	require.ErrorIs(t, err, ErrBadRequest)
+	require.ErrorContains(t, err, "Cannot use an `offset` when using `order_by`")
+	res, err := db.Scroll(bg, "e", &ScrollRequest{Limit: 3, OrderBy: &OrderBy{Key: "i"}})
+	require.NoError(t, err)
+	require.Len(t, res.Points, 1)
+}

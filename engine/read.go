@@ -455,7 +455,8 @@ func (db *DB) Count(ctx context.Context, coll string, f *filter.Filter, exact bo
 type ScrollRequest struct {
 	Filter *filter.Filter
 	// Offset is the first id to return (inclusive); nil starts at the
-	// beginning. Not used with OrderBy.
+	// beginning. With OrderBy it is refused (ErrBadRequest), as in Qdrant:
+	// pages of an ordered scroll go on with OrderBy.StartFrom.
 	Offset *PointID
 	// Limit (>= 1) points per page.
 	Limit int
@@ -533,6 +534,9 @@ func (db *DB) scroll(ctx context.Context, coll string, req *ScrollRequest) (*Scr
 	}
 	if req.Limit < 1 {
 		return nil, fmt.Errorf("%w: Limit cannot be 0", ErrBadRequest)
+	}
+	if req.OrderBy != nil && req.Offset != nil {
+		return nil, fmt.Errorf("%w: Cannot use an `offset` when using `order_by`. The alternative for paging is to use `order_by.start_from` and a filter to exclude the IDs that you've already seen for the `order_by.start_from` value", ErrBadRequest)
 	}
 	if err := req.Filter.Validate(); err != nil {
 		return nil, fmt.Errorf("%w: filter: %w", ErrBadRequest, err)
