@@ -267,8 +267,9 @@ type CollectionConfig struct {
 	// StrictMode is Qdrant's StrictModeConfig, stored as given and merged
 	// member by member on update.
 	StrictMode json.RawMessage `json:"strict_mode_config,omitempty"`
-	// Metadata is arbitrary JSON attached to the collection.
-	Metadata map[string]json.RawMessage `json:"metadata,omitempty"`
+	// Metadata is arbitrary JSON attached to the collection: nil when it
+	// has none (not shown), possibly empty otherwise (shown as {}).
+	Metadata map[string]json.RawMessage `json:"metadata,omitzero"`
 }
 
 // CreateCollection is the body of a create request (Qdrant's
@@ -293,7 +294,7 @@ type CreateCollection struct {
 	SparseVectors json.RawMessage `json:"sparse_vectors,omitempty"`
 	// StrictMode is a StrictModeConfig object.
 	StrictMode json.RawMessage            `json:"strict_mode_config,omitempty"`
-	Metadata   map[string]json.RawMessage `json:"metadata,omitempty"`
+	Metadata   map[string]json.RawMessage `json:"metadata,omitzero"`
 	// InitFrom ({"collection": name}) is read so that the request decodes,
 	// but Config rejects it: qlite does not copy collections on create.
 	InitFrom json.RawMessage `json:"init_from,omitempty"`
@@ -315,9 +316,10 @@ type UpdateCollection struct {
 	SparseVectors json.RawMessage `json:"sparse_vectors,omitempty"`
 	// StrictMode is merged member by member into the collection's.
 	StrictMode json.RawMessage `json:"strict_mode_config,omitempty"`
-	// Metadata is merged key by key into the collection's metadata; an
-	// empty object changes nothing.
-	Metadata map[string]json.RawMessage `json:"metadata,omitempty"`
+	// Metadata is merged key by key into the collection's metadata; a key
+	// set to null is deleted (as in Qdrant); an empty object changes
+	// nothing.
+	Metadata map[string]json.RawMessage `json:"metadata,omitzero"`
 }
 
 // Config validates the request and returns the collection's configuration,
@@ -394,7 +396,7 @@ func (c *CreateCollection) Config() (CollectionConfig, error) {
 	if out.StrictMode, err = cfgCheckObject(c.StrictMode, "strict_mode_config"); err != nil {
 		return CollectionConfig{}, err
 	}
-	if out.Metadata, err = cfgMergeMetadata(nil, c.Metadata); err != nil {
+	if out.Metadata, err = cfgMergeMetadata(nil, c.Metadata, false); err != nil {
 		return CollectionConfig{}, err
 	}
 	return out, nil
@@ -495,7 +497,7 @@ func (c CollectionConfig) Apply(u *UpdateCollection) (CollectionConfig, error) {
 			return CollectionConfig{}, err
 		}
 	}
-	if out.Metadata, err = cfgMergeMetadata(out.Metadata, u.Metadata); err != nil {
+	if out.Metadata, err = cfgMergeMetadata(out.Metadata, u.Metadata, true); err != nil {
 		return CollectionConfig{}, err
 	}
 	return out, nil
@@ -1271,20 +1273,32 @@ func cfgMergeObject(cur, upd json.RawMessage, path string) (json.RawMessage, err
 	return json.Marshal(out)
 }
 
-// cfgMergeMetadata returns a copy of cur with the keys of upd set, their
-// values compacted. Values must be valid JSON; null is stored as null.
-func cfgMergeMetadata(cur, upd map[string]json.RawMessage) (map[string]json.RawMessage, error) {
-	var out map[string]json.RawMessage
-	if cur != nil || len(upd) > 0 {
-		out = make(map[string]json.RawMessage, len(cur)+len(upd))
-	}
-	for k, v := range cur {
-		out[k] = slices.Clone(v)
-	}
+// cfgMergeMetadata returns the metadata of a collection that had cur
+// after a request that gives upd (nil when the request has none); values
+// are compacted and must be valid JSON. As in Qdrant, a request's metadata
+// is taken as given (nulls kept, {} kept as {}) on create and on an update
+// of a collection without metadata; otherwise it is merged key by key and
+// a null value deletes its key.
+func cfgMergeMetadata(cur, upd map[string]json.RawMessage, update bool) (map[string]json.RawMessage, error) {
 	for _, k := range slices.Sorted(maps.Keys(upd)) {
-		v := upd[k]
-		if !json.Valid(v) {
+		if !json.Valid(upd[k]) {
 			return nil, cfgBad(cfgPath("metadata", k), "invalid JSON")
+		}
+	}
+	if upd == nil {
+		return maps.Clone(cur), nil
+	}
+	merge := update && cur != nil
+	out := make(map[string]json.RawMessage, len(cur)+len(upd))
+	if merge {
+		for k, v := range cur {
+			out[k] = slices.Clone(v)
+		}
+	}
+	for k, v := range upd {
+		if merge && string(bytes.TrimSpace(v)) == "null" {
+			delete(out, k)
+			continue
 		}
 		out[k] = cfgCompact(v)
 	}

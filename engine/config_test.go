@@ -722,3 +722,34 @@ func TestConfigValidateCollectionName(t *testing.T) {
 	bad("no/path", `collection name cannot contain "/" char`)
 	bad("nul\x00", `collection name cannot contain "\x00" char`)
 }
+
+// TestConfigMetadataNulls: metadata is taken as given on create (nulls and
+// {} kept) and on the first update of a collection without metadata; later
+// updates merge key by key and a null deletes its key, as in Qdrant.
+func TestConfigMetadataNulls(t *testing.T) {
+	meta := func(cfg CollectionConfig) string {
+		t.Helper()
+		b, err := json.Marshal(cfg)
+		require.NoError(t, err)
+		var m struct {
+			Metadata json.RawMessage `json:"metadata"`
+		}
+		require.NoError(t, json.Unmarshal(b, &m))
+		return string(m.Metadata)
+	}
+	cfg := cfgMustCreate(t, `{"vectors": {"size": 2, "distance": "Dot"}, "metadata": {"a": 1, "z": null}}`)
+	require.JSONEq(t, `{"a": 1, "z": null}`, meta(cfg))
+	cfg = cfgMustApply(t, cfg, `{"metadata": {"z": null, "missing": null, "b": true}}`)
+	require.JSONEq(t, `{"a": 1, "b": true}`, meta(cfg))
+	cfg = cfgMustApply(t, cfg, `{"metadata": {"a": null, "b": null}}`)
+	require.Equal(t, `{}`, meta(cfg))
+	cfg = cfgMustApply(t, cfg, `{"metadata": null}`)
+	require.Equal(t, `{}`, meta(cfg))
+
+	cfg = cfgMustCreate(t, `{"vectors": {"size": 2, "distance": "Dot"}}`)
+	require.Equal(t, ``, meta(cfg), "no metadata is not shown")
+	cfg = cfgMustApply(t, cfg, `{"metadata": {"x": null}}`)
+	require.JSONEq(t, `{"x": null}`, meta(cfg))
+	cfg = cfgMustCreate(t, `{"vectors": {"size": 2, "distance": "Dot"}, "metadata": {}}`)
+	require.Equal(t, `{}`, meta(cfg))
+}
