@@ -813,6 +813,9 @@ func indexParamsFromProto(ft *qdrant.FieldType, p *qdrant.PayloadIndexParams) (p
 		ip := orEmpty(x.IntegerIndexParams)
 		out.Lookup, out.Range = copyPtr(ip.Lookup), copyPtr(ip.Range)
 		out.IsPrincipal, out.OnDisk = ip.GetIsPrincipal(), ip.GetOnDisk()
+		if err := out.Validate(); errors.Is(err, payload.ErrLookupAndRangeOff) {
+			return out, validationErr("field_index_params.index_params.lookup", "Validation error: %s [{}]", payload.ErrLookupAndRangeOff)
+		}
 	case *qdrant.PayloadIndexParams_FloatIndexParams:
 		if err := mismatch(qdrant.FieldType_FieldTypeFloat); err != nil {
 			return out, err

@@ -473,4 +473,9 @@ func TestGRPCFieldIndexes(t *testing.T) {
 			Stopwords: &qdrant.StopwordsSet{Languages: []string{"english"}}})})
 	requireCode(t, err, codes.InvalidArgument, "stopword")
 	require.True(t, strings.HasPrefix(mustInfo(t, e.db, "coll").PayloadSchema["text"].Params.Text.Tokenizer, "white"))
+	_, err = c.CreateFieldIndex(bg, &qdrant.CreateFieldIndexCollection{CollectionName: "coll", FieldName: "i2",
+		FieldType: qdrant.FieldType_FieldTypeInteger.Enum(), FieldIndexParams: qdrant.NewPayloadIndexParamsInt(&qdrant.IntegerIndexParams{
+			Lookup: qdrant.PtrOf(false), Range: qdrant.PtrOf(false)})})
+	requireCode(t, err, codes.InvalidArgument, "Validation error in body: [field_index_params.index_params.lookup: Validation error: the 'lookup' and 'range' capabilities can't be both disabled [{}]]")
+	require.NotContains(t, mustInfo(t, e.db, "coll").PayloadSchema, "i2")
 }

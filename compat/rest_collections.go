@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -343,18 +344,25 @@ func (s *restServer) createIndex(w http.ResponseWriter, r *http.Request) (any, e
 	if req.FieldName == nil {
 		return nil, restMissing("", "field_name")
 	}
+	var params payload.IndexParams
+	if !restIsNull(req.FieldSchema) {
+		if err := params.UnmarshalJSON(req.FieldSchema); err != nil {
+			return nil, restFormatError("field_schema: %s", restTrimQlite(err.Error()))
+		}
+		// Qdrant validates the body before it looks for the collection.
+		if err := params.Validate(); errors.Is(err, payload.ErrLookupAndRangeOff) {
+			return nil, restValidationError("field_schema.lookup", "Validation error: %s [{}]", payload.ErrLookupAndRangeOff)
+		}
+	}
 	wo, err := restWriteOptions(r)
 	if err != nil {
 		return nil, err
 	}
 	coll := r.PathValue("collection_name")
-	var params payload.IndexParams
 	if restIsNull(req.FieldSchema) {
 		if params, err = s.inferIndex(r.Context(), coll, *req.FieldName); err != nil {
 			return nil, err
 		}
-	} else if err := params.UnmarshalJSON(req.FieldSchema); err != nil {
-		return nil, restFormatError("field_schema: %s", restTrimQlite(err.Error()))
 	}
 	res, err := s.db.CreateFieldIndex(r.Context(), coll, *req.FieldName, params, wo)
 	if err != nil {

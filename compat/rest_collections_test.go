@@ -171,6 +171,14 @@ func TestRESTFieldIndexes(t *testing.T) {
 	s.fail("PUT", "/collections/c/index", `{"field_name": "n", "field_schema": "complex"}`, http.StatusBadRequest, "Format error in JSON body: field_schema: ")
 	s.fail("PUT", "/collections/c/index", `{"field_schema": "keyword"}`, http.StatusBadRequest, "Format error in JSON body: missing field `field_name`")
 	s.fail("PUT", "/collections/nope/index", `{"field_name": "n", "field_schema": "keyword"}`, http.StatusNotFound, "Not found: ")
+	// An integer index keeps lookup or range; the body is checked before
+	// the collection is looked for.
+	const off = "Validation error in JSON body: [field_schema.lookup: Validation error: the 'lookup' and 'range' capabilities can't be both disabled [{}]]"
+	for _, coll := range []string{"c", "nope"} {
+		msg := s.fail("PUT", "/collections/"+coll+"/index", `{"field_name": "n2", "field_schema": {"type": "integer", "lookup": false, "range": false}}`, http.StatusUnprocessableEntity, off)
+		require.Equal(t, off, msg)
+	}
+	s.ok("PUT", "/collections/c/index?wait=true", `{"field_name": "n2", "field_schema": {"type": "integer", "lookup": false}}`)
 }
 
 func TestRESTOptimizations(t *testing.T) {

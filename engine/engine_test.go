@@ -564,3 +564,19 @@ func TestScrollOrderByRefusesOffset(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, res.Points, 1)
 }
+
+// TestIntegerIndexKeepsLookupOrRange: an integer index with neither lookup
+// nor range is refused, as Qdrant refuses it.
+func TestIntegerIndexKeepsLookupOrRange(t *testing.T) {
+	db := openTestDB(t, t.TempDir(), testOpts())
+	createColl(t, db, "e", 2, distance.Dot, 4)
+	off := false
+	_, err := db.CreateFieldIndex(bg, "e", "i", payload.IndexParams{Type: payload.TypeInteger, Lookup: &off, Range: &off}, nil)
+	require.ErrorIs(t, err, ErrBadRequest)
+	require.ErrorIs(t, err, payload.ErrLookupAndRangeOff)
+	info, err := db.CollectionInfo(bg, "e")
+	require.NoError(t, err)
+	require.Empty(t, info.PayloadSchema)
+	_, err = db.CreateFieldIndex(bg, "e", "i", payload.IndexParams{Type: payload.TypeInteger, Lookup: &off}, nil)
+	require.NoError(t, err)
+}

@@ -684,6 +684,9 @@ func (db *DB) CreateFieldIndex(ctx context.Context, coll, field string, params p
 	if _, err := payload.ParsePath(field); err != nil {
 		return UpdateResult{}, fmt.Errorf("%w: field_name: %w", ErrBadRequest, err)
 	}
+	if err := params.Validate(); err != nil {
+		return UpdateResult{}, fmt.Errorf("%w: field_schema: %w", ErrBadRequest, err)
+	}
 	if _, err := payload.NewIndex(params); err != nil {
 		return UpdateResult{}, fmt.Errorf("%w: field_schema: %w", ErrBadRequest, err)
 	}

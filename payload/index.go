@@ -87,6 +87,19 @@ type IndexParams struct {
 }
 
 // LookupEnabled reports whether an integer index serves match conditions.
+// Validate checks what Qdrant checks of index parameters in a request: an
+// integer index keeps lookup or range (or both).
+func (p IndexParams) Validate() error {
+	if p.Type == TypeInteger && !p.LookupEnabled() && !p.RangeEnabled() {
+		return fmt.Errorf("%w: %w", ErrBadIndexParams, ErrLookupAndRangeOff)
+	}
+	return nil
+}
+
+// ErrLookupAndRangeOff is Validate's message for an integer index with
+// neither lookup nor range, in Qdrant's words.
+var ErrLookupAndRangeOff = errors.New("the 'lookup' and 'range' capabilities can't be both disabled")
+
 func (p IndexParams) LookupEnabled() bool { return p.Lookup == nil || *p.Lookup }
 
 // RangeEnabled reports whether an integer index serves range conditions.
