@@ -467,6 +467,11 @@ func restSetPayloadOp(raw json.RawMessage, path string) (*engine.SetPayloadOp, e
 	if err := restUnmarshal(raw, path, &req); err != nil {
 		return nil, err
 	}
+	if req.Key != nil {
+		if _, err := payload.ParsePath(*req.Key); err != nil {
+			return nil, restFormatPos(restJoin(path, "key"), "Invalid json path: '%s'", *req.Key)
+		}
+	}
 	if restIsNull(req.Payload) {
 		return nil, restMissing(path, "payload")
 	}

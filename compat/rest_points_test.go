@@ -462,6 +462,19 @@ func TestRESTPayloadOps(t *testing.T) {
 	s.fail("POST", "/collections/c/points/payload", `{"payload": [1], "points": [1]}`, http.StatusBadRequest, "Format error in JSON body: payload: ")
 	s.fail("POST", "/collections/c/points/payload/delete", `{"points": [1]}`, http.StatusBadRequest, "Format error in JSON body: missing field `keys`")
 	s.fail("POST", "/collections/c/points/payload/clear", `{}`, http.StatusBadRequest, "Format error in JSON body: data did not match any variant of untagged enum PointsSelector")
+
+	// A key must be a key path: "" is not one (it would write at the root).
+	before := payloadOf(1)
+	for body, want := range map[string]string{
+		`{"payload": {"z": 1}, "points": [1], "key": ""}`:       "Format error in JSON body: Invalid json path: '' at line 1 column 47",
+		`{"payload": {"z": 1}, "key": ""  , "points": [1]}`:     "Format error in JSON body: Invalid json path: '' at line 1 column 33",
+		`{"payload": {"z": 1}, "points": [1], "key": "a..b"  }`: "Format error in JSON body: Invalid json path: 'a..b' at line 1 column 53",
+	} {
+		for _, method := range []string{"POST", "PUT"} {
+			require.Equal(t, want, s.fail(method, "/collections/c/points/payload", body, http.StatusBadRequest, want))
+		}
+	}
+	require.JSONEq(t, before, payloadOf(1), "nothing is written")
 }
 
 func TestRESTDeleteAndVectors(t *testing.T) {

@@ -33,6 +33,10 @@ const (
 	// closing the array after a failed element: the whitespace and the
 	// ',' or ']' that follow it (and the whitespace after a ',').
 	restPosSeq
+	// restPosMember: the last byte of the member the error is about, then
+	// what serde reads while closing the object after a failed member:
+	// the whitespace and a '}' that follow it.
+	restPosMember
 )
 
 // restPosRule returns the position rule of the route pattern.
@@ -45,6 +49,8 @@ func restPosRule(pattern string) restPos {
 	switch path {
 	case "/points/scroll", "/points/count":
 		return restPosBody
+	case "/points/payload":
+		return restPosMember
 	case "/points/search", "/points/search/groups", "/points/recommend", "/points/recommend/groups",
 		"/points/discover", "/points/query", "/points/query/groups":
 		return restPosBody
@@ -88,10 +94,13 @@ func restPlace(err error, rule restPos, body []byte) error {
 		return err
 	}
 	container := ""
-	if rule == restPosElem || rule == restPosSeq {
+	switch rule {
+	case restPosElem, restPosSeq:
 		if i := strings.IndexByte(pe.path, ']'); i >= 0 {
 			container = pe.path[:i+1]
 		}
+	case restPosMember:
+		container = pe.path
 	}
 	data := bytes.TrimLeft(body, " \t\r\n")
 	if len(bytes.TrimSpace(data)) == 0 {
@@ -103,8 +112,11 @@ func restPlace(err error, rule restPos, body []byte) error {
 	}
 	end += len(body) - len(data)
 	data = body
-	if rule == restPosSeq && container != "" {
+	switch {
+	case rule == restPosSeq && container != "":
 		end = restSeqClose(data, end)
+	case rule == restPosMember && container != "":
+		end = restMapClose(data, end)
 	}
 	line, col := restLineCol(data, int64(end))
 	return &restError{pe.status, fmt.Sprintf("%s at line %d column %d", pe.msg, line, col)}
@@ -191,6 +203,19 @@ func restSeqClose(data []byte, off int) int {
 		case ',':
 			return ws(i + 1)
 		}
+	}
+	return i
+}
+
+// restMapClose returns the offset past what serde reads after an object
+// member ending at off when the member failed: whitespace, then a '}'.
+func restMapClose(data []byte, off int) int {
+	i := off
+	for i < len(data) && (data[i] == ' ' || data[i] == '\t' || data[i] == '\n' || data[i] == '\r') {
+		i++
+	}
+	if i < len(data) && data[i] == '}' {
+		return i + 1
 	}
 	return i
 }
