@@ -54,6 +54,8 @@ type restCollectionInfo struct {
 // applied.
 type restUpdateQueue struct {
 	Length int `json:"length"`
+	// DeferredPoints is reported with prevent_unoptimized.
+	DeferredPoints *int `json:"deferred_points,omitempty"`
 }
 
 // getCollection answers GET /collections/{c}.
@@ -72,6 +74,7 @@ func (s *restServer) getCollection(w http.ResponseWriter, r *http.Request) (any,
 		PayloadSchema:       make(map[string]restPayloadIndexInfo, len(info.PayloadSchema)),
 		UpdateQueue:         restUpdateQueue{Length: info.UpdateQueueLength},
 	}
+	out.UpdateQueue.DeferredPoints = info.DeferredPoints
 	for key, pi := range info.PayloadSchema {
 		params, err := pi.Params.MarshalJSON()
 		if err != nil {

@@ -130,10 +130,13 @@ type OptimizersConfig struct {
 	// Default 5.
 	FlushIntervalSec int `json:"flush_interval_sec"`
 	// MaxOptimizationThreads bounds the optimization jobs; null (the
-	// default) means automatic, 0 disables optimization.
+	// default) means automatic, 0 turns the background optimizer off for
+	// the collection (DB.Optimize still runs).
 	MaxOptimizationThreads *int `json:"max_optimization_threads"`
-	// PreventUnoptimized, when true, holds updates back while unindexed
-	// segments exceed the indexing threshold. Default null (off).
+	// PreventUnoptimized, when true, keeps the points the appendable segment
+	// receives past the indexing threshold out of reads until they are
+	// indexed, and makes waiting writes wait for that (see readLimit).
+	// Default null (off).
 	PreventUnoptimized *bool `json:"prevent_unoptimized"`
 }
 

@@ -179,7 +179,7 @@ func (c *collection) scanScored(ctx context.Context, r *QueryRequest, exclude ma
 	n := 0
 	for _, ref := range c.segs {
 		seg := ref.seg
-		seg.Match(r.Filter, func(off uint32) bool {
+		c.matchVisible(ref, r.Filter, func(off uint32) bool {
 			if n++; n%scanCheckEvery == 0 && ctx.Err() != nil {
 				return false
 			}
@@ -338,7 +338,7 @@ func (c *collection) sampleSlots(ctx context.Context, f *filter.Filter, keep fun
 	n, visited := 0, 0
 	for _, ref := range c.segs {
 		seg := ref.seg
-		seg.Match(f, func(off uint32) bool {
+		c.matchVisible(ref, f, func(off uint32) bool {
 			if visited++; visited%scanCheckEvery == 0 && ctx.Err() != nil {
 				return false
 			}

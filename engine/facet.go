@@ -141,7 +141,7 @@ func facetCount[K comparable](ctx context.Context, c *collection, f *filter.Filt
 	}
 	for _, ref := range c.segs {
 		seg := ref.seg
-		seg.Match(f, func(off uint32) bool {
+		c.matchVisible(ref, f, func(off uint32) bool {
 			if n++; n%scanCheckEvery == 0 && ctx.Err() != nil {
 				return false
 			}

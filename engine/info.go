@@ -54,6 +54,10 @@ type CollectionInfo struct {
 	Optimizations        uint64
 	OptimizationTime     time.Duration
 	LastOptimization     time.Time
+	// DeferredPoints is, when the collection has prevent_unoptimized, the
+	// number of points reads do not see until they are indexed; nil
+	// otherwise.
+	DeferredPoints *int
 }
 
 // CollectionInfo returns the collection's status, counts and configuration.
@@ -68,6 +72,11 @@ func (db *DB) CollectionInfo(ctx context.Context, name string) (_ *CollectionInf
 	names := c.vectorNames()
 	c.rw.RLock()
 	fields := maps.Clone(c.fields)
+	if p := info.Config.Optimizers.PreventUnoptimized; p != nil && *p {
+		app := c.appendable()
+		n := app.seg.Live() - c.countVisible(app, nil)
+		info.DeferredPoints = &n
+	}
 	for _, ref := range c.segs {
 		seg := ref.seg
 		info.PointsCount += seg.Live()

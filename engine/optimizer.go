@@ -47,6 +47,9 @@ func (db *DB) optimizeLoop() {
 			if db.optCtx.Err() != nil {
 				break
 			}
+			if c.optimizerOff() {
+				continue
+			}
 			// Errors leave the work to a later pass; the state stays valid.
 			_, _ = c.optimizeStep(db.optCtx, false)
 		}
@@ -91,6 +94,14 @@ func (db *DB) WaitGreen(ctx context.Context, coll string, poll time.Duration) er
 		case <-time.After(poll):
 		}
 	}
+}
+
+// optimizerOff reports whether the collection's background optimization
+// is turned off: optimizer_config.max_optimization_threads 0, as in Qdrant.
+// Optimize still runs.
+func (c *collection) optimizerOff() bool {
+	t := c.config().Optimizers.MaxOptimizationThreads
+	return t != nil && *t == 0
 }
 
 // snapshotSegs returns a copy of the segment list.

@@ -94,7 +94,7 @@ func (db *DB) Get(ctx context.Context, coll string, ids []PointID, o *ReadOption
 			continue
 		}
 		seen[id] = true
-		if ref, off, ok := c.locate(id); ok {
+		if ref, off, ok := c.locateVisible(id); ok {
 			out = append(out, sel.record(ref.seg, off))
 		}
 	}
@@ -358,7 +358,7 @@ func (c *collection) search(ctx context.Context, req *SearchRequest, exclude map
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		so := segment.SearchOptions{Filter: req.Filter, Ef: req.HnswEf, Exact: req.Exact}
+		so := segment.SearchOptions{Filter: req.Filter, Ef: req.HnswEf, Exact: req.Exact, Below: c.searchBelow(ref)}
 		var sst segment.SearchStats
 		if wantStats {
 			so.Stats = &sst
@@ -446,7 +446,7 @@ func (db *DB) Count(ctx context.Context, coll string, f *filter.Filter, exact bo
 	c.rw.RLock()
 	defer c.rw.RUnlock()
 	for _, ref := range c.segs {
-		n += ref.seg.Count(f)
+		n += c.countVisible(ref, f)
 	}
 	return n, nil
 }
@@ -554,7 +554,7 @@ func (db *DB) scroll(ctx context.Context, coll string, req *ScrollRequest) (*Scr
 	h := make(idHeap, 0, min(req.Limit, 4095)+1)
 	for _, ref := range c.segs {
 		seg := ref.seg
-		seg.Match(req.Filter, func(off uint32) bool {
+		c.matchVisible(ref, req.Filter, func(off uint32) bool {
 			id, _ := seg.PointAt(off)
 			if req.Offset != nil && id.Compare(*req.Offset) < 0 {
 				return true
@@ -607,7 +607,7 @@ func (c *collection) scrollOrdered(ctx context.Context, req *ScrollRequest, sel 
 	var buf []payload.Value
 	for _, ref := range c.segs {
 		seg := ref.seg
-		seg.Match(req.Filter, func(off uint32) bool {
+		c.matchVisible(ref, req.Filter, func(off uint32) bool {
 			buf = path.Find(seg.Payload(off), buf[:0])
 			id, _ := seg.PointAt(off)
 			for _, v := range flatten(buf) {

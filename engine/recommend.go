@@ -176,7 +176,7 @@ func (c *collection) exampleVectors(ex []Example, using string, vp VectorParams,
 		case e.ID != nil && e.Vector != nil:
 			return nil, nil, fmt.Errorf("%w: %s[%d]: give an id or a vector, not both", ErrBadRequest, what, i)
 		case e.ID != nil:
-			ref, off, ok := c.locate(*e.ID)
+			ref, off, ok := c.locateVisible(*e.ID)
 			if !ok {
 				return nil, nil, fmt.Errorf("%w: No point with id %s found", ErrNotFound, *e.ID)
 			}
@@ -303,7 +303,7 @@ func (c *collection) scoreAll(ctx context.Context, req *RecommendRequest, m dist
 	n := 0
 	for _, ref := range c.segs {
 		seg := ref.seg
-		seg.Match(req.Filter, func(off uint32) bool {
+		c.matchVisible(ref, req.Filter, func(off uint32) bool {
 			if n++; n%4096 == 0 && ctx.Err() != nil {
 				return false
 			}

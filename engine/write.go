@@ -207,7 +207,18 @@ func (db *DB) update(ctx context.Context, name, coll string, ops []Operation, o 
 		return nil, err
 	}
 	wait := o != nil && o.Wait
-	return c.write(ops, wait)
+	rs, err := c.write(ops, wait)
+	if err == nil && wait && !db.opts.DisableOptimizer {
+		// With prevent_unoptimized, a waiting write returns once reads see
+		// its points (see readLimit); if ctx ends first, the write stands
+		// and is reported acknowledged.
+		if c.waitVisible(ctx) != nil {
+			for i := range rs {
+				rs[i].Status = StatusAcknowledged
+			}
+		}
+	}
+	return rs, err
 }
 
 // txn stages the point changes of one write batch over the collection's

@@ -25,6 +25,9 @@ type SearchOptions struct {
 	Exact bool
 	// Stats, when not nil, receives how the query was executed.
 	Stats *SearchStats
+	// Below, when not 0, leaves the slots from Below on out of the search
+	// (points the collection does not show yet).
+	Below uint32
 }
 
 // The plans Search chooses between.
@@ -120,6 +123,9 @@ func (s *Segment) Search(ctx context.Context, name string, q []float32, k int, o
 	// Slots from indexed on are scored by scan. indexed is read first so
 	// that it is at most n.
 	indexed := sp.indexed.Load()
+	if opts.Below > 0 {
+		indexed = min(indexed, opts.Below)
+	}
 	ef := opts.Ef
 	if ef <= 0 {
 		ef = sp.graph.Load().Config().EfConstruct
@@ -130,6 +136,9 @@ func (s *Segment) Search(ctx context.Context, name string, q []float32, k int, o
 
 	if opts.Filter == nil {
 		n := s.n.Load()
+		if opts.Below > 0 {
+			n = min(n, opts.Below)
+		}
 		st.Estimate = s.Live()
 		if opts.Exact || indexed == 0 {
 			st.Plan = PlanExact
@@ -185,6 +194,9 @@ func (s *Segment) pushGraph(sc *scratch, indexed uint32) {
 // searchFiltered runs a filtered search. The caller holds s.mu shared.
 func (s *Segment) searchFiltered(ctx context.Context, sc *scratch, sp *space, opts *SearchOptions, k, ef int, indexed uint32, st *SearchStats) error {
 	n := s.n.Load() // stable under mu
+	if opts.Below > 0 {
+		n = min(n, opts.Below)
+	}
 	ix := indexes{s}
 	if sc.eval == nil {
 		sc.eval = filter.NewEvaluator(ix)
