@@ -65,7 +65,7 @@ func NewREST(db *engine.DB, opts *RESTOptions) http.Handler {
 		id: filter.UUIDID(id).String(), peerID: binary.LittleEndian.Uint64(peer[:]) >> 11}
 	mux := http.NewServeMux()
 	for _, rt := range s.routes() {
-		mux.Handle(rt.pattern, s.wrap(rt.handler, restPosRule(rt.pattern)))
+		mux.Handle(rt.pattern, s.wrap(rt.handler, restPosRule(rt.pattern), restValidationPrefix(rt.pattern)))
 	}
 	return mux
 }
@@ -188,8 +188,9 @@ func (s *restServer) routes() []restRoute {
 }
 
 // wrap turns a restFunc into an http.Handler that writes the envelope;
-// pos says where format errors of the route are placed in the body.
-func (s *restServer) wrap(h restFunc, pos restPos) http.Handler {
+// pos says where format errors of the route are placed in the body, and
+// prefix names the route's request struct in validation errors.
+func (s *restServer) wrap(h restFunc, pos restPos, prefix string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		if t, err := strconv.ParseUint(r.URL.Query().Get("timeout"), 10, 64); err == nil {
@@ -201,7 +202,7 @@ func (s *restServer) wrap(h restFunc, pos restPos) http.Handler {
 		res, err := h(w, r)
 		switch {
 		case err != nil:
-			restWriteError(w, start, restPlace(err, pos, st.body))
+			restWriteError(w, start, restPrefixValidation(restPlace(err, pos, st.body), prefix))
 		case res == restWritten:
 		case res == restAccepted:
 			restWriteJSON(w, http.StatusAccepted, restEnvelope{Status: "accepted", Time: time.Since(start).Seconds()})
@@ -289,6 +290,10 @@ func restErrorStatus(err error) (int, string) {
 	var re *restError
 	if errors.As(err, &re) {
 		return re.status, re.msg
+	}
+	var ve *engine.ValidationError
+	if errors.As(err, &ve) {
+		return http.StatusUnprocessableEntity, fmt.Sprintf("Validation error in JSON body: [%s: %s]", ve.Path, ve.Msg)
 	}
 	code, _, msg := Status(err)
 	return code, msg

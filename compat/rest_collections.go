@@ -265,8 +265,10 @@ func (s *restServer) updateAliases(w http.ResponseWriter, r *http.Request) (any,
 	ops := make([]engine.AliasOp, len(*req.Actions))
 	for i, a := range *req.Actions {
 		p := restIndex("actions", i)
+		// Qdrant reads each action as an untagged enum: an action that
+		// does not decode reports the enum alone.
 		missing := func(op, field string) error {
-			return restFormatError("%s.%s: missing field `%s`", p, op, field)
+			return restFormatPos(p, "data did not match any variant of untagged enum AliasOperations")
 		}
 		switch {
 		case a.CreateAlias != nil:
@@ -346,6 +348,9 @@ func (s *restServer) createIndex(w http.ResponseWriter, r *http.Request) (any, e
 	}
 	if req.FieldName == nil {
 		return nil, restMissing("", "field_name")
+	}
+	if _, err := payload.ParsePath(*req.FieldName); err != nil {
+		return nil, restFormatPos("field_name", "Invalid json path: '%s'", *req.FieldName)
 	}
 	var params payload.IndexParams
 	if !restIsNull(req.FieldSchema) {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net/http"
 	"reflect"
 	"strings"
 
@@ -43,9 +44,68 @@ func restDecode(data []byte, v any) error {
 	}
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
-		return restFormatError("%s", restTypeErrorText(te))
+		return restFormatPos("", "%s", restSerdeTypeError(te, data))
 	}
-	return restFormatError("%s", restTrimQlite(err.Error()))
+	return restFormatPos("", "%s", restTrimQlite(err.Error()))
+}
+
+// restSerdeTypeError describes a JSON type mismatch in serde's words, as
+// Qdrant reports it: "invalid type: string \"x\", expected usize",
+// "invalid value: integer `-1`, expected usize". data is the document the
+// error's offset is in.
+func restSerdeTypeError(te *json.UnmarshalTypeError, data []byte) string {
+	t := te.Type
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	exp := restKind(t)
+	unsigned := false
+	switch t.Kind() {
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		exp, unsigned = "usize", true
+	}
+	switch {
+	case strings.HasPrefix(te.Value, "number "):
+		num := strings.TrimPrefix(te.Value, "number ")
+		switch {
+		case strings.ContainsAny(num, ".eE"):
+			return fmt.Sprintf("invalid type: floating point `%s`, expected %s", num, exp)
+		case unsigned && strings.HasPrefix(num, "-"):
+			return fmt.Sprintf("invalid value: integer `%s`, expected %s", num, exp)
+		}
+		return fmt.Sprintf("invalid type: integer `%s`, expected %s", num, exp)
+	case te.Value == "string":
+		return fmt.Sprintf("invalid type: string %s, expected %s", restTokenBefore(data, te.Offset), exp)
+	case te.Value == "bool":
+		return fmt.Sprintf("invalid type: boolean `%s`, expected %s", restTokenBefore(data, te.Offset), exp)
+	case te.Value == "array":
+		return "invalid type: sequence, expected " + exp
+	case te.Value == "object":
+		return "invalid type: map, expected " + exp
+	}
+	return fmt.Sprintf("invalid type: %s, expected %s", te.Value, exp)
+}
+
+// restTokenBefore returns the scalar JSON token that ends at offset end of
+// data (a string with its quotes).
+func restTokenBefore(data []byte, end int64) string {
+	if end <= 0 || end > int64(len(data)) {
+		return ""
+	}
+	i := int(end) - 1
+	if data[i] == '"' {
+		for j := i - 1; j >= 0; j-- {
+			if data[j] == '"' && (j == 0 || data[j-1] != '\\') {
+				return string(data[j:end])
+			}
+		}
+		return string(data[:end])
+	}
+	j := i
+	for j >= 0 && bytes.IndexByte([]byte(" \t\r\n:,[{"), data[j]) < 0 {
+		j--
+	}
+	return string(data[j+1 : end])
 }
 
 // restLineCol returns the 1-based line and column of byte offset off.
@@ -111,12 +171,10 @@ func restTrimQlite(msg string) string {
 }
 
 // restFormatAt is restFormatError about the member at path ("" for the
-// body itself).
+// body itself). As in Qdrant, the message does not name the member; the
+// route places it with a position (see restPlace).
 func restFormatAt(path, format string, args ...any) error {
-	if path == "" {
-		return restFormatError(format, args...)
-	}
-	return restFormatError("%s: %s", path, fmt.Sprintf(format, args...))
+	return restFormatPos(path, format, args...)
 }
 
 // restMissing is serde's error for a required member that is absent.
@@ -191,10 +249,7 @@ func restUnmarshal(raw json.RawMessage, path string, v any) error {
 	}
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
-		if te.Field != "" {
-			path = restJoin(path, te.Field)
-		}
-		return restFormatAt(path, "invalid type: %s, expected %s", te.Value, restKind(te.Type))
+		return restFormatPos(path, "%s", restSerdeTypeError(te, raw))
 	}
 	return restFormatAt(path, "%s", restTrimQlite(err.Error()))
 }
@@ -447,6 +502,17 @@ func restDense(raw json.RawMessage, path string) ([]float32, error) {
 	return v, nil
 }
 
+// restQueryDense is restDense for a query vector: an empty one is left to
+// the engine, which reports its dimension as Qdrant does.
+func restQueryDense(raw json.RawMessage, path string) ([]float32, error) {
+	v, err := restDense(raw, path)
+	var re *restError
+	if errors.As(err, &re) && re.status == http.StatusUnprocessableEntity {
+		return []float32{}, nil
+	}
+	return v, err
+}
+
 // restInference names the inference input raw holds, or "" when it holds
 // none: Qdrant's Document, Image and InferenceObject.
 func restInference(m map[string]json.RawMessage) string {
@@ -610,7 +676,7 @@ func restNamedVector(raw json.RawMessage, path string) (string, []float32, error
 	case 0, 'n':
 		return "", nil, restMissingAt(path)
 	case '[':
-		v, err := restDense(raw, path)
+		v, err := restQueryDense(raw, path)
 		return "", v, restEnum(err, path, restEnumNamedVectorStruct)
 	case '{':
 		m, err := restObject(raw, path)
@@ -629,7 +695,7 @@ func restNamedVector(raw json.RawMessage, path string) (string, []float32, error
 		case '{':
 			return "", nil, Unsupported(path + ": sparse vectors")
 		case '[':
-			v, err := restDense(vec, restJoin(path, "vector"))
+			v, err := restQueryDense(vec, restJoin(path, "vector"))
 			return name, v, restEnum(err, path, restEnumNamedVectorStruct)
 		}
 		return "", nil, restMissing(path, "vector")
@@ -646,7 +712,7 @@ func restExample(raw json.RawMessage, path string) (engine.Example, error) {
 		if restArrayDepth(raw) >= 2 {
 			return engine.Example{}, Unsupported(path + ": multivectors")
 		}
-		v, err := restDense(raw, path)
+		v, err := restQueryDense(raw, path)
 		return engine.Example{Vector: v}, err
 	case c == '"' || c == '-' || (c >= '0' && c <= '9'):
 		id, err := restID(raw, path)

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/qlite/qlite/engine"
@@ -248,10 +250,53 @@ func (s *restServer) upsertPoints(w http.ResponseWriter, r *http.Request) (any, 
 	return s.write(r, engine.Operation{Upsert: op})
 }
 
+// restEmptyUpdate reports whether op selects nothing by an empty list of
+// points, which Qdrant refuses as an empty update request (a filter that
+// matches nothing is fine).
+func restEmptyUpdate(op *engine.Operation) bool {
+	empty := func(sel engine.Selector) bool { return sel.Filter == nil && len(sel.IDs) == 0 }
+	switch {
+	case op.Upsert != nil:
+		return len(op.Upsert.Points) == 0
+	case op.Delete != nil:
+		return empty(*op.Delete)
+	case op.SetPayload != nil:
+		return empty(op.SetPayload.Selector)
+	case op.OverwritePayload != nil:
+		return empty(op.OverwritePayload.Selector)
+	case op.ClearPayload != nil:
+		return empty(*op.ClearPayload)
+	case op.DeleteVectors != nil:
+		return empty(op.DeleteVectors.Selector)
+	}
+	return false
+}
+
+// checkEmptyUpdates answers an update of an existing collection that has
+// an empty operation as Qdrant does: 400 "Bad request: Empty update
+// request" (after the collection is found).
+func (s *restServer) checkEmptyUpdates(r *http.Request, ops []engine.Operation) error {
+	if !slices.ContainsFunc(ops, func(op engine.Operation) bool { return restEmptyUpdate(&op) }) {
+		return nil
+	}
+	coll := r.PathValue("collection_name")
+	if ok, err := s.db.CollectionExists(r.Context(), coll); err != nil || !ok {
+		return nil // the engine reports it
+	}
+	return restBadRequest("Empty update request")
+}
+
+// restPointPathRE matches the point path ("points[3]: ",
+// "points[3].vector: ") after "Wrong input: " in the engine's messages.
+var restPointPathRE = regexp.MustCompile(`^(Wrong input: )(?:points|batch)(?:\[\d+\])?(?:\.[a-z_]+)*: `)
+
 // write applies one operation with the request's write options.
 func (s *restServer) write(r *http.Request, op engine.Operation) (any, error) {
 	wo, err := restWriteOptions(r)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.checkEmptyUpdates(r, []engine.Operation{op}); err != nil {
 		return nil, err
 	}
 	res, err := s.db.BatchUpdate(r.Context(), r.PathValue("collection_name"), []engine.Operation{op}, wo)
@@ -261,6 +306,8 @@ func (s *restServer) write(r *http.Request, op engine.Operation) (any, error) {
 		code, msg := restErrorStatus(err)
 		msg = strings.Replace(msg, "operations[0].", "", 1)
 		msg = strings.Replace(msg, "operations[0]: ", "", 1)
+		// Qdrant's messages about a point do not name it.
+		msg = restPointPathRE.ReplaceAllString(msg, "$1")
 		return nil, &restError{code, msg}
 	}
 	if len(res) == 0 {
@@ -632,6 +679,9 @@ func (s *restServer) batchUpdate(w http.ResponseWriter, r *http.Request) (any, e
 				return nil, restUpdateOperationError(err, p)
 			}
 		}
+	}
+	if err := s.checkEmptyUpdates(r, ops); err != nil {
+		return nil, err
 	}
 	res, err := s.db.BatchUpdate(r.Context(), r.PathValue("collection_name"), ops, wo)
 	if err != nil {

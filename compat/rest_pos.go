@@ -42,6 +42,9 @@ const (
 // restPosRule returns the position rule of the route pattern.
 func restPosRule(pattern string) restPos {
 	method, path, _ := strings.Cut(pattern, " ")
+	if path == "/collections/aliases" {
+		return restPosSeq
+	}
 	path = strings.TrimPrefix(path, "/collections/{collection_name}")
 	if method == "POST" && path == "/points" {
 		return restPosBody
@@ -49,7 +52,7 @@ func restPosRule(pattern string) restPos {
 	switch path {
 	case "/points/scroll", "/points/count":
 		return restPosBody
-	case "/points/payload":
+	case "/points/payload", "/index":
 		return restPosMember
 	case "/points/search", "/points/search/groups", "/points/recommend", "/points/recommend/groups",
 		"/points/discover", "/points/query", "/points/query/groups":
@@ -85,6 +88,48 @@ func (e *restPosError) Unwrap() error { return &e.restError }
 func restFormatPos(path, format string, args ...any) error {
 	e := restFormatError(format, args...).(*restError)
 	return &restPosError{restError: *e, path: path}
+}
+
+// restValidationPrefix returns the name Qdrant's validation errors give
+// the request struct of a route, whose members are flattened into the body
+// next to shard_key ("search_request.limit"); "" for none.
+func restValidationPrefix(pattern string) string {
+	_, path, _ := strings.Cut(pattern, " ")
+	switch strings.TrimPrefix(path, "/collections/{collection_name}") {
+	case "/points/search", "/points/search/batch", "/points/search/matrix/pairs", "/points/search/matrix/offsets":
+		return "search_request"
+	case "/points/query", "/points/query/batch":
+		return "internal"
+	case "/points/scroll":
+		return "scroll_request"
+	case "/points/recommend", "/points/recommend/batch":
+		return "recommend_request"
+	case "/points/discover", "/points/discover/batch":
+		return "discover_request"
+	case "/points/search/groups", "/points/query/groups":
+		return "search_group_request.group_request"
+	case "/facet":
+		return "facet_request"
+	}
+	return ""
+}
+
+// restPrefixValidation writes prefix into the field of a validation error
+// ("[limit: ..." becomes "[search_request.limit: ...", and
+// "[searches[0].limit: ..." becomes "[searches[0].search_request.limit: ...").
+func restPrefixValidation(err error, prefix string) error {
+	const head = "Validation error in JSON body: ["
+	var re *restError
+	if prefix == "" || !errors.As(err, &re) || re.status != 422 || !strings.HasPrefix(re.msg, head) {
+		return err
+	}
+	field := re.msg[len(head):]
+	if strings.HasPrefix(field, "searches[") {
+		if i := strings.Index(field, "]."); i >= 0 {
+			return &restError{re.status, head + field[:i+2] + prefix + "." + field[i+2:]}
+		}
+	}
+	return &restError{re.status, head + prefix + "." + field}
 }
 
 // restPlace appends the position of a positioned format error.

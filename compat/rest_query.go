@@ -353,8 +353,8 @@ func (s *restServer) runGroups(ctx context.Context, coll string, req engine.Quer
 	if g.GroupBy == nil {
 		return nil, restMissing("", "group_by")
 	}
-	if *g.GroupBy == "" {
-		return nil, restValidationError("group_by", "value invalid, must not be empty")
+	if _, err := payload.ParsePath(*g.GroupBy); err != nil {
+		return nil, restFormatPos("group_by", "Invalid json path: '%s'", *g.GroupBy)
 	}
 	lookup, err := restLookupGroups(g.WithLookup, "with_lookup")
 	if err != nil {

@@ -111,16 +111,16 @@ func TestRESTSearch(t *testing.T) {
 	require.Empty(t, got)
 
 	s.fail("POST", "/collections/c/points/search", `{"vector": [1, 2, 3, 4], "limit": 0}`, http.StatusUnprocessableEntity,
-		"Validation error in JSON body: [limit: value 0 invalid, must be 1 or larger]")
+		"Validation error in JSON body: [search_request.limit: value 0 invalid, must be 1 or larger]")
 	s.fail("POST", "/collections/c/points/search", `{"vector": [1, 2, 3, 4]}`, http.StatusBadRequest, "Format error in JSON body: missing field `limit`")
 	s.fail("POST", "/collections/c/points/search", `{"limit": 3}`, http.StatusBadRequest, "Format error in JSON body: missing field `vector`")
-	s.fail("POST", "/collections/c/points/search", `{"vector": [], "limit": 3}`, http.StatusUnprocessableEntity, "Validation error in JSON body: [vector: ")
+	s.fail("POST", "/collections/c/points/search", `{"vector": [], "limit": 3}`, http.StatusBadRequest, "Wrong input: Vector dimension error: expected dim: 4, got 0")
 	s.fail("POST", "/collections/c/points/search", `{"vector": [1, 2], "limit": 3}`, http.StatusBadRequest, "Wrong input: ")
 	s.fail("POST", "/collections/c/points/search", `{"vector": {"name": "other", "vector": [1, 2, 3, 4]}, "limit": 3}`, http.StatusBadRequest, "Wrong input: ")
 	s.fail("POST", "/collections/c/points/search", `{"vector": {"name": "s", "vector": {"indices": [1], "values": [1]}}, "limit": 3}`, http.StatusBadRequest,
 		"Wrong input: vector: sparse vectors is not supported by qlite")
 	s.fail("POST", "/collections/c/points/search/batch", `{"searches": [{"vector": [1, 2, 3, 4], "limit": 1}, {"vector": [1, 2, 3, 4], "limit": 0}]}`,
-		http.StatusUnprocessableEntity, "Validation error in JSON body: [searches[1].limit: ")
+		http.StatusUnprocessableEntity, "Validation error in JSON body: [searches[1].search_request.limit: ")
 	s.fail("POST", "/collections/nope/points/search", `{"vector": [1, 2, 3, 4], "limit": 3}`, http.StatusNotFound, "Not found: ")
 }
 
@@ -253,10 +253,10 @@ func TestRESTQuery(t *testing.T) {
 		require.Contains(t, msg, u.feature, u.body)
 		require.Contains(t, msg, "not supported", u.body)
 	}
-	s.fail("POST", "/collections/c/points/query", `{"query": {"sample": "first"}}`, http.StatusBadRequest, "Format error in JSON body: query.sample: ")
-	s.fail("POST", "/collections/c/points/query", `{"query": {"discover": {"context": []}}}`, http.StatusBadRequest, "Format error in JSON body: query.discover: missing field `target`")
-	s.fail("POST", "/collections/c/points/query", `{"query": true}`, http.StatusBadRequest, "Format error in JSON body: query: ")
-	s.fail("POST", "/collections/c/points/query", `{"limit": 0}`, http.StatusUnprocessableEntity, "Validation error in JSON body: [limit: ")
+	s.fail("POST", "/collections/c/points/query", `{"query": {"sample": "first"}}`, http.StatusBadRequest, "Format error in JSON body: ")
+	s.fail("POST", "/collections/c/points/query", `{"query": {"discover": {"context": []}}}`, http.StatusBadRequest, "Format error in JSON body: missing field `target`")
+	s.fail("POST", "/collections/c/points/query", `{"query": true}`, http.StatusBadRequest, "Format error in JSON body: ")
+	s.fail("POST", "/collections/c/points/query", `{"limit": 0}`, http.StatusUnprocessableEntity, "Validation error in JSON body: [internal.limit: ")
 	s.fail("POST", "/collections/c/points/query", `{"query": 123456789}`, http.StatusNotFound, "Not found: No point with id 123456789 found")
 	s.fail("POST", "/collections/c/points/query/batch", `{}`, http.StatusBadRequest, "Format error in JSON body: missing field `searches`")
 	s.fail("POST", "/collections/c/points/query/batch", `{"searches": [{}, {"query": {"fusion": "rrf"}}]}`, http.StatusBadRequest, "Wrong input: searches[1].query: fusion")
@@ -290,7 +290,7 @@ func TestRESTRecommendAndDiscover(t *testing.T) {
 	restSame(t, want2, batch[1], "recommend batch 1")
 
 	s.fail("POST", "/collections/c/points/recommend", `{"limit": 3}`, http.StatusBadRequest, "Wrong input: ")
-	s.fail("POST", "/collections/c/points/recommend", `{"positive": [1], "limit": 3, "strategy": "vibes"}`, http.StatusBadRequest, "Format error in JSON body: strategy: ")
+	s.fail("POST", "/collections/c/points/recommend", `{"positive": [1], "limit": 3, "strategy": "vibes"}`, http.StatusBadRequest, "Format error in JSON body: ")
 	s.fail("POST", "/collections/c/points/recommend", `{"positive": [`+js(a)+`]}`, http.StatusBadRequest, "Format error in JSON body: missing field `limit`")
 
 	// Discover with a target, and without one (a context query).
@@ -310,7 +310,7 @@ func TestRESTRecommendAndDiscover(t *testing.T) {
 	restSame(t, wantD, batch[0], "discover batch 0")
 	restSame(t, wantC, batch[1], "discover batch 1")
 	s.fail("POST", "/collections/c/points/discover", `{"target": `+js(a)+`, "context": [{"positive": 1}], "limit": 5}`, http.StatusBadRequest,
-		"Format error in JSON body: context[0]: missing field `negative`")
+		"Format error in JSON body: missing field `negative`")
 }
 
 func TestRESTGroups(t *testing.T) {
@@ -393,9 +393,9 @@ func TestRESTGroups(t *testing.T) {
 	s.fail("POST", "/collections/c/points/search/groups", `{"vector": [1, 2, 3, 4], "group_by": "n", "limit": 3}`, http.StatusBadRequest,
 		"Format error in JSON body: missing field `group_size`")
 	s.fail("POST", "/collections/c/points/search/groups", `{"vector": [1, 2, 3, 4], "group_by": "n", "limit": 3, "group_size": 0}`,
-		http.StatusUnprocessableEntity, "Validation error in JSON body: [group_size: ")
+		http.StatusUnprocessableEntity, "Validation error in JSON body: [search_group_request.group_request.group_size: ")
 	s.fail("POST", "/collections/c/points/query/groups", `{"query": [1, 2, 3, 4]}`, http.StatusBadRequest, "Format error in JSON body: missing field `group_by`")
-	s.fail("POST", "/collections/c/points/query/groups", `{"query": [1, 2, 3, 4], "group_by": ""}`, http.StatusUnprocessableEntity, "Validation error in JSON body: [group_by: ")
+	s.fail("POST", "/collections/c/points/query/groups", `{"query": [1, 2, 3, 4], "group_by": ""}`, http.StatusBadRequest, "Format error in JSON body: Invalid json path: '' at line 1 column 39")
 	s.fail("POST", "/collections/c/points/query/groups", `{"query": [1, 2, 3, 4], "group_by": "n", "with_lookup": "nope"}`, http.StatusNotFound, "Not found: ")
 }
 

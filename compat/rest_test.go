@@ -351,15 +351,15 @@ func TestRESTBodyErrors(t *testing.T) {
 	require.Regexp(t, regexp.MustCompile(`is larger than allowed \(limit: 200 bytes\)`), msg)
 
 	s.fail("POST", "/collections/c/points/scroll", `{"limit": `, http.StatusBadRequest, "Format error in JSON body: ")
-	s.fail("POST", "/collections/c/points/scroll", `{"limit": "ten"}`, http.StatusBadRequest, "Format error in JSON body: limit: invalid type")
-	s.fail("POST", "/collections/c/points/scroll", `{"limit": -1}`, http.StatusBadRequest, "Format error in JSON body: limit: invalid type")
+	s.fail("POST", "/collections/c/points/scroll", `{"limit": "ten"}`, http.StatusBadRequest, "Format error in JSON body: invalid type: string \"ten\", expected usize at line 1 column 16")
+	s.fail("POST", "/collections/c/points/scroll", `{"limit": -1}`, http.StatusBadRequest, "Format error in JSON body: invalid value: integer `-1`, expected usize at line 1 column 13")
 	s.fail("POST", "/collections/c/points/scroll", `{"limit": 0}`, http.StatusUnprocessableEntity,
-		"Validation error in JSON body: [limit: value 0 invalid, must be 1 or larger]")
+		"Validation error in JSON body: [scroll_request.limit: value 0 invalid, must be 1 or larger]")
 	s.fail("POST", "/collections/c/points/scroll", `[1]`, http.StatusBadRequest, "Format error in JSON body: ")
 	s.fail("PUT", "/collections/c/points?wait=maybe", `{"points": []}`, http.StatusBadRequest, "Deserialize error in query parameters: ")
 	s.fail("PUT", "/collections/c/points?ordering=chaotic", `{"points": []}`, http.StatusBadRequest, "Deserialize error in query parameters: ")
 	s.fail("PUT", "/collections/c/points?timeout=0", `{"points": []}`, http.StatusUnprocessableEntity, "Validation error in query parameters: ")
-	s.ok("PUT", "/collections/c/points?wait=true&ordering=strong&timeout=5", `{"points": []}`)
+	s.ok("PUT", "/collections/c/points?wait=true&ordering=strong&timeout=5", `{"points": [{"id": 7, "vector": [1, 0]}]}`)
 	s.ok("POST", "/collections/c/points/scroll?consistency=majority&timeout=3", `{}`)
 	s.ok("POST", "/collections/c/points/scroll?consistency=2", ``)
 

@@ -347,7 +347,7 @@ func (c *CreateCollection) Config() (CollectionConfig, error) {
 
 	if c.ShardNumber != nil {
 		if *c.ShardNumber < 1 {
-			return CollectionConfig{}, cfgBad("shard_number", "must be at least 1")
+			return CollectionConfig{}, cfgInvalid("shard_number", "value %d invalid, must be 1 or larger", *c.ShardNumber)
 		}
 		out.Params.ShardNumber = *c.ShardNumber
 	}
@@ -361,13 +361,13 @@ func (c *CreateCollection) Config() (CollectionConfig, error) {
 	}
 	if c.ReplicationFactor != nil {
 		if *c.ReplicationFactor < 1 {
-			return CollectionConfig{}, cfgBad("replication_factor", "must be at least 1")
+			return CollectionConfig{}, cfgInvalid("replication_factor", "value %d invalid, must be 1 or larger", *c.ReplicationFactor)
 		}
 		out.Params.ReplicationFactor = *c.ReplicationFactor
 	}
 	if c.WriteConsistencyFactor != nil {
 		if *c.WriteConsistencyFactor < 1 {
-			return CollectionConfig{}, cfgBad("write_consistency_factor", "must be at least 1")
+			return CollectionConfig{}, cfgInvalid("write_consistency_factor", "value %d invalid, must be 1 or larger", *c.WriteConsistencyFactor)
 		}
 		out.Params.WriteConsistencyFactor = *c.WriteConsistencyFactor
 	}
@@ -453,13 +453,13 @@ func (c CollectionConfig) Apply(u *UpdateCollection) (CollectionConfig, error) {
 	if p := u.Params; p != nil {
 		if p.ReplicationFactor != nil {
 			if *p.ReplicationFactor < 1 {
-				return CollectionConfig{}, cfgBad("params.replication_factor", "must be at least 1")
+				return CollectionConfig{}, cfgInvalid("params.replication_factor", "value 0 invalid, must be 1 or larger")
 			}
 			out.Params.ReplicationFactor = *p.ReplicationFactor
 		}
 		if p.WriteConsistencyFactor != nil {
 			if *p.WriteConsistencyFactor < 1 {
-				return CollectionConfig{}, cfgBad("params.write_consistency_factor", "must be at least 1")
+				return CollectionConfig{}, cfgInvalid("params.write_consistency_factor", "value 0 invalid, must be 1 or larger")
 			}
 			out.Params.WriteConsistencyFactor = *p.WriteConsistencyFactor
 		}
@@ -920,7 +920,7 @@ func (p VectorParams) cfgValidate(path string) error {
 	case p.Size < 1:
 		return cfgBad(path+".size", "must be at least 1")
 	case p.Size > cfgMaxVectorSize:
-		return cfgBad(path+".size", "must be at most %d", cfgMaxVectorSize)
+		return cfgInvalid(path+".size", "value %d invalid, must be from 1 to %d", p.Size, cfgMaxVectorSize)
 	case p.Distance == 0:
 		return cfgBad(path+".distance", "required (Cosine, Euclid, Dot or Manhattan)")
 	case !p.Distance.Valid():
@@ -1044,7 +1044,7 @@ func (d *OptimizersConfigDiff) cfgValidate(path string) error {
 		return nil
 	}
 	if t := d.DeletedThreshold; t != nil && !(*t >= 0 && *t <= 1) {
-		return cfgBad(path+".deleted_threshold", "must be between 0 and 1")
+		return cfgInvalid(path+".deleted_threshold", "value %s invalid, must be from 0.0 to 1.0", cfgRustFloat(*t))
 	}
 	checks := []struct {
 		name string
@@ -1494,10 +1494,40 @@ func cfgNamePath(path, name string) string {
 }
 
 func cfgAtLeast(path string, v *int, minimum int) error {
-	if v != nil && *v < minimum {
+	switch {
+	case v == nil || *v >= minimum:
+		return nil
+	case *v < 0:
+		// Qdrant reads these as unsigned: a negative one does not decode.
 		return cfgBad(path, "must be at least %d", minimum)
 	}
-	return nil
+	return cfgInvalid(path, "value %d invalid, must be %d or larger", *v, minimum)
+}
+
+// ValidationError is a request value outside the range Qdrant's request
+// validation allows, in its words ("value 0 invalid, must be 1 or
+// larger"); it wraps ErrBadRequest. Path names the field.
+type ValidationError struct {
+	Path, Msg string
+}
+
+func (e *ValidationError) Error() string {
+	return fmt.Sprintf("%s: %s: %s", ErrBadRequest, e.Path, e.Msg)
+}
+
+func (e *ValidationError) Unwrap() error { return ErrBadRequest }
+
+func cfgInvalid(path, format string, args ...any) error {
+	return &ValidationError{Path: path, Msg: fmt.Sprintf(format, args...)}
+}
+
+// cfgRustFloat formats f as Rust's Display does: always with a fraction.
+func cfgRustFloat(f float64) string {
+	s := strconv.FormatFloat(f, 'f', -1, 64)
+	if !strings.ContainsAny(s, ".eEIN") {
+		s += ".0"
+	}
+	return s
 }
 
 func cfgPtrTo[T any](v T) *T { return &v }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 )
 
 // ErrBadPointID is wrapped by every point id parse error.
@@ -116,7 +117,12 @@ func (id *PointID) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// badPointID is Qdrant's error for a JSON value v that is not a point id;
+// a string is shown without its quotes, as Qdrant shows it.
 func badPointID(v string) error {
+	if u, err := strconv.Unquote(v); err == nil && strings.HasPrefix(v, `"`) {
+		v = u
+	}
 	return fmt.Errorf("%w: value %s is not a valid point ID, valid values are either an unsigned integer or a UUID", ErrBadPointID, v)
 }
 

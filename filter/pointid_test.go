@@ -86,7 +86,7 @@ func TestPointIDJSON(t *testing.T) {
 	}
 	err := id.UnmarshalJSON([]byte(`"42"`))
 	require.ErrorIs(t, err, ErrBadPointID)
-	require.Contains(t, err.Error(), `value "42" is not a valid point ID, valid values are either an unsigned integer or a UUID`)
+	require.Contains(t, err.Error(), `value 42 is not a valid point ID, valid values are either an unsigned integer or a UUID`)
 }
 
 func TestPointIDOrder(t *testing.T) {
