@@ -64,6 +64,10 @@ func GRPCError(err error) error {
 	if err == nil {
 		return nil
 	}
+	var ve *engine.ValidationError
+	if errors.As(err, &ve) {
+		return validationErr(ve.Path, "%s", ve.Msg)
+	}
 	_, code, msg := Status(err)
 	if d := RetryAfter(err); d > 0 {
 		return &retryError{st: status.New(code, msg), after: d}

@@ -501,6 +501,9 @@ func TestGRPCCollections(t *testing.T) {
 	requireCode(t, err, codes.InvalidArgument, "Validation error in body", "collection_name")
 	_, err = c.GetCollectionInfo(bg, "")
 	requireCode(t, err, codes.InvalidArgument, "Validation error in body")
+	err = c.CreateCollection(bg, &qdrant.CreateCollection{CollectionName: "shards",
+		VectorsConfig: qdrant.NewVectorsConfig(&qdrant.VectorParams{Size: 2, Distance: qdrant.Distance_Dot}), ShardNumber: qdrant.PtrOf(uint32(0))})
+	requireCode(t, err, codes.InvalidArgument, "Validation error in body: [shard_number: value 0 invalid, must be 1 or larger]")
 	err = c.CreateCollection(bg, &qdrant.CreateCollection{CollectionName: "zero",
 		VectorsConfig: qdrant.NewVectorsConfig(&qdrant.VectorParams{Size: 0, Distance: qdrant.Distance_Dot})})
 	requireCode(t, err, codes.InvalidArgument, "size must be greater than zero")
