@@ -96,7 +96,7 @@ func restFormatPos(path, format string, args ...any) error {
 func restValidationPrefix(pattern string) string {
 	_, path, _ := strings.Cut(pattern, " ")
 	switch strings.TrimPrefix(path, "/collections/{collection_name}") {
-	case "/points/search", "/points/search/batch", "/points/search/matrix/pairs", "/points/search/matrix/offsets":
+	case "/points/search", "/points/search/batch":
 		return "search_request"
 	case "/points/query", "/points/query/batch":
 		return "internal"
