@@ -681,7 +681,7 @@ func TestEmbeddedOwnership(t *testing.T) {
 	pl["k"] = qdrant.NewValueString("changed")
 
 	get := func() *qdrant.RetrievedPoint {
-		ps, err := e.Get(embCtx, &qdrant.GetPoints{CollectionName: "own", Ids: []*qdrant.PointId{qdrant.NewIDNum(1)}, WithVectors: qdrant.NewWithVectors(true)})
+		ps, err := e.Get(embCtx, &qdrant.GetPoints{CollectionName: "own", Ids: []*qdrant.PointId{qdrant.NewIDNum(1)}, WithVectors: qdrant.NewWithVectors(true), WithPayload: qdrant.NewWithPayload(true)})
 		require.NoError(t, err)
 		require.Len(t, ps, 1)
 		return ps[0]

@@ -226,7 +226,9 @@ func (s *pointsService) Get(ctx context.Context, r *qdrant.GetPoints) (*qdrant.G
 	if err != nil {
 		return nil, err
 	}
-	ps, err := payloadSelectorFromProto(r.GetWithPayload(), true)
+	// Without with_payload, Qdrant 1.17 retrieves points without their
+	// payload (scroll's default is the other way).
+	ps, err := payloadSelectorFromProto(r.GetWithPayload(), false)
 	if err != nil {
 		return nil, err
 	}

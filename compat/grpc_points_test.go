@@ -89,8 +89,8 @@ func TestGRPCGet(t *testing.T) {
 		wv   *qdrant.WithVectorsSelector
 		ro   engine.ReadOptions
 	}{
-		{"defaults: payload, no vectors", nil, nil, engine.ReadOptions{WithPayload: engine.AllPayload}},
-		{"vectors", nil, qdrant.NewWithVectors(true), engine.ReadOptions{WithPayload: engine.AllPayload, WithVectors: engine.AllVectors}},
+		{"defaults: neither payload nor vectors, as Qdrant 1.17", nil, nil, engine.ReadOptions{}},
+		{"vectors", qdrant.NewWithPayload(true), qdrant.NewWithVectors(true), engine.ReadOptions{WithPayload: engine.AllPayload, WithVectors: engine.AllVectors}},
 		{"no payload", qdrant.NewWithPayload(false), nil, engine.ReadOptions{}},
 		{"include", qdrant.NewWithPayloadInclude("color", "city.pop"), nil,
 			engine.ReadOptions{WithPayload: engine.PayloadSelector{Include: []string{"color", "city.pop"}}}},

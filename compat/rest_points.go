@@ -85,7 +85,9 @@ func (s *restServer) getPoints(w http.ResponseWriter, r *http.Request) (any, err
 	if err != nil {
 		return nil, err
 	}
-	ps, asked, err := restWithPayload(req.WithPayload, "with_payload", true)
+	// Without with_payload, Qdrant 1.17 retrieves points without their
+	// payload (GET of one point, and scroll, include it).
+	ps, asked, err := restWithPayload(req.WithPayload, "with_payload", false)
 	if err != nil {
 		return nil, err
 	}

@@ -53,7 +53,7 @@ func TestRESTPointIDsExact(t *testing.T) {
 		{"id": 18446744073709551615, "vector": [0, 1]},
 		{"id": "550E8400E29B41D4A716446655440000", "vector": [1, 1]}]}`)
 
-	raw := s.ok("POST", "/collections/c/points", `{"ids": [18446744073709551615, 9007199254740993, "550e8400-e29b-41d4-a716-446655440000", 9007199254740992]}`)
+	raw := s.ok("POST", "/collections/c/points", `{"ids": [18446744073709551615, 9007199254740993, "550e8400-e29b-41d4-a716-446655440000", 9007199254740992], "with_payload": true}`)
 	var recs []restOutPoint
 	restInto(t, raw, &recs)
 	require.Len(t, recs, 3)
@@ -214,10 +214,12 @@ func TestRESTWithPayloadAndVector(t *testing.T) {
 		return pts[0]
 	}
 
-	// Retrieve: payload by default, no vectors.
+	// Retrieve: neither by default, as Qdrant 1.17.
 	r := get("u", `{"ids": [1]}`)
-	require.JSONEq(t, pl, string(*r.Payload))
+	require.Nil(t, r.Payload)
 	require.Nil(t, r.Vector)
+	r = get("u", `{"ids": [1], "with_payload": true}`)
+	require.JSONEq(t, pl, string(*r.Payload))
 	// Search: neither by default.
 	sp := search("u", `{"vector": [1, 1], "limit": 1}`)
 	require.Nil(t, sp.Payload)
