@@ -360,7 +360,7 @@ func restBoolParam(r *http.Request, name string, def bool) (bool, error) {
 	case "false":
 		return false, nil
 	}
-	return false, restQueryError("%s: provided string was not `true` or `false`", name)
+	return false, restQueryError("provided string was not `true` or `false`")
 }
 
 // restWriteOptions reads the parameters of an update: wait, and ordering
@@ -374,7 +374,7 @@ func restWriteOptions(r *http.Request) (*engine.WriteOptions, error) {
 	switch q.Get("ordering") {
 	case "", "weak", "medium", "strong":
 	default:
-		return nil, restQueryError("ordering: unknown variant `%s`, expected one of `weak`, `medium`, `strong`", q.Get("ordering"))
+		return nil, restQueryError("unknown variant `%s`, expected one of `weak`, `medium`, `strong`", q.Get("ordering"))
 	}
 	if err := restCheckTimeout(r); err != nil {
 		return nil, err
@@ -391,7 +391,7 @@ func restCheckTimeout(r *http.Request) error {
 	}
 	n, err := strconv.ParseUint(v, 10, 64)
 	if err != nil {
-		return restQueryError("timeout: invalid digit found in string")
+		return restQueryError("invalid digit found in string")
 	}
 	if n < 1 {
 		return &restError{http.StatusUnprocessableEntity, "Validation error in query parameters: [timeout: value 0 invalid, must be 1 or larger]"}
@@ -406,7 +406,7 @@ func restReadOptions(r *http.Request) error {
 	case "", "majority", "quorum", "all":
 	default:
 		if _, err := strconv.ParseUint(c, 10, 64); err != nil {
-			return restQueryError("consistency: data did not match any variant of untagged enum ReadConsistency")
+			return restQueryError("failed to deserialize read consistency query parameter value '%s'", c)
 		}
 	}
 	return restCheckTimeout(r)

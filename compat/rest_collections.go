@@ -166,14 +166,14 @@ func (s *restServer) optimizations(w http.ResponseWriter, r *http.Request) (any,
 			case "queued", "completed", "idle_segments":
 				with = append(with, f)
 			default:
-				return nil, restQueryError("with: unknown variant `%s`, expected one of `queued`, `completed`, `idle_segments`", f)
+				return nil, &restError{http.StatusBadRequest, "Wrong input: Unknown field in 'with' parameter: " + f}
 			}
 		}
 	}
 	if v := r.URL.Query().Get("completed_limit"); v != "" {
 		var n uint64
 		if _, err := fmt.Sscan(v, &n); err != nil {
-			return nil, restQueryError("completed_limit: invalid digit found in string")
+			return nil, restQueryError("invalid digit found in string")
 		}
 	}
 	segs, err := s.db.Segments(r.Context(), r.PathValue("collection_name"))

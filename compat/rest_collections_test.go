@@ -248,6 +248,6 @@ func TestRESTOptimizations(t *testing.T) {
 	require.Equal(t, lists.Summary.QueuedSegments, queuedSegs)
 	require.Equal(t, lists.Summary.QueuedPoints, queuedPoints)
 	require.Equal(t, info.PointsCount, points+queuedPoints)
-	s.fail("GET", "/collections/c/optimizations?with=everything", "", http.StatusBadRequest, "Deserialize error in query parameters: ")
+	s.fail("GET", "/collections/c/optimizations?with=everything", "", http.StatusBadRequest, "Wrong input: Unknown field in 'with' parameter: everything")
 	s.fail("GET", "/collections/nope/optimizations", "", http.StatusNotFound, "Not found: ")
 }

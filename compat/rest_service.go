@@ -83,7 +83,7 @@ func (s *restServer) clusterStatus(w http.ResponseWriter, r *http.Request) (any,
 func (s *restServer) clusterTelemetry(w http.ResponseWriter, r *http.Request) (any, error) {
 	if d := r.URL.Query().Get("details_level"); d != "" {
 		if _, err := strconv.ParseUint(d, 10, 64); err != nil {
-			return nil, restQueryError("details_level: invalid digit found in string")
+			return nil, restQueryError("invalid digit found in string")
 		}
 	}
 	if err := restCheckTimeout(r); err != nil {

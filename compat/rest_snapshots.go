@@ -208,7 +208,7 @@ func restPriority(p string) error {
 	case "", "no_sync", "snapshot", "replica":
 		return nil
 	}
-	return restQueryError("priority: unknown variant `%s`, expected one of `no_sync`, `snapshot`, `replica`", p)
+	return restQueryError("unknown variant `%s`, expected one of `no_sync`, `snapshot`, `replica`", p)
 }
 
 // restore recovers collection coll from the snapshot file at path. An
