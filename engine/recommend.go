@@ -188,7 +188,8 @@ func (c *collection) exampleVectors(ex []Example, using string, vp VectorParams,
 			ids[*e.ID] = true
 		case e.Vector != nil:
 			if len(e.Vector) != int(vp.Size) {
-				return nil, nil, fmt.Errorf("%w: %s[%d]: Vector dimension error: expected dim: %d, got %d", ErrBadRequest, what, i, vp.Size, len(e.Vector))
+				// Qdrant's message names no example.
+				return nil, nil, fmt.Errorf("%w: Vector dimension error: expected dim: %d, got %d", ErrBadRequest, vp.Size, len(e.Vector))
 			}
 			if err := distance.Validate(e.Vector, int(vp.Size)); err != nil {
 				return nil, nil, fmt.Errorf("%w: %s[%d]: %w", ErrBadRequest, what, i, err)

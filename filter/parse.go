@@ -266,7 +266,8 @@ func (p *parser) key(path string, v jval) (payload.Path, error) {
 	}
 	k, err := payload.ParsePath(kv.s)
 	if err != nil {
-		return payload.Path{}, errorf(path+".key", "%v", err)
+		// Qdrant's message, whatever is wrong with the path.
+		return payload.Path{}, errorf(path+".key", "Invalid json path: '%s'", kv.s)
 	}
 	return k, nil
 }
@@ -445,7 +446,9 @@ func parseMatch(path string, v jval) (*Match, error) {
 	if first != nil {
 		return nil, first
 	}
-	return nil, errorf(path, "expected value, any, except, text, phrase or text_any")
+	// Qdrant reads a match as an untagged enum of its forms (value, any,
+	// except, text, phrase, text_any) and says so.
+	return nil, errorf(path, "data did not match any variant of untagged enum MatchInterface")
 }
 
 func matchVariant(path, name string, v jval) (*Match, error) {
