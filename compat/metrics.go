@@ -373,6 +373,7 @@ type collectionMetrics struct {
 	info     *engine.CollectionInfo
 	vectors  []string
 	excluded int // points that searches with indexed_only leave out
+	hw       engine.HardwareUsage
 }
 
 // writeMetrics writes the metrics of db and the server to w in
@@ -392,6 +393,7 @@ func writeMetrics(ctx context.Context, w io.Writer, db *engine.DB, o metricsOpti
 			continue // deleted meanwhile
 		}
 		cm := collectionMetrics{name: n, info: info}
+		cm.hw, _ = db.HardwareUsage(ctx, n)
 		for v := range info.Config.Params.Vectors {
 			cm.vectors = append(cm.vectors, v)
 		}
@@ -483,10 +485,15 @@ func writeMetrics(ctx context.Context, w io.Writer, db *engine.DB, o metricsOpti
 		func(c *collectionMetrics) float64 { return 0 })
 	perColl("collection_update_queue_length", "gauge", "number of pending operations in update queues per collection",
 		func(c *collectionMetrics) float64 { return float64(c.info.UpdateQueueLength) })
-	// qlite shows every applied point to reads at once.
+	// Points are hidden only under optimizers_config.prevent_unoptimized.
 	perColl("collection_update_queue_deferred_points", "gauge",
 		"number of points currently hidden during read operations as they're not yet optimized",
-		func(c *collectionMetrics) float64 { return 0 })
+		func(c *collectionMetrics) float64 {
+			if c.info.DeferredPoints == nil {
+				return 0
+			}
+			return float64(*c.info.DeferredPoints)
+		})
 	p.gauge("cluster_enabled", "is cluster support enabled", 0)
 
 	if o.tel != nil {
@@ -504,6 +511,24 @@ func writeMetrics(ctx context.Context, w io.Writer, db *engine.DB, o metricsOpti
 			}
 			return l, grpcMetricEndpoints[k.endpoint], true
 		})
+	}
+
+	// What each collection's operations cost (engine.HardwareUsage).
+	for _, hw := range []struct {
+		name, help string
+		v          func(*engine.HardwareUsage) int64
+	}{
+		{"cpu", "CPU measurements of a collection", func(h *engine.HardwareUsage) int64 { return h.CPU }},
+		{"payload_io_read", "Total IO payload read metrics of a collection", func(h *engine.HardwareUsage) int64 { return h.PayloadIORead }},
+		{"payload_index_io_read", "Total IO payload index read metrics of a collection", func(h *engine.HardwareUsage) int64 { return h.PayloadIndexIORead }},
+		{"payload_index_io_write", "Total IO payload index write metrics of a collection", func(h *engine.HardwareUsage) int64 { return h.PayloadIndexIOWrite }},
+		{"payload_io_write", "Total IO payload write metrics of a collection", func(h *engine.HardwareUsage) int64 { return h.PayloadIOWrite }},
+		{"vector_io_read", "Total IO vector read metrics of a collection", func(h *engine.HardwareUsage) int64 { return h.VectorIORead }},
+		{"vector_io_write", "Total IO vector write metrics of a collection", func(h *engine.HardwareUsage) int64 { return h.VectorIOWrite }},
+	} {
+		v := hw.v
+		perColl("collection_hardware_metric_"+hw.name, "counter", hw.help,
+			func(c *collectionMetrics) float64 { return float64(v(&c.hw)) })
 	}
 
 	writeMemory(p)

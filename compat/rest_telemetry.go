@@ -262,8 +262,20 @@ func (s *restServer) telemetry(w http.ResponseWriter, r *http.Request) (any, err
 		"metadata_bytes": uint64(mem[6] + mem[7] + mem[8]), "resident_bytes": uint64(resident),
 		"retained_bytes": uint64(mem[4] + mem[5]),
 	}
-	// qlite does not measure the CPU and IO of each collection.
-	out["hardware"] = map[string]any{"collection_data": map[string]any{}}
+	// What each collection's operations cost (engine.HardwareUsage).
+	hw := map[string]any{}
+	for _, n := range names {
+		u, err := s.db.HardwareUsage(ctx, n)
+		if err != nil {
+			continue // deleted meanwhile
+		}
+		hw[anon.name(n)] = map[string]int64{
+			"cpu": u.CPU, "payload_io_read": u.PayloadIORead, "payload_io_write": u.PayloadIOWrite,
+			"payload_index_io_read": u.PayloadIndexIORead, "payload_index_io_write": u.PayloadIndexIOWrite,
+			"vector_io_read": u.VectorIORead, "vector_io_write": u.VectorIOWrite,
+		}
+	}
+	out["hardware"] = map[string]any{"collection_data": hw}
 	return out, nil
 }
 

@@ -24,6 +24,9 @@ type collection struct {
 	name string
 	cid  uint32
 
+	// hw counts what the collection's operations cost (HardwareUsage).
+	hw hardwareCounters
+
 	// wmu serialises writes and changes of the segment list and manifest:
 	// every Pebble batch of the collection is built and committed under it.
 	wmu sync.Mutex

@@ -117,6 +117,7 @@ func (db *DB) SearchMatrix(ctx context.Context, coll string, req *MatrixRequest)
 	slices.SortFunc(pts, func(a, b point) int { return a.id.Compare(b.id) })
 
 	m := vp.Distance
+	c.hw.cpu.Add(int64(len(pts)) * int64(len(pts)-1) * int64(vp.Size))
 	type near struct {
 		j     int
 		score float32

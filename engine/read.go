@@ -351,6 +351,7 @@ func (c *collection) search(ctx context.Context, req *SearchRequest, exclude map
 	// A traced search over several segments gets a child span per segment;
 	// over one, the search span's own figures are that segment's.
 	perSegment := stats != nil && searched > 1
+	scored := 0
 	for _, ref := range c.segs {
 		if ref.seg.Live() == 0 {
 			continue
@@ -360,9 +361,7 @@ func (c *collection) search(ctx context.Context, req *SearchRequest, exclude map
 		}
 		so := segment.SearchOptions{Filter: req.Filter, Ef: req.HnswEf, Exact: req.Exact, Below: c.searchBelow(ref)}
 		var sst segment.SearchStats
-		if wantStats {
-			so.Stats = &sst
-		}
+		so.Stats = &sst
 		var hs []segment.Hit
 		var err error
 		if perSegment {
@@ -375,6 +374,7 @@ func (c *collection) search(ctx context.Context, req *SearchRequest, exclude map
 		if err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrBadRequest, err)
 		}
+		scored += sst.Scored
 		if wantStats {
 			st.Segments++
 			plans.add(sst.Plan)
@@ -394,6 +394,7 @@ func (c *collection) search(ctx context.Context, req *SearchRequest, exclude map
 			hits = append(hits, hit{ref.seg, h})
 		}
 	}
+	c.hw.cpu.Add(int64(scored) * int64(vp.Size))
 	slices.SortStableFunc(hits, func(a, b hit) int {
 		switch {
 		case better(a.h.Score, b.h.Score):

@@ -21,8 +21,9 @@ type record struct {
 	payload payload.Value
 }
 
-// appendRecord appends the encoding of r to dst.
-func appendRecord(dst []byte, r *record) []byte {
+// appendRecord appends the encoding of r to dst. It also returns the
+// length of the encoded payload.
+func appendRecord(dst []byte, r *record) ([]byte, int) {
 	start := len(dst)
 	dst = append(dst, recordVersion)
 	dst = binary.LittleEndian.AppendUint64(dst, r.op)
@@ -30,7 +31,7 @@ func appendRecord(dst []byte, r *record) []byte {
 	pl := r.payload.AppendBinary(nil)
 	dst = binary.AppendUvarint(dst, uint64(len(pl)))
 	dst = append(dst, pl...)
-	return binary.LittleEndian.AppendUint32(dst, crc32.Checksum(dst[start:], castagnoli))
+	return binary.LittleEndian.AppendUint32(dst, crc32.Checksum(dst[start:], castagnoli)), len(pl)
 }
 
 // appendVectors appends the vectors by name, in name order.

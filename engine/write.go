@@ -613,10 +613,12 @@ func (c *collection) write(ops []Operation, wait bool) ([]UpdateResult, error) {
 			}
 		} else {
 			ch.rec.op = last
-			buf = appendRecord(buf[:0], ch.rec)
+			var plBytes int
+			buf, plBytes = appendRecord(buf[:0], ch.rec)
 			if err := b.Set(key, buf, nil); err != nil {
 				return nil, err
 			}
+			c.hw.wrote(ch.rec, plBytes)
 		}
 		changes = append(changes, ch)
 	}
