@@ -91,34 +91,10 @@ func (db *DB) Query(ctx context.Context, coll string, req *QueryRequest) (res []
 
 // QueryBatch runs several queries; strict mode checks them as one batch
 // before any runs.
-func (db *DB) QueryBatch(ctx context.Context, coll string, reqs []QueryRequest) (out [][]ScoredPoint, err error) {
-	ctx, op := db.tel.start(ctx, opQueryBatch, coll)
-	var all SearchStats
-	defer func() { op.endSearch(err, len(out), &all) }()
-	op.batch(len(reqs))
-	c, err := db.collection(coll)
-	if err != nil {
-		return nil, err
-	}
-	checks := make([]strictCheck, len(reqs))
-	for i := range reqs {
-		checks[i] = reqs[i].strictCheck()
-	}
-	if len(checks) > 0 {
-		checks[0].batch = len(reqs)
-	}
-	if err := c.admit(ctx, checks...); err != nil {
-		return nil, err
-	}
-	out = make([][]ScoredPoint, len(reqs))
-	for i := range reqs {
-		var one SearchStats
-		if out[i], err = db.query(ctx, coll, &reqs[i], op.stats(&one)); err != nil {
-			return nil, err
-		}
-		all.add(&one)
-	}
-	return out, nil
+func (db *DB) QueryBatch(ctx context.Context, coll string, reqs []QueryRequest) ([][]ScoredPoint, error) {
+	return runBatch(ctx, db, opQueryBatch, coll, reqs, func(ctx context.Context, _ *collection, r *QueryRequest, st *SearchStats) ([]ScoredPoint, error) {
+		return db.query(ctx, coll, r, st)
+	})
 }
 
 // query serves req; st, when not nil, receives how a search ran.

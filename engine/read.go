@@ -249,8 +249,23 @@ func (db *DB) Search(ctx context.Context, coll string, req *SearchRequest) (res 
 }
 
 // SearchBatch runs several searches.
-func (db *DB) SearchBatch(ctx context.Context, coll string, reqs []SearchRequest) (out [][]ScoredPoint, err error) {
-	ctx, op := db.tel.start(ctx, opSearchBatch, coll)
+func (db *DB) SearchBatch(ctx context.Context, coll string, reqs []SearchRequest) ([][]ScoredPoint, error) {
+	return runBatch(ctx, db, opSearchBatch, coll, reqs, func(ctx context.Context, c *collection, r *SearchRequest, st *SearchStats) ([]ScoredPoint, error) {
+		return c.search(ctx, r, nil, st)
+	})
+}
+
+// batchRequest is a request of a batch: strict mode checks it.
+type batchRequest[R any] interface {
+	*R
+	strictCheck() strictCheck
+}
+
+// runBatch runs a batch of requests as operation name: strict mode admits
+// them as one batch before any runs, then run serves each in turn, with the
+// batch's telemetry summing their search figures.
+func runBatch[R any, P batchRequest[R]](ctx context.Context, db *DB, name, coll string, reqs []R, run func(context.Context, *collection, *R, *SearchStats) ([]ScoredPoint, error)) (out [][]ScoredPoint, err error) {
+	ctx, op := db.tel.start(ctx, name, coll)
 	var all SearchStats
 	defer func() { op.endSearch(err, len(out), &all) }()
 	op.batch(len(reqs))
@@ -260,7 +275,7 @@ func (db *DB) SearchBatch(ctx context.Context, coll string, reqs []SearchRequest
 	}
 	checks := make([]strictCheck, len(reqs))
 	for i := range reqs {
-		checks[i] = reqs[i].strictCheck()
+		checks[i] = P(&reqs[i]).strictCheck()
 	}
 	if len(checks) > 0 {
 		checks[0].batch = len(reqs)
@@ -271,7 +286,7 @@ func (db *DB) SearchBatch(ctx context.Context, coll string, reqs []SearchRequest
 	out = make([][]ScoredPoint, len(reqs))
 	for i := range reqs {
 		var one SearchStats
-		if out[i], err = c.search(ctx, &reqs[i], nil, op.stats(&one)); err != nil {
+		if out[i], err = run(ctx, c, &reqs[i], op.stats(&one)); err != nil {
 			return nil, err
 		}
 		all.add(&one)

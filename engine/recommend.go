@@ -76,34 +76,10 @@ func (db *DB) Recommend(ctx context.Context, coll string, req *RecommendRequest)
 
 // RecommendBatch runs several recommendations; strict mode checks them as
 // one batch before any runs.
-func (db *DB) RecommendBatch(ctx context.Context, coll string, reqs []RecommendRequest) (out [][]ScoredPoint, err error) {
-	ctx, op := db.tel.start(ctx, opRecommendBatch, coll)
-	var all SearchStats
-	defer func() { op.endSearch(err, len(out), &all) }()
-	op.batch(len(reqs))
-	c, err := db.collection(coll)
-	if err != nil {
-		return nil, err
-	}
-	checks := make([]strictCheck, len(reqs))
-	for i := range reqs {
-		checks[i] = reqs[i].strictCheck()
-	}
-	if len(checks) > 0 {
-		checks[0].batch = len(reqs)
-	}
-	if err := c.admit(ctx, checks...); err != nil {
-		return nil, err
-	}
-	out = make([][]ScoredPoint, len(reqs))
-	for i := range reqs {
-		var one SearchStats
-		if out[i], err = db.recommend(ctx, coll, op.stats(&one), &reqs[i]); err != nil {
-			return nil, err
-		}
-		all.add(&one)
-	}
-	return out, nil
+func (db *DB) RecommendBatch(ctx context.Context, coll string, reqs []RecommendRequest) ([][]ScoredPoint, error) {
+	return runBatch(ctx, db, opRecommendBatch, coll, reqs, func(ctx context.Context, _ *collection, r *RecommendRequest, st *SearchStats) ([]ScoredPoint, error) {
+		return db.recommend(ctx, coll, st, r)
+	})
 }
 
 // recommend serves req; st, when not nil, receives how a search ran.
