@@ -373,6 +373,21 @@ func diffCompare(st diffStep, want, got diffAnswer) []string {
 	return out
 }
 
+// diffKeys returns the keys of two objects, sorted.
+func diffKeys(a, b map[string]any) []string {
+	keys := make([]string, 0, len(a)+len(b))
+	for k := range a {
+		keys = append(keys, k)
+	}
+	for k := range b {
+		if _, ok := a[k]; !ok {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	return keys
+}
+
 // diffSortArrays sorts, in place, the arrays found at path by the JSON of
 // their elements.
 func diffSortArrays(v any, path []string) {
@@ -482,19 +497,7 @@ func diffShape(out *[]string, path []string, want, got any, ignore [][]string) {
 	switch w := want.(type) {
 	case map[string]any:
 		g := got.(map[string]any)
-		keys := map[string]bool{}
-		for k := range w {
-			keys[k] = true
-		}
-		for k := range g {
-			keys[k] = true
-		}
-		sorted := make([]string, 0, len(keys))
-		for k := range keys {
-			sorted = append(sorted, k)
-		}
-		sort.Strings(sorted)
-		for _, k := range sorted {
+		for _, k := range diffKeys(w, g) {
 			p := append(append([]string(nil), path...), k)
 			wv, wok := w[k]
 			gv, gok := g[k]
@@ -563,19 +566,7 @@ func diffValues(out *[]string, path []string, want, got any, ignore [][]string, 
 			*out = append(*out, fmt.Sprintf("%s: Qdrant %s, qlite %s", where, show(want), show(got)))
 			return
 		}
-		keys := map[string]bool{}
-		for k := range w {
-			keys[k] = true
-		}
-		for k := range g {
-			keys[k] = true
-		}
-		sorted := make([]string, 0, len(keys))
-		for k := range keys {
-			sorted = append(sorted, k)
-		}
-		sort.Strings(sorted)
-		for _, k := range sorted {
+		for _, k := range diffKeys(w, g) {
 			p := append(append([]string(nil), path...), k)
 			wv, wok := w[k]
 			gv, gok := g[k]
