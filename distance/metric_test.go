@@ -79,13 +79,17 @@ func TestPreprocessCosine(t *testing.T) {
 		r := rand.New(rand.NewPCG(20, 20))
 		for _, n := range []int{1, 7, 16, 100, 784, 1536} {
 			v := randSlice(r, n, 10)
-			got := Cosine.Preprocess(nil, v)
-			require.InDelta(t, 1, norm2(got), 1e-5, "n=%d", n)
-			// Direction kept.
-			s := float32(math.Sqrt(norm2(v)))
-			for i := range v {
-				require.InDelta(t, v[i]/s, got[i], 1e-6)
+			// Stored and query vectors: the same but for the order of the
+			// norm's sum.
+			for _, got := range [][]float32{Cosine.Preprocess(nil, v), Cosine.PreprocessQuery(nil, v)} {
+				require.InDelta(t, 1, norm2(got), 1e-5, "n=%d", n)
+				// Direction kept.
+				s := float32(math.Sqrt(norm2(v)))
+				for i := range v {
+					require.InDelta(t, v[i]/s, got[i], 1e-6)
+				}
 			}
+			require.Equal(t, v, Dot.PreprocessQuery(nil, v))
 		}
 
 		// The zero vector is left as it is.

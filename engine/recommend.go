@@ -170,7 +170,7 @@ func (c *collection) exampleVectors(ex []Example, using string, vp VectorParams,
 			if err := distance.Validate(e.Vector, int(vp.Size)); err != nil {
 				return nil, nil, fmt.Errorf("%w: %s[%d]: %w", ErrBadRequest, what, i, err)
 			}
-			out = append(out, vp.Distance.Preprocess(nil, e.Vector))
+			out = append(out, vp.Distance.PreprocessQuery(nil, e.Vector))
 		default:
 			return nil, nil, fmt.Errorf("%w: %s[%d]: empty example", ErrBadRequest, what, i)
 		}

@@ -92,7 +92,7 @@ func (m *model) matches(f *filter.Filter, off uint32) bool {
 // search returns the k best live slots with vector name matching f.
 func (m *model) search(name string, q []float32, k int, f *filter.Filter) []Hit {
 	spec := m.specs[name]
-	q = spec.Metric.Preprocess(nil, q)
+	q = spec.Metric.PreprocessQuery(nil, q)
 	type cand struct {
 		d   float32
 		off uint32

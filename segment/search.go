@@ -118,7 +118,7 @@ func (s *Segment) Search(ctx context.Context, name string, q []float32, k int, o
 		// Aligned, so that the kernels' wide loads do not straddle cache lines.
 		sc.q = distance.MakeAligned(len(q))
 	}
-	sc.q = sp.metric.Preprocess(sc.q[:0], q)
+	sc.q = sp.metric.PreprocessQuery(sc.q[:0], q)
 
 	// Slots from indexed on are scored by scan. indexed is read first so
 	// that it is at most n.
