@@ -118,7 +118,7 @@ func (db *DB) CreateFullSnapshot(ctx context.Context) (_ *SnapshotDescription, e
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			if err := addCollectionSnapshot(ctx, tw, scratch, man.Collections[i].File, func(w io.Writer) error {
+			if err := addSpooled(tw, scratch, man.Collections[i].File, func(w io.Writer) error {
 				return writeSnapshot(ctx, w, scratch, snap, e.c.cid, e.cfg)
 			}); err != nil {
 				return fmt.Errorf("collection %s: %w", e.c.name, err)
@@ -126,32 +126,6 @@ func (db *DB) CreateFullSnapshot(ctx context.Context) (_ *SnapshotDescription, e
 		}
 		return tw.Close()
 	})
-}
-
-// addCollectionSnapshot writes a collection snapshot to a scratch file (the
-// tar header needs its size) and adds it to tw as name.
-func addCollectionSnapshot(ctx context.Context, tw *tar.Writer, scratch, name string, write func(io.Writer) error) error {
-	tmp, err := os.CreateTemp(scratch, ".tmp-coll-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	defer tmp.Close()
-	if err := write(tmp); err != nil {
-		return err
-	}
-	size, err := tmp.Seek(0, io.SeekCurrent)
-	if err != nil {
-		return err
-	}
-	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
-		return err
-	}
-	if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: size, ModTime: time.Now()}); err != nil {
-		return err
-	}
-	_, err = io.Copy(tw, tmp)
-	return err
 }
 
 // ListFullSnapshots lists the full-storage snapshots, oldest first.

@@ -199,20 +199,25 @@ func writeSnapshot(ctx context.Context, w io.Writer, dir string, snap *pebble.Sn
 		return err
 	}
 
-	// Points: the size must be known before the tar header, so write them
-	// to a temporary file first.
-	tmp, err := os.CreateTemp(dir, ".tmp-points-*")
-	if err != nil {
+	// Points: the size must be known before the tar header, so they are
+	// spooled to a scratch file first.
+	if err := addSpooled(tw, dir, snapPoints, func(w io.Writer) error {
+		return writePoints(ctx, w, snap, cid)
+	}); err != nil {
 		return err
 	}
-	defer os.Remove(tmp.Name())
-	defer tmp.Close()
-	bw := bufio.NewWriterSize(tmp, 1<<20)
+	return tw.Close()
+}
+
+// writePoints writes the points file of collection cid as of snap.
+func writePoints(ctx context.Context, w io.Writer, snap *pebble.Snapshot, cid uint32) error {
+	bw := bufio.NewWriterSize(w, 1<<20)
 	if _, err := bw.WriteString(snapMagic); err != nil {
 		return err
 	}
-	prefix = famPrefix(cid, famPoint)
-	if it, err = snap.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)}); err != nil {
+	prefix := famPrefix(cid, famPoint)
+	it, err := snap.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
+	if err != nil {
 		return err
 	}
 	var lenBuf []byte
@@ -231,7 +236,19 @@ func writeSnapshot(ctx context.Context, w io.Writer, dir string, snap *pebble.Sn
 	if err := it.Close(); err != nil {
 		return err
 	}
-	if err := bw.Flush(); err != nil {
+	return bw.Flush()
+}
+
+// addSpooled adds a file to tw as name: write writes it to a scratch file in
+// dir first, since the tar header needs its size.
+func addSpooled(tw *tar.Writer, dir, name string, write func(io.Writer) error) error {
+	tmp, err := os.CreateTemp(dir, ".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	defer tmp.Close()
+	if err := write(tmp); err != nil {
 		return err
 	}
 	size, err := tmp.Seek(0, io.SeekCurrent)
@@ -241,13 +258,11 @@ func writeSnapshot(ctx context.Context, w io.Writer, dir string, snap *pebble.Sn
 	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
 		return err
 	}
-	if err := tw.WriteHeader(&tar.Header{Name: snapPoints, Mode: 0o644, Size: size, ModTime: time.Now()}); err != nil {
+	if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: size, ModTime: time.Now()}); err != nil {
 		return err
 	}
-	if _, err := io.Copy(tw, tmp); err != nil {
-		return err
-	}
-	return tw.Close()
+	_, err = io.Copy(tw, tmp)
+	return err
 }
 
 func describeSnapshot(path string) (*SnapshotDescription, error) {
