@@ -207,17 +207,23 @@ func (s *restServer) prepQuery(ctx context.Context, coll string, q *restQueryReq
 	return req, withPayload, err
 }
 
-// runQuery runs one QueryRequest.
-func (s *restServer) runQuery(ctx context.Context, coll string, q *restQueryRequest, path string) ([]restScoredPoint, error) {
-	req, withPayload, err := s.prepQuery(ctx, coll, q, path)
+// restScoredErr runs a prepared request unless preparing it failed (err),
+// and writes its points.
+func restScoredErr(err error, withPayload bool, run func() ([]engine.ScoredPoint, error)) ([]restScoredPoint, error) {
 	if err != nil {
 		return nil, err
 	}
-	pts, err := s.db.Query(ctx, coll, &req)
+	pts, err := run()
 	if err != nil {
 		return nil, err
 	}
 	return restScored(pts, withPayload), nil
+}
+
+// runQuery runs one QueryRequest.
+func (s *restServer) runQuery(ctx context.Context, coll string, q *restQueryRequest, path string) ([]restScoredPoint, error) {
+	req, withPayload, err := s.prepQuery(ctx, coll, q, path)
+	return restScoredErr(err, withPayload, func() ([]engine.ScoredPoint, error) { return s.db.Query(ctx, coll, &req) })
 }
 
 // runQueryBatch converts every query, then runs them as one batch (strict
@@ -523,14 +529,7 @@ func (s *restServer) prepSearch(ctx context.Context, coll string, q *restSearchR
 // runSearch runs one legacy search.
 func (s *restServer) runSearch(ctx context.Context, coll string, q *restSearchRequest, path string) ([]restScoredPoint, error) {
 	req, withPayload, err := s.prepSearch(ctx, coll, q, path)
-	if err != nil {
-		return nil, err
-	}
-	pts, err := s.db.Search(ctx, coll, &req)
-	if err != nil {
-		return nil, err
-	}
-	return restScored(pts, withPayload), nil
+	return restScoredErr(err, withPayload, func() ([]engine.ScoredPoint, error) { return s.db.Search(ctx, coll, &req) })
 }
 
 // search answers POST /collections/{c}/points/search.
@@ -710,14 +709,7 @@ func (s *restServer) prepRecommend(ctx context.Context, coll string, q *restReco
 // runRecommend runs one recommendation.
 func (s *restServer) runRecommend(ctx context.Context, coll string, q *restRecommendRequest, path string) ([]restScoredPoint, error) {
 	rr, withPayload, err := s.prepRecommend(ctx, coll, q, path)
-	if err != nil {
-		return nil, err
-	}
-	pts, err := s.db.Recommend(ctx, coll, &rr)
-	if err != nil {
-		return nil, err
-	}
-	return restScored(pts, withPayload), nil
+	return restScoredErr(err, withPayload, func() ([]engine.ScoredPoint, error) { return s.db.Recommend(ctx, coll, &rr) })
 }
 
 // recommend answers POST /collections/{c}/points/recommend.
@@ -811,14 +803,7 @@ type restDiscoverRequest struct {
 // a context query otherwise.
 func (s *restServer) runDiscover(ctx context.Context, coll string, q *restDiscoverRequest, path string) ([]restScoredPoint, error) {
 	req, withPayload, err := s.prepDiscover(ctx, coll, q, path)
-	if err != nil {
-		return nil, err
-	}
-	pts, err := s.db.Query(ctx, coll, &req)
-	if err != nil {
-		return nil, err
-	}
-	return restScored(pts, withPayload), nil
+	return restScoredErr(err, withPayload, func() ([]engine.ScoredPoint, error) { return s.db.Query(ctx, coll, &req) })
 }
 
 // prepDiscover converts one discovery.
