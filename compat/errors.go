@@ -38,6 +38,8 @@ func Status(err error) (int, codes.Code, string) {
 		return http.StatusConflict, codes.AlreadyExists, "Wrong input: " + detail(engine.ErrConflict)
 	case errors.Is(err, engine.ErrBadRequest):
 		return http.StatusBadRequest, codes.InvalidArgument, "Wrong input: " + detail(engine.ErrBadRequest)
+	case errors.Is(err, engine.ErrUnavailable):
+		return http.StatusInternalServerError, codes.Internal, "Service internal error: " + detail(engine.ErrUnavailable)
 	case errors.Is(err, engine.ErrClosed):
 		return http.StatusServiceUnavailable, codes.Unavailable, "Service internal error: the database is closed"
 	case errors.Is(err, context.DeadlineExceeded):

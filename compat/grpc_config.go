@@ -803,6 +803,12 @@ func collectionInfoToProto(info *engine.CollectionInfo) *qdrant.CollectionInfo {
 		st = qdrant.CollectionStatus_Yellow
 	case engine.StatusGrey:
 		st = qdrant.CollectionStatus_Grey
+	case engine.StatusRed:
+		st = qdrant.CollectionStatus_Red
+	}
+	opt := &qdrant.OptimizerStatus{Ok: true}
+	if info.Reason != "" {
+		opt = &qdrant.OptimizerStatus{Error: info.Reason}
 	}
 	schema := make(map[string]*qdrant.PayloadSchemaInfo, len(info.PayloadSchema))
 	for key, pi := range info.PayloadSchema {
@@ -815,7 +821,7 @@ func collectionInfoToProto(info *engine.CollectionInfo) *qdrant.CollectionInfo {
 	}
 	return &qdrant.CollectionInfo{
 		Status:              st,
-		OptimizerStatus:     &qdrant.OptimizerStatus{Ok: true},
+		OptimizerStatus:     opt,
 		SegmentsCount:       uint64(max(info.SegmentsCount, 0)),
 		Config:              collectionConfigToProto(info.Config),
 		PayloadSchema:       schema,

@@ -40,8 +40,10 @@ type restPayloadIndexInfo struct {
 
 // restCollectionInfo is Qdrant's CollectionInfo.
 type restCollectionInfo struct {
-	Status              engine.CollectionStatus         `json:"status"`
-	OptimizerStatus     string                          `json:"optimizer_status"`
+	Status engine.CollectionStatus `json:"status"`
+	// OptimizerStatus is "ok", or {"error": reason} for a collection that
+	// failed to load.
+	OptimizerStatus     any                             `json:"optimizer_status"`
 	IndexedVectorsCount int                             `json:"indexed_vectors_count"`
 	PointsCount         int                             `json:"points_count"`
 	SegmentsCount       int                             `json:"segments_count"`
@@ -75,6 +77,9 @@ func (s *restServer) getCollection(w http.ResponseWriter, r *http.Request) (any,
 		UpdateQueue:         restUpdateQueue{Length: info.UpdateQueueLength},
 	}
 	out.UpdateQueue.DeferredPoints = info.DeferredPoints
+	if info.Reason != "" {
+		out.OptimizerStatus = map[string]string{"error": info.Reason}
+	}
 	for key, pi := range info.PayloadSchema {
 		params, err := pi.Params.MarshalJSON()
 		if err != nil {

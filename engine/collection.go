@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -139,7 +140,7 @@ func (c *collection) specs() []segment.VectorSpec {
 			Dim:               dim,
 			Metric:            vp.Distance,
 			HNSW:              hnsw.Config{M: h.M, EfConstruct: h.EfConstruct},
-			FullScanThreshold: max(1, h.FullScanThreshold*1024/(4*dim)),
+			FullScanThreshold: max(1, kbToBytes(h.FullScanThreshold)/(4*dim)),
 		})
 	}
 	return specs
@@ -162,7 +163,7 @@ const (
 
 // segmentCapacity is the number of points an appendable segment holds.
 func (c *collection) segmentCapacity() int {
-	n := c.config().MaxSegmentSizeKB() * 1024 / c.pointBytes()
+	n := kbToBytes(c.config().MaxSegmentSizeKB()) / c.pointBytes()
 	return min(max(n, minSegmentCapacity), maxSegmentCapacity)
 }
 
@@ -173,7 +174,17 @@ func (c *collection) indexingThreshold() int {
 	if kb <= 0 {
 		return 0
 	}
-	return max(1, kb*1024/c.pointBytes())
+	return max(1, kbToBytes(kb)/c.pointBytes())
+}
+
+// kbToBytes converts a size in KB from a configuration to bytes, saturating
+// instead of overflowing: Qdrant accepts any unsigned 64-bit size, and a
+// size this large means "no limit" to every caller.
+func kbToBytes(kb int) int {
+	if kb > math.MaxInt/1024 {
+		return math.MaxInt
+	}
+	return max(kb, 0) * 1024
 }
 
 // newAppendable returns a new appendable segment with the collection's field
@@ -247,7 +258,7 @@ func (c *collection) updateConfig(u *UpdateCollection) error {
 	if err != nil {
 		return err
 	}
-	if err := checkSupported(next); err != nil {
+	if err := next.Validate(); err != nil {
 		return err
 	}
 	rec, err := encodeCollectionRecord(c.cid, next)
@@ -266,29 +277,6 @@ func (c *collection) updateConfig(u *UpdateCollection) error {
 		c.firstWrite.Store(false)
 	}
 	c.db.kick()
-	return nil
-}
-
-// checkSupported rejects configurations the engine cannot serve, naming the
-// feature, rather than accepting them and answering wrongly.
-func checkSupported(cfg CollectionConfig) error {
-	if len(cfg.Params.Vectors) == 0 {
-		return fmt.Errorf("%w: vectors: at least one vector is required (sparse-only collections are not supported by qlite)", ErrBadRequest)
-	}
-	if len(cfg.Params.SparseVectors) > 0 && string(cfg.Params.SparseVectors) != "null" && string(cfg.Params.SparseVectors) != "{}" {
-		return fmt.Errorf("%w: sparse_vectors: sparse vectors are not supported by qlite", ErrBadRequest)
-	}
-	for name, vp := range cfg.Params.Vectors {
-		if len(vp.Multivector) > 0 && string(vp.Multivector) != "null" {
-			return fmt.Errorf("%w: vectors.%s.multivector_config: multivectors are not supported by qlite", ErrBadRequest, name)
-		}
-		if vp.Datatype != "" && vp.Datatype != "float32" {
-			return fmt.Errorf("%w: vectors.%s.datatype: only float32 vectors are supported by qlite, not %s", ErrBadRequest, name, vp.Datatype)
-		}
-		if h := cfg.VectorHNSW(name); h.M < 2 {
-			return fmt.Errorf("%w: vectors.%s.hnsw_config.m: qlite needs m >= 2 (m = 0, graph disabled, is not supported)", ErrBadRequest, name)
-		}
-	}
 	return nil
 }
 

@@ -60,7 +60,15 @@ const (
 	cfgMinFullScanThresholdKB   = 10
 	cfgMinVacuumMinVectorNumber = 100
 	cfgMaxVectorSize            = 65536
-	cfgMaxCollectionNameLen     = 255
+	// cfgMinM and cfgMaxM bound the graph's link count: hnsw needs two links
+	// a node and stores at most 1024 (Qdrant accepts any m; 0 disables its
+	// graph).
+	cfgMinM = 2
+	cfgMaxM = 1024
+	// cfgMaxEfConstruct is hnsw's largest candidate list (Qdrant has no
+	// limit).
+	cfgMaxEfConstruct       = 1 << 16
+	cfgMaxCollectionNameLen = 255
 )
 
 // HnswConfig is the HNSW index configuration of a collection (Qdrant's
@@ -504,6 +512,142 @@ func (c CollectionConfig) Apply(u *UpdateCollection) (CollectionConfig, error) {
 		return CollectionConfig{}, err
 	}
 	return out, nil
+}
+
+// Validate checks a full configuration before it is stored: every value
+// Qdrant's request validation checks, and everything qlite derives from the
+// configuration (segment specs, graph parameters, capacities), so that a
+// configuration that passes can always be opened again. Every path that
+// stores a configuration calls it first: create and update (on the result
+// of Apply), snapshot restore (on the configuration read from the archive)
+// and migration (through create).
+//
+// Errors wrap ErrBadRequest and name the field. A value Qdrant accepts but
+// qlite cannot serve (a link count above what hnsw stores, for example) is
+// a *ValidationError whose message names qlite's limit.
+func (c *CollectionConfig) Validate() error {
+	p := &c.Params
+	if len(p.Vectors) == 0 {
+		return cfgBad("vectors", "at least one vector is required (sparse-only collections are not supported by qlite)")
+	}
+	for _, name := range slices.Sorted(maps.Keys(p.Vectors)) {
+		vp := p.Vectors[name]
+		path := cfgNamePath("vectors", name)
+		if err := vp.cfgValidate(path); err != nil {
+			return err
+		}
+		if cfgRaw(vp.Multivector) != nil {
+			return cfgBad(path+".multivector_config", "multivectors are not supported by qlite")
+		}
+		if vp.Datatype != "" && vp.Datatype != "float32" {
+			return cfgBad(path+".datatype", "only float32 vectors are supported by qlite, not %s", vp.Datatype)
+		}
+		if err := c.cfgCheckGraph(name, path); err != nil {
+			return err
+		}
+	}
+	for _, f := range []struct {
+		name string
+		v    uint32
+	}{
+		{"shard_number", p.ShardNumber},
+		{"replication_factor", p.ReplicationFactor},
+		{"write_consistency_factor", p.WriteConsistencyFactor},
+	} {
+		if f.v < 1 {
+			return cfgInvalid(f.name, "value %d invalid, must be 1 or larger", f.v)
+		}
+	}
+	switch p.ShardingMethod {
+	case "", "auto", "custom":
+	default:
+		return cfgBad("sharding_method", "unknown sharding method %q (want auto or custom)", p.ShardingMethod)
+	}
+	if sp, err := cfgCheckSparse(p.SparseVectors, "sparse_vectors"); err != nil {
+		return err
+	} else if len(sp) > 0 && string(sp) != "{}" {
+		return cfgBad("sparse_vectors", "sparse vectors are not supported by qlite")
+	}
+
+	h := c.HNSW
+	if err := (&HnswConfigDiff{M: &h.M, EfConstruct: &h.EfConstruct, FullScanThreshold: &h.FullScanThreshold,
+		MaxIndexingThreads: &h.MaxIndexingThreads, PayloadM: h.PayloadM}).cfgValidate("hnsw_config"); err != nil {
+		return err
+	}
+	if err := cfgCheckGraphLimits("hnsw_config", h.M, h.EfConstruct, true); err != nil {
+		return err
+	}
+
+	o := c.Optimizers
+	if t := o.MaxOptimizationThreads; t != nil && *t < 0 {
+		return cfgBad("optimizers_config.max_optimization_threads", "must be at least 0")
+	}
+	if err := (&OptimizersConfigDiff{DeletedThreshold: &o.DeletedThreshold, VacuumMinVectorNumber: &o.VacuumMinVectorNumber,
+		DefaultSegmentNumber: &o.DefaultSegmentNumber, MaxSegmentSize: o.MaxSegmentSize, MemmapThreshold: o.MemmapThreshold,
+		IndexingThreshold: o.IndexingThreshold, FlushIntervalSec: &o.FlushIntervalSec}).cfgValidate("optimizers_config"); err != nil {
+		return err
+	}
+	w := c.WAL
+	if err := (&WalConfigDiff{WalCapacityMB: &w.WalCapacityMB, WalSegmentsAhead: &w.WalSegmentsAhead,
+		WalRetainClosed: &w.WalRetainClosed}).cfgValidate("wal_config"); err != nil {
+		return err
+	}
+	if _, _, err := cfgCheckQuantization(c.Quantization, "quantization_config", false); err != nil {
+		return err
+	}
+	if _, err := cfgCheckObject(c.StrictMode, "strict_mode_config"); err != nil {
+		return err
+	}
+	for _, k := range slices.Sorted(maps.Keys(c.Metadata)) {
+		if !json.Valid(c.Metadata[k]) {
+			return cfgBad(cfgPath("metadata", k), "invalid JSON")
+		}
+	}
+	return nil
+}
+
+// cfgCheckGraph checks the effective graph parameters of the named vector
+// against what qlite's graphs support, naming the field that set them: the
+// vector's own hnsw_config or the collection's.
+func (c *CollectionConfig) cfgCheckGraph(name, path string) error {
+	h := c.VectorHNSW(name)
+	mPath, efPath := "hnsw_config", "hnsw_config"
+	if d := c.Params.Vectors[name].HNSW; d != nil {
+		if d.M != nil {
+			mPath = path + ".hnsw_config"
+		}
+		if d.EfConstruct != nil {
+			efPath = path + ".hnsw_config"
+		}
+	}
+	if h.M < cfgMinM || h.M > cfgMaxM {
+		return cfgGraphLimitErr(mPath+".m", h.M, cfgMinM, cfgMaxM, "m")
+	}
+	return cfgCheckGraphLimits(efPath, cfgMinM, h.EfConstruct, false)
+}
+
+// cfgCheckGraphLimits checks the upper limits of qlite's graphs for the
+// hnsw_config at path; with collection set, m is checked only against its
+// upper bound (a collection-wide m of 0 is fine when every vector sets its
+// own).
+func cfgCheckGraphLimits(path string, m, ef int, collection bool) error {
+	if collection && m > cfgMaxM {
+		return cfgGraphLimitErr(path+".m", m, cfgMinM, cfgMaxM, "m")
+	}
+	if ef > cfgMaxEfConstruct {
+		return cfgGraphLimitErr(path+".ef_construct", ef, cfgMinEfConstruct, cfgMaxEfConstruct, "ef_construct")
+	}
+	return nil
+}
+
+// cfgGraphLimitErr is the error for a graph parameter outside qlite's
+// range (which is narrower than Qdrant's).
+func cfgGraphLimitErr(path string, v, lo, hi int, name string) error {
+	msg := fmt.Sprintf("value %d invalid, qlite supports %s from %d to %d", v, name, lo, hi)
+	if name == "m" && v == 0 {
+		msg += " (m = 0, which disables the graph, is not supported)"
+	}
+	return cfgInvalid(path, "%s", msg)
 }
 
 // VectorHNSW returns the effective HNSW configuration of the named vector: the
@@ -1552,4 +1696,10 @@ func cfgSetPtr[T any](dst **T, v *T) {
 	if v != nil {
 		*dst = cfgClonePtr(v)
 	}
+}
+
+// cfgDetail is the message of an error about bad input without the
+// ErrBadRequest prefix, for errors that report it inside another message.
+func cfgDetail(err error) string {
+	return strings.TrimPrefix(err.Error(), ErrBadRequest.Error()+": ")
 }

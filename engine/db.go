@@ -50,6 +50,9 @@ type Options struct {
 	MeterProvider metric.MeterProvider
 	// Now is the clock of strict mode's rate limits. Default: time.Now.
 	Now func() time.Time
+	// Log receives one line for each collection Open could not load (see
+	// Open). Default: os.Stderr.
+	Log io.Writer
 }
 
 // Sentinel errors. Every error the package returns for bad input or state
@@ -60,6 +63,10 @@ var (
 	ErrClosed   = errors.New("qlite: database closed")
 	ErrCorrupt  = errors.New("qlite: corrupt data")
 	ErrLocked   = errors.New("qlite: database directory in use")
+	// ErrUnavailable is returned for a collection that Open could not
+	// load; the message gives the reason. DeleteCollection removes such a
+	// collection.
+	ErrUnavailable = errors.New("qlite: collection failed to load")
 )
 
 // DB is an open database directory.
@@ -73,6 +80,7 @@ type DB struct {
 	// it shared just long enough to find their collection.
 	mu      sync.RWMutex
 	colls   map[string]*collection
+	failed  map[string]*failedCollection // collections Open could not load
 	aliases map[string]string
 	nextCID uint32
 
@@ -91,6 +99,16 @@ type DB struct {
 	stats dbStats
 	// tel is nil when telemetry is off.
 	tel *telemetry
+}
+
+// failedCollection is a collection whose stored state Open could not load.
+// It is listed and reported (status red, with the reason) but serves no
+// request; DeleteCollection removes it.
+type failedCollection struct {
+	cid    uint32
+	hasCID bool // false when the collection record itself is unreadable
+	cfg    CollectionConfig
+	reason string
 }
 
 // dbStats are counters for tests and telemetry.
@@ -123,6 +141,11 @@ func (db *DB) Stats() Stats {
 
 // Open opens (creating if needed) the database in dir. Only one process may
 // have a directory open: a second Open fails with ErrLocked.
+//
+// A collection whose stored configuration or data cannot be loaded does not
+// stop Open: it is reported on Options.Log and in CollectionInfo (status
+// red, with the reason), requests to it fail with ErrUnavailable, and
+// DeleteCollection removes it. Every other collection is served.
 func Open(dir string, opts *Options) (*DB, error) {
 	var o Options
 	if opts != nil {
@@ -143,6 +166,9 @@ func Open(dir string, opts *Options) (*DB, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.Log == nil {
+		o.Log = os.Stderr
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("qlite: open %s: %w", dir, err)
 	}
@@ -161,6 +187,7 @@ func Open(dir string, opts *Options) (*DB, error) {
 		opts:    o,
 		store:   store,
 		colls:   map[string]*collection{},
+		failed:  map[string]*failedCollection{},
 		aliases: map[string]string{},
 		optKick: make(chan struct{}, 1),
 		optDone: make(chan struct{}),
@@ -236,29 +263,33 @@ func (db *DB) load() error {
 		return err
 	}
 	type entry struct {
-		name string
-		cid  uint32
-		cfg  CollectionConfig
+		name   string
+		cid    uint32
+		hasCID bool
+		cfg    CollectionConfig
+		err    error
 	}
 	var entries []entry
 	for it.First(); it.Valid(); it.Next() {
 		name := string(it.Key()[1:])
-		cid, cfg, err := decodeCollectionRecord(it.Value())
-		if err != nil {
-			it.Close()
-			return fmt.Errorf("collection %q: %w", name, err)
-		}
-		entries = append(entries, entry{name, cid, cfg})
+		cid, hasCID, cfg, err := decodeCollectionRecord(it.Value())
+		entries = append(entries, entry{name, cid, hasCID, cfg, err})
 	}
 	if err := it.Close(); err != nil {
 		return err
 	}
 	for _, e := range entries {
-		c, err := openCollection(db, e.name, e.cid, e.cfg)
-		if err != nil {
-			return fmt.Errorf("collection %q: %w", e.name, err)
+		err := e.err
+		if err == nil {
+			var c *collection
+			if c, err = db.loadCollection(e.name, e.cid, e.cfg); err == nil {
+				db.colls[e.name] = c
+				continue
+			}
 		}
-		db.colls[e.name] = c
+		f := &failedCollection{cid: e.cid, hasCID: e.hasCID, cfg: e.cfg, reason: err.Error()}
+		db.failed[e.name] = f
+		fmt.Fprintf(db.opts.Log, "qlite: collection %q failed to load and is not served (delete it to recover): %s\n", e.name, f.reason)
 	}
 
 	it, err = db.store.NewIter(&pebble.IterOptions{LowerBound: []byte{keyAlias}, UpperBound: []byte{keyAlias + 1}})
@@ -269,6 +300,21 @@ func (db *DB) load() error {
 		db.aliases[string(it.Key()[1:])] = string(it.Value())
 	}
 	return it.Close()
+}
+
+// loadCollection opens a stored collection after checking its
+// configuration. A panic while loading (a broken invariant in stored data)
+// is returned as an error, so that one collection cannot stop Open.
+func (db *DB) loadCollection(name string, cid uint32, cfg CollectionConfig) (c *collection, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			c, err = nil, fmt.Errorf("%w: panic while loading: %v", ErrCorrupt, r)
+		}
+	}()
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("%w: stored configuration: %s", ErrCorrupt, cfgDetail(err))
+	}
+	return openCollection(db, name, cid, cfg)
 }
 
 // Close stops the optimizer (an index build in progress is abandoned; its
@@ -317,9 +363,24 @@ func (db *DB) collection(name string) (*collection, error) {
 	}
 	c, ok := db.colls[name]
 	if !ok {
+		if f, ok := db.failed[name]; ok {
+			return nil, f.err(name)
+		}
 		return nil, fmt.Errorf("%w: Collection `%s` doesn't exist!", ErrNotFound, name)
 	}
 	return c, nil
+}
+
+func (f *failedCollection) err(name string) error {
+	return fmt.Errorf("%w: Collection `%s` failed to load and is not served (delete it to recover): %s", ErrUnavailable, name, f.reason)
+}
+
+// taken reports whether name is a collection, loaded or failed. The caller
+// holds mu.
+func (db *DB) taken(name string) bool {
+	_, ok := db.colls[name]
+	_, failed := db.failed[name]
+	return ok || failed
 }
 
 // CreateCollection creates a collection. It fails with ErrConflict if the
@@ -340,12 +401,12 @@ func (db *DB) CreateCollection(ctx context.Context, name string, req *CreateColl
 	if err != nil {
 		return err
 	}
-	if err := checkSupported(cfg); err != nil {
+	if err := cfg.Validate(); err != nil {
 		return err
 	}
 	db.mu.Lock()
 	defer db.mu.Unlock()
-	if _, ok := db.colls[name]; ok {
+	if db.taken(name) {
 		return fmt.Errorf("%w: Collection `%s` already exists!", ErrConflict, name)
 	}
 	if _, ok := db.aliases[name]; ok {
@@ -395,7 +456,8 @@ func (db *DB) DeleteCollection(ctx context.Context, name string) (_ bool, err er
 	db.mu.Lock()
 	defer db.mu.Unlock()
 	c, ok := db.colls[name]
-	if !ok {
+	f, failed := db.failed[name]
+	if !ok && !failed {
 		return false, nil
 	}
 	b := db.store.NewBatch()
@@ -403,8 +465,14 @@ func (db *DB) DeleteCollection(ctx context.Context, name string) (_ bool, err er
 	if err := b.Delete(collectionKey(name), nil); err != nil {
 		return false, err
 	}
-	if err := b.DeleteRange(dataPrefix(c.cid), prefixEnd(dataPrefix(c.cid)), nil); err != nil {
-		return false, err
+	if ok || f.hasCID {
+		cid := f.cid // when failed
+		if ok {
+			cid = c.cid
+		}
+		if err := b.DeleteRange(dataPrefix(cid), prefixEnd(dataPrefix(cid)), nil); err != nil {
+			return false, err
+		}
 	}
 	var dropped []string
 	for alias, target := range db.aliases {
@@ -421,6 +489,10 @@ func (db *DB) DeleteCollection(ctx context.Context, name string) (_ bool, err er
 	for _, a := range dropped {
 		delete(db.aliases, a)
 	}
+	if failed {
+		delete(db.failed, name)
+		return true, nil
+	}
 	delete(db.colls, name)
 	c.markDeleted()
 	return true, c.close()
@@ -431,8 +503,11 @@ func (db *DB) CollectionExists(ctx context.Context, name string) (_ bool, err er
 	ctx, op := db.tel.start(ctx, opCollectionExists, name)
 	defer func() { op.end(err, -1) }()
 	_, err = db.collection(name)
-	if errors.Is(err, ErrNotFound) {
+	switch {
+	case errors.Is(err, ErrNotFound):
 		return false, nil
+	case errors.Is(err, ErrUnavailable):
+		return true, nil
 	}
 	return err == nil, err
 }
@@ -446,8 +521,11 @@ func (db *DB) ListCollections(ctx context.Context) (names []string, err error) {
 	}
 	db.mu.RLock()
 	defer db.mu.RUnlock()
-	names = make([]string, 0, len(db.colls))
+	names = make([]string, 0, len(db.colls)+len(db.failed))
 	for n := range db.colls {
+		names = append(names, n)
+	}
+	for n := range db.failed {
 		names = append(names, n)
 	}
 	slices.Sort(names)
@@ -511,7 +589,7 @@ func (db *DB) UpdateAliases(ctx context.Context, ops []AliasOp) (err error) {
 			if _, ok := db.colls[op.Create.Collection]; !ok {
 				return fmt.Errorf("%w: Collection `%s` doesn't exist!", ErrNotFound, op.Create.Collection)
 			}
-			if _, ok := db.colls[op.Create.Alias]; ok {
+			if db.taken(op.Create.Alias) {
 				return fmt.Errorf("%w: Collection `%s` already exists!", ErrConflict, op.Create.Alias)
 			}
 			next[op.Create.Alias] = op.Create.Collection
@@ -528,7 +606,7 @@ func (db *DB) UpdateAliases(ctx context.Context, ops []AliasOp) (err error) {
 			if err := ValidateCollectionName(op.Rename.New); err != nil {
 				return fmt.Errorf("actions[%d]: %w", i, err)
 			}
-			if _, ok := db.colls[op.Rename.New]; ok {
+			if db.taken(op.Rename.New) {
 				return fmt.Errorf("%w: Collection `%s` already exists!", ErrConflict, op.Rename.New)
 			}
 			delete(next, op.Rename.Old)
@@ -571,7 +649,7 @@ func (db *DB) ListAliases(ctx context.Context, collection string) (out []AliasDe
 	db.mu.RLock()
 	defer db.mu.RUnlock()
 	if collection != "" {
-		if _, ok := db.colls[collection]; !ok {
+		if !db.taken(collection) {
 			return nil, fmt.Errorf("%w: Collection `%s` doesn't exist!", ErrNotFound, collection)
 		}
 	}
@@ -598,24 +676,25 @@ func encodeCollectionRecord(cid uint32, cfg CollectionConfig) ([]byte, error) {
 	return binary.LittleEndian.AppendUint32(b, crc(b)), nil
 }
 
-func decodeCollectionRecord(b []byte) (uint32, CollectionConfig, error) {
-	var cfg CollectionConfig
+// decodeCollectionRecord decodes a collection record. hasCID reports
+// whether the collection id could be read, even when err is not nil.
+func decodeCollectionRecord(b []byte) (cid uint32, hasCID bool, cfg CollectionConfig, err error) {
 	body, err := checked(b, "collection record")
 	if err != nil {
-		return 0, cfg, err
+		return 0, false, cfg, err
 	}
 	if len(body) < 12 || string(body[:4]) != "QLCO" || binary.LittleEndian.Uint32(body[4:]) != 1 {
-		return 0, cfg, fmt.Errorf("%w: collection record: bad header", ErrCorrupt)
+		return 0, false, cfg, fmt.Errorf("%w: collection record: bad header", ErrCorrupt)
 	}
-	cid := binary.LittleEndian.Uint32(body[8:])
+	cid = binary.LittleEndian.Uint32(body[8:])
 	n, k := binary.Uvarint(body[12:])
 	if k <= 0 || n != uint64(len(body)-12-k) {
-		return 0, cfg, fmt.Errorf("%w: collection record: bad length", ErrCorrupt)
+		return cid, true, cfg, fmt.Errorf("%w: collection record: bad length", ErrCorrupt)
 	}
 	if err := json.Unmarshal(body[12+k:], &cfg); err != nil {
-		return 0, cfg, fmt.Errorf("%w: collection record: %w", ErrCorrupt, err)
+		return cid, true, CollectionConfig{}, fmt.Errorf("%w: collection record: %w", ErrCorrupt, err)
 	}
-	return cid, cfg, nil
+	return cid, true, cfg, nil
 }
 
 // readAll returns the value at key, or nil when absent.

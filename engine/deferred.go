@@ -35,7 +35,10 @@ func (c *collection) readLimit(ref *segRef) uint32 {
 		return math.MaxUint32
 	}
 	pb := c.pointBytes()
-	thr := (kb*1024 + pb - 1) / pb
+	thr := kbToBytes(kb)/pb + 1
+	if kbToBytes(kb)%pb == 0 {
+		thr--
+	}
 	lim := max(thr, ref.seg.Indexed())
 	if lim >= ref.seg.Len() {
 		return math.MaxUint32

@@ -2,6 +2,8 @@ package engine
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"maps"
 	"time"
 
@@ -23,6 +25,9 @@ const (
 	// StatusGrey: optimizations are pending but nothing runs them (the
 	// background optimizer is disabled; Optimize runs them).
 	StatusGrey CollectionStatus = "grey"
+	// StatusRed: the collection failed to load (CollectionInfo.Reason says
+	// why) and serves no request; deleting it is the way out.
+	StatusRed CollectionStatus = "red"
 )
 
 // PayloadIndexInfo describes a field index.
@@ -58,6 +63,9 @@ type CollectionInfo struct {
 	// number of points reads do not see until they are indexed; nil
 	// otherwise.
 	DeferredPoints *int
+	// Reason says why a collection with StatusRed failed to load; "" for
+	// the other statuses.
+	Reason string
 }
 
 // CollectionInfo returns the collection's status, counts and configuration.
@@ -65,6 +73,9 @@ func (db *DB) CollectionInfo(ctx context.Context, name string) (_ *CollectionInf
 	ctx, op := db.tel.start(ctx, opGetCollection, name)
 	defer func() { op.end(err, -1) }()
 	c, err := db.collection(name)
+	if errors.Is(err, ErrUnavailable) {
+		return db.failedInfo(name)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -129,4 +140,20 @@ func (db *DB) CollectionInfo(ctx context.Context, name string) (_ *CollectionInf
 		}
 	}
 	return info, nil
+}
+
+// failedInfo describes a collection Open could not load: status red, the
+// reason, and its configuration as far as it could be read.
+func (db *DB) failedInfo(name string) (*CollectionInfo, error) {
+	db.mu.RLock()
+	defer db.mu.RUnlock()
+	if target, ok := db.aliases[name]; ok {
+		name = target
+	}
+	f, ok := db.failed[name]
+	if !ok { // deleted meanwhile
+		return nil, fmt.Errorf("%w: Collection `%s` doesn't exist!", ErrNotFound, name)
+	}
+	return &CollectionInfo{Status: StatusRed, Reason: f.reason, Config: f.cfg.cfgClone(),
+		PayloadSchema: map[string]PayloadIndexInfo{}, SegmentsCount: 1}, nil
 }

@@ -476,6 +476,9 @@ func (db *DB) RestoreSnapshot(ctx context.Context, path, coll string) (err error
 			if err := json.NewDecoder(tr).Decode(&c); err != nil {
 				return bad("%s: %v", h.Name, err)
 			}
+			if err := c.Validate(); err != nil {
+				return bad("%s: %v", h.Name, cfgDetail(err))
+			}
 			cfg = &c
 		case snapFields:
 			if err := json.NewDecoder(tr).Decode(&fields); err != nil {
@@ -504,11 +507,11 @@ func (db *DB) createRestored(ctx context.Context, coll string, cfg CollectionCon
 	if err := ValidateCollectionName(coll); err != nil {
 		return err
 	}
-	if err := checkSupported(cfg); err != nil {
+	if err := cfg.Validate(); err != nil {
 		return err
 	}
 	db.mu.Lock()
-	if _, ok := db.colls[coll]; ok {
+	if db.taken(coll) {
 		db.mu.Unlock()
 		return fmt.Errorf("%w: Collection `%s` already exists!", ErrConflict, coll)
 	}
