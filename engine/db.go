@@ -466,9 +466,11 @@ func (db *DB) DeleteCollection(ctx context.Context, name string) (_ bool, err er
 		return false, err
 	}
 	if ok || f.hasCID {
-		cid := f.cid // when failed
+		var cid uint32
 		if ok {
 			cid = c.cid
+		} else {
+			cid = f.cid
 		}
 		if err := b.DeleteRange(dataPrefix(cid), prefixEnd(dataPrefix(cid)), nil); err != nil {
 			return false, err
