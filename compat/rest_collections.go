@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -113,23 +114,37 @@ func (s *restServer) createCollection(w http.ResponseWriter, r *http.Request) (a
 	if err := restCollectionPath(name); err != nil {
 		return nil, err
 	}
+	b, err := s.body(r)
+	if err != nil {
+		return nil, err
+	}
+	if err := restConfigFormat(b, false); err != nil {
+		return nil, err
+	}
 	var req engine.CreateCollection
-	if err := s.decodeBody(r, &req); err != nil {
+	if err := restDecode(b, &req); err != nil {
 		return nil, err
 	}
 	if err := restCheckTimeout(r); err != nil {
 		return nil, err
 	}
 	if err := s.db.CreateCollection(r.Context(), name, &req); err != nil {
-		return nil, err
+		return nil, restNamedVectorPath(err, slices.Collect(maps.Keys(req.Vectors)))
 	}
 	return true, nil
 }
 
 // updateCollection answers PATCH /collections/{c}.
 func (s *restServer) updateCollection(w http.ResponseWriter, r *http.Request) (any, error) {
+	b, err := s.body(r)
+	if err != nil {
+		return nil, err
+	}
+	if err := restConfigFormat(b, true); err != nil {
+		return nil, err
+	}
 	var req engine.UpdateCollection
-	if err := s.decodeBody(r, &req); err != nil {
+	if err := restDecode(b, &req); err != nil {
 		return nil, err
 	}
 	if err := restCheckTimeout(r); err != nil {

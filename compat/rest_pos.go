@@ -37,6 +37,11 @@ const (
 	// what serde reads while closing the object after a failed member:
 	// the whitespace and a '}' that follow it.
 	restPosMember
+	// restPosValue: the last byte of the value the error is about; when
+	// that value is an object or an array (an untagged enum, which serde
+	// buffers), then also what serde reads while closing the object it is
+	// a member of, as restPosMember.
+	restPosValue
 )
 
 // restPosRule returns the position rule of the route pattern.
@@ -46,6 +51,9 @@ func restPosRule(pattern string) restPos {
 		return restPosSeq
 	}
 	path = strings.TrimPrefix(path, "/collections/{collection_name}")
+	if path == "" && (method == "PUT" || method == "PATCH") {
+		return restPosValue
+	}
 	if method == "POST" && path == "/points" {
 		return restPosBody
 	}
@@ -144,7 +152,7 @@ func restPlace(err error, rule restPos, body []byte) error {
 		if i := strings.IndexByte(pe.path, ']'); i >= 0 {
 			container = pe.path[:i+1]
 		}
-	case restPosMember:
+	case restPosMember, restPosValue:
 		container = pe.path
 	}
 	data := bytes.TrimLeft(body, " \t\r\n")
@@ -162,6 +170,10 @@ func restPlace(err error, rule restPos, body []byte) error {
 		end = restSeqClose(data, end)
 	case rule == restPosMember && container != "":
 		end = restMapClose(data, end)
+	case rule == restPosValue && container != "":
+		if restIsCompound(data, container) {
+			end = restMapClose(data, end)
+		}
 	}
 	line, col := restLineCol(data, int64(end))
 	return &restError{pe.status, fmt.Sprintf("%s at line %d column %d", pe.msg, line, col)}
@@ -263,4 +275,27 @@ func restMapClose(data []byte, off int) int {
 		return i + 1
 	}
 	return i
+}
+
+// restIsCompound reports whether the value at path ("a.b") of the JSON
+// document data is an object or an array.
+func restIsCompound(data []byte, path string) bool {
+	var v any
+	if json.Unmarshal(data, &v) != nil {
+		return false
+	}
+	for _, part := range restSplitPath(path) {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return false
+		}
+		if v, ok = m[part]; !ok {
+			return false
+		}
+	}
+	switch v.(type) {
+	case map[string]any, []any:
+		return true
+	}
+	return false
 }
