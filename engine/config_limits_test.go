@@ -121,10 +121,9 @@ func checkConfigPaths(t *testing.T, dir string, create, update []byte) {
 		}
 	}
 
-	var stored CollectionConfig
-	if json.Unmarshal(create, &stored) == nil {
+	if stored := storedFromCreate(create); stored != nil {
 		path := filepath.Join(t.TempDir(), "crafted.snapshot")
-		require.NoError(t, os.WriteFile(path, craftSnapshot(t, create), 0o644))
+		require.NoError(t, os.WriteFile(path, craftSnapshot(t, stored), 0o644))
 		if err := db.RestoreSnapshot(bg, path, "r"); err != nil {
 			refused(err)
 			_, ok := db.colls["r"]
@@ -132,6 +131,36 @@ func checkConfigPaths(t *testing.T, dir string, create, update []byte) {
 		}
 		db = reopen(db)
 	}
+}
+
+// storedFromCreate returns the stored form of a configuration with the
+// values of the create body laid over the defaults, unchecked, as a crafted
+// snapshot could carry it; nil when create is not an object.
+func storedFromCreate(create []byte) []byte {
+	var req map[string]json.RawMessage
+	if json.Unmarshal(create, &req) != nil || req == nil {
+		return nil
+	}
+	def, _ := json.Marshal(cfgDefault())
+	var out map[string]map[string]json.RawMessage
+	if json.Unmarshal(def, &out) != nil {
+		return nil
+	}
+	for k, v := range req {
+		switch k {
+		case "vectors", "shard_number", "replication_factor", "write_consistency_factor", "on_disk_payload", "sparse_vectors":
+			out["params"][k] = v
+		case "hnsw_config", "optimizers_config", "wal_config":
+			var m map[string]json.RawMessage
+			json.Unmarshal(v, &m)
+			dst := out[strings.Replace(k, "optimizers_", "optimizer_", 1)]
+			for mk, mv := range m {
+				dst[mk] = mv
+			}
+		}
+	}
+	b, _ := json.Marshal(out)
+	return b
 }
 
 // craftSnapshot returns a collection snapshot with the configuration cfg
