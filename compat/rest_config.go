@@ -28,7 +28,7 @@ var restUnsigned = map[string]map[string]string{
 		"memmap_threshold_kb": "usize", "indexing_threshold": "usize", "indexing_threshold_kb": "usize",
 		"flush_interval_sec": "u64"},
 	"wal_config": {"wal_capacity_mb": "usize", "wal_segments_ahead": "usize", "wal_retain_closed": "usize"},
-	"": {"shard_number": "u32", "replication_factor": "u32", "write_consistency_factor": "u32"},
+	"":           {"shard_number": "u32", "replication_factor": "u32", "write_consistency_factor": "u32"},
 }
 
 // restConfigFormat returns Qdrant's format error for the first member of a
