@@ -2,11 +2,16 @@ package compat
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"testing"
 
+	"github.com/cockroachdb/pebble/v2"
 	"github.com/qdrant/go-client/qdrant"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc/codes"
@@ -149,4 +154,56 @@ func TestConfigLimitsMigrate(t *testing.T) {
 	names, err := db.ListCollections(context.Background())
 	require.NoError(t, err)
 	require.Empty(t, names)
+}
+
+// TestFailedCollectionReported opens a store holding a collection record
+// that does not decode (written straight into the store, as the engine's
+// format puts it: key 0x03 and the name) and checks that REST and gRPC
+// report it red with the reason, refuse requests to it with a clear error,
+// serve the other collection, and delete it.
+func TestFailedCollectionReported(t *testing.T) {
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "db")
+	db, err := engine.Open(dir, &engine.Options{DisableOptimizer: true})
+	require.NoError(t, err)
+	require.NoError(t, db.CreateCollection(ctx, "good", &engine.CreateCollection{Vectors: engine.VectorsConfig{"": {Size: 4, Distance: 1}}}))
+	require.NoError(t, db.Close())
+	store, err := pebble.Open(filepath.Join(dir, "pebble"), &pebble.Options{})
+	require.NoError(t, err)
+	require.NoError(t, store.Set(append([]byte{0x03}, "bad"...), []byte("garbage"), pebble.Sync))
+	require.NoError(t, store.Close())
+
+	var log strings.Builder
+	db, err = engine.Open(dir, &engine.Options{DisableOptimizer: true, Log: &log})
+	require.NoError(t, err)
+	defer db.Close()
+	require.Contains(t, log.String(), `collection "bad" failed to load`)
+	srv := httptest.NewServer(NewREST(db, nil))
+	defer srv.Close()
+	get := func(method, path string) (int, map[string]any) {
+		req, _ := http.NewRequest(method, srv.URL+path, nil)
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		var out map[string]any
+		require.NoError(t, json.NewDecoder(resp.Body).Decode(&out))
+		return resp.StatusCode, out
+	}
+	code, out := get("GET", "/collections/bad")
+	require.Equal(t, 200, code)
+	res := out["result"].(map[string]any)
+	require.Equal(t, "red", res["status"])
+	require.Contains(t, res["optimizer_status"].(map[string]any)["error"], "collection record")
+	code, out = get("POST", "/collections/bad/points/scroll")
+	require.Equal(t, 500, code)
+	require.Contains(t, out["status"].(map[string]any)["error"], "delete it to recover")
+	info, err := NewEmbedded(db).GetCollectionInfo(ctx, "bad")
+	require.NoError(t, err)
+	require.Equal(t, qdrant.CollectionStatus_Red, info.GetStatus())
+	require.NotEmpty(t, info.GetOptimizerStatus().GetError())
+	code, _ = get("POST", "/collections/good/points/scroll")
+	require.Equal(t, 200, code)
+	code, _ = get("DELETE", "/collections/bad")
+	require.Equal(t, 200, code)
+	grpcServes(t, db)
 }
