@@ -61,7 +61,7 @@ func (s *collectionsService) Create(ctx context.Context, r *qdrant.CreateCollect
 		return nil, err
 	}
 	if err := s.db.CreateCollection(ctx, r.GetCollectionName(), req); err != nil {
-		return nil, GRPCError(err)
+		return nil, GRPCError(grpcVectorPath(err, req))
 	}
 	return &qdrant.CollectionOperationResponse{Result: true, Time: since(start)}, nil
 }

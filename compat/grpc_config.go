@@ -2,9 +2,12 @@ package compat
 
 import (
 	"encoding/json"
+	"errors"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/qdrant/go-client/qdrant"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -126,14 +129,14 @@ func vectorsConfigFromProto(vc *qdrant.VectorsConfig) (engine.VectorsConfig, err
 	out := engine.VectorsConfig{}
 	switch x := vc.GetConfig().(type) {
 	case *qdrant.VectorsConfig_Params:
-		p, err := vectorParamsFromProto(x.Params)
+		p, err := vectorParamsFromProto(x.Params, "vectors_config.config")
 		if err != nil {
 			return nil, err
 		}
 		out[""] = p
 	case *qdrant.VectorsConfig_ParamsMap:
 		for name, vp := range x.ParamsMap.GetMap() {
-			p, err := vectorParamsFromProto(vp)
+			p, err := vectorParamsFromProto(vp, "vectors_config.config.map.[]")
 			if err != nil {
 				return nil, err
 			}
@@ -143,10 +146,12 @@ func vectorsConfigFromProto(vc *qdrant.VectorsConfig) (engine.VectorsConfig, err
 	return out, nil
 }
 
-func vectorParamsFromProto(p *qdrant.VectorParams) (engine.VectorParams, error) {
+// vectorParamsFromProto converts the VectorParams at path (Qdrant's name
+// for it in validation errors).
+func vectorParamsFromProto(p *qdrant.VectorParams, path string) (engine.VectorParams, error) {
 	p = orEmpty(p)
-	if p.GetSize() == 0 {
-		return engine.VectorParams{}, invalidArg("VectorParams size must be greater than zero")
+	if n := p.GetSize(); n == 0 || n > 65536 {
+		return engine.VectorParams{}, validationErr(path+".size", "value %d invalid, must be from 1 to 65536", n)
 	}
 	d, err := distanceFromProto(p.GetDistance())
 	if err != nil {
@@ -829,4 +834,33 @@ func collectionInfoToProto(info *engine.CollectionInfo) *qdrant.CollectionInfo {
 		IndexedVectorsCount: ptrTo(uint64(max(info.IndexedVectorsCount, 0))),
 		UpdateQueue:         &qdrant.UpdateQueueInfo{Length: uint64(max(info.UpdateQueueLength, 0))},
 	}
+}
+
+// grpcVectorPath names a vector's field in a validation error of a create
+// request as Qdrant's gRPC validation does: "vectors_config.config.size"
+// for the single unnamed vector, "vectors_config.config.map.[].size" for
+// the named ones. Errors about qlite's own limits keep the engine's path,
+// which names the vector.
+func grpcVectorPath(err error, req *engine.CreateCollection) error {
+	var ve *engine.ValidationError
+	if !errors.As(err, &ve) || strings.Contains(ve.Msg, "qlite") || req == nil {
+		return err
+	}
+	// Longer names first: "vectors." is also a prefix of a named vector's
+	// paths.
+	names := slices.SortedFunc(maps.Keys(req.Vectors), func(a, b string) int { return len(b) - len(a) })
+	for _, name := range names {
+		prefix := "vectors." + name + "."
+		if name == "" {
+			prefix = "vectors."
+		}
+		if rest, ok := strings.CutPrefix(ve.Path, prefix); ok {
+			to := "vectors_config.config."
+			if req.VectorsNamed || name != "" {
+				to = "vectors_config.config.map.[]."
+			}
+			return &engine.ValidationError{Path: to + rest, Msg: ve.Msg}
+		}
+	}
+	return err
 }

@@ -506,7 +506,7 @@ func TestGRPCCollections(t *testing.T) {
 	requireCode(t, err, codes.InvalidArgument, "Validation error in body: [shard_number: value 0 invalid, must be 1 or larger]")
 	err = c.CreateCollection(bg, &qdrant.CreateCollection{CollectionName: "zero",
 		VectorsConfig: qdrant.NewVectorsConfig(&qdrant.VectorParams{Size: 0, Distance: qdrant.Distance_Dot})})
-	requireCode(t, err, codes.InvalidArgument, "size must be greater than zero")
+	requireCode(t, err, codes.InvalidArgument, "Validation error in body: [vectors_config.config.size: value 0 invalid, must be from 1 to 65536]")
 	err = c.CreateCollection(bg, &qdrant.CreateCollection{CollectionName: "nodist",
 		VectorsConfig: qdrant.NewVectorsConfig(&qdrant.VectorParams{Size: 2})})
 	requireCode(t, err, codes.InvalidArgument, "distance")

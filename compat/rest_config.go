@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"math"
+	"strconv"
 	"strings"
 
 	"github.com/qlite/qlite/engine"
@@ -100,6 +102,9 @@ func restUnsignedValue(raw json.RawMessage, path, t string) error {
 	case strings.ContainsAny(num, ".eE"):
 		return restFormatPos(path, "invalid type: floating point `%s`, expected %s", num, t)
 	case num[0] == '-' && num != "-0":
+		return restFormatPos(path, "invalid value: integer `%s`, expected %s", num, t)
+	}
+	if n, err := strconv.ParseUint(num, 10, 64); t == "u32" && err == nil && n > math.MaxUint32 {
 		return restFormatPos(path, "invalid value: integer `%s`, expected %s", num, t)
 	}
 	return nil

@@ -34,7 +34,8 @@ func restDecode(data []byte, v any) error {
 		return nil
 	}
 	var re *restError
-	if errors.As(err, &re) {
+	var ve *engine.ValidationError
+	if errors.As(err, &re) || errors.As(err, &ve) {
 		return err
 	}
 	var se *json.SyntaxError

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"reflect"
 	"slices"
 	"strconv"
@@ -1511,6 +1512,12 @@ func cfgLeaf(dst any) func([]byte, string) error {
 		}
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) {
+			if num, ok := strings.CutPrefix(te.Value, "number "); ok && cfgKind(te.Type) == "an integer" &&
+				strings.Trim(num, "0123456789") == "" {
+				// Qdrant reads these as unsigned 64-bit integers; qlite's
+				// are signed.
+				return cfgInvalid(path, "value %s invalid, qlite supports at most %d", num, math.MaxInt64)
+			}
 			return cfgBad(path, "invalid type: %s, expected %s", te.Value, cfgKind(te.Type))
 		}
 		return cfgBad(path, "%v", err)
