@@ -48,10 +48,24 @@
 // context from Internal and are not checked. Collection sizes are measured
 // exactly, where Qdrant uses estimates refreshed in the background.
 //
+// # Configurations
+//
+// Every configuration is checked whole by CollectionConfig.Validate before
+// it is stored, whatever stores it (create, update, snapshot restore): the
+// ranges Qdrant validates, and what qlite derives from it (graph
+// parameters within hnsw's limits, segment sizes computed without
+// overflow). A value Qdrant accepts but qlite cannot serve, such as an HNSW
+// m above 1024, is refused up front with a *ValidationError naming qlite's
+// limit. A stored collection that still cannot be loaded (a record written
+// by an older build, a damaged store) does not stop Open: the collection
+// is reported as failed, with the reason, on Options.Log and in
+// CollectionInfo (StatusRed), requests to it fail with ErrUnavailable, and
+// DeleteCollection removes it; every other collection is served.
+//
 // # Errors
 //
 // Errors wrap one of the package's sentinels (ErrNotFound, ErrBadRequest,
-// ErrConflict, ErrClosed, ErrCorrupt, ErrStrictMode, ErrRateLimited), with
+// ErrConflict, ErrClosed, ErrCorrupt, ErrUnavailable, ErrStrictMode, ErrRateLimited), with
 // the detail after the sentinel's text, so that callers can map them to
 // status codes with errors.Is.
 package engine
