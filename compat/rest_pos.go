@@ -233,11 +233,19 @@ func restValueEnd(data []byte, path string) (int, bool) {
 	return int(dec.InputOffset()), true
 }
 
-// restSplitPath splits "a.b[2].c" into "a", "b", "2", "c".
+// restSplitPath splits "a.b[2].c" into "a", "b", "2", "c". An empty member
+// name (the unnamed vector, "vectors..hnsw_config") is kept.
 func restSplitPath(path string) []string {
+	if path == "" {
+		return nil
+	}
 	var out []string
-	for _, f := range strings.FieldsFunc(path, func(r rune) bool { return r == '.' || r == '[' || r == ']' }) {
-		out = append(out, f)
+	for _, seg := range strings.Split(path, ".") {
+		if seg == "" {
+			out = append(out, "")
+			continue
+		}
+		out = append(out, strings.FieldsFunc(seg, func(r rune) bool { return r == '[' || r == ']' })...)
 	}
 	return out
 }
