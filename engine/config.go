@@ -528,22 +528,8 @@ func (c CollectionConfig) Apply(u *UpdateCollection) (CollectionConfig, error) {
 // a *ValidationError whose message names qlite's limit.
 func (c *CollectionConfig) Validate() error {
 	p := &c.Params
-	if len(p.Vectors) == 0 {
-		return cfgBad("vectors", "at least one vector is required (sparse-only collections are not supported by qlite)")
-	}
 	for _, name := range slices.Sorted(maps.Keys(p.Vectors)) {
-		vp := p.Vectors[name]
-		path := cfgNamePath("vectors", name)
-		if err := vp.cfgValidate(path); err != nil {
-			return err
-		}
-		if cfgRaw(vp.Multivector) != nil {
-			return cfgBad(path+".multivector_config", "multivectors are not supported by qlite")
-		}
-		if vp.Datatype != "" && vp.Datatype != "float32" {
-			return cfgBad(path+".datatype", "only float32 vectors are supported by qlite, not %s", vp.Datatype)
-		}
-		if err := c.cfgCheckGraph(name, path); err != nil {
+		if err := p.Vectors[name].cfgValidate(cfgNamePath("vectors", name)); err != nil {
 			return err
 		}
 	}
@@ -564,18 +550,13 @@ func (c *CollectionConfig) Validate() error {
 	default:
 		return cfgBad("sharding_method", "unknown sharding method %q (want auto or custom)", p.ShardingMethod)
 	}
-	if sp, err := cfgCheckSparse(p.SparseVectors, "sparse_vectors"); err != nil {
+	if _, err := cfgCheckSparse(p.SparseVectors, "sparse_vectors"); err != nil {
 		return err
-	} else if len(sp) > 0 && string(sp) != "{}" {
-		return cfgBad("sparse_vectors", "sparse vectors are not supported by qlite")
 	}
 
 	h := c.HNSW
 	if err := (&HnswConfigDiff{M: &h.M, EfConstruct: &h.EfConstruct, FullScanThreshold: &h.FullScanThreshold,
 		MaxIndexingThreads: &h.MaxIndexingThreads, PayloadM: h.PayloadM}).cfgValidate("hnsw_config"); err != nil {
-		return err
-	}
-	if err := cfgCheckGraphLimits("hnsw_config", h.M, h.EfConstruct, true); err != nil {
 		return err
 	}
 
@@ -604,12 +585,48 @@ func (c *CollectionConfig) Validate() error {
 			return cfgBad(cfgPath("metadata", k), "invalid JSON")
 		}
 	}
+	return c.cfgCheckServable()
+}
+
+// cfgCheckServable checks what qlite needs to build and serve a
+// collection of this configuration: dense float32 vectors of 1 to 65536
+// dimensions, with graph parameters hnsw supports. Open checks stored
+// configurations with it (rather than with all of Validate), so that a
+// setting qlite only stores never keeps a collection from loading.
+func (c *CollectionConfig) cfgCheckServable() error {
+	p := &c.Params
+	if len(p.Vectors) == 0 {
+		return cfgBad("vectors", "at least one vector is required (sparse-only collections are not supported by qlite)")
+	}
+	for _, name := range slices.Sorted(maps.Keys(p.Vectors)) {
+		vp := p.Vectors[name]
+		path := cfgNamePath("vectors", name)
+		switch {
+		case vp.Size < 1 || vp.Size > cfgMaxVectorSize:
+			return cfgInvalid(path+".size", "value %d invalid, must be from 1 to %d", vp.Size, cfgMaxVectorSize)
+		case !vp.Distance.Valid():
+			return cfgBad(path+".distance", "unknown distance %v (want Cosine, Euclid, Dot or Manhattan)", vp.Distance)
+		case cfgRaw(vp.Multivector) != nil:
+			return cfgBad(path+".multivector_config", "multivectors are not supported by qlite")
+		case vp.Datatype != "" && vp.Datatype != "float32":
+			return cfgBad(path+".datatype", "only float32 vectors are supported by qlite, not %s", vp.Datatype)
+		}
+		if err := c.cfgCheckGraph(name, path); err != nil {
+			return err
+		}
+	}
+	if sp := cfgRaw(p.SparseVectors); sp != nil && string(sp) != "{}" {
+		return cfgBad("sparse_vectors", "sparse vectors are not supported by qlite")
+	}
 	return nil
 }
 
 // cfgCheckGraph checks the effective graph parameters of the named vector
 // against what qlite's graphs support, naming the field that set them: the
-// vector's own hnsw_config or the collection's.
+// vector's own hnsw_config or the collection's. Only effective values are
+// checked: a collection-wide m that every vector overrides (0, say, as
+// Qdrant's users set it to build graphs only for some vectors) is kept and
+// never used.
 func (c *CollectionConfig) cfgCheckGraph(name, path string) error {
 	h := c.VectorHNSW(name)
 	mPath, efPath := "hnsw_config", "hnsw_config"
@@ -624,19 +641,8 @@ func (c *CollectionConfig) cfgCheckGraph(name, path string) error {
 	if h.M < cfgMinM || h.M > cfgMaxM {
 		return cfgGraphLimitErr(mPath+".m", h.M, cfgMinM, cfgMaxM, "m")
 	}
-	return cfgCheckGraphLimits(efPath, cfgMinM, h.EfConstruct, false)
-}
-
-// cfgCheckGraphLimits checks the upper limits of qlite's graphs for the
-// hnsw_config at path; with collection set, m is checked only against its
-// upper bound (a collection-wide m of 0 is fine when every vector sets its
-// own).
-func cfgCheckGraphLimits(path string, m, ef int, collection bool) error {
-	if collection && m > cfgMaxM {
-		return cfgGraphLimitErr(path+".m", m, cfgMinM, cfgMaxM, "m")
-	}
-	if ef > cfgMaxEfConstruct {
-		return cfgGraphLimitErr(path+".ef_construct", ef, cfgMinEfConstruct, cfgMaxEfConstruct, "ef_construct")
+	if h.EfConstruct > cfgMaxEfConstruct {
+		return cfgGraphLimitErr(efPath+".ef_construct", h.EfConstruct, cfgMinEfConstruct, cfgMaxEfConstruct, "ef_construct")
 	}
 	return nil
 }

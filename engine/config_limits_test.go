@@ -300,6 +300,13 @@ func TestOpenServesAroundFailedCollection(t *testing.T) {
 	for name, rec := range bad {
 		require.NoError(t, db.store.Set(collectionKey(name), rec, pebble.Sync))
 	}
+	// A setting qlite only stores, out of Qdrant's range, does not keep a
+	// collection from loading.
+	odd := good.cfgClone()
+	odd.WAL.WalCapacityMB = 0
+	rec, err = encodeCollectionRecord(3000, odd)
+	require.NoError(t, err)
+	require.NoError(t, db.store.Set(collectionKey("odd"), rec, pebble.Sync))
 	require.NoError(t, db.Close())
 
 	db, err = Open(dir, o)
@@ -307,7 +314,10 @@ func TestOpenServesAroundFailedCollection(t *testing.T) {
 	defer db.Close()
 	names, err := db.ListCollections(bg)
 	require.NoError(t, err)
-	require.Len(t, names, len(bad)+1)
+	require.Len(t, names, len(bad)+2)
+	info, err := db.CollectionInfo(bg, "odd")
+	require.NoError(t, err)
+	require.NotEqual(t, StatusRed, info.Status)
 	res, err := db.Search(bg, "good", &SearchRequest{Vector: []float32{1, 0, 0, 0}, Limit: 1})
 	require.NoError(t, err)
 	require.Len(t, res, 1)
@@ -333,7 +343,7 @@ func TestOpenServesAroundFailedCollection(t *testing.T) {
 	db = openTestDB(t, dir, o)
 	names, err = db.ListCollections(bg)
 	require.NoError(t, err)
-	require.Equal(t, []string{"good"}, names)
+	require.Equal(t, []string{"good", "odd"}, names)
 	require.NoError(t, db.CreateCollection(bg, "size0", &CreateCollection{Vectors: VectorsConfig{"": {Size: 2, Distance: 1}}}))
 	res, err = db.Search(bg, "good", &SearchRequest{Vector: []float32{1, 0, 0, 0}, Limit: 1})
 	require.NoError(t, err)

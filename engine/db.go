@@ -302,8 +302,8 @@ func (db *DB) load() error {
 	return it.Close()
 }
 
-// loadCollection opens a stored collection after checking its
-// configuration. A panic while loading (a broken invariant in stored data)
+// loadCollection opens a stored collection after checking that its
+// configuration can be served. A panic while loading (a broken invariant in stored data)
 // is returned as an error, so that one collection cannot stop Open.
 func (db *DB) loadCollection(name string, cid uint32, cfg CollectionConfig) (c *collection, err error) {
 	defer func() {
@@ -311,7 +311,7 @@ func (db *DB) loadCollection(name string, cid uint32, cfg CollectionConfig) (c *
 			c, err = nil, fmt.Errorf("%w: panic while loading: %v", ErrCorrupt, r)
 		}
 	}()
-	if err := cfg.Validate(); err != nil {
+	if err := cfg.cfgCheckServable(); err != nil {
 		return nil, fmt.Errorf("%w: stored configuration: %s", ErrCorrupt, cfgDetail(err))
 	}
 	return openCollection(db, name, cid, cfg)
