@@ -76,12 +76,15 @@ func (s *Services) Register(g *grpc.Server) {
 	reflection.Register(g)
 }
 
-// maxRecvMsgSize is the largest request a server accepts. Qdrant decodes
-// requests of any size; grpc-go's default is 4 MiB.
-const maxRecvMsgSize = 1 << 30
+// maxRecvMsgSize is the largest request a server accepts by default,
+// after decompression: Qdrant's REST limit (max_request_size_mb). Qdrant
+// decodes gRPC requests of any size; grpc-go's default is 4 MiB. A larger
+// message is refused with ResourceExhausted before it is decoded, and
+// decompression stops at the limit.
+const maxRecvMsgSize = restDefaultMaxRequestBytes
 
 // ServerOptions returns the grpc.ServerOptions a qlite gRPC server needs: a
-// 1 GiB receive limit, a keepalive enforcement policy that tolerates the
+// 32 MiB receive limit, a keepalive enforcement policy that tolerates the
 // go-client's pings (every 10 s, with or without active streams), and the gzip
 // codec, registered by importing this package. Authentication interceptors
 // are the caller's. An interceptor sets the "retry-after" trailer of calls

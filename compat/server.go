@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"net/http"
 	"strings"
@@ -14,8 +15,10 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+	"google.golang.org/grpc/tap"
 
 	"github.com/qlite/qlite/engine"
 	"github.com/qlite/qlite/telemetry"
@@ -33,8 +36,18 @@ type ServerConfig struct {
 	APIKey, ReadOnlyAPIKey string
 	// DisableCORS turns off the CORS headers Qdrant sends by default.
 	DisableCORS bool
-	// MaxRequestBytes bounds a REST body (default 32 MiB).
+	// MaxRequestBytes bounds a REST body and a gRPC message, after
+	// decompression. Default 32 MiB (Qdrant's max_request_size_mb; Qdrant
+	// has no gRPC limit, qlite applies the same one).
 	MaxRequestBytes int64
+	// IdleTimeout closes a REST keep-alive connection or a gRPC connection
+	// that has had no request for this long, whatever its last answer was
+	// (a 401 included). Default 2 minutes.
+	IdleTimeout time.Duration
+	// HeaderTimeout bounds how long a client may take to send a REST
+	// request's headers, and to complete a gRPC connection's handshake.
+	// Default 10s.
+	HeaderTimeout time.Duration
 	// ShutdownTimeout bounds how long Serve waits for in-flight requests
 	// when its context ends. Default 30s.
 	ShutdownTimeout time.Duration
@@ -45,6 +58,12 @@ type ServerConfig struct {
 	// the providers down after Serve returns.
 	Telemetry *telemetry.Providers
 }
+
+// The timeouts a Server applies when its config leaves them zero.
+const (
+	defaultIdleTimeout   = 2 * time.Minute
+	defaultHeaderTimeout = 10 * time.Second
+)
 
 // Server serves Qdrant's REST and gRPC APIs over one engine.
 type Server struct {
@@ -74,6 +93,15 @@ func NewServer(db *engine.DB, cfg *ServerConfig) *Server {
 	if c.ShutdownTimeout <= 0 {
 		c.ShutdownTimeout = 30 * time.Second
 	}
+	if c.MaxRequestBytes <= 0 {
+		c.MaxRequestBytes = restDefaultMaxRequestBytes
+	}
+	if c.IdleTimeout <= 0 {
+		c.IdleTimeout = defaultIdleTimeout
+	}
+	if c.HeaderTimeout <= 0 {
+		c.HeaderTimeout = defaultHeaderTimeout
+	}
 	s := &Server{db: db, cfg: c, listening: make(chan struct{})}
 	auth := &authenticator{key: c.APIKey, readOnly: c.ReadOnlyAPIKey}
 
@@ -91,11 +119,17 @@ func NewServer(db *engine.DB, cfg *ServerConfig) *Server {
 		h = cors(h)
 	}
 	h = tel.httpMiddleware(h)
-	s.http = &http.Server{Handler: h, ReadHeaderTimeout: 30 * time.Second}
+	s.http = &http.Server{Handler: h, ReadHeaderTimeout: c.HeaderTimeout, IdleTimeout: c.IdleTimeout}
 
+	// Keys are checked in the transport, from the call's headers, before
+	// its message is read or decompressed.
 	opts := append(ServerOptions(),
-		grpc.ChainUnaryInterceptor(tel.unary, auth.unary),
-		grpc.ChainStreamInterceptor(tel.stream, auth.stream),
+		grpc.InTapHandle(auth.tap),
+		grpc.MaxRecvMsgSize(int(min(c.MaxRequestBytes, math.MaxInt32))),
+		grpc.ConnectionTimeout(c.HeaderTimeout),
+		grpc.KeepaliveParams(keepalive.ServerParameters{MaxConnectionIdle: c.IdleTimeout}),
+		grpc.ChainUnaryInterceptor(tel.unary),
+		grpc.ChainStreamInterceptor(tel.stream),
 	)
 	s.grpc = grpc.NewServer(opts...)
 	NewServices(db).Register(s.grpc)
@@ -299,11 +333,10 @@ var grpcReads = map[string]bool{
 	"/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo": true,
 }
 
-func (a *authenticator) grpcCheck(ctx context.Context, method string) error {
+func (a *authenticator) grpcCheckMD(md metadata.MD, method string) error {
 	if !a.enabled() || method == "/qdrant.Qdrant/HealthCheck" || strings.HasPrefix(method, "/grpc.health.v1.Health/") {
 		return nil
 	}
-	md, _ := metadata.FromIncomingContext(ctx)
 	key, found := "", false
 	if v := md.Get("api-key"); len(v) > 0 && v[0] != "" {
 		key, found = v[0], true
@@ -320,18 +353,11 @@ func (a *authenticator) grpcCheck(ctx context.Context, method string) error {
 	return nil
 }
 
-func (a *authenticator) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
-	if err := a.grpcCheck(ctx, info.FullMethod); err != nil {
-		return nil, err
-	}
-	return h(ctx, req)
-}
-
-func (a *authenticator) stream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, h grpc.StreamHandler) error {
-	if err := a.grpcCheck(ss.Context(), info.FullMethod); err != nil {
-		return err
-	}
-	return h(srv, ss)
+// tap checks a gRPC call's key when its headers arrive, before the
+// stream exists and before any of its message is read: a refused call
+// costs neither memory nor decompression, unary or streaming alike.
+func (a *authenticator) tap(ctx context.Context, info *tap.Info) (context.Context, error) {
+	return ctx, a.grpcCheckMD(info.Header, info.FullMethodName)
 }
 
 // cors answers preflight requests and allows any origin, as Qdrant does by

@@ -27,6 +27,8 @@ type serveFlags struct {
 	readOnlyAPIKey  string
 	disableCORS     bool
 	maxRequestSizeM int
+	idleTimeout     time.Duration
+	headerTimeout   time.Duration
 	// Snapshots restored before serving, as Qdrant's flags of the same
 	// names.
 	storageSnapshot string
@@ -86,7 +88,9 @@ SIGINT or SIGTERM stops accepting requests, lets in-flight ones finish and close
 	fl.StringVar(&f.apiKey, "api-key", "", "require this key (header api-key or Authorization: Bearer) on every request but the health checks")
 	fl.StringVar(&f.readOnlyAPIKey, "read-only-api-key", "", "a key that may only read")
 	fl.BoolVar(&f.disableCORS, "disable-cors", false, "do not send CORS headers")
-	fl.IntVar(&f.maxRequestSizeM, "max-request-size-mb", 32, "largest REST request body, in MiB")
+	fl.IntVar(&f.maxRequestSizeM, "max-request-size-mb", 32, "largest REST request body or gRPC message, in MiB, after decompression")
+	fl.DurationVar(&f.idleTimeout, "idle-timeout", 2*time.Minute, "close REST keep-alive and gRPC connections idle this long")
+	fl.DurationVar(&f.headerTimeout, "header-timeout", 10*time.Second, "time a client has to send a REST request's headers or finish a gRPC handshake")
 	fl.StringVar(&f.storageSnapshot, "storage-snapshot", "", "restore this full-storage snapshot (every collection and alias) before serving")
 	fl.StringArrayVar(&f.snapshots, "snapshot", nil, "restore a collection snapshot before serving, as PATH:COLLECTION (repeatable)")
 	fl.BoolVarP(&f.forceSnapshot, "force-snapshot", "f", false, "let --storage-snapshot and --snapshot replace existing collections (else an existing one is an error)")
@@ -134,6 +138,8 @@ func serve(cmd *cobra.Command, f *serveFlags) error {
 		ReadOnlyAPIKey:  f.readOnlyAPIKey,
 		DisableCORS:     f.disableCORS,
 		MaxRequestBytes: int64(f.maxRequestSizeM) << 20,
+		IdleTimeout:     f.idleTimeout,
+		HeaderTimeout:   f.headerTimeout,
 		Telemetry:       tel,
 	})
 	go func() {

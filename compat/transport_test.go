@@ -1,0 +1,198 @@
+package compat
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/binary"
+	"io"
+	"net"
+	"net/http"
+	"runtime"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/qdrant/go-client/qdrant"
+	"github.com/stretchr/testify/require"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/connectivity"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
+)
+
+// allocatedDuring returns the bytes the process allocated while f ran: an
+// upper bound of the memory a request made the in-process server take.
+func allocatedDuring(f func()) uint64 {
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	f()
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
+}
+
+// gzipBomb returns concatenated gzip members that decompress to n MiB of
+// zeros (a gzip reader reads every member), built without holding them.
+func gzipBomb(t testing.TB, n int) []byte {
+	var one bytes.Buffer
+	zw, err := gzip.NewWriterLevel(&one, gzip.BestCompression)
+	require.NoError(t, err)
+	_, err = zw.Write(make([]byte, 1<<20))
+	require.NoError(t, err)
+	require.NoError(t, zw.Close())
+	return bytes.Repeat(one.Bytes(), n)
+}
+
+// grpcRaw sends one gRPC call as raw HTTP/2 with a compressed message and
+// returns its grpc-status, so that the client neither builds nor
+// compresses the message it sends.
+func grpcRaw(t testing.TB, addr, method, encoding string, compressed []byte, header map[string]string) codes.Code {
+	t.Helper()
+	var tr http.Transport
+	tr.Protocols = new(http.Protocols)
+	tr.Protocols.SetUnencryptedHTTP2(true)
+	defer tr.CloseIdleConnections()
+	frame := make([]byte, 5, 5+len(compressed))
+	frame[0] = 1
+	binary.BigEndian.PutUint32(frame[1:], uint32(len(compressed)))
+	frame = append(frame, compressed...)
+	req, err := http.NewRequest("POST", "http://"+addr+method, bytes.NewReader(frame))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/grpc")
+	req.Header.Set("Te", "trailers")
+	req.Header.Set("Grpc-Encoding", encoding)
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	resp, err := (&http.Client{Transport: &tr}).Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	io.Copy(io.Discard, resp.Body)
+	st := resp.Trailer.Get("Grpc-Status")
+	if st == "" {
+		st = resp.Header.Get("Grpc-Status") // a trailers-only answer
+	}
+	code, err := strconv.Atoi(st)
+	require.NoError(t, err, "grpc-status %q", st)
+	return codes.Code(code)
+}
+
+// requireServes checks that the server still answers both APIs.
+func requireServes(t *testing.T, h, g, key string) {
+	t.Helper()
+	code, body := httpDo(t, "GET", "http://"+h+"/collections", "", map[string]string{"api-key": key})
+	require.Equal(t, 200, code, body)
+	host, port, err := net.SplitHostPort(g)
+	require.NoError(t, err)
+	p, err := strconv.Atoi(port)
+	require.NoError(t, err)
+	c, err := qdrant.NewClient(&qdrant.Config{Host: host, Port: p, APIKey: key, SkipCompatibilityCheck: true})
+	require.NoError(t, err)
+	defer c.Close()
+	_, err = c.ListCollections(context.Background())
+	require.NoError(t, err)
+}
+
+// A compressed gRPC message is neither read nor decompressed for a caller
+// without a key, and for one with a key decompression stops at the limit.
+func TestGRPCAuthBeforeDecompression(t *testing.T) {
+	_, h, g := startServer(t, &ServerConfig{APIKey: "secret", ReadOnlyAPIKey: "ro"})
+	const mib = 256
+	bomb := gzipBomb(t, mib)
+	for _, tc := range []struct {
+		name   string
+		header map[string]string
+		want   codes.Code
+		max    uint64
+	}{
+		// Refused from its headers: nothing of the message is kept.
+		{"no key", nil, codes.Unauthenticated, 4 << 20},
+		{"wrong key", map[string]string{"api-key": "nope"}, codes.Unauthenticated, 4 << 20},
+		{"read-only key on a write", map[string]string{"api-key": "ro"}, codes.PermissionDenied, 4 << 20},
+		// Decompressed up to the 32 MiB limit, then refused.
+		{"valid key", map[string]string{"api-key": "secret"}, codes.ResourceExhausted, 3 * maxRecvMsgSize},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var code codes.Code
+			n := allocatedDuring(func() {
+				code = grpcRaw(t, g, "/qdrant.Points/Upsert", "gzip", bomb, tc.header)
+			})
+			require.Equal(t, tc.want, code)
+			t.Logf("%d KiB allocated for a gzip message of %d KiB (%d MiB decompressed)", n>>10, len(bomb)>>10, mib)
+			require.Less(t, n, tc.max, "allocated %d MiB for a message of %d MiB", n>>20, mib)
+			requireServes(t, h, g, "secret")
+		})
+	}
+}
+
+// Streaming calls are refused from their headers as well.
+func TestGRPCAuthStreaming(t *testing.T) {
+	_, _, g := startServer(t, &ServerConfig{APIKey: "secret"})
+	conn, err := grpc.NewClient(g, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	require.NoError(t, err)
+	defer conn.Close()
+	desc := &grpc.StreamDesc{ClientStreams: true, ServerStreams: true}
+	st, err := conn.NewStream(context.Background(), desc, "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo")
+	require.NoError(t, err)
+	err = st.RecvMsg(new(struct{}))
+	require.Equal(t, codes.Unauthenticated, status.Code(err), "%v", err)
+}
+
+// An idle keep-alive connection is closed, after a 401 as after a 200,
+// and a client that never finishes its headers is cut off.
+func TestHTTPIdleAndHeaderTimeouts(t *testing.T) {
+	_, h, _ := startServer(t, &ServerConfig{APIKey: "secret", IdleTimeout: 200 * time.Millisecond, HeaderTimeout: 200 * time.Millisecond})
+	for _, key := range []string{"", "secret"} {
+		conn, err := net.Dial("tcp", h)
+		require.NoError(t, err)
+		defer conn.Close()
+		_, err = io.WriteString(conn, "GET /collections HTTP/1.1\r\nHost: x\r\napi-key: "+key+"\r\n\r\n")
+		require.NoError(t, err)
+		br := bufio.NewReader(conn)
+		resp, err := http.ReadResponse(br, nil)
+		require.NoError(t, err)
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		require.Equal(t, map[string]int{"": 401, "secret": 200}[key], resp.StatusCode)
+		requireClosed(t, conn, br)
+	}
+	conn, err := net.Dial("tcp", h)
+	require.NoError(t, err)
+	defer conn.Close()
+	_, err = io.WriteString(conn, "GET /collections HTTP/1.1\r\nHost: x\r\n")
+	require.NoError(t, err)
+	requireClosed(t, conn, bufio.NewReader(conn))
+}
+
+// requireClosed waits (at most a generous minute) for the server to close
+// conn, reading whatever it sends first.
+func requireClosed(t *testing.T, conn net.Conn, r io.Reader) {
+	t.Helper()
+	require.NoError(t, conn.SetReadDeadline(time.Now().Add(time.Minute)))
+	_, err := io.Copy(io.Discard, r)
+	require.NoError(t, err, "the server kept the connection open")
+}
+
+// gRPC connections with no calls are closed (GOAWAY), and a connection
+// that never completes its handshake is dropped.
+func TestGRPCIdleAndHandshakeTimeouts(t *testing.T) {
+	_, _, g := startServer(t, &ServerConfig{IdleTimeout: 200 * time.Millisecond, HeaderTimeout: 200 * time.Millisecond})
+	conn, err := grpc.NewClient(g, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	require.NoError(t, err)
+	defer conn.Close()
+	_, err = qdrant.NewQdrantClient(conn).HealthCheck(context.Background(), &qdrant.HealthCheckRequest{})
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	for s := conn.GetState(); s == connectivity.Ready; s = conn.GetState() {
+		require.True(t, conn.WaitForStateChange(ctx, s), "the server kept an idle connection")
+	}
+
+	raw, err := net.Dial("tcp", g)
+	require.NoError(t, err)
+	defer raw.Close()
+	requireClosed(t, raw, raw)
+}
