@@ -2,6 +2,7 @@ package compat
 
 import (
 	"compress/gzip"
+	"compress/zlib"
 	"context"
 	"crypto/rand"
 	"encoding/binary"
@@ -13,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/klauspost/compress/zstd"
 
 	"github.com/qlite/qlite/engine"
 	"github.com/qlite/qlite/filter"
@@ -307,22 +310,21 @@ func restWriteError(w http.ResponseWriter, start time.Time, err error) {
 	restWriteJSON(w, code, restEnvelope{Status: map[string]string{"error": msg}, Time: time.Since(start).Seconds()})
 }
 
-// body reads the request body, decompressing gzip, within the size limit.
-// Qdrant answers an oversized body with 400 and actix's message.
+// body reads the request body within the size limit, decompressing it
+// as Qdrant does for Content-Encoding gzip, deflate and zstd (others are
+// read as they come). The limit bounds the decompressed size: reading
+// stops one byte past it. Qdrant answers an oversized body with 400 and
+// actix's message.
 func (s *restServer) body(r *http.Request) ([]byte, error) {
 	limit := s.opts.MaxRequestBytes
 	if r.ContentLength > limit {
 		return nil, &restError{http.StatusBadRequest, fmt.Sprintf("Payload error: JSON payload (%d bytes) is larger than allowed (limit: %d bytes).", r.ContentLength, limit)}
 	}
-	var rd io.Reader = r.Body
-	if strings.EqualFold(r.Header.Get("Content-Encoding"), "gzip") {
-		zr, err := gzip.NewReader(r.Body)
-		if err != nil {
-			return nil, &restError{http.StatusBadRequest, "Payload error: " + err.Error()}
-		}
-		defer zr.Close()
-		rd = zr
+	rd, err := restDecompress(r.Body, r.Header.Get("Content-Encoding"), limit)
+	if err != nil {
+		return nil, &restError{http.StatusBadRequest, "Payload error: " + err.Error()}
 	}
+	defer rd.Close()
 	b, err := io.ReadAll(io.LimitReader(rd, limit+1))
 	if err != nil {
 		return nil, &restError{http.StatusBadRequest, "Payload error: " + err.Error()}
@@ -334,6 +336,29 @@ func (s *restServer) body(r *http.Request) ([]byte, error) {
 		st.body = b
 	}
 	return b, nil
+}
+
+// restZstdMaxWindow bounds the window a zstd body may ask the decoder to
+// allocate (zstd's own default allows 512 MiB); level 19 uses 8 MiB.
+const restZstdMaxWindow = 32 << 20
+
+// restDecompress returns a reader of body decoded as encoding says.
+func restDecompress(body io.Reader, encoding string, limit int64) (io.ReadCloser, error) {
+	switch strings.ToLower(strings.TrimSpace(encoding)) {
+	case "gzip", "x-gzip":
+		return gzip.NewReader(body)
+	case "deflate":
+		return zlib.NewReader(body)
+	case "zstd":
+		zr, err := zstd.NewReader(body, zstd.WithDecoderConcurrency(1),
+			zstd.WithDecoderMaxWindow(restZstdMaxWindow),
+			zstd.WithDecoderMaxMemory(max(uint64(limit)+1, restZstdMaxWindow)))
+		if err != nil {
+			return nil, err
+		}
+		return zr.IOReadCloser(), nil
+	}
+	return io.NopCloser(body), nil
 }
 
 // decodeBody reads the body and decodes it into v (see restDecode).

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
+	"compress/zlib"
 	"context"
 	"encoding/binary"
 	"io"
@@ -14,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/klauspost/compress/zstd"
 	"github.com/qdrant/go-client/qdrant"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc"
@@ -195,4 +197,74 @@ func TestGRPCIdleAndHandshakeTimeouts(t *testing.T) {
 	require.NoError(t, err)
 	defer raw.Close()
 	requireClosed(t, raw, raw)
+}
+
+// compressedZeros compresses n MiB of zeros with w, written a MiB at a
+// time.
+func compressedZeros(t testing.TB, n int, w func(io.Writer) io.WriteCloser) []byte {
+	var buf bytes.Buffer
+	zw := w(&buf)
+	zero := make([]byte, 1<<20)
+	for range n {
+		_, err := zw.Write(zero)
+		require.NoError(t, err)
+	}
+	require.NoError(t, zw.Close())
+	return buf.Bytes()
+}
+
+// A compressed REST body is decompressed only up to the size limit,
+// whatever its encoding, and an unauthenticated one not at all.
+func TestRESTDecompressionLimit(t *testing.T) {
+	const limit = 1 << 20
+	_, h, g := startServer(t, &ServerConfig{APIKey: "secret", MaxRequestBytes: limit})
+	const mib = 128
+	bombs := map[string][]byte{
+		"gzip": gzipBomb(t, mib),
+		"deflate": compressedZeros(t, mib, func(w io.Writer) io.WriteCloser {
+			zw, _ := zlib.NewWriterLevel(w, zlib.BestCompression)
+			return zw
+		}),
+		"zstd": compressedZeros(t, mib, func(w io.Writer) io.WriteCloser {
+			zw, _ := zstd.NewWriter(w, zstd.WithEncoderLevel(zstd.SpeedBestCompression))
+			return zw
+		}),
+	}
+	for enc, bomb := range bombs {
+		for _, key := range []string{"", "secret"} {
+			var code int
+			var body string
+			n := allocatedDuring(func() {
+				code, body = httpDo(t, "PUT", "http://"+h+"/collections/c/points", string(bomb),
+					map[string]string{"Content-Encoding": enc, "api-key": key})
+			})
+			t.Logf("%s, key %q: %d KiB allocated for %d KiB inflating to %d MiB: %d", enc, key, n>>10, len(bomb)>>10, mib, code)
+			if key == "" {
+				require.Equal(t, 401, code, body)
+			} else {
+				require.Equal(t, 400, code, body)
+				require.Contains(t, body, "Payload error: JSON payload has exceeded limit (1048576 bytes).")
+			}
+			require.Less(t, n, uint64(16*limit)+uint64(3*len(bomb)), "%s: allocated %d MiB", enc, n>>20)
+			requireServes(t, h, g, "secret")
+		}
+	}
+	// A small body in each encoding decodes.
+	create := `{"vectors":{"size":2,"distance":"Dot"}}`
+	for enc, w := range map[string]func(io.Writer) io.WriteCloser{
+		"gzip":    func(w io.Writer) io.WriteCloser { return gzip.NewWriter(w) },
+		"deflate": func(w io.Writer) io.WriteCloser { return zlib.NewWriter(w) },
+		"zstd": func(w io.Writer) io.WriteCloser {
+			zw, _ := zstd.NewWriter(w)
+			return zw
+		},
+	} {
+		var buf bytes.Buffer
+		zw := w(&buf)
+		io.WriteString(zw, create)
+		require.NoError(t, zw.Close())
+		code, body := httpDo(t, "PUT", "http://"+h+"/collections/c_"+enc, buf.String(),
+			map[string]string{"Content-Encoding": enc, "api-key": "secret"})
+		require.Equal(t, 200, code, "%s: %s", enc, body)
+	}
 }
