@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -187,7 +188,10 @@ func resetServer(base string) error {
 		return err
 	}
 	for _, c := range list.Result.Collections {
-		req, _ := http.NewRequest(http.MethodDelete, base+"/collections/"+c.Name, nil)
+		req, err := http.NewRequest(http.MethodDelete, base+"/collections/"+url.PathEscape(c.Name), nil)
+		if err != nil {
+			return err
+		}
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			return err
@@ -197,8 +201,8 @@ func resetServer(base string) error {
 	return nil
 }
 
-func getJSON(url string, v any) error {
-	resp, err := http.Get(url)
+func getJSON(u string, v any) error {
+	resp, err := http.Get(u)
 	if err != nil {
 		return err
 	}
@@ -208,7 +212,7 @@ func getJSON(url string, v any) error {
 		return err
 	}
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET %s: %d %s", url, resp.StatusCode, buf.Bytes())
+		return fmt.Errorf("GET %s: %d %s", u, resp.StatusCode, buf.Bytes())
 	}
 	return json.Unmarshal(buf.Bytes(), v)
 }

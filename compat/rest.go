@@ -68,9 +68,9 @@ func NewREST(db *engine.DB, opts *RESTOptions) http.Handler {
 		id: filter.UUIDID(id).String(), peerID: binary.LittleEndian.Uint64(peer[:]) >> 11}
 	mux := http.NewServeMux()
 	for _, rt := range s.routes() {
-		mux.Handle(rt.pattern, s.wrap(rt.handler, restPosRule(rt.pattern), restValidationPrefix(rt.pattern)))
+		mux.Handle(rt.pattern, s.wrap(rt.handler, rt.pattern))
 	}
-	return mux
+	return &restRouter{mux: mux}
 }
 
 // restServer serves the REST API over one engine.
@@ -190,12 +190,22 @@ func (s *restServer) routes() []restRoute {
 	}
 }
 
-// wrap turns a restFunc into an http.Handler that writes the envelope;
-// pos says where format errors of the route are placed in the body, and
-// prefix names the route's request struct in validation errors.
-func (s *restServer) wrap(h restFunc, pos restPos, prefix string) http.Handler {
+// wrap turns the restFunc of a route pattern into an http.Handler that
+// checks the collection name in the path, then runs h and writes the
+// envelope. Format errors are placed in the body by the route's rule, and
+// validation errors name the route's request struct.
+func (s *restServer) wrap(h restFunc, pattern string) http.Handler {
+	pos, prefix := restPosRule(pattern), restValidationPrefix(pattern)
+	hasColl := strings.Contains(pattern, "{collection_name}")
+	create := pattern == "PUT /collections/{collection_name}"
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
+		if hasColl {
+			if err := restCheckCollectionPath(r.PathValue("collection_name"), create); err != nil {
+				restWriteError(w, start, err)
+				return
+			}
+		}
 		if t, err := strconv.ParseUint(r.URL.Query().Get("timeout"), 10, 64); err == nil {
 			// The timeout asked for, which strict mode bounds.
 			r = r.WithContext(engine.WithRequestTimeout(r.Context(), t))

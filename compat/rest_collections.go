@@ -97,23 +97,9 @@ func (s *restServer) getCollection(w http.ResponseWriter, r *http.Request) (any,
 	return out, nil
 }
 
-// restCollectionPath validates the collection name of a create request as
-// Qdrant validates path parameters: 422 "Validation error in path
-// parameters: [name: ...]".
-func restCollectionPath(name string) error {
-	if err := engine.ValidateCollectionName(name); err != nil {
-		msg := strings.TrimPrefix(restTrimQlite(err.Error()), "collection_name: ")
-		return &restError{http.StatusUnprocessableEntity, fmt.Sprintf("Validation error in path parameters: [name: %s]", msg)}
-	}
-	return nil
-}
-
 // createCollection answers PUT /collections/{c}.
 func (s *restServer) createCollection(w http.ResponseWriter, r *http.Request) (any, error) {
-	name := r.PathValue("collection_name")
-	if err := restCollectionPath(name); err != nil {
-		return nil, err
-	}
+	name := r.PathValue("collection_name") // checked by wrap
 	b, err := s.body(r)
 	if err != nil {
 		return nil, err

@@ -74,7 +74,7 @@ func TestRESTCollections(t *testing.T) {
 	s.fail("PUT", "/collections/x", `{"vectors": {"size": 4, "distance": "Cosine"}, "bogus": 1}`, http.StatusBadRequest, "Format error in JSON body: bogus")
 	s.fail("PUT", "/collections/x", `{"vectors": {"size": "four", "distance": "Cosine"}}`, http.StatusBadRequest, "Format error in JSON body: data did not match any variant of untagged enum VectorsConfig at line 1 column 51")
 	s.fail("PUT", "/collections/x", `{"vectors": {"size": 4, "distance": "Hamming"}}`, http.StatusBadRequest, "Format error in JSON body: data did not match any variant of untagged enum VectorsConfig at line 1 column 47")
-	s.fail("PUT", "/collections/a%3Ab", `{"vectors": {"size": 4, "distance": "Cosine"}}`, http.StatusUnprocessableEntity, "Validation error in path parameters: [name: ")
+	s.fail("PUT", "/collections/a%3Ab", `{"vectors": {"size": 4, "distance": "Cosine"}}`, http.StatusUnprocessableEntity, "Validation error in path parameters: [collection_name: collection name cannot contain \":\" char]")
 	s.fail("PATCH", "/collections/nope", `{}`, http.StatusNotFound, "Not found: Collection `nope` doesn't exist!")
 	s.fail("PATCH", "/collections/books", `{"optimizers_config": {"deleted_threshold": 7}}`, http.StatusUnprocessableEntity, "Validation error in JSON body: [optimizers_config.deleted_threshold: value 7.0 invalid, must be from 0.0 to 1.0]")
 	s.fail("GET", "/collections/nope", "", http.StatusNotFound, "Not found: Collection `nope` doesn't exist!")

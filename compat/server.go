@@ -107,11 +107,8 @@ func NewServer(db *engine.DB, cfg *ServerConfig) *Server {
 
 	rest := NewREST(db, &RESTOptions{MaxRequestBytes: c.MaxRequestBytes})
 	var route func(*http.Request) string
-	if mux, ok := rest.(*http.ServeMux); ok {
-		route = func(r *http.Request) string {
-			_, pattern := mux.Handler(r)
-			return pattern
-		}
+	if rt, ok := rest.(*restRouter); ok {
+		route = rt.route
 	}
 	tel := newServerTelemetry(c.Telemetry, route)
 	h := auth.httpMiddleware(rest)
@@ -119,6 +116,8 @@ func NewServer(db *engine.DB, cfg *ServerConfig) *Server {
 		h = cors(h)
 	}
 	h = tel.httpMiddleware(h)
+	// Keys, CORS and telemetry see the path the router takes.
+	h = restNormalizing(h)
 	s.http = &http.Server{Handler: h, ReadHeaderTimeout: c.HeaderTimeout, IdleTimeout: c.IdleTimeout}
 
 	// Keys are checked in the transport, from the call's headers, before
