@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"runtime/debug"
-	"strings"
 	"time"
 
 	"github.com/qdrant/go-client/qdrant"
@@ -165,27 +164,19 @@ func validationErr(field, format string, args ...any) error {
 	return status.Errorf(codes.InvalidArgument, "Validation error in body: [%s: %s]", field, fmt.Sprintf(format, args...))
 }
 
-// checkCollectionName validates a collection name given in a request: not
-// empty and at most 255 bytes long, as Qdrant validates every request.
+// checkCollectionName validates a collection name given in a request, as
+// Qdrant validates every request (see collectionNameProblem).
 func checkCollectionName(field, name string) error {
-	switch {
-	case name == "":
-		return validationErr(field, "length: value must not be empty")
-	case len(name) > 255:
-		return validationErr(field, "length: value must be at most 255 bytes long")
+	if msg := collectionNameProblem(name, false); msg != "" {
+		return validationErr(field, "%s", msg)
 	}
 	return nil
 }
 
-// checkNewCollectionName applies Qdrant's full rule for the name of a
+// checkNewCollectionName applies the full rule for the name of a
 // collection or alias being created.
 func checkNewCollectionName(field, name string) error {
-	if err := checkCollectionName(field, name); err != nil {
-		return err
-	}
-	if err := engine.ValidateCollectionName(name); err != nil {
-		msg := strings.TrimPrefix(err.Error(), engine.ErrBadRequest.Error()+": ")
-		msg = strings.TrimPrefix(msg, "collection_name: ")
+	if msg := collectionNameProblem(name, true); msg != "" {
 		return validationErr(field, "%s", msg)
 	}
 	return nil

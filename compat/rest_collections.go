@@ -285,6 +285,9 @@ func (s *restServer) updateAliases(w http.ResponseWriter, r *http.Request) (any,
 			if c.AliasName == nil {
 				return nil, missing("create_alias", "alias_name")
 			}
+			if msg := collectionNameProblem(*c.AliasName, true); msg != "" {
+				return nil, restValidationError(p+".create_alias.alias_name", "%s", msg)
+			}
 			ops[i].Create = &engine.CreateAlias{Collection: *c.CollectionName, Alias: *c.AliasName}
 		case a.DeleteAlias != nil:
 			if a.DeleteAlias.AliasName == nil {
@@ -298,6 +301,9 @@ func (s *restServer) updateAliases(w http.ResponseWriter, r *http.Request) (any,
 			}
 			if c.NewAliasName == nil {
 				return nil, missing("rename_alias", "new_alias_name")
+			}
+			if msg := collectionNameProblem(*c.NewAliasName, true); msg != "" {
+				return nil, restValidationError(p+".rename_alias.new_alias_name", "%s", msg)
 			}
 			ops[i].Rename = &engine.RenameAlias{Old: *c.OldAliasName, New: *c.NewAliasName}
 		default:

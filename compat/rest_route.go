@@ -81,46 +81,46 @@ func restNormalizePath(r *http.Request) *http.Request {
 	return r2
 }
 
-// restMaxNameChars is Qdrant's limit on a collection name in a path, in
-// characters.
-const restMaxNameChars = 255
-
 // restCheckCollectionPath validates the {collection_name} of a path before
-// anything else of the request, as Qdrant does on every route: 1 to 255
-// characters, without "/" or NUL, for 422 "Validation error in path
-// parameters: [collection_name: ...]". For a collection being created
-// (strict), the name must also pass the rule of new names (see
-// restNewNameProblem).
+// anything else of the request, as Qdrant does on every route, for 422
+// "Validation error in path parameters: [collection_name: ...]" (see
+// collectionNameProblem; strict for a collection being created).
 func restCheckCollectionPath(name string, strict bool) error {
-	msg := ""
-	if n := utf8.RuneCountInString(name); n < 1 || n > restMaxNameChars {
-		msg = fmt.Sprintf("value %s invalid, must be from 1 to %d characters", restJSONString(name), restMaxNameChars)
-	} else if i := strings.IndexAny(name, "/\x00"); i >= 0 {
-		msg = fmt.Sprintf("collection name cannot contain \"%c\" char", name[i])
-	} else if strict {
-		msg = restNewNameProblem(name)
+	if msg := collectionNameProblem(name, strict); msg != "" {
+		return &restError{http.StatusUnprocessableEntity, "Validation error in path parameters: [collection_name: " + msg + "]"}
 	}
-	if msg == "" {
-		return nil
-	}
-	return &restError{http.StatusUnprocessableEntity, "Validation error in path parameters: [collection_name: " + msg + "]"}
+	return nil
 }
 
-// restNewNameProblem describes what is wrong with the name of a collection
-// or alias being created, or returns "". Qdrant refuses the characters
-// <>:"/\|?*, NUL and 0x1F; qlite also refuses a newline, invalid UTF-8,
-// "." and "..", which Qdrant takes (or fails on with a 500), and names
-// longer than 255 bytes, which Qdrant's file system refuses.
-func restNewNameProblem(name string) string {
-	switch {
-	case len(name) > 255:
-		return "collection name must be at most 255 bytes long"
-	case !utf8.ValidString(name):
-		return "collection name must be valid UTF-8"
-	case name == "." || name == "..":
-		return fmt.Sprintf("collection name cannot be %q", name)
+// maxNameChars is Qdrant's limit on a collection name, in characters.
+const maxNameChars = 255
+
+// collectionNameProblem describes, with Qdrant's message, what is wrong
+// with a collection name given to any REST route or gRPC method, or
+// returns "". Qdrant accepts 1 to 255 characters without "/" or NUL, so
+// that collections stored under older rules stay reachable. A strict
+// check, for the name of a collection or alias being created, also
+// refuses Qdrant's reserved characters <>:"\|?* and 0x1F and, unlike
+// Qdrant, a newline, invalid UTF-8, "." and ".." (which Qdrant takes, or
+// fails on with a 500) and more than 255 bytes (which Qdrant's file
+// system refuses).
+func collectionNameProblem(name string, strict bool) string {
+	if n := utf8.RuneCountInString(name); n < 1 || n > maxNameChars {
+		return fmt.Sprintf("value %s invalid, must be from 1 to %d characters", restJSONString(name), maxNameChars)
 	}
-	if i := strings.IndexAny(name, "<>:\"/\\|?*\x00\x1f\n"); i >= 0 {
+	reserved := "/\x00"
+	if strict {
+		switch {
+		case len(name) > 255:
+			return "collection name must be at most 255 bytes long"
+		case !utf8.ValidString(name):
+			return "collection name must be valid UTF-8"
+		case name == "." || name == "..":
+			return fmt.Sprintf("collection name cannot be %q", name)
+		}
+		reserved = "<>:\"/\\|?*\x00\x1f\n"
+	}
+	if i := strings.IndexAny(name, reserved); i >= 0 {
 		return fmt.Sprintf("collection name cannot contain \"%c\" char", name[i])
 	}
 	return ""
