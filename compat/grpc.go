@@ -48,13 +48,21 @@ type Services struct {
 	Snapshots   qdrant.SnapshotsServer
 }
 
-// NewServices returns the services over db. The caller keeps ownership of
-// db and closes it after the server stops.
-func NewServices(db *engine.DB) *Services {
+// NewServices returns the services over db with the default Limits. The
+// caller keeps ownership of db and closes it after the server stops.
+func NewServices(db *engine.DB) *Services { return NewServicesWithLimits(db, nil) }
+
+// NewServicesWithLimits returns the services over db, bounding requests by
+// l (nil or zero fields: the defaults).
+func NewServicesWithLimits(db *engine.DB, l *Limits) *Services {
+	var lim Limits
+	if l != nil {
+		lim = *l
+	}
 	return &Services{
 		Qdrant:      &qdrantService{},
 		Collections: &collectionsService{db: db},
-		Points:      &pointsService{db: db},
+		Points:      &pointsService{db: db, limits: lim.withDefaults()},
 		Snapshots:   &snapshotsService{db: db},
 	}
 }

@@ -16,7 +16,8 @@ import (
 // searches.
 type pointsService struct {
 	qdrant.UnimplementedPointsServer
-	db *engine.DB
+	db     *engine.DB
+	limits Limits
 }
 
 // writeOptions converts a request's wait flag.

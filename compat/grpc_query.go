@@ -254,6 +254,9 @@ func (s *pointsService) runQueryBatch(ctx context.Context, coll string, reqs []*
 	for i, r := range reqs {
 		in[i] = *r
 	}
+	if err := s.limits.grpcAdmit(ctx, s.db, coll, windowsOf(in, queryWindow)); err != nil {
+		return nil, err
+	}
 	res, err := s.db.QueryBatch(ctx, coll, in)
 	if err != nil {
 		return nil, GRPCError(err)
@@ -513,6 +516,9 @@ func (s *pointsService) SearchBatch(ctx context.Context, r *qdrant.SearchBatchPo
 		}
 		reqs[i] = *req
 	}
+	if err := s.limits.grpcAdmit(ctx, s.db, r.GetCollectionName(), windowsOf(reqs, searchWindow)); err != nil {
+		return nil, err
+	}
 	res, err := s.db.SearchBatch(ctx, r.GetCollectionName(), reqs)
 	if err != nil {
 		return nil, GRPCError(err)
@@ -671,6 +677,9 @@ func (s *pointsService) RecommendBatch(ctx context.Context, r *qdrant.RecommendB
 			return nil, err
 		}
 		reqs[i] = *req
+	}
+	if err := s.limits.grpcAdmit(ctx, s.db, r.GetCollectionName(), windowsOf(reqs, recommendWindow)); err != nil {
+		return nil, err
 	}
 	res, err := s.db.RecommendBatch(ctx, r.GetCollectionName(), reqs)
 	if err != nil {

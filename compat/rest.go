@@ -25,6 +25,8 @@ import (
 type RESTOptions struct {
 	// MaxRequestBytes bounds a request body (default 32 MiB, Qdrant's max_request_size_mb).
 	MaxRequestBytes int64
+	// Limits bound batches and the memory of a request's results.
+	Limits Limits
 }
 
 // restDefaultMaxRequestBytes is Qdrant's max_request_size_mb default.
@@ -55,6 +57,7 @@ func NewREST(db *engine.DB, opts *RESTOptions) http.Handler {
 	if o.MaxRequestBytes <= 0 {
 		o.MaxRequestBytes = restDefaultMaxRequestBytes
 	}
+	o.Limits = o.Limits.withDefaults()
 	// A random (version 4) UUID identifies the node in telemetry, and a
 	// random peer id below 2^53 (exact in JavaScript clients) in cluster
 	// information, as a standalone Qdrant has.
@@ -369,6 +372,19 @@ func restDecompress(body io.Reader, encoding string, limit int64) (io.ReadCloser
 		return zr.IOReadCloser(), nil
 	}
 	return io.NopCloser(body), nil
+}
+
+// decodeBatch reads the body of a batch request, refuses it when the array
+// under key holds more than the batch limit, and decodes it into v.
+func (s *restServer) decodeBatch(r *http.Request, key string, v any) error {
+	b, err := s.body(r)
+	if err != nil {
+		return err
+	}
+	if err := restCheckBatch(b, key, s.opts.Limits.MaxBatch); err != nil {
+		return err
+	}
+	return restDecode(b, v)
 }
 
 // decodeBody reads the body and decodes it into v (see restDecode).

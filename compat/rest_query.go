@@ -238,6 +238,9 @@ func (s *restServer) runQueryBatch(ctx context.Context, coll string, n int,
 			return nil, err
 		}
 	}
+	if err := s.opts.Limits.restAdmit(ctx, s.db, coll, windowsOf(reqs, queryWindow)); err != nil {
+		return nil, err
+	}
 	res, err := s.db.QueryBatch(ctx, coll, reqs)
 	if err != nil {
 		return nil, err
@@ -270,7 +273,7 @@ func (s *restServer) queryBatch(w http.ResponseWriter, r *http.Request) (any, er
 	var req struct {
 		Searches *[]restQueryRequest `json:"searches"`
 	}
-	if err := s.decodeBody(r, &req); err != nil {
+	if err := s.decodeBatch(r, "searches", &req); err != nil {
 		return nil, err
 	}
 	if err := restReadOptions(r); err != nil {
@@ -549,7 +552,7 @@ func (s *restServer) searchBatch(w http.ResponseWriter, r *http.Request) (any, e
 	var req struct {
 		Searches *[]restSearchRequest `json:"searches"`
 	}
-	if err := s.decodeBody(r, &req); err != nil {
+	if err := s.decodeBatch(r, "searches", &req); err != nil {
 		return nil, err
 	}
 	if err := restReadOptions(r); err != nil {
@@ -566,6 +569,9 @@ func (s *restServer) searchBatch(w http.ResponseWriter, r *http.Request) (any, e
 		if reqs[i], withPayload[i], err = s.prepSearch(r.Context(), coll, &(*req.Searches)[i], restIndex("searches", i)); err != nil {
 			return nil, err
 		}
+	}
+	if err := s.opts.Limits.restAdmit(r.Context(), s.db, coll, windowsOf(reqs, searchWindow)); err != nil {
+		return nil, err
 	}
 	res, err := s.db.SearchBatch(r.Context(), coll, reqs)
 	if err != nil {
@@ -729,7 +735,7 @@ func (s *restServer) recommendBatch(w http.ResponseWriter, r *http.Request) (any
 	var req struct {
 		Searches *[]restRecommendRequest `json:"searches"`
 	}
-	if err := s.decodeBody(r, &req); err != nil {
+	if err := s.decodeBatch(r, "searches", &req); err != nil {
 		return nil, err
 	}
 	if err := restReadOptions(r); err != nil {
@@ -746,6 +752,9 @@ func (s *restServer) recommendBatch(w http.ResponseWriter, r *http.Request) (any
 		if reqs[i], withPayload[i], err = s.prepRecommend(r.Context(), coll, &(*req.Searches)[i], restIndex("searches", i)); err != nil {
 			return nil, err
 		}
+	}
+	if err := s.opts.Limits.restAdmit(r.Context(), s.db, coll, windowsOf(reqs, recommendWindow)); err != nil {
+		return nil, err
 	}
 	res, err := s.db.RecommendBatch(r.Context(), coll, reqs)
 	if err != nil {
@@ -880,7 +889,7 @@ func (s *restServer) discoverBatch(w http.ResponseWriter, r *http.Request) (any,
 	var req struct {
 		Searches *[]restDiscoverRequest `json:"searches"`
 	}
-	if err := s.decodeBody(r, &req); err != nil {
+	if err := s.decodeBatch(r, "searches", &req); err != nil {
 		return nil, err
 	}
 	if err := restReadOptions(r); err != nil {

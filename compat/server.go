@@ -15,6 +15,8 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/encoding"
+	"google.golang.org/grpc/encoding/proto"
 	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
@@ -51,6 +53,9 @@ type ServerConfig struct {
 	// ShutdownTimeout bounds how long Serve waits for in-flight requests
 	// when its context ends. Default 30s.
 	ShutdownTimeout time.Duration
+	// Limits bound batches and the memory of a request's results, over
+	// REST and gRPC.
+	Limits Limits
 	// Telemetry, when set, traces every request with a SERVER span that
 	// continues the client's W3C trace context and is the parent of the
 	// engine's spans, and records request durations. Default nil: no
@@ -105,7 +110,8 @@ func NewServer(db *engine.DB, cfg *ServerConfig) *Server {
 	s := &Server{db: db, cfg: c, listening: make(chan struct{})}
 	auth := &authenticator{key: c.APIKey, readOnly: c.ReadOnlyAPIKey}
 
-	rest := NewREST(db, &RESTOptions{MaxRequestBytes: c.MaxRequestBytes})
+	c.Limits = c.Limits.withDefaults()
+	rest := NewREST(db, &RESTOptions{MaxRequestBytes: c.MaxRequestBytes, Limits: c.Limits})
 	var route func(*http.Request) string
 	if rt, ok := rest.(*restRouter); ok {
 		route = rt.route
@@ -124,6 +130,7 @@ func NewServer(db *engine.DB, cfg *ServerConfig) *Server {
 	// its message is read or decompressed.
 	opts := append(ServerOptions(),
 		grpc.InTapHandle(auth.tap),
+		grpc.ForceServerCodecV2(batchCodec{CodecV2: encoding.GetCodecV2(proto.Name), max: c.Limits.MaxBatch}),
 		grpc.MaxRecvMsgSize(int(min(c.MaxRequestBytes, math.MaxInt32))),
 		grpc.ConnectionTimeout(c.HeaderTimeout),
 		grpc.KeepaliveParams(keepalive.ServerParameters{MaxConnectionIdle: c.IdleTimeout}),
@@ -131,7 +138,7 @@ func NewServer(db *engine.DB, cfg *ServerConfig) *Server {
 		grpc.ChainStreamInterceptor(tel.stream),
 	)
 	s.grpc = grpc.NewServer(opts...)
-	NewServices(db).Register(s.grpc)
+	NewServicesWithLimits(db, &c.Limits).Register(s.grpc)
 	return s
 }
 

@@ -7,11 +7,13 @@ import (
 	"compress/zlib"
 	"context"
 	"encoding/binary"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"runtime"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -23,6 +25,7 @@ import (
 	"google.golang.org/grpc/connectivity"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protowire"
 )
 
 // allocatedDuring returns the bytes the process allocated while f ran: an
@@ -58,14 +61,18 @@ func grpcRaw(t testing.TB, addr, method, encoding string, compressed []byte, hea
 	tr.Protocols.SetUnencryptedHTTP2(true)
 	defer tr.CloseIdleConnections()
 	frame := make([]byte, 5, 5+len(compressed))
-	frame[0] = 1
+	if encoding != "" {
+		frame[0] = 1
+	}
 	binary.BigEndian.PutUint32(frame[1:], uint32(len(compressed)))
 	frame = append(frame, compressed...)
 	req, err := http.NewRequest("POST", "http://"+addr+method, bytes.NewReader(frame))
 	require.NoError(t, err)
 	req.Header.Set("Content-Type", "application/grpc")
 	req.Header.Set("Te", "trailers")
-	req.Header.Set("Grpc-Encoding", encoding)
+	if encoding != "" {
+		req.Header.Set("Grpc-Encoding", encoding)
+	}
 	for k, v := range header {
 		req.Header.Set(k, v)
 	}
@@ -267,4 +274,97 @@ func TestRESTDecompressionLimit(t *testing.T) {
 			map[string]string{"Content-Encoding": enc, "api-key": "secret"})
 		require.Equal(t, 200, code, "%s: %s", enc, body)
 	}
+}
+
+// A batch of a million empty searches is refused from its size before it
+// is decoded, over REST and gRPC, for a read-only key too.
+func TestBatchSizeLimit(t *testing.T) {
+	_, h, g := startServer(t, &ServerConfig{APIKey: "secret", ReadOnlyAPIKey: "ro"})
+	code, body := httpDo(t, "PUT", "http://"+h+"/collections/c", `{"vectors":{"size":2,"distance":"Dot"}}`, map[string]string{"api-key": "secret"})
+	require.Equal(t, 200, code, body)
+	const n = 1_000_000
+	rest := `{"searches":[` + strings.Repeat(`{},`, n-1) + `{}]}`
+	for _, route := range []string{"query/batch", "search/batch", "recommend/batch", "discover/batch"} {
+		var code int
+		var body string
+		alloc := allocatedDuring(func() {
+			code, body = httpDo(t, "POST", "http://"+h+"/collections/c/points/"+route, rest, map[string]string{"api-key": "ro"})
+		})
+		t.Logf("REST %s of %d entries (%d KiB): %d KiB allocated", route, n, len(rest)>>10, alloc>>10)
+		require.Equal(t, 400, code, body)
+		require.Contains(t, body, "the batch holds more than 10000 searches, the most the server allows in one request")
+		require.Less(t, alloc, uint64(4*len(rest)+16<<20))
+	}
+	// On the wire: collection_name, then n empty entries of field 2.
+	for _, method := range []string{"QueryBatch", "SearchBatch", "RecommendBatch", "DiscoverBatch"} {
+		msg := protowire.AppendTag(nil, 1, protowire.BytesType)
+		msg = protowire.AppendString(msg, "c")
+		entry := protowire.AppendBytes(protowire.AppendTag(nil, 2, protowire.BytesType), nil)
+		msg = append(msg, bytes.Repeat(entry, n)...)
+		var code codes.Code
+		alloc := allocatedDuring(func() {
+			code = grpcRaw(t, g, "/qdrant.Points/"+method, "", msg, map[string]string{"api-key": "ro"})
+		})
+		t.Logf("gRPC %s of %d entries (%d KiB): %d KiB allocated", method, n, len(msg)>>10, alloc>>10)
+		require.Equal(t, codes.InvalidArgument, code)
+		require.Less(t, alloc, uint64(4*len(msg)+16<<20))
+	}
+	requireServes(t, h, g, "ro")
+	// At the limit, a batch runs.
+	code, body = httpDo(t, "POST", "http://"+h+"/collections/c/points/query/batch",
+		`{"searches":[`+strings.Repeat(`{},`, 9999)+`{}]}`, map[string]string{"api-key": "ro"})
+	require.Equal(t, 200, code, body)
+}
+
+// A batch whose results would take more than MaxRequestMemory is refused
+// before it runs; limits beyond the collection's points count only the
+// points there are.
+func TestRequestMemoryLimit(t *testing.T) {
+	_, h, g := startServer(t, &ServerConfig{Limits: Limits{MaxRequestMemory: 1 << 20}})
+	base := "http://" + h + "/collections/c"
+	code, body := httpDo(t, "PUT", base, `{"vectors":{"size":2,"distance":"Dot"}}`, nil)
+	require.Equal(t, 200, code, body)
+	var pts []string
+	for i := range 100 {
+		pts = append(pts, fmt.Sprintf(`{"id":%d,"vector":[1,%d]}`, i+1, i))
+	}
+	code, body = httpDo(t, "PUT", base+"/points?wait=true", `{"points":[`+strings.Join(pts, ",")+`]}`, nil)
+	require.Equal(t, 200, code, body)
+	batch := func(n, limit int, vectors bool) string {
+		q := fmt.Sprintf(`{"query":[1,0],"limit":%d,"with_vector":%t}`, limit, vectors)
+		return `{"searches":[` + strings.Repeat(q+",", n-1) + q + `]}`
+	}
+	// 10 x (4 KiB + 100 points x 1 KiB) is above 1 MiB; 50 points is not,
+	// nor is a limit of a million on 100 points without vectors.
+	code, body = httpDo(t, "POST", base+"/points/query/batch", batch(10, 100, false), nil)
+	require.Equal(t, 400, code, body)
+	require.Contains(t, body, "more than the server allows for one request (1 MiB)")
+	code, body = httpDo(t, "POST", base+"/points/query/batch", batch(10, 50, false), nil)
+	require.Equal(t, 200, code, body)
+	code, body = httpDo(t, "POST", base+"/points/query/batch", batch(1, 1_000_000, false), nil)
+	require.Equal(t, 200, code, body)
+	code, body = httpDo(t, "POST", base+"/points/query/batch", batch(2, 1_000_000, true), nil)
+	require.Equal(t, 400, code, body)
+
+	host, port, err := net.SplitHostPort(g)
+	require.NoError(t, err)
+	p, err := strconv.Atoi(port)
+	require.NoError(t, err)
+	c, err := qdrant.NewClient(&qdrant.Config{Host: host, Port: p, SkipCompatibilityCheck: true})
+	require.NoError(t, err)
+	defer c.Close()
+	queries := func(n int, limit uint64) []*qdrant.QueryPoints {
+		out := make([]*qdrant.QueryPoints, n)
+		for i := range out {
+			out[i] = &qdrant.QueryPoints{CollectionName: "c", Query: qdrant.NewQuery(1, 0), Limit: &limit}
+		}
+		return out
+	}
+	_, err = c.QueryBatch(context.Background(), &qdrant.QueryBatchPoints{CollectionName: "c", QueryPoints: queries(10, 100)})
+	require.Equal(t, codes.InvalidArgument, status.Code(err), "%v", err)
+	res, err := c.QueryBatch(context.Background(), &qdrant.QueryBatchPoints{CollectionName: "c", QueryPoints: queries(10, 50)})
+	require.NoError(t, err)
+	require.Len(t, res, 10)
+	require.Len(t, res[0].Result, 50)
+	requireServes(t, h, g, "")
 }

@@ -28,6 +28,8 @@ type serveFlags struct {
 	disableCORS     bool
 	maxRequestSizeM int
 	idleTimeout     time.Duration
+	maxBatch        int
+	maxRequestMemM  int
 	headerTimeout   time.Duration
 	// Snapshots restored before serving, as Qdrant's flags of the same
 	// names.
@@ -89,6 +91,8 @@ SIGINT or SIGTERM stops accepting requests, lets in-flight ones finish and close
 	fl.StringVar(&f.readOnlyAPIKey, "read-only-api-key", "", "a key that may only read")
 	fl.BoolVar(&f.disableCORS, "disable-cors", false, "do not send CORS headers")
 	fl.IntVar(&f.maxRequestSizeM, "max-request-size-mb", 32, "largest REST request body or gRPC message, in MiB, after decompression")
+	fl.IntVar(&f.maxBatch, "max-batch", 10_000, "most searches in one batch request (search, query, recommend, discover; REST and gRPC)")
+	fl.IntVar(&f.maxRequestMemM, "max-request-memory-mb", 1024, "refuse a search request or batch whose results are estimated to need more memory than this, in MiB")
 	fl.DurationVar(&f.idleTimeout, "idle-timeout", 2*time.Minute, "close REST keep-alive and gRPC connections idle this long")
 	fl.DurationVar(&f.headerTimeout, "header-timeout", 10*time.Second, "time a client has to send a REST request's headers or finish a gRPC handshake")
 	fl.StringVar(&f.storageSnapshot, "storage-snapshot", "", "restore this full-storage snapshot (every collection and alias) before serving")
@@ -139,6 +143,7 @@ func serve(cmd *cobra.Command, f *serveFlags) error {
 		DisableCORS:     f.disableCORS,
 		MaxRequestBytes: int64(f.maxRequestSizeM) << 20,
 		IdleTimeout:     f.idleTimeout,
+		Limits:          compat.Limits{MaxBatch: f.maxBatch, MaxRequestMemory: int64(f.maxRequestMemM) << 20},
 		HeaderTimeout:   f.headerTimeout,
 		Telemetry:       tel,
 	})
