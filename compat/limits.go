@@ -1,6 +1,7 @@
 package compat
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -114,71 +115,84 @@ func batchTooLarge(max int) string {
 }
 
 // restCheckBatch refuses, with 400, a body whose top-level array key holds
-// more than max elements, before the body is decoded.
-func restCheckBatch(body []byte, key string, max int) error {
-	if n := jsonArrayLen(body, key, max); n > max {
+// more than max elements, before the body is decoded; and, as Qdrant
+// does, one with a null element ("invalid type: null, expected struct
+// elem").
+func restCheckBatch(body []byte, key, elem string, max int) error {
+	n, null := jsonArrayScan(body, key, max)
+	if n > max {
 		return &restError{http.StatusBadRequest, batchTooLarge(max)}
+	}
+	if null >= 0 {
+		line, col := restLineCol(body, int64(null))
+		return restFormatError("invalid type: null, expected struct %s at line %d column %d", elem, line, col)
 	}
 	return nil
 }
 
-// jsonArrayLen counts the elements of the array under key in the
-// top-level object of data, stopping once it passes stop; it returns 0
-// when there is no such array. data need not be valid JSON: the count
-// only decides whether to decode it.
-func jsonArrayLen(data []byte, key string, stop int) int {
+// jsonArrayScan counts the elements of the array under key in the
+// top-level object of data, stopping once it passes stop, and returns the
+// offset just past its first null element (or -1). The count is 0 when
+// there is no such array. data need not be valid JSON: the scan only
+// decides whether to decode it.
+func jsonArrayScan(data []byte, key string, stop int) (n, null int) {
+	null = -1
 	depth := 0
 	inArray := false // inside the array of key, at depth 2
-	n := 0
+	atElem := false  // where an element of that array starts
 	lastKey := ""
 	expectKey := false
+	elem := func() {
+		if inArray && depth == 2 && n == 0 {
+			n = 1
+		}
+		atElem = false
+	}
 	for i := 0; i < len(data); i++ {
 		switch c := data[i]; c {
 		case '"':
+			elem()
 			start := i + 1
 			for i++; i < len(data) && data[i] != '"'; i++ {
 				if data[i] == '\\' {
 					i++
 				}
 			}
-			if depth == 1 && expectKey && i <= len(data) {
+			if depth == 1 && expectKey {
 				lastKey = string(data[start:min(i, len(data))])
 			}
-			if inArray && depth == 2 && n == 0 {
-				n = 1
-			}
 		case '{', '[':
-			if inArray && depth == 2 && n == 0 {
-				n = 1
-			}
+			elem()
 			depth++
 			expectKey = c == '{' && depth == 1
 			if depth == 2 && c == '[' && lastKey == key {
-				inArray = true
+				inArray, atElem = true, true
 			}
 		case '}', ']':
 			depth--
 			if inArray && depth == 1 {
-				return n
+				return n, null
 			}
 		case ',':
 			if inArray && depth == 2 {
 				n++
 				if n > stop {
-					return n
+					return n, null
 				}
+				atElem = true
 			}
 			expectKey = depth == 1
 		case ':':
 			expectKey = false
 		case ' ', '\t', '\n', '\r':
 		default:
-			if inArray && depth == 2 && n == 0 {
-				n = 1
+			if atElem && null < 0 && bytes.HasPrefix(data[i:], []byte("null")) {
+				null = i + len("null")
 			}
+			elem()
 		}
 	}
-	return n
+	return n, null
 }
 
 // batchFields names, for each batch message of the gRPC API, its repeated

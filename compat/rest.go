@@ -374,14 +374,15 @@ func restDecompress(body io.Reader, encoding string, limit int64) (io.ReadCloser
 	return io.NopCloser(body), nil
 }
 
-// decodeBatch reads the body of a batch request, refuses it when the array
-// under key holds more than the batch limit, and decodes it into v.
-func (s *restServer) decodeBatch(r *http.Request, key string, v any) error {
+// decodeBatch reads the body of a batch request, refuses it when its
+// searches hold more than the batch limit or a null (as Qdrant, naming the
+// struct elem), and decodes it into v.
+func (s *restServer) decodeBatch(r *http.Request, elem string, v any) error {
 	b, err := s.body(r)
 	if err != nil {
 		return err
 	}
-	if err := restCheckBatch(b, key, s.opts.Limits.MaxBatch); err != nil {
+	if err := restCheckBatch(b, "searches", elem, s.opts.Limits.MaxBatch); err != nil {
 		return err
 	}
 	return restDecode(b, v)

@@ -273,7 +273,7 @@ func (s *restServer) queryBatch(w http.ResponseWriter, r *http.Request) (any, er
 	var req struct {
 		Searches *[]restQueryRequest `json:"searches"`
 	}
-	if err := s.decodeBatch(r, "searches", &req); err != nil {
+	if err := s.decodeBatch(r, "QueryRequest", &req); err != nil {
 		return nil, err
 	}
 	if err := restReadOptions(r); err != nil {
@@ -552,7 +552,7 @@ func (s *restServer) searchBatch(w http.ResponseWriter, r *http.Request) (any, e
 	var req struct {
 		Searches *[]restSearchRequest `json:"searches"`
 	}
-	if err := s.decodeBatch(r, "searches", &req); err != nil {
+	if err := s.decodeBatch(r, "SearchRequest", &req); err != nil {
 		return nil, err
 	}
 	if err := restReadOptions(r); err != nil {
@@ -735,7 +735,7 @@ func (s *restServer) recommendBatch(w http.ResponseWriter, r *http.Request) (any
 	var req struct {
 		Searches *[]restRecommendRequest `json:"searches"`
 	}
-	if err := s.decodeBatch(r, "searches", &req); err != nil {
+	if err := s.decodeBatch(r, "RecommendRequest", &req); err != nil {
 		return nil, err
 	}
 	if err := restReadOptions(r); err != nil {
@@ -889,7 +889,7 @@ func (s *restServer) discoverBatch(w http.ResponseWriter, r *http.Request) (any,
 	var req struct {
 		Searches *[]restDiscoverRequest `json:"searches"`
 	}
-	if err := s.decodeBatch(r, "searches", &req); err != nil {
+	if err := s.decodeBatch(r, "DiscoverRequest", &req); err != nil {
 		return nil, err
 	}
 	if err := restReadOptions(r); err != nil {

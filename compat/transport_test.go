@@ -368,3 +368,23 @@ func TestRequestMemoryLimit(t *testing.T) {
 	require.Len(t, res[0].Result, 50)
 	requireServes(t, h, g, "")
 }
+
+func TestJSONArrayScan(t *testing.T) {
+	f := func(data string, wantN, wantNull int) {
+		t.Helper()
+		n, null := jsonArrayScan([]byte(data), "searches", 5)
+		require.Equal(t, wantN, n, data)
+		require.Equal(t, wantNull, null, data)
+	}
+	f(`{"searches": []}`, 0, -1)
+	f(`{"searches": [{}]}`, 1, -1)
+	f(`{"searches": [1, "a,b]", {"x": [1,2,3]}]}`, 3, -1)
+	f(`{"x": [1,2,3], "searches": [{}, {}]}`, 2, -1)
+	f(`{"a": {"searches": [1,2]}, "b": "searches", "searches": [7]}`, 1, -1)
+	f(`{"s\"earches": [1,2], "searches": ["\"", "\\"]}`, 2, -1)
+	f(`{"searches": [{}, null]}`, 2, 22)
+	f(`{"searches": [{"a": null}]}`, 1, -1)
+	f(`{"searches": [1,2,3,4,5,6,7,8]}`, 6, -1)
+	f(`{"searches": 3}`, 0, -1)
+	f(`not json`, 0, -1)
+}
