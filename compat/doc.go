@@ -10,6 +10,16 @@
 // a SERVER span per request continuing the caller's W3C trace context, and
 // Prometheus text at /metrics with Qdrant's metric names.
 //
+// No one request can exhaust or hang a Server (see ServerConfig): API keys
+// are checked before a body or message is read (over gRPC, from the call's
+// headers, before its stream exists); bodies and messages are capped after
+// decompression (MaxRequestBytes, 32 MiB); batches are counted before
+// they are decoded and the results of search requests are estimated
+// before they run (Limits); idle connections and slow headers are cut off
+// (IdleTimeout, HeaderTimeout). REST paths are routed as Qdrant's actix
+// server routes them, and never redirected: "." and ".." are literal
+// names, not steps up the path.
+//
 // Operations that need what the engine does not have (sparse vectors,
 // multivectors, prefetch and fusion, formula queries, quantised storage,
 // distributed cluster operations) answer as a single-node Qdrant does where

@@ -61,6 +61,10 @@ Qdrant clients work unchanged. Qdrant's environment variables are honoured:
 QDRANT__SERVICE__ENABLE_CORS=false turns CORS off. Flags override the environment.
 OTEL_EXPORTER_OTLP_ENDPOINT (and the other OTEL_* variables) exports traces and metrics
 over OTLP; GET /metrics serves Prometheus metrics either way.
+Bounds that keep one client from exhausting or hanging the server: --max-request-size-mb
+(REST bodies and gRPC messages, after decompression), --max-batch and
+--max-request-memory-mb (search batches and the estimated memory of their results),
+--idle-timeout and --header-timeout (idle connections, slow headers and handshakes).
 SIGINT or SIGTERM stops accepting requests, lets in-flight ones finish and closes the storage.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
