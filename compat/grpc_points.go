@@ -423,6 +423,9 @@ func (s *pointsService) Scroll(ctx context.Context, r *qdrant.ScrollPoints) (*qd
 			return nil, err
 		}
 	}
+	if err := s.limits.grpcAdmit(ctx, s.db, r.GetCollectionName(), []window{scrollWindow(req)}); err != nil {
+		return nil, err
+	}
 	res, err := s.db.Scroll(ctx, r.GetCollectionName(), req)
 	if err != nil {
 		return nil, GRPCError(err)

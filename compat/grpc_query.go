@@ -273,6 +273,9 @@ func (s *pointsService) runQuery(ctx context.Context, coll string, r *qdrant.Que
 	if err != nil {
 		return nil, err
 	}
+	if err := s.limits.grpcAdmit(ctx, s.db, coll, []window{queryWindow(req)}); err != nil {
+		return nil, err
+	}
 	res, err := s.db.Query(ctx, coll, req)
 	if err != nil {
 		return nil, GRPCError(err)
@@ -492,6 +495,9 @@ func (s *pointsService) Search(ctx context.Context, r *qdrant.SearchPoints) (*qd
 	if err != nil {
 		return nil, err
 	}
+	if err := s.limits.grpcAdmit(ctx, s.db, r.GetCollectionName(), []window{searchWindow(req)}); err != nil {
+		return nil, err
+	}
 	res, err := s.db.Search(ctx, r.GetCollectionName(), req)
 	if err != nil {
 		return nil, GRPCError(err)
@@ -654,6 +660,9 @@ func (s *pointsService) Recommend(ctx context.Context, r *qdrant.RecommendPoints
 	if err != nil {
 		return nil, err
 	}
+	if err := s.limits.grpcAdmit(ctx, s.db, r.GetCollectionName(), []window{recommendWindow(req)}); err != nil {
+		return nil, err
+	}
 	res, err := s.db.Recommend(ctx, r.GetCollectionName(), req)
 	if err != nil {
 		return nil, GRPCError(err)
@@ -798,6 +807,9 @@ func (s *pointsService) Discover(ctx context.Context, r *qdrant.DiscoverPoints) 
 	}
 	req, err := s.discoverFromProto(ctx, r.GetCollectionName(), r)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.limits.grpcAdmit(ctx, s.db, r.GetCollectionName(), []window{queryWindow(req)}); err != nil {
 		return nil, err
 	}
 	res, err := s.db.Query(ctx, r.GetCollectionName(), req)

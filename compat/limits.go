@@ -30,7 +30,7 @@ type Limits struct {
 	// are counted in the body before it is decoded. Default 10,000.
 	MaxBatch int
 	// MaxRequestMemory bounds the memory the results of one search, query,
-	// recommend or discover request or batch are estimated to take: per
+	// recommend, discover or scroll request or batch are estimated to take: per
 	// search, a fixed cost plus, per point it can return (its limit plus
 	// offset, at most the collection's points), a point's cost (larger when
 	// vectors are returned). A request above it is refused before it runs.
@@ -303,6 +303,10 @@ func searchWindow(r *engine.SearchRequest) window {
 
 func queryWindow(r *engine.QueryRequest) window {
 	return window{max(r.Limit, 10), r.Offset, r.WithVectors.Enable || len(r.WithVectors.Names) > 0}
+}
+
+func scrollWindow(r *engine.ScrollRequest) window {
+	return window{r.Limit, 0, r.WithVectors.Enable || len(r.WithVectors.Names) > 0}
 }
 
 func recommendWindow(r *engine.RecommendRequest) window {

@@ -748,6 +748,9 @@ func (s *restServer) scroll(w http.ResponseWriter, r *http.Request) (any, error)
 		return nil, err
 	}
 	sr.DefaultLimit = req.Limit == nil
+	if err := s.opts.Limits.restAdmit(r.Context(), s.db, coll, []window{scrollWindow(sr)}); err != nil {
+		return nil, err
+	}
 	res, err := s.db.Scroll(r.Context(), coll, sr)
 	if err != nil {
 		return nil, err

@@ -223,6 +223,9 @@ func restScoredErr(err error, withPayload bool, run func() ([]engine.ScoredPoint
 // runQuery runs one QueryRequest.
 func (s *restServer) runQuery(ctx context.Context, coll string, q *restQueryRequest, path string) ([]restScoredPoint, error) {
 	req, withPayload, err := s.prepQuery(ctx, coll, q, path)
+	if err == nil {
+		err = s.opts.Limits.restAdmit(ctx, s.db, coll, []window{queryWindow(&req)})
+	}
 	return restScoredErr(err, withPayload, func() ([]engine.ScoredPoint, error) { return s.db.Query(ctx, coll, &req) })
 }
 
@@ -532,6 +535,9 @@ func (s *restServer) prepSearch(ctx context.Context, coll string, q *restSearchR
 // runSearch runs one legacy search.
 func (s *restServer) runSearch(ctx context.Context, coll string, q *restSearchRequest, path string) ([]restScoredPoint, error) {
 	req, withPayload, err := s.prepSearch(ctx, coll, q, path)
+	if err == nil {
+		err = s.opts.Limits.restAdmit(ctx, s.db, coll, []window{searchWindow(&req)})
+	}
 	return restScoredErr(err, withPayload, func() ([]engine.ScoredPoint, error) { return s.db.Search(ctx, coll, &req) })
 }
 
@@ -715,6 +721,9 @@ func (s *restServer) prepRecommend(ctx context.Context, coll string, q *restReco
 // runRecommend runs one recommendation.
 func (s *restServer) runRecommend(ctx context.Context, coll string, q *restRecommendRequest, path string) ([]restScoredPoint, error) {
 	rr, withPayload, err := s.prepRecommend(ctx, coll, q, path)
+	if err == nil {
+		err = s.opts.Limits.restAdmit(ctx, s.db, coll, []window{recommendWindow(&rr)})
+	}
 	return restScoredErr(err, withPayload, func() ([]engine.ScoredPoint, error) { return s.db.Recommend(ctx, coll, &rr) })
 }
 
@@ -812,6 +821,9 @@ type restDiscoverRequest struct {
 // a context query otherwise.
 func (s *restServer) runDiscover(ctx context.Context, coll string, q *restDiscoverRequest, path string) ([]restScoredPoint, error) {
 	req, withPayload, err := s.prepDiscover(ctx, coll, q, path)
+	if err == nil {
+		err = s.opts.Limits.restAdmit(ctx, s.db, coll, []window{queryWindow(&req)})
+	}
 	return restScoredErr(err, withPayload, func() ([]engine.ScoredPoint, error) { return s.db.Query(ctx, coll, &req) })
 }
 

@@ -366,6 +366,26 @@ func TestRequestMemoryLimit(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, res, 10)
 	require.Len(t, res[0].Result, 50)
+
+	// Single requests: a scroll of 200 points with vectors (200 x 9 KiB)
+	// is above 1 MiB; without vectors it is not.
+	pts = pts[:0]
+	for i := 100; i < 200; i++ {
+		pts = append(pts, fmt.Sprintf(`{"id":%d,"vector":[1,%d]}`, i+1, i))
+	}
+	code, body = httpDo(t, "PUT", base+"/points?wait=true", `{"points":[`+strings.Join(pts, ",")+`]}`, nil)
+	require.Equal(t, 200, code, body)
+	code, body = httpDo(t, "POST", base+"/points/scroll", `{"limit":1000,"with_vector":true}`, nil)
+	require.Equal(t, 400, code, body)
+	code, body = httpDo(t, "POST", base+"/points/scroll", `{"limit":1000}`, nil)
+	require.Equal(t, 200, code, body)
+	code, body = httpDo(t, "POST", base+"/points/query", `{"query":[1,0],"limit":1000,"with_vector":true}`, nil)
+	require.Equal(t, 400, code, body)
+	lim := uint32(1000)
+	_, err = c.Scroll(context.Background(), &qdrant.ScrollPoints{CollectionName: "c", Limit: &lim, WithVectors: qdrant.NewWithVectors(true)})
+	require.Equal(t, codes.InvalidArgument, status.Code(err), "%v", err)
+	_, err = c.Scroll(context.Background(), &qdrant.ScrollPoints{CollectionName: "c", Limit: &lim})
+	require.NoError(t, err)
 	requireServes(t, h, g, "")
 }
 
