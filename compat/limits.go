@@ -36,12 +36,16 @@ type Limits struct {
 	// vectors are returned). A request above it is refused before it runs.
 	// Default 1 GiB.
 	MaxRequestMemory int64
+	// MaxFilterConditions bounds the conditions of a request's filters,
+	// summed, counted as strict mode counts them. Default 10,000.
+	MaxFilterConditions int
 }
 
 // Defaults of Limits.
 const (
 	defaultMaxBatch         = 10_000
 	defaultMaxRequestMemory = 1 << 30
+	defaultMaxConditions    = 10_000
 )
 
 // withDefaults returns l with its zero fields defaulted.
@@ -51,6 +55,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxRequestMemory <= 0 {
 		l.MaxRequestMemory = defaultMaxRequestMemory
+	}
+	if l.MaxFilterConditions <= 0 {
+		l.MaxFilterConditions = defaultMaxConditions
 	}
 	return l
 }

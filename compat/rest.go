@@ -385,7 +385,10 @@ func (s *restServer) decodeBatch(r *http.Request, elem string, v any) error {
 	if err := restCheckBatch(b, "searches", elem, s.opts.Limits.MaxBatch); err != nil {
 		return err
 	}
-	return restDecode(b, v)
+	if err := restDecode(b, v); err != nil {
+		return err
+	}
+	return restCheckConditions(v, s.opts.Limits.MaxFilterConditions)
 }
 
 // decodeBody reads the body and decodes it into v (see restDecode).
@@ -394,7 +397,10 @@ func (s *restServer) decodeBody(r *http.Request, v any) error {
 	if err != nil {
 		return err
 	}
-	return restDecode(b, v)
+	if err := restDecode(b, v); err != nil {
+		return err
+	}
+	return restCheckConditions(v, s.opts.Limits.MaxFilterConditions)
 }
 
 // restWait reads the wait query parameter (default false).

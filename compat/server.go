@@ -134,7 +134,7 @@ func NewServer(db *engine.DB, cfg *ServerConfig) *Server {
 		grpc.MaxRecvMsgSize(int(min(c.MaxRequestBytes, math.MaxInt32))),
 		grpc.ConnectionTimeout(c.HeaderTimeout),
 		grpc.KeepaliveParams(keepalive.ServerParameters{MaxConnectionIdle: c.IdleTimeout}),
-		grpc.ChainUnaryInterceptor(tel.unary),
+		grpc.ChainUnaryInterceptor(tel.unary, conditionsInterceptor(c.Limits.MaxFilterConditions)),
 		grpc.ChainStreamInterceptor(tel.stream),
 	)
 	s.grpc = grpc.NewServer(opts...)

@@ -26,6 +26,8 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protowire"
+
+	"github.com/qlite/qlite/filter"
 )
 
 // allocatedDuring returns the bytes the process allocated while f ran: an
@@ -407,4 +409,76 @@ func TestJSONArrayScan(t *testing.T) {
 	f(`{"searches": [1,2,3,4,5,6,7,8]}`, 6, -1)
 	f(`{"searches": 3}`, 0, -1)
 	f(`not json`, 0, -1)
+}
+
+// The conditions of a request's filters are summed (nested filters count
+// theirs) and a request above the limit is refused before it runs.
+func TestFilterConditionsLimit(t *testing.T) {
+	_, h, g := startServer(t, &ServerConfig{Limits: Limits{MaxFilterConditions: 10}})
+	base := "http://" + h + "/collections/c"
+	code, body := httpDo(t, "PUT", base, `{"vectors":{"size":2,"distance":"Dot"}}`, nil)
+	require.Equal(t, 200, code, body)
+	conds := func(n int) string {
+		c := make([]string, n)
+		for i := range c {
+			c[i] = fmt.Sprintf(`{"key":"k","match":{"value":%d}}`, i)
+		}
+		return strings.Join(c, ",")
+	}
+	for _, tc := range []struct {
+		route, body string
+		want        int
+	}{
+		{"points/count", `{"filter":{"should":[` + conds(10) + `]}}`, 200},
+		{"points/count", `{"filter":{"should":[` + conds(11) + `]}}`, 400},
+		{"points/count", `{"filter":{"must":[` + conds(6) + `],"must_not":[{"must":[` + conds(5) + `]}]}}`, 400},
+		{"points/scroll", `{"filter":{"min_should":{"conditions":[` + conds(11) + `],"min_count":1}}}`, 400},
+		{"points/delete", `{"filter":{"should":[` + conds(11) + `]}}`, 400},
+		{"points/query/batch", `{"searches":[{"filter":{"should":[` + conds(6) + `]}},{"filter":{"should":[` + conds(5) + `]}}]}`, 400},
+		{"points/query/batch", `{"searches":[{"filter":{"should":[` + conds(5) + `]}},{"filter":{"should":[` + conds(5) + `]}}]}`, 200},
+	} {
+		code, body := httpDo(t, "POST", base+"/"+tc.route, tc.body, nil)
+		require.Equal(t, tc.want, code, "%s: %s", tc.route, body)
+		if tc.want == 400 {
+			require.Contains(t, body, "filters hold more than 10 conditions")
+		}
+	}
+	host, port, err := net.SplitHostPort(g)
+	require.NoError(t, err)
+	p, err := strconv.Atoi(port)
+	require.NoError(t, err)
+	c, err := qdrant.NewClient(&qdrant.Config{Host: host, Port: p, SkipCompatibilityCheck: true})
+	require.NoError(t, err)
+	defer c.Close()
+	match := func(n int) []*qdrant.Condition {
+		out := make([]*qdrant.Condition, n)
+		for i := range out {
+			out[i] = qdrant.NewMatchInt("k", int64(i))
+		}
+		return out
+	}
+	_, err = c.Count(context.Background(), &qdrant.CountPoints{CollectionName: "c", Filter: &qdrant.Filter{Should: match(10)}})
+	require.NoError(t, err)
+	_, err = c.Count(context.Background(), &qdrant.CountPoints{CollectionName: "c", Filter: &qdrant.Filter{
+		Must: match(6), MustNot: []*qdrant.Condition{qdrant.NewFilterAsCondition(&qdrant.Filter{Must: match(5)})}}})
+	require.Equal(t, codes.InvalidArgument, status.Code(err), "%v", err)
+	requireServes(t, h, g, "")
+}
+
+func TestRawConditions(t *testing.T) {
+	f := func(raw string, want int) {
+		t.Helper()
+		require.Equal(t, want, rawConditions([]byte(raw)), raw)
+		// Where strict mode's count is defined, the raw count agrees,
+		// except for nested conditions (one more each).
+		if pf, err := filter.ParseJSON([]byte(raw)); err == nil && !strings.Contains(raw, "nested") {
+			require.Equal(t, filterConditions(pf), want, raw)
+		}
+	}
+	f(`{}`, 0)
+	f(`{"must": [{"key": "a", "match": {"value": "key"}}]}`, 1)
+	f(`{"must": [{"key" : "a", "match": {"value": "\"key\": 1"}}, {"has_id": [1, 2]}]}`, 2)
+	f(`{"should": [{"is_empty": {"key": "a"}}, {"is_null": {"key": "b"}}, {"has_vector": ""}]}`, 3)
+	f(`{"must_not": [{"must": [{"key": "a", "range": {"gt": 1}}]}], "min_should": {"conditions": [{"has_id": [1]}], "min_count": 1}}`, 2)
+	f(`{"must": [{"nested": {"key": "arr", "filter": {"must": [{"key": "x", "match": {"value": 1}}]}}}]}`, 2)
 }

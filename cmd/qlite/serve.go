@@ -30,6 +30,7 @@ type serveFlags struct {
 	idleTimeout     time.Duration
 	maxBatch        int
 	maxRequestMemM  int
+	maxConditions   int
 	headerTimeout   time.Duration
 	// Snapshots restored before serving, as Qdrant's flags of the same
 	// names.
@@ -64,6 +65,7 @@ over OTLP; GET /metrics serves Prometheus metrics either way.
 Bounds that keep one client from exhausting or hanging the server: --max-request-size-mb
 (REST bodies and gRPC messages, after decompression), --max-batch and
 --max-request-memory-mb (search batches and the estimated memory of their results),
+--max-filter-conditions,
 --idle-timeout and --header-timeout (idle connections, slow headers and handshakes).
 SIGINT or SIGTERM stops accepting requests, lets in-flight ones finish and closes the storage.`,
 		Args: cobra.NoArgs,
@@ -97,6 +99,7 @@ SIGINT or SIGTERM stops accepting requests, lets in-flight ones finish and close
 	fl.IntVar(&f.maxRequestSizeM, "max-request-size-mb", 32, "largest REST request body or gRPC message, in MiB, after decompression")
 	fl.IntVar(&f.maxBatch, "max-batch", 10_000, "most searches in one batch request (search, query, recommend, discover; REST and gRPC)")
 	fl.IntVar(&f.maxRequestMemM, "max-request-memory-mb", 1024, "refuse a search request or batch whose results are estimated to need more memory than this, in MiB")
+	fl.IntVar(&f.maxConditions, "max-filter-conditions", 10_000, "most conditions in a request's filters")
 	fl.DurationVar(&f.idleTimeout, "idle-timeout", 2*time.Minute, "close REST keep-alive and gRPC connections idle this long")
 	fl.DurationVar(&f.headerTimeout, "header-timeout", 10*time.Second, "time a client has to send a REST request's headers or finish a gRPC handshake")
 	fl.StringVar(&f.storageSnapshot, "storage-snapshot", "", "restore this full-storage snapshot (every collection and alias) before serving")
@@ -147,7 +150,7 @@ func serve(cmd *cobra.Command, f *serveFlags) error {
 		DisableCORS:     f.disableCORS,
 		MaxRequestBytes: int64(f.maxRequestSizeM) << 20,
 		IdleTimeout:     f.idleTimeout,
-		Limits:          compat.Limits{MaxBatch: f.maxBatch, MaxRequestMemory: int64(f.maxRequestMemM) << 20},
+		Limits:          compat.Limits{MaxBatch: f.maxBatch, MaxRequestMemory: int64(f.maxRequestMemM) << 20, MaxFilterConditions: f.maxConditions},
 		HeaderTimeout:   f.headerTimeout,
 		Telemetry:       tel,
 	})
