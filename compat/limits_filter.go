@@ -16,8 +16,6 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
-
-	"github.com/qlite/qlite/filter"
 )
 
 // Filters are bounded by their number of conditions (Limits.
@@ -57,20 +55,18 @@ func restCheckConditions(v any, max int) error {
 	return nil
 }
 
-var (
-	filterPtrType = reflect.TypeFor[*filter.Filter]()
-	rawType       = reflect.TypeFor[json.RawMessage]()
-)
+var rawType = reflect.TypeFor[json.RawMessage]()
 
 // isRawFilter reports whether a struct field is a filter kept as raw JSON
-// (decoded by the handler): a json.RawMessage named "filter".
+// (decoded by the handler): a json.RawMessage named "filter". Every filter
+// of a REST request is one.
 func isRawFilter(f reflect.StructField) bool {
 	name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
 	return f.Type == rawType && name == "filter"
 }
 
-// holdsFilter caches, per type, whether a value of it can hold a
-// *filter.Filter: the walk skips what cannot (vectors, payloads).
+// holdsFilter caches, per type, whether a value of it can hold a filter:
+// the walk skips what cannot (vectors, payloads).
 var holdsFilter sync.Map // reflect.Type -> bool
 
 func mayHoldFilter(t reflect.Type) bool {
@@ -83,9 +79,6 @@ func mayHoldFilter(t reflect.Type) bool {
 }
 
 func mayHoldFilterIn(t reflect.Type, seen map[reflect.Type]bool) bool {
-	if t == filterPtrType || t == filterPtrType.Elem() {
-		return true
-	}
 	if seen[t] {
 		return false
 	}
@@ -111,25 +104,14 @@ func countFilters(v reflect.Value, n *int, stop int) {
 	}
 	switch v.Kind() {
 	case reflect.Pointer:
-		if v.IsNil() {
-			return
+		if !v.IsNil() {
+			countFilters(v.Elem(), n, stop)
 		}
-		if v.Type() == filterPtrType {
-			*n += filterConditions((*filter.Filter)(v.UnsafePointer()))
-			return
-		}
-		countFilters(v.Elem(), n, stop)
 	case reflect.Slice, reflect.Array:
 		for i := range v.Len() {
 			countFilters(v.Index(i), n, stop)
 		}
 	case reflect.Struct:
-		if v.Type() == filterPtrType.Elem() {
-			if v.CanAddr() {
-				*n += filterConditions((*filter.Filter)(v.Addr().UnsafePointer()))
-			}
-			return
-		}
 		for i := range v.NumField() {
 			switch f := v.Type().Field(i); {
 			case isRawFilter(f):
@@ -174,31 +156,6 @@ func rawConditions(raw []byte) int {
 			n++
 		}
 		i = j - 1
-	}
-	return n
-}
-
-// filterConditions counts a filter's conditions as strict mode does.
-func filterConditions(f *filter.Filter) int {
-	if f == nil {
-		return 0
-	}
-	n := 0
-	clauses := [][]filter.Condition{f.Must, f.Should, f.MustNot}
-	if f.MinShould != nil {
-		clauses = append(clauses, f.MinShould.Conditions)
-	}
-	for _, cl := range clauses {
-		for _, c := range cl {
-			switch c := c.(type) {
-			case *filter.Filter:
-				n += filterConditions(c)
-			case *filter.Nested:
-				n += filterConditions(c.Filter)
-			default:
-				n++
-			}
-		}
 	}
 	return n
 }
