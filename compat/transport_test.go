@@ -160,7 +160,7 @@ func TestGRPCAuthStreaming(t *testing.T) {
 // An idle keep-alive connection is closed, after a 401 as after a 200,
 // and a client that never finishes its headers is cut off.
 func TestHTTPIdleAndHeaderTimeouts(t *testing.T) {
-	_, h, _ := startServer(t, &ServerConfig{APIKey: "secret", IdleTimeout: 200 * time.Millisecond, HeaderTimeout: 200 * time.Millisecond})
+	_, h, _ := startServer(t, &ServerConfig{APIKey: "secret", IdleTimeout: 200 * time.Millisecond, HeaderTimeout: time.Second})
 	for _, key := range []string{"", "secret"} {
 		conn, err := net.Dial("tcp", h)
 		require.NoError(t, err)
@@ -195,7 +195,7 @@ func requireClosed(t *testing.T, conn net.Conn, r io.Reader) {
 // gRPC connections with no calls are closed (GOAWAY), and a connection
 // that never completes its handshake is dropped.
 func TestGRPCIdleAndHandshakeTimeouts(t *testing.T) {
-	_, _, g := startServer(t, &ServerConfig{IdleTimeout: 200 * time.Millisecond, HeaderTimeout: 200 * time.Millisecond})
+	_, _, g := startServer(t, &ServerConfig{IdleTimeout: 200 * time.Millisecond, HeaderTimeout: time.Second})
 	conn, err := grpc.NewClient(g, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	require.NoError(t, err)
 	defer conn.Close()
