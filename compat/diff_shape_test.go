@@ -46,3 +46,19 @@ func TestDiffShape(t *testing.T) {
 	g(`{"r": {"x": {"n": 1}}}`, `{"r": {"x": {"n": "7"}}}`, 1)
 	g(`{"r": {"x": {"n": 1}}}`, `{"r": {"x": {}}}`, 1)
 }
+
+// TestDiffNumbers checks the @numbers comparison: the text around the
+// numbers must be equal, the numbers within the tolerance.
+func TestDiffNumbers(t *testing.T) {
+	f := func(want, got string, differs int) {
+		t.Helper()
+		st := diffStep{numbers: []string{"status.error"}, numbersTol: 0.5}
+		body := func(s string) any { return map[string]any{"status": map[string]any{"error": s}} }
+		out := diffCompare(st, diffAnswer{status: "429", body: body(want)}, diffAnswer{status: "429", body: body(got)})
+		require.Len(t, out, differs, "%v", out)
+	}
+	f("only 18.2 were available. Retry after 6s", "only 18.1 were available. Retry after 6s", 0)
+	f("only 18.0 were available. Retry after 6s", "only 17.0 were available. Retry after 6s", 1) // a token apart
+	f("only 18.0 were available", "only 18.0 are available", 1)                                  // text
+	f("only 18.0 were available", "only 18.0 were available for 2", 1)                           // a number more
+}

@@ -48,6 +48,10 @@ import (
 //     any key or array element.
 //   - @status: compare the status or code only.
 //   - @approx: numbers may differ by 1e-5, relative.
+//   - @numbers TOL PATH...: the strings at these paths must be equal
+//     except for the numbers in them, which may differ by TOL (for
+//     messages that quote a clock-dependent figure, such as the tokens a
+//     rate limiter has refilled by the time the request arrives).
 //   - @shape PATH...: at these JSON paths compare the shape only: the same
 //     fields with values of the same JSON types, recursively, whatever the
 //     values and the lengths of arrays (for run-dependent values: times,
@@ -83,6 +87,8 @@ type diffStep struct {
 	statusOnly   bool
 	approx       bool
 	captures     [][2]string
+	numbers      []string
+	numbersTol   float64
 	sleep        time.Duration
 }
 
@@ -135,6 +141,17 @@ func parseDiffFile(path string) ([]*diffScenario, error) {
 				pending.statusOnly = true
 			case "@approx":
 				pending.approx = true
+			case "@numbers":
+				f := strings.Fields(rest)
+				if len(f) < 2 {
+					return nil, bad("@numbers TOL PATH...")
+				}
+				tol, err := strconv.ParseFloat(f[0], 64)
+				if err != nil || tol < 0 {
+					return nil, bad("@numbers TOL PATH...")
+				}
+				pending.numbersTol = tol
+				pending.numbers = append(pending.numbers, f[1:]...)
 			case "@capture":
 				f := strings.Fields(rest)
 				if len(f) != 2 {
@@ -366,6 +383,23 @@ func diffCompare(st diffStep, want, got diffAnswer) []string {
 	for i, p := range st.shape {
 		shapes[i] = strings.Split(p, ".")
 	}
+	numbers := make([][]string, len(st.numbers))
+	for i, p := range st.numbers {
+		numbers[i] = strings.Split(p, ".")
+		w, g := diffLookup(want.body, numbers[i]), diffLookup(got.body, numbers[i])
+		if len(w) != len(g) {
+			out = append(out, fmt.Sprintf("%s: Qdrant %d values, qlite %d", p, len(w), len(g)))
+			continue
+		}
+		for j := range w {
+			ws, wok := w[j].(string)
+			gs, gok := g[j].(string)
+			if !wok || !gok || !diffNumbersClose(ws, gs, st.numbersTol) {
+				out = append(out, fmt.Sprintf("%s: Qdrant %q, qlite %q", p, w[j], g[j]))
+			}
+		}
+	}
+	ignore = append(ignore, numbers...)
 	diffValues(&out, nil, want.body, got.body, append(ignore, shapes...), st.approx)
 	if len(shapes) > 0 {
 		diffShapeWalk(&out, nil, want.body, got.body, shapes, ignore)
@@ -609,6 +643,25 @@ func diffValues(out *[]string, path []string, want, got any, ignore [][]string, 
 			*out = append(*out, fmt.Sprintf("%s: Qdrant %s, qlite %s", where, show(want), show(got)))
 		}
 	}
+}
+
+var diffNumber = regexp.MustCompile(`-?[0-9]+(\.[0-9]+)?`)
+
+// diffNumbersClose reports whether a and b are the same text with numbers
+// in the same places that differ by at most tol.
+func diffNumbersClose(a, b string, tol float64) bool {
+	if diffNumber.ReplaceAllString(a, "#") != diffNumber.ReplaceAllString(b, "#") {
+		return false
+	}
+	an, bn := diffNumber.FindAllString(a, -1), diffNumber.FindAllString(b, -1)
+	for i := range an {
+		x, err1 := strconv.ParseFloat(an[i], 64)
+		y, err2 := strconv.ParseFloat(bn[i], 64)
+		if err1 != nil || err2 != nil || math.Abs(x-y) > tol {
+			return false
+		}
+	}
+	return true
 }
 
 // diffTally counts agreeing scenarios per family.
