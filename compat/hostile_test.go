@@ -99,12 +99,12 @@ func TestHostileChild(t *testing.T) {
 
 // hostileTally counts the answers of one route or method.
 type hostileTally struct {
-	Family  string `json:"family"`
-	Route   string `json:"route"`
-	Cases   int    `json:"cases"`
-	OK      int    `json:"2xx"`
-	Client  int    `json:"4xx"`
-	Server  int    `json:"5xx"`
+	Family string `json:"family"`
+	Route  string `json:"route"`
+	Cases  int    `json:"cases"`
+	OK     int    `json:"2xx"`
+	Client int    `json:"4xx"`
+	Server int    `json:"5xx"`
 	// AsQdrant counts the server errors that are Qdrant's own answer to
 	// the same input: Internal for a message that is not valid protobuf,
 	// 500 from /cluster/recover on a standalone node.
@@ -598,9 +598,9 @@ var hostileRESTTemplates = map[string][]string{
 		`{"payload": {"x": 1}, "points": [1], "key": "obj"}`,
 		`{"payload": {"x": [1, 2]}, "filter": {"must": [{"key": "n", "match": {"any": [1, 2]}}]}}`,
 	},
-	"PUT /collections/{collection_name}/points/payload": {`{"payload": {"n": 1, "color": "red"}, "points": [1]}`},
+	"PUT /collections/{collection_name}/points/payload":         {`{"payload": {"n": 1, "color": "red"}, "points": [1]}`},
 	"POST /collections/{collection_name}/points/payload/delete": {`{"keys": ["x", "obj.k"], "points": [1]}`, `{"keys": ["x"], "filter": {"must": [{"key": "n", "match": {"value": 2}}]}}`},
-	"POST /collections/{collection_name}/points/payload/clear": {`{"points": [1000]}`, `{"filter": {"must": [{"has_id": [1000]}]}}`},
+	"POST /collections/{collection_name}/points/payload/clear":  {`{"points": [1000]}`, `{"filter": {"must": [{"has_id": [1000]}]}}`},
 	"POST /collections/{collection_name}/points/batch": {
 		`{"operations": [{"upsert": {"points": [{"id": 5, "vector": [1, 2, 3, 4]}]}}, {"set_payload": {"payload": {"x": 1}, "filter": {"must": [{"has_id": [1]}]}, "key": "y"}}, {"delete_vectors": {"points": [1000], "vector": [""]}}]}`,
 		`{"operations": [{"overwrite_payload": {"payload": {"n": 3}, "points": [3]}}, {"delete_payload": {"keys": ["z"], "points": [3]}}, {"clear_payload": {"points": [1000]}}, {"update_vectors": {"points": [{"id": 3, "vector": [1, 1, 1, 1]}]}}, {"delete": {"points": [1000]}}]}`,
@@ -632,10 +632,10 @@ var hostileRESTTemplates = map[string][]string{
 	"POST /collections/{collection_name}/points/recommend": {
 		`{"positive": [1, [1, 2, 3, 4]], "negative": [2], "limit": 3, "strategy": "best_score", "using": "", "lookup_from": {"collection": "m", "vector": "a"}}`,
 	},
-	"POST /collections/{collection_name}/points/recommend/batch": {`{"searches": [{"positive": [1], "limit": 2}, {"positive": [3], "negative": [4], "strategy": "sum_scores", "limit": 1}]}`},
+	"POST /collections/{collection_name}/points/recommend/batch":  {`{"searches": [{"positive": [1], "limit": 2}, {"positive": [3], "negative": [4], "strategy": "sum_scores", "limit": 1}]}`},
 	"POST /collections/{collection_name}/points/recommend/groups": {`{"positive": [1], "group_by": "n", "group_size": 1, "limit": 2}`},
-	"POST /collections/{collection_name}/points/discover": {`{"target": 1, "context": [{"positive": 2, "negative": 3}], "limit": 2}`},
-	"POST /collections/{collection_name}/points/discover/batch": {`{"searches": [{"target": [1, 2, 3, 4], "context": [{"positive": 2, "negative": 3}], "limit": 2}]}`},
+	"POST /collections/{collection_name}/points/discover":         {`{"target": 1, "context": [{"positive": 2, "negative": 3}], "limit": 2}`},
+	"POST /collections/{collection_name}/points/discover/batch":   {`{"searches": [{"target": [1, 2, 3, 4], "context": [{"positive": 2, "negative": 3}], "limit": 2}]}`},
 	"POST /collections/{collection_name}/points/query": {
 		`{"query": {"recommend": {"positive": [1, [1, 2, 3, 4]], "negative": [2], "strategy": "best_score"}}, "limit": 3, "with_vector": true}`,
 		`{"query": {"discover": {"target": [1, 2, 3, 4], "context": [{"positive": 1, "negative": 2}]}}, "using": "", "lookup_from": {"collection": "c"}}`,
@@ -1040,17 +1040,17 @@ var hostileGRPCTemplates = map[string][]string{
 		`{"collection_name": "fz", "vectors_config": {"params": {"size": 4, "distance": "Dot"}}, "hnsw_config": {"m": 8}, "on_disk_payload": true}`,
 		`{"collection_name": "fz", "vectors_config": {"params_map": {"map": {"a": {"size": 3, "distance": "Manhattan"}}}}, "quantization_config": {"scalar": {"type": "Int8"}}}`,
 	},
-	"Collections/Update": {`{"collection_name": "c", "optimizers_config": {"deleted_threshold": 0.5}, "hnsw_config": {"ef_construct": 50}, "params": {"on_disk_payload": false}}`},
+	"Collections/Update":        {`{"collection_name": "c", "optimizers_config": {"deleted_threshold": 0.5}, "hnsw_config": {"ef_construct": 50}, "params": {"on_disk_payload": false}}`},
 	"Collections/UpdateAliases": {`{"actions": [{"create_alias": {"collection_name": "c", "alias_name": "al2"}}, {"rename_alias": {"old_alias_name": "al2", "new_alias_name": "al3"}}, {"delete_alias": {"alias_name": "al3"}}]}`},
 	"Points/Upsert": {
 		`{"collection_name": "c", "wait": true, "points": [{"id": {"num": 1}, "vectors": {"vector": {"data": [1, 2, 3, 4]}}, "payload": {"n": {"integer_value": 1}, "color": {"string_value": "red"}}}]}`,
 		`{"collection_name": "m", "points": [{"id": {"uuid": "550e8400-e29b-41d4-a716-446655440000"}, "vectors": {"vectors": {"vectors": {"a": {"data": [1, 2, 3, 4]}, "b": {"dense": {"data": [1, 2]}}}}}}]}`,
 	},
-	"Points/Delete":        {`{"collection_name": "c", "points": {"points": {"ids": [{"num": 1000}]}}}`, `{"collection_name": "c", "points": {"filter": {"must": [{"field": {"key": "n", "range": {"gt": 1000}}}]}}}`},
-	"Points/Get":           {`{"collection_name": "c", "ids": [{"num": 1}, {"uuid": "550e8400-e29b-41d4-a716-446655440000"}], "with_payload": {"enable": true}, "with_vectors": {"enable": true}}`},
-	"Points/UpdateVectors": {`{"collection_name": "c", "points": [{"id": {"num": 1}, "vectors": {"vector": {"data": [1, 2, 3, 4]}}}]}`},
-	"Points/DeleteVectors": {`{"collection_name": "m", "points_selector": {"points": {"ids": [{"num": 1000}]}}, "vectors": {"names": ["b"]}}`},
-	"Points/SetPayload":    {`{"collection_name": "c", "payload": {"x": {"list_value": {"values": [{"integer_value": 1}]}}}, "points_selector": {"points": {"ids": [{"num": 1}]}}, "key": "obj"}`},
+	"Points/Delete":           {`{"collection_name": "c", "points": {"points": {"ids": [{"num": 1000}]}}}`, `{"collection_name": "c", "points": {"filter": {"must": [{"field": {"key": "n", "range": {"gt": 1000}}}]}}}`},
+	"Points/Get":              {`{"collection_name": "c", "ids": [{"num": 1}, {"uuid": "550e8400-e29b-41d4-a716-446655440000"}], "with_payload": {"enable": true}, "with_vectors": {"enable": true}}`},
+	"Points/UpdateVectors":    {`{"collection_name": "c", "points": [{"id": {"num": 1}, "vectors": {"vector": {"data": [1, 2, 3, 4]}}}]}`},
+	"Points/DeleteVectors":    {`{"collection_name": "m", "points_selector": {"points": {"ids": [{"num": 1000}]}}, "vectors": {"names": ["b"]}}`},
+	"Points/SetPayload":       {`{"collection_name": "c", "payload": {"x": {"list_value": {"values": [{"integer_value": 1}]}}}, "points_selector": {"points": {"ids": [{"num": 1}]}}, "key": "obj"}`},
 	"Points/OverwritePayload": {`{"collection_name": "c", "payload": {"n": {"integer_value": 1}, "color": {"string_value": "red"}}, "points_selector": {"points": {"ids": [{"num": 1}]}}}`},
 	"Points/DeletePayload":    {`{"collection_name": "c", "keys": ["x"], "points_selector": {"filter": {"must": [{"has_id": {"has_id": [{"num": 1}]}}]}}}`},
 	"Points/ClearPayload":     {`{"collection_name": "c", "points": {"points": {"ids": [{"num": 1000}]}}}`},
