@@ -56,6 +56,9 @@ import (
 // a child; no memory or reopen check is made then, and 5xx answers are
 // counted, not failed.
 
+// hostileRound is how many cases of a route run in a row.
+const hostileRound = 10
+
 // hostileTrace prints every case with the server's memory after it
 // (QLITE_HOSTILE_TRACE=1).
 var hostileTrace = os.Getenv("QLITE_HOSTILE_TRACE") != ""
@@ -287,55 +290,103 @@ func TestHostileInputs(t *testing.T) {
 	peak()
 
 	only := regexp.MustCompile(os.Getenv("QLITE_HOSTILE_ONLY"))
-	start := time.Now()
+	// Each route runs its cases in rounds of hostileRound, the routes of
+	// REST and gRPC mixed in an order drawn anew each round, so that what
+	// one protocol writes the other reads back.
+	type route struct {
+		tl  *hostileTally
+		run func(n int) hostileTally
+	}
+	var routes []*route
 	for i, op := range restOperations {
 		if !only.MatchString(op.method + " " + op.path) {
 			continue
 		}
 		rng := rand.New(rand.NewPCG(seed, uint64(i)))
-		tl := hostileREST(t, s, fx, rng, op.method, op.path, perRoute)
-		tl.PeakKB = peak()
-		rep.PeakKB = max(rep.PeakKB, tl.PeakKB)
-		rep.Routes = append(rep.Routes, tl)
-		if tl.Crashes > 0 {
-			break
-		}
-		fx.ensure(t, s)
+		routes = append(routes, &route{
+			tl:  &hostileTally{Family: hostileFamily(op.path), Route: op.method + " " + op.path},
+			run: func(n int) hostileTally { return hostileREST(t, s, fx, rng, op.method, op.path, n) },
+		})
 	}
-	if s.alive() {
-		for i, m := range hostileMethods(t) {
-			if !only.MatchString("GRPC " + string(m.Parent().Name()) + "/" + string(m.Name())) {
-				continue
-			}
-			rng := rand.New(rand.NewPCG(seed, uint64(1000+i)))
-			tl := hostileGRPC(t, s, fx, rng, m, perRoute)
+	for i, m := range hostileMethods(t) {
+		name := string(m.Parent().Name()) + "/" + string(m.Name())
+		if !only.MatchString("GRPC " + name) {
+			continue
+		}
+		rng := rand.New(rand.NewPCG(seed, uint64(1000+i)))
+		routes = append(routes, &route{
+			tl:  &hostileTally{Family: "grpc " + string(m.Parent().Name()), Route: "GRPC " + name},
+			run: func(n int) hostileTally { return hostileGRPC(t, s, fx, rng, m, n) },
+		})
+	}
+	readBack := &hostileTally{Family: "rest points", Route: "read back (scroll, query)"}
+	order := rand.New(rand.NewPCG(seed, 1<<40))
+	start := time.Now()
+rounds:
+	for done := 0; done < perRoute; done += hostileRound {
+		n := min(hostileRound, perRoute-done)
+		order.Shuffle(len(routes), func(i, j int) { routes[i], routes[j] = routes[j], routes[i] })
+		for _, r := range routes {
+			tl := r.run(n)
 			tl.PeakKB = peak()
 			rep.PeakKB = max(rep.PeakKB, tl.PeakKB)
-			rep.Routes = append(rep.Routes, tl)
+			r.tl.add(tl)
+			if len(r.tl.Examples) < 5 {
+				r.tl.Examples = append(r.tl.Examples, tl.Examples[:min(len(tl.Examples), 5-len(r.tl.Examples))]...)
+			}
 			if tl.Crashes > 0 {
-				break
+				break rounds
+			}
+			// What the cases wrote reads back.
+			for _, body := range []string{`{"limit": 100, "with_vector": true, "with_payload": true}`, `{"limit": 100, "with_vector": true, "with_payload": true, "query": {"sample": "random"}}`} {
+				for _, c := range []string{"c", "m"} {
+					path := "/collections/" + c + "/points/scroll"
+					if strings.Contains(body, "query") {
+						path = "/collections/" + c + "/points/query"
+					}
+					code, resp := s.rest(t, "POST", path, "application/json", body)
+					readBack.Cases++
+					switch {
+					case code == 0 && !s.alive():
+						readBack.Crashes++
+					case code >= 500 || code == 0:
+						readBack.Server++
+						if len(readBack.Examples) < 5 {
+							readBack.Examples = append(readBack.Examples, hostileShow(fmt.Sprintf("%d POST %s after %s", code, path, r.tl.Route), body, resp))
+						}
+					case code >= 400:
+						readBack.Client++
+					default:
+						readBack.OK++
+					}
+				}
 			}
 			fx.ensure(t, s)
 		}
 	}
+	for _, r := range routes {
+		rep.Routes = append(rep.Routes, *r.tl)
+	}
+	rep.Routes = append(rep.Routes, *readBack)
 	elapsed := time.Since(start)
 
 	// Tally per family.
 	fam := map[string]*hostileTally{}
-	var order []string
+	var families []string
 	for _, r := range rep.Routes {
 		f := fam[r.Family]
 		if f == nil {
 			f = &hostileTally{Family: r.Family}
 			fam[r.Family] = f
-			order = append(order, r.Family)
+			families = append(families, r.Family)
 		}
 		f.add(r)
 	}
+	sort.Strings(families)
 	var sb strings.Builder
 	total := hostileTally{Family: "all"}
 	fmt.Fprintf(&sb, "%-18s %6s %6s %6s %6s %11s %7s %8s\n", "family", "cases", "2xx", "4xx", "5xx", "as Qdrant", "crashes", "peak kB")
-	for _, name := range order {
+	for _, name := range families {
 		f := fam[name]
 		rep.Families = append(rep.Families, *f)
 		total.add(*f)
@@ -473,8 +524,9 @@ func hostileSetup(t *testing.T, s *hostileServer) *hostileFixture {
 	return fx
 }
 
-// ensure puts the fixture back as it was where cases changed it: both
-// collections with their points and indexes, and the alias.
+// ensure puts the fixture back where cases changed it: both collections
+// with their vectors, points and indexes, and the alias; collections that
+// cases created are deleted, so that the store does not grow.
 func (fx *hostileFixture) ensure(t *testing.T, s *hostileServer) {
 	t.Helper()
 	for _, c := range []struct{ name, cfg string }{{"c", hostileCollC}, {"m", hostileCollM}} {
@@ -482,27 +534,28 @@ func (fx *hostileFixture) ensure(t *testing.T, s *hostileServer) {
 		if code == 0 {
 			return // a crash, reported by the caller
 		}
-		if code == 200 && !strings.Contains(body, `"status":"grey"`) {
-			// Keep the collection if its vectors are what the cases expect.
-			if c.name == "c" && !strings.Contains(body, `"size":4,"distance":"Dot"`) ||
-				c.name == "m" && !strings.Contains(body, `"b":{"size":2,"distance":"Euclid"`) {
-				s.rest(t, "DELETE", "/collections/"+c.name, "", "")
-				code = 404
-			}
+		if code == 200 && (c.name == "c" && !strings.Contains(body, `"size":4,"distance":"Dot"`) ||
+			c.name == "m" && !strings.Contains(body, `"b":{"size":2,"distance":"Euclid"`)) {
+			s.rest(t, "DELETE", "/collections/"+c.name, "", "")
+			code = 404
 		}
 		if code == 404 {
 			code, body = s.rest(t, "PUT", "/collections/"+c.name, "application/json", c.cfg)
 			require.Equal(t, 200, code, "%s", body)
 		}
-		code, body = s.rest(t, "PUT", "/collections/"+c.name+"/points?wait=true", "application/json", hostilePoints(c.name == "m"))
-		require.Equal(t, 200, code, "%s", body)
-		for _, ix := range hostileIndexes {
-			s.rest(t, "PUT", "/collections/"+c.name+"/index?wait=true", "application/json", ix)
+		if strings.Count(body, `"data_type"`) < len(hostileIndexes) {
+			for _, ix := range hostileIndexes {
+				s.rest(t, "PUT", "/collections/"+c.name+"/index?wait=true", "application/json", ix)
+			}
+		}
+		_, cnt := s.rest(t, "POST", "/collections/"+c.name+"/points/count", "application/json", `{"exact": true}`)
+		if !strings.Contains(cnt, `"count":31}`) {
+			code, body = s.rest(t, "PUT", "/collections/"+c.name+"/points?wait=true", "application/json", hostilePoints(c.name == "m"))
+			require.Equal(t, 200, code, "%s", body)
 		}
 	}
 	s.rest(t, "POST", "/collections/aliases", "application/json",
 		`{"actions": [{"create_alias": {"collection_name": "c", "alias_name": "al"}}]}`)
-	// Remove what cases created, so that the store does not grow.
 	code, body := s.rest(t, "GET", "/collections", "", "")
 	if code != 200 {
 		return
@@ -745,8 +798,9 @@ func hostileMutate(rng *rand.Rand, v any) any {
 		case r == 2:
 			return hostileValue(rng, 2)
 		case r == 3:
-			// Many copies of an element.
-			for range 1 << rng.IntN(12) {
+			// Many copies of an element, up to some 64 KiB.
+			b, _ := json.Marshal(out[0])
+			for range min(1<<rng.IntN(12), 1+(64<<10)/(len(b)+1)) {
 				out = append(out, out[0])
 			}
 		default:
@@ -1246,11 +1300,21 @@ func (g *hostileGen) set(m protoreflect.Message, fd protoreflect.FieldDescriptor
 		}
 	case fd.IsList():
 		l := m.Mutable(fd).List()
-		k := g.rng.IntN(4)
 		if g.rng.IntN(15) == 0 {
-			k = 1 << g.rng.IntN(13)
+			// Many elements: empty messages or one short value.
+			v := l.NewElement()
+			if fd.Kind() != protoreflect.MessageKind {
+				v = g.scalar(fd)
+				if s, ok := v.Interface().(string); ok && len(s) > 64 {
+					v = protoreflect.ValueOfString("x")
+				}
+			}
+			for range 1 << g.rng.IntN(13) {
+				l.Append(v)
+			}
+			return
 		}
-		for range k {
+		for range g.rng.IntN(4) {
 			if fd.Kind() == protoreflect.MessageKind {
 				v := l.NewElement()
 				g.fill(v.Message(), depth+1)
