@@ -400,9 +400,20 @@ type quantizationJSON struct {
 }
 
 type scalarQuantJSON struct {
-	Type      string   `json:"type"`
-	Quantile  *float32 `json:"quantile,omitempty"`
-	AlwaysRAM *bool    `json:"always_ram,omitempty"`
+	Type      string        `json:"type"`
+	Quantile  *quantileJSON `json:"quantile,omitempty"`
+	AlwaysRAM *bool         `json:"always_ram,omitempty"`
+}
+
+// quantileJSON is a quantile as gRPC gives it: NaN and infinities, which
+// JSON cannot hold, are written as null, as Qdrant writes them.
+type quantileJSON float32
+
+func (q quantileJSON) MarshalJSON() ([]byte, error) {
+	if f := float64(q); math.IsNaN(f) || math.IsInf(f, 0) {
+		return []byte("null"), nil
+	}
+	return json.Marshal(float32(q))
 }
 
 type productQuantJSON struct {
@@ -435,7 +446,7 @@ func scalarToJSON(s *qdrant.ScalarQuantization) (*scalarQuantJSON, error) {
 	if s.GetType() != qdrant.QuantizationType_Int8 {
 		return nil, invalidArg("Unknown quantization type")
 	}
-	return &scalarQuantJSON{Type: "int8", Quantile: copyPtr(s.Quantile), AlwaysRAM: copyPtr(s.AlwaysRam)}, nil
+	return &scalarQuantJSON{Type: "int8", Quantile: (*quantileJSON)(copyPtr(s.Quantile)), AlwaysRAM: copyPtr(s.AlwaysRam)}, nil
 }
 
 func productToJSON(p *qdrant.ProductQuantization) (*productQuantJSON, error) {
@@ -523,7 +534,7 @@ func quantizationToProto(raw json.RawMessage) *qdrant.QuantizationConfig {
 	switch {
 	case j.Scalar != nil:
 		return &qdrant.QuantizationConfig{Quantization: &qdrant.QuantizationConfig_Scalar{Scalar: &qdrant.ScalarQuantization{
-			Type: qdrant.QuantizationType_Int8, Quantile: j.Scalar.Quantile, AlwaysRam: j.Scalar.AlwaysRAM}}}
+			Type: qdrant.QuantizationType_Int8, Quantile: (*float32)(j.Scalar.Quantile), AlwaysRam: j.Scalar.AlwaysRAM}}}
 	case j.Product != nil:
 		return &qdrant.QuantizationConfig{Quantization: &qdrant.QuantizationConfig_Product{Product: &qdrant.ProductQuantization{
 			Compression: qdrant.CompressionRatio(index(compressionNames, j.Product.Compression)), AlwaysRam: j.Product.AlwaysRAM}}}
@@ -602,8 +613,15 @@ func fieldToJSON(fd protoreflect.FieldDescriptor, v protoreflect.Value) any {
 			return fieldToJSON(mf, v.Message().Get(mf))
 		}
 		return messageToJSON(v.Message())
-	case fd.Kind() == protoreflect.FloatKind:
-		return json.RawMessage(strconv.FormatFloat(v.Float(), 'g', -1, 32))
+	case fd.Kind() == protoreflect.FloatKind || fd.Kind() == protoreflect.DoubleKind:
+		f := v.Float()
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			// JSON has no such numbers; Qdrant writes them as null.
+			return nil
+		}
+		if fd.Kind() == protoreflect.FloatKind {
+			return json.RawMessage(strconv.FormatFloat(f, 'g', -1, 32))
+		}
 	}
 	return v.Interface()
 }
