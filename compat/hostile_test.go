@@ -463,9 +463,14 @@ func (s *hostileServer) rest(t *testing.T, method, path, contentType, body strin
 	return resp.StatusCode, string(b)
 }
 
-// hostileQdrant5xx are the routes Qdrant itself answers with a server
-// error: recovering the peer of a node without distributed mode is 500.
-var hostileQdrant5xx = map[string]bool{"POST /cluster/recover": true}
+// hostileAsQdrant reports whether a REST server error is Qdrant's own
+// answer to the same input: recovering the peer of a node without
+// distributed mode, and recovering a snapshot from a URL that cannot be
+// fetched (500 "Service internal error: Http request error: ...").
+func hostileAsQdrant(route, resp string) bool {
+	return route == "POST /cluster/recover" ||
+		strings.HasSuffix(route, "/snapshots/recover") && strings.Contains(resp, `"Service internal error: Http request error: `)
+}
 
 // hostileFixture is what the cases refer to: collections, an alias,
 // snapshots, points and indexed fields.
@@ -960,7 +965,7 @@ func hostileREST(t *testing.T, s *hostileServer, fx *hostileFixture, rng *rand.R
 			tl.OK++
 		case code >= 400 && code < 500:
 			tl.Client++
-		case code >= 500 && hostileQdrant5xx[tl.Route]:
+		case code >= 500 && hostileAsQdrant(tl.Route, resp):
 			tl.Server++
 			tl.AsQdrant++
 			continue
