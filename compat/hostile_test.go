@@ -91,6 +91,12 @@ func TestHostileChild(t *testing.T) {
 	fmt.Printf("listening %s %s\n", h, g)
 	// Serve until the parent closes stdin.
 	io.Copy(io.Discard, os.Stdin)
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	heap := ms.HeapInuse
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	fmt.Printf("memstats heap in use %d kB, live after GC %d kB, from the OS %d kB, GC cycles %d\n", heap>>10, ms.HeapAlloc>>10, ms.Sys>>10, ms.NumGC)
 	cancel()
 	err = errors.Join(<-done, db.Close())
 	if err != nil {
@@ -202,12 +208,20 @@ func startHostileChild(t *testing.T, dir string) *hostileServer {
 	}
 	go func() {
 		for l := range lines {
-			if strings.HasPrefix(l, "error") {
+			if strings.HasPrefix(l, "error") || strings.HasPrefix(l, "memstats") {
 				fmt.Fprintln(os.Stderr, "hostile child:", l)
 			}
 		}
 	}()
 	return s
+}
+
+// traceStart resets the child's peak memory before a traced case, so that
+// the peak printed after it is the case's.
+func (s *hostileServer) traceStart() {
+	if hostileTrace && s.cmd != nil {
+		os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", s.cmd.Process.Pid), []byte("5"), 0)
+	}
 }
 
 // stop closes the child's stdin and waits for a clean exit.
@@ -483,8 +497,13 @@ type hostileFixture struct {
 	snapshot, fullSnapshot string
 }
 
-const hostileCollC = `{"vectors": {"size": 4, "distance": "Dot"}}`
-const hostileCollM = `{"vectors": {"a": {"size": 4, "distance": "Cosine"}, "b": {"size": 2, "distance": "Euclid"}}}`
+// The fixture collections. A small max_segment_size keeps the appendable
+// segments the engine sizes from it small, so that the memory measured is
+// that of the requests.
+const (
+	hostileCollC = `{"vectors": {"size": 4, "distance": "Dot"}, "optimizers_config": {"max_segment_size": 1000}}`
+	hostileCollM = `{"vectors": {"a": {"size": 4, "distance": "Cosine"}, "b": {"size": 2, "distance": "Euclid"}}, "optimizers_config": {"max_segment_size": 1000}}`
+)
 
 func hostilePoints(named bool) string {
 	var sb strings.Builder
@@ -963,6 +982,7 @@ func hostileREST(t *testing.T, s *hostileServer, fx *hostileFixture, rng *rand.R
 			ctype = []string{"", "text/plain", "application/x-www-form-urlencoded", "multipart/form-data"}[rng.IntN(4)]
 		}
 		tl.Cases++
+		s.traceStart()
 		code, resp := s.rest(t, method, path, ctype, body)
 		if hostileTrace && s.cmd != nil {
 			fmt.Printf("%d rss %d kB hwm %d kB: %s\n", code, procStatusKB(s.cmd.Process.Pid, "VmRSS"), procStatusKB(s.cmd.Process.Pid, "VmHWM"), hostileShow(method+" "+path, body, resp))
@@ -1221,6 +1241,7 @@ func hostileGRPC(t *testing.T, s *hostileServer, fx *hostileFixture, rng *rand.R
 			}
 		}
 		tl.Cases++
+		s.traceStart()
 		_, err := hostileInvoke(s.conn, full, in)
 		if hostileTrace && s.cmd != nil {
 			fmt.Printf("%s rss %d kB hwm %d kB: %s -> %v\n", short, procStatusKB(s.cmd.Process.Pid, "VmRSS"), procStatusKB(s.cmd.Process.Pid, "VmHWM"), what, err)
