@@ -3,6 +3,7 @@ package compat
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
@@ -22,6 +23,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/qdrant/go-client/qdrant"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -437,6 +439,8 @@ rounds:
 	_, err = hostileInvoke(s.conn, "/qdrant.Qdrant/HealthCheck", mustMsg(t, "qdrant.HealthCheckRequest", `{}`))
 	require.NoError(t, err)
 	s.stop(t)
+	// A panic that net/http recovered from is still a crash of a request.
+	require.NotContains(t, s.stderr.String(), "panic", "the server's log:\n%s", lastLines(s.stderr, 60))
 	db, err := engine.Open(dir, nil)
 	require.NoError(t, err, "reopening the store")
 	require.NoError(t, db.CheckInvariants())
@@ -459,6 +463,12 @@ func lastLines(b *bytes.Buffer, n int) string {
 // failed) and the body, or the transport error.
 func (s *hostileServer) rest(t *testing.T, method, path, contentType, body string) (int, string) {
 	t.Helper()
+	return s.restWith(t, method, path, contentType, body, nil)
+}
+
+// restWith is rest with more request headers.
+func (s *hostileServer) restWith(t *testing.T, method, path, contentType, body string, header map[string]string) (int, string) {
+	t.Helper()
 	var rd io.Reader
 	if body != "" {
 		rd = strings.NewReader(body)
@@ -469,6 +479,9 @@ func (s *hostileServer) rest(t *testing.T, method, path, contentType, body strin
 	}
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
 	}
 	resp, err := s.client.Do(req)
 	if err != nil {
@@ -981,9 +994,24 @@ func hostileREST(t *testing.T, s *hostileServer, fx *hostileFixture, rng *rand.R
 		if rng.IntN(30) == 0 {
 			ctype = []string{"", "text/plain", "application/x-www-form-urlencoded", "multipart/form-data"}[rng.IntN(4)]
 		}
+		var header map[string]string
+		if rng.IntN(25) == 0 {
+			// A body that says it is compressed: truly, truncated, or not.
+			header = map[string]string{"Content-Encoding": "gzip"}
+			var zb bytes.Buffer
+			zw := gzip.NewWriter(&zb)
+			zw.Write([]byte(body))
+			zw.Close()
+			switch rng.IntN(3) {
+			case 0:
+				body = zb.String()
+			case 1:
+				body = zb.String()[:rng.IntN(zb.Len())]
+			}
+		}
 		tl.Cases++
 		s.traceStart()
-		code, resp := s.rest(t, method, path, ctype, body)
+		code, resp := s.restWith(t, method, path, ctype, body, header)
 		if hostileTrace && s.cmd != nil {
 			fmt.Printf("%d rss %d kB hwm %d kB: %s\n", code, procStatusKB(s.cmd.Process.Pid, "VmRSS"), procStatusKB(s.cmd.Process.Pid, "VmHWM"), hostileShow(method+" "+path, body, resp))
 		}
@@ -1426,4 +1454,22 @@ func (g *hostileGen) scalar(fd protoreflect.FieldDescriptor) protoreflect.Value 
 		return protoreflect.ValueOfBytes([]byte{0xff, 0x00, 0x01}[:r.IntN(4)])
 	}
 	panic(fmt.Sprintf("hostile: kind %v", fd.Kind()))
+}
+
+// TestGRPCConfigFloatsNotNumbers checks the conversion of collection config
+// floats that JSON cannot hold, found by the hostile run: Qdrant accepts them
+// and reports null (testdata/diff/hostile.txt), where qlite failed with gRPC
+// Unknown.
+func TestGRPCConfigFloatsNotNumbers(t *testing.T) {
+	for _, f := range []float64{math.NaN(), math.Inf(1), math.Inf(-1)} {
+		q := float32(f)
+		raw, err := strictModeFromProto(&qdrant.StrictModeConfig{SearchMaxOversampling: &q})
+		require.NoError(t, err)
+		require.JSONEq(t, `{"search_max_oversampling": null}`, string(raw))
+		raw, err = quantizationFromProto(&qdrant.QuantizationConfig{Quantization: &qdrant.QuantizationConfig_Scalar{
+			Scalar: &qdrant.ScalarQuantization{Type: qdrant.QuantizationType_Int8, Quantile: &q}}})
+		require.NoError(t, err)
+		require.JSONEq(t, `{"scalar": {"type": "int8", "quantile": null}}`, string(raw))
+		require.Nil(t, quantizationToProto(raw).GetScalar().Quantile)
+	}
 }
