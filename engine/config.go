@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/qlite/qlite/distance"
 )
@@ -697,6 +698,10 @@ func ValidateCollectionName(name string) error {
 	}
 	if len(name) > cfgMaxCollectionNameLen {
 		return cfgBad("collection_name", "must be at most %d bytes long", cfgMaxCollectionNameLen)
+	}
+	if !utf8.ValidString(name) {
+		// gRPC cannot carry such a name: every List would fail.
+		return cfgBad("collection_name", "collection name must be valid UTF-8")
 	}
 	if i := strings.IndexAny(name, "<>:\"/\\|?*\x00\x1f"); i >= 0 {
 		return cfgBad("collection_name", "collection name cannot contain %s char", strconv.Quote(name[i:i+1]))
