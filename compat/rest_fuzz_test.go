@@ -27,50 +27,6 @@ var restFuzzKeys = []string{
 	"min_count", "geo_radius", "center", "radius", "lon", "lat", "values_count", "datetime_range", "exists",
 }
 
-var restFuzzStrings = []string{
-	"", "x", "c", "n", "color", "red", "random", "keyword", "integer", "float", "asc", "desc", "upsert",
-	"insert_only", "best_score", "sum_scores", "average_vector", "rrf", "550e8400-e29b-41d4-a716-446655440000",
-	"2024-01-02T03:04:05Z", "file:///nonexistent", "https://example.com/x", "a[].b", "a.b", "[", "\x00",
-}
-
-// restFuzzValue returns a random JSON value.
-func restFuzzValue(rng *rand.Rand, depth int) any {
-	n := 9
-	if depth > 4 {
-		n = 6
-	}
-	switch rng.IntN(n) {
-	case 0:
-		return nil
-	case 1:
-		return rng.IntN(2) == 0
-	case 2:
-		return []int64{0, 1, 2, 3, 4, -1, 1 << 53, -1 << 63, 1 << 62}[rng.IntN(9)]
-	case 3:
-		return []float64{0.5, -2.25, 1e300, 1e-300, 3.0}[rng.IntN(5)]
-	case 4:
-		return restFuzzStrings[rng.IntN(len(restFuzzStrings))]
-	case 5:
-		k := rng.IntN(5)
-		v := make([]float64, k)
-		for i := range v {
-			v[i] = rng.Float64()
-		}
-		return v
-	case 6, 7:
-		m := map[string]any{}
-		for range rng.IntN(4) {
-			m[restFuzzKeys[rng.IntN(len(restFuzzKeys))]] = restFuzzValue(rng, depth+1)
-		}
-		return m
-	}
-	a := make([]any, rng.IntN(4))
-	for i := range a {
-		a[i] = restFuzzValue(rng, depth+1)
-	}
-	return a
-}
-
 // TestRESTMalformedBodies sends random bodies, built from Qdrant's member
 // names, to every operation that takes one: none may fail with a server
 // error (or break the connection, as a panic would).
@@ -94,7 +50,7 @@ func TestRESTMalformedBodies(t *testing.T) {
 		var bodies []string
 		bodies = append(bodies, fixed...)
 		for range 40 {
-			b, err := json.Marshal(restFuzzValue(rng, 0))
+			b, err := json.Marshal(hostileValue(rng, 0))
 			require.NoError(t, err)
 			bodies = append(bodies, string(b))
 		}
@@ -145,7 +101,7 @@ var restFuzzTemplates = []struct{ method, path, body string }{
 // by a random value.
 func restMutate(rng *rand.Rand, v any) any {
 	if rng.IntN(4) == 0 {
-		return restFuzzValue(rng, 2)
+		return hostileValue(rng, 2)
 	}
 	switch x := v.(type) {
 	case map[string]any:
@@ -170,5 +126,5 @@ func restMutate(rng *rand.Rand, v any) any {
 		}
 		return out
 	}
-	return restFuzzValue(rng, 2)
+	return hostileValue(rng, 2)
 }
