@@ -61,7 +61,7 @@ func createCollectionFromProto(r *qdrant.CreateCollection) (*engine.CreateCollec
 		return nil, err
 	}
 	if q := r.GetQuantizationConfig(); q != nil {
-		if c.Quantization, err = quantizationFromProto(q); err != nil {
+		if c.Quantization, err = quantizationFromProto(q, "quantization_config"); err != nil {
 			return nil, err
 		}
 	}
@@ -82,12 +82,12 @@ func updateCollectionFromProto(r *qdrant.UpdateCollection) (*engine.UpdateCollec
 		u.Vectors = map[string]engine.VectorParamsDiff{}
 		switch x := vc.GetConfig().(type) {
 		case *qdrant.VectorsConfigDiff_Params:
-			if u.Vectors[""], err = vectorParamsDiffFromProto(x.Params); err != nil {
+			if u.Vectors[""], err = vectorParamsDiffFromProto(x.Params, "vectors_config.config"); err != nil {
 				return nil, err
 			}
 		case *qdrant.VectorsConfigDiff_ParamsMap:
 			for name, d := range x.ParamsMap.GetMap() {
-				if u.Vectors[name], err = vectorParamsDiffFromProto(d); err != nil {
+				if u.Vectors[name], err = vectorParamsDiffFromProto(d, "vectors_config.config.map.[]"); err != nil {
 					return nil, err
 				}
 			}
@@ -109,7 +109,7 @@ func updateCollectionFromProto(r *qdrant.UpdateCollection) (*engine.UpdateCollec
 		return nil, err
 	}
 	if q := r.GetQuantizationConfig(); q != nil {
-		if u.Quantization, err = quantizationDiffFromProto(q); err != nil {
+		if u.Quantization, err = quantizationDiffFromProto(q, "quantization_config"); err != nil {
 			return nil, err
 		}
 	}
@@ -162,7 +162,7 @@ func vectorParamsFromProto(p *qdrant.VectorParams, path string) (engine.VectorPa
 		return out, err
 	}
 	if q := p.GetQuantizationConfig(); q != nil {
-		if out.Quantization, err = quantizationFromProto(q); err != nil {
+		if out.Quantization, err = quantizationFromProto(q, path+".quantization_config"); err != nil {
 			return out, err
 		}
 	}
@@ -185,7 +185,9 @@ func vectorParamsFromProto(p *qdrant.VectorParams, path string) (engine.VectorPa
 	return out, nil
 }
 
-func vectorParamsDiffFromProto(d *qdrant.VectorParamsDiff) (engine.VectorParamsDiff, error) {
+// vectorParamsDiffFromProto converts the VectorParamsDiff at path (Qdrant's
+// name for it in validation errors).
+func vectorParamsDiffFromProto(d *qdrant.VectorParamsDiff, path string) (engine.VectorParamsDiff, error) {
 	d = orEmpty(d)
 	out := engine.VectorParamsDiff{OnDisk: copyPtr(d.OnDisk)}
 	var err error
@@ -193,7 +195,7 @@ func vectorParamsDiffFromProto(d *qdrant.VectorParamsDiff) (engine.VectorParamsD
 		return out, err
 	}
 	if q := d.GetQuantizationConfig(); q != nil {
-		if out.Quantization, err = quantizationDiffFromProto(q); err != nil {
+		if out.Quantization, err = quantizationDiffFromProto(q, path+".quantization_config"); err != nil {
 			return out, err
 		}
 	}
@@ -441,10 +443,27 @@ func enumName(names []string, i int32, what string) (string, error) {
 	return names[i], nil
 }
 
-func scalarToJSON(s *qdrant.ScalarQuantization) (*scalarQuantJSON, error) {
+// scalarToJSON converts a ScalarQuantization at path (Qdrant's name for the
+// QuantizationConfig in validation errors). A quantile outside [0.5, 1] is
+// refused as Qdrant refuses it; NaN passes its range check, infinities do
+// not and are named null, as serde writes them.
+func scalarToJSON(s *qdrant.ScalarQuantization, path string) (*scalarQuantJSON, error) {
 	s = orEmpty(s)
 	if s.GetType() != qdrant.QuantizationType_Int8 {
 		return nil, invalidArg("Unknown quantization type")
+	}
+	if s.Quantile != nil {
+		q := float64(*s.Quantile)
+		if q < 0.5 || q > 1 {
+			v := "null"
+			if !math.IsInf(q, 0) {
+				v = strconv.FormatFloat(q, 'f', -1, 64)
+				if !strings.Contains(v, ".") {
+					v += ".0"
+				}
+			}
+			return nil, validationErr(path+".quantization.quantile", "value %s invalid, must be from 0.5 to 1.0", v)
+		}
 	}
 	return &scalarQuantJSON{Type: "int8", Quantile: (*quantileJSON)(copyPtr(s.Quantile)), AlwaysRAM: copyPtr(s.AlwaysRam)}, nil
 }
@@ -482,13 +501,14 @@ func binaryToJSON(b *qdrant.BinaryQuantization) (*binaryQuantJSON, error) {
 	return out, nil
 }
 
-// quantizationFromProto converts a QuantizationConfig to its REST JSON.
-func quantizationFromProto(q *qdrant.QuantizationConfig) (json.RawMessage, error) {
+// quantizationFromProto converts the QuantizationConfig at path (Qdrant's
+// name for it in validation errors) to its REST JSON.
+func quantizationFromProto(q *qdrant.QuantizationConfig, path string) (json.RawMessage, error) {
 	var j quantizationJSON
 	var err error
 	switch x := q.GetQuantization().(type) {
 	case *qdrant.QuantizationConfig_Scalar:
-		j.Scalar, err = scalarToJSON(x.Scalar)
+		j.Scalar, err = scalarToJSON(x.Scalar, path)
 	case *qdrant.QuantizationConfig_Product:
 		j.Product, err = productToJSON(x.Product)
 	case *qdrant.QuantizationConfig_Binary:
@@ -504,14 +524,14 @@ func quantizationFromProto(q *qdrant.QuantizationConfig) (json.RawMessage, error
 
 // quantizationDiffFromProto converts a QuantizationConfigDiff; Disabled is
 // the JSON string "Disabled".
-func quantizationDiffFromProto(q *qdrant.QuantizationConfigDiff) (json.RawMessage, error) {
+func quantizationDiffFromProto(q *qdrant.QuantizationConfigDiff, path string) (json.RawMessage, error) {
 	switch x := q.GetQuantization().(type) {
 	case *qdrant.QuantizationConfigDiff_Scalar:
-		return quantizationFromProto(&qdrant.QuantizationConfig{Quantization: &qdrant.QuantizationConfig_Scalar{Scalar: x.Scalar}})
+		return quantizationFromProto(&qdrant.QuantizationConfig{Quantization: &qdrant.QuantizationConfig_Scalar{Scalar: x.Scalar}}, path)
 	case *qdrant.QuantizationConfigDiff_Product:
-		return quantizationFromProto(&qdrant.QuantizationConfig{Quantization: &qdrant.QuantizationConfig_Product{Product: x.Product}})
+		return quantizationFromProto(&qdrant.QuantizationConfig{Quantization: &qdrant.QuantizationConfig_Product{Product: x.Product}}, path)
 	case *qdrant.QuantizationConfigDiff_Binary:
-		return quantizationFromProto(&qdrant.QuantizationConfig{Quantization: &qdrant.QuantizationConfig_Binary{Binary: x.Binary}})
+		return quantizationFromProto(&qdrant.QuantizationConfig{Quantization: &qdrant.QuantizationConfig_Binary{Binary: x.Binary}}, path)
 	case *qdrant.QuantizationConfigDiff_Disabled:
 		return json.RawMessage(`"Disabled"`), nil
 	}

@@ -268,20 +268,20 @@ func TestCollectionConfigConvert(t *testing.T) {
 			QueryEncoding: qdrant.NewBinaryQuantizationQueryEncodingSetting(qdrant.BinaryQuantizationQueryEncoding_Scalar8Bits)}),
 		qdrant.NewQuantizationBinary(&qdrant.BinaryQuantization{}),
 	} {
-		js, err := quantizationFromProto(q)
+		js, err := quantizationFromProto(q, "quantization_config")
 		require.NoError(t, err)
 		require.True(t, proto.Equal(q, quantizationToProto(js)), "%s -> %s", q, js)
 	}
 	js, err := quantizationFromProto(qdrant.NewQuantizationBinary(&qdrant.BinaryQuantization{Encoding: qdrant.BinaryQuantizationEncoding_OneAndHalfBits.Enum(),
-		QueryEncoding: qdrant.NewBinaryQuantizationQueryEncodingSetting(qdrant.BinaryQuantizationQueryEncoding_Scalar4Bits)}))
+		QueryEncoding: qdrant.NewBinaryQuantizationQueryEncodingSetting(qdrant.BinaryQuantizationQueryEncoding_Scalar4Bits)}), "quantization_config")
 	require.NoError(t, err)
 	require.JSONEq(t, `{"binary": {"encoding": "one_and_half_bits", "query_encoding": "scalar4bits"}}`, string(js))
-	js, err = quantizationDiffFromProto(qdrant.NewQuantizationDiffDisabled())
+	js, err = quantizationDiffFromProto(qdrant.NewQuantizationDiffDisabled(), "quantization_config")
 	require.NoError(t, err)
 	require.Equal(t, `"Disabled"`, string(js))
-	_, err = quantizationFromProto(&qdrant.QuantizationConfig{})
+	_, err = quantizationFromProto(&qdrant.QuantizationConfig{}, "quantization_config")
 	requireCode(t, err, codes.InvalidArgument)
-	_, err = quantizationFromProto(qdrant.NewQuantizationScalar(&qdrant.ScalarQuantization{}))
+	_, err = quantizationFromProto(qdrant.NewQuantizationScalar(&qdrant.ScalarQuantization{}), "quantization_config")
 	requireCode(t, err, codes.InvalidArgument, "Unknown quantization type")
 
 	sm := &qdrant.StrictModeConfig{Enabled: ptrTo(true), MaxTimeout: ptrTo(uint32(5)), UpsertMaxBatchsize: ptrTo(uint64(100)),

@@ -433,10 +433,12 @@ func (c CollectionConfig) Apply(u *UpdateCollection) (CollectionConfig, error) {
 			}
 			return CollectionConfig{}, cfgBad(path, "no vector %q in this collection", name)
 		}
-		if err := d.HNSW.cfgValidate(path + ".hnsw_config"); err != nil {
+		// Qdrant's validation names any entry of an update's vectors map
+		// "?", the unnamed vector's too.
+		if err := d.HNSW.cfgValidate("vectors.?.hnsw_config"); err != nil {
 			return CollectionConfig{}, err
 		}
-		q, disabled, err := cfgCheckQuantization(d.Quantization, path+".quantization_config", true)
+		q, disabled, err := cfgCheckQuantization(d.Quantization, "vectors.?.quantization_config", true)
 		if err != nil {
 			return CollectionConfig{}, err
 		}
@@ -1306,6 +1308,16 @@ func cfgCheckQuantization(raw json.RawMessage, path string, allowDisabled bool) 
 		}
 		if !cfgIsObject(v) {
 			return nil, false, cfgBad(cfgPath(path, k), "expected an object")
+		}
+		if k == "scalar" {
+			var sc struct {
+				Quantile *float32 `json:"quantile"`
+			}
+			// Qdrant reads the quantile as an f32 and refuses it outside
+			// [0.5, 1], naming the value widened back to f64.
+			if json.Unmarshal(v, &sc) == nil && sc.Quantile != nil && (*sc.Quantile < 0.5 || *sc.Quantile > 1) {
+				return nil, false, cfgInvalid(path+".scalar.quantile", "value %s invalid, must be from 0.5 to 1.0", cfgRustFloat(float64(*sc.Quantile)))
+			}
 		}
 	}
 	return cfgRaw(raw), false, nil
