@@ -622,7 +622,7 @@ func TestConfigApply(t *testing.T) {
 		bad(`{"vectors": {"c": {"on_disk": true}}}`, `vectors.c: no vector "c" in this collection`)
 		bad(`{"vectors": {"": {"on_disk": true}}}`, "vectors: the collection has no unnamed vector")
 		bad(`{"vectors": {"a": {"hnsw_config": {"ef_construct": 2}}}}`, "vectors.?.hnsw_config.ef_construct: value 2 invalid, must be 4 or larger")
-		bad(`{"vectors": {"a": {"quantization_config": "Enabled"}}}`, `vectors.a.quantization_config: must be`)
+		bad(`{"vectors": {"a": {"quantization_config": "Enabled"}}}`, `vectors.?.quantization_config: must be`)
 		bad(`{"optimizers_config": {"vacuum_min_vector_number": 10}}`, "optimizers_config.vacuum_min_vector_number: value 10 invalid, must be 100 or larger")
 		bad(`{"params": {"replication_factor": 0}}`, "params.replication_factor: value 0 invalid, must be 1 or larger")
 		bad(`{"params": {"write_consistency_factor": 0}}`, "params.write_consistency_factor: value 0 invalid, must be 1 or larger")
