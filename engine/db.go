@@ -278,7 +278,38 @@ func (db *DB) load() error {
 	if err := it.Close(); err != nil {
 		return err
 	}
+	cids := map[uint32]bool{}
+	sweep := true
+	var kept []entry
+	legacy := db.store.NewBatch()
+	defer legacy.Close()
 	for _, e := range entries {
+		if e.err == nil && legacyRestoreName.MatchString(e.name) {
+			// A scratch collection of an older version's restore, killed
+			// midway: its data go with the other orphans.
+			if err := legacy.Delete(collectionKey(e.name), nil); err != nil {
+				return err
+			}
+			continue
+		}
+		if e.err == nil || e.hasCID {
+			cids[e.cid] = true
+		} else {
+			// A record too damaged to name its collection id: no data
+			// can be told to be orphaned.
+			sweep = false
+		}
+		kept = append(kept, e)
+	}
+	if !legacy.Empty() {
+		if err := legacy.Commit(pebble.Sync); err != nil {
+			return err
+		}
+	}
+	if err := db.sweepOrphans(cids, sweep); err != nil {
+		return fmt.Errorf("qlite: open: removing what an interrupted restore left: %w", err)
+	}
+	for _, e := range kept {
 		err := e.err
 		if err == nil {
 			var c *collection

@@ -694,16 +694,7 @@ func (db *DB) CreateFieldIndex(ctx context.Context, coll, field string, params p
 	if err != nil {
 		return UpdateResult{}, err
 	}
-	if _, err := payload.ParsePath(field); err != nil {
-		return UpdateResult{}, fmt.Errorf("%w: field_name: %w", ErrBadRequest, err)
-	}
-	if err := params.Validate(); err != nil {
-		return UpdateResult{}, fmt.Errorf("%w: field_schema: %w", ErrBadRequest, err)
-	}
-	if _, err := payload.NewIndex(params); err != nil {
-		return UpdateResult{}, fmt.Errorf("%w: field_schema: %w", ErrBadRequest, err)
-	}
-	js, err := params.MarshalJSON()
+	rec, err := checkFieldIndex(field, params)
 	if err != nil {
 		return UpdateResult{}, err
 	}
@@ -711,7 +702,7 @@ func (db *DB) CreateFieldIndex(ctx context.Context, coll, field string, params p
 	if err := c.admit(ctx, strictCheck{newIndex: true, writeCost: 2}); err != nil {
 		return UpdateResult{}, err
 	}
-	return c.fieldIndexOp(field, &params, append([]byte{1}, js...), o)
+	return c.fieldIndexOp(field, &params, rec, o)
 }
 
 // DeleteFieldIndex drops a payload field index.
