@@ -160,7 +160,7 @@ func (db *DB) DeleteFullSnapshot(ctx context.Context, name string) (err error) {
 	if err != nil {
 		return err
 	}
-	return os.Remove(path)
+	return removeSnapshot(path)
 }
 
 // RestoreFullSnapshot recreates the collections and aliases of the

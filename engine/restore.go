@@ -213,41 +213,50 @@ func (db *DB) sweepOrphans(cids map[uint32]bool, data bool) error {
 	if !data {
 		return db.sweepSnapshotScratch()
 	}
-	b := db.store.NewBatch()
-	defer b.Close()
-	it, err := db.store.NewIter(&pebble.IterOptions{LowerBound: []byte{keyData}, UpperBound: []byte{keyData + 1}})
+	orphans, err := db.orphanCIDs(cids)
 	if err != nil {
 		return err
 	}
-	for it.First(); it.Valid(); {
-		k := it.Key()
-		if len(k) < 5 {
-			it.Close()
-			return fmt.Errorf("%w: data key %x", ErrCorrupt, k)
-		}
-		cid := binary.BigEndian.Uint32(k[1:5])
-		p := dataPrefix(cid)
-		if !cids[cid] {
-			if err := b.DeleteRange(p, prefixEnd(p), nil); err != nil {
-				it.Close()
+	if len(orphans) > 0 {
+		b := db.store.NewBatch()
+		defer b.Close()
+		for _, cid := range orphans {
+			if err := b.DeleteRange(dataPrefix(cid), prefixEnd(dataPrefix(cid)), nil); err != nil {
 				return err
 			}
 		}
-		end := prefixEnd(p)
-		if end == nil {
-			break
-		}
-		it.SeekGE(end)
-	}
-	if err := it.Close(); err != nil {
-		return err
-	}
-	if !b.Empty() {
 		if err := b.Commit(pebble.Sync); err != nil {
 			return err
 		}
 	}
 	return db.sweepSnapshotScratch()
+}
+
+// orphanCIDs returns the collection ids that have data in the store but are
+// not in cids, in order. It seeks once per collection id.
+func (db *DB) orphanCIDs(cids map[uint32]bool) ([]uint32, error) {
+	it, err := db.store.NewIter(&pebble.IterOptions{LowerBound: []byte{keyData}, UpperBound: []byte{keyData + 1}})
+	if err != nil {
+		return nil, err
+	}
+	var out []uint32
+	for it.First(); it.Valid(); {
+		k := it.Key()
+		if len(k) < 5 {
+			it.Close()
+			return nil, fmt.Errorf("%w: data key %x", ErrCorrupt, k)
+		}
+		cid := binary.BigEndian.Uint32(k[1:5])
+		if !cids[cid] {
+			out = append(out, cid)
+		}
+		end := prefixEnd(dataPrefix(cid))
+		if end == nil {
+			break
+		}
+		it.SeekGE(end)
+	}
+	return out, it.Close()
 }
 
 // sweepSnapshotScratch removes the files of snapshots being received or

@@ -18,6 +18,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/cockroachdb/pebble/v2"
 
@@ -63,12 +64,44 @@ func (db *DB) SnapshotsDir() string { return filepath.Join(db.dir, "snapshots") 
 
 // snapshotDir is the directory of a collection's snapshots. Names are
 // escaped so that "." and ".." stay inside snapshots/.
+// An escaped name longer than a file name may be (maxFileName bytes) is
+// cut, at an escape boundary, and followed by "%%" and a hash of the whole
+// name: "%%" never appears in an escaped name, so the result names no other
+// collection's directory.
 func (db *DB) snapshotDir(coll string) string {
 	esc := url.PathEscape(coll)
 	if strings.HasPrefix(esc, ".") {
 		esc = "%2E" + esc[1:]
 	}
+	if len(esc) > maxFileName {
+		sum := sha256.Sum256([]byte(coll))
+		tag := "%%" + hex.EncodeToString(sum[:8])
+		cut := maxFileName - len(tag)
+		for cut > 0 && (esc[cut-1] == '%' || (cut > 1 && esc[cut-2] == '%')) {
+			cut--
+		}
+		esc = esc[:cut] + tag
+	}
 	return filepath.Join(db.SnapshotsDir(), esc)
+}
+
+// maxFileName is the longest file name, in bytes, of common file systems.
+const maxFileName = 255
+
+// snapshotBase returns the start of the file names of a collection's
+// snapshots, COLL-KIND, with COLL cut (at a character boundary) so that
+// the full name, BASE-DATE-N.snapshot.checksum, is a valid file name.
+func snapshotBase(coll, kind string) string {
+	const suffix = len("-2006-01-02-15-04-05") + len("-999999") + len(".snapshot") + len(snapSidecar)
+	room := maxFileName - suffix - len(kind) - 1
+	if len(coll) > room {
+		cut := room
+		for cut > 0 && !utf8.RuneStart(coll[cut]) {
+			cut--
+		}
+		coll = coll[:cut]
+	}
+	return coll + "-" + kind
 }
 
 // shardSnapshotDir is the directory of the snapshots of a collection's
@@ -128,7 +161,7 @@ func (db *DB) createSnapshot(ctx context.Context, coll string, shard bool) (*Sna
 	if shard {
 		dir, kind = db.shardSnapshotDir(c.name), "shard-0"
 	}
-	return writeSnapshotFile(dir, c.name+"-"+kind, func(w io.Writer, scratch string) error {
+	return writeSnapshotFile(dir, snapshotBase(c.name, kind), func(w io.Writer, scratch string) error {
 		return writeSnapshot(ctx, w, scratch, snap, c.cid, cfg)
 	})
 }
@@ -143,8 +176,15 @@ func writeSnapshotFile(dir, base string, write func(w io.Writer, scratch string)
 	base += "-" + time.Now().UTC().Format("2006-01-02-15-04-05")
 	name := base + ".snapshot"
 	for i := 1; ; i++ {
-		if _, err := os.Lstat(filepath.Join(dir, name)); errors.Is(err, os.ErrNotExist) {
+		_, err := os.Lstat(filepath.Join(dir, name))
+		if errors.Is(err, os.ErrNotExist) {
 			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		if i > 999999 {
+			return nil, fmt.Errorf("qlite: snapshot %s: too many snapshots in the same second", base)
 		}
 		name = fmt.Sprintf("%s-%d.snapshot", base, i)
 	}
@@ -164,11 +204,51 @@ func writeSnapshotFile(dir, base string, write func(w io.Writer, scratch string)
 	if err := tmp.Close(); err != nil {
 		return nil, err
 	}
+	d, err := describeSnapshot(tmp.Name())
+	if err != nil {
+		return nil, err
+	}
 	path := filepath.Join(dir, name)
+	if err := writeSidecar(path, d.Checksum); err != nil {
+		return nil, err
+	}
 	if err := os.Rename(tmp.Name(), path); err != nil {
 		return nil, err
 	}
-	return describeSnapshot(path)
+	d.Name = name
+	return d, nil
+}
+
+// writeSidecar writes the checksum file of the snapshot at path (see
+// snapSidecar), through a temporary file renamed into place.
+func writeSidecar(path, sum string) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	_, err = tmp.WriteString(sum)
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path+snapSidecar)
+}
+
+// removeSnapshot deletes a snapshot file and its checksum file.
+func removeSnapshot(path string) error {
+	if err := os.Remove(path); err != nil {
+		return err
+	}
+	if err := os.Remove(path + snapSidecar); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	return nil
 }
 
 // writeSnapshot writes the tar archive of collection cid as of snap. Its
@@ -467,7 +547,7 @@ func (db *DB) DeleteSnapshot(ctx context.Context, coll, name string) (err error)
 	if err != nil {
 		return err
 	}
-	return os.Remove(path)
+	return removeSnapshot(path)
 }
 
 // DeleteShardSnapshot deletes a shard snapshot.
@@ -478,7 +558,7 @@ func (db *DB) DeleteShardSnapshot(ctx context.Context, coll, name string) (err e
 	if err != nil {
 		return err
 	}
-	return os.Remove(path)
+	return removeSnapshot(path)
 }
 
 // RestoreSnapshot creates collection coll from a snapshot file (of this or
@@ -631,8 +711,8 @@ func (db *DB) stageSnapshot(ctx context.Context, r io.Reader, coll, name string)
 				}
 			}
 			if version, err = staged.restorePoints(ctx, bufio.NewReaderSize(body, 1<<20)); err != nil {
-				if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
-					return nil, bad("%v", snapReadErr(err))
+				if fe := (*snapFormatError)(nil); errors.As(err, &fe) {
+					return nil, bad("%v", fe)
 				}
 				return nil, err
 			}
@@ -758,7 +838,7 @@ func checkFieldIndex(field string, params payload.IndexParams) ([]byte, error) {
 func (c *collection) restorePoints(ctx context.Context, r *bufio.Reader) (int, error) {
 	magic := make([]byte, len(snapMagic))
 	if _, err := io.ReadFull(r, magic); err != nil {
-		return 0, fmt.Errorf("points file: %w", err)
+		return 0, snapPointsErr("", err)
 	}
 	version := 0
 	switch string(magic) {
@@ -767,7 +847,7 @@ func (c *collection) restorePoints(ctx context.Context, r *bufio.Reader) (int, e
 	case snapMagicV1:
 		version = 1
 	default:
-		return 0, fmt.Errorf("%w: points file: bad header", ErrBadRequest)
+		return 0, snapFormatErr("points file: bad header")
 	}
 	var buf []byte
 	readPart := func() ([]byte, error) {
@@ -776,7 +856,7 @@ func (c *collection) restorePoints(ctx context.Context, r *bufio.Reader) (int, e
 			return nil, err
 		}
 		if n > snapMaxPart {
-			return nil, fmt.Errorf("%w: points file: a record of %d bytes, at most %d are allowed", ErrBadRequest, n, snapMaxPart)
+			return nil, snapFormatErr("points file: a record of %d bytes, at most %d are allowed", n, snapMaxPart)
 		}
 		// Grow as the bytes arrive: a length field alone never makes a
 		// large allocation.
@@ -812,32 +892,32 @@ func (c *collection) restorePoints(ctx context.Context, r *bufio.Reader) (int, e
 			break
 		}
 		if err != nil {
-			return 0, fmt.Errorf("points file: %w", err)
+			return 0, snapPointsErr("", err)
 		}
 		if len(key) == 0 && version >= 2 {
 			n, err := binary.ReadUvarint(r)
 			if err != nil {
-				return 0, fmt.Errorf("points file: %w", err)
+				return 0, snapPointsErr("", err)
 			}
 			if n != count {
-				return 0, fmt.Errorf("%w: points file: %d points, its end says %d", ErrBadRequest, count, n)
+				return 0, snapFormatErr("points file: %d points, its end says %d", count, n)
 			}
 			if _, err := r.ReadByte(); err != io.EOF {
-				return 0, fmt.Errorf("%w: points file: bytes after its end", ErrBadRequest)
+				return 0, snapFormatErr("points file: bytes after its end")
 			}
 			break
 		}
 		id, rest, err := decodeIDKey(key)
 		if err != nil || len(rest) != 0 {
-			return 0, fmt.Errorf("%w: points file: bad point id %x", ErrBadRequest, key)
+			return 0, snapFormatErr("points file: bad point id %x", key)
 		}
 		val, err := readPart()
 		if err != nil {
-			return 0, fmt.Errorf("points file: point %s: %w", id, err)
+			return 0, snapPointsErr("point "+id.String()+": ", err)
 		}
 		rec, err := decodeRecord(val)
 		if err != nil {
-			return 0, fmt.Errorf("%w: points file: point %s: %w", ErrBadRequest, id, err)
+			return 0, snapFormatErr("points file: point %s: %v", id, err)
 		}
 		count++
 		batch = append(batch, Point{ID: id, Vectors: rec.vectors, Payload: rec.payload})
@@ -848,4 +928,22 @@ func (c *collection) restorePoints(ctx context.Context, r *bufio.Reader) (int, e
 		}
 	}
 	return version, flush()
+}
+
+// snapFormatError is a snapshot that is not as qlite writes them.
+type snapFormatError struct{ msg string }
+
+func (e *snapFormatError) Error() string { return e.msg }
+
+func snapFormatErr(format string, args ...any) error {
+	return &snapFormatError{fmt.Sprintf(format, args...)}
+}
+
+// snapPointsErr is the error of reading the points file: a snapFormatError
+// for an early end, else err.
+func snapPointsErr(where string, err error) error {
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		return snapFormatErr("%v (points file: %s%v)", errSnapTruncated, where, err)
+	}
+	return err
 }
