@@ -39,8 +39,8 @@ func (db *DB) stageCollection(name string, cfg CollectionConfig) (*collection, e
 	if err := b.Set([]byte{keyNextCID}, binary.LittleEndian.AppendUint32(nil, cid+1), nil); err != nil {
 		return nil, err
 	}
-	if err := b.Commit(pebble.Sync); err != nil {
-		return nil, fmt.Errorf("qlite: restore: %w", err)
+	if err := db.commit(b, pebble.Sync, true); err != nil {
+		return nil, err
 	}
 	db.nextCID = cid + 1
 	return newCollection(db, name, cid, cfg)
@@ -60,7 +60,7 @@ func (db *DB) dropStaged(cs ...*collection) error {
 			return err
 		}
 	}
-	return b.Commit(pebble.NoSync)
+	return db.commit(b, pebble.NoSync, false)
 }
 
 // restoreCommit says how commitStaged treats existing collections and
@@ -176,7 +176,7 @@ func (db *DB) commitStaged(staged []*collection, o restoreCommit) (err error) {
 	for _, c := range old {
 		c.wmu.Lock()
 	}
-	err = b.Commit(pebble.Sync)
+	err = db.commit(b, pebble.Sync, false)
 	for _, c := range old {
 		if err == nil {
 			c.deleted = true
@@ -184,7 +184,7 @@ func (db *DB) commitStaged(staged []*collection, o restoreCommit) (err error) {
 		c.wmu.Unlock()
 	}
 	if err != nil {
-		return fmt.Errorf("qlite: restore: %w", err)
+		return err
 	}
 	db.aliases = nextAliases
 	for _, c := range staged {
@@ -225,7 +225,7 @@ func (db *DB) sweepOrphans(cids map[uint32]bool, data bool) error {
 				return err
 			}
 		}
-		if err := b.Commit(pebble.Sync); err != nil {
+		if err := db.commit(b, pebble.Sync, false); err != nil {
 			return err
 		}
 	}

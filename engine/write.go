@@ -625,8 +625,8 @@ func (c *collection) write(ops []Operation, wait bool) ([]UpdateResult, error) {
 	if err := b.Set(opKey(c.cid), binary.LittleEndian.AppendUint64(nil, last), nil); err != nil {
 		return nil, err
 	}
-	if err := b.Commit(pebble.Sync); err != nil {
-		return nil, fmt.Errorf("qlite: write: %w", err)
+	if err := c.db.commit(b, pebble.Sync, true); err != nil {
+		return nil, err
 	}
 	c.op = last
 	c.lastOp.Store(last)
@@ -740,7 +740,7 @@ func (c *collection) fieldIndexOp(field string, params *payload.IndexParams, rec
 	if err := b.Set(opKey(c.cid), binary.LittleEndian.AppendUint64(nil, op), nil); err != nil {
 		return UpdateResult{}, err
 	}
-	if err := b.Commit(pebble.Sync); err != nil {
+	if err := c.db.commit(b, pebble.Sync, true); err != nil {
 		return UpdateResult{}, err
 	}
 	c.op = op
