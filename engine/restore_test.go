@@ -103,14 +103,29 @@ func truncations(data []byte) []int {
 		}
 	}
 	for o := 0; o < end; o += 512 {
-		if o < 8*512 || o > end-8*512 {
+		if o < 4*512 || o > end-4*512 {
 			out = append(out, o, o+1, o+511)
 		}
 	}
-	for i := 1; i < 60; i++ {
-		out = append(out, end*i/60)
+	for i := 1; i < 30; i++ {
+		out = append(out, end*i/30)
 	}
 	return slices.DeleteFunc(out, func(o int) bool { return o >= end })
+}
+
+// eachTruncation calls f with the path of a copy of the archive at path cut
+// to each length of truncations, and returns the archive.
+func eachTruncation(t *testing.T, path string, f func(cut string, n int)) []byte {
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	cut := filepath.Join(t.TempDir(), "cut.snapshot")
+	offsets := truncations(data)
+	for _, n := range offsets {
+		require.NoError(t, os.WriteFile(cut, data[:n], 0o644))
+		f(cut, n)
+	}
+	t.Logf("%d truncations of a %d-byte archive refused", len(offsets), len(data))
+	return data
 }
 
 // A snapshot cut short anywhere is refused with a bad request, and the
@@ -118,30 +133,23 @@ func truncations(data []byte) []int {
 func TestRecoverTruncatedSnapshot(t *testing.T) {
 	db, path, _ := newRestoreFixture(t)
 	before := stateOf(t, db, "a")
-	data, err := os.ReadFile(path)
-	require.NoError(t, err)
-	cut := filepath.Join(t.TempDir(), "cut.snapshot")
-	offsets := truncations(data)
-	for _, n := range offsets {
-		require.NoError(t, os.WriteFile(cut, data[:n], 0o644))
-		err := db.RecoverSnapshot(bg, cut, "a")
-		require.ErrorIs(t, err, ErrBadRequest, "cut at %d of %d", n, len(data))
+	data := eachTruncation(t, path, func(cut string, n int) {
+		require.ErrorIs(t, db.RecoverSnapshot(bg, cut, "a"), ErrBadRequest, "cut at %d", n)
 		require.Equal(t, before, stateOf(t, db, "a"), "cut at %d", n)
-		err = db.RestoreSnapshot(bg, cut, "fresh")
-		require.ErrorIs(t, err, ErrBadRequest, "cut at %d of %d", n, len(data))
+		require.ErrorIs(t, db.RestoreSnapshot(bg, cut, "fresh"), ErrBadRequest, "cut at %d", n)
 		ok, err := db.CollectionExists(bg, "fresh")
 		require.NoError(t, err)
 		require.False(t, ok, "cut at %d", n)
-	}
+	})
 	// A flipped byte in the points is caught by the checksums.
 	flipped := bytes.Clone(data)
 	i := bytes.Index(flipped, []byte(snapMagic)) + 40
 	flipped[i] ^= 0x40
+	cut := filepath.Join(t.TempDir(), "flipped.snapshot")
 	require.NoError(t, os.WriteFile(cut, flipped, 0o644))
 	require.ErrorIs(t, db.RecoverSnapshot(bg, cut, "a"), ErrBadRequest)
 	require.Equal(t, before, stateOf(t, db, "a"))
 	require.NoError(t, db.CheckInvariants())
-	t.Logf("%d truncations of a %d-byte snapshot refused", len(offsets), len(data))
 }
 
 // The same for full snapshots: every collection stays as it was, and so do
@@ -154,21 +162,14 @@ func TestRestoreTruncatedFullSnapshot(t *testing.T) {
 	require.NoError(t, err)
 	testPoints(t, db, "a", 50, 4, 9) // differs from the snapshot
 	before := map[string]collState{"a": stateOf(t, db, "a"), "b": stateOf(t, db, "b")}
-	data, err := os.ReadFile(path)
-	require.NoError(t, err)
-	cut := filepath.Join(t.TempDir(), "cut.snapshot")
-	offsets := truncations(data)
-	for _, n := range offsets {
-		require.NoError(t, os.WriteFile(cut, data[:n], 0o644))
-		err := db.RestoreFullSnapshot(bg, cut, true)
-		require.ErrorIs(t, err, ErrBadRequest, "cut at %d of %d", n, len(data))
+	eachTruncation(t, path, func(cut string, n int) {
+		require.ErrorIs(t, db.RestoreFullSnapshot(bg, cut, true), ErrBadRequest, "cut at %d", n)
 		for coll, st := range before {
 			require.Equal(t, st, stateOf(t, db, coll), "cut at %d", n)
 		}
-	}
+	})
 	require.NoError(t, db.RestoreFullSnapshot(bg, path, true))
 	require.NoError(t, db.CheckInvariants())
-	t.Logf("%d truncations of a %d-byte full snapshot refused", len(offsets), len(data))
 }
 
 // tarFile is an entry of a hand-made archive.

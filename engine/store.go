@@ -180,6 +180,13 @@ func probeLock(ctx context.Context, l sync.Locker, pending *atomic.Bool) bool {
 	}
 }
 
+// CloseWithin closes the database as Close does, but gives up after d (Close
+// then goes on, on its own goroutine): for a process that must stop in time.
+// Acknowledged writes are durable either way; the next Open recovers.
+func (db *DB) CloseWithin(d time.Duration) error {
+	return within(d, db.Close)
+}
+
 // failedCloseWait bounds how long Close waits for the optimizer and the
 // store after the store failed.
 const failedCloseWait = 5 * time.Second

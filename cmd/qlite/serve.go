@@ -163,7 +163,7 @@ func serve(cmd *cobra.Command, f *serveFlags) error {
 	serr := srv.Serve(ctx)
 	// Writes are durable when acknowledged: a close that cannot finish (a
 	// write stuck in I/O) is abandoned rather than keeping the process up.
-	cerr := closeWithin(db, storageCloseTimeout)
+	cerr := db.CloseWithin(storageCloseTimeout)
 	if serr == nil && cerr == nil {
 		fmt.Fprintln(cmd.ErrOrStderr(), "qlite: stopped; storage closed")
 	}
@@ -188,20 +188,6 @@ func (f *serveFlags) recoverOptions() (*engine.RecoverOptions, error) {
 // storage to close, after in-flight requests had their grace period
 // (compat.ServerConfig.ShutdownTimeout, 30 s).
 const storageCloseTimeout = 10 * time.Second
-
-// closeWithin closes db, giving up after d.
-func closeWithin(db *engine.DB, d time.Duration) error {
-	errc := make(chan error, 1)
-	go func() { errc <- db.Close() }()
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case err := <-errc:
-		return err
-	case <-t.C:
-		return fmt.Errorf("closing the storage did not finish in %v; acknowledged writes are durable, and the next start recovers", d)
-	}
-}
 
 // telemetryFlushTimeout bounds how long qlite serve waits at exit for the
 // last spans and metrics to be exported.
