@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cockroachdb/pebble/v2"
 	"github.com/stretchr/testify/require"
 
 	"github.com/qlite/qlite/distance"
@@ -368,4 +370,47 @@ func TestSnapshotLongNames(t *testing.T) {
 	got, err := other.ListCollections(bg)
 	require.NoError(t, err)
 	require.Len(t, got, len(names))
+}
+
+// Collections Open could not load keep their data through the sweep of
+// orphaned data (which stands down when a damaged record hides its id), and
+// a snapshot recovered over one replaces it.
+func TestRestoreAroundFailedCollections(t *testing.T) {
+	dir := t.TempDir()
+	o := testOpts()
+	o.Log = io.Discard
+	db, path, want := newRestoreFixture(t)
+	cfg := db.colls["a"].config().cfgClone()
+	cfg.Params.Vectors[""] = VectorParams{Size: 0, Distance: distance.Dot}
+	rec, err := encodeCollectionRecord(1000, cfg)
+	require.NoError(t, err)
+	other, err := Open(dir, o)
+	require.NoError(t, err)
+	put := func(key []byte, v string) { require.NoError(t, other.store.Set(key, []byte(v), pebble.Sync)) }
+	put(collectionKey("broken"), string(rec))
+	put(append(dataPrefix(1000), 'x'), "broken's data")
+	put(collectionKey("garbage"), "not a record")
+	put(append(dataPrefix(2000), 'x'), "whose?")
+	require.NoError(t, other.Close())
+
+	hasData := func(db *DB, cid uint32) bool {
+		v, err := readAll(db.store, append(dataPrefix(cid), 'x'))
+		require.NoError(t, err)
+		return v != nil
+	}
+	other, err = Open(dir, o)
+	require.NoError(t, err)
+	require.True(t, hasData(other, 1000))
+	require.True(t, hasData(other, 2000), "a damaged record may own it")
+	require.ErrorIs(t, other.RestoreSnapshot(bg, path, "broken"), ErrConflict)
+	require.NoError(t, other.RecoverSnapshot(bg, path, "broken"))
+	require.Equal(t, want.Points, stateOf(t, other, "broken").Points)
+	require.False(t, hasData(other, 1000), "the failed collection's data went with it")
+	_, err = other.DeleteCollection(bg, "garbage")
+	require.NoError(t, err)
+	require.NoError(t, other.Close())
+
+	other = openTestDB(t, dir, o) // its cleanup checks that no orphan is left
+	require.False(t, hasData(other, 2000))
+	require.Equal(t, want.Points, stateOf(t, other, "broken").Points)
 }
