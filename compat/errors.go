@@ -32,6 +32,10 @@ func Status(err error) (int, codes.Code, string) {
 	case errors.As(err, &st):
 		s := st.GRPCStatus()
 		return httpFromCode(s.Code()), s.Code(), s.Message()
+	case errors.Is(err, engine.ErrNoSpace):
+		// Qdrant's answer to a write on a full disk (measured with 1.17.1
+		// on a full tmpfs), whatever the engine's detail.
+		return http.StatusInternalServerError, codes.Internal, "Service internal error: No space left on device: WAL buffer size exceeds available disk space"
 	case errors.Is(err, engine.ErrNotFound):
 		return http.StatusNotFound, codes.NotFound, "Not found: " + detail(engine.ErrNotFound)
 	case errors.Is(err, engine.ErrConflict):

@@ -67,20 +67,50 @@ func NewServicesWithLimits(db *engine.DB, l *Limits) *Services {
 	}
 }
 
-// Register registers the four services, grpc.health.v1 (reporting SERVING)
-// and server reflection on g.
+// Register registers the four services, grpc.health.v1 (SERVING while the
+// database can make progress) and server reflection on g.
 func (s *Services) Register(g *grpc.Server) {
 	qdrant.RegisterQdrantServer(g, s.Qdrant)
 	qdrant.RegisterCollectionsServer(g, s.Collections)
 	qdrant.RegisterPointsServer(g, s.Points)
 	qdrant.RegisterSnapshotsServer(g, s.Snapshots)
-	hs := health.NewServer()
-	hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
-	for _, name := range []string{"qdrant.Qdrant", "qdrant.Collections", "qdrant.Points", "qdrant.Snapshots"} {
-		hs.SetServingStatus(name, healthpb.HealthCheckResponse_SERVING)
+	hs := &healthServer{Server: health.NewServer()}
+	if c, ok := s.Collections.(*collectionsService); ok {
+		hs.db = c.db
 	}
+	hs.set(healthpb.HealthCheckResponse_SERVING)
 	healthpb.RegisterHealthServer(g, hs)
 	reflection.Register(g)
+}
+
+// healthServer is grpc.health.v1 over the database: each Check asks
+// engine.DB.Health (as /healthz does) and reports SERVING or NOT_SERVING
+// for the server and each Qdrant service; watchers see the changes.
+type healthServer struct {
+	*health.Server
+	db *engine.DB // nil: always serving
+}
+
+var healthServices = []string{"", "qdrant.Qdrant", "qdrant.Collections", "qdrant.Points", "qdrant.Snapshots"}
+
+func (h *healthServer) set(st healthpb.HealthCheckResponse_ServingStatus) {
+	for _, name := range healthServices {
+		h.SetServingStatus(name, st)
+	}
+}
+
+func (h *healthServer) Check(ctx context.Context, req *healthpb.HealthCheckRequest) (*healthpb.HealthCheckResponse, error) {
+	if h.db != nil {
+		hctx, cancel := context.WithTimeout(ctx, healthTimeout)
+		err := h.db.Health(hctx)
+		cancel()
+		if err != nil {
+			h.set(healthpb.HealthCheckResponse_NOT_SERVING)
+		} else {
+			h.set(healthpb.HealthCheckResponse_SERVING)
+		}
+	}
+	return h.Server.Check(ctx, req)
 }
 
 // maxRecvMsgSize is the largest request a server accepts by default,

@@ -2,9 +2,11 @@ package compat
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"net/http"
 	"strconv"
+	"time"
 )
 
 // root answers GET / with Qdrant's bare version object (no envelope). The
@@ -27,21 +29,36 @@ func restWriteText(w http.ResponseWriter, code int, text string) {
 	w.Write([]byte(text))
 }
 
-// healthz answers /healthz and /livez.
+// healthz answers /healthz and /livez: 200 while the database can make
+// progress (engine.DB.Health), else 503 with the reason.
 func (s *restServer) healthz(w http.ResponseWriter, r *http.Request) (any, error) {
+	if err := s.health(r.Context()); err != nil {
+		restWriteText(w, http.StatusServiceUnavailable, "healthz check failed: "+err.Error())
+		return restWritten, nil
+	}
 	restWriteText(w, http.StatusOK, "healthz check passed")
 	return restWritten, nil
 }
 
-// readyz answers /readyz: the engine's one shard is ready once the database
-// is open.
+// readyz answers /readyz: the engine's one shard is ready while the
+// database is open and can make progress.
 func (s *restServer) readyz(w http.ResponseWriter, r *http.Request) (any, error) {
-	if _, err := s.db.ListCollections(r.Context()); err != nil {
+	if err := s.health(r.Context()); err != nil {
 		restWriteText(w, http.StatusServiceUnavailable, "some shards are not ready")
 		return restWritten, nil
 	}
 	restWriteText(w, http.StatusOK, "all shards are ready")
 	return restWritten, nil
+}
+
+// healthTimeout bounds a health check: a write lock held longer than this
+// makes the server unhealthy.
+const healthTimeout = 5 * time.Second
+
+func (s *restServer) health(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, healthTimeout)
+	defer cancel()
+	return s.db.Health(ctx)
 }
 
 // metrics answers GET /metrics in Prometheus' text format, with Qdrant's

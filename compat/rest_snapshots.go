@@ -2,7 +2,6 @@ package compat
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -212,45 +211,10 @@ func restPriority(p string) error {
 }
 
 // restore recovers collection coll from the snapshot file at path. An
-// existing collection is replaced, keeping its aliases: the snapshot is
-// first restored under a temporary name, so that a bad snapshot leaves the
-// collection untouched.
+// existing collection is replaced, keeping its aliases, atomically: a bad
+// snapshot, or a crash midway, leaves it untouched.
 func (s *restServer) restore(ctx context.Context, path, coll string) error {
-	if err := engine.ValidateCollectionName(coll); err != nil {
-		return err
-	}
-	exists, err := s.db.CollectionExists(ctx, coll)
-	if err != nil {
-		return err
-	}
-	if !exists {
-		return s.db.RestoreSnapshot(ctx, path, coll)
-	}
-	var suffix [8]byte
-	rand.Read(suffix[:])
-	tmp := ".qlite-restore-" + hex.EncodeToString(suffix[:])
-	if err := s.db.RestoreSnapshot(ctx, path, tmp); err != nil {
-		return err
-	}
-	defer s.db.DeleteCollection(context.WithoutCancel(ctx), tmp)
-	aliases, err := s.db.ListAliases(ctx, coll)
-	if err != nil {
-		return err
-	}
-	if _, err := s.db.DeleteCollection(ctx, coll); err != nil {
-		return err
-	}
-	if err := s.db.RestoreSnapshot(context.WithoutCancel(ctx), path, coll); err != nil {
-		return err
-	}
-	if len(aliases) == 0 {
-		return nil
-	}
-	ops := make([]engine.AliasOp, len(aliases))
-	for i, a := range aliases {
-		ops[i].Create = &engine.CreateAlias{Collection: coll, Alias: a.Alias}
-	}
-	return s.db.UpdateAliases(context.WithoutCancel(ctx), ops)
+	return s.db.RecoverSnapshot(ctx, path, coll)
 }
 
 // recoverSnapshot answers PUT /collections/{c}/snapshots/recover: location

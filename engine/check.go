@@ -14,18 +14,30 @@ import (
 // every stored point record held by exactly one live slot, with the same
 // version, vectors and payload; no live slot without its record; a ghost for
 // every masked slot of a persisted segment; the manifest naming exactly the
-// persisted segments. It is meant for tests and tools: it reads everything.
+// persisted segments; no data under a collection id that no collection
+// has. It is meant for tests and tools: it reads everything.
 func (db *DB) CheckInvariants() error {
 	if err := db.checkOpen(); err != nil {
 		return err
 	}
 	db.mu.RLock()
 	colls := make([]*collection, 0, len(db.colls))
+	cids := map[uint32]bool{}
 	for _, c := range db.colls {
 		colls = append(colls, c)
+		cids[c.cid] = true
+	}
+	known := true // every collection id is known
+	for _, f := range db.failed {
+		cids[f.cid] = true
+		known = known && f.hasCID
 	}
 	db.mu.RUnlock()
 	var errs []error
+	// No data outside the catalog (a staged restore not cleaned up).
+	if orphans, err := db.orphanCIDs(cids); known && (err != nil || len(orphans) > 0) {
+		errs = append(errs, fmt.Errorf("data of collection ids %v, which no collection has (%v)", orphans, err))
+	}
 	for _, c := range colls {
 		if err := c.checkInvariants(); err != nil {
 			errs = append(errs, fmt.Errorf("collection %q: %w", c.name, err))

@@ -11,8 +11,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/cockroachdb/pebble/v2"
-
 	"github.com/qlite/qlite/filter"
 	"github.com/qlite/qlite/hnsw"
 	"github.com/qlite/qlite/payload"
@@ -66,6 +64,8 @@ type collection struct {
 	// firstWrite is set until the first write passes the write rate limit
 	// of the config the collection was created (or loaded) with.
 	firstWrite atomic.Bool
+	// probe is set while a Health probe waits for wmu.
+	probe atomic.Bool
 }
 
 // lockWrite takes wmu for a write, counted in queued while it waits.
@@ -265,7 +265,7 @@ func (c *collection) updateConfig(u *UpdateCollection) error {
 	if err != nil {
 		return err
 	}
-	if err := c.db.store.Set(collectionKey(c.name), rec, pebble.Sync); err != nil {
+	if err := c.db.set(collectionKey(c.name), rec, true); err != nil {
 		return err
 	}
 	c.cfg.Store(&next)

@@ -25,12 +25,83 @@ import (
 // SIGKILL at a random moment, reopens the directory and checks that the
 // state equals the model after every acknowledged write (plus, possibly,
 // the one in flight). Then it starts the next child on the same directory.
+// Some steps of the stream restore a snapshot over the collection (a
+// collection snapshot, or a full snapshot) instead of writing: after a kill
+// the collection is either whole as before the restore or whole as the
+// snapshot, keeps its alias, and nothing of the restore is left over.
 //
 // QLITE_CRASH_KILLS sets the number of kills (default 50; 10 with -short).
 
 const crashColl = "crash"
 
 var crashSpec = VectorParams{Size: 8, Distance: distance.Dot}
+
+const crashAlias = "crash-alias"
+
+// crashStep is step n of the stream seeded by seed: a write, or a restore
+// of the collection snapshot (restore 1) or of the full snapshot (2).
+func crashStep(seed uint64, n int) (op Operation, restore int) {
+	switch rand.New(rand.NewPCG(seed, uint64(n)+1<<32)).IntN(40) {
+	case 0:
+		return Operation{}, 1
+	case 1:
+		return Operation{}, 2
+	}
+	return crashOp(seed, n), 0
+}
+
+// crashSnapshots writes, in dir, a collection snapshot and a full snapshot
+// of the crash collection (with its alias), each holding other points, and
+// returns their paths and models.
+func crashSnapshots(t *testing.T, dir string) (paths [3]string, models [3]crashModel) {
+	db := openTestDB(t, dir, testOpts())
+	createCrashColl(t, db)
+	rng := rand.New(rand.NewPCG(7, 7))
+	m := crashModel{}
+	for i := range 2 {
+		var pts []Point
+		for j := range 1500 {
+			p := Point{ID: numID(uint64(rng.IntN(3000))), Vectors: map[string][]float32{"": randVec(rng, 8)}, Payload: obj("g", rng.IntN(10), "snap", i, "j", j)}
+			pts = append(pts, p)
+		}
+		_, err := db.Upsert(bg, crashColl, &UpsertOp{Points: pts}, &WriteOptions{Wait: true})
+		require.NoError(t, err)
+		m.apply(Operation{Upsert: &UpsertOp{Points: pts}})
+		var d *SnapshotDescription
+		if i == 0 {
+			d, err = db.CreateSnapshot(bg, crashColl)
+			require.NoError(t, err)
+			paths[1], err = db.SnapshotPath(bg, crashColl, d.Name)
+		} else {
+			d, err = db.CreateFullSnapshot(bg)
+			require.NoError(t, err)
+			paths[2], err = db.FullSnapshotPath(bg, d.Name)
+		}
+		require.NoError(t, err)
+		models[i+1] = m.clone()
+	}
+	return paths, models
+}
+
+func createCrashColl(t testing.TB, db *DB) {
+	thr, vmin, maxSeg := 1, 100, 8
+	del := 0.1
+	err := db.CreateCollection(bg, crashColl, &CreateCollection{
+		Vectors: VectorsConfig{"": crashSpec},
+		Optimizers: &OptimizersConfigDiff{IndexingThreshold: &thr, VacuumMinVectorNumber: &vmin,
+			DeletedThreshold: &del, MaxSegmentSize: &maxSeg},
+	})
+	if err == nil {
+		err = db.UpdateAliases(bg, []AliasOp{{Create: &CreateAlias{Collection: crashColl, Alias: crashAlias}}})
+	}
+	if err != nil {
+		if t != nil {
+			t.Fatal(err)
+		}
+		fmt.Println("error", err)
+		os.Exit(2)
+	}
+}
 
 // crashOp returns write n of the stream seeded by seed.
 func crashOp(seed uint64, n int) Operation {
@@ -144,23 +215,28 @@ func TestCrashChild(t *testing.T) {
 		os.Exit(2)
 	}
 	if ok, _ := db.CollectionExists(bg, crashColl); !ok {
-		thr, vmin, maxSeg := 1, 100, 8
-		del := 0.1
-		err := db.CreateCollection(bg, crashColl, &CreateCollection{
-			Vectors: VectorsConfig{"": crashSpec},
-			Optimizers: &OptimizersConfigDiff{IndexingThreshold: &thr, VacuumMinVectorNumber: &vmin,
-				DeletedThreshold: &del, MaxSegmentSize: &maxSeg},
-		})
-		if err != nil {
-			fmt.Println("error", err)
-			os.Exit(2)
-		}
+		createCrashColl(nil, db)
 	}
+	snaps := [3]string{1: os.Getenv("QLITE_CRASH_SNAP"), 2: os.Getenv("QLITE_CRASH_FULL")}
 	w := bufio.NewWriter(os.Stdout)
 	fmt.Fprintln(w, "ready")
 	w.Flush()
 	for n := 0; ; n++ {
-		if _, err := db.BatchUpdate(bg, crashColl, []Operation{crashOp(seed, n)}, &WriteOptions{Wait: true}); err != nil {
+		op, restore := crashStep(seed, n)
+		var err error
+		switch restore {
+		case 1:
+			fmt.Fprintln(w, "restore", n)
+			w.Flush()
+			err = db.RecoverSnapshot(bg, snaps[1], crashColl)
+		case 2:
+			fmt.Fprintln(w, "restore", n)
+			w.Flush()
+			err = db.RestoreFullSnapshot(bg, snaps[2], true)
+		default:
+			_, err = db.BatchUpdate(bg, crashColl, []Operation{op}, &WriteOptions{Wait: true})
+		}
+		if err != nil {
 			fmt.Fprintln(w, "error", err)
 			w.Flush()
 			os.Exit(2)
@@ -179,13 +255,24 @@ func TestCrash(t *testing.T) {
 		kills, _ = strconv.Atoi(s)
 	}
 	dir := t.TempDir()
+	snaps, snapModels := crashSnapshots(t, t.TempDir())
 	model := crashModel{}
+	// apply applies step n of the stream seeded by seed to m.
+	apply := func(m crashModel, seed uint64, n int) crashModel {
+		op, restore := crashStep(seed, n)
+		if restore != 0 {
+			return snapModels[restore].clone()
+		}
+		m.apply(op)
+		return m
+	}
 	rng := rand.New(rand.NewPCG(42, 42))
-	inFlightApplied := 0
+	inFlightApplied, restores, killedInRestore := 0, 0, 0
 	for k := range kills {
 		seed := uint64(1000 + k)
 		cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1")
-		cmd.Env = append(os.Environ(), "QLITE_CRASH_DIR="+dir, "QLITE_CRASH_SEED="+strconv.FormatUint(seed, 10))
+		cmd.Env = append(os.Environ(), "QLITE_CRASH_DIR="+dir, "QLITE_CRASH_SEED="+strconv.FormatUint(seed, 10),
+			"QLITE_CRASH_SNAP="+snaps[1], "QLITE_CRASH_FULL="+snaps[2])
 		out, err := cmd.StdoutPipe()
 		require.NoError(t, err)
 		require.NoError(t, cmd.Start())
@@ -206,34 +293,49 @@ func TestCrash(t *testing.T) {
 		time.Sleep(time.Duration(5+rng.IntN(150)) * time.Millisecond)
 		require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
 		_ = cmd.Wait()
-		acked := 0
+		acked, inRestore := 0, false
 		for l := range lines {
 			if n, ok := strings.CutPrefix(l, "ack "); ok {
 				v, _ := strconv.Atoi(n)
 				require.Equal(t, acked, v)
 				acked++
+				inRestore = false
+			} else if n, ok := strings.CutPrefix(l, "restore "); ok {
+				v, _ := strconv.Atoi(n)
+				require.Equal(t, acked, v)
+				restores++
+				inRestore = true
 			} else {
 				t.Fatalf("child %d: %s", k, l)
 			}
 		}
+		if inRestore {
+			killedInRestore++
+		}
 		for n := range acked {
-			model.apply(crashOp(seed, n))
+			model = apply(model, seed, n)
 		}
 		db, err := Open(dir, &Options{DisableOptimizer: true})
 		require.NoError(t, err, "reopen after kill %d", k)
 		require.NoError(t, db.CheckInvariants(), "kill %d", k)
+		colls, err := db.ListCollections(bg)
+		require.NoError(t, err)
+		require.Equal(t, []string{crashColl}, colls, "kill %d: nothing of a restore is left", k)
+		aliases, err := db.ListAliases(bg, "")
+		require.NoError(t, err)
+		require.Equal(t, []AliasDesc{{Alias: crashAlias, Collection: crashColl}}, aliases, "kill %d", k)
 		if err := model.diff(db); err != nil {
-			// The write in flight may have been committed without its ack
+			// The step in flight may have been committed without its ack
 			// reaching us.
-			next := model.clone()
-			next.apply(crashOp(seed, acked))
+			next := apply(model.clone(), seed, acked)
 			if err2 := next.diff(db); err2 != nil {
-				t.Fatalf("kill %d after %d acks: %v (and with the write in flight applied: %v)", k, acked, err, err2)
+				t.Fatalf("kill %d after %d acks: %v (and with the step in flight applied: %v)", k, acked, err, err2)
 			}
 			model = next
 			inFlightApplied++
 		}
 		require.NoError(t, db.Close())
 	}
-	t.Logf("%d kills, %d points at the end, in-flight write found applied %d times", kills, len(model), inFlightApplied)
+	t.Logf("%d kills survived, %d of them during a snapshot restore (%d restores); %d points at the end, step in flight found applied %d times",
+		kills, killedInRestore, restores, len(model), inFlightApplied)
 }

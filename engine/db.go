@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/vfs"
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
 )
@@ -53,6 +54,15 @@ type Options struct {
 	// Log receives one line for each collection Open could not load (see
 	// Open). Default: os.Stderr.
 	Log io.Writer
+	// DiskReserve is the space, in bytes, that writes leave free on the
+	// database's file system: a write that would leave less fails with
+	// ErrNoSpace (deletes are not checked), so that the store never runs
+	// out of space mid-write. Default: 32 MiB. Negative: no check.
+	DiskReserve int64
+
+	// fs is the file system of the store (tests inject faults with it).
+	// Default: the operating system's.
+	fs vfs.FS
 }
 
 // Sentinel errors. Every error the package returns for bad input or state
@@ -67,6 +77,14 @@ var (
 	// load; the message gives the reason. DeleteCollection removes such a
 	// collection.
 	ErrUnavailable = errors.New("qlite: collection failed to load")
+	// ErrNoSpace: a write was refused because the file system is (nearly)
+	// full; it can be retried once space is freed.
+	ErrNoSpace = errors.New("qlite: no space left on device")
+	// ErrStoreFailed: the store failed (an I/O error it cannot recover
+	// from); writes fail until the database is reopened.
+	ErrStoreFailed = errors.New("qlite: store failed")
+	// ErrUnhealthy: Health found that the database cannot make progress.
+	ErrUnhealthy = errors.New("qlite: unhealthy")
 )
 
 // DB is an open database directory.
@@ -95,6 +113,9 @@ type DB struct {
 	optDone   chan struct{}
 	// optMu serialises optimizer passes (the goroutine and Optimize).
 	optMu sync.Mutex
+
+	// health tracks storage faults (store.go).
+	health *storeHealth
 
 	stats dbStats
 	// tel is nil when telemetry is off.
@@ -169,12 +190,19 @@ func Open(dir string, opts *Options) (*DB, error) {
 	if o.Log == nil {
 		o.Log = os.Stderr
 	}
+	if o.DiskReserve == 0 {
+		o.DiskReserve = 32 << 20
+	}
+	if o.fs == nil {
+		o.fs = vfs.Default
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("qlite: open %s: %w", dir, err)
 	}
 	cache := pebble.NewCache(o.CacheSize)
 	defer cache.Unref()
-	popts := &pebble.Options{Cache: cache, Logger: quietLogger{}}
+	health := &storeHealth{}
+	popts := &pebble.Options{Cache: cache, Logger: storeLogger{health}, FS: o.fs}
 	store, err := pebble.Open(filepath.Join(dir, "pebble"), popts)
 	if err != nil {
 		if isLockError(err) {
@@ -186,6 +214,7 @@ func Open(dir string, opts *Options) (*DB, error) {
 		dir:     dir,
 		opts:    o,
 		store:   store,
+		health:  health,
 		colls:   map[string]*collection{},
 		failed:  map[string]*failedCollection{},
 		aliases: map[string]string{},
@@ -213,16 +242,6 @@ func isLockError(err error) bool {
 		bytes.Contains([]byte(err.Error()), []byte("lock"))
 }
 
-// quietLogger drops Pebble's informational messages; errors still reach
-// callers through return values.
-type quietLogger struct{}
-
-func (quietLogger) Infof(string, ...any)  {}
-func (quietLogger) Errorf(string, ...any) {}
-func (quietLogger) Fatalf(format string, args ...any) {
-	panic(fmt.Sprintf("qlite: pebble: "+format, args...))
-}
-
 // load reads the catalog and opens every collection.
 func (db *DB) load() error {
 	// Format marker.
@@ -230,7 +249,7 @@ func (db *DB) load() error {
 	switch {
 	case errors.Is(err, pebble.ErrNotFound):
 		marker := binary.LittleEndian.AppendUint32([]byte(formatMagic), formatVersion)
-		if err := db.store.Set([]byte{keyFormat}, marker, pebble.Sync); err != nil {
+		if err := db.set([]byte{keyFormat}, marker, true); err != nil {
 			return err
 		}
 	case err != nil:
@@ -278,7 +297,38 @@ func (db *DB) load() error {
 	if err := it.Close(); err != nil {
 		return err
 	}
+	cids := map[uint32]bool{}
+	sweep := true
+	var kept []entry
+	legacy := db.store.NewBatch()
+	defer legacy.Close()
 	for _, e := range entries {
+		if e.err == nil && legacyRestoreName.MatchString(e.name) {
+			// A scratch collection of an older version's restore, killed
+			// midway: its data go with the other orphans.
+			if err := legacy.Delete(collectionKey(e.name), nil); err != nil {
+				return err
+			}
+			continue
+		}
+		if e.err == nil || e.hasCID {
+			cids[e.cid] = true
+		} else {
+			// A record too damaged to name its collection id: no data
+			// can be told to be orphaned.
+			sweep = false
+		}
+		kept = append(kept, e)
+	}
+	if !legacy.Empty() {
+		if err := db.commit(legacy, pebble.Sync, false); err != nil {
+			return err
+		}
+	}
+	if err := db.sweepOrphans(cids, sweep); err != nil {
+		return fmt.Errorf("qlite: open: removing what an interrupted restore left: %w", err)
+	}
+	for _, e := range kept {
 		err := e.err
 		if err == nil {
 			var c *collection
@@ -320,13 +370,23 @@ func (db *DB) loadCollection(name string, cid uint32, cfg CollectionConfig) (c *
 // Close stops the optimizer (an index build in progress is abandoned; its
 // points stay searchable by scan and are indexed again after the next Open),
 // waits for it, and closes the store. It returns the errors of its parts
-// joined. Calling Close again returns nil.
+// joined. After the store failed (ErrStoreFailed), it persists nothing and
+// returns within a few seconds. Calling Close again returns nil.
 func (db *DB) Close() error {
 	first := false
 	db.closeOnce.Do(func() {
 		first = true
 		db.closed.Store(true)
 		db.optCancel()
+		if err := db.storeErr(); err != nil {
+			// Writers may be blocked inside a failed store for good: nothing
+			// is persisted, and the rest is waited for a bounded time.
+			db.closeErr = errors.Join(err, within(failedCloseWait, func() error {
+				<-db.optDone
+				return errors.Join(db.tel.close(), db.store.Close())
+			}))
+			return
+		}
 		<-db.optDone
 		errs := []error{db.tel.close()}
 		db.mu.Lock()
@@ -430,7 +490,7 @@ func (db *DB) CreateCollection(ctx context.Context, name string, req *CreateColl
 	if err := b.Set([]byte{keyNextCID}, binary.LittleEndian.AppendUint32(nil, cid+1), nil); err != nil {
 		return err
 	}
-	if err := b.Commit(pebble.Sync); err != nil {
+	if err := db.commit(b, pebble.Sync, true); err != nil {
 		return err
 	}
 	db.nextCID = cid + 1
@@ -485,7 +545,7 @@ func (db *DB) DeleteCollection(ctx context.Context, name string) (_ bool, err er
 			dropped = append(dropped, alias)
 		}
 	}
-	if err := b.Commit(pebble.Sync); err != nil {
+	if err := db.commit(b, pebble.Sync, false); err != nil {
 		return false, err
 	}
 	for _, a := range dropped {
@@ -633,7 +693,7 @@ func (db *DB) UpdateAliases(ctx context.Context, ops []AliasOp) (err error) {
 			}
 		}
 	}
-	if err := b.Commit(pebble.Sync); err != nil {
+	if err := db.commit(b, pebble.Sync, true); err != nil {
 		return err
 	}
 	db.aliases = next

@@ -26,6 +26,23 @@
 // rebuilds a graph that was already built; the appendable segment is rebuilt
 // from the stored points on open. The on-disk format is in segment/FORMAT.md.
 //
+// Restoring a snapshot (RestoreSnapshot, RecoverSnapshot,
+// RestoreFullSnapshot) is atomic, also across a crash: the snapshot is read
+// and verified into a staged collection, and one synced batch swaps it in;
+// until then the collection it replaces is untouched, and Open deletes what
+// an interrupted restore left.
+//
+// # Storage faults
+//
+// A write that would leave less than Options.DiskReserve free on the file
+// system fails with ErrNoSpace before it reaches the store; reads go on,
+// and writes succeed again once space is freed. An I/O failure the store
+// cannot recover from (Pebble's fatal errors) fails the store: later writes
+// fail at once with ErrStoreFailed, reads, served from memory, go on, and
+// Close returns within seconds; reopening the directory recovers every
+// acknowledged write. Health reports a failed store, and a write lock held
+// past its context's deadline.
+//
 // # Concurrency
 //
 // A DB is safe for concurrent use. Writes to one collection are serialised;
@@ -65,7 +82,8 @@
 // # Errors
 //
 // Errors wrap one of the package's sentinels (ErrNotFound, ErrBadRequest,
-// ErrConflict, ErrClosed, ErrCorrupt, ErrUnavailable, ErrStrictMode, ErrRateLimited), with
+// ErrConflict, ErrClosed, ErrCorrupt, ErrUnavailable, ErrStrictMode,
+// ErrRateLimited, ErrNoSpace, ErrStoreFailed, ErrUnhealthy), with
 // the detail after the sentinel's text, so that callers can map them to
 // status codes with errors.Is.
 package engine

@@ -3,6 +3,8 @@ package engine
 import (
 	"archive/tar"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,9 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
-	"time"
 )
 
 // Full-storage snapshots (see segment/FORMAT.md, "Full snapshots") are
@@ -23,7 +23,9 @@ import (
 const (
 	fullManifest = "full.json"
 	fullCollDir  = "collections/"
-	fullVersion  = 1
+	// fullVersion 2 adds the checksums entry at the end; version 1 is
+	// still read.
+	fullVersion = 2
 )
 
 // fullManifestV1 is the content of full.json.
@@ -103,28 +105,25 @@ func (db *DB) CreateFullSnapshot(ctx context.Context) (_ *SnapshotDescription, e
 		}
 	}
 	return writeSnapshotFile(db.SnapshotsDir(), "full-snapshot", func(w io.Writer, scratch string) error {
-		tw := tar.NewWriter(w)
+		tw := newSumTar(w)
 		js, err := json.Marshal(man)
 		if err != nil {
 			return err
 		}
-		if err := tw.WriteHeader(&tar.Header{Name: fullManifest, Mode: 0o644, Size: int64(len(js)), ModTime: time.Now()}); err != nil {
-			return err
-		}
-		if _, err := tw.Write(js); err != nil {
+		if err := tw.add(fullManifest, js); err != nil {
 			return err
 		}
 		for i, e := range live {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			if err := addSpooled(tw, scratch, man.Collections[i].File, func(w io.Writer) error {
+			if err := tw.addSpooled(scratch, man.Collections[i].File, func(w io.Writer) error {
 				return writeSnapshot(ctx, w, scratch, snap, e.c.cid, e.cfg)
 			}); err != nil {
 				return fmt.Errorf("collection %s: %w", e.c.name, err)
 			}
 		}
-		return tw.Close()
+		return tw.close()
 	})
 }
 
@@ -161,23 +160,31 @@ func (db *DB) DeleteFullSnapshot(ctx context.Context, name string) (err error) {
 	if err != nil {
 		return err
 	}
-	return os.Remove(path)
+	return removeSnapshot(path)
 }
 
 // RestoreFullSnapshot recreates the collections and aliases of the
 // full-storage snapshot file at path (of this or another database). A
 // collection of the snapshot that already exists is an error (ErrConflict),
-// and nothing is changed, unless overwrite is set: then it is replaced.
-// Each collection's snapshot is first copied to a scratch file under the
-// snapshots directory; nothing in the archive is extracted anywhere else.
+// and nothing is changed, unless overwrite is set: then it is replaced, and
+// its aliases with it. The restore is atomic, also across a crash: every
+// collection is staged (see restore.go) and verified, then one durable
+// write swaps them all in with the aliases. Nothing in the archive is
+// extracted to the file system.
 func (db *DB) RestoreFullSnapshot(ctx context.Context, path string, overwrite bool) (err error) {
 	ctx, op := db.tel.start(ctx, opRecoverSnapshot, "")
 	defer func() { op.end(err, -1) }()
+	if err := db.checkOpen(); err != nil {
+		return err
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
+	if err := checkSidecar(path, f); err != nil {
+		return err
+	}
 	bad := func(format string, args ...any) error {
 		return fmt.Errorf("%w: snapshot %s: %s", ErrBadRequest, filepath.Base(path), fmt.Sprintf(format, args...))
 	}
@@ -186,12 +193,19 @@ func (db *DB) RestoreFullSnapshot(ctx context.Context, path string, overwrite bo
 	if err != nil || h.Name != fullManifest || h.Typeflag != tar.TypeReg {
 		return bad("not a full-storage snapshot (no %s first)", fullManifest)
 	}
-	var man fullManifestV1
-	if err := json.NewDecoder(io.LimitReader(tr, 64<<20)).Decode(&man); err != nil {
+	sums := map[string]string{}
+	hash := sha256.New()
+	data, err := readSnapEntry(io.TeeReader(tr, hash), h)
+	if err != nil {
 		return bad("%s: %v", fullManifest, err)
 	}
-	if man.Version != fullVersion {
-		return bad("%s: version %d, want %d", fullManifest, man.Version, fullVersion)
+	sums[h.Name] = hex.EncodeToString(hash.Sum(nil))
+	var man fullManifestV1
+	if err := json.Unmarshal(data, &man); err != nil {
+		return bad("%s: %v", fullManifest, err)
+	}
+	if man.Version != fullVersion && man.Version != 1 {
+		return bad("%s: version %d, want 1 or %d", fullManifest, man.Version, fullVersion)
 	}
 	byFile := make(map[string]string, len(man.Collections))
 	for _, e := range man.Collections {
@@ -210,76 +224,65 @@ func (db *DB) RestoreFullSnapshot(ctx context.Context, path string, overwrite bo
 			}
 		}
 	}
+	var staged []*collection
+	defer func() {
+		if err != nil {
+			err = errors.Join(err, db.dropStaged(staged...))
+		}
+	}()
+	verified := false
 	for {
 		h, err := tr.Next()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			return bad("%v", err)
+			return bad("%v", snapReadErr(err))
+		}
+		if h.Typeflag != tar.TypeReg || verified {
+			return bad("unexpected entry %q", h.Name)
+		}
+		hash.Reset()
+		body := io.TeeReader(tr, hash)
+		if h.Name == snapChecksums {
+			data, err := readSnapEntry(body, h)
+			if err != nil {
+				return bad("%s: %v", h.Name, err)
+			}
+			if err := checkSums(data, sums); err != nil {
+				return bad("%v", err)
+			}
+			verified = true
+			continue
 		}
 		name, ok := byFile[h.Name]
-		if !ok || h.Typeflag != tar.TypeReg {
+		if !ok {
 			return bad("unexpected entry %q", h.Name)
 		}
 		delete(byFile, h.Name)
-		if err := db.restoreFullEntry(ctx, tr, name); err != nil {
+		c, err := db.stageSnapshot(ctx, body, name, h.Name)
+		if err != nil {
 			return fmt.Errorf("collection %s: %w", name, err)
 		}
+		staged = append(staged, c)
+		if _, err := io.Copy(io.Discard, body); err != nil {
+			return bad("%s: %v", h.Name, snapReadErr(err))
+		}
+		sums[h.Name] = hex.EncodeToString(hash.Sum(nil))
 	}
 	if len(byFile) != 0 {
-		return bad("%d collection snapshots missing", len(byFile))
+		return bad("%v: %d collection snapshots missing", errSnapTruncated, len(byFile))
 	}
-	ops := make([]AliasOp, 0, len(man.Aliases))
+	if man.Version >= 2 && !verified {
+		return bad("%v: no %s", errSnapTruncated, snapChecksums)
+	}
+	aliases := make(map[string]string, len(man.Aliases))
 	for _, a := range man.Aliases {
-		ops = append(ops, AliasOp{Create: &CreateAlias{Collection: a.Collection, Alias: a.Alias}})
+		aliases[a.Alias] = a.Collection
 	}
-	if len(ops) == 0 {
-		return nil
-	}
-	return db.UpdateAliases(ctx, ops)
-}
-
-// restoreFullEntry restores one collection snapshot of a full snapshot,
-// replacing a collection of that name.
-func (db *DB) restoreFullEntry(ctx context.Context, r io.Reader, name string) error {
-	tmp, err := db.CreateSnapshotTemp()
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	_, err = io.Copy(tmp, r)
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return err
-	}
-	return db.restoreReplacing(ctx, tmp.Name(), name)
-}
-
-// restoreReplacing restores the collection snapshot at path as coll,
-// replacing an existing collection of that name. The snapshot is first
-// restored under a scratch name, so that a bad snapshot leaves the
-// existing collection untouched.
-func (db *DB) restoreReplacing(ctx context.Context, path, coll string) error {
-	exists, err := db.CollectionExists(ctx, coll)
-	if err != nil {
-		return err
-	}
-	if exists {
-		scratch := ".qlite-recover-" + strconv.FormatInt(time.Now().UnixNano(), 36)
-		if err := db.RestoreSnapshot(ctx, path, scratch); err != nil {
-			return err
-		}
-		if _, err := db.DeleteCollection(ctx, scratch); err != nil {
-			return err
-		}
-		if _, err := db.DeleteCollection(ctx, coll); err != nil && !errors.Is(err, ErrNotFound) {
-			return err
-		}
-	}
-	return db.RestoreSnapshot(ctx, path, coll)
+	commit := staged
+	staged = nil // commitStaged drops them on error
+	return db.commitStaged(commit, restoreCommit{replace: overwrite, aliases: aliases})
 }
 
 // SnapshotMapping names the collection a snapshot file is restored as.
@@ -325,7 +328,7 @@ func (db *DB) Recover(ctx context.Context, o *RecoverOptions) error {
 		if err := ValidateCollectionName(m.Collection); err != nil {
 			return err
 		}
-		if err := db.restoreReplacing(ctx, m.Path, m.Collection); err != nil {
+		if err := db.restoreSnapshot(ctx, m.Path, m.Collection, true); err != nil {
 			return fmt.Errorf("snapshot %s: %w", m.Path, err)
 		}
 	}

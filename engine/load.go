@@ -304,7 +304,7 @@ func (c *collection) dropOrphans() error {
 	if b.Empty() {
 		return nil
 	}
-	return b.Commit(pebble.Sync)
+	return c.db.commit(b, pebble.Sync, false)
 }
 
 // readArtefact reads and checks every part of a sealed segment.

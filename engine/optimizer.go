@@ -278,7 +278,7 @@ func (c *collection) writeArtefact(ref *segRef, withGraphs bool) ([]partInfo, er
 				return nil, err
 			}
 			if b.Len() >= 8<<20 {
-				if err := b.Commit(pebble.NoSync); err != nil {
+				if err := c.db.commit(b, pebble.NoSync, true); err != nil {
 					return nil, err
 				}
 				b.Close()
@@ -287,7 +287,7 @@ func (c *collection) writeArtefact(ref *segRef, withGraphs bool) ([]partInfo, er
 		}
 		infos = append(infos, partInfo{part: p.tag, length: uint64(len(p.data)), crc: crc(p.data)})
 	}
-	if err := b.Commit(pebble.NoSync); err != nil {
+	if err := c.db.commit(b, pebble.NoSync, true); err != nil {
 		return nil, err
 	}
 	return infos, nil
@@ -341,7 +341,7 @@ func (c *collection) commitManifest(add *segRef, parts []partInfo, remove []*seg
 	if err := b.Set(manifestKey(c.cid), encodeManifest(&m), nil); err != nil {
 		return err
 	}
-	if err := b.Commit(pebble.Sync); err != nil {
+	if err := c.db.commit(b, pebble.Sync, add != nil); err != nil {
 		return err
 	}
 	c.manifest = m
@@ -366,6 +366,14 @@ func (c *collection) persist(ctx context.Context, ref *segRef) (err error) {
 		if err != nil {
 			return err
 		}
+	}
+	// Without room for the artefact, or with a failed store, do not
+	// serialise it only to be refused.
+	if err := c.db.storeErr(); err != nil {
+		return err
+	}
+	if err := c.db.checkSpace(0); err != nil {
+		return err
 	}
 	parts, err := c.writeArtefact(ref, withGraphs)
 	if err != nil {
@@ -446,6 +454,14 @@ func (c *collection) rebuild(ctx context.Context, olds []*segRef) (err error) {
 	ref := &segRef{id: c.manifest.nextSeg, seg: seg}
 	c.manifest.nextSeg++
 	c.wmu.Unlock()
+	// Without room for the artefact, or with a failed store, do not
+	// serialise it only to be refused.
+	if err := c.db.storeErr(); err != nil {
+		return err
+	}
+	if err := c.db.checkSpace(0); err != nil {
+		return err
+	}
 	parts, err := c.writeArtefact(ref, withGraphs)
 	if err != nil {
 		return err

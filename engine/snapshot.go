@@ -3,6 +3,7 @@ package engine
 import (
 	"archive/tar"
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
@@ -17,6 +18,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/cockroachdb/pebble/v2"
 
@@ -37,7 +39,17 @@ const (
 	snapConfig = "collection.json"
 	snapFields = "fields.json"
 	snapPoints = "points.qlrec"
-	snapMagic  = "QLSN\x01"
+	// snapMagic starts a points file. Version 2 ends the records with an
+	// empty key and the point count, and its archive ends with
+	// snapChecksums; version 1 (older qlite) has neither.
+	snapMagic   = "QLSN\x02"
+	snapMagicV1 = "QLSN\x01"
+	// snapChecksums is the last entry of an archive: the SHA-256 of each
+	// other entry.
+	snapChecksums = "checksums.sha256"
+	// snapSidecar ends the name of the file beside a snapshot that holds
+	// its SHA-256 in hex, as Qdrant writes one.
+	snapSidecar = ".checksum"
 
 	// snapTempDir, under the snapshots directory, holds files being
 	// written. Its name cannot be a collection's: collection directories
@@ -52,12 +64,44 @@ func (db *DB) SnapshotsDir() string { return filepath.Join(db.dir, "snapshots") 
 
 // snapshotDir is the directory of a collection's snapshots. Names are
 // escaped so that "." and ".." stay inside snapshots/.
+// An escaped name longer than a file name may be (maxFileName bytes) is
+// cut, at an escape boundary, and followed by "%%" and a hash of the whole
+// name: "%%" never appears in an escaped name, so the result names no other
+// collection's directory.
 func (db *DB) snapshotDir(coll string) string {
 	esc := url.PathEscape(coll)
 	if strings.HasPrefix(esc, ".") {
 		esc = "%2E" + esc[1:]
 	}
+	if len(esc) > maxFileName {
+		sum := sha256.Sum256([]byte(coll))
+		tag := "%%" + hex.EncodeToString(sum[:8])
+		cut := maxFileName - len(tag)
+		for cut > 0 && (esc[cut-1] == '%' || (cut > 1 && esc[cut-2] == '%')) {
+			cut--
+		}
+		esc = esc[:cut] + tag
+	}
 	return filepath.Join(db.SnapshotsDir(), esc)
+}
+
+// maxFileName is the longest file name, in bytes, of common file systems.
+const maxFileName = 255
+
+// snapshotBase returns the start of the file names of a collection's
+// snapshots, COLL-KIND, with COLL cut (at a character boundary) so that
+// the full name, BASE-DATE-N.snapshot.checksum, is a valid file name.
+func snapshotBase(coll, kind string) string {
+	const suffix = len("-2006-01-02-15-04-05") + len("-999999") + len(".snapshot") + len(snapSidecar)
+	room := maxFileName - suffix - len(kind) - 1
+	if len(coll) > room {
+		cut := room
+		for cut > 0 && !utf8.RuneStart(coll[cut]) {
+			cut--
+		}
+		coll = coll[:cut]
+	}
+	return coll + "-" + kind
 }
 
 // shardSnapshotDir is the directory of the snapshots of a collection's
@@ -117,7 +161,7 @@ func (db *DB) createSnapshot(ctx context.Context, coll string, shard bool) (*Sna
 	if shard {
 		dir, kind = db.shardSnapshotDir(c.name), "shard-0"
 	}
-	return writeSnapshotFile(dir, c.name+"-"+kind, func(w io.Writer, scratch string) error {
+	return writeSnapshotFile(dir, snapshotBase(c.name, kind), func(w io.Writer, scratch string) error {
 		return writeSnapshot(ctx, w, scratch, snap, c.cid, cfg)
 	})
 }
@@ -132,8 +176,15 @@ func writeSnapshotFile(dir, base string, write func(w io.Writer, scratch string)
 	base += "-" + time.Now().UTC().Format("2006-01-02-15-04-05")
 	name := base + ".snapshot"
 	for i := 1; ; i++ {
-		if _, err := os.Lstat(filepath.Join(dir, name)); errors.Is(err, os.ErrNotExist) {
+		_, err := os.Lstat(filepath.Join(dir, name))
+		if errors.Is(err, os.ErrNotExist) {
 			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		if i > 999999 {
+			return nil, fmt.Errorf("qlite: snapshot %s: too many snapshots in the same second", base)
 		}
 		name = fmt.Sprintf("%s-%d.snapshot", base, i)
 	}
@@ -153,29 +204,62 @@ func writeSnapshotFile(dir, base string, write func(w io.Writer, scratch string)
 	if err := tmp.Close(); err != nil {
 		return nil, err
 	}
+	d, err := describeSnapshot(tmp.Name())
+	if err != nil {
+		return nil, err
+	}
 	path := filepath.Join(dir, name)
+	if err := writeSidecar(path, d.Checksum); err != nil {
+		return nil, err
+	}
 	if err := os.Rename(tmp.Name(), path); err != nil {
 		return nil, err
 	}
-	return describeSnapshot(path)
+	d.Name = name
+	return d, nil
+}
+
+// writeSidecar writes the checksum file of the snapshot at path (see
+// snapSidecar), through a temporary file renamed into place.
+func writeSidecar(path, sum string) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	_, err = tmp.WriteString(sum)
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path+snapSidecar)
+}
+
+// removeSnapshot deletes a snapshot file and its checksum file.
+func removeSnapshot(path string) error {
+	if err := os.Remove(path); err != nil {
+		return err
+	}
+	if err := os.Remove(path + snapSidecar); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	return nil
 }
 
 // writeSnapshot writes the tar archive of collection cid as of snap. Its
 // scratch file goes in dir.
 func writeSnapshot(ctx context.Context, w io.Writer, dir string, snap *pebble.Snapshot, cid uint32, cfg CollectionConfig) error {
-	tw := tar.NewWriter(w)
-	add := func(name string, data []byte) error {
-		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(data)), ModTime: time.Now()}); err != nil {
-			return err
-		}
-		_, err := tw.Write(data)
-		return err
-	}
+	tw := newSumTar(w)
 	js, err := json.Marshal(cfg)
 	if err != nil {
 		return err
 	}
-	if err := add(snapConfig, js); err != nil {
+	if err := tw.add(snapConfig, js); err != nil {
 		return err
 	}
 	fields := map[string]json.RawMessage{}
@@ -195,18 +279,18 @@ func writeSnapshot(ctx context.Context, w io.Writer, dir string, snap *pebble.Sn
 	if js, err = json.Marshal(fields); err != nil {
 		return err
 	}
-	if err := add(snapFields, js); err != nil {
+	if err := tw.add(snapFields, js); err != nil {
 		return err
 	}
 
 	// Points: the size must be known before the tar header, so they are
 	// spooled to a scratch file first.
-	if err := addSpooled(tw, dir, snapPoints, func(w io.Writer) error {
+	if err := tw.addSpooled(dir, snapPoints, func(w io.Writer) error {
 		return writePoints(ctx, w, snap, cid)
 	}); err != nil {
 		return err
 	}
-	return tw.Close()
+	return tw.close()
 }
 
 // writePoints writes the points file of collection cid as of snap.
@@ -236,12 +320,43 @@ func writePoints(ctx context.Context, w io.Writer, snap *pebble.Snapshot, cid ui
 	if err := it.Close(); err != nil {
 		return err
 	}
+	// The end: an empty key, then the number of points.
+	lenBuf = binary.AppendUvarint(binary.AppendUvarint(lenBuf[:0], 0), uint64(n))
+	bw.Write(lenBuf)
 	return bw.Flush()
 }
 
-// addSpooled adds a file to tw as name: write writes it to a scratch file in
-// dir first, since the tar header needs its size.
-func addSpooled(tw *tar.Writer, dir, name string, write func(io.Writer) error) error {
+// sumTar writes a tar archive whose last entry, snapChecksums, lists the
+// SHA-256 of every other entry (in sha256sum's format), so that a reader
+// can tell a whole archive from a truncated or altered one.
+type sumTar struct {
+	tw   *tar.Writer
+	sums bytes.Buffer
+}
+
+func newSumTar(w io.Writer) *sumTar { return &sumTar{tw: tar.NewWriter(w)} }
+
+// add adds a file.
+func (t *sumTar) add(name string, data []byte) error {
+	return t.addFrom(name, int64(len(data)), bytes.NewReader(data))
+}
+
+// addFrom adds a file of size bytes read from r.
+func (t *sumTar) addFrom(name string, size int64, r io.Reader) error {
+	if err := t.tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: size, ModTime: time.Now()}); err != nil {
+		return err
+	}
+	h := sha256.New()
+	if _, err := io.Copy(io.MultiWriter(t.tw, h), r); err != nil {
+		return err
+	}
+	fmt.Fprintf(&t.sums, "%x  %s\n", h.Sum(nil), name)
+	return nil
+}
+
+// addSpooled adds a file as name: write writes it to a scratch file in dir
+// first, since the tar header needs its size.
+func (t *sumTar) addSpooled(dir, name string, write func(io.Writer) error) error {
 	tmp, err := os.CreateTemp(dir, ".tmp-*")
 	if err != nil {
 		return err
@@ -258,11 +373,19 @@ func addSpooled(tw *tar.Writer, dir, name string, write func(io.Writer) error) e
 	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
 		return err
 	}
-	if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: size, ModTime: time.Now()}); err != nil {
+	return t.addFrom(name, size, tmp)
+}
+
+// close adds the checksums entry and ends the archive.
+func (t *sumTar) close() error {
+	sums := slices.Clone(t.sums.Bytes())
+	if err := t.tw.WriteHeader(&tar.Header{Name: snapChecksums, Mode: 0o644, Size: int64(len(sums)), ModTime: time.Now()}); err != nil {
 		return err
 	}
-	_, err = io.Copy(tw, tmp)
-	return err
+	if _, err := t.tw.Write(sums); err != nil {
+		return err
+	}
+	return t.tw.Close()
 }
 
 func describeSnapshot(path string) (*SnapshotDescription, error) {
@@ -424,7 +547,7 @@ func (db *DB) DeleteSnapshot(ctx context.Context, coll, name string) (err error)
 	if err != nil {
 		return err
 	}
-	return os.Remove(path)
+	return removeSnapshot(path)
 }
 
 // DeleteShardSnapshot deletes a shard snapshot.
@@ -435,173 +558,392 @@ func (db *DB) DeleteShardSnapshot(ctx context.Context, coll, name string) (err e
 	if err != nil {
 		return err
 	}
-	return os.Remove(path)
+	return removeSnapshot(path)
 }
 
 // RestoreSnapshot creates collection coll from a snapshot file (of this or
 // another database): its configuration, field indexes and points. The
-// collection must not exist. Its graphs are built again by the optimizer.
+// collection must not exist (ErrConflict). Its graphs are built again by the
+// optimizer. A snapshot that is not whole (truncated, altered) or not valid
+// is refused with ErrBadRequest, and nothing is changed.
 func (db *DB) RestoreSnapshot(ctx context.Context, path, coll string) (err error) {
 	ctx, op := db.tel.start(ctx, opRecoverSnapshot, coll)
 	defer func() { op.end(err, -1) }()
+	return db.restoreSnapshot(ctx, path, coll, false)
+}
+
+// RecoverSnapshot restores collection coll from a snapshot file as
+// RestoreSnapshot does, replacing a collection of that name if there is one
+// (keeping its aliases). The replacement is atomic, also across a crash:
+// until the restored collection is complete and verified, the old one is
+// untouched; then one durable write swaps them.
+func (db *DB) RecoverSnapshot(ctx context.Context, path, coll string) (err error) {
+	ctx, op := db.tel.start(ctx, opRecoverSnapshot, coll)
+	defer func() { op.end(err, -1) }()
+	return db.restoreSnapshot(ctx, path, coll, true)
+}
+
+func (db *DB) restoreSnapshot(ctx context.Context, path, coll string, replace bool) error {
+	if err := ValidateCollectionName(coll); err != nil {
+		return err
+	}
+	if err := db.checkOpen(); err != nil {
+		return err
+	}
+	if !replace {
+		if ok, err := db.CollectionExists(ctx, coll); err != nil {
+			return err
+		} else if ok {
+			return fmt.Errorf("%w: Collection `%s` already exists!", ErrConflict, coll)
+		}
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	bad := func(format string, args ...any) error {
-		return fmt.Errorf("%w: snapshot %s: %s", ErrBadRequest, filepath.Base(path), fmt.Sprintf(format, args...))
+	if err := checkSidecar(path, f); err != nil {
+		return err
 	}
-	tr := tar.NewReader(f)
+	c, err := db.stageSnapshot(ctx, f, coll, filepath.Base(path))
+	if err != nil {
+		return err
+	}
+	return db.commitStaged([]*collection{c}, restoreCommit{replace: replace})
+}
+
+// Bounds on what reading a snapshot allocates, whatever its headers say.
+const (
+	// snapMaxJSON bounds collection.json, fields.json and checksums.sha256.
+	snapMaxJSON = 16 << 20
+	// snapMaxPart bounds one point id or point record; memory for it is
+	// allocated as its bytes arrive, never ahead from its length field.
+	snapMaxPart = 256 << 20
+	// snapBatchPoints and snapBatchBytes bound a batch of restored points.
+	snapBatchPoints = 1024
+	snapBatchBytes  = 32 << 20
+)
+
+// errSnapTruncated reports an archive that ends early.
+var errSnapTruncated = errors.New("the snapshot is truncated or incomplete")
+
+// stageSnapshot reads a collection snapshot archive from r (named name in
+// errors) and returns it staged as collection coll (see restore.go): not
+// visible until committed. It reads r once, streaming, with bounded
+// buffers, and checks the archive's checksums when it has them.
+func (db *DB) stageSnapshot(ctx context.Context, r io.Reader, coll, name string) (_ *collection, err error) {
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("%w: snapshot %s: %s", ErrBadRequest, name, fmt.Sprintf(format, args...))
+	}
+	var staged *collection
+	defer func() {
+		if err != nil && staged != nil {
+			err = errors.Join(err, db.dropStaged(staged))
+		}
+	}()
+	tr := tar.NewReader(r)
 	var cfg *CollectionConfig
 	var fields map[string]payload.IndexParams
-	created := false
+	sums := map[string]string{}
+	version := 0 // of the points file
+	verified := false
 	for {
 		h, err := tr.Next()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			return bad("%v", err)
+			return nil, bad("%v", snapReadErr(err))
 		}
 		// Only the regular files qlite writes are read; a link or a
 		// device entry is refused whatever its name, and nothing in the
 		// archive is ever extracted to the file system.
 		if h.Typeflag != tar.TypeReg {
-			return bad("entry %q is not a regular file", h.Name)
+			return nil, bad("entry %q is not a regular file", h.Name)
 		}
+		if verified {
+			return nil, bad("entry %q after %s", h.Name, snapChecksums)
+		}
+		if _, dup := sums[h.Name]; dup {
+			return nil, bad("entry %q twice", h.Name)
+		}
+		hash := sha256.New()
+		body := io.TeeReader(tr, hash)
 		switch h.Name {
 		case snapConfig:
+			data, err := readSnapEntry(body, h)
+			if err != nil {
+				return nil, bad("%s: %v", h.Name, err)
+			}
 			var c CollectionConfig
-			if err := json.NewDecoder(tr).Decode(&c); err != nil {
-				return bad("%s: %v", h.Name, err)
+			if err := json.Unmarshal(data, &c); err != nil {
+				return nil, bad("%s: %v", h.Name, err)
 			}
 			if err := c.Validate(); err != nil {
-				return bad("%s: %v", h.Name, cfgDetail(err))
+				return nil, bad("%s: %v", h.Name, cfgDetail(err))
 			}
 			cfg = &c
 		case snapFields:
-			if err := json.NewDecoder(tr).Decode(&fields); err != nil {
-				return bad("%s: %v", h.Name, err)
+			data, err := readSnapEntry(body, h)
+			if err != nil {
+				return nil, bad("%s: %v", h.Name, err)
+			}
+			if err := json.Unmarshal(data, &fields); err != nil {
+				return nil, bad("%s: %v", h.Name, err)
+			}
+			if fields == nil {
+				fields = map[string]payload.IndexParams{}
 			}
 		case snapPoints:
 			if cfg == nil || fields == nil {
-				return bad("points before the configuration")
+				return nil, bad("points before the configuration")
 			}
-			if err := db.createRestored(ctx, coll, *cfg, fields); err != nil {
-				return err
+			if staged, err = db.stageCollection(coll, *cfg); err != nil {
+				return nil, err
 			}
-			created = true
-			if err := db.restorePoints(ctx, coll, bufio.NewReaderSize(tr, 1<<20)); err != nil {
-				return errors.Join(bad("%v", err), db.dropRestored(ctx, coll))
+			for key, p := range fields {
+				js, err := checkFieldIndex(key, p)
+				if err != nil {
+					return nil, bad("%s: %v", snapFields, err)
+				}
+				if _, err := staged.fieldIndexOp(key, &p, js, nil); err != nil {
+					return nil, err
+				}
 			}
+			if version, err = staged.restorePoints(ctx, bufio.NewReaderSize(body, 1<<20)); err != nil {
+				if fe := (*snapFormatError)(nil); errors.As(err, &fe) {
+					return nil, bad("%v", fe)
+				}
+				return nil, err
+			}
+		case snapChecksums:
+			data, err := readSnapEntry(body, h)
+			if err != nil {
+				return nil, bad("%s: %v", h.Name, err)
+			}
+			if err := checkSums(data, sums); err != nil {
+				return nil, bad("%v", err)
+			}
+			verified = true
+			continue
 		}
+		// Read what is left of the entry (all of an unknown one), for its
+		// checksum.
+		if _, err := io.Copy(io.Discard, body); err != nil {
+			return nil, bad("%s: %v", h.Name, snapReadErr(err))
+		}
+		sums[h.Name] = hex.EncodeToString(hash.Sum(nil))
 	}
-	if !created {
-		return bad("no points file")
+	if staged == nil {
+		return nil, bad("no points file")
 	}
-	return nil
+	if version >= 2 && !verified {
+		return nil, bad("%v: no %s", errSnapTruncated, snapChecksums)
+	}
+	return staged, nil
 }
 
-func (db *DB) createRestored(ctx context.Context, coll string, cfg CollectionConfig, fields map[string]payload.IndexParams) error {
-	if err := ValidateCollectionName(coll); err != nil {
-		return err
+// snapReadErr names an early end of the archive as such.
+func snapReadErr(err error) error {
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		return fmt.Errorf("%w (%v)", errSnapTruncated, err)
 	}
-	if err := cfg.Validate(); err != nil {
-		return err
-	}
-	db.mu.Lock()
-	if db.taken(coll) {
-		db.mu.Unlock()
-		return fmt.Errorf("%w: Collection `%s` already exists!", ErrConflict, coll)
-	}
-	cid := db.nextCID
-	rec, err := encodeCollectionRecord(cid, cfg)
-	if err == nil {
-		b := db.store.NewBatch()
-		b.Set(collectionKey(coll), rec, nil)
-		b.Set([]byte{keyNextCID}, binary.LittleEndian.AppendUint32(nil, cid+1), nil)
-		err = b.Commit(pebble.Sync)
-		b.Close()
-	}
-	if err != nil {
-		db.mu.Unlock()
-		return err
-	}
-	db.nextCID = cid + 1
-	c, err := newCollection(db, coll, cid, cfg)
-	if err != nil {
-		db.mu.Unlock()
-		return err
-	}
-	db.colls[coll] = c
-	db.mu.Unlock()
-	for key, p := range fields {
-		if _, err := db.CreateFieldIndex(ctx, coll, key, p, nil); err != nil {
-			return errors.Join(err, db.dropRestored(ctx, coll))
-		}
-	}
-	return nil
-}
-
-func (db *DB) dropRestored(ctx context.Context, coll string) error {
-	_, err := db.DeleteCollection(ctx, coll)
 	return err
 }
 
-// restorePoints upserts the records of a points file in batches.
-func (db *DB) restorePoints(ctx context.Context, coll string, r *bufio.Reader) error {
-	magic := make([]byte, len(snapMagic))
-	if _, err := io.ReadFull(r, magic); err != nil || string(magic) != snapMagic {
-		return fmt.Errorf("points file: bad header")
+// readSnapEntry reads a small entry whole: at most snapMaxJSON bytes.
+func readSnapEntry(r io.Reader, h *tar.Header) ([]byte, error) {
+	if h.Size > snapMaxJSON {
+		return nil, fmt.Errorf("%d bytes, at most %d are allowed", h.Size, snapMaxJSON)
 	}
+	data, err := io.ReadAll(io.LimitReader(r, snapMaxJSON))
+	if err != nil {
+		return nil, snapReadErr(err)
+	}
+	return data, nil
+}
+
+// checkSums compares a checksums entry with the checksums of the entries
+// read: each must be listed, with its checksum.
+func checkSums(data []byte, got map[string]string) error {
+	listed := map[string]string{}
+	for line := range strings.Lines(string(data)) {
+		sum, name, ok := strings.Cut(strings.TrimSuffix(line, "\n"), "  ")
+		if !ok || len(sum) != 64 {
+			return fmt.Errorf("%s: bad line %q", snapChecksums, line)
+		}
+		listed[name] = sum
+	}
+	for name, sum := range got {
+		want, ok := listed[name]
+		if !ok {
+			return fmt.Errorf("%s: entry %q is not listed", snapChecksums, name)
+		}
+		if want != sum {
+			return fmt.Errorf("entry %q: checksum mismatch: the snapshot is damaged", name)
+		}
+		delete(listed, name)
+	}
+	for name := range listed {
+		return fmt.Errorf("%v: entry %q is missing", errSnapTruncated, name)
+	}
+	return nil
+}
+
+// checkSidecar verifies a snapshot file against the SHA-256 of its sidecar
+// file PATH.checksum, when there is one (as Qdrant writes beside its
+// snapshots). f is left at its start.
+func checkSidecar(path string, f *os.File) error {
+	want, err := os.ReadFile(path + snapSidecar)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return err
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); got != strings.TrimSpace(string(want)) {
+		return fmt.Errorf("%w: snapshot %s: checksum mismatch with %s: the file is damaged", ErrBadRequest, filepath.Base(path), filepath.Base(path)+snapSidecar)
+	}
+	return nil
+}
+
+// checkFieldIndex validates a field index definition and returns its stored
+// form.
+func checkFieldIndex(field string, params payload.IndexParams) ([]byte, error) {
+	if _, err := payload.ParsePath(field); err != nil {
+		return nil, fmt.Errorf("%w: field_name: %w", ErrBadRequest, err)
+	}
+	if err := params.Validate(); err != nil {
+		return nil, fmt.Errorf("%w: field_schema: %w", ErrBadRequest, err)
+	}
+	if _, err := payload.NewIndex(params); err != nil {
+		return nil, fmt.Errorf("%w: field_schema: %w", ErrBadRequest, err)
+	}
+	js, err := params.MarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	return append([]byte{1}, js...), nil
+}
+
+// restorePoints writes the records of a points file to the (staged)
+// collection in batches, and returns the file's version.
+func (c *collection) restorePoints(ctx context.Context, r *bufio.Reader) (int, error) {
+	magic := make([]byte, len(snapMagic))
+	if _, err := io.ReadFull(r, magic); err != nil {
+		return 0, snapPointsErr("", err)
+	}
+	version := 0
+	switch string(magic) {
+	case snapMagic:
+		version = 2
+	case snapMagicV1:
+		version = 1
+	default:
+		return 0, snapFormatErr("points file: bad header")
+	}
+	var buf []byte
 	readPart := func() ([]byte, error) {
 		n, err := binary.ReadUvarint(r)
 		if err != nil {
 			return nil, err
 		}
-		if n > 1<<30 {
-			return nil, fmt.Errorf("points file: record of %d bytes", n)
+		if n > snapMaxPart {
+			return nil, snapFormatErr("points file: a record of %d bytes, at most %d are allowed", n, snapMaxPart)
 		}
-		b := make([]byte, n)
-		_, err = io.ReadFull(r, b)
-		return b, err
+		// Grow as the bytes arrive: a length field alone never makes a
+		// large allocation.
+		buf = buf[:0]
+		for len(buf) < int(n) {
+			chunk := min(int(n)-len(buf), 1<<20)
+			buf = slices.Grow(buf, chunk)
+			k, err := io.ReadFull(r, buf[len(buf):len(buf)+chunk])
+			buf = buf[:len(buf)+k]
+			if err != nil {
+				return nil, io.ErrUnexpectedEOF
+			}
+		}
+		return buf, nil
 	}
 	var batch []Point
+	batchBytes := 0
 	flush := func() error {
 		if len(batch) == 0 {
 			return nil
 		}
-		_, err := db.Upsert(ctx, coll, &UpsertOp{Points: batch}, &WriteOptions{Wait: true})
-		batch = batch[:0]
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		_, err := c.write([]Operation{{Upsert: &UpsertOp{Points: batch}}}, true)
+		batch, batchBytes = batch[:0], 0
 		return err
 	}
+	count := uint64(0)
 	for {
 		key, err := readPart()
-		if err == io.EOF {
+		if err == io.EOF && version == 1 {
 			break
 		}
 		if err != nil {
-			return err
+			return 0, snapPointsErr("", err)
 		}
-		val, err := readPart()
-		if err != nil {
-			return fmt.Errorf("points file: truncated: %w", err)
+		if len(key) == 0 && version >= 2 {
+			n, err := binary.ReadUvarint(r)
+			if err != nil {
+				return 0, snapPointsErr("", err)
+			}
+			if n != count {
+				return 0, snapFormatErr("points file: %d points, its end says %d", count, n)
+			}
+			if _, err := r.ReadByte(); err != io.EOF {
+				return 0, snapFormatErr("points file: bytes after its end")
+			}
+			break
 		}
 		id, rest, err := decodeIDKey(key)
 		if err != nil || len(rest) != 0 {
-			return fmt.Errorf("points file: bad point id %x", key)
+			return 0, snapFormatErr("points file: bad point id %x", key)
+		}
+		val, err := readPart()
+		if err != nil {
+			return 0, snapPointsErr("point "+id.String()+": ", err)
 		}
 		rec, err := decodeRecord(val)
 		if err != nil {
-			return fmt.Errorf("point %s: %w", id, err)
+			return 0, snapFormatErr("points file: point %s: %v", id, err)
 		}
+		count++
 		batch = append(batch, Point{ID: id, Vectors: rec.vectors, Payload: rec.payload})
-		if len(batch) == 1024 {
+		if batchBytes += len(val); len(batch) == snapBatchPoints || batchBytes >= snapBatchBytes {
 			if err := flush(); err != nil {
-				return err
+				return 0, err
 			}
 		}
 	}
-	return flush()
+	return version, flush()
+}
+
+// snapFormatError is a snapshot that is not as qlite writes them.
+type snapFormatError struct{ msg string }
+
+func (e *snapFormatError) Error() string { return e.msg }
+
+func snapFormatErr(format string, args ...any) error {
+	return &snapFormatError{fmt.Sprintf(format, args...)}
+}
+
+// snapPointsErr is the error of reading the points file: a snapFormatError
+// for an early end, else err.
+func snapPointsErr(where string, err error) error {
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		return snapFormatErr("%v (points file: %s%v)", errSnapTruncated, where, err)
+	}
+	return err
 }

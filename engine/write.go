@@ -625,8 +625,8 @@ func (c *collection) write(ops []Operation, wait bool) ([]UpdateResult, error) {
 	if err := b.Set(opKey(c.cid), binary.LittleEndian.AppendUint64(nil, last), nil); err != nil {
 		return nil, err
 	}
-	if err := b.Commit(pebble.Sync); err != nil {
-		return nil, fmt.Errorf("qlite: write: %w", err)
+	if err := c.db.commit(b, pebble.Sync, true); err != nil {
+		return nil, err
 	}
 	c.op = last
 	c.lastOp.Store(last)
@@ -694,16 +694,7 @@ func (db *DB) CreateFieldIndex(ctx context.Context, coll, field string, params p
 	if err != nil {
 		return UpdateResult{}, err
 	}
-	if _, err := payload.ParsePath(field); err != nil {
-		return UpdateResult{}, fmt.Errorf("%w: field_name: %w", ErrBadRequest, err)
-	}
-	if err := params.Validate(); err != nil {
-		return UpdateResult{}, fmt.Errorf("%w: field_schema: %w", ErrBadRequest, err)
-	}
-	if _, err := payload.NewIndex(params); err != nil {
-		return UpdateResult{}, fmt.Errorf("%w: field_schema: %w", ErrBadRequest, err)
-	}
-	js, err := params.MarshalJSON()
+	rec, err := checkFieldIndex(field, params)
 	if err != nil {
 		return UpdateResult{}, err
 	}
@@ -711,7 +702,7 @@ func (db *DB) CreateFieldIndex(ctx context.Context, coll, field string, params p
 	if err := c.admit(ctx, strictCheck{newIndex: true, writeCost: 2}); err != nil {
 		return UpdateResult{}, err
 	}
-	return c.fieldIndexOp(field, &params, append([]byte{1}, js...), o)
+	return c.fieldIndexOp(field, &params, rec, o)
 }
 
 // DeleteFieldIndex drops a payload field index.
@@ -749,7 +740,7 @@ func (c *collection) fieldIndexOp(field string, params *payload.IndexParams, rec
 	if err := b.Set(opKey(c.cid), binary.LittleEndian.AppendUint64(nil, op), nil); err != nil {
 		return UpdateResult{}, err
 	}
-	if err := b.Commit(pebble.Sync); err != nil {
+	if err := c.db.commit(b, pebble.Sync, true); err != nil {
 		return UpdateResult{}, err
 	}
 	c.op = op

@@ -67,7 +67,8 @@ Bounds that keep one client from exhausting or hanging the server: --max-request
 --max-request-memory-mb (search batches and the estimated memory of their results),
 --max-filter-conditions,
 --idle-timeout and --header-timeout (idle connections, slow headers and handshakes).
-SIGINT or SIGTERM stops accepting requests, lets in-flight ones finish and closes the storage.`,
+SIGINT or SIGTERM stops accepting requests, lets in-flight ones finish (up to 30 s) and closes
+the storage (up to 10 s more); a second signal stops at once.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			flags := cmd.Flags()
@@ -160,7 +161,9 @@ func serve(cmd *cobra.Command, f *serveFlags) error {
 		}
 	}()
 	serr := srv.Serve(ctx)
-	cerr := db.Close()
+	// Writes are durable when acknowledged: a close that cannot finish (a
+	// write stuck in I/O) is abandoned rather than keeping the process up.
+	cerr := db.CloseWithin(storageCloseTimeout)
 	if serr == nil && cerr == nil {
 		fmt.Fprintln(cmd.ErrOrStderr(), "qlite: stopped; storage closed")
 	}
@@ -180,6 +183,11 @@ func (f *serveFlags) recoverOptions() (*engine.RecoverOptions, error) {
 	}
 	return o, nil
 }
+
+// storageCloseTimeout bounds how long qlite serve waits at exit for the
+// storage to close, after in-flight requests had their grace period
+// (compat.ServerConfig.ShutdownTimeout, 30 s).
+const storageCloseTimeout = 10 * time.Second
 
 // telemetryFlushTimeout bounds how long qlite serve waits at exit for the
 // last spans and metrics to be exported.
