@@ -94,3 +94,10 @@ func batchGo(kernel func(a, b []float32) float32, dst, q, base []float32, dim, r
 		dst[i] = kernel(q, base[off:off+dim:off+dim])
 	}
 }
+
+func rowsGo(kernel func(a, b []float32) float32, dst, q []float32, rows [][]float32) {
+	dst = dst[:len(rows)]
+	for i, r := range rows {
+		dst[i] = kernel(q, r[:len(q):len(q)])
+	}
+}

@@ -138,6 +138,74 @@ func L1Batch(dst, q, base []float32, dim int) {
 	batchGo(l1Go, dst, q, base, dim, rows)
 }
 
+// Rows forms.
+//
+// A rows call scores q against rows that need not share one matrix (each may
+// sit in its own allocation, as in chunked storage):
+//
+//	dst[i] = kernel(q, rows[i][:len(q)])  for i < len(rows)
+//
+// Contract: len(dst) >= len(rows) (only dst[:len(rows)] is written) and
+// len(rows[i]) >= len(q) for every row. It is checked once per call, before
+// any row is read, and a violation panics with a "distance: BUG" message.
+// Rows are prefetched as in the gather forms, and each dst[i] is
+// bit-identical to the single-pair kernel on the same row.
+
+// DotRows sets dst[i] to the dot product of q and rows[i].
+func DotRows(dst, q []float32, rows [][]float32) {
+	checkRows(dst, q, rows)
+	if len(q) >= asmMin && len(rows) > 0 {
+		dotRowsAsm(unsafe.SliceData(dst), unsafe.SliceData(q), unsafe.SliceData(rows), len(q), len(rows))
+		return
+	}
+	rowsGo(dotGo, dst, q, rows)
+}
+
+// SquaredL2Rows sets dst[i] to the squared L2 distance between q and rows[i].
+func SquaredL2Rows(dst, q []float32, rows [][]float32) {
+	checkRows(dst, q, rows)
+	if len(q) >= asmMin && len(rows) > 0 {
+		l2RowsAsm(unsafe.SliceData(dst), unsafe.SliceData(q), unsafe.SliceData(rows), len(q), len(rows))
+		return
+	}
+	rowsGo(l2Go, dst, q, rows)
+}
+
+// L1Rows sets dst[i] to the L1 distance between q and rows[i].
+func L1Rows(dst, q []float32, rows [][]float32) {
+	checkRows(dst, q, rows)
+	if len(q) >= asmMin && len(rows) > 0 {
+		l1RowsAsm(unsafe.SliceData(dst), unsafe.SliceData(q), unsafe.SliceData(rows), len(q), len(rows))
+		return
+	}
+	rowsGo(l1Go, dst, q, rows)
+}
+
+// checkRows enforces the rows contract.
+func checkRows(dst, q []float32, rows [][]float32) {
+	if len(dst) < len(rows) {
+		badRows(dst, q, rows)
+	}
+	for _, r := range rows {
+		if len(r) < len(q) {
+			badRows(dst, q, rows)
+		}
+	}
+}
+
+//go:noinline
+func badRows(dst, q []float32, rows [][]float32) {
+	short := -1
+	for i, r := range rows {
+		if len(r) < len(q) {
+			short = i
+			break
+		}
+	}
+	panic(fmt.Sprintf("distance: BUG: rows out of contract: len(q)=%d len(dst)=%d len(rows)=%d first short row=%d",
+		len(q), len(dst), len(rows), short))
+}
+
 //go:noinline
 func badLengths(la, lb int) {
 	panic(fmt.Sprintf("distance: BUG: kernel on vectors of length %d and %d", la, lb))

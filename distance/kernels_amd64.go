@@ -102,3 +102,33 @@ func l2BatchAsm(dst, q, base *float32, dim, rows int)
 
 //go:noescape
 func l1BatchAsm(dst, q, base *float32, dim, rows int)
+
+//go:noescape
+func dotRowsAVX512(dst, q *float32, rows *[]float32, dim, n int)
+
+//go:noescape
+func l2RowsAVX512(dst, q *float32, rows *[]float32, dim, n int)
+
+//go:noescape
+func l1RowsAVX512(dst, q *float32, rows *[]float32, dim, n int)
+
+//go:noescape
+func dotRowsAVX2(dst, q *float32, rows *[]float32, dim, n int)
+
+//go:noescape
+func l2RowsAVX2(dst, q *float32, rows *[]float32, dim, n int)
+
+//go:noescape
+func l1RowsAVX2(dst, q *float32, rows *[]float32, dim, n int)
+
+// Rows dispatchers: the caller has checked that every row holds at least
+// dim floats and that len(dst) >= n.
+
+//go:noescape
+func dotRowsAsm(dst, q *float32, rows *[]float32, dim, n int)
+
+//go:noescape
+func l2RowsAsm(dst, q *float32, rows *[]float32, dim, n int)
+
+//go:noescape
+func l1RowsAsm(dst, q *float32, rows *[]float32, dim, n int)

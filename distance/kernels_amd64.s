@@ -469,6 +469,68 @@ bdone: \
 	VZEROUPPER; \
 	RET
 
+// ROWS:   func name(dst, q *float32, rows *[]float32, dim, n int)
+//         dst[i] = kernel(q, rows[i]) for i < n, where rows points at n
+//         slice headers (24 bytes each) whose lengths the caller has checked
+//         to be at least dim. The same prefetching as GATHER, with the row
+//         addresses read from the headers instead of computed from ids: for
+//         rows that live in separate allocations (chunked storage).
+
+#define ROWS(BODY, STEP, STEPM, SETUP, PF) \
+	MOVQ dst+0(FP), R9; \
+	MOVQ q+8(FP), R10; \
+	MOVQ rows+16(FP), R13; \
+	MOVQ dim+24(FP), R12; \
+	MOVQ n+32(FP), DX; \
+	TESTQ DX, DX; \
+	JEQ rret; \
+	SETUP; \
+	MOVQ R13, AX; \
+	MOVQ DX, CX; \
+rfirst: \
+	MOVQ (AX), DI; \
+	PREFETCHT0 (DI); \
+	PREFETCHT0 64(DI); \
+	ADDQ $24, AX; \
+	DECQ CX; \
+	JNE rfirst; \
+	MOVQ DX, AX; \
+	CMPQ AX, $PFDIST; \
+	JBE rpre; \
+	MOVQ $PFDIST, AX; \
+rpre: \
+	MOVQ R13, R11; \
+rpreloop: \
+	MOVQ (R11), DI; \
+	LEAQ -4(DI)(R12*4), BX; \
+rpreline: \
+	PREFETCHT0 (DI); \
+	ADDQ $64, DI; \
+	CMPQ DI, BX; \
+	JBE rpreline; \
+	PREFETCHT0 (BX); \
+	ADDQ $24, R11; \
+	DECQ AX; \
+	JNE rpreloop; \
+rloop: \
+	MOVQ (R13), DI; \
+	MOVQ DI, R8; \
+	CMPQ DX, $PFDIST; \
+	JBE rcompute; \
+	MOVQ (PFDIST*24)(R13), R8; \
+rcompute: \
+	MOVQ R10, SI; \
+	MOVQ R12, CX; \
+	BODY(STEP, STEPM, PF, PFREST); \
+	MOVSS X0, (R9); \
+	ADDQ $4, R9; \
+	ADDQ $24, R13; \
+	DECQ DX; \
+	JNE rloop; \
+	VZEROUPPER; \
+rret: \
+	RET
+
 #define NOSETUP
 #define ABS512 VPBROADCASTD absmask<>(SB), Z15
 #define ABS256 VBROADCASTSS absmask<>(SB), Y15
@@ -512,6 +574,18 @@ TEXT ·l2BatchAVX512(SB), NOSPLIT, $0-40
 TEXT ·l1BatchAVX512(SB), NOSPLIT, $0-40
 	BATCH(BODY512, L1512, L1512M, ABS512)
 
+// func dotRowsAVX512(dst, q *float32, rows *[]float32, dim, n int)
+TEXT ·dotRowsAVX512(SB), NOSPLIT, $0-40
+	ROWS(BODY512, DOT512, DOT512M, NOSETUP, PF512)
+
+// func l2RowsAVX512(dst, q *float32, rows *[]float32, dim, n int)
+TEXT ·l2RowsAVX512(SB), NOSPLIT, $0-40
+	ROWS(BODY512, L2512, L2512M, NOSETUP, PF512)
+
+// func l1RowsAVX512(dst, q *float32, rows *[]float32, dim, n int)
+TEXT ·l1RowsAVX512(SB), NOSPLIT, $0-40
+	ROWS(BODY512, L1512, L1512M, ABS512, PF512)
+
 // ---------------------------------------------------------------------------
 // AVX2+FMA entry points.
 
@@ -550,6 +624,18 @@ TEXT ·l2BatchAVX2(SB), NOSPLIT, $0-40
 // func l1BatchAVX2(dst, q, base *float32, dim, rows int)
 TEXT ·l1BatchAVX2(SB), NOSPLIT, $0-40
 	BATCH(BODY256, L1256, L1256M, ABS256)
+
+// func dotRowsAVX2(dst, q *float32, rows *[]float32, dim, n int)
+TEXT ·dotRowsAVX2(SB), NOSPLIT, $0-40
+	ROWS(BODY256, DOT256, DOT256M, NOSETUP, PF256)
+
+// func l2RowsAVX2(dst, q *float32, rows *[]float32, dim, n int)
+TEXT ·l2RowsAVX2(SB), NOSPLIT, $0-40
+	ROWS(BODY256, L2256, L2256M, NOSETUP, PF256)
+
+// func l1RowsAVX2(dst, q *float32, rows *[]float32, dim, n int)
+TEXT ·l1RowsAVX2(SB), NOSPLIT, $0-40
+	ROWS(BODY256, L1256, L1256M, ABS256, PF256)
 
 // ---------------------------------------------------------------------------
 // Dispatchers: jump to the AVX-512 flavour for lengths >= ·avx512Min and to
@@ -601,3 +687,15 @@ TEXT ·l2BatchAsm(SB), NOSPLIT, $0-40
 // func l1BatchAsm(dst, q, base *float32, dim, rows int)
 TEXT ·l1BatchAsm(SB), NOSPLIT, $0-40
 	DISPATCH(dim+24(FP), ·l1BatchAVX512, ·l1BatchAVX2)
+
+// func dotRowsAsm(dst, q *float32, rows *[]float32, dim, n int)
+TEXT ·dotRowsAsm(SB), NOSPLIT, $0-40
+	DISPATCH(dim+24(FP), ·dotRowsAVX512, ·dotRowsAVX2)
+
+// func l2RowsAsm(dst, q *float32, rows *[]float32, dim, n int)
+TEXT ·l2RowsAsm(SB), NOSPLIT, $0-40
+	DISPATCH(dim+24(FP), ·l2RowsAVX512, ·l2RowsAVX2)
+
+// func l1RowsAsm(dst, q *float32, rows *[]float32, dim, n int)
+TEXT ·l1RowsAsm(SB), NOSPLIT, $0-40
+	DISPATCH(dim+24(FP), ·l1RowsAVX512, ·l1RowsAVX2)

@@ -48,3 +48,11 @@ func l2BatchAsm(dst, q, base *float32, dim, rows int) {
 func l1BatchAsm(dst, q, base *float32, dim, rows int) {
 	batchGo(l1Go, vec(dst, rows), vec(q, dim), vec(base, rows*dim), dim, rows)
 }
+
+func rowsPtr(kernel func(a, b []float32) float32, dst, q *float32, rows *[]float32, dim, n int) {
+	rowsGo(kernel, vec(dst, n), vec(q, dim), unsafe.Slice(rows, n))
+}
+
+func dotRowsAsm(dst, q *float32, rows *[]float32, dim, n int) { rowsPtr(dotGo, dst, q, rows, dim, n) }
+func l2RowsAsm(dst, q *float32, rows *[]float32, dim, n int)  { rowsPtr(l2Go, dst, q, rows, dim, n) }
+func l1RowsAsm(dst, q *float32, rows *[]float32, dim, n int)  { rowsPtr(l1Go, dst, q, rows, dim, n) }

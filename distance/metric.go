@@ -154,6 +154,21 @@ func (m Metric) Gather(dst, q, base []float32, dim int, ids []uint32) {
 	}
 }
 
+// GatherRows sets dst[i] to the internal distance between q and rows[i],
+// for i < len(rows); see DotRows for the contract. Each dst[i] equals
+// m.Distance(q, rows[i][:len(q)]) exactly.
+func (m Metric) GatherRows(dst, q []float32, rows [][]float32) {
+	switch m {
+	case Euclid:
+		SquaredL2Rows(dst, q, rows)
+	case Manhattan:
+		L1Rows(dst, q, rows)
+	default:
+		DotRows(dst, q, rows)
+		oneMinus(dst[:len(rows)])
+	}
+}
+
 // Batch sets dst[r] to the internal distance between q and row r of the
 // row-major matrix base, for every row; see DotBatch for the contract. Each
 // dst[r] equals m.Distance(q, row) exactly.
