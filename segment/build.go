@@ -61,7 +61,7 @@ func (s *Segment) buildSpace(ctx context.Context, sp *space, n uint32, workers i
 	g := sp.graph.Load()
 	var ids []uint32
 	for off := from; off < n; off++ {
-		if getBit(s.live, off) && getBit(sp.has, off) && !g.Contains(off) {
+		if s.liveBit(off) && s.hasBit(sp, off) && !g.Contains(off) {
 			ids = append(ids, off)
 		}
 	}
@@ -73,7 +73,7 @@ func (s *Segment) buildSpace(ctx context.Context, sp *space, n uint32, workers i
 	prevBuilding := sp.building.Load()
 	sp.building.Store(n)
 	recheck := func(off uint32) {
-		if !getBit(s.live, off) && g.Contains(off) {
+		if !s.liveBit(off) && g.Contains(off) {
 			_ = g.Delete(off) // ErrNotFound: Delete got there first
 		}
 	}

@@ -33,8 +33,12 @@ func (s *Segment) CheckInvariants() error {
 		return fmt.Errorf("segment: %d slots used of %d", n, s.capacity)
 	}
 	live := roaring.New()
-	for w := range s.live {
-		word := s.live[w].Load()
+	dir := s.chunks()
+	if len(dir) < (int(n)+chunkMask)>>chunkBits {
+		return fmt.Errorf("segment: %d slot chunks for %d slots", len(dir), n)
+	}
+	for w := range len(dir) * chunkWords {
+		word := liveWord(dir, w)
 		for b := range uint32(64) {
 			if word&(1<<b) == 0 {
 				continue
@@ -61,8 +65,8 @@ func (s *Segment) CheckInvariants() error {
 	it := live.Iterator()
 	for it.HasNext() {
 		off := it.Next()
-		if got, ok := s.mu.lookup[s.ids[off]]; !ok || got != off {
-			return fmt.Errorf("segment: live slot %d holds point %v, which Lookup gives as (%d, %v)", off, s.ids[off], got, ok)
+		if got, ok := s.mu.lookup[s.id(off)]; !ok || got != off {
+			return fmt.Errorf("segment: live slot %d holds point %v, which Lookup gives as (%d, %v)", off, s.id(off), got, ok)
 		}
 	}
 
@@ -99,7 +103,7 @@ func (s *Segment) CheckInvariants() error {
 	for _, sp := range s.spaces {
 		has := roaring.New()
 		for off := range n {
-			if getBit(sp.has, off) && getBit(s.live, off) {
+			if s.hasBit(sp, off) && s.liveBit(off) {
 				has.Add(off)
 			}
 		}
@@ -121,7 +125,7 @@ func (s *Segment) CheckInvariants() error {
 		nodes := 0
 		for off := range n {
 			in := g.Contains(off)
-			isLive, hasVec := getBit(s.live, off), getBit(sp.has, off)
+			isLive, hasVec := s.liveBit(off), s.hasBit(sp, off)
 			switch {
 			case in && !isLive:
 				return fmt.Errorf("segment: vector %q: deleted slot %d is a live graph node", sp.spec.Name, off)
@@ -143,15 +147,18 @@ func (s *Segment) CheckInvariants() error {
 	return nil
 }
 
-// MemoryBytes estimates the memory the segment holds: the used part of the
-// slot arrays and vector storage (untouched capacity costs no resident
-// memory), payloads, payload indexes, bitmaps, the id lookup and graphs.
+// MemoryBytes estimates the memory the segment holds: its slot and vector
+// chunks (storage grows with the slots used), payloads, payload indexes,
+// bitmaps, the id lookup and graphs.
 func (s *Segment) MemoryBytes() int64 {
-	n := int64(s.n.Load())
-	b := n*int64(unsafe.Sizeof(filter.PointID{})+8) + int64(len(s.live))*8
-	b += (n+payloadChunk-1)/payloadChunk*payloadChunk*valueSize + s.pbytes.Load()
+	chunks := int64(len(s.chunks()))
+	b := chunks * (int64(unsafe.Sizeof(slotChunk{})) + int64(len(s.spaces))*chunkWords*8)
+	b += s.pbytes.Load()
 	for _, sp := range s.spaces {
-		b += n*int64(sp.dim)*4 + int64(len(sp.has))*8 + sp.graph.Load().MemoryBytes()
+		for _, r := range *sp.rows.Load() {
+			b += int64(cap(r)) * 4
+		}
+		b += sp.graph.Load().MemoryBytes()
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()

@@ -5,7 +5,8 @@
 //
 // # Model
 //
-// A Segment has a fixed capacity of slots, chosen at New. Append places a
+// A Segment has a fixed capacity of slots, chosen at New: a limit, not a
+// reservation (see Lifetimes). Append places a
 // point version in the next slot and returns it; the slot is live until
 // Delete masks it. A masked slot keeps its data (PointAt, Payload and
 // Vector still read it) but is never returned by Search, Count, Match or
@@ -32,11 +33,18 @@
 //
 // # Lifetimes
 //
-// Vector storage is allocated for the full capacity up front, so vectors
-// never move: a slice returned by Vector aliases it and stays valid (read
-// only) as long as the Segment. Payload values are immutable and stay valid.
-// Slot offsets stay meaningful for the Segment's life; they are never
-// reused.
+// Storage grows with the slots used, never with the capacity: an empty
+// Segment holds no slot storage. Slot data (ids, versions, payloads,
+// liveness and presence bits) lives in chunks of 1024 slots, and each
+// vector space's rows in chunks of up to 1024 rows and at most 4 MiB,
+// 64-byte aligned; a chunk is allocated when the first slot in it is placed
+// (at Append, or at NewLoading for the slots it reserves) and freed only
+// with the Segment. Chunks never move and are never reallocated, so vectors
+// never move: a slice returned by Vector aliases a chunk and stays valid
+// (read only) as long as the Segment. Readers reach the chunks through a
+// directory that Append replaces, copy-on-write, before it publishes the
+// slot. Payload values are immutable and stay valid. Slot offsets stay
+// meaningful for the Segment's life; they are never reused.
 //
 // # Concurrency
 //

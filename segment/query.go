@@ -52,7 +52,7 @@ func (s *Segment) Match(f *filter.Filter, fn func(off uint32) bool) {
 		})
 		s.mu.RUnlock()
 		for _, off := range buf {
-			if getBit(s.live, off) && !fn(off) {
+			if s.liveBit(off) && !fn(off) {
 				return
 			}
 		}
@@ -74,7 +74,7 @@ func (s *Segment) Matches(f *filter.Filter, off uint32) bool {
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	if !getBit(s.live, off) {
+	if !s.liveBit(off) {
 		return false
 	}
 	sc := s.getScratch()
@@ -117,7 +117,7 @@ func (m *matcher) release() { m.s.scratch.Put(m.sc) }
 func (m *matcher) each(from uint32, fn func(off uint32) bool) uint32 {
 	s := m.s
 	test := func(off uint32) bool {
-		return getBit(s.live, off) && (m.chk == nil || m.chk.Check(off, point{s, off}))
+		return s.liveBit(off) && (m.chk == nil || m.chk.Check(off, point{s, off}))
 	}
 	if c := m.plan.Candidates; c != nil {
 		it := c.Iterator()
@@ -133,8 +133,9 @@ func (m *matcher) each(from uint32, fn func(off uint32) bool) uint32 {
 		}
 		return m.n
 	}
+	dir := s.chunks()
 	for w := int(from >> 6); w < (int(m.n)+63)>>6; w++ {
-		word := s.live[w].Load()
+		word := liveWord(dir, w)
 		base := uint32(w) << 6
 		if base < from {
 			word &^= 1<<(from-base) - 1

@@ -171,7 +171,8 @@ func (s *Segment) Search(ctx context.Context, name string, q []float32, k int, o
 	sc.res = sc.top.sorted(sc.res[:0])
 	hits := make([]Hit, len(sc.res))
 	for i, r := range sc.res {
-		hits[i] = Hit{Off: r.ID, ID: s.ids[r.ID], Version: s.versions[r.ID], Score: sp.metric.Score(r.Distance)}
+		ch := s.chunk(r.ID)
+		hits[i] = Hit{Off: r.ID, ID: ch.ids[r.ID&chunkMask], Version: ch.versions[r.ID&chunkMask], Score: sp.metric.Score(r.Distance)}
 	}
 	if opts.Stats != nil {
 		*opts.Stats = st
@@ -185,7 +186,7 @@ func (s *Segment) Search(ctx context.Context, name string, q []float32, k int, o
 // tombstone not yet set) is dropped.
 func (s *Segment) pushGraph(sc *scratch, indexed uint32) {
 	for _, r := range sc.res {
-		if r.ID < indexed && getBit(s.live, r.ID) {
+		if r.ID < indexed && s.liveBit(r.ID) {
 			sc.top.push(r.ID, r.Distance)
 		}
 	}
@@ -242,7 +243,7 @@ func (s *Segment) searchFiltered(ctx context.Context, sc *scratch, sp *space, op
 		case 2:
 			return true
 		}
-		ok := getBit(s.live, off) && getBit(sp.has, off) && (exact || chk.Check(off, point{s, off}))
+		ok := s.liveBit(off) && s.hasBit(sp, off) && (exact || chk.Check(off, point{s, off}))
 		sc.memo[off] = 1
 		if ok {
 			sc.memo[off] = 2
@@ -308,8 +309,9 @@ func (s *Segment) sampleEstimate(match func(uint32) bool, n uint32) int {
 func (s *Segment) scanRange(ctx context.Context, sc *scratch, sp *space, from, to uint32, match func(uint32) bool) (int, error) {
 	scored, batches := 0, 0
 	ids := sc.ids[:0]
+	dir := s.chunks()
 	for w := int(from >> 6); w < (int(to)+63)>>6; w++ {
-		word := s.live[w].Load() & sp.has[w].Load()
+		word := liveWord(dir, w) & hasWord(dir, sp, w)
 		base := uint32(w) << 6
 		if base < from {
 			word &^= 1<<(from-base) - 1
@@ -374,7 +376,7 @@ func (s *Segment) scoreBatch(sc *scratch, sp *space, ids []uint32) {
 		return
 	}
 	d := sc.dist[:len(ids)]
-	sp.metric.Gather(d, sc.q, sp.vecs, sp.dim, ids)
+	vectors{sp}.Distances(sc.q, ids, d)
 	for i, off := range ids {
 		sc.top.push(off, d[i])
 	}
@@ -399,11 +401,11 @@ type point struct {
 	off uint32
 }
 
-func (p point) ID() filter.PointID     { return p.s.ids[p.off] }
+func (p point) ID() filter.PointID     { return p.s.id(p.off) }
 func (p point) Payload() payload.Value { return p.s.payloadAt(p.off) }
 func (p point) HasVector(name string) bool {
 	sp, ok := p.s.byName[name]
-	return ok && getBit(sp.has, p.off)
+	return ok && p.s.hasBit(sp, p.off)
 }
 
 // indexes adapts the segment to the planner: field indexes, has_id

@@ -39,11 +39,9 @@ type VectorSpec struct {
 type Options struct {
 	// Vectors are the segment's vector spaces: at least one, names unique.
 	Vectors []VectorSpec
-	// Capacity is the maximum number of slots. Vector storage is allocated
-	// for it up front, one allocation per vector space (pages no slot has
-	// touched cost no resident memory), so that vectors never move and
-	// Append never blocks searches or graph builds. Required, > 0, below
-	// 2^32-1.
+	// Capacity is the maximum number of slots: a limit, not a
+	// reservation. Storage grows in chunks as slots are used (see the
+	// package documentation). Required, > 0, below 2^32-1.
 	Capacity int
 }
 
@@ -76,12 +74,6 @@ var (
 	ErrBadOptions = errors.New("qlite: invalid segment options")
 )
 
-// payloadChunk is the number of payloads allocated together.
-const (
-	payloadChunkBits = 10
-	payloadChunk     = 1 << payloadChunkBits
-)
-
 // Segment holds point versions in slots: their ids, vectors, payloads,
 // payload indexes and one graph per vector space. See the package
 // documentation for lifetimes and concurrency.
@@ -90,20 +82,17 @@ type Segment struct {
 	spaces   []*space
 	byName   map[string]*space // immutable after construction
 
-	// Slot data, written once per slot before the slot is published by
-	// n (Append) or before loading ends (Fill), and read without locks.
-	ids      []filter.PointID  // capacity entries
-	versions []uint64          // capacity entries
-	payloads [][]payload.Value // chunks of payloadChunk, allocated on first use
-	n        atomic.Uint32     // slots used; slots below it are published
-	live     []atomic.Uint64   // liveness bits, capacity bits
-	nlive    atomic.Int64      // popcount of live
-	pbytes   atomic.Int64      // estimated bytes held by payloads
-	sealed   atomic.Bool       // no more Append or Fill
-	loading  bool              // NewLoading until Seal; guarded by appendMu
-	filled   []uint64          // loading: slots Fill has placed; guarded by appendMu
-	loadedG  []bool            // loading: spaces LoadGraph has installed; guarded by appendMu
-	appendMu sync.Mutex        // serialises Append, Fill, Seal and LoadGraph
+	// dir is the slot chunk directory (see slotChunk): it grows under
+	// appendMu, copy-on-write, and is read without locks.
+	dir      atomic.Pointer[[]*slotChunk]
+	n        atomic.Uint32 // slots used; slots below it are published
+	nlive    atomic.Int64  // popcount of the live bits
+	pbytes   atomic.Int64  // estimated bytes held by payloads
+	sealed   atomic.Bool   // no more Append or Fill
+	loading  bool          // NewLoading until Seal; guarded by appendMu
+	filled   []uint64      // loading: slots Fill has placed; guarded by appendMu
+	loadedG  []bool        // loading: spaces LoadGraph has installed; guarded by appendMu
+	appendMu sync.Mutex    // serialises Append, Fill, Seal and LoadGraph
 
 	// mu guards the structures that index live slots: appends, deletes and
 	// field index changes take it exclusively, filtered reads share it.
@@ -125,10 +114,14 @@ type Segment struct {
 // space is one vector space: its storage, presence bits and graph.
 type space struct {
 	spec   VectorSpec
+	idx    int // index in Segment.spaces and slotChunk.has
 	dim    int
 	metric distance.Metric
-	vecs   []float32       // capacity*dim, row-major, 64-byte aligned
-	has    []atomic.Uint64 // presence bits: the slot holds this vector
+	// rows is the vector chunk directory: chunk c holds the rows of slots
+	// [c<<rowBits, (c+1)<<rowBits), row-major, 64-byte aligned. It grows
+	// with the slot chunks (Segment.grow); rows never move.
+	rows    atomic.Pointer[[][]float32]
+	rowBits uint
 	// hasBM holds the live slots that have this vector (the planner's
 	// has_vector answer). Guarded by Segment.mu.
 	hasBM *roaring.Bitmap
@@ -176,8 +169,12 @@ func NewLoading(opts *Options, ids []filter.PointID, versions []uint64) (*Segmen
 	if err != nil {
 		return nil, err
 	}
-	copy(s.ids, ids)
-	copy(s.versions, versions)
+	s.grow(uint32(len(ids)))
+	dir := s.chunks()
+	for i := range ids {
+		ch := dir[i>>chunkBits]
+		ch.ids[i&chunkMask], ch.versions[i&chunkMask] = ids[i], versions[i]
+	}
 	s.loading = true
 	s.filled = make([]uint64, (len(ids)+63)/64)
 	s.loadedG = make([]bool, len(s.spaces))
@@ -202,11 +199,8 @@ func newSegment(opts *Options, reserved int) (*Segment, error) {
 	s := &Segment{
 		capacity: c,
 		byName:   make(map[string]*space, len(opts.Vectors)),
-		ids:      make([]filter.PointID, c),
-		versions: make([]uint64, c),
-		payloads: make([][]payload.Value, (c+payloadChunk-1)/payloadChunk),
-		live:     make([]atomic.Uint64, (c+63)/64),
 	}
+	s.dir.Store(&[]*slotChunk{})
 	s.mu.indexes = map[string]*fieldIndex{}
 	s.mu.lookup = map[filter.PointID]uint32{}
 	s.mu.all = roaring.New()
@@ -227,12 +221,13 @@ func newSegment(opts *Options, reserved int) (*Segment, error) {
 			spec.FullScanThreshold = max(1, 10000*1024/(4*spec.Dim))
 		}
 		sp := &space{
-			dim:    spec.Dim,
-			metric: spec.Metric,
-			vecs:   distance.MakeAligned(c * spec.Dim),
-			has:    make([]atomic.Uint64, (c+63)/64),
-			hasBM:  roaring.New(),
+			idx:     len(s.spaces),
+			dim:     spec.Dim,
+			metric:  spec.Metric,
+			rowBits: rowBitsFor(spec.Dim),
+			hasBM:   roaring.New(),
 		}
+		sp.rows.Store(&[][]float32{})
 		g, err := hnsw.New(vectors{sp}, &spec.HNSW)
 		if err != nil {
 			return nil, fmt.Errorf("%w: vector %q: %v", ErrBadOptions, spec.Name, err)
@@ -317,8 +312,10 @@ func (s *Segment) Append(p *Point) (uint32, error) {
 	if int(off) >= s.capacity {
 		return 0, ErrFull
 	}
-	s.ids[off] = p.ID
-	s.versions[off] = p.Version
+	s.grow(off + 1)
+	ch := s.chunk(off)
+	ch.ids[off&chunkMask] = p.ID
+	ch.versions[off&chunkMask] = p.Version
 	s.place(off, p.Vectors, p.Payload)
 	s.mu.Lock()
 	s.index(off, p.Payload)
@@ -338,24 +335,21 @@ func (s *Segment) place(off uint32, vectors map[string][]float32, p payload.Valu
 
 // placeAs is place, preprocessing the vectors or copying them as they are.
 func (s *Segment) placeAs(off uint32, vectors map[string][]float32, p payload.Value, preprocess bool) {
+	ch := s.chunk(off)
 	for name, v := range vectors {
 		if v == nil {
 			continue
 		}
 		sp := s.byName[name]
-		row := sp.vecs[int(off)*sp.dim : int(off+1)*sp.dim : int(off+1)*sp.dim]
+		row := sp.vector(off)
 		if preprocess {
 			sp.metric.Preprocess(row, v)
 		} else {
 			copy(row, v)
 		}
-		setBit(sp.has, off)
+		setWordBit(&ch.has[sp.idx], off)
 	}
-	c := off >> payloadChunkBits
-	if s.payloads[c] == nil {
-		s.payloads[c] = make([]payload.Value, payloadChunk)
-	}
-	s.payloads[c][off&(payloadChunk-1)] = p
+	ch.payloads[off&chunkMask] = p
 	s.pbytes.Add(payloadSize(p))
 }
 
@@ -368,12 +362,12 @@ func (s *Segment) index(off uint32, p payload.Value) {
 		fi.idx.Set(off, buf)
 	}
 	for _, sp := range s.spaces {
-		if getBit(sp.has, off) {
+		if s.hasBit(sp, off) {
 			sp.hasBM.Add(off)
 		}
 	}
 	s.mu.all.Add(off)
-	setBit(s.live, off)
+	setWordBit(&s.chunk(off).live, off)
 	s.nlive.Add(1)
 }
 
@@ -404,7 +398,7 @@ func (s *Segment) Fill(off uint32, vectors map[string][]float32, p payload.Value
 	if live {
 		s.mu.Lock()
 		s.index(off, p)
-		s.mu.lookup[s.ids[off]] = off
+		s.mu.lookup[s.id(off)] = off
 		s.mu.Unlock()
 	}
 	return nil
@@ -419,11 +413,11 @@ func (s *Segment) Delete(off uint32) bool {
 		return false
 	}
 	s.mu.Lock()
-	if !getBit(s.live, off) {
+	if !s.liveBit(off) {
 		s.mu.Unlock()
 		return false
 	}
-	clearBit(s.live, off)
+	clearWordBit(&s.chunk(off).live, off)
 	s.nlive.Add(-1)
 	s.mu.all.Remove(off)
 	for _, fi := range s.mu.indexes {
@@ -432,8 +426,8 @@ func (s *Segment) Delete(off uint32) bool {
 	for _, sp := range s.spaces {
 		sp.hasBM.Remove(off)
 	}
-	if cur, ok := s.mu.lookup[s.ids[off]]; ok && cur == off {
-		delete(s.mu.lookup, s.ids[off])
+	if id := s.id(off); s.mu.lookup[id] == off {
+		delete(s.mu.lookup, id)
 	}
 	s.mu.Unlock()
 	// A build that inserts off after this check sees the cleared live bit
@@ -466,11 +460,11 @@ func (s *Segment) Seal() {
 			g := sp.graph.Load()
 			indexed := n
 			for off := range n {
-				live := getBit(s.live, off)
+				live := s.liveBit(off)
 				if !live && g.Contains(off) {
 					_ = g.Delete(off)
 				}
-				if live && getBit(sp.has, off) && !g.Contains(off) && indexed == n {
+				if live && s.hasBit(sp, off) && !g.Contains(off) && indexed == n {
 					indexed = off
 				}
 			}
@@ -505,7 +499,7 @@ func (s *Segment) Specs() []VectorSpec {
 
 // IsLive reports whether slot off holds a live point.
 func (s *Segment) IsLive(off uint32) bool {
-	return off < s.n.Load() && getBit(s.live, off)
+	return off < s.n.Load() && s.liveBit(off)
 }
 
 // checkSlot panics unless off is a used slot: slots come from the segment.
@@ -519,7 +513,8 @@ func (s *Segment) checkSlot(off uint32) {
 // not), which must be below Len.
 func (s *Segment) PointAt(off uint32) (id filter.PointID, version uint64) {
 	s.checkSlot(off)
-	return s.ids[off], s.versions[off]
+	ch := s.chunk(off)
+	return ch.ids[off&chunkMask], ch.versions[off&chunkMask]
 }
 
 // Payload returns the payload of slot off (live or not), which must be
@@ -530,11 +525,7 @@ func (s *Segment) Payload(off uint32) payload.Value {
 }
 
 func (s *Segment) payloadAt(off uint32) payload.Value {
-	c := s.payloads[off>>payloadChunkBits]
-	if c == nil {
-		return payload.Value{}
-	}
-	return c[off&(payloadChunk-1)]
+	return s.chunk(off).payloads[off&chunkMask]
 }
 
 // Vector returns the stored (preprocessed) vector name of slot off, which
@@ -543,7 +534,7 @@ func (s *Segment) payloadAt(off uint32) payload.Value {
 // off is not a used slot.
 func (s *Segment) Vector(name string, off uint32) (v []float32, ok bool) {
 	sp, found := s.byName[name]
-	if !found || off >= s.n.Load() || !getBit(sp.has, off) {
+	if !found || off >= s.n.Load() || !s.hasBit(sp, off) {
 		return nil, false
 	}
 	return sp.vector(off), true
@@ -593,28 +584,6 @@ func (s *Segment) DeleteFieldIndex(key string) bool {
 	delete(s.mu.indexes, key)
 	return ok
 }
-
-// vector returns the stored row of off.
-func (sp *space) vector(off uint32) []float32 {
-	d := sp.dim
-	return sp.vecs[int(off)*d : int(off+1)*d : int(off+1)*d]
-}
-
-// vectors adapts a space's storage to hnsw.Vectors. Rows never move, so
-// the graph reads them without locks.
-type vectors struct{ sp *space }
-
-func (v vectors) Vector(id uint32) []float32 { return v.sp.vector(id) }
-
-func (v vectors) Distances(q []float32, ids []uint32, dst []float32) {
-	v.sp.metric.Gather(dst, q, v.sp.vecs, v.sp.dim, ids)
-}
-
-// Bit helpers over atomic words.
-
-func getBit(b []atomic.Uint64, i uint32) bool { return b[i>>6].Load()&(1<<(i&63)) != 0 }
-func setBit(b []atomic.Uint64, i uint32)      { b[i>>6].Or(1 << (i & 63)) }
-func clearBit(b []atomic.Uint64, i uint32)    { b[i>>6].And(^uint64(1 << (i & 63))) }
 
 // Sizes of payload headers, for MemoryBytes.
 var (
