@@ -307,11 +307,17 @@ func (c *collection) dropOrphans() error {
 	return c.db.commit(b, pebble.Sync, false)
 }
 
+// maxPartPrealloc bounds the buffer readArtefact reserves for a part from
+// its stored length.
+const maxPartPrealloc = 64 << 20
+
 // readArtefact reads and checks every part of a sealed segment.
 func (c *collection) readArtefact(ms manifestSeg) (map[byte][]byte, error) {
 	parts := map[byte][]byte{}
 	for _, p := range ms.parts {
-		data := make([]byte, 0, p.length)
+		// The stored length sizes at most maxPartPrealloc ahead of the
+		// data; a longer part grows as it is read.
+		data := make([]byte, 0, min(p.length, maxPartPrealloc))
 		lo := artefactKey(c.cid, ms.id, p.part, 0)
 		hi := prefixEnd(artefactKey(c.cid, ms.id, p.part, 0)[:len(lo)-4])
 		it, err := c.db.store.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
@@ -370,7 +376,15 @@ func parseArtefactHeader(b []byte, slots uint32) ([]string, error) {
 	return names, nil
 }
 
+// idRecordMin is the shortest record of the 'i' part: a numeric id key and
+// a version.
+const idRecordMin = 9 + 8
+
 func parseArtefactIDs(b []byte, slots int) ([]filter.PointID, []uint64, error) {
+	// The manifest's slot count sizes nothing before the part confirms it.
+	if slots < 0 || slots > len(b)/idRecordMin {
+		return nil, nil, fmt.Errorf("%w: segment ids: %d bytes cannot hold %d slots", ErrCorrupt, len(b), slots)
+	}
 	ids := make([]filter.PointID, 0, slots)
 	vers := make([]uint64, 0, slots)
 	for len(b) > 0 {

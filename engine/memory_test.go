@@ -129,3 +129,19 @@ func scoredIDs(res []ScoredPoint) []uint64 {
 	}
 	return out
 }
+
+// TestStoredSlotCountSizesNothing checks that a segment's slot count from
+// the manifest is confirmed by the ids part before it sizes anything: a
+// count the part cannot hold is corruption, not a 4-billion-entry
+// allocation.
+func TestStoredSlotCountSizesNothing(t *testing.T) {
+	rec := append(appendIDKey(nil, numID(7)), 1, 0, 0, 0, 0, 0, 0, 0)
+	ids, vers, err := parseArtefactIDs(rec, 1)
+	require.NoError(t, err)
+	require.Equal(t, []PointID{numID(7)}, ids)
+	require.Equal(t, []uint64{1}, vers)
+	for _, slots := range []int{2, 1 << 32, -1} {
+		_, _, err := parseArtefactIDs(rec, slots)
+		require.ErrorIs(t, err, ErrCorrupt, "slots %d", slots)
+	}
+}

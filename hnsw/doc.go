@@ -29,8 +29,16 @@
 //
 // # Memory
 //
-// Level-0 link lists live in flat []uint32 chunks of 1024 nodes (count word,
-// then M0 ids). Upper-level lists are allocated only for the few nodes that have
-// them. Search scratch (visited set, heaps) is pooled, so a search in steady
-// state allocates nothing beyond the result slice, and SearchInto not even that.
+// Memory follows the node ids inserted, never a capacity: an empty graph holds
+// no node storage. Level-0 link lists live in flat []uint32 chunks of 1024
+// nodes (count word, then M0 ids), allocated with their node metadata when an
+// id past the allocated chunks is first inserted (or, by Read, for the ids a
+// serialised graph holds); the chunk directory then grows by a quarter, so
+// growth is amortised. Chunks are never moved or freed while the Graph lives.
+// Upper-level lists are allocated only for the few nodes that have them, when
+// the node is inserted. Search scratch (visited set, heaps) is pooled: the
+// visited set covers the allocated node ids and grows with the graph, and
+// the candidate lists grow to the ef they are used with, so a search in
+// steady state allocates nothing beyond the result slice, and SearchInto not
+// even that.
 package hnsw

@@ -334,7 +334,7 @@ func (g *Graph) getSearcher() *searcher {
 		s = &searcher{
 			ids:   make([]uint32, 0, n),
 			dists: make([]float32, n),
-			items: make([]item, 0, max(n, g.cfg.EfConstruct)),
+			items: make([]item, 0, n), // grows to ef on the first insert
 			sel:   make([]uint32, 0, n),
 			nbrs:  make([]uint32, 0, n),
 			hd:    make([]float32, n),
