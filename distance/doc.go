@@ -18,8 +18,8 @@
 // # Kernels
 //
 // DotProduct, SquaredL2 and L1 score one pair of vectors. Three batch forms
-// score one query against many rows of a row-major matrix (row r of base is
-// base[r*dim : r*dim+dim]) in a single call:
+// score one query against many rows in a single call, the first two against
+// a row-major matrix (row r of base is base[r*dim : r*dim+dim]):
 //
 //   - DotGather, SquaredL2Gather, L1Gather and Metric.Gather score the rows
 //     named by a list of ids, as an HNSW node expansion needs. While one row is
@@ -27,6 +27,9 @@
 //     latency when the matrix does not fit in cache.
 //   - DotBatch, SquaredL2Batch, L1Batch and Metric.Batch score every row, for
 //     brute-force search.
+//   - DotRows, SquaredL2Rows, L1Rows and Metric.GatherRows score rows given
+//     as separate slices, which may sit in different allocations (storage
+//     that grows in chunks), with the same prefetching as the gather forms.
 //
 // Every form of a kernel returns bit-identical results for the same pair of
 // vectors, so a distance computed by Gather can be compared with one computed
@@ -46,8 +49,8 @@
 // The choice is refined by length, where measurements showed a winner:
 // vectors shorter than 6 elements are scored in Go, since a call into
 // assembly costs more than it saves there, and under AVX-512 vectors shorter
-// than 64 elements use the AVX2 kernels, whose reduction is shorter. Gather
-// and batch forms choose by dim in the same way. Elsewhere (or built with the
+// than 64 elements use the AVX2 kernels, whose reduction is shorter. Gather,
+// batch and rows forms choose by dim in the same way. Elsewhere (or built with the
 // purego tag, or on CPUs without AVX2 and FMA) every kernel runs in portable
 // Go. All paths are tested to agree with a float64 reference; KERNELS.md has
 // the measurements behind the choices.
