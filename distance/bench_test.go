@@ -121,8 +121,9 @@ func gatherData() []float32 {
 // call, as an HNSW node expansion does. With rows=cold the ids are drawn from
 // the whole 188 MB matrix, so rows come from DRAM; with rows=hot they are
 // drawn from its first 256 rows (800 KB), which stay in cache. form=gather is
-// the gather kernel, form=loop calls the single-pair kernel per id (no
-// prefetching).
+// the gather kernel, form=rows the rows kernel on row slices built per call
+// (as chunked storage does), form=loop calls the single-pair kernel per id
+// (no prefetching).
 func BenchmarkGather(b *testing.B) {
 	base := gatherData()
 	r := rand.New(rand.NewPCG(3, 3))
@@ -141,16 +142,18 @@ func BenchmarkGather(b *testing.B) {
 		name   string
 		gather gf
 		single func(a, b []float32) float32
+		rows   func(dst, q []float32, rows [][]float32)
 	}{
-		{"dot", DotGather, DotProduct},
-		{"euclid", SquaredL2Gather, SquaredL2},
-		{"manhattan", L1Gather, L1},
+		{"dot", DotGather, DotProduct, DotRows},
+		{"euclid", SquaredL2Gather, SquaredL2, SquaredL2Rows},
+		{"manhattan", L1Gather, L1, L1Rows},
 	}
+	var rowBuf [gatherIDs][]float32
 	for _, m := range metrics {
 		for _, set := range []string{"cold", "hot"} {
 			ids := idSets[set]
 			for _, k := range []impl{implGo, implAVX2, implAVX512} {
-				for _, form := range []string{"gather", "loop"} {
+				for _, form := range []string{"gather", "rows", "loop"} {
 					name := fmt.Sprintf("metric=%s/dim=%d/rows=%s/impl=%v/form=%s", m.name, gatherDim, set, k, form)
 					b.Run(name, func(b *testing.B) {
 						defer forceImpl(b, k)()
@@ -159,9 +162,16 @@ func BenchmarkGather(b *testing.B) {
 						i := 0
 						for b.Loop() {
 							batch := ids[i : i+gatherIDs]
-							if form == "gather" {
+							switch form {
+							case "gather":
 								m.gather(dst, q, base, gatherDim, batch)
-							} else {
+							case "rows":
+								for j, id := range batch {
+									off := int(id) * gatherDim
+									rowBuf[j] = base[off : off+gatherDim]
+								}
+								m.rows(dst, q, rowBuf[:])
+							default:
 								for j, id := range batch {
 									off := int(id) * gatherDim
 									dst[j] = m.single(q, base[off:off+gatherDim])
