@@ -57,11 +57,13 @@ func BenchmarkSearchTelemetry(b *testing.B) {
 		defer db.Close()
 		b.ReportAllocs()
 		b.ResetTimer()
+		start := cpuNow()
 		for i := 0; b.Loop(); i++ {
 			if _, err := db.Search(bg, "c", &SearchRequest{Vector: queries[i%len(queries)], Limit: 10}); err != nil {
 				b.Fatal(err)
 			}
 		}
+		reportCPU(b, cpuNow()-start)
 	}
 	b.Run("off", func(b *testing.B) { run(b, testOpts()) })
 	b.Run("never_sample", func(b *testing.B) {

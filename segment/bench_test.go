@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/qlite/qlite/distance"
 	"github.com/qlite/qlite/hnsw"
@@ -25,6 +26,7 @@ func BenchmarkAppend(b *testing.B) {
 	b.ReportAllocs()
 	b.SetBytes(128 * 4)
 	b.ResetTimer()
+	start := cpuNow()
 	for i := 0; b.Loop(); i++ {
 		if s.Len() == 1<<16 {
 			b.StopTimer()
@@ -35,6 +37,7 @@ func BenchmarkAppend(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+	reportCPU(b, cpuNow()-start)
 }
 
 // BenchmarkBuildGraph measures indexing 10k appended 128-dim points on one
@@ -49,6 +52,7 @@ func BenchmarkBuildGraph(b *testing.B) {
 	}
 	for _, workers := range []int{1, 2} {
 		b.Run(fmt.Sprintf("dim=128/n=10k/workers=%d", workers), func(b *testing.B) {
+			var spent time.Duration
 			for b.Loop() {
 				b.StopTimer()
 				s, err := New(opts)
@@ -61,10 +65,13 @@ func BenchmarkBuildGraph(b *testing.B) {
 					}
 				}
 				b.StartTimer()
+				start := cpuNow()
 				if _, err := s.BuildGraph(context.Background(), workers); err != nil {
 					b.Fatal(err)
 				}
+				spent += cpuNow() - start
 			}
+			reportCPU(b, spent)
 		})
 	}
 }

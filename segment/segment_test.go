@@ -764,11 +764,13 @@ func BenchmarkSearch(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(64 * 4)
 			b.ResetTimer()
+			start := cpuNow()
 			for i := 0; b.Loop(); i++ {
 				if _, err := fx.s.Search(ctx, "", qs[i%len(qs)], 10, &SearchOptions{Ef: 64}); err != nil {
 					b.Fatal(err)
 				}
 			}
+			reportCPU(b, cpuNow()-start)
 		})
 	}
 }
