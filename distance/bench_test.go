@@ -121,9 +121,9 @@ func gatherData() []float32 {
 // call, as an HNSW node expansion does. With rows=cold the ids are drawn from
 // the whole 188 MB matrix, so rows come from DRAM; with rows=hot they are
 // drawn from its first 256 rows (800 KB), which stay in cache. form=gather is
-// the gather kernel, form=rows the rows kernel on row slices built per call
-// (as chunked storage does), form=loop calls the single-pair kernel per id
-// (no prefetching).
+// the gather kernel, form=chunks the chunk kernel on the same rows split
+// into chunks of 1024 rows (as segment storage holds them), form=loop calls
+// the single-pair kernel per id (no prefetching).
 func BenchmarkGather(b *testing.B) {
 	base := gatherData()
 	r := rand.New(rand.NewPCG(3, 3))
@@ -142,18 +142,22 @@ func BenchmarkGather(b *testing.B) {
 		name   string
 		gather gf
 		single func(a, b []float32) float32
-		rows   func(dst, q []float32, rows [][]float32)
+		chunks func(dst, q []float32, chunks [][]float32, shift uint, ids []uint32)
 	}{
-		{"dot", DotGather, DotProduct, DotRows},
-		{"euclid", SquaredL2Gather, SquaredL2, SquaredL2Rows},
-		{"manhattan", L1Gather, L1, L1Rows},
+		{"dot", DotGather, DotProduct, DotChunks},
+		{"euclid", SquaredL2Gather, SquaredL2, SquaredL2Chunks},
+		{"manhattan", L1Gather, L1, L1Chunks},
 	}
-	var rowBuf [gatherIDs][]float32
+	const shift = 10
+	var chunks [][]float32
+	for first := 0; first < gatherRows; first += 1 << shift {
+		chunks = append(chunks, base[first*gatherDim:min(first+1<<shift, gatherRows)*gatherDim])
+	}
 	for _, m := range metrics {
 		for _, set := range []string{"cold", "hot"} {
 			ids := idSets[set]
 			for _, k := range []impl{implGo, implAVX2, implAVX512} {
-				for _, form := range []string{"gather", "rows", "loop"} {
+				for _, form := range []string{"gather", "chunks", "loop"} {
 					name := fmt.Sprintf("metric=%s/dim=%d/rows=%s/impl=%v/form=%s", m.name, gatherDim, set, k, form)
 					b.Run(name, func(b *testing.B) {
 						defer forceImpl(b, k)()
@@ -165,12 +169,8 @@ func BenchmarkGather(b *testing.B) {
 							switch form {
 							case "gather":
 								m.gather(dst, q, base, gatherDim, batch)
-							case "rows":
-								for j, id := range batch {
-									off := int(id) * gatherDim
-									rowBuf[j] = base[off : off+gatherDim]
-								}
-								m.rows(dst, q, rowBuf[:])
+							case "chunks":
+								m.chunks(dst, q, chunks, shift, batch)
 							default:
 								for j, id := range batch {
 									off := int(id) * gatherDim

@@ -27,9 +27,10 @@
 //     latency when the matrix does not fit in cache.
 //   - DotBatch, SquaredL2Batch, L1Batch and Metric.Batch score every row, for
 //     brute-force search.
-//   - DotRows, SquaredL2Rows, L1Rows and Metric.GatherRows score rows given
-//     as separate slices, which may sit in different allocations (storage
-//     that grows in chunks), with the same prefetching as the gather forms.
+//   - DotChunks, SquaredL2Chunks, L1Chunks and Metric.GatherChunks score the
+//     rows named by ids in chunked storage (a list of equal-width matrices
+//     that grows without moving rows), with the same checks and prefetching
+//     as the gather forms.
 //
 // Every form of a kernel returns bit-identical results for the same pair of
 // vectors, so a distance computed by Gather can be compared with one computed
@@ -50,7 +51,7 @@
 // vectors shorter than 6 elements are scored in Go, since a call into
 // assembly costs more than it saves there, and under AVX-512 vectors shorter
 // than 64 elements use the AVX2 kernels, whose reduction is shorter. Gather,
-// batch and rows forms choose by dim in the same way. Elsewhere (or built with the
+// batch and chunk forms choose by dim in the same way. Elsewhere (or built with the
 // purego tag, or on CPUs without AVX2 and FMA) every kernel runs in portable
 // Go. All paths are tested to agree with a float64 reference; KERNELS.md has
 // the measurements behind the choices.

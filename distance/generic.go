@@ -95,9 +95,16 @@ func batchGo(kernel func(a, b []float32) float32, dst, q, base []float32, dim, r
 	}
 }
 
-func rowsGo(kernel func(a, b []float32) float32, dst, q []float32, rows [][]float32) {
-	dst = dst[:len(rows)]
-	for i, r := range rows {
-		dst[i] = kernel(q, r[:len(q):len(q)])
+// chunksGo checks the ids, then scores them; badChunks panics if one is
+// out of range.
+func chunksGo(kernel func(a, b []float32) float32, dst, q []float32, chunks [][]float32, shift uint, ids []uint32) {
+	if !chunkRowsInBounds(q, chunks, shift, ids) {
+		badChunks(dst, q, chunks, shift, ids)
+	}
+	dim, mask := len(q), uint32(1)<<shift-1
+	dst = dst[:len(ids)]
+	for i, id := range ids {
+		off := int(id&mask) * dim
+		dst[i] = kernel(q, chunks[id>>shift][off:off+dim:off+dim])
 	}
 }

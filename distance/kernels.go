@@ -138,72 +138,94 @@ func L1Batch(dst, q, base []float32, dim int) {
 	batchGo(l1Go, dst, q, base, dim, rows)
 }
 
-// Rows forms.
+// Chunk forms.
 //
-// A rows call scores q against rows that need not share one matrix (each may
-// sit in its own allocation, as in chunked storage):
+// A chunk call scores q against rows of chunked storage: equal-width
+// row-major matrices (chunks) of 1<<shift rows each (the last may be
+// shorter), which grow without moving rows. Row id is row id&(1<<shift-1)
+// of chunks[id>>shift]:
 //
-//	dst[i] = kernel(q, rows[i][:len(q)])  for i < len(rows)
+//	dst[i] = kernel(q, chunks[c][r*dim : r*dim+dim])  for i < len(ids),
+//	         c = ids[i]>>shift, r = ids[i]&(1<<shift-1), dim = len(q)
 //
-// Contract: len(dst) >= len(rows) (only dst[:len(rows)] is written) and
-// len(rows[i]) >= len(q) for every row. It is checked once per call, before
-// any row is read, and a violation panics with a "distance: BUG" message.
-// Rows are prefetched as in the gather forms, and each dst[i] is
-// bit-identical to the single-pair kernel on the same row.
+// Contract: shift <= 31, len(dst) >= len(ids) (only dst[:len(ids)] is
+// written) and every row named by ids lies inside its chunk. It is checked
+// once per call, before any row is read (the ids by the assembly kernels,
+// in the loop that prefetches the rows, as in the gather forms), and a
+// violation panics with a "distance: BUG" message. Rows are prefetched as
+// in the gather forms, and each dst[i] is bit-identical to the single-pair
+// kernel on the same row.
 
-// DotRows sets dst[i] to the dot product of q and rows[i].
-func DotRows(dst, q []float32, rows [][]float32) {
-	checkRows(dst, q, rows)
-	if len(q) >= asmMin && len(rows) > 0 {
-		dotRowsAsm(unsafe.SliceData(dst), unsafe.SliceData(q), unsafe.SliceData(rows), len(q), len(rows))
+// DotChunks sets dst[i] to the dot product of q and row ids[i] of chunks.
+func DotChunks(dst, q []float32, chunks [][]float32, shift uint, ids []uint32) {
+	checkChunks(dst, q, chunks, shift, ids)
+	if len(q) >= asmMin {
+		if !dotChunksAsm(unsafe.SliceData(dst), unsafe.SliceData(q), unsafe.SliceData(chunks), len(chunks), int(shift), len(q), unsafe.SliceData(ids), len(ids)) {
+			badChunks(dst, q, chunks, shift, ids)
+		}
 		return
 	}
-	rowsGo(dotGo, dst, q, rows)
+	chunksGo(dotGo, dst, q, chunks, shift, ids)
 }
 
-// SquaredL2Rows sets dst[i] to the squared L2 distance between q and rows[i].
-func SquaredL2Rows(dst, q []float32, rows [][]float32) {
-	checkRows(dst, q, rows)
-	if len(q) >= asmMin && len(rows) > 0 {
-		l2RowsAsm(unsafe.SliceData(dst), unsafe.SliceData(q), unsafe.SliceData(rows), len(q), len(rows))
+// SquaredL2Chunks sets dst[i] to the squared L2 distance between q and row
+// ids[i] of chunks.
+func SquaredL2Chunks(dst, q []float32, chunks [][]float32, shift uint, ids []uint32) {
+	checkChunks(dst, q, chunks, shift, ids)
+	if len(q) >= asmMin {
+		if !l2ChunksAsm(unsafe.SliceData(dst), unsafe.SliceData(q), unsafe.SliceData(chunks), len(chunks), int(shift), len(q), unsafe.SliceData(ids), len(ids)) {
+			badChunks(dst, q, chunks, shift, ids)
+		}
 		return
 	}
-	rowsGo(l2Go, dst, q, rows)
+	chunksGo(l2Go, dst, q, chunks, shift, ids)
 }
 
-// L1Rows sets dst[i] to the L1 distance between q and rows[i].
-func L1Rows(dst, q []float32, rows [][]float32) {
-	checkRows(dst, q, rows)
-	if len(q) >= asmMin && len(rows) > 0 {
-		l1RowsAsm(unsafe.SliceData(dst), unsafe.SliceData(q), unsafe.SliceData(rows), len(q), len(rows))
+// L1Chunks sets dst[i] to the L1 distance between q and row ids[i] of
+// chunks.
+func L1Chunks(dst, q []float32, chunks [][]float32, shift uint, ids []uint32) {
+	checkChunks(dst, q, chunks, shift, ids)
+	if len(q) >= asmMin {
+		if !l1ChunksAsm(unsafe.SliceData(dst), unsafe.SliceData(q), unsafe.SliceData(chunks), len(chunks), int(shift), len(q), unsafe.SliceData(ids), len(ids)) {
+			badChunks(dst, q, chunks, shift, ids)
+		}
 		return
 	}
-	rowsGo(l1Go, dst, q, rows)
+	chunksGo(l1Go, dst, q, chunks, shift, ids)
 }
 
-// checkRows enforces the rows contract.
-func checkRows(dst, q []float32, rows [][]float32) {
-	if len(dst) < len(rows) {
-		badRows(dst, q, rows)
+// checkChunks enforces the chunk contract except for the ids, which the
+// assembly kernels check themselves (chunksGo checks them in Go).
+func checkChunks(dst, q []float32, chunks [][]float32, shift uint, ids []uint32) {
+	if shift > 31 || len(dst) < len(ids) {
+		badChunks(dst, q, chunks, shift, ids)
 	}
-	for _, r := range rows {
-		if len(r) < len(q) {
-			badRows(dst, q, rows)
+}
+
+// chunkRowsInBounds reports whether every row named by ids lies inside its
+// chunk.
+func chunkRowsInBounds(q []float32, chunks [][]float32, shift uint, ids []uint32) bool {
+	dim := len(q)
+	for _, id := range ids {
+		c, r := int(id>>shift), int(id&(1<<shift-1))
+		if c >= len(chunks) || (r+1)*dim > len(chunks[c]) {
+			return false
 		}
 	}
+	return true
 }
 
 //go:noinline
-func badRows(dst, q []float32, rows [][]float32) {
-	short := -1
-	for i, r := range rows {
-		if len(r) < len(q) {
-			short = i
+func badChunks(dst, q []float32, chunks [][]float32, shift uint, ids []uint32) {
+	bad := -1
+	for i, id := range ids {
+		if !chunkRowsInBounds(q, chunks, shift, []uint32{id}) {
+			bad = i
 			break
 		}
 	}
-	panic(fmt.Sprintf("distance: BUG: rows out of contract: len(q)=%d len(dst)=%d len(rows)=%d first short row=%d",
-		len(q), len(dst), len(rows), short))
+	panic(fmt.Sprintf("distance: BUG: chunk gather out of contract: len(q)=%d len(dst)=%d len(ids)=%d shift=%d chunks=%d first bad id index=%d",
+		len(q), len(dst), len(ids), shift, len(chunks), bad))
 }
 
 //go:noinline

@@ -104,31 +104,33 @@ func l2BatchAsm(dst, q, base *float32, dim, rows int)
 func l1BatchAsm(dst, q, base *float32, dim, rows int)
 
 //go:noescape
-func dotRowsAVX512(dst, q *float32, rows *[]float32, dim, n int)
+func dotChunksAVX512(dst, q *float32, chunks *[]float32, nchunks, shift, dim int, ids *uint32, n int) (ok bool)
 
 //go:noescape
-func l2RowsAVX512(dst, q *float32, rows *[]float32, dim, n int)
+func l2ChunksAVX512(dst, q *float32, chunks *[]float32, nchunks, shift, dim int, ids *uint32, n int) (ok bool)
 
 //go:noescape
-func l1RowsAVX512(dst, q *float32, rows *[]float32, dim, n int)
+func l1ChunksAVX512(dst, q *float32, chunks *[]float32, nchunks, shift, dim int, ids *uint32, n int) (ok bool)
 
 //go:noescape
-func dotRowsAVX2(dst, q *float32, rows *[]float32, dim, n int)
+func dotChunksAVX2(dst, q *float32, chunks *[]float32, nchunks, shift, dim int, ids *uint32, n int) (ok bool)
 
 //go:noescape
-func l2RowsAVX2(dst, q *float32, rows *[]float32, dim, n int)
+func l2ChunksAVX2(dst, q *float32, chunks *[]float32, nchunks, shift, dim int, ids *uint32, n int) (ok bool)
 
 //go:noescape
-func l1RowsAVX2(dst, q *float32, rows *[]float32, dim, n int)
+func l1ChunksAVX2(dst, q *float32, chunks *[]float32, nchunks, shift, dim int, ids *uint32, n int) (ok bool)
 
-// Rows dispatchers: the caller has checked that every row holds at least
-// dim floats and that len(dst) >= n.
-
-//go:noescape
-func dotRowsAsm(dst, q *float32, rows *[]float32, dim, n int)
-
-//go:noescape
-func l2RowsAsm(dst, q *float32, rows *[]float32, dim, n int)
+// Chunks dispatchers: the caller has checked dim >= 0, len(q) == dim,
+// len(dst) >= n and shift <= 31; the kernels check the ids (see the CHUNKS
+// template in kernels_amd64.s) and return false, having read no row, when
+// one is out of range.
 
 //go:noescape
-func l1RowsAsm(dst, q *float32, rows *[]float32, dim, n int)
+func dotChunksAsm(dst, q *float32, chunks *[]float32, nchunks, shift, dim int, ids *uint32, n int) (ok bool)
+
+//go:noescape
+func l2ChunksAsm(dst, q *float32, chunks *[]float32, nchunks, shift, dim int, ids *uint32, n int) (ok bool)
+
+//go:noescape
+func l1ChunksAsm(dst, q *float32, chunks *[]float32, nchunks, shift, dim int, ids *uint32, n int) (ok bool)

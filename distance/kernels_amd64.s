@@ -469,66 +469,106 @@ bdone: \
 	VZEROUPPER; \
 	RET
 
-// ROWS:   func name(dst, q *float32, rows *[]float32, dim, n int)
-//         dst[i] = kernel(q, rows[i]) for i < n, where rows points at n
-//         slice headers (24 bytes each) whose lengths the caller has checked
-//         to be at least dim. The same prefetching as GATHER, with the row
-//         addresses read from the headers instead of computed from ids: for
-//         rows that live in separate allocations (chunked storage).
+// CHUNKS: func name(dst, q *float32, chunks *[]float32, nchunks, shift, dim int, ids *uint32, n int) (ok bool)
+//         dst[i] = kernel(q, row(ids[i])) for i < n, where the rows live in
+//         chunks (chunked storage that grows without moving rows): row(id)
+//         is chunks[id>>shift][(id&(1<<shift-1))*dim:], a slice header of 24
+//         bytes each. First every id is checked (its chunk below nchunks,
+//         its row inside the chunk's length) while the first lines of its
+//         row are prefetched; if one fails it reads no row and returns false.
+//         The caller has checked dim >= 0, len(q) == dim, len(dst) >= n and
+//         shift <= 31. Then the same prefetching as GATHER.
 
-#define ROWS(BODY, STEP, STEPM, SETUP, PF) \
+// CHUNKROW sets out to the address of the row of the id loaded from src
+// (which must not use AX, BX or CX). Clobbers AX, BX, CX.
+#define CHUNKROW(src, out) \
+	MOVL src, out; \
+	MOVQ shift+32(FP), CX; \
+	MOVQ out, AX; \
+	SHRQ CX, AX; \
+	MOVQ $1, BX; \
+	SHLQ CX, BX; \
+	DECQ BX; \
+	ANDQ BX, out; \
+	IMULQ R12, out; \
+	LEAQ (AX)(AX*2), AX; \
+	MOVQ (R11)(AX*8), AX; \
+	LEAQ (AX)(out*4), out
+
+#define CHUNKS(BODY, STEP, STEPM, SETUP, PF) \
 	MOVQ dst+0(FP), R9; \
 	MOVQ q+8(FP), R10; \
-	MOVQ rows+16(FP), R13; \
-	MOVQ dim+24(FP), R12; \
-	MOVQ n+32(FP), DX; \
+	MOVQ chunks+16(FP), R11; \
+	MOVQ dim+40(FP), R12; \
+	MOVQ ids+48(FP), R13; \
+	MOVQ n+56(FP), DX; \
+	MOVB $1, ok+64(FP); \
 	TESTQ DX, DX; \
-	JEQ rret; \
+	JEQ cret; \
 	SETUP; \
-	MOVQ R13, AX; \
-	MOVQ DX, CX; \
-rfirst: \
-	MOVQ (AX), DI; \
-	PREFETCHT0 (DI); \
-	PREFETCHT0 64(DI); \
-	ADDQ $24, AX; \
-	DECQ CX; \
-	JNE rfirst; \
-	MOVQ DX, AX; \
-	CMPQ AX, $PFDIST; \
-	JBE rpre; \
-	MOVQ $PFDIST, AX; \
-rpre: \
-	MOVQ R13, R11; \
-rpreloop: \
-	MOVQ (R11), DI; \
+	MOVQ shift+32(FP), CX; \
+	MOVQ $1, R8; \
+	SHLQ CX, R8; \
+	DECQ R8; \
+	XORQ BX, BX; \
+cfirst: \
+	MOVL (R13)(BX*4), AX; \
+	MOVQ AX, DI; \
+	SHRQ CX, DI; \
+	CMPQ DI, nchunks+24(FP); \
+	JAE cbad; \
+	ANDQ R8, AX; \
+	IMULQ R12, AX; \
+	LEAQ (DI)(DI*2), DI; \
+	LEAQ (AX)(R12*1), SI; \
+	CMPQ SI, 8(R11)(DI*8); \
+	JHI cbad; \
+	MOVQ (R11)(DI*8), SI; \
+	LEAQ (SI)(AX*4), SI; \
+	PREFETCHT0 (SI); \
+	PREFETCHT0 64(SI); \
+	INCQ BX; \
+	CMPQ BX, DX; \
+	JB cfirst; \
+	MOVQ DX, SI; \
+	CMPQ SI, $PFDIST; \
+	JBE cpre; \
+	MOVQ $PFDIST, SI; \
+cpre: \
+	XORQ R8, R8; \
+cpreloop: \
+	CHUNKROW((R13)(R8*4), DI); \
 	LEAQ -4(DI)(R12*4), BX; \
-rpreline: \
+cpreline: \
 	PREFETCHT0 (DI); \
 	ADDQ $64, DI; \
 	CMPQ DI, BX; \
-	JBE rpreline; \
+	JBE cpreline; \
 	PREFETCHT0 (BX); \
-	ADDQ $24, R11; \
-	DECQ AX; \
-	JNE rpreloop; \
-rloop: \
-	MOVQ (R13), DI; \
+	INCQ R8; \
+	CMPQ R8, SI; \
+	JB cpreloop; \
+cloop: \
+	CHUNKROW((R13), DI); \
 	MOVQ DI, R8; \
 	CMPQ DX, $PFDIST; \
-	JBE rcompute; \
-	MOVQ (PFDIST*24)(R13), R8; \
-rcompute: \
+	JBE ccompute; \
+	CHUNKROW((PFDIST*4)(R13), R8); \
+ccompute: \
 	MOVQ R10, SI; \
 	MOVQ R12, CX; \
 	BODY(STEP, STEPM, PF, PFREST); \
 	MOVSS X0, (R9); \
 	ADDQ $4, R9; \
-	ADDQ $24, R13; \
+	ADDQ $4, R13; \
 	DECQ DX; \
-	JNE rloop; \
+	JNE cloop; \
 	VZEROUPPER; \
-rret: \
+cret: \
+	RET; \
+cbad: \
+	MOVB $0, ok+64(FP); \
+	VZEROUPPER; \
 	RET
 
 #define NOSETUP
@@ -574,17 +614,17 @@ TEXT ·l2BatchAVX512(SB), NOSPLIT, $0-40
 TEXT ·l1BatchAVX512(SB), NOSPLIT, $0-40
 	BATCH(BODY512, L1512, L1512M, ABS512)
 
-// func dotRowsAVX512(dst, q *float32, rows *[]float32, dim, n int)
-TEXT ·dotRowsAVX512(SB), NOSPLIT, $0-40
-	ROWS(BODY512, DOT512, DOT512M, NOSETUP, PF512)
+// func dotChunksAVX512(dst, q *float32, chunks *[]float32, nchunks, shift, dim int, ids *uint32, n int) (ok bool)
+TEXT ·dotChunksAVX512(SB), NOSPLIT, $0-65
+	CHUNKS(BODY512, DOT512, DOT512M, NOSETUP, PF512)
 
-// func l2RowsAVX512(dst, q *float32, rows *[]float32, dim, n int)
-TEXT ·l2RowsAVX512(SB), NOSPLIT, $0-40
-	ROWS(BODY512, L2512, L2512M, NOSETUP, PF512)
+// func l2ChunksAVX512(dst, q *float32, chunks *[]float32, nchunks, shift, dim int, ids *uint32, n int) (ok bool)
+TEXT ·l2ChunksAVX512(SB), NOSPLIT, $0-65
+	CHUNKS(BODY512, L2512, L2512M, NOSETUP, PF512)
 
-// func l1RowsAVX512(dst, q *float32, rows *[]float32, dim, n int)
-TEXT ·l1RowsAVX512(SB), NOSPLIT, $0-40
-	ROWS(BODY512, L1512, L1512M, ABS512, PF512)
+// func l1ChunksAVX512(dst, q *float32, chunks *[]float32, nchunks, shift, dim int, ids *uint32, n int) (ok bool)
+TEXT ·l1ChunksAVX512(SB), NOSPLIT, $0-65
+	CHUNKS(BODY512, L1512, L1512M, ABS512, PF512)
 
 // ---------------------------------------------------------------------------
 // AVX2+FMA entry points.
@@ -625,17 +665,17 @@ TEXT ·l2BatchAVX2(SB), NOSPLIT, $0-40
 TEXT ·l1BatchAVX2(SB), NOSPLIT, $0-40
 	BATCH(BODY256, L1256, L1256M, ABS256)
 
-// func dotRowsAVX2(dst, q *float32, rows *[]float32, dim, n int)
-TEXT ·dotRowsAVX2(SB), NOSPLIT, $0-40
-	ROWS(BODY256, DOT256, DOT256M, NOSETUP, PF256)
+// func dotChunksAVX2(dst, q *float32, chunks *[]float32, nchunks, shift, dim int, ids *uint32, n int) (ok bool)
+TEXT ·dotChunksAVX2(SB), NOSPLIT, $0-65
+	CHUNKS(BODY256, DOT256, DOT256M, NOSETUP, PF256)
 
-// func l2RowsAVX2(dst, q *float32, rows *[]float32, dim, n int)
-TEXT ·l2RowsAVX2(SB), NOSPLIT, $0-40
-	ROWS(BODY256, L2256, L2256M, NOSETUP, PF256)
+// func l2ChunksAVX2(dst, q *float32, chunks *[]float32, nchunks, shift, dim int, ids *uint32, n int) (ok bool)
+TEXT ·l2ChunksAVX2(SB), NOSPLIT, $0-65
+	CHUNKS(BODY256, L2256, L2256M, NOSETUP, PF256)
 
-// func l1RowsAVX2(dst, q *float32, rows *[]float32, dim, n int)
-TEXT ·l1RowsAVX2(SB), NOSPLIT, $0-40
-	ROWS(BODY256, L1256, L1256M, ABS256, PF256)
+// func l1ChunksAVX2(dst, q *float32, chunks *[]float32, nchunks, shift, dim int, ids *uint32, n int) (ok bool)
+TEXT ·l1ChunksAVX2(SB), NOSPLIT, $0-65
+	CHUNKS(BODY256, L1256, L1256M, ABS256, PF256)
 
 // ---------------------------------------------------------------------------
 // Dispatchers: jump to the AVX-512 flavour for lengths >= ·avx512Min and to
@@ -688,14 +728,14 @@ TEXT ·l2BatchAsm(SB), NOSPLIT, $0-40
 TEXT ·l1BatchAsm(SB), NOSPLIT, $0-40
 	DISPATCH(dim+24(FP), ·l1BatchAVX512, ·l1BatchAVX2)
 
-// func dotRowsAsm(dst, q *float32, rows *[]float32, dim, n int)
-TEXT ·dotRowsAsm(SB), NOSPLIT, $0-40
-	DISPATCH(dim+24(FP), ·dotRowsAVX512, ·dotRowsAVX2)
+// func dotChunksAsm(dst, q *float32, chunks *[]float32, nchunks, shift, dim int, ids *uint32, n int) (ok bool)
+TEXT ·dotChunksAsm(SB), NOSPLIT, $0-65
+	DISPATCH(dim+40(FP), ·dotChunksAVX512, ·dotChunksAVX2)
 
-// func l2RowsAsm(dst, q *float32, rows *[]float32, dim, n int)
-TEXT ·l2RowsAsm(SB), NOSPLIT, $0-40
-	DISPATCH(dim+24(FP), ·l2RowsAVX512, ·l2RowsAVX2)
+// func l2ChunksAsm(dst, q *float32, chunks *[]float32, nchunks, shift, dim int, ids *uint32, n int) (ok bool)
+TEXT ·l2ChunksAsm(SB), NOSPLIT, $0-65
+	DISPATCH(dim+40(FP), ·l2ChunksAVX512, ·l2ChunksAVX2)
 
-// func l1RowsAsm(dst, q *float32, rows *[]float32, dim, n int)
-TEXT ·l1RowsAsm(SB), NOSPLIT, $0-40
-	DISPATCH(dim+24(FP), ·l1RowsAVX512, ·l1RowsAVX2)
+// func l1ChunksAsm(dst, q *float32, chunks *[]float32, nchunks, shift, dim int, ids *uint32, n int) (ok bool)
+TEXT ·l1ChunksAsm(SB), NOSPLIT, $0-65
+	DISPATCH(dim+40(FP), ·l1ChunksAVX512, ·l1ChunksAVX2)

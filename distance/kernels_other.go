@@ -49,10 +49,23 @@ func l1BatchAsm(dst, q, base *float32, dim, rows int) {
 	batchGo(l1Go, vec(dst, rows), vec(q, dim), vec(base, rows*dim), dim, rows)
 }
 
-func rowsPtr(kernel func(a, b []float32) float32, dst, q *float32, rows *[]float32, dim, n int) {
-	rowsGo(kernel, vec(dst, n), vec(q, dim), unsafe.Slice(rows, n))
+func chunksPtr(kernel func(a, b []float32) float32, dst, q *float32, chunks *[]float32, nchunks, shift, dim int, ids *uint32, n int) bool {
+	cs, idv := unsafe.Slice(chunks, nchunks), unsafe.Slice(ids, n)
+	if !chunkRowsInBounds(vec(q, dim), cs, uint(shift), idv) {
+		return false
+	}
+	chunksGo(kernel, vec(dst, n), vec(q, dim), cs, uint(shift), idv)
+	return true
 }
 
-func dotRowsAsm(dst, q *float32, rows *[]float32, dim, n int) { rowsPtr(dotGo, dst, q, rows, dim, n) }
-func l2RowsAsm(dst, q *float32, rows *[]float32, dim, n int)  { rowsPtr(l2Go, dst, q, rows, dim, n) }
-func l1RowsAsm(dst, q *float32, rows *[]float32, dim, n int)  { rowsPtr(l1Go, dst, q, rows, dim, n) }
+func dotChunksAsm(dst, q *float32, chunks *[]float32, nchunks, shift, dim int, ids *uint32, n int) bool {
+	return chunksPtr(dotGo, dst, q, chunks, nchunks, shift, dim, ids, n)
+}
+
+func l2ChunksAsm(dst, q *float32, chunks *[]float32, nchunks, shift, dim int, ids *uint32, n int) bool {
+	return chunksPtr(l2Go, dst, q, chunks, nchunks, shift, dim, ids, n)
+}
+
+func l1ChunksAsm(dst, q *float32, chunks *[]float32, nchunks, shift, dim int, ids *uint32, n int) bool {
+	return chunksPtr(l1Go, dst, q, chunks, nchunks, shift, dim, ids, n)
+}

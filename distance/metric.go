@@ -154,18 +154,18 @@ func (m Metric) Gather(dst, q, base []float32, dim int, ids []uint32) {
 	}
 }
 
-// GatherRows sets dst[i] to the internal distance between q and rows[i],
-// for i < len(rows); see DotRows for the contract. Each dst[i] equals
-// m.Distance(q, rows[i][:len(q)]) exactly.
-func (m Metric) GatherRows(dst, q []float32, rows [][]float32) {
+// GatherChunks sets dst[i] to the internal distance between q and row
+// ids[i] of chunked storage, for i < len(ids); see DotChunks for the layout
+// and contract. Each dst[i] equals m.Distance(q, row) exactly.
+func (m Metric) GatherChunks(dst, q []float32, chunks [][]float32, shift uint, ids []uint32) {
 	switch m {
 	case Euclid:
-		SquaredL2Rows(dst, q, rows)
+		SquaredL2Chunks(dst, q, chunks, shift, ids)
 	case Manhattan:
-		L1Rows(dst, q, rows)
+		L1Chunks(dst, q, chunks, shift, ids)
 	default:
-		DotRows(dst, q, rows)
-		oneMinus(dst[:len(rows)])
+		DotChunks(dst, q, chunks, shift, ids)
+		oneMinus(dst[:len(ids)])
 	}
 }
 

@@ -125,35 +125,15 @@ func (sp *space) vector(off uint32) []float32 {
 	return r[o : o+sp.dim : o+sp.dim]
 }
 
-// rowBatch is the number of rows vectors.Distances hands to one kernel
-// call.
-const rowBatch = 64
-
 // vectors adapts a space's storage to hnsw.Vectors. Rows never move, so
 // the graph reads them without locks.
 type vectors struct{ sp *space }
 
 func (v vectors) Vector(id uint32) []float32 { return v.sp.vector(id) }
 
-// Distances scores q against the rows of ids. Rows in one chunk go to the
-// matrix kernel; rows spread over chunks to the rows kernel, in batches of
-// row slices built on the stack.
+// Distances scores q against the rows of ids with the chunk kernel, which
+// finds each row in its chunk itself (the chunks of the ids passed in are
+// allocated: they are slots of the segment).
 func (v vectors) Distances(q []float32, ids []uint32, dst []float32) {
-	sp := v.sp
-	rows := *sp.rows.Load()
-	if len(rows) == 1 {
-		sp.metric.Gather(dst, q, rows[0], sp.dim, ids)
-		return
-	}
-	var buf [rowBatch][]float32
-	mask, dim := uint32(1)<<sp.rowBits-1, sp.dim
-	for len(ids) > 0 {
-		n := min(len(ids), rowBatch)
-		for i, id := range ids[:n] {
-			o := int(id&mask) * dim
-			buf[i] = rows[id>>sp.rowBits][o : o+dim]
-		}
-		sp.metric.GatherRows(dst[:n], q, buf[:n])
-		ids, dst = ids[n:], dst[n:]
-	}
+	v.sp.metric.GatherChunks(dst, q, *v.sp.rows.Load(), v.sp.rowBits, ids)
 }
