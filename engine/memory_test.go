@@ -23,7 +23,7 @@ func heapInuse() int64 {
 
 const mib = 1 << 20
 
-var emptyCollections = 100
+const emptyCollections = 100
 
 // TestEmptyCollectionsReserveNothing creates 100 empty collections of one
 // 384-dim Cosine vector with the default configuration: storage is sized by
