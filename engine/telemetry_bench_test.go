@@ -9,6 +9,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/qlite/qlite/distance"
+	"github.com/qlite/qlite/internal/cputime"
 )
 
 // BenchmarkSearchTelemetry measures Search over 20k indexed vectors of dim
@@ -57,13 +58,13 @@ func BenchmarkSearchTelemetry(b *testing.B) {
 		defer db.Close()
 		b.ReportAllocs()
 		b.ResetTimer()
-		start := cpuNow()
+		start := cputime.Now()
 		for i := 0; b.Loop(); i++ {
 			if _, err := db.Search(bg, "c", &SearchRequest{Vector: queries[i%len(queries)], Limit: 10}); err != nil {
 				b.Fatal(err)
 			}
 		}
-		reportCPU(b, cpuNow()-start)
+		cputime.Report(b, cputime.Now()-start)
 	}
 	b.Run("off", func(b *testing.B) { run(b, testOpts()) })
 	b.Run("never_sample", func(b *testing.B) {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/qlite/qlite/distance"
 	"github.com/qlite/qlite/hnsw"
+	"github.com/qlite/qlite/internal/cputime"
 )
 
 // BenchmarkAppend measures Append of one 128-dim point with a payload into
@@ -26,7 +27,7 @@ func BenchmarkAppend(b *testing.B) {
 	b.ReportAllocs()
 	b.SetBytes(128 * 4)
 	b.ResetTimer()
-	start := cpuNow()
+	start := cputime.Now()
 	for i := 0; b.Loop(); i++ {
 		if s.Len() == 1<<16 {
 			b.StopTimer()
@@ -37,7 +38,7 @@ func BenchmarkAppend(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	reportCPU(b, cpuNow()-start)
+	cputime.Report(b, cputime.Now()-start)
 }
 
 // BenchmarkBuildGraph measures indexing 10k appended 128-dim points on one
@@ -65,13 +66,13 @@ func BenchmarkBuildGraph(b *testing.B) {
 					}
 				}
 				b.StartTimer()
-				start := cpuNow()
+				start := cputime.Now()
 				if _, err := s.BuildGraph(context.Background(), workers); err != nil {
 					b.Fatal(err)
 				}
-				spent += cpuNow() - start
+				spent += cputime.Now() - start
 			}
-			reportCPU(b, spent)
+			cputime.Report(b, spent)
 		})
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/qlite/qlite/distance"
 	"github.com/qlite/qlite/filter"
 	"github.com/qlite/qlite/hnsw"
+	"github.com/qlite/qlite/internal/cputime"
 	"github.com/qlite/qlite/payload"
 )
 
@@ -764,13 +765,13 @@ func BenchmarkSearch(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(64 * 4)
 			b.ResetTimer()
-			start := cpuNow()
+			start := cputime.Now()
 			for i := 0; b.Loop(); i++ {
 				if _, err := fx.s.Search(ctx, "", qs[i%len(qs)], 10, &SearchOptions{Ef: 64}); err != nil {
 					b.Fatal(err)
 				}
 			}
-			reportCPU(b, cpuNow()-start)
+			cputime.Report(b, cputime.Now()-start)
 		})
 	}
 }
