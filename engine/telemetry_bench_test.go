@@ -9,7 +9,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/qlite/qlite/distance"
-	"github.com/qlite/qlite/internal/cputime"
+	"github.com/qlite/qlite/bench/cputime"
 )
 
 // BenchmarkSearchTelemetry measures Search over 20k indexed vectors of dim

@@ -8,7 +8,7 @@ import (
 
 	"github.com/qlite/qlite/distance"
 	"github.com/qlite/qlite/hnsw"
-	"github.com/qlite/qlite/internal/cputime"
+	"github.com/qlite/qlite/bench/cputime"
 )
 
 // BenchmarkAppend measures Append of one 128-dim point with a payload into

@@ -17,7 +17,7 @@ import (
 	"github.com/qlite/qlite/distance"
 	"github.com/qlite/qlite/filter"
 	"github.com/qlite/qlite/hnsw"
-	"github.com/qlite/qlite/internal/cputime"
+	"github.com/qlite/qlite/bench/cputime"
 	"github.com/qlite/qlite/payload"
 )
 
