@@ -8,8 +8,8 @@ import (
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
-	"github.com/qlite/qlite/distance"
 	"github.com/qlite/qlite/bench/cputime"
+	"github.com/qlite/qlite/distance"
 )
 
 // BenchmarkSearchTelemetry measures Search over 20k indexed vectors of dim

@@ -6,9 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/qlite/qlite/bench/cputime"
 	"github.com/qlite/qlite/distance"
 	"github.com/qlite/qlite/hnsw"
-	"github.com/qlite/qlite/bench/cputime"
 )
 
 // BenchmarkAppend measures Append of one 128-dim point with a payload into

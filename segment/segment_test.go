@@ -14,10 +14,10 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/qlite/qlite/bench/cputime"
 	"github.com/qlite/qlite/distance"
 	"github.com/qlite/qlite/filter"
 	"github.com/qlite/qlite/hnsw"
-	"github.com/qlite/qlite/bench/cputime"
 	"github.com/qlite/qlite/payload"
 )
 
