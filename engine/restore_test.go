@@ -3,7 +3,9 @@ package engine
 import (
 	"archive/tar"
 	"bytes"
+	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"os"
@@ -413,4 +415,41 @@ func TestRestoreAroundFailedCollections(t *testing.T) {
 	other = openTestDB(t, dir, o) // its cleanup checks that no orphan is left
 	require.False(t, hasData(other, 2000))
 	require.Equal(t, want.Points, stateOf(t, other, "broken").Points)
+}
+
+// A listing takes each snapshot's checksum from its sidecar file, and hashes
+// a snapshot that has none; either way it is the file's SHA-256.
+func TestListSnapshotsChecksums(t *testing.T) {
+	db := openTestDB(t, t.TempDir(), testOpts())
+	createColl(t, db, "c", 2, distance.Dot, 0)
+	d, err := db.CreateSnapshot(bg, "c")
+	require.NoError(t, err)
+	path := filepath.Join(db.snapshotDir("c"), d.Name)
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	want := sha256.Sum256(data)
+	list := func() string {
+		t.Helper()
+		l, err := db.ListSnapshots(bg, "c")
+		require.NoError(t, err)
+		require.Len(t, l, 1)
+		require.Equal(t, int64(len(data)), l[0].Size)
+		return l[0].Checksum
+	}
+	require.Equal(t, hex.EncodeToString(want[:]), d.Checksum)
+	require.Equal(t, d.Checksum, list())
+	// The sidecar is what a listing reads: a different (valid) sum in it
+	// shows, where hashing the file would not.
+	other := strings.Repeat("ab", sha256.Size)
+	require.NoError(t, os.WriteFile(path+snapSidecar, []byte(other+"\n"), 0o644))
+	require.Equal(t, other, list())
+	// No sidecar, or one that is not a SHA-256: the file is hashed.
+	for _, side := range []string{"", "not a checksum"} {
+		if side == "" {
+			require.NoError(t, os.Remove(path+snapSidecar))
+		} else {
+			require.NoError(t, os.WriteFile(path+snapSidecar, []byte(side), 0o644))
+		}
+		require.Equal(t, d.Checksum, list())
+	}
 }
