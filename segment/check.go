@@ -147,29 +147,66 @@ func (s *Segment) CheckInvariants() error {
 	return nil
 }
 
-// MemoryBytes estimates the memory the segment holds: its slot and vector
-// chunks (storage grows with the slots used), payloads, payload indexes,
-// bitmaps, the id lookup and graphs.
-func (s *Segment) MemoryBytes() int64 {
+// Memory is an estimate of the heap a segment holds, in bytes, by kind.
+type Memory struct {
+	// Vectors is the vector chunks allocated (storage grows in chunks, so
+	// this runs ahead of the rows used by at most one chunk per space).
+	Vectors int64
+	// Graph is the graphs' link lists and node metadata.
+	Graph int64
+	// Payloads is the payload values held in memory, their slot headers
+	// included.
+	Payloads int64
+	// PayloadIndexes is the field indexes.
+	PayloadIndexes int64
+	// Other is the rest: point ids, versions, liveness and presence bits,
+	// the id lookup and the planner's bitmaps.
+	Other int64
+}
+
+// Total returns the sum of every kind.
+func (m Memory) Total() int64 {
+	return m.Vectors + m.Graph + m.Payloads + m.PayloadIndexes + m.Other
+}
+
+// Add adds o to m.
+func (m *Memory) Add(o Memory) {
+	m.Vectors += o.Vectors
+	m.Graph += o.Graph
+	m.Payloads += o.Payloads
+	m.PayloadIndexes += o.PayloadIndexes
+	m.Other += o.Other
+}
+
+// Memory estimates the memory the segment holds, by kind. It takes the
+// segment's index lock shared and costs no scan of the slots.
+func (s *Segment) Memory() Memory {
+	var m Memory
 	chunks := int64(len(s.chunks()))
-	b := chunks * (int64(unsafe.Sizeof(slotChunk{})) + int64(len(s.spaces))*chunkWords*8)
-	b += s.pbytes.Load()
+	payloads := chunks * chunkSlots * valueSize
+	m.Payloads = payloads + s.pbytes.Load()
+	m.Other = chunks*(int64(unsafe.Sizeof(slotChunk{}))+int64(len(s.spaces))*chunkWords*8) - payloads
 	for _, sp := range s.spaces {
 		for _, r := range *sp.rows.Load() {
-			b += int64(cap(r)) * 4
+			m.Vectors += int64(cap(r)) * 4
 		}
-		b += sp.graph.Load().MemoryBytes()
+		m.Graph += sp.graph.Load().MemoryBytes()
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	for _, fi := range s.mu.indexes {
-		b += fi.idx.MemoryBytes()
+		m.PayloadIndexes += fi.idx.MemoryBytes()
 	}
-	b += int64(s.mu.all.GetSizeInBytes())
+	m.Other += int64(s.mu.all.GetSizeInBytes())
 	for _, sp := range s.spaces {
-		b += int64(sp.hasBM.GetSizeInBytes())
+		m.Other += int64(sp.hasBM.GetSizeInBytes())
 	}
 	// A Go map spends about twice its entries' size.
-	b += int64(len(s.mu.lookup)) * 2 * int64(unsafe.Sizeof(filter.PointID{})+4)
-	return b
+	m.Other += int64(len(s.mu.lookup)) * 2 * int64(unsafe.Sizeof(filter.PointID{})+4)
+	return m
 }
+
+// MemoryBytes estimates the memory the segment holds: its slot and vector
+// chunks (storage grows with the slots used), payloads, payload indexes,
+// bitmaps, the id lookup and graphs (Memory().Total()).
+func (s *Segment) MemoryBytes() int64 { return s.Memory().Total() }

@@ -51,6 +51,16 @@ func TestStorageGrowsWithSlots(t *testing.T) {
 		require.Zero(t, uintptr(unsafe.Pointer(unsafe.SliceData(r)))%distance.Alignment, "chunk alignment")
 	}
 	require.Less(t, fx.s.MemoryBytes(), int64(n*1536*4*2), "memory follows the slots")
+	// The vector bytes reported are the rows used, rounded up to a whole
+	// chunk of each space.
+	m := fx.s.Memory()
+	used := int64(n * (1536 + 6) * 4)
+	require.GreaterOrEqual(t, m.Vectors, used)
+	require.Less(t, m.Vectors-used, int64(512*1536*4+1024*6*4))
+	require.Equal(t, fx.s.MemoryBytes(), m.Total())
+	require.Positive(t, m.Payloads)
+	require.Positive(t, m.Other)
+	require.Zero(t, m.Graph+m.PayloadIndexes, "no graph or field index yet")
 
 	fx.checkState(t)
 	for _, name := range []string{"big", "txt"} {
@@ -58,6 +68,8 @@ func TestStorageGrowsWithSlots(t *testing.T) {
 	}
 	_, err := fx.s.BuildGraph(t.Context(), 2)
 	require.NoError(t, err)
+	require.Equal(t, m.Vectors, fx.s.Memory().Vectors, "a graph build moves no vector")
+	require.Positive(t, fx.s.Memory().Graph)
 	fx.deleteRandom(t, 0, n, 0.2)
 	fx.checkState(t)
 	for _, name := range []string{"big", "txt"} {
