@@ -7,8 +7,11 @@ import (
 	"maps"
 	"time"
 
+	"github.com/cockroachdb/pebble/v2"
+
 	"github.com/qlite/qlite/filter"
 	"github.com/qlite/qlite/payload"
+	"github.com/qlite/qlite/segment"
 )
 
 // CollectionStatus is Qdrant's collection status.
@@ -66,7 +69,21 @@ type CollectionInfo struct {
 	// Reason says why a collection with StatusRed failed to load; "" for
 	// the other statuses.
 	Reason string
+	// Memory estimates the heap the collection's segments hold, by kind;
+	// zero for a collection that failed to load.
+	Memory MemoryUsage
+	// DiskBytes estimates the collection's share of the store's files:
+	// the size of the table data in its key range (Pebble's
+	// EstimateDiskUsage, which reads no data). Writes not yet flushed from
+	// the write-ahead log to a table are not counted.
+	DiskBytes int64
 }
+
+// MemoryUsage is an estimate of the heap held, in bytes, by kind: vector
+// chunks (allocated, so ahead of the vectors stored by at most a chunk per
+// vector and segment), graph links, payloads, payload indexes, and the
+// rest (point ids, versions, bitmaps, the id lookup).
+type MemoryUsage = segment.Memory
 
 // CollectionInfo returns the collection's status, counts and configuration.
 func (db *DB) CollectionInfo(ctx context.Context, name string) (_ *CollectionInfo, err error) {
@@ -90,6 +107,7 @@ func (db *DB) CollectionInfo(ctx context.Context, name string) (_ *CollectionInf
 	}
 	for _, ref := range c.segs {
 		seg := ref.seg
+		info.Memory.Add(seg.Memory())
 		info.PointsCount += seg.Live()
 		if seg.Len() > 0 {
 			info.SegmentsCount++
@@ -132,6 +150,7 @@ func (db *DB) CollectionInfo(ctx context.Context, name string) (_ *CollectionInf
 	if n := c.opt.last.Load(); n != 0 {
 		info.LastOptimization = time.Unix(0, n)
 	}
+	info.DiskBytes = db.diskBytes(c.cid)
 	info.Status = StatusGreen
 	if c.pendingWork() {
 		info.Status = StatusYellow
@@ -154,6 +173,43 @@ func (db *DB) failedInfo(name string) (*CollectionInfo, error) {
 	if !ok { // deleted meanwhile
 		return nil, fmt.Errorf("%w: Collection `%s` doesn't exist!", ErrNotFound, name)
 	}
-	return &CollectionInfo{Status: StatusRed, Reason: f.reason, Config: f.cfg.cfgClone(),
-		PayloadSchema: map[string]PayloadIndexInfo{}, SegmentsCount: 1}, nil
+	info := &CollectionInfo{Status: StatusRed, Reason: f.reason, Config: f.cfg.cfgClone(),
+		PayloadSchema: map[string]PayloadIndexInfo{}, SegmentsCount: 1}
+	if f.hasCID {
+		info.DiskBytes = db.diskBytesLocked(f.cid)
+	}
+	return info, nil
+}
+
+// diskBytes estimates the bytes of the store's tables that hold
+// collection cid's keys (CollectionInfo.DiskBytes); 0 once the database is
+// closed or its store failed.
+func (db *DB) diskBytes(cid uint32) int64 {
+	db.mu.RLock()
+	defer db.mu.RUnlock()
+	return db.diskBytesLocked(cid)
+}
+
+// diskBytesLocked is diskBytes with db.mu held (shared is enough): Close
+// closes a working store only after it has held db.mu.
+func (db *DB) diskBytesLocked(cid uint32) (n int64) {
+	if db.closed.Load() || db.storeErr() != nil {
+		return 0
+	}
+	// A failed store is closed by Close without db.mu: Pebble panics with
+	// ErrClosed on a closed store, which then only means "gone".
+	defer func() {
+		if r := recover(); r != nil {
+			if err, ok := r.(error); !ok || !errors.Is(err, pebble.ErrClosed) {
+				panic(r)
+			}
+			n = 0
+		}
+	}()
+	start := dataPrefix(cid)
+	u, err := db.store.EstimateDiskUsage(start, prefixEnd(start))
+	if err != nil {
+		return 0
+	}
+	return int64(u)
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/qlite/qlite/distance"
+	"github.com/qlite/qlite/payload"
 )
 
 // heapInuse returns HeapInuse after a full collection.
@@ -144,4 +145,79 @@ func TestStoredSlotCountSizesNothing(t *testing.T) {
 		_, _, err := parseArtefactIDs(rec, slots)
 		require.ErrorIs(t, err, ErrCorrupt, "slots %d", slots)
 	}
+}
+
+// TestCollectionInfoMemoryAndDisk checks the bytes CollectionInfo reports
+// against the data stored and the Go heap: the vector bytes are the
+// vectors upserted, rounded up to a whole chunk; the graph holds at least
+// the level-0 links of every point; the field index appears when created;
+// the heap really grew by the vectors reported and by no less than the
+// total; and after a flush the collection's share of the store holds its
+// vectors, while an empty collection's share stays small and the shares
+// fit in the directory.
+func TestCollectionInfoMemoryAndDisk(t *testing.T) {
+	const (
+		n, dim = 3000, 256
+		raw    = n * dim * 4
+		chunk  = 1024 * dim * 4 // rows per vector chunk at this dimension
+	)
+	db := openTestDB(t, t.TempDir(), testOpts())
+	createColl(t, db, "c", dim, distance.Euclid, 1)
+	createColl(t, db, "empty", dim, distance.Euclid, 1)
+	empty, err := db.CollectionInfo(bg, "empty")
+	require.NoError(t, err)
+	require.Zero(t, empty.Memory.Vectors+empty.Memory.Graph+empty.Memory.PayloadIndexes)
+
+	rng := rand.New(rand.NewPCG(3, 4))
+	pts := make([]Point, n)
+	for i := range pts {
+		pts[i] = Point{ID: numID(uint64(i)), Vectors: map[string][]float32{"": randVec(rng, dim)},
+			Payload: obj("w", i%50)}
+	}
+	before := heapInuse()
+	_, err = db.Upsert(bg, "c", &UpsertOp{Points: pts}, &WriteOptions{Wait: true})
+	require.NoError(t, err)
+	grown := heapInuse() - before
+	runtime.KeepAlive(pts) // the input is not counted as growth
+	info, err := db.CollectionInfo(bg, "c")
+	require.NoError(t, err)
+	m := info.Memory
+	t.Logf("after upsert: %+v (total %d), HeapInuse grew by %d", m, m.Total(), grown)
+	require.GreaterOrEqual(t, m.Vectors, int64(raw))
+	require.Less(t, m.Vectors, int64(raw+info.SegmentsCount*chunk))
+	require.Positive(t, m.Payloads)
+	require.Zero(t, m.PayloadIndexes)
+	require.GreaterOrEqual(t, grown, m.Vectors, "the vector chunks reported are on the heap")
+	require.GreaterOrEqual(t, grown, m.Total(), "the estimate counts no more than the heap grew by")
+
+	require.NoError(t, db.Optimize(bg, "c"))
+	_, err = db.CreateFieldIndex(bg, "c", "w", payload.IndexParams{Type: payload.TypeInteger}, &WriteOptions{Wait: true})
+	require.NoError(t, err)
+	info, err = db.CollectionInfo(bg, "c")
+	require.NoError(t, err)
+	m = info.Memory
+	t.Logf("indexed: %+v in %d segments", m, info.SegmentsCount)
+	require.Equal(t, n, info.IndexedVectorsCount)
+	require.GreaterOrEqual(t, m.Graph, int64(n*(2*16+1)*4), "level-0 links of every node")
+	require.Equal(t, n, info.PayloadSchema["w"].Points)
+	require.GreaterOrEqual(t, m.PayloadIndexes, int64(n*(8+4)), "a value and a slot per point")
+	require.GreaterOrEqual(t, m.Vectors, int64(raw))
+	require.Less(t, m.Vectors, int64(raw+info.SegmentsCount*chunk))
+
+	require.NoError(t, db.store.Flush())
+	info, err = db.CollectionInfo(bg, "c")
+	require.NoError(t, err)
+	empty, err = db.CollectionInfo(bg, "empty")
+	require.NoError(t, err)
+	total, err := db.DiskUsage()
+	require.NoError(t, err)
+	t.Logf("disk: c %d, empty %d, directory %d", info.DiskBytes, empty.DiskBytes, total)
+	require.GreaterOrEqual(t, info.DiskBytes, int64(raw), "random floats do not compress")
+	require.Less(t, empty.DiskBytes, int64(raw/100))
+	require.LessOrEqual(t, info.DiskBytes+empty.DiskBytes, total)
+
+	_, err = db.DeleteCollection(bg, "c")
+	require.NoError(t, err)
+	_, err = db.CollectionInfo(bg, "c")
+	require.ErrorIs(t, err, ErrNotFound)
 }
