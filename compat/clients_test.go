@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -96,4 +97,26 @@ func TestJSClient(t *testing.T) {
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "%s", out)
 	t.Logf("%s", out)
+}
+
+// TestPythonClientParsesCollectionInfo checks that the official Python
+// client accepts the collection info qlite answers over REST, whose
+// result carries qlite's section (restQliteInfo) beside Qdrant's fields,
+// and that the section is there with the vectors the client upserted.
+func TestPythonClientParsesCollectionInfo(t *testing.T) {
+	const n, dim = 200, 16
+	py := pythonWithClient(t)
+	_, h, _ := startServer(t, nil)
+	host, rest, _ := net.SplitHostPort(h)
+	out, err := exec.Command(py, filepath.Join("testdata", "pyclient", "collection_info.py"),
+		"--host", host, "--rest-port", rest, "--points", strconv.Itoa(n), "--dim", strconv.Itoa(dim)).CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	t.Logf("%s", out)
+	var info struct {
+		Result struct {
+			Qlite restQliteInfo `json:"qlite"`
+		} `json:"result"`
+	}
+	require.NoError(t, getJSON("http://"+h+"/collections/info", &info))
+	require.GreaterOrEqual(t, info.Result.Qlite.RAMBytes.Vectors, int64(n*dim*4))
 }

@@ -51,6 +51,27 @@ type restCollectionInfo struct {
 	Config              engine.CollectionConfig         `json:"config"`
 	PayloadSchema       map[string]restPayloadIndexInfo `json:"payload_schema"`
 	UpdateQueue         restUpdateQueue                 `json:"update_queue"`
+	// Qlite is qlite's own section, which Qdrant's answer does not have
+	// (clients that parse the answer, such as qdrant-client's models,
+	// ignore fields they do not know).
+	Qlite restQliteInfo `json:"qlite"`
+}
+
+// restQliteInfo is what qlite adds to a collection's info: the bytes the
+// collection holds in RAM, by kind (estimates; engine.MemoryUsage), and
+// its share of the store's files (engine.CollectionInfo.DiskBytes).
+type restQliteInfo struct {
+	RAMBytes  restRAMBytes `json:"ram_bytes"`
+	DiskBytes int64        `json:"disk_bytes"`
+}
+
+type restRAMBytes struct {
+	Total          int64 `json:"total"`
+	Vectors        int64 `json:"vectors"`
+	Graph          int64 `json:"graph"`
+	Payloads       int64 `json:"payloads"`
+	PayloadIndexes int64 `json:"payload_indexes"`
+	Other          int64 `json:"other"`
 }
 
 // restUpdateQueue is Qdrant's UpdateQueueInfo: the writes waiting to be
@@ -76,6 +97,10 @@ func (s *restServer) getCollection(w http.ResponseWriter, r *http.Request) (any,
 		Config:              info.Config,
 		PayloadSchema:       make(map[string]restPayloadIndexInfo, len(info.PayloadSchema)),
 		UpdateQueue:         restUpdateQueue{Length: info.UpdateQueueLength},
+		Qlite: restQliteInfo{DiskBytes: info.DiskBytes, RAMBytes: restRAMBytes{
+			Total: info.Memory.Total(), Vectors: info.Memory.Vectors, Graph: info.Memory.Graph,
+			Payloads: info.Memory.Payloads, PayloadIndexes: info.Memory.PayloadIndexes, Other: info.Memory.Other,
+		}},
 	}
 	out.UpdateQueue.DeferredPoints = info.DeferredPoints
 	if info.Reason != "" {
