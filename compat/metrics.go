@@ -550,6 +550,22 @@ func writeMetrics(ctx context.Context, w io.Writer, db *engine.DB, o metricsOpti
 		func(c *engine.CollectionInfo) int { return c.SegmentsCount })
 	qlite("qlite_collection_indexed_vectors", "number of vectors held in the collection's graphs",
 		func(c *engine.CollectionInfo) int { return c.IndexedVectorsCount })
+	if len(colls) > 0 {
+		const name = "qlite_collection_memory_bytes"
+		p.family(name, "gauge", "estimated bytes of heap the collection holds, by kind (vectors: vector chunks allocated; graph: HNSW links; payloads; payload_indexes; other: ids, versions, bitmaps)")
+		for _, c := range colls {
+			m := &c.info.Memory
+			for _, k := range []struct {
+				kind string
+				v    int64
+			}{{"vectors", m.Vectors}, {"graph", m.Graph}, {"payloads", m.Payloads}, {"payload_indexes", m.PayloadIndexes}, {"other", m.Other}} {
+				p.labels("collection", c.name, "kind", k.kind)
+				p.sample(name, "", float64(k.v))
+			}
+		}
+	}
+	qlite("qlite_collection_disk_bytes", "estimated bytes of the store's tables that hold the collection (writes still only in the write-ahead log not counted)",
+		func(c *engine.CollectionInfo) int { return int(c.DiskBytes) })
 
 	writeRuntime(p)
 	_, err = w.Write(p.b)
@@ -641,6 +657,7 @@ var runtimeSamples = []string{
 	"/memory/classes/metadata/other:bytes",
 	"/memory/classes/metadata/mspan/inuse:bytes",
 	"/memory/classes/metadata/mcache/inuse:bytes",
+	"/gc/gomemlimit:bytes",
 }
 
 // readRuntime reads runtimeSamples; reading them does not stop the world.
@@ -689,6 +706,13 @@ func writeRuntime(p *promWriter) {
 	p.gauge("go_goroutines", "Number of goroutines that currently exist.", v[0])
 	p.gauge("go_memstats_heap_alloc_bytes", "Number of heap bytes allocated and currently in use.", v[1])
 	p.gauge("go_memstats_sys_bytes", "Number of bytes obtained from system.", v[2])
+	p.gauge("go_memstats_heap_inuse_bytes", "Number of heap bytes that are in use.", v[1]+v[3])
+	p.gauge("go_memstats_heap_idle_bytes", "Number of heap bytes waiting to be used.", v[4]+v[5])
+	p.gauge("go_memstats_heap_released_bytes", "Number of heap bytes released to OS.", v[5])
+	p.gauge("go_gc_gomemlimit_bytes", "Go runtime memory limit configured by the user, otherwise math.MaxInt64. This value is set by the GOMEMLIMIT environment variable, and the runtime/debug.SetMemoryLimit function.", v[9])
+	if rss, ok := residentBytes(); ok {
+		p.gauge("process_resident_memory_bytes", "Resident memory size in bytes.", rss)
+	}
 	p.gauge("process_start_time_seconds", "Start time of the process since unix epoch in seconds.",
 		float64(processStart.UnixNano())/1e9)
 }

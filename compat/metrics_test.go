@@ -4,8 +4,11 @@ import (
 	"context"
 	"io"
 	"math"
+	"math/rand/v2"
 	"net"
 	"net/http"
+	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"testing"
@@ -17,6 +20,10 @@ import (
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	"github.com/qlite/qlite/distance"
+	"github.com/qlite/qlite/engine"
+	"github.com/qlite/qlite/filter"
 )
 
 // grpcClient returns a go-client connected to the gRPC address g.
@@ -293,4 +300,78 @@ func TestPromText(t *testing.T) {
 	g(0.001, "0.001")
 	g(1e21, "1e+21")
 	g(math.Inf(1), "+Inf")
+}
+
+// TestMetricsMemory checks qlite's memory and disk gauges against their
+// oracles: each collection's bytes by kind are those of its info, the
+// vector bytes those of the vectors upserted rounded up to a chunk; the
+// gauges of a deleted collection go away; the Go heap figures bracket
+// runtime.MemStats read around the scrape, the memory limit is the
+// runtime's, and the resident size is at most the peak that
+// /proc/self/status reports after the scrape.
+func TestMetricsMemory(t *testing.T) {
+	const (
+		n, dim = 2000, 64
+		raw    = n * dim * 4
+		chunk  = 1024 * dim * 4
+	)
+	db, h, _ := startServer(t, nil)
+	base := "http://" + h
+	ctx := context.Background()
+	require.NoError(t, db.CreateCollection(ctx, "m", &engine.CreateCollection{
+		Vectors: engine.VectorsConfig{"": {Size: dim, Distance: distance.Dot}}}))
+	require.NoError(t, db.CreateCollection(ctx, "keep", &engine.CreateCollection{
+		Vectors: engine.VectorsConfig{"": {Size: 4, Distance: distance.Dot}}}))
+	rng := rand.New(rand.NewPCG(1, 2))
+	pts := make([]engine.Point, n)
+	for i := range pts {
+		v := make([]float32, dim)
+		for j := range v {
+			v[j] = rng.Float32()
+		}
+		pts[i] = engine.Point{ID: filter.NumID(uint64(i)), Vectors: map[string][]float32{"": v}}
+	}
+	_, err := db.Upsert(ctx, "m", &engine.UpsertOp{Points: pts}, &engine.WriteOptions{Wait: true})
+	require.NoError(t, err)
+	info, err := db.CollectionInfo(ctx, "m")
+	require.NoError(t, err)
+
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	fams := scrape(t, base+"/metrics", nil)
+	runtime.ReadMemStats(&after)
+
+	mem := func(kind string) float64 {
+		return value(t, fams, "qlite_collection_memory_bytes", "collection", "m", "kind", kind)
+	}
+	vecs := mem("vectors")
+	require.GreaterOrEqual(t, vecs, float64(raw))
+	require.Less(t, vecs, float64(raw+info.SegmentsCount*chunk))
+	require.Equal(t, float64(info.Memory.Vectors), vecs)
+	require.Equal(t, float64(info.Memory.Graph), mem("graph"))
+	require.Equal(t, float64(info.Memory.Payloads), mem("payloads"))
+	require.Equal(t, float64(info.Memory.PayloadIndexes), mem("payload_indexes"))
+	require.Equal(t, float64(info.Memory.Other), mem("other"))
+	require.NotNil(t, sample(fams, "qlite_collection_disk_bytes", "collection", "m"))
+
+	inuse := value(t, fams, "go_memstats_heap_inuse_bytes")
+	lo, hi := min(before.HeapInuse, after.HeapInuse), max(before.HeapInuse, after.HeapInuse)
+	require.GreaterOrEqual(t, inuse, 0.9*float64(lo))
+	require.LessOrEqual(t, inuse, 1.1*float64(hi))
+	require.Equal(t, float64(debug.SetMemoryLimit(-1)), value(t, fams, "go_gc_gomemlimit_bytes"))
+	rss := value(t, fams, "process_resident_memory_bytes")
+	hwm, ok := procField("/proc/self/status", "VmHWM:")
+	if ok {
+		kb, err := strconv.ParseFloat(strings.TrimSuffix(hwm, " kB"), 64)
+		require.NoError(t, err)
+		require.Positive(t, rss)
+		require.LessOrEqual(t, rss, kb*1024)
+	}
+
+	_, err = db.DeleteCollection(ctx, "m")
+	require.NoError(t, err)
+	fams = scrape(t, base+"/metrics", nil)
+	require.Nil(t, sample(fams, "qlite_collection_memory_bytes", "collection", "m", "kind", "vectors"))
+	require.Nil(t, sample(fams, "qlite_collection_disk_bytes", "collection", "m"))
+	require.NotNil(t, sample(fams, "qlite_collection_memory_bytes", "collection", "keep", "kind", "vectors"))
 }
