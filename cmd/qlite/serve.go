@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"math"
 	"net"
 	"os"
 	"strconv"
@@ -37,6 +38,8 @@ type serveFlags struct {
 	storageSnapshot string
 	snapshots       []string
 	forceSnapshot   bool
+	// memoryLimit is the Go heap's soft limit (--memory-limit).
+	memoryLimit memoryLimit
 }
 
 // qdrantEnv lists the environment variables qlite serve reads, as Qdrant
@@ -67,6 +70,14 @@ Bounds that keep one client from exhausting or hanging the server: --max-request
 --max-request-memory-mb (search batches and the estimated memory of their results),
 --max-filter-conditions,
 --idle-timeout and --header-timeout (idle connections, slow headers and handshakes).
+--memory-limit (e.g. 512MiB, 2GiB) sets the Go runtime's soft memory limit
+(runtime/debug.SetMemoryLimit); unset, the limit is GOMEMLIMIT's, else none. It is not a
+hard cap: near the limit the garbage collector runs more often and returns freed memory to the
+system sooner, trading CPU for memory; memory still in use is never refused, so a process
+whose live data exceeds the limit grows past it (and may then spend much of its time
+collecting). It counts the memory the Go runtime manages, not memory allocated outside it
+(the store's block cache and memtables in a cgo build, mapped files) nor the page cache;
+/metrics reports it as go_gc_gomemlimit_bytes.
 SIGINT or SIGTERM stops accepting requests, lets in-flight ones finish (up to 30 s) and closes
 the storage (up to 10 s more); a second signal stops at once.`,
 		Args: cobra.NoArgs,
@@ -105,6 +116,7 @@ the storage (up to 10 s more); a second signal stops at once.`,
 	fl.DurationVar(&f.headerTimeout, "header-timeout", 10*time.Second, "time a client has to send a REST request's headers or finish a gRPC handshake")
 	fl.StringVar(&f.storageSnapshot, "storage-snapshot", "", "restore this full-storage snapshot (every collection and alias) before serving")
 	fl.StringArrayVar(&f.snapshots, "snapshot", nil, "restore a collection snapshot before serving, as PATH:COLLECTION (repeatable)")
+	fl.Var(&f.memoryLimit, "memory-limit", "soft limit of the Go heap, e.g. 512MiB or 2GiB (default: GOMEMLIMIT, else none); see above")
 	fl.BoolVarP(&f.forceSnapshot, "force-snapshot", "f", false, "let --storage-snapshot and --snapshot replace existing collections (else an existing one is an error)")
 	return cmd
 }
@@ -119,6 +131,9 @@ func envHelp() string {
 
 func serve(cmd *cobra.Command, f *serveFlags) error {
 	ctx := cmd.Context()
+	if limit := f.memoryLimit.apply(); limit != math.MaxInt64 {
+		fmt.Fprintf(cmd.ErrOrStderr(), "qlite: Go memory limit %s (soft)\n", formatBytes(limit))
+	}
 	tel, err := telemetry.Setup(ctx, telemetry.Config{})
 	if err != nil {
 		return err

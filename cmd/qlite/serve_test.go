@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"testing"
@@ -128,5 +129,81 @@ func TestServeRecoversFullSnapshot(t *testing.T) {
 		if err != nil || n != 1 {
 			t.Fatalf("%s: %d points, %v", coll, n, err)
 		}
+	}
+}
+
+func TestParseByteSize(t *testing.T) {
+	f := func(s string, want int64) {
+		t.Helper()
+		got, err := parseByteSize(s)
+		if want < 0 {
+			if err == nil {
+				t.Fatalf("%q: got %d, want an error", s, got)
+			}
+			return
+		}
+		if err != nil || got != want {
+			t.Fatalf("%q: got %d, %v; want %d", s, got, err, want)
+		}
+	}
+	f("536870912", 512<<20)
+	f("512MiB", 512<<20)
+	f("512mib", 512<<20)
+	f("2GiB", 2<<30)
+	f("1.5GiB", 3<<29)
+	f("64KiB", 64<<10)
+	f("1TiB", 1<<40)
+	f("100B", 100)
+	f("500MB", 500_000_000)
+	f("2gb", 2_000_000_000)
+	f(" 2 GiB ", 2<<30)
+	f("", -1)
+	f("GiB", -1)
+	f("0", -1)
+	f("-1GiB", -1)
+	f("0.1B", -1)
+	f("1e9", -1)
+	f("NaN", -1)
+	f("Inf", -1)
+	f("0x10", -1)
+	f("2 GB/s", -1)
+	f("9000PiB", -1)
+	f("9000000TiB", -1)
+	for _, n := range []int64{1, 1000, 512 << 20, 3 << 29, 2 << 30, 1 << 40} {
+		back, err := parseByteSize(formatBytes(n))
+		if err != nil || back != n {
+			t.Fatalf("%d: formatted %q, parsed back %d, %v", n, formatBytes(n), back, err)
+		}
+	}
+}
+
+// TestServeMemoryLimit runs qlite serve with --memory-limit and checks that
+// the Go runtime's limit is the one given; without the flag, the limit in
+// force (GOMEMLIMIT's) is left alone, and a bad size is refused.
+func TestServeMemoryLimit(t *testing.T) {
+	prev := debug.SetMemoryLimit(-1)
+	t.Cleanup(func() { debug.SetMemoryLimit(prev) })
+
+	if err := serveOnce(t, "--storage", t.TempDir(), "--memory-limit", "3GiB"); err != nil {
+		t.Fatal(err)
+	}
+	if got := debug.SetMemoryLimit(-1); got != 3<<30 {
+		t.Fatalf("limit after --memory-limit 3GiB: %d", got)
+	}
+
+	debug.SetMemoryLimit(700 << 20) // as GOMEMLIMIT=700MiB would at start
+	if err := serveOnce(t, "--storage", t.TempDir()); err != nil {
+		t.Fatal(err)
+	}
+	if got := debug.SetMemoryLimit(-1); got != 700<<20 {
+		t.Fatalf("limit without the flag: %d, want GOMEMLIMIT's", got)
+	}
+
+	err := serveOnce(t, "--storage", t.TempDir(), "--memory-limit", "lots")
+	if err == nil || !strings.Contains(err.Error(), "memory-limit") {
+		t.Fatalf("--memory-limit lots: %v", err)
+	}
+	if got := debug.SetMemoryLimit(-1); got != 700<<20 {
+		t.Fatalf("a refused flag changed the limit to %d", got)
 	}
 }
