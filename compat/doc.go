@@ -8,7 +8,11 @@
 //
 // NewServer serves both APIs with Qdrant's API keys, CORS, and OpenTelemetry:
 // a SERVER span per request continuing the caller's W3C trace context, and
-// Prometheus text at /metrics with Qdrant's metric names.
+// Prometheus text at /metrics with Qdrant's metric names, then qlite's own
+// (qlite_collection_*: points, segments, memory by kind, disk) and the Go
+// runtime's. A collection's REST info adds one section of qlite's own,
+// result.qlite (memory by kind and disk bytes), which Qdrant's answer lacks
+// and its clients ignore; gRPC's CollectionInfo has no room for it.
 //
 // No one request can exhaust or hang a Server (see ServerConfig): API keys
 // are checked before a body or message is read (over gRPC, from the call's
