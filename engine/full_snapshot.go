@@ -106,11 +106,7 @@ func (db *DB) CreateFullSnapshot(ctx context.Context) (_ *SnapshotDescription, e
 	}
 	return writeSnapshotFile(db.SnapshotsDir(), "full-snapshot", func(w io.Writer, scratch string) error {
 		tw := newSumTar(w)
-		js, err := json.Marshal(man)
-		if err != nil {
-			return err
-		}
-		if err := tw.add(fullManifest, js); err != nil {
+		if err := tw.addJSON(fullManifest, man); err != nil {
 			return err
 		}
 		for i, e := range live {

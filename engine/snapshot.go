@@ -255,11 +255,7 @@ func removeSnapshot(path string) error {
 // scratch file goes in dir.
 func writeSnapshot(ctx context.Context, w io.Writer, dir string, snap *pebble.Snapshot, cid uint32, cfg CollectionConfig) error {
 	tw := newSumTar(w)
-	js, err := json.Marshal(cfg)
-	if err != nil {
-		return err
-	}
-	if err := tw.add(snapConfig, js); err != nil {
+	if err := tw.addJSON(snapConfig, cfg); err != nil {
 		return err
 	}
 	fields := map[string]json.RawMessage{}
@@ -276,10 +272,7 @@ func writeSnapshot(ctx context.Context, w io.Writer, dir string, snap *pebble.Sn
 	if err := it.Close(); err != nil {
 		return err
 	}
-	if js, err = json.Marshal(fields); err != nil {
-		return err
-	}
-	if err := tw.add(snapFields, js); err != nil {
+	if err := tw.addJSON(snapFields, fields); err != nil {
 		return err
 	}
 
@@ -339,6 +332,15 @@ func newSumTar(w io.Writer) *sumTar { return &sumTar{tw: tar.NewWriter(w)} }
 // add adds a file.
 func (t *sumTar) add(name string, data []byte) error {
 	return t.addFrom(name, int64(len(data)), bytes.NewReader(data))
+}
+
+// addJSON adds a file holding v in JSON.
+func (t *sumTar) addJSON(name string, v any) error {
+	js, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return t.add(name, js)
 }
 
 // addFrom adds a file of size bytes read from r.
