@@ -5,6 +5,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/qlite/qlite/payload/cjk"
 )
 
 // Tokenizer names accepted in TextParams.Tokenizer.
@@ -132,7 +134,13 @@ func (t *textTokenizer) doc(text string, dst []string) []string {
 				dst = append(dst, word[:end])
 			}
 		})
-	default: // word; multilingual falls back to word
+	case TokenizerMultilingual:
+		cjk.Split(text, func(w string) {
+			if tok, ok := t.process(w, true); ok {
+				dst = append(dst, tok)
+			}
+		})
+	default: // word
 		splitWords(text, func(w string) {
 			if tok, ok := t.process(w, true); ok {
 				dst = append(dst, tok)
