@@ -63,7 +63,8 @@ func Preload() {
 // before passing it on: compatibility decomposition (NFKD: ﬁ becomes fi,
 // Ⅻ becomes XII, fullwidth forms become ASCII), nonspacing marks removed
 // from Latin, Greek, Hebrew, Arabic and Thai words (café becomes cafe),
-// and æ and œ spelt out.
+// æ and œ spelt out, and ideographs replaced by their kVariants
+// destination (们 becomes 們).
 func emitNormalized(w string, s script, fn func(string)) {
 	ascii := true
 	for i := 0; i < len(w); i++ {
@@ -85,6 +86,9 @@ func emitNormalized(w string, s script, fn func(string)) {
 		}
 		if strings.ContainsAny(w, "æÆœŒ") {
 			w = aeOe.Replace(w)
+		}
+		if s == scriptHan {
+			w = foldVariants(w)
 		}
 	}
 	emit(w, fn)

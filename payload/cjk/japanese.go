@@ -29,9 +29,30 @@ func loadJapanese() *tokenizer.Tokenizer {
 	return japaneseTok
 }
 
-// japaneseWords calls fn with the surface of each morpheme of text.
+// japaneseWords calls fn with the surface of each morpheme of text. Runs
+// of ASCII letters are words of their own, as Qdrant's Japanese model
+// keeps them (UniDic would cut an unknown word such as "API" into
+// letters); the text between them goes to the analyser.
 func japaneseWords(text string, fn func(string)) {
-	for _, tok := range loadJapanese().Tokenize(text) {
-		fn(tok.Surface)
+	tok := loadJapanese()
+	for len(text) > 0 {
+		i := 0
+		for i < len(text) && isASCIILetter(text[i]) {
+			i++
+		}
+		if i > 0 {
+			fn(text[:i])
+			text = text[i:]
+			continue
+		}
+		for i < len(text) && !isASCIILetter(text[i]) {
+			i++
+		}
+		for _, t := range tok.Tokenize(text[:i]) {
+			fn(t.Surface)
+		}
+		text = text[i:]
 	}
 }
+
+func isASCIILetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
