@@ -31,28 +31,41 @@ func loadJapanese() *tokenizer.Tokenizer {
 
 // japaneseWords calls fn with the surface of each morpheme of text. Runs
 // of ASCII letters are words of their own, as Qdrant's Japanese model
-// keeps them (UniDic would cut an unknown word such as "API" into
-// letters); the text between them goes to the analyser.
+// keeps them: UniDic cuts an unknown word such as "API" into letters,
+// which are joined again, and "Python3" is cut after the letters.
 func japaneseWords(text string, fn func(string)) {
-	tok := loadJapanese()
-	for len(text) > 0 {
-		i := 0
-		for i < len(text) && isASCIILetter(text[i]) {
-			i++
+	start, end := -1, -1 // the pending run of ASCII letters
+	flush := func() {
+		if start >= 0 {
+			fn(text[start:end])
+			start = -1
 		}
-		if i > 0 {
-			fn(text[:i])
-			text = text[i:]
-			continue
-		}
-		for i < len(text) && !isASCIILetter(text[i]) {
-			i++
-		}
-		for _, t := range tok.Tokenize(text[:i]) {
-			fn(t.Surface)
-		}
-		text = text[i:]
 	}
+	for _, t := range loadJapanese().Tokenize(text) {
+		s, p := t.Surface, t.Position
+		for i := 0; i < len(s); {
+			j := i
+			for j < len(s) && isASCIILetter(s[j]) {
+				j++
+			}
+			if j > i {
+				if start < 0 || end != p+i {
+					flush()
+					start = p + i
+				}
+				end = p + j
+				i = j
+				continue
+			}
+			for j < len(s) && !isASCIILetter(s[j]) {
+				j++
+			}
+			flush()
+			fn(s[i:j])
+			i = j
+		}
+	}
+	flush()
 }
 
 func isASCIILetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }

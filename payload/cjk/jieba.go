@@ -61,7 +61,7 @@ func parseJiebaDict(gz []byte) (*jiebaDict, error) {
 	n := bytes.Count(raw, []byte{'\n'})
 	d := &jiebaDict{off: make([]uint32, 0, n+1), freq: make([]uint32, 0, n)}
 	var blob strings.Builder
-	blob.Grow(len(raw) - n*4)
+	blob.Grow(len(raw))
 	var total uint64
 	sc := bufio.NewScanner(bytes.NewReader(raw))
 	prev := ""
