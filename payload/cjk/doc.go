@@ -16,5 +16,8 @@
 // The dictionaries are embedded in the binary and decoded on first use,
 // each once per process, and are then kept for the life of the process:
 // a process that never segments Chinese or Japanese text pays nothing at
-// run time. Split is safe for concurrent use.
+// run time. Measured with BenchmarkLoad: the jieba word list and the
+// variant table hold about 7 MB of heap and load in under 0.1 s; UniDic
+// holds about 116 MB and takes about 2 s, spent by the first write or
+// query with Japanese text. Split is safe for concurrent use.
 package cjk
