@@ -23,6 +23,10 @@ func TestMultilingualMatches(t *testing.T) {
 		9:  "このパソコンは8GBのメモリです。Python3を使います。",
 		10: "データベースを使う",
 		11: "日本語のテキストです。Qdrantのコードで単体テストで使用されています。",
+		12: "cafe この文章 here",
+		13: "नमस्ते दुनिया",
+		14: "x² don't",
+		15: "Привет, мир! abcабв",
 	}
 	x, err := NewTextIndex(IndexParams{Type: TypeText, Text: TextParams{Tokenizer: TokenizerMultilingual}})
 	if err != nil {
@@ -61,8 +65,8 @@ func TestMultilingualMatches(t *testing.T) {
 	f("한국어의형태해석을실시할수있습니다", 5)
 	// Compatibility forms are decomposed, accents dropped from Latin, and
 	// words without a letter are not indexed.
-	f("cafe", 7)
-	f("café", 7)
+	f("cafe", 7, 12)
+	f("café", 7, 12)
 	f("123")
 	f("fine", 8)
 	f("xii", 8)
@@ -81,4 +85,19 @@ func TestMultilingualMatches(t *testing.T) {
 	f("単体")
 	f("テスト", 11)
 	f("qdrant", 11)
+	// In text that is mainly Latin, a stretch of kana and kanji is not
+	// segmented (Qdrant has no Japanese dictionary there), so neither its
+	// words nor the whole stretch (cut as Japanese when queried) match.
+	f("この文章")
+	f("文章")
+	// Other scripts: words run from separator to separator or to a change
+	// of script, vowel signs and viramas included.
+	f("नमस्ते", 13)
+	f("नमस")
+	f("x2", 14)
+	f("don", 14)
+	f("t", 14)
+	f("abc", 15)
+	f("абв", 15)
+	f("мир", 15)
 }

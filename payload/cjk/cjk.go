@@ -10,19 +10,22 @@ import (
 )
 
 // Split calls fn with each word of text, in order, as Qdrant 1.17's
-// multilingual tokenizer segments it, before case folding and the other
-// per-token steps. Words without a letter (numbers, punctuation, spaces)
-// are left out, as Qdrant leaves them out.
+// multilingual tokenizer segments and normalises it, before the per-token
+// steps every tokenizer shares (lower-casing, folding, stopwords, length
+// limits). Words without a letter (numbers, punctuation) are left out, as
+// Qdrant leaves them out.
 //
-//   - Text in which most letters are kana, or which is mostly kanji with
-//     more than 5% kana, is Japanese: it is segmented whole by morphological
-//     analysis with UniDic.
-//   - Otherwise text is split at every character that is not a letter or
-//     digit; in each such run, a stretch of ideographs and kana is
-//     segmented with the jieba dictionary (most probable path, then long
-//     words split into dictionary bigrams and trigrams), and any other
-//     stretch (Latin, Hangul, Cyrillic, ...) is one word. Korean is thus
-//     split at spaces and punctuation only, as Qdrant does.
+// Text whose main script is kana, or kanji with more than 5% kana, is
+// Japanese: it is analysed whole into morphemes (UniDic), runs of ASCII
+// letters kept whole. Any other text is cut where the script changes
+// (Latin, Han and kana, Hangul, Cyrillic, ...) and at punctuation and
+// spaces; a piece of Chinese (ideographs with no more than 5% kana) is
+// segmented with the jieba dictionary, and any other piece is one word,
+// so Korean is split at spaces and punctuation only. Such words are then
+// normalised: compatibility decomposition (NFKD), control characters
+// dropped, Latin words lower-cased, stripped of nonspacing marks (café
+// is cafe) and with æ and œ spelt out, and Chinese ideographs replaced by
+// their kVariants form (们 is 們).
 //
 // The dictionaries load on the first text that needs them.
 func Split(text string, fn func(string)) {
@@ -31,21 +34,18 @@ func Split(text string, fn func(string)) {
 		return
 	}
 	var g *segmenter
-	splitRuns(text, func(run string) {
-		splitScripts(run, func(part string, s script) {
-			if s != scriptHan {
-				emitNormalized(part, s, fn)
+	chunks(text, func(chunk string, s script) {
+		chinese := s == scriptHan && !isJapanese(chunk)
+		pieces(chunk, func(p string) {
+			if !chinese {
+				emitNormalized(p, s, false, fn)
 				return
 			}
 			if g == nil {
-				d, err := loadJieba()
-				if err != nil {
-					panic(fmt.Sprintf("cjk: BUG: embedded jieba dictionary: %v", err))
-				}
-				g = &segmenter{d: d}
+				g = &segmenter{d: mustJieba()}
 			}
-			g.cut(part, func(w string) {
-				g.searchSplit(w, func(w string) { emitNormalized(w, scriptHan, fn) })
+			g.cut(p, func(w string) {
+				g.searchSplit(w, func(w string) { emitNormalized(w, s, true, fn) })
 			})
 		})
 	})
@@ -53,28 +53,80 @@ func Split(text string, fn func(string)) {
 
 // Preload decodes the dictionaries now rather than on first use.
 func Preload() {
-	if _, err := loadJieba(); err != nil {
-		panic(fmt.Sprintf("cjk: BUG: embedded jieba dictionary: %v", err))
-	}
+	mustJieba()
+	loadKVariants()
 	loadJapanese()
 }
 
-// emitNormalized normalises a word outside Japanese text as Qdrant does
-// before passing it on: compatibility decomposition (NFKD: ﬁ becomes fi,
-// Ⅻ becomes XII, fullwidth forms become ASCII), nonspacing marks removed
-// from Latin, Greek, Hebrew, Arabic and Thai words (café becomes cafe),
-// æ and œ spelt out, and ideographs replaced by their kVariants
-// destination (们 becomes 們).
-func emitNormalized(w string, s script, fn func(string)) {
-	ascii := true
-	for i := 0; i < len(w); i++ {
-		if w[i] >= utf8.RuneSelf {
-			ascii = false
-			break
+func mustJieba() *jiebaDict {
+	d, err := loadJieba()
+	if err != nil {
+		panic(fmt.Sprintf("cjk: BUG: embedded jieba dictionary: %v", err))
+	}
+	return d
+}
+
+// chunks calls fn with each stretch of text in one script. Characters of
+// no script (digits, punctuation, spaces, symbols) stay in the stretch
+// they follow, or start the next one.
+func chunks(text string, fn func(chunk string, s script)) {
+	start, cur := 0, scriptOther
+	for i, r := range text {
+		s := chunkScript(r)
+		if s == scriptOther || s == cur {
+			continue
+		}
+		if cur != scriptOther {
+			fn(text[start:i], cur)
+			start = i
+		}
+		cur = s
+	}
+	if start < len(text) {
+		fn(text[start:], cur)
+	}
+}
+
+// pieces calls fn with each non-empty piece of chunk between separators.
+func pieces(chunk string, fn func(string)) {
+	start := 0
+	for i, r := range chunk {
+		if unicode.Is(separators, r) {
+			if start < i {
+				fn(chunk[start:i])
+			}
+			start = i + utf8.RuneLen(r)
 		}
 	}
-	if !ascii {
+	if start < len(chunk) {
+		fn(chunk[start:])
+	}
+}
+
+// emitNormalized normalises a word of a chunk in script s as Qdrant's
+// charabia does and passes it on; chinese reports a word of a Chinese
+// piece.
+func emitNormalized(w string, s script, chinese bool, fn func(string)) {
+	if !isASCII(w) {
 		w = norm.NFKD.String(w)
+		w = strings.Map(func(r rune) rune {
+			if unicode.IsControl(r) && !unicode.IsSpace(r) {
+				return -1
+			}
+			return r
+		}, w)
+	}
+	switch s {
+	case scriptLatin, scriptCyrillic, scriptGreek, scriptGeorgian, scriptArmenian:
+		w = strings.ToLower(w)
+	}
+	if !isASCII(w) {
+		if s == scriptLatin && strings.ContainsAny(w, "æÆœŒ") {
+			w = aeOe.Replace(w)
+		}
+		if chinese {
+			w = foldVariants(w)
+		}
 		switch s {
 		case scriptLatin, scriptGreek, scriptHebrew, scriptArabic, scriptThai:
 			w = strings.Map(func(r rune) rune {
@@ -84,25 +136,25 @@ func emitNormalized(w string, s script, fn func(string)) {
 				return r
 			}, w)
 		}
-		if strings.ContainsAny(w, "æÆœŒ") {
-			w = aeOe.Replace(w)
-		}
-		if s == scriptHan {
-			w = foldVariants(w)
-		}
 	}
 	emit(w, fn)
 }
 
-var aeOe = strings.NewReplacer("æ", "ae", "Æ", "AE", "œ", "oe", "Œ", "OE")
+var aeOe = strings.NewReplacer("æ", "ae", "Æ", "ae", "œ", "oe", "Œ", "oe")
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
 
 // emit passes w on when it has a letter.
 func emit(w string, fn func(string)) {
-	for _, r := range w {
-		if isAlphabetic(r) {
-			fn(w)
-			return
-		}
+	if strings.IndexFunc(w, isAlphabetic) >= 0 {
+		fn(w)
 	}
 }
 
@@ -111,37 +163,14 @@ func isAlphabetic(r rune) bool {
 	return unicode.IsLetter(r) || unicode.Is(unicode.Nl, r) || unicode.Is(unicode.Other_Alphabetic, r)
 }
 
-// isWordRune reports whether r continues a run of letters and digits.
-func isWordRune(r rune) bool {
-	return unicode.IsLetter(r) || unicode.IsNumber(r) || unicode.Is(unicode.Other_Alphabetic, r)
-}
-
-// splitRuns calls fn with each maximal run of word runes in s.
-func splitRuns(s string, fn func(string)) {
-	start := -1
-	for i, r := range s {
-		if isWordRune(r) {
-			if start < 0 {
-				start = i
-			}
-		} else if start >= 0 {
-			fn(s[start:i])
-			start = -1
-		}
-	}
-	if start >= 0 {
-		fn(s[start:])
-	}
-}
-
-// script is the writing system of one character, as far as segmentation
-// cares.
+// script is the writing system of a character as Qdrant's script detection
+// classifies it.
 type script uint8
 
 const (
-	scriptOther script = iota // digits, symbols, unlisted scripts
+	scriptOther script = iota // digits, punctuation, symbols, unlisted scripts
 	scriptLatin
-	scriptHan // ideographs used in Chinese and Japanese
+	scriptHan // ideographs
 	scriptHiragana
 	scriptKatakana
 	scriptHangul
@@ -151,9 +180,15 @@ const (
 	scriptHebrew
 	scriptDevanagari
 	scriptThai
+	scriptGeorgian
+	scriptArmenian
+	scriptOtherLetters // another script that splits chunks
 	numScripts
 )
 
+// scriptOf classifies r by the character ranges Qdrant's detection uses
+// for the scripts segmentation cares about, and by Unicode script for the
+// rest.
 func scriptOf(r rune) script {
 	switch {
 	case r < 0x80:
@@ -172,13 +207,13 @@ func scriptOf(r rune) script {
 		return scriptKatakana
 	case r >= 0xAC00 && r <= 0xD7AF, r >= 0x1100 && r <= 0x11FF, r >= 0x3130 && r <= 0x318F, r >= 0x3200 && r <= 0x32FF,
 		r >= 0xA960 && r <= 0xA97F, r >= 0xD7B0 && r <= 0xD7FF, r >= 0xFF00 && r <= 0xFFEF:
-		// Qdrant's script detection counts the fullwidth and halfwidth
-		// forms block as Hangul.
+		// Qdrant's detection counts the fullwidth and halfwidth forms
+		// block as Hangul.
 		return scriptHangul
-	case unicode.Is(unicode.Cyrillic, r):
-		return scriptCyrillic
 	case r >= 0x0370 && r <= 0x03FF:
 		return scriptGreek
+	case unicode.Is(unicode.Cyrillic, r):
+		return scriptCyrillic
 	case unicode.Is(unicode.Arabic, r):
 		return scriptArabic
 	case unicode.Is(unicode.Hebrew, r):
@@ -187,8 +222,32 @@ func scriptOf(r rune) script {
 		return scriptDevanagari
 	case unicode.Is(unicode.Thai, r):
 		return scriptThai
+	case unicode.Is(unicode.Georgian, r):
+		return scriptGeorgian
+	case unicode.Is(unicode.Armenian, r):
+		return scriptArmenian
+	case unicode.In(r, otherScripts...):
+		return scriptOtherLetters
 	}
 	return scriptOther
+}
+
+// otherScripts are the remaining scripts Qdrant's detection tells apart;
+// letters of any other script (and Latin letters outside its Latin
+// ranges, such as the ligature ﬁ) belong to no script.
+var otherScripts = []*unicode.RangeTable{
+	unicode.Ethiopic, unicode.Bengali, unicode.Kannada, unicode.Tamil, unicode.Gujarati, unicode.Gurmukhi,
+	unicode.Telugu, unicode.Malayalam, unicode.Oriya, unicode.Myanmar, unicode.Sinhala, unicode.Khmer,
+}
+
+// chunkScript is scriptOf with ideographs and kana as one script.
+func chunkScript(r rune) script {
+	switch s := scriptOf(r); s {
+	case scriptHiragana, scriptKatakana:
+		return scriptHan
+	default:
+		return s
+	}
 }
 
 // isHan reports whether Qdrant's script detection counts r as an ideograph
@@ -203,11 +262,6 @@ func isHan(r rune) bool {
 	return false
 }
 
-func isCJ(r rune) bool {
-	s := scriptOf(r)
-	return s == scriptHan || s == scriptHiragana || s == scriptKatakana
-}
-
 func hasCJ(s string) bool {
 	for i := 0; i < len(s); {
 		if s[i] < utf8.RuneSelf {
@@ -215,7 +269,7 @@ func hasCJ(s string) bool {
 			continue
 		}
 		r, n := utf8.DecodeRuneInString(s[i:])
-		if isCJ(r) {
+		if chunkScript(r) == scriptHan {
 			return true
 		}
 		i += n
@@ -223,10 +277,10 @@ func hasCJ(s string) bool {
 	return false
 }
 
-// isJapanese reports whether Qdrant sends the whole of text to its
-// Japanese segmenter: the script with most characters (ASCII punctuation,
-// digits and spaces not counted) is kana, or it is Han with more than 5%
-// of the Han and kana characters being kana.
+// isJapanese reports whether Qdrant's language detection calls text
+// Japanese: the script with most characters (ASCII punctuation, digits and
+// spaces not counted) is kana, or it is Han with more than 5% of the Han
+// and kana characters being kana.
 func isJapanese(text string) bool {
 	var n [numScripts]int
 	for _, r := range text {
@@ -237,7 +291,7 @@ func isJapanese(text string) bool {
 	}
 	best := scriptLatin
 	for s := scriptLatin; s < numScripts; s++ {
-		if n[s] > n[best] {
+		if s != scriptOtherLetters && n[s] > n[best] {
 			best = s
 		}
 	}
@@ -249,27 +303,4 @@ func isJapanese(text string) bool {
 		return float64(kana)/float64(kana+n[scriptHan]) > 0.05
 	}
 	return false
-}
-
-// splitScripts cuts a run of letters and digits where one script gives way
-// to another; digits and characters of no listed script stay with the
-// stretch they are in. A stretch of ideographs and kana has script
-// scriptHan.
-func splitScripts(run string, fn func(part string, s script)) {
-	start, cur := 0, scriptOther
-	for i, r := range run {
-		s := scriptOf(r)
-		if isCJ(r) {
-			s = scriptHan
-		}
-		if s == scriptOther || s == cur {
-			continue
-		}
-		if cur != scriptOther {
-			fn(run[start:i], cur)
-			start = i
-		}
-		cur = s
-	}
-	fn(run[start:], cur)
 }
