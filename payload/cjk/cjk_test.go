@@ -1,6 +1,7 @@
 package cjk
 
 import (
+	"fmt"
 	"math"
 	"math/rand"
 	"slices"
@@ -185,4 +186,32 @@ func FuzzSplit(f *testing.F) {
 			}
 		})
 	})
+}
+
+// TestSplitConcurrent segments from several goroutines at once, the
+// dictionaries loading under contention; run with -race.
+func TestSplitConcurrent(t *testing.T) {
+	texts := []string{"向量数据库是一种数据库", "これはテストです", "한국어 형태소", "naïve café"}
+	want := make([][]string, len(texts))
+	for i, s := range texts {
+		want[i] = split(s)
+	}
+	done := make(chan error, 8)
+	for g := 0; g < 8; g++ {
+		go func() {
+			for i := 0; i < 50; i++ {
+				k := (g + i) % len(texts)
+				if got := split(texts[k]); !slices.Equal(got, want[k]) {
+					done <- fmt.Errorf("Split(%q) = %q, want %q", texts[k], got, want[k])
+					return
+				}
+			}
+			done <- nil
+		}()
+	}
+	for g := 0; g < 8; g++ {
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}
 }
