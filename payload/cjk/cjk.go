@@ -212,32 +212,29 @@ func scriptOf(r rune) script {
 		return scriptHangul
 	case r >= 0x0370 && r <= 0x03FF:
 		return scriptGreek
-	case unicode.Is(unicode.Cyrillic, r):
-		return scriptCyrillic
-	case unicode.Is(unicode.Arabic, r):
-		return scriptArabic
-	case unicode.Is(unicode.Hebrew, r):
-		return scriptHebrew
-	case unicode.Is(unicode.Devanagari, r):
-		return scriptDevanagari
-	case unicode.Is(unicode.Thai, r):
-		return scriptThai
-	case unicode.Is(unicode.Georgian, r):
-		return scriptGeorgian
-	case unicode.Is(unicode.Armenian, r):
-		return scriptArmenian
-	case unicode.In(r, otherScripts...):
-		return scriptOtherLetters
+	}
+	for _, t := range scriptTables {
+		if unicode.Is(t.table, r) {
+			return t.script
+		}
 	}
 	return scriptOther
 }
 
-// otherScripts are the remaining scripts Qdrant's detection tells apart;
-// letters of any other script (and Latin letters outside its Latin
-// ranges, such as the ligature ﬁ) belong to no script.
-var otherScripts = []*unicode.RangeTable{
-	unicode.Ethiopic, unicode.Bengali, unicode.Kannada, unicode.Tamil, unicode.Gujarati, unicode.Gurmukhi,
-	unicode.Telugu, unicode.Malayalam, unicode.Oriya, unicode.Myanmar, unicode.Sinhala, unicode.Khmer,
+// scriptTables are the other scripts Qdrant's detection tells apart, by
+// Unicode script; letters of any other script (and Latin letters outside
+// its Latin ranges, such as the ligature ﬁ) belong to no script.
+var scriptTables = []struct {
+	table  *unicode.RangeTable
+	script script
+}{
+	{unicode.Cyrillic, scriptCyrillic}, {unicode.Arabic, scriptArabic}, {unicode.Hebrew, scriptHebrew},
+	{unicode.Devanagari, scriptDevanagari}, {unicode.Thai, scriptThai}, {unicode.Georgian, scriptGeorgian},
+	{unicode.Armenian, scriptArmenian},
+	{unicode.Ethiopic, scriptOtherLetters}, {unicode.Bengali, scriptOtherLetters}, {unicode.Kannada, scriptOtherLetters},
+	{unicode.Tamil, scriptOtherLetters}, {unicode.Gujarati, scriptOtherLetters}, {unicode.Gurmukhi, scriptOtherLetters},
+	{unicode.Telugu, scriptOtherLetters}, {unicode.Malayalam, scriptOtherLetters}, {unicode.Oriya, scriptOtherLetters},
+	{unicode.Myanmar, scriptOtherLetters}, {unicode.Sinhala, scriptOtherLetters}, {unicode.Khmer, scriptOtherLetters},
 }
 
 // chunkScript is scriptOf with ideographs and kana as one script.
