@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -213,5 +215,43 @@ func TestSplitConcurrent(t *testing.T) {
 		if err := <-done; err != nil {
 			t.Error(err)
 		}
+	}
+}
+
+// TestSplitMatchesCharabia compares Split with the words charabia 0.9.9
+// itself gives (the library Qdrant 1.17.1 tokenizes with, built with
+// Qdrant's features) for the oracle corpus and mixes of it with English,
+// symbols and other scripts. testdata/charabia/words.tsv holds one input a
+// line, a tab, then charabia's words lower-cased and joined by "|", or
+// JPN where Qdrant sends the whole input to its Japanese model instead
+// (which is checked, not its words). It was written by the program in
+// testdata/charabia (oracle.rs, built with Cargo.toml.txt), which reads
+// the inputs on standard input.
+func TestSplitMatchesCharabia(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("testdata", "charabia", "words.tsv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for i, line := range strings.Split(strings.TrimSuffix(string(b), "\n"), "\n") {
+		text, want, ok := strings.Cut(line, "\t")
+		if !ok {
+			t.Fatalf("words.tsv line %d: no tab", i+1)
+		}
+		n++
+		if want == "JPN" {
+			if !hasCJ(text) || !isJapanese(text) {
+				t.Errorf("line %d: %q is not detected as Japanese", i+1, text)
+			}
+			continue
+		}
+		var got []string
+		Split(text, func(w string) { got = append(got, strings.ToLower(w)) })
+		if g := strings.Join(got, "|"); g != want {
+			t.Errorf("line %d: Split(%q)\n got %q\nwant %q", i+1, text, g, want)
+		}
+	}
+	if n < 600 {
+		t.Fatalf("only %d lines in words.tsv", n)
 	}
 }
