@@ -10,7 +10,7 @@ import (
 // answers for the same documents and query (asked with a scroll filter
 // {"key": "t", "match": {"text": query}}).
 func TestMultilingualMatches(t *testing.T) {
-	docs := []string{
+	docs := map[uint32]string{
 		0:  "向量数据库是一种数据库",
 		1:  "中华人民共和国成立了",
 		2:  "人民的意志是政府权力的基础",
@@ -20,27 +20,12 @@ func TestMultilingualMatches(t *testing.T) {
 		6:  "한국어 형태 해석",
 		7:  "café résumé version 123",
 		8:  "ﬁne Ⅻ ２０２５年",
-		9:  "このパソコンは8GBのメモリです。Python3を使います。",
-		10: "データベースを使う",
-		11: "日本語のテキストです。Qdrantのコードで単体テストで使用されています。",
 		12: "cafe この文章 here",
 		13: "नमस्ते दुनिया",
 		14: "x² don't",
 		15: "Привет, мир! abcабв",
 	}
-	x, err := NewTextIndex(IndexParams{Type: TypeText, Text: TextParams{Tokenizer: TokenizerMultilingual}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, d := range docs {
-		x.Set(uint32(i), []Value{StringValue(d)})
-	}
-	f := func(q string, want ...uint32) {
-		t.Helper()
-		if got := x.Text(q).ToArray(); !slices.Equal(got, want) && !(len(got) == 0 && len(want) == 0) {
-			t.Errorf("Text(%q) = %v, want %v", q, got, want)
-		}
-	}
+	f := multilingualIndex(t, docs)
 	// Chinese: jieba words, long words also split into dictionary bigrams.
 	f("向量", 0)
 	f("数据库", 0, 4)
@@ -71,6 +56,37 @@ func TestMultilingualMatches(t *testing.T) {
 	f("fine", 8)
 	f("xii", 8)
 	f("年", 8)
+	// In text that is mainly Latin, a stretch of kana and kanji is not
+	// segmented (Qdrant has no Japanese dictionary there), so its words do
+	// not match.
+	f("文章")
+	// Other scripts: words run from separator to separator or to a change
+	// of script, vowel signs and viramas included.
+	f("नमस्ते", 13)
+	f("नमस")
+	f("x2", 14)
+	f("don", 14)
+	f("t", 14)
+	f("abc", 15)
+	f("абв", 15)
+	f("мир", 15)
+}
+
+// TestMultilingualMatchesJapanese is TestMultilingualMatches for Japanese
+// text, which loads the Japanese dictionary.
+func TestMultilingualMatchesJapanese(t *testing.T) {
+	if raceEnabled {
+		t.Skip("loading the Japanese dictionary takes half a minute with -race; payload/cjk checks it under -race")
+	}
+	f := multilingualIndex(t, map[uint32]string{
+		9:  "このパソコンは8GBのメモリです。Python3を使います。",
+		10: "データベースを使う",
+		11: "日本語のテキストです。Qdrantのコードで単体テストで使用されています。",
+		12: "cafe この文章 here",
+	})
+	// Queried, a stretch of kana and kanji is Japanese and is cut into
+	// words, which a stretch left whole inside Latin text does not have.
+	f("この文章")
 	// Japanese: morphemes, with runs of Latin letters kept whole.
 	f("gb", 9)
 	f("8gb")
@@ -85,19 +101,22 @@ func TestMultilingualMatches(t *testing.T) {
 	f("単体")
 	f("テスト", 11)
 	f("qdrant", 11)
-	// In text that is mainly Latin, a stretch of kana and kanji is not
-	// segmented (Qdrant has no Japanese dictionary there), so neither its
-	// words nor the whole stretch (cut as Japanese when queried) match.
-	f("この文章")
-	f("文章")
-	// Other scripts: words run from separator to separator or to a change
-	// of script, vowel signs and viramas included.
-	f("नमस्ते", 13)
-	f("नमस")
-	f("x2", 14)
-	f("don", 14)
-	f("t", 14)
-	f("abc", 15)
-	f("абв", 15)
-	f("мир", 15)
+}
+
+// multilingualIndex indexes docs with the multilingual tokenizer and
+// returns a function that checks the documents a query matches.
+func multilingualIndex(t *testing.T, docs map[uint32]string) func(q string, want ...uint32) {
+	x, err := NewTextIndex(IndexParams{Type: TypeText, Text: TextParams{Tokenizer: TokenizerMultilingual}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for id, d := range docs {
+		x.Set(id, []Value{StringValue(d)})
+	}
+	return func(q string, want ...uint32) {
+		t.Helper()
+		if got := x.Text(q).ToArray(); !slices.Equal(got, want) && !(len(got) == 0 && len(want) == 0) {
+			t.Errorf("Text(%q) = %v, want %v", q, got, want)
+		}
+	}
 }

@@ -37,6 +37,9 @@ func TestSplit(t *testing.T) {
 	f("他們的關係", "他", "們", "的", "關", "係")
 	// Korean is decomposed (NFKD), as Qdrant indexes it.
 	f("한국어 형태소 분석", norm.NFKD.String("한국어"), norm.NFKD.String("형태소"), norm.NFKD.String("분석"))
+	if raceEnabled {
+		return // no Japanese: see raceEnabled
+	}
 	f("これはテストです", "これ", "は", "テスト", "です")
 	f("東京都に住んでいる", "東京", "都", "に", "住ん", "で", "いる")
 	f("このデータはJSONです", "この", "データ", "は", "JSON", "です")
@@ -176,6 +179,9 @@ func TestKVariants(t *testing.T) {
 
 func FuzzSplit(f *testing.F) {
 	for _, s := range []string{"向量数据库", "これはテストです", "한국어 문장", "café ﬁ Ⅻ", "\xff中\x00文", "C++的", "ab12中"} {
+		if raceEnabled && isJapanese(s) {
+			continue // see raceEnabled
+		}
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -193,7 +199,10 @@ func FuzzSplit(f *testing.F) {
 // TestSplitConcurrent segments from several goroutines at once, the
 // dictionaries loading under contention; run with -race.
 func TestSplitConcurrent(t *testing.T) {
-	texts := []string{"向量数据库是一种数据库", "これはテストです", "한국어 형태소", "naïve café"}
+	texts := []string{"向量数据库是一种数据库", "这是数据库", "한국어 형태소", "naïve café"}
+	if !raceEnabled {
+		texts[1] = "これはテストです"
+	}
 	want := make([][]string, len(texts))
 	for i, s := range texts {
 		want[i] = split(s)
