@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"sync"
 
-	"github.com/ikawaha/kagome-dict/uni"
 	"github.com/ikawaha/kagome/v2/tokenizer"
 )
 
@@ -14,15 +13,12 @@ var (
 )
 
 // loadJapanese returns the Japanese morphological analyser, loading its
-// dictionary on first use. It uses UniDic, whose short units are the
-// BCCWJ short-unit words that Qdrant's Japanese model was trained to
-// produce. Only the surface forms are needed, so the dictionary is loaded
-// without its feature columns.
+// dictionary (see japaneseDict) on first use.
 func loadJapanese() *tokenizer.Tokenizer {
 	japaneseOnce.Do(func() {
-		t, err := tokenizer.New(uni.DictShrink(), tokenizer.OmitBosEos())
+		t, err := tokenizer.New(japaneseDict(), tokenizer.OmitBosEos())
 		if err != nil {
-			panic(fmt.Sprintf("cjk: BUG: embedded UniDic: %v", err))
+			panic(fmt.Sprintf("cjk: BUG: embedded %s: %v", JapaneseDictionary, err))
 		}
 		japaneseTok = t
 	})
