@@ -42,7 +42,7 @@ func createCollectionFromProto(r *qdrant.CreateCollection) (*engine.CreateCollec
 	}
 	if r.SparseVectorsConfig != nil {
 		// An empty map is kept and reported, as Qdrant does.
-		c.SparseVectors = json.RawMessage("{}")
+		c.SparseVectors = map[string]engine.SparseVectorParams{}
 	}
 	if r.ShardingMethod != nil {
 		m, err := shardingMethodFromProto(*r.ShardingMethod)
@@ -797,8 +797,8 @@ func collectionConfigToProto(c engine.CollectionConfig) *qdrant.CollectionConfig
 // sparseVectorsToProto reports the stored sparse vector configuration: qlite
 // stores only an empty map (sparse vectors are refused on create), which
 // Qdrant reports as an empty map; none is reported as nil.
-func sparseVectorsToProto(raw json.RawMessage) *qdrant.SparseVectorConfig {
-	if raw == nil {
+func sparseVectorsToProto(m map[string]engine.SparseVectorParams) *qdrant.SparseVectorConfig {
+	if m == nil {
 		return nil
 	}
 	return &qdrant.SparseVectorConfig{Map: map[string]*qdrant.SparseVectorParams{}}

@@ -251,9 +251,35 @@ type CollectionParams struct {
 	ReadFanOutDelayMs *uint64 `json:"read_fan_out_delay_ms,omitempty"`
 	// OnDiskPayload asks for payloads to be read from disk. Default true.
 	OnDiskPayload bool `json:"on_disk_payload"`
-	// SparseVectors is Qdrant's map of sparse vector names to
-	// SparseVectorParams ({"index": {...}, "modifier": ...}), stored as given.
-	SparseVectors json.RawMessage `json:"sparse_vectors,omitempty"`
+	// SparseVectors are the sparse vectors, by name. A name is either dense
+	// or sparse, never both.
+	SparseVectors map[string]SparseVectorParams `json:"sparse_vectors,omitzero"`
+}
+
+// SparseVectorParams is Qdrant's SparseVectorParams: how one sparse vector
+// is indexed and scored.
+type SparseVectorParams struct {
+	// Index tunes the inverted index. Default nil (Qdrant's defaults).
+	Index *SparseIndexParams `json:"index,omitempty"`
+	// Modifier is "", "none" or "idf". With "idf" the query's values are
+	// weighted by the inverse document frequency of their dimension, counted
+	// over the collection's live points. Default "" (none).
+	Modifier string `json:"modifier,omitempty"`
+}
+
+// SparseIndexParams is Qdrant's SparseIndexParams. qlite keeps every
+// sparse index in memory as float32; the fields are stored and reported,
+// and FullScanThreshold chooses the filtered search plan.
+type SparseIndexParams struct {
+	// FullScanThreshold is the number of filtered points under which a
+	// filtered search scores those points directly rather than walking the
+	// posting lists. Default nil (5000, as Qdrant's).
+	FullScanThreshold *uint64 `json:"full_scan_threshold,omitempty"`
+	// OnDisk is stored and reported only. Default nil.
+	OnDisk *bool `json:"on_disk,omitempty"`
+	// Datatype is "float32", "float16", "uint8" or "" (float32). Stored and
+	// reported only.
+	Datatype string `json:"datatype,omitempty"`
 }
 
 // CollectionParamsDiff is the "params" part of an update request.
@@ -303,8 +329,8 @@ type CreateCollection struct {
 	WAL                    *WalConfigDiff        `json:"wal_config,omitempty"`
 	// Quantization is a QuantizationConfig object.
 	Quantization json.RawMessage `json:"quantization_config,omitempty"`
-	// SparseVectors maps sparse vector names to SparseVectorParams.
-	SparseVectors json.RawMessage `json:"sparse_vectors,omitempty"`
+	// SparseVectors are the sparse vectors, by name.
+	SparseVectors map[string]SparseVectorParams `json:"sparse_vectors,omitempty"`
 	// StrictMode is a StrictModeConfig object.
 	StrictMode json.RawMessage            `json:"strict_mode_config,omitempty"`
 	Metadata   map[string]json.RawMessage `json:"metadata,omitzero"`
@@ -324,9 +350,9 @@ type UpdateCollection struct {
 	// Quantization replaces the collection's quantization; the JSON string
 	// "Disabled" removes it.
 	Quantization json.RawMessage `json:"quantization_config,omitempty"`
-	// SparseVectors changes existing sparse vectors: "modifier" replaces the
-	// vector's modifier and "index" is merged member by member.
-	SparseVectors json.RawMessage `json:"sparse_vectors,omitempty"`
+	// SparseVectors changes existing sparse vectors: a set Modifier replaces
+	// the vector's modifier and Index is merged field by field.
+	SparseVectors map[string]SparseVectorParams `json:"sparse_vectors,omitempty"`
 	// StrictMode is merged member by member into the collection's.
 	StrictMode json.RawMessage `json:"strict_mode_config,omitempty"`
 	// Metadata is merged key by key into the collection's metadata; a key
@@ -403,7 +429,8 @@ func (c *CreateCollection) Config() (CollectionConfig, error) {
 		return CollectionConfig{}, err
 	}
 	out.Quantization = q
-	if out.Params.SparseVectors, err = cfgCheckSparse(c.SparseVectors, "sparse_vectors"); err != nil {
+	out.Params.SparseVectors = cfgCloneSparse(c.SparseVectors)
+	if err := cfgCheckSparse(&out.Params, "sparse_vectors"); err != nil {
 		return CollectionConfig{}, err
 	}
 	if out.StrictMode, err = cfgCheckObject(c.StrictMode, "strict_mode_config"); err != nil {
@@ -502,7 +529,7 @@ func (c CollectionConfig) Apply(u *UpdateCollection) (CollectionConfig, error) {
 		out.Quantization = q
 	}
 
-	if cfgRaw(u.SparseVectors) != nil {
+	if len(u.SparseVectors) != 0 {
 		if out.Params.SparseVectors, err = cfgMergeSparse(out.Params.SparseVectors, u.SparseVectors, "sparse_vectors"); err != nil {
 			return CollectionConfig{}, err
 		}
@@ -553,7 +580,7 @@ func (c *CollectionConfig) Validate() error {
 	default:
 		return cfgBad("sharding_method", "unknown sharding method %q (want auto or custom)", p.ShardingMethod)
 	}
-	if _, err := cfgCheckSparse(p.SparseVectors, "sparse_vectors"); err != nil {
+	if err := cfgCheckSparse(p, "sparse_vectors"); err != nil {
 		return err
 	}
 
@@ -599,7 +626,10 @@ func (c *CollectionConfig) Validate() error {
 func (c *CollectionConfig) cfgCheckServable() error {
 	p := &c.Params
 	if len(p.Vectors) == 0 {
-		return cfgBad("vectors", "at least one vector is required (sparse-only collections are not supported by qlite)")
+		return cfgBad("vectors", "at least one vector is required (sparse-only collections are not yet supported by qlite)")
+	}
+	if len(p.SparseVectors) != 0 {
+		return cfgBad("sparse_vectors", "sparse vectors are not yet supported by qlite")
 	}
 	for _, name := range slices.Sorted(maps.Keys(p.Vectors)) {
 		vp := p.Vectors[name]
@@ -617,9 +647,6 @@ func (c *CollectionConfig) cfgCheckServable() error {
 		if err := c.cfgCheckGraph(name, path); err != nil {
 			return err
 		}
-	}
-	if sp := cfgRaw(p.SparseVectors); sp != nil && string(sp) != "{}" {
-		return cfgBad("sparse_vectors", "sparse vectors are not supported by qlite")
 	}
 	return nil
 }
@@ -731,7 +758,7 @@ func (c *CreateCollection) cfgDecode(data []byte, path string) error {
 		{name: "optimizers_config", alias: "optimizer_config", decode: cfgPtr(&c.Optimizers)},
 		{name: "init_from", decode: cfgRawField(&c.InitFrom)},
 		{name: "quantization_config", alias: "quantization", decode: cfgRawField(&c.Quantization)},
-		{name: "sparse_vectors", decode: cfgRawField(&c.SparseVectors)},
+		{name: "sparse_vectors", decode: cfgSparseField(&c.SparseVectors)},
 		{name: "strict_mode_config", decode: cfgRawField(&c.StrictMode)},
 		{name: "metadata", decode: cfgMetadataField(&c.Metadata)},
 	})
@@ -762,7 +789,7 @@ func (u *UpdateCollection) cfgDecode(data []byte, path string) error {
 		{name: "params", decode: cfgPtr(&u.Params)},
 		{name: "hnsw_config", decode: cfgPtr(&u.HNSW)},
 		{name: "quantization_config", alias: "quantization", decode: cfgRawField(&u.Quantization)},
-		{name: "sparse_vectors", decode: cfgRawField(&u.SparseVectors)},
+		{name: "sparse_vectors", decode: cfgSparseField(&u.SparseVectors)},
 		{name: "strict_mode_config", decode: cfgRawField(&u.StrictMode)},
 		{name: "metadata", decode: cfgMetadataField(&u.Metadata)},
 	})
@@ -1012,7 +1039,7 @@ func (c *CollectionConfig) UnmarshalJSON(data []byte) error {
 	}
 	p.Quantization = cfgRaw(p.Quantization)
 	p.StrictMode = cfgRaw(p.StrictMode)
-	p.Params.SparseVectors = cfgRaw(p.Params.SparseVectors)
+	p.Params.SparseVectors = cfgCloneSparse(p.Params.SparseVectors)
 	*c = CollectionConfig(p)
 	return nil
 }
@@ -1058,7 +1085,7 @@ func (c CollectionConfig) cfgClone() CollectionConfig {
 	}
 	out.Params.ReadFanOutFactor = cfgClonePtr(c.Params.ReadFanOutFactor)
 	out.Params.ReadFanOutDelayMs = cfgClonePtr(c.Params.ReadFanOutDelayMs)
-	out.Params.SparseVectors = slices.Clone(c.Params.SparseVectors)
+	out.Params.SparseVectors = cfgCloneSparse(c.Params.SparseVectors)
 	out.HNSW = c.HNSW.cfgApply(nil)
 	out.Optimizers = c.Optimizers.cfgApply(nil)
 	out.Quantization = slices.Clone(c.Quantization)
@@ -1335,92 +1362,159 @@ func cfgCheckObject(raw json.RawMessage, path string) (json.RawMessage, error) {
 	return cfgRaw(raw), nil
 }
 
-// cfgCheckSparse validates the sparse_vectors of a create request: an object
-// mapping names to SparseVectorParams objects with members "index" (an
-// object) and "modifier" (a string).
-func cfgCheckSparse(raw json.RawMessage, path string) (json.RawMessage, error) {
-	if cfgRaw(raw) == nil {
-		return nil, nil
-	}
-	m, err := cfgObject(raw, path)
-	if err != nil {
-		return nil, err
-	}
-	for _, name := range slices.Sorted(maps.Keys(m)) {
-		if err := cfgCheckSparseParams(m[name], cfgPath(path, name)); err != nil {
-			return nil, err
+// cfgCheckSparse validates sparse vector parameters: known modifiers and
+// datatypes, and names not also used by a dense vector.
+func cfgCheckSparse(p *CollectionParams, path string) error {
+	for _, name := range slices.Sorted(maps.Keys(p.SparseVectors)) {
+		if _, ok := p.Vectors[name]; ok {
+			return cfgBad("", "Dense and sparse vector names must be unique - duplicate found with '%s'", name)
 		}
-	}
-	return cfgRaw(raw), nil
-}
-
-func cfgCheckSparseParams(raw json.RawMessage, path string) error {
-	if cfgIsNull(raw) {
-		return cfgBad(path, "expected an object")
-	}
-	m, err := cfgObject(raw, path)
-	if err != nil {
-		return err
-	}
-	for _, k := range slices.Sorted(maps.Keys(m)) {
-		v := m[k]
-		switch k {
-		case "index":
-			if !cfgIsNull(v) && !cfgIsObject(v) {
-				return cfgBad(cfgPath(path, k), "expected an object")
-			}
-		case "modifier":
-			var s *string
-			if json.Unmarshal(v, &s) != nil {
-				return cfgBad(cfgPath(path, k), "expected a string")
-			}
-		default:
-			return cfgBad(cfgPath(path, k), "unknown field")
+		if err := p.SparseVectors[name].cfgValidate(cfgPath(path, name)); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
-// cfgMergeSparse applies the sparse_vectors of an update request to cur, as
-// Qdrant does: every named sparse vector must exist, "modifier" replaces the
-// vector's, and "index" is merged member by member.
-func cfgMergeSparse(cur, upd json.RawMessage, path string) (json.RawMessage, error) {
-	um, err := cfgObject(upd, path)
-	if err != nil {
-		return nil, err
+func (p SparseVectorParams) cfgValidate(path string) error {
+	switch p.Modifier {
+	case "", "none", "idf":
+	default:
+		return cfgBad(cfgPath(path, "modifier"), "unknown variant `%s`, expected `none` or `idf`", p.Modifier)
 	}
-	vecs := map[string]map[string]json.RawMessage{}
-	if cfgRaw(cur) != nil {
-		if err := json.Unmarshal(cur, &vecs); err != nil {
-			return nil, fmt.Errorf("%w: stored sparse_vectors: %v", ErrCorrupt, err)
+	if p.Index != nil {
+		switch p.Index.Datatype {
+		case "", "float32", "float16", "uint8":
+		default:
+			return cfgBad(cfgPath(path, "index.datatype"), "unknown variant `%s`, expected one of `float32`, `uint8`, `float16`", p.Index.Datatype)
 		}
 	}
-	for _, name := range slices.Sorted(maps.Keys(um)) {
-		p := cfgPath(path, name)
-		if err := cfgCheckSparseParams(um[name], p); err != nil {
+	return nil
+}
+
+// cfgClone returns a deep copy of p.
+func (p SparseVectorParams) cfgClone() SparseVectorParams {
+	if p.Index != nil {
+		ix := *p.Index
+		ix.FullScanThreshold = cfgClonePtr(ix.FullScanThreshold)
+		ix.OnDisk = cfgClonePtr(ix.OnDisk)
+		p.Index = &ix
+	}
+	return p
+}
+
+// cfgCloneSparse returns a deep copy of m; an empty m stays empty (it is
+// reported, unlike a nil one).
+func cfgCloneSparse(m map[string]SparseVectorParams) map[string]SparseVectorParams {
+	if m == nil {
+		return nil
+	}
+	out := make(map[string]SparseVectorParams, len(m))
+	for name, p := range m {
+		out[name] = p.cfgClone()
+	}
+	return out
+}
+
+// cfgMergeSparse applies the sparse_vectors of an update request to cur, as
+// Qdrant does: every named sparse vector must exist (or nothing changes), a
+// set modifier replaces the vector's, and the index is merged field by
+// field. cur is not modified.
+func cfgMergeSparse(cur, upd map[string]SparseVectorParams, path string) (map[string]SparseVectorParams, error) {
+	out := cfgCloneSparse(cur)
+	for _, name := range slices.Sorted(maps.Keys(upd)) {
+		d := upd[name]
+		if err := d.cfgValidate(cfgPath(path, name)); err != nil {
 			return nil, err
 		}
-		params, ok := vecs[name]
+		p, ok := out[name]
 		if !ok {
-			return nil, cfgBad(p, "no sparse vector %q in this collection", name)
+			return nil, cfgBad("", "Not existing vector name error: %s", name)
 		}
-		if params == nil {
-			params = map[string]json.RawMessage{}
+		if d.Modifier != "" {
+			p.Modifier = d.Modifier
 		}
-		d, _ := cfgObject(um[name], p)
-		if v := cfgRaw(d["modifier"]); v != nil {
-			params["modifier"] = v
-		}
-		if v := cfgRaw(d["index"]); v != nil {
-			merged, err := cfgMergeObject(params["index"], v, cfgPath(p, "index"))
-			if err != nil {
-				return nil, err
+		if d.Index != nil {
+			ix := SparseIndexParams{}
+			if p.Index != nil {
+				ix = *p.Index
 			}
-			params["index"] = merged
+			cfgSetPtr(&ix.FullScanThreshold, d.Index.FullScanThreshold)
+			cfgSetPtr(&ix.OnDisk, d.Index.OnDisk)
+			if d.Index.Datatype != "" {
+				ix.Datatype = d.Index.Datatype
+			}
+			p.Index = &ix
 		}
-		vecs[name] = params
+		out[name] = p
 	}
-	return json.Marshal(vecs)
+	return out, nil
+}
+
+// cfgSparseField returns the decoder of a "sparse_vectors" member: an object
+// of SparseVectorParams objects. As in Qdrant, members these do not know are
+// ignored, and null is not a SparseVectorParams.
+func cfgSparseField(dst *map[string]SparseVectorParams) func([]byte, string) error {
+	return func(data []byte, path string) error {
+		m, err := cfgObject(data, path)
+		if err != nil || m == nil {
+			*dst = nil
+			return err
+		}
+		out := make(map[string]SparseVectorParams, len(m))
+		for _, name := range slices.Sorted(maps.Keys(m)) {
+			p := cfgPath(path, name)
+			if cfgIsNull(m[name]) || !cfgIsObject(m[name]) {
+				return cfgBad(p, "expected an object")
+			}
+			var sp struct {
+				Index    json.RawMessage `json:"index"`
+				Modifier json.RawMessage `json:"modifier"`
+			}
+			_ = json.Unmarshal(m[name], &sp)
+			var v SparseVectorParams
+			if err := cfgLeaf(&v.Modifier)(cfgOrNull(sp.Modifier), cfgPath(p, "modifier")); err != nil {
+				return err
+			}
+			if cfgRaw(sp.Index) != nil {
+				if !cfgIsObject(sp.Index) {
+					return cfgBad(cfgPath(p, "index"), "expected an object")
+				}
+				var ix struct {
+					FullScanThreshold json.RawMessage `json:"full_scan_threshold"`
+					OnDisk            json.RawMessage `json:"on_disk"`
+					Datatype          json.RawMessage `json:"datatype"`
+				}
+				_ = json.Unmarshal(sp.Index, &ix)
+				v.Index = &SparseIndexParams{}
+				ip := cfgPath(p, "index")
+				if err := cfgLeaf(&v.Index.FullScanThreshold)(cfgOrNull(ix.FullScanThreshold), cfgPath(ip, "full_scan_threshold")); err != nil {
+					return err
+				}
+				if err := cfgLeaf(&v.Index.OnDisk)(cfgOrNull(ix.OnDisk), cfgPath(ip, "on_disk")); err != nil {
+					return err
+				}
+				if err := cfgLeaf(&v.Index.Datatype)(cfgOrNull(ix.Datatype), cfgPath(ip, "datatype")); err != nil {
+					return err
+				}
+			}
+			if err := v.cfgValidate(p); err != nil {
+				return err
+			}
+			out[name] = v
+		}
+		*dst = out
+		return nil
+	}
+}
+
+// cfgOrNull returns data, or the JSON null when data is empty (an absent
+// member).
+func cfgOrNull(data json.RawMessage) json.RawMessage {
+	if len(data) == 0 {
+		return json.RawMessage("null")
+	}
+	return data
 }
 
 // cfgMergeObject returns the JSON object cur with the non-null members of the

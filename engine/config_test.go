@@ -339,9 +339,13 @@ func TestConfigCreateValidation(t *testing.T) {
 	bad(`{"quantization_config": "Disabled"}`, "quantization_config: must be")
 	bad(`{"sparse_vectors": [1]}`, "sparse_vectors: expected an object")
 	bad(`{"sparse_vectors": {"s": 1}}`, "sparse_vectors.s: expected an object")
-	bad(`{"sparse_vectors": {"s": {"idf": true}}}`, "sparse_vectors.s.idf: unknown field")
+	bad(`{"sparse_vectors": {"s": null}}`, "sparse_vectors.s: expected an object")
 	bad(`{"sparse_vectors": {"s": {"index": 1}}}`, "sparse_vectors.s.index: expected an object")
-	bad(`{"sparse_vectors": {"s": {"modifier": 1}}}`, "sparse_vectors.s.modifier: expected a string")
+	bad(`{"sparse_vectors": {"s": {"modifier": 1}}}`, "sparse_vectors.s.modifier: invalid type: number, expected a string")
+	bad(`{"sparse_vectors": {"s": {"modifier": "bogus"}}}`, "sparse_vectors.s.modifier: unknown variant `bogus`, expected `none` or `idf`")
+	bad(`{"sparse_vectors": {"s": {"index": {"datatype": "int8"}}}}`, "sparse_vectors.s.index.datatype: unknown variant")
+	bad(`{"sparse_vectors": {"s": {"index": {"full_scan_threshold": -1}}}}`, "sparse_vectors.s.index.full_scan_threshold")
+	bad(`{"vectors": {"s": {"size": 2, "distance": "Dot"}}, "sparse_vectors": {"s": {}}}`, "Dense and sparse vector names must be unique - duplicate found with 's'")
 	bad(`{"strict_mode_config": true}`, "strict_mode_config: expected an object")
 	bad(`{"init_from": {"collection": "other"}}`, "init_from: creating a collection from another one is not supported")
 
@@ -375,7 +379,7 @@ func TestConfigCreateValidation(t *testing.T) {
 	require.Equal(t, 0, cfg.VectorHNSW("a").M)
 	require.Equal(t, "uint8", cfg.Params.Vectors["a"].Datatype)
 	require.Equal(t, `{"comparator":"max_sim"}`, string(cfg.Params.Vectors["b"].Multivector))
-	require.Equal(t, `{"s":{}}`, string(cfg.Params.SparseVectors))
+	require.Equal(t, map[string]SparseVectorParams{"s": {}}, cfg.Params.SparseVectors)
 	require.Equal(t, `{"product":{"compression":"x16"}}`, string(cfg.Quantization))
 	require.Equal(t, 0, cfg.IndexingThresholdKB())
 }
@@ -423,7 +427,7 @@ func TestConfigUpdateCollectionDecode(t *testing.T) {
 		Params:        &CollectionParamsDiff{ReplicationFactor: new(uint32(2)), ReadFanOutFactor: new(uint32(1)), ReadFanOutDelayMs: new(uint64(30))},
 		HNSW:          &HnswConfigDiff{EfConstruct: new(50)},
 		Quantization:  json.RawMessage(`"Disabled"`),
-		SparseVectors: json.RawMessage(`{"s":{"modifier":"idf"}}`),
+		SparseVectors: map[string]SparseVectorParams{"s": {Modifier: "idf"}},
 		StrictMode:    json.RawMessage(`{"enabled":false}`),
 		Metadata:      map[string]json.RawMessage{},
 	}, u)
@@ -571,10 +575,12 @@ func TestConfigApply(t *testing.T) {
 	})
 	t.Run("sparse vectors", func(t *testing.T) {
 		cfg := cfgMustApply(t, base, `{"sparse_vectors": {"s": {"modifier": "idf", "index": {"on_disk": false, "datatype": "float16", "full_scan_threshold": null}}, "t": {"index": {"on_disk": true}}}}`)
+		js, err := json.Marshal(cfg.Params.SparseVectors)
+		require.NoError(t, err)
 		require.JSONEq(t, `{
 			"s": {"index": {"on_disk": false, "full_scan_threshold": 100, "datatype": "float16"}, "modifier": "idf"},
 			"t": {"index": {"on_disk": true}}
-		}`, string(cfg.Params.SparseVectors))
+		}`, string(js))
 	})
 	t.Run("strict mode", func(t *testing.T) {
 		cfg := cfgMustApply(t, base, `{"strict_mode_config": {"enabled": false, "max_query_limit": 100, "max_timeout": null}}`)
@@ -628,16 +634,14 @@ func TestConfigApply(t *testing.T) {
 		bad(`{"params": {"write_consistency_factor": 0}}`, "params.write_consistency_factor: value 0 invalid, must be 1 or larger")
 		bad(`{"hnsw_config": {"full_scan_threshold": 1}}`, "hnsw_config.full_scan_threshold: value 1 invalid, must be 10 or larger")
 		bad(`{"quantization_config": {"scalar": {}, "product": {}}}`, "quantization_config: must be")
-		bad(`{"sparse_vectors": {"u": {"modifier": "idf"}}}`, `sparse_vectors.u: no sparse vector "u" in this collection`)
-		bad(`{"sparse_vectors": {"s": {"mod": "idf"}}}`, "sparse_vectors.s.mod: unknown field")
-		bad(`{"sparse_vectors": 3}`, "sparse_vectors: expected an object")
+		bad(`{"sparse_vectors": {"s": {"modifier": "idf"}, "u": {"modifier": "idf"}}}`, `Not existing vector name error: u`)
 		bad(`{"strict_mode_config": [true]}`, "strict_mode_config: expected an object")
 
 		// Sparse vectors cannot be updated in a collection without them.
 		var u UpdateCollection
 		require.NoError(t, json.Unmarshal([]byte(`{"sparse_vectors": {"s": {"modifier": "idf"}}}`), &u))
 		_, err := cfgMustCreate(t, `{}`).Apply(&u)
-		cfgRequireBad(t, err, `sparse_vectors.s: no sparse vector "s"`)
+		cfgRequireBad(t, err, `Not existing vector name error: s`)
 	})
 }
 

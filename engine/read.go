@@ -43,6 +43,9 @@ type Record struct {
 	// Vectors are the selected vectors (Cosine ones normalised), nil when
 	// none were asked for.
 	Vectors map[string][]float32
+	// Sparse are the selected sparse vectors, nil when none were asked for
+	// or the point has none.
+	Sparse map[string]SparseVector
 	// OrderValue is the value a scroll with OrderBy sorted on.
 	OrderValue *payload.Value
 }
@@ -186,6 +189,9 @@ func window(limit, offset int) int { return min(limit, maxWindow) + min(offset, 
 type SearchRequest struct {
 	// Vector is the query; Using names the vector space ("" the default).
 	Vector []float32
+	// Sparse is the query when Using names a sparse vector (Vector is then
+	// ignored).
+	Sparse *SparseVector
 	Using  string
 	Filter *filter.Filter
 	// Limit (>= 1) results after skipping Offset.

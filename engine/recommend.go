@@ -16,6 +16,8 @@ import (
 type Example struct {
 	ID     *PointID
 	Vector []float32
+	// Sparse is the example when the query's space is a sparse vector.
+	Sparse *SparseVector
 }
 
 // RecommendStrategy is how examples combine into scores.

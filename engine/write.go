@@ -24,6 +24,8 @@ type PointID = filter.PointID
 type Point struct {
 	ID      PointID
 	Vectors map[string][]float32
+	// Sparse are the point's sparse vectors, by name.
+	Sparse  map[string]SparseVector
 	Payload payload.Value
 }
 
@@ -112,9 +114,12 @@ type UpdateVectorsOp struct {
 type PointVectors struct {
 	ID      PointID
 	Vectors map[string][]float32
+	// Sparse are the sparse vectors to set, by name.
+	Sparse map[string]SparseVector
 }
 
-// DeleteVectorsOp removes named vectors from points.
+// DeleteVectorsOp removes named vectors from points. Names may name dense
+// and sparse vectors.
 type DeleteVectorsOp struct {
 	Selector Selector
 	Names    []string
