@@ -58,6 +58,10 @@ func (s *Segment) CheckInvariants() error {
 			s.mu.all.GetCardinality(), live.GetCardinality())
 	}
 
+	if err := s.checkSparse(live); err != nil {
+		return err
+	}
+
 	// Lookup.
 	if len(s.mu.lookup) != int(live.GetCardinality()) {
 		return fmt.Errorf("segment: lookup holds %d ids for %d live slots", len(s.mu.lookup), live.GetCardinality())
@@ -159,6 +163,8 @@ type Memory struct {
 	Payloads int64
 	// PayloadIndexes is the field indexes.
 	PayloadIndexes int64
+	// Sparse is the sparse vectors: their storage and inverted indexes.
+	Sparse int64
 	// Other is the rest: point ids, versions, liveness and presence bits,
 	// the id lookup and the planner's bitmaps.
 	Other int64
@@ -166,7 +172,7 @@ type Memory struct {
 
 // Total returns the sum of every kind.
 func (m Memory) Total() int64 {
-	return m.Vectors + m.Graph + m.Payloads + m.PayloadIndexes + m.Other
+	return m.Vectors + m.Graph + m.Payloads + m.PayloadIndexes + m.Sparse + m.Other
 }
 
 // Add adds o to m.
@@ -175,6 +181,7 @@ func (m *Memory) Add(o Memory) {
 	m.Graph += o.Graph
 	m.Payloads += o.Payloads
 	m.PayloadIndexes += o.PayloadIndexes
+	m.Sparse += o.Sparse
 	m.Other += o.Other
 }
 
@@ -200,6 +207,9 @@ func (s *Segment) Memory() Memory {
 	m.Other += int64(s.mu.all.GetSizeInBytes())
 	for _, sp := range s.spaces {
 		m.Other += int64(sp.hasBM.GetSizeInBytes())
+	}
+	for _, sp := range s.sparse {
+		m.Sparse += s.sparseMemory(sp)
 	}
 	// A Go map spends about twice its entries' size.
 	m.Other += int64(len(s.mu.lookup)) * 2 * int64(unsafe.Sizeof(filter.PointID{})+4)

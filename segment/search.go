@@ -72,6 +72,13 @@ const ctxEvery = 16
 
 // scratch is the pooled per-query state.
 type scratch struct {
+	// Sparse search: per-slot accumulators (zero between queries), the
+	// bits of the slots touched, the slots touched, the sorted query.
+	acc     []float32
+	seen    []uint64
+	touched []uint32
+	sq      SparseVector
+
 	q    []float32
 	top  topK
 	res  []hnsw.Result
@@ -404,6 +411,9 @@ type point struct {
 func (p point) ID() filter.PointID     { return p.s.id(p.off) }
 func (p point) Payload() payload.Value { return p.s.payloadAt(p.off) }
 func (p point) HasVector(name string) bool {
+	if sp, ok := p.s.sparseByName[name]; ok {
+		return p.s.hasBitIdx(sp.has, p.off)
+	}
 	sp, ok := p.s.byName[name]
 	return ok && p.s.hasBit(sp, p.off)
 }
@@ -430,6 +440,9 @@ func (x indexes) InternalID(id filter.PointID) (uint32, bool) {
 // VectorPoints resolves has_vector conditions: the live slots with the
 // named vector.
 func (x indexes) VectorPoints(name string) *roaring.Bitmap {
+	if sp, ok := x.s.sparseByName[name]; ok {
+		return sp.hasBM
+	}
 	sp, ok := x.s.byName[name]
 	if !ok {
 		return nil

@@ -37,8 +37,11 @@ type VectorSpec struct {
 
 // Options configures a Segment.
 type Options struct {
-	// Vectors are the segment's vector spaces: at least one, names unique.
+	// Vectors are the segment's dense vector spaces, names unique.
 	Vectors []VectorSpec
+	// Sparse are the segment's sparse vectors, names unique and distinct
+	// from the dense ones'. A segment may have no vectors at all.
+	Sparse []SparseSpec
 	// Capacity is the maximum number of slots: a limit, not a
 	// reservation. Storage grows in chunks as slots are used (see the
 	// package documentation). Required, > 0, below 2^32-1.
@@ -53,6 +56,8 @@ type Point struct {
 	// Vectors holds the point's vectors by name. A name may be absent: the
 	// point lacks that vector.
 	Vectors map[string][]float32
+	// Sparse holds the point's sparse vectors by name, as Vectors.
+	Sparse map[string]SparseVector
 	// Payload is a JSON object or null.
 	Payload payload.Value
 }
@@ -81,6 +86,10 @@ type Segment struct {
 	capacity int
 	spaces   []*space
 	byName   map[string]*space // immutable after construction
+	// sparse are the sparse vectors; their presence bits follow the dense
+	// spaces' in slotChunk.has.
+	sparse       []*sparseSpace
+	sparseByName map[string]*sparseSpace // immutable after construction
 
 	// dir is the slot chunk directory (see slotChunk): it grows under
 	// appendMu, copy-on-write, and is read without locks.
@@ -186,9 +195,6 @@ func newSegment(opts *Options, reserved int) (*Segment, error) {
 	if opts == nil {
 		return nil, fmt.Errorf("%w: nil options", ErrBadOptions)
 	}
-	if len(opts.Vectors) == 0 {
-		return nil, fmt.Errorf("%w: no vector spaces", ErrBadOptions)
-	}
 	c := opts.Capacity
 	if c <= 0 || c >= math.MaxUint32 {
 		return nil, fmt.Errorf("%w: capacity %d", ErrBadOptions, c)
@@ -238,6 +244,23 @@ func newSegment(opts *Options, reserved int) (*Segment, error) {
 		s.spaces = append(s.spaces, sp)
 		s.byName[spec.Name] = sp
 	}
+	s.sparseByName = make(map[string]*sparseSpace, len(opts.Sparse))
+	for _, spec := range opts.Sparse {
+		_, dense := s.byName[spec.Name]
+		if _, dup := s.sparseByName[spec.Name]; dup || dense {
+			return nil, fmt.Errorf("%w: vector %q named twice", ErrBadOptions, spec.Name)
+		}
+		if spec.FullScanThreshold < 0 {
+			return nil, fmt.Errorf("%w: sparse vector %q: full scan threshold %d", ErrBadOptions, spec.Name, spec.FullScanThreshold)
+		}
+		if spec.FullScanThreshold == 0 {
+			spec.FullScanThreshold = DefaultSparseFullScanThreshold
+		}
+		sp := &sparseSpace{spec: spec, has: len(s.spaces) + len(s.sparse), hasBM: roaring.New(), dims: map[uint32]uint32{}}
+		sp.pages.Store(&[]sparsePage{})
+		s.sparse = append(s.sparse, sp)
+		s.sparseByName[spec.Name] = sp
+	}
 	return s, nil
 }
 
@@ -251,7 +274,15 @@ func (s *Segment) space(name string) (*space, error) {
 }
 
 // validate checks a point's vectors and payload.
-func (s *Segment) validate(vectors map[string][]float32, p payload.Value) error {
+func (s *Segment) validate(vectors map[string][]float32, sparse map[string]SparseVector, p payload.Value) error {
+	if err := s.validateSparseShape(sparse); err != nil {
+		return err
+	}
+	for name, v := range sparse {
+		if err := validateSparse(name, v); err != nil {
+			return err
+		}
+	}
 	for name, v := range vectors {
 		sp, err := s.space(name)
 		if err != nil {
@@ -272,7 +303,10 @@ func (s *Segment) validate(vectors map[string][]float32, p payload.Value) error 
 
 // validateShape checks vector names and dimensions and the payload kind,
 // not the elements.
-func (s *Segment) validateShape(vectors map[string][]float32, p payload.Value) error {
+func (s *Segment) validateShape(vectors map[string][]float32, sparse map[string]SparseVector, p payload.Value) error {
+	if err := s.validateSparseShape(sparse); err != nil {
+		return err
+	}
 	for name, v := range vectors {
 		sp, err := s.space(name)
 		if err != nil {
@@ -300,7 +334,7 @@ func (s *Segment) validateShape(vectors map[string][]float32, p payload.Value) e
 // is expected to Delete the old one. Appends are serialised; searches,
 // BuildGraph and Delete run beside them.
 func (s *Segment) Append(p *Point) (uint32, error) {
-	if err := s.validate(p.Vectors, p.Payload); err != nil {
+	if err := s.validate(p.Vectors, p.Sparse, p.Payload); err != nil {
 		return 0, err
 	}
 	s.appendMu.Lock()
@@ -317,6 +351,9 @@ func (s *Segment) Append(p *Point) (uint32, error) {
 	ch.ids[off&chunkMask] = p.ID
 	ch.versions[off&chunkMask] = p.Version
 	s.place(off, p.Vectors, p.Payload)
+	for name, v := range p.Sparse {
+		s.placeSparse(s.sparseByName[name], off, v)
+	}
 	s.mu.Lock()
 	s.index(off, p.Payload)
 	s.mu.lookup[p.ID] = off
@@ -366,6 +403,9 @@ func (s *Segment) index(off uint32, p payload.Value) {
 			sp.hasBM.Add(off)
 		}
 	}
+	for _, sp := range s.sparse {
+		s.indexSparse(sp, off)
+	}
 	s.mu.all.Add(off)
 	setWordBit(&s.chunk(off).live, off)
 	s.nlive.Add(1)
@@ -378,8 +418,8 @@ func (s *Segment) index(off uint32, p payload.Value) {
 // vectors only serve the graph's navigation. Each reserved slot may be
 // filled once. Names, dimensions and the payload kind are checked; the
 // elements are not (the caller loads them from checksummed storage).
-func (s *Segment) Fill(off uint32, vectors map[string][]float32, p payload.Value, live bool) error {
-	if err := s.validateShape(vectors, p); err != nil {
+func (s *Segment) Fill(off uint32, vectors map[string][]float32, sparse map[string]SparseVector, p payload.Value, live bool) error {
+	if err := s.validateShape(vectors, sparse, p); err != nil {
 		return err
 	}
 	s.appendMu.Lock()
@@ -396,6 +436,10 @@ func (s *Segment) Fill(off uint32, vectors map[string][]float32, p payload.Value
 	s.filled[off>>6] |= 1 << (off & 63)
 	s.placeAs(off, vectors, p, false)
 	if live {
+		// A masked slot's sparse vectors serve nothing: no graph walks them.
+		for name, v := range sparse {
+			s.placeSparse(s.sparseByName[name], off, v)
+		}
 		s.mu.Lock()
 		s.index(off, p)
 		s.mu.lookup[s.id(off)] = off
@@ -425,6 +469,9 @@ func (s *Segment) Delete(off uint32) bool {
 	}
 	for _, sp := range s.spaces {
 		sp.hasBM.Remove(off)
+	}
+	for _, sp := range s.sparse {
+		s.unindexSparse(sp, off)
 	}
 	if id := s.id(off); s.mu.lookup[id] == off {
 		delete(s.mu.lookup, id)
@@ -473,6 +520,13 @@ func (s *Segment) Seal() {
 		s.loading = false
 		s.filled, s.loadedG = nil, nil
 	}
+	if len(s.sparse) > 0 {
+		s.mu.Lock()
+		for _, sp := range s.sparse {
+			s.compactSparse(sp)
+		}
+		s.mu.Unlock()
+	}
 	s.sealed.Store(true)
 }
 
@@ -492,6 +546,15 @@ func (s *Segment) Capacity() int { return s.capacity }
 func (s *Segment) Specs() []VectorSpec {
 	out := make([]VectorSpec, len(s.spaces))
 	for i, sp := range s.spaces {
+		out[i] = sp.spec
+	}
+	return out
+}
+
+// SparseSpecs returns the sparse vectors, with defaults filled in.
+func (s *Segment) SparseSpecs() []SparseSpec {
+	out := make([]SparseSpec, len(s.sparse))
+	for i, sp := range s.sparse {
 		out[i] = sp.spec
 	}
 	return out

@@ -29,7 +29,8 @@ func TestOptionsValidation(t *testing.T) {
 	}
 	spec := VectorSpec{Dim: 4, Metric: distance.Dot}
 	f(nil)
-	f(&Options{Capacity: 10})
+	f(&Options{Vectors: []VectorSpec{spec}, Sparse: []SparseSpec{{Name: ""}}, Capacity: 10})
+	f(&Options{Sparse: []SparseSpec{{Name: "s", FullScanThreshold: -1}}, Capacity: 10})
 	f(&Options{Vectors: []VectorSpec{spec}})
 	f(&Options{Vectors: []VectorSpec{spec}, Capacity: -1})
 	f(&Options{Vectors: []VectorSpec{spec}, Capacity: math.MaxUint32})
@@ -646,15 +647,15 @@ func TestPersistenceRoundTrip(t *testing.T) {
 				// vectors are not needed.
 				vecs = nil
 			}
-			require.NoError(t, s.Fill(o, vecs, orig.Payload(o), live))
+			require.NoError(t, s.Fill(o, vecs, nil, orig.Payload(o), live))
 		}
-		require.Error(t, s.Fill(0, nil, payload.Value{}, false), "a slot is filled once")
-		require.Error(t, s.Fill(uint32(len(ids)), nil, payload.Value{}, false))
+		require.Error(t, s.Fill(0, nil, nil, payload.Value{}, false), "a slot is filled once")
+		require.Error(t, s.Fill(uint32(len(ids)), nil, nil, payload.Value{}, false))
 		for _, sp := range specs {
 			require.NoError(t, s.LoadGraph(sp.Name, bytes.NewReader(graphs[sp.Name])))
 		}
 		s.Seal()
-		require.ErrorIs(t, s.Fill(1, nil, payload.Value{}, false), ErrSealed)
+		require.ErrorIs(t, s.Fill(1, nil, nil, payload.Value{}, false), ErrSealed)
 		require.ErrorIs(t, s.LoadGraph("img", bytes.NewReader(graphs["img"])), ErrSealed)
 		require.NoError(t, s.CreateFieldIndex("rnd", payload.IndexParams{Type: payload.TypeInteger}))
 		require.NoError(t, s.CreateFieldIndex("class", payload.IndexParams{Type: payload.TypeInteger}))

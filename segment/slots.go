@@ -48,7 +48,8 @@ type slotChunk struct {
 	versions [chunkSlots]uint64
 	payloads [chunkSlots]payload.Value
 	live     [chunkWords]atomic.Uint64
-	has      [][chunkWords]atomic.Uint64 // presence bits, per space (space.idx)
+	has      [][chunkWords]atomic.Uint64 // presence bits, per space (space.idx), then per sparse vector
+	sparse   [][chunkSlots]sparseRef     // per sparse vector: where each slot's vector is stored
 }
 
 // chunks returns the slot chunk directory. Every slot below n (loaded
@@ -68,7 +69,10 @@ func (s *Segment) grow(end uint32) {
 	last := end - 1
 	dir := s.chunks()
 	for len(dir) <= int(last>>chunkBits) {
-		ch := &slotChunk{has: make([][chunkWords]atomic.Uint64, len(s.spaces))}
+		ch := &slotChunk{has: make([][chunkWords]atomic.Uint64, len(s.spaces)+len(s.sparse))}
+		if len(s.sparse) > 0 {
+			ch.sparse = make([][chunkSlots]sparseRef, len(s.sparse))
+		}
 		// Appending past len writes only where no published directory
 		// reaches, so readers of the old one race with nothing.
 		next := append(dir, ch)
@@ -107,7 +111,17 @@ func liveWord(dir []*slotChunk, w int) uint64 {
 }
 
 func hasWord(dir []*slotChunk, sp *space, w int) uint64 {
-	return dir[w>>wordBits].has[sp.idx][w&(chunkWords-1)].Load()
+	return hasWordIdx(dir, sp.idx, w)
+}
+
+// hasWordIdx is hasWord for the presence bits at index i of slotChunk.has.
+func hasWordIdx(dir []*slotChunk, i, w int) uint64 {
+	return dir[w>>wordBits].has[i][w&(chunkWords-1)].Load()
+}
+
+// hasBitIdx is hasBit for the presence bits at index i of slotChunk.has.
+func (s *Segment) hasBitIdx(i int, off uint32) bool {
+	return s.chunk(off).has[i][off>>6&(chunkWords-1)].Load()&(1<<(off&63)) != 0
 }
 
 func setWordBit(b *[chunkWords]atomic.Uint64, off uint32) {
