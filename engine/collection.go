@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"sync"
@@ -144,6 +145,25 @@ func (c *collection) specs() []segment.VectorSpec {
 		})
 	}
 	return specs
+}
+
+// sparseNames returns the names of the sparse vectors, sorted.
+func (c *collection) sparseNames() []string {
+	return slices.Sorted(maps.Keys(c.config().Params.SparseVectors))
+}
+
+// segOptions returns the options of a segment of the given capacity.
+func (c *collection) segOptions(capacity int) *segment.Options {
+	cfg := c.config()
+	o := &segment.Options{Vectors: c.specs(), Capacity: capacity}
+	for _, name := range c.sparseNames() {
+		spec := segment.SparseSpec{Name: name}
+		if ix := cfg.Params.SparseVectors[name].Index; ix != nil && ix.FullScanThreshold != nil {
+			spec.FullScanThreshold = int(min(*ix.FullScanThreshold, math.MaxInt32))
+		}
+		o.Sparse = append(o.Sparse, spec)
+	}
+	return o
 }
 
 // pointBytes is the vector storage of one point: the sum of its vectors.

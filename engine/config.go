@@ -625,12 +625,6 @@ func (c *CollectionConfig) Validate() error {
 // setting qlite only stores never keeps a collection from loading.
 func (c *CollectionConfig) cfgCheckServable() error {
 	p := &c.Params
-	if len(p.Vectors) == 0 {
-		return cfgBad("vectors", "at least one vector is required (sparse-only collections are not yet supported by qlite)")
-	}
-	if len(p.SparseVectors) != 0 {
-		return cfgBad("sparse_vectors", "sparse vectors are not yet supported by qlite")
-	}
 	for _, name := range slices.Sorted(maps.Keys(p.Vectors)) {
 		vp := p.Vectors[name]
 		path := cfgNamePath("vectors", name)

@@ -70,7 +70,7 @@ func openCollection(db *DB, name string, cid uint32, cfg CollectionConfig) (*col
 		if err != nil {
 			return nil, fmt.Errorf("segment %d: %w", ms.id, err)
 		}
-		seg, err := segment.NewLoading(&segment.Options{Vectors: c.specs(), Capacity: max(int(ms.slots), 1)}, ids, vers)
+		seg, err := segment.NewLoading(c.segOptions(max(int(ms.slots), 1)), ids, vers)
 		if err != nil {
 			return nil, err
 		}
@@ -130,7 +130,7 @@ func openCollection(db *DB, name string, cid uint32, cfg CollectionConfig) (*col
 			placed := false
 			for _, h := range holders[id] {
 				if h.ver == rec.op {
-					if err := h.ref.seg.Fill(h.off, rec.vectors, rec.payload, true); err != nil {
+					if err := h.ref.seg.Fill(h.off, rec.vectors, rec.sparse, rec.payload, true); err != nil {
 						failed = fmt.Errorf("point %s: %w", id, err)
 						break
 					}
@@ -169,7 +169,7 @@ func openCollection(db *DB, name string, cid uint32, cfg CollectionConfig) (*col
 					return nil, fmt.Errorf("segment %d slot %d: %w", ref.id, off, err)
 				}
 			}
-			if err := ref.seg.Fill(uint32(off), vecs, payload.NullValue(), false); err != nil {
+			if err := ref.seg.Fill(uint32(off), vecs, nil, payload.NullValue(), false); err != nil {
 				return nil, err
 			}
 		}
@@ -231,7 +231,7 @@ func (c *collection) readPoints(prefix []byte) (<-chan pointBatch, <-chan error)
 
 // newAppendableFor returns an empty appendable segment with id segID.
 func (c *collection) newAppendableFor(segID uint32) (*segRef, error) {
-	seg, err := segment.New(&segment.Options{Vectors: c.specs(), Capacity: c.segmentCapacity()})
+	seg, err := segment.New(c.segOptions(c.segmentCapacity()))
 	if err != nil {
 		return nil, err
 	}

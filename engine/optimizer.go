@@ -415,17 +415,25 @@ func (c *collection) rebuild(ctx context.Context, olds []*segRef) (err error) {
 	fields := maps.Clone(c.fields)
 	c.rw.RUnlock()
 
-	seg, err := segment.New(&segment.Options{Vectors: c.specs(), Capacity: max(len(srcs), 1)})
+	seg, err := segment.New(c.segOptions(max(len(srcs), 1)))
 	if err != nil {
 		return err
 	}
-	names := c.vectorNames()
+	names, sparseNames := c.vectorNames(), c.sparseNames()
 	for _, sr := range srcs {
 		id, ver := sr.ref.seg.PointAt(sr.off)
 		p := &segment.Point{ID: id, Version: ver, Payload: sr.ref.seg.Payload(sr.off), Vectors: map[string][]float32{}}
 		for _, name := range names {
 			if v, ok := sr.ref.seg.Vector(name, sr.off); ok {
 				p.Vectors[name] = v
+			}
+		}
+		for _, name := range sparseNames {
+			if v, ok := sr.ref.seg.SparseVector(name, sr.off); ok {
+				if p.Sparse == nil {
+					p.Sparse = map[string]segment.SparseVector{}
+				}
+				p.Sparse[name] = v
 			}
 		}
 		if _, err := seg.Append(p); err != nil {

@@ -8,6 +8,7 @@ import (
 	"math"
 	"slices"
 
+	"github.com/qlite/qlite/distance"
 	"github.com/qlite/qlite/filter"
 	"github.com/qlite/qlite/payload"
 	"github.com/qlite/qlite/segment"
@@ -111,6 +112,7 @@ type selectors struct {
 	include []payload.Path
 	exclude []payload.Path
 	vectors []string // nil: none
+	sparse  []string // sparse vector names, nil: none
 }
 
 func (c *collection) compileSelectors(ps PayloadSelector, vs VectorSelector) (*selectors, error) {
@@ -132,14 +134,20 @@ func (c *collection) compileSelectors(ps PayloadSelector, vs VectorSelector) (*s
 	if vs.Enable || len(vs.Names) > 0 {
 		if len(vs.Names) == 0 {
 			s.vectors = c.vectorNames()
+			s.sparse = c.sparseNames()
 		} else {
 			cfg := c.config()
+			s.vectors = []string{}
 			for _, n := range vs.Names {
+				if _, ok := cfg.Params.SparseVectors[n]; ok {
+					s.sparse = append(s.sparse, n)
+					continue
+				}
 				if _, ok := cfg.Params.Vectors[n]; !ok {
 					return nil, fmt.Errorf("%w: with_vectors: Not existing vector name error: %s", ErrBadRequest, n)
 				}
+				s.vectors = append(s.vectors, n)
 			}
-			s.vectors = slices.Clone(vs.Names)
 		}
 	}
 	return s, nil
@@ -158,6 +166,14 @@ func (s *selectors) record(seg *segment.Segment, off uint32) Record {
 			if v, ok := seg.Vector(n, off); ok {
 				r.Vectors[n] = slices.Clone(v)
 			}
+		}
+	}
+	for _, n := range s.sparse {
+		if v, ok := seg.SparseVector(n, off); ok {
+			if r.Sparse == nil {
+				r.Sparse = make(map[string]SparseVector, len(s.sparse))
+			}
+			r.Sparse[n] = SparseVector{Indices: slices.Clone(v.Indices), Values: slices.Clone(v.Values)}
 		}
 	}
 	return r
@@ -324,12 +340,29 @@ func (c *collection) search(ctx context.Context, req *SearchRequest, exclude map
 	if req.Offset < 0 {
 		return nil, fmt.Errorf("%w: offset must not be negative", ErrBadRequest)
 	}
-	vp, err := c.vectorParams(req.Using)
-	if err != nil {
-		return nil, err
-	}
-	if len(req.Vector) != int(vp.Size) {
-		return nil, fmt.Errorf("%w: Vector dimension error: expected dim: %d, got %d", ErrBadRequest, vp.Size, len(req.Vector))
+	_, isSparse := c.config().Params.SparseVectors[req.Using]
+	var vp VectorParams
+	if isSparse {
+		if req.Sparse == nil {
+			return nil, fmt.Errorf("%w: Conversion between sparse and regular vectors failed", ErrBadRequest)
+		}
+		if msg := req.Sparse.problem(); msg != "" {
+			return nil, fmt.Errorf("%w: query: %s", ErrBadRequest, msg)
+		}
+		// Sparse scores are dot products; the cost of a query is its
+		// entries.
+		vp = VectorParams{Distance: distance.Dot, Size: uint64(len(req.Sparse.Indices))}
+	} else {
+		var err error
+		if vp, err = c.vectorParams(req.Using); err != nil {
+			return nil, err
+		}
+		if req.Sparse != nil {
+			return nil, fmt.Errorf("%w: Conversion between sparse and regular vectors failed", ErrBadRequest)
+		}
+		if len(req.Vector) != int(vp.Size) {
+			return nil, fmt.Errorf("%w: Vector dimension error: expected dim: %d, got %d", ErrBadRequest, vp.Size, len(req.Vector))
+		}
 	}
 	if err := req.Filter.Validate(); err != nil {
 		return nil, fmt.Errorf("%w: filter: %w", ErrBadRequest, err)
@@ -365,6 +398,10 @@ func (c *collection) search(ctx context.Context, req *SearchRequest, exclude map
 	if k == 0 {
 		return []ScoredPoint{}, nil
 	}
+	var sq segment.SparseVector
+	if isSparse {
+		sq = c.sparseQueryLocked(req.Using, *req.Sparse)
+	}
 	hits := make([]hit, 0, min(k*len(c.segs), 4096))
 	wantStats := req.Stats != nil || stats != nil
 	st := SearchStats{Candidates: -1, Limit: req.Limit, Filtered: req.Filter != nil}
@@ -385,12 +422,18 @@ func (c *collection) search(ctx context.Context, req *SearchRequest, exclude map
 		so.Stats = &sst
 		var hs []segment.Hit
 		var err error
+		run := func(ctx context.Context) ([]segment.Hit, error) {
+			if isSparse {
+				return ref.seg.SearchSparse(ctx, req.Using, sq, k, &so)
+			}
+			return ref.seg.Search(ctx, req.Using, req.Vector, k, &so)
+		}
 		if perSegment {
 			segCtx, segSpan := c.db.tel.startSegment(ctx, ref.id)
-			hs, err = ref.seg.Search(segCtx, req.Using, req.Vector, k, &so)
+			hs, err = run(segCtx)
 			segSpan.end(&sst, len(hs), err)
 		} else {
-			hs, err = ref.seg.Search(ctx, req.Using, req.Vector, k, &so)
+			hs, err = run(ctx)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrBadRequest, err)
@@ -425,13 +468,15 @@ func (c *collection) search(ctx context.Context, req *SearchRequest, exclude map
 		}
 		return a.h.ID.Compare(b.h.ID)
 	})
-	if wantStats {
-		st.Plan = plans.String()
+	if wantStats && !isSparse {
 		st.Ef = req.HnswEf
 		if st.Ef <= 0 {
 			st.Ef = c.config().VectorHNSW(req.Using).EfConstruct
 		}
 		st.Ef = max(st.Ef, k)
+	}
+	if wantStats {
+		st.Plan = plans.String()
 	}
 	if req.Stats != nil {
 		*req.Stats = st

@@ -4,20 +4,29 @@ import (
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
+	"maps"
 	"math"
 	"slices"
 
 	"github.com/qlite/qlite/payload"
+	"github.com/qlite/qlite/segment"
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
-const recordVersion = 1
+// Point record versions: version 2 adds the sparse vectors after the dense
+// ones. A point without sparse vectors is written as version 1.
+const (
+	recordVersion       = 1
+	recordVersionSparse = 2
+)
 
 // record is one stored point version (see segment/FORMAT.md, "Point record").
 type record struct {
 	op      uint64
 	vectors map[string][]float32
+	// sparse are the sparse vectors, sorted by index.
+	sparse  map[string]segment.SparseVector
 	payload payload.Value
 }
 
@@ -25,9 +34,16 @@ type record struct {
 // length of the encoded payload.
 func appendRecord(dst []byte, r *record) ([]byte, int) {
 	start := len(dst)
-	dst = append(dst, recordVersion)
+	if len(r.sparse) == 0 {
+		dst = append(dst, recordVersion)
+	} else {
+		dst = append(dst, recordVersionSparse)
+	}
 	dst = binary.LittleEndian.AppendUint64(dst, r.op)
 	dst = appendVectors(dst, r.vectors)
+	if len(r.sparse) != 0 {
+		dst = appendSparse(dst, r.sparse)
+	}
 	pl := r.payload.AppendBinary(nil)
 	dst = binary.AppendUvarint(dst, uint64(len(pl)))
 	dst = append(dst, pl...)
@@ -52,6 +68,71 @@ func appendVectors(dst []byte, vecs map[string][]float32) []byte {
 		}
 	}
 	return dst
+}
+
+// appendSparse appends the sparse vectors by name, in name order: count,
+// then per vector its name, its number of entries, the indices (u32) and the
+// values (f32).
+func appendSparse(dst []byte, vecs map[string]segment.SparseVector) []byte {
+	names := slices.Sorted(maps.Keys(vecs))
+	dst = binary.AppendUvarint(dst, uint64(len(names)))
+	for _, name := range names {
+		v := vecs[name]
+		dst = binary.AppendUvarint(dst, uint64(len(name)))
+		dst = append(dst, name...)
+		dst = binary.AppendUvarint(dst, uint64(len(v.Indices)))
+		for _, i := range v.Indices {
+			dst = binary.LittleEndian.AppendUint32(dst, i)
+		}
+		for _, x := range v.Values {
+			dst = binary.LittleEndian.AppendUint32(dst, math.Float32bits(x))
+		}
+	}
+	return dst
+}
+
+// decodeSparse decodes the sparse vectors of a record into a new map (nil
+// when there are none).
+func decodeSparse(b []byte) ([]byte, map[string]segment.SparseVector, error) {
+	bad := func(what string) ([]byte, map[string]segment.SparseVector, error) {
+		return nil, nil, fmt.Errorf("%w: sparse vectors: %s", ErrCorrupt, what)
+	}
+	n, k := binary.Uvarint(b)
+	if k <= 0 || n > uint64(len(b)) {
+		return bad("count")
+	}
+	b = b[k:]
+	if n == 0 {
+		return b, nil, nil
+	}
+	m := make(map[string]segment.SparseVector, n)
+	for range n {
+		l, k := binary.Uvarint(b)
+		if k <= 0 || l > uint64(len(b)-k) {
+			return bad("name")
+		}
+		name := string(b[k : k+int(l)])
+		b = b[k+int(l):]
+		if _, dup := m[name]; dup {
+			return bad("duplicate name")
+		}
+		nnz, k := binary.Uvarint(b)
+		if k <= 0 || nnz > uint64(len(b)-k)/8 {
+			return bad("length")
+		}
+		b = b[k:]
+		v := segment.SparseVector{Indices: make([]uint32, nnz), Values: make([]float32, nnz)}
+		for i := range v.Indices {
+			v.Indices[i] = binary.LittleEndian.Uint32(b[4*i:])
+		}
+		b = b[4*nnz:]
+		for i := range v.Values {
+			v.Values[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
+		}
+		b = b[4*nnz:]
+		m[name] = v
+	}
+	return b, m, nil
 }
 
 // checked verifies the trailing CRC of b and returns the bytes it covers.
@@ -82,7 +163,7 @@ func decodeRecordInto(r *record, b []byte) error {
 	if err != nil {
 		return err
 	}
-	if len(body) < 9 || body[0] != recordVersion {
+	if len(body) < 9 || body[0] != recordVersion && body[0] != recordVersionSparse {
 		return fmt.Errorf("%w: point record: unknown version", ErrCorrupt)
 	}
 	r.op = binary.LittleEndian.Uint64(body[1:9])
@@ -92,6 +173,12 @@ func decodeRecordInto(r *record, b []byte) error {
 	rest, err := decodeVectorsInto(r.vectors, body[9:])
 	if err != nil {
 		return err
+	}
+	r.sparse = nil
+	if body[0] == recordVersionSparse {
+		if rest, r.sparse, err = decodeSparse(rest); err != nil {
+			return err
+		}
 	}
 	n, k := binary.Uvarint(rest)
 	if k <= 0 || n != uint64(len(rest)-k) {
@@ -160,7 +247,7 @@ func decodeVectorsInto(m map[string][]float32, b []byte) ([]byte, error) {
 
 // recordOp returns the operation id of an encoded record without decoding it.
 func recordOp(b []byte) (uint64, error) {
-	if len(b) < 13 || b[0] != recordVersion {
+	if len(b) < 13 || b[0] != recordVersion && b[0] != recordVersionSparse {
 		return 0, fmt.Errorf("%w: point record: too short", ErrCorrupt)
 	}
 	return binary.LittleEndian.Uint64(b[1:9]), nil

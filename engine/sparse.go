@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"slices"
+
+	"github.com/qlite/qlite/segment"
 )
 
 // SparseVector is a sparse vector: Values[i] is the value at dimension Indices[i].
@@ -15,18 +17,27 @@ type SparseVector struct {
 // Validate checks v as Qdrant does: as many values as indices, no index
 // twice, finite values. Errors wrap ErrBadRequest.
 func (v SparseVector) Validate() error {
+	if msg := v.problem(); msg != "" {
+		return fmt.Errorf("%w: %s", ErrBadRequest, msg)
+	}
+	return nil
+}
+
+// problem returns what is wrong with v, as Qdrant words it ("" when
+// nothing is).
+func (v SparseVector) problem() string {
 	if len(v.Indices) != len(v.Values) {
-		return fmt.Errorf("%w: values: must be the same length as indices", ErrBadRequest)
+		return "values: must be the same length as indices"
 	}
 	for _, x := range v.Values {
 		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
-			return fmt.Errorf("%w: values: must be finite", ErrBadRequest)
+			return "values: must be finite"
 		}
 	}
 	if !sparseUnique(v.Indices) {
-		return fmt.Errorf("%w: indices: must be unique", ErrBadRequest)
+		return "indices: must be unique"
 	}
-	return nil
+	return ""
 }
 
 // sparseUnique reports whether no index occurs twice.
@@ -68,4 +79,37 @@ func sparseSorted(v SparseVector) SparseVector {
 		out.Values[i] = v.Values[p]
 	}
 	return out
+}
+
+// sparseQueryLocked returns q (validated) as the segments search it: sorted
+// by index, its values weighted by each dimension's inverse document
+// frequency when the vector's modifier is "idf". The frequencies are the
+// collection's live ones: N is the number of live points with a non-empty
+// vector name, df(d) the number of those with dimension d, and the weight
+// is Qdrant's ln(1 + (N - df + 0.5) / (df + 0.5)). The caller holds c.rw.
+func (c *collection) sparseQueryLocked(name string, q SparseVector) segment.SparseVector {
+	out := segment.SparseVector(sparseSorted(q))
+	if c.config().Params.SparseVectors[name].Modifier != "idf" || len(out.Indices) == 0 {
+		return out
+	}
+	df := make([]int, len(out.Indices))
+	n := 0
+	for _, ref := range c.segs {
+		m, err := ref.seg.SparseStats(name, out.Indices, df)
+		if err != nil {
+			panic(fmt.Sprintf("engine: BUG: segment %d lacks sparse vector %q: %v", ref.id, name, err))
+		}
+		n += m
+	}
+	for i := range out.Values {
+		out.Values[i] *= sparseIDF(df[i], n)
+	}
+	return out
+}
+
+// sparseIDF is Qdrant's inverse document frequency of a dimension that df
+// of n documents have, computed in float32 as Qdrant does.
+func sparseIDF(df, n int) float32 {
+	x := (float32(n)-float32(df)+0.5)/(float32(df)+0.5) + 1
+	return float32(math.Log(float64(x)))
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -262,9 +263,13 @@ type stagedPoint struct {
 	r  *record
 }
 
-func (p stagedPoint) ID() PointID             { return p.id }
-func (p stagedPoint) Payload() payload.Value  { return p.r.payload }
-func (p stagedPoint) HasVector(n string) bool { _, ok := p.r.vectors[n]; return ok }
+func (p stagedPoint) ID() PointID            { return p.id }
+func (p stagedPoint) Payload() payload.Value { return p.r.payload }
+func (p stagedPoint) HasVector(n string) bool {
+	_, ok := p.r.vectors[n]
+	_, sparse := p.r.sparse[n]
+	return ok || sparse
+}
 
 // matches reports whether the current state of id exists and matches f.
 func (t *txn) matches(id PointID, f *filter.Filter) bool {
@@ -335,7 +340,39 @@ func (c *collection) readRecord(ref *segRef, off uint32) *record {
 			r.vectors[name] = slices.Clone(v)
 		}
 	}
+	for _, name := range c.sparseNames() {
+		if v, ok := ref.seg.SparseVector(name, off); ok {
+			if r.sparse == nil {
+				r.sparse = map[string]segment.SparseVector{}
+			}
+			// Stored vectors never change: the record may alias them.
+			r.sparse[name] = v
+		}
+	}
 	return r
+}
+
+// checkSparse validates sparse vectors against the configuration and
+// returns them sorted by index, as they are stored.
+func (c *collection) checkSparse(vecs map[string]SparseVector, where string) (map[string]segment.SparseVector, error) {
+	if len(vecs) == 0 {
+		return nil, nil
+	}
+	cfg := c.config()
+	out := make(map[string]segment.SparseVector, len(vecs))
+	for name, v := range vecs {
+		if _, ok := cfg.Params.SparseVectors[name]; !ok {
+			if _, dense := cfg.Params.Vectors[name]; dense {
+				return nil, fmt.Errorf("%w: Conversion between sparse and regular vectors failed", ErrBadRequest)
+			}
+			return nil, fmt.Errorf("%w: %s: Not existing vector name error: %s", ErrBadRequest, where, name)
+		}
+		if msg := v.problem(); msg != "" {
+			return nil, fmt.Errorf("%w: %s: vector %q: %s", ErrBadRequest, where, name, msg)
+		}
+		out[name] = segment.SparseVector(sparseSorted(v))
+	}
+	return out, nil
 }
 
 // checkVectors validates vectors against the configuration and returns them
@@ -345,6 +382,9 @@ func (c *collection) checkVectors(vecs map[string][]float32, where string) (map[
 	out := make(map[string][]float32, len(vecs))
 	for name, v := range vecs {
 		vp, ok := cfg.Params.Vectors[name]
+		if _, sparse := cfg.Params.SparseVectors[name]; !ok && sparse {
+			return nil, fmt.Errorf("%w: Conversion between sparse and regular vectors failed", ErrBadRequest)
+		}
 		if !ok {
 			if name == "" {
 				return nil, fmt.Errorf("%w: %s: Not existing vector name error: the collection has only named vectors", ErrBadRequest, where)
@@ -402,10 +442,14 @@ func (t *txn) stage(i int, op *Operation) error {
 			if err != nil {
 				return err
 			}
+			sparse, err := c.checkSparse(p.Sparse, w)
+			if err != nil {
+				return err
+			}
 			if err := checkPayload(p.Payload, w); err != nil {
 				return err
 			}
-			recs[j] = &record{vectors: vecs, payload: p.Payload}
+			recs[j] = &record{vectors: vecs, sparse: sparse, payload: p.Payload}
 		}
 		for j := range u.Points {
 			id := u.Points[j].ID
@@ -502,20 +546,25 @@ func (t *txn) stage(i int, op *Operation) error {
 			return fmt.Errorf("%w: %s: %w", ErrBadRequest, where("update_filter"), err)
 		}
 		type upd struct {
-			id   PointID
-			vecs map[string][]float32
+			id     PointID
+			vecs   map[string][]float32
+			sparse map[string]segment.SparseVector
 		}
 		var ups []upd
 		for j, pv := range u.Points {
 			w := where(fmt.Sprintf("points[%d]", j))
-			if len(pv.Vectors) == 0 {
+			if len(pv.Vectors) == 0 && len(pv.Sparse) == 0 {
 				return fmt.Errorf("%w: %s: no vectors to update", ErrBadRequest, w)
 			}
 			vecs, err := c.checkVectors(pv.Vectors, w)
 			if err != nil {
 				return err
 			}
-			ups = append(ups, upd{pv.ID, vecs})
+			sparse, err := c.checkSparse(pv.Sparse, w)
+			if err != nil {
+				return err
+			}
+			ups = append(ups, upd{pv.ID, vecs, sparse})
 		}
 		for _, up := range ups {
 			r, ok := t.get(up.id)
@@ -533,12 +582,20 @@ func (t *txn) stage(i int, op *Operation) error {
 			for k, v := range up.vecs {
 				nr.vectors[k] = v
 			}
+			if len(up.sparse) > 0 {
+				nr.sparse = maps.Clone(r.sparse)
+				if nr.sparse == nil {
+					nr.sparse = map[string]segment.SparseVector{}
+				}
+				maps.Copy(nr.sparse, up.sparse)
+			}
 			t.set(up.id, &nr)
 		}
 	case op.DeleteVectors != nil:
 		cfg := c.config()
 		for _, name := range op.DeleteVectors.Names {
-			if _, ok := cfg.Params.Vectors[name]; !ok {
+			_, sparse := cfg.Params.SparseVectors[name]
+			if _, ok := cfg.Params.Vectors[name]; !ok && !sparse {
 				return fmt.Errorf("%w: %s: Not existing vector name error: %s", ErrBadRequest, where("vector"), name)
 			}
 		}
@@ -553,6 +610,15 @@ func (t *txn) stage(i int, op *Operation) error {
 			for k, v := range r.vectors {
 				if !slices.Contains(op.DeleteVectors.Names, k) {
 					nr.vectors[k] = v
+				}
+			}
+			nr.sparse = nil
+			for k, v := range r.sparse {
+				if !slices.Contains(op.DeleteVectors.Names, k) {
+					if nr.sparse == nil {
+						nr.sparse = map[string]segment.SparseVector{}
+					}
+					nr.sparse[k] = v
 				}
 			}
 			t.set(id, &nr)
@@ -665,7 +731,7 @@ func (c *collection) write(ops []Operation, wait bool) ([]UpdateResult, error) {
 // appendLocked appends a point version to the appendable segment, starting
 // a new one when it is full. The caller holds wmu and rw.
 func (c *collection) appendLocked(id PointID, r *record) error {
-	p := &segment.Point{ID: id, Version: r.op, Vectors: r.vectors, Payload: r.payload}
+	p := &segment.Point{ID: id, Version: r.op, Vectors: r.vectors, Sparse: r.sparse, Payload: r.payload}
 	app := c.appendable()
 	_, err := app.seg.Append(p)
 	if !errors.Is(err, segment.ErrFull) {
