@@ -101,6 +101,16 @@ func (c *collection) checkInvariants() error {
 					return fmt.Errorf("point %s: vector %q differs from its record", id, n)
 				}
 			}
+			if len(got.sparse) != len(rec.sparse) {
+				it.Close()
+				return fmt.Errorf("point %s: %d sparse vectors, record has %d", id, len(got.sparse), len(rec.sparse))
+			}
+			for n, v := range rec.sparse {
+				if g := got.sparse[n]; !slices.Equal(g.Indices, v.Indices) || !slices.Equal(g.Values, v.Values) {
+					it.Close()
+					return fmt.Errorf("point %s: sparse vector %q differs from its record", id, n)
+				}
+			}
 		}
 		if holders != 1 {
 			it.Close()

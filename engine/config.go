@@ -625,6 +625,9 @@ func (c *CollectionConfig) Validate() error {
 // setting qlite only stores never keeps a collection from loading.
 func (c *CollectionConfig) cfgCheckServable() error {
 	p := &c.Params
+	if err := cfgCheckSparse(p, "sparse_vectors"); err != nil {
+		return err
+	}
 	for _, name := range slices.Sorted(maps.Keys(p.Vectors)) {
 		vp := p.Vectors[name]
 		path := cfgNamePath("vectors", name)

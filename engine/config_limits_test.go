@@ -72,17 +72,30 @@ func checkConfigPaths(t *testing.T, dir string, create, update []byte) {
 		for name, c := range db.colls {
 			cfg := c.config()
 			vecs := map[string][]float32{}
-			var using string
+			sparse := map[string]SparseVector{}
 			for n, vp := range cfg.Params.Vectors {
 				v := make([]float32, vp.Size)
 				v[0] = 1
-				vecs[n], using = v, n
+				vecs[n] = v
 			}
-			_, err := db.Upsert(bg, name, &UpsertOp{Points: []Point{{ID: numID(1), Vectors: vecs}}}, &WriteOptions{Wait: true})
+			for n := range cfg.Params.SparseVectors {
+				sparse[n] = SparseVector{Indices: []uint32{7}, Values: []float32{1}}
+			}
+			_, err := db.Upsert(bg, name, &UpsertOp{Points: []Point{{ID: numID(1), Vectors: vecs, Sparse: sparse}}}, &WriteOptions{Wait: true})
 			require.NoError(t, err, "collection %s must take writes", name)
-			res, err := db.Search(bg, name, &SearchRequest{Vector: vecs[using], Using: using, Limit: 1})
-			require.NoError(t, err, "collection %s must serve searches", name)
-			require.Len(t, res, 1)
+			for using, v := range vecs {
+				res, err := db.Search(bg, name, &SearchRequest{Vector: v, Using: using, Limit: 1})
+				require.NoError(t, err, "collection %s must serve searches", name)
+				require.Len(t, res, 1)
+			}
+			for using, v := range sparse {
+				res, err := db.Search(bg, name, &SearchRequest{Sparse: &v, Using: using, Limit: 1})
+				require.NoError(t, err, "collection %s must serve sparse searches", name)
+				require.Len(t, res, 1)
+			}
+			n, err := db.Count(bg, name, nil, true)
+			require.NoError(t, err)
+			require.Equal(t, 1, n)
 		}
 		return db
 	}
@@ -285,7 +298,7 @@ func TestOpenServesAroundFailedCollection(t *testing.T) {
 		"size":   func(c *CollectionConfig) { c.Params.Vectors[""] = VectorParams{Size: 65537, Distance: 1} },
 		"m":      func(c *CollectionConfig) { c.HNSW.M = 5000 },
 		"ef":     func(c *CollectionConfig) { c.HNSW.EfConstruct = 1 << 20 },
-		"novecs": func(c *CollectionConfig) { c.Params.Vectors = nil },
+		"dupname": func(c *CollectionConfig) { c.Params.SparseVectors = map[string]SparseVectorParams{"": {}} },
 	} {
 		cfg := good.cfgClone()
 		mut(&cfg)

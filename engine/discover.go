@@ -51,7 +51,7 @@ func (db *DB) queryDiscover(ctx context.Context, coll string, r *QueryRequest) (
 	if err != nil {
 		return nil, err
 	}
-	vp, err := c.vectorParams(r.Using)
+	vp, _, err := c.spaceParams(r.Using)
 	if err != nil {
 		return nil, err
 	}
@@ -65,12 +65,12 @@ func (db *DB) queryDiscover(ctx context.Context, coll string, r *QueryRequest) (
 		return nil, err
 	}
 	m, t := vp.Distance, target[0]
-	return c.scanScored(ctx, r, exclude, func(v []float32) float32 {
+	return c.scanScored(ctx, r, exclude, slices.Concat(target, pos, neg), func(v qvec) float32 {
 		rank := 0
 		for i := range pos {
-			rank += totalCmp(similarity(m, v, pos[i]), similarity(m, v, neg[i]))
+			rank += totalCmp(vsimilarity(m, v, pos[i]), vsimilarity(m, v, neg[i]))
 		}
-		return float32(rank) + scaledSigmoid(similarity(m, v, t))
+		return float32(rank) + scaledSigmoid(vsimilarity(m, v, t))
 	})
 }
 
@@ -85,7 +85,7 @@ func (db *DB) queryContext(ctx context.Context, coll string, r *QueryRequest) ([
 	if err != nil {
 		return nil, err
 	}
-	vp, err := c.vectorParams(r.Using)
+	vp, _, err := c.spaceParams(r.Using)
 	if err != nil {
 		return nil, err
 	}
@@ -95,10 +95,10 @@ func (db *DB) queryContext(ctx context.Context, coll string, r *QueryRequest) ([
 		return nil, err
 	}
 	m := vp.Distance
-	return c.scanScored(ctx, r, exclude, func(v []float32) float32 {
+	return c.scanScored(ctx, r, exclude, slices.Concat(pos, neg), func(v qvec) float32 {
 		var s float32
 		for i := range pos {
-			s += fastSigmoid(min(similarity(m, v, pos[i])-similarity(m, v, neg[i])-contextMargin, 0))
+			s += fastSigmoid(min(vsimilarity(m, v, pos[i])-vsimilarity(m, v, neg[i])-contextMargin, 0))
 		}
 		return s
 	})
@@ -107,7 +107,7 @@ func (db *DB) queryContext(ctx context.Context, coll string, r *QueryRequest) ([
 // resolvePairs resolves the examples of context pairs, adding the ids to be
 // excluded to exclude.
 func (db *DB) resolvePairs(c *collection, pairs []ContextPair, using string, vp VectorParams, lookup *LookupFrom,
-	what string, exclude map[PointID]bool) (pos, neg [][]float32, err error) {
+	what string, exclude map[PointID]bool) (pos, neg []qvec, err error) {
 	pe := make([]Example, len(pairs))
 	ne := make([]Example, len(pairs))
 	for i, p := range pairs {
@@ -162,7 +162,10 @@ func checkPage(limit, offset int) error {
 // vector r.Using and is not in exclude: an exact scan. It returns the
 // r.Offset+r.Limit best (higher scores first, ties by ascending id), after
 // skipping r.Offset, keeping only scores strictly above r.ScoreThreshold.
-func (c *collection) scanScored(ctx context.Context, r *QueryRequest, exclude map[PointID]bool, score func(v []float32) float32) ([]ScoredPoint, error) {
+//
+// Sparse examples are weighted in place (under the collection's read lock)
+// when the vector's modifier is "idf".
+func (c *collection) scanScored(ctx context.Context, r *QueryRequest, exclude map[PointID]bool, examples []qvec, score func(v qvec) float32) ([]ScoredPoint, error) {
 	if err := checkPage(r.Limit, r.Offset); err != nil {
 		return nil, err
 	}
@@ -174,8 +177,12 @@ func (c *collection) scanScored(ctx context.Context, r *QueryRequest, exclude ma
 		return nil, err
 	}
 	top := topScored{k: window(r.Limit, r.Offset)}
+	_, sparse := c.config().Params.SparseVectors[r.Using]
 	c.rw.RLock()
 	defer c.rw.RUnlock()
+	if sparse {
+		c.weighExamplesLocked(r.Using, examples)
+	}
 	n := 0
 	for _, ref := range c.segs {
 		seg := ref.seg
@@ -187,7 +194,7 @@ func (c *collection) scanScored(ctx context.Context, r *QueryRequest, exclude ma
 			if exclude[id] {
 				return true
 			}
-			v, ok := seg.Vector(r.Using, off)
+			v, ok := slotVec(seg, r.Using, sparse, off)
 			if !ok {
 				return true
 			}

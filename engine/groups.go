@@ -144,7 +144,7 @@ func groupOrder(c *collection, r *QueryRequest) func(a, b float32) bool {
 	case q == nil || q.OrderBy != nil || q.Sample:
 		return nil
 	case q.Nearest != nil || (q.Recommend != nil && (q.Recommend.Strategy == "" || q.Recommend.Strategy == AverageVector)):
-		vp, err := c.vectorParams(r.Using)
+		vp, _, err := c.spaceParams(r.Using)
 		if err != nil {
 			return nil
 		}

@@ -163,16 +163,19 @@ func (db *DB) queryNearest(ctx context.Context, coll string, r *QueryRequest, st
 		return nil, err
 	}
 	ex := r.Query.Nearest
-	vp, err := c.vectorParams(r.Using)
+	vp, sparse, err := c.spaceParams(r.Using)
 	if err != nil {
 		return nil, err
+	}
+	if ex.ID == nil && (ex.Sparse != nil) != sparse {
+		return nil, fmt.Errorf("%w: Conversion between sparse and regular vectors failed", ErrBadRequest)
 	}
 	vecs, exclude, err := db.resolveExamples(c, []Example{*ex}, r.Using, vp, r.LookupFrom, "query")
 	if err != nil {
 		return nil, err
 	}
 	return c.search(ctx, &SearchRequest{
-		Vector: vecs[0], Using: r.Using, Filter: r.Filter, Limit: r.Limit, Offset: r.Offset,
+		Vector: vecs[0].d, Sparse: vecs[0].sparseQuery(), Using: r.Using, Filter: r.Filter, Limit: r.Limit, Offset: r.Offset,
 		ScoreThreshold: r.ScoreThreshold, HnswEf: r.HnswEf, Exact: r.Exact,
 		WithPayload: r.WithPayload, WithVectors: r.WithVectors,
 	}, exclude, st)
@@ -181,7 +184,7 @@ func (db *DB) queryNearest(ctx context.Context, coll string, r *QueryRequest, st
 // resolveExamples resolves examples to vectors of space using: ids are read
 // from lookup's collection when given (and then not excluded), else from c
 // (and returned in the exclusion set).
-func (db *DB) resolveExamples(c *collection, ex []Example, using string, vp VectorParams, lookup *LookupFrom, what string) ([][]float32, map[PointID]bool, error) {
+func (db *DB) resolveExamples(c *collection, ex []Example, using string, vp VectorParams, lookup *LookupFrom, what string) ([]qvec, map[PointID]bool, error) {
 	if lookup == nil || lookup.Collection == "" {
 		return c.exampleVectors(ex, using, vp, what)
 	}
@@ -193,9 +196,12 @@ func (db *DB) resolveExamples(c *collection, ex []Example, using string, vp Vect
 	if name == "" {
 		name = using
 	}
-	lvp, err := lc.vectorParams(name)
+	lvp, lsparse, err := lc.spaceParams(name)
 	if err != nil {
 		return nil, nil, err
+	}
+	if _, sparse := c.config().Params.SparseVectors[using]; sparse != lsparse {
+		return nil, nil, fmt.Errorf("%w: lookup_from: Conversion between sparse and regular vectors failed", ErrBadRequest)
 	}
 	if lvp.Size != vp.Size {
 		return nil, nil, fmt.Errorf("%w: lookup_from: vector %q of collection %s has %d dimensions, the query's vector has %d",

@@ -93,7 +93,7 @@ func (db *DB) recommend(ctx context.Context, coll string, st *SearchStats, req *
 	if req == nil {
 		return nil, fmt.Errorf("%w: missing recommend request", ErrBadRequest)
 	}
-	vp, err := c.vectorParams(req.Using)
+	vp, _, err := c.spaceParams(req.Using)
 	if err != nil {
 		return nil, err
 	}
@@ -123,13 +123,11 @@ func (db *DB) recommend(ctx context.Context, coll string, st *SearchStats, req *
 		}
 		q := average(pos)
 		if len(neg) > 0 {
-			an := average(neg)
-			for i := range q {
-				q[i] += q[i] - an[i]
-			}
+			// avg(positive) + avg(positive) - avg(negative), as Qdrant.
+			q = combine(q, average(neg), 2, -1)
 		}
 		return c.search(ctx, &SearchRequest{
-			Vector: q, Using: req.Using, Filter: req.Filter, Limit: req.Limit, Offset: req.Offset,
+			Vector: q.d, Sparse: q.sparseQuery(), Using: req.Using, Filter: req.Filter, Limit: req.Limit, Offset: req.Offset,
 			ScoreThreshold: req.ScoreThreshold, HnswEf: req.HnswEf, Exact: req.Exact,
 			WithPayload: req.WithPayload, WithVectors: req.WithVectors,
 		}, exclude, st)
@@ -144,26 +142,35 @@ func (db *DB) recommend(ctx context.Context, coll string, st *SearchStats, req *
 
 // exampleVectors resolves examples to vectors (preprocessed) and returns
 // the ids among them.
-func (c *collection) exampleVectors(ex []Example, using string, vp VectorParams, what string) ([][]float32, map[PointID]bool, error) {
+func (c *collection) exampleVectors(ex []Example, using string, vp VectorParams, what string) ([]qvec, map[PointID]bool, error) {
 	ids := map[PointID]bool{}
-	var out [][]float32
+	var out []qvec
+	_, sparse := c.config().Params.SparseVectors[using]
 	c.rw.RLock()
 	defer c.rw.RUnlock()
 	for i, e := range ex {
 		switch {
-		case e.ID != nil && e.Vector != nil:
+		case e.ID != nil && (e.Vector != nil || e.Sparse != nil):
 			return nil, nil, fmt.Errorf("%w: %s[%d]: give an id or a vector, not both", ErrBadRequest, what, i)
 		case e.ID != nil:
 			ref, off, ok := c.locateVisible(*e.ID)
 			if !ok {
 				return nil, nil, fmt.Errorf("%w: No point with id %s found", ErrNotFound, *e.ID)
 			}
-			v, ok := ref.seg.Vector(using, off)
+			v, ok := slotVec(ref.seg, using, sparse, off)
 			if !ok {
 				return nil, nil, fmt.Errorf("%w: %s[%d]: point %s has no vector %q", ErrBadRequest, what, i, *e.ID, using)
 			}
-			out = append(out, slices.Clone(v))
+			out = append(out, v.clone())
 			ids[*e.ID] = true
+		case sparse || e.Sparse != nil:
+			if !sparse || e.Sparse == nil {
+				return nil, nil, fmt.Errorf("%w: Conversion between sparse and regular vectors failed", ErrBadRequest)
+			}
+			if msg := e.Sparse.problem(); msg != "" {
+				return nil, nil, fmt.Errorf("%w: %s[%d]: %s", ErrBadRequest, what, i, msg)
+			}
+			out = append(out, qvec{s: segment.SparseVector(sparseSorted(*e.Sparse))})
 		case e.Vector != nil:
 			if len(e.Vector) != int(vp.Size) {
 				// Qdrant's message names no example.
@@ -172,7 +179,7 @@ func (c *collection) exampleVectors(ex []Example, using string, vp VectorParams,
 			if err := distance.Validate(e.Vector, int(vp.Size)); err != nil {
 				return nil, nil, fmt.Errorf("%w: %s[%d]: %w", ErrBadRequest, what, i, err)
 			}
-			out = append(out, vp.Distance.PreprocessQuery(nil, e.Vector))
+			out = append(out, qvec{d: vp.Distance.PreprocessQuery(nil, e.Vector)})
 		default:
 			return nil, nil, fmt.Errorf("%w: %s[%d]: empty example", ErrBadRequest, what, i)
 		}
@@ -180,17 +187,42 @@ func (c *collection) exampleVectors(ex []Example, using string, vp VectorParams,
 	return out, ids, nil
 }
 
-func average(vs [][]float32) []float32 {
-	avg := make([]float32, len(vs[0]))
+func average(vs []qvec) qvec {
+	if vs[0].d == nil {
+		return sparseAverage(vs)
+	}
+	avg := make([]float32, len(vs[0].d))
 	for _, v := range vs {
-		for i, x := range v {
+		for i, x := range v.d {
 			avg[i] += x
 		}
 	}
 	for i := range avg {
 		avg[i] /= float32(len(vs))
 	}
-	return avg
+	return qvec{d: avg}
+}
+
+// combine returns wa*a + wb*b.
+func combine(a, b qvec, wa, wb float32) qvec {
+	if a.d == nil {
+		return qvec{s: sparseCombine(a.s, b.s, wa, wb)}
+	}
+	out := make([]float32, len(a.d))
+	for i := range out {
+		out[i] = wa*a.d[i] + wb*b.d[i]
+	}
+	return qvec{d: out}
+}
+
+// vsimilarity is similarity of dense vectors, and the dot product of sparse
+// ones (0 when they share no index).
+func vsimilarity(m distance.Metric, a, b qvec) float32 {
+	if a.d == nil {
+		d, _ := segment.SparseDot(a.s, b.s)
+		return d
+	}
+	return similarity(m, a.d, b.d)
 }
 
 // similarity is the metric's raw similarity (higher is closer): the dot
@@ -240,7 +272,7 @@ func (h *minScored) Pop() any {
 }
 
 // scoreAll scores every matching point with the strategy (an exact scan).
-func (c *collection) scoreAll(ctx context.Context, req *RecommendRequest, m distance.Metric, pos, neg [][]float32,
+func (c *collection) scoreAll(ctx context.Context, req *RecommendRequest, m distance.Metric, pos, neg []qvec,
 	exclude map[PointID]bool, strategy RecommendStrategy) ([]ScoredPoint, error) {
 	if req.Limit < 1 {
 		return nil, fmt.Errorf("%w: Limit cannot be 0", ErrBadRequest)
@@ -253,23 +285,24 @@ func (c *collection) scoreAll(ctx context.Context, req *RecommendRequest, m dist
 		return nil, err
 	}
 	k := window(req.Limit, req.Offset)
-	score := func(v []float32) float32 {
+	_, sparse := c.config().Params.SparseVectors[req.Using]
+	score := func(v qvec) float32 {
 		if strategy == SumScores {
 			var s float32
 			for _, p := range pos {
-				s += similarity(m, v, p)
+				s += vsimilarity(m, v, p)
 			}
 			for _, n := range neg {
-				s -= similarity(m, v, n)
+				s -= vsimilarity(m, v, n)
 			}
 			return s
 		}
 		mp, mn := float32(math.Inf(-1)), float32(math.Inf(-1))
 		for _, p := range pos {
-			mp = max(mp, similarity(m, v, p))
+			mp = max(mp, vsimilarity(m, v, p))
 		}
 		for _, n := range neg {
-			mn = max(mn, similarity(m, v, n))
+			mn = max(mn, vsimilarity(m, v, n))
 		}
 		if mp > mn {
 			return scaledSigmoid(mp)
@@ -278,6 +311,9 @@ func (c *collection) scoreAll(ctx context.Context, req *RecommendRequest, m dist
 	}
 	c.rw.RLock()
 	defer c.rw.RUnlock()
+	if sparse {
+		c.weighExamplesLocked(req.Using, slices.Concat(pos, neg))
+	}
 	h := make(minScored, 0, min(k+1, 4096))
 	n := 0
 	for _, ref := range c.segs {
@@ -290,7 +326,7 @@ func (c *collection) scoreAll(ctx context.Context, req *RecommendRequest, m dist
 			if exclude[id] {
 				return true
 			}
-			v, ok := seg.Vector(req.Using, off)
+			v, ok := slotVec(seg, req.Using, sparse, off)
 			if !ok {
 				return true
 			}

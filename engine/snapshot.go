@@ -950,7 +950,7 @@ func (c *collection) restorePoints(ctx context.Context, r *bufio.Reader) (int, e
 			return 0, snapFormatErr("points file: point %s: %v", id, err)
 		}
 		count++
-		batch = append(batch, Point{ID: id, Vectors: rec.vectors, Payload: rec.payload})
+		batch = append(batch, Point{ID: id, Vectors: rec.vectors, Sparse: sparseFromSegment(rec.sparse), Payload: rec.payload})
 		if batchBytes += len(val); len(batch) == snapBatchPoints || batchBytes >= snapBatchBytes {
 			if err := flush(); err != nil {
 				return 0, err

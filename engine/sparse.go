@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 
+	"github.com/qlite/qlite/distance"
 	"github.com/qlite/qlite/segment"
 )
 
@@ -89,22 +90,36 @@ func sparseSorted(v SparseVector) SparseVector {
 // is Qdrant's ln(1 + (N - df + 0.5) / (df + 0.5)). The caller holds c.rw.
 func (c *collection) sparseQueryLocked(name string, q SparseVector) segment.SparseVector {
 	out := segment.SparseVector(sparseSorted(q))
-	if c.config().Params.SparseVectors[name].Modifier != "idf" || len(out.Indices) == 0 {
-		return out
+	c.weighLocked(name, out)
+	return out
+}
+
+// weighExamplesLocked weighs sparse examples (which alias no storage) in
+// place as sparseQueryLocked weighs a query. The caller holds c.rw.
+func (c *collection) weighExamplesLocked(name string, vs []qvec) {
+	for _, v := range vs {
+		c.weighLocked(name, v.s)
 	}
-	df := make([]int, len(out.Indices))
+}
+
+// weighLocked multiplies v's values by their dimensions' IDF when the
+// sparse vector name has the "idf" modifier. The caller holds c.rw.
+func (c *collection) weighLocked(name string, v segment.SparseVector) {
+	if c.config().Params.SparseVectors[name].Modifier != "idf" || len(v.Indices) == 0 {
+		return
+	}
+	df := make([]int, len(v.Indices))
 	n := 0
 	for _, ref := range c.segs {
-		m, err := ref.seg.SparseStats(name, out.Indices, df)
+		m, err := ref.seg.SparseStats(name, v.Indices, df)
 		if err != nil {
 			panic(fmt.Sprintf("engine: BUG: segment %d lacks sparse vector %q: %v", ref.id, name, err))
 		}
 		n += m
 	}
-	for i := range out.Values {
-		out.Values[i] *= sparseIDF(df[i], n)
+	for i := range v.Values {
+		v.Values[i] *= sparseIDF(df[i], n)
 	}
-	return out
 }
 
 // sparseIDF is Qdrant's inverse document frequency of a dimension that df
@@ -112,4 +127,97 @@ func (c *collection) sparseQueryLocked(name string, q SparseVector) segment.Spar
 func sparseIDF(df, n int) float32 {
 	x := (float32(n)-float32(df)+0.5)/(float32(df)+0.5) + 1
 	return float32(math.Log(float64(x)))
+}
+
+// qvec is a resolved query or example vector of one space: dense
+// (preprocessed for the metric) or, in a sparse space, sparse (sorted by
+// index, d nil).
+type qvec struct {
+	d []float32
+	s segment.SparseVector
+}
+
+// clone returns a copy of v that aliases no segment storage.
+func (v qvec) clone() qvec {
+	return qvec{d: slices.Clone(v.d), s: segment.SparseVector{Indices: slices.Clone(v.s.Indices), Values: slices.Clone(v.s.Values)}}
+}
+
+// sparseQuery returns v as a search request's sparse query (nil for a
+// dense v).
+func (v qvec) sparseQuery() *SparseVector {
+	if v.d != nil {
+		return nil
+	}
+	return &SparseVector{Indices: v.s.Indices, Values: v.s.Values}
+}
+
+// slotVec returns slot off's vector using (sparse or dense) as a qvec that
+// aliases segment storage.
+func slotVec(seg *segment.Segment, using string, sparse bool, off uint32) (qvec, bool) {
+	if sparse {
+		v, ok := seg.SparseVector(using, off)
+		return qvec{s: v}, ok
+	}
+	v, ok := seg.Vector(using, off)
+	return qvec{d: v}, ok
+}
+
+// spaceParams returns the params of the vector space name, and whether it
+// is a sparse vector; a sparse vector scores as Dot.
+func (c *collection) spaceParams(name string) (VectorParams, bool, error) {
+	if _, ok := c.config().Params.SparseVectors[name]; ok {
+		return VectorParams{Distance: distance.Dot}, true, nil
+	}
+	vp, err := c.vectorParams(name)
+	return vp, false, err
+}
+
+// sparseCombine returns wa*a + wb*b over the union of their indices (sorted).
+func sparseCombine(a, b segment.SparseVector, wa, wb float32) segment.SparseVector {
+	var out segment.SparseVector
+	i, j := 0, 0
+	for i < len(a.Indices) || j < len(b.Indices) {
+		switch {
+		case j == len(b.Indices) || i < len(a.Indices) && a.Indices[i] < b.Indices[j]:
+			out.Indices = append(out.Indices, a.Indices[i])
+			out.Values = append(out.Values, wa*a.Values[i])
+			i++
+		case i == len(a.Indices) || b.Indices[j] < a.Indices[i]:
+			out.Indices = append(out.Indices, b.Indices[j])
+			out.Values = append(out.Values, wb*b.Values[j])
+			j++
+		default:
+			out.Indices = append(out.Indices, a.Indices[i])
+			out.Values = append(out.Values, wa*a.Values[i]+wb*b.Values[j])
+			i++
+			j++
+		}
+	}
+	return out
+}
+
+// sparseAverage returns the mean of sparse vectors (sorted by index): the
+// sum over the union of their indices, divided by their number.
+func sparseAverage(vs []qvec) qvec {
+	sum := segment.SparseVector{}
+	for _, v := range vs {
+		sum = sparseCombine(sum, v.s, 1, 1)
+	}
+	for i := range sum.Values {
+		sum.Values[i] /= float32(len(vs))
+	}
+	return qvec{s: sum}
+}
+
+// sparseFromSegment returns the segment's sparse vectors as the API's (the
+// slices are shared).
+func sparseFromSegment(m map[string]segment.SparseVector) map[string]SparseVector {
+	if m == nil {
+		return nil
+	}
+	out := make(map[string]SparseVector, len(m))
+	for k, v := range m {
+		out[k] = SparseVector(v)
+	}
+	return out
 }

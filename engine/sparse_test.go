@@ -260,3 +260,172 @@ func itoa(n int) string {
 	b, _ := json.Marshal(n)
 	return string(b)
 }
+
+// mapDot is the oracle's sparse dot product.
+func mapDot(a, b SparseVector) float32 {
+	m := map[uint32]float32{}
+	for i, d := range a.Indices {
+		m[d] = a.Values[i]
+	}
+	var s float32
+	for i, d := range b.Indices {
+		s += m[d] * b.Values[i]
+	}
+	return s
+}
+
+// TestSparseQueryForms checks every query form on a sparse vector against
+// brute force: nearest by vector and by id, recommend with each strategy,
+// discover and context. Points that share no index with a nearest query
+// are not returned; the scoring strategies score every point with the
+// vector.
+func TestSparseQueryForms(t *testing.T) {
+	db := openTestDB(t, t.TempDir(), testOpts())
+	var req CreateCollection
+	require.NoError(t, json.Unmarshal([]byte(`{"sparse_vectors": {"s": {}}}`), &req))
+	require.NoError(t, db.CreateCollection(bg, "c", &req))
+	rng := rand.New(rand.NewPCG(1, 2))
+	z := rand.NewZipf(rng, 1.1, 1, 60)
+	vecs := map[PointID]SparseVector{}
+	var pts []Point
+	for i := range 200 {
+		p := Point{ID: numID(uint64(i))}
+		if i%9 != 0 {
+			v := randSparse(rng, z, 6)
+			p.Sparse = map[string]SparseVector{"s": v}
+			vecs[p.ID] = v
+		}
+		pts = append(pts, p)
+	}
+	_, err := db.Upsert(bg, "c", &UpsertOp{Points: pts}, &WriteOptions{Wait: true})
+	require.NoError(t, err)
+
+	rank := func(score func(v SparseVector) (float32, bool), exclude ...PointID) []ScoredPoint {
+		var out []ScoredPoint
+		for id, v := range vecs {
+			if slices.Contains(exclude, id) {
+				continue
+			}
+			if s, ok := score(v); ok {
+				out = append(out, ScoredPoint{Record: Record{ID: id}, Score: s})
+			}
+		}
+		slices.SortFunc(out, func(a, b ScoredPoint) int {
+			if c := cmp.Compare(b.Score, a.Score); c != 0 {
+				return c
+			}
+			return a.ID.Compare(b.ID)
+		})
+		return out
+	}
+	shares := func(a, b SparseVector) bool {
+		for _, d := range a.Indices {
+			if slices.Contains(b.Indices, d) {
+				return true
+			}
+		}
+		return false
+	}
+	query := func(q *Query, limit int) []ScoredPoint {
+		t.Helper()
+		res, err := db.Query(bg, "c", &QueryRequest{Query: q, Using: "s", Limit: limit})
+		require.NoError(t, err)
+		return res
+	}
+	sig := func(x float32) float32 { return 0.5 * (x/(1+float32(math.Abs(float64(x)))) + 1) }
+	for range 20 {
+		q := randSparse(rng, z, 4)
+		a, b, c := numID(uint64(1+rng.IntN(8))), numID(uint64(10+rng.IntN(8))), numID(uint64(19+rng.IntN(8)))
+		va, vb, vc := vecs[a], vecs[b], vecs[c]
+
+		requireSameScored(t, rank(func(v SparseVector) (float32, bool) { return mapDot(q, v), shares(q, v) }), 0, 10,
+			query(&Query{Nearest: &Example{Sparse: &q}}, 10), "nearest vector")
+		requireSameScored(t, rank(func(v SparseVector) (float32, bool) { return mapDot(va, v), shares(va, v) }, a), 0, 10,
+			query(&Query{Nearest: &Example{ID: &a}}, 10), "nearest id")
+
+		// average_vector: 2 * avg(positive) - avg(negative).
+		avg := func(v SparseVector) (float32, bool) {
+			s := mapDot(va, v) + mapDot(vb, v) - mapDot(vc, v)
+			return s, shares(va, v) || shares(vb, v) || shares(vc, v)
+		}
+		requireSameScored(t, rank(avg, a, b, c), 0, 10,
+			query(&Query{Recommend: &RecommendQuery{Positive: []Example{{ID: &a}, {ID: &b}}, Negative: []Example{{ID: &c}}}}, 10), "average")
+		best := func(v SparseVector) (float32, bool) {
+			mp, mn := max(mapDot(va, v), mapDot(vb, v)), mapDot(vc, v)
+			if mp > mn {
+				return sig(mp), true
+			}
+			return -sig(mn), true
+		}
+		requireSameScored(t, rank(best, a, b, c), 0, 10,
+			query(&Query{Recommend: &RecommendQuery{Positive: []Example{{ID: &a}, {ID: &b}}, Negative: []Example{{ID: &c}}, Strategy: BestScore}}, 10), "best")
+		sum := func(v SparseVector) (float32, bool) { return mapDot(va, v) + mapDot(vb, v) - mapDot(vc, v), true }
+		requireSameScored(t, rank(sum, a, b, c), 0, 10,
+			query(&Query{Recommend: &RecommendQuery{Positive: []Example{{ID: &a}, {ID: &b}}, Negative: []Example{{ID: &c}}, Strategy: SumScores}}, 10), "sum")
+		disc := func(v SparseVector) (float32, bool) {
+			r := float32(cmp.Compare(mapDot(va, v), mapDot(vc, v)))
+			return r + sig(mapDot(q, v)), true
+		}
+		requireSameScored(t, rank(disc, a, c), 0, 10,
+			query(&Query{Discover: &DiscoverQuery{Target: Example{Sparse: &q}, Context: []ContextPair{{Positive: Example{ID: &a}, Negative: Example{ID: &c}}}}}, 10), "discover")
+		ctxq := func(v SparseVector) (float32, bool) {
+			x := min(mapDot(va, v)-mapDot(vc, v)-float32(math.Nextafter32(1, 2)-1), 0)
+			return x / (1 + float32(math.Abs(float64(x)))), true
+		}
+		requireSameScored(t, rank(ctxq, a, c), 0, 10,
+			query(&Query{Context: []ContextPair{{Positive: Example{ID: &a}, Negative: Example{ID: &c}}}}, 10), "context")
+	}
+	// A dense query on a sparse vector, and the other way round.
+	_, err = db.Query(bg, "c", &QueryRequest{Query: &Query{Nearest: &Example{Vector: []float32{1}}}, Using: "s"})
+	require.ErrorContains(t, err, "Conversion between sparse and regular vectors failed")
+	_, err = db.Upsert(bg, "c", &UpsertOp{Points: []Point{{ID: numID(1), Sparse: map[string]SparseVector{"s": {Indices: []uint32{1, 1}, Values: []float32{1, 2}}}}}}, nil)
+	require.ErrorContains(t, err, "indices: must be unique")
+	_, err = db.Upsert(bg, "c", &UpsertOp{Points: []Point{{ID: numID(1), Sparse: map[string]SparseVector{"s": {Indices: []uint32{1}, Values: []float32{1, 2}}}}}}, nil)
+	require.ErrorContains(t, err, "values: must be the same length as indices")
+}
+
+// TestSparseSnapshots round-trips sparse vectors through a collection
+// snapshot and a full snapshot.
+func TestSparseSnapshots(t *testing.T) {
+	db := openTestDB(t, t.TempDir(), testOpts())
+	var req CreateCollection
+	require.NoError(t, json.Unmarshal([]byte(`{"vectors": {"d": {"size": 2, "distance": "Dot"}}, "sparse_vectors": {"s": {"modifier": "idf"}}}`), &req))
+	require.NoError(t, db.CreateCollection(bg, "c", &req))
+	rng := rand.New(rand.NewPCG(9, 9))
+	z := rand.NewZipf(rng, 1.1, 1, 100)
+	var pts []Point
+	var ids []PointID
+	for i := range 100 {
+		p := Point{ID: numID(uint64(i)), Vectors: map[string][]float32{"d": {1, 2}}}
+		if i%4 != 0 {
+			p.Sparse = map[string]SparseVector{"s": randSparse(rng, z, 5)}
+		}
+		pts = append(pts, p)
+		ids = append(ids, p.ID)
+	}
+	_, err := db.Upsert(bg, "c", &UpsertOp{Points: pts}, &WriteOptions{Wait: true})
+	require.NoError(t, err)
+	want, err := db.Get(bg, "c", ids, &ReadOptions{WithVectors: AllVectors})
+	require.NoError(t, err)
+	d, err := db.CreateSnapshot(bg, "c")
+	require.NoError(t, err)
+	path, err := db.SnapshotPath(bg, "c", d.Name)
+	require.NoError(t, err)
+	require.NoError(t, db.RestoreSnapshot(bg, path, "copy"))
+	got, err := db.Get(bg, "copy", ids, &ReadOptions{WithVectors: AllVectors})
+	require.NoError(t, err)
+	require.Equal(t, want, got)
+	info, err := db.CollectionInfo(bg, "copy")
+	require.NoError(t, err)
+	require.Equal(t, "idf", info.Config.Params.SparseVectors["s"].Modifier)
+
+	fd, err := db.CreateFullSnapshot(bg)
+	require.NoError(t, err)
+	fpath, err := db.FullSnapshotPath(bg, fd.Name)
+	require.NoError(t, err)
+	other := openTestDB(t, t.TempDir(), testOpts())
+	require.NoError(t, other.RestoreFullSnapshot(bg, fpath, false))
+	got, err = other.Get(bg, "c", ids, &ReadOptions{WithVectors: AllVectors})
+	require.NoError(t, err)
+	require.Equal(t, want, got)
+}

@@ -490,6 +490,12 @@ func (s *Segment) walkPostings(ctx context.Context, sc *scratch, sp *sparseSpace
 	return nil
 }
 
+// SparseDot returns the dot product of sparse vectors sorted by index, and
+// whether they share an index.
+func SparseDot(a, b SparseVector) (float32, bool) {
+	return sparseDot(a.Indices, a.Values, b.Indices, b.Values)
+}
+
 // sparseDot returns the dot product of the sparse vectors (qi, qv) and
 // (idx, val), both sorted by index, and whether they share an index. An
 // index twice in qi counts twice.
