@@ -294,10 +294,10 @@ func TestOpenServesAroundFailedCollection(t *testing.T) {
 	good := *db.colls["good"].config()
 	bad := map[string][]byte{}
 	for name, mut := range map[string]func(*CollectionConfig){
-		"size0":  func(c *CollectionConfig) { c.Params.Vectors[""] = VectorParams{Size: 0, Distance: 1} },
-		"size":   func(c *CollectionConfig) { c.Params.Vectors[""] = VectorParams{Size: 65537, Distance: 1} },
-		"m":      func(c *CollectionConfig) { c.HNSW.M = 5000 },
-		"ef":     func(c *CollectionConfig) { c.HNSW.EfConstruct = 1 << 20 },
+		"size0":   func(c *CollectionConfig) { c.Params.Vectors[""] = VectorParams{Size: 0, Distance: 1} },
+		"size":    func(c *CollectionConfig) { c.Params.Vectors[""] = VectorParams{Size: 65537, Distance: 1} },
+		"m":       func(c *CollectionConfig) { c.HNSW.M = 5000 },
+		"ef":      func(c *CollectionConfig) { c.HNSW.EfConstruct = 1 << 20 },
 		"dupname": func(c *CollectionConfig) { c.Params.SparseVectors = map[string]SparseVectorParams{"": {}} },
 	} {
 		cfg := good.cfgClone()

@@ -97,7 +97,7 @@ func (db *DB) CollectionInfo(ctx context.Context, name string) (_ *CollectionInf
 		return nil, err
 	}
 	info := &CollectionInfo{Config: *c.config(), PayloadSchema: map[string]PayloadIndexInfo{}}
-	names := c.vectorNames()
+	names, sparseNames := c.vectorNames(), c.sparseNames()
 	c.rw.RLock()
 	fields := maps.Clone(c.fields)
 	if p := info.Config.Optimizers.PreventUnoptimized; p != nil && *p {
@@ -109,6 +109,12 @@ func (db *DB) CollectionInfo(ctx context.Context, name string) (_ *CollectionInf
 		seg := ref.seg
 		info.Memory.Add(seg.Memory())
 		info.PointsCount += seg.Live()
+		// Sparse vectors are indexed as they arrive; Qdrant counts the
+		// non-empty ones.
+		for _, n := range sparseNames {
+			k, _ := seg.SparseStats(n, nil, nil)
+			info.IndexedVectorsCount += k
+		}
 		if seg.Len() > 0 {
 			info.SegmentsCount++
 		}

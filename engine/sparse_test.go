@@ -299,6 +299,16 @@ func TestSparseQueryForms(t *testing.T) {
 	}
 	_, err := db.Upsert(bg, "c", &UpsertOp{Points: pts}, &WriteOptions{Wait: true})
 	require.NoError(t, err)
+	info, err := db.CollectionInfo(bg, "c")
+	require.NoError(t, err)
+	nonEmpty := 0
+	for _, v := range vecs {
+		if len(v.Indices) > 0 {
+			nonEmpty++
+		}
+	}
+	require.Equal(t, nonEmpty, info.IndexedVectorsCount, "Qdrant counts the non-empty sparse vectors as indexed")
+	require.Positive(t, info.Memory.Sparse)
 
 	rank := func(score func(v SparseVector) (float32, bool), exclude ...PointID) []ScoredPoint {
 		var out []ScoredPoint
@@ -333,7 +343,14 @@ func TestSparseQueryForms(t *testing.T) {
 		return res
 	}
 	sig := func(x float32) float32 { return 0.5 * (x/(1+float32(math.Abs(float64(x)))) + 1) }
-	for range 20 {
+	for round := range 40 {
+		if round == 20 {
+			// Sealed and persisted by the optimizer, then reopened.
+			require.NoError(t, db.Optimize(bg, "c"))
+			dir := db.dir
+			closeChecked(t, db)
+			db = openTestDB(t, dir, testOpts())
+		}
 		q := randSparse(rng, z, 4)
 		a, b, c := numID(uint64(1+rng.IntN(8))), numID(uint64(10+rng.IntN(8))), numID(uint64(19+rng.IntN(8)))
 		va, vb, vc := vecs[a], vecs[b], vecs[c]

@@ -150,8 +150,12 @@ func (s *Segment) buildSpace(ctx context.Context, sp *space, n uint32, workers i
 
 // Indexed returns the number of leading slots every graph covers: each
 // live slot below it that has a vector is a node of that vector's graph
-// (deleted slots and slots lacking the vector count as covered).
+// (deleted slots and slots lacking the vector count as covered). Without
+// dense vectors (no graphs) every slot is covered.
 func (s *Segment) Indexed() int {
+	if len(s.spaces) == 0 {
+		return s.Len()
+	}
 	m := s.spaces[0].indexed.Load()
 	for _, sp := range s.spaces[1:] {
 		m = min(m, sp.indexed.Load())
