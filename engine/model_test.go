@@ -21,6 +21,7 @@ import (
 
 type modelPoint struct {
 	vectors map[string][]float32
+	sparse  map[string]SparseVector // as given (unsorted)
 	payload payload.Value
 }
 
@@ -31,9 +32,12 @@ type model struct {
 
 func (m *model) clone(id PointID) *modelPoint {
 	p := m.points[id]
-	q := &modelPoint{vectors: map[string][]float32{}, payload: p.payload}
+	q := &modelPoint{vectors: map[string][]float32{}, sparse: map[string]SparseVector{}, payload: p.payload}
 	for k, v := range p.vectors {
 		q.vectors[k] = v
+	}
+	for k, v := range p.sparse {
+		q.sparse[k] = v
 	}
 	return q
 }
@@ -45,7 +49,11 @@ type modelView struct {
 
 func (v modelView) ID() PointID             { return v.id }
 func (v modelView) Payload() payload.Value  { return v.p.payload }
-func (v modelView) HasVector(n string) bool { _, ok := v.p.vectors[n]; return ok }
+func (v modelView) HasVector(n string) bool {
+	_, ok := v.p.vectors[n]
+	_, sparse := v.p.sparse[n]
+	return ok || sparse
+}
 
 func (m *model) matching(f *filter.Filter) []PointID {
 	var out []PointID
@@ -70,7 +78,8 @@ func newModelColl(t testing.TB, db *DB, name string) {
 	del := 0.1
 	vmin := 100
 	req := &CreateCollection{
-		Vectors: VectorsConfig{"a": modelSpecs["a"], "b": modelSpecs["b"]},
+		Vectors:       VectorsConfig{"a": modelSpecs["a"], "b": modelSpecs["b"]},
+		SparseVectors: map[string]SparseVectorParams{"s": {Modifier: "idf", Index: &SparseIndexParams{FullScanThreshold: new(uint64(20))}}},
 		Optimizers: &OptimizersConfigDiff{IndexingThreshold: &thr, MaxSegmentSize: &maxSeg,
 			DeletedThreshold: &del, VacuumMinVectorNumber: &vmin},
 	}
@@ -107,6 +116,22 @@ func (r *modelRun) randVectors(all bool) map[string][]float32 {
 	return v
 }
 
+// randSparse returns the sparse vector "s" (sometimes empty), or none.
+func (r *modelRun) randSparse() map[string]SparseVector {
+	if r.rng.IntN(4) == 0 {
+		return nil
+	}
+	var v SparseVector
+	for range r.rng.IntN(6) {
+		d := uint32(r.rng.IntN(30))
+		if !slices.Contains(v.Indices, d) {
+			v.Indices = append(v.Indices, d)
+			v.Values = append(v.Values, float32(r.rng.IntN(9)-2)/2)
+		}
+	}
+	return map[string]SparseVector{"s": v}
+}
+
 func (r *modelRun) randPayload() payload.Value {
 	fs := []payload.Field{
 		{Key: "class", Value: payload.IntValue(int64(r.rng.IntN(5)))},
@@ -128,6 +153,7 @@ var modelFilters = []string{
 	`{"must":[{"key":"nested.v","range":{"lt":5}}]}`,
 	`{"must":[{"is_empty":{"key":"class"}}]}`,
 	`{"must":[{"has_vector":"b"}]}`,
+	`{"must":[{"has_vector":"s"}]}`,
 	`{"must":[{"has_id":[1,2,3,50,99,150,250]}]}`,
 	`{"must":[{"key":"tag","match":{"except":["y"]}}]}`,
 }
@@ -166,7 +192,7 @@ func (r *modelRun) step() {
 		n := 1 + rng.IntN(20)
 		pts := make([]Point, n)
 		for i := range pts {
-			pts[i] = Point{ID: r.randID(), Vectors: r.randVectors(false), Payload: r.randPayload()}
+			pts[i] = Point{ID: r.randID(), Vectors: r.randVectors(false), Sparse: r.randSparse(), Payload: r.randPayload()}
 		}
 		bad := rng.IntN(15) == 0
 		if bad {
@@ -188,7 +214,7 @@ func (r *modelRun) step() {
 			if (mode == ModeInsertOnly && exists) || (mode == ModeUpdateOnly && !exists) {
 				continue
 			}
-			mp := &modelPoint{vectors: map[string][]float32{}, payload: p.Payload}
+			mp := &modelPoint{vectors: map[string][]float32{}, sparse: p.Sparse, payload: p.Payload}
 			for k, v := range p.Vectors {
 				mp.vectors[k] = modelSpecs[k].Distance.Preprocess(nil, v)
 			}
@@ -290,18 +316,23 @@ func (r *modelRun) step() {
 		if len(v) == 0 {
 			v["b"] = randVec(rng, 3)
 		}
+		sp := r.randSparse()
 		r.log("update_vectors %s", id)
-		_, err := r.db.UpdateVectors(bg, r.coll, &UpdateVectorsOp{Points: []PointVectors{{ID: id, Vectors: v}}}, nil)
+		_, err := r.db.UpdateVectors(bg, r.coll, &UpdateVectorsOp{Points: []PointVectors{{ID: id, Vectors: v, Sparse: sp}}}, nil)
 		require.NoError(t, err)
 		q := m.clone(id)
 		for k, x := range v {
 			q.vectors[k] = modelSpecs[k].Distance.Preprocess(nil, x)
 		}
+		for k, x := range sp {
+			q.sparse[k] = x
+		}
 		m.points[id] = q
 	case op < 76:
 		sel, ids := r.randSelector()
-		r.log("delete_vectors %d", len(ids))
-		_, err := r.db.DeleteVectors(bg, r.coll, &DeleteVectorsOp{Selector: sel, Names: []string{"b"}}, nil)
+		name := []string{"b", "s"}[rng.IntN(2)]
+		r.log("delete_vectors %s %d", name, len(ids))
+		_, err := r.db.DeleteVectors(bg, r.coll, &DeleteVectorsOp{Selector: sel, Names: []string{name}}, nil)
 		if sel.IDs != nil && len(ids) < len(uniq(sel.IDs)) {
 			require.ErrorIs(t, err, ErrNotFound)
 			return
@@ -309,7 +340,8 @@ func (r *modelRun) step() {
 		require.NoError(t, err)
 		for _, id := range ids {
 			q := m.clone(id)
-			delete(q.vectors, "b")
+			delete(q.vectors, name)
+			delete(q.sparse, name)
 			m.points[id] = q
 		}
 	case op < 80:
@@ -345,12 +377,12 @@ func (r *modelRun) batch() {
 	id := r.randID()
 	p := obj("class", 4, "tag", "x")
 	ops := []Operation{
-		{Upsert: &UpsertOp{Points: []Point{{ID: id, Vectors: r.randVectors(true), Payload: p}}}},
+		{Upsert: &UpsertOp{Points: []Point{{ID: id, Vectors: r.randVectors(true), Sparse: r.randSparse(), Payload: p}}}},
 		{SetPayload: &SetPayloadOp{Payload: obj("extra", 7), Selector: Selector{IDs: []PointID{id}}}},
 	}
 	_, err := r.db.BatchUpdate(bg, r.coll, ops, nil)
 	require.NoError(r.t, err)
-	mp := &modelPoint{vectors: map[string][]float32{}, payload: payload.Merge(p, obj("extra", 7))}
+	mp := &modelPoint{vectors: map[string][]float32{}, sparse: ops[0].Upsert.Points[0].Sparse, payload: payload.Merge(p, obj("extra", 7))}
 	for k, v := range ops[0].Upsert.Points[0].Vectors {
 		mp.vectors[k] = modelSpecs[k].Distance.Preprocess(nil, v)
 	}
@@ -428,6 +460,15 @@ func (r *modelRun) verify() {
 		for k, v := range mp.vectors {
 			require.Equal(t, v, rec.Vectors[k], "vector %s of %s", k, rec.ID)
 		}
+		require.Equal(t, len(mp.sparse), len(rec.Sparse), "sparse vectors of %s after %v", rec.ID, r.steps)
+		for k, v := range mp.sparse {
+			want := sparseSorted(v)
+			got := rec.Sparse[k]
+			require.Equal(t, len(want.Indices), len(got.Indices), "sparse vector %s of %s", k, rec.ID)
+			if len(want.Indices) > 0 {
+				require.Equal(t, want, got, "sparse vector %s of %s", k, rec.ID)
+			}
+		}
 	}
 
 	// Filtered counts and scrolls.
@@ -470,6 +511,68 @@ func (r *modelRun) verify() {
 			}
 		}
 	}
+
+	// Sparse search (IDF) against brute force.
+	for i := range 3 {
+		var q SparseVector
+		for range 1 + r.rng.IntN(4) {
+			if d := uint32(r.rng.IntN(30)); !slices.Contains(q.Indices, d) {
+				q.Indices = append(q.Indices, d)
+				q.Values = append(q.Values, 1)
+			}
+		}
+		var f *filter.Filter
+		if i > 0 {
+			f = r.randFilter()
+		}
+		res, err := r.db.Search(bg, r.coll, &SearchRequest{Sparse: &q, Using: "s", Filter: f, Limit: 10})
+		require.NoError(t, err)
+		requireSameScored(t, bruteForceSparse(m, q, f), 0, 10, res, fmt.Sprintf("sparse search after %v", r.steps))
+	}
+}
+
+// bruteForceSparse ranks the points matching f that share an index with q
+// by their dot product with q weighted by Qdrant's IDF over the model.
+func bruteForceSparse(m *model, q SparseVector, f *filter.Filter) []ScoredPoint {
+	n := 0
+	df := make([]float64, len(q.Indices))
+	for _, p := range m.points {
+		v := p.sparse["s"]
+		if len(v.Indices) > 0 {
+			n++
+		}
+		for i, d := range q.Indices {
+			if slices.Contains(v.Indices, d) {
+				df[i]++
+			}
+		}
+	}
+	var all []ScoredPoint
+	for _, id := range m.matching(f) {
+		v, ok := m.points[id].sparse["s"]
+		if !ok {
+			continue
+		}
+		var s float64
+		shared := false
+		for i, d := range q.Indices {
+			if j := slices.Index(v.Indices, d); j >= 0 {
+				idf := math.Log(1 + (float64(n)-df[i]+0.5)/(df[i]+0.5))
+				s += float64(q.Values[i]) * idf * float64(v.Values[j])
+				shared = true
+			}
+		}
+		if shared {
+			all = append(all, ScoredPoint{Record: Record{ID: id}, Score: float32(s)})
+		}
+	}
+	sort.SliceStable(all, func(i, j int) bool {
+		if all[i].Score != all[j].Score {
+			return all[i].Score > all[j].Score
+		}
+		return all[i].ID.Compare(all[j].ID) < 0
+	})
+	return all
 }
 
 type scoredID struct {

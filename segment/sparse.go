@@ -248,9 +248,9 @@ func (s *Segment) unindexSparse(sp *sparseSpace, off uint32) {
 	}
 }
 
-// compactSparse rewrites sp's posting lists with live slots only, into two
-// flat arrays (one allocation each, whatever the number of dimensions). The
-// caller holds mu exclusively.
+// compactSparse rewrites sp's posting lists with live slots only, in slot
+// order, into two flat arrays (one allocation each, whatever the number of
+// dimensions). The caller holds mu exclusively.
 func (s *Segment) compactSparse(sp *sparseSpace) {
 	total := 0
 	for _, p := range sp.post {
@@ -271,6 +271,10 @@ func (s *Segment) compactSparse(sp *sparseSpace) {
 				ids = append(ids, off)
 				w = append(w, p.w[i])
 			}
+		}
+		if !slices.IsSorted(ids[start:]) {
+			// A loading segment is filled in point id order, not slot order.
+			sortPairs(ids[start:], w[start:])
 		}
 		dims[d] = uint32(len(post))
 		post = append(post, posting{ids: ids[start:len(ids):len(ids)], w: w[start:len(w):len(w)], live: p.live})
