@@ -47,8 +47,8 @@ type modelView struct {
 	p  *modelPoint
 }
 
-func (v modelView) ID() PointID             { return v.id }
-func (v modelView) Payload() payload.Value  { return v.p.payload }
+func (v modelView) ID() PointID            { return v.id }
+func (v modelView) Payload() payload.Value { return v.p.payload }
 func (v modelView) HasVector(n string) bool {
 	_, ok := v.p.vectors[n]
 	_, sparse := v.p.sparse[n]

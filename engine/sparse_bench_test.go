@@ -48,12 +48,16 @@ func bm25Query(rng *rand.Rand, z *rand.Zipf) SparseVector {
 
 const benchVocab = 50000
 
+// newSparseBenchDB opens a database with a collection "c" of one sparse
+// vector "s" whose segments the optimizer seals at once (indexing
+// threshold 1 KB).
 func newSparseBenchDB(b *testing.B, modifier string) (*DB, string) {
 	dir := b.TempDir()
 	db, err := Open(dir, testOpts())
 	require.NoError(b, err)
 	var req CreateCollection
-	require.NoError(b, json.Unmarshal([]byte(`{"sparse_vectors": {"s": {"modifier": "`+modifier+`"}}}`), &req))
+	require.NoError(b, json.Unmarshal([]byte(`{"sparse_vectors": {"s": {"modifier": "`+modifier+`"}},
+		"optimizers_config": {"indexing_threshold": 1}}`), &req))
 	require.NoError(b, db.CreateCollection(bg, "c", &req))
 	return db, dir
 }
@@ -159,6 +163,9 @@ func BenchmarkSparseReopen(b *testing.B) {
 			require.NoError(b, err)
 		}
 		require.NoError(b, db.Optimize(bg, "c"))
+		segs, err := db.Segments(bg, "c")
+		require.NoError(b, err)
+		require.False(b, segs[0].Appendable, "the documents are sealed")
 		require.NoError(b, db.Close())
 		b.Run(fmt.Sprintf("sparse=%v/n=50k", withSparse), func(b *testing.B) {
 			for range b.N {

@@ -523,7 +523,7 @@ func (s *Segment) Seal() {
 	if len(s.sparse) > 0 {
 		s.mu.Lock()
 		for _, sp := range s.sparse {
-			s.compactSparse(sp)
+			s.buildSparse(sp)
 		}
 		s.mu.Unlock()
 	}

@@ -218,6 +218,9 @@ func (s *Segment) indexSparse(sp *sparseSpace, off uint32) {
 		return
 	}
 	sp.nlive++
+	if s.loading {
+		return // Seal builds the posting lists at once (buildSparse)
+	}
 	for i, d := range idx {
 		j, ok := sp.dims[d]
 		if !ok {
@@ -248,48 +251,50 @@ func (s *Segment) unindexSparse(sp *sparseSpace, off uint32) {
 	}
 }
 
-// compactSparse rewrites sp's posting lists with live slots only, in slot
-// order, into two flat arrays (one allocation each, whatever the number of
-// dimensions). The caller holds mu exclusively.
-func (s *Segment) compactSparse(sp *sparseSpace) {
-	total := 0
-	for _, p := range sp.post {
-		total += p.live
-	}
-	ids := make([]uint32, 0, total)
-	w := make([]float32, 0, total)
+// buildSparse rebuilds sp's posting lists from the stored vectors of the
+// live slots, in slot order, into two flat arrays (one allocation each,
+// whatever the number of dimensions): two passes over the entries, one to
+// count each dimension's points, one to place them. Seal calls it, so that
+// a sealed segment's index holds no deleted slot and no per-list
+// allocation, and a loading segment's index (which Fill does not build) is
+// built at once. The caller holds mu exclusively.
+func (s *Segment) buildSparse(sp *sparseSpace) {
 	dims := make(map[uint32]uint32, len(sp.dims))
-	post := make([]posting, 0, len(sp.dims))
-	for _, d := range slices.Sorted(mapKeys(sp.dims)) {
-		p := sp.post[sp.dims[d]]
-		if p.live == 0 {
-			continue
-		}
-		start := len(ids)
-		for i, off := range p.ids {
-			if s.liveBit(off) {
-				ids = append(ids, off)
-				w = append(w, p.w[i])
+	var counts []int
+	total := 0
+	it := sp.hasBM.Iterator()
+	for it.HasNext() {
+		idx, _ := s.sparseAt(sp, it.Next())
+		for _, d := range idx {
+			j, ok := dims[d]
+			if !ok {
+				j = uint32(len(counts))
+				dims[d] = j
+				counts = append(counts, 0)
 			}
+			counts[j]++
 		}
-		if !slices.IsSorted(ids[start:]) {
-			// A loading segment is filled in point id order, not slot order.
-			sortPairs(ids[start:], w[start:])
+		total += len(idx)
+	}
+	ids := make([]uint32, total)
+	w := make([]float32, total)
+	post := make([]posting, len(counts))
+	start := 0
+	for j, c := range counts {
+		post[j] = posting{ids: ids[start : start : start+c], w: w[start : start : start+c], live: c}
+		start += c
+	}
+	it = sp.hasBM.Iterator()
+	for it.HasNext() {
+		off := it.Next()
+		idx, val := s.sparseAt(sp, off)
+		for i, d := range idx {
+			p := &post[dims[d]]
+			p.ids = append(p.ids, off) // within its capacity: no allocation
+			p.w = append(p.w, val[i])
 		}
-		dims[d] = uint32(len(post))
-		post = append(post, posting{ids: ids[start:len(ids):len(ids)], w: w[start:len(w):len(w)], live: p.live})
 	}
 	sp.dims, sp.post = dims, post
-}
-
-func mapKeys(m map[uint32]uint32) func(func(uint32) bool) {
-	return func(yield func(uint32) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 // SparseStats adds, for each dimension of dims, the number of live points
@@ -381,6 +386,13 @@ func (s *Segment) searchSparse(ctx context.Context, sc *scratch, sp *sparseSpace
 	st.Estimate = est
 	if est > sp.spec.FullScanThreshold {
 		st.Plan = PlanPostings
+		// A bitset straight from the indexes, when the filter allows one,
+		// costs a nanosecond per matching point; the checker costs more per
+		// point scored.
+		if dense, ok := filter.Dense(f, ix, int(n), sc.bits); ok {
+			sc.bits = dense
+			return s.walkPostings(ctx, sc, sp, q, n, func(off uint32) bool { return dense[off>>6]&(1<<(off&63)) != 0 }, st)
+		}
 		return s.walkPostings(ctx, sc, sp, q, n, func(off uint32) bool { return chk.Check(off, point{s, off}) }, st)
 	}
 	// Selective: score the matching points directly.
