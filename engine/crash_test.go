@@ -87,7 +87,8 @@ func createCrashColl(t testing.TB, db *DB) {
 	thr, vmin, maxSeg := 1, 100, 8
 	del := 0.1
 	err := db.CreateCollection(bg, crashColl, &CreateCollection{
-		Vectors: VectorsConfig{"": crashSpec},
+		Vectors:       VectorsConfig{"": crashSpec},
+		SparseVectors: map[string]SparseVectorParams{"s": {Modifier: "idf"}},
 		Optimizers: &OptimizersConfigDiff{IndexingThreshold: &thr, VacuumMinVectorNumber: &vmin,
 			DeletedThreshold: &del, MaxSegmentSize: &maxSeg},
 	})
@@ -113,6 +114,16 @@ func crashOp(seed uint64, n int) Operation {
 		for i := range pts {
 			pts[i] = Point{ID: id(), Vectors: map[string][]float32{"": randVec(rng, 8)},
 				Payload: obj("g", rng.IntN(10), "n", n)}
+			if rng.IntN(3) != 0 {
+				v := SparseVector{}
+				for range rng.IntN(8) {
+					if d := uint32(rng.IntN(1000)); !slices.Contains(v.Indices, d) {
+						v.Indices = append(v.Indices, d)
+						v.Values = append(v.Values, float32(rng.NormFloat64()))
+					}
+				}
+				pts[i].Sparse = map[string]SparseVector{"s": v}
+			}
 		}
 		return Operation{Upsert: &UpsertOp{Points: pts}}
 	case k < 8:
@@ -153,7 +164,7 @@ func (m crashModel) apply(op Operation) {
 	switch {
 	case op.Upsert != nil:
 		for _, p := range op.Upsert.Points {
-			m[p.ID] = &modelPoint{vectors: p.Vectors, payload: p.Payload}
+			m[p.ID] = &modelPoint{vectors: p.Vectors, sparse: p.Sparse, payload: p.Payload}
 		}
 	case op.Delete != nil && op.Delete.IDs != nil:
 		for _, id := range op.Delete.IDs {
@@ -168,7 +179,7 @@ func (m crashModel) apply(op Operation) {
 	case op.SetPayload != nil:
 		for id, p := range m {
 			if op.SetPayload.Selector.Filter.Matches(modelView{id, p}) {
-				m[id] = &modelPoint{vectors: p.vectors, payload: payload.Merge(p.payload, op.SetPayload.Payload)}
+				m[id] = &modelPoint{vectors: p.vectors, sparse: p.sparse, payload: payload.Merge(p.payload, op.SetPayload.Payload)}
 			}
 		}
 	}
@@ -193,6 +204,14 @@ func (m crashModel) diff(db *DB) error {
 		}
 		if !slices.Equal(p.vectors[""], r.Vectors[""]) {
 			return fmt.Errorf("point %s: vector differs", r.ID)
+		}
+		want, ok := p.sparse["s"]
+		got, has := r.Sparse["s"]
+		if ok != has {
+			return fmt.Errorf("point %s: sparse vector present %v, model %v", r.ID, has, ok)
+		}
+		if want = sparseSorted(want); !slices.Equal(want.Indices, got.Indices) || !slices.Equal(want.Values, got.Values) {
+			return fmt.Errorf("point %s: sparse vector %v, model %v", r.ID, got, want)
 		}
 	}
 	return nil
