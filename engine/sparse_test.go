@@ -446,3 +446,26 @@ func TestSparseSnapshots(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, want, got)
 }
+
+// TestSparseStrictMode checks strict mode's sparse_config.max_length on
+// upserts and vector updates (queries are not limited, as in Qdrant).
+func TestSparseStrictMode(t *testing.T) {
+	db := openTestDB(t, t.TempDir(), testOpts())
+	var req CreateCollection
+	require.NoError(t, json.Unmarshal([]byte(`{"sparse_vectors": {"s": {}},
+		"strict_mode_config": {"enabled": true, "sparse_config": {"s": {"max_length": 2}}}}`), &req))
+	require.NoError(t, db.CreateCollection(bg, "c", &req))
+	three := SparseVector{Indices: []uint32{1, 2, 3}, Values: []float32{1, 1, 1}}
+	two := SparseVector{Indices: []uint32{1, 2}, Values: []float32{1, 1}}
+	_, err := db.Upsert(bg, "c", &UpsertOp{Points: []Point{{ID: numID(1), Sparse: map[string]SparseVector{"s": three}}}}, nil)
+	require.ErrorIs(t, err, ErrStrictMode)
+	require.ErrorContains(t, err, "Sparse vector 's' has a limit of 2 indices, but 3 were provided!")
+	_, err = db.Upsert(bg, "c", &UpsertOp{Points: []Point{{ID: numID(1), Sparse: map[string]SparseVector{"s": two}}}}, nil)
+	require.NoError(t, err)
+	_, err = db.UpdateVectors(bg, "c", &UpdateVectorsOp{Points: []PointVectors{{ID: numID(1), Sparse: map[string]SparseVector{"s": three}}}}, nil)
+	require.ErrorContains(t, err, "Sparse vector 's' has a limit of 2 indices, but 3 were provided!")
+	res, err := db.Search(bg, "c", &SearchRequest{Using: "s", Sparse: &three, Limit: 3})
+	require.NoError(t, err)
+	require.Len(t, res, 1)
+	require.Equal(t, float32(2), res[0].Score)
+}

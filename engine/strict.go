@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"sort"
@@ -69,6 +70,11 @@ type strictConfig struct {
 	FilterMaxConditions           *int64   `json:"filter_max_conditions"`
 	ConditionMaxSize              *int64   `json:"condition_max_size"`
 	MaxPayloadIndexCount          *int64   `json:"max_payload_index_count"`
+	// SparseConfig limits the number of entries of each named sparse
+	// vector a write may store.
+	SparseConfig map[string]struct {
+		MaxLength *int64 `json:"max_length"`
+	} `json:"sparse_config"`
 }
 
 // strictState is a collection's decoded strict mode and its rate limiters
@@ -231,6 +237,8 @@ type strictCheck struct {
 	// upsertName "update limit") writes.
 	upsert     int
 	upsertName string
+	// sparse are the sparse vectors a write stores, per point.
+	sparse []map[string]SparseVector
 	// groupBy is the key of a groups request.
 	groupBy string
 	// limit is the request's limit as Qdrant counts it, when hasLimit.
@@ -335,6 +343,15 @@ func (c *collection) checkOne(s *strictState, k *strictCheck) error {
 			name = "upsert limit"
 		}
 		return limitErr(k.upsert, *cfg.UpsertMaxBatchsize, name)
+	}
+	if len(cfg.SparseConfig) > 0 {
+		for _, vs := range k.sparse {
+			for _, name := range slices.Sorted(maps.Keys(vs)) {
+				if l := cfg.SparseConfig[name].MaxLength; l != nil && int64(len(vs[name].Indices)) > *l {
+					return strictErr("Sparse vector '%s' has a limit of %d indices, but %d were provided!", name, *l, len(vs[name].Indices))
+				}
+			}
+		}
 	}
 	if err := c.checkResources(s, k); err != nil {
 		return err
@@ -911,7 +928,13 @@ func selectorCheck(sel *Selector) strictCheck {
 func (o *Operation) strictCheck() strictCheck {
 	switch {
 	case o.Upsert != nil:
-		return strictCheck{upsert: len(o.Upsert.Points), grows: true, writeCost: len(o.Upsert.Points)}
+		k := strictCheck{upsert: len(o.Upsert.Points), grows: true, writeCost: len(o.Upsert.Points)}
+		for _, p := range o.Upsert.Points {
+			if p.Sparse != nil {
+				k.sparse = append(k.sparse, p.Sparse)
+			}
+		}
+		return k
 	case o.Delete != nil:
 		return selectorCheck(o.Delete)
 	case o.SetPayload != nil:
@@ -927,8 +950,14 @@ func (o *Operation) strictCheck() strictCheck {
 	case o.ClearPayload != nil:
 		return selectorCheck(o.ClearPayload)
 	case o.UpdateVectors != nil:
-		return strictCheck{upsert: len(o.UpdateVectors.Points), upsertName: "update limit", grows: true,
+		k := strictCheck{upsert: len(o.UpdateVectors.Points), upsertName: "update limit", grows: true,
 			writeCost: len(o.UpdateVectors.Points)}
+		for _, p := range o.UpdateVectors.Points {
+			if p.Sparse != nil {
+				k.sparse = append(k.sparse, p.Sparse)
+			}
+		}
+		return k
 	case o.DeleteVectors != nil:
 		return selectorCheck(&o.DeleteVectors.Selector)
 	}
