@@ -78,8 +78,8 @@ func (db *DB) SearchMatrix(ctx context.Context, coll string, req *MatrixRequest)
 	if r.Limit < 1 {
 		return nil, fmt.Errorf("%w: limit: must be at least 1", ErrBadRequest)
 	}
-	vp, ok := c.config().Params.Vectors[r.Using]
-	if !ok {
+	vp, sparse, err := c.spaceParams(r.Using)
+	if err != nil {
 		// Qdrant's message for the search matrix (its sampling query
 		// checks the name first).
 		return nil, fmt.Errorf("%w: Vector with name %s is not configured in this collection", ErrBadRequest, r.Using)
@@ -88,13 +88,15 @@ func (db *DB) SearchMatrix(ctx context.Context, coll string, req *MatrixRequest)
 		return nil, fmt.Errorf("%w: filter: %w", ErrBadRequest, err)
 	}
 
+	// A point's vector, and (sparse) the same as a query: IDF-weighted when
+	// the vector's modifier asks.
 	type point struct {
-		id  PointID
-		vec []float32
+		id     PointID
+		vec, q qvec
 	}
 	c.rw.RLock()
 	picked, err := c.sampleSlots(ctx, r.Filter, func(seg *segment.Segment, off uint32) bool {
-		_, ok := seg.Vector(r.Using, off)
+		_, ok := slotVec(seg, r.Using, sparse, off)
 		return ok
 	}, r.Sample)
 	var pts []point
@@ -102,8 +104,11 @@ func (db *DB) SearchMatrix(ctx context.Context, coll string, req *MatrixRequest)
 		pts = make([]point, len(picked))
 		for i, s := range picked {
 			id, _ := s.seg.PointAt(s.off)
-			v, _ := s.seg.Vector(r.Using, s.off)
-			pts[i] = point{id, slices.Clone(v)}
+			v, _ := slotVec(s.seg, r.Using, sparse, s.off)
+			pts[i] = point{id: id, vec: v.clone(), q: v.clone()}
+			if sparse {
+				c.weighLocked(r.Using, pts[i].q.s)
+			}
 		}
 	}
 	c.rw.RUnlock()
@@ -117,7 +122,7 @@ func (db *DB) SearchMatrix(ctx context.Context, coll string, req *MatrixRequest)
 	slices.SortFunc(pts, func(a, b point) int { return a.id.Compare(b.id) })
 
 	m := vp.Distance
-	c.hw.cpu.Add(int64(len(pts)) * int64(len(pts)-1) * int64(vp.Size))
+	c.hw.cpu.Add(int64(len(pts)) * int64(len(pts)-1) * int64(max(vp.Size, 1)))
 	type near struct {
 		j     int
 		score float32
@@ -134,7 +139,13 @@ func (db *DB) SearchMatrix(ctx context.Context, coll string, req *MatrixRequest)
 				// Qdrant runs a search per sampled point, whose scores
 				// are its kernels' sums (lib/collection/src/collection/
 				// distance_matrix.rs); QdrantScore sums in the same order.
-				row = append(row, near{j, m.QdrantScore(a.vec, b.vec)})
+				if !sparse {
+					row = append(row, near{j, m.QdrantScore(a.vec.d, b.vec.d)})
+				} else if s, shared := segment.SparseDot(a.q.s, b.vec.s); shared {
+					// As a sparse search, which skips points sharing no
+					// index with the query.
+					row = append(row, near{j, s})
+				}
 			}
 		}
 		slices.SortFunc(row, func(x, y near) int {

@@ -392,6 +392,20 @@ func TestSparseQueryForms(t *testing.T) {
 		requireSameScored(t, rank(ctxq, a, c), 0, 10,
 			query(&Query{Context: []ContextPair{{Positive: Example{ID: &a}, Negative: Example{ID: &c}}}}, 10), "context")
 	}
+	// The distance matrix samples every point with the vector (here all of
+	// them) and lists each one's nearest, as a sparse search finds them.
+	mx, err := db.SearchMatrix(bg, "c", &MatrixRequest{Using: "s", Sample: 1000, Limit: 3})
+	require.NoError(t, err)
+	require.Len(t, mx.IDs, len(vecs))
+	byA := map[PointID][]ScoredPoint{}
+	for _, p := range mx.Pairs {
+		byA[p.A] = append(byA[p.A], ScoredPoint{Record: Record{ID: p.B}, Score: p.Score})
+	}
+	for _, a := range mx.IDs {
+		va := vecs[a]
+		requireSameScored(t, rank(func(v SparseVector) (float32, bool) { return mapDot(va, v), shares(va, v) }, a), 0, 3, byA[a], "matrix")
+	}
+
 	// A dense query on a sparse vector, and the other way round.
 	_, err = db.Query(bg, "c", &QueryRequest{Query: &Query{Nearest: &Example{Vector: []float32{1}}}, Using: "s"})
 	require.ErrorContains(t, err, "Conversion between sparse and regular vectors failed")
