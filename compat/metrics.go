@@ -552,13 +552,13 @@ func writeMetrics(ctx context.Context, w io.Writer, db *engine.DB, o metricsOpti
 		func(c *engine.CollectionInfo) int { return c.IndexedVectorsCount })
 	if len(colls) > 0 {
 		const name = "qlite_collection_memory_bytes"
-		p.family(name, "gauge", "estimated bytes of heap the collection holds, by kind (vectors: vector chunks allocated; graph: HNSW links; payloads; payload_indexes; other: ids, versions, bitmaps)")
+		p.family(name, "gauge", "estimated bytes of heap the collection holds, by kind (vectors: vector chunks allocated; graph: HNSW links; payloads; payload_indexes; sparse: sparse vectors and their inverted indexes; other: ids, versions, bitmaps)")
 		for _, c := range colls {
 			m := &c.info.Memory
 			for _, k := range []struct {
 				kind string
 				v    int64
-			}{{"vectors", m.Vectors}, {"graph", m.Graph}, {"payloads", m.Payloads}, {"payload_indexes", m.PayloadIndexes}, {"other", m.Other}} {
+			}{{"vectors", m.Vectors}, {"graph", m.Graph}, {"payloads", m.Payloads}, {"payload_indexes", m.PayloadIndexes}, {"sparse", m.Sparse}, {"other", m.Other}} {
 				p.labels("collection", c.name, "kind", k.kind)
 				p.sample(name, "", float64(k.v))
 			}

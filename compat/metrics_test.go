@@ -370,6 +370,7 @@ func TestMetricsMemory(t *testing.T) {
 		{"graph", info.Memory.Graph, later.Memory.Graph},
 		{"payloads", info.Memory.Payloads, later.Memory.Payloads},
 		{"payload_indexes", info.Memory.PayloadIndexes, later.Memory.PayloadIndexes},
+		{"sparse", info.Memory.Sparse, later.Memory.Sparse},
 		{"other", info.Memory.Other, later.Memory.Other},
 	} {
 		require.Contains(t, []float64{float64(k.before), float64(k.after)}, mem(k.kind), k.kind)

@@ -71,6 +71,7 @@ type restRAMBytes struct {
 	Graph          int64 `json:"graph"`
 	Payloads       int64 `json:"payloads"`
 	PayloadIndexes int64 `json:"payload_indexes"`
+	Sparse         int64 `json:"sparse"`
 	Other          int64 `json:"other"`
 }
 
@@ -99,7 +100,8 @@ func (s *restServer) getCollection(w http.ResponseWriter, r *http.Request) (any,
 		UpdateQueue:         restUpdateQueue{Length: info.UpdateQueueLength},
 		Qlite: restQliteInfo{DiskBytes: info.DiskBytes, RAMBytes: restRAMBytes{
 			Total: info.Memory.Total(), Vectors: info.Memory.Vectors, Graph: info.Memory.Graph,
-			Payloads: info.Memory.Payloads, PayloadIndexes: info.Memory.PayloadIndexes, Other: info.Memory.Other,
+			Payloads: info.Memory.Payloads, PayloadIndexes: info.Memory.PayloadIndexes, Sparse: info.Memory.Sparse,
+			Other: info.Memory.Other,
 		}},
 	}
 	out.UpdateQueue.DeferredPoints = info.DeferredPoints
