@@ -31,6 +31,24 @@
 // vector spaces' presence sets. Slots appended since the last BuildGraph are
 // scored by scan.
 //
+// # Sparse vectors
+//
+// A segment may also have named sparse vectors (Options.Sparse), or no
+// vectors at all. A sparse vector is stored sorted by index, in pages of
+// 64Ki (index, value) pairs that slots reference (no Go pointer per slot),
+// and indexed by an inverted index: per dimension, the slots that have it,
+// ascending, with their values. An appendable segment adds a slot to its
+// posting lists when the slot becomes live; Seal rebuilds them from the
+// live slots into two flat arrays, which is also how a loading segment gets
+// its index (Fill does not build it). A deleted slot stays in the posting
+// lists until then, and searches skip it by its live bit; the per-dimension
+// counts of live points (SparseStats, for IDF) follow deletes at once.
+// SearchSparse scores exact dot products: it walks the query's posting
+// lists, accumulating per slot, unless a filter matches fewer points than
+// the vector's full scan threshold, in which case it scores those points
+// directly. Points that share no index with the query are not results.
+// Sparse searches share the filtered reads' lock.
+//
 // # Lifetimes
 //
 // Storage grows with the slots used, never with the capacity: an empty
