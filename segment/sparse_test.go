@@ -209,3 +209,49 @@ func TestSparseValidation(t *testing.T) {
 	_, err = New(&Options{Vectors: []VectorSpec{{Name: "s", Dim: 2, Metric: distance.Dot}}, Sparse: []SparseSpec{{Name: "s"}}, Capacity: 10})
 	require.ErrorIs(t, err, ErrBadOptions)
 }
+
+// TestSparseConcurrent runs sparse searches, reads, statistics and deletes
+// beside appends and a Seal (run it with -race).
+func TestSparseConcurrent(t *testing.T) {
+	s := newTestSegment(t, &Options{Sparse: []SparseSpec{{Name: "s"}}, Capacity: 4000})
+	rng := rand.New(rand.NewPCG(5, 5))
+	z := rand.NewZipf(rng, 1.2, 1, 300)
+	vecs := make([]SparseVector, 3000)
+	for i := range vecs {
+		vecs[i] = zipfSparse(rng, z, 10)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i, v := range vecs {
+			_, err := s.Append(&Point{ID: filter.NumID(uint64(i)), Sparse: map[string]SparseVector{"s": v}})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			if i%5 == 4 {
+				s.Delete(uint32(i - 2))
+			}
+		}
+		s.Seal()
+	}()
+	q := SparseVector{Indices: []uint32{1, 2, 5}, Values: []float32{1, 1, 1}}
+	for {
+		select {
+		case <-done:
+			return
+		default:
+		}
+		hits, err := s.SearchSparse(context.Background(), "s", q, 5, nil)
+		require.NoError(t, err)
+		for _, h := range hits {
+			v, ok := s.SparseVector("s", h.Off)
+			require.True(t, ok)
+			d, shared := SparseDot(SparseVector{Indices: []uint32{1, 2, 5}, Values: []float32{1, 1, 1}}, v)
+			require.True(t, shared)
+			require.Equal(t, d, h.Score)
+		}
+		_, err = s.SparseStats("s", q.Indices, make([]int, 3))
+		require.NoError(t, err)
+	}
+}
