@@ -67,18 +67,7 @@ func sparseUnique(ix []uint32) bool {
 // order Qdrant stores and returns them in).
 func sparseSorted(v SparseVector) SparseVector {
 	out := SparseVector{Indices: slices.Clone(v.Indices), Values: slices.Clone(v.Values)}
-	if slices.IsSorted(out.Indices) {
-		return out
-	}
-	perm := make([]int, len(out.Indices))
-	for i := range perm {
-		perm[i] = i
-	}
-	slices.SortFunc(perm, func(a, b int) int { return int(int64(v.Indices[a]) - int64(v.Indices[b])) })
-	for i, p := range perm {
-		out.Indices[i] = v.Indices[p]
-		out.Values[i] = v.Values[p]
-	}
+	segment.SortSparse(segment.SparseVector(out))
 	return out
 }
 

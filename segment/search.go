@@ -109,15 +109,9 @@ func (s *Segment) Search(ctx context.Context, name string, q []float32, k int, o
 	if err := distance.Validate(q, sp.dim); err != nil {
 		return nil, fmt.Errorf("vector %q: %w", name, err)
 	}
-	if k <= 0 {
-		return nil, fmt.Errorf("qlite: limit must be positive, got %d", k)
-	}
-	if err := ctx.Err(); err != nil {
+	opts, err := searchOptions(ctx, k, o)
+	if err != nil {
 		return nil, err
-	}
-	var opts SearchOptions
-	if o != nil {
-		opts = *o
 	}
 	sc := s.getScratch()
 	defer s.scratch.Put(sc)
@@ -174,17 +168,38 @@ func (s *Segment) Search(ctx context.Context, name string, q []float32, k int, o
 		sc.top.reset(k)
 		return nil, err
 	}
+	return s.hits(sc, &opts, &st, sp.metric.Score), nil
+}
 
+// searchOptions checks a search's k and context and returns a copy of its
+// options (the zero options for nil).
+func searchOptions(ctx context.Context, k int, o *SearchOptions) (SearchOptions, error) {
+	if k <= 0 {
+		return SearchOptions{}, fmt.Errorf("qlite: limit must be positive, got %d", k)
+	}
+	if err := ctx.Err(); err != nil {
+		return SearchOptions{}, err
+	}
+	var opts SearchOptions
+	if o != nil {
+		opts = *o
+	}
+	return opts, nil
+}
+
+// hits empties sc.top into hits, best first, with the scores score makes
+// of its distances, and reports st into opts.Stats.
+func (s *Segment) hits(sc *scratch, opts *SearchOptions, st *SearchStats, score func(float32) float32) []Hit {
 	sc.res = sc.top.sorted(sc.res[:0])
 	hits := make([]Hit, len(sc.res))
 	for i, r := range sc.res {
 		ch := s.chunk(r.ID)
-		hits[i] = Hit{Off: r.ID, ID: ch.ids[r.ID&chunkMask], Version: ch.versions[r.ID&chunkMask], Score: sp.metric.Score(r.Distance)}
+		hits[i] = Hit{Off: r.ID, ID: ch.ids[r.ID&chunkMask], Version: ch.versions[r.ID&chunkMask], Score: score(r.Distance)}
 	}
 	if opts.Stats != nil {
-		*opts.Stats = st
+		*opts.Stats = *st
 	}
-	return hits, nil
+	return hits
 }
 
 // pushGraph moves graph results into the top k. A result at or past

@@ -1,6 +1,7 @@
 package segment
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
@@ -159,6 +160,13 @@ func (s *Segment) placeSparse(sp *sparseSpace, off uint32, v SparseVector) {
 	setWordBit(&s.chunk(off).has[sp.has], off)
 }
 
+// SortSparse sorts v by index in place, moving the values along.
+func SortSparse(v SparseVector) {
+	if !slices.IsSorted(v.Indices) {
+		sortPairs(v.Indices, v.Values)
+	}
+}
+
 // sortPairs sorts idx increasingly, moving val along.
 func sortPairs(idx []uint32, val []float32) {
 	type pair struct {
@@ -169,15 +177,7 @@ func sortPairs(idx []uint32, val []float32) {
 	for j := range idx {
 		ps[j] = pair{idx[j], val[j]}
 	}
-	slices.SortFunc(ps, func(a, b pair) int {
-		switch {
-		case a.i < b.i:
-			return -1
-		case a.i > b.i:
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(ps, func(a, b pair) int { return cmp.Compare(a.i, b.i) })
 	for j, p := range ps {
 		idx[j], val[j] = p.i, p.v
 	}
@@ -329,15 +329,9 @@ func (s *Segment) SearchSparse(ctx context.Context, name string, q SparseVector,
 	if err := validateSparse(name, q); err != nil {
 		return nil, err
 	}
-	if k <= 0 {
-		return nil, fmt.Errorf("qlite: limit must be positive, got %d", k)
-	}
-	if err := ctx.Err(); err != nil {
+	opts, err := searchOptions(ctx, k, o)
+	if err != nil {
 		return nil, err
-	}
-	var opts SearchOptions
-	if o != nil {
-		opts = *o
 	}
 	sc := s.getScratch()
 	defer s.scratch.Put(sc)
@@ -351,16 +345,7 @@ func (s *Segment) SearchSparse(ctx context.Context, name string, q SparseVector,
 		sc.top.reset(k)
 		return nil, err
 	}
-	sc.res = sc.top.sorted(sc.res[:0])
-	hits := make([]Hit, len(sc.res))
-	for i, r := range sc.res {
-		ch := s.chunk(r.ID)
-		hits[i] = Hit{Off: r.ID, ID: ch.ids[r.ID&chunkMask], Version: ch.versions[r.ID&chunkMask], Score: -r.Distance}
-	}
-	if opts.Stats != nil {
-		*opts.Stats = st
-	}
-	return hits, nil
+	return s.hits(sc, &opts, &st, func(d float32) float32 { return -d }), nil
 }
 
 // searchSparse runs SearchSparse into sc.top (scores negated: topK keeps
