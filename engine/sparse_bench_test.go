@@ -98,7 +98,8 @@ func BenchmarkSparseUpload(b *testing.B) {
 
 // BenchmarkSparseSearch measures top-10 searches of 2-6 term queries over
 // 50k BM25-like documents in a sealed segment: plain, with IDF, and
-// filtered (1% and 50% of the points).
+// filtered (1%, 50% and 100% of the points: a filter stops the pruning of
+// long posting lists, so 100% measures the walk without it).
 func BenchmarkSparseSearch(b *testing.B) {
 	for _, modifier := range []string{"none", "idf"} {
 		db, _ := newSparseBenchDB(b, modifier)
@@ -108,7 +109,7 @@ func BenchmarkSparseSearch(b *testing.B) {
 		_, err := db.CreateFieldIndex(bg, "c", "rnd", payload.IndexParams{Type: payload.TypeInteger}, nil)
 		require.NoError(b, err)
 		require.NoError(b, db.Optimize(bg, "c"))
-		for _, sel := range []int{-1, 1, 50} {
+		for _, sel := range []int{-1, 1, 50, 100} {
 			name := fmt.Sprintf("modifier=%s/n=50k", modifier)
 			req := SearchRequest{Using: "s", Limit: 10}
 			if sel > 0 {

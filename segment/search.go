@@ -72,12 +72,13 @@ const ctxEvery = 16
 
 // scratch is the pooled per-query state.
 type scratch struct {
-	// Sparse search: per-slot accumulators (zero between queries), the
-	// bits of the slots touched, the slots touched, the sorted query.
-	acc     []float32
-	seen    []uint64
-	touched []uint32
-	sq      SparseVector
+	// Sparse search: per-slot accumulators and the bits of the slots
+	// touched (both zero between queries), the sorted query.
+	acc   []float32
+	seen  []uint64
+	sq    SparseVector
+	terms []sparseTerm
+	kth   []float32
 
 	q    []float32
 	top  topK

@@ -38,6 +38,7 @@ const DefaultSparseFullScanThreshold = 5000
 // The plans SearchSparse chooses between.
 const (
 	PlanPostings       = "postings"        // posting lists walked, filter checked per point
+	PlanPostingsPruned = "postings-pruned" // the longest lists only looked up for the points already found
 	PlanSparseFiltered = "sparse-filtered" // every matching point scored
 )
 
@@ -66,6 +67,8 @@ type posting struct {
 	ids  []uint32
 	w    []float32
 	live int
+	// max is the largest value in w (0 for an empty list).
+	max float32
 }
 
 // sparseSpace is one sparse vector: its storage and inverted index.
@@ -88,6 +91,9 @@ type sparseSpace struct {
 	post []posting
 	// nlive is the number of live slots with a non-empty vector.
 	nlive int
+	// neg is set once a negative value is indexed: searches then never
+	// prune (partial sums are lower bounds only without negative values).
+	neg bool
 }
 
 // validateSparse checks a sparse vector: as many values as indices, no
@@ -232,6 +238,8 @@ func (s *Segment) indexSparse(sp *sparseSpace, off uint32) {
 		p.ids = append(p.ids, off)
 		p.w = append(p.w, val[i])
 		p.live++
+		p.max = max(p.max, val[i])
+		sp.neg = sp.neg || val[i] < 0
 	}
 }
 
@@ -292,6 +300,8 @@ func (s *Segment) buildSparse(sp *sparseSpace) {
 			p := &post[dims[d]]
 			p.ids = append(p.ids, off) // within its capacity: no allocation
 			p.w = append(p.w, val[i])
+			p.max = max(p.max, val[i])
+			sp.neg = sp.neg || val[i] < 0
 		}
 	}
 	sp.dims, sp.post = dims, post
@@ -437,7 +447,15 @@ func (s *Segment) searchSparse(ctx context.Context, sc *scratch, sp *sparseSpace
 
 // walkPostings scores the live slots below n that share an index with q
 // and pass match (all when nil) by walking q's posting lists, accumulating
-// each slot's dot product.
+// each slot's dot product in a per-slot accumulator and marking the slot
+// in a bitset; one pass over the bitset then pushes the marked live slots
+// (and leaves accumulators and bitset zeroed for the next query).
+//
+// Unfiltered, with positive query values and no negative stored value, it
+// prunes (exactly): lists are walked shortest first, and once the k-th best
+// partial score of a live slot exceeds what the lists left could add up to
+// at most (their values' maxima times the query's), no slot not yet seen
+// can enter the top k, so the lists left only add to the slots seen.
 func (s *Segment) walkPostings(ctx context.Context, sc *scratch, sp *sparseSpace, q SparseVector, n uint32, match func(uint32) bool, st *SearchStats) error {
 	if cap(sc.acc) < int(n) {
 		sc.acc = make([]float32, n+n/4)
@@ -448,47 +466,192 @@ func (s *Segment) walkPostings(ctx context.Context, sc *scratch, sp *sparseSpace
 		sc.seen = make([]uint64, words+words/4)
 	}
 	seen := sc.seen[:words]
-	touched := sc.touched[:0]
-	defer func() {
-		// Leave the accumulators zeroed for the next query.
-		for _, off := range touched {
-			acc[off] = 0
-			seen[off>>6] = 0
-		}
-		sc.touched = touched[:0]
-	}()
+	dir := s.chunks()
+
+	terms := sc.terms[:0]
+	prune := match == nil && !sp.neg
 	for i, d := range q.Indices {
-		j, ok := sp.dims[d]
-		if !ok {
-			continue
+		if j, ok := sp.dims[d]; ok {
+			terms = append(terms, sparseTerm{list: j, qw: q.Values[i]})
+			prune = prune && q.Values[i] > 0
 		}
-		qw := q.Values[i]
-		p := &sp.post[j]
+	}
+	sc.terms = terms
+	prune = prune && len(terms) > 1
+	if prune {
+		slices.SortFunc(terms, func(a, b sparseTerm) int {
+			return cmp.Compare(len(sp.post[a.list].ids), len(sp.post[b.list].ids))
+		})
+		// ub of term i: the most the terms from i on can add to a slot.
+		var rest float32
+		for i := len(terms) - 1; i >= 0; i-- {
+			rest += terms[i].qw * sp.post[terms[i].list].max
+			terms[i].ub = rest
+		}
+	}
+	var err error
+	k := sc.top.k
+	var done float32 // the most the terms walked can have added to a slot
+	for i, tm := range terms {
+		p := &sp.post[tm.list]
 		ids, ws := p.ids, p.w
 		if len(ids) > 0 && ids[len(ids)-1] >= n {
 			end, _ := slices.BinarySearch(ids, n)
 			ids = ids[:end]
 		}
+		ws = ws[:len(ids)]
+		// A partial score is at most done: only then can the k-th exceed
+		// what the terms left add at most.
+		if prune && i > 0 && done > tm.ub {
+			if th, ok := s.kthPartial(sc, dir, seen, acc, k); ok && th > tm.ub {
+				nseen := 0
+				for _, w := range seen {
+					nseen += bits.OnesCount64(w)
+				}
+				for _, rest := range terms[i:] {
+					s.addSeen(sp, rest, n, seen, nseen, acc)
+				}
+				st.Plan = PlanPostingsPruned
+				break
+			}
+		}
+		qw := tm.qw
 		for t, off := range ids {
-			if b := uint64(1) << (off & 63); seen[off>>6]&b == 0 {
-				seen[off>>6] |= b
-				touched = append(touched, off)
-			}
 			acc[off] += qw * ws[t]
+			seen[off>>6] |= 1 << (off & 63)
 		}
-		if i%64 == 63 {
-			if err := ctx.Err(); err != nil {
-				return err
+		done += qw * p.max
+		if err = ctx.Err(); err != nil {
+			break
+		}
+	}
+	scored := 0
+	top := &sc.top
+	for w, word := range seen {
+		if word == 0 {
+			continue
+		}
+		seen[w] = 0
+		live := liveWord(dir, w)
+		base := uint32(w) << 6
+		for word != 0 {
+			off := base + uint32(bits.TrailingZeros64(word))
+			word &= word - 1
+			a := acc[off]
+			acc[off] = 0
+			scored++
+			if len(top.h) == top.k && -a >= top.h[0].Distance {
+				continue // cannot enter the top k (the heap's check, inline)
+			}
+			if err == nil && live&(1<<(off&63)) != 0 && (match == nil || match(off)) {
+				top.push(off, -a)
 			}
 		}
 	}
-	st.Scored = len(touched)
-	for _, off := range touched {
-		if s.liveBit(off) && (match == nil || match(off)) {
-			sc.top.push(off, -acc[off])
+	st.Scored = scored
+	return err
+}
+
+// sparseTerm is a query term with a posting list: the list, the query's
+// value, and (when pruning) the most the terms from it on can add.
+type sparseTerm struct {
+	list   uint32
+	qw, ub float32
+}
+
+// kthPartial returns the k-th best partial score among the live slots
+// seen, and false when fewer than k are seen.
+func (s *Segment) kthPartial(sc *scratch, dir []*slotChunk, seen []uint64, acc []float32, k int) (float32, bool) {
+	h := sc.kth[:0]
+	for w, word := range seen {
+		word &= liveWord(dir, w)
+		base := uint32(w) << 6
+		for word != 0 {
+			off := base + uint32(bits.TrailingZeros64(word))
+			word &= word - 1
+			a := acc[off]
+			switch {
+			case len(h) < k:
+				h = append(h, a)
+				for c := len(h) - 1; c > 0; { // sift up (min-heap)
+					p := (c - 1) / 2
+					if h[p] <= h[c] {
+						break
+					}
+					h[p], h[c] = h[c], h[p]
+					c = p
+				}
+			case a > h[0]:
+				h[0] = a
+				for c := 0; ; { // sift down
+					l, m := 2*c+1, c
+					if l < len(h) && h[l] < h[m] {
+						m = l
+					}
+					if r := l + 1; r < len(h) && h[r] < h[m] {
+						m = r
+					}
+					if m == c {
+						break
+					}
+					h[c], h[m] = h[m], h[c]
+					c = m
+				}
+			}
 		}
 	}
-	return nil
+	sc.kth = h
+	if len(h) < k {
+		return 0, false
+	}
+	return h[0], true
+}
+
+// addSeen adds term tm's contributions to the slots below n already seen
+// (nseen of them): it finds each in the posting list by galloping from the
+// last one found, or, when they are many, walks the list testing each
+// entry's bit.
+func (s *Segment) addSeen(sp *sparseSpace, tm sparseTerm, n uint32, seen []uint64, nseen int, acc []float32) {
+	p := &sp.post[tm.list]
+	ids, ws := p.ids, p.w
+	if nseen*8 >= len(ids) {
+		for t, off := range ids {
+			if off >= n {
+				return
+			}
+			if seen[off>>6]&(1<<(off&63)) != 0 {
+				acc[off] += tm.qw * ws[t]
+			}
+		}
+		return
+	}
+	pos := 0
+	for w, word := range seen {
+		base := uint32(w) << 6
+		for word != 0 {
+			off := base + uint32(bits.TrailingZeros64(word))
+			word &= word - 1
+			if off >= n {
+				return
+			}
+			// Gallop to the first entry at or after pos with an id of at
+			// least off: entries before lo are below off, and so is lo's
+			// unless lo is pos.
+			lo, step := pos, 1
+			for lo+step < len(ids) && ids[lo+step] < off {
+				lo += step
+				step *= 2
+			}
+			j, found := slices.BinarySearch(ids[lo:min(lo+step+1, len(ids))], off)
+			pos = lo + j
+			if pos == len(ids) {
+				return
+			}
+			if found {
+				acc[off] += tm.qw * ws[pos]
+			}
+		}
+	}
 }
 
 // SparseDot returns the dot product of sparse vectors sorted by index, and

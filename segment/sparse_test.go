@@ -116,6 +116,7 @@ func TestSparseSearchOracle(t *testing.T) {
 		s.Delete(off)
 		delete(o.vecs, off)
 	}
+	plans := map[string]int{}
 	check := func(stage string) {
 		for qn := range 60 {
 			q := zipfSparse(rng, z, 8)
@@ -127,6 +128,7 @@ func TestSparseSearchOracle(t *testing.T) {
 				var st SearchStats
 				got, err := s.SearchSparse(context.Background(), "s", q, 10, &SearchOptions{Filter: f, Stats: &st})
 				require.NoError(t, err)
+				plans[st.Plan]++
 				want := o.search(q, 10, below)
 				if len(want) == 0 {
 					require.Empty(t, got)
@@ -187,6 +189,7 @@ func TestSparseSearchOracle(t *testing.T) {
 	}
 	check("sealed, deletes after")
 	require.Positive(t, s.Memory().Sparse)
+	require.Positive(t, plans[PlanPostingsPruned], "plans: %v", plans)
 }
 
 func TestSparseValidation(t *testing.T) {
