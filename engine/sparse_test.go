@@ -289,7 +289,7 @@ func TestSparseQueryForms(t *testing.T) {
 	vecs := map[PointID]SparseVector{}
 	var pts []Point
 	for i := range 200 {
-		p := Point{ID: numID(uint64(i))}
+		p := Point{ID: numID(uint64(i)), Payload: obj("g", i%3)}
 		if i%9 != 0 {
 			v := randSparse(rng, z, 6)
 			p.Sparse = map[string]SparseVector{"s": v}
@@ -404,6 +404,24 @@ func TestSparseQueryForms(t *testing.T) {
 	for _, a := range mx.IDs {
 		va := vecs[a]
 		requireSameScored(t, rank(func(v SparseVector) (float32, bool) { return mapDot(va, v), shares(va, v) }, a), 0, 3, byA[a], "matrix")
+	}
+
+	// Groups of a sparse query: each group's hits are the group's best
+	// points, best first (the points' payload "g" is their id mod 3).
+	q := SparseVector{Indices: []uint32{1, 2, 3}, Values: []float32{1, 1, 1}}
+	groups, err := db.QueryGroups(bg, "c", &GroupsRequest{QueryRequest: QueryRequest{Query: &Query{Nearest: &Example{Sparse: &q}}, Using: "s", Limit: 3}, GroupBy: "g", GroupSize: 2})
+	require.NoError(t, err)
+	require.NotEmpty(t, groups)
+	for _, g := range groups {
+		gv, _ := g.ID.Int()
+		want := rank(func(v SparseVector) (float32, bool) { return mapDot(q, v), shares(q, v) })
+		var inGroup []ScoredPoint
+		for _, p := range want {
+			if n, _ := p.ID.Num(); int64(n%3) == gv {
+				inGroup = append(inGroup, p)
+			}
+		}
+		requireSameScored(t, inGroup, 0, 2, g.Hits, "group")
 	}
 
 	// A dense query on a sparse vector, and the other way round.
