@@ -10,7 +10,12 @@
 //
 // A DB holds collections. A collection holds points, each with a Qdrant point
 // id (an unsigned integer or a UUID), one vector per configured vector name
-// ("" is the unnamed default vector) and a payload. Points live in segments:
+// ("" is the unnamed default vector), possibly some sparse vectors, and a
+// payload; a collection may have dense vectors, sparse vectors, both or
+// none. Sparse vectors are searched by exact dot product through an
+// inverted index (per-dimension posting lists) in each segment, with the
+// IDF modifier weighing queries by the collection's live document
+// frequencies at query time. Points live in segments:
 // one appendable segment takes writes and is searched by scan (and, once it
 // passes the indexing threshold, through a graph built in the background);
 // sealed segments are immutable, indexed and persisted. A background
