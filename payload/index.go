@@ -127,13 +127,38 @@ type TextParams struct {
 	// without it Phrase matches nothing, as in Qdrant.
 	PhraseMatching bool
 
-	// Stopwords are dropped from documents and queries: a token is a
-	// stopword when it equals one of them after folding and lower-casing;
-	// with Lowercase on, the list is lower-cased too. Qdrant's built-in
-	// language lists are not included (pass the words explicitly). The
-	// prefix tokenizer keeps stopwords in queries, as Qdrant does.
+	// Stopwords are custom stopwords, dropped from documents and queries
+	// with those of StopwordLanguages: a token is a stopword when it equals
+	// one of them after folding and lower-casing; with Lowercase on, the
+	// lists are lower-cased too. The prefix tokenizer keeps stopwords in
+	// queries, as Qdrant does.
 	Stopwords []string
+
+	// StopwordLanguages name built-in stopword lists (see
+	// StopwordLanguages) whose words are dropped as well.
+	StopwordLanguages []string
+
+	// StopwordsForm is the form the stopwords were given in, which Qdrant
+	// echoes: a bare language name ("english") or a set. In the set form a
+	// nil slice is an absent member and an empty one is []. The zero value
+	// writes a set when either slice is non-nil, else nothing.
+	StopwordsForm StopwordsForm
+
+	// Stemmer is the snowball language tokens are stemmed with, after
+	// stopwords are dropped and before the length limits apply; empty for
+	// none (the default). See StemmerLanguages.
+	Stemmer string
 }
+
+// StopwordsForm is how TextParams' stopwords were written.
+type StopwordsForm uint8
+
+// Forms of the stopwords.
+const (
+	StopwordsAuto     StopwordsForm = iota // a set if any slice is non-nil
+	StopwordsLanguage                      // "english": one language, no custom words
+	StopwordsSet                           // {"languages": [...], "custom": [...]}
+)
 
 // LowercaseEnabled reports whether tokens are lower-cased.
 func (p TextParams) LowercaseEnabled() bool { return p.Lowercase == nil || *p.Lowercase }

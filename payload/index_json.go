@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 )
 
 // indexParamsJSON is IndexParams in Qdrant's PayloadSchemaParams shape.
@@ -61,20 +62,26 @@ func (p IndexParams) MarshalJSON() ([]byte, error) {
 		j.Lowercase = t.Lowercase
 		j.ASCIIFolding = boolPtr(t.ASCIIFolding)
 		j.PhraseMatch = boolPtr(t.PhraseMatching)
-		if len(t.Stopwords) > 0 {
-			sw, err := json.Marshal(map[string][]string{"custom": t.Stopwords})
+		sw, err := marshalStopwords(t)
+		if err != nil {
+			return nil, err
+		}
+		j.Stopwords = sw
+		if t.Stemmer != "" {
+			st, err := json.Marshal(stemmerJSON{Type: "snowball", Language: t.Stemmer})
 			if err != nil {
 				return nil, err
 			}
-			j.Stopwords = sw
+			j.Stemmer = st
 		}
 	}
 	return json.Marshal(j)
 }
 
 // UnmarshalJSON reads Qdrant's PayloadSchemaParams, or a bare type name
-// ("keyword"), rejecting unknown fields. Stopword language lists and
-// stemmers are not supported and are rejected with an error naming them.
+// ("keyword"), rejecting unknown fields. A stopwords or stemmer value that
+// is not one of Qdrant's shapes, or names a language Qdrant does not know,
+// is an *UnknownLanguageError.
 func (p *IndexParams) UnmarshalJSON(b []byte) error {
 	var name string
 	if json.Unmarshal(b, &name) == nil {
@@ -110,21 +117,11 @@ func (p *IndexParams) UnmarshalJSON(b []byte) error {
 		q.Text.Lowercase = j.Lowercase
 		q.Text.ASCIIFolding = j.ASCIIFolding != nil && *j.ASCIIFolding
 		q.Text.PhraseMatching = j.PhraseMatch != nil && *j.PhraseMatch
-		if len(j.Stemmer) > 0 && string(j.Stemmer) != "null" {
-			return fmt.Errorf("%w: stemmer: stemming is not supported by qlite", ErrBadIndexParams)
+		if err := unmarshalStemmer(j.Stemmer, &q.Text); err != nil {
+			return err
 		}
-		if len(j.Stopwords) > 0 && string(j.Stopwords) != "null" {
-			var sw struct {
-				Languages []string `json:"languages"`
-				Custom    []string `json:"custom"`
-			}
-			if err := json.Unmarshal(j.Stopwords, &sw); err != nil {
-				return fmt.Errorf("%w: stopwords: built-in language lists are not supported by qlite; give {\"custom\": [...]}", ErrBadIndexParams)
-			}
-			if len(sw.Languages) > 0 {
-				return fmt.Errorf("%w: stopwords.languages: built-in language lists are not supported by qlite; give custom words", ErrBadIndexParams)
-			}
-			q.Text.Stopwords = sw.Custom
+		if err := unmarshalStopwords(j.Stopwords, &q.Text); err != nil {
+			return err
 		}
 	} else if j.Tokenizer != "" || j.MinTokenLen != nil || j.MaxTokenLen != nil || j.Lowercase != nil ||
 		j.ASCIIFolding != nil || j.PhraseMatch != nil || len(j.Stopwords) > 0 || len(j.Stemmer) > 0 {
@@ -135,4 +132,107 @@ func (p *IndexParams) UnmarshalJSON(b []byte) error {
 	}
 	*p = q
 	return nil
+}
+
+// stemmerJSON is Qdrant's StemmingAlgorithm: {"type": "snowball",
+// "language": ...}.
+type stemmerJSON struct {
+	Type     string `json:"type"`
+	Language string `json:"language"`
+}
+
+func isNullJSON(b json.RawMessage) bool {
+	return len(b) == 0 || string(bytes.TrimSpace(b)) == "null"
+}
+
+// unmarshalStemmer reads a StemmingAlgorithm into t.Stemmer.
+func unmarshalStemmer(b json.RawMessage, t *TextParams) error {
+	if isNullJSON(b) {
+		return nil
+	}
+	var st stemmerJSON
+	if err := json.Unmarshal(b, &st); err != nil || st.Type != "snowball" || !IsStemmerLanguage(st.Language) {
+		return &UnknownLanguageError{What: "stemmer", Language: st.Language}
+	}
+	t.Stemmer = st.Language
+	return nil
+}
+
+// unmarshalStopwords reads a StopwordsInterface: a language name or a set
+// of languages and custom words. The lists are sorted and deduplicated, as
+// Qdrant keeps them.
+func unmarshalStopwords(b json.RawMessage, t *TextParams) error {
+	if isNullJSON(b) {
+		return nil
+	}
+	var lang string
+	if json.Unmarshal(b, &lang) == nil {
+		if !IsStopwordLanguage(lang) {
+			return &UnknownLanguageError{What: "stopwords", Language: lang}
+		}
+		t.StopwordLanguages, t.StopwordsForm = []string{lang}, StopwordsLanguage
+		return nil
+	}
+	var set struct {
+		Languages *[]string `json:"languages"`
+		Custom    *[]string `json:"custom"`
+	}
+	if err := json.Unmarshal(b, &set); err != nil || b[0] != '{' {
+		return &UnknownLanguageError{What: "stopwords", Language: string(b)}
+	}
+	t.StopwordsForm = StopwordsSet
+	if set.Languages != nil {
+		for _, l := range *set.Languages {
+			if !IsStopwordLanguage(l) {
+				return &UnknownLanguageError{What: "stopwords", Language: l}
+			}
+		}
+		t.StopwordLanguages = sortedSet(*set.Languages)
+	}
+	if set.Custom != nil {
+		t.Stopwords = sortedSet(*set.Custom)
+	}
+	return nil
+}
+
+// sortedSet returns the distinct strings of s in byte order, never nil.
+func sortedSet(s []string) []string {
+	out := slices.Clone(s)
+	slices.Sort(out)
+	return append(make([]string, 0, len(out)), slices.Compact(out)...)
+}
+
+// marshalStopwords writes t's stopwords in the form they were given; nil
+// when there are none.
+func marshalStopwords(t TextParams) (json.RawMessage, error) {
+	switch {
+	case t.StopwordsForm == StopwordsLanguage && len(t.StopwordLanguages) == 1 && len(t.Stopwords) == 0:
+		return json.Marshal(t.StopwordLanguages[0])
+	case t.StopwordsForm != StopwordsSet && t.StopwordLanguages == nil && t.Stopwords == nil:
+		return nil, nil
+	}
+	// omitempty drops empty slices; write members by presence instead.
+	var b bytes.Buffer
+	b.WriteByte('{')
+	if t.StopwordLanguages != nil {
+		l, err := json.Marshal(append([]string{}, t.StopwordLanguages...))
+		if err != nil {
+			return nil, err
+		}
+		b.WriteString(`"languages":`)
+		b.Write(l)
+	}
+	if t.Stopwords != nil {
+		c, err := json.Marshal(append([]string{}, t.Stopwords...))
+		if err != nil {
+			return nil, err
+		}
+		if t.StopwordLanguages != nil {
+			b.WriteByte(',')
+		}
+		b.WriteString(`"custom":`)
+		b.Write(c)
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
 }

@@ -832,6 +832,16 @@ func TestIndexParamsJSON(t *testing.T) {
 	f(`{"type":"float","is_principal":true,"on_disk":true}`, `{"type":"float","is_principal":true,"on_disk":true}`)
 	f(`{"type":"text","tokenizer":"prefix","min_token_len":2,"lowercase":false,"phrase_matching":true,"stopwords":{"custom":["a"]}}`,
 		`{"type":"text","tokenizer":"prefix","min_token_len":2,"lowercase":false,"phrase_matching":true,"stopwords":{"custom":["a"]}}`)
+	// Stopwords and stemmers echo as Qdrant 1.17.1 echoes them: the bare
+	// language form kept, sets sorted and deduplicated, absent members left
+	// out and empty ones kept.
+	f(`{"type":"text","tokenizer":"word","stopwords":"english","stemmer":{"type":"snowball","language":"english"}}`,
+		`{"type":"text","tokenizer":"word","stopwords":"english","stemmer":{"type":"snowball","language":"english"}}`)
+	f(`{"type":"text","tokenizer":"word","stopwords":{"languages":["german","english","german"],"custom":["Zeta","alpha","alpha"]}}`,
+		`{"type":"text","tokenizer":"word","stopwords":{"languages":["english","german"],"custom":["Zeta","alpha"]}}`)
+	f(`{"type":"text","tokenizer":"word","stopwords":{}}`, `{"type":"text","tokenizer":"word","stopwords":{}}`)
+	f(`{"type":"text","tokenizer":"word","stopwords":{"languages":[],"custom":[]}}`, `{"type":"text","tokenizer":"word","stopwords":{"languages":[],"custom":[]}}`)
+	f(`{"type":"text","tokenizer":"word","stopwords":null,"stemmer":null}`, `{"type":"text","tokenizer":"word"}`)
 	f(`"geo"`, `{"type":"geo"}`)
 	f(`"datetime"`, `{"type":"datetime"}`)
 	f(`"uuid"`, `{"type":"uuid"}`)
@@ -847,7 +857,14 @@ func TestIndexParamsJSON(t *testing.T) {
 	bad(`"nope"`)
 	bad(`{"type":"keyword","foo":1}`)
 	bad(`{"type":"keyword","tokenizer":"word"}`)
-	bad(`{"type":"text","stemmer":{"type":"snowball","language":"english"}}`)
-	bad(`{"type":"text","stopwords":"english"}`)
+	bad(`{"type":"text","stemmer":{"type":"snowball","language":"klingon"}}`)
+	bad(`{"type":"text","stemmer":{"type":"porter","language":"english"}}`)
+	bad(`{"type":"text","stemmer":{"type":"snowball"}}`)
+	bad(`{"type":"text","stemmer":"english"}`)
+	bad(`{"type":"text","stopwords":"klingon"}`)
+	bad(`{"type":"text","stopwords":"English"}`)
+	bad(`{"type":"text","stopwords":{"languages":["klingon"]}}`)
+	bad(`{"type":"text","stopwords":["english"]}`)
+	bad(`{"type":"text","stopwords":{"custom":"a"}}`)
 	bad(`{"type":"text","tokenizer":"klingon"}`)
 }

@@ -19,8 +19,8 @@ const (
 
 // textTokenizer turns text into tokens as Qdrant's full-text index does:
 // split, then per token fold to ASCII (if enabled), lower-case (if
-// enabled), drop stopwords, and drop tokens outside the length limits
-// (counted in characters).
+// enabled), drop stopwords, stem (if enabled), and drop tokens outside the
+// length limits (counted in characters, after stemming).
 type textTokenizer struct {
 	kind      string
 	minLen    int // 0: no limit
@@ -28,6 +28,7 @@ type textTokenizer struct {
 	lowercase bool
 	fold      bool
 	stopwords map[string]struct{}
+	stem      Stemmer // nil: no stemming
 }
 
 func newTextTokenizer(p TextParams) (textTokenizer, error) {
@@ -48,14 +49,34 @@ func newTextTokenizer(p TextParams) (textTokenizer, error) {
 	if p.MinTokenLen < 0 || p.MaxTokenLen < 0 {
 		return t, fmt.Errorf("%w: token lengths must not be negative", ErrBadIndexParams)
 	}
-	if len(p.Stopwords) > 0 {
+	for _, lang := range p.StopwordLanguages {
+		if !IsStopwordLanguage(lang) {
+			return t, &UnknownLanguageError{What: "stopwords", Language: lang}
+		}
+	}
+	if len(p.Stopwords) > 0 || len(p.StopwordLanguages) > 0 {
 		t.stopwords = make(map[string]struct{}, len(p.Stopwords))
-		for _, w := range p.Stopwords {
+		add := func(w string) {
 			if t.lowercase {
 				w = rustLower(w)
 			}
 			t.stopwords[w] = struct{}{}
 		}
+		for _, lang := range p.StopwordLanguages {
+			for _, w := range StopwordList(lang) {
+				add(w)
+			}
+		}
+		for _, w := range p.Stopwords {
+			add(w)
+		}
+	}
+	if p.Stemmer != "" {
+		stem, err := NewStemmer(p.Stemmer)
+		if err != nil {
+			return t, err
+		}
+		t.stem = stem
 	}
 	return t, nil
 }
@@ -81,6 +102,9 @@ func (t *textTokenizer) process(tok string, checkMax bool) (string, bool) {
 	}
 	if _, stop := t.stopwords[tok]; stop {
 		return "", false
+	}
+	if t.stem != nil {
+		tok = t.stem(tok)
 	}
 	if t.minLen > 0 || (checkMax && t.maxLen > 0) {
 		n := utf8.RuneCountInString(tok)
@@ -151,9 +175,10 @@ func (t *textTokenizer) doc(text string, dst []string) []string {
 }
 
 // query appends the tokens of a query text to dst. Only the prefix
-// tokenizer differs from doc: each query word becomes one token, cut to the
-// longest indexed prefix, and stopwords are kept so that a partly typed
-// word still matches.
+// tokenizer differs from doc: each query word becomes one token (folded,
+// lower-cased and stemmed as a document word), cut to the longest indexed
+// prefix, and stopwords are kept so that a partly typed word still
+// matches.
 func (t *textTokenizer) query(text string, dst []string) []string {
 	if t.kind != TokenizerPrefix {
 		return t.doc(text, dst)
@@ -164,6 +189,9 @@ func (t *textTokenizer) query(text string, dst []string) []string {
 		}
 		if t.lowercase {
 			w = rustLower(w)
+		}
+		if t.stem != nil {
+			w = t.stem(w)
 		}
 		if t.minLen > 0 && utf8.RuneCountInString(w) < t.minLen {
 			return

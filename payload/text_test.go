@@ -147,3 +147,43 @@ func TestRustLower(t *testing.T) {
 		}
 	}
 }
+
+func TestTextStemStopwords(t *testing.T) {
+	f := func(p TextParams, text string, doc, query []string) {
+		t.Helper()
+		tok, err := newTextTokenizer(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := tok.doc(text, nil); !slices.Equal(got, doc) {
+			t.Fatalf("doc(%q) = %q, want %q", text, got, doc)
+		}
+		if query == nil {
+			query = doc
+		}
+		if got := tok.query(text, nil); !slices.Equal(got, query) {
+			t.Fatalf("query(%q) = %q, want %q", text, got, query)
+		}
+	}
+	en := []string{"english"}
+	// Stopwords are dropped before stemming: "being" is a stopword, "beings"
+	// is not, and stems to "be".
+	f(TextParams{StopwordLanguages: en, Stemmer: "english"}, "The beings were RUNNING being", []string{"be", "run"}, nil)
+	// The length limits count the stem.
+	f(TextParams{Stemmer: "english", MinTokenLen: 4}, "running cats", []string{}, nil)
+	f(TextParams{Stemmer: "english", MaxTokenLen: 3}, "running cats", []string{"run", "cat"}, nil)
+	// Languages and custom words merge; custom words are lower-cased.
+	f(TextParams{StopwordLanguages: []string{"german", "french"}, Stopwords: []string{"Hund"}}, "der Hund et le chat", []string{"chat"}, nil)
+	// Without lower-casing the lists are kept as written.
+	off := false
+	f(TextParams{StopwordLanguages: en, Lowercase: &off}, "The the", []string{"The"}, nil)
+	// Prefix queries are stemmed and keep stopwords.
+	f(TextParams{Tokenizer: TokenizerPrefix, Stemmer: "english", StopwordLanguages: en}, "the running",
+		[]string{"r", "ru", "run"}, []string{"the", "run"})
+	if _, err := newTextTokenizer(TextParams{Stemmer: "klingon"}); err == nil {
+		t.Fatal("klingon stemmer: no error")
+	}
+	if _, err := newTextTokenizer(TextParams{StopwordLanguages: []string{"klingon"}}); err == nil {
+		t.Fatal("klingon stopwords: no error")
+	}
+}

@@ -1,0 +1,115 @@
+package payload
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/blevesearch/snowballstem"
+	"github.com/blevesearch/snowballstem/arabic"
+	"github.com/blevesearch/snowballstem/danish"
+	"github.com/blevesearch/snowballstem/dutch"
+	"github.com/blevesearch/snowballstem/english"
+	"github.com/blevesearch/snowballstem/finnish"
+	"github.com/blevesearch/snowballstem/french"
+	"github.com/blevesearch/snowballstem/german"
+	"github.com/blevesearch/snowballstem/hungarian"
+	"github.com/blevesearch/snowballstem/italian"
+	"github.com/blevesearch/snowballstem/norwegian"
+	"github.com/blevesearch/snowballstem/portuguese"
+	"github.com/blevesearch/snowballstem/romanian"
+	"github.com/blevesearch/snowballstem/russian"
+	"github.com/blevesearch/snowballstem/spanish"
+	"github.com/blevesearch/snowballstem/swedish"
+	"github.com/blevesearch/snowballstem/tamil"
+	"github.com/blevesearch/snowballstem/turkish"
+)
+
+// stemmerLanguages are the snowball languages Qdrant accepts (its
+// SnowballLanguage enum), in its order.
+var stemmerLanguages = []string{
+	"arabic", "armenian", "danish", "dutch", "english", "finnish", "french", "german", "greek",
+	"hungarian", "italian", "norwegian", "portuguese", "romanian", "russian", "spanish",
+	"swedish", "tamil", "turkish",
+}
+
+// snowball maps a language to its stemmer. Armenian and Greek have none:
+// the snowball library qlite uses does not include them.
+var snowball = map[string]func(*snowballstem.Env) bool{
+	"arabic": arabic.Stem, "danish": danish.Stem, "dutch": dutch.Stem, "english": english.Stem,
+	"finnish": finnish.Stem, "french": french.Stem, "german": german.Stem,
+	"hungarian": hungarian.Stem, "italian": italian.Stem, "norwegian": norwegian.Stem,
+	"portuguese": portuguese.Stem, "romanian": romanian.Stem, "russian": russian.Stem,
+	"spanish": spanish.Stem, "swedish": swedish.Stem, "tamil": tamil.Stem, "turkish": turkish.Stem,
+}
+
+// StemmerLanguages returns the snowball languages Qdrant accepts.
+func StemmerLanguages() []string { return slices.Clone(stemmerLanguages) }
+
+// IsStemmerLanguage reports whether lang is a snowball language Qdrant
+// accepts (qlite may still lack its stemmer: see NewStemmer).
+func IsStemmerLanguage(lang string) bool { return slices.Contains(stemmerLanguages, lang) }
+
+// A Stemmer reduces a word to its stem. It is safe for concurrent use.
+type Stemmer func(word string) string
+
+// NewStemmer returns the snowball stemmer of lang. It fails with
+// ErrUnsupported for a language Qdrant accepts and qlite cannot stem
+// (Armenian, Greek), and with ErrBadIndexParams for any other unknown one.
+func NewStemmer(lang string) (Stemmer, error) {
+	f, ok := snowball[lang]
+	switch {
+	case ok:
+	case IsStemmerLanguage(lang):
+		return nil, &UnsupportedStemmerError{Language: lang}
+	default:
+		return nil, &UnknownLanguageError{What: "stemmer", Language: lang}
+	}
+	stem := func(w string) string {
+		env := snowballstem.NewEnv(w)
+		f(env)
+		return env.Current()
+	}
+	if lang == "arabic" {
+		// Qdrant's Arabic stemmer (an earlier snowball release) deletes
+		// these punctuation marks anywhere in the word before stemming;
+		// later releases keep them.
+		return func(w string) string {
+			if strings.ContainsAny(w, arabicDropped) {
+				w = strings.Map(func(r rune) rune {
+					if strings.ContainsRune(arabicDropped, r) {
+						return -1
+					}
+					return r
+				}, w)
+			}
+			return stem(w)
+		}, nil
+	}
+	return stem, nil
+}
+
+const arabicDropped = "!\"%*,./:;?\\\u060c\u061b\u061f\u066a\u066b\u066c"
+
+// UnknownLanguageError is a stopword or stemmer language that Qdrant does
+// not know. It wraps ErrBadIndexParams.
+type UnknownLanguageError struct {
+	What     string // "stopwords" or "stemmer"
+	Language string
+}
+
+func (e *UnknownLanguageError) Error() string {
+	return fmt.Sprintf("%s: unknown language %q", e.What, e.Language)
+}
+
+func (e *UnknownLanguageError) Unwrap() error { return ErrBadIndexParams }
+
+// UnsupportedStemmerError is a snowball language that Qdrant stems and
+// qlite cannot. It wraps ErrBadIndexParams.
+type UnsupportedStemmerError struct{ Language string }
+
+func (e *UnsupportedStemmerError) Error() string {
+	return fmt.Sprintf("stemmer: the snowball stemmer for %s is not supported by qlite", e.Language)
+}
+
+func (e *UnsupportedStemmerError) Unwrap() error { return ErrBadIndexParams }

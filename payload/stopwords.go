@@ -1,0 +1,60 @@
+package payload
+
+import (
+	"embed"
+	"slices"
+	"strings"
+	"sync"
+)
+
+// The built-in stopword lists, one word a line, one file a language. They
+// are the NLTK stopwords corpus (Japanese: the stopwords-iso list), kept
+// word for word as far as Qdrant 1.17.1 keeps them: entries that Qdrant's
+// lists leave out were dropped after probing the server, and phrases with
+// spaces (which no token can equal) were left out.
+//
+//go:embed stopwords/*.txt
+var stopwordFiles embed.FS
+
+// stopwordLanguages are the names Qdrant accepts for its built-in lists
+// (its Language enum), in its order.
+var stopwordLanguages = []string{
+	"arabic", "azerbaijani", "basque", "bengali", "catalan", "chinese", "danish", "dutch",
+	"english", "finnish", "french", "german", "greek", "hebrew", "hinglish", "hungarian",
+	"indonesian", "italian", "japanese", "kazakh", "nepali", "norwegian", "portuguese",
+	"romanian", "russian", "slovene", "spanish", "swedish", "tajik", "turkish",
+}
+
+// StopwordLanguages returns the languages of the built-in stopword lists.
+func StopwordLanguages() []string { return slices.Clone(stopwordLanguages) }
+
+// IsStopwordLanguage reports whether lang names a built-in stopword list.
+func IsStopwordLanguage(lang string) bool { return slices.Contains(stopwordLanguages, lang) }
+
+var stopwordCache struct {
+	sync.Mutex
+	lists map[string][]string // language -> words, read once
+}
+
+// StopwordList returns the built-in stopwords of lang, or nil for a
+// language without a list. The slice is shared: do not modify it.
+func StopwordList(lang string) []string {
+	if !IsStopwordLanguage(lang) {
+		return nil
+	}
+	stopwordCache.Lock()
+	defer stopwordCache.Unlock()
+	if w, ok := stopwordCache.lists[lang]; ok {
+		return w
+	}
+	b, err := stopwordFiles.ReadFile("stopwords/" + lang + ".txt")
+	if err != nil {
+		panic("payload: BUG: no stopword file for " + lang)
+	}
+	words := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if stopwordCache.lists == nil {
+		stopwordCache.lists = map[string][]string{}
+	}
+	stopwordCache.lists[lang] = words
+	return words
+}
