@@ -290,3 +290,22 @@ func caseIgnorable(r rune) bool {
 	}
 	return unicode.In(r, unicode.Mn, unicode.Me, unicode.Cf, unicode.Lm, unicode.Sk)
 }
+
+// Tokenizer is the text index's tokenizer for use outside the index (the
+// BM25 model). It is safe for concurrent use.
+type Tokenizer struct{ t textTokenizer }
+
+// NewTokenizer returns the tokenizer of a text index with params p.
+func NewTokenizer(p TextParams) (*Tokenizer, error) {
+	t, err := newTextTokenizer(p)
+	if err != nil {
+		return nil, err
+	}
+	return &Tokenizer{t}, nil
+}
+
+// Doc appends the tokens of a stored text to dst, in order.
+func (t *Tokenizer) Doc(text string, dst []string) []string { return t.t.doc(text, dst) }
+
+// Query appends the tokens of a query text to dst, in order.
+func (t *Tokenizer) Query(text string, dst []string) []string { return t.t.query(text, dst) }
