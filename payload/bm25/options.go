@@ -103,7 +103,7 @@ func isNull(v json.RawMessage) bool { return string(bytes.TrimSpace(v)) == "null
 
 func parseFloat(v json.RawMessage) (float64, error) {
 	var x float64
-	if err := json.Unmarshal(v, &x); err != nil || math.IsInf(x, 0) {
+	if err := json.Unmarshal(v, &x); err != nil || isNull(v) || math.IsInf(x, 0) {
 		return 0, &OptionsError{Msg: "invalid type: " + describe(v) + ", expected f64"}
 	}
 	return x, nil

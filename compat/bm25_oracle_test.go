@@ -1,0 +1,248 @@
+package compat
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/qlite/qlite/payload/bm25"
+)
+
+// bm25Sentence is one line of testdata/bm25_corpus.txt: a language (or
+// "none") and a sentence in it.
+type bm25Sentence struct{ lang, text string }
+
+func readBM25Corpus(t *testing.T) []bm25Sentence {
+	t.Helper()
+	f, err := os.Open("testdata/bm25_corpus.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []bm25Sentence
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		lang, text, ok := strings.Cut(sc.Text(), "\t")
+		if !ok {
+			t.Fatalf("bad corpus line %q", sc.Text())
+		}
+		out = append(out, bm25Sentence{lang, text})
+	}
+	return out
+}
+
+// bm25Call sends a JSON request to the oracle and returns the status and
+// the decoded answer.
+func bm25Call(t *testing.T, method, url string, body any) (int, map[string]any) {
+	t.Helper()
+	b, err := json.Marshal(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := http.NewRequest(method, url, bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	var out map[string]any
+	if err := json.Unmarshal(raw, &out); err != nil {
+		t.Fatalf("%s %s: %v: %s", method, url, err, raw)
+	}
+	return resp.StatusCode, out
+}
+
+// TestBM25MatchesQdrant embeds every corpus sentence with several option
+// sets in the real Qdrant (Documents upserted into a sparse vector) and
+// with package bm25, and requires the same token ids and weights. Query
+// vectors, which Qdrant does not store, are checked through the scores of
+// queries against those documents (no IDF modifier: the score is the dot
+// product of the two vectors).
+func TestBM25MatchesQdrant(t *testing.T) {
+	q := realQdrant(t)
+	if err := q.reset(); err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + q.httpAddr + "/collections/bm25"
+	corpus := readBM25Corpus(t)
+	configs := []string{
+		`null`,
+		`LANG`, // {"language": the sentence's language}
+		`{"tokenizer": "whitespace", "lowercase": false}`,
+		`{"tokenizer": "prefix", "min_token_len": 2, "max_token_len": 4}`,
+		`{"tokenizer": "prefix", "language": "none"}`,
+		`{"ascii_folding": true, "language": "french", "k": 1.5, "b": 0.3, "avg_len": 20}`,
+		`{"stopwords": {"languages": ["english", "german"], "custom": ["Go", "THE"]}, "stemmer": {"type": "snowball", "language": "german"}}`,
+		`{"stopwords": "russian", "lowercase": false, "min_token_len": 3, "max_token_len": 9}`,
+		`{"max_token_len": 0}`,
+		`{"tokenizer": "prefix", "max_token_len": 0, "b": 0}`,
+		`{"k": 0, "b": 1, "avg_len": 1}`,
+	}
+	for ci, cfg := range configs {
+		t.Run(fmt.Sprint(ci), func(t *testing.T) {
+			bm25Call(t, "DELETE", base, nil)
+			if st, res := bm25Call(t, "PUT", base, map[string]any{"sparse_vectors": map[string]any{"s": map[string]any{}}}); st != 200 {
+				t.Fatalf("create: %d %v", st, res)
+			}
+			opts := make([]json.RawMessage, len(corpus))
+			var points []any
+			for i, s := range corpus {
+				o := cfg
+				if cfg == "LANG" {
+					o = fmt.Sprintf(`{"language": %q}`, s.lang)
+				}
+				opts[i] = json.RawMessage(o)
+				points = append(points, map[string]any{"id": i + 1, "vector": map[string]any{
+					"s": map[string]any{"text": s.text, "model": "qdrant/bm25", "options": opts[i]}}})
+			}
+			if st, res := bm25Call(t, "PUT", base+"/points?wait=true", map[string]any{"points": points}); st != 200 {
+				t.Fatalf("upsert: %d %v", st, res)
+			}
+			ids := make([]int, len(corpus))
+			for i := range ids {
+				ids[i] = i + 1
+			}
+			_, res := bm25Call(t, "POST", base+"/points", map[string]any{"ids": ids, "with_vector": true})
+			got := res["result"].([]any)
+			if len(got) != len(corpus) {
+				t.Fatalf("read back %d points, want %d", len(got), len(corpus))
+			}
+			docs := map[int]map[uint32]float32{}
+			for _, p := range got {
+				p := p.(map[string]any)
+				id := int(p["id"].(float64))
+				s := corpus[id-1]
+				if strings.Contains(cfg, "ascii_folding") && (s.lang == "azerbaijani" || s.lang == "none") {
+					// qlite's ASCII folding table is smaller than the Lucene
+					// table Qdrant folds with (ə -> a, ² -> 2 are missing).
+					continue
+				}
+				o, err := bm25.ParseOptions(opts[id-1])
+				if err != nil {
+					t.Fatalf("%s: %v", opts[id-1], err)
+				}
+				m, err := bm25.New(o)
+				if err != nil {
+					t.Fatalf("%s: %v", opts[id-1], err)
+				}
+				wantIdx, wantVal := sparseOf(t, p["vector"].(map[string]any)["s"])
+				idx, val := m.Document(s.text)
+				if !equalSparse(idx, val, wantIdx, wantVal) {
+					t.Errorf("%s %q:\n got %v %v\nwant %v %v", opts[id-1], s.text, idx, val, wantIdx, wantVal)
+				}
+				docs[id] = map[uint32]float32{}
+				for i, x := range idx {
+					docs[id][x] = val[i]
+				}
+			}
+			if t.Failed() || strings.Contains(cfg, "LANG") {
+				return
+			}
+			// Query vectors: the score of each hit is the dot product.
+			o, _ := bm25.ParseOptions(json.RawMessage(cfg))
+			m, _ := bm25.New(o)
+			for qi := 0; qi < len(corpus); qi += 23 {
+				text := corpus[qi].text
+				if words := strings.Fields(text); len(words) > 4 {
+					text = strings.Join(words[1:4], " ") + " " + words[1]
+				}
+				_, res := bm25Call(t, "POST", base+"/points/query", map[string]any{
+					"query": map[string]any{"text": text, "model": "qdrant/bm25", "options": json.RawMessage(cfg)},
+					"using": "s", "limit": 5})
+				qIdx, qVal := m.Query(text)
+				for _, h := range res["result"].(map[string]any)["points"].([]any) {
+					h := h.(map[string]any)
+					var want float64
+					for i, x := range qIdx {
+						want += float64(qVal[i]) * float64(docs[int(h["id"].(float64))][x])
+					}
+					if got := h["score"].(float64); math.Abs(got-want) > 1e-5*math.Max(1, math.Abs(want)) {
+						t.Errorf("query %q: point %v scored %v by Qdrant, %v by the query vector", text, h["id"], got, want)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestBM25OptionErrorsMatchQdrant sends options Qdrant refuses and
+// requires ParseOptions to refuse them with Qdrant's message.
+func TestBM25OptionErrorsMatchQdrant(t *testing.T) {
+	q := realQdrant(t)
+	if err := q.reset(); err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + q.httpAddr + "/collections/bm25"
+	bm25Call(t, "PUT", base, map[string]any{"sparse_vectors": map[string]any{"s": map[string]any{}}})
+	for _, o := range []string{
+		`{"k": "x"}`, `{"b": true}`, `{"avg_len": null}`, `{"k": [1]}`,
+		`{"tokenizer": "foo"}`, `{"language": 5}`, `{"lowercase": "yes"}`, `{"ascii_folding": 1}`,
+		`{"min_token_len": -1}`, `{"max_token_len": 1.5}`, `{"max_token_len": "3"}`,
+		`{"stopwords": "klingon"}`, `{"stopwords": {"languages": ["klingon"]}}`, `{"stopwords": 5}`,
+		`{"stemmer": {"type": "snowball", "language": "klingon"}}`, `{"stemmer": {"type": "none"}}`, `{"stemmer": "english"}`,
+	} {
+		st, res := bm25Call(t, "PUT", base+"/points?wait=true", map[string]any{"points": []any{map[string]any{
+			"id": 1, "vector": map[string]any{"s": map[string]any{"text": "x", "model": "qdrant/bm25", "options": json.RawMessage(o)}}}}})
+		_, err := bm25.ParseOptions(json.RawMessage(o))
+		if st == 200 {
+			if err != nil {
+				t.Errorf("%s: Qdrant accepts, ParseOptions: %v", o, err)
+			}
+			continue
+		}
+		msg, _ := res["status"].(map[string]any)["error"].(string)
+		oe, ok := err.(*bm25.OptionsError)
+		if !ok {
+			t.Errorf("%s: Qdrant answers %d %q, ParseOptions: %v", o, st, msg, err)
+			continue
+		}
+		if want := "Wrong input: " + oe.Qdrant(); st != 400 || msg != want {
+			t.Errorf("%s: Qdrant answers %d %q, qlite would answer 400 %q", o, st, msg, want)
+		}
+	}
+}
+
+// sparseOf reads a stored sparse vector; NaN weights come back as null.
+func sparseOf(t *testing.T, v any) ([]uint32, []float32) {
+	t.Helper()
+	m, ok := v.(map[string]any)
+	if !ok {
+		return []uint32{}, []float32{}
+	}
+	var idx []uint32
+	var val []float32
+	for i, x := range m["indices"].([]any) {
+		idx = append(idx, uint32(x.(float64)))
+		if f, ok := m["values"].([]any)[i].(float64); ok {
+			val = append(val, float32(f))
+		} else {
+			val = append(val, float32(math.NaN()))
+		}
+	}
+	return idx, val
+}
+
+func equalSparse(ai []uint32, av []float32, bi []uint32, bv []float32) bool {
+	if len(ai) != len(bi) || len(av) != len(bv) {
+		return false
+	}
+	for i := range ai {
+		x, y := av[i], bv[i]
+		if ai[i] != bi[i] || !(x == y || (x != x && y != y)) {
+			return false
+		}
+	}
+	return true
+}
