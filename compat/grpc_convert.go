@@ -831,11 +831,29 @@ func indexParamsFromProto(ft *qdrant.FieldType, p *qdrant.PayloadIndexParams) (p
 			return out, err
 		}
 		tp := orEmpty(x.TextIndexParams)
-		if tp.GetStemmer() != nil {
-			return out, Unsupported("stemming")
+		if st := tp.GetStemmer(); st != nil {
+			lang, ok := payload.StemmerLanguage(st.GetSnowball().GetLanguage())
+			if !ok {
+				return out, invalidArg("Language %q not found.", st.GetSnowball().GetLanguage())
+			}
+			if _, err := payload.NewStemmer(lang); err != nil {
+				return out, Unsupported("the snowball stemmer for " + lang)
+			}
+			out.Text.Stemmer = lang
 		}
-		if len(tp.GetStopwords().GetLanguages()) > 0 {
-			return out, Unsupported("built-in stopword lists (give custom stopwords)")
+		if sw := tp.GetStopwords(); sw != nil {
+			langs := make([]string, len(sw.GetLanguages()))
+			for i, name := range sw.GetLanguages() {
+				l, ok := payload.StopwordLanguage(name)
+				if !ok {
+					return out, invalidArg("unknown language: unknown variant `%s`, expected one of `%s`",
+						name, strings.Join(payload.StopwordLanguageNames(), "`, `"))
+				}
+				langs[i] = l
+			}
+			out.Text.StopwordsForm = payload.StopwordsSet
+			out.Text.StopwordLanguages = slices.Compact(slices.Sorted(slices.Values(langs)))
+			out.Text.Stopwords = slices.Compact(slices.Sorted(slices.Values(sw.GetCustom())))
 		}
 		switch tp.GetTokenizer() {
 		case qdrant.TokenizerType_Prefix:
@@ -857,7 +875,6 @@ func indexParamsFromProto(ft *qdrant.FieldType, p *qdrant.PayloadIndexParams) (p
 		out.Text.Lowercase = copyPtr(tp.Lowercase)
 		out.Text.ASCIIFolding = tp.GetAsciiFolding()
 		out.Text.PhraseMatching = tp.GetPhraseMatching()
-		out.Text.Stopwords = slices.Clone(tp.GetStopwords().GetCustom())
 		out.OnDisk = tp.GetOnDisk()
 	case *qdrant.PayloadIndexParams_BoolIndexParams:
 		if err := mismatch(qdrant.FieldType_FieldTypeBool); err != nil {
@@ -940,8 +957,12 @@ func indexParamsToProto(p payload.IndexParams) (qdrant.FieldType, *qdrant.Payloa
 		if t.MaxTokenLen > 0 {
 			tp.MaxTokenLen = ptrTo(uint64(t.MaxTokenLen))
 		}
-		if len(t.Stopwords) > 0 {
-			tp.Stopwords = &qdrant.StopwordsSet{Custom: slices.Clone(t.Stopwords)}
+		if t.Stopwords != nil || t.StopwordLanguages != nil || t.StopwordsForm == payload.StopwordsSet {
+			tp.Stopwords = &qdrant.StopwordsSet{Languages: slices.Clone(t.StopwordLanguages), Custom: slices.Clone(t.Stopwords)}
+		}
+		if t.Stemmer != "" {
+			tp.Stemmer = &qdrant.StemmingAlgorithm{StemmingParams: &qdrant.StemmingAlgorithm_Snowball{
+				Snowball: &qdrant.SnowballParams{Language: t.Stemmer}}}
 		}
 		out.IndexParams = &qdrant.PayloadIndexParams_TextIndexParams{TextIndexParams: tp}
 	case payload.TypeBool:
@@ -964,7 +985,8 @@ func isDefaultIndexParams(p payload.IndexParams) bool {
 	}
 	return p.Lookup == nil && p.Range == nil && !p.IsTenant && !p.IsPrincipal && !p.OnDisk &&
 		t.MinTokenLen == 0 && t.MaxTokenLen == 0 && t.Lowercase == nil && !t.ASCIIFolding &&
-		!t.PhraseMatching && len(t.Stopwords) == 0
+		!t.PhraseMatching && t.Stopwords == nil && t.StopwordLanguages == nil &&
+		t.StopwordsForm != payload.StopwordsSet && t.Stemmer == ""
 }
 
 // Results.

@@ -394,6 +394,11 @@ func (s *restServer) createIndex(w http.ResponseWriter, r *http.Request) (any, e
 	var params payload.IndexParams
 	if !restIsNull(req.FieldSchema) {
 		if err := params.UnmarshalJSON(req.FieldSchema); err != nil {
+			// Qdrant reads field_schema as an untagged enum: stopwords or a
+			// stemmer it does not know match none of its variants.
+			if _, ok := errors.AsType[*payload.UnknownLanguageError](err); ok {
+				return nil, restFormatPos("field_schema", "data did not match any variant of untagged enum PayloadFieldSchema")
+			}
 			return nil, restFormatError("field_schema: %s", restTrimQlite(err.Error()))
 		}
 		// Qdrant validates the body before it looks for the collection.

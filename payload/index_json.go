@@ -151,10 +151,12 @@ func unmarshalStemmer(b json.RawMessage, t *TextParams) error {
 		return nil
 	}
 	var st stemmerJSON
-	if err := json.Unmarshal(b, &st); err != nil || st.Type != "snowball" || !IsStemmerLanguage(st.Language) {
+	err := json.Unmarshal(b, &st)
+	lang, ok := StemmerLanguage(st.Language)
+	if err != nil || st.Type != "snowball" || !ok {
 		return &UnknownLanguageError{What: "stemmer", Language: st.Language}
 	}
-	t.Stemmer = st.Language
+	t.Stemmer = lang
 	return nil
 }
 
@@ -167,10 +169,11 @@ func unmarshalStopwords(b json.RawMessage, t *TextParams) error {
 	}
 	var lang string
 	if json.Unmarshal(b, &lang) == nil {
-		if !IsStopwordLanguage(lang) {
+		l, ok := StopwordLanguage(lang)
+		if !ok {
 			return &UnknownLanguageError{What: "stopwords", Language: lang}
 		}
-		t.StopwordLanguages, t.StopwordsForm = []string{lang}, StopwordsLanguage
+		t.StopwordLanguages, t.StopwordsForm = []string{l}, StopwordsLanguage
 		return nil
 	}
 	var set struct {
@@ -182,12 +185,15 @@ func unmarshalStopwords(b json.RawMessage, t *TextParams) error {
 	}
 	t.StopwordsForm = StopwordsSet
 	if set.Languages != nil {
-		for _, l := range *set.Languages {
-			if !IsStopwordLanguage(l) {
-				return &UnknownLanguageError{What: "stopwords", Language: l}
+		langs := make([]string, len(*set.Languages))
+		for i, name := range *set.Languages {
+			l, ok := StopwordLanguage(name)
+			if !ok {
+				return &UnknownLanguageError{What: "stopwords", Language: name}
 			}
+			langs[i] = l
 		}
-		t.StopwordLanguages = sortedSet(*set.Languages)
+		t.StopwordLanguages = sortedSet(langs)
 	}
 	if set.Custom != nil {
 		t.Stopwords = sortedSet(*set.Custom)

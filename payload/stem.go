@@ -46,9 +46,31 @@ var snowball = map[string]func(*snowballstem.Env) bool{
 // StemmerLanguages returns the snowball languages Qdrant accepts.
 func StemmerLanguages() []string { return slices.Clone(stemmerLanguages) }
 
+// stemmerAliases are the ISO 639 codes Qdrant also accepts for its
+// snowball languages.
+var stemmerAliases = map[string]string{
+	"ar": "arabic", "hy": "armenian", "da": "danish", "nl": "dutch", "en": "english",
+	"fi": "finnish", "fr": "french", "de": "german", "el": "greek", "hu": "hungarian",
+	"it": "italian", "no": "norwegian", "pt": "portuguese", "ro": "romanian", "ru": "russian",
+	"es": "spanish", "sv": "swedish", "ta": "tamil", "tr": "turkish",
+}
+
+// StemmerLanguage returns the snowball language that name denotes (a
+// language or its ISO code, as Qdrant accepts them), and whether Qdrant
+// has one (qlite may still lack its stemmer: see NewStemmer).
+func StemmerLanguage(name string) (string, bool) {
+	if l, ok := stemmerAliases[name]; ok {
+		return l, true
+	}
+	return name, slices.Contains(stemmerLanguages, name)
+}
+
 // IsStemmerLanguage reports whether lang is a snowball language Qdrant
-// accepts (qlite may still lack its stemmer: see NewStemmer).
-func IsStemmerLanguage(lang string) bool { return slices.Contains(stemmerLanguages, lang) }
+// accepts.
+func IsStemmerLanguage(lang string) bool {
+	_, ok := StemmerLanguage(lang)
+	return ok
+}
 
 // A Stemmer reduces a word to its stem. It is safe for concurrent use.
 type Stemmer func(word string) string
@@ -57,6 +79,7 @@ type Stemmer func(word string) string
 // ErrUnsupported for a language Qdrant accepts and qlite cannot stem
 // (Armenian, Greek), and with ErrBadIndexParams for any other unknown one.
 func NewStemmer(lang string) (Stemmer, error) {
+	lang, _ = StemmerLanguage(lang)
 	f, ok := snowball[lang]
 	switch {
 	case ok:

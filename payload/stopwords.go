@@ -28,8 +28,49 @@ var stopwordLanguages = []string{
 // StopwordLanguages returns the languages of the built-in stopword lists.
 func StopwordLanguages() []string { return slices.Clone(stopwordLanguages) }
 
+// stopwordAliases are the ISO 639 codes Qdrant also accepts for its
+// stopword languages (Japanese has none).
+var stopwordAliases = map[string]string{
+	"ar": "arabic", "az": "azerbaijani", "eu": "basque", "bn": "bengali", "ca": "catalan",
+	"zh": "chinese", "da": "danish", "nl": "dutch", "en": "english", "fi": "finnish",
+	"fr": "french", "de": "german", "el": "greek", "he": "hebrew", "hi-en": "hinglish",
+	"hu": "hungarian", "id": "indonesian", "it": "italian", "kk": "kazakh", "ne": "nepali",
+	"no": "norwegian", "pt": "portuguese", "ro": "romanian", "ru": "russian", "sl": "slovene",
+	"es": "spanish", "sv": "swedish", "tg": "tajik", "tr": "turkish",
+}
+
+// StopwordLanguage returns the language of a built-in stopword list that
+// name denotes (a language or its ISO code, as Qdrant accepts them), and
+// whether there is one.
+func StopwordLanguage(name string) (string, bool) {
+	if l, ok := stopwordAliases[name]; ok {
+		return l, true
+	}
+	return name, slices.Contains(stopwordLanguages, name)
+}
+
+// StopwordLanguageNames returns every name StopwordLanguage accepts, each
+// language with its code, in Qdrant's order (for its error messages).
+func StopwordLanguageNames() []string {
+	var out []string
+	for _, l := range stopwordLanguages {
+		pair := []string{l}
+		for code, name := range stopwordAliases {
+			if name == l {
+				pair = append(pair, code)
+			}
+		}
+		slices.Sort(pair)
+		out = append(out, pair...)
+	}
+	return out
+}
+
 // IsStopwordLanguage reports whether lang names a built-in stopword list.
-func IsStopwordLanguage(lang string) bool { return slices.Contains(stopwordLanguages, lang) }
+func IsStopwordLanguage(lang string) bool {
+	_, ok := StopwordLanguage(lang)
+	return ok
+}
 
 var stopwordCache struct {
 	sync.Mutex
@@ -39,7 +80,8 @@ var stopwordCache struct {
 // StopwordList returns the built-in stopwords of lang, or nil for a
 // language without a list. The slice is shared: do not modify it.
 func StopwordList(lang string) []string {
-	if !IsStopwordLanguage(lang) {
+	lang, ok := StopwordLanguage(lang)
+	if !ok {
 		return nil
 	}
 	stopwordCache.Lock()
