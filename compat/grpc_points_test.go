@@ -470,8 +470,8 @@ func TestGRPCFieldIndexes(t *testing.T) {
 	requireCode(t, err, codes.InvalidArgument, "Invalid json path")
 	_, err = c.CreateFieldIndex(bg, &qdrant.CreateFieldIndexCollection{CollectionName: "coll", FieldName: "text",
 		FieldType: qdrant.FieldType_FieldTypeText.Enum(), FieldIndexParams: qdrant.NewPayloadIndexParamsText(&qdrant.TextIndexParams{
-			Stopwords: &qdrant.StopwordsSet{Languages: []string{"english"}}})})
-	requireCode(t, err, codes.InvalidArgument, "stopword")
+			Stopwords: &qdrant.StopwordsSet{Languages: []string{"klingon"}}})})
+	requireCode(t, err, codes.InvalidArgument, "unknown language: unknown variant `klingon`")
 	require.True(t, strings.HasPrefix(mustInfo(t, e.db, "coll").PayloadSchema["text"].Params.Text.Tokenizer, "white"))
 	_, err = c.CreateFieldIndex(bg, &qdrant.CreateFieldIndexCollection{CollectionName: "coll", FieldName: "i2",
 		FieldType: qdrant.FieldType_FieldTypeInteger.Enum(), FieldIndexParams: qdrant.NewPayloadIndexParamsInt(&qdrant.IntegerIndexParams{
