@@ -11,7 +11,9 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"unicode"
 
+	"github.com/qlite/qlite/payload"
 	"github.com/qlite/qlite/payload/bm25"
 )
 
@@ -174,6 +176,69 @@ func TestBM25MatchesQdrant(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestStemmersMatchQdrant stems the words of the corpus, and each
+// language's stopwords, with every snowball language Qdrant has (through
+// BM25 Documents whose only processing is lower-casing and the stemmer) and
+// requires the same stems as payload.NewStemmer.
+func TestStemmersMatchQdrant(t *testing.T) {
+	q := realQdrant(t)
+	if err := q.reset(); err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + q.httpAddr + "/collections/stem"
+	corpus := readBM25Corpus(t)
+	for _, lang := range payload.StemmerLanguages() {
+		seen := map[string]bool{}
+		var words []string
+		add := func(w string) {
+			if w = strings.ToLower(w); w != "" && !seen[w] && !strings.ContainsFunc(w, unicode.IsSpace) {
+				seen[w] = true
+				words = append(words, w)
+			}
+		}
+		for i, s := range corpus {
+			if s.lang == lang || i%8 == 0 {
+				for _, w := range strings.FieldsFunc(s.text, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsNumber(r) }) {
+					add(w)
+				}
+			}
+		}
+		for _, w := range payload.StopwordList(lang) {
+			add(w)
+		}
+		stem, err := payload.NewStemmer(lang)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bm25Call(t, "DELETE", base, nil)
+		bm25Call(t, "PUT", base, map[string]any{"sparse_vectors": map[string]any{"s": map[string]any{}}})
+		opts := json.RawMessage(fmt.Sprintf(`{"language": "none", "tokenizer": "whitespace", "stemmer": {"type": "snowball", "language": %q}}`, lang))
+		var points []any
+		ids := make([]int, len(words))
+		for i, w := range words {
+			ids[i] = i + 1
+			points = append(points, map[string]any{"id": i + 1, "vector": map[string]any{
+				"s": map[string]any{"text": w, "model": "qdrant/bm25", "options": opts}}})
+		}
+		if st, res := bm25Call(t, "PUT", base+"/points?wait=true", map[string]any{"points": points}); st != 200 {
+			t.Fatalf("%s: upsert: %d %v", lang, st, res)
+		}
+		_, res := bm25Call(t, "POST", base+"/points", map[string]any{"ids": ids, "with_vector": true})
+		bad := 0
+		for _, p := range res["result"].([]any) {
+			p := p.(map[string]any)
+			w := words[int(p["id"].(float64))-1]
+			idx, _ := sparseOf(t, p["vector"].(map[string]any)["s"])
+			if want := bm25.TokenID(stem(w)); len(idx) != 1 || idx[0] != want {
+				if bad++; bad <= 10 {
+					t.Errorf("%s: %q stems to %q (id %d); Qdrant stores %v", lang, w, stem(w), want, idx)
+				}
+			}
+		}
+		t.Logf("%s: %d words", lang, len(words))
 	}
 }
 

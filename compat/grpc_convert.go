@@ -836,9 +836,6 @@ func indexParamsFromProto(ft *qdrant.FieldType, p *qdrant.PayloadIndexParams) (p
 			if !ok {
 				return out, invalidArg("Language %q not found.", st.GetSnowball().GetLanguage())
 			}
-			if _, err := payload.NewStemmer(lang); err != nil {
-				return out, Unsupported("the snowball stemmer for " + lang)
-			}
 			out.Text.Stemmer = lang
 		}
 		if sw := tp.GetStopwords(); sw != nil {

@@ -722,12 +722,6 @@ func TestGRPCUnsupported(t *testing.T) {
 				SparseIndices: &qdrant.SparseIndices{Data: []uint32{3}}})
 			return err
 		}, "sparse vectors"},
-		{"greek stemmer", func() error {
-			_, err := c.CreateFieldIndex(bg, &qdrant.CreateFieldIndexCollection{CollectionName: "coll", FieldName: "text",
-				FieldType: qdrant.FieldType_FieldTypeText.Enum(), FieldIndexParams: qdrant.NewPayloadIndexParamsText(&qdrant.TextIndexParams{
-					Stemmer: qdrant.NewStemmingAlgorithmSnowball(&qdrant.SnowballParams{Language: "greek"})})})
-			return err
-		}, "snowball stemmer for greek"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

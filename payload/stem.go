@@ -23,6 +23,9 @@ import (
 	"github.com/blevesearch/snowballstem/swedish"
 	"github.com/blevesearch/snowballstem/tamil"
 	"github.com/blevesearch/snowballstem/turkish"
+
+	"github.com/qlite/qlite/payload/internal/snowball/armenian"
+	"github.com/qlite/qlite/payload/internal/snowball/greek"
 )
 
 // stemmerLanguages are the snowball languages Qdrant accepts (its
@@ -33,10 +36,12 @@ var stemmerLanguages = []string{
 	"swedish", "tamil", "turkish",
 }
 
-// snowball maps a language to its stemmer. Armenian and Greek have none:
-// the snowball library qlite uses does not include them.
+// snowball maps a language to its stemmer: those of
+// github.com/blevesearch/snowballstem, and Armenian and Greek (which it
+// lacks) generated into internal/snowball by the snowball compiler from the
+// algorithms of the snowball release Qdrant's stemmers come from.
 var snowball = map[string]func(*snowballstem.Env) bool{
-	"arabic": arabic.Stem, "danish": danish.Stem, "dutch": dutch.Stem, "english": english.Stem,
+	"arabic": arabic.Stem, "armenian": armenian.Stem, "greek": greek.Stem, "danish": danish.Stem, "dutch": dutch.Stem, "english": english.Stem,
 	"finnish": finnish.Stem, "french": french.Stem, "german": german.Stem,
 	"hungarian": hungarian.Stem, "italian": italian.Stem, "norwegian": norwegian.Stem,
 	"portuguese": portuguese.Stem, "romanian": romanian.Stem, "russian": russian.Stem,
@@ -57,7 +62,7 @@ var stemmerAliases = map[string]string{
 
 // StemmerLanguage returns the snowball language that name denotes (a
 // language or its ISO code, as Qdrant accepts them), and whether Qdrant
-// has one (qlite may still lack its stemmer: see NewStemmer).
+// has one.
 func StemmerLanguage(name string) (string, bool) {
 	if l, ok := stemmerAliases[name]; ok {
 		return l, true
@@ -75,17 +80,13 @@ func IsStemmerLanguage(lang string) bool {
 // A Stemmer reduces a word to its stem. It is safe for concurrent use.
 type Stemmer func(word string) string
 
-// NewStemmer returns the snowball stemmer of lang. It fails with
-// ErrUnsupported for a language Qdrant accepts and qlite cannot stem
-// (Armenian, Greek), and with ErrBadIndexParams for any other unknown one.
+// NewStemmer returns the snowball stemmer of lang (a language or its ISO
+// code). It fails with an *UnknownLanguageError for a language Qdrant does
+// not stem.
 func NewStemmer(lang string) (Stemmer, error) {
 	lang, _ = StemmerLanguage(lang)
 	f, ok := snowball[lang]
-	switch {
-	case ok:
-	case IsStemmerLanguage(lang):
-		return nil, &UnsupportedStemmerError{Language: lang}
-	default:
+	if !ok {
 		return nil, &UnknownLanguageError{What: "stemmer", Language: lang}
 	}
 	stem := func(w string) string {
@@ -126,13 +127,3 @@ func (e *UnknownLanguageError) Error() string {
 }
 
 func (e *UnknownLanguageError) Unwrap() error { return ErrBadIndexParams }
-
-// UnsupportedStemmerError is a snowball language that Qdrant stems and
-// qlite cannot. It wraps ErrBadIndexParams.
-type UnsupportedStemmerError struct{ Language string }
-
-func (e *UnsupportedStemmerError) Error() string {
-	return fmt.Sprintf("stemmer: the snowball stemmer for %s is not supported by qlite", e.Language)
-}
-
-func (e *UnsupportedStemmerError) Unwrap() error { return ErrBadIndexParams }

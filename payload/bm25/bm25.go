@@ -90,9 +90,9 @@ type Model struct {
 	emptyTokens  bool // max_token_len 0 with the prefix tokenizer: every word is ""
 }
 
-// New returns the model with options o. It fails for a tokenizer or
-// language that o names and qlite does not know, and for the snowball
-// stemmers qlite lacks (Armenian, Greek).
+// New returns the model with options o. It fails for a tokenizer, a
+// stopword or stemmer language, or a negative length that Qdrant would
+// refuse (ParseOptions refuses them first).
 func New(o Options) (*Model, error) {
 	p := payload.TextParams{
 		Tokenizer:    o.Tokenizer,
