@@ -75,6 +75,42 @@ func IsStopwordLanguage(lang string) bool {
 var stopwordCache struct {
 	sync.Mutex
 	lists map[string][]string // language -> words, read once
+	// sets holds the words of a language as a set, lower-cased or not
+	// (sets[lang][1] is lower-cased), built once and then only read.
+	sets map[string]*[2]map[string]struct{}
+}
+
+// languageStopwords returns the stopwords of lang as a set, lower-cased
+// as Qdrant lower-cases them when lower is set. The set is shared: do not
+// modify it.
+func languageStopwords(lang string, lower bool) map[string]struct{} {
+	words := StopwordList(lang)
+	lang, _ = StopwordLanguage(lang)
+	stopwordCache.Lock()
+	defer stopwordCache.Unlock()
+	if stopwordCache.sets == nil {
+		stopwordCache.sets = map[string]*[2]map[string]struct{}{}
+	}
+	e := stopwordCache.sets[lang]
+	if e == nil {
+		e = new([2]map[string]struct{})
+		stopwordCache.sets[lang] = e
+	}
+	i := 0
+	if lower {
+		i = 1
+	}
+	if e[i] == nil {
+		m := make(map[string]struct{}, len(words))
+		for _, w := range words {
+			if lower {
+				w = rustLower(w)
+			}
+			m[w] = struct{}{}
+		}
+		e[i] = m
+	}
+	return e[i]
 }
 
 // StopwordList returns the built-in stopwords of lang, or nil for a
@@ -86,6 +122,10 @@ func StopwordList(lang string) []string {
 	}
 	stopwordCache.Lock()
 	defer stopwordCache.Unlock()
+	return stopwordListLocked(lang)
+}
+
+func stopwordListLocked(lang string) []string {
 	if w, ok := stopwordCache.lists[lang]; ok {
 		return w
 	}

@@ -27,8 +27,8 @@ type textTokenizer struct {
 	maxLen    int // 0: no limit
 	lowercase bool
 	fold      bool
-	stopwords map[string]struct{}
-	stem      Stemmer // nil: no stemming
+	stopwords map[string]struct{} // read-only: may be shared (languageStopwords)
+	stem      Stemmer             // nil: no stemming
 }
 
 func newTextTokenizer(p TextParams) (textTokenizer, error) {
@@ -54,7 +54,10 @@ func newTextTokenizer(p TextParams) (textTokenizer, error) {
 			return t, &UnknownLanguageError{What: "stopwords", Language: lang}
 		}
 	}
-	if len(p.Stopwords) > 0 || len(p.StopwordLanguages) > 0 {
+	switch {
+	case len(p.Stopwords) == 0 && len(p.StopwordLanguages) == 1:
+		t.stopwords = languageStopwords(p.StopwordLanguages[0], t.lowercase)
+	case len(p.Stopwords) > 0 || len(p.StopwordLanguages) > 0:
 		t.stopwords = make(map[string]struct{}, len(p.Stopwords))
 		add := func(w string) {
 			if t.lowercase {

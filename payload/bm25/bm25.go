@@ -28,6 +28,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"unsafe"
 
 	"github.com/spaolacci/murmur3"
 
@@ -166,7 +167,8 @@ func (m *Model) tokens(text string) []string {
 // TokenID is the sparse index of a token: the absolute value of its
 // murmur3 hash (32 bits, seed 0) read as a signed integer.
 func TokenID(token string) uint32 {
-	h := int32(murmur3.Sum32WithSeed([]byte(token), 0))
+	// The hash only reads the bytes: no copy of the string is needed.
+	h := int32(murmur3.Sum32WithSeed(unsafe.Slice(unsafe.StringData(token), len(token)), 0))
 	if h < 0 {
 		return uint32(-int64(h))
 	}
@@ -175,31 +177,27 @@ func TokenID(token string) uint32 {
 
 // Document returns the document vector of text: indices ascending, one
 // BM25 term-frequency weight each. Both are empty for a text without
-// tokens.
+// tokens. Tokens are counted by id: two tokens whose ids collide count as
+// one (Qdrant then keeps the weight of either, at random).
 func (m *Model) Document(text string) (indices []uint32, values []float32) {
 	toks := m.tokens(text)
-	if len(toks) == 0 {
-		return []uint32{}, []float32{}
+	ids := make([]uint32, len(toks))
+	for i, t := range toks {
+		ids[i] = TokenID(t)
 	}
-	counts := make(map[string]int, len(toks))
-	for _, t := range toks {
-		counts[t]++
-	}
+	slices.Sort(ids)
 	// As a float64 product in Qdrant's order: b·len first, then ÷ avg_len.
 	norm := 1 - m.b + m.b*float64(len(toks))/m.avgLen
-	weights := make(map[uint32]float32, len(counts))
-	for t, c := range counts {
-		n := float64(c)
-		weights[TokenID(t)] = float32(n * (m.k + 1) / math.FMA(m.k, norm, n))
-	}
-	indices = make([]uint32, 0, len(weights))
-	for id := range weights {
-		indices = append(indices, id)
-	}
-	slices.Sort(indices)
-	values = make([]float32, len(indices))
-	for i, id := range indices {
-		values[i] = weights[id]
+	indices, values = ids[:0], make([]float32, 0, len(ids))
+	for i := 0; i < len(ids); {
+		j := i + 1
+		for j < len(ids) && ids[j] == ids[i] {
+			j++
+		}
+		n := float64(j - i)
+		indices = append(indices, ids[i])
+		values = append(values, float32(n*(m.k+1)/math.FMA(m.k, norm, n)))
+		i = j
 	}
 	return indices, values
 }
