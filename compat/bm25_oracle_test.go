@@ -67,6 +67,59 @@ func bm25Call(t *testing.T, method, url string, body any) (int, map[string]any) 
 	return resp.StatusCode, out
 }
 
+// oracleCollection resets the oracle and returns the URL of its
+// collection name (not created).
+func oracleCollection(t *testing.T, name string) string {
+	t.Helper()
+	q := realQdrant(t)
+	if err := q.reset(); err != nil {
+		t.Fatal(err)
+	}
+	return "http://" + q.httpAddr + "/collections/" + name
+}
+
+// qdrantSparse is a sparse vector Qdrant stored.
+type qdrantSparse struct {
+	indices []uint32
+	values  []float32
+}
+
+// qdrantEmbed stores texts as qdrant/bm25 Documents with opts (one option
+// set per text) in a new collection of the oracle at base, points 1..n,
+// and returns the sparse vectors Qdrant stored, by text.
+func qdrantEmbed(t *testing.T, base string, texts []string, opts []json.RawMessage) []qdrantSparse {
+	t.Helper()
+	bm25Call(t, "DELETE", base, nil)
+	if st, res := bm25Call(t, "PUT", base, map[string]any{"sparse_vectors": map[string]any{"s": map[string]any{}}}); st != 200 {
+		t.Fatalf("create: %d %v", st, res)
+	}
+	out := make([]qdrantSparse, len(texts))
+	for lo := 0; lo < len(texts); lo += 2000 {
+		hi := min(lo+2000, len(texts))
+		var points []any
+		ids := make([]int, 0, hi-lo)
+		for i := lo; i < hi; i++ {
+			ids = append(ids, i+1)
+			points = append(points, map[string]any{"id": i + 1, "vector": map[string]any{
+				"s": map[string]any{"text": texts[i], "model": "qdrant/bm25", "options": opts[i]}}})
+		}
+		if st, res := bm25Call(t, "PUT", base+"/points?wait=true", map[string]any{"points": points}); st != 200 {
+			t.Fatalf("upsert: %d %v", st, res)
+		}
+		_, res := bm25Call(t, "POST", base+"/points", map[string]any{"ids": ids, "with_vector": true})
+		got := res["result"].([]any)
+		if len(got) != len(ids) {
+			t.Fatalf("read back %d points, want %d", len(got), len(ids))
+		}
+		for _, p := range got {
+			p := p.(map[string]any)
+			idx, val := sparseOf(t, p["vector"].(map[string]any)["s"])
+			out[int(p["id"].(float64))-1] = qdrantSparse{idx, val}
+		}
+	}
+	return out
+}
+
 // TestBM25MatchesQdrant embeds every corpus sentence with several option
 // sets in the real Qdrant (Documents upserted into a sparse vector) and
 // with package bm25, and requires the same token ids and weights. Query
@@ -74,11 +127,7 @@ func bm25Call(t *testing.T, method, url string, body any) (int, map[string]any) 
 // queries against those documents (no IDF modifier: the score is the dot
 // product of the two vectors).
 func TestBM25MatchesQdrant(t *testing.T) {
-	q := realQdrant(t)
-	if err := q.reset(); err != nil {
-		t.Fatal(err)
-	}
-	base := "http://" + q.httpAddr + "/collections/bm25"
+	base := oracleCollection(t, "bm25")
 	corpus := readBM25Corpus(t)
 	configs := []string{
 		`null`,
@@ -95,38 +144,19 @@ func TestBM25MatchesQdrant(t *testing.T) {
 	}
 	for ci, cfg := range configs {
 		t.Run(fmt.Sprint(ci), func(t *testing.T) {
-			bm25Call(t, "DELETE", base, nil)
-			if st, res := bm25Call(t, "PUT", base, map[string]any{"sparse_vectors": map[string]any{"s": map[string]any{}}}); st != 200 {
-				t.Fatalf("create: %d %v", st, res)
-			}
 			opts := make([]json.RawMessage, len(corpus))
-			var points []any
+			texts := make([]string, len(corpus))
 			for i, s := range corpus {
 				o := cfg
 				if cfg == "LANG" {
 					o = fmt.Sprintf(`{"language": %q}`, s.lang)
 				}
-				opts[i] = json.RawMessage(o)
-				points = append(points, map[string]any{"id": i + 1, "vector": map[string]any{
-					"s": map[string]any{"text": s.text, "model": "qdrant/bm25", "options": opts[i]}}})
+				opts[i], texts[i] = json.RawMessage(o), s.text
 			}
-			if st, res := bm25Call(t, "PUT", base+"/points?wait=true", map[string]any{"points": points}); st != 200 {
-				t.Fatalf("upsert: %d %v", st, res)
-			}
-			ids := make([]int, len(corpus))
-			for i := range ids {
-				ids[i] = i + 1
-			}
-			_, res := bm25Call(t, "POST", base+"/points", map[string]any{"ids": ids, "with_vector": true})
-			got := res["result"].([]any)
-			if len(got) != len(corpus) {
-				t.Fatalf("read back %d points, want %d", len(got), len(corpus))
-			}
+			stored := qdrantEmbed(t, base, texts, opts)
 			docs := map[int]map[uint32]float32{}
-			for _, p := range got {
-				p := p.(map[string]any)
-				id := int(p["id"].(float64))
-				s := corpus[id-1]
+			for i, want := range stored {
+				id, s := i+1, corpus[i]
 				o, err := bm25.ParseOptions(opts[id-1])
 				if err != nil {
 					t.Fatalf("%s: %v", opts[id-1], err)
@@ -135,10 +165,9 @@ func TestBM25MatchesQdrant(t *testing.T) {
 				if err != nil {
 					t.Fatalf("%s: %v", opts[id-1], err)
 				}
-				wantIdx, wantVal := sparseOf(t, p["vector"].(map[string]any)["s"])
 				idx, val := m.Document(s.text)
-				if !equalSparse(idx, val, wantIdx, wantVal) {
-					t.Errorf("%s %q:\n got %v %v\nwant %v %v", opts[id-1], s.text, idx, val, wantIdx, wantVal)
+				if !equalSparse(idx, val, want.indices, want.values) {
+					t.Errorf("%s %q:\n got %v %v\nwant %v %v", opts[id-1], s.text, idx, val, want.indices, want.values)
 				}
 				docs[id] = map[uint32]float32{}
 				for i, x := range idx {
@@ -180,11 +209,7 @@ func TestBM25MatchesQdrant(t *testing.T) {
 // BM25 Documents whose only processing is lower-casing and the stemmer) and
 // requires the same stems as payload.NewStemmer.
 func TestStemmersMatchQdrant(t *testing.T) {
-	q := realQdrant(t)
-	if err := q.reset(); err != nil {
-		t.Fatal(err)
-	}
-	base := "http://" + q.httpAddr + "/collections/stem"
+	base := oracleCollection(t, "stem")
 	corpus := readBM25Corpus(t)
 	for _, lang := range payload.StemmerLanguages() {
 		seen := map[string]bool{}
@@ -209,28 +234,14 @@ func TestStemmersMatchQdrant(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		bm25Call(t, "DELETE", base, nil)
-		bm25Call(t, "PUT", base, map[string]any{"sparse_vectors": map[string]any{"s": map[string]any{}}})
-		opts := json.RawMessage(fmt.Sprintf(`{"language": "none", "tokenizer": "whitespace", "stemmer": {"type": "snowball", "language": %q}}`, lang))
-		var points []any
-		ids := make([]int, len(words))
-		for i, w := range words {
-			ids[i] = i + 1
-			points = append(points, map[string]any{"id": i + 1, "vector": map[string]any{
-				"s": map[string]any{"text": w, "model": "qdrant/bm25", "options": opts}}})
-		}
-		if st, res := bm25Call(t, "PUT", base+"/points?wait=true", map[string]any{"points": points}); st != 200 {
-			t.Fatalf("%s: upsert: %d %v", lang, st, res)
-		}
-		_, res := bm25Call(t, "POST", base+"/points", map[string]any{"ids": ids, "with_vector": true})
+		opt := json.RawMessage(fmt.Sprintf(`{"language": "none", "tokenizer": "whitespace", "stemmer": {"type": "snowball", "language": %q}}`, lang))
+		opts := slices.Repeat([]json.RawMessage{opt}, len(words))
 		bad := 0
-		for _, p := range res["result"].([]any) {
-			p := p.(map[string]any)
-			w := words[int(p["id"].(float64))-1]
-			idx, _ := sparseOf(t, p["vector"].(map[string]any)["s"])
-			if want := bm25.TokenID(stem(w)); len(idx) != 1 || idx[0] != want {
+		for i, got := range qdrantEmbed(t, base, words, opts) {
+			w := words[i]
+			if want := bm25.TokenID(stem(w)); len(got.indices) != 1 || got.indices[0] != want {
 				if bad++; bad <= 10 {
-					t.Errorf("%s: %q stems to %q (id %d); Qdrant stores %v", lang, w, stem(w), want, idx)
+					t.Errorf("%s: %q stems to %q (id %d); Qdrant stores %v", lang, w, stem(w), want, got.indices)
 				}
 			}
 		}
@@ -243,50 +254,30 @@ func TestStemmersMatchQdrant(t *testing.T) {
 // ASCII letters in BM25 Documents (whitespace tokenizer, case kept) and
 // requires the token ids of qlite's folding.
 func TestASCIIFoldingMatchesQdrant(t *testing.T) {
-	q := realQdrant(t)
-	if err := q.reset(); err != nil {
-		t.Fatal(err)
-	}
-	base := "http://" + q.httpAddr + "/collections/fold"
-	bm25Call(t, "PUT", base, map[string]any{"sparse_vectors": map[string]any{"s": map[string]any{}}})
-	var runes []rune
-	for r := rune(0x80); r < 0x3000; r++ {
-		runes = append(runes, r)
-	}
-	for _, rg := range [][2]rune{{0xA700, 0xA800}, {0xFB00, 0xFB50}, {0xFE00, 0x10000}, {0x1D400, 0x1D800}} {
-		for r := rg[0]; r < rg[1]; r++ {
-			runes = append(runes, r)
+	base := oracleCollection(t, "fold")
+	var texts []string
+	add := func(from, to rune) {
+		for r := from; r < to; r++ {
+			texts = append(texts, "q"+string(r)+"q")
 		}
 	}
+	add(0x80, 0x3000)
+	add(0xA700, 0xA800)
+	add(0xFB00, 0xFB50)
+	add(0xFE00, 0x10000)
+	add(0x1D400, 0x1D800)
 	o := bm25.DefaultOptions()
 	o.Language, o.Tokenizer, o.Lowercase, o.ASCIIFolding = "none", "whitespace", false, true
 	m, err := bm25.New(o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts := map[string]any{"language": "none", "tokenizer": "whitespace", "lowercase": false, "ascii_folding": true}
-	for i := 0; i < len(runes); i += 2000 {
-		batch := runes[i:min(i+2000, len(runes))]
-		var points []any
-		ids := make([]int, len(batch))
-		for j, r := range batch {
-			ids[j] = int(r)
-			points = append(points, map[string]any{"id": int(r), "vector": map[string]any{
-				"s": map[string]any{"text": "q" + string(r) + "q", "model": "qdrant/bm25", "options": opts}}})
-		}
-		if st, res := bm25Call(t, "PUT", base+"/points?wait=true", map[string]any{"points": points}); st != 200 {
-			t.Fatalf("upsert: %d %v", st, res)
-		}
-		_, res := bm25Call(t, "POST", base+"/points", map[string]any{"ids": ids, "with_vector": true})
-		bad := 0
-		for _, p := range res["result"].([]any) {
-			p := p.(map[string]any)
-			r := rune(p["id"].(float64))
-			want, _ := sparseOf(t, p["vector"].(map[string]any)["s"])
-			if got, _ := m.Document("q" + string(r) + "q"); !slices.Equal(got, want) {
-				if bad++; bad <= 10 {
-					t.Errorf("U+%04X %q: token ids %v, Qdrant %v", r, string(r), got, want)
-				}
+	opt := json.RawMessage(`{"language": "none", "tokenizer": "whitespace", "lowercase": false, "ascii_folding": true}`)
+	bad := 0
+	for i, want := range qdrantEmbed(t, base, texts, slices.Repeat([]json.RawMessage{opt}, len(texts))) {
+		if got, _ := m.Document(texts[i]); !slices.Equal(got, want.indices) {
+			if bad++; bad <= 10 {
+				t.Errorf("%q: token ids %v, Qdrant %v", texts[i], got, want.indices)
 			}
 		}
 	}
@@ -295,11 +286,7 @@ func TestASCIIFoldingMatchesQdrant(t *testing.T) {
 // TestBM25OptionErrorsMatchQdrant sends options Qdrant refuses and
 // requires ParseOptions to refuse them with Qdrant's message.
 func TestBM25OptionErrorsMatchQdrant(t *testing.T) {
-	q := realQdrant(t)
-	if err := q.reset(); err != nil {
-		t.Fatal(err)
-	}
-	base := "http://" + q.httpAddr + "/collections/bm25"
+	base := oracleCollection(t, "bm25")
 	bm25Call(t, "PUT", base, map[string]any{"sparse_vectors": map[string]any{"s": map[string]any{}}})
 	for _, o := range []string{
 		`{"k": "x"}`, `{"b": true}`, `{"avg_len": null}`, `{"k": [1]}`,

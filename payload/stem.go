@@ -51,24 +51,10 @@ var snowball = map[string]func(*snowballstem.Env) bool{
 // StemmerLanguages returns the snowball languages Qdrant accepts.
 func StemmerLanguages() []string { return slices.Clone(stemmerLanguages) }
 
-// stemmerAliases are the ISO 639 codes Qdrant also accepts for its
-// snowball languages.
-var stemmerAliases = map[string]string{
-	"ar": "arabic", "hy": "armenian", "da": "danish", "nl": "dutch", "en": "english",
-	"fi": "finnish", "fr": "french", "de": "german", "el": "greek", "hu": "hungarian",
-	"it": "italian", "no": "norwegian", "pt": "portuguese", "ro": "romanian", "ru": "russian",
-	"es": "spanish", "sv": "swedish", "ta": "tamil", "tr": "turkish",
-}
-
 // StemmerLanguage returns the snowball language that name denotes (a
 // language or its ISO code, as Qdrant accepts them), and whether Qdrant
 // has one.
-func StemmerLanguage(name string) (string, bool) {
-	if l, ok := stemmerAliases[name]; ok {
-		return l, true
-	}
-	return name, slices.Contains(stemmerLanguages, name)
-}
+func StemmerLanguage(name string) (string, bool) { return lookupLanguage(name, stemmerLanguages) }
 
 // IsStemmerLanguage reports whether lang is a snowball language Qdrant
 // accepts.

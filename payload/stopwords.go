@@ -28,26 +28,31 @@ var stopwordLanguages = []string{
 // StopwordLanguages returns the languages of the built-in stopword lists.
 func StopwordLanguages() []string { return slices.Clone(stopwordLanguages) }
 
-// stopwordAliases are the ISO 639 codes Qdrant also accepts for its
-// stopword languages (Japanese has none).
-var stopwordAliases = map[string]string{
+// languageCodes are the ISO 639 codes Qdrant accepts besides the names of
+// its stopword and snowball languages ("hi-en" is Hinglish). A code names
+// a language of either kind only where that kind has the language.
+var languageCodes = map[string]string{
 	"ar": "arabic", "az": "azerbaijani", "eu": "basque", "bn": "bengali", "ca": "catalan",
 	"zh": "chinese", "da": "danish", "nl": "dutch", "en": "english", "fi": "finnish",
 	"fr": "french", "de": "german", "el": "greek", "he": "hebrew", "hi-en": "hinglish",
 	"hu": "hungarian", "id": "indonesian", "it": "italian", "kk": "kazakh", "ne": "nepali",
 	"no": "norwegian", "pt": "portuguese", "ro": "romanian", "ru": "russian", "sl": "slovene",
-	"es": "spanish", "sv": "swedish", "tg": "tajik", "tr": "turkish",
+	"es": "spanish", "sv": "swedish", "tg": "tajik", "tr": "turkish", "hy": "armenian", "ta": "tamil",
+}
+
+// lookupLanguage returns the language among langs that name (a language or
+// its code) denotes, and whether there is one.
+func lookupLanguage(name string, langs []string) (string, bool) {
+	if l, ok := languageCodes[name]; ok {
+		name = l
+	}
+	return name, slices.Contains(langs, name)
 }
 
 // StopwordLanguage returns the language of a built-in stopword list that
 // name denotes (a language or its ISO code, as Qdrant accepts them), and
 // whether there is one.
-func StopwordLanguage(name string) (string, bool) {
-	if l, ok := stopwordAliases[name]; ok {
-		return l, true
-	}
-	return name, slices.Contains(stopwordLanguages, name)
-}
+func StopwordLanguage(name string) (string, bool) { return lookupLanguage(name, stopwordLanguages) }
 
 // StopwordLanguageNames returns every name StopwordLanguage accepts, each
 // language with its code, in Qdrant's order (for its error messages).
@@ -55,7 +60,7 @@ func StopwordLanguageNames() []string {
 	var out []string
 	for _, l := range stopwordLanguages {
 		pair := []string{l}
-		for code, name := range stopwordAliases {
+		for code, name := range languageCodes {
 			if name == l {
 				pair = append(pair, code)
 			}
