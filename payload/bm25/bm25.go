@@ -28,9 +28,8 @@ import (
 	"math"
 	"slices"
 	"strconv"
-	"unsafe"
 
-	"github.com/spaolacci/murmur3"
+	"github.com/twmb/murmur3"
 
 	"github.com/qlite/qlite/payload"
 )
@@ -167,8 +166,7 @@ func (m *Model) tokens(text string) []string {
 // TokenID is the sparse index of a token: the absolute value of its
 // murmur3 hash (32 bits, seed 0) read as a signed integer.
 func TokenID(token string) uint32 {
-	// The hash only reads the bytes: no copy of the string is needed.
-	h := int32(murmur3.Sum32WithSeed(unsafe.Slice(unsafe.StringData(token), len(token)), 0))
+	h := int32(murmur3.SeedStringSum32(0, token))
 	if h < 0 {
 		return uint32(-int64(h))
 	}
