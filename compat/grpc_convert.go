@@ -862,12 +862,18 @@ func indexParamsFromProto(ft *qdrant.FieldType, p *qdrant.PayloadIndexParams) (p
 		default:
 			out.Text.Tokenizer = "word"
 		}
-		var err error
-		if out.Text.MinTokenLen, err = intFromUint(tp.MinTokenLen, "min_token_len"); err != nil {
-			return out, err
-		}
-		if out.Text.MaxTokenLen, err = intFromUint(tp.MaxTokenLen, "max_token_len"); err != nil {
-			return out, err
+		for _, l := range []struct {
+			from *uint64
+			to   **int
+			name string
+		}{{tp.MinTokenLen, &out.Text.MinTokenLen, "min_token_len"}, {tp.MaxTokenLen, &out.Text.MaxTokenLen, "max_token_len"}} {
+			if l.from != nil {
+				n, err := intFromUint(l.from, l.name)
+				if err != nil {
+					return out, err
+				}
+				*l.to = &n
+			}
 		}
 		out.Text.Lowercase = copyPtr(tp.Lowercase)
 		out.Text.ASCIIFolding = tp.GetAsciiFolding()
@@ -948,11 +954,11 @@ func indexParamsToProto(p payload.IndexParams) (qdrant.FieldType, *qdrant.Payloa
 		default:
 			tp.Tokenizer = qdrant.TokenizerType_Word
 		}
-		if t.MinTokenLen > 0 {
-			tp.MinTokenLen = ptrTo(uint64(t.MinTokenLen))
+		if t.MinTokenLen != nil {
+			tp.MinTokenLen = ptrTo(uint64(*t.MinTokenLen))
 		}
-		if t.MaxTokenLen > 0 {
-			tp.MaxTokenLen = ptrTo(uint64(t.MaxTokenLen))
+		if t.MaxTokenLen != nil {
+			tp.MaxTokenLen = ptrTo(uint64(*t.MaxTokenLen))
 		}
 		if t.Stopwords != nil || t.StopwordLanguages != nil || t.StopwordsForm == payload.StopwordsSet {
 			tp.Stopwords = &qdrant.StopwordsSet{Languages: slices.Clone(t.StopwordLanguages), Custom: slices.Clone(t.Stopwords)}
@@ -981,7 +987,7 @@ func isDefaultIndexParams(p payload.IndexParams) bool {
 		return false
 	}
 	return p.Lookup == nil && p.Range == nil && !p.IsTenant && !p.IsPrincipal && !p.OnDisk &&
-		t.MinTokenLen == 0 && t.MaxTokenLen == 0 && t.Lowercase == nil && !t.ASCIIFolding &&
+		t.MinTokenLen == nil && t.MaxTokenLen == nil && t.Lowercase == nil && !t.ASCIIFolding &&
 		!t.PhraseMatching && t.Stopwords == nil && t.StopwordLanguages == nil &&
 		t.StopwordsForm != payload.StopwordsSet && t.Stemmer == ""
 }

@@ -227,7 +227,7 @@ func TestIndexParamsConvert(t *testing.T) {
 		{Type: payload.TypeInteger, Lookup: ptrTo(false), Range: ptrTo(true), IsPrincipal: true},
 		{Type: payload.TypeFloat, IsPrincipal: true},
 		{Type: payload.TypeGeo, OnDisk: true},
-		{Type: payload.TypeText, Text: payload.TextParams{Tokenizer: "prefix", MinTokenLen: 2, MaxTokenLen: 10, Lowercase: ptrTo(false),
+		{Type: payload.TypeText, Text: payload.TextParams{Tokenizer: "prefix", MinTokenLen: new(2), MaxTokenLen: new(10), Lowercase: ptrTo(false),
 			ASCIIFolding: true, PhraseMatching: true, Stopwords: []string{"a", "the"}, StopwordLanguages: []string{"english", "german"},
 			StopwordsForm: payload.StopwordsSet, Stemmer: "english"}},
 		{Type: payload.TypeBool, OnDisk: true},

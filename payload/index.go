@@ -111,10 +111,12 @@ type TextParams struct {
 	// or "multilingual".
 	Tokenizer string
 
-	// MinTokenLen and MaxTokenLen drop tokens shorter or longer than them,
-	// counted in characters; 0 means no limit. For the prefix tokenizer they
-	// bound the prefixes generated.
-	MinTokenLen, MaxTokenLen int
+	// MinTokenLen and MaxTokenLen, when set, drop tokens shorter or longer
+	// than them, counted in characters after stemming; nil is no limit. As
+	// in Qdrant, 0 is a limit: a MaxTokenLen of 0 drops every token. For
+	// the prefix tokenizer they bound the prefixes generated (the shortest
+	// is 1 character unless MinTokenLen says otherwise).
+	MinTokenLen, MaxTokenLen *int
 
 	// Lowercase folds tokens to lower case. Nil means true.
 	Lowercase *bool

@@ -33,13 +33,6 @@ func boolPtr(b bool) *bool {
 	return &b
 }
 
-func intPtr(n int) *int {
-	if n == 0 {
-		return nil
-	}
-	return &n
-}
-
 // MarshalJSON writes p as Qdrant's PayloadSchemaParams: the type and the
 // parameters that apply to it.
 func (p IndexParams) MarshalJSON() ([]byte, error) {
@@ -58,7 +51,7 @@ func (p IndexParams) MarshalJSON() ([]byte, error) {
 		if j.Tokenizer == "" {
 			j.Tokenizer = "word"
 		}
-		j.MinTokenLen, j.MaxTokenLen = intPtr(t.MinTokenLen), intPtr(t.MaxTokenLen)
+		j.MinTokenLen, j.MaxTokenLen = t.MinTokenLen, t.MaxTokenLen
 		j.Lowercase = t.Lowercase
 		j.ASCIIFolding = boolPtr(t.ASCIIFolding)
 		j.PhraseMatch = boolPtr(t.PhraseMatching)
@@ -108,12 +101,7 @@ func (p *IndexParams) UnmarshalJSON(b []byte) error {
 	q.OnDisk = j.OnDisk != nil && *j.OnDisk
 	if t == TypeText {
 		q.Text.Tokenizer = j.Tokenizer
-		if j.MinTokenLen != nil {
-			q.Text.MinTokenLen = *j.MinTokenLen
-		}
-		if j.MaxTokenLen != nil {
-			q.Text.MaxTokenLen = *j.MaxTokenLen
-		}
+		q.Text.MinTokenLen, q.Text.MaxTokenLen = j.MinTokenLen, j.MaxTokenLen
 		q.Text.Lowercase = j.Lowercase
 		q.Text.ASCIIFolding = j.ASCIIFolding != nil && *j.ASCIIFolding
 		q.Text.PhraseMatching = j.PhraseMatch != nil && *j.PhraseMatch

@@ -616,8 +616,8 @@ func TestTextIndexDifferential(t *testing.T) {
 	for _, p := range []TextParams{
 		{PhraseMatching: true},
 		{Tokenizer: TokenizerWhitespace, PhraseMatching: true, Stopwords: []string{"The"}},
-		{Tokenizer: TokenizerPrefix, MinTokenLen: 2, MaxTokenLen: 4},
-		{Lowercase: new(bool), ASCIIFolding: true, PhraseMatching: true, MaxTokenLen: 5},
+		{Tokenizer: TokenizerPrefix, MinTokenLen: new(2), MaxTokenLen: new(4)},
+		{Lowercase: new(bool), ASCIIFolding: true, PhraseMatching: true, MaxTokenLen: new(5)},
 	} {
 		t.Run(fmt.Sprintf("%s/%v", p.Tokenizer, p.PhraseMatching), func(t *testing.T) {
 			testTextDifferential(t, p)

@@ -23,8 +23,10 @@ const (
 // length limits (counted in characters, after stemming).
 type textTokenizer struct {
 	kind      string
-	minLen    int // 0: no limit
-	maxLen    int // 0: no limit
+	minLen    int  // tokens shorter than this are dropped (0: none are)
+	maxLen    int  // with hasMax, tokens longer than this are dropped
+	hasMax    bool // a MaxTokenLen was given (0 is a limit)
+	minPrefix int  // the shortest prefix the prefix tokenizer indexes
 	lowercase bool
 	fold      bool
 	stopwords map[string]struct{} // read-only: may be shared (languageStopwords)
@@ -34,8 +36,7 @@ type textTokenizer struct {
 func newTextTokenizer(p TextParams) (textTokenizer, error) {
 	t := textTokenizer{
 		kind:      p.Tokenizer,
-		minLen:    p.MinTokenLen,
-		maxLen:    p.MaxTokenLen,
+		minPrefix: 1,
 		lowercase: p.LowercaseEnabled(),
 		fold:      p.ASCIIFolding,
 	}
@@ -46,7 +47,13 @@ func newTextTokenizer(p TextParams) (textTokenizer, error) {
 	default:
 		return t, fmt.Errorf("%w: unknown tokenizer %q", ErrBadIndexParams, p.Tokenizer)
 	}
-	if p.MinTokenLen < 0 || p.MaxTokenLen < 0 {
+	if p.MinTokenLen != nil {
+		t.minLen, t.minPrefix = *p.MinTokenLen, *p.MinTokenLen
+	}
+	if p.MaxTokenLen != nil {
+		t.maxLen, t.hasMax = *p.MaxTokenLen, true
+	}
+	if t.minLen < 0 || t.maxLen < 0 {
 		return t, fmt.Errorf("%w: token lengths must not be negative", ErrBadIndexParams)
 	}
 	for _, lang := range p.StopwordLanguages {
@@ -109,9 +116,9 @@ func (t *textTokenizer) process(tok string, checkMax bool) (string, bool) {
 	if t.stem != nil {
 		tok = t.stem(tok)
 	}
-	if t.minLen > 0 || (checkMax && t.maxLen > 0) {
+	if t.minLen > 0 || (checkMax && t.hasMax) {
 		n := utf8.RuneCountInString(tok)
-		if n < t.minLen || (checkMax && t.maxLen > 0 && n > t.maxLen) {
+		if n < t.minLen || (checkMax && t.hasMax && n > t.maxLen) {
 			return "", false
 		}
 	}
@@ -146,13 +153,12 @@ func (t *textTokenizer) doc(text string, dst []string) []string {
 			}
 		}
 	case TokenizerPrefix:
-		minN := max(t.minLen, 1)
 		splitWords(text, func(w string) {
 			word, ok := t.process(w, false)
 			if !ok {
 				return
 			}
-			for n := minN; t.maxLen == 0 || n <= t.maxLen; n++ {
+			for n := t.minPrefix; !t.hasMax || n <= t.maxLen; n++ {
 				end, ok := runeOffset(word, n)
 				if !ok {
 					dst = append(dst, word)
@@ -199,7 +205,7 @@ func (t *textTokenizer) query(text string, dst []string) []string {
 		if t.minLen > 0 && utf8.RuneCountInString(w) < t.minLen {
 			return
 		}
-		if t.maxLen > 0 {
+		if t.hasMax {
 			if end, ok := runeOffset(w, t.maxLen); ok {
 				w = w[:end]
 			}

@@ -39,7 +39,7 @@ func TestTokenize(t *testing.T) {
 	f(TextParams{Tokenizer: TokenizerWhitespace}, "Hello, world!\tfoo\u00a0bar", []string{"hello,", "world!", "foo", "bar"}, nil)
 
 	// length limits count characters.
-	f(TextParams{MinTokenLen: 2, MaxTokenLen: 3}, "a bb ccc dddd мир мирр", []string{"bb", "ccc", "мир"}, nil)
+	f(TextParams{MinTokenLen: new(2), MaxTokenLen: new(3)}, "a bb ccc dddd мир мирр", []string{"bb", "ccc", "мир"}, nil)
 
 	// stopwords are matched after lower-casing; custom words are
 	// lower-cased too when lowercase is on.
@@ -52,16 +52,16 @@ func TestTokenize(t *testing.T) {
 
 	// prefix: documents index every prefix from min to max length; queries
 	// use one token per word, cut to the longest prefix, and keep stopwords.
-	f(TextParams{Tokenizer: TokenizerPrefix, MinTokenLen: 1, MaxTokenLen: 4}, "hello, мир!",
+	f(TextParams{Tokenizer: TokenizerPrefix, MinTokenLen: new(1), MaxTokenLen: new(4)}, "hello, мир!",
 		[]string{"h", "he", "hel", "hell", "м", "ми", "мир"}, []string{"hell", "мир"})
 	f(TextParams{Tokenizer: TokenizerPrefix}, "abc", []string{"a", "ab", "abc"}, []string{"abc"})
-	f(TextParams{Tokenizer: TokenizerPrefix, MinTokenLen: 3}, "ab abcd", []string{"abc", "abcd"}, []string{"abcd"})
+	f(TextParams{Tokenizer: TokenizerPrefix, MinTokenLen: new(3)}, "ab abcd", []string{"abc", "abcd"}, []string{"abcd"})
 	f(TextParams{Tokenizer: TokenizerPrefix, Stopwords: []string{"the"}}, "the theory",
 		[]string{"t", "th", "the", "theo", "theor", "theory"}, []string{"the", "theory"})
 }
 
 func TestPrefixQueries(t *testing.T) {
-	x, err := NewTextIndex(IndexParams{Type: TypeText, Text: TextParams{Tokenizer: TokenizerPrefix, MaxTokenLen: 5}})
+	x, err := NewTextIndex(IndexParams{Type: TypeText, Text: TextParams{Tokenizer: TokenizerPrefix, MaxTokenLen: new(5)}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,8 +170,8 @@ func TestTextStemStopwords(t *testing.T) {
 	// is not, and stems to "be".
 	f(TextParams{StopwordLanguages: en, Stemmer: "english"}, "The beings were RUNNING being", []string{"be", "run"}, nil)
 	// The length limits count the stem.
-	f(TextParams{Stemmer: "english", MinTokenLen: 4}, "running cats", []string{}, nil)
-	f(TextParams{Stemmer: "english", MaxTokenLen: 3}, "running cats", []string{"run", "cat"}, nil)
+	f(TextParams{Stemmer: "english", MinTokenLen: new(4)}, "running cats", []string{}, nil)
+	f(TextParams{Stemmer: "english", MaxTokenLen: new(3)}, "running cats", []string{"run", "cat"}, nil)
 	// Languages and custom words merge; custom words are lower-cased.
 	f(TextParams{StopwordLanguages: []string{"german", "french"}, Stopwords: []string{"Hund"}}, "der Hund et le chat", []string{"chat"}, nil)
 	// Without lower-casing the lists are kept as written.
@@ -186,4 +186,27 @@ func TestTextStemStopwords(t *testing.T) {
 	if _, err := newTextTokenizer(TextParams{StopwordLanguages: []string{"klingon"}}); err == nil {
 		t.Fatal("klingon stopwords: no error")
 	}
+}
+
+func TestTextZeroTokenLengths(t *testing.T) {
+	f := func(p TextParams, text string, doc, query []string) {
+		t.Helper()
+		tok, err := newTextTokenizer(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := tok.doc(text, nil); !slices.Equal(got, doc) {
+			t.Fatalf("doc(%q) = %q, want %q", text, got, doc)
+		}
+		if got := tok.query(text, nil); !slices.Equal(got, query) {
+			t.Fatalf("query(%q) = %q, want %q", text, got, query)
+		}
+	}
+	// As in Qdrant 1.17.1: a MaxTokenLen of 0 drops every token; the prefix
+	// tokenizer indexes no prefix and cuts query words to nothing; a
+	// MinTokenLen of 0 makes the prefix tokenizer index the empty prefix.
+	f(TextParams{MaxTokenLen: new(0)}, "hello world", []string{}, []string{})
+	f(TextParams{Tokenizer: TokenizerPrefix, MaxTokenLen: new(0)}, "hello", []string{}, []string{""})
+	f(TextParams{Tokenizer: TokenizerPrefix, MinTokenLen: new(0), MaxTokenLen: new(2)}, "hey", []string{"", "h", "he"}, []string{"he"})
+	f(TextParams{MinTokenLen: new(0)}, "a bb", []string{"a", "bb"}, []string{"a", "bb"})
 }

@@ -86,8 +86,6 @@ var ErrBadOptions = errors.New("bm25: invalid options")
 type Model struct {
 	k, b, avgLen float64
 	tok          *payload.Tokenizer
-	dropAll      bool // max_token_len 0 with a tokenizer that checks it
-	emptyTokens  bool // max_token_len 0 with the prefix tokenizer: every word is ""
 }
 
 // New returns the model with options o. It fails for a tokenizer, a
@@ -99,24 +97,8 @@ func New(o Options) (*Model, error) {
 		Lowercase:    &o.Lowercase,
 		ASCIIFolding: o.ASCIIFolding,
 	}
-	if o.MinTokenLen != nil {
-		if *o.MinTokenLen < 0 {
-			return nil, fmt.Errorf("%w: min_token_len %d", ErrBadOptions, *o.MinTokenLen)
-		}
-		p.MinTokenLen = *o.MinTokenLen
-	}
+	p.MinTokenLen, p.MaxTokenLen = o.MinTokenLen, o.MaxTokenLen
 	m := &Model{k: o.K, b: o.B, avgLen: o.AvgLen}
-	if o.MaxTokenLen != nil {
-		switch {
-		case *o.MaxTokenLen < 0:
-			return nil, fmt.Errorf("%w: max_token_len %d", ErrBadOptions, *o.MaxTokenLen)
-		case *o.MaxTokenLen == 0 && o.Tokenizer == payload.TokenizerPrefix:
-			m.emptyTokens = true
-		case *o.MaxTokenLen == 0:
-			m.dropAll = true
-		}
-		p.MaxTokenLen = *o.MaxTokenLen
-	}
 	if o.Stopwords != nil {
 		p.StopwordLanguages, p.Stopwords = o.Stopwords.Languages, o.Stopwords.Custom
 	} else if payload.IsStopwordLanguage(o.Language) {
@@ -150,18 +132,7 @@ func Embed(text string, o Options, query bool) (indices []uint32, values []float
 	return indices, values, nil
 }
 
-func (m *Model) tokens(text string) []string {
-	if m.dropAll {
-		return nil
-	}
-	toks := m.tok.Query(text, nil)
-	if m.emptyTokens {
-		for i := range toks {
-			toks[i] = ""
-		}
-	}
-	return toks
-}
+func (m *Model) tokens(text string) []string { return m.tok.Query(text, nil) }
 
 // TokenID is the sparse index of a token: the absolute value of its
 // murmur3 hash (32 bits, seed 0) read as a signed integer.
