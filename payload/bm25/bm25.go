@@ -96,9 +96,9 @@ func New(o Options) (*Model, error) {
 		Tokenizer:    o.Tokenizer,
 		Lowercase:    &o.Lowercase,
 		ASCIIFolding: o.ASCIIFolding,
+		MinTokenLen:  o.MinTokenLen,
+		MaxTokenLen:  o.MaxTokenLen,
 	}
-	p.MinTokenLen, p.MaxTokenLen = o.MinTokenLen, o.MaxTokenLen
-	m := &Model{k: o.K, b: o.B, avgLen: o.AvgLen}
 	if o.Stopwords != nil {
 		p.StopwordLanguages, p.Stopwords = o.Stopwords.Languages, o.Stopwords.Custom
 	} else if payload.IsStopwordLanguage(o.Language) {
@@ -113,8 +113,7 @@ func New(o Options) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadOptions, err)
 	}
-	m.tok = tok
-	return m, nil
+	return &Model{k: o.K, b: o.B, avgLen: o.AvgLen, tok: tok}, nil
 }
 
 // Embed returns the sparse vector of text with options o: the document
