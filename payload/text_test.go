@@ -148,22 +148,29 @@ func TestRustLower(t *testing.T) {
 	}
 }
 
+// checkTokens requires the tokenizer of p to make doc of text as a
+// document and query (doc when nil) of it as a query.
+func checkTokens(t *testing.T, p TextParams, text string, doc, query []string) {
+	t.Helper()
+	tok, err := newTextTokenizer(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := tok.doc(text, nil); !slices.Equal(got, doc) {
+		t.Fatalf("doc(%q) = %q, want %q", text, got, doc)
+	}
+	if query == nil {
+		query = doc
+	}
+	if got := tok.query(text, nil); !slices.Equal(got, query) {
+		t.Fatalf("query(%q) = %q, want %q", text, got, query)
+	}
+}
+
 func TestTextStemStopwords(t *testing.T) {
 	f := func(p TextParams, text string, doc, query []string) {
 		t.Helper()
-		tok, err := newTextTokenizer(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := tok.doc(text, nil); !slices.Equal(got, doc) {
-			t.Fatalf("doc(%q) = %q, want %q", text, got, doc)
-		}
-		if query == nil {
-			query = doc
-		}
-		if got := tok.query(text, nil); !slices.Equal(got, query) {
-			t.Fatalf("query(%q) = %q, want %q", text, got, query)
-		}
+		checkTokens(t, p, text, doc, query)
 	}
 	en := []string{"english"}
 	// Stopwords are dropped before stemming: "being" is a stopword, "beings"
@@ -191,16 +198,7 @@ func TestTextStemStopwords(t *testing.T) {
 func TestTextZeroTokenLengths(t *testing.T) {
 	f := func(p TextParams, text string, doc, query []string) {
 		t.Helper()
-		tok, err := newTextTokenizer(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := tok.doc(text, nil); !slices.Equal(got, doc) {
-			t.Fatalf("doc(%q) = %q, want %q", text, got, doc)
-		}
-		if got := tok.query(text, nil); !slices.Equal(got, query) {
-			t.Fatalf("query(%q) = %q, want %q", text, got, query)
-		}
+		checkTokens(t, p, text, doc, query)
 	}
 	// As in Qdrant 1.17.1: a MaxTokenLen of 0 drops every token; the prefix
 	// tokenizer indexes no prefix and cuts query words to nothing; a
