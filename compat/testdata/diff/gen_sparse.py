@@ -1,0 +1,109 @@
+"""Writes the random scenarios of sparse.txt (python3 gen_sparse.py SEED...).
+
+Each seed gives one scenario: a collection with an IDF sparse vector, a plain
+one and a dense one, random points (Zipf-like dimensions), some rewritten and
+deleted, then random searches of every form. The same file is replayed
+against Qdrant and qlite by TestDifferential, so it records requests only.
+"""
+import json
+import random
+import sys
+
+
+def sparse(rng, dims, nmax):
+    k = rng.randint(1, nmax)
+    idx = set()
+    while len(idx) < k:
+        # Zipf-like: small dimensions are frequent, large ones rare.
+        idx.add(min(int(rng.paretovariate(0.8)) - 1, dims - 1))
+    idx = list(idx)
+    rng.shuffle(idx)
+    return {"indices": idx, "values": [round(rng.uniform(-0.5, 3), 4) for _ in idx]}
+
+
+def dumps(v):
+    return json.dumps(v, separators=(", ", ": "))
+
+
+def scenario(seed):
+    rng = random.Random(seed)
+    dims = rng.choice([20, 60, 200])
+    n = rng.randint(40, 90)
+    out = ["=== random sparse points and queries (seed %d)" % seed]
+    out.append('PUT /collections/r {"vectors": {"d": {"size": 3, "distance": "Dot"}}, '
+               '"sparse_vectors": {"t": {"modifier": "idf"}, "n": {}}}')
+
+    def point(i):
+        vec = {}
+        if rng.random() < 0.9:
+            vec["t"] = sparse(rng, dims, 8)
+        if rng.random() < 0.8:
+            vec["n"] = sparse(rng, dims, 6)
+        if rng.random() < 0.5:
+            vec["d"] = [round(rng.uniform(-1, 1), 3) for _ in range(3)]
+        return {"id": i, "vector": vec, "payload": {"g": rng.randrange(5), "k": rng.randrange(100)}}
+
+    pts = [point(i) for i in range(1, n + 1)]
+    for lo in range(0, n, 30):
+        out.append("PUT /collections/r/points?wait=true " + dumps({"points": pts[lo:lo + 30]}))
+    # Rewrites, vector updates and deletes change the document frequencies.
+    re = [point(rng.randint(1, n)) for _ in range(5)]
+    out.append("PUT /collections/r/points?wait=true " + dumps({"points": re}))
+    upd = [{"id": rng.randint(1, n), "vector": {"t": sparse(rng, dims, 5)}} for _ in range(4)]
+    out.append("PUT /collections/r/points/vectors?wait=true " + dumps({"points": upd}))
+    out.append("POST /collections/r/points/delete?wait=true " + dumps({"points": rng.sample(range(1, n + 1), 4)}))
+    out.append("POST /collections/r/points/vectors/delete?wait=true " + dumps({"points": rng.sample(range(1, n + 1), 3), "vector": ["t"]}))
+    out.append('POST /collections/r/points/count {"filter": {"must": [{"has_vector": "t"}]}, "exact": true}')
+
+    def flt():
+        r = rng.random()
+        if r < 0.3:
+            return {"must": [{"key": "g", "match": {"value": rng.randrange(5)}}]}
+        if r < 0.45:
+            return {"must": [{"key": "k", "range": {"lt": rng.randrange(100)}}]}
+        return None
+
+    for q in range(12):
+        using = rng.choice(["t", "n"])
+        body = {"query": sparse(rng, dims, 5), "using": using, "limit": rng.randint(1, 12)}
+        f = flt()
+        if f:
+            body["filter"] = f
+        if rng.random() < 0.3:
+            body["offset"] = rng.randint(1, 5)
+        if rng.random() < 0.25:
+            body["score_threshold"] = round(rng.uniform(0, 2), 3)
+        out.append("@approx")
+        out.append("POST /collections/r/points/query " + dumps(body))
+    for q in range(3):
+        body = {"vector": {"name": rng.choice(["t", "n"]), "vector": sparse(rng, dims, 4)}, "limit": 5}
+        f = flt()
+        if f:
+            body["filter"] = f
+        out.append("@approx")
+        out.append("POST /collections/r/points/search " + dumps(body))
+    for q in range(3):
+        using = rng.choice(["t", "n"])
+        rq = {"positive": rng.sample(range(1, n + 1), rng.randint(1, 3))}
+        if rng.random() < 0.6:
+            rq["negative"] = rng.sample(range(1, n + 1), 1)
+        rq["strategy"] = rng.choice(["average_vector", "best_score", "sum_scores"])
+        out.append("@approx")
+        out.append("POST /collections/r/points/query " + dumps({"query": {"recommend": rq}, "using": using, "limit": 6}))
+    searches = [{"query": sparse(rng, dims, 4), "using": rng.choice(["t", "n"]), "limit": 4} for _ in range(3)]
+    out.append("@approx")
+    out.append("POST /collections/r/points/query/batch " + dumps({"searches": searches}))
+    q = sparse(rng, dims, 5)
+    out.append("@approx")
+    out.append("@ignore time")
+    out.append("GRPC qdrant.Points/Query " + dumps({"collection_name": "r", "query": {"nearest": {"sparse": q}}, "using": "t", "limit": 8}))
+    out.append("@approx")
+    out.append("@ignore time")
+    out.append("GRPC qdrant.Points/Search " + dumps({"collection_name": "r", "vector": q["values"], "sparse_indices": {"data": q["indices"]}, "vector_name": "n", "limit": 8}))
+    return out
+
+
+if __name__ == "__main__":
+    for s in sys.argv[1:]:
+        print("\n".join(scenario(int(s))))
+        print()
