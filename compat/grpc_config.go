@@ -37,12 +37,11 @@ func createCollectionFromProto(r *qdrant.CreateCollection) (*engine.CreateCollec
 	}
 	// A map naming the unnamed vector "" is reported back as a map.
 	_, c.VectorsNamed = r.GetVectorsConfig().GetParamsMap().GetMap()[""]
-	if len(r.GetSparseVectorsConfig().GetMap()) > 0 {
-		return nil, Unsupported("sparse vectors")
-	}
 	if r.SparseVectorsConfig != nil {
 		// An empty map is kept and reported, as Qdrant does.
-		c.SparseVectors = map[string]engine.SparseVectorParams{}
+		if c.SparseVectors, err = sparseVectorsFromProto(r.GetSparseVectorsConfig()); err != nil {
+			return nil, err
+		}
 	}
 	if r.ShardingMethod != nil {
 		m, err := shardingMethodFromProto(*r.ShardingMethod)
@@ -114,7 +113,9 @@ func updateCollectionFromProto(r *qdrant.UpdateCollection) (*engine.UpdateCollec
 		}
 	}
 	if len(r.GetSparseVectorsConfig().GetMap()) > 0 {
-		return nil, Unsupported("sparse vectors")
+		if u.SparseVectors, err = sparseVectorsFromProto(r.GetSparseVectorsConfig()); err != nil {
+			return nil, err
+		}
 	}
 	if u.StrictMode, err = strictModeFromProto(r.GetStrictModeConfig()); err != nil {
 		return nil, err
@@ -794,14 +795,71 @@ func collectionConfigToProto(c engine.CollectionConfig) *qdrant.CollectionConfig
 	}
 }
 
-// sparseVectorsToProto reports the stored sparse vector configuration: qlite
-// stores only an empty map (sparse vectors are refused on create), which
-// Qdrant reports as an empty map; none is reported as nil.
+// sparseVectorsFromProto converts sparse vector configs (of a create or
+// an update request).
+func sparseVectorsFromProto(c *qdrant.SparseVectorConfig) (map[string]engine.SparseVectorParams, error) {
+	out := make(map[string]engine.SparseVectorParams, len(c.GetMap()))
+	for name, p := range c.GetMap() {
+		var sp engine.SparseVectorParams
+		if p.Modifier != nil {
+			switch *p.Modifier {
+			case qdrant.Modifier_None:
+				sp.Modifier = "none"
+			case qdrant.Modifier_Idf:
+				sp.Modifier = "idf"
+			default:
+				return nil, invalidArg("Unknown modifier: %d", int32(*p.Modifier))
+			}
+		}
+		if ix := p.GetIndex(); ix != nil {
+			sp.Index = &engine.SparseIndexParams{FullScanThreshold: copyPtr(ix.FullScanThreshold), OnDisk: copyPtr(ix.OnDisk)}
+			if ix.Datatype != nil {
+				switch *ix.Datatype {
+				case qdrant.Datatype_Default, qdrant.Datatype_Float32:
+					sp.Index.Datatype = "float32"
+				case qdrant.Datatype_Float16:
+					sp.Index.Datatype = "float16"
+				case qdrant.Datatype_Uint8:
+					sp.Index.Datatype = "uint8"
+				default:
+					return nil, invalidArg("Unknown datatype: %d", int32(*ix.Datatype))
+				}
+			}
+		}
+		out[name] = sp
+	}
+	return out, nil
+}
+
+// sparseVectorsToProto reports the sparse vector configs; none is reported
+// as nil, an empty map as an empty map, as Qdrant does.
 func sparseVectorsToProto(m map[string]engine.SparseVectorParams) *qdrant.SparseVectorConfig {
 	if m == nil {
 		return nil
 	}
-	return &qdrant.SparseVectorConfig{Map: map[string]*qdrant.SparseVectorParams{}}
+	out := &qdrant.SparseVectorConfig{Map: make(map[string]*qdrant.SparseVectorParams, len(m))}
+	for name, sp := range m {
+		p := &qdrant.SparseVectorParams{}
+		switch sp.Modifier {
+		case "none":
+			p.Modifier = qdrant.Modifier_None.Enum()
+		case "idf":
+			p.Modifier = qdrant.Modifier_Idf.Enum()
+		}
+		if ix := sp.Index; ix != nil {
+			p.Index = &qdrant.SparseIndexConfig{FullScanThreshold: copyPtr(ix.FullScanThreshold), OnDisk: copyPtr(ix.OnDisk)}
+			switch ix.Datatype {
+			case "float32":
+				p.Index.Datatype = qdrant.Datatype_Float32.Enum()
+			case "float16":
+				p.Index.Datatype = qdrant.Datatype_Float16.Enum()
+			case "uint8":
+				p.Index.Datatype = qdrant.Datatype_Uint8.Enum()
+			}
+		}
+		out.Map[name] = p
+	}
+	return out
 }
 
 // vectorsConfigToProto reports the vectors: the unnamed vector as single

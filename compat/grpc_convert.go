@@ -1,6 +1,7 @@
 package compat
 
 import (
+	"encoding/json"
 	"errors"
 	"math"
 	"slices"
@@ -172,30 +173,58 @@ func pathFromProto(s string) (payload.Path, error) {
 
 // Vectors.
 
-// denseFromProto returns the dense vector of a Vector, given in the oneof or
-// in the deprecated data field; other kinds of vector are not supported.
-func denseFromProto(v *qdrant.Vector) ([]float32, error) {
+// vectorFromProto reads a Vector: dense (in the oneof or in the
+// deprecated data field), sparse (in the oneof or as the deprecated data
+// and indices) or a Document, embedded query side when query is set,
+// document side otherwise. path names the vector in Qdrant's validation
+// messages. Multivectors are not supported; images and inference objects
+// need an inference service.
+func vectorFromProto(v *qdrant.Vector, path string, query bool) (vectorIn, error) {
+	var sv engine.SparseVector
 	switch x := v.GetVector().(type) {
 	case *qdrant.Vector_Dense:
-		return x.Dense.GetData(), nil
+		return vectorIn{dense: x.Dense.GetData()}, nil
 	case *qdrant.Vector_Sparse:
-		return nil, Unsupported("sparse vectors")
+		sv = engine.SparseVector{Indices: x.Sparse.GetIndices(), Values: x.Sparse.GetValues()}
 	case *qdrant.Vector_MultiDense:
-		return nil, Unsupported("multivectors")
+		return vectorIn{}, Unsupported("multivectors")
 	case *qdrant.Vector_Document:
-		return nil, Unsupported("inference (Document)")
-	case *qdrant.Vector_Image:
-		return nil, Unsupported("inference (Image)")
-	case *qdrant.Vector_Object:
-		return nil, Unsupported("inference (InferenceObject)")
+		d, err := documentFromProto(x.Document, query)
+		return vectorIn{sparse: &d}, err
+	case *qdrant.Vector_Image, *qdrant.Vector_Object:
+		return vectorIn{}, errNoInference
+	default:
+		switch {
+		case v.GetIndices() != nil:
+			sv = engine.SparseVector{Indices: v.GetIndices().GetData(), Values: v.GetData()}
+		case v != nil && v.VectorsCount != nil:
+			return vectorIn{}, Unsupported("multivectors")
+		default:
+			return vectorIn{dense: v.GetData()}, nil
+		}
 	}
-	switch {
-	case v.GetIndices() != nil:
-		return nil, Unsupported("sparse vectors")
-	case v != nil && v.VectorsCount != nil:
-		return nil, Unsupported("multivectors")
+	if sv.Indices == nil {
+		sv.Indices = []uint32{}
 	}
-	return v.GetData(), nil
+	if sv.Values == nil {
+		sv.Values = []float32{}
+	}
+	return vectorIn{sparse: &sv}, grpcSparseCheck(sv, path)
+}
+
+// documentFromProto embeds a Document (see embedDocument).
+func documentFromProto(d *qdrant.Document, query bool) (engine.SparseVector, error) {
+	var options json.RawMessage
+	if o := d.GetOptions(); len(o) > 0 {
+		v, err := structFromProto(o)
+		if err != nil {
+			return engine.SparseVector{}, err
+		}
+		if options, err = json.Marshal(v); err != nil {
+			return engine.SparseVector{}, err
+		}
+	}
+	return embedDocument(d.GetText(), d.GetModel(), options, query)
 }
 
 // denseToProto writes a dense vector in the oneof only.
@@ -203,111 +232,126 @@ func denseToProto(v []float32) *qdrant.Vector {
 	return &qdrant.Vector{Vector: &qdrant.Vector_Dense{Dense: &qdrant.DenseVector{Data: v}}}
 }
 
-// vectorsFromProto converts a point's vectors to a map by name ("" for the
-// unnamed vector).
-func vectorsFromProto(v *qdrant.Vectors) (map[string][]float32, error) {
+// vectorsFromProto converts a point's vectors by name ("" for the unnamed
+// vector); documents are embedded document side. path names the point's
+// vectors in Qdrant's validation messages.
+func vectorsFromProto(v *qdrant.Vectors, path string) (pointVectors, error) {
+	out := pointVectors{dense: map[string][]float32{}}
 	switch x := v.GetVectorsOptions().(type) {
 	case *qdrant.Vectors_Vector:
-		d, err := denseFromProto(x.Vector)
-		if err != nil {
-			return nil, err
+		vi, err := vectorFromProto(x.Vector, path+".vectors_options.vector", false)
+		switch {
+		case errors.Is(err, errNoInference):
+			return out, err
+		case x.Vector.GetDocument() != nil && err == nil:
+			return out, errUnnamedDocument
+		case err != nil:
+			return out, err
+		case vi.sparse != nil:
+			return out, invalidArg("Sparse vector must be named")
 		}
-		return map[string][]float32{"": d}, nil
+		out.dense[""] = vi.dense
+		return out, nil
 	case *qdrant.Vectors_Vectors:
-		m := x.Vectors.GetVectors()
-		out := make(map[string][]float32, len(m))
-		for name, vec := range m {
-			d, err := denseFromProto(vec)
+		for name, vec := range x.Vectors.GetVectors() {
+			vi, err := vectorFromProto(vec, path+".vectors_options.vectors.[]", false)
 			if err != nil {
-				return nil, err
+				return out, err
 			}
-			out[name] = d
+			out.add(name, vi)
 		}
 		return out, nil
 	}
-	return nil, invalidArg("No Vector Provided")
+	return out, invalidArg("No Vector Provided")
 }
 
 // vectorsToProto is the inverse of vectorsFromProto: the unnamed vector alone
 // is written as a single vector, anything else as named vectors.
-func vectorsToProto(m map[string][]float32) *qdrant.Vectors {
-	if v, ok := m[""]; ok && len(m) == 1 {
+func vectorsToProto(pv pointVectors) *qdrant.Vectors {
+	if v, ok := pv.dense[""]; ok && len(pv.dense) == 1 && len(pv.sparse) == 0 {
 		return &qdrant.Vectors{VectorsOptions: &qdrant.Vectors_Vector{Vector: denseToProto(v)}}
 	}
-	named := make(map[string]*qdrant.Vector, len(m))
-	for name, v := range m {
+	named := make(map[string]*qdrant.Vector, len(pv.dense)+len(pv.sparse))
+	for name, v := range pv.dense {
 		named[name] = denseToProto(v)
+	}
+	for name, v := range pv.sparse {
+		named[name] = qdrant.NewVectorSparse(v.Indices, v.Values)
 	}
 	return &qdrant.Vectors{VectorsOptions: &qdrant.Vectors_Vectors{Vectors: &qdrant.NamedVectors{Vectors: named}}}
 }
 
 // vectorsOutputFromMap writes the vectors of a record: nil when none were
 // asked for, the unnamed vector alone as a single vector, anything else
-// (including no vector at all) as named vectors. Only the oneof is set.
-func vectorsOutputFromMap(m map[string][]float32) *qdrant.VectorsOutput {
-	if m == nil {
+// (including no vector at all) as named vectors. Only the oneof is set, as
+// Qdrant does.
+func vectorsOutputFromMap(m map[string][]float32, sparse map[string]engine.SparseVector) *qdrant.VectorsOutput {
+	if m == nil && sparse == nil {
 		return nil
 	}
 	dense := func(v []float32) *qdrant.VectorOutput {
 		return &qdrant.VectorOutput{Vector: &qdrant.VectorOutput_Dense{Dense: &qdrant.DenseVector{Data: v}}}
 	}
-	if v, ok := m[""]; ok && len(m) == 1 {
+	if v, ok := m[""]; ok && len(m) == 1 && len(sparse) == 0 {
 		return &qdrant.VectorsOutput{VectorsOptions: &qdrant.VectorsOutput_Vector{Vector: dense(v)}}
 	}
-	named := make(map[string]*qdrant.VectorOutput, len(m))
+	named := make(map[string]*qdrant.VectorOutput, len(m)+len(sparse))
 	for name, v := range m {
 		named[name] = dense(v)
+	}
+	for name, v := range sparse {
+		named[name] = &qdrant.VectorOutput{Vector: &qdrant.VectorOutput_Sparse{Sparse: &qdrant.SparseVector{Indices: v.Indices, Values: v.Values}}}
 	}
 	return &qdrant.VectorsOutput{VectorsOptions: &qdrant.VectorsOutput_Vectors{Vectors: &qdrant.NamedVectorsOutput{Vectors: named}}}
 }
 
 // vectorsOutputToMap is the inverse of vectorsOutputFromMap; it reads the
 // deprecated fields too.
-func vectorsOutputToMap(v *qdrant.VectorsOutput) (map[string][]float32, error) {
+func vectorsOutputToMap(v *qdrant.VectorsOutput) (pointVectors, error) {
+	out := pointVectors{}
 	if v == nil {
-		return nil, nil
+		return out, nil
 	}
-	dense := func(o *qdrant.VectorOutput) ([]float32, error) {
+	out.dense = map[string][]float32{}
+	one := func(name string, o *qdrant.VectorOutput) error {
 		switch x := o.GetVector().(type) {
 		case *qdrant.VectorOutput_Dense:
-			return x.Dense.GetData(), nil
+			out.dense[name] = x.Dense.GetData()
+			return nil
 		case *qdrant.VectorOutput_Sparse:
-			return nil, Unsupported("sparse vectors")
+			out.add(name, vectorIn{sparse: &engine.SparseVector{Indices: x.Sparse.GetIndices(), Values: x.Sparse.GetValues()}})
+			return nil
 		case *qdrant.VectorOutput_MultiDense:
-			return nil, Unsupported("multivectors")
+			return Unsupported("multivectors")
 		}
-		if o.GetIndices() != nil {
-			return nil, Unsupported("sparse vectors")
+		switch {
+		case o.GetIndices() != nil:
+			out.add(name, vectorIn{sparse: &engine.SparseVector{Indices: o.GetIndices().GetData(), Values: o.GetData()}})
+		case o != nil && o.VectorsCount != nil:
+			return Unsupported("multivectors")
+		default:
+			out.dense[name] = o.GetData()
 		}
-		if o != nil && o.VectorsCount != nil {
-			return nil, Unsupported("multivectors")
-		}
-		return o.GetData(), nil
+		return nil
 	}
 	switch x := v.GetVectorsOptions().(type) {
 	case *qdrant.VectorsOutput_Vector:
-		d, err := dense(x.Vector)
-		if err != nil {
-			return nil, err
-		}
-		return map[string][]float32{"": d}, nil
+		return out, one("", x.Vector)
 	case *qdrant.VectorsOutput_Vectors:
-		out := map[string][]float32{}
 		for name, o := range x.Vectors.GetVectors() {
-			d, err := dense(o)
-			if err != nil {
-				return nil, err
+			if err := one(name, o); err != nil {
+				return out, err
 			}
-			out[name] = d
 		}
 		return out, nil
 	}
-	return nil, invalidArg("No Vector Provided")
+	return out, invalidArg("No Vector Provided")
 }
 
-// exampleFromVectorInput converts a query's VectorInput: a point id or a
-// dense vector.
-func exampleFromVectorInput(v *qdrant.VectorInput) (engine.Example, error) {
+// exampleFromVectorInput converts a query's VectorInput: a point id, a
+// dense or a sparse vector, or a Document (embedded query side). path
+// names it in validation messages.
+func exampleFromVectorInput(v *qdrant.VectorInput, path string) (engine.Example, error) {
 	switch x := v.GetVariant().(type) {
 	case *qdrant.VectorInput_Id:
 		id, err := pointIDFromProto(x.Id)
@@ -318,15 +362,21 @@ func exampleFromVectorInput(v *qdrant.VectorInput) (engine.Example, error) {
 	case *qdrant.VectorInput_Dense:
 		return engine.Example{Vector: denseOrEmpty(x.Dense.GetData())}, nil
 	case *qdrant.VectorInput_Sparse:
-		return engine.Example{}, Unsupported("sparse vectors")
+		sv := engine.SparseVector{Indices: x.Sparse.GetIndices(), Values: x.Sparse.GetValues()}
+		if sv.Indices == nil {
+			sv.Indices = []uint32{}
+		}
+		if sv.Values == nil {
+			sv.Values = []float32{}
+		}
+		return engine.Example{Sparse: &sv}, grpcSparseCheck(sv, path+".variant")
 	case *qdrant.VectorInput_MultiDense:
 		return engine.Example{}, Unsupported("multivectors")
 	case *qdrant.VectorInput_Document:
-		return engine.Example{}, Unsupported("inference (Document)")
-	case *qdrant.VectorInput_Image:
-		return engine.Example{}, Unsupported("inference (Image)")
-	case *qdrant.VectorInput_Object:
-		return engine.Example{}, Unsupported("inference (InferenceObject)")
+		sv, err := documentFromProto(x.Document, true)
+		return engine.Example{Sparse: &sv}, err
+	case *qdrant.VectorInput_Image, *qdrant.VectorInput_Object:
+		return engine.Example{}, errNoInference
 	}
 	return engine.Example{}, invalidArg("VectorInput variant is missing")
 }
@@ -335,6 +385,9 @@ func exampleFromVectorInput(v *qdrant.VectorInput) (engine.Example, error) {
 func exampleToVectorInput(e engine.Example) *qdrant.VectorInput {
 	if e.ID != nil {
 		return &qdrant.VectorInput{Variant: &qdrant.VectorInput_Id{Id: pointIDToProto(*e.ID)}}
+	}
+	if e.Sparse != nil {
+		return qdrant.NewVectorInputSparse(e.Sparse.Indices, e.Sparse.Values)
 	}
 	return &qdrant.VectorInput{Variant: &qdrant.VectorInput_Dense{Dense: &qdrant.DenseVector{Data: e.Vector}}}
 }
@@ -350,11 +403,11 @@ func exampleFromVectorExample(v *qdrant.VectorExample) (engine.Example, error) {
 		}
 		return engine.Example{ID: &id}, nil
 	case *qdrant.VectorExample_Vector:
-		d, err := denseFromProto(x.Vector)
+		vi, err := vectorFromProto(x.Vector, "vector", true)
 		if err != nil {
 			return engine.Example{}, err
 		}
-		return engine.Example{Vector: denseOrEmpty(d)}, nil
+		return vi.example(), nil
 	}
 	return engine.Example{}, invalidArg("Vector example, which can be id or bare vector, is malformed")
 }
@@ -1036,7 +1089,7 @@ func recordToProto(r engine.Record, ov orderValueFunc) *qdrant.RetrievedPoint {
 	out := &qdrant.RetrievedPoint{
 		Id:      pointIDToProto(r.ID),
 		Payload: payloadToProto(r.Payload),
-		Vectors: vectorsOutputFromMap(r.Vectors),
+		Vectors: vectorsOutputFromMap(r.Vectors, r.Sparse),
 	}
 	if r.OrderValue != nil && ov != nil {
 		out.OrderValue = ov(*r.OrderValue)
@@ -1059,7 +1112,7 @@ func scoredToProto(p engine.ScoredPoint, ov orderValueFunc) *qdrant.ScoredPoint 
 		Payload: payloadToProto(p.Payload),
 		Score:   p.Score,
 		Version: p.Version,
-		Vectors: vectorsOutputFromMap(p.Vectors),
+		Vectors: vectorsOutputFromMap(p.Vectors, p.Sparse),
 	}
 	if p.OrderValue != nil && ov != nil {
 		out.OrderValue = ov(*p.OrderValue)

@@ -149,50 +149,65 @@ func TestFilterConvert(t *testing.T) {
 }
 
 func TestVectorsConvert(t *testing.T) {
-	for _, m := range []map[string][]float32{
-		{"": {1, 2, 3}},
-		{"a": {1}, "b": {2, 3}},
-		{},
+	sv := func(ix []uint32, vals []float32) engine.SparseVector { return engine.SparseVector{Indices: ix, Values: vals} }
+	for _, pv := range []pointVectors{
+		{dense: map[string][]float32{"": {1, 2, 3}}},
+		{dense: map[string][]float32{"a": {1}, "b": {2, 3}}},
+		{dense: map[string][]float32{}},
+		{dense: map[string][]float32{"a": {1}}, sparse: map[string]engine.SparseVector{"s": sv([]uint32{3, 1}, []float32{0.5, -1}), "e": sv([]uint32{}, []float32{})}},
+		{dense: map[string][]float32{}, sparse: map[string]engine.SparseVector{"s": sv([]uint32{7}, []float32{2})}},
 	} {
-		got, err := vectorsFromProto(vectorsToProto(m))
+		got, err := vectorsFromProto(vectorsToProto(pv), "points[0].vectors")
 		require.NoError(t, err)
-		require.Equal(t, m, got)
-		out, err := vectorsOutputToMap(vectorsOutputFromMap(m))
+		require.Equal(t, pv, got)
+		out, err := vectorsOutputToMap(vectorsOutputFromMap(pv.dense, pv.sparse))
 		require.NoError(t, err)
-		require.Equal(t, m, out)
+		require.Equal(t, pv, out)
 	}
-	require.Nil(t, vectorsOutputFromMap(nil))
+	require.Nil(t, vectorsOutputFromMap(nil, nil))
 	// Only the oneof is written on output.
-	o := vectorsOutputFromMap(map[string][]float32{"": {1, 2}}).GetVector()
+	o := vectorsOutputFromMap(map[string][]float32{"": {1, 2}}, nil).GetVector()
 	require.Empty(t, o.GetData())
 	require.Equal(t, []float32{1, 2}, o.GetDense().GetData())
+	o = vectorsOutputFromMap(map[string][]float32{}, map[string]engine.SparseVector{"s": sv([]uint32{1}, []float32{2})}).GetVectors().GetVectors()["s"]
+	require.Empty(t, o.GetData())
+	require.Nil(t, o.GetIndices())
+	require.Equal(t, []uint32{1}, o.GetSparse().GetIndices())
 
-	// The deprecated data field is read on input.
+	// The deprecated data and indices fields are read on input.
 	got, err := vectorsFromProto(&qdrant.Vectors{VectorsOptions: &qdrant.Vectors_Vectors{Vectors: &qdrant.NamedVectors{Vectors: map[string]*qdrant.Vector{
-		"x": {Data: []float32{4, 5}}}}}})
+		"x": {Data: []float32{4, 5}}, "y": {Data: []float32{6}, Indices: &qdrant.SparseIndices{Data: []uint32{9}}}}}}}, "points[0].vectors")
 	require.NoError(t, err)
-	require.Equal(t, map[string][]float32{"x": {4, 5}}, got)
+	require.Equal(t, pointVectors{dense: map[string][]float32{"x": {4, 5}}, sparse: map[string]engine.SparseVector{"y": sv([]uint32{9}, []float32{6})}}, got)
 
-	bad := func(v *qdrant.Vectors, msg string) {
+	bad := func(v *qdrant.Vectors, code codes.Code, msg string) {
 		t.Helper()
-		_, err := vectorsFromProto(v)
-		requireCode(t, err, codes.InvalidArgument, msg)
+		_, err := vectorsFromProto(v, "points[0].vectors")
+		requireCode(t, err, code, msg)
 	}
-	bad(&qdrant.Vectors{}, "No Vector Provided")
-	bad(qdrant.NewVectorsSparse([]uint32{1}, []float32{1}), "sparse vectors")
-	bad(&qdrant.Vectors{VectorsOptions: &qdrant.Vectors_Vector{Vector: &qdrant.Vector{Data: []float32{1}, Indices: &qdrant.SparseIndices{Data: []uint32{3}}}}}, "sparse vectors")
-	bad(&qdrant.Vectors{VectorsOptions: &qdrant.Vectors_Vector{Vector: &qdrant.Vector{Data: []float32{1, 2}, VectorsCount: qdrant.PtrOf(uint32(2))}}}, "multivectors")
-	bad(qdrant.NewVectorsImage(&qdrant.Image{}), "inference")
-	bad(qdrant.NewVectorsObject(&qdrant.InferenceObject{}), "inference")
+	named := func(v *qdrant.Vector) *qdrant.Vectors { return qdrant.NewVectorsMap(map[string]*qdrant.Vector{"s": v}) }
+	bad(&qdrant.Vectors{}, codes.InvalidArgument, "No Vector Provided")
+	bad(qdrant.NewVectorsSparse([]uint32{1}, []float32{1}), codes.InvalidArgument, "Sparse vector must be named")
+	bad(&qdrant.Vectors{VectorsOptions: &qdrant.Vectors_Vector{Vector: &qdrant.Vector{Data: []float32{1}, Indices: &qdrant.SparseIndices{Data: []uint32{3}}}}}, codes.InvalidArgument, "Sparse vector must be named")
+	bad(named(qdrant.NewVectorSparse([]uint32{1, 1}, []float32{1, 2})), codes.InvalidArgument,
+		"Validation error in body: [points[0].vectors.vectors_options.vectors.[].indices: Validation error: must be unique [{}]]")
+	bad(named(&qdrant.Vector{Data: []float32{1}, Indices: &qdrant.SparseIndices{Data: []uint32{3, 4}}}), codes.InvalidArgument,
+		"Validation error in body: [points[0].vectors.vectors_options.vectors.[].values: Validation error: must be the same length as indices [{}]]")
+	bad(&qdrant.Vectors{VectorsOptions: &qdrant.Vectors_Vector{Vector: &qdrant.Vector{Data: []float32{1, 2}, VectorsCount: qdrant.PtrOf(uint32(2))}}}, codes.InvalidArgument, "multivectors")
+	bad(qdrant.NewVectorsImage(&qdrant.Image{}), codes.Internal, "InferenceService URL not configured")
+	bad(qdrant.NewVectorsObject(&qdrant.InferenceObject{}), codes.Internal, "InferenceService URL not configured")
+	bad(named(qdrant.NewVectorDocument(&qdrant.Document{Text: "a", Model: "other/model"})), codes.Internal, "InferenceService URL not configured")
 
 	id := filter.NumID(3)
-	for _, ex := range []engine.Example{{ID: &id}, {Vector: []float32{1, 2}}} {
-		back, err := exampleFromVectorInput(exampleToVectorInput(ex))
+	for _, ex := range []engine.Example{{ID: &id}, {Vector: []float32{1, 2}}, {Sparse: &engine.SparseVector{Indices: []uint32{2}, Values: []float32{1}}}} {
+		back, err := exampleFromVectorInput(exampleToVectorInput(ex), "query.variant")
 		require.NoError(t, err)
 		require.Equal(t, ex, back)
 	}
-	_, err = exampleFromVectorInput(&qdrant.VectorInput{})
+	_, err = exampleFromVectorInput(&qdrant.VectorInput{}, "query.variant")
 	requireCode(t, err, codes.InvalidArgument, "VectorInput variant is missing")
+	_, err = exampleFromVectorInput(qdrant.NewVectorInputSparse([]uint32{1, 1}, []float32{1, 1}), "query.variant")
+	requireCode(t, err, codes.InvalidArgument, "Validation error in body: [query.variant.variant.indices: Validation error: must be unique [{}]]")
 }
 
 func TestSelectorsConvert(t *testing.T) {

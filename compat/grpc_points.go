@@ -2,6 +2,7 @@ package compat
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/qdrant/go-client/qdrant"
@@ -32,8 +33,8 @@ func operationResponse(start time.Time, r engine.UpdateResult) *qdrant.PointsOpe
 }
 
 // pointFromProto converts a point to write. An empty payload is no payload,
-// as in Qdrant.
-func pointFromProto(p *qdrant.PointStruct) (engine.Point, error) {
+// as in Qdrant. path names the point in validation messages.
+func pointFromProto(p *qdrant.PointStruct, path string) (engine.Point, error) {
 	if p.GetId() == nil {
 		return engine.Point{}, invalidArg("Empty ID is not allowed")
 	}
@@ -44,11 +45,11 @@ func pointFromProto(p *qdrant.PointStruct) (engine.Point, error) {
 	if p.GetVectors() == nil {
 		return engine.Point{}, invalidArg("Expected some vectors")
 	}
-	vecs, err := vectorsFromProto(p.GetVectors())
+	vecs, err := vectorsFromProto(p.GetVectors(), path+".vectors")
 	if err != nil {
 		return engine.Point{}, err
 	}
-	out := engine.Point{ID: id, Vectors: vecs}
+	out := engine.Point{ID: id, Vectors: vecs.dense, Sparse: vecs.sparse}
 	if len(p.GetPayload()) > 0 {
 		if out.Payload, err = structFromProto(p.GetPayload()); err != nil {
 			return engine.Point{}, err
@@ -57,12 +58,13 @@ func pointFromProto(p *qdrant.PointStruct) (engine.Point, error) {
 	return out, nil
 }
 
-// upsertFromProto converts the points, filter and mode of an upsert.
-func upsertFromProto(points []*qdrant.PointStruct, updateFilter *qdrant.Filter, mode qdrant.UpdateMode) (*engine.UpsertOp, error) {
+// upsertFromProto converts the points, filter and mode of an upsert; path
+// names the request in validation messages ("" for the request itself).
+func upsertFromProto(points []*qdrant.PointStruct, updateFilter *qdrant.Filter, mode qdrant.UpdateMode, path string) (*engine.UpsertOp, error) {
 	op := &engine.UpsertOp{Points: make([]engine.Point, len(points))}
 	for i, p := range points {
 		var err error
-		if op.Points[i], err = pointFromProto(p); err != nil {
+		if op.Points[i], err = pointFromProto(p, fmt.Sprintf("%spoints[%d]", path, i)); err != nil {
 			return nil, err
 		}
 	}
@@ -108,7 +110,9 @@ func requiredSelector(p *qdrant.PointsSelector, msg string) (engine.Selector, er
 	return selectorFromProto(p)
 }
 
-func pointVectorsFromProto(ps []*qdrant.PointVectors, updateFilter *qdrant.Filter) (*engine.UpdateVectorsOp, error) {
+// pointVectorsFromProto converts the points of a vector update; path names
+// the request in validation messages ("" for the request itself).
+func pointVectorsFromProto(ps []*qdrant.PointVectors, updateFilter *qdrant.Filter, path string) (*engine.UpdateVectorsOp, error) {
 	op := &engine.UpdateVectorsOp{Points: make([]engine.PointVectors, len(ps))}
 	for i, p := range ps {
 		if p.GetId() == nil {
@@ -121,11 +125,11 @@ func pointVectorsFromProto(ps []*qdrant.PointVectors, updateFilter *qdrant.Filte
 		if p.GetVectors() == nil {
 			return nil, invalidArg("vectors is expected")
 		}
-		vecs, err := vectorsFromProto(p.GetVectors())
+		vecs, err := vectorsFromProto(p.GetVectors(), fmt.Sprintf("%spoints[%d].vectors", path, i))
 		if err != nil {
 			return nil, err
 		}
-		op.Points[i] = engine.PointVectors{ID: id, Vectors: vecs}
+		op.Points[i] = engine.PointVectors{ID: id, Vectors: vecs.dense, Sparse: vecs.sparse}
 	}
 	var err error
 	if op.UpdateFilter, err = filterFromProto(updateFilter); err != nil {
@@ -185,7 +189,7 @@ func (s *pointsService) Upsert(ctx context.Context, r *qdrant.UpsertPoints) (*qd
 	if err := checkCollectionName("collection_name", r.GetCollectionName()); err != nil {
 		return nil, err
 	}
-	op, err := upsertFromProto(r.GetPoints(), r.GetUpdateFilter(), r.GetUpdateMode())
+	op, err := upsertFromProto(r.GetPoints(), r.GetUpdateFilter(), r.GetUpdateMode(), "")
 	if err != nil {
 		return nil, err
 	}
@@ -249,7 +253,7 @@ func (s *pointsService) UpdateVectors(ctx context.Context, r *qdrant.UpdatePoint
 	if err := checkCollectionName("collection_name", r.GetCollectionName()); err != nil {
 		return nil, err
 	}
-	op, err := pointVectorsFromProto(r.GetPoints(), r.GetUpdateFilter())
+	op, err := pointVectorsFromProto(r.GetPoints(), r.GetUpdateFilter(), "")
 	if err != nil {
 		return nil, err
 	}
@@ -513,7 +517,7 @@ func (s *pointsService) UpdateBatch(ctx context.Context, r *qdrant.UpdateBatchPo
 	ops := make([]engine.Operation, len(r.GetOperations()))
 	for i, o := range r.GetOperations() {
 		var err error
-		if ops[i], err = operationFromProto(o); err != nil {
+		if ops[i], err = operationFromProto(o, fmt.Sprintf("operations[%d].operation.", i)); err != nil {
 			return nil, err
 		}
 	}
@@ -528,13 +532,14 @@ func (s *pointsService) UpdateBatch(ctx context.Context, r *qdrant.UpdateBatchPo
 	return &qdrant.UpdateBatchResponse{Result: out, Time: since(start)}, nil
 }
 
-// operationFromProto converts one operation of a batch update.
-func operationFromProto(o *qdrant.PointsUpdateOperation) (engine.Operation, error) {
+// operationFromProto converts one operation of a batch update; path names
+// it in validation messages.
+func operationFromProto(o *qdrant.PointsUpdateOperation, path string) (engine.Operation, error) {
 	var op engine.Operation
 	var err error
 	switch x := o.GetOperation().(type) {
 	case *qdrant.PointsUpdateOperation_Upsert:
-		op.Upsert, err = upsertFromProto(x.Upsert.GetPoints(), x.Upsert.GetUpdateFilter(), x.Upsert.GetUpdateMode())
+		op.Upsert, err = upsertFromProto(x.Upsert.GetPoints(), x.Upsert.GetUpdateFilter(), x.Upsert.GetUpdateMode(), path+"upsert.")
 	case *qdrant.PointsUpdateOperation_DeleteDeprecated:
 		var sel engine.Selector
 		sel, err = selectorFromProto(x.DeleteDeprecated)
@@ -558,7 +563,7 @@ func operationFromProto(o *qdrant.PointsUpdateOperation) (engine.Operation, erro
 		sel, err = requiredSelector(x.ClearPayload.GetPoints(), "PointSelector is missing")
 		op.ClearPayload = &sel
 	case *qdrant.PointsUpdateOperation_UpdateVectors_:
-		op.UpdateVectors, err = pointVectorsFromProto(x.UpdateVectors.GetPoints(), x.UpdateVectors.GetUpdateFilter())
+		op.UpdateVectors, err = pointVectorsFromProto(x.UpdateVectors.GetPoints(), x.UpdateVectors.GetUpdateFilter(), path+"update_vectors.")
 	case *qdrant.PointsUpdateOperation_DeleteVectors_:
 		op.DeleteVectors, err = deleteVectorsFromProto(x.DeleteVectors.GetPointsSelector(), x.DeleteVectors.GetVectors())
 	default:

@@ -2,6 +2,7 @@ package compat
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"time"
 
@@ -134,7 +135,7 @@ func (s *pointsService) queryFromProto(ctx context.Context, coll string, prefetc
 func queryVariantFromProto(q *qdrant.Query) (*engine.Query, error) {
 	switch x := q.GetVariant().(type) {
 	case *qdrant.Query_Nearest:
-		e, err := exampleFromVectorInput(x.Nearest)
+		e, err := exampleFromVectorInput(x.Nearest, "query.variant")
 		if err != nil {
 			return nil, err
 		}
@@ -142,10 +143,10 @@ func queryVariantFromProto(q *qdrant.Query) (*engine.Query, error) {
 	case *qdrant.Query_Recommend:
 		rq := &engine.RecommendQuery{}
 		var err error
-		if rq.Positive, err = examplesFromVectorInputs(x.Recommend.GetPositive()); err != nil {
+		if rq.Positive, err = examplesFromVectorInputs(x.Recommend.GetPositive(), "query.variant.positive"); err != nil {
 			return nil, err
 		}
-		if rq.Negative, err = examplesFromVectorInputs(x.Recommend.GetNegative()); err != nil {
+		if rq.Negative, err = examplesFromVectorInputs(x.Recommend.GetNegative(), "query.variant.negative"); err != nil {
 			return nil, err
 		}
 		if rq.Strategy, err = strategyFromProto(orEmpty(x.Recommend).Strategy); err != nil {
@@ -159,17 +160,17 @@ func queryVariantFromProto(q *qdrant.Query) (*engine.Query, error) {
 		if x.Discover.GetContext() == nil {
 			return nil, invalidArg("DiscoverInput context is missing")
 		}
-		target, err := exampleFromVectorInput(x.Discover.GetTarget())
+		target, err := exampleFromVectorInput(x.Discover.GetTarget(), "query.variant.target")
 		if err != nil {
 			return nil, err
 		}
-		pairs, err := contextFromProto(x.Discover.GetContext())
+		pairs, err := contextFromProto(x.Discover.GetContext(), "query.variant.context")
 		if err != nil {
 			return nil, err
 		}
 		return &engine.Query{Discover: &engine.DiscoverQuery{Target: target, Context: pairs}}, nil
 	case *qdrant.Query_Context:
-		pairs, err := contextFromProto(x.Context)
+		pairs, err := contextFromProto(x.Context, "query.variant")
 		if err != nil {
 			return nil, err
 		}
@@ -199,19 +200,22 @@ func queryVariantFromProto(q *qdrant.Query) (*engine.Query, error) {
 	return nil, invalidArg("Query variant is missing")
 }
 
-func examplesFromVectorInputs(vs []*qdrant.VectorInput) ([]engine.Example, error) {
+// examplesFromVectorInputs converts examples; path names them in
+// validation messages.
+func examplesFromVectorInputs(vs []*qdrant.VectorInput, path string) ([]engine.Example, error) {
 	out := make([]engine.Example, len(vs))
 	for i, v := range vs {
 		var err error
-		if out[i], err = exampleFromVectorInput(v); err != nil {
+		if out[i], err = exampleFromVectorInput(v, fmt.Sprintf("%s[%d]", path, i)); err != nil {
 			return nil, err
 		}
 	}
 	return out, nil
 }
 
-// contextFromProto converts discovery context pairs.
-func contextFromProto(c *qdrant.ContextInput) ([]engine.ContextPair, error) {
+// contextFromProto converts discovery context pairs; path names them in
+// validation messages.
+func contextFromProto(c *qdrant.ContextInput, path string) ([]engine.ContextPair, error) {
 	out := make([]engine.ContextPair, len(c.GetPairs()))
 	for i, p := range c.GetPairs() {
 		if p.GetPositive() == nil {
@@ -221,10 +225,10 @@ func contextFromProto(c *qdrant.ContextInput) ([]engine.ContextPair, error) {
 			return nil, invalidArg("ContextPair negative is missing")
 		}
 		var err error
-		if out[i].Positive, err = exampleFromVectorInput(p.GetPositive()); err != nil {
+		if out[i].Positive, err = exampleFromVectorInput(p.GetPositive(), fmt.Sprintf("%s.pairs[%d].positive", path, i)); err != nil {
 			return nil, err
 		}
-		if out[i].Negative, err = exampleFromVectorInput(p.GetNegative()); err != nil {
+		if out[i].Negative, err = exampleFromVectorInput(p.GetNegative(), fmt.Sprintf("%s.pairs[%d].negative", path, i)); err != nil {
 			return nil, err
 		}
 	}
@@ -456,19 +460,21 @@ func groupIDToProto(v payload.Value) *qdrant.GroupId {
 
 func (s *pointsService) searchFromProto(ctx context.Context, coll string, r *qdrant.SearchPoints) (*engine.SearchRequest, error) {
 	r = orEmpty(r)
-	if r.GetSparseIndices() != nil {
-		return nil, Unsupported("sparse vectors")
-	}
 	if err := checkLimit("limit", r.GetLimit()); err != nil {
 		return nil, err
 	}
+	ex, err := searchVectorFromProto(r.GetVector(), r.GetSparseIndices(), r.GetVectorName())
+	if err != nil {
+		return nil, err
+	}
 	req := &engine.SearchRequest{
-		Vector:         denseOrEmpty(r.GetVector()),
+		Vector:         ex.Vector,
+		Sparse:         ex.Sparse,
 		Using:          r.GetVectorName(),
 		ScoreThreshold: copyPtr(r.ScoreThreshold),
 		WithVectors:    vectorSelectorFromProto(r.GetWithVectors()),
 	}
-	var err error
+
 	if req.Filter, err = filterFromProto(r.GetFilter()); err != nil {
 		return nil, err
 	}
@@ -544,23 +550,24 @@ func (s *pointsService) SearchGroups(ctx context.Context, r *qdrant.SearchPointG
 	if err := checkCollectionName("collection_name", r.GetCollectionName()); err != nil {
 		return nil, err
 	}
-	if r.GetSparseIndices() != nil {
-		return nil, Unsupported("sparse vectors")
-	}
 	if err := checkLimit("limit", uint64(r.GetLimit())); err != nil {
 		return nil, err
 	}
 	if err := checkLimit("group_size", uint64(r.GetGroupSize())); err != nil {
 		return nil, err
 	}
+	ex, err := searchVectorFromProto(r.GetVector(), r.GetSparseIndices(), r.GetVectorName())
+	if err != nil {
+		return nil, err
+	}
 	req := &engine.QueryRequest{
-		Query:          &engine.Query{Nearest: &engine.Example{Vector: denseOrEmpty(r.GetVector())}},
+		Query:          &engine.Query{Nearest: &ex},
 		Using:          r.GetVectorName(),
 		Limit:          int(r.GetLimit()),
 		ScoreThreshold: copyPtr(r.ScoreThreshold),
 		WithVectors:    vectorSelectorFromProto(r.GetWithVectors()),
 	}
-	var err error
+
 	if req.Filter, err = filterFromProto(r.GetFilter()); err != nil {
 		return nil, err
 	}
@@ -590,11 +597,11 @@ func recommendExamples(ids []*qdrant.PointId, vecs []*qdrant.Vector) ([]engine.E
 		out = append(out, engine.Example{ID: &id})
 	}
 	for _, v := range vecs {
-		d, err := denseFromProto(v)
+		vi, err := vectorFromProto(v, "vector", true)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, engine.Example{Vector: denseOrEmpty(d)})
+		out = append(out, vi.example())
 	}
 	return out, nil
 }

@@ -514,78 +514,150 @@ func restQueryDense(raw json.RawMessage, path string) ([]float32, error) {
 	return v, err
 }
 
-// restInference names the inference input raw holds, or "" when it holds
-// none: Qdrant's Document, Image and InferenceObject.
-func restInference(m map[string]json.RawMessage) string {
+// restInferenceKind tells which inference input the object m is: Qdrant's
+// Document ({"text", "model"}), Image or InferenceObject; "" for none.
+func restInferenceKind(m map[string]json.RawMessage) string {
 	if _, ok := m["model"]; !ok {
 		return ""
 	}
 	switch {
 	case m["text"] != nil:
-		return "inference (document vectors)"
+		return "document"
 	case m["image"] != nil:
-		return "inference (image vectors)"
+		return "image"
 	case m["object"] != nil:
-		return "inference (object vectors)"
+		return "object"
 	}
 	return ""
 }
 
+// restDocument reads a Document {"text", "model", "options"} and embeds it
+// (see embedDocument); query says which side. An Image or InferenceObject
+// needs an inference service (errNoInference); a member of the wrong type
+// is errRestNotVector.
+func restDocument(m map[string]json.RawMessage, kind string, query bool) (engine.SparseVector, error) {
+	var model string
+	if err := json.Unmarshal(m["model"], &model); err != nil {
+		return engine.SparseVector{}, errRestNotVector
+	}
+	if kind != "document" {
+		return engine.SparseVector{}, errNoInference
+	}
+	var text string
+	if err := json.Unmarshal(m["text"], &text); err != nil {
+		return engine.SparseVector{}, errRestNotVector
+	}
+	var options json.RawMessage
+	if o := m["options"]; !restIsNull(o) {
+		if restFirst(o) != '{' {
+			return engine.SparseVector{}, errRestNotVector
+		}
+		options = o
+	}
+	return embedDocument(text, model, options, query)
+}
+
+// restSparse reads a sparse vector {"indices", "values"} and validates it
+// as Qdrant does, naming vpath in the message. A missing member or an
+// element of the wrong type (a negative index, a null value) is
+// errRestNotVector. Values too large for a float32 become infinities, as
+// in Qdrant.
+func restSparse(m map[string]json.RawMessage, vpath string) (engine.SparseVector, error) {
+	if restIsNull(m["indices"]) || restIsNull(m["values"]) || bytes.Contains(m["values"], []byte("null")) {
+		return engine.SparseVector{}, errRestNotVector
+	}
+	var v engine.SparseVector
+	if err := json.Unmarshal(m["indices"], &v.Indices); err != nil {
+		return v, errRestNotVector
+	}
+	var vals []float64
+	if err := json.Unmarshal(m["values"], &vals); err != nil {
+		return v, errRestNotVector
+	}
+	if v.Indices == nil {
+		v.Indices = []uint32{}
+	}
+	v.Values = make([]float32, len(vals))
+	for i, x := range vals {
+		v.Values[i] = float32(x)
+	}
+	return v, restSparseCheck(v, vpath)
+}
+
 // restVector reads one vector of a named-vector map (Qdrant's Vector): a
-// dense array; sparse vectors, multivectors and inference inputs are
+// dense array, a sparse vector or a Document (embedded document side);
+// vpath is where Qdrant's validation messages put it. Multivectors are
 // rejected naming the feature.
-func restVector(raw json.RawMessage, path string) ([]float32, error) {
+func restVector(raw json.RawMessage, path, vpath string) (vectorIn, error) {
 	switch restFirst(raw) {
 	case '[':
 		if restArrayDepth(raw) >= 2 {
-			return nil, Unsupported(path + ": multivectors")
+			return vectorIn{}, Unsupported(path + ": multivectors")
 		}
-		return restDense(raw, path)
+		v, err := restDense(raw, path)
+		return vectorIn{dense: v}, err
 	case '{':
 		m, err := restObject(raw, path)
 		if err != nil {
-			return nil, err
+			return vectorIn{}, err
 		}
-		if f := restInference(m); f != "" {
-			return nil, Unsupported(path + ": " + f)
+		var sv engine.SparseVector
+		if kind := restInferenceKind(m); kind != "" {
+			sv, err = restDocument(m, kind, false)
+		} else {
+			sv, err = restSparse(m, vpath)
 		}
-		if _, ok := m["indices"]; ok {
-			return nil, Unsupported(path + ": sparse vectors")
-		}
+		return vectorIn{sparse: &sv}, err
 	}
-	return nil, restFormatAt(path, "data did not match any variant of untagged enum Vector")
+	return vectorIn{}, restFormatAt(path, "data did not match any variant of untagged enum Vector")
+}
+
+// restUnnamedInference is Qdrant's answer to an inference input given as
+// the unnamed vector: a BM25 document makes a sparse vector, which must be
+// named; anything else needs an inference service. A malformed one is
+// errRestNotVector.
+func restUnnamedInference(m map[string]json.RawMessage, kind string) error {
+	if _, err := restDocument(m, kind, false); errors.Is(err, errRestNotVector) || errors.Is(err, errNoInference) {
+		return err
+	}
+	return errUnnamedDocument
 }
 
 // restVectorStruct reads the vectors of a point (Qdrant's VectorStruct): a
-// dense array for the unnamed vector, or a map of named vectors.
-func restVectorStruct(raw json.RawMessage, path string) (map[string][]float32, error) {
+// dense array for the unnamed vector, or a map of named vectors (dense,
+// sparse or Documents). vpath is where Qdrant's validation messages put the
+// map's members.
+func restVectorStruct(raw json.RawMessage, path, vpath string) (pointVectors, error) {
+	out := pointVectors{dense: map[string][]float32{}}
 	switch restFirst(raw) {
 	case '[':
 		if restArrayDepth(raw) >= 2 {
-			return nil, Unsupported(path + ": multivectors")
+			return out, Unsupported(path + ": multivectors")
 		}
 		v, err := restDense(raw, path)
 		if err != nil {
-			return nil, restEnum(err, path, restEnumVectorStruct)
+			return out, restEnum(err, path, restEnumVectorStruct)
 		}
-		return map[string][]float32{"": v}, nil
+		out.dense[""] = v
+		return out, nil
 	case '{':
 		m, err := restObject(raw, path)
 		if err != nil {
-			return nil, err
+			return out, err
 		}
-		if f := restInference(m); f != "" {
-			return nil, Unsupported(path + ": " + f)
+		if kind := restInferenceKind(m); kind != "" {
+			return out, restEnum(restUnnamedInference(m, kind), path, restEnumVectorStruct)
 		}
-		out := make(map[string][]float32, len(m))
 		for name, v := range m {
-			if out[name], err = restVector(v, restJoin(path, name)); err != nil {
-				return nil, restEnum(err, path, restEnumVectorStruct)
+			vec, err := restVector(v, restJoin(path, name), vpath+".?")
+			if err != nil {
+				return out, restEnum(err, path, restEnumVectorStruct)
 			}
+			out.add(name, vec)
 		}
 		return out, nil
 	}
-	return nil, restFormatAt(path, "data did not match any variant of untagged enum VectorStruct")
+	return out, restFormatAt(path, "data did not match any variant of untagged enum VectorStruct")
 }
 
 // restEnum reports errRestNotVector, from inside a value read as the
@@ -611,11 +683,12 @@ const (
 
 // restBatchVectors reads the vectors of a batch (Qdrant's
 // BatchVectorStruct): one dense array per point, or a map from names to one
-// vector per point. n is the number of ids.
-func restBatchVectors(raw json.RawMessage, path string, n int) ([]map[string][]float32, error) {
-	out := make([]map[string][]float32, n)
+// vector per point. n is the number of ids; vpath is where Qdrant's
+// validation messages put the vectors.
+func restBatchVectors(raw json.RawMessage, path, vpath string, n int) ([]pointVectors, error) {
+	out := make([]pointVectors, n)
 	for i := range out {
-		out[i] = map[string][]float32{}
+		out[i].dense = map[string][]float32{}
 	}
 	switch restFirst(raw) {
 	case '[':
@@ -626,7 +699,14 @@ func restBatchVectors(raw json.RawMessage, path string, n int) ([]map[string][]f
 		if len(elems) > 0 {
 			switch c := restFirst(elems[0]); {
 			case c == '{':
-				return nil, Unsupported(path + ": inference")
+				m, err := restObject(elems[0], restIndex(path, 0))
+				if err != nil {
+					return nil, err
+				}
+				if kind := restInferenceKind(m); kind != "" {
+					return nil, restEnum(restUnnamedInference(m, kind), path, restEnumBatchVectorStruct)
+				}
+				return nil, restFormatPos(path, "%s", restEnumBatchVectorStruct)
 			case restArrayDepth(elems[0]) >= 2:
 				return nil, Unsupported(path + ": multivectors")
 			}
@@ -639,7 +719,7 @@ func restBatchVectors(raw json.RawMessage, path string, n int) ([]map[string][]f
 			if err != nil {
 				return nil, restEnum(err, path, restEnumBatchVectorStruct)
 			}
-			out[i][""] = v
+			out[i].dense[""] = v
 		}
 		return out, nil
 	case '{':
@@ -657,11 +737,11 @@ func restBatchVectors(raw json.RawMessage, path string, n int) ([]map[string][]f
 				return nil, restValidationError(p, "number of vectors (%d) must equal the number of ids (%d)", len(elems), n)
 			}
 			for i, e := range elems {
-				v, err := restVector(e, restIndex(p, i))
+				v, err := restVector(e, restIndex(p, i), vpath+".?")
 				if err != nil {
 					return nil, restEnum(err, path, restEnumBatchVectorStruct)
 				}
-				out[i][name] = v
+				out[i].add(name, v)
 			}
 		}
 		return out, nil
@@ -671,43 +751,77 @@ func restBatchVectors(raw json.RawMessage, path string, n int) ([]map[string][]f
 
 // restNamedVector reads the vector of a legacy search (Qdrant's
 // NamedVectorStruct): a dense array for the unnamed vector, or {"name": ...,
-// "vector": [...]}.
-func restNamedVector(raw json.RawMessage, path string) (string, []float32, error) {
+// "vector": ...} with a dense or a sparse vector.
+func restNamedVector(raw json.RawMessage, path string) (string, engine.Example, error) {
 	switch restFirst(raw) {
 	case 0, 'n':
-		return "", nil, restMissingAt(path)
+		return "", engine.Example{}, restMissingAt(path)
 	case '[':
 		v, err := restQueryDense(raw, path)
-		return "", v, restEnum(err, path, restEnumNamedVectorStruct)
+		return "", engine.Example{Vector: v}, restEnum(err, path, restEnumNamedVectorStruct)
 	case '{':
 		m, err := restObject(raw, path)
 		if err != nil {
-			return "", nil, err
+			return "", engine.Example{}, err
+		}
+		if _, ok := m["indices"]; ok {
+			// A bare sparse vector is no NamedVectorStruct.
+			return "", engine.Example{}, restFormatPos(path, "%s", restEnumNamedVectorStruct)
 		}
 		if restIsNull(m["name"]) {
-			return "", nil, restMissing(path, "name")
+			return "", engine.Example{}, restMissing(path, "name")
 		}
 		var name string
 		if err := restUnmarshal(m["name"], restJoin(path, "name"), &name); err != nil {
-			return "", nil, err
+			return "", engine.Example{}, err
 		}
 		vec := m["vector"]
 		switch restFirst(vec) {
 		case '{':
-			return "", nil, Unsupported(path + ": sparse vectors")
+			vm, err := restObject(vec, restJoin(path, "vector"))
+			if err != nil {
+				return "", engine.Example{}, err
+			}
+			sv, err := restSparse(vm, restJoin(path, "vector"))
+			return name, engine.Example{Sparse: &sv}, restEnum(err, path, restEnumNamedVectorStruct)
 		case '[':
 			v, err := restQueryDense(vec, restJoin(path, "vector"))
-			return name, v, restEnum(err, path, restEnumNamedVectorStruct)
+			return name, engine.Example{Vector: v}, restEnum(err, path, restEnumNamedVectorStruct)
 		}
-		return "", nil, restMissing(path, "vector")
+		return "", engine.Example{}, restMissing(path, "vector")
 	}
-	return "", nil, restFormatAt(path, "data did not match any variant of untagged enum NamedVectorStruct")
+	return "", engine.Example{}, restFormatAt(path, "data did not match any variant of untagged enum NamedVectorStruct")
+}
+
+// restExampleVPath is where Qdrant's validation messages put a sparse
+// vector read at path: the path itself, except that the universal query's
+// recommend examples and context pairs are named by their query
+// ("query.recommend", "query.context").
+func restExampleVPath(path string) string {
+	if i := strings.LastIndex(path, ".recommend."); i >= 0 && !strings.Contains(path[i+len(".recommend."):], ".") {
+		return path[:i+len(".recommend")]
+	}
+	for _, ctx := range []string{"query.context", "query.context["} {
+		i := strings.LastIndex(path, ctx)
+		if i < 0 || (i > 0 && path[i-1] != '.') {
+			continue
+		}
+		rest := path[i+len("query.context"):]
+		if j := strings.IndexByte(rest, ']'); strings.HasPrefix(rest, "[") && j >= 0 {
+			rest = rest[j+1:]
+		}
+		if rest == ".positive" || rest == ".negative" {
+			return path[:i+len("query.context")]
+		}
+	}
+	return path
 }
 
 // restExample reads a vector input (Qdrant's VectorInput and
-// RecommendExample): a point id or a dense vector. Sparse vectors,
-// multivectors and inference inputs are rejected naming the feature.
-func restExample(raw json.RawMessage, path string) (engine.Example, error) {
+// RecommendExample): a point id, a dense or a sparse vector, or, where
+// docs is set (the universal query API), a Document embedded query side.
+// Multivectors are rejected naming the feature.
+func restExample(raw json.RawMessage, path string, docs bool) (engine.Example, error) {
 	switch c := restFirst(raw); {
 	case c == '[':
 		if restArrayDepth(raw) >= 2 {
@@ -723,18 +837,22 @@ func restExample(raw json.RawMessage, path string) (engine.Example, error) {
 		if err != nil {
 			return engine.Example{}, err
 		}
-		if f := restInference(m); f != "" {
-			return engine.Example{}, Unsupported(path + ": " + f)
+		var sv engine.SparseVector
+		if kind := restInferenceKind(m); kind != "" {
+			if !docs {
+				return engine.Example{}, errRestNotVector
+			}
+			sv, err = restDocument(m, kind, true)
+		} else {
+			sv, err = restSparse(m, restExampleVPath(path))
 		}
-		if _, ok := m["indices"]; ok {
-			return engine.Example{}, Unsupported(path + ": sparse vectors")
-		}
+		return engine.Example{Sparse: &sv}, err
 	}
 	return engine.Example{}, restFormatAt(path, "data did not match any variant of untagged enum VectorInput")
 }
 
 // restExamples reads a list of examples; null and absent give none.
-func restExamples(raw json.RawMessage, path string) ([]engine.Example, error) {
+func restExamples(raw json.RawMessage, path string, docs bool) ([]engine.Example, error) {
 	if restIsNull(raw) {
 		return nil, nil
 	}
@@ -744,7 +862,7 @@ func restExamples(raw json.RawMessage, path string) ([]engine.Example, error) {
 	}
 	out := make([]engine.Example, len(elems))
 	for i, e := range elems {
-		if out[i], err = restExample(e, restIndex(path, i)); err != nil {
+		if out[i], err = restExample(e, restIndex(path, i), docs); err != nil {
 			return nil, err
 		}
 	}
@@ -753,7 +871,7 @@ func restExamples(raw json.RawMessage, path string) ([]engine.Example, error) {
 
 // restContext reads discovery context pairs: one {"positive", "negative"}
 // object or an array of them.
-func restContext(raw json.RawMessage, path string) ([]engine.ContextPair, error) {
+func restContext(raw json.RawMessage, path string, docs bool) ([]engine.ContextPair, error) {
 	elems, err := restOneOrMany(raw, path)
 	if err != nil {
 		return nil, err
@@ -777,7 +895,7 @@ func restContext(raw json.RawMessage, path string) ([]engine.ContextPair, error)
 			if !ok || restIsNull(v) {
 				return nil, restFormatAt(p, "missing field `%s`", side.name)
 			}
-			if *side.dst, err = restExample(v, restJoin(p, side.name)); err != nil {
+			if *side.dst, err = restExample(v, restJoin(p, side.name), docs); err != nil {
 				return nil, err
 			}
 		}
@@ -926,12 +1044,40 @@ func (p *restSearchParams) values() (int, bool) {
 
 // restVectorOut encodes a point's vectors: an array when the point's only
 // vector is the unnamed one (a collection with the unnamed vector only),
-// a map of names otherwise.
-func restVectorOut(vs map[string][]float32) any {
-	if v, ok := vs[""]; ok && len(vs) == 1 {
+// a map of names otherwise, sparse vectors as {"indices", "values"}.
+func restVectorOut(vs map[string][]float32, sparse map[string]engine.SparseVector) any {
+	if v, ok := vs[""]; ok && len(vs) == 1 && len(sparse) == 0 {
 		return v
 	}
-	return vs
+	if len(sparse) == 0 {
+		return vs
+	}
+	out := make(map[string]any, len(vs)+len(sparse))
+	for name, v := range vs {
+		out[name] = v
+	}
+	for name, v := range sparse {
+		out[name] = restSparseOut(v)
+	}
+	return out
+}
+
+// restSparseVector is Qdrant's SparseVector as answers write it; values
+// that are not finite are written as null, as serde writes them.
+type restSparseVector struct {
+	Indices []uint32    `json:"indices"`
+	Values  []restScore `json:"values"`
+}
+
+func restSparseOut(v engine.SparseVector) restSparseVector {
+	out := restSparseVector{Indices: v.Indices, Values: make([]restScore, len(v.Values))}
+	if out.Indices == nil {
+		out.Indices = []uint32{}
+	}
+	for i, x := range v.Values {
+		out.Values[i] = restScore(x)
+	}
+	return out
 }
 
 // restRecord is Qdrant's Record.
@@ -991,8 +1137,8 @@ func restRecords(rs []engine.Record, withPayload bool) []restRecord {
 		if withPayload {
 			out[i].Payload = restPayloadOut(r.Payload)
 		}
-		if r.Vectors != nil {
-			out[i].Vector = restVectorOut(r.Vectors)
+		if r.Vectors != nil || r.Sparse != nil {
+			out[i].Vector = restVectorOut(r.Vectors, r.Sparse)
 		}
 	}
 	return out
@@ -1007,8 +1153,8 @@ func restScored(ps []engine.ScoredPoint, withPayload bool) []restScoredPoint {
 		if withPayload {
 			out[i].Payload = restPayloadOut(p.Payload)
 		}
-		if p.Vectors != nil {
-			out[i].Vector = restVectorOut(p.Vectors)
+		if p.Vectors != nil || p.Sparse != nil {
+			out[i].Vector = restVectorOut(p.Vectors, p.Sparse)
 		}
 	}
 	return out

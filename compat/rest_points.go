@@ -182,9 +182,11 @@ func restPoint(raw json.RawMessage, path string) (engine.Point, error) {
 	if restIsNull(p.Vector) {
 		return out, restMissing(path, "vector")
 	}
-	if out.Vectors, err = restVectorStruct(p.Vector, restJoin(path, "vector")); err != nil {
+	vecs, err := restVectorStruct(p.Vector, restJoin(path, "vector"), restJoin(path, "vector"))
+	if err != nil {
 		return out, err
 	}
+	out.Vectors, out.Sparse = vecs.dense, vecs.sparse
 	out.Payload, err = restPayload(p.Payload, restJoin(path, "payload"))
 	return out, err
 }
@@ -209,13 +211,13 @@ func restBatch(raw json.RawMessage, path string) ([]engine.Point, error) {
 	if restIsNull(b.Vectors) {
 		return nil, restMissing(path, "vectors")
 	}
-	vecs, err := restBatchVectors(b.Vectors, restJoin(path, "vectors"), len(ids))
+	vecs, err := restBatchVectors(b.Vectors, restJoin(path, "vectors"), path, len(ids))
 	if err != nil {
 		return nil, err
 	}
 	points := make([]engine.Point, len(ids))
 	for i := range ids {
-		points[i] = engine.Point{ID: ids[i], Vectors: vecs[i]}
+		points[i] = engine.Point{ID: ids[i], Vectors: vecs[i].dense, Sparse: vecs[i].sparse}
 	}
 	if !restIsNull(b.Payloads) {
 		p := restJoin(path, "payloads")
@@ -448,9 +450,13 @@ func restUpdateVectorsOp(raw json.RawMessage, path string) (*engine.UpdateVector
 		if restIsNull(pv.Vector) {
 			return nil, restMissing(p, "vector")
 		}
-		if op.Points[i].Vectors, err = restVectorStruct(pv.Vector, restJoin(p, "vector")); err != nil {
+		// Qdrant's validation messages name the vectors by the point
+		// ("points[0].?.indices").
+		vecs, err := restVectorStruct(pv.Vector, restJoin(p, "vector"), p)
+		if err != nil {
 			return nil, err
 		}
+		op.Points[i].Vectors, op.Points[i].Sparse = vecs.dense, vecs.sparse
 	}
 	if op.UpdateFilter, err = restFilter(req.UpdateFilter, restJoin(path, "update_filter")); err != nil {
 		return nil, err

@@ -132,12 +132,27 @@ func restPrefixValidation(err error, prefix string) error {
 		return err
 	}
 	field := re.msg[len(head):]
+	if prefix == "search_group_request.group_request" && restGroupQueryField(field) {
+		// The query of a groups request is not in its group_request.
+		prefix = "search_group_request"
+	}
 	if strings.HasPrefix(field, "searches[") {
 		if i := strings.Index(field, "]."); i >= 0 {
 			return &restError{re.status, head + field[:i+2] + prefix + "." + field[i+2:]}
 		}
 	}
 	return &restError{re.status, head + prefix + "." + field}
+}
+
+// restGroupQueryField reports whether a validation error of a groups
+// request is about its query or vector.
+func restGroupQueryField(field string) bool {
+	for _, f := range []string{"query", "vector", "prefetch"} {
+		if strings.HasPrefix(field, f+".") || strings.HasPrefix(field, f+"[") {
+			return true
+		}
+	}
+	return false
 }
 
 // restPlace appends the position of a positioned format error.

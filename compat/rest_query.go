@@ -26,7 +26,7 @@ func restQueryInterface(raw json.RawMessage, path string) (*engine.Query, error)
 		if restIsNull(raw) {
 			return nil, nil
 		}
-		ex, err := restExample(raw, path)
+		ex, err := restExample(raw, path, true)
 		if err != nil {
 			return nil, err
 		}
@@ -42,7 +42,7 @@ func restQueryInterface(raw json.RawMessage, path string) (*engine.Query, error)
 		if !restIsNull(m["mmr"]) {
 			return nil, Unsupported(at("mmr") + ": maximal marginal relevance (MMR)")
 		}
-		ex, err := restExample(m["nearest"], at("nearest"))
+		ex, err := restExample(m["nearest"], at("nearest"), true)
 		if err != nil {
 			return nil, err
 		}
@@ -58,10 +58,10 @@ func restQueryInterface(raw json.RawMessage, path string) (*engine.Query, error)
 			return nil, err
 		}
 		out := &engine.RecommendQuery{}
-		if out.Positive, err = restExamples(rq.Positive, restJoin(p, "positive")); err != nil {
+		if out.Positive, err = restExamples(rq.Positive, restJoin(p, "positive"), true); err != nil {
 			return nil, err
 		}
-		if out.Negative, err = restExamples(rq.Negative, restJoin(p, "negative")); err != nil {
+		if out.Negative, err = restExamples(rq.Negative, restJoin(p, "negative"), true); err != nil {
 			return nil, err
 		}
 		if out.Strategy, err = restStrategy(rq.Strategy, restJoin(p, "strategy")); err != nil {
@@ -80,17 +80,17 @@ func restQueryInterface(raw json.RawMessage, path string) (*engine.Query, error)
 		if restIsNull(dq.Target) {
 			return nil, restMissing(p, "target")
 		}
-		target, err := restExample(dq.Target, restJoin(p, "target"))
+		target, err := restExample(dq.Target, restJoin(p, "target"), true)
 		if err != nil {
 			return nil, err
 		}
-		pairs, err := restContext(dq.Context, restJoin(p, "context"))
+		pairs, err := restContext(dq.Context, restJoin(p, "context"), true)
 		if err != nil {
 			return nil, err
 		}
 		return &engine.Query{Discover: &engine.DiscoverQuery{Target: target, Context: pairs}}, nil
 	case m["context"] != nil:
-		pairs, err := restContext(m["context"], at("context"))
+		pairs, err := restContext(m["context"], at("context"), true)
 		if err != nil {
 			return nil, err
 		}
@@ -123,7 +123,7 @@ func restQueryInterface(raw json.RawMessage, path string) (*engine.Query, error)
 	case m["relevance_feedback"] != nil:
 		return nil, Unsupported(path + ": relevance feedback")
 	}
-	ex, err := restExample(raw, path)
+	ex, err := restExample(raw, path, true)
 	if err != nil {
 		return nil, err
 	}
@@ -481,7 +481,7 @@ func (b *restSearchBody) request(path string) (req engine.QueryRequest, withPayl
 	if err != nil {
 		return req, false, err
 	}
-	req.Query = &engine.Query{Nearest: &engine.Example{Vector: vec}}
+	req.Query = &engine.Query{Nearest: &vec}
 	req.Using = using
 	if req.Filter, err = restFilter(b.Filter, at("filter")); err != nil {
 		return req, false, err
@@ -652,10 +652,10 @@ type restRecommendBody struct {
 func (b *restRecommendBody) request(path string) (req engine.QueryRequest, withPayload bool, err error) {
 	at := func(k string) string { return restJoin(path, k) }
 	rq := &engine.RecommendQuery{}
-	if rq.Positive, err = restExamples(b.Positive, at("positive")); err != nil {
+	if rq.Positive, err = restExamples(b.Positive, at("positive"), false); err != nil {
 		return req, false, restEnum(err, at("positive"), restEnumRecommendExample)
 	}
-	if rq.Negative, err = restExamples(b.Negative, at("negative")); err != nil {
+	if rq.Negative, err = restExamples(b.Negative, at("negative"), false); err != nil {
 		return req, false, restEnum(err, at("negative"), restEnumRecommendExample)
 	}
 	if rq.Strategy, err = restStrategy(b.Strategy, at("strategy")); err != nil {
@@ -832,7 +832,7 @@ func (s *restServer) prepDiscover(ctx context.Context, coll string, q *restDisco
 	at := func(k string) string { return restJoin(path, k) }
 	var req engine.QueryRequest
 	var err error
-	pairs, err := restContext(q.Context, at("context"))
+	pairs, err := restContext(q.Context, at("context"), false)
 	if err != nil {
 		return req, false, restEnum(err, at("context"), restEnumRecommendExample)
 	}
@@ -842,7 +842,7 @@ func (s *restServer) prepDiscover(ctx context.Context, coll string, q *restDisco
 	if restIsNull(q.Target) {
 		req.Query = &engine.Query{Context: pairs}
 	} else {
-		target, err := restExample(q.Target, at("target"))
+		target, err := restExample(q.Target, at("target"), false)
 		if err != nil {
 			return req, false, restEnum(err, at("target"), restEnumRecommendExample)
 		}
