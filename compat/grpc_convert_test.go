@@ -149,7 +149,9 @@ func TestFilterConvert(t *testing.T) {
 }
 
 func TestVectorsConvert(t *testing.T) {
-	sv := func(ix []uint32, vals []float32) engine.SparseVector { return engine.SparseVector{Indices: ix, Values: vals} }
+	sv := func(ix []uint32, vals []float32) engine.SparseVector {
+		return engine.SparseVector{Indices: ix, Values: vals}
+	}
 	for _, pv := range []pointVectors{
 		{dense: map[string][]float32{"": {1, 2, 3}}},
 		{dense: map[string][]float32{"a": {1}, "b": {2, 3}}},
