@@ -712,7 +712,7 @@ func restBatchVectors(raw json.RawMessage, path, vpath string, n int) ([]pointVe
 			}
 		}
 		if len(elems) != n {
-			return nil, restValidationError(path, "number of vectors (%d) must equal the number of ids (%d)", len(elems), n)
+			return nil, restValidationError(vpath+".batch", "number of ids and vectors must be equal (%d != %d)", n, len(elems))
 		}
 		for i, e := range elems {
 			v, err := restDense(e, restIndex(path, i))
@@ -734,7 +734,7 @@ func restBatchVectors(raw json.RawMessage, path, vpath string, n int) ([]pointVe
 				return nil, err
 			}
 			if len(elems) != n {
-				return nil, restValidationError(p, "number of vectors (%d) must equal the number of ids (%d)", len(elems), n)
+				return nil, restValidationError(vpath+".batch", "number of ids and vectors must be equal (%d != %d)", n, len(elems))
 			}
 			for i, e := range elems {
 				v, err := restVector(e, restIndex(p, i), vpath+".?")

@@ -226,7 +226,7 @@ func restBatch(raw json.RawMessage, path string) ([]engine.Point, error) {
 			return nil, err
 		}
 		if len(elems) != len(ids) {
-			return nil, restValidationError(p, "number of payloads (%d) must equal the number of ids (%d)", len(elems), len(ids))
+			return nil, restValidationError(path+".batch", "number of ids and payloads must be equal (%d != %d)", len(ids), len(elems))
 		}
 		for i, e := range elems {
 			if points[i].Payload, err = restPayload(e, restIndex(p, i)); err != nil {
