@@ -142,7 +142,7 @@ var errUnnamedDocument = status.Error(codes.InvalidArgument, "Bad request: Spars
 
 // bm25Model is the name of Qdrant's built-in BM25 model, compared without
 // regard to case as Qdrant does.
-const bm25Model = "qdrant/bm25"
+const bm25ModelName = "qdrant/bm25"
 
 // embedDocument turns a Document into the sparse vector Qdrant's BM25 model
 // gives it: the document side when the text is stored (upserts, vector
@@ -150,7 +150,7 @@ const bm25Model = "qdrant/bm25"
 // Document's "options" object as JSON (nil when absent). Other models need an
 // inference service and fail with errNoInference.
 func embedDocument(text, model string, options json.RawMessage, query bool) (engine.SparseVector, error) {
-	if !strings.EqualFold(model, bm25Model) {
+	if !strings.EqualFold(model, bm25ModelName) {
 		return engine.SparseVector{}, errNoInference
 	}
 	return bm25Embed(text, options, query)
