@@ -374,9 +374,12 @@ func exampleFromVectorInput(v *qdrant.VectorInput, path string) (engine.Example,
 		return engine.Example{}, Unsupported("multivectors")
 	case *qdrant.VectorInput_Document:
 		sv, err := documentFromProto(x.Document, true)
+		if errors.Is(err, errNoInference) {
+			return engine.Example{}, errQueryNoInference
+		}
 		return engine.Example{Sparse: &sv}, err
 	case *qdrant.VectorInput_Image, *qdrant.VectorInput_Object:
-		return engine.Example{}, errNoInference
+		return engine.Example{}, errQueryNoInference
 	}
 	return engine.Example{}, invalidArg("VectorInput variant is missing")
 }

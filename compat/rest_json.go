@@ -612,6 +612,10 @@ func restVector(raw json.RawMessage, path, vpath string) (vectorIn, error) {
 	return vectorIn{}, restFormatAt(path, "data did not match any variant of untagged enum Vector")
 }
 
+// restBatchInference is Qdrant's answer to inference inputs given as the
+// unnamed vectors of a batch.
+var restBatchInference = &restError{http.StatusBadRequest, "Direct Document processing is not supported in top-level batch vectors. Use named vectors."}
+
 // restUnnamedInference is Qdrant's answer to an inference input given as
 // the unnamed vector: a BM25 document makes a sparse vector, which must be
 // named; anything else needs an inference service. A malformed one is
@@ -704,7 +708,7 @@ func restBatchVectors(raw json.RawMessage, path, vpath string, n int) ([]pointVe
 					return nil, err
 				}
 				if kind := restInferenceKind(m); kind != "" {
-					return nil, restEnum(restUnnamedInference(m, kind), path, restEnumBatchVectorStruct)
+					return nil, restBatchInference
 				}
 				return nil, restFormatPos(path, "%s", restEnumBatchVectorStruct)
 			case restArrayDepth(elems[0]) >= 2:

@@ -136,6 +136,9 @@ func (pv *pointVectors) add(name string, v vectorIn) {
 // objects): qlite, as a Qdrant server with none configured, has none.
 var errNoInference = status.Error(codes.Internal, "Service internal error: InferenceService URL not configured - please provide valid address in config")
 
+// errQueryNoInference is errNoInference as gRPC queries report it.
+var errQueryNoInference = status.Error(codes.Internal, "Inference error: "+status.Convert(errNoInference).Message())
+
 // errUnnamedDocument is Qdrant's answer to a document given as the unnamed
 // vector: BM25 makes a sparse vector, and sparse vectors have names.
 var errUnnamedDocument = status.Error(codes.InvalidArgument, "Bad request: Sparse vector from document inference should be named")
