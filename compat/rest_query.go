@@ -525,7 +525,7 @@ func (s *restServer) prepSearch(ctx context.Context, coll string, q *restSearchR
 	if q.Offset != nil {
 		offset = *q.Offset
 	}
-	req := engine.SearchRequest{Vector: qr.Query.Nearest.Vector, Using: qr.Using, Filter: qr.Filter,
+	req := engine.SearchRequest{Vector: qr.Query.Nearest.Vector, Sparse: qr.Query.Nearest.Sparse, Using: qr.Using, Filter: qr.Filter,
 		ScoreThreshold: qr.ScoreThreshold, HnswEf: qr.HnswEf, Exact: qr.Exact, Oversampling: qr.Oversampling,
 		WithPayload: qr.WithPayload, WithVectors: qr.WithVectors}
 	req.Limit, req.Offset, err = s.clamp(ctx, coll, limit, offset)
