@@ -26,7 +26,9 @@ import (
 //     with payloads, and keyword, integer (with parameters) and text
 //     indexes;
 //   - "named": vectors "img" (Dot, 4, with its own HNSW setting) and "txt"
-//     (Euclid, 3); every third point has no "txt".
+//     (Euclid, 3), sparse vectors "kw" (IDF, with index parameters) and
+//     "tags"; every third point has no "txt", every fifth no "kw", and
+//     every seventh an empty "tags".
 func migFill(t *testing.T, c Client, n int) {
 	t.Helper()
 	ctx := context.Background()
@@ -43,6 +45,11 @@ func migFill(t *testing.T, c Client, n int) {
 		VectorsConfig: qdrant.NewVectorsConfigMap(map[string]*qdrant.VectorParams{
 			"img": {Size: 4, Distance: qdrant.Distance_Dot, HnswConfig: &qdrant.HnswConfigDiff{M: qdrant.PtrOf[uint64](6)}},
 			"txt": {Size: 3, Distance: qdrant.Distance_Euclid},
+		}),
+		SparseVectorsConfig: qdrant.NewSparseVectorsConfig(map[string]*qdrant.SparseVectorParams{
+			"kw": {Modifier: qdrant.Modifier_Idf.Enum(), Index: &qdrant.SparseIndexConfig{
+				FullScanThreshold: qdrant.PtrOf[uint64](500), Datatype: qdrant.Datatype_Float16.Enum()}},
+			"tags": {},
 		}),
 	}))
 	kw, integer, text := qdrant.FieldType_FieldTypeKeyword, qdrant.FieldType_FieldTypeInteger, qdrant.FieldType_FieldTypeText
@@ -80,6 +87,14 @@ func migFill(t *testing.T, c Client, n int) {
 		vs := map[string]*qdrant.Vector{"img": qdrant.NewVectorDense(vec(4))}
 		if i%3 != 0 {
 			vs["txt"] = qdrant.NewVectorDense(vec(3))
+		}
+		if i%5 != 0 {
+			vs["kw"] = qdrant.NewVectorSparse([]uint32{uint32(i % 17), uint32(100 + i%5), uint32(1000 + i)}, vec(3))
+		}
+		if i%7 == 0 {
+			vs["tags"] = qdrant.NewVectorSparse([]uint32{}, []float32{})
+		} else {
+			vs["tags"] = qdrant.NewVectorSparse([]uint32{uint32(i % 3)}, []float32{1})
 		}
 		named = append(named, &qdrant.PointStruct{Id: qdrant.NewIDNum(uint64(i)), Vectors: qdrant.NewVectorsMap(vs), Payload: qdrant.NewValueMap(map[string]any{"i": int64(i)})})
 	}
@@ -123,6 +138,10 @@ func migRequireCopied(t *testing.T, from, to Client, coll string) {
 	}
 	a, b := migAll(t, from, coll), migAll(t, to, coll)
 	require.NotEmpty(t, a)
+	if coll == "named" {
+		// The sparse vectors are there to copy.
+		require.Equal(t, []uint32{1, 101, 1001}, a[1].GetVectors().GetVectors().GetVectors()["kw"].GetSparse().GetIndices())
+	}
 	require.Equal(t, len(a), len(b))
 	for i := range a {
 		require.True(t, proto.Equal(a[i], b[i]), "point %d\nsource: %v\ntarget: %v", i, a[i], b[i])
