@@ -175,11 +175,12 @@ func pathFromProto(s string) (payload.Path, error) {
 
 // vectorFromProto reads a Vector: dense (in the oneof or in the
 // deprecated data field), sparse (in the oneof or as the deprecated data
-// and indices) or a Document, embedded query side when query is set,
-// document side otherwise. path names the vector in Qdrant's validation
-// messages. Multivectors are not supported; images and inference objects
-// need an inference service.
-func vectorFromProto(v *qdrant.Vector, path string, query bool) (vectorIn, error) {
+// and indices) or, in writes, a Document (embedded document side). path
+// names the vector in Qdrant's validation messages. The legacy search
+// requests (legacy set) take no inference inputs; in writes, images and
+// inference objects need an inference service. Multivectors are not
+// supported.
+func vectorFromProto(v *qdrant.Vector, path string, legacy bool) (vectorIn, error) {
 	var sv engine.SparseVector
 	switch x := v.GetVector().(type) {
 	case *qdrant.Vector_Dense:
@@ -189,9 +190,20 @@ func vectorFromProto(v *qdrant.Vector, path string, query bool) (vectorIn, error
 	case *qdrant.Vector_MultiDense:
 		return vectorIn{}, Unsupported("multivectors")
 	case *qdrant.Vector_Document:
-		d, err := documentFromProto(x.Document, query)
+		if legacy {
+			return vectorIn{}, invalidArg("Document can't be converted to VectorInternal")
+		}
+		d, err := documentFromProto(x.Document, false)
 		return vectorIn{sparse: &d}, err
-	case *qdrant.Vector_Image, *qdrant.Vector_Object:
+	case *qdrant.Vector_Image:
+		if legacy {
+			return vectorIn{}, invalidArg("Image can't be converted to VectorInternal")
+		}
+		return vectorIn{}, errNoInference
+	case *qdrant.Vector_Object:
+		if legacy {
+			return vectorIn{}, invalidArg("Object can't be converted to VectorInternal")
+		}
 		return vectorIn{}, errNoInference
 	default:
 		switch {
@@ -397,7 +409,7 @@ func exampleToVectorInput(e engine.Example) *qdrant.VectorInput {
 
 // exampleFromVectorExample converts a legacy discover example: a point id or
 // a vector.
-func exampleFromVectorExample(v *qdrant.VectorExample) (engine.Example, error) {
+func exampleFromVectorExample(v *qdrant.VectorExample, path string) (engine.Example, error) {
 	switch x := v.GetExample().(type) {
 	case *qdrant.VectorExample_Id:
 		id, err := pointIDFromProto(x.Id)
@@ -406,7 +418,7 @@ func exampleFromVectorExample(v *qdrant.VectorExample) (engine.Example, error) {
 		}
 		return engine.Example{ID: &id}, nil
 	case *qdrant.VectorExample_Vector:
-		vi, err := vectorFromProto(x.Vector, "vector", true)
+		vi, err := vectorFromProto(x.Vector, path, true)
 		if err != nil {
 			return engine.Example{}, err
 		}

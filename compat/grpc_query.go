@@ -586,8 +586,9 @@ func (s *pointsService) SearchGroups(ctx context.Context, r *qdrant.SearchPointG
 // Legacy recommend.
 
 // recommendExamples joins the ids and vectors of one side of a legacy
-// recommendation: ids first, as Qdrant orders them.
-func recommendExamples(ids []*qdrant.PointId, vecs []*qdrant.Vector) ([]engine.Example, error) {
+// recommendation: ids first, as Qdrant orders them. side ("positive" or
+// "negative") names the vectors in validation messages.
+func recommendExamples(ids []*qdrant.PointId, vecs []*qdrant.Vector, side string) ([]engine.Example, error) {
 	out := make([]engine.Example, 0, len(ids)+len(vecs))
 	for _, p := range ids {
 		id, err := pointIDFromProto(p)
@@ -596,8 +597,8 @@ func recommendExamples(ids []*qdrant.PointId, vecs []*qdrant.Vector) ([]engine.E
 		}
 		out = append(out, engine.Example{ID: &id})
 	}
-	for _, v := range vecs {
-		vi, err := vectorFromProto(v, "vector", true)
+	for i, v := range vecs {
+		vi, err := vectorFromProto(v, fmt.Sprintf("%s_vectors[%d]", side, i), true)
 		if err != nil {
 			return nil, err
 		}
@@ -611,10 +612,10 @@ func recommendExamples(ids []*qdrant.PointId, vecs []*qdrant.Vector) ([]engine.E
 func recommendQuery(pos, neg []*qdrant.PointId, posVecs, negVecs []*qdrant.Vector, strategy *qdrant.RecommendStrategy) (*engine.RecommendQuery, error) {
 	q := &engine.RecommendQuery{}
 	var err error
-	if q.Positive, err = recommendExamples(pos, posVecs); err != nil {
+	if q.Positive, err = recommendExamples(pos, posVecs, "positive"); err != nil {
 		return nil, err
 	}
-	if q.Negative, err = recommendExamples(neg, negVecs); err != nil {
+	if q.Negative, err = recommendExamples(neg, negVecs, "negative"); err != nil {
 		return nil, err
 	}
 	if q.Strategy, err = strategyFromProto(strategy); err != nil {
@@ -764,10 +765,10 @@ func (s *pointsService) discoverFromProto(ctx context.Context, coll string, r *q
 			return nil, invalidArg("Both positive and negative are required in a context pair")
 		}
 		var err error
-		if pairs[i].Positive, err = exampleFromVectorExample(p.GetPositive()); err != nil {
+		if pairs[i].Positive, err = exampleFromVectorExample(p.GetPositive(), fmt.Sprintf("context[%d].positive.example.vector", i)); err != nil {
 			return nil, err
 		}
-		if pairs[i].Negative, err = exampleFromVectorExample(p.GetNegative()); err != nil {
+		if pairs[i].Negative, err = exampleFromVectorExample(p.GetNegative(), fmt.Sprintf("context[%d].negative.example.vector", i)); err != nil {
 			return nil, err
 		}
 	}
@@ -781,7 +782,7 @@ func (s *pointsService) discoverFromProto(ctx context.Context, coll string, r *q
 		if single == nil {
 			return nil, invalidArg("Target vector is malformed")
 		}
-		target, err := exampleFromVectorExample(single)
+		target, err := exampleFromVectorExample(single, "target.target.single.example.vector")
 		if err != nil {
 			return nil, err
 		}

@@ -513,7 +513,11 @@ func TestGRPCCollections(t *testing.T) {
 	err = c.CreateCollection(bg, &qdrant.CreateCollection{CollectionName: "sparse",
 		VectorsConfig:       qdrant.NewVectorsConfig(&qdrant.VectorParams{Size: 2, Distance: qdrant.Distance_Dot}),
 		SparseVectorsConfig: qdrant.NewSparseVectorsConfig(map[string]*qdrant.SparseVectorParams{"s": {}})})
-	requireCode(t, err, codes.InvalidArgument, "sparse vectors")
+	require.NoError(t, err)
+	err = c.CreateCollection(bg, &qdrant.CreateCollection{CollectionName: "sparse2",
+		VectorsConfig:       qdrant.NewVectorsConfigMap(map[string]*qdrant.VectorParams{"s": {Size: 2, Distance: qdrant.Distance_Dot}}),
+		SparseVectorsConfig: qdrant.NewSparseVectorsConfig(map[string]*qdrant.SparseVectorParams{"s": {}})})
+	requireCode(t, err, codes.InvalidArgument, "Wrong input: Dense and sparse vector names must be unique - duplicate found with 's'")
 	err = c.CreateCollection(bg, &qdrant.CreateCollection{CollectionName: "multi",
 		VectorsConfig: qdrant.NewVectorsConfig(&qdrant.VectorParams{Size: 2, Distance: qdrant.Distance_Dot,
 			MultivectorConfig: &qdrant.MultiVectorConfig{}})})
@@ -678,21 +682,11 @@ func TestGRPCUnsupported(t *testing.T) {
 		call    func() error
 		feature string
 	}{
-		{"sparse upsert", func() error {
-			_, err := c.Upsert(bg, &qdrant.UpsertPoints{CollectionName: "coll", Points: []*qdrant.PointStruct{
-				{Id: qdrant.NewIDNum(1), Vectors: qdrant.NewVectorsMap(map[string]*qdrant.Vector{"s": qdrant.NewVectorSparse([]uint32{1}, []float32{1})})}}})
-			return err
-		}, "sparse vectors"},
 		{"multi upsert", func() error {
 			_, err := c.Upsert(bg, &qdrant.UpsertPoints{CollectionName: "coll", Points: []*qdrant.PointStruct{
 				{Id: qdrant.NewIDNum(1), Vectors: qdrant.NewVectorsMulti([][]float32{{1, 2}})}}})
 			return err
 		}, "multivectors"},
-		{"document upsert", func() error {
-			_, err := c.Upsert(bg, &qdrant.UpsertPoints{CollectionName: "coll", Points: []*qdrant.PointStruct{
-				{Id: qdrant.NewIDNum(1), Vectors: qdrant.NewVectorsDocument(&qdrant.Document{Text: "x", Model: "m"})}}})
-			return err
-		}, "inference"},
 		{"prefetch", func() error {
 			_, err := c.Query(bg, &qdrant.QueryPoints{CollectionName: "coll", Prefetch: []*qdrant.PrefetchQuery{{}}, Query: qdrant.NewQueryFusion(qdrant.Fusion_RRF)})
 			return err
@@ -713,15 +707,6 @@ func TestGRPCUnsupported(t *testing.T) {
 			_, err := c.Query(bg, &qdrant.QueryPoints{CollectionName: "coll", Query: qdrant.NewQueryRelevanceFeedback(&qdrant.RelevanceFeedbackInput{})})
 			return err
 		}, "relevance feedback"},
-		{"sparse query", func() error {
-			_, err := c.Query(bg, &qdrant.QueryPoints{CollectionName: "coll", Query: qdrant.NewQuerySparse([]uint32{1}, []float32{1})})
-			return err
-		}, "sparse vectors"},
-		{"sparse search", func() error {
-			_, err := c.GetPointsClient().Search(bg, &qdrant.SearchPoints{CollectionName: "coll", Vector: []float32{1}, Limit: 1,
-				SparseIndices: &qdrant.SparseIndices{Data: []uint32{3}}})
-			return err
-		}, "sparse vectors"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

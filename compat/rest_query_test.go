@@ -118,7 +118,9 @@ func TestRESTSearch(t *testing.T) {
 	s.fail("POST", "/collections/c/points/search", `{"vector": [1, 2], "limit": 3}`, http.StatusBadRequest, "Wrong input: ")
 	s.fail("POST", "/collections/c/points/search", `{"vector": {"name": "other", "vector": [1, 2, 3, 4]}, "limit": 3}`, http.StatusBadRequest, "Wrong input: ")
 	s.fail("POST", "/collections/c/points/search", `{"vector": {"name": "s", "vector": {"indices": [1], "values": [1]}}, "limit": 3}`, http.StatusBadRequest,
-		"Wrong input: vector: sparse vectors is not supported by qlite")
+		"Wrong input: Not existing vector name error: s")
+	s.fail("POST", "/collections/c/points/search", `{"vector": {"name": "s", "vector": {"indices": [1, 1], "values": [1, 1]}}, "limit": 3}`, http.StatusUnprocessableEntity,
+		"Validation error in JSON body: [search_request.vector.vector.indices: Validation error: must be unique [{}]]")
 	s.fail("POST", "/collections/c/points/search/batch", `{"searches": [{"vector": [1, 2, 3, 4], "limit": 1}, {"vector": [1, 2, 3, 4], "limit": 0}]}`,
 		http.StatusUnprocessableEntity, "Validation error in JSON body: [searches[1].search_request.limit: ")
 	s.fail("POST", "/collections/nope/points/search", `{"vector": [1, 2, 3, 4], "limit": 3}`, http.StatusNotFound, "Not found: ")
@@ -243,9 +245,7 @@ func TestRESTQuery(t *testing.T) {
 		{`{"query": {"formula": {"sum": ["$score", 1]}, "defaults": {}}}`, "formula"},
 		{`{"query": {"nearest": [1, 2, 3, 4], "mmr": {"diversity": 0.5}}}`, "MMR"},
 		{`{"query": {"relevance_feedback": {"target": [1, 2, 3, 4], "feedback": []}}}`, "relevance feedback"},
-		{`{"query": {"indices": [1, 2], "values": [0.5, 0.5]}}`, "sparse"},
 		{`{"query": [[1, 2, 3, 4], [1, 2, 3, 4]]}`, "multivectors"},
-		{`{"query": {"text": "hi", "model": "m"}}`, "inference"},
 		{`{"query": [1, 2, 3, 4], "shard_key": "a"}`, "custom sharding"},
 	}
 	for _, u := range unsupported {
