@@ -24,9 +24,18 @@
 // server routes them, and never redirected: "." and ".." are literal
 // names, not steps up the path.
 //
-// Operations that need what the engine does not have (sparse vectors,
-// multivectors, prefetch and fusion, formula queries, quantised storage,
-// distributed cluster operations) answer as a single-node Qdrant does where
-// that is defined, and otherwise fail with InvalidArgument (HTTP 400) naming
-// the unsupported feature.
+// Sparse vectors go through every request that takes a vector, with
+// Qdrant's validation (unique indices, as many values as indices) and its
+// messages. Documents ({"text", "model", "options"}) with Qdrant's built-in
+// model "qdrant/bm25" are embedded where a vector is accepted (payload/bm25:
+// the document side in writes, the query side in the universal query API);
+// other models, images and inference objects answer as a Qdrant server
+// without an inference service does (500, "InferenceService URL not
+// configured").
+//
+// Operations that need what the engine does not have (multivectors,
+// prefetch and fusion, formula queries, quantised storage, distributed
+// cluster operations) answer as a single-node Qdrant does where that is
+// defined, and otherwise fail with InvalidArgument (HTTP 400) naming the
+// unsupported feature.
 package compat

@@ -32,9 +32,10 @@ const (
 // Every method converts its request to engine calls and the results back to
 // Qdrant's protobuf messages, answering as a single-node Qdrant v1.17 does:
 // the same defaults, result shapes, status codes and messages. Requests for
-// what the engine does not have (sparse and multi-dense vectors, prefetch,
-// fusion, formulas, MMR, relevance feedback, inference) fail with
-// InvalidArgument naming the feature; cluster operations
+// what the engine does not have (multi-dense vectors, prefetch, fusion,
+// formulas, MMR, relevance feedback) fail with InvalidArgument naming the
+// feature; inference other than BM25 documents fails as on Qdrant without an
+// inference service; cluster operations
 // fail as they do on a Qdrant node without distributed mode.
 //
 // The services hold no state of their own and are safe for concurrent use.

@@ -42,9 +42,10 @@ const restDefaultMaxRequestBytes = 32 << 20
 // breaks a validation rule ("Validation error in JSON body: [field: ...]"),
 // 404 for a missing collection or point, 409 for an existing one. Point ids
 // and payload integers go through exactly in both directions. What the engine
-// does not have (sparse and multi vectors, inference, prefetch and fusion,
-// formulas, MMR, relevance feedback) is answered with 400 naming the
-// feature; cluster operations answer as
+// does not have (multivectors, prefetch and fusion, formulas, MMR,
+// relevance feedback) is answered with 400 naming the feature; inference
+// other than BM25 documents answers as Qdrant without an inference service;
+// cluster operations answer as
 // a Qdrant node without distributed mode does.
 //
 // The handler holds no state besides its start time and identity; it is safe
