@@ -58,14 +58,21 @@ func pythonWithClient(t *testing.T) string {
 // server, over REST and over gRPC, and compares every answer with the
 // client's local mode.
 func TestPythonClientDifferential(t *testing.T) {
+	runPythonClientScript(t, "differential.py", "3")
+}
+
+// runPythonClientScript runs a differential script of testdata/pyclient
+// against a new server, over REST and over gRPC, with the seed given; the
+// script fails when the server and the client's local mode disagree.
+func runPythonClientScript(t *testing.T, script, seed string) {
 	py := pythonWithClient(t)
 	_, h, g := startServer(t, nil)
 	host, rest, _ := net.SplitHostPort(h)
 	_, grpcPort, _ := net.SplitHostPort(g)
 	for _, mode := range []string{"rest", "grpc"} {
 		t.Run(mode, func(t *testing.T) {
-			args := []string{filepath.Join("testdata", "pyclient", "differential.py"),
-				"--host", host, "--rest-port", rest, "--grpc-port", grpcPort, "--seed", "3"}
+			args := []string{filepath.Join("testdata", "pyclient", script),
+				"--host", host, "--rest-port", rest, "--grpc-port", grpcPort, "--seed", seed}
 			if mode == "grpc" {
 				args = append(args, "--grpc")
 			}

@@ -167,18 +167,8 @@ func vectorParamsFromProto(p *qdrant.VectorParams, path string) (engine.VectorPa
 			return out, err
 		}
 	}
-	if p.Datatype != nil {
-		switch *p.Datatype {
-		case qdrant.Datatype_Default:
-		case qdrant.Datatype_Float32:
-			out.Datatype = "float32"
-		case qdrant.Datatype_Uint8:
-			out.Datatype = "uint8"
-		case qdrant.Datatype_Float16:
-			out.Datatype = "float16"
-		default:
-			return out, invalidArg("Cannot convert datatype: %d", int32(*p.Datatype))
-		}
+	if out.Datatype, err = datatypeFromProto(p.Datatype); err != nil {
+		return out, err
 	}
 	if p.GetMultivectorConfig() != nil {
 		return out, Unsupported("multivectors")
@@ -813,17 +803,9 @@ func sparseVectorsFromProto(c *qdrant.SparseVectorConfig) (map[string]engine.Spa
 		}
 		if ix := p.GetIndex(); ix != nil {
 			sp.Index = &engine.SparseIndexParams{FullScanThreshold: copyPtr(ix.FullScanThreshold), OnDisk: copyPtr(ix.OnDisk)}
-			if ix.Datatype != nil {
-				switch *ix.Datatype {
-				case qdrant.Datatype_Default, qdrant.Datatype_Float32:
-					sp.Index.Datatype = "float32"
-				case qdrant.Datatype_Float16:
-					sp.Index.Datatype = "float16"
-				case qdrant.Datatype_Uint8:
-					sp.Index.Datatype = "uint8"
-				default:
-					return nil, invalidArg("Unknown datatype: %d", int32(*ix.Datatype))
-				}
+			var err error
+			if sp.Index.Datatype, err = datatypeFromProto(ix.Datatype); err != nil {
+				return nil, err
 			}
 		}
 		out[name] = sp
@@ -848,14 +830,7 @@ func sparseVectorsToProto(m map[string]engine.SparseVectorParams) *qdrant.Sparse
 		}
 		if ix := sp.Index; ix != nil {
 			p.Index = &qdrant.SparseIndexConfig{FullScanThreshold: copyPtr(ix.FullScanThreshold), OnDisk: copyPtr(ix.OnDisk)}
-			switch ix.Datatype {
-			case "float32":
-				p.Index.Datatype = qdrant.Datatype_Float32.Enum()
-			case "float16":
-				p.Index.Datatype = qdrant.Datatype_Float16.Enum()
-			case "uint8":
-				p.Index.Datatype = qdrant.Datatype_Uint8.Enum()
-			}
+			p.Index.Datatype = datatypeToProto(ix.Datatype)
 		}
 		out.Map[name] = p
 	}
@@ -884,15 +859,40 @@ func vectorParamsToProto(p engine.VectorParams) *qdrant.VectorParams {
 		QuantizationConfig: quantizationToProto(p.Quantization),
 		OnDisk:             copyPtr(p.OnDisk),
 	}
-	switch p.Datatype {
-	case "float32":
-		out.Datatype = ptrTo(qdrant.Datatype_Float32)
-	case "uint8":
-		out.Datatype = ptrTo(qdrant.Datatype_Uint8)
-	case "float16":
-		out.Datatype = ptrTo(qdrant.Datatype_Float16)
-	}
+	out.Datatype = datatypeToProto(p.Datatype)
 	return out
+}
+
+// datatypeFromProto converts a vector or sparse index datatype; Default
+// and absent give "" (the default).
+func datatypeFromProto(d *qdrant.Datatype) (string, error) {
+	if d == nil {
+		return "", nil
+	}
+	switch *d {
+	case qdrant.Datatype_Default:
+		return "", nil
+	case qdrant.Datatype_Float32:
+		return "float32", nil
+	case qdrant.Datatype_Uint8:
+		return "uint8", nil
+	case qdrant.Datatype_Float16:
+		return "float16", nil
+	}
+	return "", invalidArg("Cannot convert datatype: %d", int32(*d))
+}
+
+// datatypeToProto is the inverse of datatypeFromProto: nil for "".
+func datatypeToProto(d string) *qdrant.Datatype {
+	switch d {
+	case "float32":
+		return qdrant.Datatype_Float32.Enum()
+	case "uint8":
+		return qdrant.Datatype_Uint8.Enum()
+	case "float16":
+		return qdrant.Datatype_Float16.Enum()
+	}
+	return nil
 }
 
 // collectionInfoToProto reports a collection's state as Qdrant's
