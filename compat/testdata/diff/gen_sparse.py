@@ -1,11 +1,19 @@
-"""Writes the random scenarios of sparse.txt (python3 gen_sparse.py SEED...).
+"""Writes the random scenarios of sparse.txt and bm25.txt.
 
-Each seed gives one scenario: a collection with an IDF sparse vector, a plain
-one and a dense one, random points (Zipf-like dimensions), some rewritten and
-deleted, then random searches of every form. The same file is replayed
-against Qdrant and qlite by TestDifferential, so it records requests only.
+    python3 gen_sparse.py SEED...        scenarios of sparse.txt
+    python3 gen_sparse.py --bm25 SEED... scenarios of bm25.txt
+
+A sparse seed gives a collection with an IDF sparse vector, a plain one and a
+dense one, random points (Zipf-like dimensions), some rewritten and deleted,
+then random searches of every form. A BM25 seed gives documents drawn from
+../bm25_corpus.txt (English and other languages, each with its language
+option), then random word queries; every query asks for more points than
+match, so that the arbitrary order Qdrant gives equal scores can be compared
+as a set. The same files are replayed against Qdrant and qlite by
+TestDifferential, so they record requests only.
 """
 import json
+import os
 import random
 import sys
 
@@ -103,7 +111,50 @@ def scenario(seed):
     return out
 
 
+def bm25_scenario(seed):
+    rng = random.Random(seed)
+    here = os.path.dirname(os.path.abspath(__file__))
+    with open(os.path.join(here, "..", "bm25_corpus.txt"), encoding="utf-8") as f:
+        corpus = [line.rstrip("\n").split("\t", 1) for line in f if "\t" in line]
+    docs = rng.sample(corpus, 60)
+    out = ["=== random BM25 documents and queries (seed %d)" % seed]
+    out.append('PUT /collections/d {"sparse_vectors": {"t": {"modifier": "idf"}, "n": {}}}')
+
+    def doc(lang, text):
+        d = {"text": text, "model": "qdrant/bm25"}
+        if lang != "english":
+            d["options"] = {"language": lang}
+        return d
+
+    pts = [{"id": i + 1, "vector": {"t": doc(lang, text), "n": doc(lang, text)}, "payload": {"lang": lang, "g": rng.randrange(3)}}
+           for i, (lang, text) in enumerate(docs)]
+    for lo in range(0, len(pts), 20):
+        out.append("PUT /collections/d/points?wait=true " + dumps({"points": pts[lo:lo + 20]}))
+    out.append('POST /collections/d/points/delete?wait=true ' + dumps({"points": rng.sample(range(1, 61), 3)}))
+    english = [text for lang, text in docs if lang == "english"]
+    for q in range(12):
+        words = rng.choice(english).split()
+        text = " ".join(rng.sample(words, min(len(words), rng.randint(1, 3))))
+        body = {"query": {"text": text, "model": "qdrant/bm25"}, "using": rng.choice(["t", "n"]), "limit": 100}
+        if rng.random() < 0.3:
+            body["filter"] = {"must": [{"key": "g", "match": {"value": rng.randrange(3)}}]}
+        out.append("@approx")
+        out.append("@unordered result.points")
+        out.append("POST /collections/d/points/query " + dumps(body))
+    for lang, text in docs:
+        if lang not in ("english", "none") and rng.random() < 0.5:
+            words = text.split()
+            body = {"query": doc(lang, " ".join(rng.sample(words, min(2, len(words))))), "using": "t", "limit": 100}
+            out.append("@approx")
+            out.append("@unordered result.points")
+            out.append("POST /collections/d/points/query " + dumps(body))
+    return out
+
+
 if __name__ == "__main__":
-    for s in sys.argv[1:]:
-        print("\n".join(scenario(int(s))))
+    gen, seeds = scenario, sys.argv[1:]
+    if seeds and seeds[0] == "--bm25":
+        gen, seeds = bm25_scenario, seeds[1:]
+    for s in seeds:
+        print("\n".join(gen(int(s))))
         print()
