@@ -54,14 +54,11 @@ def scenario(seed):
     pts = [point(i) for i in range(1, n + 1)]
     for lo in range(0, n, 30):
         out.append("PUT /collections/r/points?wait=true " + dumps({"points": pts[lo:lo + 30]}))
-    # Rewrites, vector updates and deletes change the document frequencies.
+    # Rewrites and vector updates change the document frequencies.
     re = [point(rng.randint(1, n)) for _ in range(5)]
     out.append("PUT /collections/r/points?wait=true " + dumps({"points": re}))
     upd = [{"id": rng.randint(1, n), "vector": {"t": sparse(rng, dims, 5)}} for _ in range(4)]
     out.append("PUT /collections/r/points/vectors?wait=true " + dumps({"points": upd}))
-    out.append("POST /collections/r/points/delete?wait=true " + dumps({"points": rng.sample(range(1, n + 1), 4)}))
-    out.append("POST /collections/r/points/vectors/delete?wait=true " + dumps({"points": rng.sample(range(1, n + 1), 3), "vector": ["t"]}))
-    out.append('POST /collections/r/points/count {"filter": {"must": [{"has_vector": "t"}]}, "exact": true}')
 
     def flt():
         r = rng.random()
@@ -71,43 +68,52 @@ def scenario(seed):
             return {"must": [{"key": "k", "range": {"lt": rng.randrange(100)}}]}
         return None
 
-    for q in range(12):
-        using = rng.choice(["t", "n"])
-        body = {"query": sparse(rng, dims, 5), "using": using, "limit": rng.randint(1, 12)}
-        f = flt()
-        if f:
-            body["filter"] = f
-        if rng.random() < 0.3:
-            body["offset"] = rng.randint(1, 5)
-        if rng.random() < 0.25:
-            body["score_threshold"] = round(rng.uniform(0, 2), 3)
+    def queries(usings, nq):
+        for q in range(nq):
+            body = {"query": sparse(rng, dims, 5), "using": rng.choice(usings), "limit": rng.randint(1, 12)}
+            f = flt()
+            if f:
+                body["filter"] = f
+            if rng.random() < 0.3:
+                body["offset"] = rng.randint(1, 5)
+            if rng.random() < 0.25:
+                body["score_threshold"] = round(rng.uniform(0, 2), 3)
+            out.append("@approx")
+            out.append("POST /collections/r/points/query " + dumps(body))
+        for q in range(3):
+            body = {"vector": {"name": rng.choice(usings), "vector": sparse(rng, dims, 4)}, "limit": 5}
+            f = flt()
+            if f:
+                body["filter"] = f
+            out.append("@approx")
+            out.append("POST /collections/r/points/search " + dumps(body))
+        for q in range(3):
+            rq = {"positive": rng.sample(range(1, n + 1), rng.randint(1, 3))}
+            if rng.random() < 0.6:
+                rq["negative"] = rng.sample(range(1, n + 1), 1)
+            rq["strategy"] = rng.choice(["average_vector", "best_score", "sum_scores"])
+            out.append("@approx")
+            out.append("POST /collections/r/points/query " + dumps({"query": {"recommend": rq}, "using": rng.choice(usings), "limit": 6}))
+        searches = [{"query": sparse(rng, dims, 4), "using": rng.choice(usings), "limit": 4} for _ in range(3)]
         out.append("@approx")
-        out.append("POST /collections/r/points/query " + dumps(body))
-    for q in range(3):
-        body = {"vector": {"name": rng.choice(["t", "n"]), "vector": sparse(rng, dims, 4)}, "limit": 5}
-        f = flt()
-        if f:
-            body["filter"] = f
+        out.append("POST /collections/r/points/query/batch " + dumps({"searches": searches}))
+        q = sparse(rng, dims, 5)
         out.append("@approx")
-        out.append("POST /collections/r/points/search " + dumps(body))
-    for q in range(3):
-        using = rng.choice(["t", "n"])
-        rq = {"positive": rng.sample(range(1, n + 1), rng.randint(1, 3))}
-        if rng.random() < 0.6:
-            rq["negative"] = rng.sample(range(1, n + 1), 1)
-        rq["strategy"] = rng.choice(["average_vector", "best_score", "sum_scores"])
+        out.append("@ignore time")
+        out.append("GRPC qdrant.Points/Query " + dumps({"collection_name": "r", "query": {"nearest": {"sparse": q}}, "using": usings[0], "limit": 8}))
         out.append("@approx")
-        out.append("POST /collections/r/points/query " + dumps({"query": {"recommend": rq}, "using": using, "limit": 6}))
-    searches = [{"query": sparse(rng, dims, 4), "using": rng.choice(["t", "n"]), "limit": 4} for _ in range(3)]
-    out.append("@approx")
-    out.append("POST /collections/r/points/query/batch " + dumps({"searches": searches}))
-    q = sparse(rng, dims, 5)
-    out.append("@approx")
-    out.append("@ignore time")
-    out.append("GRPC qdrant.Points/Query " + dumps({"collection_name": "r", "query": {"nearest": {"sparse": q}}, "using": "t", "limit": 8}))
-    out.append("@approx")
-    out.append("@ignore time")
-    out.append("GRPC qdrant.Points/Search " + dumps({"collection_name": "r", "vector": q["values"], "sparse_indices": {"data": q["indices"]}, "vector_name": "n", "limit": 8}))
+        out.append("@ignore time")
+        out.append("GRPC qdrant.Points/Search " + dumps({"collection_name": "r", "vector": q["values"], "sparse_indices": {"data": q["indices"]}, "vector_name": usings[-1], "limit": 8}))
+
+    queries(["t", "n"], 12)
+    # Deletes: Qdrant's IDF keeps counting deleted points and vectors until
+    # its optimizer vacuums them, qlite's counts the live ones (see the
+    # scenario "IDF after deletes" of sparse.txt), so from here on only the
+    # plain vector "n" is searched.
+    out.append("POST /collections/r/points/delete?wait=true " + dumps({"points": rng.sample(range(1, n + 1), 4)}))
+    out.append("POST /collections/r/points/vectors/delete?wait=true " + dumps({"points": rng.sample(range(1, n + 1), 3), "vector": ["t"]}))
+    out.append('POST /collections/r/points/count {"filter": {"must": [{"has_vector": "t"}]}, "exact": true}')
+    queries(["n"], 6)
     return out
 
 
@@ -130,21 +136,27 @@ def bm25_scenario(seed):
            for i, (lang, text) in enumerate(docs)]
     for lo in range(0, len(pts), 20):
         out.append("PUT /collections/d/points?wait=true " + dumps({"points": pts[lo:lo + 20]}))
-    out.append('POST /collections/d/points/delete?wait=true ' + dumps({"points": rng.sample(range(1, 61), 3)}))
     english = [text for lang, text in docs if lang == "english"]
-    for q in range(12):
-        words = rng.choice(english).split()
-        text = " ".join(rng.sample(words, min(len(words), rng.randint(1, 3))))
-        body = {"query": {"text": text, "model": "qdrant/bm25"}, "using": rng.choice(["t", "n"]), "limit": 100}
-        if rng.random() < 0.3:
-            body["filter"] = {"must": [{"key": "g", "match": {"value": rng.randrange(3)}}]}
-        out.append("@approx")
-        out.append("@unordered result.points")
-        out.append("POST /collections/d/points/query " + dumps(body))
+
+    def queries(usings, nq):
+        for q in range(nq):
+            words = rng.choice(english).split()
+            text = " ".join(rng.sample(words, min(len(words), rng.randint(1, 3))))
+            body = {"query": {"text": text, "model": "qdrant/bm25"}, "using": rng.choice(usings), "limit": 100}
+            if rng.random() < 0.3:
+                body["filter"] = {"must": [{"key": "g", "match": {"value": rng.randrange(3)}}]}
+            out.append("@approx")
+            out.append("@unordered result.points")
+            out.append("POST /collections/d/points/query " + dumps(body))
+
+    queries(["t", "n"], 12)
+    # After deletes only the plain vector is searched (see scenario()).
+    out.append('POST /collections/d/points/delete?wait=true ' + dumps({"points": rng.sample(range(1, 61), 3)}))
+    queries(["n"], 4)
     for lang, text in docs:
         if lang not in ("english", "none") and rng.random() < 0.5:
             words = text.split()
-            body = {"query": doc(lang, " ".join(rng.sample(words, min(2, len(words))))), "using": "t", "limit": 100}
+            body = {"query": doc(lang, " ".join(rng.sample(words, min(2, len(words))))), "using": "n", "limit": 100}
             out.append("@approx")
             out.append("@unordered result.points")
             out.append("POST /collections/d/points/query " + dumps(body))
