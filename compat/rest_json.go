@@ -536,15 +536,14 @@ func restInferenceKind(m map[string]json.RawMessage) string {
 // needs an inference service (errNoInference); a member of the wrong type
 // is errRestNotVector.
 func restDocument(m map[string]json.RawMessage, kind string, query bool) (engine.SparseVector, error) {
-	var model string
-	if err := json.Unmarshal(m["model"], &model); err != nil {
+	var model, text string
+	if restFirst(m["model"]) != '"' || json.Unmarshal(m["model"], &model) != nil {
 		return engine.SparseVector{}, errRestNotVector
 	}
 	if kind != "document" {
 		return engine.SparseVector{}, errNoInference
 	}
-	var text string
-	if err := json.Unmarshal(m["text"], &text); err != nil {
+	if restFirst(m["text"]) != '"' || json.Unmarshal(m["text"], &text) != nil {
 		return engine.SparseVector{}, errRestNotVector
 	}
 	var options json.RawMessage
@@ -584,6 +583,20 @@ func restSparse(m map[string]json.RawMessage, vpath string) (engine.SparseVector
 	return v, restSparseCheck(v, vpath)
 }
 
+// restSparseOrDocument reads an object that is a sparse vector or, failing
+// that, an inference input (the order in which Qdrant tries the variants):
+// a Document is embedded, query side when query is set.
+func restSparseOrDocument(m map[string]json.RawMessage, vpath string, query bool) (engine.SparseVector, error) {
+	sv, err := restSparse(m, vpath)
+	if !errors.Is(err, errRestNotVector) {
+		return sv, err
+	}
+	if kind := restInferenceKind(m); kind != "" {
+		return restDocument(m, kind, query)
+	}
+	return sv, err
+}
+
 // restVector reads one vector of a named-vector map (Qdrant's Vector): a
 // dense array, a sparse vector or a Document (embedded document side);
 // vpath is where Qdrant's validation messages put it. Multivectors are
@@ -601,12 +614,7 @@ func restVector(raw json.RawMessage, path, vpath string) (vectorIn, error) {
 		if err != nil {
 			return vectorIn{}, err
 		}
-		var sv engine.SparseVector
-		if kind := restInferenceKind(m); kind != "" {
-			sv, err = restDocument(m, kind, false)
-		} else {
-			sv, err = restSparse(m, vpath)
-		}
+		sv, err := restSparseOrDocument(m, vpath, false)
 		return vectorIn{sparse: &sv}, err
 	}
 	return vectorIn{}, restFormatAt(path, "data did not match any variant of untagged enum Vector")
@@ -841,15 +849,11 @@ func restExample(raw json.RawMessage, path string, docs bool) (engine.Example, e
 		if err != nil {
 			return engine.Example{}, err
 		}
-		var sv engine.SparseVector
-		if kind := restInferenceKind(m); kind != "" {
-			if !docs {
-				return engine.Example{}, errRestNotVector
-			}
-			sv, err = restDocument(m, kind, true)
-		} else {
-			sv, err = restSparse(m, restExampleVPath(path))
+		if !docs {
+			sv, err := restSparse(m, restExampleVPath(path))
+			return engine.Example{Sparse: &sv}, err
 		}
+		sv, err := restSparseOrDocument(m, restExampleVPath(path), true)
 		return engine.Example{Sparse: &sv}, err
 	}
 	return engine.Example{}, restFormatAt(path, "data did not match any variant of untagged enum VectorInput")
