@@ -52,13 +52,18 @@ def scenario(seed):
         return {"id": i, "vector": vec, "payload": {"g": rng.randrange(5), "k": rng.randrange(100)}}
 
     pts = [point(i) for i in range(1, n + 1)]
+    has = {p["id"]: set(p["vector"]) for p in pts}  # the vectors each point has
     for lo in range(0, n, 30):
         out.append("PUT /collections/r/points?wait=true " + dumps({"points": pts[lo:lo + 30]}))
     # Rewrites and vector updates change the document frequencies.
     re = [point(rng.randint(1, n)) for _ in range(5)]
     out.append("PUT /collections/r/points?wait=true " + dumps({"points": re}))
+    for p in re:
+        has[p["id"]] = set(p["vector"])
     upd = [{"id": rng.randint(1, n), "vector": {"t": sparse(rng, dims, 5)}} for _ in range(4)]
     out.append("PUT /collections/r/points/vectors?wait=true " + dumps({"points": upd}))
+    for p in upd:
+        has[p["id"]].add("t")
 
     def flt():
         r = rng.random()
@@ -88,12 +93,16 @@ def scenario(seed):
             out.append("@approx")
             out.append("POST /collections/r/points/search " + dumps(body))
         for q in range(3):
-            rq = {"positive": rng.sample(range(1, n + 1), rng.randint(1, 3))}
+            # Examples are points that have the vector searched (see the
+            # scenario "recommend by a point without the vector").
+            using = rng.choice(usings)
+            ids = sorted(i for i, names in has.items() if using in names)
+            rq = {"positive": rng.sample(ids, rng.randint(1, 3))}
             if rng.random() < 0.6:
-                rq["negative"] = rng.sample(range(1, n + 1), 1)
+                rq["negative"] = rng.sample(ids, 1)
             rq["strategy"] = rng.choice(["average_vector", "best_score", "sum_scores"])
             out.append("@approx")
-            out.append("POST /collections/r/points/query " + dumps({"query": {"recommend": rq}, "using": rng.choice(usings), "limit": 6}))
+            out.append("POST /collections/r/points/query " + dumps({"query": {"recommend": rq}, "using": using, "limit": 6}))
         searches = [{"query": sparse(rng, dims, 4), "using": rng.choice(usings), "limit": 4} for _ in range(3)]
         out.append("@approx")
         out.append("POST /collections/r/points/query/batch " + dumps({"searches": searches}))
@@ -110,8 +119,14 @@ def scenario(seed):
     # its optimizer vacuums them, qlite's counts the live ones (see the
     # scenario "IDF after deletes" of sparse.txt), so from here on only the
     # plain vector "n" is searched.
-    out.append("POST /collections/r/points/delete?wait=true " + dumps({"points": rng.sample(range(1, n + 1), 4)}))
-    out.append("POST /collections/r/points/vectors/delete?wait=true " + dumps({"points": rng.sample(range(1, n + 1), 3), "vector": ["t"]}))
+    dels = rng.sample(range(1, n + 1), 4)
+    out.append("POST /collections/r/points/delete?wait=true " + dumps({"points": dels}))
+    for i in dels:
+        del has[i]
+    devs = rng.sample(sorted(has), 3)
+    out.append("POST /collections/r/points/vectors/delete?wait=true " + dumps({"points": devs, "vector": ["t"]}))
+    for i in devs:
+        has[i].discard("t")
     out.append('POST /collections/r/points/count {"filter": {"must": [{"has_vector": "t"}]}, "exact": true}')
     queries(["n"], 6)
     return out
