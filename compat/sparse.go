@@ -3,6 +3,7 @@ package compat
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/qdrant/go-client/qdrant"
@@ -38,24 +39,9 @@ func sparseProblems(v engine.SparseVector, path string) string {
 
 // sparseUniqueIndices reports whether no index occurs twice.
 func sparseUniqueIndices(ix []uint32) bool {
-	if len(ix) < 32 {
-		for i := range ix {
-			for j := i + 1; j < len(ix); j++ {
-				if ix[i] == ix[j] {
-					return false
-				}
-			}
-		}
-		return true
-	}
-	seen := make(map[uint32]struct{}, len(ix))
-	for _, x := range ix {
-		if _, ok := seen[x]; ok {
-			return false
-		}
-		seen[x] = struct{}{}
-	}
-	return true
+	s := slices.Clone(ix)
+	slices.Sort(s)
+	return len(slices.Compact(s)) == len(ix)
 }
 
 // restSparseCheck is Qdrant's REST validation of a sparse vector read at
