@@ -35,6 +35,8 @@ func TestRESTMalformedBodies(t *testing.T) {
 	restTestPoints(t, s, "c", "Dot", 30, 11)
 	s.ok("PUT", "/collections/c/index?wait=true", `{"field_name": "n", "field_schema": "integer"}`)
 	s.ok("PUT", "/collections/c/index?wait=true", `{"field_name": "color", "field_schema": "keyword"}`)
+	s.ok("PUT", "/collections/sp", `{"sparse_vectors": {"t": {"modifier": "idf"}, "n": {}}}`)
+	s.ok("PUT", "/collections/sp/points?wait=true", `{"points": [{"id": 1, "vector": {"t": {"indices": [1, 2], "values": [1, 2]}}}, {"id": 2, "vector": {"n": {"text": "a b", "model": "qdrant/bm25"}}}]}`)
 	params := strings.NewReplacer("{collection_name}", "c", "{peer_id}", "7", "{field_name}", "f",
 		"{snapshot_name}", "x.snapshot", "{shard_id}", "0", "{id}", "1")
 	rng := rand.New(rand.NewPCG(1, 2))
@@ -69,6 +71,9 @@ func TestRESTMalformedBodies(t *testing.T) {
 			b, err := json.Marshal(restMutate(rng, v))
 			require.NoError(t, err)
 			code, resp := s.do(tmpl.method, tmpl.path, string(b))
+			if code == http.StatusInternalServerError && strings.Contains(string(resp), "InferenceService URL not configured") {
+				continue // a Document naming another model: Qdrant's 500 too
+			}
 			require.Less(t, code, 500, "%s %s %s: %s", tmpl.method, tmpl.path, b, resp)
 			require.True(t, json.Valid(resp), "%s %s %s: %s", tmpl.method, tmpl.path, b, resp)
 		}
@@ -93,6 +98,11 @@ var restFuzzTemplates = []struct{ method, path, body string }{
 	{"POST", "/collections/c/points/batch", `{"operations": [{"set_payload": {"payload": {"x": 1}, "filter": {"must": [{"has_id": [1]}]}, "key": "y"}}, {"delete_vectors": {"points": [1], "vector": [""]}}]}`},
 	{"POST", "/collections/c/facet", `{"key": "color", "limit": 2, "filter": {"must_not": [{"is_empty": {"key": "n"}}]}}`},
 	{"POST", "/collections/c/points/search/matrix/offsets", `{"sample": 5, "limit": 2, "filter": {"min_should": {"conditions": [{"key": "n", "range": {"lt": 5}}], "min_count": 1}}}`},
+	{"PUT", "/collections/sp/points", `{"points": [{"id": 3, "vector": {"t": {"indices": [5, 1], "values": [0.5, 1]}, "n": {"text": "the quick fox", "model": "qdrant/bm25", "options": {"k": 1.5}}}}]}`},
+	{"PUT", "/collections/sp/points/vectors", `{"points": [{"id": 1, "vector": {"n": {"indices": [3], "values": [2]}}}]}`},
+	{"POST", "/collections/sp/points/search", `{"vector": {"name": "t", "vector": {"indices": [1, 2], "values": [1, 1]}}, "limit": 2, "with_vector": true}`},
+	{"POST", "/collections/sp/points/query", `{"query": {"recommend": {"positive": [1, {"indices": [1], "values": [1]}], "negative": [{"text": "fox", "model": "qdrant/bm25"}]}}, "using": "t"}`},
+	{"POST", "/collections/sp/points/query/batch", `{"searches": [{"query": {"text": "quick", "model": "qdrant/bm25"}, "using": "n"}, {"query": {"context": [{"positive": 1, "negative": {"indices": [2], "values": [1]}}]}, "using": "t"}]}`},
 	{"PATCH", "/collections/c", `{"optimizers_config": {"deleted_threshold": 0.5}, "hnsw_config": {"ef_construct": 50}}`},
 	{"POST", "/collections/aliases", `{"actions": [{"create_alias": {"collection_name": "c", "alias_name": "al"}}, {"delete_alias": {"alias_name": "al"}}]}`},
 }
