@@ -186,7 +186,7 @@ func vectorFromProto(v *qdrant.Vector, path string, legacy bool) (vectorIn, erro
 	case *qdrant.Vector_Dense:
 		return vectorIn{dense: x.Dense.GetData()}, nil
 	case *qdrant.Vector_Sparse:
-		sv = engine.SparseVector{Indices: x.Sparse.GetIndices(), Values: x.Sparse.GetValues()}
+		sv = sparseFromParts(x.Sparse.GetIndices(), x.Sparse.GetValues())
 	case *qdrant.Vector_MultiDense:
 		return vectorIn{}, Unsupported("multivectors")
 	case *qdrant.Vector_Document:
@@ -208,18 +208,12 @@ func vectorFromProto(v *qdrant.Vector, path string, legacy bool) (vectorIn, erro
 	default:
 		switch {
 		case v.GetIndices() != nil:
-			sv = engine.SparseVector{Indices: v.GetIndices().GetData(), Values: v.GetData()}
+			sv = sparseFromParts(v.GetIndices().GetData(), v.GetData())
 		case v != nil && v.VectorsCount != nil:
 			return vectorIn{}, Unsupported("multivectors")
 		default:
 			return vectorIn{dense: v.GetData()}, nil
 		}
-	}
-	if sv.Indices == nil {
-		sv.Indices = []uint32{}
-	}
-	if sv.Values == nil {
-		sv.Values = []float32{}
 	}
 	return vectorIn{sparse: &sv}, grpcSparseCheck(sv, path)
 }
@@ -374,13 +368,7 @@ func exampleFromVectorInput(v *qdrant.VectorInput, path string) (engine.Example,
 	case *qdrant.VectorInput_Dense:
 		return engine.Example{Vector: denseOrEmpty(x.Dense.GetData())}, nil
 	case *qdrant.VectorInput_Sparse:
-		sv := engine.SparseVector{Indices: x.Sparse.GetIndices(), Values: x.Sparse.GetValues()}
-		if sv.Indices == nil {
-			sv.Indices = []uint32{}
-		}
-		if sv.Values == nil {
-			sv.Values = []float32{}
-		}
+		sv := sparseFromParts(x.Sparse.GetIndices(), x.Sparse.GetValues())
 		return engine.Example{Sparse: &sv}, grpcSparseCheck(sv, path+".variant")
 	case *qdrant.VectorInput_MultiDense:
 		return engine.Example{}, Unsupported("multivectors")

@@ -22,7 +22,8 @@ import (
 // name the field by a path that differs by route, which the callers give.
 
 // sparseProblems returns Qdrant's validation messages about v, each naming
-// its field under path, joined as Qdrant joins them; "" when v is valid.
+// its field under path, joined as Qdrant joins them (Qdrant itself gives
+// the two in no fixed order); "" when v is valid.
 func sparseProblems(v engine.SparseVector, path string) string {
 	if path != "" {
 		path += "."
@@ -45,7 +46,7 @@ func sparseUniqueIndices(ix []uint32) bool {
 }
 
 // restSparseCheck is Qdrant's REST validation of a sparse vector read at
-// vpath (the path Qdrant's message names, see restSparseVPath).
+// vpath (the path Qdrant's message names, see restExampleVPath).
 func restSparseCheck(v engine.SparseVector, vpath string) error {
 	if p := sparseProblems(v, vpath); p != "" {
 		return &restError{http.StatusUnprocessableEntity, "Validation error in JSON body: [" + p + "]"}
@@ -61,6 +62,18 @@ func grpcSparseCheck(v engine.SparseVector, path string) error {
 	return nil
 }
 
+// sparseFromParts returns the sparse vector of indices and values, empty rather
+// than nil when a protobuf message leaves them out.
+func sparseFromParts(indices []uint32, values []float32) engine.SparseVector {
+	if indices == nil {
+		indices = []uint32{}
+	}
+	if values == nil {
+		values = []float32{}
+	}
+	return engine.SparseVector{Indices: indices, Values: values}
+}
+
 // searchVectorFromProto reads the query vector of a legacy gRPC search:
 // dense, or sparse when indices are given (vec then holds the values).
 func searchVectorFromProto(vec []float32, indices *qdrant.SparseIndices, name string) (engine.Example, error) {
@@ -70,13 +83,7 @@ func searchVectorFromProto(vec []float32, indices *qdrant.SparseIndices, name st
 	if name == "" {
 		return engine.Example{}, invalidArg("Sparse vector must have a name specified")
 	}
-	sv := engine.SparseVector{Indices: indices.GetData(), Values: vec}
-	if sv.Indices == nil {
-		sv.Indices = []uint32{}
-	}
-	if sv.Values == nil {
-		sv.Values = []float32{}
-	}
+	sv := sparseFromParts(indices.GetData(), vec)
 	if p := sparseProblems(sv, ""); p != "" {
 		return engine.Example{}, invalidArg("Sparse indices does not match sparse vector conditions: %s", p)
 	}
