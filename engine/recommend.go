@@ -118,8 +118,12 @@ func (db *DB) recommend(ctx context.Context, coll string, st *SearchStats, req *
 	}
 	switch strategy {
 	case AverageVector:
-		if len(pos) == 0 {
+		if len(req.Positive) == 0 {
 			return nil, fmt.Errorf("%w: At least one positive vector ID required with this strategy", ErrBadRequest)
+		}
+		if len(pos) == 0 {
+			// Every positive example lacked the (sparse) vector.
+			return nil, fmt.Errorf("%w: Positive vectors should not be empty with `average` strategy", ErrBadRequest)
 		}
 		q := average(pos)
 		if len(neg) > 0 {
@@ -132,7 +136,7 @@ func (db *DB) recommend(ctx context.Context, coll string, st *SearchStats, req *
 			WithPayload: req.WithPayload, WithVectors: req.WithVectors,
 		}, exclude, st)
 	case BestScore, SumScores:
-		if len(pos) == 0 && len(neg) == 0 {
+		if len(req.Positive) == 0 && len(req.Negative) == 0 {
 			return nil, fmt.Errorf("%w: At least one positive or negative vector is required", ErrBadRequest)
 		}
 		return c.scoreAll(ctx, req, vp.Distance, pos, neg, exclude, strategy)
@@ -158,6 +162,12 @@ func (c *collection) exampleVectors(ex []Example, using string, vp VectorParams,
 				return nil, nil, fmt.Errorf("%w: No point with id %s found", ErrNotFound, *e.ID)
 			}
 			v, ok := slotVec(ref.seg, using, sparse, off)
+			if !ok && sparse {
+				// Qdrant leaves out an example point without the sparse
+				// vector (it still is not a result: it lacks the vector).
+				ids[*e.ID] = true
+				continue
+			}
 			if !ok {
 				return nil, nil, fmt.Errorf("%w: %s[%d]: point %s has no vector %q", ErrBadRequest, what, i, *e.ID, using)
 			}
