@@ -75,6 +75,9 @@ type Result struct {
 	// Engine holds the embedded-engine target's own figures.
 	Engine *EngineFigures `json:"engine,omitempty"`
 
+	// BM25 holds the figures of a keyword-search run (RunBM25).
+	BM25 *BM25Figures `json:"bm25,omitempty"`
+
 	Env Env `json:"env"`
 }
 
@@ -128,6 +131,9 @@ type Measurement struct {
 	// Concurrency is the number of concurrent query workers of a
 	// throughput measurement (RunsConcurrent); 0 for one at a time.
 	Concurrency int `json:"concurrency,omitempty"`
+	// Query is how a keyword-search run sent its queries: "document" (a
+	// qdrant/bm25 text) or "sparse" (its sparse vector).
+	Query string `json:"query,omitempty"`
 }
 
 // Filtered reports whether m measured filtered searches: it names a filter
