@@ -57,7 +57,9 @@ type scoredID struct {
 // bm25Truth scores queries against documents exactly, by brute force:
 // score(q, d) = sum over the indices t both share of q[t] * idf(t) * d[t],
 // with Qdrant's IDF modifier idf(t) = ln(1 + (N - n(t) + 0.5) / (n(t) +
-// 0.5)), N the number of documents and n(t) the number holding t. Document
+// 0.5)), N the number of documents with a non-empty vector (those without
+// a token are not in the index Qdrant counts) and n(t) the number holding
+// t. Document
 // i is point id i+1. It is independent of the code under test: plain loops
 // over the vectors the reference target stored.
 type bm25Truth struct {
@@ -70,7 +72,11 @@ type bm25Truth struct {
 func newBM25Truth(docs []sparseVec) *bm25Truth {
 	t := &bm25Truth{docs: make([][]int32, len(docs)), vals: make([][]float32, len(docs)), term: map[uint32]int32{}}
 	var df []int
+	nonEmpty := 0
 	for i, d := range docs {
+		if len(d.Indices) > 0 {
+			nonEmpty++
+		}
 		terms := make([]int32, len(d.Indices))
 		for j, ix := range d.Indices {
 			n, ok := t.term[ix]
@@ -84,7 +90,7 @@ func newBM25Truth(docs []sparseVec) *bm25Truth {
 		}
 		t.docs[i], t.vals[i] = terms, d.Values
 	}
-	N := float64(len(docs))
+	N := float64(nonEmpty)
 	t.idf = make([]float64, len(df))
 	for n, c := range df {
 		t.idf[n] = math.Log(1 + (N-float64(c)+0.5)/(float64(c)+0.5))

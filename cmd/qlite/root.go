@@ -33,7 +33,7 @@ func newBenchCmd() *cobra.Command {
 		Short: "Measure recall, QPS, latency, build time and memory of vector indexes",
 	}
 	cmd.AddCommand(newBenchRunCmd(), newBenchCompareCmd())
-	cmd.AddCommand(newBenchSuiteCmd())
+	cmd.AddCommand(newBenchSuiteCmd(), newBenchBM25Cmd())
 	return cmd
 }
 
