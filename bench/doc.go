@@ -81,6 +81,31 @@
 // and memory; for filtered runs, per selectivity, the QPS at recall 0.95
 // with its ratio to the first file and to the same file's unfiltered QPS.
 //
+// # Keyword search
+//
+// RunBM25 measures keyword search with server-side BM25 (`qlite bench
+// bm25`). Its corpus (LoadGoDocCorpus) is every comment paragraph of the Go
+// source tree that the toolchain ships (GOROOT/src without testdata and
+// generated files, repeats kept once): real technical English, present
+// offline wherever Go is, and the same for a given Go release (about 91k
+// documents with Go 1.26). One paragraph in 64, chosen by a hash of its
+// text, is held out; its first sentence is a query. The extraction is
+// cached under the cache directory by Go version.
+//
+// Each target (the real Qdrant server started from its binary, `qlite
+// serve` started from this binary, or qlite embedded through go-client's
+// API) gets the documents as {"text", "model": "qdrant/bm25"} in a sparse
+// vector with the IDF modifier, in batches with wait=true, until green;
+// the run then reads the process's VmHWM and RssAnon, scrolls the stored
+// vectors, obtains the queries' vectors the same way (a scratch
+// collection), and asks every query one at a time and with concurrent
+// workers, as a document and as its sparse vector (weight 1 per token, as
+// a qdrant/bm25 query). The first target to complete is the reference: an
+// exact BM25 by brute force over its stored vectors, with Qdrant's IDF
+// formula, is the ground truth every answer is checked against (scores
+// within 1e-5, order up to ties), and every target's vectors and answers
+// are compared with the reference's.
+//
 // # Concurrency
 //
 // Run is not meant to run concurrently with other work in the process: it
