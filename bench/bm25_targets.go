@@ -163,20 +163,13 @@ func startQdrant(ctx context.Context, bin string) (*qdrantServer, error) {
 	if out, err := exec.CommandContext(ctx, bin, "--version").Output(); err == nil {
 		version = strings.TrimSpace(string(out))
 	}
-	dir, err := os.MkdirTemp("", "qlite-bench-qdrant-")
-	if err != nil {
-		return nil, err
-	}
-	httpPort, err := freePort()
-	if err != nil {
-		return nil, err
-	}
-	grpcPort, err := freePort()
+	dir, httpPort, grpcPort, err := serverDir("qlite-bench-qdrant-")
 	if err != nil {
 		return nil, err
 	}
 	work := filepath.Join(dir, "run")
 	if err := os.MkdirAll(filepath.Join(work, "snapshots"), 0o755); err != nil {
+		os.RemoveAll(dir)
 		return nil, err
 	}
 	s := &qdrantServer{dir: dir, grpc: net.JoinHostPort("127.0.0.1", strconv.Itoa(grpcPort)), version: version, exited: make(chan error, 1)}

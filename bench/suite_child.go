@@ -126,6 +126,19 @@ func freePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
+// serverDir picks two free loopback ports, for a server's HTTP and gRPC
+// APIs, and makes a new directory for its storage.
+func serverDir(prefix string) (dir string, httpPort, grpcPort int, err error) {
+	if httpPort, err = freePort(); err != nil {
+		return "", 0, 0, err
+	}
+	if grpcPort, err = freePort(); err != nil {
+		return "", 0, 0, err
+	}
+	dir, err = os.MkdirTemp("", prefix)
+	return dir, httpPort, grpcPort, err
+}
+
 // servedChild is `qlite serve` running in a child process.
 type servedChild struct {
 	cmd    *exec.Cmd
@@ -137,15 +150,7 @@ type servedChild struct {
 // serveChild starts `exe serve` over a new directory on loopback ports and
 // waits until it serves, up to a minute.
 func serveChild(ctx context.Context, exe string, log io.Writer) (*servedChild, error) {
-	dir, err := os.MkdirTemp("", "qlite-suite-serve-")
-	if err != nil {
-		return nil, err
-	}
-	httpPort, err := freePort()
-	if err != nil {
-		return nil, err
-	}
-	grpcPort, err := freePort()
+	dir, httpPort, grpcPort, err := serverDir("qlite-suite-serve-")
 	if err != nil {
 		return nil, err
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"io"
 	"os"
 	"strings"
 
@@ -38,13 +37,7 @@ bm25-TARGET.json per target and report.md into --out, and prints the table.`,
   qlite bench bm25 --target qlite,embedded --docs 20000 --queries 200 --out /tmp/bm25`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg.Out = cmd.OutOrStdout()
-			cfg.Log = cmd.ErrOrStderr()
-			if quiet {
-				cfg.Log = io.Discard
-			} else {
-				cfg.Progress = terminal(cmd.ErrOrStderr())
-			}
+			cfg.Out, cfg.Log, cfg.Progress = benchOutput(cmd, quiet)
 			if !inProcess {
 				exe, err := os.Executable()
 				if err != nil {

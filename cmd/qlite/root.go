@@ -56,13 +56,7 @@ func newBenchRunCmd() *cobra.Command {
   qlite bench run --target grpc://127.0.0.1:6334 --concurrency 8 --json grpc.json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg.Out = cmd.OutOrStdout()
-			cfg.Log = cmd.ErrOrStderr()
-			if quiet {
-				cfg.Log = io.Discard
-			} else {
-				cfg.Progress = terminal(cmd.ErrOrStderr())
-			}
+			cfg.Out, cfg.Log, cfg.Progress = benchOutput(cmd, quiet)
 			cfg.NoPayloadIndex = !payloadIndex
 			if cpuProfile != "" {
 				f, err := os.Create(cpuProfile)
@@ -109,6 +103,16 @@ func newBenchRunCmd() *cobra.Command {
 	f.BoolVarP(&quiet, "quiet", "q", false, "no progress output (log lines, and progress bars when stderr is a terminal)")
 	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run (build and queries) to this file")
 	return cmd
+}
+
+// benchOutput returns where a bench command writes its table (stdout), its
+// log lines (stderr, or nowhere when quiet) and its progress bars (stderr
+// when it is a terminal and not quiet).
+func benchOutput(cmd *cobra.Command, quiet bool) (out, log, progress io.Writer) {
+	if quiet {
+		return cmd.OutOrStdout(), io.Discard, nil
+	}
+	return cmd.OutOrStdout(), cmd.ErrOrStderr(), terminal(cmd.ErrOrStderr())
 }
 
 // terminal returns w when it is a terminal, where progress bars can be
