@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"cmp"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -61,15 +62,8 @@ func TestBM25TruthMatchesDefinition(t *testing.T) {
 				all = append(all, scoredID{ID: uint64(di + 1), Score: s})
 			}
 		}
-		slices.SortStableFunc(all, func(a, b scoredID) int {
-			switch {
-			case a.Score > b.Score:
-				return -1
-			case a.Score < b.Score:
-				return 1
-			}
-			return 0
-		})
+		// Stable: equal scores keep id order.
+		slices.SortStableFunc(all, func(a, b scoredID) int { return cmp.Compare(b.Score, a.Score) })
 		want := all[:min(k, len(all))]
 		if len(got[qi]) != len(want) {
 			t.Fatalf("query %d: %d results, want %d", qi, len(got[qi]), len(want))
