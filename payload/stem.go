@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/blevesearch/snowballstem"
 	"github.com/blevesearch/snowballstem/arabic"
@@ -75,10 +76,16 @@ func NewStemmer(lang string) (Stemmer, error) {
 	if !ok {
 		return nil, &UnknownLanguageError{What: "stemmer", Language: lang}
 	}
+	c := &stemCache{m: make(map[string]string)}
 	stem := func(w string) string {
+		if st, ok := c.get(w); ok {
+			return st
+		}
 		env := snowballstem.NewEnv(w)
 		f(env)
-		return env.Current()
+		st := env.Current()
+		c.put(w, st)
+		return st
 	}
 	if lang == "arabic" {
 		// Qdrant's Arabic stemmer (an earlier snowball release) deletes
@@ -97,6 +104,38 @@ func NewStemmer(lang string) (Stemmer, error) {
 		}, nil
 	}
 	return stem, nil
+}
+
+// stemCacheMax bounds a stemmer's cache of words: the most frequent words
+// of a language (which make most of any text) stay cached, at about 1 MiB.
+const stemCacheMax = 1 << 14
+
+// stemCache remembers the stems of words, since stemming a word costs far
+// more than a map lookup and text repeats its words. It is cleared when
+// full, so that it stays bounded whatever text passes.
+type stemCache struct {
+	mu sync.RWMutex
+	m  map[string]string
+}
+
+func (c *stemCache) get(w string) (string, bool) {
+	c.mu.RLock()
+	st, ok := c.m[w]
+	c.mu.RUnlock()
+	return st, ok
+}
+
+func (c *stemCache) put(w, st string) {
+	if len(w) > 64 {
+		return // long tokens are rare: not worth the memory
+	}
+	c.mu.Lock()
+	if len(c.m) >= stemCacheMax {
+		clear(c.m)
+	}
+	// The word may be a slice of a large text: keep a copy, not the text.
+	c.m[strings.Clone(w)] = strings.Clone(st)
+	c.mu.Unlock()
 }
 
 const arabicDropped = "!\"%*,./:;?\\\u060c\u061b\u061f\u066a\u066b\u066c"
