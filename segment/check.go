@@ -189,10 +189,16 @@ func (m *Memory) Add(o Memory) {
 // segment's index lock shared and costs no scan of the slots.
 func (s *Segment) Memory() Memory {
 	var m Memory
-	chunks := int64(len(s.chunks()))
-	payloads := chunks * chunkSlots * valueSize
+	dir := s.chunks()
+	chunks := int64(len(dir))
+	var payloads int64
+	for _, ch := range dir {
+		if ch.payloads.Load() != nil {
+			payloads += chunkSlots * valueSize
+		}
+	}
 	m.Payloads = payloads + s.pbytes.Load()
-	m.Other = chunks*(int64(unsafe.Sizeof(slotChunk{}))+int64(len(s.spaces))*chunkWords*8) - payloads
+	m.Other = chunks * (int64(unsafe.Sizeof(slotChunk{})) + int64(len(s.spaces))*chunkWords*8)
 	for _, sp := range s.spaces {
 		for _, r := range *sp.rows.Load() {
 			m.Vectors += int64(cap(r)) * 4

@@ -386,7 +386,15 @@ func (s *Segment) placeAs(off uint32, vectors map[string][]float32, p payload.Va
 		}
 		setWordBit(&ch.has[sp.idx], off)
 	}
-	ch.payloads[off&chunkMask] = p
+	pl := ch.payloads.Load()
+	if pl == nil && p.Kind() != payload.Null {
+		// Written under appendMu; readers load it atomically.
+		pl = new([chunkSlots]payload.Value)
+		ch.payloads.Store(pl)
+	}
+	if pl != nil {
+		pl[off&chunkMask] = p
+	}
 	s.pbytes.Add(payloadSize(p))
 }
 
@@ -588,7 +596,10 @@ func (s *Segment) Payload(off uint32) payload.Value {
 }
 
 func (s *Segment) payloadAt(off uint32) payload.Value {
-	return s.chunk(off).payloads[off&chunkMask]
+	if pl := s.chunk(off).payloads.Load(); pl != nil {
+		return pl[off&chunkMask]
+	}
+	return payload.Value{}
 }
 
 // Vector returns the stored (preprocessed) vector name of slot off, which

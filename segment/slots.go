@@ -46,7 +46,9 @@ func rowBitsFor(dim int) uint {
 type slotChunk struct {
 	ids      [chunkSlots]filter.PointID
 	versions [chunkSlots]uint64
-	payloads [chunkSlots]payload.Value
+	// payloads is allocated with the chunk's first payload that is not
+	// null: a chunk of points without payloads holds none.
+	payloads atomic.Pointer[[chunkSlots]payload.Value]
 	live     [chunkWords]atomic.Uint64
 	has      [][chunkWords]atomic.Uint64 // presence bits, per space (space.idx), then per sparse vector
 	sparse   [][chunkSlots]sparseRef     // per sparse vector: where each slot's vector is stored
