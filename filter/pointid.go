@@ -2,6 +2,8 @@ package filter
 
 import (
 	"bytes"
+	"cmp"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,26 +18,38 @@ var ErrBadPointID = errors.New("qlite: invalid point id")
 // zero PointID is the number 0. PointIDs are comparable and may be used as
 // map keys.
 type PointID struct {
-	num    uint64
-	uuid   [16]byte
+	// hi and lo hold a UUID's bytes big-endian (hi the first 8); a number
+	// is lo, with hi 0. Two words rather than a [16]byte beside the number
+	// keep the id at 24 bytes: segments hold one per point.
+	hi, lo uint64
 	isUUID bool
 }
 
 // NumID returns the numeric point id n.
-func NumID(n uint64) PointID { return PointID{num: n} }
+func NumID(n uint64) PointID { return PointID{lo: n} }
 
 // UUIDID returns the UUID point id with the given 16 bytes (big-endian, as
 // written in the canonical text form).
-func UUIDID(b [16]byte) PointID { return PointID{uuid: b, isUUID: true} }
+func UUIDID(b [16]byte) PointID {
+	return PointID{hi: binary.BigEndian.Uint64(b[:8]), lo: binary.BigEndian.Uint64(b[8:]), isUUID: true}
+}
 
 // IsUUID reports whether id is a UUID.
 func (id PointID) IsUUID() bool { return id.isUUID }
 
 // Num returns the number of a numeric id.
-func (id PointID) Num() (uint64, bool) { return id.num, !id.isUUID }
+func (id PointID) Num() (uint64, bool) { return id.lo, !id.isUUID }
 
 // UUID returns the bytes of a UUID id.
-func (id PointID) UUID() ([16]byte, bool) { return id.uuid, id.isUUID }
+func (id PointID) UUID() ([16]byte, bool) { return id.bytes(), id.isUUID }
+
+// bytes returns the 16 bytes of a UUID id.
+func (id PointID) bytes() [16]byte {
+	var b [16]byte
+	binary.BigEndian.PutUint64(b[:8], id.hi)
+	binary.BigEndian.PutUint64(b[8:], id.lo)
+	return b
+}
 
 // Compare orders ids as Qdrant does: every numeric id before every UUID,
 // numbers ascending, UUIDs by their bytes. It returns -1, 0 or +1.
@@ -43,9 +57,9 @@ func (id PointID) Compare(other PointID) int {
 	switch {
 	case !id.isUUID && !other.isUUID:
 		switch {
-		case id.num < other.num:
+		case id.lo < other.lo:
 			return -1
-		case id.num > other.num:
+		case id.lo > other.lo:
 			return 1
 		}
 		return 0
@@ -54,14 +68,17 @@ func (id PointID) Compare(other PointID) int {
 	case !other.isUUID:
 		return 1
 	}
-	return bytes.Compare(id.uuid[:], other.uuid[:])
+	if c := cmp.Compare(id.hi, other.hi); c != 0 {
+		return c
+	}
+	return cmp.Compare(id.lo, other.lo)
 }
 
 // String returns the decimal number, or the UUID in lower-case hyphenated
 // form.
 func (id PointID) String() string {
 	if !id.isUUID {
-		return strconv.FormatUint(id.num, 10)
+		return strconv.FormatUint(id.lo, 10)
 	}
 	return string(id.appendUUID(nil))
 }
@@ -69,7 +86,7 @@ func (id PointID) String() string {
 const hexDigits = "0123456789abcdef"
 
 func (id PointID) appendUUID(dst []byte) []byte {
-	for i, b := range id.uuid {
+	for i, b := range id.bytes() {
 		if i == 4 || i == 6 || i == 8 || i == 10 {
 			dst = append(dst, '-')
 		}
@@ -81,7 +98,7 @@ func (id PointID) appendUUID(dst []byte) []byte {
 // AppendJSON appends id as JSON: a number, or a quoted UUID.
 func (id PointID) AppendJSON(dst []byte) []byte {
 	if !id.isUUID {
-		return strconv.AppendUint(dst, id.num, 10)
+		return strconv.AppendUint(dst, id.lo, 10)
 	}
 	dst = append(dst, '"')
 	dst = id.appendUUID(dst)
