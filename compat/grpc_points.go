@@ -183,38 +183,38 @@ func deletePayloadFromProto(keys []string, sel *qdrant.PointsSelector) (*engine.
 	return &engine.DeletePayloadOp{Keys: keys, Selector: s}, nil
 }
 
-func (s *pointsService) Upsert(ctx context.Context, r *qdrant.UpsertPoints) (*qdrant.PointsOperationResponse, error) {
-	r = orEmpty(r)
+// pointsWrite is the pipeline of a point or field-index write: it checks the
+// collection name, decodes the request into an operation (decode's errors are
+// already gRPC statuses), applies it with wait's write options and answers
+// with the operation's result.
+func pointsWrite[O any](ctx context.Context, coll string, wait *bool, decode func() (O, error), apply func(context.Context, string, O, *engine.WriteOptions) (engine.UpdateResult, error)) (*qdrant.PointsOperationResponse, error) {
 	start := time.Now()
-	if err := checkCollectionName("collection_name", r.GetCollectionName()); err != nil {
+	if err := checkCollectionName("collection_name", coll); err != nil {
 		return nil, err
 	}
-	op, err := upsertFromProto(r.GetPoints(), r.GetUpdateFilter(), r.GetUpdateMode(), "")
+	op, err := decode()
 	if err != nil {
 		return nil, err
 	}
-	res, err := s.db.Upsert(ctx, r.GetCollectionName(), op, writeOptions(r.Wait))
+	res, err := apply(ctx, coll, op, writeOptions(wait))
 	if err != nil {
 		return nil, GRPCError(err)
 	}
 	return operationResponse(start, res), nil
 }
 
+func (s *pointsService) Upsert(ctx context.Context, r *qdrant.UpsertPoints) (*qdrant.PointsOperationResponse, error) {
+	r = orEmpty(r)
+	return pointsWrite(ctx, r.GetCollectionName(), r.Wait, func() (*engine.UpsertOp, error) {
+		return upsertFromProto(r.GetPoints(), r.GetUpdateFilter(), r.GetUpdateMode(), "")
+	}, s.db.Upsert)
+}
+
 func (s *pointsService) Delete(ctx context.Context, r *qdrant.DeletePoints) (*qdrant.PointsOperationResponse, error) {
 	r = orEmpty(r)
-	start := time.Now()
-	if err := checkCollectionName("collection_name", r.GetCollectionName()); err != nil {
-		return nil, err
-	}
-	sel, err := requiredSelector(r.GetPoints(), "PointSelector is missing")
-	if err != nil {
-		return nil, err
-	}
-	res, err := s.db.Delete(ctx, r.GetCollectionName(), sel, writeOptions(r.Wait))
-	if err != nil {
-		return nil, GRPCError(err)
-	}
-	return operationResponse(start, res), nil
+	return pointsWrite(ctx, r.GetCollectionName(), r.Wait, func() (engine.Selector, error) {
+		return requiredSelector(r.GetPoints(), "PointSelector is missing")
+	}, s.db.Delete)
 }
 
 // Get returns the points that exist among the ids; payload is returned
@@ -249,142 +249,66 @@ func (s *pointsService) Get(ctx context.Context, r *qdrant.GetPoints) (*qdrant.G
 
 func (s *pointsService) UpdateVectors(ctx context.Context, r *qdrant.UpdatePointVectors) (*qdrant.PointsOperationResponse, error) {
 	r = orEmpty(r)
-	start := time.Now()
-	if err := checkCollectionName("collection_name", r.GetCollectionName()); err != nil {
-		return nil, err
-	}
-	op, err := pointVectorsFromProto(r.GetPoints(), r.GetUpdateFilter(), "")
-	if err != nil {
-		return nil, err
-	}
-	res, err := s.db.UpdateVectors(ctx, r.GetCollectionName(), op, writeOptions(r.Wait))
-	if err != nil {
-		return nil, GRPCError(err)
-	}
-	return operationResponse(start, res), nil
+	return pointsWrite(ctx, r.GetCollectionName(), r.Wait, func() (*engine.UpdateVectorsOp, error) {
+		return pointVectorsFromProto(r.GetPoints(), r.GetUpdateFilter(), "")
+	}, s.db.UpdateVectors)
 }
 
 func (s *pointsService) DeleteVectors(ctx context.Context, r *qdrant.DeletePointVectors) (*qdrant.PointsOperationResponse, error) {
 	r = orEmpty(r)
-	start := time.Now()
-	if err := checkCollectionName("collection_name", r.GetCollectionName()); err != nil {
-		return nil, err
-	}
-	op, err := deleteVectorsFromProto(r.GetPointsSelector(), r.GetVectors())
-	if err != nil {
-		return nil, err
-	}
-	res, err := s.db.DeleteVectors(ctx, r.GetCollectionName(), op, writeOptions(r.Wait))
-	if err != nil {
-		return nil, GRPCError(err)
-	}
-	return operationResponse(start, res), nil
+	return pointsWrite(ctx, r.GetCollectionName(), r.Wait, func() (*engine.DeleteVectorsOp, error) {
+		return deleteVectorsFromProto(r.GetPointsSelector(), r.GetVectors())
+	}, s.db.DeleteVectors)
 }
 
 func (s *pointsService) SetPayload(ctx context.Context, r *qdrant.SetPayloadPoints) (*qdrant.PointsOperationResponse, error) {
 	r = orEmpty(r)
-	start := time.Now()
-	if err := checkCollectionName("collection_name", r.GetCollectionName()); err != nil {
-		return nil, err
-	}
-	op, err := setPayloadFromProto(r.GetPayload(), r.GetPointsSelector(), r.Key)
-	if err != nil {
-		return nil, err
-	}
-	res, err := s.db.SetPayload(ctx, r.GetCollectionName(), op, writeOptions(r.Wait))
-	if err != nil {
-		return nil, GRPCError(err)
-	}
-	return operationResponse(start, res), nil
+	return pointsWrite(ctx, r.GetCollectionName(), r.Wait, func() (*engine.SetPayloadOp, error) {
+		return setPayloadFromProto(r.GetPayload(), r.GetPointsSelector(), r.Key)
+	}, s.db.SetPayload)
 }
 
 // OverwritePayload replaces the payload; the request's key is ignored, as in
 // Qdrant.
 func (s *pointsService) OverwritePayload(ctx context.Context, r *qdrant.SetPayloadPoints) (*qdrant.PointsOperationResponse, error) {
 	r = orEmpty(r)
-	start := time.Now()
-	if err := checkCollectionName("collection_name", r.GetCollectionName()); err != nil {
-		return nil, err
-	}
-	op, err := setPayloadFromProto(r.GetPayload(), r.GetPointsSelector(), nil)
-	if err != nil {
-		return nil, err
-	}
-	res, err := s.db.OverwritePayload(ctx, r.GetCollectionName(), op, writeOptions(r.Wait))
-	if err != nil {
-		return nil, GRPCError(err)
-	}
-	return operationResponse(start, res), nil
+	return pointsWrite(ctx, r.GetCollectionName(), r.Wait, func() (*engine.SetPayloadOp, error) {
+		return setPayloadFromProto(r.GetPayload(), r.GetPointsSelector(), nil)
+	}, s.db.OverwritePayload)
 }
 
 func (s *pointsService) DeletePayload(ctx context.Context, r *qdrant.DeletePayloadPoints) (*qdrant.PointsOperationResponse, error) {
 	r = orEmpty(r)
-	start := time.Now()
-	if err := checkCollectionName("collection_name", r.GetCollectionName()); err != nil {
-		return nil, err
-	}
-	op, err := deletePayloadFromProto(r.GetKeys(), r.GetPointsSelector())
-	if err != nil {
-		return nil, err
-	}
-	res, err := s.db.DeletePayload(ctx, r.GetCollectionName(), op, writeOptions(r.Wait))
-	if err != nil {
-		return nil, GRPCError(err)
-	}
-	return operationResponse(start, res), nil
+	return pointsWrite(ctx, r.GetCollectionName(), r.Wait, func() (*engine.DeletePayloadOp, error) {
+		return deletePayloadFromProto(r.GetKeys(), r.GetPointsSelector())
+	}, s.db.DeletePayload)
 }
 
 func (s *pointsService) ClearPayload(ctx context.Context, r *qdrant.ClearPayloadPoints) (*qdrant.PointsOperationResponse, error) {
 	r = orEmpty(r)
-	start := time.Now()
-	if err := checkCollectionName("collection_name", r.GetCollectionName()); err != nil {
-		return nil, err
-	}
-	sel, err := requiredSelector(r.GetPoints(), "PointSelector is missing")
-	if err != nil {
-		return nil, err
-	}
-	res, err := s.db.ClearPayload(ctx, r.GetCollectionName(), sel, writeOptions(r.Wait))
-	if err != nil {
-		return nil, GRPCError(err)
-	}
-	return operationResponse(start, res), nil
+	return pointsWrite(ctx, r.GetCollectionName(), r.Wait, func() (engine.Selector, error) {
+		return requiredSelector(r.GetPoints(), "PointSelector is missing")
+	}, s.db.ClearPayload)
 }
 
 func (s *pointsService) CreateFieldIndex(ctx context.Context, r *qdrant.CreateFieldIndexCollection) (*qdrant.PointsOperationResponse, error) {
 	r = orEmpty(r)
-	start := time.Now()
-	if err := checkCollectionName("collection_name", r.GetCollectionName()); err != nil {
-		return nil, err
-	}
-	if _, err := pathFromProto(r.GetFieldName()); err != nil {
-		return nil, err
-	}
-	params, err := indexParamsFromProto(r.FieldType, r.GetFieldIndexParams())
-	if err != nil {
-		return nil, err
-	}
-	res, err := s.db.CreateFieldIndex(ctx, r.GetCollectionName(), r.GetFieldName(), params, writeOptions(r.Wait))
-	if err != nil {
-		return nil, GRPCError(err)
-	}
-	return operationResponse(start, res), nil
+	return pointsWrite(ctx, r.GetCollectionName(), r.Wait, func() (payload.IndexParams, error) {
+		if _, err := pathFromProto(r.GetFieldName()); err != nil {
+			return payload.IndexParams{}, err
+		}
+		return indexParamsFromProto(r.FieldType, r.GetFieldIndexParams())
+	}, func(ctx context.Context, coll string, params payload.IndexParams, wo *engine.WriteOptions) (engine.UpdateResult, error) {
+		return s.db.CreateFieldIndex(ctx, coll, r.GetFieldName(), params, wo)
+	})
 }
 
 func (s *pointsService) DeleteFieldIndex(ctx context.Context, r *qdrant.DeleteFieldIndexCollection) (*qdrant.PointsOperationResponse, error) {
 	r = orEmpty(r)
-	start := time.Now()
-	if err := checkCollectionName("collection_name", r.GetCollectionName()); err != nil {
-		return nil, err
-	}
-	if _, err := pathFromProto(r.GetFieldName()); err != nil {
-		return nil, err
-	}
-	res, err := s.db.DeleteFieldIndex(ctx, r.GetCollectionName(), r.GetFieldName(), writeOptions(r.Wait))
-	if err != nil {
-		return nil, GRPCError(err)
-	}
-	return operationResponse(start, res), nil
+	return pointsWrite(ctx, r.GetCollectionName(), r.Wait, func() (string, error) {
+		_, err := pathFromProto(r.GetFieldName())
+		return r.GetFieldName(), err
+	}, s.db.DeleteFieldIndex)
 }
 
 // Scroll pages through the points in id order, or in the order of an
