@@ -203,6 +203,31 @@ func pointsWrite[O any](ctx context.Context, coll string, wait *bool, decode fun
 	return operationResponse(start, res), nil
 }
 
+// pointsRequest is what every request of the Points service carries.
+type pointsRequest interface {
+	GetCollectionName() string
+	GetTimeout() uint64
+}
+
+// pointsRead is the pipeline of a read or search: it bounds ctx by the
+// request's timeout (0 is none), checks the collection name, runs do on the
+// collection (do's errors are already gRPC statuses) and answers with
+// respond, given the seconds the request took.
+func pointsRead[R pointsRequest, T, Resp any](ctx context.Context, r R, do func(context.Context, string, R) (T, error), respond func(T, float64) *Resp) (*Resp, error) {
+	start := time.Now()
+	timeout := r.GetTimeout()
+	ctx, cancel := withTimeout(ctx, &timeout)
+	defer cancel()
+	if err := checkCollectionName("collection_name", r.GetCollectionName()); err != nil {
+		return nil, err
+	}
+	res, err := do(ctx, r.GetCollectionName(), r)
+	if err != nil {
+		return nil, err
+	}
+	return respond(res, since(start)), nil
+}
+
 func (s *pointsService) Upsert(ctx context.Context, r *qdrant.UpsertPoints) (*qdrant.PointsOperationResponse, error) {
 	r = orEmpty(r)
 	return pointsWrite(ctx, r.GetCollectionName(), r.Wait, func() (*engine.UpsertOp, error) {
@@ -220,13 +245,12 @@ func (s *pointsService) Delete(ctx context.Context, r *qdrant.DeletePoints) (*qd
 // Get returns the points that exist among the ids; payload is returned
 // unless with_payload says otherwise, vectors only when asked for.
 func (s *pointsService) Get(ctx context.Context, r *qdrant.GetPoints) (*qdrant.GetResponse, error) {
-	r = orEmpty(r)
-	start := time.Now()
-	ctx, cancel := withTimeout(ctx, r.Timeout)
-	defer cancel()
-	if err := checkCollectionName("collection_name", r.GetCollectionName()); err != nil {
-		return nil, err
-	}
+	return pointsRead(ctx, orEmpty(r), s.get, func(res []*qdrant.RetrievedPoint, took float64) *qdrant.GetResponse {
+		return &qdrant.GetResponse{Result: res, Time: took}
+	})
+}
+
+func (s *pointsService) get(ctx context.Context, coll string, r *qdrant.GetPoints) ([]*qdrant.RetrievedPoint, error) {
 	ids, err := pointIDsFromProto(r.GetIds())
 	if err != nil {
 		return nil, err
@@ -237,14 +261,14 @@ func (s *pointsService) Get(ctx context.Context, r *qdrant.GetPoints) (*qdrant.G
 	if err != nil {
 		return nil, err
 	}
-	recs, err := s.db.Get(ctx, r.GetCollectionName(), ids, &engine.ReadOptions{
+	recs, err := s.db.Get(ctx, coll, ids, &engine.ReadOptions{
 		WithPayload: ps,
 		WithVectors: vectorSelectorFromProto(r.GetWithVectors()),
 	})
 	if err != nil {
 		return nil, GRPCError(err)
 	}
-	return &qdrant.GetResponse{Result: recordsToProto(recs, nil), Time: since(start)}, nil
+	return recordsToProto(recs, nil), nil
 }
 
 func (s *pointsService) UpdateVectors(ctx context.Context, r *qdrant.UpdatePointVectors) (*qdrant.PointsOperationResponse, error) {
@@ -315,20 +339,20 @@ func (s *pointsService) DeleteFieldIndex(ctx context.Context, r *qdrant.DeleteFi
 // indexed payload field. Payload is returned unless with_payload says
 // otherwise; the page size defaults to 10.
 func (s *pointsService) Scroll(ctx context.Context, r *qdrant.ScrollPoints) (*qdrant.ScrollResponse, error) {
-	r = orEmpty(r)
-	start := time.Now()
-	ctx, cancel := withTimeout(ctx, r.Timeout)
-	defer cancel()
-	if err := checkCollectionName("collection_name", r.GetCollectionName()); err != nil {
-		return nil, err
-	}
+	return pointsRead(ctx, orEmpty(r), s.scroll, func(out *qdrant.ScrollResponse, took float64) *qdrant.ScrollResponse {
+		out.Time = took
+		return out
+	})
+}
+
+func (s *pointsService) scroll(ctx context.Context, coll string, r *qdrant.ScrollPoints) (*qdrant.ScrollResponse, error) {
 	req := &engine.ScrollRequest{Limit: 10, DefaultLimit: r.Limit == nil}
 	var err error
 	if r.Limit != nil {
 		if err := checkLimit("limit", uint64(*r.Limit)); err != nil {
 			return nil, err
 		}
-		if req.Limit, _, err = s.bounds(ctx, r.GetCollectionName(), uint64(*r.Limit), 0); err != nil {
+		if req.Limit, _, err = s.bounds(ctx, coll, uint64(*r.Limit), 0); err != nil {
 			return nil, err
 		}
 	}
@@ -351,18 +375,18 @@ func (s *pointsService) Scroll(ctx context.Context, r *qdrant.ScrollPoints) (*qd
 			return nil, err
 		}
 	}
-	if err := s.limits.grpcAdmit(ctx, s.db, r.GetCollectionName(), []window{scrollWindow(req)}); err != nil {
+	if err := s.limits.grpcAdmit(ctx, s.db, coll, []window{scrollWindow(req)}); err != nil {
 		return nil, err
 	}
-	res, err := s.db.Scroll(ctx, r.GetCollectionName(), req)
+	res, err := s.db.Scroll(ctx, coll, req)
 	if err != nil {
 		return nil, GRPCError(err)
 	}
 	var ov orderValueFunc
 	if req.OrderBy != nil {
-		ov = s.orderValues(ctx, r.GetCollectionName(), req.OrderBy.Key)
+		ov = s.orderValues(ctx, coll, req.OrderBy.Key)
 	}
-	out := &qdrant.ScrollResponse{Result: recordsToProto(res.Points, ov), Time: since(start)}
+	out := &qdrant.ScrollResponse{Result: recordsToProto(res.Points, ov)}
 	if res.NextPageOffset != nil {
 		out.NextPageOffset = pointIDToProto(*res.NextPageOffset)
 	}
@@ -411,23 +435,22 @@ func orderByFromProto(o *qdrant.OrderBy) (*engine.OrderBy, error) {
 // Count counts the points matching the filter; exact defaults to true (the
 // engine's counts are always exact).
 func (s *pointsService) Count(ctx context.Context, r *qdrant.CountPoints) (*qdrant.CountResponse, error) {
-	r = orEmpty(r)
-	start := time.Now()
-	ctx, cancel := withTimeout(ctx, r.Timeout)
-	defer cancel()
-	if err := checkCollectionName("collection_name", r.GetCollectionName()); err != nil {
-		return nil, err
-	}
+	return pointsRead(ctx, orEmpty(r), s.count, func(res *qdrant.CountResult, took float64) *qdrant.CountResponse {
+		return &qdrant.CountResponse{Result: res, Time: took}
+	})
+}
+
+func (s *pointsService) count(ctx context.Context, coll string, r *qdrant.CountPoints) (*qdrant.CountResult, error) {
 	f, err := filterFromProto(r.GetFilter())
 	if err != nil {
 		return nil, err
 	}
 	exact := r.Exact == nil || *r.Exact
-	n, err := s.db.Count(ctx, r.GetCollectionName(), f, exact)
+	n, err := s.db.Count(ctx, coll, f, exact)
 	if err != nil {
 		return nil, GRPCError(err)
 	}
-	return &qdrant.CountResponse{Result: &qdrant.CountResult{Count: uint64(max(n, 0))}, Time: since(start)}, nil
+	return &qdrant.CountResult{Count: uint64(max(n, 0))}, nil
 }
 
 // UpdateBatch applies the operations in order, in one atomic write, and

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"time"
 
 	"github.com/qdrant/go-client/qdrant"
 
@@ -251,89 +250,101 @@ func (s *pointsService) prepQuery(ctx context.Context, coll string, r *qdrant.Qu
 		r.ScoreThreshold, r.Limit, r.Offset, r.GetWithPayload(), r.GetWithVectors(), r.GetLookupFrom())
 }
 
-// runQueryBatch runs converted queries as one batch (strict mode checks a
-// batch as a whole).
-func (s *pointsService) runQueryBatch(ctx context.Context, coll string, reqs []*engine.QueryRequest) ([]*qdrant.BatchResult, error) {
-	in := make([]engine.QueryRequest, len(reqs))
-	for i, r := range reqs {
-		in[i] = *r
-	}
-	if err := s.limits.grpcAdmit(ctx, s.db, coll, windowsOf(in, queryWindow)); err != nil {
+// scoredRoute is how the requests of one scored route (search, recommend,
+// discover, query) are converted to the engine's request Q, admitted by
+// strict mode, run and converted back, alone or as a batch. Every route
+// checks, admits and runs its requests in the same order.
+type scoredRoute[P, Q any] struct {
+	s     *pointsService
+	conv  func(context.Context, string, P) (*Q, error)
+	win   func(*Q) window
+	one   func(context.Context, string, *Q) ([]engine.ScoredPoint, error)
+	batch func(context.Context, string, []Q) ([][]engine.ScoredPoint, error)
+	// order returns the conversion of order values of a request's results,
+	// nil when they carry none.
+	order func(context.Context, string, *Q) orderValueFunc
+}
+
+// run converts, admits and runs one request.
+func (rt scoredRoute[P, Q]) run(ctx context.Context, coll string, r P) ([]*qdrant.ScoredPoint, error) {
+	req, err := rt.conv(ctx, coll, r)
+	if err != nil {
 		return nil, err
 	}
-	res, err := s.db.QueryBatch(ctx, coll, in)
+	if err := rt.s.limits.grpcAdmit(ctx, rt.s.db, coll, []window{rt.win(req)}); err != nil {
+		return nil, err
+	}
+	res, err := rt.one(ctx, coll, req)
+	if err != nil {
+		return nil, GRPCError(err)
+	}
+	return scoredListToProto(res, rt.order(ctx, coll, req)), nil
+}
+
+// runBatch converts every request, then admits and runs them as one batch
+// (strict mode checks a batch as a whole).
+func (rt scoredRoute[P, Q]) runBatch(ctx context.Context, coll string, rs []P) ([]*qdrant.BatchResult, error) {
+	reqs := make([]Q, len(rs))
+	for i, r := range rs {
+		req, err := rt.conv(ctx, coll, r)
+		if err != nil {
+			return nil, err
+		}
+		reqs[i] = *req
+	}
+	if err := rt.s.limits.grpcAdmit(ctx, rt.s.db, coll, windowsOf(reqs, rt.win)); err != nil {
+		return nil, err
+	}
+	res, err := rt.batch(ctx, coll, reqs)
 	if err != nil {
 		return nil, GRPCError(err)
 	}
 	out := make([]*qdrant.BatchResult, len(res))
 	for i := range res {
-		out[i] = &qdrant.BatchResult{Result: scoredListToProto(res[i], s.orderValuesFor(ctx, coll, reqs[i].Query))}
+		out[i] = &qdrant.BatchResult{Result: scoredListToProto(res[i], rt.order(ctx, coll, &reqs[i]))}
 	}
 	return out, nil
 }
 
-func (s *pointsService) runQuery(ctx context.Context, coll string, r *qdrant.QueryPoints) ([]*qdrant.ScoredPoint, error) {
-	req, err := s.prepQuery(ctx, coll, r)
-	if err != nil {
-		return nil, err
+// batchOf is the batch form of a route, over the requests get reads from a
+// batch request.
+func batchOf[B, P, Q any](rt scoredRoute[P, Q], get func(B) []P) func(context.Context, string, B) ([]*qdrant.BatchResult, error) {
+	return func(ctx context.Context, coll string, b B) ([]*qdrant.BatchResult, error) {
+		return rt.runBatch(ctx, coll, get(b))
 	}
-	if err := s.limits.grpcAdmit(ctx, s.db, coll, []window{queryWindow(req)}); err != nil {
-		return nil, err
-	}
-	res, err := s.db.Query(ctx, coll, req)
-	if err != nil {
-		return nil, GRPCError(err)
-	}
-	return scoredListToProto(res, s.orderValuesFor(ctx, coll, req.Query)), nil
+}
+
+// noOrder is the order of results that carry no order values.
+func noOrder[Q any](context.Context, string, *Q) orderValueFunc { return nil }
+
+// queries is the route of requests that convert to universal queries.
+func queries[P any](s *pointsService, conv func(context.Context, string, P) (*engine.QueryRequest, error)) scoredRoute[P, engine.QueryRequest] {
+	return scoredRoute[P, engine.QueryRequest]{s: s, conv: conv, win: queryWindow, one: s.db.Query, batch: s.db.QueryBatch,
+		order: func(ctx context.Context, coll string, q *engine.QueryRequest) orderValueFunc {
+			return s.orderValuesFor(ctx, coll, q.Query)
+		}}
 }
 
 func (s *pointsService) Query(ctx context.Context, r *qdrant.QueryPoints) (*qdrant.QueryResponse, error) {
-	r = orEmpty(r)
-	start := time.Now()
-	ctx, cancel := withTimeout(ctx, r.Timeout)
-	defer cancel()
-	if err := checkCollectionName("collection_name", r.GetCollectionName()); err != nil {
-		return nil, err
-	}
-	res, err := s.runQuery(ctx, r.GetCollectionName(), r)
-	if err != nil {
-		return nil, err
-	}
-	return &qdrant.QueryResponse{Result: res, Time: since(start)}, nil
+	return pointsRead(ctx, orEmpty(r), queries(s, s.prepQuery).run, func(res []*qdrant.ScoredPoint, took float64) *qdrant.QueryResponse {
+		return &qdrant.QueryResponse{Result: res, Time: took}
+	})
 }
 
 // QueryBatch runs each query against the batch's collection.
 func (s *pointsService) QueryBatch(ctx context.Context, r *qdrant.QueryBatchPoints) (*qdrant.QueryBatchResponse, error) {
-	r = orEmpty(r)
-	start := time.Now()
-	ctx, cancel := withTimeout(ctx, r.Timeout)
-	defer cancel()
-	if err := checkCollectionName("collection_name", r.GetCollectionName()); err != nil {
-		return nil, err
-	}
-	reqs := make([]*engine.QueryRequest, len(r.GetQueryPoints()))
-	for i, q := range r.GetQueryPoints() {
-		var err error
-		if reqs[i], err = s.prepQuery(ctx, r.GetCollectionName(), q); err != nil {
-			return nil, err
-		}
-	}
-	out, err := s.runQueryBatch(ctx, r.GetCollectionName(), reqs)
-	if err != nil {
-		return nil, err
-	}
-	return &qdrant.QueryBatchResponse{Result: out, Time: since(start)}, nil
+	return pointsRead(ctx, orEmpty(r), batchOf(queries(s, s.prepQuery), (*qdrant.QueryBatchPoints).GetQueryPoints), func(res []*qdrant.BatchResult, took float64) *qdrant.QueryBatchResponse {
+		return &qdrant.QueryBatchResponse{Result: res, Time: took}
+	})
 }
 
 func (s *pointsService) QueryGroups(ctx context.Context, r *qdrant.QueryPointGroups) (*qdrant.QueryGroupsResponse, error) {
-	r = orEmpty(r)
-	start := time.Now()
-	ctx, cancel := withTimeout(ctx, r.Timeout)
-	defer cancel()
-	if err := checkCollectionName("collection_name", r.GetCollectionName()); err != nil {
-		return nil, err
-	}
-	coll := r.GetCollectionName()
+	return pointsRead(ctx, orEmpty(r), s.queryGroups, func(res *qdrant.GroupsResult, took float64) *qdrant.QueryGroupsResponse {
+		return &qdrant.QueryGroupsResponse{Result: res, Time: took}
+	})
+}
+
+func (s *pointsService) queryGroups(ctx context.Context, coll string, r *qdrant.QueryPointGroups) (*qdrant.GroupsResult, error) {
 	req, err := s.queryFromProto(ctx, coll, r.GetPrefetch(), r.GetQuery(), r.GetUsing(), r.GetFilter(), r.GetParams(),
 		r.ScoreThreshold, r.Limit, nil, r.GetWithPayload(), r.GetWithVectors(), r.GetLookupFrom())
 	if err != nil {
@@ -346,11 +357,7 @@ func (s *pointsService) QueryGroups(ctx context.Context, r *qdrant.QueryPointGro
 		}
 		size = *r.GroupSize
 	}
-	res, err := s.groups(ctx, coll, req, r.GetGroupBy(), size, r.GetWithLookup())
-	if err != nil {
-		return nil, err
-	}
-	return &qdrant.QueryGroupsResponse{Result: res, Time: since(start)}, nil
+	return s.groups(ctx, coll, req, r.GetGroupBy(), size, r.GetWithLookup())
 }
 
 // groups runs a group query and converts its groups, looking up each
@@ -490,84 +497,74 @@ func (s *pointsService) searchFromProto(ctx context.Context, coll string, r *qdr
 }
 
 func (s *pointsService) Search(ctx context.Context, r *qdrant.SearchPoints) (*qdrant.SearchResponse, error) {
-	r = orEmpty(r)
-	start := time.Now()
-	ctx, cancel := withTimeout(ctx, r.Timeout)
-	defer cancel()
-	if err := checkCollectionName("collection_name", r.GetCollectionName()); err != nil {
-		return nil, err
-	}
-	req, err := s.searchFromProto(ctx, r.GetCollectionName(), r)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.limits.grpcAdmit(ctx, s.db, r.GetCollectionName(), []window{searchWindow(req)}); err != nil {
-		return nil, err
-	}
-	res, err := s.db.Search(ctx, r.GetCollectionName(), req)
-	if err != nil {
-		return nil, GRPCError(err)
-	}
-	return &qdrant.SearchResponse{Result: scoredListToProto(res, nil), Time: since(start)}, nil
+	return pointsRead(ctx, orEmpty(r), s.searches().run, func(res []*qdrant.ScoredPoint, took float64) *qdrant.SearchResponse {
+		return &qdrant.SearchResponse{Result: res, Time: took}
+	})
+}
+
+// searches is the route of legacy searches.
+func (s *pointsService) searches() scoredRoute[*qdrant.SearchPoints, engine.SearchRequest] {
+	return scoredRoute[*qdrant.SearchPoints, engine.SearchRequest]{s: s, conv: s.searchFromProto, win: searchWindow,
+		one: s.db.Search, batch: s.db.SearchBatch, order: noOrder[engine.SearchRequest]}
 }
 
 // SearchBatch runs each search against the batch's collection.
 func (s *pointsService) SearchBatch(ctx context.Context, r *qdrant.SearchBatchPoints) (*qdrant.SearchBatchResponse, error) {
-	r = orEmpty(r)
-	start := time.Now()
-	ctx, cancel := withTimeout(ctx, r.Timeout)
-	defer cancel()
-	if err := checkCollectionName("collection_name", r.GetCollectionName()); err != nil {
-		return nil, err
-	}
-	reqs := make([]engine.SearchRequest, len(r.GetSearchPoints()))
-	for i, sp := range r.GetSearchPoints() {
-		req, err := s.searchFromProto(ctx, r.GetCollectionName(), sp)
-		if err != nil {
-			return nil, err
-		}
-		reqs[i] = *req
-	}
-	if err := s.limits.grpcAdmit(ctx, s.db, r.GetCollectionName(), windowsOf(reqs, searchWindow)); err != nil {
-		return nil, err
-	}
-	res, err := s.db.SearchBatch(ctx, r.GetCollectionName(), reqs)
-	if err != nil {
-		return nil, GRPCError(err)
-	}
-	out := make([]*qdrant.BatchResult, len(res))
-	for i := range res {
-		out[i] = &qdrant.BatchResult{Result: scoredListToProto(res[i], nil)}
-	}
-	return &qdrant.SearchBatchResponse{Result: out, Time: since(start)}, nil
+	return pointsRead(ctx, orEmpty(r), batchOf(s.searches(), (*qdrant.SearchBatchPoints).GetSearchPoints), func(res []*qdrant.BatchResult, took float64) *qdrant.SearchBatchResponse {
+		return &qdrant.SearchBatchResponse{Result: res, Time: took}
+	})
 }
 
 func (s *pointsService) SearchGroups(ctx context.Context, r *qdrant.SearchPointGroups) (*qdrant.SearchGroupsResponse, error) {
-	r = orEmpty(r)
-	start := time.Now()
-	ctx, cancel := withTimeout(ctx, r.Timeout)
-	defer cancel()
-	if err := checkCollectionName("collection_name", r.GetCollectionName()); err != nil {
-		return nil, err
-	}
+	return pointsRead(ctx, orEmpty(r), s.searchGroups, func(res *qdrant.GroupsResult, took float64) *qdrant.SearchGroupsResponse {
+		return &qdrant.SearchGroupsResponse{Result: res, Time: took}
+	})
+}
+
+func (s *pointsService) searchGroups(ctx context.Context, coll string, r *qdrant.SearchPointGroups) (*qdrant.GroupsResult, error) {
+	return s.legacyGroups(ctx, coll, r, func() (*engine.QueryRequest, error) {
+		ex, err := searchVectorFromProto(r.GetVector(), r.GetSparseIndices(), r.GetVectorName())
+		if err != nil {
+			return nil, err
+		}
+		return &engine.QueryRequest{
+			Query:          &engine.Query{Nearest: &ex},
+			Using:          r.GetVectorName(),
+			ScoreThreshold: copyPtr(r.ScoreThreshold),
+		}, nil
+	})
+}
+
+// legacyGroupRequest is what the legacy search and recommend group requests
+// share.
+type legacyGroupRequest interface {
+	GetLimit() uint32
+	GetGroupSize() uint32
+	GetGroupBy() string
+	GetFilter() *qdrant.Filter
+	GetWithPayload() *qdrant.WithPayloadSelector
+	GetWithVectors() *qdrant.WithVectorsSelector
+	GetParams() *qdrant.SearchParams
+	GetWithLookup() *qdrant.WithLookup
+}
+
+// legacyGroups runs a legacy group request: it checks the limit and the
+// group size, converts the query with query (which sets the query, the
+// vector used, the score threshold and where examples are looked up), then
+// the parts every legacy group request has, and groups the results.
+func (s *pointsService) legacyGroups(ctx context.Context, coll string, r legacyGroupRequest, query func() (*engine.QueryRequest, error)) (*qdrant.GroupsResult, error) {
 	if err := checkLimit("limit", uint64(r.GetLimit())); err != nil {
 		return nil, err
 	}
 	if err := checkLimit("group_size", uint64(r.GetGroupSize())); err != nil {
 		return nil, err
 	}
-	ex, err := searchVectorFromProto(r.GetVector(), r.GetSparseIndices(), r.GetVectorName())
+	req, err := query()
 	if err != nil {
 		return nil, err
 	}
-	req := &engine.QueryRequest{
-		Query:          &engine.Query{Nearest: &ex},
-		Using:          r.GetVectorName(),
-		Limit:          int(r.GetLimit()),
-		ScoreThreshold: copyPtr(r.ScoreThreshold),
-		WithVectors:    vectorSelectorFromProto(r.GetWithVectors()),
-	}
-
+	req.Limit = int(r.GetLimit())
+	req.WithVectors = vectorSelectorFromProto(r.GetWithVectors())
 	if req.Filter, err = filterFromProto(r.GetFilter()); err != nil {
 		return nil, err
 	}
@@ -576,11 +573,7 @@ func (s *pointsService) SearchGroups(ctx context.Context, r *qdrant.SearchPointG
 	}
 	req.HnswEf, req.Exact = searchParams(r.GetParams())
 	req.Oversampling = oversampling(r.GetParams())
-	res, err := s.groups(ctx, r.GetCollectionName(), req, r.GetGroupBy(), uint64(r.GetGroupSize()), r.GetWithLookup())
-	if err != nil {
-		return nil, err
-	}
-	return &qdrant.SearchGroupsResponse{Result: res, Time: since(start)}, nil
+	return s.groups(ctx, coll, req, r.GetGroupBy(), uint64(r.GetGroupSize()), r.GetWithLookup())
 }
 
 // Legacy recommend.
@@ -657,97 +650,43 @@ func (s *pointsService) recommendFromProto(ctx context.Context, coll string, r *
 }
 
 func (s *pointsService) Recommend(ctx context.Context, r *qdrant.RecommendPoints) (*qdrant.RecommendResponse, error) {
-	r = orEmpty(r)
-	start := time.Now()
-	ctx, cancel := withTimeout(ctx, r.Timeout)
-	defer cancel()
-	if err := checkCollectionName("collection_name", r.GetCollectionName()); err != nil {
-		return nil, err
-	}
-	req, err := s.recommendFromProto(ctx, r.GetCollectionName(), r)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.limits.grpcAdmit(ctx, s.db, r.GetCollectionName(), []window{recommendWindow(req)}); err != nil {
-		return nil, err
-	}
-	res, err := s.db.Recommend(ctx, r.GetCollectionName(), req)
-	if err != nil {
-		return nil, GRPCError(err)
-	}
-	return &qdrant.RecommendResponse{Result: scoredListToProto(res, nil), Time: since(start)}, nil
+	return pointsRead(ctx, orEmpty(r), s.recommendations().run, func(res []*qdrant.ScoredPoint, took float64) *qdrant.RecommendResponse {
+		return &qdrant.RecommendResponse{Result: res, Time: took}
+	})
+}
+
+// recommendations is the route of legacy recommendations.
+func (s *pointsService) recommendations() scoredRoute[*qdrant.RecommendPoints, engine.RecommendRequest] {
+	return scoredRoute[*qdrant.RecommendPoints, engine.RecommendRequest]{s: s, conv: s.recommendFromProto, win: recommendWindow,
+		one: s.db.Recommend, batch: s.db.RecommendBatch, order: noOrder[engine.RecommendRequest]}
 }
 
 // RecommendBatch runs each recommendation against the batch's collection.
 func (s *pointsService) RecommendBatch(ctx context.Context, r *qdrant.RecommendBatchPoints) (*qdrant.RecommendBatchResponse, error) {
-	r = orEmpty(r)
-	start := time.Now()
-	ctx, cancel := withTimeout(ctx, r.Timeout)
-	defer cancel()
-	if err := checkCollectionName("collection_name", r.GetCollectionName()); err != nil {
-		return nil, err
-	}
-	reqs := make([]engine.RecommendRequest, len(r.GetRecommendPoints()))
-	for i, rp := range r.GetRecommendPoints() {
-		req, err := s.recommendFromProto(ctx, r.GetCollectionName(), rp)
-		if err != nil {
-			return nil, err
-		}
-		reqs[i] = *req
-	}
-	if err := s.limits.grpcAdmit(ctx, s.db, r.GetCollectionName(), windowsOf(reqs, recommendWindow)); err != nil {
-		return nil, err
-	}
-	res, err := s.db.RecommendBatch(ctx, r.GetCollectionName(), reqs)
-	if err != nil {
-		return nil, GRPCError(err)
-	}
-	out := make([]*qdrant.BatchResult, len(res))
-	for i := range res {
-		out[i] = &qdrant.BatchResult{Result: scoredListToProto(res[i], nil)}
-	}
-	return &qdrant.RecommendBatchResponse{Result: out, Time: since(start)}, nil
+	return pointsRead(ctx, orEmpty(r), batchOf(s.recommendations(), (*qdrant.RecommendBatchPoints).GetRecommendPoints), func(res []*qdrant.BatchResult, took float64) *qdrant.RecommendBatchResponse {
+		return &qdrant.RecommendBatchResponse{Result: res, Time: took}
+	})
 }
 
 func (s *pointsService) RecommendGroups(ctx context.Context, r *qdrant.RecommendPointGroups) (*qdrant.RecommendGroupsResponse, error) {
-	r = orEmpty(r)
-	start := time.Now()
-	ctx, cancel := withTimeout(ctx, r.Timeout)
-	defer cancel()
-	if err := checkCollectionName("collection_name", r.GetCollectionName()); err != nil {
-		return nil, err
-	}
-	if err := checkLimit("limit", uint64(r.GetLimit())); err != nil {
-		return nil, err
-	}
-	if err := checkLimit("group_size", uint64(r.GetGroupSize())); err != nil {
-		return nil, err
-	}
-	q, err := recommendQuery(r.GetPositive(), r.GetNegative(), r.GetPositiveVectors(), r.GetNegativeVectors(), r.Strategy)
-	if err != nil {
-		return nil, err
-	}
-	req := &engine.QueryRequest{
-		Query:          &engine.Query{Recommend: q},
-		Using:          r.GetUsing(),
-		Limit:          int(r.GetLimit()),
-		ScoreThreshold: copyPtr(r.ScoreThreshold),
-		LookupFrom:     lookupFromProto(r.GetLookupFrom()),
-		WithVectors:    vectorSelectorFromProto(r.GetWithVectors()),
-	}
-	if req.Filter, err = filterFromProto(r.GetFilter()); err != nil {
-		return nil, err
-	}
-	if req.WithPayload, err = payloadSelectorFromProto(r.GetWithPayload(), false); err != nil {
-		return nil, err
-	}
-	req.HnswEf, req.Exact = searchParams(r.GetParams())
-	req.Oversampling = oversampling(r.GetParams())
-	res, err := s.groups(ctx, r.GetCollectionName(), req, r.GetGroupBy(), uint64(r.GetGroupSize()), r.GetWithLookup())
-	if err != nil {
-		return nil, err
-	}
-	return &qdrant.RecommendGroupsResponse{Result: res, Time: since(start)}, nil
+	return pointsRead(ctx, orEmpty(r), s.recommendGroups, func(res *qdrant.GroupsResult, took float64) *qdrant.RecommendGroupsResponse {
+		return &qdrant.RecommendGroupsResponse{Result: res, Time: took}
+	})
+}
+
+func (s *pointsService) recommendGroups(ctx context.Context, coll string, r *qdrant.RecommendPointGroups) (*qdrant.GroupsResult, error) {
+	return s.legacyGroups(ctx, coll, r, func() (*engine.QueryRequest, error) {
+		q, err := recommendQuery(r.GetPositive(), r.GetNegative(), r.GetPositiveVectors(), r.GetNegativeVectors(), r.Strategy)
+		if err != nil {
+			return nil, err
+		}
+		return &engine.QueryRequest{
+			Query:          &engine.Query{Recommend: q},
+			Using:          r.GetUsing(),
+			ScoreThreshold: copyPtr(r.ScoreThreshold),
+			LookupFrom:     lookupFromProto(r.GetLookupFrom()),
+		}, nil
+	})
 }
 
 // Legacy discover.
@@ -806,48 +745,16 @@ func (s *pointsService) discoverFromProto(ctx context.Context, coll string, r *q
 }
 
 func (s *pointsService) Discover(ctx context.Context, r *qdrant.DiscoverPoints) (*qdrant.DiscoverResponse, error) {
-	r = orEmpty(r)
-	start := time.Now()
-	ctx, cancel := withTimeout(ctx, r.Timeout)
-	defer cancel()
-	if err := checkCollectionName("collection_name", r.GetCollectionName()); err != nil {
-		return nil, err
-	}
-	req, err := s.discoverFromProto(ctx, r.GetCollectionName(), r)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.limits.grpcAdmit(ctx, s.db, r.GetCollectionName(), []window{queryWindow(req)}); err != nil {
-		return nil, err
-	}
-	res, err := s.db.Query(ctx, r.GetCollectionName(), req)
-	if err != nil {
-		return nil, GRPCError(err)
-	}
-	return &qdrant.DiscoverResponse{Result: scoredListToProto(res, nil), Time: since(start)}, nil
+	return pointsRead(ctx, orEmpty(r), queries(s, s.discoverFromProto).run, func(res []*qdrant.ScoredPoint, took float64) *qdrant.DiscoverResponse {
+		return &qdrant.DiscoverResponse{Result: res, Time: took}
+	})
 }
 
 // DiscoverBatch runs each discovery against the batch's collection.
 func (s *pointsService) DiscoverBatch(ctx context.Context, r *qdrant.DiscoverBatchPoints) (*qdrant.DiscoverBatchResponse, error) {
-	r = orEmpty(r)
-	start := time.Now()
-	ctx, cancel := withTimeout(ctx, r.Timeout)
-	defer cancel()
-	if err := checkCollectionName("collection_name", r.GetCollectionName()); err != nil {
-		return nil, err
-	}
-	reqs := make([]*engine.QueryRequest, len(r.GetDiscoverPoints()))
-	for i, dp := range r.GetDiscoverPoints() {
-		var err error
-		if reqs[i], err = s.discoverFromProto(ctx, r.GetCollectionName(), dp); err != nil {
-			return nil, err
-		}
-	}
-	out, err := s.runQueryBatch(ctx, r.GetCollectionName(), reqs)
-	if err != nil {
-		return nil, err
-	}
-	return &qdrant.DiscoverBatchResponse{Result: out, Time: since(start)}, nil
+	return pointsRead(ctx, orEmpty(r), batchOf(queries(s, s.discoverFromProto), (*qdrant.DiscoverBatchPoints).GetDiscoverPoints), func(res []*qdrant.BatchResult, took float64) *qdrant.DiscoverBatchResponse {
+		return &qdrant.DiscoverBatchResponse{Result: res, Time: took}
+	})
 }
 
 // Facet and distance matrix.
@@ -855,13 +762,12 @@ func (s *pointsService) DiscoverBatch(ctx context.Context, r *qdrant.DiscoverBat
 // Facet counts the points per value of an indexed payload field; the limit
 // defaults to 10.
 func (s *pointsService) Facet(ctx context.Context, r *qdrant.FacetCounts) (*qdrant.FacetResponse, error) {
-	r = orEmpty(r)
-	start := time.Now()
-	ctx, cancel := withTimeout(ctx, r.Timeout)
-	defer cancel()
-	if err := checkCollectionName("collection_name", r.GetCollectionName()); err != nil {
-		return nil, err
-	}
+	return pointsRead(ctx, orEmpty(r), s.facet, func(hits []*qdrant.FacetHit, took float64) *qdrant.FacetResponse {
+		return &qdrant.FacetResponse{Hits: hits, Time: took}
+	})
+}
+
+func (s *pointsService) facet(ctx context.Context, coll string, r *qdrant.FacetCounts) ([]*qdrant.FacetHit, error) {
 	if _, err := pathFromProto(r.GetKey()); err != nil {
 		return nil, err
 	}
@@ -876,7 +782,7 @@ func (s *pointsService) Facet(ctx context.Context, r *qdrant.FacetCounts) (*qdra
 	if req.Filter, err = filterFromProto(r.GetFilter()); err != nil {
 		return nil, err
 	}
-	hits, err := s.db.Facet(ctx, r.GetCollectionName(), req)
+	hits, err := s.db.Facet(ctx, coll, req)
 	if err != nil {
 		return nil, GRPCError(err)
 	}
@@ -884,7 +790,7 @@ func (s *pointsService) Facet(ctx context.Context, r *qdrant.FacetCounts) (*qdra
 	for i, h := range hits {
 		out[i] = &qdrant.FacetHit{Value: facetValueToProto(h.Value), Count: uint64(max(h.Count, 0))}
 	}
-	return &qdrant.FacetResponse{Hits: out, Time: since(start)}, nil
+	return out, nil
 }
 
 func facetValueToProto(v payload.Value) *qdrant.FacetValue {
@@ -900,10 +806,7 @@ func facetValueToProto(v payload.Value) *qdrant.FacetValue {
 	return &qdrant.FacetValue{Variant: &qdrant.FacetValue_StringValue{StringValue: s}}
 }
 
-func (s *pointsService) matrix(ctx context.Context, r *qdrant.SearchMatrixPoints) (*engine.Matrix, error) {
-	if err := checkCollectionName("collection_name", r.GetCollectionName()); err != nil {
-		return nil, err
-	}
+func (s *pointsService) matrix(ctx context.Context, coll string, r *qdrant.SearchMatrixPoints) (*engine.Matrix, error) {
 	req := &engine.MatrixRequest{Using: r.GetUsing()}
 	if r.Sample != nil {
 		if *r.Sample < 2 {
@@ -921,7 +824,7 @@ func (s *pointsService) matrix(ctx context.Context, r *qdrant.SearchMatrixPoints
 	if req.Filter, err = filterFromProto(r.GetFilter()); err != nil {
 		return nil, err
 	}
-	m, err := s.db.SearchMatrix(ctx, r.GetCollectionName(), req)
+	m, err := s.db.SearchMatrix(ctx, coll, req)
 	if err != nil {
 		return nil, GRPCError(err)
 	}
@@ -931,44 +834,32 @@ func (s *pointsService) matrix(ctx context.Context, r *qdrant.SearchMatrixPoints
 // SearchMatrixPairs returns, for a random sample of points, each one's
 // nearest others in the sample, as pairs.
 func (s *pointsService) SearchMatrixPairs(ctx context.Context, r *qdrant.SearchMatrixPoints) (*qdrant.SearchMatrixPairsResponse, error) {
-	r = orEmpty(r)
-	start := time.Now()
-	ctx, cancel := withTimeout(ctx, r.Timeout)
-	defer cancel()
-	m, err := s.matrix(ctx, r)
-	if err != nil {
-		return nil, err
-	}
-	pairs := make([]*qdrant.SearchMatrixPair, len(m.Pairs))
-	for i, p := range m.Pairs {
-		pairs[i] = &qdrant.SearchMatrixPair{A: pointIDToProto(p.A), B: pointIDToProto(p.B), Score: p.Score}
-	}
-	return &qdrant.SearchMatrixPairsResponse{Result: &qdrant.SearchMatrixPairs{Pairs: pairs}, Time: since(start)}, nil
+	return pointsRead(ctx, orEmpty(r), s.matrix, func(m *engine.Matrix, took float64) *qdrant.SearchMatrixPairsResponse {
+		pairs := make([]*qdrant.SearchMatrixPair, len(m.Pairs))
+		for i, p := range m.Pairs {
+			pairs[i] = &qdrant.SearchMatrixPair{A: pointIDToProto(p.A), B: pointIDToProto(p.B), Score: p.Score}
+		}
+		return &qdrant.SearchMatrixPairsResponse{Result: &qdrant.SearchMatrixPairs{Pairs: pairs}, Time: took}
+	})
 }
 
 // SearchMatrixOffsets returns the same matrix as SearchMatrixPairs, as a
 // sparse matrix over the sampled ids.
 func (s *pointsService) SearchMatrixOffsets(ctx context.Context, r *qdrant.SearchMatrixPoints) (*qdrant.SearchMatrixOffsetsResponse, error) {
-	r = orEmpty(r)
-	start := time.Now()
-	ctx, cancel := withTimeout(ctx, r.Timeout)
-	defer cancel()
-	m, err := s.matrix(ctx, r)
-	if err != nil {
-		return nil, err
-	}
-	index := make(map[filter.PointID]uint64, len(m.IDs))
-	for i, id := range m.IDs {
-		index[id] = uint64(i)
-	}
-	out := &qdrant.SearchMatrixOffsets{
-		OffsetsRow: make([]uint64, len(m.Pairs)),
-		OffsetsCol: make([]uint64, len(m.Pairs)),
-		Scores:     make([]float32, len(m.Pairs)),
-		Ids:        pointIDsToProto(m.IDs),
-	}
-	for i, p := range m.Pairs {
-		out.OffsetsRow[i], out.OffsetsCol[i], out.Scores[i] = index[p.A], index[p.B], p.Score
-	}
-	return &qdrant.SearchMatrixOffsetsResponse{Result: out, Time: since(start)}, nil
+	return pointsRead(ctx, orEmpty(r), s.matrix, func(m *engine.Matrix, took float64) *qdrant.SearchMatrixOffsetsResponse {
+		index := make(map[filter.PointID]uint64, len(m.IDs))
+		for i, id := range m.IDs {
+			index[id] = uint64(i)
+		}
+		out := &qdrant.SearchMatrixOffsets{
+			OffsetsRow: make([]uint64, len(m.Pairs)),
+			OffsetsCol: make([]uint64, len(m.Pairs)),
+			Scores:     make([]float32, len(m.Pairs)),
+			Ids:        pointIDsToProto(m.IDs),
+		}
+		for i, p := range m.Pairs {
+			out.OffsetsRow[i], out.OffsetsCol[i], out.Scores[i] = index[p.A], index[p.B], p.Score
+		}
+		return &qdrant.SearchMatrixOffsetsResponse{Result: out, Time: took}
+	})
 }
