@@ -207,76 +207,91 @@ func (s *restServer) prepQuery(ctx context.Context, coll string, q *restQueryReq
 	return req, withPayload, err
 }
 
-// restScoredErr runs a prepared request unless preparing it failed (err),
-// and writes its points.
-func restScoredErr(err error, withPayload bool, run func() ([]engine.ScoredPoint, error)) ([]restScoredPoint, error) {
+// restScoredRoute is how the requests of one scored REST route (search,
+// recommend, discover, query) are decoded from P, converted to the engine's
+// request Q, admitted by strict mode, run and answered, alone or as a
+// batch. Every route checks, admits and runs its requests in the same order.
+type restScoredRoute[P, Q any] struct {
+	s *restServer
+	// elem is Qdrant's name of one request, for the batch's decode errors.
+	elem  string
+	prep  func(ctx context.Context, coll string, p *P, path string) (Q, bool, error)
+	win   func(*Q) window
+	one   func(context.Context, string, *Q) ([]engine.ScoredPoint, error)
+	batch func(context.Context, string, []Q) ([][]engine.ScoredPoint, error)
+	// points answers each list of points as {"points": [...]} (the
+	// universal query's form) instead of as a bare list.
+	points bool
+}
+
+// answer is the answer of one list of points.
+func (rt restScoredRoute[P, Q]) answer(pts []restScoredPoint) any {
+	if rt.points {
+		return map[string][]restScoredPoint{"points": pts}
+	}
+	return pts
+}
+
+// run converts, admits and runs one request.
+func (rt restScoredRoute[P, Q]) run(ctx context.Context, coll string, p *P) (any, error) {
+	req, withPayload, err := rt.prep(ctx, coll, p, "")
 	if err != nil {
 		return nil, err
 	}
-	pts, err := run()
+	if err := rt.s.opts.Limits.restAdmit(ctx, rt.s.db, coll, []window{rt.win(&req)}); err != nil {
+		return nil, err
+	}
+	pts, err := rt.one(ctx, coll, &req)
 	if err != nil {
 		return nil, err
 	}
-	return restScored(pts, withPayload), nil
+	return rt.answer(restScored(pts, withPayload)), nil
 }
 
-// runQuery runs one QueryRequest.
-func (s *restServer) runQuery(ctx context.Context, coll string, q *restQueryRequest, path string) ([]restScoredPoint, error) {
-	req, withPayload, err := s.prepQuery(ctx, coll, q, path)
-	if err == nil {
-		err = s.opts.Limits.restAdmit(ctx, s.db, coll, []window{queryWindow(&req)})
-	}
-	return restScoredErr(err, withPayload, func() ([]engine.ScoredPoint, error) { return s.db.Query(ctx, coll, &req) })
-}
-
-// runQueryBatch converts every query, then runs them as one batch (strict
-// mode checks a batch as a whole).
-func (s *restServer) runQueryBatch(ctx context.Context, coll string, n int,
-	prep func(i int) (engine.QueryRequest, bool, error)) ([][]restScoredPoint, error) {
-	reqs := make([]engine.QueryRequest, n)
-	withPayload := make([]bool, n)
-	for i := range n {
+// runBatch converts every request, then admits and runs them as one batch
+// (strict mode checks a batch as a whole).
+func (rt restScoredRoute[P, Q]) runBatch(ctx context.Context, coll string, ps []P) (any, error) {
+	reqs := make([]Q, len(ps))
+	withPayload := make([]bool, len(ps))
+	for i := range ps {
 		var err error
-		if reqs[i], withPayload[i], err = prep(i); err != nil {
+		if reqs[i], withPayload[i], err = rt.prep(ctx, coll, &ps[i], restIndex("searches", i)); err != nil {
 			return nil, err
 		}
 	}
-	if err := s.opts.Limits.restAdmit(ctx, s.db, coll, windowsOf(reqs, queryWindow)); err != nil {
+	if err := rt.s.opts.Limits.restAdmit(ctx, rt.s.db, coll, windowsOf(reqs, rt.win)); err != nil {
 		return nil, err
 	}
-	res, err := s.db.QueryBatch(ctx, coll, reqs)
+	res, err := rt.batch(ctx, coll, reqs)
 	if err != nil {
 		return nil, err
 	}
-	out := make([][]restScoredPoint, n)
-	for i := range res {
-		out[i] = restScored(res[i], withPayload[i])
+	out := make([]any, len(res))
+	for i, pts := range res {
+		out[i] = rt.answer(restScored(pts, withPayload[i]))
 	}
 	return out, nil
 }
 
-// query answers POST /collections/{c}/points/query.
-func (s *restServer) query(w http.ResponseWriter, r *http.Request) (any, error) {
-	var req restQueryRequest
-	if err := s.decodeBody(r, &req); err != nil {
+// serve answers the route's single form: it decodes the body, checks the
+// read options and runs the request.
+func (rt restScoredRoute[P, Q]) serve(w http.ResponseWriter, r *http.Request) (any, error) {
+	var req P
+	if err := rt.s.decodeBody(r, &req); err != nil {
 		return nil, err
 	}
 	if err := restReadOptions(r); err != nil {
 		return nil, err
 	}
-	pts, err := s.runQuery(r.Context(), r.PathValue("collection_name"), &req, "")
-	if err != nil {
-		return nil, err
-	}
-	return map[string][]restScoredPoint{"points": pts}, nil
+	return rt.run(r.Context(), r.PathValue("collection_name"), &req)
 }
 
-// queryBatch answers POST /collections/{c}/points/query/batch.
-func (s *restServer) queryBatch(w http.ResponseWriter, r *http.Request) (any, error) {
+// serveBatch answers the route's batch form, {"searches": [...]}.
+func (rt restScoredRoute[P, Q]) serveBatch(w http.ResponseWriter, r *http.Request) (any, error) {
 	var req struct {
-		Searches *[]restQueryRequest `json:"searches"`
+		Searches *[]P `json:"searches"`
 	}
-	if err := s.decodeBatch(r, "QueryRequest", &req); err != nil {
+	if err := rt.s.decodeBatch(r, rt.elem, &req); err != nil {
 		return nil, err
 	}
 	if err := restReadOptions(r); err != nil {
@@ -285,18 +300,29 @@ func (s *restServer) queryBatch(w http.ResponseWriter, r *http.Request) (any, er
 	if req.Searches == nil {
 		return nil, restMissing("", "searches")
 	}
-	coll := r.PathValue("collection_name")
-	res, err := s.runQueryBatch(r.Context(), coll, len(*req.Searches), func(i int) (engine.QueryRequest, bool, error) {
-		return s.prepQuery(r.Context(), coll, &(*req.Searches)[i], restIndex("searches", i))
-	})
-	if err != nil {
-		return nil, err
-	}
-	out := make([]map[string][]restScoredPoint, len(res))
-	for i, pts := range res {
-		out[i] = map[string][]restScoredPoint{"points": pts}
-	}
-	return out, nil
+	return rt.runBatch(r.Context(), r.PathValue("collection_name"), *req.Searches)
+}
+
+// restQueries is the route of requests that convert to universal queries.
+func restQueries[P any](s *restServer, elem string, prep func(context.Context, string, *P, string) (engine.QueryRequest, bool, error)) restScoredRoute[P, engine.QueryRequest] {
+	return restScoredRoute[P, engine.QueryRequest]{s: s, elem: elem, prep: prep, win: queryWindow, one: s.db.Query, batch: s.db.QueryBatch}
+}
+
+// queries is the universal query's route.
+func (s *restServer) queries() restScoredRoute[restQueryRequest, engine.QueryRequest] {
+	rt := restQueries(s, "QueryRequest", s.prepQuery)
+	rt.points = true
+	return rt
+}
+
+// query answers POST /collections/{c}/points/query.
+func (s *restServer) query(w http.ResponseWriter, r *http.Request) (any, error) {
+	return s.queries().serve(w, r)
+}
+
+// queryBatch answers POST /collections/{c}/points/query/batch.
+func (s *restServer) queryBatch(w http.ResponseWriter, r *http.Request) (any, error) {
+	return s.queries().serveBatch(w, r)
 }
 
 // restGroupsBody is the grouping part of the groups requests.
@@ -532,63 +558,20 @@ func (s *restServer) prepSearch(ctx context.Context, coll string, q *restSearchR
 	return req, withPayload, err
 }
 
-// runSearch runs one legacy search.
-func (s *restServer) runSearch(ctx context.Context, coll string, q *restSearchRequest, path string) ([]restScoredPoint, error) {
-	req, withPayload, err := s.prepSearch(ctx, coll, q, path)
-	if err == nil {
-		err = s.opts.Limits.restAdmit(ctx, s.db, coll, []window{searchWindow(&req)})
-	}
-	return restScoredErr(err, withPayload, func() ([]engine.ScoredPoint, error) { return s.db.Search(ctx, coll, &req) })
+// searches is the legacy search's route.
+func (s *restServer) searches() restScoredRoute[restSearchRequest, engine.SearchRequest] {
+	return restScoredRoute[restSearchRequest, engine.SearchRequest]{s: s, elem: "SearchRequest", prep: s.prepSearch, win: searchWindow,
+		one: s.db.Search, batch: s.db.SearchBatch}
 }
 
 // search answers POST /collections/{c}/points/search.
 func (s *restServer) search(w http.ResponseWriter, r *http.Request) (any, error) {
-	var req restSearchRequest
-	if err := s.decodeBody(r, &req); err != nil {
-		return nil, err
-	}
-	if err := restReadOptions(r); err != nil {
-		return nil, err
-	}
-	return s.runSearch(r.Context(), r.PathValue("collection_name"), &req, "")
+	return s.searches().serve(w, r)
 }
 
 // searchBatch answers POST /collections/{c}/points/search/batch.
 func (s *restServer) searchBatch(w http.ResponseWriter, r *http.Request) (any, error) {
-	var req struct {
-		Searches *[]restSearchRequest `json:"searches"`
-	}
-	if err := s.decodeBatch(r, "SearchRequest", &req); err != nil {
-		return nil, err
-	}
-	if err := restReadOptions(r); err != nil {
-		return nil, err
-	}
-	if req.Searches == nil {
-		return nil, restMissing("", "searches")
-	}
-	coll := r.PathValue("collection_name")
-	reqs := make([]engine.SearchRequest, len(*req.Searches))
-	withPayload := make([]bool, len(reqs))
-	for i := range reqs {
-		var err error
-		if reqs[i], withPayload[i], err = s.prepSearch(r.Context(), coll, &(*req.Searches)[i], restIndex("searches", i)); err != nil {
-			return nil, err
-		}
-	}
-	if err := s.opts.Limits.restAdmit(r.Context(), s.db, coll, windowsOf(reqs, searchWindow)); err != nil {
-		return nil, err
-	}
-	res, err := s.db.SearchBatch(r.Context(), coll, reqs)
-	if err != nil {
-		return nil, err
-	}
-	out := make([][]restScoredPoint, len(res))
-	for i, pts := range res {
-		pts := restScored(pts, withPayload[i])
-		out[i] = pts
-	}
-	return out, nil
+	return s.searches().serveBatch(w, r)
 }
 
 // restGroupsLimits reads the required limit and group_size of the legacy
@@ -718,63 +701,20 @@ func (s *restServer) prepRecommend(ctx context.Context, coll string, q *restReco
 	return rr, withPayload, err
 }
 
-// runRecommend runs one recommendation.
-func (s *restServer) runRecommend(ctx context.Context, coll string, q *restRecommendRequest, path string) ([]restScoredPoint, error) {
-	rr, withPayload, err := s.prepRecommend(ctx, coll, q, path)
-	if err == nil {
-		err = s.opts.Limits.restAdmit(ctx, s.db, coll, []window{recommendWindow(&rr)})
-	}
-	return restScoredErr(err, withPayload, func() ([]engine.ScoredPoint, error) { return s.db.Recommend(ctx, coll, &rr) })
+// recommendations is the legacy recommendation's route.
+func (s *restServer) recommendations() restScoredRoute[restRecommendRequest, engine.RecommendRequest] {
+	return restScoredRoute[restRecommendRequest, engine.RecommendRequest]{s: s, elem: "RecommendRequest", prep: s.prepRecommend, win: recommendWindow,
+		one: s.db.Recommend, batch: s.db.RecommendBatch}
 }
 
 // recommend answers POST /collections/{c}/points/recommend.
 func (s *restServer) recommend(w http.ResponseWriter, r *http.Request) (any, error) {
-	var req restRecommendRequest
-	if err := s.decodeBody(r, &req); err != nil {
-		return nil, err
-	}
-	if err := restReadOptions(r); err != nil {
-		return nil, err
-	}
-	return s.runRecommend(r.Context(), r.PathValue("collection_name"), &req, "")
+	return s.recommendations().serve(w, r)
 }
 
 // recommendBatch answers POST /collections/{c}/points/recommend/batch.
 func (s *restServer) recommendBatch(w http.ResponseWriter, r *http.Request) (any, error) {
-	var req struct {
-		Searches *[]restRecommendRequest `json:"searches"`
-	}
-	if err := s.decodeBatch(r, "RecommendRequest", &req); err != nil {
-		return nil, err
-	}
-	if err := restReadOptions(r); err != nil {
-		return nil, err
-	}
-	if req.Searches == nil {
-		return nil, restMissing("", "searches")
-	}
-	coll := r.PathValue("collection_name")
-	reqs := make([]engine.RecommendRequest, len(*req.Searches))
-	withPayload := make([]bool, len(reqs))
-	for i := range reqs {
-		var err error
-		if reqs[i], withPayload[i], err = s.prepRecommend(r.Context(), coll, &(*req.Searches)[i], restIndex("searches", i)); err != nil {
-			return nil, err
-		}
-	}
-	if err := s.opts.Limits.restAdmit(r.Context(), s.db, coll, windowsOf(reqs, recommendWindow)); err != nil {
-		return nil, err
-	}
-	res, err := s.db.RecommendBatch(r.Context(), coll, reqs)
-	if err != nil {
-		return nil, err
-	}
-	out := make([][]restScoredPoint, len(res))
-	for i, pts := range res {
-		pts := restScored(pts, withPayload[i])
-		out[i] = pts
-	}
-	return out, nil
+	return s.recommendations().serveBatch(w, r)
 }
 
 // recommendGroups answers POST /collections/{c}/points/recommend/groups.
@@ -815,16 +755,6 @@ type restDiscoverRequest struct {
 	Using       *string           `json:"using"`
 	LookupFrom  json.RawMessage   `json:"lookup_from"`
 	ShardKey    json.RawMessage   `json:"shard_key"`
-}
-
-// runDiscover runs one discovery: a discover query when there is a target,
-// a context query otherwise.
-func (s *restServer) runDiscover(ctx context.Context, coll string, q *restDiscoverRequest, path string) ([]restScoredPoint, error) {
-	req, withPayload, err := s.prepDiscover(ctx, coll, q, path)
-	if err == nil {
-		err = s.opts.Limits.restAdmit(ctx, s.db, coll, []window{queryWindow(&req)})
-	}
-	return restScoredErr(err, withPayload, func() ([]engine.ScoredPoint, error) { return s.db.Query(ctx, coll, &req) })
 }
 
 // prepDiscover converts one discovery.
@@ -884,36 +814,15 @@ func (s *restServer) prepDiscover(ctx context.Context, coll string, q *restDisco
 	return req, withPayload, err
 }
 
-// discover answers POST /collections/{c}/points/discover.
+// discover answers POST /collections/{c}/points/discover: a discover query
+// when there is a target, a context query otherwise.
 func (s *restServer) discover(w http.ResponseWriter, r *http.Request) (any, error) {
-	var req restDiscoverRequest
-	if err := s.decodeBody(r, &req); err != nil {
-		return nil, err
-	}
-	if err := restReadOptions(r); err != nil {
-		return nil, err
-	}
-	return s.runDiscover(r.Context(), r.PathValue("collection_name"), &req, "")
+	return restQueries(s, "DiscoverRequest", s.prepDiscover).serve(w, r)
 }
 
 // discoverBatch answers POST /collections/{c}/points/discover/batch.
 func (s *restServer) discoverBatch(w http.ResponseWriter, r *http.Request) (any, error) {
-	var req struct {
-		Searches *[]restDiscoverRequest `json:"searches"`
-	}
-	if err := s.decodeBatch(r, "DiscoverRequest", &req); err != nil {
-		return nil, err
-	}
-	if err := restReadOptions(r); err != nil {
-		return nil, err
-	}
-	if req.Searches == nil {
-		return nil, restMissing("", "searches")
-	}
-	coll := r.PathValue("collection_name")
-	return s.runQueryBatch(r.Context(), coll, len(*req.Searches), func(i int) (engine.QueryRequest, bool, error) {
-		return s.prepDiscover(r.Context(), coll, &(*req.Searches)[i], restIndex("searches", i))
-	})
+	return restQueries(s, "DiscoverRequest", s.prepDiscover).serveBatch(w, r)
 }
 
 // matrix reads a SearchMatrixRequest and runs it.
