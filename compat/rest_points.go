@@ -391,15 +391,53 @@ func (b *restSelectorBody) selector(path string) (engine.Selector, error) {
 
 // deletePoints answers POST /collections/{c}/points/delete.
 func (s *restServer) deletePoints(w http.ResponseWriter, r *http.Request) (any, error) {
+	return s.writeKind(r, "delete")
+}
+
+// writeKind is the pipeline of the point writes other than upsert: it reads
+// the body as one JSON value, converts it as an operation of kind (named as
+// in a batch update) and applies it with the request's write options.
+func (s *restServer) writeKind(r *http.Request, kind string) (any, error) {
 	raw, err := s.rawBody(r)
 	if err != nil {
 		return nil, err
 	}
-	sel, err := restPointsSelector(raw, "")
+	op, _, err := restOperation(kind, raw, "")
 	if err != nil {
 		return nil, err
 	}
-	return s.write(r, engine.Operation{Delete: &sel})
+	return s.write(r, op)
+}
+
+// restOperation converts one point operation of kind (a key of Qdrant's
+// UpdateOperation: "upsert", "delete", ...) from raw; path names it in
+// messages. known is false when kind is none of them.
+func restOperation(kind string, raw json.RawMessage, path string) (op engine.Operation, known bool, err error) {
+	switch kind {
+	case "upsert":
+		op.Upsert, err = restUpsertOp(raw, path)
+	case "delete":
+		var sel engine.Selector
+		sel, err = restPointsSelector(raw, path)
+		op.Delete = &sel
+	case "set_payload":
+		op.SetPayload, err = restSetPayloadOp(raw, path)
+	case "overwrite_payload":
+		op.OverwritePayload, err = restSetPayloadOp(raw, path)
+	case "delete_payload":
+		op.DeletePayload, err = restDeletePayloadOp(raw, path)
+	case "clear_payload":
+		var sel engine.Selector
+		sel, err = restPointsSelector(raw, path)
+		op.ClearPayload = &sel
+	case "update_vectors":
+		op.UpdateVectors, err = restUpdateVectorsOp(raw, path)
+	case "delete_vectors":
+		op.DeleteVectors, err = restDeleteVectorsOp(raw, path)
+	default:
+		return op, false, nil
+	}
+	return op, true, err
 }
 
 // rawBody reads the body as one JSON value.
@@ -466,15 +504,7 @@ func restUpdateVectorsOp(raw json.RawMessage, path string) (*engine.UpdateVector
 
 // updateVectors answers PUT /collections/{c}/points/vectors.
 func (s *restServer) updateVectors(w http.ResponseWriter, r *http.Request) (any, error) {
-	raw, err := s.rawBody(r)
-	if err != nil {
-		return nil, err
-	}
-	op, err := restUpdateVectorsOp(raw, "")
-	if err != nil {
-		return nil, err
-	}
-	return s.write(r, engine.Operation{UpdateVectors: op})
+	return s.writeKind(r, "update_vectors")
 }
 
 // restDeleteVectorsOp reads DeleteVectors {"points" | "filter", "vector"}.
@@ -501,15 +531,7 @@ func restDeleteVectorsOp(raw json.RawMessage, path string) (*engine.DeleteVector
 
 // deleteVectors answers POST /collections/{c}/points/vectors/delete.
 func (s *restServer) deleteVectors(w http.ResponseWriter, r *http.Request) (any, error) {
-	raw, err := s.rawBody(r)
-	if err != nil {
-		return nil, err
-	}
-	op, err := restDeleteVectorsOp(raw, "")
-	if err != nil {
-		return nil, err
-	}
-	return s.write(r, engine.Operation{DeleteVectors: op})
+	return s.writeKind(r, "delete_vectors")
 }
 
 // restSetPayloadOp reads SetPayload {"payload", "points" | "filter", "key"}.
@@ -547,28 +569,12 @@ func restSetPayloadOp(raw json.RawMessage, path string) (*engine.SetPayloadOp, e
 
 // setPayload answers POST /collections/{c}/points/payload.
 func (s *restServer) setPayload(w http.ResponseWriter, r *http.Request) (any, error) {
-	raw, err := s.rawBody(r)
-	if err != nil {
-		return nil, err
-	}
-	op, err := restSetPayloadOp(raw, "")
-	if err != nil {
-		return nil, err
-	}
-	return s.write(r, engine.Operation{SetPayload: op})
+	return s.writeKind(r, "set_payload")
 }
 
 // overwritePayload answers PUT /collections/{c}/points/payload.
 func (s *restServer) overwritePayload(w http.ResponseWriter, r *http.Request) (any, error) {
-	raw, err := s.rawBody(r)
-	if err != nil {
-		return nil, err
-	}
-	op, err := restSetPayloadOp(raw, "")
-	if err != nil {
-		return nil, err
-	}
-	return s.write(r, engine.Operation{OverwritePayload: op})
+	return s.writeKind(r, "overwrite_payload")
 }
 
 // restDeletePayloadOp reads DeletePayload {"keys", "points" | "filter"}.
@@ -592,28 +598,12 @@ func restDeletePayloadOp(raw json.RawMessage, path string) (*engine.DeletePayloa
 
 // deletePayload answers POST /collections/{c}/points/payload/delete.
 func (s *restServer) deletePayload(w http.ResponseWriter, r *http.Request) (any, error) {
-	raw, err := s.rawBody(r)
-	if err != nil {
-		return nil, err
-	}
-	op, err := restDeletePayloadOp(raw, "")
-	if err != nil {
-		return nil, err
-	}
-	return s.write(r, engine.Operation{DeletePayload: op})
+	return s.writeKind(r, "delete_payload")
 }
 
 // clearPayload answers POST /collections/{c}/points/payload/clear.
 func (s *restServer) clearPayload(w http.ResponseWriter, r *http.Request) (any, error) {
-	raw, err := s.rawBody(r)
-	if err != nil {
-		return nil, err
-	}
-	sel, err := restPointsSelector(raw, "")
-	if err != nil {
-		return nil, err
-	}
-	return s.write(r, engine.Operation{ClearPayload: &sel})
+	return s.writeKind(r, "clear_payload")
 }
 
 // restUpdateOperationError is Qdrant's answer to an operation of a batch
@@ -658,29 +648,9 @@ func (s *restServer) batchUpdate(w http.ResponseWriter, r *http.Request) (any, e
 			return nil, restFormatAt(p, "data did not match any variant of untagged enum UpdateOperation")
 		}
 		for kind, v := range m {
-			at := restJoin(p, kind)
-			switch kind {
-			case "upsert":
-				ops[i].Upsert, err = restUpsertOp(v, at)
-			case "delete":
-				var sel engine.Selector
-				sel, err = restPointsSelector(v, at)
-				ops[i].Delete = &sel
-			case "set_payload":
-				ops[i].SetPayload, err = restSetPayloadOp(v, at)
-			case "overwrite_payload":
-				ops[i].OverwritePayload, err = restSetPayloadOp(v, at)
-			case "delete_payload":
-				ops[i].DeletePayload, err = restDeletePayloadOp(v, at)
-			case "clear_payload":
-				var sel engine.Selector
-				sel, err = restPointsSelector(v, at)
-				ops[i].ClearPayload = &sel
-			case "update_vectors":
-				ops[i].UpdateVectors, err = restUpdateVectorsOp(v, at)
-			case "delete_vectors":
-				ops[i].DeleteVectors, err = restDeleteVectorsOp(v, at)
-			default:
+			var known bool
+			ops[i], known, err = restOperation(kind, v, restJoin(p, kind))
+			if !known {
 				err = restFormatAt(p, "data did not match any variant of untagged enum UpdateOperation")
 			}
 			if err != nil {
