@@ -130,21 +130,54 @@ func restQueryInterface(raw json.RawMessage, path string) (*engine.Query, error)
 	return &engine.Query{Nearest: &ex}, nil
 }
 
+// restReadBody is what the bodies of every scored request (query, search,
+// recommend, discover and their group forms) share.
+type restReadBody struct {
+	Filter      json.RawMessage   `json:"filter"`
+	Params      *restSearchParams `json:"params"`
+	WithVector  json.RawMessage   `json:"with_vector"`
+	WithVectors json.RawMessage   `json:"with_vectors"`
+	WithPayload json.RawMessage   `json:"with_payload"`
+	ShardKey    json.RawMessage   `json:"shard_key"`
+}
+
+// convert converts the shared part into req, and lookup_from when the body
+// has one (lookup is nil when it has none), in the order Qdrant reports
+// their errors; withPayload says whether the answer carries payloads.
+func (b *restReadBody) convert(req *engine.QueryRequest, lookup *json.RawMessage, path string) (withPayload bool, err error) {
+	at := func(k string) string { return restJoin(path, k) }
+	if req.Filter, err = restFilter(b.Filter, at("filter")); err != nil {
+		return false, err
+	}
+	req.HnswEf, req.Exact = b.Params.values()
+	req.Oversampling = b.Params.oversampling()
+	if req.WithPayload, withPayload, err = restWithPayload(b.WithPayload, at("with_payload"), false); err != nil {
+		return false, err
+	}
+	if req.WithVectors, err = restWithVector(restWithVectorField(b.WithVector, b.WithVectors), at("with_vector"), false); err != nil {
+		return false, err
+	}
+	if lookup != nil {
+		if req.LookupFrom, err = restLookup(*lookup, at("lookup_from")); err != nil {
+			return false, err
+		}
+	}
+	if err := restShardKey(b.ShardKey, at("shard_key")); err != nil {
+		return false, err
+	}
+	return withPayload, nil
+}
+
 // restQueryBody is the part of QueryRequest and QueryGroupsRequest that
 // describes the query.
 type restQueryBody struct {
-	Prefetch       json.RawMessage   `json:"prefetch"`
-	Query          json.RawMessage   `json:"query"`
-	Using          *string           `json:"using"`
-	Filter         json.RawMessage   `json:"filter"`
-	Params         *restSearchParams `json:"params"`
-	ScoreThreshold *float32          `json:"score_threshold"`
-	Limit          *uint64           `json:"limit"`
-	WithVector     json.RawMessage   `json:"with_vector"`
-	WithVectors    json.RawMessage   `json:"with_vectors"`
-	WithPayload    json.RawMessage   `json:"with_payload"`
-	LookupFrom     json.RawMessage   `json:"lookup_from"`
-	ShardKey       json.RawMessage   `json:"shard_key"`
+	restReadBody
+	Prefetch       json.RawMessage `json:"prefetch"`
+	Query          json.RawMessage `json:"query"`
+	Using          *string         `json:"using"`
+	ScoreThreshold *float32        `json:"score_threshold"`
+	Limit          *uint64         `json:"limit"`
+	LookupFrom     json.RawMessage `json:"lookup_from"`
 }
 
 // request converts the body to an engine request. The limit is left to
@@ -162,25 +195,9 @@ func (b *restQueryBody) request(path string) (req engine.QueryRequest, withPaylo
 	if b.Using != nil {
 		req.Using = *b.Using
 	}
-	if req.Filter, err = restFilter(b.Filter, at("filter")); err != nil {
-		return req, false, err
-	}
-	req.HnswEf, req.Exact = b.Params.values()
-	req.Oversampling = b.Params.oversampling()
 	req.ScoreThreshold = b.ScoreThreshold
-	if req.WithPayload, withPayload, err = restWithPayload(b.WithPayload, at("with_payload"), false); err != nil {
-		return req, false, err
-	}
-	if req.WithVectors, err = restWithVector(restWithVectorField(b.WithVector, b.WithVectors), at("with_vector"), false); err != nil {
-		return req, false, err
-	}
-	if req.LookupFrom, err = restLookup(b.LookupFrom, at("lookup_from")); err != nil {
-		return req, false, err
-	}
-	if err := restShardKey(b.ShardKey, at("shard_key")); err != nil {
-		return req, false, err
-	}
-	return req, withPayload, nil
+	withPayload, err = b.convert(&req, &b.LookupFrom, path)
+	return req, withPayload, err
 }
 
 // restQueryRequest is Qdrant's QueryRequest.
@@ -487,14 +504,9 @@ func (s *restServer) queryGroups(w http.ResponseWriter, r *http.Request) (any, e
 
 // restSearchBody is the common part of the legacy search requests.
 type restSearchBody struct {
-	Vector         json.RawMessage   `json:"vector"`
-	Filter         json.RawMessage   `json:"filter"`
-	Params         *restSearchParams `json:"params"`
-	WithPayload    json.RawMessage   `json:"with_payload"`
-	WithVector     json.RawMessage   `json:"with_vector"`
-	WithVectors    json.RawMessage   `json:"with_vectors"`
-	ScoreThreshold *float32          `json:"score_threshold"`
-	ShardKey       json.RawMessage   `json:"shard_key"`
+	restReadBody
+	Vector         json.RawMessage `json:"vector"`
+	ScoreThreshold *float32        `json:"score_threshold"`
 }
 
 // request converts the body to a nearest query.
@@ -509,22 +521,9 @@ func (b *restSearchBody) request(path string) (req engine.QueryRequest, withPayl
 	}
 	req.Query = &engine.Query{Nearest: &vec}
 	req.Using = using
-	if req.Filter, err = restFilter(b.Filter, at("filter")); err != nil {
-		return req, false, err
-	}
-	req.HnswEf, req.Exact = b.Params.values()
-	req.Oversampling = b.Params.oversampling()
 	req.ScoreThreshold = b.ScoreThreshold
-	if req.WithPayload, withPayload, err = restWithPayload(b.WithPayload, at("with_payload"), false); err != nil {
-		return req, false, err
-	}
-	if req.WithVectors, err = restWithVector(restWithVectorField(b.WithVector, b.WithVectors), at("with_vector"), false); err != nil {
-		return req, false, err
-	}
-	if err := restShardKey(b.ShardKey, at("shard_key")); err != nil {
-		return req, false, err
-	}
-	return req, withPayload, nil
+	withPayload, err = b.convert(&req, nil, path)
+	return req, withPayload, err
 }
 
 // restSearchRequest is Qdrant's SearchRequest.
@@ -617,18 +616,13 @@ func (s *restServer) searchGroups(w http.ResponseWriter, r *http.Request) (any, 
 
 // restRecommendBody is the common part of the recommend requests.
 type restRecommendBody struct {
-	Positive       json.RawMessage   `json:"positive"`
-	Negative       json.RawMessage   `json:"negative"`
-	Strategy       json.RawMessage   `json:"strategy"`
-	Filter         json.RawMessage   `json:"filter"`
-	Params         *restSearchParams `json:"params"`
-	WithPayload    json.RawMessage   `json:"with_payload"`
-	WithVector     json.RawMessage   `json:"with_vector"`
-	WithVectors    json.RawMessage   `json:"with_vectors"`
-	ScoreThreshold *float32          `json:"score_threshold"`
-	Using          *string           `json:"using"`
-	LookupFrom     json.RawMessage   `json:"lookup_from"`
-	ShardKey       json.RawMessage   `json:"shard_key"`
+	restReadBody
+	Positive       json.RawMessage `json:"positive"`
+	Negative       json.RawMessage `json:"negative"`
+	Strategy       json.RawMessage `json:"strategy"`
+	ScoreThreshold *float32        `json:"score_threshold"`
+	Using          *string         `json:"using"`
+	LookupFrom     json.RawMessage `json:"lookup_from"`
 }
 
 // request converts the body to a recommend query.
@@ -648,25 +642,9 @@ func (b *restRecommendBody) request(path string) (req engine.QueryRequest, withP
 	if b.Using != nil {
 		req.Using = *b.Using
 	}
-	if req.Filter, err = restFilter(b.Filter, at("filter")); err != nil {
-		return req, false, err
-	}
-	req.HnswEf, req.Exact = b.Params.values()
-	req.Oversampling = b.Params.oversampling()
 	req.ScoreThreshold = b.ScoreThreshold
-	if req.WithPayload, withPayload, err = restWithPayload(b.WithPayload, at("with_payload"), false); err != nil {
-		return req, false, err
-	}
-	if req.WithVectors, err = restWithVector(restWithVectorField(b.WithVector, b.WithVectors), at("with_vector"), false); err != nil {
-		return req, false, err
-	}
-	if req.LookupFrom, err = restLookup(b.LookupFrom, at("lookup_from")); err != nil {
-		return req, false, err
-	}
-	if err := restShardKey(b.ShardKey, at("shard_key")); err != nil {
-		return req, false, err
-	}
-	return req, withPayload, nil
+	withPayload, err = b.convert(&req, &b.LookupFrom, path)
+	return req, withPayload, err
 }
 
 // restRecommendRequest is Qdrant's RecommendRequest.
@@ -743,18 +721,13 @@ func (s *restServer) recommendGroups(w http.ResponseWriter, r *http.Request) (an
 
 // restDiscoverRequest is Qdrant's DiscoverRequest.
 type restDiscoverRequest struct {
-	Target      json.RawMessage   `json:"target"`
-	Context     json.RawMessage   `json:"context"`
-	Filter      json.RawMessage   `json:"filter"`
-	Params      *restSearchParams `json:"params"`
-	Limit       *uint64           `json:"limit"`
-	Offset      *uint64           `json:"offset"`
-	WithPayload json.RawMessage   `json:"with_payload"`
-	WithVector  json.RawMessage   `json:"with_vector"`
-	WithVectors json.RawMessage   `json:"with_vectors"`
-	Using       *string           `json:"using"`
-	LookupFrom  json.RawMessage   `json:"lookup_from"`
-	ShardKey    json.RawMessage   `json:"shard_key"`
+	restReadBody
+	Target     json.RawMessage `json:"target"`
+	Context    json.RawMessage `json:"context"`
+	Limit      *uint64         `json:"limit"`
+	Offset     *uint64         `json:"offset"`
+	Using      *string         `json:"using"`
+	LookupFrom json.RawMessage `json:"lookup_from"`
 }
 
 // prepDiscover converts one discovery.
@@ -781,22 +754,8 @@ func (s *restServer) prepDiscover(ctx context.Context, coll string, q *restDisco
 	if q.Using != nil {
 		req.Using = *q.Using
 	}
-	if req.Filter, err = restFilter(q.Filter, at("filter")); err != nil {
-		return req, false, err
-	}
-	req.HnswEf, req.Exact = q.Params.values()
-	req.Oversampling = q.Params.oversampling()
-	var withPayload bool
-	if req.WithPayload, withPayload, err = restWithPayload(q.WithPayload, at("with_payload"), false); err != nil {
-		return req, false, err
-	}
-	if req.WithVectors, err = restWithVector(restWithVectorField(q.WithVector, q.WithVectors), at("with_vector"), false); err != nil {
-		return req, false, err
-	}
-	if req.LookupFrom, err = restLookup(q.LookupFrom, at("lookup_from")); err != nil {
-		return req, false, err
-	}
-	if err := restShardKey(q.ShardKey, at("shard_key")); err != nil {
+	withPayload, err := q.convert(&req, &q.LookupFrom, path)
+	if err != nil {
 		return req, false, err
 	}
 	if q.Limit == nil {
