@@ -206,21 +206,30 @@ type restQueryRequest struct {
 	Offset *uint64 `json:"offset"`
 }
 
+// bounds reads a request's limit and offset and bounds them by the
+// collection's size. A limit without a default (def 0) is required.
+func (s *restServer) bounds(ctx context.Context, coll string, limit, offset *uint64, def uint64, path string) (int, int, error) {
+	if def == 0 && limit == nil {
+		return 0, 0, restMissing(path, "limit")
+	}
+	l, err := restLimit(limit, restJoin(path, "limit"), def)
+	if err != nil {
+		return 0, 0, err
+	}
+	var off uint64
+	if offset != nil {
+		off = *offset
+	}
+	return s.clamp(ctx, coll, l, off)
+}
+
 // prepQuery converts one QueryRequest.
 func (s *restServer) prepQuery(ctx context.Context, coll string, q *restQueryRequest, path string) (engine.QueryRequest, bool, error) {
 	req, withPayload, err := q.request(path)
 	if err != nil {
 		return req, false, err
 	}
-	limit, err := restLimit(q.Limit, restJoin(path, "limit"), 10)
-	if err != nil {
-		return req, false, err
-	}
-	var offset uint64
-	if q.Offset != nil {
-		offset = *q.Offset
-	}
-	req.Limit, req.Offset, err = s.clamp(ctx, coll, limit, offset)
+	req.Limit, req.Offset, err = s.bounds(ctx, coll, q.Limit, q.Offset, 10, path)
 	return req, withPayload, err
 }
 
@@ -481,25 +490,41 @@ func (s *restServer) queryGroups(w http.ResponseWriter, r *http.Request) (any, e
 		restQueryBody
 		restGroupsBody
 	}
-	if err := s.decodeBody(r, &req); err != nil {
+	return s.serveGroups(r, &req, &req.restQueryBody, &req.restGroupsBody, func() (uint64, uint64, error) {
+		limit, err := restLimit(req.Limit, "limit", 10)
+		if err != nil {
+			return 0, 0, err
+		}
+		size, err := restLimit(req.GroupSize, "group_size", 3)
+		return limit, size, err
+	})
+}
+
+// restRequestBody is a body that converts to an engine request.
+type restRequestBody interface {
+	request(path string) (engine.QueryRequest, bool, error)
+}
+
+// serveGroups is the pipeline of the groups routes: it decodes the body
+// into req, checks the read options, converts the query part body, then
+// reads the limit and the group size with limits, and runs the grouping
+// that the grouping part g asks for.
+func (s *restServer) serveGroups(r *http.Request, req any, body restRequestBody, g *restGroupsBody, limits func() (uint64, uint64, error)) (any, error) {
+	if err := s.decodeBody(r, req); err != nil {
 		return nil, err
 	}
 	if err := restReadOptions(r); err != nil {
 		return nil, err
 	}
-	qr, withPayload, err := req.request("")
+	qr, withPayload, err := body.request("")
 	if err != nil {
 		return nil, err
 	}
-	limit, err := restLimit(req.Limit, "limit", 10)
+	limit, size, err := limits()
 	if err != nil {
 		return nil, err
 	}
-	size, err := restLimit(req.GroupSize, "group_size", 3)
-	if err != nil {
-		return nil, err
-	}
-	return s.runGroups(r.Context(), r.PathValue("collection_name"), qr, withPayload, &req.restGroupsBody, limit, size)
+	return s.runGroups(r.Context(), r.PathValue("collection_name"), qr, withPayload, g, limit, size)
 }
 
 // restSearchBody is the common part of the legacy search requests.
@@ -539,21 +564,10 @@ func (s *restServer) prepSearch(ctx context.Context, coll string, q *restSearchR
 	if err != nil {
 		return engine.SearchRequest{}, false, err
 	}
-	if q.Limit == nil {
-		return engine.SearchRequest{}, false, restMissing(path, "limit")
-	}
-	limit, err := restLimit(q.Limit, restJoin(path, "limit"), 0)
-	if err != nil {
-		return engine.SearchRequest{}, false, err
-	}
-	var offset uint64
-	if q.Offset != nil {
-		offset = *q.Offset
-	}
 	req := engine.SearchRequest{Vector: qr.Query.Nearest.Vector, Sparse: qr.Query.Nearest.Sparse, Using: qr.Using, Filter: qr.Filter,
 		ScoreThreshold: qr.ScoreThreshold, HnswEf: qr.HnswEf, Exact: qr.Exact, Oversampling: qr.Oversampling,
 		WithPayload: qr.WithPayload, WithVectors: qr.WithVectors}
-	req.Limit, req.Offset, err = s.clamp(ctx, coll, limit, offset)
+	req.Limit, req.Offset, err = s.bounds(ctx, coll, q.Limit, q.Offset, 0, path)
 	return req, withPayload, err
 }
 
@@ -597,21 +611,9 @@ func (s *restServer) searchGroups(w http.ResponseWriter, r *http.Request) (any, 
 		restGroupsBody
 		Limit *uint64 `json:"limit"`
 	}
-	if err := s.decodeBody(r, &req); err != nil {
-		return nil, err
-	}
-	if err := restReadOptions(r); err != nil {
-		return nil, err
-	}
-	qr, withPayload, err := req.restSearchBody.request("")
-	if err != nil {
-		return nil, err
-	}
-	limit, size, err := restGroupsLimits(req.Limit, req.GroupSize)
-	if err != nil {
-		return nil, err
-	}
-	return s.runGroups(r.Context(), r.PathValue("collection_name"), qr, withPayload, &req.restGroupsBody, limit, size)
+	return s.serveGroups(r, &req, &req.restSearchBody, &req.restGroupsBody, func() (uint64, uint64, error) {
+		return restGroupsLimits(req.Limit, req.GroupSize)
+	})
 }
 
 // restRecommendBody is the common part of the recommend requests.
@@ -660,22 +662,11 @@ func (s *restServer) prepRecommend(ctx context.Context, coll string, q *restReco
 	if err != nil {
 		return engine.RecommendRequest{}, false, err
 	}
-	if q.Limit == nil {
-		return engine.RecommendRequest{}, false, restMissing(path, "limit")
-	}
-	limit, err := restLimit(q.Limit, restJoin(path, "limit"), 0)
-	if err != nil {
-		return engine.RecommendRequest{}, false, err
-	}
-	var offset uint64
-	if q.Offset != nil {
-		offset = *q.Offset
-	}
 	rq := req.Query.Recommend
 	rr := engine.RecommendRequest{Positive: rq.Positive, Negative: rq.Negative, Strategy: rq.Strategy,
 		Using: req.Using, Filter: req.Filter, ScoreThreshold: req.ScoreThreshold, HnswEf: req.HnswEf, Exact: req.Exact,
 		Oversampling: req.Oversampling, WithPayload: req.WithPayload, WithVectors: req.WithVectors, LookupFrom: req.LookupFrom}
-	rr.Limit, rr.Offset, err = s.clamp(ctx, coll, limit, offset)
+	rr.Limit, rr.Offset, err = s.bounds(ctx, coll, q.Limit, q.Offset, 0, path)
 	return rr, withPayload, err
 }
 
@@ -702,21 +693,9 @@ func (s *restServer) recommendGroups(w http.ResponseWriter, r *http.Request) (an
 		restGroupsBody
 		Limit *uint64 `json:"limit"`
 	}
-	if err := s.decodeBody(r, &req); err != nil {
-		return nil, err
-	}
-	if err := restReadOptions(r); err != nil {
-		return nil, err
-	}
-	qr, withPayload, err := req.restRecommendBody.request("")
-	if err != nil {
-		return nil, err
-	}
-	limit, size, err := restGroupsLimits(req.Limit, req.GroupSize)
-	if err != nil {
-		return nil, err
-	}
-	return s.runGroups(r.Context(), r.PathValue("collection_name"), qr, withPayload, &req.restGroupsBody, limit, size)
+	return s.serveGroups(r, &req, &req.restRecommendBody, &req.restGroupsBody, func() (uint64, uint64, error) {
+		return restGroupsLimits(req.Limit, req.GroupSize)
+	})
 }
 
 // restDiscoverRequest is Qdrant's DiscoverRequest.
@@ -758,18 +737,7 @@ func (s *restServer) prepDiscover(ctx context.Context, coll string, q *restDisco
 	if err != nil {
 		return req, false, err
 	}
-	if q.Limit == nil {
-		return req, false, restMissing(path, "limit")
-	}
-	limit, err := restLimit(q.Limit, at("limit"), 0)
-	if err != nil {
-		return req, false, err
-	}
-	var offset uint64
-	if q.Offset != nil {
-		offset = *q.Offset
-	}
-	req.Limit, req.Offset, err = s.clamp(ctx, coll, limit, offset)
+	req.Limit, req.Offset, err = s.bounds(ctx, coll, q.Limit, q.Offset, 0, path)
 	return req, withPayload, err
 }
 
