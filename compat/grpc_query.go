@@ -467,21 +467,50 @@ func groupIDToProto(v payload.Value) *qdrant.GroupId {
 
 func (s *pointsService) searchFromProto(ctx context.Context, coll string, r *qdrant.SearchPoints) (*engine.SearchRequest, error) {
 	r = orEmpty(r)
-	if err := checkLimit("limit", r.GetLimit()); err != nil {
-		return nil, err
-	}
-	ex, err := searchVectorFromProto(r.GetVector(), r.GetSparseIndices(), r.GetVectorName())
+	req, err := s.legacyFromProto(ctx, coll, r, r.GetLimit(), r.GetOffset(), nearestFromProto(r, r.ScoreThreshold))
 	if err != nil {
 		return nil, err
 	}
-	req := &engine.SearchRequest{
-		Vector:         ex.Vector,
-		Sparse:         ex.Sparse,
-		Using:          r.GetVectorName(),
-		ScoreThreshold: copyPtr(r.ScoreThreshold),
-		WithVectors:    vectorSelectorFromProto(r.GetWithVectors()),
-	}
+	return searchRequestOf(req), nil
+}
 
+// legacySearch is what a legacy search and search group request share.
+type legacySearch interface {
+	GetVector() []float32
+	GetSparseIndices() *qdrant.SparseIndices
+	GetVectorName() string
+}
+
+// nearestFromProto converts the query part of a legacy search.
+func nearestFromProto(r legacySearch, threshold *float32) func() (*engine.QueryRequest, error) {
+	return func() (*engine.QueryRequest, error) {
+		ex, err := searchVectorFromProto(r.GetVector(), r.GetSparseIndices(), r.GetVectorName())
+		if err != nil {
+			return nil, err
+		}
+		return &engine.QueryRequest{Query: &engine.Query{Nearest: &ex}, Using: r.GetVectorName(), ScoreThreshold: copyPtr(threshold)}, nil
+	}
+}
+
+// legacyRequest is what every legacy search, recommend and discover
+// request, and their group forms, carry besides the query.
+type legacyRequest interface {
+	GetFilter() *qdrant.Filter
+	GetWithPayload() *qdrant.WithPayloadSelector
+	GetWithVectors() *qdrant.WithVectorsSelector
+	GetParams() *qdrant.SearchParams
+}
+
+// legacyPartsFromProto converts a legacy request: query converts its query
+// part (the query, the vector used, the score threshold and where examples
+// are looked up), then come the parts every legacy request has, in the
+// order their errors are reported.
+func legacyPartsFromProto(r legacyRequest, query func() (*engine.QueryRequest, error)) (*engine.QueryRequest, error) {
+	req, err := query()
+	if err != nil {
+		return nil, err
+	}
+	req.WithVectors = vectorSelectorFromProto(r.GetWithVectors())
 	if req.Filter, err = filterFromProto(r.GetFilter()); err != nil {
 		return nil, err
 	}
@@ -490,7 +519,21 @@ func (s *pointsService) searchFromProto(ctx context.Context, coll string, r *qdr
 	}
 	req.HnswEf, req.Exact = searchParams(r.GetParams())
 	req.Oversampling = oversampling(r.GetParams())
-	if req.Limit, req.Offset, err = s.bounds(ctx, coll, r.GetLimit(), r.GetOffset()); err != nil {
+	return req, nil
+}
+
+// legacyFromProto converts a legacy search, recommend or discover request
+// of limit and offset: it checks the limit, converts the request and
+// bounds the limit and offset.
+func (s *pointsService) legacyFromProto(ctx context.Context, coll string, r legacyRequest, limit, offset uint64, query func() (*engine.QueryRequest, error)) (*engine.QueryRequest, error) {
+	if err := checkLimit("limit", limit); err != nil {
+		return nil, err
+	}
+	req, err := legacyPartsFromProto(r, query)
+	if err != nil {
+		return nil, err
+	}
+	if req.Limit, req.Offset, err = s.bounds(ctx, coll, limit, offset); err != nil {
 		return nil, err
 	}
 	return req, nil
@@ -522,17 +565,7 @@ func (s *pointsService) SearchGroups(ctx context.Context, r *qdrant.SearchPointG
 }
 
 func (s *pointsService) searchGroups(ctx context.Context, coll string, r *qdrant.SearchPointGroups) (*qdrant.GroupsResult, error) {
-	return s.legacyGroups(ctx, coll, r, func() (*engine.QueryRequest, error) {
-		ex, err := searchVectorFromProto(r.GetVector(), r.GetSparseIndices(), r.GetVectorName())
-		if err != nil {
-			return nil, err
-		}
-		return &engine.QueryRequest{
-			Query:          &engine.Query{Nearest: &ex},
-			Using:          r.GetVectorName(),
-			ScoreThreshold: copyPtr(r.ScoreThreshold),
-		}, nil
-	})
+	return s.legacyGroups(ctx, coll, r, nearestFromProto(r, r.ScoreThreshold))
 }
 
 // legacyGroupRequest is what the legacy search and recommend group requests
@@ -559,20 +592,11 @@ func (s *pointsService) legacyGroups(ctx context.Context, coll string, r legacyG
 	if err := checkLimit("group_size", uint64(r.GetGroupSize())); err != nil {
 		return nil, err
 	}
-	req, err := query()
+	req, err := legacyPartsFromProto(r, query)
 	if err != nil {
 		return nil, err
 	}
 	req.Limit = int(r.GetLimit())
-	req.WithVectors = vectorSelectorFromProto(r.GetWithVectors())
-	if req.Filter, err = filterFromProto(r.GetFilter()); err != nil {
-		return nil, err
-	}
-	if req.WithPayload, err = payloadSelectorFromProto(r.GetWithPayload(), false); err != nil {
-		return nil, err
-	}
-	req.HnswEf, req.Exact = searchParams(r.GetParams())
-	req.Oversampling = oversampling(r.GetParams())
 	return s.groups(ctx, coll, req, r.GetGroupBy(), uint64(r.GetGroupSize()), r.GetWithLookup())
 }
 
@@ -619,34 +643,35 @@ func recommendQuery(pos, neg []*qdrant.PointId, posVecs, negVecs []*qdrant.Vecto
 
 func (s *pointsService) recommendFromProto(ctx context.Context, coll string, r *qdrant.RecommendPoints) (*engine.RecommendRequest, error) {
 	r = orEmpty(r)
-	if err := checkLimit("limit", r.GetLimit()); err != nil {
-		return nil, err
-	}
-	q, err := recommendQuery(r.GetPositive(), r.GetNegative(), r.GetPositiveVectors(), r.GetNegativeVectors(), r.Strategy)
+	req, err := s.legacyFromProto(ctx, coll, r, r.GetLimit(), r.GetOffset(), recommendPartFromProto(r, r.Strategy, r.ScoreThreshold))
 	if err != nil {
 		return nil, err
 	}
-	req := &engine.RecommendRequest{
-		Positive:       q.Positive,
-		Negative:       q.Negative,
-		Strategy:       q.Strategy,
-		Using:          r.GetUsing(),
-		ScoreThreshold: copyPtr(r.ScoreThreshold),
-		WithVectors:    vectorSelectorFromProto(r.GetWithVectors()),
-		LookupFrom:     lookupFromProto(r.GetLookupFrom()),
+	return recommendRequestOf(req), nil
+}
+
+// legacyRecommend is what a legacy recommend and recommend group request
+// share.
+type legacyRecommend interface {
+	GetPositive() []*qdrant.PointId
+	GetNegative() []*qdrant.PointId
+	GetPositiveVectors() []*qdrant.Vector
+	GetNegativeVectors() []*qdrant.Vector
+	GetUsing() string
+	GetLookupFrom() *qdrant.LookupLocation
+}
+
+// recommendPartFromProto converts the query part of a legacy
+// recommendation.
+func recommendPartFromProto(r legacyRecommend, strategy *qdrant.RecommendStrategy, threshold *float32) func() (*engine.QueryRequest, error) {
+	return func() (*engine.QueryRequest, error) {
+		q, err := recommendQuery(r.GetPositive(), r.GetNegative(), r.GetPositiveVectors(), r.GetNegativeVectors(), strategy)
+		if err != nil {
+			return nil, err
+		}
+		return &engine.QueryRequest{Query: &engine.Query{Recommend: q}, Using: r.GetUsing(), ScoreThreshold: copyPtr(threshold),
+			LookupFrom: lookupFromProto(r.GetLookupFrom())}, nil
 	}
-	if req.Filter, err = filterFromProto(r.GetFilter()); err != nil {
-		return nil, err
-	}
-	if req.WithPayload, err = payloadSelectorFromProto(r.GetWithPayload(), false); err != nil {
-		return nil, err
-	}
-	req.HnswEf, req.Exact = searchParams(r.GetParams())
-	req.Oversampling = oversampling(r.GetParams())
-	if req.Limit, req.Offset, err = s.bounds(ctx, coll, r.GetLimit(), r.GetOffset()); err != nil {
-		return nil, err
-	}
-	return req, nil
 }
 
 func (s *pointsService) Recommend(ctx context.Context, r *qdrant.RecommendPoints) (*qdrant.RecommendResponse, error) {
@@ -675,18 +700,7 @@ func (s *pointsService) RecommendGroups(ctx context.Context, r *qdrant.Recommend
 }
 
 func (s *pointsService) recommendGroups(ctx context.Context, coll string, r *qdrant.RecommendPointGroups) (*qdrant.GroupsResult, error) {
-	return s.legacyGroups(ctx, coll, r, func() (*engine.QueryRequest, error) {
-		q, err := recommendQuery(r.GetPositive(), r.GetNegative(), r.GetPositiveVectors(), r.GetNegativeVectors(), r.Strategy)
-		if err != nil {
-			return nil, err
-		}
-		return &engine.QueryRequest{
-			Query:          &engine.Query{Recommend: q},
-			Using:          r.GetUsing(),
-			ScoreThreshold: copyPtr(r.ScoreThreshold),
-			LookupFrom:     lookupFromProto(r.GetLookupFrom()),
-		}, nil
-	})
+	return s.legacyGroups(ctx, coll, r, recommendPartFromProto(r, r.Strategy, r.ScoreThreshold))
 }
 
 // Legacy discover.
@@ -695,53 +709,34 @@ func (s *pointsService) recommendGroups(ctx context.Context, coll string, r *qdr
 // discover query, without one a context query.
 func (s *pointsService) discoverFromProto(ctx context.Context, coll string, r *qdrant.DiscoverPoints) (*engine.QueryRequest, error) {
 	r = orEmpty(r)
-	if err := checkLimit("limit", r.GetLimit()); err != nil {
-		return nil, err
-	}
-	pairs := make([]engine.ContextPair, len(r.GetContext()))
-	for i, p := range r.GetContext() {
-		if p.GetPositive() == nil || p.GetNegative() == nil {
-			return nil, invalidArg("Both positive and negative are required in a context pair")
+	return s.legacyFromProto(ctx, coll, r, r.GetLimit(), r.GetOffset(), func() (*engine.QueryRequest, error) {
+		pairs := make([]engine.ContextPair, len(r.GetContext()))
+		for i, p := range r.GetContext() {
+			if p.GetPositive() == nil || p.GetNegative() == nil {
+				return nil, invalidArg("Both positive and negative are required in a context pair")
+			}
+			var err error
+			if pairs[i].Positive, err = exampleFromVectorExample(p.GetPositive(), fmt.Sprintf("context[%d].positive.example.vector", i)); err != nil {
+				return nil, err
+			}
+			if pairs[i].Negative, err = exampleFromVectorExample(p.GetNegative(), fmt.Sprintf("context[%d].negative.example.vector", i)); err != nil {
+				return nil, err
+			}
 		}
-		var err error
-		if pairs[i].Positive, err = exampleFromVectorExample(p.GetPositive(), fmt.Sprintf("context[%d].positive.example.vector", i)); err != nil {
-			return nil, err
+		req := &engine.QueryRequest{Using: r.GetUsing(), LookupFrom: lookupFromProto(r.GetLookupFrom()), Query: &engine.Query{Context: pairs}}
+		if t := r.GetTarget(); t != nil {
+			single := t.GetSingle()
+			if single == nil {
+				return nil, invalidArg("Target vector is malformed")
+			}
+			target, err := exampleFromVectorExample(single, "target.target.single.example.vector")
+			if err != nil {
+				return nil, err
+			}
+			req.Query = &engine.Query{Discover: &engine.DiscoverQuery{Target: target, Context: pairs}}
 		}
-		if pairs[i].Negative, err = exampleFromVectorExample(p.GetNegative(), fmt.Sprintf("context[%d].negative.example.vector", i)); err != nil {
-			return nil, err
-		}
-	}
-	req := &engine.QueryRequest{
-		Using:       r.GetUsing(),
-		LookupFrom:  lookupFromProto(r.GetLookupFrom()),
-		WithVectors: vectorSelectorFromProto(r.GetWithVectors()),
-	}
-	if t := r.GetTarget(); t != nil {
-		single := t.GetSingle()
-		if single == nil {
-			return nil, invalidArg("Target vector is malformed")
-		}
-		target, err := exampleFromVectorExample(single, "target.target.single.example.vector")
-		if err != nil {
-			return nil, err
-		}
-		req.Query = &engine.Query{Discover: &engine.DiscoverQuery{Target: target, Context: pairs}}
-	} else {
-		req.Query = &engine.Query{Context: pairs}
-	}
-	var err error
-	if req.Filter, err = filterFromProto(r.GetFilter()); err != nil {
-		return nil, err
-	}
-	if req.WithPayload, err = payloadSelectorFromProto(r.GetWithPayload(), false); err != nil {
-		return nil, err
-	}
-	req.HnswEf, req.Exact = searchParams(r.GetParams())
-	req.Oversampling = oversampling(r.GetParams())
-	if req.Limit, req.Offset, err = s.bounds(ctx, coll, r.GetLimit(), r.GetOffset()); err != nil {
-		return nil, err
-	}
-	return req, nil
+		return req, nil
+	})
 }
 
 func (s *pointsService) Discover(ctx context.Context, r *qdrant.DiscoverPoints) (*qdrant.DiscoverResponse, error) {

@@ -564,11 +564,17 @@ func (s *restServer) prepSearch(ctx context.Context, coll string, q *restSearchR
 	if err != nil {
 		return engine.SearchRequest{}, false, err
 	}
-	req := engine.SearchRequest{Vector: qr.Query.Nearest.Vector, Sparse: qr.Query.Nearest.Sparse, Using: qr.Using, Filter: qr.Filter,
-		ScoreThreshold: qr.ScoreThreshold, HnswEf: qr.HnswEf, Exact: qr.Exact, Oversampling: qr.Oversampling,
-		WithPayload: qr.WithPayload, WithVectors: qr.WithVectors}
-	req.Limit, req.Offset, err = s.bounds(ctx, coll, q.Limit, q.Offset, 0, path)
-	return req, withPayload, err
+	if qr.Limit, qr.Offset, err = s.bounds(ctx, coll, q.Limit, q.Offset, 0, path); err != nil {
+		return engine.SearchRequest{}, false, err
+	}
+	return *searchRequestOf(&qr), withPayload, nil
+}
+
+// searchRequestOf is the legacy search a nearest query request stands for.
+func searchRequestOf(q *engine.QueryRequest) *engine.SearchRequest {
+	return &engine.SearchRequest{Vector: q.Query.Nearest.Vector, Sparse: q.Query.Nearest.Sparse, Using: q.Using, Filter: q.Filter,
+		Limit: q.Limit, Offset: q.Offset, ScoreThreshold: q.ScoreThreshold, HnswEf: q.HnswEf, Exact: q.Exact,
+		Oversampling: q.Oversampling, WithPayload: q.WithPayload, WithVectors: q.WithVectors}
 }
 
 // searches is the legacy search's route.
@@ -662,12 +668,19 @@ func (s *restServer) prepRecommend(ctx context.Context, coll string, q *restReco
 	if err != nil {
 		return engine.RecommendRequest{}, false, err
 	}
-	rq := req.Query.Recommend
-	rr := engine.RecommendRequest{Positive: rq.Positive, Negative: rq.Negative, Strategy: rq.Strategy,
-		Using: req.Using, Filter: req.Filter, ScoreThreshold: req.ScoreThreshold, HnswEf: req.HnswEf, Exact: req.Exact,
-		Oversampling: req.Oversampling, WithPayload: req.WithPayload, WithVectors: req.WithVectors, LookupFrom: req.LookupFrom}
-	rr.Limit, rr.Offset, err = s.bounds(ctx, coll, q.Limit, q.Offset, 0, path)
-	return rr, withPayload, err
+	if req.Limit, req.Offset, err = s.bounds(ctx, coll, q.Limit, q.Offset, 0, path); err != nil {
+		return engine.RecommendRequest{}, false, err
+	}
+	return *recommendRequestOf(&req), withPayload, nil
+}
+
+// recommendRequestOf is the legacy recommendation a recommend query request
+// stands for.
+func recommendRequestOf(q *engine.QueryRequest) *engine.RecommendRequest {
+	rq := q.Query.Recommend
+	return &engine.RecommendRequest{Positive: rq.Positive, Negative: rq.Negative, Strategy: rq.Strategy,
+		Using: q.Using, Filter: q.Filter, Limit: q.Limit, Offset: q.Offset, ScoreThreshold: q.ScoreThreshold, HnswEf: q.HnswEf,
+		Exact: q.Exact, Oversampling: q.Oversampling, WithPayload: q.WithPayload, WithVectors: q.WithVectors, LookupFrom: q.LookupFrom}
 }
 
 // recommendations is the legacy recommendation's route.
