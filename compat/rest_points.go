@@ -72,10 +72,7 @@ func (s *restServer) getPoints(w http.ResponseWriter, r *http.Request) (any, err
 		WithVectors json.RawMessage `json:"with_vectors"`
 		ShardKey    json.RawMessage `json:"shard_key"`
 	}
-	if err := s.decodeBody(r, &req); err != nil {
-		return nil, err
-	}
-	if err := restReadOptions(r); err != nil {
+	if err := s.decodeRead(r, &req); err != nil {
 		return nil, err
 	}
 	if restIsNull(req.IDs) {
@@ -684,10 +681,7 @@ func (s *restServer) scroll(w http.ResponseWriter, r *http.Request) (any, error)
 		OrderBy     json.RawMessage `json:"order_by"`
 		ShardKey    json.RawMessage `json:"shard_key"`
 	}
-	if err := s.decodeBody(r, &req); err != nil {
-		return nil, err
-	}
-	if err := restReadOptions(r); err != nil {
+	if err := s.decodeRead(r, &req); err != nil {
 		return nil, err
 	}
 	coll := r.PathValue("collection_name")
@@ -744,10 +738,7 @@ func (s *restServer) count(w http.ResponseWriter, r *http.Request) (any, error) 
 		Exact    *bool           `json:"exact"`
 		ShardKey json.RawMessage `json:"shard_key"`
 	}
-	if err := s.decodeBody(r, &req); err != nil {
-		return nil, err
-	}
-	if err := restReadOptions(r); err != nil {
+	if err := s.decodeRead(r, &req); err != nil {
 		return nil, err
 	}
 	f, err := restFilter(req.Filter, "filter")
@@ -775,10 +766,7 @@ func (s *restServer) facet(w http.ResponseWriter, r *http.Request) (any, error) 
 		Exact    *bool           `json:"exact"`
 		ShardKey json.RawMessage `json:"shard_key"`
 	}
-	if err := s.decodeBody(r, &req); err != nil {
-		return nil, err
-	}
-	if err := restReadOptions(r); err != nil {
+	if err := s.decodeRead(r, &req); err != nil {
 		return nil, err
 	}
 	if req.Key == nil {

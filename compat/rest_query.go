@@ -303,10 +303,7 @@ func (rt restScoredRoute[P, Q]) runBatch(ctx context.Context, coll string, ps []
 // read options and runs the request.
 func (rt restScoredRoute[P, Q]) serve(w http.ResponseWriter, r *http.Request) (any, error) {
 	var req P
-	if err := rt.s.decodeBody(r, &req); err != nil {
-		return nil, err
-	}
-	if err := restReadOptions(r); err != nil {
+	if err := rt.s.decodeRead(r, &req); err != nil {
 		return nil, err
 	}
 	return rt.run(r.Context(), r.PathValue("collection_name"), &req)
@@ -327,6 +324,15 @@ func (rt restScoredRoute[P, Q]) serveBatch(w http.ResponseWriter, r *http.Reques
 		return nil, restMissing("", "searches")
 	}
 	return rt.runBatch(r.Context(), r.PathValue("collection_name"), *req.Searches)
+}
+
+// decodeRead is the first step of every REST read: it decodes the body
+// into v, then checks the read options of the query string.
+func (s *restServer) decodeRead(r *http.Request, v any) error {
+	if err := s.decodeBody(r, v); err != nil {
+		return err
+	}
+	return restReadOptions(r)
 }
 
 // restQueries is the route of requests that convert to universal queries.
@@ -510,10 +516,7 @@ type restRequestBody interface {
 // reads the limit and the group size with limits, and runs the grouping
 // that the grouping part g asks for.
 func (s *restServer) serveGroups(r *http.Request, req any, body restRequestBody, g *restGroupsBody, limits func() (uint64, uint64, error)) (any, error) {
-	if err := s.decodeBody(r, req); err != nil {
-		return nil, err
-	}
-	if err := restReadOptions(r); err != nil {
+	if err := s.decodeRead(r, req); err != nil {
 		return nil, err
 	}
 	qr, withPayload, err := body.request("")
@@ -774,10 +777,7 @@ func (s *restServer) matrix(r *http.Request) (*engine.Matrix, error) {
 		Using    *string         `json:"using"`
 		ShardKey json.RawMessage `json:"shard_key"`
 	}
-	if err := s.decodeBody(r, &req); err != nil {
-		return nil, err
-	}
-	if err := restReadOptions(r); err != nil {
+	if err := s.decodeRead(r, &req); err != nil {
 		return nil, err
 	}
 	f, err := restFilter(req.Filter, "filter")
