@@ -254,7 +254,7 @@ func RunBM25(ctx context.Context, cfg *BM25Config) ([]*Result, error) {
 
 // measureBM25Target uploads, measures and queries one target, filling r.
 func measureBM25Target(ctx context.Context, c *BM25Config, corpus *TextCorpus, r *bm25Run) error {
-	t, err := openBM25Target(ctx, c, r.target)
+	t, err := openServer(ctx, serverSpec{qdrantBin: c.QdrantBin, exe: c.Exe, log: c.Log}, r.target)
 	if err != nil {
 		return err
 	}
@@ -262,7 +262,7 @@ func measureBM25Target(ctx context.Context, c *BM25Config, corpus *TextCorpus, r
 	return errors.Join(err, t.stop())
 }
 
-func measureOpenBM25(ctx context.Context, c *BM25Config, corpus *TextCorpus, t *bm25Target, r *bm25Run) error {
+func measureOpenBM25(ctx context.Context, c *BM25Config, corpus *TextCorpus, t *served, r *bm25Run) error {
 	fig := &BM25Figures{
 		Corpus: corpus.Name, CorpusSource: corpus.Source, CorpusSHA256: corpus.SHA256,
 		Docs: len(corpus.Docs), UploadBatch: uploadBatch, InProcess: t.inProcess,
@@ -273,7 +273,9 @@ func measureOpenBM25(ctx context.Context, c *BM25Config, corpus *TextCorpus, t *
 		Points: len(corpus.Docs), Queries: len(corpus.Queries), QueryMode: "single",
 		BM25: fig, Env: currentEnv(),
 	}
-	r.res.Env.Reference = t.version
+	if t.qdrant {
+		r.res.Env.Reference = t.name
+	}
 	if err := createBM25Collection(ctx, t.c, bm25Collection); err != nil {
 		return fmt.Errorf("bench: create collection: %w", err)
 	}
@@ -295,15 +297,8 @@ func measureOpenBM25(ctx context.Context, c *BM25Config, corpus *TextCorpus, t *
 	fig.GreenSeconds = time.Since(start).Seconds()
 	fig.DocsPerSecond = float64(len(corpus.Docs)) / fig.GreenSeconds
 	r.res.BuildSeconds = fig.GreenSeconds
-	status := "/proc/self/status"
-	if t.pid != 0 {
-		status = fmt.Sprintf("/proc/%d/status", t.pid)
-	}
-	if t.pid != 0 || t.inProcess {
-		fig.VmHWMBytes = procStatusFile(status, "VmHWM")
-		fig.RSSAnonBytes = procStatusFile(status, "RssAnon")
-		r.res.RSSBytes = fig.VmHWMBytes
-	}
+	fig.VmHWMBytes, fig.RSSAnonBytes = t.peakRSS(), t.rssAnon()
+	r.res.RSSBytes = fig.VmHWMBytes
 	if t.inProcess {
 		fig.HeapDeltaBytes = int64(liveHeap()) - int64(heap0)
 	}

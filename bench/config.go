@@ -9,7 +9,19 @@ import (
 )
 
 // Targets lists the values Config.Target accepts.
-var Targets = []string{"hnsw", "embedded", "hnswlib", "hnswlib-native", "faiss", "qdrant-edge"}
+var Targets = []string{"hnsw", "embedded", TargetServe, TargetQdrant, "hnswlib", "hnswlib-native", "faiss", "qdrant-edge"}
+
+// The server targets: the run starts the server over a fresh storage
+// directory on free loopback ports, measures it through go-client over
+// gRPC, reads its process's peak RSS, CPU time and disk usage, and stops it.
+const (
+	// TargetServe is `qlite serve` (Config.Exe) in a process of its own;
+	// without Exe, compat.NewServer in the run's process.
+	TargetServe = "grpc"
+	// TargetQdrant is the real Qdrant server (Config.QdrantBin) with its
+	// default configuration.
+	TargetQdrant = "qdrant"
+)
 
 // DefaultEf is the ef sweep used when Config.Ef is empty.
 var DefaultEf = []int{10, 16, 24, 32, 48, 64, 96, 128}
@@ -41,9 +53,15 @@ type Config struct {
 	// directory), "hnswlib" (the Python bindings, batch queries on one
 	// thread), "hnswlib-native" (hnswlib's C++ index compiled on this
 	// machine, one query at a time) or "faiss" (FAISS IndexHNSWFlat
-	// through its Python bindings, batch queries on one thread). Default
-	// "hnsw".
+	// through its Python bindings, batch queries on one thread), a server
+	// the run starts (TargetServe, TargetQdrant) or one already running
+	// (grpc://HOST:PORT, http://HOST:PORT). Default "hnsw".
 	Target string
+	// QdrantBin is the Qdrant server binary of target TargetQdrant.
+	QdrantBin string
+	// Exe is the qlite binary whose `serve` is target TargetServe. Empty:
+	// the server runs in the run's process.
+	Exe string
 	// M is the graph degree on upper levels (2*M on level 0). Default 16.
 	M int
 	// EfConstruct is the candidate list size while building. Default 100.
@@ -90,7 +108,7 @@ type Config struct {
 	NoPayloadIndex bool
 
 	// Concurrency, when above 1, also measures throughput with that many
-	// concurrent query workers (targets embedded and remote servers).
+	// concurrent query workers (targets embedded and servers).
 	Concurrency int
 	// APIKey is sent to a remote server target.
 	APIKey string
@@ -185,6 +203,8 @@ func (c *Config) withDefaults() (Config, error) {
 		return o, fmt.Errorf("bench: points and queries must not be negative")
 	case o.DeleteFraction < 0 || o.DeleteFraction >= 1:
 		return o, fmt.Errorf("bench: delete fraction must be in [0, 1), got %v", o.DeleteFraction)
+	case o.Target == TargetQdrant && o.QdrantBin == "":
+		return o, fmt.Errorf("bench: target qdrant needs the Qdrant server binary (--qdrant-bin or QDRANT_BIN)")
 	case o.DeleteFraction > 0 && o.Target != "hnsw":
 		return o, fmt.Errorf("bench: the deletion experiment runs on target hnsw only")
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -82,15 +83,42 @@ func dialRemote(target, apiKey string) (remote, error) {
 	return nil, fmt.Errorf("bench: unknown target %q", target)
 }
 
-// runRemote measures a server: upload, time to green, single-query sweep
-// and, with Concurrency > 1, throughput with that many concurrent clients.
+// runRemote measures a server already running at c.Target.
 func runRemote(ctx context.Context, c *Config, ds *Dataset, gt *GroundTruth, fw *filteredWorkload, res *Result) error {
-	res.QueryMode = "single"
 	r, err := dialRemote(c.Target, c.APIKey)
 	if err != nil {
 		return err
 	}
 	defer r.close()
+	return measureRemote(ctx, c, r, nil, ds, gt, fw, res)
+}
+
+// runServer starts the server of target TargetServe or TargetQdrant over a
+// fresh directory, measures it through go-client over gRPC with its
+// process's figures, and stops it.
+func runServer(ctx context.Context, c *Config, ds *Dataset, gt *GroundTruth, fw *filteredWorkload, res *Result) error {
+	kind := ServerQdrant
+	if c.Target == TargetServe {
+		kind = ServerQlite
+	}
+	s, err := openServer(ctx, serverSpec{qdrantBin: c.QdrantBin, exe: c.Exe, threads: c.Threads, log: c.Log}, kind)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.Log, "started %s (pid %d)\n", s.name, s.pid)
+	if s.qdrant {
+		fmt.Fprintf(c.Log, "note: %s\n", qdrantBinaryNote)
+	}
+	err = measureRemote(ctx, c, &grpcRemote{c: s.c, coll: remoteCollection}, s, ds, gt, fw, res)
+	return errors.Join(err, s.stop())
+}
+
+// measureRemote measures a server: upload, time to green, single-query
+// sweep and, with Concurrency > 1, throughput with that many concurrent
+// clients. With srv, a server the run started, it also records the
+// server's figures (ServerFigures).
+func measureRemote(ctx context.Context, c *Config, r remote, srv *served, ds *Dataset, gt *GroundTruth, fw *filteredWorkload, res *Result) error {
+	res.QueryMode = "single"
 	if fw != nil {
 		indexed := !c.NoPayloadIndex
 		res.Params.PayloadIndex = &indexed
@@ -99,6 +127,16 @@ func runRemote(ctx context.Context, c *Config, ds *Dataset, gt *GroundTruth, fw 
 	if fw != nil {
 		payloadOf = func(i int) (payload.Value, error) { return pointPayload(fw, i) }
 	}
+	var sf *ServerFigures
+	if srv != nil {
+		sf = &ServerFigures{Name: srv.name, InProcess: srv.inProcess}
+		if srv.qdrant {
+			sf.Note = qdrantBinaryNote
+			res.Env.Reference = srv.name
+		}
+		res.Server = sf
+	}
+	cpu0 := srv.cpuSeconds()
 	if err := createCollection(ctx, c, r, ds, fw); err != nil {
 		return err
 	}
@@ -129,13 +167,41 @@ func runRemote(ctx context.Context, c *Config, ds *Dataset, gt *GroundTruth, fw 
 	res.BuildSeconds = time.Since(start).Seconds()
 	fig.IndexSeconds = res.BuildSeconds - fig.UploadSeconds
 	fmt.Fprintf(c.Log, "upload %.2fs, green %.2fs later\n", fig.UploadSeconds, fig.IndexSeconds)
+	if sf != nil {
+		sf.BuildCPUSeconds = srv.cpuSeconds() - cpu0
+		res.BuildCPUSeconds = sf.BuildCPUSeconds
+		sf.DiskBytes = srv.diskBytes()
+		sf.GreenRSSBytes = srv.peakRSS()
+		fmt.Fprintf(c.Log, "%s: %.1fs CPU to green, disk %s, VmHWM %s\n", srv.name, sf.BuildCPUSeconds, mib(sf.DiskBytes), mib(sf.GreenRSSBytes))
+	}
 
 	nq, k := gt.Rows(), c.K
-	runs, err := efSweep(ctx, c, gt, func(ef, i int, row []int32) error { return r.search(ctx, ds.Query(i), k, ef, nil, row) })
+	var calls atomic.Int64
+	search := func(ef, i int, f remoteFilter, row []int32) error {
+		calls.Add(1)
+		return r.search(ctx, ds.Query(i), k, ef, f, row)
+	}
+	// cpuPerQuery runs fn and returns the server's CPU time per query it
+	// asked, in microseconds.
+	cpuPerQuery := func(fn func() error) (float64, error) {
+		n0, t0 := calls.Load(), srv.cpuSeconds()
+		err := fn()
+		if n := calls.Load() - n0; n > 0 && srv != nil {
+			return 1e6 * (srv.cpuSeconds() - t0) / float64(n), err
+		}
+		return 0, err
+	}
+	var err error
+	perQuery, err := cpuPerQuery(func() (err error) {
+		res.Runs, err = efSweep(ctx, c, gt, func(ef, i int, row []int32) error { return search(ef, i, nil, row) })
+		return err
+	})
 	if err != nil {
 		return err
 	}
-	res.Runs = runs
+	if sf != nil {
+		sf.CPUPerQueryMicros = perQuery
+	}
 	if fw != nil {
 		runs, err := measureCases(ctx, c, fw, nq, func(fc *filterCase) (caseSearch, error) {
 			groups, err := prepareGroups(r, fc)
@@ -143,7 +209,7 @@ func runRemote(ctx context.Context, c *Config, ds *Dataset, gt *GroundTruth, fw 
 				return nil, err
 			}
 			return func(ef, i int, row []int32, _ *caseStats) error {
-				return r.search(ctx, ds.Query(i), k, ef, groups[fc.QueryGroup[i]], row)
+				return search(ef, i, groups[fc.QueryGroup[i]], row)
 			}, nil
 		})
 		if err != nil {
@@ -152,13 +218,29 @@ func runRemote(ctx context.Context, c *Config, ds *Dataset, gt *GroundTruth, fw 
 		res.Runs = append(res.Runs, runs...)
 	}
 	if c.Concurrency > 1 {
-		runs, err := concurrentRuns(ctx, c, nq, func(i int, row []int32, ef int) error {
-			return r.search(ctx, ds.Query(i), k, ef, nil, row)
+		perQuery, err := cpuPerQuery(func() (err error) {
+			res.RunsConcurrent, err = concurrentRuns(ctx, c, nq, func(i int, row []int32, ef int) error {
+				return search(ef, i, nil, row)
+			})
+			return err
 		})
 		if err != nil {
 			return err
 		}
-		res.RunsConcurrent = runs
+		if sf != nil {
+			sf.ConcurrentCPUPerQueryMicros = perQuery
+		}
+	}
+	if sf != nil {
+		sf.PeakRSSBytes = srv.peakRSS()
+		if !srv.inProcess {
+			res.RSSBytes = sf.PeakRSSBytes
+		}
+		fmt.Fprintf(c.Log, "%s: CPU per query %.0f us one at a time", srv.name, sf.CPUPerQueryMicros)
+		if sf.ConcurrentCPUPerQueryMicros > 0 {
+			fmt.Fprintf(c.Log, ", %.0f us with %d workers", sf.ConcurrentCPUPerQueryMicros, c.Concurrency)
+		}
+		fmt.Fprintf(c.Log, "; peak RSS %s\n", mib(sf.PeakRSSBytes))
 	}
 	return nil
 }

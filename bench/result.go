@@ -75,10 +75,40 @@ type Result struct {
 	// Engine holds the embedded-engine target's own figures.
 	Engine *EngineFigures `json:"engine,omitempty"`
 
+	// Server holds the figures of a server the run started (targets
+	// TargetServe and TargetQdrant, and the servers of RunQueries).
+	Server *ServerFigures `json:"server,omitempty"`
+
 	// BM25 holds the figures of a keyword-search run (RunBM25).
 	BM25 *BM25Figures `json:"bm25,omitempty"`
 
 	Env Env `json:"env"`
+}
+
+// ServerFigures are what a run read of the server process it started.
+type ServerFigures struct {
+	// Name says what served: "qdrant 1.17.1", "qlite serve", ...
+	Name string `json:"name"`
+	// Note qualifies the figures (the Qdrant binary's build profile).
+	Note string `json:"note,omitempty"`
+	// InProcess: the server ran in the benchmark's process, whose memory
+	// and CPU include the client's.
+	InProcess bool `json:"in_process,omitempty"`
+	// PeakRSSBytes is the server process's VmHWM at the end of the run,
+	// GreenRSSBytes once the collection was green, before any query.
+	PeakRSSBytes  int64 `json:"peak_rss_bytes"`
+	GreenRSSBytes int64 `json:"green_rss_bytes"`
+	// DiskBytes is the space the server's storage directory takes once
+	// green (allocated blocks, as du counts them).
+	DiskBytes int64 `json:"disk_bytes"`
+	// BuildCPUSeconds is the server's CPU time (user and system, every
+	// thread) from the collection's creation until green.
+	BuildCPUSeconds float64 `json:"build_cpu_seconds"`
+	// CPUPerQueryMicros is the server's CPU time per query over the
+	// unfiltered single-query sweep, ConcurrentCPUPerQueryMicros over the
+	// concurrent measurement.
+	CPUPerQueryMicros           float64 `json:"cpu_per_query_us"`
+	ConcurrentCPUPerQueryMicros float64 `json:"concurrent_cpu_per_query_us,omitempty"`
 }
 
 // Params are the parameters a run was made with.
@@ -362,6 +392,20 @@ func (r *Result) WriteTable(w io.Writer) error {
 		if e.IdleP99Ms > 0 {
 			fmt.Fprintf(bw, "p99 at ef=%d: idle %.3f ms, during a background build %.3f ms (%.2fx)\n",
 				e.ProbeEf, e.IdleP99Ms, e.DuringBuildP99, e.DuringBuildP99/e.IdleP99Ms)
+		}
+	}
+	if sf := r.Server; sf != nil {
+		fmt.Fprintf(bw, "server %s: peak RSS %s (%s once green), disk %s, %.1fs CPU to green, CPU per query %.0f us",
+			sf.Name, mib(sf.PeakRSSBytes), mib(sf.GreenRSSBytes), mib(sf.DiskBytes), sf.BuildCPUSeconds, sf.CPUPerQueryMicros)
+		if sf.ConcurrentCPUPerQueryMicros > 0 {
+			fmt.Fprintf(bw, " (%.0f us with %d workers)", sf.ConcurrentCPUPerQueryMicros, r.Params.Concurrency)
+		}
+		if sf.InProcess {
+			fmt.Fprint(bw, "; in the benchmark's process")
+		}
+		fmt.Fprintln(bw)
+		if sf.Note != "" {
+			fmt.Fprintf(bw, "note: %s\n", sf.Note)
 		}
 	}
 	for _, s := range r.series() {

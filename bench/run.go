@@ -80,6 +80,8 @@ func Run(ctx context.Context, cfg *Config) (*Result, error) {
 		err = runEmbedded(ctx, &c, ds, gt, fw, res)
 	case isRemoteTarget(c.Target):
 		err = runRemote(ctx, &c, ds, gt, fw, res)
+	case c.Target == TargetServe || c.Target == TargetQdrant:
+		err = runServer(ctx, &c, ds, gt, fw, res)
 	case c.Target == "faiss":
 		err = runFaiss(ctx, &c, ds, gt, fw, res)
 	case c.Target == "qdrant-edge":

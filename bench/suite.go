@@ -14,28 +14,20 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/qlite/qlite/compat"
-	"github.com/qlite/qlite/engine"
 )
 
 // SuiteDatasets are the datasets Suite measures by default.
 var SuiteDatasets = []string{"fashion-mnist-784-euclidean", "fashion-mnist-784-angular"}
 
 // SuiteTargets are the targets Suite measures unfiltered by default.
-var SuiteTargets = []string{"hnsw", "embedded", "grpc", "qdrant-edge", "hnswlib", "hnswlib-native", "faiss"}
+var SuiteTargets = []string{"hnsw", "embedded", TargetServe, TargetQdrant, "qdrant-edge", "hnswlib", "hnswlib-native", "faiss"}
 
 // SuiteFilterTargets are the targets Suite measures filtered by default:
 // those with a filtered search of their own. hnswlib (Debian's 0.6) has
 // none; its runners filter through its deletion mask, which at 0.1%
 // selectivity walks nearly the whole graph (about 20 minutes per ef sweep
 // on Fashion-MNIST), so the suite measures it filtered only when asked.
-var SuiteFilterTargets = []string{"hnsw", "embedded", "grpc", "qdrant-edge", "faiss"}
-
-// suiteGRPC is the suite's name for qlite's gRPC API: the suite serves a
-// fresh database with compat.NewServer on a loopback port in its own process
-// and runs the grpc:// target against it.
-const suiteGRPC = "grpc"
+var SuiteFilterTargets = []string{"hnsw", "embedded", TargetServe, TargetQdrant, "qdrant-edge", "faiss"}
 
 // SuiteFilterSelectivity are the selectivities of the suite's filtered runs.
 var SuiteFilterSelectivity = []float64{0.001, 0.01, 0.1, 0.5, 0.9}
@@ -102,6 +94,12 @@ type SuiteConfig struct {
 	// target's server is `Exe serve` in a process of its own, whose peak RSS
 	// the run reports. Empty: the runs share the suite's process.
 	Exe string
+	// QdrantBin is the Qdrant server binary of target qdrant; without it
+	// the target is skipped.
+	QdrantBin string
+	// Concurrency, when above 1, adds a throughput measurement with that
+	// many query workers to the runs of the embedded and server targets.
+	Concurrency int
 
 	// Now stamps the report. Default time.Now.
 	Now func() time.Time
@@ -174,8 +172,8 @@ func (c *SuiteConfig) withDefaults() (SuiteConfig, error) {
 		o.Log = io.Discard
 	}
 	for _, t := range append(slices.Clone(o.Targets), o.FilterTargets...) {
-		if !slices.Contains(Targets, t) && t != suiteGRPC {
-			return o, fmt.Errorf("bench: suite: unknown target %q (known: %s, %s)", t, strings.Join(Targets, ", "), suiteGRPC)
+		if !slices.Contains(Targets, t) {
+			return o, fmt.Errorf("bench: suite: unknown target %q (known: %s)", t, strings.Join(Targets, ", "))
 		}
 	}
 	return o, nil
@@ -258,20 +256,18 @@ func Suite(ctx context.Context, c *SuiteConfig) error {
 			Points: o.Points, Queries: o.Queries, Target: r.target,
 			Ef: o.Ef, Repeat: o.Repeat, Threads: o.Threads, Seed: o.Seed,
 			JSONPath: filepath.Join(o.Dir, r.file), CacheDir: o.CacheDir, Python: o.Python,
-			Log: o.Log,
+			QdrantBin: o.QdrantBin, Log: o.Log,
+		}
+		if r.target == "embedded" || r.target == TargetServe || r.target == TargetQdrant {
+			cfg.Concurrency = o.Concurrency
 		}
 		if r.filtered {
 			cfg.FilterSelectivity = o.FilterSelectivity
 		}
 		runStart := time.Now()
-		switch {
-		case o.Exe != "" && r.target == suiteGRPC:
-			r.result, err = runChildGRPC(ctx, o.Exe, cfg)
-		case o.Exe != "":
+		if o.Exe != "" {
 			r.result, err = runChild(ctx, o.Exe, cfg)
-		case r.target == suiteGRPC:
-			r.result, err = runSuiteGRPC(ctx, cfg)
-		default:
+		} else {
 			r.result, err = Run(ctx, cfg)
 		}
 		switch {
@@ -305,39 +301,6 @@ func Suite(ctx context.Context, c *SuiteConfig) error {
 	return nil
 }
 
-// runSuiteGRPC serves a new database over gRPC on a loopback port for the
-// duration of one run of the grpc:// target against it.
-func runSuiteGRPC(ctx context.Context, cfg *Config) (*Result, error) {
-	dir, err := os.MkdirTemp("", "qlite-suite-grpc-")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(dir)
-	db, err := engine.Open(dir, &engine.Options{IndexingWorkers: cfg.Threads})
-	if err != nil {
-		return nil, err
-	}
-	srv := compat.NewServer(db, &compat.ServerConfig{HTTPAddr: "127.0.0.1:0", GRPCAddr: "127.0.0.1:0"})
-	sctx, stop := context.WithCancel(ctx)
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(sctx) }()
-	_, grpcAddr, err := srv.Addrs(sctx)
-	if err == nil {
-		c := *cfg
-		c.Target = "grpc://" + grpcAddr
-		var res *Result
-		res, err = Run(ctx, &c)
-		stop()
-		serr := <-served
-		if res != nil {
-			res.Target = suiteGRPC
-		}
-		return res, errors.Join(err, serr, db.Close())
-	}
-	stop()
-	return nil, errors.Join(err, <-served, db.Close())
-}
-
 // targetUnavailable returns why target cannot run on this machine, checking
 // what its runner checks, or "" when it can.
 func targetUnavailable(ctx context.Context, c *SuiteConfig, target string) string {
@@ -351,6 +314,11 @@ func targetUnavailable(ctx context.Context, c *SuiteConfig, target string) strin
 		_, err = nativeRunner(ctx, &Config{CacheDir: c.CacheDir, Log: c.Log})
 	case "qdrant-edge":
 		err = checkEdgePrerequisites(ctx, c.CacheDir, c.Python)
+	case TargetQdrant:
+		if c.QdrantBin == "" {
+			return "target qdrant needs the Qdrant server binary (--qdrant-bin or QDRANT_BIN)"
+		}
+		_, err = exec.LookPath(c.QdrantBin)
 	}
 	if err != nil {
 		return strings.TrimPrefix(err.Error(), "bench: ")
@@ -469,10 +437,14 @@ func writeSuiteReport(c *SuiteConfig, start time.Time, runs []*suiteRun) ([]byte
 			fmt.Fprintln(bw)
 		}
 	}
+	if slices.Contains(c.Targets, TargetQdrant) || slices.Contains(c.FilterTargets, TargetQdrant) {
+		fmt.Fprintf(bw, "Qdrant server: %s.\n", qdrantBinaryNote)
+	}
 	if c.Exe != "" {
 		fmt.Fprintf(bw, "Each run is a process of its own (`qlite bench run`); its peak RSS is that process's, which for\n"+
-			"the Go targets includes the dataset it loads. The grpc target's server is a separate `qlite serve`\n"+
-			"process: its peak RSS is the server's.\n\n")
+			"the Go targets includes the dataset it loads. The grpc and qdrant targets are servers (`qlite serve`\n"+
+			"and the Qdrant binary) each in a fresh process over a fresh directory, reached through go-client over\n"+
+			"loopback gRPC: their peak RSS is the server process's.\n\n")
 	} else {
 		fmt.Fprintf(bw, "The runs share one process: the peak RSS of the in-process targets (hnsw, embedded, grpc) is the\n"+
 			"suite's peak so far and includes earlier runs; measure memory with `qlite bench run` alone.\n\n")

@@ -1,20 +1,15 @@
 package bench
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"net"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
-	"time"
 )
 
 // ExitNotInstalled is the exit status of `qlite bench run` when the dataset
@@ -43,6 +38,10 @@ func childArgs(cfg *Config) []string {
 	add("--fashion-mnist-dir", cfg.FashionMNISTDir)
 	add("--cache-dir", cfg.CacheDir)
 	add("--python", cfg.Python)
+	add("--qdrant-bin", cfg.QdrantBin)
+	if cfg.Concurrency > 1 {
+		add("--concurrency", strconv.Itoa(cfg.Concurrency))
+	}
 	if cfg.Threads > 0 {
 		add("--threads", strconv.Itoa(cfg.Threads))
 	}
@@ -114,128 +113,4 @@ func runChild(ctx context.Context, exe string, cfg *Config) (*Result, error) {
 		return nil, fmt.Errorf("bench: %s %s: %w: %s", filepath.Base(exe), strings.Join(cmd.Args[1:3], " "), err, lastLine(tail.String()))
 	}
 	return ReadResult(cfg.JSONPath)
-}
-
-// freePort returns a loopback TCP port nobody listens on at the moment.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-// serverDir picks two free loopback ports, for a server's HTTP and gRPC
-// APIs, and makes a new directory for its storage.
-func serverDir(prefix string) (dir string, httpPort, grpcPort int, err error) {
-	if httpPort, err = freePort(); err != nil {
-		return "", 0, 0, err
-	}
-	if grpcPort, err = freePort(); err != nil {
-		return "", 0, 0, err
-	}
-	dir, err = os.MkdirTemp("", prefix)
-	return dir, httpPort, grpcPort, err
-}
-
-// servedChild is `qlite serve` running in a child process.
-type servedChild struct {
-	cmd    *exec.Cmd
-	dir    string
-	grpc   string
-	exited chan error
-}
-
-// serveChild starts `exe serve` over a new directory on loopback ports and
-// waits until it serves, up to a minute.
-func serveChild(ctx context.Context, exe string, log io.Writer) (*servedChild, error) {
-	dir, httpPort, grpcPort, err := serverDir("qlite-suite-serve-")
-	if err != nil {
-		return nil, err
-	}
-	s := &servedChild{dir: dir, grpc: net.JoinHostPort("127.0.0.1", strconv.Itoa(grpcPort)), exited: make(chan error, 1)}
-	s.cmd = exec.Command(exe, "serve", "--host", "127.0.0.1",
-		"--http-port", strconv.Itoa(httpPort), "--grpc-port", strconv.Itoa(grpcPort),
-		"--storage", filepath.Join(dir, "storage"))
-	if log == nil {
-		log = io.Discard
-	}
-	tail := &tailWriter{}
-	pr, pw := io.Pipe()
-	s.cmd.Stderr = io.MultiWriter(pw, tail)
-	s.cmd.Stdout = log
-	if err := s.cmd.Start(); err != nil {
-		os.RemoveAll(dir)
-		return nil, err
-	}
-	ready := make(chan struct{})
-	go func() {
-		sc := bufio.NewScanner(pr)
-		once := sync.Once{}
-		for sc.Scan() {
-			fmt.Fprintln(log, sc.Text())
-			if strings.Contains(sc.Text(), "qlite: serving ") {
-				once.Do(func() { close(ready) })
-			}
-		}
-	}()
-	go func() {
-		s.exited <- s.cmd.Wait()
-		pw.Close()
-	}()
-	select {
-	case <-ready:
-		return s, nil
-	case err := <-s.exited:
-		os.RemoveAll(dir)
-		return nil, fmt.Errorf("bench: qlite serve exited: %v: %s", err, lastLine(tail.String()))
-	case <-time.After(time.Minute):
-	case <-ctx.Done():
-	}
-	s.cmd.Process.Kill()
-	<-s.exited
-	os.RemoveAll(dir)
-	return nil, fmt.Errorf("bench: qlite serve did not start: %s", lastLine(tail.String()))
-}
-
-// peakRSS returns the server's peak resident set size so far.
-func (s *servedChild) peakRSS() int64 {
-	return procStatusFile(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid), "VmHWM")
-}
-
-// stop stops the server with SIGTERM (SIGKILL after 30 s) and removes its
-// directory.
-func (s *servedChild) stop() error {
-	_ = s.cmd.Process.Signal(syscall.SIGTERM)
-	var err error
-	select {
-	case err = <-s.exited:
-	case <-time.After(30 * time.Second):
-		s.cmd.Process.Kill()
-		err = fmt.Errorf("bench: qlite serve did not stop on SIGTERM: %v", <-s.exited)
-	}
-	return errors.Join(err, os.RemoveAll(s.dir))
-}
-
-// runChildGRPC measures qlite's gRPC API with the server and the client in
-// separate child processes: `exe serve` over a new directory, `exe bench
-// run --target grpc://...` against it. The result's peak RSS is the
-// server's, the process that holds the index.
-func runChildGRPC(ctx context.Context, exe string, cfg *Config) (*Result, error) {
-	srv, err := serveChild(ctx, exe, cfg.Log)
-	if err != nil {
-		return nil, err
-	}
-	c := *cfg
-	c.Target = "grpc://" + srv.grpc
-	res, err := runChild(ctx, exe, &c)
-	rss := srv.peakRSS()
-	serr := srv.stop()
-	if err != nil {
-		return nil, errors.Join(err, serr)
-	}
-	res.Target = suiteGRPC
-	res.RSSBytes = rss
-	return res, errors.Join(serr, writeFile(cfg.JSONPath, res.WriteJSON))
 }

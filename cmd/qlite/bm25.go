@@ -53,7 +53,7 @@ bm25-TARGET.json per target and report.md into --out, and prints the table.`,
 	f.StringVar(&cfg.Dir, "out", "", "directory for the result files and report.md (required)")
 	f.StringSliceVar(&cfg.Targets, "target", nil, "targets in order, any of "+strings.Join(bench.BM25Targets, ", ")+
 		", grpc://HOST:PORT; the first is the reference (default: qdrant when --qdrant-bin is given, qlite, embedded)")
-	f.StringVar(&cfg.QdrantBin, "qdrant-bin", "", "Qdrant server binary of target qdrant")
+	f.StringVar(&cfg.QdrantBin, "qdrant-bin", os.Getenv("QDRANT_BIN"), "Qdrant server binary of target qdrant (default $QDRANT_BIN)")
 	f.IntVar(&cfg.Docs, "docs", 0, "use only the first N documents (0: all)")
 	f.IntVar(&cfg.Queries, "queries", 1000, "use only the first N queries")
 	f.IntVar(&cfg.K, "k", 10, "points per answer")

@@ -53,7 +53,9 @@ func newBenchRunCmd() *cobra.Command {
   qlite bench run --target hnsw --filter-selectivity 0.001,0.01,0.1,0.5,0.9 --json filtered-hnsw.json
   qlite bench run --target hnsw --filter-selectivity 0.01,0.5 --payload-index=false --json filtered-noindex.json
   qlite bench run --target faiss --filter-kind class --json filtered-class-faiss.json
-  qlite bench run --target grpc://127.0.0.1:6334 --concurrency 8 --json grpc.json`,
+  qlite bench run --target grpc://127.0.0.1:6334 --concurrency 8 --json grpc.json
+  qlite bench run --target qdrant --qdrant-bin /path/to/qdrant --concurrency 8 --json qdrant.json
+  qlite bench run --target grpc --filter-selectivity 0.001,0.01,0.1,0.5,0.9 --json grpc-filtered.json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg.Out, cfg.Log, cfg.Progress = benchOutput(cmd, quiet)
@@ -69,6 +71,13 @@ func newBenchRunCmd() *cobra.Command {
 				}
 				defer pprof.StopCPUProfile()
 			}
+			if cfg.Target == bench.TargetServe {
+				exe, err := os.Executable()
+				if err != nil {
+					return fmt.Errorf("finding this binary for target grpc's qlite serve: %w", err)
+				}
+				cfg.Exe = exe
+			}
 			_, err := bench.Run(cmd.Context(), &cfg)
 			return err
 		},
@@ -80,7 +89,10 @@ func newBenchRunCmd() *cobra.Command {
 	f.StringVar(&cfg.FashionMNISTDir, "fashion-mnist-dir", bench.DefaultFashionMNISTDir, "directory of the Fashion-MNIST idx files")
 	f.IntVar(&cfg.Points, "points", 0, "use only the first N base vectors (0: all)")
 	f.IntVar(&cfg.Queries, "queries", 1000, "use only the first N queries (0: all)")
-	f.StringVar(&cfg.Target, "target", "hnsw", "index under test: "+strings.Join(bench.Targets, ", ")+" (qdrant-edge: Qdrant's engine in process through pip's qdrant-edge-py, in a virtualenv made once in the cache dir), or a server: grpc://HOST:PORT (go-client) or http://HOST:PORT (REST)")
+	f.StringVar(&cfg.Target, "target", "hnsw", "index under test: "+strings.Join(bench.Targets, ", ")+
+		" (grpc: this binary's qlite serve and qdrant: the Qdrant server of --qdrant-bin, each started in a process of its own over a fresh directory on free loopback ports and measured through go-client with the server's peak RSS, CPU and disk;"+
+		" qdrant-edge: Qdrant's engine in process through pip's qdrant-edge-py, in a virtualenv made once in the cache dir), or a running server: grpc://HOST:PORT (go-client) or http://HOST:PORT (REST)")
+	f.StringVar(&cfg.QdrantBin, "qdrant-bin", os.Getenv("QDRANT_BIN"), "Qdrant server binary of target qdrant (default $QDRANT_BIN)")
 	f.IntVar(&cfg.M, "m", 16, "HNSW links per node on upper levels (2*m on level 0)")
 	f.IntVar(&cfg.EfConstruct, "ef-construct", 100, "HNSW candidate list size while building")
 	f.IntSliceVar(&cfg.Ef, "ef", bench.DefaultEf, "search candidate list sizes to measure")
@@ -94,7 +106,7 @@ func newBenchRunCmd() *cobra.Command {
 	f.StringVar(&cfg.FilterKind, "filter-kind", bench.FilterKindRnd,
 		"filter family: rnd (a range on a uniform payload field, one filter for all queries) or class (each query's own label, selectivity 0.1)")
 	f.BoolVar(&payloadIndex, "payload-index", true, "index the payload fields in filtered runs of qlite's targets (hnsw, embedded, grpc://, http://)")
-	f.IntVar(&cfg.Concurrency, "concurrency", 0, "also measure throughput with this many concurrent query workers (targets embedded, grpc://, http://)")
+	f.IntVar(&cfg.Concurrency, "concurrency", 0, "also measure throughput with this many concurrent query workers (targets embedded, grpc, qdrant, grpc://, http://)")
 	f.StringVar(&cfg.APIKey, "api-key", "", "API key for a grpc:// or http:// target")
 	f.StringVar(&cfg.JSONPath, "json", "", "write the result JSON to this file")
 	f.StringVar(&cfg.CSVPath, "csv", "", `write the result CSV to this file (default: the JSON path with .csv; "-" for none)`)

@@ -22,8 +22,9 @@ func newBenchSuiteCmd() *cobra.Command {
 		Use:   "suite",
 		Short: "Run the standard benchmark set and write results, charts and a report",
 		Long: `Run the standard benchmark set: Fashion-MNIST euclidean and angular, unfiltered, on
-targets hnsw, embedded, grpc (qlite serve on loopback, started by the suite), qdrant-edge,
-hnswlib, hnswlib-native and faiss, and both again with filters on every target but the hnswlib
+targets hnsw, embedded, grpc (qlite serve on loopback, started by the run), qdrant (the real
+Qdrant server of --qdrant-bin or $QDRANT_BIN, started the same way; skipped without one),
+qdrant-edge, hnswlib, hnswlib-native and faiss, and both again with filters on every target but the hnswlib
 ones (whose filter, a deletion mask, takes about 20 minutes per sweep at 0.1% selectivity).
 Each run is a child process (qlite bench run), so that each reports its own peak RSS;
 --in-process runs them all in this process instead. Targets whose prerequisites are
@@ -67,6 +68,8 @@ files, one recall/QPS chart per dataset and the comparison tables.`,
 	f.Uint64Var(&cfg.Seed, "seed", 42, "seed of the graph levels")
 	f.StringVar(&cfg.CacheDir, "cache-dir", "", "cache for ground truth and compiled runners (default: the user cache dir/qlite)")
 	f.StringVar(&cfg.Python, "python", "/usr/bin/python3", "python interpreter with numpy and hnswlib or faiss")
+	f.StringVar(&cfg.QdrantBin, "qdrant-bin", os.Getenv("QDRANT_BIN"), "Qdrant server binary of target qdrant (default $QDRANT_BIN; without one the target is skipped)")
+	f.IntVar(&cfg.Concurrency, "concurrency", 0, "also measure throughput with this many query workers on the embedded and server targets")
 	f.BoolVarP(&quiet, "quiet", "q", false, "no progress output from the runs")
 	f.BoolVar(&inProcess, "in-process", false, "make every run in this process (peak RSS is then shared) rather than in child processes")
 	cmd.MarkFlagRequired("out")
