@@ -322,13 +322,13 @@ func measureOpenBM25(ctx context.Context, c *BM25Config, corpus *TextCorpus, t *
 		ask := func(i int) ([]scoredID, error) {
 			return searchBM25(ctx, t.c, kind, corpus.Queries[i], r.queries[i], c.K)
 		}
-		m, answers, err := timeBM25Single(ctx, c, kind, len(corpus.Queries), ask)
+		m, answers, err := timeSingle(ctx, c.Repeat, c.Progress, kind, len(corpus.Queries), ask)
 		if err != nil {
 			return fmt.Errorf("bench: %s queries: %w", kind, err)
 		}
 		r.answers[kind] = answers
 		r.res.Runs = append(r.res.Runs, m)
-		cm, err := timeBM25Concurrent(ctx, c, kind, len(corpus.Queries), ask)
+		cm, err := timeConcurrent(ctx, c.Repeat, c.Concurrency, kind, len(corpus.Queries), ask)
 		if err != nil {
 			return fmt.Errorf("bench: %s queries, %d workers: %w", kind, c.Concurrency, err)
 		}
@@ -348,10 +348,10 @@ func liveHeap() uint64 {
 	return ms.HeapAlloc
 }
 
-// timeBM25Single asks every query once untimed (the answers kept), then
-// c.Repeat timed passes one query at a time; the fastest pass is reported
+// timeSingle asks every query once untimed (the answers kept), then
+// repeat timed passes one query at a time; the fastest pass is reported
 // with its latency percentiles.
-func timeBM25Single(ctx context.Context, c *BM25Config, kind string, nq int, ask func(int) ([]scoredID, error)) (Measurement, [][]scoredID, error) {
+func timeSingle(ctx context.Context, repeat int, progress io.Writer, kind string, nq int, ask func(int) ([]scoredID, error)) (Measurement, [][]scoredID, error) {
 	m := Measurement{Query: kind}
 	answers := make([][]scoredID, nq)
 	for i := range nq {
@@ -362,8 +362,8 @@ func timeBM25Single(ctx context.Context, c *BM25Config, kind string, nq int, ask
 		answers[i] = a
 	}
 	lat := make([]float64, nq)
-	for range c.Repeat {
-		bar := startProgress(c.Progress, kind+" queries", nq, nil)
+	for range repeat {
+		bar := startProgress(progress, kind+" queries", nq, nil)
 		start := time.Now()
 		for i := range nq {
 			if err := ctx.Err(); err != nil {
@@ -391,17 +391,17 @@ func timeBM25Single(ctx context.Context, c *BM25Config, kind string, nq int, ask
 	return m, answers, nil
 }
 
-// timeBM25Concurrent measures the throughput of c.Concurrency workers each
-// asking queries one after another, the fastest of c.Repeat passes.
-func timeBM25Concurrent(ctx context.Context, c *BM25Config, kind string, nq int, ask func(int) ([]scoredID, error)) (Measurement, error) {
-	m := Measurement{Query: kind, Concurrency: c.Concurrency}
-	for range c.Repeat {
+// timeConcurrent measures the throughput of workers goroutines each
+// asking queries one after another, the fastest of repeat passes.
+func timeConcurrent(ctx context.Context, repeat, workers int, kind string, nq int, ask func(int) ([]scoredID, error)) (Measurement, error) {
+	m := Measurement{Query: kind, Concurrency: workers}
+	for range repeat {
 		var next atomic.Int64
 		var wg sync.WaitGroup
 		var once sync.Once
 		var firstErr error
 		start := time.Now()
-		for range c.Concurrency {
+		for range workers {
 			wg.Go(func() {
 				for {
 					i := int(next.Add(1) - 1)

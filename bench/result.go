@@ -79,6 +79,9 @@ type Result struct {
 	// TargetServe and TargetQdrant, and the servers of RunQueries).
 	Server *ServerFigures `json:"server,omitempty"`
 
+	// Query holds the figures of a Query API workload (RunQueries).
+	Query *QueryFigures `json:"query,omitempty"`
+
 	// BM25 holds the figures of a keyword-search run (RunBM25).
 	BM25 *BM25Figures `json:"bm25,omitempty"`
 
@@ -162,8 +165,12 @@ type Measurement struct {
 	// throughput measurement (RunsConcurrent); 0 for one at a time.
 	Concurrency int `json:"concurrency,omitempty"`
 	// Query is how a keyword-search run sent its queries: "document" (a
-	// qdrant/bm25 text) or "sparse" (its sparse vector).
+	// qdrant/bm25 text) or "sparse" (its sparse vector); for a Query API
+	// workload, the query kind.
 	Query string `json:"query,omitempty"`
+	// ServerCPUMicros is the server process's CPU time per query, in
+	// microseconds, when the run measured it.
+	ServerCPUMicros float64 `json:"server_cpu_us,omitempty"`
 }
 
 // Filtered reports whether m measured filtered searches: it names a filter

@@ -34,6 +34,7 @@ func newBenchCmd() *cobra.Command {
 	}
 	cmd.AddCommand(newBenchRunCmd(), newBenchCompareCmd())
 	cmd.AddCommand(newBenchSuiteCmd(), newBenchBM25Cmd())
+	cmd.AddCommand(newBenchQueriesCmd(bench.WorkloadHybrid), newBenchQueriesCmd(bench.WorkloadRerank))
 	return cmd
 }
 
