@@ -168,6 +168,7 @@ func writeComparison(w io.Writer, files []string, results []*Result) error {
 			float64(r.RSSBytes)/(1<<20), ratio(float64(r.RSSBytes), float64(first.RSSBytes)))
 	}
 	tw.Flush()
+	writeServerComparison(bw, files, results)
 	filtered := writeFilteredComparison(bw, files, results)
 	fmt.Fprintln(bw, "\nratio = value / first file's value; >= marks a curve whose every point is above that recall;")
 	fmt.Fprintln(bw, "build_cpu_s well under build_s x threads means other work shared the CPUs.")
@@ -176,6 +177,86 @@ func writeComparison(w io.Writer, files []string, results []*Result) error {
 			FilteredRecall, FilteredRecall, FilteredGoal)
 	}
 	return bw.Flush()
+}
+
+// writeServerComparison prints, when any result has them, the QPS at each
+// recall of CompareRecalls with concurrent workers, and the figures of the
+// servers the runs started: upload, CPU, memory and disk.
+func writeServerComparison(w io.Writer, files []string, results []*Result) {
+	if slices.ContainsFunc(results, func(r *Result) bool { return len(r.RunsConcurrent) > 0 }) {
+		var base []float64
+		fmt.Fprintf(w, "\nconcurrent query workers\n")
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		head := []string{"target", "file", "workers"}
+		for _, rec := range CompareRecalls {
+			head = append(head, fmt.Sprintf("qps@%.2f", rec), "ratio")
+		}
+		fmt.Fprintln(tw, strings.Join(head, "\t")+"\t")
+		for i, r := range results {
+			if len(r.RunsConcurrent) == 0 {
+				continue
+			}
+			row := []string{r.Target, filepath.Base(files[i]), fmt.Sprint(r.Params.Concurrency)}
+			first := base == nil
+			for j, rec := range CompareRecalls {
+				q, ok, atLeast := QPSAtRecall(r.RunsConcurrent, rec)
+				if first {
+					base = append(base, q)
+				}
+				if !ok {
+					row = append(row, "n/a", "")
+					continue
+				}
+				s := fmt.Sprintf("%.0f", q)
+				if atLeast {
+					s = ">=" + s
+				}
+				row = append(row, s, ratio(q, base[j]))
+			}
+			fmt.Fprintln(tw, strings.Join(row, "\t")+"\t")
+		}
+		tw.Flush()
+	}
+	var first *Result
+	for _, r := range results {
+		if r.Server == nil {
+			continue
+		}
+		if first == nil {
+			first = r
+			fmt.Fprintf(w, "\nservers (each a fresh process; peak RSS and CPU are the server process's)\n")
+		}
+	}
+	if first == nil {
+		return
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "target\tfile\tserver\tgreen_s\tratio\tbuild_cpu_s\tpeak_rss_MiB\tratio\tdisk_MiB\tratio\tcpu_us/query\tratio\tconcurrent\tratio\t")
+	fs := first.Server
+	for i, r := range results {
+		sf := r.Server
+		if sf == nil {
+			continue
+		}
+		name := sf.Name
+		if sf.InProcess {
+			name += " (in process)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%.1f\t%s\t%.1f\t%.1f\t%s\t%.1f\t%s\t%.0f\t%s\t%.0f\t%s\t\n",
+			r.Target, filepath.Base(files[i]), name,
+			r.BuildSeconds, ratio(r.BuildSeconds, first.BuildSeconds), sf.BuildCPUSeconds,
+			float64(sf.PeakRSSBytes)/(1<<20), ratio(float64(sf.PeakRSSBytes), float64(fs.PeakRSSBytes)),
+			float64(sf.DiskBytes)/(1<<20), ratio(float64(sf.DiskBytes), float64(fs.DiskBytes)),
+			sf.CPUPerQueryMicros, ratio(sf.CPUPerQueryMicros, fs.CPUPerQueryMicros),
+			sf.ConcurrentCPUPerQueryMicros, ratio(sf.ConcurrentCPUPerQueryMicros, fs.ConcurrentCPUPerQueryMicros))
+	}
+	tw.Flush()
+	for _, r := range results {
+		if r.Server != nil && r.Server.Note != "" {
+			fmt.Fprintf(w, "note: %s: %s\n", r.Server.Name, r.Server.Note)
+			break
+		}
+	}
 }
 
 // writeFilteredComparison prints the filtered table when any result has

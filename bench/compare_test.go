@@ -2,6 +2,7 @@ package bench
 
 import (
 	"bytes"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -187,5 +188,40 @@ func TestCompareFiltered(t *testing.T) {
 	}
 	if strings.Contains(out.String(), "filtered") {
 		t.Fatalf("filtered table without filtered runs:\n%s", out.String())
+	}
+}
+
+// TestCompareServers checks the tables of server runs: QPS at recall with
+// concurrent workers, and the servers' memory, disk and CPU with ratios.
+func TestCompareServers(t *testing.T) {
+	dir := t.TempDir()
+	var files []string
+	for i, r := range []*Result{
+		{Dataset: "d", Target: "qdrant", Params: Params{K: 10, Concurrency: 8}, Points: 100, Metric: "Euclid", BuildSeconds: 20,
+			Runs:           []Measurement{{Ef: 16, Recall: 0.95, QPS: 1000}},
+			RunsConcurrent: []Measurement{{Ef: 16, Recall: 0.95, QPS: 3000, Concurrency: 8}},
+			Server: &ServerFigures{Name: "qdrant 1.17.1", Note: "slower build", PeakRSSBytes: 800 << 20, DiskBytes: 200 << 20,
+				CPUPerQueryMicros: 400, ConcurrentCPUPerQueryMicros: 500}},
+		{Dataset: "d", Target: "grpc", Params: Params{K: 10, Concurrency: 8}, Points: 100, Metric: "Euclid", BuildSeconds: 10,
+			Runs:           []Measurement{{Ef: 16, Recall: 0.95, QPS: 2500}},
+			RunsConcurrent: []Measurement{{Ef: 16, Recall: 0.95, QPS: 9000, Concurrency: 8}},
+			Server: &ServerFigures{Name: "qlite serve", PeakRSSBytes: 400 << 20, DiskBytes: 50 << 20,
+				CPUPerQueryMicros: 100, ConcurrentCPUPerQueryMicros: 125}},
+	} {
+		path := filepath.Join(dir, fmt.Sprintf("%d.json", i))
+		if err := writeFile(path, r.WriteJSON); err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, path)
+	}
+	var out bytes.Buffer
+	if err := Compare(&out, files); err != nil {
+		t.Fatal(err)
+	}
+	s := out.String()
+	for _, want := range []string{"concurrent query workers", "9000  3.00x", "qlite serve", "0.50x", "0.25x", "note: qdrant 1.17.1: slower build"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("output lacks %q:\n%s", want, s)
+		}
 	}
 }

@@ -227,6 +227,14 @@ func measureRemote(ctx context.Context, c *Config, r remote, srv *served, ds *Da
 		if err != nil {
 			return err
 		}
+		// The same ef finds the same points whatever the workers.
+		for i := range res.RunsConcurrent {
+			for _, m := range res.Runs {
+				if m.Ef == res.RunsConcurrent[i].Ef && !m.Filtered() {
+					res.RunsConcurrent[i].Recall = m.Recall
+				}
+			}
+		}
 		if sf != nil {
 			sf.ConcurrentCPUPerQueryMicros = perQuery
 		}
