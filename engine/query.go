@@ -23,6 +23,8 @@ type Query struct {
 	OrderBy *OrderBy
 	// Sample: a random sample of the (filtered) points.
 	Sample bool
+	// Formula: the candidates the prefetches found, scored by a formula.
+	Formula *Formula
 }
 
 // RecommendQuery is Query.Recommend.
@@ -108,6 +110,11 @@ func (db *DB) query(ctx context.Context, coll string, req *QueryRequest, st *Sea
 	}
 	q := r.Query
 	switch {
+	case q != nil && q.Formula != nil:
+		if err := checkFormula(q.Formula); err != nil {
+			return nil, err
+		}
+		return nil, errFormulaWithoutPrefetch
 	case q == nil:
 		return db.queryByID(ctx, coll, &r)
 	case q.Nearest != nil:

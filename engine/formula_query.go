@@ -1,0 +1,112 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/qlite/qlite/filter"
+	"github.com/qlite/qlite/payload"
+	"github.com/qlite/qlite/segment"
+)
+
+// errFormulaWithoutPrefetch is Qdrant's answer to a formula query with no
+// prefetch: a formula only re-scores what prefetches found.
+var errFormulaWithoutPrefetch = fmt.Errorf("%w: Validation failed: cannot apply Formula without prefetches", ErrBadRequest)
+
+// checkFormula checks a formula as Qdrant does when it reads one, before
+// anything runs.
+func checkFormula(f *Formula) error {
+	_, err := compileFormula(f, nil)
+	return err
+}
+
+// formulaRescore scores the points the prefetches found (lists, in prefetch
+// order) with f and returns the limit best, highest first, keeping those
+// scoring at least threshold. Equal scores keep the order of the points'
+// first appearance. A point keeps the record of its first appearance.
+func (db *DB) formulaRescore(ctx context.Context, coll string, f *Formula, threshold *float32, limit int, lists [][]ScoredPoint) ([]ScoredPoint, error) {
+	c, err := db.collection(coll)
+	if err != nil {
+		return nil, err
+	}
+	c.rw.RLock()
+	defer c.rw.RUnlock()
+	prog, err := compileFormula(f, c.fieldParams)
+	if err != nil {
+		return nil, err
+	}
+	// Each prefetch's score of each point, first appearance first.
+	scores := make([]map[PointID]float32, len(lists))
+	at := map[PointID]int{}
+	var out []ScoredPoint
+	for i, l := range lists {
+		scores[i] = make(map[PointID]float32, len(l))
+		for _, p := range l {
+			if _, ok := scores[i][p.ID]; !ok {
+				scores[i][p.ID] = p.Score
+			}
+			if _, ok := at[p.ID]; !ok {
+				at[p.ID] = len(out)
+				out = append(out, p)
+			}
+		}
+	}
+	ev := newFormulaEval(prog)
+	t := &formulaPoint{scores: scores}
+	kept := out[:0]
+	for i, p := range out {
+		if i%64 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
+		ref, off, ok := c.locateVisible(p.ID)
+		if !ok {
+			continue // deleted since the prefetch found it
+		}
+		t.id, t.seg, t.off = p.ID, ref.seg, off
+		s, err := ev.score(t)
+		if err != nil {
+			return nil, err
+		}
+		if threshold != nil && s < *threshold {
+			continue
+		}
+		p.Score = s
+		kept = append(kept, p)
+	}
+	slices.SortStableFunc(kept, func(a, b ScoredPoint) int {
+		switch {
+		case a.Score > b.Score:
+			return -1
+		case a.Score < b.Score:
+			return 1
+		}
+		return 0
+	})
+	if limit > 0 && len(kept) > limit {
+		kept = kept[:limit]
+	}
+	return kept, nil
+}
+
+// formulaPoint is a candidate point as a formula sees it.
+type formulaPoint struct {
+	id     PointID
+	seg    *segment.Segment
+	off    uint32
+	scores []map[PointID]float32
+}
+
+func (p *formulaPoint) Payload() payload.Value { return p.seg.Payload(p.off) }
+
+func (p *formulaPoint) PrefetchScore(i int) (float32, bool) {
+	if i >= len(p.scores) {
+		return 0, false
+	}
+	s, ok := p.scores[i][p.id]
+	return s, ok
+}
+
+func (p *formulaPoint) Matches(f *filter.Filter) bool { return p.seg.Matches(f, p.off) }
