@@ -18,9 +18,9 @@ type fakeFormulaPoint struct {
 	scores map[int]float32
 }
 
-func (p *fakeFormulaPoint) ID() filter.PointID           { return p.id }
-func (p *fakeFormulaPoint) Payload() payload.Value       { return p.pl }
-func (p *fakeFormulaPoint) HasVector(string) bool        { return false }
+func (p *fakeFormulaPoint) ID() filter.PointID            { return p.id }
+func (p *fakeFormulaPoint) Payload() payload.Value        { return p.pl }
+func (p *fakeFormulaPoint) HasVector(string) bool         { return false }
 func (p *fakeFormulaPoint) Matches(f *filter.Filter) bool { return f.Matches(p) }
 func (p *fakeFormulaPoint) PrefetchScore(i int) (float32, bool) {
 	s, ok := p.scores[i]
@@ -65,14 +65,14 @@ func TestFormulaValues(t *testing.T) {
 	f(Var("$score"), nil, 0.75)
 	f(Var("$score[0]"), nil, 0.75)
 	f(Var("$score[2]"), nil, -3)
-	f(Var("$score[1]"), nil, 0)                                                      // not found by prefetch 1
+	f(Var("$score[1]"), nil, 0) // not found by prefetch 1
 	f(Var("$score[1]"), map[string]payload.Value{"$score[1]": payload.FloatValue(2.5)}, 2.5)
 	f(Var("$score[9]"), map[string]payload.Value{"$score[9]": payload.StringValue("x")}, 0) // a non-number default is no default
 	f(Var("price"), nil, 12.5)
-	f(Var("one"), nil, 3)                            // an array of one number is that number
-	f(Var("obj.k"), nil, 5)                          // nested keys
-	f(Var("obj.arr[1].v"), nil, 2)                   // array elements
-	f(Var("many[0]"), nil, 1)                        // an element of a multi-value
+	f(Var("one"), nil, 3)          // an array of one number is that number
+	f(Var("obj.k"), nil, 5)        // nested keys
+	f(Var("obj.arr[1].v"), nil, 2) // array elements
+	f(Var("many[0]"), nil, 1)      // an element of a multi-value
 	f(Var("missing"), map[string]payload.Value{"missing": payload.IntValue(9)}, 9)
 	f(Var("empty"), map[string]payload.Value{"empty": payload.IntValue(9)}, 9) // no values: the default
 	f(Op(ExprSum, Op(ExprMult, Var("$score"), Const(0.4)), Op(ExprMult, Var("price"), Const(0.6))), nil, 0.75*w(0.4)+12.5*w(0.6))
@@ -161,7 +161,9 @@ func TestFormulaErrors(t *testing.T) {
 	f(Var("b"), nil, num("b", "Value is not a number"))
 	f(Var("nul"), map[string]payload.Value{"nul": payload.IntValue(1)}, num("nul", "Value is not a number"))
 	f(Var("missing"), map[string]payload.Value{"missing": payload.StringValue("1")}, num("missing", "Value is not a number"))
-	nf := func(expr string) string { return "qlite: bad request: The expression " + expr + " produced a non-finite number" }
+	nf := func(expr string) string {
+		return "qlite: bad request: The expression " + expr + " produced a non-finite number"
+	}
 	f(Op(ExprDiv, Var("n"), Const(0)), nil, nf("2/0 = inf"))
 	f(Op(ExprDiv, Const(0.1), Const(0)), nil, nf("0.10000000149011612/0 = inf"))
 	f(Op(ExprSqrt, Op(ExprNeg, Var("n"))), nil, nf("√-2 = NaN"))
