@@ -190,7 +190,11 @@ func queryVariantFromProto(q *qdrant.Query) (*engine.Query, error) {
 	case *qdrant.Query_Rrf:
 		return nil, Unsupported("fusion (RRF)")
 	case *qdrant.Query_Formula:
-		return nil, Unsupported("formula queries")
+		f, err := formulaFromProto(x.Formula)
+		if err != nil {
+			return nil, err
+		}
+		return &engine.Query{Formula: f}, nil
 	case *qdrant.Query_NearestWithMmr:
 		return nil, Unsupported("MMR (nearest with mmr)")
 	case *qdrant.Query_RelevanceFeedback:

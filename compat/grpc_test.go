@@ -695,10 +695,6 @@ func TestGRPCUnsupported(t *testing.T) {
 			_, err := c.Query(bg, &qdrant.QueryPoints{CollectionName: "coll", Query: qdrant.NewQueryFusion(qdrant.Fusion_DBSF)})
 			return err
 		}, "fusion"},
-		{"formula", func() error {
-			_, err := c.Query(bg, &qdrant.QueryPoints{CollectionName: "coll", Query: qdrant.NewQueryFormula(&qdrant.Formula{})})
-			return err
-		}, "formula"},
 		{"mmr", func() error {
 			_, err := c.Query(bg, &qdrant.QueryPoints{CollectionName: "coll", Query: qdrant.NewQueryMMR(qdrant.NewVectorInput(1, 2, 3, 4), &qdrant.Mmr{})})
 			return err

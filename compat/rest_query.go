@@ -14,7 +14,7 @@ import (
 // restQuery reads the query of a QueryRequest (Qdrant's QueryInterface): a
 // bare vector input (a vector or a point id, for nearest), or one of
 // {"nearest"}, {"recommend"}, {"discover"}, {"context"}, {"order_by"},
-// {"sample": "random"}. Fusion, formulas, MMR and relevance feedback are
+// {"sample": "random"}, {"formula"}. Fusion, MMR and relevance feedback are
 // rejected naming the feature. Absent or null gives nil (points by id).
 func restQuery(raw json.RawMessage, path string) (*engine.Query, error) {
 	q, err := restQueryInterface(raw, path)
@@ -119,7 +119,11 @@ func restQueryInterface(raw json.RawMessage, path string) (*engine.Query, error)
 	case m["fusion"] != nil, m["rrf"] != nil:
 		return nil, Unsupported(path + ": fusion")
 	case m["formula"] != nil:
-		return nil, Unsupported(path + ": formula queries")
+		f, err := restFormula(m, path)
+		if err != nil {
+			return nil, err
+		}
+		return &engine.Query{Formula: f}, nil
 	case m["relevance_feedback"] != nil:
 		return nil, Unsupported(path + ": relevance feedback")
 	}

@@ -242,7 +242,6 @@ func TestRESTQuery(t *testing.T) {
 		{`{"prefetch": {"query": [1, 2, 3, 4]}, "query": {"fusion": "rrf"}}`, "prefetch"},
 		{`{"query": {"fusion": "dbsf"}}`, "fusion"},
 		{`{"query": {"rrf": {"k": 3}}}`, "fusion"},
-		{`{"query": {"formula": {"sum": ["$score", 1]}, "defaults": {}}}`, "formula"},
 		{`{"query": {"nearest": [1, 2, 3, 4], "mmr": {"diversity": 0.5}}}`, "MMR"},
 		{`{"query": {"relevance_feedback": {"target": [1, 2, 3, 4], "feedback": []}}}`, "relevance feedback"},
 		{`{"query": [[1, 2, 3, 4], [1, 2, 3, 4]]}`, "multivectors"},

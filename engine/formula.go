@@ -70,7 +70,8 @@ type Expr struct {
 	Name string
 	// Condition is an ExprCondition's filter condition.
 	Condition filter.Condition
-	// Origin is ExprGeoDistance's origin.
+	// Origin is ExprGeoDistance's origin (not checked: Qdrant reads any
+	// origin over gRPC).
 	Origin payload.GeoPoint
 	// Args are the operands (see the kinds).
 	Args []*Expr
@@ -250,12 +251,7 @@ func (c *formulaCompiler) node(e *Expr, depth int) (*fnode, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%w: formula: %s: %w", ErrBadRequest, e.Kind, err)
 		}
-		if e.Kind == ExprGeoDistance {
-			if err := e.Origin.Validate(); err != nil {
-				return nil, fmt.Errorf("%w: formula: geo_distance origin: %w", ErrBadRequest, err)
-			}
-			n.origin = e.Origin
-		}
+		n.origin = e.Origin // Qdrant checks it in REST requests only
 		n.slot = c.slot(p)
 		return n, nil
 	case ExprDatetime:
