@@ -27,6 +27,8 @@ func Status(err error) (int, codes.Code, string) {
 	switch {
 	case errors.As(err, &rl):
 		return http.StatusTooManyRequests, codes.ResourceExhausted, "Rate limiting exceeded: " + rl.Detail
+	case errors.Is(err, engine.ErrInvalidQuery):
+		return http.StatusBadRequest, codes.InvalidArgument, "Bad request: " + detail(engine.ErrInvalidQuery)
 	case errors.Is(err, engine.ErrStrictMode):
 		return http.StatusBadRequest, codes.InvalidArgument, "Bad request: " + detail(engine.ErrStrictMode)
 	case errors.As(err, &st):

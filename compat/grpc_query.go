@@ -94,12 +94,12 @@ func lookupFromProto(l *qdrant.LookupLocation) *engine.LookupFrom {
 func (s *pointsService) queryFromProto(ctx context.Context, coll string, prefetch []*qdrant.PrefetchQuery, q *qdrant.Query,
 	using string, f *qdrant.Filter, params *qdrant.SearchParams, threshold *float32, limit, offset *uint64,
 	wp *qdrant.WithPayloadSelector, wv *qdrant.WithVectorsSelector, lookup *qdrant.LookupLocation) (*engine.QueryRequest, error) {
-	if len(prefetch) > 0 {
-		return nil, Unsupported("prefetch")
-	}
 	req := &engine.QueryRequest{Using: using, ScoreThreshold: copyPtr(threshold), LookupFrom: lookupFromProto(lookup),
 		WithVectors: vectorSelectorFromProto(wv)}
 	var err error
+	if req.Prefetch, err = prefetchesFromProto(prefetch, "prefetch"); err != nil {
+		return nil, err
+	}
 	if q != nil {
 		if req.Query, err = queryVariantFromProto(q); err != nil {
 			return nil, err
@@ -128,6 +128,43 @@ func (s *pointsService) queryFromProto(ctx context.Context, coll string, prefetc
 		return nil, err
 	}
 	return req, nil
+}
+
+// prefetchesFromProto converts the prefetches of a universal query, with
+// their own prefetches; path names them in validation messages.
+func prefetchesFromProto(ps []*qdrant.PrefetchQuery, path string) ([]engine.Prefetch, error) {
+	if len(ps) == 0 {
+		return nil, nil
+	}
+	out := make([]engine.Prefetch, len(ps))
+	for i, p := range ps {
+		at := fmt.Sprintf("%s[%d]", path, i)
+		pf := &out[i]
+		var err error
+		if pf.Prefetch, err = prefetchesFromProto(p.GetPrefetch(), at+".prefetch"); err != nil {
+			return nil, err
+		}
+		if p.GetQuery() != nil {
+			if pf.Query, err = queryVariantFromProto(p.GetQuery()); err != nil {
+				return nil, err
+			}
+		}
+		pf.Using = p.GetUsing()
+		if pf.Filter, err = filterFromProto(p.GetFilter()); err != nil {
+			return nil, err
+		}
+		pf.HnswEf, pf.Exact = searchParams(p.GetParams())
+		pf.Oversampling = oversampling(p.GetParams())
+		pf.ScoreThreshold = copyPtr(p.ScoreThreshold)
+		if p.Limit != nil {
+			if err := checkLimit(at+".limit", p.GetLimit()); err != nil {
+				return nil, err
+			}
+			pf.Limit = int(min(p.GetLimit(), math.MaxInt32))
+		}
+		pf.LookupFrom = lookupFromProto(p.GetLookupFrom())
+	}
+	return out, nil
 }
 
 // queryVariantFromProto converts the query of a universal query.
@@ -186,9 +223,22 @@ func queryVariantFromProto(q *qdrant.Query) (*engine.Query, error) {
 		}
 		return &engine.Query{Sample: true}, nil
 	case *qdrant.Query_Fusion:
-		return nil, Unsupported("fusion (" + x.Fusion.String() + ")")
+		switch x.Fusion {
+		case qdrant.Fusion_RRF:
+			return &engine.Query{Fusion: &engine.Fusion{Method: engine.FusionRRF}}, nil
+		case qdrant.Fusion_DBSF:
+			return &engine.Query{Fusion: &engine.Fusion{Method: engine.FusionDBSF}}, nil
+		}
+		return nil, invalidArg("Unknown fusion: %d", int32(x.Fusion))
 	case *qdrant.Query_Rrf:
-		return nil, Unsupported("fusion (RRF)")
+		f := &engine.Fusion{Method: engine.FusionRRF, Weights: x.Rrf.GetWeights()}
+		if x.Rrf.K != nil {
+			if err := checkLimit("k", uint64(x.Rrf.GetK())); err != nil {
+				return nil, err
+			}
+			f.K = int(x.Rrf.GetK())
+		}
+		return &engine.Query{Fusion: f}, nil
 	case *qdrant.Query_Formula:
 		f, err := formulaFromProto(x.Formula)
 		if err != nil {

@@ -687,14 +687,6 @@ func TestGRPCUnsupported(t *testing.T) {
 				{Id: qdrant.NewIDNum(1), Vectors: qdrant.NewVectorsMulti([][]float32{{1, 2}})}}})
 			return err
 		}, "multivectors"},
-		{"prefetch", func() error {
-			_, err := c.Query(bg, &qdrant.QueryPoints{CollectionName: "coll", Prefetch: []*qdrant.PrefetchQuery{{}}, Query: qdrant.NewQueryFusion(qdrant.Fusion_RRF)})
-			return err
-		}, "prefetch"},
-		{"fusion", func() error {
-			_, err := c.Query(bg, &qdrant.QueryPoints{CollectionName: "coll", Query: qdrant.NewQueryFusion(qdrant.Fusion_DBSF)})
-			return err
-		}, "fusion"},
 		{"mmr", func() error {
 			_, err := c.Query(bg, &qdrant.QueryPoints{CollectionName: "coll", Query: qdrant.NewQueryMMR(qdrant.NewVectorInput(1, 2, 3, 4), &qdrant.Mmr{})})
 			return err

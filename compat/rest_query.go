@@ -3,6 +3,7 @@ package compat
 import (
 	"context"
 	"encoding/json"
+	"math"
 	"net/http"
 	"slices"
 
@@ -116,8 +117,38 @@ func restQueryInterface(raw json.RawMessage, path string) (*engine.Query, error)
 			return nil, restFormatAt(at("sample"), "unknown variant `%s`, expected `random`", s)
 		}
 		return &engine.Query{Sample: true}, nil
-	case m["fusion"] != nil, m["rrf"] != nil:
-		return nil, Unsupported(path + ": fusion")
+	case m["fusion"] != nil:
+		var name string
+		if err := restUnmarshal(m["fusion"], at("fusion"), &name); err != nil {
+			return nil, err
+		}
+		switch name {
+		case "rrf":
+			return &engine.Query{Fusion: &engine.Fusion{Method: engine.FusionRRF}}, nil
+		case "dbsf":
+			return &engine.Query{Fusion: &engine.Fusion{Method: engine.FusionDBSF}}, nil
+		}
+		// Qdrant reads the query as an untagged enum: a fusion it does not
+		// know is no query at all.
+		return nil, errRestNotVector
+	case m["rrf"] != nil:
+		var rrf struct {
+			K       *uint64   `json:"k"`
+			Weights []float32 `json:"weights"`
+		}
+		p := at("rrf")
+		if err := restUnmarshal(m["rrf"], p, &rrf); err != nil {
+			return nil, err
+		}
+		f := &engine.Fusion{Method: engine.FusionRRF, Weights: rrf.Weights}
+		if rrf.K != nil {
+			k, err := restLimit(rrf.K, restJoin(p, "k"), 0)
+			if err != nil {
+				return nil, err
+			}
+			f.K = int(min(k, math.MaxInt32))
+		}
+		return &engine.Query{Fusion: f}, nil
 	case m["formula"] != nil:
 		f, err := restFormula(m, path)
 		if err != nil {
@@ -188,10 +219,8 @@ type restQueryBody struct {
 // the caller; withPayload says whether the answer carries payloads.
 func (b *restQueryBody) request(path string) (req engine.QueryRequest, withPayload bool, err error) {
 	at := func(k string) string { return restJoin(path, k) }
-	if prefetch, err := restOneOrMany(b.Prefetch, at("prefetch")); err != nil {
+	if req.Prefetch, err = restPrefetches(b.Prefetch, at("prefetch")); err != nil {
 		return req, false, err
-	} else if len(prefetch) > 0 {
-		return req, false, Unsupported(at("prefetch"))
 	}
 	if req.Query, err = restQuery(b.Query, at("query")); err != nil {
 		return req, false, err
@@ -202,6 +231,61 @@ func (b *restQueryBody) request(path string) (req engine.QueryRequest, withPaylo
 	req.ScoreThreshold = b.ScoreThreshold
 	withPayload, err = b.convert(&req, &b.LookupFrom, path)
 	return req, withPayload, err
+}
+
+// restPrefetch is Qdrant's Prefetch.
+type restPrefetch struct {
+	Prefetch       json.RawMessage   `json:"prefetch"`
+	Query          json.RawMessage   `json:"query"`
+	Using          *string           `json:"using"`
+	Filter         json.RawMessage   `json:"filter"`
+	Params         *restSearchParams `json:"params"`
+	ScoreThreshold *float32          `json:"score_threshold"`
+	Limit          *uint64           `json:"limit"`
+	LookupFrom     json.RawMessage   `json:"lookup_from"`
+}
+
+// restPrefetches reads a prefetch field: one Prefetch or a list of them,
+// each with its own nested prefetches.
+func restPrefetches(raw json.RawMessage, path string) ([]engine.Prefetch, error) {
+	items, err := restOneOrMany(raw, path)
+	if err != nil || len(items) == 0 {
+		return nil, err
+	}
+	out := make([]engine.Prefetch, len(items))
+	for i, item := range items {
+		p := restIndex(path, i)
+		at := func(k string) string { return restJoin(p, k) }
+		var b restPrefetch
+		if err := restUnmarshal(item, p, &b); err != nil {
+			return nil, err
+		}
+		pf := &out[i]
+		if pf.Prefetch, err = restPrefetches(b.Prefetch, at("prefetch")); err != nil {
+			return nil, err
+		}
+		if pf.Query, err = restQuery(b.Query, at("query")); err != nil {
+			return nil, err
+		}
+		if b.Using != nil {
+			pf.Using = *b.Using
+		}
+		if pf.Filter, err = restFilter(b.Filter, at("filter")); err != nil {
+			return nil, err
+		}
+		pf.HnswEf, pf.Exact = b.Params.values()
+		pf.Oversampling = b.Params.oversampling()
+		pf.ScoreThreshold = b.ScoreThreshold
+		limit, err := restLimit(b.Limit, at("limit"), 0)
+		if err != nil {
+			return nil, err
+		}
+		pf.Limit = int(min(limit, math.MaxInt32))
+		if pf.LookupFrom, err = restLookup(b.LookupFrom, at("lookup_from")); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // restQueryRequest is Qdrant's QueryRequest.

@@ -239,9 +239,6 @@ func TestRESTQuery(t *testing.T) {
 
 	// What qlite does not have is refused naming it.
 	unsupported := []struct{ body, feature string }{
-		{`{"prefetch": {"query": [1, 2, 3, 4]}, "query": {"fusion": "rrf"}}`, "prefetch"},
-		{`{"query": {"fusion": "dbsf"}}`, "fusion"},
-		{`{"query": {"rrf": {"k": 3}}}`, "fusion"},
 		{`{"query": {"nearest": [1, 2, 3, 4], "mmr": {"diversity": 0.5}}}`, "MMR"},
 		{`{"query": {"relevance_feedback": {"target": [1, 2, 3, 4], "feedback": []}}}`, "relevance feedback"},
 		{`{"query": [[1, 2, 3, 4], [1, 2, 3, 4]]}`, "multivectors"},
@@ -258,7 +255,7 @@ func TestRESTQuery(t *testing.T) {
 	s.fail("POST", "/collections/c/points/query", `{"limit": 0}`, http.StatusUnprocessableEntity, "Validation error in JSON body: [internal.limit: ")
 	s.fail("POST", "/collections/c/points/query", `{"query": 123456789}`, http.StatusNotFound, "Not found: No point with id 123456789 found")
 	s.fail("POST", "/collections/c/points/query/batch", `{}`, http.StatusBadRequest, "Format error in JSON body: missing field `searches`")
-	s.fail("POST", "/collections/c/points/query/batch", `{"searches": [{}, {"query": {"fusion": "rrf"}}]}`, http.StatusBadRequest, "Wrong input: searches[1].query: fusion")
+	s.fail("POST", "/collections/c/points/query/batch", `{"searches": [{}, {"query": {"fusion": "rrf"}}]}`, http.StatusBadRequest, "Wrong input: Validation failed: cannot apply Fusion without prefetches")
 }
 
 func TestRESTRecommendAndDiscover(t *testing.T) {

@@ -100,6 +100,7 @@ func (db *DB) QueryGroups(ctx context.Context, coll string, req *GroupsRequest) 
 	g := &grouper{limit: limit, size: size, path: path, better: groupOrder(c, &req.QueryRequest), groups: map[groupKey]*group{}}
 	round := req.QueryRequest
 	round.Offset = 0
+	round.Prefetch = groupPrefetches(round.Prefetch, limit)
 	round.WithPayload = AllPayload
 	batch := maxGroupBatch
 	if limit <= maxGroupBatch/size {

@@ -2,14 +2,14 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/qlite/qlite/filter"
 )
 
-// Query is one of Qdrant's universal queries (without prefetch, fusion and
-// formula, which qlite does not have). Exactly one field is set; a nil
-// *Query lists points by id, as a scroll does.
+// Query is one of Qdrant's universal queries. Exactly one field is set; a
+// nil *Query lists points by id, as a scroll does.
 type Query struct {
 	// Nearest: the points closest to a vector or to a stored point.
 	Nearest *Example
@@ -25,6 +25,8 @@ type Query struct {
 	Sample bool
 	// Formula: the candidates the prefetches found, scored by a formula.
 	Formula *Formula
+	// Fusion: the results of the prefetches, fused (only over prefetches).
+	Fusion *Fusion
 }
 
 // RecommendQuery is Query.Recommend.
@@ -54,7 +56,10 @@ type LookupFrom struct {
 
 // QueryRequest is a universal query.
 type QueryRequest struct {
-	Query *Query
+	// Prefetch, when not empty, are the queries whose results Query is
+	// applied to, instead of the whole collection (see queryTree).
+	Prefetch []Prefetch
+	Query    *Query
 	// Using names the vector space ("" the default).
 	Using  string
 	Filter *filter.Filter
@@ -109,6 +114,12 @@ func (db *DB) query(ctx context.Context, coll string, req *QueryRequest, st *Sea
 		r.Limit = 10
 	}
 	q := r.Query
+	if err := checkQueryNode(q, r.Using, len(r.Prefetch), r.ScoreThreshold); err != nil {
+		return nil, err
+	}
+	if len(r.Prefetch) > 0 {
+		return db.queryTree(ctx, coll, &r, st)
+	}
 	switch {
 	case q != nil && q.Formula != nil:
 		if err := checkFormula(q.Formula); err != nil {
@@ -126,6 +137,8 @@ func (db *DB) query(ctx context.Context, coll string, req *QueryRequest, st *Sea
 			HnswEf: r.HnswEf, Exact: r.Exact, WithPayload: r.WithPayload, WithVectors: r.WithVectors,
 			lookupFrom: r.LookupFrom,
 		})
+	case q.Fusion != nil:
+		return nil, fmt.Errorf("%w: Validation failed: cannot apply Fusion without prefetches", ErrBadRequest)
 	case q.OrderBy != nil:
 		res, err := db.scroll(ctx, coll, &ScrollRequest{Filter: r.Filter, Limit: window(r.Limit, r.Offset), OrderBy: q.OrderBy,
 			WithPayload: r.WithPayload, WithVectors: r.WithVectors})
@@ -196,6 +209,9 @@ func (db *DB) resolveExamples(c *collection, ex []Example, using string, vp Vect
 		return c.exampleVectors(ex, using, vp, what)
 	}
 	lc, err := db.collection(lookup.Collection)
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil, fmt.Errorf("%w: Collection %s not found", ErrNotFound, lookup.Collection)
+	}
 	if err != nil {
 		return nil, nil, err
 	}

@@ -829,20 +829,17 @@ func pairExamples(pairs []ContextPair) []Example {
 // (an average-vector recommendation compares one), and one more when it
 // looked points up.
 func queryCosts(q *Query) (lookup, search int) {
-	var ex []Example
+	ex := q.examples()
 	switch {
 	case q == nil:
 		return 0, 1
 	case q.Nearest != nil:
-		ex, search = []Example{*q.Nearest}, 1
+		search = 1
 	case q.Recommend != nil:
-		ex = append(slices.Clone(q.Recommend.Positive), q.Recommend.Negative...)
 		search = recommendVectors(q.Recommend.Strategy, len(ex))
 	case q.Discover != nil:
-		ex = append(pairExamples(q.Discover.Context), q.Discover.Target)
 		search = 1 + 2*len(q.Discover.Context)
 	case q.Context != nil:
-		ex = pairExamples(q.Context)
 		search = max(1, 2*len(q.Context))
 	default:
 		return 0, 1
@@ -868,8 +865,36 @@ func (r *QueryRequest) strictCheck() strictCheck {
 		limit = 10
 	}
 	lookup, search := queryCosts(r.Query)
-	return strictCheck{limit: limit, hasLimit: true, read: filters(r.Filter), exact: r.Exact,
+	k := strictCheck{limit: limit, hasLimit: true, read: filters(r.Filter), exact: r.Exact,
 		hnswEf: r.HnswEf, oversampling: r.Oversampling, lookupCost: lookup, readCost: search + filterCost(r.Filter)}
+	k.addPrefetches(r.Prefetch)
+	return k
+}
+
+// addPrefetches adds to k what the prefetches of a query ask for: each is
+// checked as a query of its own (its limit, filter and search parameters)
+// and costs what its query costs.
+func (k *strictCheck) addPrefetches(ps []Prefetch) {
+	for i := range ps {
+		p := &ps[i]
+		limit := p.Limit
+		if limit == 0 {
+			limit = defaultPrefetchLimit
+		}
+		k.limit = max(k.limit, limit)
+		if p.Filter != nil {
+			k.read = append(k.read, p.Filter)
+		}
+		k.exact = k.exact || p.Exact
+		k.hnswEf = max(k.hnswEf, p.HnswEf)
+		if p.Oversampling != nil && (k.oversampling == nil || *p.Oversampling > *k.oversampling) {
+			k.oversampling = p.Oversampling
+		}
+		lookup, search := queryCosts(p.Query)
+		k.lookupCost += lookup
+		k.readCost += search + filterCost(p.Filter)
+		k.addPrefetches(p.Prefetch)
+	}
 }
 
 func (r *RecommendRequest) strictCheck() strictCheck {
