@@ -1,0 +1,326 @@
+package engine
+
+import (
+	"cmp"
+	"encoding/json"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/qlite/qlite/filter"
+	"github.com/qlite/qlite/payload"
+)
+
+// treePoint is a point as a filter sees it.
+type treePoint struct {
+	id      PointID
+	payload payload.Value
+}
+
+func (p treePoint) ID() PointID             { return p.id }
+func (p treePoint) Payload() payload.Value  { return p.payload }
+func (p treePoint) HasVector(_ string) bool { return true }
+
+// scoredList makes a list of points with the given ids, scored in order by
+// the given scores.
+func scoredList(ids []uint64, scores ...float32) []ScoredPoint {
+	out := make([]ScoredPoint, len(ids))
+	for i, id := range ids {
+		out[i] = ScoredPoint{Record: Record{ID: numID(id)}}
+		if i < len(scores) {
+			out[i].Score = scores[i]
+		}
+	}
+	return out
+}
+
+func TestRRF(t *testing.T) {
+	f := func(fu Fusion, lists [][]uint64, threshold *float32, limit int, want map[uint64]float64) {
+		t.Helper()
+		var cs candidates
+		for _, l := range lists {
+			cs = append(cs, scoredList(l))
+		}
+		got := fuse(&fu, cs, threshold, limit)
+		require.Len(t, got, len(want))
+		for i, p := range got {
+			n, _ := p.ID.Num()
+			w, ok := want[n]
+			require.True(t, ok, "unexpected point %v", p.ID)
+			require.InDelta(t, w, p.Score, 1e-6, "point %v", p.ID)
+			if i > 0 {
+				require.GreaterOrEqual(t, got[i-1].Score, p.Score, "best first")
+			}
+		}
+	}
+	// Rank r (from 0) of a list of weight w adds 1 / ((r+1)/w + k - 1).
+	f(Fusion{Method: FusionRRF}, [][]uint64{{2, 1}, {1, 2, 3}, {5, 3, 1}}, nil, 10,
+		map[uint64]float64{1: 1.0/3 + 1.0/2 + 1.0/4, 2: 1.0/2 + 1.0/3, 3: 1.0/4 + 1.0/3, 5: 1.0 / 2})
+	f(Fusion{Method: FusionRRF, K: 60}, [][]uint64{{1, 2}, {2}}, nil, 10,
+		map[uint64]float64{1: 1.0 / 60, 2: 1.0/61 + 1.0/60})
+	f(Fusion{Method: FusionRRF, Weights: []float32{3, 1}}, [][]uint64{{1, 2}, {2, 1}}, nil, 10,
+		map[uint64]float64{1: 1/(1.0/3+1) + 1.0/3, 2: 1/(2.0/3+1) + 1.0/2})
+	// A weight of 0 or less adds nothing; the point is still a candidate.
+	f(Fusion{Method: FusionRRF, Weights: []float32{1, 0}}, [][]uint64{{1}, {2}}, nil, 10,
+		map[uint64]float64{1: 0.5, 2: 0})
+	f(Fusion{Method: FusionRRF, Weights: []float32{-1}}, [][]uint64{{7}}, nil, 10, map[uint64]float64{7: 0})
+	// The threshold keeps scores at least as good; the limit the best.
+	half := float32(0.5)
+	f(Fusion{Method: FusionRRF}, [][]uint64{{1, 2, 3}, {4}}, &half, 10, map[uint64]float64{1: 0.5, 4: 0.5})
+	f(Fusion{Method: FusionRRF}, [][]uint64{{1, 2, 3}}, nil, 2, map[uint64]float64{1: 0.5, 2: 1.0 / 3})
+	f(Fusion{Method: FusionRRF}, nil, nil, 10, map[uint64]float64{})
+}
+
+func TestDBSF(t *testing.T) {
+	// norm is DBSF's normalisation computed in float64 from its definition:
+	// (s - (mean - 3σ)) / 6σ with σ the sample standard deviation.
+	norm := func(scores []float32) []float64 {
+		out := make([]float64, len(scores))
+		if len(scores) == 1 {
+			out[0] = 0.5
+			return out
+		}
+		var mean float64
+		for _, s := range scores {
+			mean += float64(s)
+		}
+		mean /= float64(len(scores))
+		var v float64
+		for _, s := range scores {
+			v += (float64(s) - mean) * (float64(s) - mean)
+		}
+		sd := math.Sqrt(v / float64(len(scores)-1))
+		for i, s := range scores {
+			if sd == 0 {
+				out[i] = 0.5
+			} else {
+				out[i] = (float64(s) - (mean - 3*sd)) / (6 * sd)
+			}
+		}
+		return out
+	}
+	rng := rand.New(rand.NewPCG(16, 1))
+	for range 200 {
+		var cs candidates
+		want := map[PointID]float64{}
+		for range 1 + rng.IntN(3) {
+			n := 1 + rng.IntN(8)
+			ids := rng.Perm(12)[:n]
+			scores := make([]float32, n)
+			for i := range scores {
+				scores[i] = float32(rng.NormFloat64() * 10)
+				if rng.IntN(5) == 0 && i > 0 {
+					scores[i] = scores[i-1]
+				}
+			}
+			slices.SortFunc(scores, func(a, b float32) int { return cmp.Compare(b, a) })
+			l := make([]ScoredPoint, n)
+			for i, id := range ids {
+				l[i] = ScoredPoint{Record: Record{ID: numID(uint64(id))}, Score: scores[i]}
+			}
+			for i, s := range norm(scores) {
+				want[l[i].ID] += s
+			}
+			cs = append(cs, l)
+		}
+		got := fuse(&Fusion{Method: FusionDBSF}, cs, nil, 100)
+		require.Len(t, got, len(want))
+		for i, p := range got {
+			require.InDelta(t, want[p.ID], p.Score, 1e-4, "point %v", p.ID)
+			if i > 0 {
+				require.GreaterOrEqual(t, got[i-1].Score, p.Score)
+			}
+		}
+	}
+	// A list of equal scores normalises to 0.5.
+	got := fuse(&Fusion{Method: FusionDBSF}, candidates{scoredList([]uint64{1, 2}, 3, 3)}, nil, 10)
+	require.Equal(t, []float32{0.5, 0.5}, []float32{got[0].Score, got[1].Score})
+}
+
+// TestPrefetchTreeOracle runs queries with prefetches through the Go API
+// and checks them against a brute-force model of Qdrant's plan: filters
+// joined down the tree, each leaf an exact search with its limit and
+// threshold, each node's query applied to its prefetches' results.
+func TestPrefetchTreeOracle(t *testing.T) {
+	db := openTestDB(t, t.TempDir(), testOpts())
+	var req CreateCollection
+	require.NoError(t, json.Unmarshal([]byte(`{"vectors": {"a": {"size": 4, "distance": "Cosine"}, "b": {"size": 4, "distance": "Dot"}},
+		"sparse_vectors": {"s": {}}}`), &req))
+	require.NoError(t, db.CreateCollection(bg, "c", &req))
+	rng := rand.New(rand.NewPCG(16, 2))
+	type row struct {
+		a, b []float32
+		s    SparseVector
+		g    int
+	}
+	rows := map[PointID]row{}
+	var pts []Point
+	for i := range 300 {
+		r := row{a: randVec(rng, 4), b: randVec(rng, 4), g: i % 5}
+		if i%7 != 0 {
+			r.s = SparseVector{Indices: []uint32{uint32(rng.IntN(4)), 4 + uint32(rng.IntN(4))}, Values: []float32{rng.Float32(), rng.Float32()}}
+		}
+		id := numID(uint64(i))
+		rows[id] = r
+		p := Point{ID: id, Vectors: map[string][]float32{"a": r.a, "b": r.b}, Payload: obj("g", r.g)}
+		if r.s.Indices != nil {
+			p.Sparse = map[string]SparseVector{"s": r.s}
+		}
+		pts = append(pts, p)
+	}
+	_, err := db.Upsert(bg, "c", &UpsertOp{Points: pts}, &WriteOptions{Wait: true})
+	require.NoError(t, err)
+
+	// score is the model's score of a point for a nearest query, and
+	// whether the point has the vector.
+	dot := func(a, b []float32) float32 {
+		var s float64
+		for i := range a {
+			s += float64(a[i]) * float64(b[i])
+		}
+		return float32(s)
+	}
+	norm := func(v []float32) []float32 {
+		n := math.Sqrt(float64(dot(v, v)))
+		out := make([]float32, len(v))
+		for i := range v {
+			out[i] = float32(float64(v[i]) / n)
+		}
+		return out
+	}
+	score := func(id PointID, using string, q []float32, sq *SparseVector) (float32, bool) {
+		r := rows[id]
+		switch using {
+		case "a":
+			return dot(norm(q), norm(r.a)), true
+		case "b":
+			return dot(q, r.b), true
+		}
+		if r.s.Indices == nil {
+			return 0, false
+		}
+		var s float32
+		hit := false
+		for i, d := range sq.Indices {
+			for j, e := range r.s.Indices {
+				if d == e {
+					s += sq.Values[i] * r.s.Values[j]
+					hit = true
+				}
+			}
+		}
+		return s, hit
+	}
+	matches := func(f *filter.Filter, id PointID) bool {
+		return f.Matches(treePoint{id: id, payload: obj("g", rows[id].g)})
+	}
+	rank := func(ids []PointID, using string, q []float32, sq *SparseVector, threshold *float32, limit int) []ScoredPoint {
+		var out []ScoredPoint
+		for _, id := range ids {
+			if s, ok := score(id, using, q, sq); ok && (threshold == nil || s > *threshold) {
+				out = append(out, ScoredPoint{Record: Record{ID: id}, Score: s})
+			}
+		}
+		slices.SortFunc(out, func(a, b ScoredPoint) int {
+			if c := cmp.Compare(b.Score, a.Score); c != 0 {
+				return c
+			}
+			return a.ID.Compare(b.ID)
+		})
+		return out[:min(len(out), limit)]
+	}
+	all := make([]PointID, 0, len(rows))
+	for id := range rows {
+		all = append(all, id)
+	}
+	// model evaluates a node: its prefetches (or the whole collection),
+	// then its query.
+	var model func(p *Prefetch, parent *filter.Filter) []ScoredPoint
+	model = func(p *Prefetch, parent *filter.Filter) []ScoredPoint {
+		f := joinFilters(parent, p.Filter)
+		limit := cmp.Or(p.Limit, 10)
+		if len(p.Prefetch) == 0 {
+			var ids []PointID
+			for _, id := range all {
+				if matches(f, id) {
+					ids = append(ids, id)
+				}
+			}
+			ex := p.Query.Nearest
+			return rank(ids, p.Using, ex.Vector, ex.Sparse, p.ScoreThreshold, limit)
+		}
+		var lists candidates
+		for i := range p.Prefetch {
+			lists = append(lists, model(&p.Prefetch[i], f))
+		}
+		if p.Query.Fusion != nil {
+			return fuse(p.Query.Fusion, lists, p.ScoreThreshold, limit)
+		}
+		ex := p.Query.Nearest
+		return rank(lists.ids(), p.Using, ex.Vector, ex.Sparse, p.ScoreThreshold, limit)
+	}
+
+	// random builds a random tree: leaves are nearest queries on a, b or s;
+	// inner nodes fuse or re-score on a or b.
+	var random func(depth int) Prefetch
+	random = func(depth int) Prefetch {
+		p := Prefetch{Limit: rng.IntN(15)}
+		if rng.IntN(3) == 0 {
+			p.Filter = &filter.Filter{MustNot: []filter.Condition{&filter.Field{Key: mustPath("g"), Match: filter.NewMatchInteger(int64(rng.IntN(5)))}}}
+		}
+		if depth > 0 && rng.IntN(3) > 0 {
+			for range 1 + rng.IntN(3) {
+				p.Prefetch = append(p.Prefetch, random(depth-1))
+			}
+			if rng.IntN(2) == 0 {
+				fu := &Fusion{Method: FusionRRF, K: rng.IntN(4)}
+				if rng.IntN(2) == 0 {
+					fu.Method = FusionDBSF
+				}
+				p.Query = &Query{Fusion: fu}
+				return p
+			}
+		}
+		switch rng.IntN(3) {
+		case 0:
+			p.Using = "a"
+		case 1:
+			p.Using = "b"
+		default:
+			if len(p.Prefetch) == 0 {
+				p.Using = "s"
+				sq := SparseVector{Indices: []uint32{uint32(rng.IntN(8))}, Values: []float32{1}}
+				p.Query = &Query{Nearest: &Example{Sparse: &sq}}
+				return p
+			}
+			p.Using = "a"
+		}
+		p.Query = &Query{Nearest: &Example{Vector: randVec(rng, 4)}}
+		if rng.IntN(4) == 0 {
+			th := float32(rng.NormFloat64() * 0.3)
+			p.ScoreThreshold = &th
+		}
+		return p
+	}
+	for i := range 150 {
+		root := random(3)
+		for len(root.Prefetch) == 0 {
+			root = random(3)
+		}
+		offset := rng.IntN(3)
+		want := model(&Prefetch{Prefetch: root.Prefetch, Query: root.Query, Using: root.Using, Filter: root.Filter,
+			ScoreThreshold: root.ScoreThreshold, Limit: cmp.Or(root.Limit, 10) + offset}, nil)
+		want = want[min(offset, len(want)):]
+		got, err := db.Query(bg, "c", &QueryRequest{Prefetch: root.Prefetch, Query: root.Query, Using: root.Using, Filter: root.Filter,
+			ScoreThreshold: root.ScoreThreshold, Limit: cmp.Or(root.Limit, 10), Offset: offset})
+		require.NoError(t, err, "tree %d", i)
+		require.Len(t, got, len(want), "tree %d", i)
+		for j := range want {
+			require.Equal(t, want[j].ID, got[j].ID, "tree %d, rank %d", i, j)
+			require.InDelta(t, want[j].Score, got[j].Score, 1e-4, "tree %d, rank %d", i, j)
+		}
+	}
+}
