@@ -62,6 +62,11 @@ type QueryBenchConfig struct {
 	PrefetchLimit int
 	// Ef is the hnsw_ef of the dense searches. Default 128.
 	Ef int
+	// Exact makes the dense searches exact (params exact=true), so that
+	// every server must give the same answers up to equal scores.
+	// Default false: HNSW searches, whose answers may differ between
+	// servers where their graphs do.
+	Exact bool
 	// Dim is the size of the dense vectors. Default 256.
 	Dim int
 	// TokenDim is the size of the multivector's vectors, DocTokens the
@@ -216,6 +221,11 @@ func newQueryWorkload(c *QueryBenchConfig, corpus *TextCorpus) *queryWorkload {
 		qdense[i] = hashedEmbedding(q, c.Dim)
 	}
 	denseParams := &qdrant.SearchParams{HnswEf: qdrant.PtrOf(ef)}
+	searchDesc := fmt.Sprintf("hnsw_ef %d", ef)
+	if c.Exact {
+		denseParams = &qdrant.SearchParams{Exact: qdrant.PtrOf(true)}
+		searchDesc = "exact"
+	}
 	dense := func(qi int, limit uint64) *qdrant.QueryPoints {
 		return &qdrant.QueryPoints{CollectionName: queryCollection, Query: qdrant.NewQueryDense(qdense[qi]),
 			Using: qdrant.PtrOf(denseVector), Limit: qdrant.PtrOf(limit), Params: denseParams}
@@ -224,7 +234,7 @@ func newQueryWorkload(c *QueryBenchConfig, corpus *TextCorpus) *queryWorkload {
 		return &qdrant.PrefetchQuery{Query: qdrant.NewQueryDense(qdense[qi]), Using: qdrant.PtrOf(denseVector),
 			Limit: qdrant.PtrOf(pl), Params: denseParams}
 	}
-	denseDesc := fmt.Sprintf("nearest dense, using %q, limit %d, hnsw_ef %d", denseVector, pl, ef)
+	denseDesc := fmt.Sprintf("nearest dense, using %q, limit %d, %s", denseVector, pl, searchDesc)
 	switch c.Workload {
 	case WorkloadHybrid:
 		w.data = fmt.Sprintf("two vectors per document: %q, the text as a qdrant/bm25 document into a sparse vector with modifier idf; "+

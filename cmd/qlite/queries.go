@@ -73,6 +73,7 @@ target and report.md into --out, and prints the table.`,
 	f.IntVar(&cfg.K, "k", 10, "points per answer")
 	f.IntVar(&cfg.PrefetchLimit, "prefetch-limit", 100, "limit of each prefetch")
 	f.IntVar(&cfg.Ef, "ef", 128, "hnsw_ef of the dense searches")
+	f.BoolVar(&cfg.Exact, "exact", false, "exact dense searches (every server must then give the same answers up to equal scores)")
 	f.IntVar(&cfg.Dim, "dim", 256, "size of the dense vectors")
 	if workload == bench.WorkloadRerank {
 		f.IntVar(&cfg.TokenDim, "token-dim", 128, "size of the multivector's vectors")
