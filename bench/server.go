@@ -83,13 +83,13 @@ func openServer(ctx context.Context, spec serverSpec, target string) (*served, e
 		if spec.qdrantBin == "" {
 			return nil, errors.New("bench: target qdrant needs the Qdrant server binary (--qdrant-bin or QDRANT_BIN)")
 		}
-		q, err := startQdrant(ctx, spec.qdrantBin)
+		q, err := startRetrying(ctx, func() (*childServer, error) { return startQdrant(ctx, spec.qdrantBin) })
 		if err != nil {
 			return nil, err
 		}
 		return q.dial(orUnknown(q.version), true)
 	case target == ServerQlite && spec.exe != "":
-		s, err := serveChild(ctx, spec.exe, spec.log)
+		s, err := startRetrying(ctx, func() (*childServer, error) { return serveChild(ctx, spec.exe, spec.log) })
 		if err != nil {
 			return nil, err
 		}
@@ -104,6 +104,23 @@ func openServer(ctx context.Context, spec serverSpec, target string) (*served, e
 		return &served{c: cl, name: target, stop: cl.Close}, nil
 	}
 	return nil, fmt.Errorf("bench: unknown server target %q (known: %s, %s, %s, grpc://HOST:PORT)", target, ServerQdrant, ServerQlite, ServerEmbedded)
+}
+
+// startRetrying starts a server up to three times: a port found free may
+// be taken by another process before the server binds it.
+func startRetrying(ctx context.Context, start func() (*childServer, error)) (*childServer, error) {
+	var errs []error
+	for range 3 {
+		s, err := start()
+		if err == nil {
+			return s, nil
+		}
+		errs = append(errs, err)
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return nil, errors.Join(errs...)
 }
 
 // openInProcess opens a database in a new directory and serves it from
@@ -300,15 +317,30 @@ func (s *childServer) start(ctx context.Context, ready func() <-chan struct{}, t
 		}
 		s.exited <- err
 	}()
-	select {
-	case <-ready():
-		return nil
-	case err := <-s.exited:
-		s.exited <- err
-		os.RemoveAll(s.dir)
-		return fmt.Errorf("bench: %s exited: %v: %s", s.what, err, lastLine(tail.String()))
-	case <-time.After(time.Minute):
-	case <-ctx.Done():
+	up := ready()
+	deadline := time.After(time.Minute)
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+wait:
+	for {
+		select {
+		case <-up:
+			return nil
+		case err := <-s.exited:
+			s.exited <- err
+			os.RemoveAll(s.dir)
+			return fmt.Errorf("bench: %s exited: %v: %s", s.what, err, lastLine(tail.String()))
+		case <-tick.C:
+			// A port taken between the choice and the bind: give up
+			// at once, the caller retries with other ports.
+			if strings.Contains(strings.ToLower(tail.String()), "address already in use") {
+				break wait
+			}
+		case <-deadline:
+			break wait
+		case <-ctx.Done():
+			break wait
+		}
 	}
 	s.cmd.Process.Kill()
 	<-s.exited
@@ -391,11 +423,16 @@ func startQdrant(ctx context.Context, bin string) (*childServer, error) {
 		go func() {
 			hc := &http.Client{Timeout: time.Second}
 			for {
+				// Ready once /readyz answers and the gRPC port accepts
+				// connections: Qdrant opens its gRPC listener apart.
 				if resp, err := hc.Get(readyURL); err == nil {
 					resp.Body.Close()
 					if resp.StatusCode == http.StatusOK {
-						close(ch)
-						return
+						if conn, err := net.DialTimeout("tcp", s.grpc, time.Second); err == nil {
+							conn.Close()
+							close(ch)
+							return
+						}
 					}
 				}
 				select {
