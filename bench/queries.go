@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -183,17 +184,26 @@ type QueryAgreement struct {
 	SameUpToTies int `json:"same_up_to_ties"`
 	// Overlap is the mean fraction of the reference's ids found.
 	Overlap float64 `json:"overlap"`
+	// MatchesModel counts, for a request made of parts, the answers equal
+	// up to equal scores (within 1e-5 relative) to what the request
+	// computes from this target's own answers to its parts (see
+	// queryKind.model); -1 when the kind has no model.
+	MatchesModel int `json:"matches_model"`
 	// Differing lists a few answers that differ beyond ties.
 	Differing []string `json:"differing,omitempty"`
 }
 
 // queryKind is one kind of query of a workload; parts names the kinds
-// measured alone whose combination it is.
+// measured alone whose combination it is, and model, when set, computes
+// its answer to query qi from the answers of its parts (in parts' order).
 type queryKind struct {
 	name    string
 	request string
 	parts   []string
 	build   func(qi int) *qdrant.QueryPoints
+	model   func(qi int, parts [][]scoredID) []scoredID
+	// modelDesc says what model computes.
+	modelDesc string
 }
 
 // queryWorkload is what a workload uploads and asks.
@@ -269,7 +279,11 @@ func newQueryWorkload(c *QueryBenchConfig, corpus *TextCorpus) *queryWorkload {
 				}},
 			{name: "dense", request: denseDesc, build: func(qi int) *qdrant.QueryPoints { return dense(qi, pl) }},
 			{name: "hybrid", parts: []string{"sparse", "dense"},
-				request: fmt.Sprintf("prefetch [the sparse query, the dense query], fusion rrf, limit %d", k),
+				request:   fmt.Sprintf("prefetch [the sparse query, the dense query], fusion rrf, limit %d", k),
+				modelDesc: fmt.Sprintf("RRF of the server's own sparse and dense answers: a point scores the sum of 1/(rank+%d) over the lists it is in, rank from 0 (Qdrant's default k=%d), top %d", rrfK, rrfK, k),
+				model: func(_ int, parts [][]scoredID) []scoredID {
+					return rrfModel(parts, rrfK, int(k))
+				},
 				build: func(qi int) *qdrant.QueryPoints {
 					return &qdrant.QueryPoints{CollectionName: queryCollection,
 						Prefetch: []*qdrant.PrefetchQuery{
@@ -311,7 +325,15 @@ func newQueryWorkload(c *QueryBenchConfig, corpus *TextCorpus) *queryWorkload {
 		w.kinds = []queryKind{
 			{name: "dense", request: denseDesc, build: func(qi int) *qdrant.QueryPoints { return dense(qi, pl) }},
 			{name: "rerank", parts: []string{"dense"},
-				request: fmt.Sprintf("prefetch [the dense query], then nearest multivector of %d vectors, using %q, limit %d", c.QueryTokens, multiVector, k),
+				request:   fmt.Sprintf("prefetch [the dense query], then nearest multivector of %d vectors, using %q, limit %d", c.QueryTokens, multiVector, k),
+				modelDesc: fmt.Sprintf("MaxSim (the sum over the query's vectors of the largest cosine with the document's) of every point of the server's own dense answer, computed here, top %d", k),
+				model: func(qi int, parts [][]scoredID) []scoredID {
+					cands := make([]scoredID, len(parts[0]))
+					for j, p := range parts[0] {
+						cands[j] = scoredID{ID: p.ID, Score: maxSim(qmulti[qi], tokens.tokenVectors(corpus.Docs[p.ID-1].Text, c.DocTokens))}
+					}
+					return topScored(cands, int(k))
+				},
 				build: func(qi int) *qdrant.QueryPoints {
 					return &qdrant.QueryPoints{CollectionName: queryCollection,
 						Prefetch: []*qdrant.PrefetchQuery{densePrefetch(qi)},
@@ -320,6 +342,67 @@ func newQueryWorkload(c *QueryBenchConfig, corpus *TextCorpus) *queryWorkload {
 		}
 	}
 	return w
+}
+
+// rrfK is Qdrant's default RRF rank constant.
+const rrfK = 2
+
+// rrfModel fuses lists by reciprocal rank fusion as Qdrant does: a point
+// scores the sum over the lists it appears in of 1/(rank+k), rank from 0;
+// the top limit by score.
+func rrfModel(lists [][]scoredID, k, limit int) []scoredID {
+	score := map[uint64]float64{}
+	var out []scoredID
+	for _, l := range lists {
+		for rank, p := range l {
+			if _, ok := score[p.ID]; !ok {
+				out = append(out, scoredID{ID: p.ID})
+			}
+			score[p.ID] += 1 / float64(rank+k)
+		}
+	}
+	for i := range out {
+		out[i].Score = score[out[i].ID]
+	}
+	return topScored(out, limit)
+}
+
+// topScored returns the limit highest-scored points of s, ties by lower id.
+func topScored(s []scoredID, limit int) []scoredID {
+	s = slices.Clone(s)
+	slices.SortFunc(s, func(a, b scoredID) int {
+		switch {
+		case a.Score > b.Score:
+			return -1
+		case a.Score < b.Score:
+			return 1
+		case a.ID < b.ID:
+			return -1
+		case a.ID > b.ID:
+			return 1
+		}
+		return 0
+	})
+	return s[:min(len(s), limit)]
+}
+
+// maxSim returns the MaxSim score of query vectors q against document
+// vectors d, all of unit length: the sum over q of the largest dot product
+// with a vector of d.
+func maxSim(q, d [][]float32) float64 {
+	var sum float64
+	for _, qv := range q {
+		best := math.Inf(-1)
+		for _, dv := range d {
+			var dot float64
+			for i := range qv {
+				dot += float64(qv[i]) * float64(dv[i])
+			}
+			best = max(best, dot)
+		}
+		sum += best
+	}
+	return sum
 }
 
 // recreate deletes the collection when it exists and creates it.
@@ -556,14 +639,26 @@ func compareQueries(r, ref *queryRun, w *queryWorkload, corpus *TextCorpus) {
 		if r.answers[kind.name] == nil || ref.answers[kind.name] == nil {
 			continue
 		}
-		ag := QueryAgreement{Query: kind.name}
+		ag := QueryAgreement{Query: kind.name, MatchesModel: -1}
+		if kind.model != nil {
+			ag.MatchesModel = 0
+			parts := make([][]scoredID, len(kind.parts))
+			for qi, got := range r.answers[kind.name] {
+				for j, p := range kind.parts {
+					parts[j] = r.answers[p][qi]
+				}
+				if sameUpToTies(got, kind.model(qi, parts)) {
+					ag.MatchesModel++
+				}
+			}
+		}
 		var overlap float64
 		for qi, got := range r.answers[kind.name] {
 			want := ref.answers[kind.name][qi]
 			if slices.EqualFunc(got, want, func(a, b scoredID) bool { return a.ID == b.ID }) {
 				ag.SameIDs++
 			}
-			if slices.EqualFunc(got, want, func(a, b scoredID) bool { return a.ID == b.ID || closeRel(a.Score, b.Score, scoreTol) }) {
+			if sameUpToTies(got, want) {
 				ag.SameUpToTies++
 			} else if len(ag.Differing) < 5 {
 				ag.Differing = append(ag.Differing, fmt.Sprintf("query %d %q: got %s, %s has %s",
@@ -588,6 +683,12 @@ func compareQueries(r, ref *queryRun, w *queryWorkload, corpus *TextCorpus) {
 	}
 }
 
+// sameUpToTies reports whether two answers have the same ids in the same
+// order but where both have equal scores at the same rank.
+func sameUpToTies(a, b []scoredID) bool {
+	return slices.EqualFunc(a, b, func(x, y scoredID) bool { return x.ID == y.ID || closeRel(x.Score, y.Score, scoreTol) })
+}
+
 // writeQueryTable prints one line per target: upload, memory, disk, and
 // per query kind the QPS one at a time and concurrently, with the ratio to
 // the reference (the first target measured).
@@ -597,7 +698,7 @@ func writeQueryTable(w io.Writer, wl *queryWorkload, runs []*queryRun) {
 	for _, k := range wl.kinds {
 		fmt.Fprintf(tw, "%s QPS\tp50 ms\tCPU us/q\tQPS xN\t", k.name)
 	}
-	fmt.Fprintf(tw, "same ids\t\n")
+	fmt.Fprintf(tw, "same ids\tup to ties\tas its parts\t\n")
 	var first *queryRun
 	for _, r := range runs {
 		if r.res == nil {
@@ -617,11 +718,15 @@ func writeQueryTable(w io.Writer, wl *queryWorkload, runs []*queryRun) {
 			m, cm := r.single(k.name), r.concurrent(k.name)
 			fmt.Fprintf(tw, "%.0f\t%.2f\t%.0f\t%.0f\t", m.QPS, m.P50Ms, m.ServerCPUMicros, cm.QPS)
 		}
-		var same []string
+		var same, ties, model []string
 		for _, a := range r.res.Query.Agreement {
 			same = append(same, fmt.Sprintf("%d/%d", a.SameIDs, r.res.Queries))
+			ties = append(ties, fmt.Sprintf("%d/%d", a.SameUpToTies, r.res.Queries))
+			if a.MatchesModel >= 0 {
+				model = append(model, fmt.Sprintf("%d/%d", a.MatchesModel, r.res.Queries))
+			}
 		}
-		fmt.Fprintf(tw, "%s\t\n", strings.Join(same, " "))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t\n", strings.Join(same, " "), strings.Join(ties, " "), strings.Join(model, " "))
 	}
 	if first != nil {
 		for _, r := range runs {
@@ -659,6 +764,9 @@ func queryReport(c *QueryBenchConfig, corpus *TextCorpus, w *queryWorkload, runs
 	fmt.Fprintf(&b, "- Queries, each kind measured alone:\n")
 	for _, k := range w.kinds {
 		fmt.Fprintf(&b, "  - %s: %s\n", k.name, k.request)
+		if k.model != nil {
+			fmt.Fprintf(&b, "    - checked against: %s\n", k.modelDesc)
+		}
 	}
 	fmt.Fprintf(&b, "- Servers are reached through go-client over loopback gRPC; each is a fresh process over a fresh directory with its default configuration.\n")
 	for _, r := range runs {
@@ -672,7 +780,9 @@ func queryReport(c *QueryBenchConfig, corpus *TextCorpus, w *queryWorkload, runs
 	b.WriteString("green s: from the first upsert until the collection was green. build CPU s: the server process's CPU time (user and system) " +
 		"from the collection's creation until green. peak RSS: the server process's VmHWM at the end. disk: its storage directory once green. " +
 		"QPS and p50: one query at a time; CPU us/q: the server's CPU time per query over those passes; QPS xN: N concurrent workers. " +
-		"same ids: answers (per kind, in the order above) with the reference target's ids in its order. The last line gives each target's ratio to the first.\n\n")
+		"same ids: answers (per kind, in the order above) with the reference target's ids in its order; up to ties: the same but where both report equal scores " +
+		"at the same rank; as its parts: answers of the combined request equal (up to equal scores) to what it computes from the same server's answers to its parts " +
+		"(the check below each request). The last line gives each target's ratio to the first.\n\n")
 	for _, r := range runs {
 		if r.res == nil {
 			continue
@@ -683,6 +793,10 @@ func queryReport(c *QueryBenchConfig, corpus *TextCorpus, w *queryWorkload, runs
 		for _, a := range f.Agreement {
 			fmt.Fprintf(&b, "- %s queries: same ids as %s %d, same up to equal scores %d, of %d; mean overlap %.4f\n",
 				a.Query, f.Reference, a.SameIDs, a.SameUpToTies, r.res.Queries, a.Overlap)
+			if a.MatchesModel >= 0 {
+				fmt.Fprintf(&b, "  - equal (up to equal scores) to the %s computed here from this server's own answers to the parts: %d of %d\n",
+					a.Query, a.MatchesModel, r.res.Queries)
+			}
 			for _, d := range a.Differing {
 				fmt.Fprintf(&b, "  - %s\n", d)
 			}

@@ -50,6 +50,9 @@ func TestRunQueries(t *testing.T) {
 					if a.Overlap < 0.9 {
 						t.Errorf("%s, %s queries: mean overlap %.3f with %s: %v", r.Target, a.Query, a.Overlap, f.Reference, a.Differing)
 					}
+					if a.MatchesModel >= 0 && a.MatchesModel != r.Queries {
+						t.Errorf("%s, %s queries: %d of %d answers are what the request computes from the parts' answers", r.Target, a.Query, a.MatchesModel, r.Queries)
+					}
 					if a.Query == "sparse" && a.SameUpToTies != r.Queries {
 						t.Errorf("%s, sparse queries: %d of %d answers are %s's up to ties: %v", r.Target, a.SameUpToTies, r.Queries, f.Reference, a.Differing)
 					}
