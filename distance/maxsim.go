@@ -1,0 +1,114 @@
+package distance
+
+import "fmt"
+
+// maxSimBlock is the number of document vectors MaxSim scores with one batch
+// kernel call; its scratch lives on the stack.
+const maxSimBlock = 64
+
+// MaxSim returns the internal distance between the multivectors q and doc
+// (each a whole number of dim-long vectors, back to back, preprocessed as
+// Preprocess does for each vector) under Qdrant's max_sim comparator: the
+// sum, over the vectors of q, of the best similarity to any vector of doc.
+// Lower is closer, and Score turns it into Qdrant's score: for Cosine and
+// Dot the distance is 1 minus the sum of the best dot products; for Euclid
+// the sum of the smallest squared distances (Score: its square root); for
+// Manhattan the sum of the smallest L1 distances.
+//
+// Each vector of q is scored against doc's vectors by the batch kernels, a
+// block of rows per call, so one pass over doc per query vector.
+func (m Metric) MaxSim(q, doc []float32, dim int) float32 {
+	if dim <= 0 || len(q)%dim != 0 || len(doc)%dim != 0 || len(q) == 0 || len(doc) == 0 {
+		panic(fmt.Sprintf("distance: BUG: MaxSim of %d and %d elements, dim %d", len(q), len(doc), dim))
+	}
+	var buf [maxSimBlock]float32
+	var sum float32
+	dot := m == Cosine || m == Dot
+	for i := 0; i < len(q); i += dim {
+		qi := q[i : i+dim : i+dim]
+		var best float32
+		for j := 0; j < len(doc); j += maxSimBlock * dim {
+			block := doc[j:min(len(doc), j+maxSimBlock*dim)]
+			rows := len(block) / dim
+			d := buf[:rows]
+			switch m {
+			case Euclid:
+				SquaredL2Batch(d, qi, block, dim)
+			case Manhattan:
+				L1Batch(d, qi, block, dim)
+			default:
+				DotBatch(d, qi, block, dim)
+			}
+			first := j == 0
+			for _, x := range d {
+				switch {
+				case first:
+					best, first = x, false
+				case dot && x > best, !dot && x < best:
+					best = x
+				}
+			}
+		}
+		sum += best
+	}
+	if dot {
+		return 1 - sum
+	}
+	return sum
+}
+
+// MaxSimNaive is MaxSim scored one pair of vectors at a time with
+// Distance: the reference MaxSim is tested and measured against.
+func (m Metric) MaxSimNaive(q, doc []float32, dim int) float32 {
+	var sum float32
+	for i := 0; i < len(q); i += dim {
+		best := float32(0)
+		for j := 0; j < len(doc); j += dim {
+			d := m.Distance(q[i:i+dim], doc[j:j+dim])
+			if j == 0 || d < best {
+				best = d
+			}
+		}
+		if m == Cosine || m == Dot {
+			sum += 1 - best
+		} else {
+			sum += best
+		}
+	}
+	if m == Cosine || m == Dot {
+		return 1 - sum
+	}
+	return sum
+}
+
+// ValidateMulti checks a user-supplied multivector: at least one vector, a
+// whole number of dim-long vectors, finite in every element.
+func ValidateMulti(v []float32, dim int) error {
+	if len(v) == 0 {
+		return ErrEmpty
+	}
+	if len(v)%dim != 0 {
+		return fmt.Errorf("%w: %d elements are not a whole number of %d-dimensional vectors", ErrDimMismatch, len(v), dim)
+	}
+	return Validate(v, 0)
+}
+
+// PreprocessMulti is Preprocess for each dim-long vector of the
+// multivector v, written into dst (grown as needed).
+func (m Metric) PreprocessMulti(dst, v []float32, dim int) []float32 {
+	dst = grow(dst, len(v))
+	for i := 0; i < len(v); i += dim {
+		m.Preprocess(dst[i:i+dim:i+dim], v[i:i+dim])
+	}
+	return dst
+}
+
+// PreprocessMultiQuery is PreprocessQuery for each dim-long vector of the
+// multivector v.
+func (m Metric) PreprocessMultiQuery(dst, v []float32, dim int) []float32 {
+	dst = grow(dst, len(v))
+	for i := 0; i < len(v); i += dim {
+		m.PreprocessQuery(dst[i:i+dim:i+dim], v[i:i+dim])
+	}
+	return dst
+}
