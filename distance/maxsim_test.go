@@ -99,7 +99,6 @@ func TestValidateMulti(t *testing.T) {
 	require.NoError(t, ValidateMulti([]float32{1, 2, 3, 4}, 2))
 }
 
-
 // BenchmarkMaxSim scores a 32-vector query against documents of 100 vectors
 // (ColBERT-like shapes) with the block kernel and the pair-at-a-time loop.
 func BenchmarkMaxSim(b *testing.B) {
