@@ -58,6 +58,12 @@ func (s *Segment) buildSpace(ctx context.Context, sp *space, n uint32, workers i
 	if from >= n {
 		return nil
 	}
+	if sp.spec.NoGraph {
+		// No graph: searches scan, and the space counts as indexed.
+		sp.indexed.Store(n)
+		sp.building.Store(max(sp.building.Load(), n))
+		return nil
+	}
 	g := sp.graph.Load()
 	var ids []uint32
 	for off := from; off < n; off++ {

@@ -203,6 +203,9 @@ func (s *Segment) Memory() Memory {
 		for _, r := range *sp.rows.Load() {
 			m.Vectors += int64(cap(r)) * 4
 		}
+		if sp.multi != nil {
+			m.Vectors += sp.multi.allocated()
+		}
 		m.Graph += sp.graph.Load().MemoryBytes()
 	}
 	s.mu.RLock()

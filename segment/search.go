@@ -107,7 +107,7 @@ func (s *Segment) Search(ctx context.Context, name string, q []float32, k int, o
 	if err != nil {
 		return nil, err
 	}
-	if err := distance.Validate(q, sp.dim); err != nil {
+	if err := sp.validate(q); err != nil {
 		return nil, fmt.Errorf("vector %q: %w", name, err)
 	}
 	opts, err := searchOptions(ctx, k, o)
@@ -120,7 +120,7 @@ func (s *Segment) Search(ctx context.Context, name string, q []float32, k int, o
 		// Aligned, so that the kernels' wide loads do not straddle cache lines.
 		sc.q = distance.MakeAligned(len(q))
 	}
-	sc.q = sp.metric.PreprocessQuery(sc.q[:0], q)
+	sc.q = sp.preprocessQuery(sc.q[:0], q)
 
 	// Slots from indexed on are scored by scan. indexed is read first so
 	// that it is at most n.
@@ -142,7 +142,7 @@ func (s *Segment) Search(ctx context.Context, name string, q []float32, k int, o
 			n = min(n, opts.Below)
 		}
 		st.Estimate = s.Live()
-		if opts.Exact || indexed == 0 {
+		if opts.Exact || indexed == 0 || sp.spec.NoGraph {
 			st.Plan = PlanExact
 			st.Scored, err = s.scanRange(ctx, sc, sp, 0, n, nil)
 		} else {
@@ -239,7 +239,8 @@ func (s *Segment) searchFiltered(ctx context.Context, sc *scratch, sp *space, op
 	est := cheap.Exp
 	threshold := sp.spec.FullScanThreshold
 	var plan *filter.Plan
-	if opts.Exact || indexed == 0 || est <= threshold {
+	exactOnly := opts.Exact || indexed == 0 || sp.spec.NoGraph
+	if exactOnly || est <= threshold {
 		plan = f.Plan(ix, total, s.mu.all)
 	} else {
 		plan = &filter.Plan{Filter: f}
@@ -280,7 +281,7 @@ func (s *Segment) searchFiltered(ctx context.Context, sc *scratch, sp *space, op
 	st.Estimate = est
 
 	var err error
-	if opts.Exact || indexed == 0 || est <= threshold {
+	if exactOnly || est <= threshold {
 		st.Plan = PlanExactFilter
 		if cands != nil {
 			st.Scored, err = s.scanBitmap(ctx, sc, sp, cands, n, match)

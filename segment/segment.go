@@ -33,6 +33,15 @@ type VectorSpec struct {
 	// searching the graph. Default: as many points as 10000 KB of this
 	// vector hold, 10000*1024/(4*Dim) (Qdrant's full_scan_threshold).
 	FullScanThreshold int
+	// Multi makes the space hold multivectors (Qdrant's multivector_config
+	// with the max_sim comparator): each point has one or more Dim-long
+	// vectors, given and returned back to back in one slice, and is scored
+	// by MaxSim (distance.Metric.MaxSim), in searches and in the graph,
+	// whose nodes are points.
+	Multi bool
+	// NoGraph leaves the space without a graph (Qdrant's hnsw m = 0):
+	// every search scores the (matching) points exactly.
+	NoGraph bool
 }
 
 // Options configures a Segment.
@@ -145,6 +154,9 @@ type space struct {
 	// dirty is set while inserts that were not followed by the build's
 	// reconnection pass may have left a node unreachable.
 	dirty atomic.Bool
+	// multi holds the vectors of a multivector space (spec.Multi), which
+	// has no rows.
+	multi *multiStore
 }
 
 type fieldIndex struct {
@@ -234,6 +246,9 @@ func newSegment(opts *Options, reserved int) (*Segment, error) {
 			hasBM:   roaring.New(),
 		}
 		sp.rows.Store(&[][]float32{})
+		if spec.Multi {
+			sp.multi = newMultiStore()
+		}
 		g, err := hnsw.New(vectors{sp}, &spec.HNSW)
 		if err != nil {
 			return nil, fmt.Errorf("%w: vector %q: %v", ErrBadOptions, spec.Name, err)
@@ -291,7 +306,7 @@ func (s *Segment) validate(vectors map[string][]float32, sparse map[string]Spars
 		if v == nil {
 			continue
 		}
-		if err := distance.Validate(v, sp.dim); err != nil {
+		if err := sp.validate(v); err != nil {
 			return fmt.Errorf("vector %q: %w", name, err)
 		}
 	}
@@ -312,7 +327,7 @@ func (s *Segment) validateShape(vectors map[string][]float32, sparse map[string]
 		if err != nil {
 			return err
 		}
-		if v != nil && len(v) != sp.dim {
+		if v != nil && !sp.fits(len(v)) {
 			return fmt.Errorf("vector %q: %w: expected dim: %d, got %d", name, ErrDimMismatch, sp.dim, len(v))
 		}
 	}
@@ -378,6 +393,11 @@ func (s *Segment) placeAs(off uint32, vectors map[string][]float32, p payload.Va
 			continue
 		}
 		sp := s.byName[name]
+		if sp.multi != nil {
+			sp.multi.place(off, v, sp.metric, sp.dim, preprocess)
+			setWordBit(&ch.has[sp.idx], off)
+			continue
+		}
 		row := sp.vector(off)
 		if preprocess {
 			sp.metric.Preprocess(row, v)

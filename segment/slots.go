@@ -82,6 +82,10 @@ func (s *Segment) grow(end uint32) {
 		dir = next
 	}
 	for _, sp := range s.spaces {
+		if sp.multi != nil {
+			sp.multi.grow(last)
+			continue
+		}
 		rows := *sp.rows.Load()
 		for len(rows) <= int(last>>sp.rowBits) {
 			first := len(rows) << sp.rowBits
@@ -136,6 +140,9 @@ func clearWordBit(b *[chunkWords]atomic.Uint64, off uint32) {
 
 // vector returns the stored row of off, which must be allocated.
 func (sp *space) vector(off uint32) []float32 {
+	if sp.multi != nil {
+		return sp.multi.vector(off, sp.dim)
+	}
 	r := (*sp.rows.Load())[off>>sp.rowBits]
 	o := int(off&(1<<sp.rowBits-1)) * sp.dim
 	return r[o : o+sp.dim : o+sp.dim]
@@ -151,5 +158,11 @@ func (v vectors) Vector(id uint32) []float32 { return v.sp.vector(id) }
 // finds each row in its chunk itself (the chunks of the ids passed in are
 // allocated: they are slots of the segment).
 func (v vectors) Distances(q []float32, ids []uint32, dst []float32) {
+	if sp := v.sp; sp.multi != nil {
+		for i, id := range ids {
+			dst[i] = sp.metric.MaxSim(q, sp.multi.vector(id, sp.dim), sp.dim)
+		}
+		return
+	}
 	v.sp.metric.GatherChunks(dst, q, *v.sp.rows.Load(), v.sp.rowBits, ids)
 }
