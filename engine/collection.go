@@ -142,6 +142,10 @@ func (c *collection) specs() []segment.VectorSpec {
 			Metric:            vp.Distance,
 			HNSW:              hnsw.Config{M: h.M, EfConstruct: h.EfConstruct},
 			FullScanThreshold: max(1, kbToBytes(h.FullScanThreshold)/(4*dim)),
+			Multi:             vp.IsMulti(),
+			// A multivector with m = 0 is for re-scoring only: no graph,
+			// as in Qdrant.
+			NoGraph: vp.IsMulti() && h.M == 0,
 		})
 	}
 	return specs

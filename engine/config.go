@@ -636,8 +636,6 @@ func (c *CollectionConfig) cfgCheckServable() error {
 			return cfgInvalid(path+".size", "value %d invalid, must be from 1 to %d", vp.Size, cfgMaxVectorSize)
 		case !vp.Distance.Valid():
 			return cfgBad(path+".distance", "unknown distance %v (want Cosine, Euclid, Dot or Manhattan)", vp.Distance)
-		case cfgRaw(vp.Multivector) != nil:
-			return cfgBad(path+".multivector_config", "multivectors are not supported by qlite")
 		case vp.Datatype != "" && vp.Datatype != "float32":
 			return cfgBad(path+".datatype", "only float32 vectors are supported by qlite, not %s", vp.Datatype)
 		}
@@ -664,6 +662,11 @@ func (c *CollectionConfig) cfgCheckGraph(name, path string) error {
 		if d.EfConstruct != nil {
 			efPath = path + ".hnsw_config"
 		}
+	}
+	if h.M == 0 && c.Params.Vectors[name].IsMulti() {
+		// A multivector without a graph (re-scoring only) is served by
+		// scans.
+		return nil
 	}
 	if h.M < cfgMinM || h.M > cfgMaxM {
 		return cfgGraphLimitErr(mPath+".m", h.M, cfgMinM, cfgMaxM, "m")
@@ -1119,11 +1122,35 @@ func (p VectorParams) cfgValidate(path string) error {
 	default:
 		return cfgBad(path+".datatype", "unknown datatype %q (want float32, float16 or uint8)", p.Datatype)
 	}
-	if _, err := cfgCheckObject(p.Multivector, path+".multivector_config"); err != nil {
+	if _, err := cfgMultivector(p.Multivector, path+".multivector_config"); err != nil {
 		return err
 	}
 	return nil
 }
+
+// multivectorMaxSim is the stored form of Qdrant's one multivector
+// comparator.
+const multivectorMaxSim = `{"comparator":"max_sim"}`
+
+// cfgMultivector checks a multivector_config: null (none) or an object
+// whose comparator is "max_sim" (other members are ignored, as Qdrant
+// does). It returns the stored form.
+func cfgMultivector(raw json.RawMessage, path string) (json.RawMessage, error) {
+	raw, err := cfgCheckObject(raw, path)
+	if raw == nil || err != nil {
+		return nil, err
+	}
+	var mv struct {
+		Comparator *string `json:"comparator"`
+	}
+	if err := json.Unmarshal(raw, &mv); err != nil || mv.Comparator == nil || *mv.Comparator != "max_sim" {
+		return nil, cfgBad(path+".comparator", "unknown multivector comparator (want max_sim)")
+	}
+	return json.RawMessage(multivectorMaxSim), nil
+}
+
+// IsMulti reports whether the vector holds multivectors.
+func (p VectorParams) IsMulti() bool { return cfgRaw(p.Multivector) != nil }
 
 // cfgNormalized returns a copy of a validated p in its stored form: pointers
 // and raw JSON copied, raw JSON compacted, an empty HNSW diff dropped.
@@ -1138,7 +1165,9 @@ func (p VectorParams) cfgNormalized() VectorParams {
 	}
 	p.Quantization = cfgRaw(p.Quantization)
 	p.OnDisk = cfgClonePtr(p.OnDisk)
-	p.Multivector = cfgRaw(p.Multivector)
+	if cfgRaw(p.Multivector) != nil {
+		p.Multivector = json.RawMessage(multivectorMaxSim)
+	}
 	return p
 }
 

@@ -139,7 +139,9 @@ func (db *DB) SearchMatrix(ctx context.Context, coll string, req *MatrixRequest)
 				// Qdrant runs a search per sampled point, whose scores
 				// are its kernels' sums (lib/collection/src/collection/
 				// distance_matrix.rs); QdrantScore sums in the same order.
-				if !sparse {
+				if vp.IsMulti() {
+					row = append(row, near{j, m.Score(m.MaxSim(a.vec.d, b.vec.d, int(vp.Size)))})
+				} else if !sparse {
 					row = append(row, near{j, m.QdrantScore(a.vec.d, b.vec.d)})
 				} else if s, shared := segment.SparseDot(a.q.s, b.vec.s); shared {
 					// As a sparse search, which skips points sharing no

@@ -44,6 +44,9 @@ type Record struct {
 	// Vectors are the selected vectors (Cosine ones normalised), nil when
 	// none were asked for.
 	Vectors map[string][]float32
+	// Multi are the selected multivectors (Cosine ones normalised), nil
+	// when none were asked for or the point has none.
+	Multi map[string][][]float32
 	// Sparse are the selected sparse vectors, nil when none were asked for
 	// or the point has none.
 	Sparse map[string]SparseVector
@@ -162,10 +165,21 @@ func (s *selectors) record(seg *segment.Segment, off uint32) Record {
 	}
 	if s.vectors != nil {
 		r.Vectors = make(map[string][]float32, len(s.vectors))
+		params := s.c.config().Params.Vectors
 		for _, n := range s.vectors {
-			if v, ok := seg.Vector(n, off); ok {
-				r.Vectors[n] = slices.Clone(v)
+			v, ok := seg.Vector(n, off)
+			if !ok {
+				continue
 			}
+			vp := params[n]
+			if !vp.IsMulti() {
+				r.Vectors[n] = slices.Clone(v)
+				continue
+			}
+			if r.Multi == nil {
+				r.Multi = map[string][][]float32{}
+			}
+			r.Multi[n] = splitMulti(v, int(vp.Size))
 		}
 	}
 	for _, n := range s.sparse {
@@ -360,7 +374,9 @@ func (c *collection) search(ctx context.Context, req *SearchRequest, exclude map
 		if req.Sparse != nil {
 			return nil, fmt.Errorf("%w: Conversion between sparse and regular vectors failed", ErrBadRequest)
 		}
-		if len(req.Vector) != int(vp.Size) {
+		if vp.IsMulti() && len(req.Vector) > 0 && len(req.Vector)%int(vp.Size) == 0 {
+			// A multivector query (or a plain vector: one of them).
+		} else if len(req.Vector) != int(vp.Size) {
 			return nil, fmt.Errorf("%w: Vector dimension error: expected dim: %d, got %d", ErrBadRequest, vp.Size, len(req.Vector))
 		}
 	}
@@ -764,4 +780,15 @@ func rangeCapable(p payload.IndexParams) bool {
 func (c *collection) fieldParams(key string) (payload.IndexParams, bool) {
 	p, ok := c.fields[key]
 	return p, ok
+}
+
+// splitMulti copies a stored multivector (dim-long vectors back to back)
+// into one slice per vector, all in one backing array.
+func splitMulti(flat []float32, dim int) [][]float32 {
+	flat = slices.Clone(flat)
+	out := make([][]float32, len(flat)/dim)
+	for i := range out {
+		out[i] = flat[i*dim : (i+1)*dim : (i+1)*dim]
+	}
+	return out
 }

@@ -16,6 +16,9 @@ import (
 type Example struct {
 	ID     *PointID
 	Vector []float32
+	// Multi is the example when it is a multivector (for a vector with a
+	// multivector_config; a plain Vector there is a multivector of one).
+	Multi [][]float32
 	// Sparse is the example when the query's space is a sparse vector.
 	Sparse *SparseVector
 }
@@ -116,6 +119,10 @@ func (db *DB) recommend(ctx context.Context, coll string, st *SearchStats, req *
 	if strategy == "" {
 		strategy = AverageVector
 	}
+	if strategy == AverageVector && vp.IsMulti() && len(req.Positive) > 0 {
+		// Multivectors have no average: Qdrant scores them as sum_scores.
+		strategy = SumScores
+	}
 	switch strategy {
 	case AverageVector:
 		if len(req.Positive) == 0 {
@@ -154,7 +161,7 @@ func (c *collection) exampleVectors(ex []Example, using string, vp VectorParams,
 	defer c.rw.RUnlock()
 	for i, e := range ex {
 		switch {
-		case e.ID != nil && (e.Vector != nil || e.Sparse != nil):
+		case e.ID != nil && (e.Vector != nil || e.Sparse != nil || e.Multi != nil):
 			return nil, nil, fmt.Errorf("%w: %s[%d]: give an id or a vector, not both", ErrBadRequest, what, i)
 		case e.ID != nil:
 			ref, off, ok := c.locateVisible(*e.ID)
@@ -171,9 +178,18 @@ func (c *collection) exampleVectors(ex []Example, using string, vp VectorParams,
 			if !ok {
 				return nil, nil, fmt.Errorf("%w: %s[%d]: point %s has no vector %q", ErrBadRequest, what, i, *e.ID, using)
 			}
+			if vp.IsMulti() {
+				v.dim = int(vp.Size)
+			}
 			out = append(out, v.clone())
 			ids[*e.ID] = true
-		case sparse || e.Sparse != nil:
+		case e.Multi != nil && !sparse && e.Sparse == nil:
+			flat, err := flattenMulti(e.Multi, vp)
+			if err != nil {
+				return nil, nil, fmt.Errorf("%w: %w", ErrBadRequest, err)
+			}
+			out = append(out, qvec{d: vp.Distance.PreprocessMultiQuery(flat, flat, int(vp.Size)), dim: int(vp.Size)})
+		case sparse || e.Sparse != nil || e.Multi != nil:
 			if !sparse || e.Sparse == nil {
 				return nil, nil, fmt.Errorf("%w: Conversion between sparse and regular vectors failed", ErrBadRequest)
 			}
@@ -189,7 +205,11 @@ func (c *collection) exampleVectors(ex []Example, using string, vp VectorParams,
 			if err := distance.Validate(e.Vector, int(vp.Size)); err != nil {
 				return nil, nil, fmt.Errorf("%w: %s[%d]: %w", ErrBadRequest, what, i, err)
 			}
-			out = append(out, qvec{d: vp.Distance.PreprocessQuery(nil, e.Vector)})
+			v := qvec{d: vp.Distance.PreprocessQuery(nil, e.Vector)}
+			if vp.IsMulti() {
+				v.dim = int(vp.Size)
+			}
+			out = append(out, v)
 		default:
 			return nil, nil, fmt.Errorf("%w: %s[%d]: empty example", ErrBadRequest, what, i)
 		}
@@ -227,7 +247,17 @@ func combine(a, b qvec, wa, wb float32) qvec {
 
 // vsimilarity is similarity of dense vectors, and the dot product of sparse
 // ones (0 when they share no index).
+//
+// With a multivector example b, it is MaxSim with b as the query and a as
+// the document, as Qdrant scores multivector examples.
 func vsimilarity(m distance.Metric, a, b qvec) float32 {
+	if b.dim > 0 {
+		d := m.MaxSim(b.d, a.d, b.dim)
+		if m.HigherIsBetter() {
+			return 1 - d
+		}
+		return -d
+	}
 	if a.d == nil {
 		d, _ := segment.SparseDot(a.s, b.s)
 		return d

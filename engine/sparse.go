@@ -124,11 +124,14 @@ func sparseIDF(df, n int) float32 {
 type qvec struct {
 	d []float32
 	s segment.SparseVector
+	// dim is the size of each vector of the multivector d (0 when d is a
+	// plain vector).
+	dim int
 }
 
 // clone returns a copy of v that aliases no segment storage.
 func (v qvec) clone() qvec {
-	return qvec{d: slices.Clone(v.d), s: segment.SparseVector{Indices: slices.Clone(v.s.Indices), Values: slices.Clone(v.s.Values)}}
+	return qvec{d: slices.Clone(v.d), s: segment.SparseVector{Indices: slices.Clone(v.s.Indices), Values: slices.Clone(v.s.Values)}, dim: v.dim}
 }
 
 // sparseQuery returns v as a search request's sparse query (nil for a

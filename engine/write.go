@@ -23,8 +23,13 @@ type PointID = filter.PointID
 // vector; a point may lack some named vectors) and its payload (a JSON
 // object, or null for none).
 type Point struct {
-	ID      PointID
+	ID PointID
+	// Vectors are the point's dense vectors, by name. A plain vector given
+	// for a multivector name is a multivector of that one vector.
 	Vectors map[string][]float32
+	// Multi are the point's multivectors (names with a multivector_config),
+	// by name: one or more vectors of the configured size each.
+	Multi map[string][][]float32
 	// Sparse are the point's sparse vectors, by name.
 	Sparse  map[string]SparseVector
 	Payload payload.Value
@@ -115,6 +120,8 @@ type UpdateVectorsOp struct {
 type PointVectors struct {
 	ID      PointID
 	Vectors map[string][]float32
+	// Multi are the multivectors to set, by name (see Point.Multi).
+	Multi map[string][][]float32
 	// Sparse are the sparse vectors to set, by name.
 	Sparse map[string]SparseVector
 }
@@ -375,21 +382,29 @@ func (c *collection) checkSparse(vecs map[string]SparseVector, where string) (ma
 	return out, nil
 }
 
-// checkVectors validates vectors against the configuration and returns them
-// preprocessed (Cosine normalised), as they are stored.
-func (c *collection) checkVectors(vecs map[string][]float32, where string) (map[string][]float32, error) {
+// checkVectors validates vectors and multivectors against the
+// configuration and returns them preprocessed (Cosine normalised), as they
+// are stored: a multivector as its vectors back to back.
+func (c *collection) checkVectors(vecs map[string][]float32, multi map[string][][]float32, where string) (map[string][]float32, error) {
 	cfg := c.config()
-	out := make(map[string][]float32, len(vecs))
-	for name, v := range vecs {
+	out := make(map[string][]float32, len(vecs)+len(multi))
+	params := func(name string) (VectorParams, error) {
 		vp, ok := cfg.Params.Vectors[name]
 		if _, sparse := cfg.Params.SparseVectors[name]; !ok && sparse {
-			return nil, fmt.Errorf("%w: Conversion between sparse and regular vectors failed", ErrBadRequest)
+			return vp, fmt.Errorf("%w: Conversion between sparse and regular vectors failed", ErrBadRequest)
 		}
 		if !ok {
 			if name == "" {
-				return nil, fmt.Errorf("%w: %s: Not existing vector name error: the collection has only named vectors", ErrBadRequest, where)
+				return vp, fmt.Errorf("%w: %s: Not existing vector name error: the collection has only named vectors", ErrBadRequest, where)
 			}
-			return nil, fmt.Errorf("%w: %s: Not existing vector name error: %s", ErrBadRequest, where, name)
+			return vp, fmt.Errorf("%w: %s: Not existing vector name error: %s", ErrBadRequest, where, name)
+		}
+		return vp, nil
+	}
+	for name, v := range vecs {
+		vp, err := params(name)
+		if err != nil {
+			return nil, err
 		}
 		if len(v) != int(vp.Size) {
 			return nil, fmt.Errorf("%w: %s: Vector dimension error: expected dim: %d, got %d", ErrBadRequest, where, vp.Size, len(v))
@@ -399,8 +414,49 @@ func (c *collection) checkVectors(vecs map[string][]float32, where string) (map[
 		}
 		out[name] = vp.Distance.Preprocess(nil, v)
 	}
+	for name, mv := range multi {
+		vp, err := params(name)
+		if err != nil {
+			return nil, err
+		}
+		if _, dup := vecs[name]; dup {
+			return nil, fmt.Errorf("%w: %s: vector %q given twice", ErrBadRequest, where, name)
+		}
+		flat, err := flattenMulti(mv, vp)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s: %w", ErrBadRequest, where, err)
+		}
+		out[name] = vp.Distance.PreprocessMulti(flat, flat, int(vp.Size))
+	}
 	return out, nil
 }
+
+// flattenMulti checks a multivector of vp (which must be one) and returns
+// its vectors back to back, in a new slice.
+func flattenMulti(mv [][]float32, vp VectorParams) ([]float32, error) {
+	if !vp.IsMulti() {
+		return nil, errMultiToRegular
+	}
+	dim := int(vp.Size)
+	if len(mv) == 0 {
+		return nil, fmt.Errorf("Vector dimension error: expected dim: %d, got 0", dim)
+	}
+	flat := make([]float32, 0, len(mv)*dim)
+	for _, v := range mv {
+		if len(v) != dim {
+			return nil, fmt.Errorf("Vector dimension error: expected dim: %d, got %d", dim, len(v))
+		}
+		if err := distance.Validate(v, dim); err != nil {
+			return nil, err
+		}
+		flat = append(flat, v...)
+	}
+	return flat, nil
+}
+
+// errMultiToRegular is Qdrant's message for a multivector given for a
+// vector that is not one.
+var errMultiToRegular = errors.New("Conversion between multi and regular vectors failed")
 
 func checkPayload(p payload.Value, where string) error {
 	if k := p.Kind(); k != payload.Object && k != payload.Null {
@@ -438,7 +494,7 @@ func (t *txn) stage(i int, op *Operation) error {
 		for j := range u.Points {
 			p := &u.Points[j]
 			w := where(fmt.Sprintf("points[%d]", j))
-			vecs, err := c.checkVectors(p.Vectors, w)
+			vecs, err := c.checkVectors(p.Vectors, p.Multi, w)
 			if err != nil {
 				return err
 			}
@@ -553,10 +609,10 @@ func (t *txn) stage(i int, op *Operation) error {
 		var ups []upd
 		for j, pv := range u.Points {
 			w := where(fmt.Sprintf("points[%d]", j))
-			if len(pv.Vectors) == 0 && len(pv.Sparse) == 0 {
+			if len(pv.Vectors) == 0 && len(pv.Multi) == 0 && len(pv.Sparse) == 0 {
 				return fmt.Errorf("%w: %s: no vectors to update", ErrBadRequest, w)
 			}
-			vecs, err := c.checkVectors(pv.Vectors, w)
+			vecs, err := c.checkVectors(pv.Vectors, pv.Multi, w)
 			if err != nil {
 				return err
 			}

@@ -137,7 +137,7 @@ func (s *Segment) CheckInvariants() error {
 				return fmt.Errorf("segment: vector %q: slot %d without the vector is a graph node", sp.spec.Name, off)
 			case in && off >= building:
 				return fmt.Errorf("segment: vector %q: slot %d is a graph node past the build mark %d", sp.spec.Name, off, building)
-			case !in && isLive && hasVec && off < indexed:
+			case !in && isLive && hasVec && off < indexed && !sp.spec.NoGraph:
 				return fmt.Errorf("segment: vector %q: live slot %d below indexed %d is not in the graph", sp.spec.Name, off, indexed)
 			}
 			if in {
