@@ -170,8 +170,11 @@ func vectorParamsFromProto(p *qdrant.VectorParams, path string) (engine.VectorPa
 	if out.Datatype, err = datatypeFromProto(p.Datatype); err != nil {
 		return out, err
 	}
-	if p.GetMultivectorConfig() != nil {
-		return out, Unsupported("multivectors")
+	if mv := p.GetMultivectorConfig(); mv != nil {
+		if mv.GetComparator() != qdrant.MultiVectorComparator_MaxSim {
+			return out, invalidArg("Cannot convert multivector comparator: %d", int32(mv.GetComparator()))
+		}
+		out.Multivector = json.RawMessage(`{"comparator":"max_sim"}`)
 	}
 	return out, nil
 }
@@ -860,6 +863,9 @@ func vectorParamsToProto(p engine.VectorParams) *qdrant.VectorParams {
 		OnDisk:             copyPtr(p.OnDisk),
 	}
 	out.Datatype = datatypeToProto(p.Datatype)
+	if p.IsMulti() {
+		out.MultivectorConfig = &qdrant.MultiVectorConfig{Comparator: qdrant.MultiVectorComparator_MaxSim}
+	}
 	return out
 }
 

@@ -178,8 +178,8 @@ func pathFromProto(s string) (payload.Path, error) {
 // and indices) or, in writes, a Document (embedded document side). path
 // names the vector in Qdrant's validation messages. The legacy search
 // requests (legacy set) take no inference inputs; in writes, images and
-// inference objects need an inference service. Multivectors are not
-// supported.
+// inference objects need an inference service. A multivector comes in the
+// oneof or as the deprecated data and vectors_count.
 func vectorFromProto(v *qdrant.Vector, path string, legacy bool) (vectorIn, error) {
 	var sv engine.SparseVector
 	switch x := v.GetVector().(type) {
@@ -188,7 +188,7 @@ func vectorFromProto(v *qdrant.Vector, path string, legacy bool) (vectorIn, erro
 	case *qdrant.Vector_Sparse:
 		sv = sparseFromParts(x.Sparse.GetIndices(), x.Sparse.GetValues())
 	case *qdrant.Vector_MultiDense:
-		return vectorIn{}, Unsupported("multivectors")
+		return multiFromProto(x.MultiDense, path)
 	case *qdrant.Vector_Document:
 		if legacy {
 			return vectorIn{}, invalidArg("Document can't be converted to VectorInternal")
@@ -210,7 +210,7 @@ func vectorFromProto(v *qdrant.Vector, path string, legacy bool) (vectorIn, erro
 		case v.GetIndices() != nil:
 			sv = sparseFromParts(v.GetIndices().GetData(), v.GetData())
 		case v != nil && v.VectorsCount != nil:
-			return vectorIn{}, Unsupported("multivectors")
+			return multiFromFlat(v.GetData(), v.GetVectorsCount(), path)
 		default:
 			return vectorIn{dense: v.GetData()}, nil
 		}
@@ -256,7 +256,7 @@ func vectorsFromProto(v *qdrant.Vectors, path string) (pointVectors, error) {
 		case vi.sparse != nil:
 			return out, invalidArg("Sparse vector must be named")
 		}
-		out.dense[""] = vi.dense
+		out.add("", vi)
 		return out, nil
 	case *qdrant.Vectors_Vectors:
 		for name, vec := range x.Vectors.GetVectors() {
@@ -274,12 +274,18 @@ func vectorsFromProto(v *qdrant.Vectors, path string) (pointVectors, error) {
 // vectorsToProto is the inverse of vectorsFromProto: the unnamed vector alone
 // is written as a single vector, anything else as named vectors.
 func vectorsToProto(pv pointVectors) *qdrant.Vectors {
-	if v, ok := pv.dense[""]; ok && len(pv.dense) == 1 && len(pv.sparse) == 0 {
+	if v, ok := pv.dense[""]; ok && len(pv.dense) == 1 && len(pv.sparse) == 0 && len(pv.multi) == 0 {
 		return &qdrant.Vectors{VectorsOptions: &qdrant.Vectors_Vector{Vector: denseToProto(v)}}
 	}
-	named := make(map[string]*qdrant.Vector, len(pv.dense)+len(pv.sparse))
+	if v, ok := pv.multi[""]; ok && len(pv.dense) == 0 && len(pv.sparse) == 0 && len(pv.multi) == 1 {
+		return &qdrant.Vectors{VectorsOptions: &qdrant.Vectors_Vector{Vector: qdrant.NewVectorMulti(v)}}
+	}
+	named := make(map[string]*qdrant.Vector, len(pv.dense)+len(pv.sparse)+len(pv.multi))
 	for name, v := range pv.dense {
 		named[name] = denseToProto(v)
+	}
+	for name, v := range pv.multi {
+		named[name] = qdrant.NewVectorMulti(v)
 	}
 	for name, v := range pv.sparse {
 		named[name] = qdrant.NewVectorSparse(v.Indices, v.Values)
@@ -291,19 +297,32 @@ func vectorsToProto(pv pointVectors) *qdrant.Vectors {
 // asked for, the unnamed vector alone as a single vector, anything else
 // (including no vector at all) as named vectors. Only the oneof is set, as
 // Qdrant does.
-func vectorsOutputFromMap(m map[string][]float32, sparse map[string]engine.SparseVector) *qdrant.VectorsOutput {
-	if m == nil && sparse == nil {
+func vectorsOutputFromMap(m map[string][]float32, multi map[string][][]float32, sparse map[string]engine.SparseVector) *qdrant.VectorsOutput {
+	if m == nil && sparse == nil && multi == nil {
 		return nil
 	}
 	dense := func(v []float32) *qdrant.VectorOutput {
 		return &qdrant.VectorOutput{Vector: &qdrant.VectorOutput_Dense{Dense: &qdrant.DenseVector{Data: v}}}
 	}
-	if v, ok := m[""]; ok && len(m) == 1 && len(sparse) == 0 {
+	multiOut := func(mv [][]float32) *qdrant.VectorOutput {
+		vs := make([]*qdrant.DenseVector, len(mv))
+		for i, v := range mv {
+			vs[i] = &qdrant.DenseVector{Data: v}
+		}
+		return &qdrant.VectorOutput{Vector: &qdrant.VectorOutput_MultiDense{MultiDense: &qdrant.MultiDenseVector{Vectors: vs}}}
+	}
+	if v, ok := m[""]; ok && len(m) == 1 && len(sparse) == 0 && len(multi) == 0 {
 		return &qdrant.VectorsOutput{VectorsOptions: &qdrant.VectorsOutput_Vector{Vector: dense(v)}}
 	}
-	named := make(map[string]*qdrant.VectorOutput, len(m)+len(sparse))
+	if v, ok := multi[""]; ok && len(m) == 0 && len(sparse) == 0 && len(multi) == 1 {
+		return &qdrant.VectorsOutput{VectorsOptions: &qdrant.VectorsOutput_Vector{Vector: multiOut(v)}}
+	}
+	named := make(map[string]*qdrant.VectorOutput, len(m)+len(sparse)+len(multi))
 	for name, v := range m {
 		named[name] = dense(v)
+	}
+	for name, v := range multi {
+		named[name] = multiOut(v)
 	}
 	for name, v := range sparse {
 		named[name] = &qdrant.VectorOutput{Vector: &qdrant.VectorOutput_Sparse{Sparse: &qdrant.SparseVector{Indices: v.Indices, Values: v.Values}}}
@@ -328,13 +347,17 @@ func vectorsOutputToMap(v *qdrant.VectorsOutput) (pointVectors, error) {
 			out.add(name, vectorIn{sparse: &engine.SparseVector{Indices: x.Sparse.GetIndices(), Values: x.Sparse.GetValues()}})
 			return nil
 		case *qdrant.VectorOutput_MultiDense:
-			return Unsupported("multivectors")
+			vi, err := multiFromProto(x.MultiDense, "")
+			out.add(name, vi)
+			return err
 		}
 		switch {
 		case o.GetIndices() != nil:
 			out.add(name, vectorIn{sparse: &engine.SparseVector{Indices: o.GetIndices().GetData(), Values: o.GetData()}})
 		case o != nil && o.VectorsCount != nil:
-			return Unsupported("multivectors")
+			vi, err := multiFromFlat(o.GetData(), o.GetVectorsCount(), "")
+			out.add(name, vi)
+			return err
 		default:
 			out.dense[name] = o.GetData()
 		}
@@ -371,7 +394,8 @@ func exampleFromVectorInput(v *qdrant.VectorInput, path string) (engine.Example,
 		sv := sparseFromParts(x.Sparse.GetIndices(), x.Sparse.GetValues())
 		return engine.Example{Sparse: &sv}, grpcSparseCheck(sv, path+".variant")
 	case *qdrant.VectorInput_MultiDense:
-		return engine.Example{}, Unsupported("multivectors")
+		vi, err := multiFromProto(x.MultiDense, path+".variant")
+		return vi.example(), err
 	case *qdrant.VectorInput_Document:
 		sv, err := documentFromProto(x.Document, true)
 		if errors.Is(err, errNoInference) {
@@ -391,6 +415,9 @@ func exampleToVectorInput(e engine.Example) *qdrant.VectorInput {
 	}
 	if e.Sparse != nil {
 		return qdrant.NewVectorInputSparse(e.Sparse.Indices, e.Sparse.Values)
+	}
+	if e.Multi != nil {
+		return qdrant.NewVectorInputMulti(e.Multi)
 	}
 	return &qdrant.VectorInput{Variant: &qdrant.VectorInput_Dense{Dense: &qdrant.DenseVector{Data: e.Vector}}}
 }
@@ -1092,7 +1119,7 @@ func recordToProto(r engine.Record, ov orderValueFunc) *qdrant.RetrievedPoint {
 	out := &qdrant.RetrievedPoint{
 		Id:      pointIDToProto(r.ID),
 		Payload: payloadToProto(r.Payload),
-		Vectors: vectorsOutputFromMap(r.Vectors, r.Sparse),
+		Vectors: vectorsOutputFromMap(r.Vectors, r.Multi, r.Sparse),
 	}
 	if r.OrderValue != nil && ov != nil {
 		out.OrderValue = ov(*r.OrderValue)
@@ -1115,7 +1142,7 @@ func scoredToProto(p engine.ScoredPoint, ov orderValueFunc) *qdrant.ScoredPoint 
 		Payload: payloadToProto(p.Payload),
 		Score:   p.Score,
 		Version: p.Version,
-		Vectors: vectorsOutputFromMap(p.Vectors, p.Sparse),
+		Vectors: vectorsOutputFromMap(p.Vectors, p.Multi, p.Sparse),
 	}
 	if p.OrderValue != nil && ov != nil {
 		out.OrderValue = ov(*p.OrderValue)

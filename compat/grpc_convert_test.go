@@ -158,20 +158,22 @@ func TestVectorsConvert(t *testing.T) {
 		{dense: map[string][]float32{}},
 		{dense: map[string][]float32{"a": {1}}, sparse: map[string]engine.SparseVector{"s": sv([]uint32{3, 1}, []float32{0.5, -1}), "e": sv([]uint32{}, []float32{})}},
 		{dense: map[string][]float32{}, sparse: map[string]engine.SparseVector{"s": sv([]uint32{7}, []float32{2})}},
+		{dense: map[string][]float32{}, multi: map[string][][]float32{"": {{1, 2}, {3, 4}}}},
+		{dense: map[string][]float32{"d": {1}}, multi: map[string][][]float32{"m": {{1, 2}}, "n": {{5}}}},
 	} {
 		got, err := vectorsFromProto(vectorsToProto(pv), "points[0].vectors")
 		require.NoError(t, err)
 		require.Equal(t, pv, got)
-		out, err := vectorsOutputToMap(vectorsOutputFromMap(pv.dense, pv.sparse))
+		out, err := vectorsOutputToMap(vectorsOutputFromMap(pv.dense, pv.multi, pv.sparse))
 		require.NoError(t, err)
 		require.Equal(t, pv, out)
 	}
-	require.Nil(t, vectorsOutputFromMap(nil, nil))
+	require.Nil(t, vectorsOutputFromMap(nil, nil, nil))
 	// Only the oneof is written on output.
-	o := vectorsOutputFromMap(map[string][]float32{"": {1, 2}}, nil).GetVector()
+	o := vectorsOutputFromMap(map[string][]float32{"": {1, 2}}, nil, nil).GetVector()
 	require.Empty(t, o.GetData())
 	require.Equal(t, []float32{1, 2}, o.GetDense().GetData())
-	o = vectorsOutputFromMap(map[string][]float32{}, map[string]engine.SparseVector{"s": sv([]uint32{1}, []float32{2})}).GetVectors().GetVectors()["s"]
+	o = vectorsOutputFromMap(map[string][]float32{}, nil, map[string]engine.SparseVector{"s": sv([]uint32{1}, []float32{2})}).GetVectors().GetVectors()["s"]
 	require.Empty(t, o.GetData())
 	require.Nil(t, o.GetIndices())
 	require.Equal(t, []uint32{1}, o.GetSparse().GetIndices())
@@ -195,7 +197,10 @@ func TestVectorsConvert(t *testing.T) {
 		"Validation error in body: [points[0].vectors.vectors_options.vectors.[].indices: Validation error: must be unique [{}]]")
 	bad(named(&qdrant.Vector{Data: []float32{1}, Indices: &qdrant.SparseIndices{Data: []uint32{3, 4}}}), codes.InvalidArgument,
 		"Validation error in body: [points[0].vectors.vectors_options.vectors.[].values: Validation error: must be the same length as indices [{}]]")
-	bad(&qdrant.Vectors{VectorsOptions: &qdrant.Vectors_Vector{Vector: &qdrant.Vector{Data: []float32{1, 2}, VectorsCount: qdrant.PtrOf(uint32(2))}}}, codes.InvalidArgument, "multivectors")
+	got, err = vectorsFromProto(&qdrant.Vectors{VectorsOptions: &qdrant.Vectors_Vector{Vector: &qdrant.Vector{Data: []float32{1, 2}, VectorsCount: qdrant.PtrOf(uint32(2))}}}, "points[0].vectors")
+	require.NoError(t, err)
+	require.Equal(t, pointVectors{dense: map[string][]float32{}, multi: map[string][][]float32{"": {{1}, {2}}}}, got)
+	bad(&qdrant.Vectors{VectorsOptions: &qdrant.Vectors_Vector{Vector: &qdrant.Vector{Data: []float32{1, 2, 3}, VectorsCount: qdrant.PtrOf(uint32(2))}}}, codes.InvalidArgument, "not 2 vectors")
 	bad(qdrant.NewVectorsImage(&qdrant.Image{}), codes.Internal, "InferenceService URL not configured")
 	bad(qdrant.NewVectorsObject(&qdrant.InferenceObject{}), codes.Internal, "InferenceService URL not configured")
 	bad(named(qdrant.NewVectorDocument(&qdrant.Document{Text: "a", Model: "other/model"})), codes.Internal, "InferenceService URL not configured")

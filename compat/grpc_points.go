@@ -49,7 +49,7 @@ func pointFromProto(p *qdrant.PointStruct, path string) (engine.Point, error) {
 	if err != nil {
 		return engine.Point{}, err
 	}
-	out := engine.Point{ID: id, Vectors: vecs.dense, Sparse: vecs.sparse}
+	out := engine.Point{ID: id, Vectors: vecs.dense, Multi: vecs.multi, Sparse: vecs.sparse}
 	if len(p.GetPayload()) > 0 {
 		if out.Payload, err = structFromProto(p.GetPayload()); err != nil {
 			return engine.Point{}, err
@@ -129,7 +129,7 @@ func pointVectorsFromProto(ps []*qdrant.PointVectors, updateFilter *qdrant.Filte
 		if err != nil {
 			return nil, err
 		}
-		op.Points[i] = engine.PointVectors{ID: id, Vectors: vecs.dense, Sparse: vecs.sparse}
+		op.Points[i] = engine.PointVectors{ID: id, Vectors: vecs.dense, Multi: vecs.multi, Sparse: vecs.sparse}
 	}
 	var err error
 	if op.UpdateFilter, err = filterFromProto(updateFilter); err != nil {

@@ -605,7 +605,7 @@ func restVector(raw json.RawMessage, path, vpath string) (vectorIn, error) {
 	switch restFirst(raw) {
 	case '[':
 		if restArrayDepth(raw) >= 2 {
-			return vectorIn{}, Unsupported(path + ": multivectors")
+			return restMultiOrSparse(raw, vpath)
 		}
 		v, err := restDense(raw, path)
 		return vectorIn{dense: v}, err
@@ -644,7 +644,12 @@ func restVectorStruct(raw json.RawMessage, path, vpath string) (pointVectors, er
 	switch restFirst(raw) {
 	case '[':
 		if restArrayDepth(raw) >= 2 {
-			return out, Unsupported(path + ": multivectors")
+			mv, err := restMulti(raw, vpath)
+			if err != nil {
+				return out, restEnum(err, path, restEnumVectorStruct)
+			}
+			out.add("", vectorIn{multi: mv})
+			return out, nil
 		}
 		v, err := restDense(raw, path)
 		if err != nil {
@@ -719,14 +724,20 @@ func restBatchVectors(raw json.RawMessage, path, vpath string, n int) ([]pointVe
 					return nil, restBatchInference
 				}
 				return nil, restFormatPos(path, "%s", restEnumBatchVectorStruct)
-			case restArrayDepth(elems[0]) >= 2:
-				return nil, Unsupported(path + ": multivectors")
 			}
 		}
 		if len(elems) != n {
 			return nil, restValidationError(vpath+".batch", "number of ids and vectors must be equal (%d != %d)", n, len(elems))
 		}
 		for i, e := range elems {
+			if restArrayDepth(e) >= 2 {
+				mv, err := restMulti(e, vpath+".?")
+				if err != nil {
+					return nil, restEnum(err, path, restEnumBatchVectorStruct)
+				}
+				out[i].add("", vectorIn{multi: mv})
+				continue
+			}
 			v, err := restDense(e, restIndex(path, i))
 			if err != nil {
 				return nil, restEnum(err, path, restEnumBatchVectorStruct)
@@ -837,7 +848,8 @@ func restExample(raw json.RawMessage, path string, docs bool) (engine.Example, e
 	switch c := restFirst(raw); {
 	case c == '[':
 		if restArrayDepth(raw) >= 2 {
-			return engine.Example{}, Unsupported(path + ": multivectors")
+			v, err := restMultiOrSparse(raw, restExampleVPath(path))
+			return v.example(), err
 		}
 		v, err := restQueryDense(raw, path)
 		return engine.Example{Vector: v}, err
@@ -1053,15 +1065,21 @@ func (p *restSearchParams) values() (int, bool) {
 // restVectorOut encodes a point's vectors: an array when the point's only
 // vector is the unnamed one (a collection with the unnamed vector only),
 // a map of names otherwise, sparse vectors as {"indices", "values"}.
-func restVectorOut(vs map[string][]float32, sparse map[string]engine.SparseVector) any {
-	if v, ok := vs[""]; ok && len(vs) == 1 && len(sparse) == 0 {
+func restVectorOut(vs map[string][]float32, multi map[string][][]float32, sparse map[string]engine.SparseVector) any {
+	if v, ok := vs[""]; ok && len(vs) == 1 && len(sparse) == 0 && len(multi) == 0 {
 		return v
 	}
-	if len(sparse) == 0 {
+	if v, ok := multi[""]; ok && len(vs) == 0 && len(sparse) == 0 && len(multi) == 1 {
+		return v
+	}
+	if len(sparse) == 0 && len(multi) == 0 {
 		return vs
 	}
-	out := make(map[string]any, len(vs)+len(sparse))
+	out := make(map[string]any, len(vs)+len(multi)+len(sparse))
 	for name, v := range vs {
+		out[name] = v
+	}
+	for name, v := range multi {
 		out[name] = v
 	}
 	for name, v := range sparse {
@@ -1145,8 +1163,8 @@ func restRecords(rs []engine.Record, withPayload bool) []restRecord {
 		if withPayload {
 			out[i].Payload = restPayloadOut(r.Payload)
 		}
-		if r.Vectors != nil || r.Sparse != nil {
-			out[i].Vector = restVectorOut(r.Vectors, r.Sparse)
+		if r.Vectors != nil || r.Sparse != nil || r.Multi != nil {
+			out[i].Vector = restVectorOut(r.Vectors, r.Multi, r.Sparse)
 		}
 	}
 	return out
@@ -1161,8 +1179,8 @@ func restScored(ps []engine.ScoredPoint, withPayload bool) []restScoredPoint {
 		if withPayload {
 			out[i].Payload = restPayloadOut(p.Payload)
 		}
-		if p.Vectors != nil || p.Sparse != nil {
-			out[i].Vector = restVectorOut(p.Vectors, p.Sparse)
+		if p.Vectors != nil || p.Sparse != nil || p.Multi != nil {
+			out[i].Vector = restVectorOut(p.Vectors, p.Multi, p.Sparse)
 		}
 	}
 	return out

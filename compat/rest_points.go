@@ -183,7 +183,7 @@ func restPoint(raw json.RawMessage, path string) (engine.Point, error) {
 	if err != nil {
 		return out, err
 	}
-	out.Vectors, out.Sparse = vecs.dense, vecs.sparse
+	out.Vectors, out.Multi, out.Sparse = vecs.dense, vecs.multi, vecs.sparse
 	out.Payload, err = restPayload(p.Payload, restJoin(path, "payload"))
 	return out, err
 }
@@ -214,7 +214,7 @@ func restBatch(raw json.RawMessage, path string) ([]engine.Point, error) {
 	}
 	points := make([]engine.Point, len(ids))
 	for i := range ids {
-		points[i] = engine.Point{ID: ids[i], Vectors: vecs[i].dense, Sparse: vecs[i].sparse}
+		points[i] = engine.Point{ID: ids[i], Vectors: vecs[i].dense, Multi: vecs[i].multi, Sparse: vecs[i].sparse}
 	}
 	if !restIsNull(b.Payloads) {
 		p := restJoin(path, "payloads")
@@ -491,7 +491,7 @@ func restUpdateVectorsOp(raw json.RawMessage, path string) (*engine.UpdateVector
 		if err != nil {
 			return nil, err
 		}
-		op.Points[i].Vectors, op.Points[i].Sparse = vecs.dense, vecs.sparse
+		op.Points[i].Vectors, op.Points[i].Multi, op.Points[i].Sparse = vecs.dense, vecs.multi, vecs.sparse
 	}
 	if op.UpdateFilter, err = restFilter(req.UpdateFilter, restJoin(path, "update_filter")); err != nil {
 		return nil, err

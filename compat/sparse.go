@@ -94,6 +94,7 @@ func searchVectorFromProto(vec []float32, indices *qdrant.SparseIndices, name st
 // or made from a Document).
 type vectorIn struct {
 	dense  []float32
+	multi  [][]float32
 	sparse *engine.SparseVector
 }
 
@@ -102,6 +103,9 @@ func (v vectorIn) example() engine.Example {
 	if v.sparse != nil {
 		return engine.Example{Sparse: v.sparse}
 	}
+	if v.multi != nil {
+		return engine.Example{Multi: v.multi}
+	}
 	return engine.Example{Vector: denseOrEmpty(v.dense)}
 }
 
@@ -109,6 +113,7 @@ func (v vectorIn) example() engine.Example {
 // unnamed one).
 type pointVectors struct {
 	dense  map[string][]float32
+	multi  map[string][][]float32
 	sparse map[string]engine.SparseVector
 }
 
@@ -119,6 +124,13 @@ func (pv *pointVectors) add(name string, v vectorIn) {
 			pv.sparse = map[string]engine.SparseVector{}
 		}
 		pv.sparse[name] = *v.sparse
+		return
+	}
+	if v.multi != nil {
+		if pv.multi == nil {
+			pv.multi = map[string][][]float32{}
+		}
+		pv.multi[name] = v.multi
 		return
 	}
 	pv.dense[name] = v.dense
