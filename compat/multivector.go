@@ -77,7 +77,6 @@ func restMultiOrSparse(raw json.RawMessage, vpath string) (vectorIn, error) {
 	return vectorIn{multi: mv}, err
 }
 
-
 // multiFromProto reads a MultiDenseVector and validates it as Qdrant does
 // (path names it in the message).
 func multiFromProto(m *qdrant.MultiDenseVector, path string) (vectorIn, error) {
