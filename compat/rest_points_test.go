@@ -165,7 +165,7 @@ func TestRESTUpsertForms(t *testing.T) {
 	}{
 		{`{"points": [{"id": 1, "vector": [1, 2]}]}`, 400, "Wrong input: Vector dimension error: expected dim: 3, got 2"},
 		{`{"points": [{"id": 1, "vector": []}]}`, 422, "Validation error in JSON body: [points[0].vector: "},
-		{`{"points": [{"id": 1, "vector": [[1, 2, 3], [4, 5, 6]]}]}`, 400, "Wrong input: points[0].vector: multivectors is not supported"},
+		{`{"points": [{"id": 1, "vector": [[1, 2, 3], [4, 5, 6]]}]}`, 400, "Wrong input: Conversion between multi and regular vectors failed"},
 		{`{"points": [{"id": 1, "vector": {"s": {"indices": [1], "values": [0.5]}}}]}`, 400, "Wrong input: Not existing vector name error: s"},
 		{`{"points": [{"id": 1, "vector": {"s": {"indices": [1, 1], "values": [0.5, 1]}}}]}`, 422, "Validation error in JSON body: [points[0].vector.?.indices: Validation error: must be unique [{}]]"},
 		{`{"points": [{"id": 1, "vector": {"text": "hello", "model": "qdrant/bm25"}}]}`, 400, "Bad request: Sparse vector from document inference should be named"},
@@ -180,7 +180,7 @@ func TestRESTUpsertForms(t *testing.T) {
 		{`{"points": [{"id": 1, "vector": [1, 2, 3]}], "shard_key": "k"}`, 400, "Wrong input: shard_key (custom sharding) is not supported"},
 		{`{"batch": {"ids": [1, 2], "vectors": [[1, 2, 3]]}}`, 422, "Validation error in JSON body: [batch.batch: number of ids and vectors must be equal (2 != 1)]"},
 		{`{"batch": {"ids": [1], "vectors": [[1, 2, 3]], "payloads": [{}, {}]}}`, 422, "Validation error in JSON body: [batch.batch: number of ids and payloads must be equal (1 != 2)]"},
-		{`{"batch": {"ids": [1], "vectors": [[[1, 2, 3]]]}}`, 400, "Wrong input: batch.vectors: multivectors is not supported"},
+		{`{"batch": {"ids": [1], "vectors": [[[1, 2, 3]]]}}`, 400, "Wrong input: Conversion between multi and regular vectors failed"},
 		{`{}`, 400, "Format error in JSON body: data did not match any variant of untagged enum PointInsertOperations"},
 		{`{"points": [{"id": 1, "vector": {"nope": [1, 2, 3]}}]}`, 400, "Wrong input: Not existing vector name error: nope"},
 	}
