@@ -111,10 +111,7 @@ func TestMultivectorRandomDifferential(t *testing.T) {
 		case 0, 1:
 			body["query"] = multi(4)
 		case 2:
-			// average_vector with negatives: Qdrant's combination of
-			// multivector examples is not qlite's yet (qlite scores it as
-			// sum_scores, which agrees without negatives): left out.
-			strategies := []string{"best_score", "sum_scores"}
+			strategies := []string{"average_vector", "best_score", "sum_scores"}
 			body["query"] = map[string]any{"recommend": map[string]any{
 				"positive": []any{rng.IntN(n), multi(3)}, "negative": []any{rng.IntN(n)},
 				"strategy": strategies[rng.IntN(len(strategies))]}}

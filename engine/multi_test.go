@@ -142,8 +142,9 @@ func TestMultivectorCollection(t *testing.T) {
 }
 
 // TestMultivectorRecommend checks Qdrant's scoring of multivector examples:
-// MaxSim with the example as the query, and average_vector scored as
-// sum_scores (numbers from Qdrant 1.17.1).
+// MaxSim with the example as the query, and average_vector a MaxSim search
+// for the positives' vectors and the negatives' negated (numbers from
+// Qdrant 1.17.1).
 func TestMultivectorRecommend(t *testing.T) {
 	db := openTestDB(t, t.TempDir(), testOpts())
 	require.NoError(t, db.CreateCollection(bg, "mv", &CreateCollection{Vectors: VectorsConfig{

@@ -119,10 +119,6 @@ func (db *DB) recommend(ctx context.Context, coll string, st *SearchStats, req *
 	if strategy == "" {
 		strategy = AverageVector
 	}
-	if strategy == AverageVector && vp.IsMulti() && len(req.Positive) > 0 {
-		// Multivectors have no average: Qdrant scores them as sum_scores.
-		strategy = SumScores
-	}
 	switch strategy {
 	case AverageVector:
 		if len(req.Positive) == 0 {
@@ -132,8 +128,10 @@ func (db *DB) recommend(ctx context.Context, coll string, st *SearchStats, req *
 			// Every positive example lacked the (sparse) vector.
 			return nil, fmt.Errorf("%w: Positive vectors should not be empty with `average` strategy", ErrBadRequest)
 		}
-		q := average(pos)
-		if len(neg) > 0 {
+		var q qvec
+		if vp.IsMulti() {
+			q = multiAverage(pos, neg)
+		} else if q = average(pos); len(neg) > 0 {
 			// avg(positive) + avg(positive) - avg(negative), as Qdrant.
 			q = combine(q, average(neg), 2, -1)
 		}
@@ -231,6 +229,22 @@ func average(vs []qvec) qvec {
 		avg[i] /= float32(len(vs))
 	}
 	return qvec{d: avg}
+}
+
+// multiAverage is Qdrant's "average" of multivector examples: one query
+// multivector holding every vector of the positives, then every vector of
+// the negatives negated.
+func multiAverage(pos, neg []qvec) qvec {
+	var out []float32
+	for _, p := range pos {
+		out = append(out, p.d...)
+	}
+	for _, n := range neg {
+		for _, x := range n.d {
+			out = append(out, -x)
+		}
+	}
+	return qvec{d: out, dim: pos[0].dim}
 }
 
 // combine returns wa*a + wb*b.
