@@ -147,12 +147,14 @@ func TestDBSF(t *testing.T) {
 func TestPrefetchTreeOracle(t *testing.T) {
 	db := openTestDB(t, t.TempDir(), testOpts())
 	var req CreateCollection
-	require.NoError(t, json.Unmarshal([]byte(`{"vectors": {"a": {"size": 4, "distance": "Cosine"}, "b": {"size": 4, "distance": "Dot"}},
+	require.NoError(t, json.Unmarshal([]byte(`{"vectors": {"a": {"size": 4, "distance": "Cosine"}, "b": {"size": 4, "distance": "Dot"},
+		"m": {"size": 3, "distance": "Dot", "multivector_config": {"comparator": "max_sim"}}},
 		"sparse_vectors": {"s": {}}}`), &req))
 	require.NoError(t, db.CreateCollection(bg, "c", &req))
 	rng := rand.New(rand.NewPCG(16, 2))
 	type row struct {
 		a, b []float32
+		m    [][]float32 // a multivector of 1 to 4 vectors
 		s    SparseVector
 		g    int
 	}
@@ -160,12 +162,15 @@ func TestPrefetchTreeOracle(t *testing.T) {
 	var pts []Point
 	for i := range 300 {
 		r := row{a: randVec(rng, 4), b: randVec(rng, 4), g: i % 5}
+		for range 1 + rng.IntN(4) {
+			r.m = append(r.m, randVec(rng, 3))
+		}
 		if i%7 != 0 {
 			r.s = SparseVector{Indices: []uint32{uint32(rng.IntN(4)), 4 + uint32(rng.IntN(4))}, Values: []float32{rng.Float32(), rng.Float32()}}
 		}
 		id := numID(uint64(i))
 		rows[id] = r
-		p := Point{ID: id, Vectors: map[string][]float32{"a": r.a, "b": r.b}, Payload: obj("g", r.g)}
+		p := Point{ID: id, Vectors: map[string][]float32{"a": r.a, "b": r.b}, Multi: map[string][][]float32{"m": r.m}, Payload: obj("g", r.g)}
 		if r.s.Indices != nil {
 			p.Sparse = map[string]SparseVector{"s": r.s}
 		}
@@ -198,6 +203,17 @@ func TestPrefetchTreeOracle(t *testing.T) {
 			return dot(norm(q), norm(r.a)), true
 		case "b":
 			return dot(q, r.b), true
+		case "m":
+			// MaxSim: each query vector's best dot product, summed.
+			var s float32
+			for i := 0; i < len(q); i += 3 {
+				best := float32(math.Inf(-1))
+				for _, d := range r.m {
+					best = max(best, dot(q[i:i+3], d))
+				}
+				s += best
+			}
+			return s, true
 		}
 		if r.s.Indices == nil {
 			return 0, false
@@ -250,7 +266,7 @@ func TestPrefetchTreeOracle(t *testing.T) {
 				}
 			}
 			ex := p.Query.Nearest
-			return rank(ids, p.Using, ex.Vector, ex.Sparse, p.ScoreThreshold, limit)
+			return rank(ids, p.Using, slices.Concat(append([][]float32{ex.Vector}, ex.Multi...)...), ex.Sparse, p.ScoreThreshold, limit)
 		}
 		var lists candidates
 		for i := range p.Prefetch {
@@ -260,11 +276,12 @@ func TestPrefetchTreeOracle(t *testing.T) {
 			return fuse(p.Query.Fusion, lists, p.ScoreThreshold, limit)
 		}
 		ex := p.Query.Nearest
-		return rank(lists.ids(), p.Using, ex.Vector, ex.Sparse, p.ScoreThreshold, limit)
+		return rank(lists.ids(), p.Using, slices.Concat(append([][]float32{ex.Vector}, ex.Multi...)...), ex.Sparse, p.ScoreThreshold, limit)
 	}
 
-	// random builds a random tree: leaves are nearest queries on a, b or s;
-	// inner nodes fuse or re-score on a or b.
+	// random builds a random tree: leaves are nearest queries on a, b, m
+	// (a multivector query) or s; inner nodes fuse or re-score on a, b or
+	// m.
 	var random func(depth int) Prefetch
 	random = func(depth int) Prefetch {
 		p := Prefetch{Limit: rng.IntN(15)}
@@ -284,11 +301,18 @@ func TestPrefetchTreeOracle(t *testing.T) {
 				return p
 			}
 		}
-		switch rng.IntN(3) {
+		switch rng.IntN(4) {
 		case 0:
 			p.Using = "a"
 		case 1:
 			p.Using = "b"
+		case 2:
+			p.Using = "m"
+			var mq [][]float32
+			for range 1 + rng.IntN(3) {
+				mq = append(mq, randVec(rng, 3))
+			}
+			p.Query = &Query{Nearest: &Example{Multi: mq}}
 		default:
 			if len(p.Prefetch) == 0 {
 				p.Using = "s"
@@ -298,7 +322,9 @@ func TestPrefetchTreeOracle(t *testing.T) {
 			}
 			p.Using = "a"
 		}
-		p.Query = &Query{Nearest: &Example{Vector: randVec(rng, 4)}}
+		if p.Query == nil {
+			p.Query = &Query{Nearest: &Example{Vector: randVec(rng, 4)}}
+		}
 		if rng.IntN(4) == 0 {
 			th := float32(rng.NormFloat64() * 0.3)
 			p.ScoreThreshold = &th
