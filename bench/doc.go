@@ -106,6 +106,40 @@
 // within 1e-5, order up to ties), and every target's vectors and answers
 // are compared with the reference's.
 //
+// # Servers
+//
+// Targets "qdrant" and "grpc" are servers the run starts for itself: the
+// real Qdrant server from its binary (Config.QdrantBin; Qdrant's
+// compiled-in default configuration, as its container image runs) and
+// `qlite serve` from the qlite binary (Config.Exe; without one, a server
+// in the run's process). Each gets a fresh storage directory and free
+// loopback ports, is ready once /readyz (Qdrant) or its log (qlite) says
+// so and its gRPC port accepts connections, and is measured the same way
+// through go-client over gRPC: the collection is created with the run's M
+// and ef_construct (and, in a filtered run, the payload indexes), the base
+// uploaded, green awaited, then every sweep of the run (unfiltered,
+// filtered at each selectivity, concurrent workers). The result's
+// ServerFigures are read from the server's process: VmHWM once green and
+// at the end, CPU time (utime + stime of /proc/PID/stat) until green and
+// per query, and the storage directory's disk usage once green. The
+// server is stopped and its directory removed. The Qdrant binary of
+// ../shared/tools is built with a profile a few percent slower than the
+// official release; every figure of it says so.
+//
+// # Query API workloads
+//
+// RunQueries measures workloads of Qdrant's universal query API on the
+// keyword-search corpus, against the same servers: WorkloadHybrid (a
+// prefetch of a BM25 query and of a dense query, fused with RRF) and
+// WorkloadRerank (a prefetch of dense candidates re-scored by a
+// multivector MaxSim query). The dense and token vectors are derived from
+// the text deterministically (embed.go: hashed bag-of-words embeddings
+// and per-word pseudo-random vectors), so every machine makes the same
+// data without a model. Each request is measured beside its parts alone;
+// every answer is compared with the first target's up to equal scores, and
+// each combined answer with what it computes from the same server's
+// answers to its parts (RRF, or MaxSim computed here).
+//
 // # Concurrency
 //
 // Run is not meant to run concurrently with other work in the process: it

@@ -84,6 +84,9 @@ type QueryBenchConfig struct {
 	// GOROOT and CacheDir are passed to LoadGoDocCorpus.
 	GOROOT, CacheDir string
 
+	// Command, when set, is the command line the report says reproduces
+	// the run.
+	Command string
 	// Out receives the table; Log the progress lines. Default io.Discard.
 	Out, Log io.Writer
 	// Progress, when set, receives progress bars.
@@ -753,6 +756,9 @@ func queryReport(c *QueryBenchConfig, corpus *TextCorpus, w *queryWorkload, runs
 	env := currentEnv()
 	title := map[string]string{WorkloadHybrid: "hybrid search (BM25 + dense, RRF)", WorkloadRerank: "multivector re-ranking (dense prefetch, MaxSim)"}[c.Workload]
 	fmt.Fprintf(&b, "# qlite Query API benchmark: %s\n\n", title)
+	if c.Command != "" {
+		fmt.Fprintf(&b, "- Command: `%s`\n", c.Command)
+	}
 	fmt.Fprintf(&b, "- Machine: %s, %d cores (GOMAXPROCS %d), %s/%s, %s, load average at the end %s\n",
 		orUnknown(env.CPU), env.NumCPU, env.GOMAXPROCS, env.OS, env.Arch, runtime.Version(), orUnknown(env.LoadAvg))
 	fmt.Fprintf(&b, "- Corpus: %s, %d documents and %d held-out queries (the comments of %s, one document per paragraph; "+

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -52,6 +53,7 @@ target and report.md into --out, and prints the table.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg.Workload = workload
+			cfg.Command = "qlite " + strings.Join(os.Args[1:], " ")
 			cfg.Out, cfg.Log, cfg.Progress = benchOutput(cmd, quiet)
 			if !inProcess {
 				exe, err := os.Executable()
