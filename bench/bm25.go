@@ -161,12 +161,9 @@ type BM25Agreement struct {
 
 // bm25Run is one target's measurement and what the comparisons need.
 type bm25Run struct {
-	target  string
-	res     *Result
+	targetRun
 	docs    []sparseVec // as the target stored them
 	queries []sparseVec // as the target embeds them
-	answers map[string][][]scoredID
-	err     error
 }
 
 // RunBM25 measures keyword search with server-side BM25 on every target of
@@ -184,40 +181,17 @@ func RunBM25(ctx context.Context, cfg *BM25Config) ([]*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(c.Dir, 0o755); err != nil {
-		return nil, fmt.Errorf("bench: bm25: %w", err)
-	}
-	full, err := LoadGoDocCorpus(ctx, &GoDocCorpusOptions{GOROOT: c.GOROOT, CacheDir: c.CacheDir})
+	corpus, err := loadCorpus(ctx, "bm25", c.Dir, c.GOROOT, c.CacheDir, c.Docs, c.Queries, c.Log)
 	if err != nil {
 		return nil, err
 	}
-	corpus := full.Slice(c.Docs, c.Queries)
-	fmt.Fprintf(c.Log, "corpus %s (%s): %d documents, %d queries\n", corpus.Name, corpus.Source, len(corpus.Docs), len(corpus.Queries))
-
-	var runs []*bm25Run
-	var errs []error
-	for _, t := range c.Targets {
-		r := &bm25Run{target: t}
-		runs = append(runs, r)
-		r.err = measureBM25Target(ctx, &c, corpus, r)
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		if r.err != nil {
-			fmt.Fprintf(c.Log, "FAIL %s: %v\n", t, r.err)
-			errs = append(errs, fmt.Errorf("%s: %w", t, r.err))
-		}
-	}
-
-	var ref *bm25Run
-	for _, r := range runs {
-		if r.err == nil {
-			ref = r
-			break
-		}
+	runs, ref, ok, errs, err := measureTargets(ctx, c.Targets, c.Log, func(string) *bm25Run { return &bm25Run{} },
+		func(r *bm25Run) error { return measureBM25Target(ctx, &c, corpus, r) })
+	if err != nil {
+		return nil, err
 	}
 	var results []*Result
-	if ref != nil {
+	if ok {
 		fmt.Fprintf(c.Log, "ground truth: exact BM25 over %s's vectors\n", ref.target)
 		truth := newBM25Truth(ref.docs)
 		gt := truth.topK(ref.queries, c.K)

@@ -179,9 +179,5 @@ func searchBM25(ctx context.Context, cl compat.Client, kind, text string, vec sp
 	if err != nil {
 		return nil, err
 	}
-	out := make([]scoredID, len(pts))
-	for j, p := range pts {
-		out[j] = scoredID{ID: p.GetId().GetNum(), Score: float64(p.GetScore())}
-	}
-	return out, nil
+	return scoredIDs(pts), nil
 }

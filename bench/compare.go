@@ -137,18 +137,7 @@ func writeComparison(w io.Writer, files []string, results []*Result) error {
 	for i, r := range results {
 		t, f := label(i)
 		row := []string{t, f, r.QueryMode}
-		for j, rec := range CompareRecalls {
-			q, ok, atLeast := QPSAtRecall(unfilteredRuns(r.Runs), rec)
-			if !ok {
-				row = append(row, "n/a", "")
-				continue
-			}
-			s := fmt.Sprintf("%.0f", q)
-			if atLeast {
-				s = ">=" + s
-			}
-			row = append(row, s, ratio(q, base[j]))
-		}
+		row, _ = qpsRow(row, unfilteredRuns(r.Runs), base)
 		fmt.Fprintln(tw, strings.Join(row, "\t")+"\t")
 	}
 	tw.Flush()
@@ -179,6 +168,31 @@ func writeComparison(w io.Writer, files []string, results []*Result) error {
 	return bw.Flush()
 }
 
+// qpsRow appends to row the QPS runs reach at each recall of
+// CompareRecalls with its ratio to base (none when base is nil), and
+// returns the row and the QPS.
+func qpsRow(row []string, runs []Measurement, base []float64) ([]string, []float64) {
+	qps := make([]float64, len(CompareRecalls))
+	for j, rec := range CompareRecalls {
+		q, ok, atLeast := QPSAtRecall(runs, rec)
+		qps[j] = q
+		if !ok {
+			row = append(row, "n/a", "")
+			continue
+		}
+		s := fmt.Sprintf("%.0f", q)
+		if atLeast {
+			s = ">=" + s
+		}
+		b := q
+		if base != nil {
+			b = base[j]
+		}
+		row = append(row, s, ratio(q, b))
+	}
+	return row, qps
+}
+
 // writeServerComparison prints, when any result has them, the QPS at each
 // recall of CompareRecalls with concurrent workers, and the figures of the
 // servers the runs started: upload, CPU, memory and disk.
@@ -197,21 +211,10 @@ func writeServerComparison(w io.Writer, files []string, results []*Result) {
 				continue
 			}
 			row := []string{r.Target, filepath.Base(files[i]), fmt.Sprint(r.Params.Concurrency)}
-			first := base == nil
-			for j, rec := range CompareRecalls {
-				q, ok, atLeast := QPSAtRecall(r.RunsConcurrent, rec)
-				if first {
-					base = append(base, q)
-				}
-				if !ok {
-					row = append(row, "n/a", "")
-					continue
-				}
-				s := fmt.Sprintf("%.0f", q)
-				if atLeast {
-					s = ">=" + s
-				}
-				row = append(row, s, ratio(q, base[j]))
+			var qps []float64
+			row, qps = qpsRow(row, r.RunsConcurrent, base)
+			if base == nil {
+				base = qps
 			}
 			fmt.Fprintln(tw, strings.Join(row, "\t")+"\t")
 		}

@@ -420,14 +420,6 @@ func recreate(ctx context.Context, cl compat.Client, cc *qdrant.CreateCollection
 	return cl.CreateCollection(ctx, cc)
 }
 
-// queryRun is one target's measurement.
-type queryRun struct {
-	target  string
-	res     *Result
-	answers map[string][][]scoredID
-	err     error
-}
-
 // RunQueries measures a Query API workload (c.Workload) over the Go source
 // comments corpus on every target of c.Targets: upload until green, the
 // server's memory, disk and CPU, then every query kind of the workload
@@ -442,44 +434,22 @@ func RunQueries(ctx context.Context, cfg *QueryBenchConfig) ([]*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(c.Dir, 0o755); err != nil {
-		return nil, fmt.Errorf("bench: %s: %w", c.Workload, err)
-	}
-	full, err := LoadGoDocCorpus(ctx, &GoDocCorpusOptions{GOROOT: c.GOROOT, CacheDir: c.CacheDir})
+	corpus, err := loadCorpus(ctx, c.Workload, c.Dir, c.GOROOT, c.CacheDir, c.Docs, c.Queries, c.Log)
 	if err != nil {
 		return nil, err
 	}
-	corpus := full.Slice(c.Docs, c.Queries)
-	fmt.Fprintf(c.Log, "corpus %s (%s): %d documents, %d queries\n", corpus.Name, corpus.Source, len(corpus.Docs), len(corpus.Queries))
 	w := newQueryWorkload(&c, corpus)
-
-	var runs []*queryRun
-	var errs []error
-	for _, t := range c.Targets {
-		r := &queryRun{target: t}
-		runs = append(runs, r)
-		r.err = measureQueryTarget(ctx, &c, corpus, w, r)
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		if r.err != nil {
-			fmt.Fprintf(c.Log, "FAIL %s: %v\n", t, r.err)
-			errs = append(errs, fmt.Errorf("%s: %w", t, r.err))
-		}
-	}
-	var ref *queryRun
-	for _, r := range runs {
-		if r.err == nil {
-			ref = r
-			break
-		}
+	runs, ref, ok, errs, err := measureTargets(ctx, c.Targets, c.Log, func(string) *targetRun { return &targetRun{} },
+		func(r *targetRun) error { return measureQueryTarget(ctx, &c, corpus, w, r) })
+	if err != nil {
+		return nil, err
 	}
 	var results []*Result
 	for _, r := range runs {
 		if r.res == nil {
 			continue
 		}
-		if ref != nil {
+		if ok {
 			compareQueries(r, ref, w, corpus)
 		}
 		if r.err != nil {
@@ -504,7 +474,7 @@ func RunQueries(ctx context.Context, cfg *QueryBenchConfig) ([]*Result, error) {
 }
 
 // measureQueryTarget starts target, uploads, measures and queries it.
-func measureQueryTarget(ctx context.Context, c *QueryBenchConfig, corpus *TextCorpus, w *queryWorkload, r *queryRun) error {
+func measureQueryTarget(ctx context.Context, c *QueryBenchConfig, corpus *TextCorpus, w *queryWorkload, r *targetRun) error {
 	s, err := openServer(ctx, serverSpec{qdrantBin: c.QdrantBin, exe: c.Exe, log: c.Log}, r.target)
 	if err != nil {
 		return err
@@ -513,7 +483,7 @@ func measureQueryTarget(ctx context.Context, c *QueryBenchConfig, corpus *TextCo
 	return errors.Join(err, s.stop())
 }
 
-func measureOpenQueries(ctx context.Context, c *QueryBenchConfig, corpus *TextCorpus, w *queryWorkload, s *served, r *queryRun) error {
+func measureOpenQueries(ctx context.Context, c *QueryBenchConfig, corpus *TextCorpus, w *queryWorkload, s *served, r *targetRun) error {
 	fig := &QueryFigures{
 		Workload: c.Workload, Corpus: corpus.Name, CorpusSource: corpus.Source, CorpusSHA256: corpus.SHA256,
 		Docs: len(corpus.Docs), Data: w.data, Request: map[string]string{}, UploadBatch: uploadBatch,
@@ -576,11 +546,7 @@ func measureOpenQueries(ctx context.Context, c *QueryBenchConfig, corpus *TextCo
 			if err != nil {
 				return nil, err
 			}
-			out := make([]scoredID, len(pts))
-			for j, p := range pts {
-				out[j] = scoredID{ID: p.GetId().GetNum(), Score: float64(p.GetScore())}
-			}
-			return out, nil
+			return scoredIDs(pts), nil
 		}
 		n0, t0 := calls.Load(), s.cpuSeconds()
 		m, answers, err := timeSingle(ctx, c.Repeat, c.Progress, kind.name, len(corpus.Queries), ask)
@@ -615,7 +581,7 @@ func measureOpenQueries(ctx context.Context, c *QueryBenchConfig, corpus *TextCo
 }
 
 // single returns the one-at-a-time measurement of query kind.
-func (r *queryRun) single(kind string) Measurement {
+func (r *targetRun) single(kind string) Measurement {
 	for _, m := range r.res.Runs {
 		if m.Query == kind {
 			return m
@@ -624,7 +590,7 @@ func (r *queryRun) single(kind string) Measurement {
 	return Measurement{}
 }
 
-func (r *queryRun) concurrent(kind string) Measurement {
+func (r *targetRun) concurrent(kind string) Measurement {
 	for _, m := range r.res.RunsConcurrent {
 		if m.Query == kind {
 			return m
@@ -635,7 +601,7 @@ func (r *queryRun) concurrent(kind string) Measurement {
 
 // compareQueries compares r's answers of every query kind it answered with
 // ref's.
-func compareQueries(r, ref *queryRun, w *queryWorkload, corpus *TextCorpus) {
+func compareQueries(r, ref *targetRun, w *queryWorkload, corpus *TextCorpus) {
 	fig := r.res.Query
 	fig.Reference = ref.target
 	for _, kind := range w.kinds {
@@ -695,14 +661,14 @@ func sameUpToTies(a, b []scoredID) bool {
 // writeQueryTable prints one line per target: upload, memory, disk, and
 // per query kind the QPS one at a time and concurrently, with the ratio to
 // the reference (the first target measured).
-func writeQueryTable(w io.Writer, wl *queryWorkload, runs []*queryRun) {
+func writeQueryTable(w io.Writer, wl *queryWorkload, runs []*targetRun) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(tw, "target\tgreen s\tbuild CPU s\tpeak RSS MiB\tdisk MiB\t")
 	for _, k := range wl.kinds {
 		fmt.Fprintf(tw, "%s QPS\tp50 ms\tCPU us/q\tQPS xN\t", k.name)
 	}
 	fmt.Fprintf(tw, "same ids\tup to ties\tas its parts\t\n")
-	var first *queryRun
+	var first *targetRun
 	for _, r := range runs {
 		if r.res == nil {
 			fmt.Fprintf(tw, "%s\tFAILED\t\n", r.target)
@@ -751,7 +717,7 @@ func writeQueryTable(w io.Writer, wl *queryWorkload, runs []*queryRun) {
 
 // queryReport returns report.md: the machine, the corpus, the data, the
 // requests, the table and the agreement details.
-func queryReport(c *QueryBenchConfig, corpus *TextCorpus, w *queryWorkload, runs []*queryRun) string {
+func queryReport(c *QueryBenchConfig, corpus *TextCorpus, w *queryWorkload, runs []*targetRun) string {
 	var b strings.Builder
 	env := currentEnv()
 	title := map[string]string{WorkloadHybrid: "hybrid search (BM25 + dense, RRF)", WorkloadRerank: "multivector re-ranking (dense prefetch, MaxSim)"}[c.Workload]

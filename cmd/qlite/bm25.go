@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"os"
 	"strings"
 
@@ -38,14 +37,12 @@ bm25-TARGET.json per target and report.md into --out, and prints the table.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg.Out, cfg.Log, cfg.Progress = benchOutput(cmd, quiet)
-			if !inProcess {
-				exe, err := os.Executable()
-				if err != nil {
-					return fmt.Errorf("finding this binary for target qlite (use --in-process): %w", err)
-				}
-				cfg.Exe = exe
+			exe, err := serveExe(inProcess)
+			if err != nil {
+				return err
 			}
-			_, err := bench.RunBM25(cmd.Context(), &cfg)
+			cfg.Exe = exe
+			_, err = bench.RunBM25(cmd.Context(), &cfg)
 			return err
 		},
 	}

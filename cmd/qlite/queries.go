@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"os"
 	"strings"
 
@@ -55,14 +54,12 @@ target and report.md into --out, and prints the table.`,
 			cfg.Workload = workload
 			cfg.Command = "qlite " + strings.Join(os.Args[1:], " ")
 			cfg.Out, cfg.Log, cfg.Progress = benchOutput(cmd, quiet)
-			if !inProcess {
-				exe, err := os.Executable()
-				if err != nil {
-					return fmt.Errorf("finding this binary for target qlite (use --in-process): %w", err)
-				}
-				cfg.Exe = exe
+			exe, err := serveExe(inProcess)
+			if err != nil {
+				return err
 			}
-			_, err := bench.RunQueries(cmd.Context(), &cfg)
+			cfg.Exe = exe
+			_, err = bench.RunQueries(cmd.Context(), &cfg)
 			return err
 		},
 	}

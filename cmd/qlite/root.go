@@ -72,14 +72,12 @@ func newBenchRunCmd() *cobra.Command {
 				}
 				defer pprof.StopCPUProfile()
 			}
-			if cfg.Target == bench.TargetServe {
-				exe, err := os.Executable()
-				if err != nil {
-					return fmt.Errorf("finding this binary for target grpc's qlite serve: %w", err)
-				}
-				cfg.Exe = exe
+			exe, err := serveExe(cfg.Target != bench.TargetServe)
+			if err != nil {
+				return err
 			}
-			_, err := bench.Run(cmd.Context(), &cfg)
+			cfg.Exe = exe
+			_, err = bench.Run(cmd.Context(), &cfg)
 			return err
 		},
 	}
@@ -116,6 +114,20 @@ func newBenchRunCmd() *cobra.Command {
 	f.BoolVarP(&quiet, "quiet", "q", false, "no progress output (log lines, and progress bars when stderr is a terminal)")
 	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run (build and queries) to this file")
 	return cmd
+}
+
+// serveExe returns this binary, whose serve the benchmarks start as a
+// server of their own, or "" when inProcess asks them to serve from this
+// process.
+func serveExe(inProcess bool) (string, error) {
+	if inProcess {
+		return "", nil
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return "", fmt.Errorf("finding this binary for its qlite serve (use --in-process): %w", err)
+	}
+	return exe, nil
 }
 
 // benchOutput returns where a bench command writes its table (stdout), its
