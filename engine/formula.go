@@ -467,7 +467,7 @@ func (e *formulaEval) score(t formulaTarget) (float32, error) {
 		return 0, err
 	}
 	s := float32(v)
-	if math.IsInf(float64(s), 0) || math.IsNaN(float64(s)) {
+	if !isFinite(float64(s)) {
 		return 0, nonFinite("%s as f32 = %s", rustFloat(v), rustFloat(float64(s)))
 	}
 	return s, nil
@@ -477,12 +477,7 @@ func nonFinite(format string, args ...any) error {
 	return fmt.Errorf("%w: The expression %s produced a non-finite number", ErrBadRequest, fmt.Sprintf(format, args...))
 }
 
-func finite(v float64, format string, args ...any) (float64, error) {
-	if math.IsInf(v, 0) || math.IsNaN(v) {
-		return 0, nonFinite(format, args...)
-	}
-	return v, nil
-}
+func isFinite(v float64) bool { return !math.IsInf(v, 0) && !math.IsNaN(v) }
 
 func (e *formulaEval) eval(n *fnode) (float64, error) {
 	switch n.op {
@@ -573,7 +568,10 @@ func (e *formulaEval) eval(n *fnode) (float64, error) {
 			return n.val, nil
 		}
 		q := l / r
-		return finite(q, "%s/%s = %s", rustFloat(l), rustFloat(r), rustFloat(q))
+		if !isFinite(q) {
+			return 0, nonFinite("%s/%s = %s", rustFloat(l), rustFloat(r), rustFloat(q))
+		}
+		return q, nil
 	case ExprPow:
 		b, err := e.eval(n.args[0])
 		if err != nil {
@@ -584,7 +582,10 @@ func (e *formulaEval) eval(n *fnode) (float64, error) {
 			return 0, err
 		}
 		p := rustPow(b, x)
-		return finite(p, "%s^%s = %s", rustFloat(b), rustFloat(x), rustFloat(p))
+		if !isFinite(p) {
+			return 0, nonFinite("%s^%s = %s", rustFloat(b), rustFloat(x), rustFloat(p))
+		}
+		return p, nil
 	case ExprLinDecay, ExprExpDecay, ExprGaussDecay:
 		x, err := e.eval(n.args[0])
 		if err != nil {
@@ -610,25 +611,28 @@ func (e *formulaEval) eval(n *fnode) (float64, error) {
 	if err != nil {
 		return 0, err
 	}
+	var r float64
+	var format string
 	switch n.op {
 	case ExprNeg:
 		return -v, nil
 	case ExprAbs:
 		return math.Abs(v), nil
 	case ExprSqrt:
-		r := math.Sqrt(v)
-		return finite(r, "√%s = %s", rustFloat(v), rustFloat(r))
+		r, format = math.Sqrt(v), "√%s = %s"
 	case ExprExp:
-		r := math.Exp(v)
-		return finite(r, "exp(%s) = %s", rustFloat(v), rustFloat(r))
+		r, format = math.Exp(v), "exp(%s) = %s"
 	case ExprLog10:
-		r := math.Log10(v)
-		return finite(r, "log10(%s) = %s", rustFloat(v), rustFloat(r))
+		r, format = math.Log10(v), "log10(%s) = %s"
 	case ExprLn:
-		r := math.Log(v)
-		return finite(r, "ln(%s) = %s", rustFloat(v), rustFloat(r))
+		r, format = math.Log(v), "ln(%s) = %s"
+	default:
+		panic(fmt.Sprintf("engine: BUG: formula node of kind %d", n.op))
 	}
-	panic(fmt.Sprintf("engine: BUG: formula node of kind %d", n.op))
+	if !isFinite(r) {
+		return 0, nonFinite(format, rustFloat(v), rustFloat(r))
+	}
+	return r, nil
 }
 
 // rustPow is Rust's f64::powf, which follows C's pow: it differs from Go's

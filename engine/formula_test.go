@@ -369,3 +369,52 @@ func exprString(e *Expr) string {
 	}
 	return s + ")"
 }
+
+// typicalFormula is a business-rule formula: the first prefetch's score,
+// boosted by a payload number and a keyword match, decayed by distance and
+// age.
+func typicalFormula() *Formula {
+	return &Formula{Expr: Op(ExprSum,
+		Op(ExprMult, Var("$score"), Op(ExprSum, Const(1), Op(ExprMult, Const(0.1), Var("rating")))),
+		Op(ExprMult, Const(0.5), &Expr{Kind: ExprCondition, Condition: &filter.Field{Key: payload.MustParsePath("tag"), Match: filter.NewMatchKeyword("sale")}}),
+		&Expr{Kind: ExprGaussDecay, Args: []*Expr{&Expr{Kind: ExprGeoDistance, Name: "loc", Origin: payload.GeoPoint{Lat: 52.5, Lon: 13.4}}}, Scale: ptr(float32(5000))},
+		&Expr{Kind: ExprExpDecay, Args: []*Expr{&Expr{Kind: ExprDatetimeKey, Name: "at"}, &Expr{Kind: ExprDatetime, Name: "2025-01-01T00:00:00Z"}}, Scale: ptr(float32(86400 * 30))},
+		Op(ExprDiv, Var("price"), Op(ExprSum, Const(1), Op(ExprAbs, Var("price")))),
+	), Defaults: map[string]payload.Value{"rating": payload.IntValue(0)}}
+}
+
+func typicalFormulaPoint(t testing.TB, i int) *fakeFormulaPoint {
+	return &fakeFormulaPoint{id: filter.NumID(uint64(i)), scores: map[int]float32{0: float32(i%7) / 7},
+		pl: mustObject(t, `{"rating": 4, "tag": ["new", "sale"], "loc": {"lat": 52.51, "lon": 13.39}, "at": "2024-12-24T10:00:00Z", "price": 19.5}`)}
+}
+
+// TestFormulaEvalAllocs proves that scoring a point allocates nothing once
+// the evaluator is warm.
+func TestFormulaEvalAllocs(t *testing.T) {
+	prog, err := compileFormula(typicalFormula(), nil)
+	require.NoError(t, err)
+	ev := newFormulaEval(prog)
+	pt := typicalFormulaPoint(t, 3)
+	_, err = ev.score(pt)
+	require.NoError(t, err)
+	if n := testing.AllocsPerRun(100, func() { _, _ = ev.score(pt) }); n != 0 {
+		t.Fatalf("scoring a point allocates %v times", n)
+	}
+}
+
+func BenchmarkFormulaScore(b *testing.B) {
+	prog, err := compileFormula(typicalFormula(), nil)
+	require.NoError(b, err)
+	ev := newFormulaEval(prog)
+	pts := make([]*fakeFormulaPoint, 64)
+	for i := range pts {
+		pts[i] = typicalFormulaPoint(b, i)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		if _, err := ev.score(pts[i%len(pts)]); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
