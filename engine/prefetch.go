@@ -125,6 +125,9 @@ func checkQueryNode(q *Query, using string, prefetches int, threshold *float32) 
 	if q != nil && q.Fusion != nil && using != "" {
 		return fmt.Errorf("%w: Fusion queries cannot be combined with the 'using' field.", ErrInvalidQuery)
 	}
+	if q != nil && q.Formula != nil {
+		return checkFormula(q.Formula)
+	}
 	return nil
 }
 
@@ -151,6 +154,9 @@ func checkPrefetches(ps []Prefetch) error {
 func planPrefetches(q *Query, ps []Prefetch, depth int) error {
 	if depth > maxPrefetchDepth {
 		return fmt.Errorf("%w: Validation failed: prefetches depth %d exceeds max depth %d", ErrBadRequest, prefetchDepth(ps)+depth-1, maxPrefetchDepth)
+	}
+	if q != nil && q.Formula != nil && len(ps) == 0 {
+		return errFormulaWithoutPrefetch
 	}
 	if q != nil && q.Fusion != nil {
 		if len(ps) == 0 {
@@ -347,6 +353,9 @@ func (db *DB) applyQuery(ctx context.Context, coll string, q *Query, p *applyPar
 	}
 	if q.Fusion != nil {
 		return fuse(q.Fusion, cands, p.threshold, p.limit), nil
+	}
+	if q.Formula != nil {
+		return db.formulaRescore(ctx, coll, q.Formula, p.threshold, p.limit, cands)
 	}
 	ids := cands.ids()
 	if len(ids) == 0 {

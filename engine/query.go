@@ -122,9 +122,6 @@ func (db *DB) query(ctx context.Context, coll string, req *QueryRequest, st *Sea
 	}
 	switch {
 	case q != nil && q.Formula != nil:
-		if err := checkFormula(q.Formula); err != nil {
-			return nil, err
-		}
 		return nil, errFormulaWithoutPrefetch
 	case q == nil:
 		return db.queryByID(ctx, coll, &r)
