@@ -4,8 +4,11 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/qdrant/go-client/qdrant"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/qlite/qlite/engine"
 	"github.com/qlite/qlite/filter"
@@ -246,11 +249,68 @@ func queryVariantFromProto(q *qdrant.Query) (*engine.Query, error) {
 		}
 		return &engine.Query{Formula: f}, nil
 	case *qdrant.Query_NearestWithMmr:
-		return nil, Unsupported("MMR (nearest with mmr)")
+		return mmrFromProto(x.NearestWithMmr)
 	case *qdrant.Query_RelevanceFeedback:
-		return nil, Unsupported("relevance feedback")
+		return feedbackFromProto(x.RelevanceFeedback)
 	}
 	return nil, invalidArg("Query variant is missing")
+}
+
+// mmrFromProto converts a nearest query with MMR.
+func mmrFromProto(q *qdrant.NearestInputWithMmr) (*engine.Query, error) {
+	if q.GetNearest() == nil {
+		return nil, invalidArg("nearest vector is missing")
+	}
+	if q.GetMmr() == nil {
+		return nil, invalidArg("mmr is missing")
+	}
+	ex, err := exampleFromVectorInput(q.GetNearest(), "query.variant.nearest")
+	if err != nil {
+		return nil, err
+	}
+	var cl *uint64
+	if n := q.GetMmr().CandidatesLimit; n != nil {
+		cl = new(uint64(*n))
+	}
+	mmr, bad := mmrOf(q.GetMmr().Diversity, cl, "query.variant.mmr")
+	if len(bad) > 0 {
+		return nil, invalidArg("Validation error in body: [%s]", strings.Join(bad, "; "))
+	}
+	return &engine.Query{Nearest: &ex, MMR: mmr}, nil
+}
+
+// feedbackFromProto converts a relevance feedback query.
+func feedbackFromProto(q *qdrant.RelevanceFeedbackInput) (*engine.Query, error) {
+	if q.GetTarget() == nil {
+		return nil, invalidArg("target is missing")
+	}
+	if q.GetStrategy() == nil {
+		return nil, invalidArg("strategy is missing")
+	}
+	naive := q.GetStrategy().GetNaive()
+	if naive == nil {
+		return nil, invalidArg("Missing variant")
+	}
+	f := &engine.RelevanceFeedback{Naive: engine.NaiveFeedback{A: naive.GetA(), B: naive.GetB(), C: naive.GetC()}}
+	var err error
+	if f.Target, err = exampleFromVectorInput(q.GetTarget(), "query.variant.target"); err != nil {
+		return nil, err
+	}
+	for i, it := range q.GetFeedback() {
+		if it.GetExample() == nil {
+			return nil, invalidArg("feedback example is missing")
+		}
+		ex, err := exampleFromVectorInput(it.GetExample(), fmt.Sprintf("query.variant.feedback[%d].example", i))
+		if err != nil {
+			return nil, err
+		}
+		f.Feedback = append(f.Feedback, engine.FeedbackItem{Example: ex, Score: it.GetScore()})
+	}
+	// Unlike its REST API, Qdrant's gRPC API takes an empty feedback.
+	if !(f.Naive.B >= 0) {
+		return nil, validationErr("query.variant.strategy.variant.b", "value %s invalid, must be 0.0 or larger", restRustFloat(f.Naive.B))
+	}
+	return &engine.Query{RelevanceFeedback: f}, nil
 }
 
 // examplesFromVectorInputs converts examples; path names them in
@@ -336,13 +396,14 @@ func (rt scoredRoute[P, Q]) run(ctx context.Context, coll string, r P) ([]*qdran
 }
 
 // runBatch converts every request, then admits and runs them as one batch
-// (strict mode checks a batch as a whole).
-func (rt scoredRoute[P, Q]) runBatch(ctx context.Context, coll string, rs []P) ([]*qdrant.BatchResult, error) {
+// (strict mode checks a batch as a whole); field names the batch's list of
+// requests in validation errors.
+func (rt scoredRoute[P, Q]) runBatch(ctx context.Context, coll, field string, rs []P) ([]*qdrant.BatchResult, error) {
 	reqs := make([]Q, len(rs))
 	for i, r := range rs {
 		req, err := rt.conv(ctx, coll, r)
 		if err != nil {
-			return nil, err
+			return nil, batchValidation(err, fmt.Sprintf("%s[%d].", field, i))
 		}
 		reqs[i] = *req
 	}
@@ -361,11 +422,26 @@ func (rt scoredRoute[P, Q]) runBatch(ctx context.Context, coll string, rs []P) (
 }
 
 // batchOf is the batch form of a route, over the requests get reads from a
-// batch request.
-func batchOf[B, P, Q any](rt scoredRoute[P, Q], get func(B) []P) func(context.Context, string, B) ([]*qdrant.BatchResult, error) {
+// batch request's list field.
+func batchOf[B, P, Q any](rt scoredRoute[P, Q], field string, get func(B) []P) func(context.Context, string, B) ([]*qdrant.BatchResult, error) {
 	return func(ctx context.Context, coll string, b B) ([]*qdrant.BatchResult, error) {
-		return rt.runBatch(ctx, coll, get(b))
+		return rt.runBatch(ctx, coll, field, get(b))
 	}
+}
+
+// batchValidation writes prefix (the request's place in its batch) into
+// the fields of a validation error.
+func batchValidation(err error, prefix string) error {
+	const head = "Validation error in body: ["
+	st, ok := status.FromError(err)
+	if !ok || st.Code() != codes.InvalidArgument || !strings.HasPrefix(st.Message(), head) {
+		return err
+	}
+	fields := strings.Split(st.Message()[len(head):], "; ")
+	for i := range fields {
+		fields[i] = prefix + fields[i]
+	}
+	return status.Error(codes.InvalidArgument, head+strings.Join(fields, "; "))
 }
 
 // noOrder is the order of results that carry no order values.
@@ -387,7 +463,7 @@ func (s *pointsService) Query(ctx context.Context, r *qdrant.QueryPoints) (*qdra
 
 // QueryBatch runs each query against the batch's collection.
 func (s *pointsService) QueryBatch(ctx context.Context, r *qdrant.QueryBatchPoints) (*qdrant.QueryBatchResponse, error) {
-	return pointsRead(ctx, orEmpty(r), batchOf(queries(s, s.prepQuery), (*qdrant.QueryBatchPoints).GetQueryPoints), func(res []*qdrant.BatchResult, took float64) *qdrant.QueryBatchResponse {
+	return pointsRead(ctx, orEmpty(r), batchOf(queries(s, s.prepQuery), "query_points", (*qdrant.QueryBatchPoints).GetQueryPoints), func(res []*qdrant.BatchResult, took float64) *qdrant.QueryBatchResponse {
 		return &qdrant.QueryBatchResponse{Result: res, Time: took}
 	})
 }
@@ -607,7 +683,7 @@ func (s *pointsService) searches() scoredRoute[*qdrant.SearchPoints, engine.Sear
 
 // SearchBatch runs each search against the batch's collection.
 func (s *pointsService) SearchBatch(ctx context.Context, r *qdrant.SearchBatchPoints) (*qdrant.SearchBatchResponse, error) {
-	return pointsRead(ctx, orEmpty(r), batchOf(s.searches(), (*qdrant.SearchBatchPoints).GetSearchPoints), func(res []*qdrant.BatchResult, took float64) *qdrant.SearchBatchResponse {
+	return pointsRead(ctx, orEmpty(r), batchOf(s.searches(), "search_points", (*qdrant.SearchBatchPoints).GetSearchPoints), func(res []*qdrant.BatchResult, took float64) *qdrant.SearchBatchResponse {
 		return &qdrant.SearchBatchResponse{Result: res, Time: took}
 	})
 }
@@ -742,7 +818,7 @@ func (s *pointsService) recommendations() scoredRoute[*qdrant.RecommendPoints, e
 
 // RecommendBatch runs each recommendation against the batch's collection.
 func (s *pointsService) RecommendBatch(ctx context.Context, r *qdrant.RecommendBatchPoints) (*qdrant.RecommendBatchResponse, error) {
-	return pointsRead(ctx, orEmpty(r), batchOf(s.recommendations(), (*qdrant.RecommendBatchPoints).GetRecommendPoints), func(res []*qdrant.BatchResult, took float64) *qdrant.RecommendBatchResponse {
+	return pointsRead(ctx, orEmpty(r), batchOf(s.recommendations(), "recommend_points", (*qdrant.RecommendBatchPoints).GetRecommendPoints), func(res []*qdrant.BatchResult, took float64) *qdrant.RecommendBatchResponse {
 		return &qdrant.RecommendBatchResponse{Result: res, Time: took}
 	})
 }
@@ -801,7 +877,7 @@ func (s *pointsService) Discover(ctx context.Context, r *qdrant.DiscoverPoints) 
 
 // DiscoverBatch runs each discovery against the batch's collection.
 func (s *pointsService) DiscoverBatch(ctx context.Context, r *qdrant.DiscoverBatchPoints) (*qdrant.DiscoverBatchResponse, error) {
-	return pointsRead(ctx, orEmpty(r), batchOf(queries(s, s.discoverFromProto), (*qdrant.DiscoverBatchPoints).GetDiscoverPoints), func(res []*qdrant.BatchResult, took float64) *qdrant.DiscoverBatchResponse {
+	return pointsRead(ctx, orEmpty(r), batchOf(queries(s, s.discoverFromProto), "discover_points", (*qdrant.DiscoverBatchPoints).GetDiscoverPoints), func(res []*qdrant.BatchResult, took float64) *qdrant.DiscoverBatchResponse {
 		return &qdrant.DiscoverBatchResponse{Result: res, Time: took}
 	})
 }

@@ -671,33 +671,6 @@ func TestGRPCSnapshots(t *testing.T) {
 	requireCode(t, err, codes.NotFound, "Snapshot "+fd.GetName()+" not found")
 }
 
-// TestGRPCUnsupported checks that what the engine does not have is refused
-// with InvalidArgument naming the feature.
-func TestGRPCUnsupported(t *testing.T) {
-	e := newGRPCEnv(t)
-	c := e.client
-	e.loadTestPoints(t, "coll", qdrant.Distance_Dot, 5)
-	cases := []struct {
-		name    string
-		call    func() error
-		feature string
-	}{
-		{"mmr", func() error {
-			_, err := c.Query(bg, &qdrant.QueryPoints{CollectionName: "coll", Query: qdrant.NewQueryMMR(qdrant.NewVectorInput(1, 2, 3, 4), &qdrant.Mmr{})})
-			return err
-		}, "MMR"},
-		{"relevance feedback", func() error {
-			_, err := c.Query(bg, &qdrant.QueryPoints{CollectionName: "coll", Query: qdrant.NewQueryRelevanceFeedback(&qdrant.RelevanceFeedbackInput{})})
-			return err
-		}, "relevance feedback"},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			requireCode(t, tc.call(), codes.InvalidArgument, tc.feature, "not supported")
-		})
-	}
-}
-
 // TestGRPCErrors checks the codes and messages of common mistakes.
 func TestGRPCErrors(t *testing.T) {
 	e := newGRPCEnv(t)

@@ -136,12 +136,27 @@ func restPrefixValidation(err error, prefix string) error {
 		// The query of a groups request is not in its group_request.
 		prefix = "search_group_request"
 	}
+	// A message may list several fields ("a.x: ...; a.y: ..."): each of
+	// the request's own gets the prefix.
+	parts := strings.Split(field, "; ")
+	root, _, _ := strings.Cut(parts[0], ".")
+	for i, p := range parts {
+		if i > 0 && !strings.HasPrefix(p, root+".") {
+			continue
+		}
+		parts[i] = restPrefixField(p, prefix)
+	}
+	return &restError{re.status, head + strings.Join(parts, "; ")}
+}
+
+// restPrefixField writes prefix into one field of a validation error.
+func restPrefixField(field, prefix string) string {
 	if strings.HasPrefix(field, "searches[") {
 		if i := strings.Index(field, "]."); i >= 0 {
-			return &restError{re.status, head + field[:i+2] + prefix + "." + field[i+2:]}
+			return field[:i+2] + prefix + "." + field[i+2:]
 		}
 	}
-	return &restError{re.status, head + prefix + "." + field}
+	return prefix + "." + field
 }
 
 // restGroupQueryField reports whether a validation error of a groups

@@ -3,9 +3,13 @@ package compat
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"math"
 	"net/http"
 	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/qlite/qlite/engine"
 	"github.com/qlite/qlite/filter"
@@ -15,8 +19,9 @@ import (
 // restQuery reads the query of a QueryRequest (Qdrant's QueryInterface): a
 // bare vector input (a vector or a point id, for nearest), or one of
 // {"nearest"}, {"recommend"}, {"discover"}, {"context"}, {"order_by"},
-// {"sample": "random"}, {"formula"}. Fusion, MMR and relevance feedback are
-// rejected naming the feature. Absent or null gives nil (points by id).
+// {"sample": "random"}, {"formula"}, {"fusion"}, {"rrf"},
+// {"relevance_feedback"}; a nearest query may carry {"mmr"}. Absent or null
+// gives nil (points by id).
 func restQuery(raw json.RawMessage, path string) (*engine.Query, error) {
 	q, err := restQueryInterface(raw, path)
 	return q, restEnum(err, path, restEnumQueryInterface)
@@ -40,14 +45,15 @@ func restQueryInterface(raw json.RawMessage, path string) (*engine.Query, error)
 	at := func(k string) string { return restJoin(path, k) }
 	switch {
 	case m["nearest"] != nil:
-		if !restIsNull(m["mmr"]) {
-			return nil, Unsupported(at("mmr") + ": maximal marginal relevance (MMR)")
+		mmr, err := restMMR(m["mmr"], at("mmr"))
+		if err != nil {
+			return nil, err
 		}
 		ex, err := restExample(m["nearest"], at("nearest"), true)
 		if err != nil {
 			return nil, err
 		}
-		return &engine.Query{Nearest: &ex}, nil
+		return &engine.Query{Nearest: &ex, MMR: mmr}, nil
 	case m["recommend"] != nil:
 		var rq struct {
 			Positive json.RawMessage `json:"positive"`
@@ -156,13 +162,127 @@ func restQueryInterface(raw json.RawMessage, path string) (*engine.Query, error)
 		}
 		return &engine.Query{Formula: f}, nil
 	case m["relevance_feedback"] != nil:
-		return nil, Unsupported(path + ": relevance feedback")
+		f, err := restFeedback(m["relevance_feedback"], at("relevance_feedback"))
+		if err != nil {
+			return nil, err
+		}
+		return &engine.Query{RelevanceFeedback: f}, nil
 	}
 	ex, err := restExample(raw, path, true)
 	if err != nil {
 		return nil, err
 	}
 	return &engine.Query{Nearest: &ex}, nil
+}
+
+// restMMR reads the mmr of a nearest query (null or absent: none). A value
+// that does not decode is no variant of the query; out-of-range values are
+// validation errors, all of them reported at once as Qdrant does.
+func restMMR(raw json.RawMessage, path string) (*engine.MMR, error) {
+	if restIsNull(raw) {
+		return nil, nil
+	}
+	var m struct {
+		Diversity       *float32 `json:"diversity"`
+		CandidatesLimit *uint64  `json:"candidates_limit"`
+	}
+	if restFirst(raw) != '{' || json.Unmarshal(raw, &m) != nil {
+		return nil, errRestNotVector
+	}
+	out, bad := mmrOf(m.Diversity, m.CandidatesLimit, path)
+	if len(bad) > 0 {
+		return nil, &restError{http.StatusUnprocessableEntity, "Validation error in JSON body: [" + strings.Join(bad, "; ") + "]"}
+	}
+	return out, nil
+}
+
+// mmrOf converts Qdrant's Mmr (both transports), with the validation
+// errors of its members at path, in Qdrant's order ("field: message").
+func mmrOf(diversity *float32, candidates *uint64, path string) (*engine.MMR, []string) {
+	out := &engine.MMR{Diversity: engine.DefaultMMRDiversity}
+	var bad []string
+	if cl := candidates; cl != nil {
+		if *cl > engine.MaxMMRCandidates {
+			bad = append(bad, fmt.Sprintf("%s: value %d invalid, must be %d or smaller", restJoin(path, "candidates_limit"), *cl, engine.MaxMMRCandidates))
+		} else {
+			out.CandidatesLimit = new(int(*cl))
+		}
+	}
+	if d := diversity; d != nil {
+		out.Diversity = *d
+		if !(*d >= 0 && *d <= 1) {
+			bad = append(bad, fmt.Sprintf("%s: value %s invalid, must be from 0.0 to 1.0", restJoin(path, "diversity"), restRustFloat(*d)))
+		}
+	}
+	return out, bad
+}
+
+// restFeedback reads a relevance_feedback query. A value that does not
+// decode is no variant of the query; the validation errors come after.
+func restFeedback(raw json.RawMessage, path string) (*engine.RelevanceFeedback, error) {
+	var f struct {
+		Target   json.RawMessage `json:"target"`
+		Feedback *[]struct {
+			Example json.RawMessage `json:"example"`
+			Score   *float32        `json:"score"`
+		} `json:"feedback"`
+		Strategy *struct {
+			Naive *struct {
+				A, B, C *float32
+			} `json:"naive"`
+		} `json:"strategy"`
+	}
+	if restFirst(raw) != '{' || json.Unmarshal(raw, &f) != nil || restIsNull(f.Target) || f.Feedback == nil ||
+		f.Strategy == nil || f.Strategy.Naive == nil {
+		return nil, errRestNotVector
+	}
+	n := f.Strategy.Naive
+	if n.A == nil || n.B == nil || n.C == nil {
+		return nil, errRestNotVector
+	}
+	out := &engine.RelevanceFeedback{Naive: engine.NaiveFeedback{A: *n.A, B: *n.B, C: *n.C}}
+	var err error
+	if out.Target, err = restExample(f.Target, restJoin(path, "target"), true); err != nil {
+		return nil, restNotVariant(err)
+	}
+	for i, it := range *f.Feedback {
+		if restIsNull(it.Example) || it.Score == nil {
+			return nil, errRestNotVector
+		}
+		ex, err := restExample(it.Example, restJoin(restIndex(restJoin(path, "feedback"), i), "example"), true)
+		if err != nil {
+			return nil, restNotVariant(err)
+		}
+		out.Feedback = append(out.Feedback, engine.FeedbackItem{Example: ex, Score: *it.Score})
+	}
+	if !(out.Naive.B >= 0) {
+		return nil, restValidationError(restJoin(path, "strategy.naive.b"), "value %s invalid, must be 0.0 or larger", restRustFloat(out.Naive.B))
+	}
+	if len(out.Feedback) == 0 {
+		return nil, restValidationError(restJoin(path, "__all__"), "feedback elements must be non-empty")
+	}
+	return out, nil
+}
+
+// restNotVariant turns a format error from inside a query variant into
+// errRestNotVector: Qdrant reports it as a value that is no variant of the
+// query.
+func restNotVariant(err error) error {
+	var re *restError
+	if errors.As(err, &re) && re.status == http.StatusBadRequest && strings.HasPrefix(re.msg, "Format error in JSON body:") {
+		return errRestNotVector
+	}
+	return err
+}
+
+// restRustFloat formats a float32 as Qdrant's validation messages do (as
+// a float64, always with a fraction).
+func restRustFloat(f float32) string {
+	s := strconv.FormatFloat(float64(f), 'f', -1, 64)
+	if !strings.ContainsAny(s, ".eEIN") {
+		s += ".0"
+	}
+	return s
 }
 
 // restReadBody is what the bodies of every scored request (query, search,

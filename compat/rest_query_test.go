@@ -239,8 +239,6 @@ func TestRESTQuery(t *testing.T) {
 
 	// What qlite does not have is refused naming it.
 	unsupported := []struct{ body, feature string }{
-		{`{"query": {"nearest": [1, 2, 3, 4], "mmr": {"diversity": 0.5}}}`, "MMR"},
-		{`{"query": {"relevance_feedback": {"target": [1, 2, 3, 4], "feedback": []}}}`, "relevance feedback"},
 		{`{"query": [1, 2, 3, 4], "shard_key": "a"}`, "custom sharding"},
 	}
 	for _, u := range unsupported {

@@ -35,6 +35,8 @@ func (db *DB) queryOther(ctx context.Context, coll string, r *QueryRequest) ([]S
 		return db.queryContext(ctx, coll, r)
 	case q.Sample:
 		return db.querySample(ctx, coll, r)
+	case q.RelevanceFeedback != nil:
+		return db.queryFeedback(ctx, coll, r)
 	}
 	return nil, fmt.Errorf("%w: query: no query given (set one of nearest, recommend, discover, context, order_by, sample)", ErrBadRequest)
 }

@@ -13,6 +13,9 @@ import (
 type Query struct {
 	// Nearest: the points closest to a vector or to a stored point.
 	Nearest *Example
+	// MMR, with Nearest, re-ranks the nearest points by maximal marginal
+	// relevance.
+	MMR *MMR
 	// Recommend: like the positive examples, unlike the negative ones.
 	Recommend *RecommendQuery
 	// Discover: points closest to the target that best fit the context.
@@ -27,6 +30,9 @@ type Query struct {
 	Formula *Formula
 	// Fusion: the results of the prefetches, fused (only over prefetches).
 	Fusion *Fusion
+	// RelevanceFeedback: the points closest to a target, corrected by
+	// examples a feedback model scored.
+	RelevanceFeedback *RelevanceFeedback
 }
 
 // RecommendQuery is Query.Recommend.
@@ -190,6 +196,9 @@ func (db *DB) queryNearest(ctx context.Context, coll string, r *QueryRequest, st
 	vecs, exclude, err := db.resolveExamples(c, []Example{*ex}, r.Using, vp, r.LookupFrom, "query")
 	if err != nil {
 		return nil, err
+	}
+	if r.Query.MMR != nil {
+		return db.queryMMR(ctx, c, r, vecs[0], exclude, vp.Distance, st)
 	}
 	return c.search(ctx, &SearchRequest{
 		Vector: vecs[0].d, Sparse: vecs[0].sparseQuery(), Using: r.Using, Filter: r.Filter, Limit: r.Limit, Offset: r.Offset,

@@ -841,6 +841,9 @@ func queryCosts(q *Query) (lookup, search int) {
 		search = 1 + 2*len(q.Discover.Context)
 	case q.Context != nil:
 		search = max(1, 2*len(q.Context))
+	case q.RelevanceFeedback != nil:
+		ex = feedbackExamples(q.RelevanceFeedback)
+		search = len(ex)
 	default:
 		return 0, 1
 	}
