@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/qlite/qlite/distance"
+	"github.com/qlite/qlite/filter"
 	"github.com/qlite/qlite/segment"
 )
 
@@ -273,4 +274,90 @@ func growF(s []float32, n int) []float32 {
 		return s[:n]
 	}
 	return make([]float32, n)
+}
+
+// leafQuery is the query of a leaf prefetch p (one with no prefetches) with
+// filter f and limit. A nearest query with MMR is, in a leaf as Qdrant
+// plans it, a nearest search for MMR's candidates, without re-ranking.
+func leafQuery(p *Prefetch, f *filter.Filter, limit int) *QueryRequest {
+	q := p.Query
+	if q != nil && q.MMR != nil {
+		limit = q.MMR.candidates(limit)
+		q = &Query{Nearest: q.Nearest}
+	}
+	return &QueryRequest{Query: q, Using: p.Using, Filter: f, Limit: limit,
+		ScoreThreshold: p.ScoreThreshold, HnswEf: p.HnswEf, Exact: p.Exact, LookupFrom: p.LookupFrom}
+}
+
+// applyMMR applies a nearest query with MMR to the candidates a node's
+// prefetches found, as Qdrant does. At the root, the MMR.CandidatesLimit
+// candidates nearest to the query (those past the score threshold; by
+// default as many as the request's limit) are re-ranked and the request's
+// limit selected. Below the root, every candidate is re-ranked (no
+// candidates limit, no threshold), keeping its score in the first list it
+// came in, and the prefetch's limit selected.
+func (db *DB) applyMMR(ctx context.Context, coll string, q *Query, p *applyParams, cands candidates) ([]ScoredPoint, error) {
+	c, err := db.collection(coll)
+	if err != nil {
+		return nil, err
+	}
+	if err := q.MMR.validate(); err != nil {
+		return nil, err
+	}
+	vp, sparse, err := c.spaceParams(p.using)
+	if err != nil {
+		return nil, err
+	}
+	if q.Nearest.ID == nil && (q.Nearest.Sparse != nil) != sparse {
+		return nil, fmt.Errorf("%w: Conversion between sparse and regular vectors failed", ErrBadRequest)
+	}
+	vecs, _, err := db.resolveExamples(c, []Example{*q.Nearest}, p.using, vp, p.lookup, "query")
+	if err != nil {
+		return nil, err
+	}
+	if len(vecs) == 0 {
+		return nil, fmt.Errorf("%w: Vector with name %q for point", ErrNotFound, p.using)
+	}
+	limit := p.limit
+	var pts []ScoredPoint
+	if p.requestLimit > 0 {
+		limit = p.requestLimit
+		n := q.MMR.candidates(limit)
+		if n == 0 || len(cands.ids()) == 0 {
+			return []ScoredPoint{}, nil
+		}
+		pts, err = db.query(ctx, coll, &QueryRequest{Query: &Query{Nearest: q.Nearest}, Using: p.using, Filter: cands.filter(),
+			Limit: n, ScoreThreshold: p.threshold, HnswEf: p.hnswEf, Exact: true, LookupFrom: p.lookup,
+			WithVectors: VectorSelector{Names: []string{p.using}}}, nil)
+		if err != nil {
+			return nil, err
+		}
+	} else {
+		sel, err := c.compileSelectors(PayloadSelector{}, VectorSelector{Names: []string{p.using}})
+		if err != nil {
+			return nil, err
+		}
+		pts = c.fillRecords(cands.union(), sel)
+	}
+	res := mmrPoints(vp.Distance, vecs[0], pts, p.using, q.MMR.Diversity, limit)
+	for i := range res {
+		res[i].Vectors, res[i].Sparse = nil, nil
+	}
+	return res, nil
+}
+
+// union returns the distinct points of the lists, in order of first
+// appearance, each with its first score.
+func (cs candidates) union() []ScoredPoint {
+	seen := make(map[PointID]bool)
+	var out []ScoredPoint
+	for _, l := range cs {
+		for _, p := range l {
+			if !seen[p.ID] {
+				seen[p.ID] = true
+				out = append(out, p)
+			}
+		}
+	}
+	return out
 }

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -104,6 +105,8 @@ func (q *Query) examples() []Example {
 		return append(pairExamples(q.Discover.Context), q.Discover.Target)
 	case q.Context != nil:
 		return pairExamples(q.Context)
+	case q.RelevanceFeedback != nil:
+		return feedbackExamples(q.RelevanceFeedback)
 	}
 	return nil
 }
@@ -237,9 +240,16 @@ func (db *DB) queryTree(ctx context.Context, coll string, r *QueryRequest, st *S
 	if err != nil {
 		return nil, err
 	}
+	if r.Query != nil && r.Query.Fusion != nil {
+		// Qdrant fuses at the root what each prefetch returned, cut to its
+		// limit (a leaf MMR prefetch returns its candidates).
+		for i := range lists {
+			lists[i] = lists[i][:min(len(lists[i]), cmp.Or(r.Prefetch[i].Limit, defaultPrefetchLimit))]
+		}
+	}
 	res, err := db.applyQuery(ctx, coll, r.Query, &applyParams{
 		using: r.Using, limit: window(r.Limit, r.Offset), threshold: r.ScoreThreshold,
-		hnswEf: r.HnswEf, exact: r.Exact, lookup: r.LookupFrom,
+		hnswEf: r.HnswEf, exact: r.Exact, lookup: r.LookupFrom, requestLimit: r.Limit,
 	}, lists)
 	if err != nil {
 		return nil, err
@@ -271,8 +281,7 @@ func (db *DB) runPrefetches(ctx context.Context, coll string, ps []Prefetch, par
 		limit = min(limit, most)
 		var err error
 		if len(p.Prefetch) == 0 {
-			lists[i], err = db.query(ctx, coll, &QueryRequest{Query: p.Query, Using: p.Using, Filter: f, Limit: limit,
-				ScoreThreshold: p.ScoreThreshold, HnswEf: p.HnswEf, Exact: p.Exact, LookupFrom: p.LookupFrom}, st)
+			lists[i], err = db.query(ctx, coll, leafQuery(p, f, limit), st)
 		} else {
 			var sub [][]ScoredPoint
 			if sub, err = db.runPrefetches(ctx, coll, p.Prefetch, f, st); err == nil {
@@ -298,6 +307,9 @@ type applyParams struct {
 	hnswEf    int
 	exact     bool
 	lookup    *LookupFrom
+	// requestLimit is, at the root, the request's limit (without its
+	// offset); 0 below the root.
+	requestLimit int
 }
 
 // candidates are the points a query with prefetches is applied to: each
@@ -356,6 +368,9 @@ func (db *DB) applyQuery(ctx context.Context, coll string, q *Query, p *applyPar
 	}
 	if q.Formula != nil {
 		return db.formulaRescore(ctx, coll, q.Formula, p.threshold, p.limit, cands)
+	}
+	if q.MMR != nil {
+		return db.applyMMR(ctx, coll, q, p, cands)
 	}
 	ids := cands.ids()
 	if len(ids) == 0 {
