@@ -114,19 +114,27 @@ func withVector(sel VectorSelector, using string) (VectorSelector, bool) {
 // other vectors were asked for (else rec is left with none).
 func dropVector(rec *Record, using string, keepOthers bool) {
 	if !keepOthers {
-		rec.Vectors, rec.Sparse = nil, nil
+		rec.Vectors, rec.Sparse, rec.Multi = nil, nil, nil
 		return
 	}
 	delete(rec.Vectors, using)
 	delete(rec.Sparse, using)
+	delete(rec.Multi, using)
 }
 
-// candidateVec returns the vector using of a candidate, and whether it has
-// one.
-func candidateVec(p *ScoredPoint, using string, sparse bool) (qvec, bool) {
-	if sparse {
+// candidateVec returns the vector using of a candidate, of the kind of q,
+// and whether it has one.
+func candidateVec(p *ScoredPoint, using string, q qvec) (qvec, bool) {
+	switch {
+	case q.d == nil:
 		v, ok := p.Sparse[using]
 		return qvec{s: segment.SparseVector(v)}, ok
+	case q.dim > 0:
+		m, ok := p.Multi[using]
+		if !ok || len(m) == 0 {
+			return qvec{}, false
+		}
+		return qvec{d: slices.Concat(m...), dim: q.dim}, true
 	}
 	v, ok := p.Vectors[using]
 	return qvec{d: v}, ok && v != nil
@@ -137,12 +145,11 @@ func candidateVec(p *ScoredPoint, using string, sparse bool) (qvec, bool) {
 // selection order, with their scores. Candidates without the vector are
 // left out, as in Qdrant; fewer than two come back as they are.
 func mmrPoints(m distance.Metric, q qvec, cands []ScoredPoint, using string, diversity float32, limit int) []ScoredPoint {
-	sparse := q.d == nil
 	kept := cands[:0:0]
 	vecs := make([]qvec, 0, len(cands))
 	seen := make(map[PointID]bool, len(cands))
 	for i := range cands {
-		v, ok := candidateVec(&cands[i], using, sparse)
+		v, ok := candidateVec(&cands[i], using, q)
 		if !ok || seen[cands[i].ID] {
 			continue
 		}
@@ -198,7 +205,11 @@ func mmrSelect(m distance.Metric, q qvec, vecs []qvec, diversity float32, limit 
 		s.remaining = append(s.remaining, i)
 	}
 	s.selected = s.selected[:0]
-	dense := q.d != nil
+	// Plain dense vectors go through the batch kernels; sparse vectors and
+	// multivectors (whose MaxSim is not symmetric: a candidate is the
+	// query of its similarity to a selected point, as in Qdrant) one pair
+	// at a time.
+	dense := q.d != nil && q.dim == 0
 	dim := len(q.d)
 	if dense {
 		s.base = growF(s.base, n*dim)
@@ -208,7 +219,7 @@ func mmrSelect(m distance.Metric, q qvec, vecs []qvec, diversity float32, limit 
 		rawBatch(m, s.rel, q.d, s.base, dim)
 	} else {
 		for i, v := range vecs {
-			s.rel[i], _ = segment.SparseDot(q.s, v.s)
+			s.rel[i] = vsimilarity(m, v, q)
 		}
 	}
 	for i := range s.most {
@@ -233,8 +244,8 @@ func mmrSelect(m distance.Metric, q qvec, vecs []qvec, diversity float32, limit 
 		if dense {
 			rawBatch(m, s.row, s.base[i*dim:(i+1)*dim], s.base, dim)
 		} else {
-			for j, v := range vecs {
-				s.row[j], _ = segment.SparseDot(vecs[i].s, v.s)
+			for _, j := range s.remaining {
+				s.row[j] = vsimilarity(m, vecs[i], vecs[j])
 			}
 		}
 		for _, j := range s.remaining {

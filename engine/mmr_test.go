@@ -13,10 +13,11 @@ import (
 )
 
 // mmrOracle is maximal marginal relevance as Qdrant states it, computed the
-// slow way: the full similarity matrix, then at each step every remaining
-// candidate's best similarity to the selected ones, recomputed from
-// scratch; the candidates are kept in Qdrant's order (a selected one is
-// replaced by the last), and ties go to the last best.
+// slow way: the full similarity matrix (sim[i][j] the similarity of
+// candidate i, as the query, to candidate j), then at each step every
+// remaining candidate's best similarity to the selected ones, recomputed
+// from scratch; the candidates are kept in Qdrant's order (a selected one
+// is replaced by the last), and ties go to the last best.
 func mmrOracle(m distance.Metric, q qvec, vecs []qvec, diversity float32, limit int) []int {
 	n := len(vecs)
 	sim := make([][]float32, n)
@@ -25,7 +26,7 @@ func mmrOracle(m distance.Metric, q qvec, vecs []qvec, diversity float32, limit 
 		rel[i] = vsimilarity(m, vecs[i], q)
 		sim[i] = make([]float32, n)
 		for j := range vecs {
-			sim[i][j] = vsimilarity(m, vecs[i], vecs[j])
+			sim[i][j] = vsimilarity(m, vecs[j], vecs[i])
 		}
 	}
 	lambda := 1 - diversity
@@ -56,7 +57,16 @@ func mmrOracle(m distance.Metric, q qvec, vecs []qvec, diversity float32, limit 
 	return selected
 }
 
-func randQvec(rng *rand.Rand, dim int, sparse bool) qvec {
+// randQvec returns a random vector of dim dimensions: sparse, or a
+// multivector of up to three vectors when multi, else dense.
+func randQvec(rng *rand.Rand, dim int, sparse, multi bool) qvec {
+	if multi {
+		var d []float32
+		for range 1 + rng.IntN(3) {
+			d = append(d, randQvec(rng, dim, false, false).d...)
+		}
+		return qvec{d: d, dim: dim}
+	}
 	if sparse {
 		var v segment.SparseVector
 		for d := range uint32(dim) {
@@ -78,24 +88,27 @@ func randQvec(rng *rand.Rand, dim int, sparse bool) qvec {
 func TestMMRSelectMatchesOracle(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 16))
 	s := &mmrScratch{}
-	for _, m := range []distance.Metric{distance.Cosine, distance.Dot, distance.Euclid, distance.Manhattan, 0} {
-		sparse := m == 0
+	// Metric 0 stands for sparse vectors, 1<<4 | m for multivectors of m.
+	for _, m := range []distance.Metric{distance.Cosine, distance.Dot, distance.Euclid, distance.Manhattan, 0,
+		1<<4 | distance.Cosine, 1<<4 | distance.Euclid, 1<<4 | distance.Manhattan} {
+		sparse, multi := m == 0, m&(1<<4) != 0
+		m &^= 1 << 4
 		if sparse {
 			m = distance.Dot
 		}
 		for range 200 {
 			dim, n := 1+rng.IntN(20), rng.IntN(40)
-			q := randQvec(rng, dim, sparse)
+			q := randQvec(rng, dim, sparse, multi)
 			vecs := make([]qvec, n)
 			for i := range vecs {
-				vecs[i] = randQvec(rng, dim, sparse)
+				vecs[i] = randQvec(rng, dim, sparse, multi)
 			}
 			div := float32(rng.IntN(11)) / 10
 			limit := rng.IntN(n + 3)
 			want := mmrOracle(m, q, vecs, div, limit)
 			got := mmrSelect(m, q, vecs, div, limit, s)
 			if !slices.Equal(got, want) && !(len(got) == 0 && len(want) == 0) {
-				t.Fatalf("%v sparse=%v n=%d diversity=%v limit=%d: got %v, want %v", m, sparse, n, div, limit, got, want)
+				t.Fatalf("%v sparse=%v multi=%v n=%d diversity=%v limit=%d: got %v, want %v", m, sparse, multi, n, div, limit, got, want)
 			}
 		}
 	}
