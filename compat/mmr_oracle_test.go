@@ -81,7 +81,7 @@ func TestMMRAgainstQdrant(t *testing.T) {
 			}
 			got[j] = res["result"].(map[string]any)["points"].([]any)
 		}
-		if msg := sameScored(got[0], got[1]); msg != "" {
+		if msg := sameInOrder(got[0], got[1]); msg != "" {
 			t.Errorf("query %d %v: %s\nQdrant %v\nqlite  %v", i, body, msg, got[0], got[1])
 		}
 	}
@@ -95,9 +95,9 @@ func randVec(rng *rand.Rand, dim int) []float32 {
 	return v
 }
 
-// sameScored compares two answers' points: ids in order, scores within
+// sameInOrder compares two answers' points: ids in order, scores within
 // 1e-5 relative; "" when they agree.
-func sameScored(want, got []any) string {
+func sameInOrder(want, got []any) string {
 	if len(want) != len(got) {
 		return fmt.Sprintf("%d points, want %d", len(got), len(want))
 	}
