@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/qlite/qlite/filter"
 	"github.com/qlite/qlite/payload"
@@ -110,3 +111,69 @@ func (p *formulaPoint) PrefetchScore(i int) (float32, bool) {
 }
 
 func (p *formulaPoint) Matches(f *filter.Filter) bool { return p.seg.Matches(f, p.off) }
+
+// checkFormulas requires, as Qdrant's strict mode does when unindexed
+// filtering is off, an index for each payload key the formulas read: a
+// numeric one for a variable, a geo one for geo_distance, a datetime one
+// for datetime_key, and what a filter needs for a condition.
+func (c *collection) checkFormulas(fs []*Formula) error {
+	if len(fs) == 0 {
+		return nil
+	}
+	c.rw.RLock()
+	defer c.rw.RUnlock()
+	for _, f := range fs {
+		if key, schemas := oneUnindexedFormulaKey(f.Expr, c.fieldParams); key != "" {
+			return strictErr("Index required but not found for \"%s\" of one of the following types: [%s]. Help: Create an index for this key or use a different formula expression.",
+				key, strings.Join(schemas, ", "))
+		}
+	}
+	return nil
+}
+
+// oneUnindexedFormulaKey returns the first payload key of e (depth first)
+// that no index of fields serves, with the schemas that would serve it,
+// sorted; "" when every key is served.
+func oneUnindexedFormulaKey(e *Expr, fields func(string) (payload.IndexParams, bool)) (string, []string) {
+	if e == nil {
+		return "", nil
+	}
+	need := func(key string, caps ...indexCap) (string, []string) {
+		if p, ok := fields(key); ok {
+			have := indexCaps(p)
+			for _, c := range caps {
+				if slices.Contains(have, c) {
+					return "", nil
+				}
+			}
+		}
+		names := make([]string, len(caps))
+		for i, c := range caps {
+			names[i] = capSchemas[c]
+		}
+		slices.Sort(names)
+		return key, slices.Compact(names)
+	}
+	switch e.Kind {
+	case ExprVariable:
+		if _, isScore, path, err := parseFormulaVariable(e.Name); err == nil && !isScore {
+			return need(path.String(), capIntMatch, capIntRange, capFloatRange)
+		}
+		return "", nil
+	case ExprGeoDistance:
+		return need(e.Name, capGeo)
+	case ExprDatetimeKey:
+		return need(e.Name, capDatetimeRange)
+	case ExprCondition:
+		if e.Condition == nil {
+			return "", nil
+		}
+		return oneUnindexedKey(&filter.Filter{Must: []filter.Condition{e.Condition}}, fields)
+	}
+	for _, a := range e.Args {
+		if key, schemas := oneUnindexedFormulaKey(a, fields); key != "" {
+			return key, schemas
+		}
+	}
+	return "", nil
+}

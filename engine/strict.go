@@ -241,6 +241,9 @@ type strictCheck struct {
 	sparse []map[string]SparseVector
 	// groupBy is the key of a groups request.
 	groupBy string
+	// formulas are the formula queries of a query tree, its prefetches'
+	// first.
+	formulas []*Formula
 	// limit is the request's limit as Qdrant counts it, when hasLimit.
 	limit    int
 	hasLimit bool
@@ -355,6 +358,11 @@ func (c *collection) checkOne(s *strictState, k *strictCheck) error {
 	}
 	if err := c.checkResources(s, k); err != nil {
 		return err
+	}
+	if cfg.UnindexedFilteringRetrieve != nil && !*cfg.UnindexedFilteringRetrieve {
+		if err := c.checkFormulas(k.formulas); err != nil {
+			return err
+		}
 	}
 	if k.groupBy != "" && cfg.UnindexedFilteringRetrieve != nil && !*cfg.UnindexedFilteringRetrieve {
 		if err := c.checkGroupBy(k.groupBy); err != nil {
@@ -871,6 +879,9 @@ func (r *QueryRequest) strictCheck() strictCheck {
 	k := strictCheck{limit: limit, hasLimit: true, read: filters(r.Filter), exact: r.Exact,
 		hnswEf: r.HnswEf, oversampling: r.Oversampling, lookupCost: lookup, readCost: search + filterCost(r.Filter)}
 	k.addPrefetches(r.Prefetch)
+	if r.Query != nil && r.Query.Formula != nil {
+		k.formulas = append(k.formulas, r.Query.Formula)
+	}
 	return k
 }
 
@@ -897,6 +908,9 @@ func (k *strictCheck) addPrefetches(ps []Prefetch) {
 		k.lookupCost += lookup
 		k.readCost += search + filterCost(p.Filter)
 		k.addPrefetches(p.Prefetch)
+		if p.Query != nil && p.Query.Formula != nil {
+			k.formulas = append(k.formulas, p.Query.Formula)
+		}
 	}
 }
 
