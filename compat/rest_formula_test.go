@@ -72,7 +72,9 @@ func FuzzRESTFormula(f *testing.F) {
 	})
 }
 
-// formulaFuzzRequest is the request FuzzRESTFormula runs q in.
+// formulaFuzzRequest is the request FuzzRESTFormula runs q in: over a
+// prefetch of every point.
 func formulaFuzzRequest(q *engine.Query) *engine.QueryRequest {
-	return &engine.QueryRequest{Query: q, Limit: 3}
+	return &engine.QueryRequest{Query: q, Limit: 3, Prefetch: []engine.Prefetch{
+		{Query: &engine.Query{Nearest: &engine.Example{Vector: []float32{1, 1}}}}}}
 }

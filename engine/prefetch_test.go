@@ -3,6 +3,7 @@ package engine
 import (
 	"cmp"
 	"encoding/json"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -252,6 +253,8 @@ func TestPrefetchTreeOracle(t *testing.T) {
 	for id := range rows {
 		all = append(all, id)
 	}
+	// formulas are the models of the formulas random puts in the tree.
+	formulas := map[*Formula]*formulaModel{}
 	// model evaluates a node: its prefetches (or the whole collection),
 	// then its query.
 	var model func(p *Prefetch, parent *filter.Filter) []ScoredPoint
@@ -275,13 +278,16 @@ func TestPrefetchTreeOracle(t *testing.T) {
 		if p.Query.Fusion != nil {
 			return fuse(p.Query.Fusion, lists, p.ScoreThreshold, limit)
 		}
+		if fm, ok := formulas[p.Query.Formula]; ok {
+			return fm.rank(lists, func(id PointID) int { return rows[id].g }, p.ScoreThreshold, limit)
+		}
 		ex := p.Query.Nearest
 		return rank(lists.ids(), p.Using, slices.Concat(append([][]float32{ex.Vector}, ex.Multi...)...), ex.Sparse, p.ScoreThreshold, limit)
 	}
 
 	// random builds a random tree: leaves are nearest queries on a, b, m
-	// (a multivector query) or s; inner nodes fuse or re-score on a, b or
-	// m.
+	// (a multivector query) or s; inner nodes fuse, score by a formula
+	// (formulas holds their models) or re-score on a, b or m.
 	var random func(depth int) Prefetch
 	random = func(depth int) Prefetch {
 		p := Prefetch{Limit: rng.IntN(15)}
@@ -291,6 +297,16 @@ func TestPrefetchTreeOracle(t *testing.T) {
 		if depth > 0 && rng.IntN(3) > 0 {
 			for range 1 + rng.IntN(3) {
 				p.Prefetch = append(p.Prefetch, random(depth-1))
+			}
+			if rng.IntN(4) == 0 {
+				fm := randomFormula(rng, len(p.Prefetch))
+				p.Query = &Query{Formula: fm.formula()}
+				formulas[p.Query.Formula] = fm
+				if rng.IntN(4) == 0 {
+					th := float32(rng.NormFloat64())
+					p.ScoreThreshold = &th
+				}
+				return p
 			}
 			if rng.IntN(2) == 0 {
 				fu := &Fusion{Method: FusionRRF, K: rng.IntN(4)}
@@ -349,4 +365,68 @@ func TestPrefetchTreeOracle(t *testing.T) {
 			require.InDelta(t, want[j].Score, got[j].Score, 1e-4, "tree %d, rank %d", i, j)
 		}
 	}
+	require.Greater(t, len(formulas), 10, "formula nodes in the trees")
+}
+
+// formulaModel is a random formula of the prefetch-tree oracle with its
+// brute-force evaluation: a weighted sum of the prefetch scores ($score[1]
+// defaults to -0.25 where prefetch 1 did not find a point, others to 0),
+// of the payload number g, of a gaussian decay of g around target (scale
+// 2) and of 0.5 when g equals cond.
+type formulaModel struct {
+	weights    []float32
+	gw, target float32
+	cond       int
+}
+
+func randomFormula(rng *rand.Rand, prefetches int) *formulaModel {
+	fm := &formulaModel{gw: float32(rng.IntN(3)) / 4, target: float32(rng.IntN(5)), cond: rng.IntN(5)}
+	for range prefetches {
+		fm.weights = append(fm.weights, float32(rng.IntN(5)-2)/2)
+	}
+	return fm
+}
+
+// formula writes the model as a Formula.
+func (fm *formulaModel) formula() *Formula {
+	var terms []*Expr
+	for i, w := range fm.weights {
+		terms = append(terms, Op(ExprMult, Const(w), Var(fmt.Sprintf("$score[%d]", i))))
+	}
+	scale := float32(2)
+	terms = append(terms, Op(ExprMult, Const(fm.gw), Var("g")),
+		&Expr{Kind: ExprGaussDecay, Args: []*Expr{Var("g"), Const(fm.target)}, Scale: &scale},
+		Op(ExprMult, Const(0.5), &Expr{Kind: ExprCondition, Condition: &filter.Field{Key: payload.MustParsePath("g"), Match: filter.NewMatchInteger(int64(fm.cond))}}))
+	return &Formula{Expr: Op(ExprSum, terms...), Defaults: map[string]payload.Value{"$score[1]": payload.FloatValue(-0.25)}}
+}
+
+// rank scores the candidates of lists (in order of first appearance) and
+// keeps the limit best scoring at least threshold; equal scores keep that
+// order.
+func (fm *formulaModel) rank(lists candidates, g func(PointID) int, threshold *float32, limit int) []ScoredPoint {
+	scores := lists.scores()
+	var out []ScoredPoint
+	for _, id := range lists.ids() {
+		var s float64
+		for i, w := range fm.weights {
+			v, ok := scores[i][id]
+			switch {
+			case ok:
+				s += float64(w) * float64(v)
+			case i == 1:
+				s += float64(w) * -0.25
+			}
+		}
+		gv := float64(g(id))
+		d := gv - float64(fm.target)
+		s += float64(fm.gw)*gv + math.Exp(math.Log(0.5)/4*d*d)
+		if g(id) == fm.cond {
+			s += 0.5
+		}
+		if threshold == nil || float32(s) >= *threshold {
+			out = append(out, ScoredPoint{Record: Record{ID: id}, Score: float32(s)})
+		}
+	}
+	slices.SortStableFunc(out, func(a, b ScoredPoint) int { return cmp.Compare(b.Score, a.Score) })
+	return out[:min(len(out), limit)]
 }
