@@ -132,7 +132,7 @@ func exprFromProto(x *qdrant.Expression, depth int) (*engine.Expr, error) {
 func missingField(name string) error { return invalidArg("missing field: %s", name) }
 
 // maxFormulaProtoDepth bounds how deeply a gRPC formula nests.
-const maxFormulaProtoDepth = 64
+const maxFormulaProtoDepth = 128
 
 func decayFromProto(k engine.ExprKind, d *qdrant.DecayParamsExpression, depth int) (*engine.Expr, error) {
 	if d.GetX() == nil {

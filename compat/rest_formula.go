@@ -56,8 +56,8 @@ type restExprReader struct {
 }
 
 // restMaxExprDepth bounds how deeply a REST formula nests (Qdrant's JSON
-// reader stops at 128 levels of JSON, two per expression).
-const restMaxExprDepth = 64
+// reader stops at 128 levels of JSON first).
+const restMaxExprDepth = 128
 
 // expr reads one expression; ok is false when no variant reads raw.
 func (r *restExprReader) expr(raw json.RawMessage, depth int) (*engine.Expr, bool) {
