@@ -77,15 +77,7 @@ func (db *DB) formulaRescore(ctx context.Context, coll string, f *Formula, thres
 		p.Score = s
 		kept = append(kept, p)
 	}
-	slices.SortStableFunc(kept, func(a, b ScoredPoint) int {
-		switch {
-		case a.Score > b.Score:
-			return -1
-		case a.Score < b.Score:
-			return 1
-		}
-		return 0
-	})
+	sortBestFirst(kept)
 	if limit > 0 && len(kept) > limit {
 		kept = kept[:limit]
 	}

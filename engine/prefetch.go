@@ -433,15 +433,7 @@ func fuse(f *Fusion, lists candidates, threshold *float32, limit int) []ScoredPo
 			}
 		}
 	}
-	slices.SortStableFunc(out, func(a, b ScoredPoint) int {
-		switch {
-		case a.Score > b.Score:
-			return -1
-		case a.Score < b.Score:
-			return 1
-		}
-		return 0
-	})
+	sortBestFirst(out)
 	n := 0
 	for n < len(out) && n < limit && (threshold == nil || out[n].Score >= *threshold) {
 		n++
@@ -514,4 +506,10 @@ func groupPrefetches(ps []Prefetch, groups int) []Prefetch {
 		out[i].Prefetch = groupPrefetches(out[i].Prefetch, groups)
 	}
 	return out
+}
+
+// sortBestFirst sorts points by score, highest first, keeping the order of
+// equal scores.
+func sortBestFirst(ps []ScoredPoint) {
+	slices.SortStableFunc(ps, func(a, b ScoredPoint) int { return cmp.Compare(b.Score, a.Score) })
 }
