@@ -16,9 +16,9 @@ import (
 // local_shard/query.rs):
 //
 //   - The request's filter, with every point id the tree references as an
-//     example (outside lookups in other collections) excluded, is joined
-//     (AND) to the filter of each prefetch, and each prefetch's to those of
-//     its own prefetches, down to the leaves.
+//     example (outside lookups in other collections) excluded, is joined to
+//     the filter of each prefetch, and each prefetch's to those of its own
+//     prefetches, down to the leaves (see joinFilters).
 //   - A leaf prefetch (one with no prefetches) is an ordinary query with
 //     its own limit (default 10) and score threshold, returning no payload
 //     or vectors; one with no query lists points by id, as a scroll does.
@@ -202,7 +202,11 @@ func referencedIDs(dst []PointID, coll string, q *Query, lookup *LookupFrom, ps 
 	return dst
 }
 
-// joinFilters is the filter that holds where both hold (nil when both are).
+// joinFilters joins a filter from above into a prefetch's filter as
+// Qdrant merges them: clause by clause, the conditions of each of must,
+// should, must_not and min_should put together (min_should keeping the
+// larger count). Two should clauses thus make one, which holds when any of
+// the conditions of either holds: not the conjunction of the two filters.
 func joinFilters(a, b *filter.Filter) *filter.Filter {
 	switch {
 	case a == nil:
@@ -210,7 +214,32 @@ func joinFilters(a, b *filter.Filter) *filter.Filter {
 	case b == nil:
 		return a
 	}
-	return &filter.Filter{Must: []filter.Condition{a, b}}
+	out := &filter.Filter{
+		Must:    concatClause(a.Must, b.Must),
+		Should:  concatClause(a.Should, b.Should),
+		MustNot: concatClause(a.MustNot, b.MustNot),
+	}
+	switch {
+	case a.MinShould == nil:
+		out.MinShould = b.MinShould
+	case b.MinShould == nil:
+		out.MinShould = a.MinShould
+	default:
+		out.MinShould = &filter.MinShould{
+			Conditions: concatClause(a.MinShould.Conditions, b.MinShould.Conditions),
+			MinCount:   max(a.MinShould.MinCount, b.MinShould.MinCount),
+		}
+	}
+	return out
+}
+
+// concatClause puts the conditions of two clauses together; the result is
+// nil only when both clauses are absent.
+func concatClause(a, b []filter.Condition) []filter.Condition {
+	if a == nil && b == nil {
+		return nil
+	}
+	return append(append(make([]filter.Condition, 0, len(a)+len(b)), a...), b...)
 }
 
 // queryTree serves a query with prefetches.

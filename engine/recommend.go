@@ -131,9 +131,13 @@ func (db *DB) recommend(ctx context.Context, coll string, st *SearchStats, req *
 		var q qvec
 		if vp.IsMulti() {
 			q = multiAverage(pos, neg)
-		} else if q = average(pos); len(neg) > 0 {
-			// avg(positive) + avg(positive) - avg(negative), as Qdrant.
-			q = combine(q, average(neg), 2, -1)
+		} else {
+			// Qdrant averages the example vectors as given, not normalised.
+			pos, neg = givenVectors(req.Positive, pos), givenVectors(req.Negative, neg)
+			if q = average(pos); len(neg) > 0 {
+				// avg(positive) + avg(positive) - avg(negative), as Qdrant.
+				q = combine(q, average(neg), 2, -1)
+			}
 		}
 		return c.search(ctx, &SearchRequest{
 			Vector: q.d, Sparse: q.sparseQuery(), Using: req.Using, Filter: req.Filter, Limit: req.Limit, Offset: req.Offset,
@@ -213,6 +217,21 @@ func (c *collection) exampleVectors(ex []Example, using string, vp VectorParams,
 		}
 	}
 	return out, ids, nil
+}
+
+// givenVectors returns vs, the resolved vectors of the dense examples ex,
+// with the vectors given as such in place of their preprocessed forms.
+func givenVectors(ex []Example, vs []qvec) []qvec {
+	if len(vs) != len(ex) {
+		return vs // sparse examples, which no metric preprocesses
+	}
+	out := slices.Clone(vs)
+	for i, e := range ex {
+		if e.Vector != nil {
+			out[i] = qvec{d: e.Vector}
+		}
+	}
+	return out
 }
 
 func average(vs []qvec) qvec {
