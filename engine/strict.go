@@ -75,6 +75,11 @@ type strictConfig struct {
 	SparseConfig map[string]struct {
 		MaxLength *int64 `json:"max_length"`
 	} `json:"sparse_config"`
+	// MultivectorConfig limits the number of vectors of each named
+	// multivector a write may store.
+	MultivectorConfig map[string]struct {
+		MaxVectors *int64 `json:"max_vectors"`
+	} `json:"multivector_config"`
 }
 
 // strictState is a collection's decoded strict mode and its rate limiters
@@ -239,6 +244,8 @@ type strictCheck struct {
 	upsertName string
 	// sparse are the sparse vectors a write stores, per point.
 	sparse []map[string]SparseVector
+	// multi are the multivectors a write stores, per point.
+	multi []map[string][][]float32
 	// groupBy is the key of a groups request.
 	groupBy string
 	// formulas are the formula queries of a query tree, its prefetches'
@@ -352,6 +359,15 @@ func (c *collection) checkOne(s *strictState, k *strictCheck) error {
 			for _, name := range slices.Sorted(maps.Keys(vs)) {
 				if l := cfg.SparseConfig[name].MaxLength; l != nil && int64(len(vs[name].Indices)) > *l {
 					return strictErr("Sparse vector '%s' has a limit of %d indices, but %d were provided!", name, *l, len(vs[name].Indices))
+				}
+			}
+		}
+	}
+	if len(cfg.MultivectorConfig) > 0 {
+		for _, vs := range k.multi {
+			for _, name := range slices.Sorted(maps.Keys(vs)) {
+				if l := cfg.MultivectorConfig[name].MaxVectors; l != nil && int64(len(vs[name])) > *l {
+					return strictErr("Multivector '%s' has a limit of %d vectors, but %d were provided!", name, *l, len(vs[name]))
 				}
 			}
 		}
@@ -975,6 +991,9 @@ func (o *Operation) strictCheck() strictCheck {
 			if p.Sparse != nil {
 				k.sparse = append(k.sparse, p.Sparse)
 			}
+			if p.Multi != nil {
+				k.multi = append(k.multi, p.Multi)
+			}
 		}
 		return k
 	case o.Delete != nil:
@@ -997,6 +1016,9 @@ func (o *Operation) strictCheck() strictCheck {
 		for _, p := range o.UpdateVectors.Points {
 			if p.Sparse != nil {
 				k.sparse = append(k.sparse, p.Sparse)
+			}
+			if p.Multi != nil {
+				k.multi = append(k.multi, p.Multi)
 			}
 		}
 		return k
