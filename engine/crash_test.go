@@ -87,7 +87,9 @@ func createCrashColl(t testing.TB, db *DB) {
 	thr, vmin, maxSeg := 1, 100, 8
 	del := 0.1
 	err := db.CreateCollection(bg, crashColl, &CreateCollection{
-		Vectors:       VectorsConfig{"": crashSpec},
+		Vectors: VectorsConfig{"": crashSpec,
+			// A multivector (Euclid: stored as given, compared exactly).
+			"m": {Size: 3, Distance: distance.Euclid, Multivector: []byte(`{"comparator": "max_sim"}`)}},
 		SparseVectors: map[string]SparseVectorParams{"s": {Modifier: "idf"}},
 		Optimizers: &OptimizersConfigDiff{IndexingThreshold: &thr, VacuumMinVectorNumber: &vmin,
 			DeletedThreshold: &del, MaxSegmentSize: &maxSeg},
@@ -123,6 +125,13 @@ func crashOp(seed uint64, n int) Operation {
 					}
 				}
 				pts[i].Sparse = map[string]SparseVector{"s": v}
+			}
+			if rng.IntN(2) == 0 {
+				var mv [][]float32
+				for range 1 + rng.IntN(4) {
+					mv = append(mv, randVec(rng, 3))
+				}
+				pts[i].Multi = map[string][][]float32{"m": mv}
 			}
 		}
 		return Operation{Upsert: &UpsertOp{Points: pts}}
@@ -164,7 +173,7 @@ func (m crashModel) apply(op Operation) {
 	switch {
 	case op.Upsert != nil:
 		for _, p := range op.Upsert.Points {
-			m[p.ID] = &modelPoint{vectors: p.Vectors, sparse: p.Sparse, payload: p.Payload}
+			m[p.ID] = &modelPoint{vectors: p.Vectors, multi: p.Multi, sparse: p.Sparse, payload: p.Payload}
 		}
 	case op.Delete != nil && op.Delete.IDs != nil:
 		for _, id := range op.Delete.IDs {
@@ -179,7 +188,7 @@ func (m crashModel) apply(op Operation) {
 	case op.SetPayload != nil:
 		for id, p := range m {
 			if op.SetPayload.Selector.Filter.Matches(modelView{id, p}) {
-				m[id] = &modelPoint{vectors: p.vectors, sparse: p.sparse, payload: payload.Merge(p.payload, op.SetPayload.Payload)}
+				m[id] = &modelPoint{vectors: p.vectors, multi: p.multi, sparse: p.sparse, payload: payload.Merge(p.payload, op.SetPayload.Payload)}
 			}
 		}
 	}
@@ -204,6 +213,9 @@ func (m crashModel) diff(db *DB) error {
 		}
 		if !slices.Equal(p.vectors[""], r.Vectors[""]) {
 			return fmt.Errorf("point %s: vector differs", r.ID)
+		}
+		if !slices.EqualFunc(p.multi["m"], r.Multi["m"], slices.Equal) {
+			return fmt.Errorf("point %s: multivector %v, model %v", r.ID, r.Multi["m"], p.multi["m"])
 		}
 		want, ok := p.sparse["s"]
 		got, has := r.Sparse["s"]

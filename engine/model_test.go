@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -21,6 +22,7 @@ import (
 
 type modelPoint struct {
 	vectors map[string][]float32
+	multi   map[string][][]float32
 	sparse  map[string]SparseVector // as given (unsorted)
 	payload payload.Value
 }
@@ -32,7 +34,10 @@ type model struct {
 
 func (m *model) clone(id PointID) *modelPoint {
 	p := m.points[id]
-	q := &modelPoint{vectors: map[string][]float32{}, sparse: map[string]SparseVector{}, payload: p.payload}
+	q := &modelPoint{vectors: map[string][]float32{}, multi: maps.Clone(p.multi), sparse: map[string]SparseVector{}, payload: p.payload}
+	if q.multi == nil {
+		q.multi = map[string][][]float32{}
+	}
 	for k, v := range p.vectors {
 		q.vectors[k] = v
 	}
@@ -78,7 +83,8 @@ func newModelColl(t testing.TB, db *DB, name string) {
 	del := 0.1
 	vmin := 100
 	req := &CreateCollection{
-		Vectors:       VectorsConfig{"a": modelSpecs["a"], "b": modelSpecs["b"]},
+		Vectors: VectorsConfig{"a": modelSpecs["a"], "b": modelSpecs["b"],
+			"m": {Size: 2, Distance: distance.Dot, Multivector: []byte(`{"comparator": "max_sim"}`)}},
 		SparseVectors: map[string]SparseVectorParams{"s": {Modifier: "idf", Index: &SparseIndexParams{FullScanThreshold: new(uint64(20))}}},
 		Optimizers: &OptimizersConfigDiff{IndexingThreshold: &thr, MaxSegmentSize: &maxSeg,
 			DeletedThreshold: &del, VacuumMinVectorNumber: &vmin},
@@ -114,6 +120,18 @@ func (r *modelRun) randVectors(all bool) map[string][]float32 {
 		}
 	}
 	return v
+}
+
+// randMulti returns the multivector "m" (1 to 3 vectors), or none.
+func (r *modelRun) randMulti() map[string][][]float32 {
+	if r.rng.IntN(3) == 0 {
+		return nil
+	}
+	var mv [][]float32
+	for range 1 + r.rng.IntN(3) {
+		mv = append(mv, randVec(r.rng, 2))
+	}
+	return map[string][][]float32{"m": mv}
 }
 
 // randSparse returns the sparse vector "s" (sometimes empty), or none.
@@ -192,7 +210,7 @@ func (r *modelRun) step() {
 		n := 1 + rng.IntN(20)
 		pts := make([]Point, n)
 		for i := range pts {
-			pts[i] = Point{ID: r.randID(), Vectors: r.randVectors(false), Sparse: r.randSparse(), Payload: r.randPayload()}
+			pts[i] = Point{ID: r.randID(), Vectors: r.randVectors(false), Multi: r.randMulti(), Sparse: r.randSparse(), Payload: r.randPayload()}
 		}
 		bad := rng.IntN(15) == 0
 		if bad {
@@ -214,7 +232,7 @@ func (r *modelRun) step() {
 			if (mode == ModeInsertOnly && exists) || (mode == ModeUpdateOnly && !exists) {
 				continue
 			}
-			mp := &modelPoint{vectors: map[string][]float32{}, sparse: p.Sparse, payload: p.Payload}
+			mp := &modelPoint{vectors: map[string][]float32{}, multi: p.Multi, sparse: p.Sparse, payload: p.Payload}
 			for k, v := range p.Vectors {
 				mp.vectors[k] = modelSpecs[k].Distance.Preprocess(nil, v)
 			}
@@ -317,10 +335,12 @@ func (r *modelRun) step() {
 			v["b"] = randVec(rng, 3)
 		}
 		sp := r.randSparse()
+		mv := r.randMulti()
 		r.log("update_vectors %s", id)
-		_, err := r.db.UpdateVectors(bg, r.coll, &UpdateVectorsOp{Points: []PointVectors{{ID: id, Vectors: v, Sparse: sp}}}, nil)
+		_, err := r.db.UpdateVectors(bg, r.coll, &UpdateVectorsOp{Points: []PointVectors{{ID: id, Vectors: v, Multi: mv, Sparse: sp}}}, nil)
 		require.NoError(t, err)
 		q := m.clone(id)
+		maps.Copy(q.multi, mv)
 		for k, x := range v {
 			q.vectors[k] = modelSpecs[k].Distance.Preprocess(nil, x)
 		}
@@ -330,7 +350,7 @@ func (r *modelRun) step() {
 		m.points[id] = q
 	case op < 76:
 		sel, ids := r.randSelector()
-		name := []string{"b", "s"}[rng.IntN(2)]
+		name := []string{"b", "s", "m"}[rng.IntN(3)]
 		r.log("delete_vectors %s %d", name, len(ids))
 		_, err := r.db.DeleteVectors(bg, r.coll, &DeleteVectorsOp{Selector: sel, Names: []string{name}}, nil)
 		if sel.IDs != nil && len(ids) < len(uniq(sel.IDs)) {
@@ -342,6 +362,7 @@ func (r *modelRun) step() {
 			q := m.clone(id)
 			delete(q.vectors, name)
 			delete(q.sparse, name)
+			delete(q.multi, name)
 			m.points[id] = q
 		}
 	case op < 80:
@@ -459,6 +480,10 @@ func (r *modelRun) verify() {
 		require.Equal(t, len(mp.vectors), len(rec.Vectors), "vectors of %s", rec.ID)
 		for k, v := range mp.vectors {
 			require.Equal(t, v, rec.Vectors[k], "vector %s of %s", k, rec.ID)
+		}
+		require.Equal(t, len(mp.multi), len(rec.Multi), "multivectors of %s after %v", rec.ID, r.steps)
+		for k, v := range mp.multi {
+			require.Equal(t, v, rec.Multi[k], "multivector %s of %s", k, rec.ID)
 		}
 		require.Equal(t, len(mp.sparse), len(rec.Sparse), "sparse vectors of %s after %v", rec.ID, r.steps)
 		for k, v := range mp.sparse {

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -950,7 +951,7 @@ func (c *collection) restorePoints(ctx context.Context, r *bufio.Reader) (int, e
 			return 0, snapFormatErr("points file: point %s: %v", id, err)
 		}
 		count++
-		batch = append(batch, Point{ID: id, Vectors: rec.vectors, Sparse: sparseFromSegment(rec.sparse), Payload: rec.payload})
+		batch = append(batch, c.recordPoint(id, rec))
 		if batchBytes += len(val); len(batch) == snapBatchPoints || batchBytes >= snapBatchBytes {
 			if err := flush(); err != nil {
 				return 0, err
@@ -976,4 +977,22 @@ func snapPointsErr(where string, err error) error {
 		return snapFormatErr("%v (points file: %s%v)", errSnapTruncated, where, err)
 	}
 	return err
+}
+
+// recordPoint returns a stored point version as a point to write: the
+// multivectors, stored back to back, as Multi.
+func (c *collection) recordPoint(id PointID, rec *record) Point {
+	p := Point{ID: id, Vectors: rec.vectors, Sparse: sparseFromSegment(rec.sparse), Payload: rec.payload}
+	params := c.config().Params.Vectors
+	for name, v := range rec.vectors {
+		if vp := params[name]; vp.IsMulti() {
+			if p.Multi == nil {
+				p.Multi = map[string][][]float32{}
+				p.Vectors = maps.Clone(rec.vectors)
+			}
+			p.Multi[name] = splitMulti(v, int(vp.Size))
+			delete(p.Vectors, name)
+		}
+	}
+	return p
 }
