@@ -15,7 +15,12 @@
 // none. Sparse vectors are searched by exact dot product through an
 // inverted index (per-dimension posting lists) in each segment, with the
 // IDF modifier weighing queries by the collection's live document
-// frequencies at query time. Points live in segments:
+// frequencies at query time. A dense vector with a multivector_config
+// (comparator max_sim) holds one or more vectors per point (Point.Multi),
+// scored by MaxSim: the sum, over the query's vectors, of the best
+// similarity to any of the point's vectors; its graph's nodes are points,
+// and with hnsw m = 0 it has none (a re-scoring vector, always scanned).
+// Points live in segments:
 // one appendable segment takes writes and is searched by scan (and, once it
 // passes the indexing threshold, through a graph built in the background);
 // sealed segments are immutable, indexed and persisted. A background

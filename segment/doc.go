@@ -49,6 +49,18 @@
 // directly. Points that share no index with the query are not results.
 // Sparse searches share the filtered reads' lock.
 //
+// # Multivectors
+//
+// A vector space may hold multivectors (VectorSpec.Multi): each point has
+// one or more Dim-long vectors, stored back to back in flat pages of 4 MiB
+// (a longer multivector gets a page of its own) that a per-slot reference
+// (page, offset, count) points into; no Go slice per point. Vector returns
+// a slot's vectors back to back, aliasing its page. Searches and the graph
+// score points by MaxSim (distance.Metric.MaxSim): the graph's nodes are
+// points, and the distance between two is the MaxSim of the first's
+// vectors against the second's. A space with NoGraph (Qdrant's m = 0) has
+// no graph: BuildGraph marks it indexed, and every search scans.
+//
 // # Lifetimes
 //
 // Storage grows with the slots used, never with the capacity: an empty
