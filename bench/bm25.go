@@ -250,6 +250,12 @@ func measureOpenBM25(ctx context.Context, c *BM25Config, corpus *TextCorpus, t *
 	if t.qdrant {
 		r.res.Env.Reference = t.name
 	}
+	sf := &ServerFigures{Name: t.name, InProcess: t.inProcess}
+	if t.qdrant {
+		sf.Note = qdrantBinaryNote
+	}
+	r.res.Server = sf
+	cpu0 := t.cpuSeconds()
 	if err := createBM25Collection(ctx, t.c, bm25Collection); err != nil {
 		return fmt.Errorf("bench: create collection: %w", err)
 	}
@@ -272,6 +278,9 @@ func measureOpenBM25(ctx context.Context, c *BM25Config, corpus *TextCorpus, t *
 	fig.DocsPerSecond = float64(len(corpus.Docs)) / fig.GreenSeconds
 	r.res.BuildSeconds = fig.GreenSeconds
 	fig.VmHWMBytes, fig.RSSAnonBytes = t.peakRSS(), t.rssAnon()
+	sf.GreenRSSBytes, sf.DiskBytes, sf.BuildCPUSeconds = fig.VmHWMBytes, t.diskBytes(), t.cpuSeconds()-cpu0
+	r.res.BuildCPUSeconds = sf.BuildCPUSeconds
+	defer func() { sf.PeakRSSBytes = t.peakRSS() }()
 	r.res.RSSBytes = fig.VmHWMBytes
 	if t.inProcess {
 		fig.HeapDeltaBytes = int64(liveHeap()) - int64(heap0)
@@ -296,10 +305,13 @@ func measureOpenBM25(ctx context.Context, c *BM25Config, corpus *TextCorpus, t *
 		ask := func(i int) ([]scoredID, error) {
 			return searchBM25(ctx, t.c, kind, corpus.Queries[i], r.queries[i], c.K)
 		}
+		t0 := t.cpuSeconds()
 		m, answers, err := timeSingle(ctx, c.Repeat, c.Progress, kind, len(corpus.Queries), ask)
 		if err != nil {
 			return fmt.Errorf("bench: %s queries: %w", kind, err)
 		}
+		// timeSingle asks every query once untimed, then c.Repeat times.
+		m.ServerCPUMicros = 1e6 * (t.cpuSeconds() - t0) / float64((1+c.Repeat)*len(corpus.Queries))
 		r.answers[kind] = answers
 		r.res.Runs = append(r.res.Runs, m)
 		cm, err := timeConcurrent(ctx, c.Repeat, c.Concurrency, kind, len(corpus.Queries), ask)

@@ -11,7 +11,6 @@ import (
 	"runtime"
 	"slices"
 	"strings"
-	"sync/atomic"
 	"text/tabwriter"
 	"time"
 
@@ -538,22 +537,21 @@ func measureOpenQueries(ctx context.Context, c *QueryBenchConfig, corpus *TextCo
 		r.target, len(corpus.Docs), fig.UploadSeconds, fig.GreenSeconds, sf.BuildCPUSeconds, mib(sf.GreenRSSBytes), mib(sf.DiskBytes))
 
 	r.answers = map[string][][]scoredID{}
-	var calls atomic.Int64
 	for _, kind := range w.kinds {
 		ask := func(i int) ([]scoredID, error) {
-			calls.Add(1)
 			pts, err := s.c.Query(ctx, kind.build(i))
 			if err != nil {
 				return nil, err
 			}
 			return scoredIDs(pts), nil
 		}
-		n0, t0 := calls.Load(), s.cpuSeconds()
+		t0 := s.cpuSeconds()
 		m, answers, err := timeSingle(ctx, c.Repeat, c.Progress, kind.name, len(corpus.Queries), ask)
 		if err != nil {
 			return fmt.Errorf("bench: %s queries: %w", kind.name, err)
 		}
-		cpu := 1e6 * (s.cpuSeconds() - t0) / float64(calls.Load()-n0)
+		// timeSingle asks every query once untimed, then c.Repeat times.
+		cpu := 1e6 * (s.cpuSeconds() - t0) / float64((1+c.Repeat)*len(corpus.Queries))
 		r.answers[kind.name] = answers
 		m.Ef, m.ServerCPUMicros = c.Ef, cpu
 		r.res.Runs = append(r.res.Runs, m)
