@@ -13,9 +13,10 @@ import (
 // bench.WorkloadHybrid or bench.WorkloadRerank.
 func newBenchQueriesCmd(workload string) *cobra.Command {
 	var (
-		cfg       bench.QueryBenchConfig
-		quiet     bool
-		inProcess bool
+		cfg        bench.QueryBenchConfig
+		quiet      bool
+		inProcess  bool
+		cpuProfile string
 	)
 	short := map[string]string{
 		bench.WorkloadHybrid: "Measure hybrid search (BM25 and dense prefetches fused with RRF) on qlite serve and a real Qdrant server",
@@ -59,6 +60,11 @@ target and report.md into --out, and prints the table.`,
 				return err
 			}
 			cfg.Exe = exe
+			stop, err := startCPUProfile(cpuProfile)
+			if err != nil {
+				return err
+			}
+			defer stop()
 			_, err = bench.RunQueries(cmd.Context(), &cfg)
 			return err
 		},
@@ -85,6 +91,7 @@ target and report.md into --out, and prints the table.`,
 	f.StringVar(&cfg.CacheDir, "cache-dir", "", "cache for the extracted corpus (default: the user cache dir/qlite)")
 	f.BoolVarP(&quiet, "quiet", "q", false, "no progress output")
 	f.BoolVar(&inProcess, "in-process", false, "serve target qlite from this process rather than a child qlite serve")
+	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of this process (with --in-process, the qlite server's too) to this file")
 	cmd.MarkFlagRequired("out")
 	return cmd
 }

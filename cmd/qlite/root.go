@@ -61,17 +61,11 @@ func newBenchRunCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg.Out, cfg.Log, cfg.Progress = benchOutput(cmd, quiet)
 			cfg.NoPayloadIndex = !payloadIndex
-			if cpuProfile != "" {
-				f, err := os.Create(cpuProfile)
-				if err != nil {
-					return err
-				}
-				defer f.Close()
-				if err := pprof.StartCPUProfile(f); err != nil {
-					return err
-				}
-				defer pprof.StopCPUProfile()
+			stop, err := startCPUProfile(cpuProfile)
+			if err != nil {
+				return err
 			}
+			defer stop()
 			exe, err := serveExe(cfg.Target != bench.TargetServe)
 			if err != nil {
 				return err
@@ -114,6 +108,23 @@ func newBenchRunCmd() *cobra.Command {
 	f.BoolVarP(&quiet, "quiet", "q", false, "no progress output (log lines, and progress bars when stderr is a terminal)")
 	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run (build and queries) to this file")
 	return cmd
+}
+
+// startCPUProfile starts a CPU profile of this process into path, when
+// path is not empty, and returns the function that ends it.
+func startCPUProfile(path string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 // serveExe returns this binary, whose serve the benchmarks start as a
