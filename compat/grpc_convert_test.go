@@ -200,7 +200,7 @@ func TestVectorsConvert(t *testing.T) {
 	got, err = vectorsFromProto(&qdrant.Vectors{VectorsOptions: &qdrant.Vectors_Vector{Vector: &qdrant.Vector{Data: []float32{1, 2}, VectorsCount: qdrant.PtrOf(uint32(2))}}}, "points[0].vectors")
 	require.NoError(t, err)
 	require.Equal(t, pointVectors{dense: map[string][]float32{}, multi: map[string][][]float32{"": {{1}, {2}}}}, got)
-	bad(&qdrant.Vectors{VectorsOptions: &qdrant.Vectors_Vector{Vector: &qdrant.Vector{Data: []float32{1, 2, 3}, VectorsCount: qdrant.PtrOf(uint32(2))}}}, codes.InvalidArgument, "not 2 vectors")
+	bad(&qdrant.Vectors{VectorsOptions: &qdrant.Vectors_Vector{Vector: &qdrant.Vector{Data: []float32{1, 2, 3}, VectorsCount: qdrant.PtrOf(uint32(2))}}}, codes.InvalidArgument, "invalid dense vector length for vectors count")
 	bad(qdrant.NewVectorsImage(&qdrant.Image{}), codes.Internal, "InferenceService URL not configured")
 	bad(qdrant.NewVectorsObject(&qdrant.InferenceObject{}), codes.Internal, "InferenceService URL not configured")
 	bad(named(qdrant.NewVectorDocument(&qdrant.Document{Text: "a", Model: "other/model"})), codes.Internal, "InferenceService URL not configured")

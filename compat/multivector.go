@@ -93,8 +93,11 @@ func multiFromProto(m *qdrant.MultiDenseVector, path string) (vectorIn, error) {
 // multiFromFlat reads the deprecated form of a multivector: the vectors'
 // elements back to back in data, and their number.
 func multiFromFlat(data []float32, count uint32, path string) (vectorIn, error) {
-	if count == 0 || len(data)%int(count) != 0 {
-		return vectorIn{}, invalidArg("Validation error in body: [%s: %d elements are not %d vectors of one dimension]", path, len(data), count)
+	if count == 0 {
+		return vectorIn{}, invalidArg(`Validation error in body: [%s.data: Validation error: invalid_vector_count [{"vectors_count": String("vectors count must be greater than 0")}]]`, path)
+	}
+	if len(data)%int(count) != 0 {
+		return vectorIn{}, invalidArg(`Validation error in body: [%s.data: Validation error: invalid dense vector length for vectors count [{"vector_len": Number(%d), "vectors_count": Number(%d)}]]`, path, len(data), count)
 	}
 	dim := len(data) / int(count)
 	mv := make([][]float32, count)
@@ -107,7 +110,7 @@ func multiFromFlat(data []float32, count uint32, path string) (vectorIn, error) 
 // grpcMultiCheck is Qdrant's gRPC validation of a multivector at path.
 func grpcMultiCheck(mv [][]float32, path string) error {
 	if len(mv) == 0 {
-		return invalidArg("Validation error in body: [%s.data: multivector must not be empty]", path)
+		return invalidArg("Validation error in body: [%s.data: multi vector must not be empty]", path)
 	}
 	if p := multiProblem(mv); p != "" {
 		return invalidArg("Validation error in body: [%s.data: %s]", path, p)

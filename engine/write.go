@@ -423,12 +423,9 @@ func (c *collection) checkVectors(vecs map[string][]float32, multi map[string][]
 			return nil, fmt.Errorf("%w: %s: vector %q given twice", ErrBadRequest, where, name)
 		}
 		flat, err := flattenMulti(mv, vp)
-		if errors.Is(err, errMultiToRegular) {
-			// Qdrant's message names no point.
-			return nil, fmt.Errorf("%w: %w", ErrBadRequest, err)
-		}
 		if err != nil {
-			return nil, fmt.Errorf("%w: %s: %w", ErrBadRequest, where, err)
+			// Qdrant's messages name no point.
+			return nil, fmt.Errorf("%w: %w", ErrBadRequest, err)
 		}
 		out[name] = vp.Distance.PreprocessMulti(flat, flat, int(vp.Size))
 	}
