@@ -156,6 +156,13 @@ func TestMultiNoGraph(t *testing.T) {
 		docs[i] = randMulti(rng, 4, 3)
 	}
 	s := newMultiSegment(t, distance.Dot, 4, true, docs)
+	// The pages holding the multivectors count as vector memory.
+	stored := 0
+	for _, d := range docs {
+		stored += 4 * len(d)
+	}
+	require.GreaterOrEqual(t, s.Memory().Vectors, int64(stored))
+	require.Equal(t, int64(stored), s.spaces[0].multi.bytes.Load())
 	_, err := s.BuildGraph(context.Background(), 1)
 	require.NoError(t, err)
 	require.Equal(t, s.Len(), s.Indexed())
