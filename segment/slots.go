@@ -1,6 +1,7 @@
 package segment
 
 import (
+	"math"
 	"sync/atomic"
 
 	"github.com/qlite/qlite/distance"
@@ -160,7 +161,14 @@ func (v vectors) Vector(id uint32) []float32 { return v.sp.vector(id) }
 func (v vectors) Distances(q []float32, ids []uint32, dst []float32) {
 	if sp := v.sp; sp.multi != nil {
 		for i, id := range ids {
-			dst[i] = sp.metric.MaxSim(q, sp.multi.vector(id, sp.dim), sp.dim)
+			doc := sp.multi.vector(id, sp.dim)
+			if len(doc) == 0 || len(q) == 0 {
+				// A masked slot whose vectors were lost (it only
+				// serves navigation): the farthest of all.
+				dst[i] = math.MaxFloat32
+				continue
+			}
+			dst[i] = sp.metric.MaxSim(q, doc, sp.dim)
 		}
 		return
 	}
