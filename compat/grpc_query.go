@@ -58,6 +58,21 @@ func searchParams(p *qdrant.SearchParams) (ef int, exact bool) {
 	return int(min(p.GetHnswEf(), math.MaxInt32)), p.GetExact()
 }
 
+// checkSearchParams validates the search parameters at path as Qdrant does.
+func checkSearchParams(p *qdrant.SearchParams, path string) error {
+	var o, s *float64
+	if p.GetQuantization() != nil {
+		o = p.GetQuantization().Oversampling
+	}
+	if p.GetAcorn() != nil {
+		s = p.GetAcorn().MaxSelectivity
+	}
+	if bad := searchParamsProblems(o, s, path); len(bad) > 0 {
+		return invalidArg("Validation error in body: [%s]", strings.Join(bad, "; "))
+	}
+	return nil
+}
+
 // oversampling returns the quantization oversampling asked for, which only
 // strict mode looks at.
 func oversampling(p *qdrant.SearchParams) *float64 {
@@ -111,6 +126,9 @@ func (s *pointsService) queryFromProto(ctx context.Context, coll string, prefetc
 	if req.Filter, err = filterFromProto(f); err != nil {
 		return nil, err
 	}
+	if err := checkSearchParams(params, "params"); err != nil {
+		return nil, err
+	}
 	req.HnswEf, req.Exact = searchParams(params)
 	req.Oversampling = oversampling(params)
 	l := uint64(defaultQueryLimit)
@@ -154,6 +172,9 @@ func prefetchesFromProto(ps []*qdrant.PrefetchQuery, path string) ([]engine.Pref
 		}
 		pf.Using = p.GetUsing()
 		if pf.Filter, err = filterFromProto(p.GetFilter()); err != nil {
+			return nil, err
+		}
+		if err := checkSearchParams(p.GetParams(), at+".params"); err != nil {
 			return nil, err
 		}
 		pf.HnswEf, pf.Exact = searchParams(p.GetParams())
@@ -645,6 +666,9 @@ func legacyPartsFromProto(r legacyRequest, query func() (*engine.QueryRequest, e
 		return nil, err
 	}
 	if req.WithPayload, err = payloadSelectorFromProto(r.GetWithPayload(), false); err != nil {
+		return nil, err
+	}
+	if err := checkSearchParams(r.GetParams(), "params"); err != nil {
 		return nil, err
 	}
 	req.HnswEf, req.Exact = searchParams(r.GetParams())

@@ -8,6 +8,7 @@ import (
 	"math"
 	"net/http"
 	"reflect"
+	"strconv"
 	"strings"
 
 	"github.com/qlite/qlite/engine"
@@ -1048,6 +1049,65 @@ func (p *restSearchParams) oversampling() *float64 {
 		return nil
 	}
 	return q.Oversampling
+}
+
+// check reads quantization and acorn as Qdrant does (a member of the
+// wrong type does not decode) and validates their ranges.
+func (p *restSearchParams) check(path string) error {
+	if p == nil {
+		return nil
+	}
+	var q struct {
+		Ignore       *bool    `json:"ignore"`
+		Rescore      *bool    `json:"rescore"`
+		Oversampling *float64 `json:"oversampling"`
+	}
+	var a struct {
+		Enable         *bool    `json:"enable"`
+		MaxSelectivity *float64 `json:"max_selectivity"`
+	}
+	if !restIsNull(p.Quantization) {
+		if _, err := restObject(p.Quantization, restJoin(path, "quantization")); err != nil {
+			return err
+		}
+		if err := restUnmarshal(p.Quantization, restJoin(path, "quantization"), &q); err != nil {
+			return err
+		}
+	}
+	if !restIsNull(p.Acorn) {
+		if _, err := restObject(p.Acorn, restJoin(path, "acorn")); err != nil {
+			return err
+		}
+		if err := restUnmarshal(p.Acorn, restJoin(path, "acorn"), &a); err != nil {
+			return err
+		}
+	}
+	if bad := searchParamsProblems(q.Oversampling, a.MaxSelectivity, path); len(bad) > 0 {
+		return &restError{http.StatusUnprocessableEntity, "Validation error in JSON body: [" + strings.Join(bad, "; ") + "]"}
+	}
+	return nil
+}
+
+// searchParamsProblems returns the validation errors of the search
+// parameters at path (both transports): "field: message".
+func searchParamsProblems(oversampling, maxSelectivity *float64, path string) []string {
+	var bad []string
+	if o := oversampling; o != nil && !(*o >= 1) {
+		bad = append(bad, fmt.Sprintf("%s: value %s invalid, must be 1.0 or larger", restJoin(path, "quantization.oversampling"), rustFloat64(*o)))
+	}
+	if s := maxSelectivity; s != nil && !(*s >= 0 && *s <= 1) {
+		bad = append(bad, fmt.Sprintf("%s: value %s invalid, must be from 0.0 to 1.0", restJoin(path, "acorn.max_selectivity"), rustFloat64(*s)))
+	}
+	return bad
+}
+
+// rustFloat64 formats f as Rust's Display does: always with a fraction.
+func rustFloat64(f float64) string {
+	s := strconv.FormatFloat(f, 'f', -1, 64)
+	if !strings.ContainsAny(s, ".eEIN") {
+		s += ".0"
+	}
+	return s
 }
 
 // values returns hnsw_ef (capped to an int) and exact.

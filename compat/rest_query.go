@@ -8,7 +8,6 @@ import (
 	"math"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/qlite/qlite/engine"
@@ -277,13 +276,7 @@ func restNotVariant(err error) error {
 
 // restRustFloat formats a float32 as Qdrant's validation messages do (as
 // a float64, always with a fraction).
-func restRustFloat(f float32) string {
-	s := strconv.FormatFloat(float64(f), 'f', -1, 64)
-	if !strings.ContainsAny(s, ".eEIN") {
-		s += ".0"
-	}
-	return s
-}
+func restRustFloat(f float32) string { return rustFloat64(float64(f)) }
 
 // restReadBody is what the bodies of every scored request (query, search,
 // recommend, discover and their group forms) share.
@@ -302,6 +295,9 @@ type restReadBody struct {
 func (b *restReadBody) convert(req *engine.QueryRequest, lookup *json.RawMessage, path string) (withPayload bool, err error) {
 	at := func(k string) string { return restJoin(path, k) }
 	if req.Filter, err = restFilter(b.Filter, at("filter")); err != nil {
+		return false, err
+	}
+	if err := b.Params.check(at("params")); err != nil {
 		return false, err
 	}
 	req.HnswEf, req.Exact = b.Params.values()
@@ -391,6 +387,9 @@ func restPrefetches(raw json.RawMessage, path string) ([]engine.Prefetch, error)
 			pf.Using = *b.Using
 		}
 		if pf.Filter, err = restFilter(b.Filter, at("filter")); err != nil {
+			return nil, err
+		}
+		if err := b.Params.check(at("params")); err != nil {
 			return nil, err
 		}
 		pf.HnswEf, pf.Exact = b.Params.values()
