@@ -310,7 +310,11 @@ func (db *DB) runPrefetches(ctx context.Context, coll string, ps []Prefetch, par
 		limit = min(limit, most)
 		var err error
 		if len(p.Prefetch) == 0 {
-			lists[i], err = db.query(ctx, coll, leafQuery(p, f, limit), st)
+			if lq := leafQuery(p, f, limit); lq.Limit > 0 {
+				lists[i], err = db.query(ctx, coll, lq, st)
+			} else {
+				lists[i] = []ScoredPoint{} // an MMR leaf with no candidates
+			}
 		} else {
 			var sub [][]ScoredPoint
 			if sub, err = db.runPrefetches(ctx, coll, p.Prefetch, f, st); err == nil {

@@ -11,8 +11,10 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/qlite/qlite/distance"
 	"github.com/qlite/qlite/filter"
 	"github.com/qlite/qlite/payload"
+	"github.com/qlite/qlite/segment"
 )
 
 // treePoint is a point as a filter sees it.
@@ -255,12 +257,94 @@ func TestPrefetchTreeOracle(t *testing.T) {
 	}
 	// formulas are the models of the formulas random puts in the tree.
 	formulas := map[*Formula]*formulaModel{}
+	// vec is a point's vector using as the engine stores it, and whether
+	// the point has one.
+	vec := func(id PointID, using string) (qvec, bool) {
+		r := rows[id]
+		switch using {
+		case "a":
+			return qvec{d: distance.Cosine.Preprocess(nil, r.a)}, true
+		case "b":
+			return qvec{d: r.b}, true
+		}
+		return qvec{s: segment.SparseVector(sparseSorted(r.s))}, r.s.Indices != nil
+	}
+	metric := func(using string) distance.Metric {
+		if using == "a" {
+			return distance.Cosine
+		}
+		return distance.Dot
+	}
+	queryVec := func(using string, ex *Example) qvec {
+		if ex.Sparse != nil {
+			return qvec{s: segment.SparseVector(sparseSorted(*ex.Sparse))}
+		}
+		return qvec{d: metric(using).PreprocessQuery(nil, ex.Vector)}
+	}
+	// mmr selects limit of the points by MMR (mmrOracle), dropping those
+	// without the vector.
+	mmr := func(pts []ScoredPoint, using string, q *Query, limit int) []ScoredPoint {
+		var kept []ScoredPoint
+		var vecs []qvec
+		for _, p := range pts {
+			if v, ok := vec(p.ID, using); ok {
+				kept, vecs = append(kept, p), append(vecs, v)
+			}
+		}
+		if len(kept) < 2 {
+			return kept
+		}
+		var out []ScoredPoint
+		for _, i := range mmrOracle(metric(using), queryVec(using, q.Nearest), vecs, q.MMR.Diversity, limit) {
+			out = append(out, kept[i])
+		}
+		return out
+	}
+	// feedback ranks the points by a relevance feedback query.
+	feedback := func(ids []PointID, using string, f *RelevanceFeedback, threshold *float32, limit int) []ScoredPoint {
+		m := metric(using)
+		ex := make([]qvec, len(f.Feedback))
+		for i, it := range f.Feedback {
+			ex[i] = queryVec(using, &it.Example)
+		}
+		target := queryVec(using, &f.Target)
+		var out []ScoredPoint
+		for _, id := range ids {
+			v, ok := vec(id, using)
+			if !ok {
+				continue
+			}
+			s := f.Naive.A * vsimilarity(m, v, target)
+			for i := range f.Feedback {
+				for j := range f.Feedback {
+					if conf := f.Feedback[i].Score - f.Feedback[j].Score; conf > 0 {
+						w := float32(math.Pow(float64(conf), float64(f.Naive.B))) * f.Naive.C
+						s += w * (vsimilarity(m, v, ex[i]) - vsimilarity(m, v, ex[j]))
+					}
+				}
+			}
+			if threshold == nil || s > *threshold {
+				out = append(out, ScoredPoint{Record: Record{ID: id}, Score: s})
+			}
+		}
+		slices.SortFunc(out, func(a, b ScoredPoint) int {
+			if c := cmp.Compare(b.Score, a.Score); c != 0 {
+				return c
+			}
+			return a.ID.Compare(b.ID)
+		})
+		return out[:min(len(out), limit)]
+	}
 	// model evaluates a node: its prefetches (or the whole collection),
-	// then its query.
-	var model func(p *Prefetch, parent *filter.Filter) []ScoredPoint
-	model = func(p *Prefetch, parent *filter.Filter) []ScoredPoint {
+	// then its query. root is, at the root, the request's limit (0 below):
+	// there an MMR query re-ranks the nearest of its candidates and selects
+	// that many, and a fusion fuses its prefetches' lists cut to their
+	// limits.
+	var model func(p *Prefetch, parent *filter.Filter, root int) []ScoredPoint
+	model = func(p *Prefetch, parent *filter.Filter, root int) []ScoredPoint {
 		f := joinFilters(parent, p.Filter)
 		limit := cmp.Or(p.Limit, 10)
+		q := p.Query
 		if len(p.Prefetch) == 0 {
 			var ids []PointID
 			for _, id := range all {
@@ -268,20 +352,38 @@ func TestPrefetchTreeOracle(t *testing.T) {
 					ids = append(ids, id)
 				}
 			}
-			ex := p.Query.Nearest
-			return rank(ids, p.Using, slices.Concat(append([][]float32{ex.Vector}, ex.Multi...)...), ex.Sparse, p.ScoreThreshold, limit)
+			if q.RelevanceFeedback != nil {
+				return feedback(ids, p.Using, q.RelevanceFeedback, p.ScoreThreshold, limit)
+			}
+			if q.MMR != nil {
+				// A leaf searches for MMR's candidates, without re-ranking.
+				limit = q.MMR.candidates(limit)
+			}
+			return rank(ids, p.Using, slices.Concat(append([][]float32{q.Nearest.Vector}, q.Nearest.Multi...)...), q.Nearest.Sparse, p.ScoreThreshold, limit)
 		}
 		var lists candidates
 		for i := range p.Prefetch {
-			lists = append(lists, model(&p.Prefetch[i], f))
+			l := model(&p.Prefetch[i], f, 0)
+			if root > 0 && q.Fusion != nil {
+				l = l[:min(len(l), cmp.Or(p.Prefetch[i].Limit, 10))]
+			}
+			lists = append(lists, l)
 		}
-		if p.Query.Fusion != nil {
-			return fuse(p.Query.Fusion, lists, p.ScoreThreshold, limit)
+		switch {
+		case q.Fusion != nil:
+			return fuse(q.Fusion, lists, p.ScoreThreshold, limit)
+		case q.RelevanceFeedback != nil:
+			return feedback(lists.ids(), p.Using, q.RelevanceFeedback, p.ScoreThreshold, limit)
+		case q.MMR != nil && root > 0:
+			n := q.MMR.candidates(root)
+			return mmr(rank(lists.ids(), p.Using, q.Nearest.Vector, q.Nearest.Sparse, p.ScoreThreshold, n), p.Using, q, root)
+		case q.MMR != nil:
+			return mmr(lists.union(), p.Using, q, limit)
 		}
-		if fm, ok := formulas[p.Query.Formula]; ok {
+		if fm, ok := formulas[q.Formula]; ok {
 			return fm.rank(lists, func(id PointID) int { return rows[id].g }, p.ScoreThreshold, limit)
 		}
-		ex := p.Query.Nearest
+		ex := q.Nearest
 		return rank(lists.ids(), p.Using, slices.Concat(append([][]float32{ex.Vector}, ex.Multi...)...), ex.Sparse, p.ScoreThreshold, limit)
 	}
 
@@ -340,6 +442,20 @@ func TestPrefetchTreeOracle(t *testing.T) {
 		}
 		if p.Query == nil {
 			p.Query = &Query{Nearest: &Example{Vector: randVec(rng, 4)}}
+			// MMR and relevance feedback nodes, on the dense vectors.
+			switch rng.IntN(5) {
+			case 0:
+				p.Query.MMR = &MMR{Diversity: float32(rng.IntN(11)) / 10}
+				if rng.IntN(2) == 0 {
+					p.Query.MMR.CandidatesLimit = new(rng.IntN(20))
+				}
+			case 1:
+				f := &RelevanceFeedback{Target: *p.Query.Nearest, Naive: NaiveFeedback{A: rng.Float32() * 2, B: rng.Float32() * 2, C: rng.Float32()}}
+				for range 1 + rng.IntN(3) {
+					f.Feedback = append(f.Feedback, FeedbackItem{Example: Example{Vector: randVec(rng, 4)}, Score: rng.Float32()})
+				}
+				p.Query = &Query{RelevanceFeedback: f}
+			}
 		}
 		if rng.IntN(4) == 0 {
 			th := float32(rng.NormFloat64() * 0.3)
@@ -354,7 +470,7 @@ func TestPrefetchTreeOracle(t *testing.T) {
 		}
 		offset := rng.IntN(3)
 		want := model(&Prefetch{Prefetch: root.Prefetch, Query: root.Query, Using: root.Using, Filter: root.Filter,
-			ScoreThreshold: root.ScoreThreshold, Limit: cmp.Or(root.Limit, 10) + offset}, nil)
+			ScoreThreshold: root.ScoreThreshold, Limit: cmp.Or(root.Limit, 10) + offset}, nil, cmp.Or(root.Limit, 10))
 		want = want[min(offset, len(want)):]
 		got, err := db.Query(bg, "c", &QueryRequest{Prefetch: root.Prefetch, Query: root.Query, Using: root.Using, Filter: root.Filter,
 			ScoreThreshold: root.ScoreThreshold, Limit: cmp.Or(root.Limit, 10), Offset: offset})
