@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -37,51 +38,55 @@ func (db *DB) formulaRescore(ctx context.Context, coll string, f *Formula, thres
 	if err != nil {
 		return nil, err
 	}
-	// Each prefetch's score of each point, first appearance first.
-	scores := make([]map[PointID]float32, len(lists))
-	at := map[PointID]int{}
-	var out []ScoredPoint
+	// Each point once, at its first appearance in the lists.
+	type ref struct{ list, pos int32 }
+	seen := map[PointID]bool{}
+	var firsts []ref
 	for i, l := range lists {
-		scores[i] = make(map[PointID]float32, len(l))
-		for _, p := range l {
-			if _, ok := scores[i][p.ID]; !ok {
-				scores[i][p.ID] = p.Score
-			}
-			if _, ok := at[p.ID]; !ok {
-				at[p.ID] = len(out)
-				out = append(out, p)
+		for j, p := range l {
+			if !seen[p.ID] {
+				seen[p.ID] = true
+				firsts = append(firsts, ref{int32(i), int32(j)})
 			}
 		}
 	}
 	ev := newFormulaEval(prog)
-	t := &formulaPoint{scores: scores}
-	kept := out[:0]
-	for i, p := range out {
+	t := &formulaPoint{scores: candidates(lists).scores()}
+	type scored struct {
+		score float32
+		ref
+	}
+	kept := make([]scored, 0, len(firsts))
+	for i, r := range firsts {
 		if i%64 == 0 {
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}
 		}
-		ref, off, ok := c.locateVisible(p.ID)
+		id := lists[r.list][r.pos].ID
+		sref, off, ok := c.locateVisible(id)
 		if !ok {
 			continue // deleted since the prefetch found it
 		}
-		t.id, t.seg, t.off = p.ID, ref.seg, off
+		t.id, t.seg, t.off = id, sref.seg, off
 		s, err := ev.score(t)
 		if err != nil {
 			return nil, err
 		}
-		if threshold != nil && s < *threshold {
-			continue
+		if threshold == nil || s >= *threshold {
+			kept = append(kept, scored{s, r})
 		}
-		p.Score = s
-		kept = append(kept, p)
 	}
-	sortBestFirst(kept)
+	slices.SortStableFunc(kept, func(a, b scored) int { return cmp.Compare(b.score, a.score) })
 	if limit > 0 && len(kept) > limit {
 		kept = kept[:limit]
 	}
-	return kept, nil
+	out := make([]ScoredPoint, len(kept))
+	for i, k := range kept {
+		out[i] = lists[k.list][k.pos]
+		out[i].Score = k.score
+	}
+	return out, nil
 }
 
 // formulaPoint is a candidate point as a formula sees it.
