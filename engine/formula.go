@@ -581,7 +581,7 @@ func (e *formulaEval) eval(n *fnode) (float64, error) {
 		if err != nil {
 			return 0, err
 		}
-		p := rustPow(b, x)
+		p := math.Pow(b, x) // C's pow, as Rust's powf
 		if !isFinite(p) {
 			return 0, nonFinite("%s^%s = %s", rustFloat(b), rustFloat(x), rustFloat(p))
 		}
@@ -633,15 +633,6 @@ func (e *formulaEval) eval(n *fnode) (float64, error) {
 		return 0, nonFinite(format, rustFloat(v), rustFloat(r))
 	}
 	return r, nil
-}
-
-// rustPow is Rust's f64::powf, which follows C's pow: it differs from Go's
-// math.Pow in that a base of -1 to an infinite power is 1.
-func rustPow(b, x float64) float64 {
-	if b == -1 && math.IsInf(x, 0) {
-		return 1
-	}
-	return math.Pow(b, x)
 }
 
 // value returns the value of payload slot i for the current point, as
