@@ -101,12 +101,18 @@ const (
 	defaultDecayScale    = 1.0
 )
 
-// formulaOp is a compiled node's operation: an ExprKind, or opFolded for a
-// constant subtree whose evaluation failed (it fails the same way for
-// every point).
+// formulaOp is a compiled node's operation: an ExprKind (ExprVariable
+// reads a prefetch score, ExprConstant is a constant or a folded constant
+// subtree) or one of the operations below.
 type formulaOp = ExprKind
 
-const opFailed formulaOp = 255
+const (
+	// opPayload reads a payload variable.
+	opPayload formulaOp = 254
+	// opFailed is a constant subtree whose evaluation failed: it fails the
+	// same way for every point.
+	opFailed formulaOp = 255
+)
 
 // fnode is a compiled formula node: variables resolved to slots, decay
 // parameters folded into lambda, constant subtrees folded.
@@ -305,10 +311,6 @@ func (c *formulaCompiler) node(e *Expr, depth int) (*fnode, error) {
 	}
 	return n, nil
 }
-
-// opPayload is a compiled ExprVariable that reads a payload key (an
-// ExprVariable node reads a prefetch score).
-const opPayload formulaOp = 254
 
 // decayLambda checks a decay's parameters as Qdrant does and folds them
 // into the one constant of its function.
