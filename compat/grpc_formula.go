@@ -2,6 +2,7 @@ package compat
 
 import (
 	"errors"
+	"strconv"
 
 	"github.com/qdrant/go-client/qdrant"
 
@@ -15,7 +16,7 @@ func formulaFromProto(f *qdrant.Formula) (*engine.Formula, error) {
 	if f.GetExpression() == nil {
 		return nil, missingField("expression")
 	}
-	e, err := exprFromProto(f.GetExpression(), 0)
+	e, err := exprFromProto(f.GetExpression(), 0, "query.variant.expression")
 	if err != nil {
 		return nil, err
 	}
@@ -31,18 +32,28 @@ func formulaFromProto(f *qdrant.Formula) (*engine.Formula, error) {
 	return out, nil
 }
 
-// exprFromProto converts one expression of a formula.
-func exprFromProto(x *qdrant.Expression, depth int) (*engine.Expr, error) {
+// exprFromProto converts one expression of a formula; path is where
+// Qdrant's validation messages place it ("query.variant.expression", then
+// ".variant" and the field: ".sum[1]", ".right", ".target", nothing for a
+// unary operator's operand).
+func exprFromProto(x *qdrant.Expression, depth int, path string) (*engine.Expr, error) {
 	if depth > maxFormulaProtoDepth {
 		return nil, invalidArg("formula expressions nest deeper than %d levels", maxFormulaProtoDepth)
 	}
-	sub := func(names []string, xs ...*qdrant.Expression) ([]*engine.Expr, error) {
+	sub := func(k engine.ExprKind, names []string, xs ...*qdrant.Expression) ([]*engine.Expr, error) {
 		out := make([]*engine.Expr, len(xs))
 		for i, s := range xs {
 			if s == nil && names != nil {
 				return nil, missingField(names[i])
 			}
-			e, err := exprFromProto(s, depth+1)
+			at := path + ".variant"
+			switch {
+			case names != nil:
+				at += "." + names[i]
+			case k == engine.ExprSum || k == engine.ExprMult:
+				at += "." + k.String() + "[" + strconv.Itoa(i) + "]"
+			}
+			e, err := exprFromProto(s, depth+1, at)
 			if err != nil {
 				return nil, err
 			}
@@ -51,7 +62,7 @@ func exprFromProto(x *qdrant.Expression, depth int) (*engine.Expr, error) {
 		return out, nil
 	}
 	op := func(k engine.ExprKind, names []string, xs ...*qdrant.Expression) (*engine.Expr, error) {
-		args, err := sub(names, xs...)
+		args, err := sub(k, names, xs...)
 		if err != nil {
 			return nil, err
 		}
@@ -72,7 +83,7 @@ func exprFromProto(x *qdrant.Expression, depth int) (*engine.Expr, error) {
 		}
 		if err := (&filter.Filter{Must: []filter.Condition{c}}).Validate(); err != nil {
 			if fe := (*filter.Error)(nil); errors.As(err, &fe) {
-				return nil, validationErr("query.variant.expression.variant.condition_one_of.match", "Validation error: %s [{}]", fe.Msg)
+				return nil, validationErr(path+".variant.condition_one_of.match", "Validation error: %s [{}]", fe.Msg)
 			}
 			return nil, invalidArg("%v", err)
 		}
@@ -118,11 +129,11 @@ func exprFromProto(x *qdrant.Expression, depth int) (*engine.Expr, error) {
 	case *qdrant.Expression_Ln:
 		return op(engine.ExprLn, nil, v.Ln)
 	case *qdrant.Expression_LinDecay:
-		return decayFromProto(engine.ExprLinDecay, v.LinDecay, depth)
+		return decayFromProto(engine.ExprLinDecay, v.LinDecay, depth, path)
 	case *qdrant.Expression_ExpDecay:
-		return decayFromProto(engine.ExprExpDecay, v.ExpDecay, depth)
+		return decayFromProto(engine.ExprExpDecay, v.ExpDecay, depth, path)
 	case *qdrant.Expression_GaussDecay:
-		return decayFromProto(engine.ExprGaussDecay, v.GaussDecay, depth)
+		return decayFromProto(engine.ExprGaussDecay, v.GaussDecay, depth, path)
 	}
 	return nil, missingField("variant")
 }
@@ -134,17 +145,18 @@ func missingField(name string) error { return invalidArg("missing field: %s", na
 // maxFormulaProtoDepth bounds how deeply a gRPC formula nests.
 const maxFormulaProtoDepth = 128
 
-func decayFromProto(k engine.ExprKind, d *qdrant.DecayParamsExpression, depth int) (*engine.Expr, error) {
+func decayFromProto(k engine.ExprKind, d *qdrant.DecayParamsExpression, depth int, path string) (*engine.Expr, error) {
+	path += ".variant"
 	if d.GetX() == nil {
 		return nil, missingField("x")
 	}
-	x, err := exprFromProto(d.GetX(), depth+1)
+	x, err := exprFromProto(d.GetX(), depth+1, path+".x")
 	if err != nil {
 		return nil, err
 	}
 	e := &engine.Expr{Kind: k, Args: []*engine.Expr{x}, Scale: copyPtr(d.Scale), Midpoint: copyPtr(d.Midpoint)}
 	if d.GetTarget() != nil {
-		t, err := exprFromProto(d.GetTarget(), depth+1)
+		t, err := exprFromProto(d.GetTarget(), depth+1, path+".target")
 		if err != nil {
 			return nil, err
 		}
