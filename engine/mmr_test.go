@@ -29,22 +29,32 @@ func mmrOracle(m distance.Metric, q qvec, vecs []qvec, diversity float32, limit 
 			sim[i][j] = vsimilarity(m, vecs[j], vecs[i])
 		}
 	}
+	return mmrLoop(rel, diversity, limit, func(i int, selected []int) float32 {
+		most := float32(math.Inf(-1))
+		for _, s := range selected {
+			most = max(most, sim[i][s])
+		}
+		return most
+	})
+}
+
+// mmrLoop is the selection of the MMR references: rel are the candidates'
+// relevances, most(i, selected) candidate i's best similarity to the
+// selected ones (called for each remaining candidate once per step, in
+// Qdrant's order of them).
+func mmrLoop(rel []float32, diversity float32, limit int, most func(i int, selected []int) float32) []int {
 	lambda := 1 - diversity
-	remaining := make([]int, n)
+	remaining := make([]int, len(rel))
 	for i := range remaining {
 		remaining[i] = i
 	}
 	var selected []int
-	for len(selected) < min(limit, n) {
+	for len(selected) < min(limit, len(rel)) {
 		best, at := float32(0), -1
 		for k, i := range remaining {
 			score := rel[i]
 			if len(selected) > 0 {
-				most := float32(math.Inf(-1))
-				for _, s := range selected {
-					most = max(most, sim[i][s])
-				}
-				score = float32(lambda*rel[i]) - float32((1-lambda)*most)
+				score = float32(lambda*rel[i]) - float32((1-lambda)*most(i, selected))
 			}
 			if at < 0 || score >= best {
 				best, at = score, k
@@ -172,34 +182,15 @@ func mmrLazy(m distance.Metric, q qvec, vecs []qvec, diversity float32, limit in
 		rel[i] = vsimilarity(m, vecs[i], q)
 	}
 	most := make([]float32, n)
-	remaining := make([]int, n)
-	for i := range remaining {
-		remaining[i] = i
-	}
-	lambda := 1 - diversity
-	var selected []int
-	for len(selected) < min(limit, n) {
-		best, at := float32(0), -1
-		for k, i := range remaining {
-			score := rel[i]
-			if len(selected) > 0 {
-				sim := vsimilarity(m, vecs[i], vecs[selected[len(selected)-1]])
-				if len(selected) == 1 {
-					most[i] = sim
-				} else {
-					most[i] = max(most[i], sim)
-				}
-				score = float32(lambda*rel[i]) - float32((1-lambda)*most[i])
-			}
-			if at < 0 || score >= best {
-				best, at = score, k
-			}
+	return mmrLoop(rel, diversity, limit, func(i int, selected []int) float32 {
+		sim := vsimilarity(m, vecs[selected[len(selected)-1]], vecs[i])
+		if len(selected) == 1 {
+			most[i] = sim
+		} else {
+			most[i] = max(most[i], sim)
 		}
-		selected = append(selected, remaining[at])
-		remaining[at] = remaining[len(remaining)-1]
-		remaining = remaining[:len(remaining)-1]
-	}
-	return selected
+		return most[i]
+	})
 }
 
 // BenchmarkMMR measures the re-ranking of the candidates of one query

@@ -353,15 +353,10 @@ type candidates [][]ScoredPoint
 // ids returns the distinct points of the lists, in order of first
 // appearance.
 func (cs candidates) ids() []PointID {
-	seen := make(map[PointID]bool)
-	var out []PointID
-	for _, l := range cs {
-		for _, p := range l {
-			if !seen[p.ID] {
-				seen[p.ID] = true
-				out = append(out, p.ID)
-			}
-		}
+	u := cs.union()
+	out := make([]PointID, len(u))
+	for i := range u {
+		out[i] = u[i].ID
 	}
 	return out
 }

@@ -236,13 +236,8 @@ func TestPrefetchTreeOracle(t *testing.T) {
 	matches := func(f *filter.Filter, id PointID) bool {
 		return f.Matches(treePoint{id: id, payload: obj("g", rows[id].g)})
 	}
-	rank := func(ids []PointID, using string, q []float32, sq *SparseVector, threshold *float32, limit int) []ScoredPoint {
-		var out []ScoredPoint
-		for _, id := range ids {
-			if s, ok := score(id, using, q, sq); ok && (threshold == nil || s > *threshold) {
-				out = append(out, ScoredPoint{Record: Record{ID: id}, Score: s})
-			}
-		}
+	// best returns the limit best points, higher scores first, ties by id.
+	best := func(out []ScoredPoint, limit int) []ScoredPoint {
 		slices.SortFunc(out, func(a, b ScoredPoint) int {
 			if c := cmp.Compare(b.Score, a.Score); c != 0 {
 				return c
@@ -250,6 +245,15 @@ func TestPrefetchTreeOracle(t *testing.T) {
 			return a.ID.Compare(b.ID)
 		})
 		return out[:min(len(out), limit)]
+	}
+	rank := func(ids []PointID, using string, q []float32, sq *SparseVector, threshold *float32, limit int) []ScoredPoint {
+		var out []ScoredPoint
+		for _, id := range ids {
+			if s, ok := score(id, using, q, sq); ok && (threshold == nil || s > *threshold) {
+				out = append(out, ScoredPoint{Record: Record{ID: id}, Score: s})
+			}
+		}
+		return best(out, limit)
 	}
 	all := make([]PointID, 0, len(rows))
 	for id := range rows {
@@ -327,13 +331,7 @@ func TestPrefetchTreeOracle(t *testing.T) {
 				out = append(out, ScoredPoint{Record: Record{ID: id}, Score: s})
 			}
 		}
-		slices.SortFunc(out, func(a, b ScoredPoint) int {
-			if c := cmp.Compare(b.Score, a.Score); c != 0 {
-				return c
-			}
-			return a.ID.Compare(b.ID)
-		})
-		return out[:min(len(out), limit)]
+		return best(out, limit)
 	}
 	// model evaluates a node: its prefetches (or the whole collection),
 	// then its query. root is, at the root, the request's limit (0 below):
