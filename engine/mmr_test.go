@@ -199,36 +199,31 @@ func mmrLazy(m distance.Metric, q qvec, vecs []qvec, diversity float32, limit in
 func BenchmarkMMR(b *testing.B) {
 	for _, dim := range []int{128, 768} {
 		for _, n := range []int{100, 1000} {
-			b.Run(fmt.Sprintf("dim=%d/candidates=%d/limit=10/impl=pairwise", dim, n), func(b *testing.B) {
-				rng := rand.New(rand.NewPCG(2, 3))
-				q := qvec{d: unitVec(rng, dim)}
-				vecs := make([]qvec, n)
-				for i := range vecs {
-					vecs[i] = qvec{d: unitVec(rng, dim)}
-				}
-				if !slices.Equal(mmrLazy(distance.Cosine, q, vecs, 0.5, 10), mmrSelect(distance.Cosine, q, vecs, 0.5, 10, nil)) {
-					b.Fatal("the reference selects other points")
-				}
-				b.ReportAllocs()
-				b.SetBytes(int64(n * dim * 4))
-				for b.Loop() {
-					mmrLazy(distance.Cosine, q, vecs, 0.5, 10)
-				}
-			})
-			b.Run(fmt.Sprintf("dim=%d/candidates=%d/limit=10/impl=batch", dim, n), func(b *testing.B) {
-				rng := rand.New(rand.NewPCG(2, 3))
-				q := qvec{d: unitVec(rng, dim)}
-				vecs := make([]qvec, n)
-				for i := range vecs {
-					vecs[i] = qvec{d: unitVec(rng, dim)}
-				}
-				s := &mmrScratch{}
-				b.ReportAllocs()
-				b.SetBytes(int64(n * dim * 4))
-				for b.Loop() {
-					mmrSelect(distance.Cosine, q, vecs, 0.5, 10, s)
-				}
-			})
+			rng := rand.New(rand.NewPCG(2, 3))
+			q := qvec{d: unitVec(rng, dim)}
+			vecs := make([]qvec, n)
+			for i := range vecs {
+				vecs[i] = qvec{d: unitVec(rng, dim)}
+			}
+			if !slices.Equal(mmrLazy(distance.Cosine, q, vecs, 0.5, 10), mmrSelect(distance.Cosine, q, vecs, 0.5, 10, nil)) {
+				b.Fatal("the reference selects other points")
+			}
+			s := &mmrScratch{}
+			for _, impl := range []struct {
+				name string
+				run  func()
+			}{
+				{"pairwise", func() { mmrLazy(distance.Cosine, q, vecs, 0.5, 10) }},
+				{"batch", func() { mmrSelect(distance.Cosine, q, vecs, 0.5, 10, s) }},
+			} {
+				b.Run(fmt.Sprintf("dim=%d/candidates=%d/limit=10/impl=%s", dim, n, impl.name), func(b *testing.B) {
+					b.ReportAllocs()
+					b.SetBytes(int64(n * dim * 4))
+					for b.Loop() {
+						impl.run()
+					}
+				})
+			}
 		}
 	}
 }
