@@ -98,7 +98,7 @@ func (db *DB) queryFeedback(ctx context.Context, coll string, r *QueryRequest) (
 	if len(vecs) != len(ex) {
 		// An example point without the sparse vector: Qdrant cannot
 		// resolve it.
-		return nil, fmt.Errorf("%w: Vector with name %q for point", ErrNotFound, r.Using)
+		return nil, errNoExampleVector(r.Using)
 	}
 	scores := make([]float32, len(f.Feedback))
 	for i, it := range f.Feedback {
@@ -141,4 +141,10 @@ func feedbackExamples(f *RelevanceFeedback) []Example {
 		ex = append(ex, it.Example)
 	}
 	return ex
+}
+
+// errNoExampleVector is Qdrant's answer to an example point that lacks the
+// query's vector.
+func errNoExampleVector(using string) error {
+	return fmt.Errorf("%w: Vector with name %q for point not found", ErrNotFound, using)
 }

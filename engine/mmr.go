@@ -327,7 +327,7 @@ func (db *DB) applyMMR(ctx context.Context, coll string, q *Query, p *applyParam
 		return nil, err
 	}
 	if len(vecs) == 0 {
-		return nil, fmt.Errorf("%w: Vector with name %q for point", ErrNotFound, p.using)
+		return nil, errNoExampleVector(p.using)
 	}
 	limit := p.limit
 	var pts []ScoredPoint

@@ -197,6 +197,10 @@ func (db *DB) queryNearest(ctx context.Context, coll string, r *QueryRequest, st
 	if err != nil {
 		return nil, err
 	}
+	if len(vecs) == 0 {
+		// The example point lacks the (sparse) vector.
+		return nil, errNoExampleVector(r.Using)
+	}
 	if r.Query.MMR != nil {
 		return db.queryMMR(ctx, c, r, vecs[0], exclude, vp.Distance, st)
 	}
