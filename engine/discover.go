@@ -66,6 +66,10 @@ func (db *DB) queryDiscover(ctx context.Context, coll string, r *QueryRequest) (
 	if err != nil {
 		return nil, err
 	}
+	if len(target) == 0 || len(pos) != len(d.Context) || len(neg) != len(d.Context) {
+		// An example point lacks the sparse vector.
+		return nil, errNoExampleVector(r.Using)
+	}
 	m, t := vp.Distance, target[0]
 	return c.scanScored(ctx, r, exclude, slices.Concat(target, pos, neg), func(v qvec) float32 {
 		rank := 0
@@ -95,6 +99,10 @@ func (db *DB) queryContext(ctx context.Context, coll string, r *QueryRequest) ([
 	pos, neg, err := db.resolvePairs(c, r.Query.Context, r.Using, vp, r.LookupFrom, "context", exclude)
 	if err != nil {
 		return nil, err
+	}
+	if len(pos) != len(r.Query.Context) || len(neg) != len(r.Query.Context) {
+		// An example point lacks the sparse vector.
+		return nil, errNoExampleVector(r.Using)
 	}
 	m := vp.Distance
 	return c.scanScored(ctx, r, exclude, slices.Concat(pos, neg), func(v qvec) float32 {
