@@ -59,10 +59,12 @@ var rawType = reflect.TypeFor[json.RawMessage]()
 
 // isRawFilter reports whether a struct field is a filter kept as raw JSON
 // (decoded by the handler): a json.RawMessage named "filter". Every filter
-// of a REST request is one.
+// of a REST request is one, or sits in one named "prefetch" (a query's
+// prefetches, whose filters at every depth count; the key of an order_by
+// query among them counts as one condition more).
 func isRawFilter(f reflect.StructField) bool {
 	name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-	return f.Type == rawType && name == "filter"
+	return f.Type == rawType && (name == "filter" || name == "prefetch")
 }
 
 // holdsFilter caches, per type, whether a value of it can hold a filter:

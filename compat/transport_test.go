@@ -435,6 +435,10 @@ func TestFilterConditionsLimit(t *testing.T) {
 		{"points/delete", `{"filter":{"should":[` + conds(11) + `]}}`, 400},
 		{"points/query/batch", `{"searches":[{"filter":{"should":[` + conds(6) + `]}},{"filter":{"should":[` + conds(5) + `]}}]}`, 400},
 		{"points/query/batch", `{"searches":[{"filter":{"should":[` + conds(5) + `]}},{"filter":{"should":[` + conds(5) + `]}}]}`, 200},
+		// The filters of prefetches count, at every depth.
+		{"points/query", `{"prefetch":{"prefetch":{"filter":{"should":[` + conds(6) + `]}},"filter":{"should":[` + conds(5) + `]},"query":{"fusion":"rrf"}},"query":{"fusion":"rrf"}}`, 400},
+		{"points/query", `{"prefetch":[{"filter":{"should":[` + conds(5) + `]}}],"filter":{"should":[` + conds(5) + `]},"query":{"fusion":"rrf"}}`, 200},
+		{"points/query/groups", `{"prefetch":[{"filter":{"should":[` + conds(6) + `]}}],"filter":{"should":[` + conds(5) + `]},"query":{"fusion":"rrf"},"group_by":"k"}`, 400},
 	} {
 		code, body := httpDo(t, "POST", base+"/"+tc.route, tc.body, nil)
 		require.Equal(t, tc.want, code, "%s: %s", tc.route, body)
@@ -454,6 +458,10 @@ func TestFilterConditionsLimit(t *testing.T) {
 	require.NoError(t, err)
 	_, err = c.Count(context.Background(), &qdrant.CountPoints{CollectionName: "c", Filter: &qdrant.Filter{
 		Must: match(6), MustNot: []*qdrant.Condition{qdrant.NewFilterAsCondition(&qdrant.Filter{Must: match(5)})}}})
+	require.Equal(t, codes.InvalidArgument, status.Code(err), "%v", err)
+	_, err = c.Query(context.Background(), &qdrant.QueryPoints{CollectionName: "c", Filter: &qdrant.Filter{Should: match(5)},
+		Prefetch: []*qdrant.PrefetchQuery{{Prefetch: []*qdrant.PrefetchQuery{{Filter: &qdrant.Filter{Should: match(6)}}}, Query: qdrant.NewQueryFusion(qdrant.Fusion_RRF)}},
+		Query:    qdrant.NewQueryFusion(qdrant.Fusion_RRF)})
 	require.Equal(t, codes.InvalidArgument, status.Code(err), "%v", err)
 	requireServes(t, h, g, "")
 }
