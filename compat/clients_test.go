@@ -127,3 +127,10 @@ func TestPythonClientParsesCollectionInfo(t *testing.T) {
 	require.NoError(t, getJSON("http://"+h+"/collections/info", &info))
 	require.GreaterOrEqual(t, info.Result.Qlite.RAMBytes.Vectors, int64(n*dim*4))
 }
+
+// TestPythonClientHybrid runs hybrid search (sparse and dense prefetches
+// fused with RRF, DBSF and weighted RRF, and re-scored) through the official
+// Python client, over REST and gRPC, against the client's local mode.
+func TestPythonClientHybrid(t *testing.T) {
+	runPythonClientScript(t, "hybrid.py", "16")
+}
