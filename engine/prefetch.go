@@ -154,10 +154,16 @@ func checkPrefetches(ps []Prefetch) error {
 
 // planPrefetches checks what Qdrant checks when it plans a tree: its depth,
 // fusions over prefetches only and RRF weights that match them.
-func planPrefetches(q *Query, ps []Prefetch, depth int) error {
-	if depth > maxPrefetchDepth {
-		return fmt.Errorf("%w: Validation failed: prefetches depth %d exceeds max depth %d", ErrBadRequest, prefetchDepth(ps)+depth-1, maxPrefetchDepth)
+func planPrefetches(q *Query, ps []Prefetch) error {
+	if d := prefetchDepth(ps); d > maxPrefetchDepth {
+		return fmt.Errorf("%w: Validation failed: prefetches depth %d exceeds max depth %d", ErrBadRequest, d, maxPrefetchDepth)
 	}
+	return planQueries(q, ps)
+}
+
+// planQueries checks that the fusions and formulas of a tree apply to
+// prefetches, with as many RRF weights as there are prefetches.
+func planQueries(q *Query, ps []Prefetch) error {
 	if q != nil && q.Formula != nil && len(ps) == 0 {
 		return errFormulaWithoutPrefetch
 	}
@@ -170,7 +176,7 @@ func planPrefetches(q *Query, ps []Prefetch, depth int) error {
 		}
 	}
 	for i := range ps {
-		if err := planPrefetches(ps[i].Query, ps[i].Prefetch, depth+1); err != nil {
+		if err := planQueries(ps[i].Query, ps[i].Prefetch); err != nil {
 			return err
 		}
 	}
@@ -250,7 +256,7 @@ func (db *DB) queryTree(ctx context.Context, coll string, r *QueryRequest, st *S
 	if err := checkPrefetches(r.Prefetch); err != nil {
 		return nil, err
 	}
-	if err := planPrefetches(r.Query, r.Prefetch, 1); err != nil {
+	if err := planPrefetches(r.Query, r.Prefetch); err != nil {
 		return nil, err
 	}
 	c, err := db.collection(coll)
@@ -423,8 +429,12 @@ func (db *DB) applyQuery(ctx context.Context, coll string, q *Query, p *applyPar
 // appearance; equal scores come in order of first appearance (Qdrant leaves
 // their order to a hash map's).
 func fuse(f *Fusion, lists candidates, threshold *float32, limit int) []ScoredPoint {
-	var out []ScoredPoint
-	at := make(map[PointID]int)
+	n := 0
+	for _, l := range lists {
+		n += len(l)
+	}
+	out := make([]ScoredPoint, 0, n)
+	at := make(map[PointID]int, n)
 	add := func(p ScoredPoint, s float32) {
 		if i, ok := at[p.ID]; ok {
 			out[i].Score += s
@@ -462,7 +472,7 @@ func fuse(f *Fusion, lists candidates, threshold *float32, limit int) []ScoredPo
 		}
 	}
 	sortBestFirst(out)
-	n := 0
+	n = 0
 	for n < len(out) && n < limit && (threshold == nil || out[n].Score >= *threshold) {
 		n++
 	}
