@@ -33,9 +33,15 @@
 // without an inference service does (500, "InferenceService URL not
 // configured").
 //
-// Operations that need what the engine does not have (multivectors,
-// prefetch and fusion, formula queries, quantised storage, distributed
-// cluster operations) answer as a single-node Qdrant does where that is
-// defined, and otherwise fail with InvalidArgument (HTTP 400) naming the
-// unsupported feature.
+// The universal query takes every variant of Qdrant 1.17's Query, with
+// prefetches: nearest (with or without MMR), recommend, discover, context,
+// order_by, sample, fusion (rrf, dbsf), formula and relevance_feedback, over
+// dense, sparse and multivectors; search params (hnsw_ef, exact,
+// quantization, indexed_only, acorn) are validated as Qdrant validates them
+// and the ones an engine with full vectors has no use for are accepted.
+//
+// Operations that need what the engine does not have (quantised storage,
+// custom sharding, distributed cluster operations) answer as a single-node
+// Qdrant does where that is defined, and otherwise fail with
+// InvalidArgument (HTTP 400) naming the unsupported feature.
 package compat
