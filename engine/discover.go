@@ -179,6 +179,13 @@ func (c *collection) scanScored(ctx context.Context, r *QueryRequest, exclude ma
 	if err := checkPage(r.Limit, r.Offset); err != nil {
 		return nil, err
 	}
+	if vp, _, err := c.spaceParams(r.Using); err == nil && r.ScoreThreshold != nil && !vp.Distance.HigherIsBetter() {
+		return distanceThreshold(r.ScoreThreshold, r.Limit, r.Offset, func(limit int) ([]ScoredPoint, error) {
+			rr := *r
+			rr.ScoreThreshold, rr.Limit, rr.Offset = nil, limit, 0
+			return c.scanScored(ctx, &rr, exclude, examples, score)
+		})
+	}
 	if err := r.Filter.Validate(); err != nil {
 		return nil, fmt.Errorf("%w: filter: %w", ErrBadRequest, err)
 	}
@@ -230,6 +237,22 @@ func (c *collection) scanScored(ctx context.Context, r *QueryRequest, exclude ma
 		out[i] = ScoredPoint{Record: sel.record(it.seg, it.off), Version: ver, Score: it.score}
 	}
 	return out, nil
+}
+
+// distanceThreshold applies the score threshold of a query that scores by
+// its own formula (higher scores first) in the space of a distance (Euclid,
+// Manhattan) as Qdrant does: it compares the scores with the threshold as
+// distances, keeping the best ones while they are below it, so all of them
+// when the best is and none otherwise. run returns the limit best, unpaged.
+func distanceThreshold(threshold *float32, limit, offset int, run func(limit int) ([]ScoredPoint, error)) ([]ScoredPoint, error) {
+	res, err := run(window(limit, offset))
+	if err != nil {
+		return nil, err
+	}
+	if len(res) > 0 && !(res[0].Score < *threshold) || offset >= len(res) {
+		return []ScoredPoint{}, nil
+	}
+	return res[offset:], nil
 }
 
 // topScored keeps the k best scored slots pushed to it: higher scores first,

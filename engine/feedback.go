@@ -106,14 +106,7 @@ func (db *DB) queryFeedback(ctx context.Context, coll string, r *QueryRequest) (
 	}
 	target, pairs := vecs[0], feedbackPairs(vecs[1:], scores, f.Naive)
 	m, a := vp.Distance, f.Naive.A
-	rr := *r
-	if r.ScoreThreshold != nil && !m.HigherIsBetter() {
-		// Qdrant compares the (higher is better) scores with the threshold
-		// of a distance, and keeps the best ones while they are below it:
-		// all of them when the best is, none otherwise.
-		rr.ScoreThreshold, rr.Offset, rr.Limit = nil, 0, window(r.Limit, r.Offset)
-	}
-	res, err := c.scanScored(ctx, &rr, exclude, vecs, func(v qvec) float32 {
+	return c.scanScored(ctx, r, exclude, vecs, func(v qvec) float32 {
 		// Explicit conversions keep each product rounded, as Qdrant's.
 		s := float32(a * vsimilarity(m, v, target))
 		for _, p := range pairs {
@@ -121,16 +114,6 @@ func (db *DB) queryFeedback(ctx context.Context, coll string, r *QueryRequest) (
 		}
 		return s
 	})
-	if err != nil || rr.ScoreThreshold == r.ScoreThreshold {
-		return res, err
-	}
-	if len(res) > 0 && !(res[0].Score < *r.ScoreThreshold) {
-		return []ScoredPoint{}, nil
-	}
-	if r.Offset >= len(res) {
-		return []ScoredPoint{}, nil
-	}
-	return res[r.Offset:], nil
 }
 
 // feedbackExamples lists the examples of f, target first.

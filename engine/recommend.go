@@ -148,6 +148,13 @@ func (db *DB) recommend(ctx context.Context, coll string, st *SearchStats, req *
 		if len(req.Positive) == 0 && len(req.Negative) == 0 {
 			return nil, fmt.Errorf("%w: At least one positive or negative vector is required", ErrBadRequest)
 		}
+		if req.ScoreThreshold != nil && !vp.Distance.HigherIsBetter() {
+			return distanceThreshold(req.ScoreThreshold, req.Limit, req.Offset, func(limit int) ([]ScoredPoint, error) {
+				rr := *req
+				rr.ScoreThreshold, rr.Limit, rr.Offset = nil, limit, 0
+				return c.scoreAll(ctx, &rr, vp.Distance, pos, neg, exclude, strategy)
+			})
+		}
 		return c.scoreAll(ctx, req, vp.Distance, pos, neg, exclude, strategy)
 	}
 	return nil, fmt.Errorf("%w: strategy: unknown recommendation strategy %q", ErrBadRequest, req.Strategy)
