@@ -85,13 +85,20 @@ func rankDesc(all []oracleScored) {
 	})
 }
 
-// page applies offset, limit and a strict threshold to a ranking.
-func pageOf(all []oracleScored, offset, limit int, threshold *float32) []oracleScored {
+// page applies offset, limit and a threshold to a ranking of a query in
+// the space of metric m: strictly greater for a similarity; for a distance,
+// as Qdrant applies it, all of them while the best is below it, else none.
+func pageOf(all []oracleScored, offset, limit int, threshold *float32, m distance.Metric) []oracleScored {
 	var kept []oracleScored
 	for _, x := range all {
-		if threshold == nil || x.s > *threshold {
-			kept = append(kept, x)
+		switch {
+		case threshold == nil:
+		case !m.HigherIsBetter() && !(all[0].s < *threshold):
+			continue
+		case m.HigherIsBetter() && !(x.s > *threshold):
+			continue
 		}
+		kept = append(kept, x)
 	}
 	if offset >= len(kept) {
 		return nil
@@ -180,13 +187,16 @@ func TestDiscoverQuery(t *testing.T) {
 		all := oracle(ep.vecs, []uint64{5, 7, 9, 11, 12}, everyone)
 		res, err := db.Query(bg, coll, &QueryRequest{Query: &Query{Discover: q}, Limit: 15})
 		require.NoError(t, err)
-		requireRanking(t, pageOf(all, 0, 15, nil), res, m.String()+" discover")
+		requireRanking(t, pageOf(all, 0, 15, nil, m), res, m.String()+" discover")
 
-		// Offset and a threshold equal to a score: strictly greater only.
-		thr := all[20].s
-		res, err = db.Query(bg, coll, &QueryRequest{Query: &Query{Discover: q}, Limit: 30, Offset: 4, ScoreThreshold: &thr})
-		require.NoError(t, err)
-		requireRanking(t, pageOf(all, 4, 30, &thr), res, m.String()+" discover offset+threshold")
+		// Offset and a threshold equal to a score: strictly greater only
+		// (for a distance: none, the best score is above it); one above the
+		// best score (for a distance: all).
+		for _, thr := range []float32{all[20].s, all[0].s + 1} {
+			res, err = db.Query(bg, coll, &QueryRequest{Query: &Query{Discover: q}, Limit: 30, Offset: 4, ScoreThreshold: &thr})
+			require.NoError(t, err)
+			requireRanking(t, pageOf(all, 4, 30, &thr, m), res, m.String()+" discover offset+threshold")
+		}
 
 		// Filter.
 		f := mustFilter(t, `{"must_not":[{"key":"class","match":{"any":[2,3]}}]}`)
@@ -272,18 +282,19 @@ func TestContextQuery(t *testing.T) {
 		for _, pg := range [][2]int{{0, 15}, {zeros - 5, 10}, {zeros + 3, 50}} {
 			res, err := db.Query(bg, coll, &QueryRequest{Query: &Query{Context: pairs}, Offset: pg[0], Limit: pg[1]})
 			require.NoError(t, err)
-			requireRanking(t, pageOf(all, pg[0], pg[1], nil), res, m.String()+" context")
+			requireRanking(t, pageOf(all, pg[0], pg[1], nil, m), res, m.String()+" context")
 		}
 		for _, r := range all[:zeros] {
 			require.Equal(t, float32(0), r.s)
 		}
 
 		// A threshold below 0 keeps the points closer than that to the
-		// context; one at 0 keeps none (strictly greater).
+		// context (for a distance: none, the best score is above it); one
+		// at 0 keeps none (strictly greater; for a distance, not below).
 		thr := all[zeros+10].s
 		res, err := db.Query(bg, coll, &QueryRequest{Query: &Query{Context: pairs}, Limit: 1000, ScoreThreshold: &thr})
 		require.NoError(t, err)
-		requireRanking(t, pageOf(all, 0, 1000, &thr), res, m.String()+" context threshold")
+		requireRanking(t, pageOf(all, 0, 1000, &thr, m), res, m.String()+" context threshold")
 		zero := float32(0)
 		res, err = db.Query(bg, coll, &QueryRequest{Query: &Query{Context: pairs}, ScoreThreshold: &zero})
 		require.NoError(t, err)
