@@ -143,9 +143,9 @@ func (c *collection) specs() []segment.VectorSpec {
 			HNSW:              hnsw.Config{M: h.M, EfConstruct: h.EfConstruct},
 			FullScanThreshold: max(1, kbToBytes(h.FullScanThreshold)/(4*dim)),
 			Multi:             vp.IsMulti(),
-			// A multivector with m = 0 is for re-scoring only: no graph,
-			// as in Qdrant.
-			NoGraph: vp.IsMulti() && h.M == 0,
+			// A vector with m = 0 is for re-scoring only: no graph, as
+			// in Qdrant.
+			NoGraph: h.M == 0,
 		})
 	}
 	return specs
@@ -262,7 +262,7 @@ func (c *collection) close() error {
 		if ref.persisted.Load() || ref.seg.Len() < thr || ref.seg.Indexed() < ref.seg.Len() {
 			continue
 		}
-		if ref == app && !c.freeze(app) {
+		if ref == app && !c.freeze(app, false) {
 			continue
 		}
 		errs = append(errs, c.persist(context.Background(), ref))

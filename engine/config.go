@@ -63,8 +63,8 @@ const (
 	cfgMinVacuumMinVectorNumber = 100
 	cfgMaxVectorSize            = 65536
 	// cfgMinM and cfgMaxM bound the graph's link count: hnsw needs two links
-	// a node and stores at most 1024 (Qdrant accepts any m; 0 disables its
-	// graph).
+	// a node and stores at most 1024 (Qdrant accepts any m). m = 0, below
+	// the range, disables the graph, as in Qdrant.
 	cfgMinM = 2
 	cfgMaxM = 1024
 	// cfgMaxEfConstruct is hnsw's largest candidate list (Qdrant has no
@@ -76,8 +76,8 @@ const (
 // HnswConfig is the HNSW index configuration of a collection (Qdrant's
 // HnswConfig), with every default filled in.
 type HnswConfig struct {
-	// M is the number of edges per node in the graph. Default 16. 0 is valid:
-	// in Qdrant it disables the graph (the engine decides what it does).
+	// M is the number of edges per node in the graph. Default 16. 0
+	// disables the graph, as in Qdrant: the vector is always scanned.
 	M int `json:"m"`
 	// EfConstruct is the candidate list size while building the graph.
 	// Default 100; at least 4.
@@ -663,9 +663,9 @@ func (c *CollectionConfig) cfgCheckGraph(name, path string) error {
 			efPath = path + ".hnsw_config"
 		}
 	}
-	if h.M == 0 && c.Params.Vectors[name].IsMulti() {
-		// A multivector without a graph (re-scoring only) is served by
-		// scans.
+	if h.M == 0 {
+		// No graph (Qdrant's m = 0, for vectors used only to re-score):
+		// the vector is served by scans.
 		return nil
 	}
 	if h.M < cfgMinM || h.M > cfgMaxM {
@@ -680,11 +680,7 @@ func (c *CollectionConfig) cfgCheckGraph(name, path string) error {
 // cfgGraphLimitErr is the error for a graph parameter outside qlite's
 // range (which is narrower than Qdrant's).
 func cfgGraphLimitErr(path string, v, lo, hi int, name string) error {
-	msg := fmt.Sprintf("value %d invalid, qlite supports %s from %d to %d", v, name, lo, hi)
-	if name == "m" && v == 0 {
-		msg += " (m = 0, which disables the graph, is not supported)"
-	}
-	return cfgInvalid(path, "%s", msg)
+	return cfgInvalid(path, "value %d invalid, qlite supports %s from %d to %d", v, name, lo, hi)
 }
 
 // VectorHNSW returns the effective HNSW configuration of the named vector: the

@@ -18,9 +18,11 @@
 // frequencies at query time. A dense vector with a multivector_config
 // (comparator max_sim) holds one or more vectors per point (Point.Multi),
 // scored by MaxSim: the sum, over the query's vectors, of the best
-// similarity to any of the point's vectors; its graph's nodes are points,
-// and with hnsw m = 0 it has none (a re-scoring vector, always scanned).
-// Points live in segments:
+// similarity to any of the point's vectors; its graph's nodes are points.
+// A dense vector whose effective hnsw m is 0 has no graph (Qdrant's
+// re-scoring vectors): it costs no graph memory and every search of it
+// scans; a segment made before m changed to or from 0 is rebuilt by the
+// optimizer, as Qdrant rebuilds it. Points live in segments:
 // one appendable segment takes writes and is searched by scan (and, once it
 // passes the indexing threshold, through a graph built in the background);
 // sealed segments are immutable, indexed and persisted. A background

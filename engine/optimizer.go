@@ -123,16 +123,38 @@ func (c *collection) vacuumable(ref *segRef) bool {
 	return n > 0 && del >= opt.VacuumMinVectorNumber && float64(del)/float64(n) > opt.DeletedThreshold
 }
 
+// graphsOutdated reports whether a segment's graphs no longer match the
+// configuration: a vector whose hnsw m changed to or from 0 since the
+// segment was made, or (in a sealed segment, once indexing is on) a graph
+// that does not cover its vectors, as a graph persisted while the vector
+// had none leaves it on reopen. Such a segment is rebuilt, as Qdrant's
+// optimizer rebuilds segments whose configuration changed.
+func (c *collection) graphsOutdated(ref *segRef, sealed bool) bool {
+	want := map[string]bool{}
+	for _, sp := range c.specs() {
+		want[sp.Name] = sp.NoGraph
+	}
+	for _, sp := range ref.seg.Specs() {
+		if want[sp.Name] != sp.NoGraph {
+			return true
+		}
+	}
+	return sealed && ref.persisted.Load() && c.indexingThreshold() > 0 && ref.seg.Indexed() < ref.seg.Len()
+}
+
 // pendingWork reports whether the optimizer has something to do.
 func (c *collection) pendingWork() bool {
 	segs := c.snapshotSegs()
 	app := segs[len(segs)-1]
 	for _, ref := range segs[:len(segs)-1] {
-		if !ref.persisted.Load() || c.vacuumable(ref) || ref.seg.Live() == 0 {
+		if !ref.persisted.Load() || c.vacuumable(ref) || ref.seg.Live() == 0 || c.graphsOutdated(ref, true) {
 			return true
 		}
 	}
 	if c.mergeCandidates(segs) != nil {
+		return true
+	}
+	if app.seg.Len() > 0 && c.graphsOutdated(app, false) {
 		return true
 	}
 	thr := c.indexingThreshold()
@@ -152,6 +174,20 @@ func (c *collection) optimizeStep(ctx context.Context, force bool) (bool, error)
 			return true, c.optimizing(func() error { return c.persist(ctx, ref) })
 		}
 	}
+	if app.seg.Len() > 0 && c.graphsOutdated(app, false) {
+		// The appendable segment was made for graph settings hnsw_config
+		// has since changed (m to or from 0): it is sealed now, to be
+		// rebuilt below, instead of growing under the old settings.
+		if !c.freeze(app, true) {
+			return true, nil
+		}
+		return true, c.optimizing(func() error { return c.persist(ctx, app) })
+	}
+	for _, ref := range segs[:len(segs)-1] {
+		if c.graphsOutdated(ref, true) {
+			return true, c.optimizing(func() error { return c.rebuild(ctx, []*segRef{ref}) })
+		}
+	}
 	thr := c.indexingThreshold()
 	if thr > 0 && app.seg.Len() >= thr {
 		if app.seg.Indexed() < app.seg.Len() {
@@ -167,7 +203,7 @@ func (c *collection) optimizeStep(ctx context.Context, force bool) (bool, error)
 			})
 		}
 		if force || c.idleFor() >= c.db.opts.SealDelay {
-			if !c.freeze(app) {
+			if !c.freeze(app, false) {
 				return true, nil
 			}
 			return true, c.optimizing(func() error { return c.persist(ctx, app) })
@@ -215,8 +251,9 @@ func (c *collection) optimizing(job func() error) error {
 }
 
 // freeze seals the appendable segment ref and starts a new one, unless ref
-// is no longer the appendable segment or has unindexed points.
-func (c *collection) freeze(ref *segRef) bool {
+// is no longer the appendable segment or has unindexed points (which
+// unindexed allows).
+func (c *collection) freeze(ref *segRef, unindexed bool) bool {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	if c.deleted {
@@ -224,7 +261,7 @@ func (c *collection) freeze(ref *segRef) bool {
 	}
 	c.rw.Lock()
 	defer c.rw.Unlock()
-	if c.appendable() != ref || ref.seg.Indexed() < ref.seg.Len() {
+	if c.appendable() != ref || (!unindexed && ref.seg.Indexed() < ref.seg.Len()) {
 		return false
 	}
 	return c.rotateLocked() == nil
@@ -358,7 +395,9 @@ func (c *collection) persist(ctx context.Context, ref *segRef) (err error) {
 	defer func() { j.end(err) }()
 	defer j.result(ref.seg)
 	withGraphs := c.indexingThreshold() > 0
-	if withGraphs && ref.seg.Indexed() < ref.seg.Len() {
+	// A segment made for outdated graph settings is rebuilt next: its
+	// graphs are not built first.
+	if withGraphs && ref.seg.Indexed() < ref.seg.Len() && !c.graphsOutdated(ref, false) {
 		n, err := c.buildGraph(ctx, ref.seg)
 		if n > 0 {
 			c.db.stats.graphBuilds.Add(1)

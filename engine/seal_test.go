@@ -24,7 +24,7 @@ func TestHalfWrittenSealInvisible(t *testing.T) {
 	app := c.snapshotSegs()[0]
 	_, err = app.seg.BuildGraph(bg, 2)
 	require.NoError(t, err)
-	require.True(t, c.freeze(app))
+	require.True(t, c.freeze(app, false))
 	_, err = c.writeArtefact(app, true)
 	require.NoError(t, err)
 	orphan := artefactPrefix(c.cid, app.id)

@@ -187,7 +187,7 @@ const hnswSlotsOffset = 4 + 4 + 4*3 + 8 + 8
 
 // LoadGraph installs the persisted graph of vector space name (read with
 // hnsw.Read) into a loading segment, replacing its empty graph, and marks
-// the space indexed. The graph may not name a slot past the reserved ones.
+// the space indexed. A space without a graph (NoGraph) checks and drops it. The graph may not name a slot past the reserved ones.
 // It may come before or after the Fill calls: Seal reconciles the graph
 // with the filled slots (see Seal).
 func (s *Segment) LoadGraph(name string, r io.Reader) error {
@@ -213,6 +213,11 @@ func (s *Segment) LoadGraph(name string, r io.Reader) error {
 	n := s.n.Load()
 	if slots := binary.LittleEndian.Uint32(b[hnswSlotsOffset:]); slots > n {
 		return fmt.Errorf("segment: graph %q: %w: %d slots in a segment of %d", name, hnsw.ErrCorrupt, slots, n)
+	}
+	if sp.spec.NoGraph {
+		// A graph persisted before the vector lost it (hnsw m set to 0):
+		// dropped, the space is scanned.
+		return nil
 	}
 	for i, x := range s.spaces {
 		if x == sp {

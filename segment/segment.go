@@ -519,7 +519,8 @@ func (s *Segment) Delete(off uint32) bool {
 // loading segment reconciles each loaded graph with the slots now: masked
 // slots that are live nodes become tombstones, and a live slot missing
 // from the graph ends the graph's indexed prefix (BuildGraph inserts it
-// later). Sealing twice does nothing.
+// later); a space without a graph (NoGraph) is indexed whole. Sealing twice
+// does nothing.
 func (s *Segment) Seal() {
 	s.appendMu.Lock()
 	defer s.appendMu.Unlock()
@@ -529,6 +530,12 @@ func (s *Segment) Seal() {
 	if s.loading {
 		n := s.n.Load()
 		for i, sp := range s.spaces {
+			if sp.spec.NoGraph {
+				// Nothing to build: the space is scanned.
+				sp.indexed.Store(n)
+				sp.building.Store(n)
+				continue
+			}
 			if !s.loadedG[i] {
 				continue
 			}
