@@ -33,7 +33,9 @@ type Limits struct {
 	// recommend, discover or scroll request or batch are estimated to take: per
 	// search, a fixed cost plus, per point it can return (its limit plus
 	// offset, at most the collection's points), a point's cost (larger when
-	// vectors are returned). A request above it is refused before it runs.
+	// vectors are returned, by as many vectors as the collection's points
+	// hold on average, multivectors' counted one by one). A request above
+	// it is refused before it runs.
 	// Default 1 GiB.
 	MaxRequestMemory int64
 	// MaxFilterConditions bounds the conditions of a request's filters,
@@ -63,8 +65,9 @@ func (l Limits) withDefaults() Limits {
 }
 
 // The costs of the memory estimate: per search of a batch, per point a
-// search may return, and per point when vectors are returned too (a
-// 768-dimension vector, decoded and encoded).
+// search may return, and per vector when vectors are returned too (a
+// 768-dimension vector, decoded and encoded), times the vectors the
+// collection's points hold on average (their multivectors' every vector).
 const (
 	costPerSearch = 4 << 10
 	costPerPoint  = 1 << 10
@@ -91,7 +94,7 @@ type window struct {
 // read only when a window could exceed it).
 func (l *Limits) admit(ctx context.Context, db *engine.DB, coll string, ws []window) error {
 	var est int64
-	points := int64(-1)
+	points, perPoint := int64(-1), int64(-1)
 	for _, w := range ws {
 		n := int64(w.limit) + int64(w.offset)
 		if n*costPerPoint > l.MaxRequestMemory/int64(max(len(ws), 1)) && points < 0 {
@@ -106,7 +109,16 @@ func (l *Limits) admit(ctx context.Context, db *engine.DB, coll string, ws []win
 		}
 		per := int64(costPerPoint)
 		if w.vectors {
-			per += costPerVector
+			if perPoint < 0 {
+				p, v, err := db.HeldVectors(ctx, coll)
+				if err != nil {
+					return err
+				}
+				// Vectors a point, rounded up: a point may return all
+				// of its vectors, a multivector's every one.
+				perPoint = max(1, (int64(v)+int64(p)-1)/max(int64(p), 1))
+			}
+			per += costPerVector * perPoint
 		}
 		est += costPerSearch + n*per
 	}

@@ -326,7 +326,7 @@ func (s *restServer) collectionTelemetry(r *http.Request, name string, level uin
 	for _, v := range vecNames {
 		byName[anon.name(v)] = info.PointsCount
 		excluded[anon.name(v)] = 0
-		vectorBytes += info.PointsCount * int(info.Config.Params.Vectors[v].Size) * 4
+		vectorBytes += vectorsHeld(info, v, info.PointsCount, segs...) * int(info.Config.Params.Vectors[v].Size) * 4
 	}
 	if app := segs[len(segs)-1]; app.Optimizing {
 		for _, v := range vecNames {
@@ -370,6 +370,21 @@ func (s *restServer) collectionTelemetry(r *http.Request, name string, level uin
 	return out, nil
 }
 
+// vectorsHeld is the number of vectors named v that segs hold, as Qdrant
+// counts them for vectors_size_bytes: for a plain vector, one per point
+// (points of them); for a multivector, every vector of the points'
+// multivectors.
+func vectorsHeld(info *engine.CollectionInfo, v string, points int, segs ...engine.SegmentInfo) int {
+	if !info.Config.Params.Vectors[v].IsMulti() {
+		return points
+	}
+	n := 0
+	for _, sg := range segs {
+		n += sg.MultiVectors[v]
+	}
+	return n
+}
+
 // segmentTelemetry is one segment's entry of a shard at level 4 and more.
 func segmentTelemetry(info *engine.CollectionInfo, vecNames []string, sg engine.SegmentInfo, anon anonymizer) map[string]any {
 	perVector := sg.IndexedVectors / max(1, len(vecNames))
@@ -383,7 +398,7 @@ func segmentTelemetry(info *engine.CollectionInfo, vecNames []string, sg engine.
 	}
 	for _, v := range vecNames {
 		p := info.Config.Params.Vectors[v]
-		vectorBytes += sg.Points * int(p.Size) * 4
+		vectorBytes += vectorsHeld(info, v, sg.Points, sg) * int(p.Size) * 4
 		data[anon.name(v)] = map[string]any{"num_vectors": sg.Points, "num_indexed_vectors": perVector, "num_deleted_vectors": deleted}
 		index := map[string]any{"type": "plain", "options": map[string]any{}}
 		if segType == "indexed" {

@@ -2,6 +2,7 @@ package compat
 
 import (
 	"encoding/json"
+	"os"
 	"runtime/debug"
 	"strings"
 	"testing"
@@ -136,4 +137,73 @@ func TestRootCommit(t *testing.T) {
 	} else {
 		require.Equal(t, want, got["commit"])
 	}
+}
+
+// TestTelemetryMultivectorBytes checks vectors_size_bytes of a multivector
+// collection: every vector of the points' multivectors counts (not one a
+// point), shard and segments alike, as the documents count them and, with
+// QDRANT_BIN, as the Qdrant server reports them. (Qdrant's figure is an
+// average a point times the points, rounded down: the documents here have
+// a whole average.)
+func TestTelemetryMultivectorBytes(t *testing.T) {
+	_, h, _ := startServer(t, nil)
+	servers := []string{"http://" + h}
+	if os.Getenv("QDRANT_BIN") != "" {
+		q := realQdrant(t)
+		require.NoError(t, q.reset())
+		servers = append(servers, "http://"+q.httpAddr)
+	}
+	docs := map[int][][]float32{1: {{1, 2}, {3, 4}, {5, 6}}, 2: {{1, 0}}, 3: {{0, 1}, {1, 1}, {2, 1}, {1, 2}, {2, 2}}}
+	held := func() int {
+		n := 0
+		for _, d := range docs {
+			n += len(d)
+		}
+		return n * 2 * 4
+	}
+	upsert := func(base string) {
+		t.Helper()
+		var pts []map[string]any
+		for id, d := range docs {
+			pts = append(pts, map[string]any{"id": id, "vector": map[string]any{"m": d}})
+		}
+		b, err := json.Marshal(map[string]any{"points": pts})
+		require.NoError(t, err)
+		code, body := httpDo(t, "PUT", base+"/collections/mv/points?wait=true", string(b), nil)
+		require.Equal(t, 200, code, body)
+	}
+	sizes := func(base string) (shard, segs float64) {
+		t.Helper()
+		for _, c := range dig(t, getTelemetry(t, base, "?details_level=4"), "collections.collections").([]any) {
+			if dig(t, c, "id") != "mv" {
+				continue
+			}
+			local := dig(t, c, "shards.0.local")
+			for _, s := range dig(t, local, "segments").([]any) {
+				segs += dig(t, s, "info.vectors_size_bytes").(float64)
+			}
+			return dig(t, local, "vectors_size_bytes").(float64), segs
+		}
+		t.Fatal("no collection mv in the telemetry")
+		return 0, 0
+	}
+	for _, base := range servers {
+		code, body := httpDo(t, "PUT", base+"/collections/mv", `{"vectors": {"m": {"size": 2, "distance": "Dot", "multivector_config": {"comparator": "max_sim"}}}}`, nil)
+		require.Equal(t, 200, code, body)
+		upsert(base)
+		shard, segs := sizes(base)
+		require.EqualValues(t, held(), shard, base)
+		require.EqualValues(t, held(), segs, base)
+	}
+
+	// Replaced and deleted points' vectors no longer count.
+	base := servers[0]
+	docs[1] = [][]float32{{9, 9}}
+	upsert(base)
+	delete(docs, 3)
+	code, body := httpDo(t, "POST", base+"/collections/mv/points/delete?wait=true", `{"points": [3]}`, nil)
+	require.Equal(t, 200, code, body)
+	shard, segs := sizes(base)
+	require.EqualValues(t, held(), shard)
+	require.EqualValues(t, held(), segs)
 }

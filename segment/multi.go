@@ -32,6 +32,9 @@ type multiStore struct {
 	refs atomic.Pointer[[]*[chunkSlots]multiRef]
 	// bytes counts the elements stored, times 4.
 	bytes atomic.Int64
+	// live counts the vectors of the live slots' multivectors (changed
+	// under Segment.mu with the live bits).
+	live atomic.Int64
 }
 
 func newMultiStore() *multiStore {
@@ -97,6 +100,18 @@ func (m *multiStore) allocated() int64 {
 		n += int64(cap(p)) * 4
 	}
 	return n + int64(len(*m.refs.Load()))*chunkSlots*12
+}
+
+// MultiVectors returns the number of vectors the live points hold in
+// multivector space name, summed over their multivectors (0 for a plain
+// space). The pages also hold deleted slots' vectors until the segment is
+// rebuilt; those are not counted.
+func (s *Segment) MultiVectors(name string) (int, error) {
+	sp, err := s.space(name)
+	if err != nil || sp.multi == nil {
+		return 0, err
+	}
+	return int(sp.multi.live.Load()), nil
 }
 
 // fits reports whether a vector of n elements has sp's shape: dim

@@ -189,3 +189,35 @@ func TestMultiValidation(t *testing.T) {
 	require.ErrorIs(t, err, distance.ErrDimMismatch)
 	require.Equal(t, 0, s.Len())
 }
+
+// TestMultiVectorsCount checks that MultiVectors counts the vectors of the
+// live points' multivectors, counted one by one from the documents, as
+// points are deleted.
+func TestMultiVectorsCount(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 4))
+	docs := make([][]float32, 100)
+	for i := range docs {
+		docs[i] = randMulti(rng, 4, 5)
+	}
+	s := newMultiSegment(t, distance.Dot, 4, true, docs)
+	want := func(deleted int) int {
+		n := 0
+		for _, d := range docs[deleted:] {
+			n += len(d) / 4
+		}
+		return n
+	}
+	got, err := s.MultiVectors("mv")
+	require.NoError(t, err)
+	require.Equal(t, want(0), got)
+	require.Greater(t, got, len(docs), "more vectors than points")
+	for off := range uint32(30) {
+		require.True(t, s.Delete(off))
+		require.False(t, s.Delete(off))
+	}
+	got, err = s.MultiVectors("mv")
+	require.NoError(t, err)
+	require.Equal(t, want(30), got)
+	_, err = s.MultiVectors("nope")
+	require.ErrorIs(t, err, ErrUnknownVector)
+}

@@ -429,6 +429,9 @@ func (s *Segment) index(off uint32, p payload.Value) {
 	for _, sp := range s.spaces {
 		if s.hasBit(sp, off) {
 			sp.hasBM.Add(off)
+			if sp.multi != nil {
+				sp.multi.live.Add(int64(sp.multi.ref(off).n))
+			}
 		}
 	}
 	for _, sp := range s.sparse {
@@ -496,6 +499,9 @@ func (s *Segment) Delete(off uint32) bool {
 		fi.idx.Remove(off)
 	}
 	for _, sp := range s.spaces {
+		if sp.multi != nil && sp.hasBM.Contains(off) {
+			sp.multi.live.Add(-int64(sp.multi.ref(off).n))
+		}
 		sp.hasBM.Remove(off)
 	}
 	for _, sp := range s.sparse {
