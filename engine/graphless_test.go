@@ -92,49 +92,54 @@ func TestGraphlessVector(t *testing.T) {
 		require.Less(t, exactAnswers(db), len(queries), what+": hnsw_ef 1 should search a graph")
 	}
 
+	setVectorM := func(db *DB, m int) {
+		t.Helper()
+		require.NoError(t, db.UpdateCollection(bg, "g", &UpdateCollection{Vectors: map[string]VectorParamsDiff{"": {HNSW: &HnswConfigDiff{M: &m}}}}))
+	}
+	reopen := func(db *DB) *DB {
+		t.Helper()
+		closeChecked(t, db)
+		return openTestDB(t, dir, testOpts())
+	}
+
 	require.Equal(t, len(queries), exactAnswers(db), "appendable segment")
 	require.NoError(t, db.Optimize(bg, "g"))
 	graphless(db, "optimized")
 
 	// m 16 for the vector only: the segments are rebuilt with a graph.
-	require.NoError(t, db.UpdateCollection(bg, "g", &UpdateCollection{Vectors: map[string]VectorParamsDiff{"": {HNSW: &HnswConfigDiff{M: &m16}}}}))
+	setVectorM(db, m16)
 	require.NoError(t, db.Optimize(bg, "g"))
 	withGraph(db, "m 16")
 
 	// Back to 0 and reopened before the optimizer runs: the persisted
 	// graph is dropped on load.
-	require.NoError(t, db.UpdateCollection(bg, "g", &UpdateCollection{Vectors: map[string]VectorParamsDiff{"": {HNSW: &HnswConfigDiff{M: &m0}}}}))
-	closeChecked(t, db)
-	db = openTestDB(t, dir, testOpts())
+	setVectorM(db, m0)
+	db = reopen(db)
 	graphless(db, "m 0, reopened")
 	require.NoError(t, db.Optimize(bg, "g"))
 	graphless(db, "m 0, reopened, optimized")
 
 	// To 16 and reopened: the graph the segment persisted when it had one
 	// is used again.
-	require.NoError(t, db.UpdateCollection(bg, "g", &UpdateCollection{Vectors: map[string]VectorParamsDiff{"": {HNSW: &HnswConfigDiff{M: &m16}}}}))
-	closeChecked(t, db)
-	db = openTestDB(t, dir, testOpts())
+	setVectorM(db, m16)
+	db = reopen(db)
 	withGraph(db, "m 16, reopened")
 
 	// Back to 0 while running: the segments are rebuilt without a graph.
 	require.NoError(t, db.UpdateCollection(bg, "g", &UpdateCollection{HNSW: &HnswConfigDiff{M: &m0}, Vectors: map[string]VectorParamsDiff{"": {HNSW: &HnswConfigDiff{M: &m0}}}}))
 	require.NoError(t, db.Optimize(bg, "g"))
 	graphless(db, "m 0 again")
-	closeChecked(t, db)
-	db = openTestDB(t, dir, testOpts())
+	db = reopen(db)
 	graphless(db, "m 0 again, reopened")
 
 	// To 16 and reopened: the segments persisted without a graph are
 	// scanned until the optimizer builds theirs. (The vector's own m
 	// overrides the collection's.)
 	require.NoError(t, db.UpdateCollection(bg, "g", &UpdateCollection{HNSW: &HnswConfigDiff{M: &m16}}))
-	closeChecked(t, db)
-	db = openTestDB(t, dir, testOpts())
+	db = reopen(db)
 	graphless(db, "collection m 16, vector m 0")
-	require.NoError(t, db.UpdateCollection(bg, "g", &UpdateCollection{Vectors: map[string]VectorParamsDiff{"": {HNSW: &HnswConfigDiff{M: &m16}}}}))
-	closeChecked(t, db)
-	db = openTestDB(t, dir, testOpts())
+	setVectorM(db, m16)
+	db = reopen(db)
 	require.Equal(t, len(queries), exactAnswers(db), "m 16, reopened: scanned until built")
 	require.NoError(t, db.Optimize(bg, "g"))
 	withGraph(db, "m 16, reopened, optimized")

@@ -24,6 +24,15 @@ func randMulti(rng *rand.Rand, dim, maxN int) []float32 {
 	return v
 }
 
+// randMultiDocs returns n multivectors of randMulti.
+func randMultiDocs(rng *rand.Rand, n, dim, maxN int) [][]float32 {
+	docs := make([][]float32, n)
+	for i := range docs {
+		docs[i] = randMulti(rng, dim, maxN)
+	}
+	return docs
+}
+
 // bruteMulti returns the ids of the k points of docs closest to q by MaxSim,
 // scored pair by pair (distance.Metric.MaxSimNaive), best first.
 func bruteMulti(m distance.Metric, dim int, q []float32, docs [][]float32, k int) []uint32 {
@@ -71,10 +80,7 @@ func TestMultiExactMatchesBruteForce(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 1))
 	const dim = 8
 	for _, m := range []distance.Metric{distance.Cosine, distance.Dot, distance.Euclid, distance.Manhattan} {
-		docs := make([][]float32, 300)
-		for i := range docs {
-			docs[i] = randMulti(rng, dim, 6)
-		}
+		docs := randMultiDocs(rng, 300, dim, 6)
 		s := newMultiSegment(t, m, dim, false, docs)
 		for range 20 {
 			q := randMulti(rng, dim, 4)
@@ -151,10 +157,7 @@ func TestMultiGraphRecall(t *testing.T) {
 
 func TestMultiNoGraph(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 3))
-	docs := make([][]float32, 200)
-	for i := range docs {
-		docs[i] = randMulti(rng, 4, 3)
-	}
+	docs := randMultiDocs(rng, 200, 4, 3)
 	s := newMultiSegment(t, distance.Dot, 4, true, docs)
 	// The pages holding the multivectors count as vector memory.
 	stored := 0
@@ -195,10 +198,7 @@ func TestMultiValidation(t *testing.T) {
 // points are deleted.
 func TestMultiVectorsCount(t *testing.T) {
 	rng := rand.New(rand.NewPCG(4, 4))
-	docs := make([][]float32, 100)
-	for i := range docs {
-		docs[i] = randMulti(rng, 4, 5)
-	}
+	docs := randMultiDocs(rng, 100, 4, 5)
 	s := newMultiSegment(t, distance.Dot, 4, true, docs)
 	want := func(deleted int) int {
 		n := 0
