@@ -17,16 +17,29 @@ yields equal scores is drawn again.
 
 Where local mode is not Qdrant (the real server answers as qlite does), the
 generator leaves the feature out; each such place says what differs:
-  - Weighted RRF: local mode scores rank r with weight w as
-    1 / ((r + 1) / w + k - 1); no weights are drawn.
+  - MMR in a prefetch: the server hands the node above other points and
+    scores than the MMR query answers on its own, where local mode hands up
+    what it answers alone; MMR is drawn at the root only.
   - A stored point as the example of a recommend query in a tree: the
     server keeps it out of the results of the query and of the prefetches
     below it (they find another point in its place); local mode drops it
     from what the prefetches found, and keeps it in the results of some
     prefetches; examples are vectors only.
-  - A filter on a node with prefetches: local mode applies it to the
-    candidates its prefetches found, where the server gives it to the
-    prefetches; no node with prefetches carries a filter.
+  - A filter on a node with prefetches, the root's too: the server gives it
+    to the prefetches below, which then find other points under it; local
+    mode filters what they found (or, under a fusion, ignores it); filters
+    sit on the nodes without prefetches only.
+
+Where qlite and local mode agree but Qdrant 1.17.1 answers otherwise, the
+generator leaves the feature out too, for the differential tests against the
+server to settle:
+  - DBSF over order_by results (directly or further down): the server ranks
+    the fused points that carry an order value (those order_by found) first,
+    by that value, and the others after them by score; qlite and local mode
+    rank all by score.
+
+So the script passes against Qdrant's own server too (its ports in place of
+qlite's), which is how the differences above were told apart.
 
 Usage: query_tree.py --host 127.0.0.1 --rest-port P --grpc-port Q [--grpc] [--seed N] [--cases N]
 """
@@ -116,12 +129,15 @@ class Gen:
             n["using"] = "m"
             return self.multi()
         if r == 4:
-            n["using"] = self.rng.choice(["a", "b"])
+            n["using"] = self.rng.choice(["a", "b", "m"])
+            ex = self.multi if n["using"] == "m" else self.dense
             # (No stored points as examples: see the module's doc.)
-            pos = [self.dense() for _ in range(self.rng.randint(1, 2))]
-            neg = [self.dense()] if self.rng.random() < 0.5 else None
-            strategy = self.rng.choice([models.RecommendStrategy.AVERAGE_VECTOR, models.RecommendStrategy.BEST_SCORE,
-                                        models.RecommendStrategy.SUM_SCORES])
+            pos = [ex() for _ in range(self.rng.randint(1, 2))]
+            neg = [ex()] if self.rng.random() < 0.5 else None
+            strategies = [models.RecommendStrategy.BEST_SCORE, models.RecommendStrategy.SUM_SCORES]
+            if n["using"] != "m":
+                strategies.append(models.RecommendStrategy.AVERAGE_VECTOR)
+            strategy = self.rng.choice(strategies)
             return models.RecommendQuery(recommend=models.RecommendInput(positive=pos, negative=neg, strategy=strategy))
         if r == 5:
             return models.OrderByQuery(order_by=models.OrderBy(key="f", direction=self.rng.choice(
@@ -138,13 +154,15 @@ class Gen:
         if r == 1:
             return models.FusionQuery(fusion=models.Fusion.DBSF)
         if r == 2:
-            # (No weights: see the module's doc.)
-            return models.RrfQuery(rrf=models.Rrf(k=self.rng.randint(1, 60)))
+            w = [round(self.rng.uniform(0.1, 3), 2) for _ in range(k)] if self.rng.random() < 0.5 else None
+            return models.RrfQuery(rrf=models.Rrf(k=self.rng.randint(1, 60), weights=w))
         if r == 3:
             terms = [models.MultExpression(mult=[round(self.rng.uniform(0.1, 2), 2), "$score[%d]" % i]) for i in range(k)]
-            terms.append(models.MultExpression(mult=[0.01, "f"]))
-            return models.FormulaQuery(formula=models.SumExpression(sum=terms),
-                                       defaults={"$score[%d]" % i: 0.0 for i in range(k)})
+            terms.append(self.expression(2))
+            defaults = {"$score[%d]" % i: 0.0 for i in range(k)}
+            if self.rng.random() < 0.5:
+                del defaults["$score[0]"]  # a point $score[0] lacks then scores 0 too
+            return models.FormulaQuery(formula=models.SumExpression(sum=terms), defaults=defaults)
         if r <= 5 and depth == 1:
             # (MMR at the root only: see the module's doc.)
             mmr = models.Mmr(diversity=round(self.rng.random(), 2), candidates_limit=self.rng.choice([None, self.rng.randint(5, 40)]))
@@ -155,6 +173,31 @@ class Gen:
             return models.NearestQuery(nearest=self.multi(), mmr=mmr)
         return self.leaf(n)
 
+    def expression(self, depth):
+        """A formula term over the payload: finite wherever it is evaluated."""
+        r = self.rng.randrange(9 if depth > 0 else 3)
+        if r == 0:
+            return round(self.rng.uniform(-2, 2), 2)
+        if r == 1:
+            return models.MultExpression(mult=[round(self.rng.uniform(-0.05, 0.05), 3), "f"])
+        if r == 2:
+            return models.FieldCondition(key="g", match=models.MatchAny(any=[self.rng.randrange(7), self.rng.randrange(7)]))
+        if r == 3:
+            return models.SumExpression(sum=[self.expression(depth - 1), self.expression(depth - 1)])
+        if r == 4:
+            return models.MultExpression(mult=[self.expression(depth - 1), self.expression(depth - 1)])
+        if r == 5:
+            return models.AbsExpression(abs=self.expression(depth - 1))
+        if r == 6:
+            return models.NegExpression(neg=self.expression(depth - 1))
+        if r == 7:
+            return models.DivExpression(div=models.DivParams(left=self.expression(depth - 1), right="g", by_zero_default=0.5))
+        decay = models.DecayParamsExpression(x="f", target=round(self.rng.uniform(0, 100), 1),
+                                             scale=round(self.rng.uniform(5, 50), 1),
+                                             midpoint=self.rng.choice([None, 0.2, 0.7]))
+        return self.rng.choice([models.ExpDecayExpression(exp_decay=decay), models.GaussDecayExpression(gauss_decay=decay),
+                                models.LinDecayExpression(lin_decay=decay)])
+
     def node(self, depth):
         """A Prefetch's fields at depth (1 to 3), and whether it merges prefetches."""
         n = {}
@@ -163,19 +206,34 @@ class Gen:
             n["prefetch"] = [models.Prefetch(**self.node(depth + 1)) for _ in range(k)]
             while True:
                 q = self.merge(n, k, depth)
-                if not isinstance(q, models.OrderByQuery):
-                    break
+                if isinstance(q, models.OrderByQuery):
+                    continue
+                # (No DBSF over order_by: see the module's doc.)
+                if isinstance(q, models.FusionQuery) and q.fusion == models.Fusion.DBSF and ordered(n["prefetch"]):
+                    continue
+                break
             n["query"] = q
         else:
             n["query"] = self.leaf(n)
             f = self.filter()
             if f is not None:
                 n["filter"] = f
-            if not isinstance(n["query"], (models.OrderByQuery, models.NearestQuery)) and self.rng.random() < 0.2:
-                n["score_threshold"] = round(self.rng.gauss(0, 1), 2) if n.get("using") != "a" else round(self.rng.random() - 0.3, 2)
         if self.rng.random() < 0.66:
             n["limit"] = self.rng.randint(1, 25)
+        q = n["query"]
+        if self.rng.random() < 0.2 and not isinstance(q, (models.OrderByQuery, models.NearestQuery)):
+            if isinstance(q, (models.FusionQuery, models.RrfQuery)):
+                n["score_threshold"] = round(self.rng.random() * 0.5, 2)
+            elif n.get("using") == "a":
+                n["score_threshold"] = round(self.rng.random() - 0.3, 2)
+            else:
+                n["score_threshold"] = round(self.rng.gauss(0, 1), 2)
         return n
+
+
+def ordered(prefetches):
+    """Whether an order_by query is among prefetches or below them."""
+    return any(isinstance(p.query, models.OrderByQuery) or ordered(p.prefetch or []) for p in prefetches)
 
 
 def inner_nodes(p, out):
@@ -186,10 +244,39 @@ def inner_nodes(p, out):
     return out
 
 
+def kinds(p, depth, seen):
+    """Adds to seen what node p at depth and the nodes below it use."""
+    q = p.query
+    if isinstance(q, models.FusionQuery):
+        seen.add(q.fusion.value)
+    elif isinstance(q, models.RrfQuery):
+        seen.add("weighted rrf" if q.rrf.weights else "rrf with k")
+    elif isinstance(q, models.FormulaQuery):
+        seen.add("formula")
+    elif isinstance(q, models.RecommendQuery):
+        seen.add("recommend")
+    elif isinstance(q, models.OrderByQuery):
+        seen.add("order_by")
+    elif isinstance(q, models.NearestQuery):
+        seen.add("mmr " + p.using)
+    else:
+        seen.add("nearest " + p.using)
+    if p.filter is not None:
+        seen.add("filter")
+    if p.score_threshold is not None:
+        seen.add("threshold")
+    if depth == 3:
+        seen.add("depth 3")
+    for c in p.prefetch or []:
+        kinds(c, depth + 1, seen)
+    return seen
+
+
 def has_ties(local, p):
     limit = p.limit if p.limit is not None else 10
     p = p.model_copy(deep=True)
-    pts = local.query_points(NAME, prefetch=p.prefetch, query=p.query, using=p.using, limit=limit + 1).points
+    pts = local.query_points(NAME, prefetch=p.prefetch, query=p.query, using=p.using, limit=limit + 1,
+                             score_threshold=p.score_threshold).points
     return any(close(a.score, b.score) for a, b in zip(pts, pts[1:]))
 
 
@@ -222,6 +309,7 @@ def run(server, local, rng, cases):
     build(server, local, rng)
     g = Gen(rng)
     redrawn = 0
+    counts = {}
     for qi in range(cases):
         while True:
             root = g.node(1)
@@ -239,11 +327,14 @@ def run(server, local, rng, cases):
             args["score_threshold"] = (want[1].score + want[2].score) / 2
             want = local.query_points(NAME, **copy.deepcopy(args)).points
         got = server.query_points(NAME, **copy.deepcopy(args)).points
+        for k in kinds(models.Prefetch(**dict(root, score_threshold=args.get("score_threshold"))), 1, set()):
+            counts[k] = counts.get(k, 0) + 1
         try:
             check("tree %d" % qi, got, want, limit)
         except Mismatch as e:
-            raise Mismatch("%s\nrequest: %s" % (e, models.QueryRequest(**args).model_dump_json(exclude_none=True)))
-    return redrawn
+            raise Mismatch("%s\nrequest: %s" % (e, models.QueryRequest(filter=args.get("query_filter"), **{
+                k: v for k, v in args.items() if k != "query_filter"}).model_dump_json(exclude_none=True)))
+    return redrawn, counts
 
 
 def main():
@@ -253,18 +344,19 @@ def main():
     ap.add_argument("--grpc-port", type=int, required=True)
     ap.add_argument("--grpc", action="store_true")
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--cases", type=int, default=150)
+    ap.add_argument("--cases", type=int, default=120)
     a = ap.parse_args()
     server = QdrantClient(host=a.host, port=a.rest_port, grpc_port=a.grpc_port, prefer_grpc=a.grpc, timeout=60,
                           check_compatibility=False)
     local = QdrantClient(":memory:")
     try:
-        redrawn = run(server, local, random.Random(a.seed), a.cases)
+        redrawn, counts = run(server, local, random.Random(a.seed), a.cases)
     except Mismatch as e:
         print("MISMATCH (%s): %s" % ("grpc" if a.grpc else "rest", e))
         sys.exit(1)
     print("ok: %d random query trees over %d points, %s (%d drawn again for ties inside the tree)" % (
         a.cases, N, "grpc" if a.grpc else "rest", redrawn))
+    print("requests using each kind of node: " + ", ".join("%s %d" % kv for kv in sorted(counts.items())))
 
 
 if __name__ == "__main__":
