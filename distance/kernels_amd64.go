@@ -134,3 +134,14 @@ func l2ChunksAsm(dst, q *float32, chunks *[]float32, nchunks, shift, dim int, id
 
 //go:noescape
 func l1ChunksAsm(dst, q *float32, chunks *[]float32, nchunks, shift, dim int, ids *uint32, n int) (ok bool)
+
+// dotTileAVX512 sets dst[4*i+r] to the dot product of row i of q and row r
+// of base (four rows of dim floats each); AVX-512 only.
+//
+//go:noescape
+func dotTileAVX512(dst *[16]float32, q, base *float32, dim int)
+
+// l2TileAVX512 is dotTileAVX512 for the squared L2 distance.
+//
+//go:noescape
+func l2TileAVX512(dst *[16]float32, q, base *float32, dim int)

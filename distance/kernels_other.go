@@ -69,3 +69,15 @@ func l2ChunksAsm(dst, q *float32, chunks *[]float32, nchunks, shift, dim int, id
 func l1ChunksAsm(dst, q *float32, chunks *[]float32, nchunks, shift, dim int, ids *uint32, n int) bool {
 	return chunksPtr(l1Go, dst, q, chunks, nchunks, shift, dim, ids, n)
 }
+
+func tileGo(kernel func(a, b []float32) float32, dst *[16]float32, q, base *float32, dim int) {
+	qs, bs := vec(q, 4*dim), vec(base, 4*dim)
+	for i := range 4 {
+		for r := range 4 {
+			dst[4*i+r] = kernel(qs[i*dim:(i+1)*dim], bs[r*dim:(r+1)*dim])
+		}
+	}
+}
+
+func dotTileAVX512(dst *[16]float32, q, base *float32, dim int) { tileGo(dotGo, dst, q, base, dim) }
+func l2TileAVX512(dst *[16]float32, q, base *float32, dim int)  { tileGo(l2Go, dst, q, base, dim) }

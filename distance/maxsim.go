@@ -15,8 +15,10 @@ const maxSimBlock = 64
 // the sum of the smallest squared distances (Score: its square root); for
 // Manhattan the sum of the smallest L1 distances.
 //
-// Each vector of q is scored against doc's vectors by the batch kernels, a
-// block of rows per call, so one pass over doc per query vector.
+// With AVX-512, Dot, Cosine and Euclid score four vectors of q against four
+// of doc per kernel call (maxSimTiled); otherwise, and for the last q
+// vectors, each vector of q is scored against doc's vectors by the batch
+// kernels, a block of rows per call, so one pass over doc per query vector.
 func (m Metric) MaxSim(q, doc []float32, dim int) float32 {
 	if dim <= 0 || len(q)%dim != 0 || len(doc)%dim != 0 || len(q) == 0 || len(doc) == 0 {
 		panic(fmt.Sprintf("distance: BUG: MaxSim of %d and %d elements, dim %d", len(q), len(doc), dim))
@@ -24,7 +26,11 @@ func (m Metric) MaxSim(q, doc []float32, dim int) float32 {
 	var buf [maxSimBlock]float32
 	var sum float32
 	dot := m == Cosine || m == Dot
-	for i := 0; i < len(q); i += dim {
+	start := 0
+	if curImpl == implAVX512 && m != Manhattan {
+		start, sum = maxSimTiled(dot, q, doc, dim)
+	}
+	for i := start; i < len(q); i += dim {
 		qi := q[i : i+dim : i+dim]
 		var best float32
 		for j := 0; j < len(doc); j += maxSimBlock * dim {
@@ -55,6 +61,66 @@ func (m Metric) MaxSim(q, doc []float32, dim int) float32 {
 		return 1 - sum
 	}
 	return sum
+}
+
+// maxSimTiled sums, over the first 4*floor(n/4) vectors of q, the best
+// similarity to any vector of doc (the largest dot product when dot, else
+// the smallest distance), scoring four vectors of q against four of doc per
+// call of the AVX-512 tile kernel (dot products when dot, else squared L2
+// distances) and the last 0..3 vectors of doc with the batch kernels. It
+// returns where in q the vectors it did not score start, and the sum.
+func maxSimTiled(dot bool, q, doc []float32, dim int) (int, float32) {
+	var t [16]float32
+	var buf [3]float32
+	var sum float32
+	step := 4 * dim
+	full := len(doc) / step * step
+	end := len(q) / step * step
+	for i := 0; i < end; i += step {
+		var best [4]float32
+		first := true
+		better := func(a int, x float32) {
+			if dot && x > best[a] || !dot && x < best[a] {
+				best[a] = x
+			}
+		}
+		for j := 0; j < full; j += step {
+			if dot {
+				dotTileAVX512(&t, &q[i], &doc[j], dim)
+			} else {
+				l2TileAVX512(&t, &q[i], &doc[j], dim)
+			}
+			if first {
+				best = [4]float32{t[0], t[4], t[8], t[12]}
+				first = false
+			}
+			for a := range 4 {
+				for r := range 4 {
+					better(a, t[4*a+r])
+				}
+			}
+		}
+		if full < len(doc) {
+			rest := doc[full:]
+			d := buf[:len(rest)/dim]
+			for a := range 4 {
+				qa := q[i+a*dim : i+(a+1)*dim : i+(a+1)*dim]
+				if dot {
+					DotBatch(d, qa, rest, dim)
+				} else {
+					SquaredL2Batch(d, qa, rest, dim)
+				}
+				if first {
+					best[a] = d[0]
+				}
+				for _, x := range d {
+					better(a, x)
+				}
+			}
+		}
+		sum += best[0] + best[1] + best[2] + best[3]
+	}
+	return end, sum
 }
 
 // MaxSimNaive is MaxSim scored one pair of vectors at a time with

@@ -103,7 +103,7 @@ func TestValidateMulti(t *testing.T) {
 // (ColBERT-like shapes) with the block kernel and the pair-at-a-time loop.
 func BenchmarkMaxSim(b *testing.B) {
 	rng := rand.New(rand.NewPCG(3, 4))
-	for _, dim := range []int{48, 128} {
+	for _, dim := range []int{48, 128, 384, 768} {
 		q := Dot.PreprocessMulti(nil, randVec(rng, 32*dim), dim)
 		doc := Dot.PreprocessMulti(nil, randVec(rng, 100*dim), dim)
 		for _, m := range []Metric{Dot, Euclid} {
