@@ -757,31 +757,24 @@ TEXT ·l1ChunksAsm(SB), NOSPLIT, $0-65
 	VSUBPS rv, qv, Z24; \
 	VFMADD231PS Z24, Z24, acc
 
+// TROW loads one base row's chunk into rv and adds its products with the
+// four query chunks (Z16-Z19) into a0-a3.
+#define TROW(OP, LOAD, src, rv, a0, a1, a2, a3) \
+	LOAD(src, rv); \
+	OP(Z16, rv, a0); \
+	OP(Z17, rv, a1); \
+	OP(Z18, rv, a2); \
+	OP(Z19, rv, a3)
+
 #define TROWS(OP, LOAD) \
 	LOAD((SI)(BX*1), Z16); \
 	LOAD((R8)(BX*1), Z17); \
 	LOAD((R9)(BX*1), Z18); \
 	LOAD((R10)(BX*1), Z19); \
-	LOAD((DI)(BX*1), Z20); \
-	OP(Z16, Z20, Z0); \
-	OP(Z17, Z20, Z4); \
-	OP(Z18, Z20, Z8); \
-	OP(Z19, Z20, Z12); \
-	LOAD((R11)(BX*1), Z21); \
-	OP(Z16, Z21, Z1); \
-	OP(Z17, Z21, Z5); \
-	OP(Z18, Z21, Z9); \
-	OP(Z19, Z21, Z13); \
-	LOAD((R12)(BX*1), Z22); \
-	OP(Z16, Z22, Z2); \
-	OP(Z17, Z22, Z6); \
-	OP(Z18, Z22, Z10); \
-	OP(Z19, Z22, Z14); \
-	LOAD((R13)(BX*1), Z23); \
-	OP(Z16, Z23, Z3); \
-	OP(Z17, Z23, Z7); \
-	OP(Z18, Z23, Z11); \
-	OP(Z19, Z23, Z15)
+	TROW(OP, LOAD, (DI)(BX*1), Z20, Z0, Z4, Z8, Z12); \
+	TROW(OP, LOAD, (R11)(BX*1), Z21, Z1, Z5, Z9, Z13); \
+	TROW(OP, LOAD, (R12)(BX*1), Z22, Z2, Z6, Z10, Z14); \
+	TROW(OP, LOAD, (R13)(BX*1), Z23, Z3, Z7, Z11, Z15)
 
 #define TLOAD(src, z) VMOVUPS src, z
 #define TLOADM(src, z) VMOVUPS.Z src, K1, z
