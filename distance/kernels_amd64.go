@@ -135,13 +135,15 @@ func l2ChunksAsm(dst, q *float32, chunks *[]float32, nchunks, shift, dim int, id
 //go:noescape
 func l1ChunksAsm(dst, q *float32, chunks *[]float32, nchunks, shift, dim int, ids *uint32, n int) (ok bool)
 
-// dotTileAVX512 sets dst[4*i+r] to the dot product of row i of q and row r
-// of base (four rows of dim floats each); AVX-512 only.
+// dotMaxTileAVX512 raises best[i] to the dot product of row i of q (four
+// rows of dim floats) with each of the first 4*n rows of base, n >= 1;
+// AVX-512 only.
 //
 //go:noescape
-func dotTileAVX512(dst *[16]float32, q, base *float32, dim int)
+func dotMaxTileAVX512(best *[4]float32, q, base *float32, dim, n int)
 
-// l2TileAVX512 is dotTileAVX512 for the squared L2 distance.
+// l2MinTileAVX512 lowers best[i] to the squared L2 distance between row i
+// of q and each of the first 4*n rows of base, n >= 1; AVX-512 only.
 //
 //go:noescape
-func l2TileAVX512(dst *[16]float32, q, base *float32, dim int)
+func l2MinTileAVX512(best *[4]float32, q, base *float32, dim, n int)

@@ -571,6 +571,130 @@ cbad: \
 	VZEROUPPER; \
 	RET
 
+// ---------------------------------------------------------------------------
+// MAXTILE: func name(best *[4]float32, q, base *float32, dim, n int)
+//          For each of the n groups of four base rows (rows dim floats apart,
+//          n >= 1), scores the four q rows against the group's four rows and
+//          folds each q row's best score into best[i] (BEST = VMAXPS for dot
+//          products, VMINPS for distances). One pass over the eight rows of a
+//          group scores all sixteen pairs: each 16-float chunk is loaded once
+//          and feeds four accumulators (Z(4i+r) for q row i, base row r), and
+//          the horizontal reduction runs once per four pairs. The last 0..15
+//          floats are loaded masked (zeros beyond dim). Used by MaxSim; the
+//          sums are not bit-identical to the single-pair kernels' (different
+//          association).
+
+#define TDOT(qv, rv, acc) \
+	VFMADD231PS rv, qv, acc
+
+#define TL2(qv, rv, acc) \
+	VSUBPS rv, qv, Z24; \
+	VFMADD231PS Z24, Z24, acc
+
+// TROW loads one base row's chunk into rv and adds its products with the
+// four q chunks (Z16-Z19) into a0-a3.
+#define TROW(OP, LOAD, src, rv, a0, a1, a2, a3) \
+	LOAD(src, rv); \
+	OP(Z16, rv, a0); \
+	OP(Z17, rv, a1); \
+	OP(Z18, rv, a2); \
+	OP(Z19, rv, a3)
+
+#define TROWS(OP, LOAD) \
+	LOAD((SI)(BX*1), Z16); \
+	LOAD((R8)(BX*1), Z17); \
+	LOAD((R9)(BX*1), Z18); \
+	LOAD((R10)(BX*1), Z19); \
+	TROW(OP, LOAD, (DI)(BX*1), Z20, Z0, Z4, Z8, Z12); \
+	TROW(OP, LOAD, (R11)(BX*1), Z21, Z1, Z5, Z9, Z13); \
+	TROW(OP, LOAD, (R12)(BX*1), Z22, Z2, Z6, Z10, Z14); \
+	TROW(OP, LOAD, (R13)(BX*1), Z23, Z3, Z7, Z11, Z15)
+
+#define TLOAD(src, z) VMOVUPS src, z
+#define TLOADM(src, z) VMOVUPS.Z src, K1, z
+
+// TRED1 leaves the sum of z's 16 lanes in each of its lanes 0-3.
+#define TRED1(z) \
+	VSHUFF32X4 $0x4E, z, z, Z24; \
+	VADDPS Z24, z, z; \
+	VSHUFF32X4 $0xB1, z, z, Z24; \
+	VADDPS Z24, z, z
+
+// TRED4 sets xa to the four sums of za, zb, zc, zd.
+#define TRED4(za, zb, zc, zd, xa, xb, xc, xd) \
+	TRED1(za); \
+	TRED1(zb); \
+	TRED1(zc); \
+	TRED1(zd); \
+	VHADDPS xb, xa, xa; \
+	VHADDPS xd, xc, xc; \
+	VHADDPS xc, xa, xa
+
+#define MAXTILE(OP, BEST) \
+	MOVQ best+0(FP), AX; \
+	MOVQ q+8(FP), SI; \
+	MOVQ base+16(FP), DI; \
+	MOVQ dim+24(FP), CX; \
+	MOVQ CX, DX; \
+	SHLQ $2, DX; \
+	LEAQ (SI)(DX*1), R8; \
+	LEAQ (R8)(DX*1), R9; \
+	LEAQ (R9)(DX*1), R10; \
+	ANDQ $15, CX; \
+	MOVL $1, BX; \
+	SHLL CX, BX; \
+	DECL BX; \
+	KMOVW BX, K1; \
+ttile: \
+	LEAQ (DI)(DX*1), R11; \
+	LEAQ (R11)(DX*1), R12; \
+	LEAQ (R12)(DX*1), R13; \
+	VXORPS Z0, Z0, Z0; \
+	VXORPS Z1, Z1, Z1; \
+	VXORPS Z2, Z2, Z2; \
+	VXORPS Z3, Z3, Z3; \
+	VXORPS Z4, Z4, Z4; \
+	VXORPS Z5, Z5, Z5; \
+	VXORPS Z6, Z6, Z6; \
+	VXORPS Z7, Z7, Z7; \
+	VXORPS Z8, Z8, Z8; \
+	VXORPS Z9, Z9, Z9; \
+	VXORPS Z10, Z10, Z10; \
+	VXORPS Z11, Z11, Z11; \
+	VXORPS Z12, Z12, Z12; \
+	VXORPS Z13, Z13, Z13; \
+	VXORPS Z14, Z14, Z14; \
+	VXORPS Z15, Z15, Z15; \
+	XORQ BX, BX; \
+	MOVQ dim+24(FP), CX; \
+	SUBQ $16, CX; \
+	JLT ttail; \
+tloop: \
+	TROWS(OP, TLOAD); \
+	ADDQ $64, BX; \
+	SUBQ $16, CX; \
+	JGE tloop; \
+ttail: \
+	ADDQ $16, CX; \
+	JEQ tred; \
+	TROWS(OP, TLOADM); \
+tred: \
+	TRED4(Z0, Z4, Z8, Z12, X0, X4, X8, X12); \
+	TRED4(Z1, Z5, Z9, Z13, X1, X5, X9, X13); \
+	TRED4(Z2, Z6, Z10, Z14, X2, X6, X10, X14); \
+	TRED4(Z3, Z7, Z11, Z15, X3, X7, X11, X15); \
+	BEST X1, X0, X0; \
+	BEST X3, X2, X2; \
+	BEST X2, X0, X0; \
+	VMOVUPS (AX), X1; \
+	BEST X1, X0, X0; \
+	VMOVUPS X0, (AX); \
+	LEAQ (R13)(DX*1), DI; \
+	DECQ n+32(FP); \
+	JNE ttile; \
+	VZEROUPPER; \
+	RET
+
 #define NOSETUP
 #define ABS512 VPBROADCASTD absmask<>(SB), Z15
 #define ABS256 VBROADCASTSS absmask<>(SB), Y15
@@ -740,124 +864,10 @@ TEXT ·l2ChunksAsm(SB), NOSPLIT, $0-65
 TEXT ·l1ChunksAsm(SB), NOSPLIT, $0-65
 	DISPATCH(dim+40(FP), ·l1ChunksAVX512, ·l1ChunksAVX2)
 
-// ---------------------------------------------------------------------------
-// TILE: func name(dst *[16]float32, q, base *float32, dim int)
-//       dst[4*i+r] = kernel(q row i, base row r) for i, r < 4, rows dim
-//       floats apart. One pass over the eight rows scores all sixteen pairs:
-//       each 16-float chunk of a row is loaded once and feeds four
-//       accumulators (Z0-Z15, Z(4i+r) for the pair i, r), and the horizontal
-//       reduction runs once per four pairs. The last 0..15 floats are loaded
-//       masked (zeros beyond dim). Used by MaxSim; the sums are not
-//       bit-identical to the single-pair kernels (different association).
+// func dotMaxTileAVX512(best *[4]float32, q, base *float32, dim, n int)
+TEXT ·dotMaxTileAVX512(SB), NOSPLIT, $0-40
+	MAXTILE(TDOT, VMAXPS)
 
-#define TDOT(qv, rv, acc) \
-	VFMADD231PS rv, qv, acc
-
-#define TL2(qv, rv, acc) \
-	VSUBPS rv, qv, Z24; \
-	VFMADD231PS Z24, Z24, acc
-
-// TROW loads one base row's chunk into rv and adds its products with the
-// four query chunks (Z16-Z19) into a0-a3.
-#define TROW(OP, LOAD, src, rv, a0, a1, a2, a3) \
-	LOAD(src, rv); \
-	OP(Z16, rv, a0); \
-	OP(Z17, rv, a1); \
-	OP(Z18, rv, a2); \
-	OP(Z19, rv, a3)
-
-#define TROWS(OP, LOAD) \
-	LOAD((SI)(BX*1), Z16); \
-	LOAD((R8)(BX*1), Z17); \
-	LOAD((R9)(BX*1), Z18); \
-	LOAD((R10)(BX*1), Z19); \
-	TROW(OP, LOAD, (DI)(BX*1), Z20, Z0, Z4, Z8, Z12); \
-	TROW(OP, LOAD, (R11)(BX*1), Z21, Z1, Z5, Z9, Z13); \
-	TROW(OP, LOAD, (R12)(BX*1), Z22, Z2, Z6, Z10, Z14); \
-	TROW(OP, LOAD, (R13)(BX*1), Z23, Z3, Z7, Z11, Z15)
-
-#define TLOAD(src, z) VMOVUPS src, z
-#define TLOADM(src, z) VMOVUPS.Z src, K1, z
-
-// TRED4 sums each of a, b, c, d (zmm) and stores the four sums at off(AX).
-#define TRED1(z, x) \
-	VSHUFF32X4 $0x4E, z, z, Z24; \
-	VADDPS Z24, z, z; \
-	VSHUFF32X4 $0xB1, z, z, Z24; \
-	VADDPS Z24, z, z
-
-#define TRED4(za, zb, zc, zd, xa, xb, xc, xd, off) \
-	TRED1(za, xa); \
-	TRED1(zb, xb); \
-	TRED1(zc, xc); \
-	TRED1(zd, xd); \
-	VHADDPS xb, xa, xa; \
-	VHADDPS xd, xc, xc; \
-	VHADDPS xc, xa, xa; \
-	VMOVUPS xa, off(AX)
-
-// TILE register contract: in: AX = dst, SI = q, DI = base, CX = dim.
-#define TILE(OP) \
-	MOVQ CX, DX; \
-	SHLQ $2, DX; \
-	LEAQ (SI)(DX*1), R8; \
-	LEAQ (R8)(DX*1), R9; \
-	LEAQ (R9)(DX*1), R10; \
-	LEAQ (DI)(DX*1), R11; \
-	LEAQ (R11)(DX*1), R12; \
-	LEAQ (R12)(DX*1), R13; \
-	VXORPS Z0, Z0, Z0; \
-	VXORPS Z1, Z1, Z1; \
-	VXORPS Z2, Z2, Z2; \
-	VXORPS Z3, Z3, Z3; \
-	VXORPS Z4, Z4, Z4; \
-	VXORPS Z5, Z5, Z5; \
-	VXORPS Z6, Z6, Z6; \
-	VXORPS Z7, Z7, Z7; \
-	VXORPS Z8, Z8, Z8; \
-	VXORPS Z9, Z9, Z9; \
-	VXORPS Z10, Z10, Z10; \
-	VXORPS Z11, Z11, Z11; \
-	VXORPS Z12, Z12, Z12; \
-	VXORPS Z13, Z13, Z13; \
-	VXORPS Z14, Z14, Z14; \
-	VXORPS Z15, Z15, Z15; \
-	XORQ BX, BX; \
-	SUBQ $16, CX; \
-	JLT ttail; \
-tloop: \
-	TROWS(OP, TLOAD); \
-	ADDQ $64, BX; \
-	SUBQ $16, CX; \
-	JGE tloop; \
-ttail: \
-	ADDQ $16, CX; \
-	JEQ tred; \
-	MOVL $1, DX; \
-	SHLL CX, DX; \
-	DECL DX; \
-	KMOVW DX, K1; \
-	TROWS(OP, TLOADM); \
-tred: \
-	TRED4(Z0, Z1, Z2, Z3, X0, X1, X2, X3, 0); \
-	TRED4(Z4, Z5, Z6, Z7, X4, X5, X6, X7, 16); \
-	TRED4(Z8, Z9, Z10, Z11, X8, X9, X10, X11, 32); \
-	TRED4(Z12, Z13, Z14, Z15, X12, X13, X14, X15, 48); \
-	VZEROUPPER; \
-	RET
-
-// func dotTileAVX512(dst *[16]float32, q, base *float32, dim int)
-TEXT ·dotTileAVX512(SB), NOSPLIT, $0-32
-	MOVQ dst+0(FP), AX
-	MOVQ q+8(FP), SI
-	MOVQ base+16(FP), DI
-	MOVQ dim+24(FP), CX
-	TILE(TDOT)
-
-// func l2TileAVX512(dst *[16]float32, q, base *float32, dim int)
-TEXT ·l2TileAVX512(SB), NOSPLIT, $0-32
-	MOVQ dst+0(FP), AX
-	MOVQ q+8(FP), SI
-	MOVQ base+16(FP), DI
-	MOVQ dim+24(FP), CX
-	TILE(TL2)
+// func l2MinTileAVX512(best *[4]float32, q, base *float32, dim, n int)
+TEXT ·l2MinTileAVX512(SB), NOSPLIT, $0-40
+	MAXTILE(TL2, VMINPS)

@@ -70,14 +70,21 @@ func l1ChunksAsm(dst, q *float32, chunks *[]float32, nchunks, shift, dim int, id
 	return chunksPtr(l1Go, dst, q, chunks, nchunks, shift, dim, ids, n)
 }
 
-func tileGo(kernel func(a, b []float32) float32, dst *[16]float32, q, base *float32, dim int) {
-	qs, bs := vec(q, 4*dim), vec(base, 4*dim)
+func bestTileGo(kernel func(a, b []float32) float32, better func(x, best float32) bool, best *[4]float32, q, base *float32, dim, n int) {
+	qs, bs := vec(q, 4*dim), vec(base, 4*n*dim)
 	for i := range 4 {
-		for r := range 4 {
-			dst[4*i+r] = kernel(qs[i*dim:(i+1)*dim], bs[r*dim:(r+1)*dim])
+		for r := range 4 * n {
+			if x := kernel(qs[i*dim:(i+1)*dim], bs[r*dim:(r+1)*dim]); better(x, best[i]) {
+				best[i] = x
+			}
 		}
 	}
 }
 
-func dotTileAVX512(dst *[16]float32, q, base *float32, dim int) { tileGo(dotGo, dst, q, base, dim) }
-func l2TileAVX512(dst *[16]float32, q, base *float32, dim int)  { tileGo(l2Go, dst, q, base, dim) }
+func dotMaxTileAVX512(best *[4]float32, q, base *float32, dim, n int) {
+	bestTileGo(dotGo, func(x, b float32) bool { return x > b }, best, q, base, dim, n)
+}
+
+func l2MinTileAVX512(best *[4]float32, q, base *float32, dim, n int) {
+	bestTileGo(l2Go, func(x, b float32) bool { return x < b }, best, q, base, dim, n)
+}

@@ -1,6 +1,9 @@
 package distance
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+)
 
 // maxSimBlock is the number of document vectors MaxSim scores with one batch
 // kernel call; its scratch lives on the stack.
@@ -65,56 +68,44 @@ func (m Metric) MaxSim(q, doc []float32, dim int) float32 {
 
 // maxSimTiled sums, over the first 4*floor(n/4) vectors of q, the best
 // similarity to any vector of doc (the largest dot product when dot, else
-// the smallest distance), scoring four vectors of q against four of doc per
-// call of the AVX-512 tile kernel (dot products when dot, else squared L2
-// distances) and the last 0..3 vectors of doc with the batch kernels. It
-// returns where in q the vectors it did not score start, and the sum.
+// the smallest squared distance), scoring four vectors of q against all
+// groups of four vectors of doc in one call of an AVX-512 tile kernel and
+// the last 0..3 vectors of doc with the batch kernels. It returns where in
+// q the vectors it did not score start, and the sum.
 func maxSimTiled(dot bool, q, doc []float32, dim int) (int, float32) {
-	var t [16]float32
 	var buf [3]float32
 	var sum float32
 	step := 4 * dim
-	full := len(doc) / step * step
+	groups := len(doc) / step
+	full := groups * step
 	end := len(q) / step * step
 	for i := 0; i < end; i += step {
-		var best [4]float32
-		first := true
-		better := func(a int, x float32) {
-			if dot && x > best[a] || !dot && x < best[a] {
-				best[a] = x
-			}
+		inf := float32(math.Inf(1))
+		if dot {
+			inf = -inf
 		}
-		for j := 0; j < full; j += step {
-			if dot {
-				dotTileAVX512(&t, &q[i], &doc[j], dim)
-			} else {
-				l2TileAVX512(&t, &q[i], &doc[j], dim)
-			}
-			if first {
-				best = [4]float32{t[0], t[4], t[8], t[12]}
-				first = false
-			}
-			for a := range 4 {
-				for r := range 4 {
-					better(a, t[4*a+r])
-				}
-			}
+		best := [4]float32{inf, inf, inf, inf}
+		switch {
+		case groups == 0:
+		case dot:
+			dotMaxTileAVX512(&best, &q[i], &doc[0], dim, groups)
+		default:
+			l2MinTileAVX512(&best, &q[i], &doc[0], dim, groups)
 		}
 		if full < len(doc) {
 			rest := doc[full:]
 			d := buf[:len(rest)/dim]
-			for a := range 4 {
+			for a := range best {
 				qa := q[i+a*dim : i+(a+1)*dim : i+(a+1)*dim]
 				if dot {
 					DotBatch(d, qa, rest, dim)
 				} else {
 					SquaredL2Batch(d, qa, rest, dim)
 				}
-				if first {
-					best[a] = d[0]
-				}
 				for _, x := range d {
-					better(a, x)
+					if dot && x > best[a] || !dot && x < best[a] {
+						best[a] = x
+					}
 				}
 			}
 		}
