@@ -21,74 +21,23 @@ import (
 // BM25Config describes a keyword-search benchmark (RunBM25). RunBM25 copies
 // it and fills in the defaults given in each field's doc.
 type BM25Config struct {
-	// Dir receives one result JSON per target and report.md. Created when
-	// missing. Required.
-	Dir string
-	// Targets are measured in this order, any of BM25Targets or
-	// grpc://HOST:PORT. Default: qdrant (when QdrantBin is set), qlite
-	// and embedded. The first target that completes is the reference: the
-	// ground truth is computed from the sparse vectors it stored, and
-	// every other target's vectors and answers are compared with its.
-	Targets []string
-	// QdrantBin is the Qdrant server binary of target qdrant.
-	QdrantBin string
-	// Exe is the qlite binary whose `serve` is target qlite. Empty: target
-	// qlite is compat.NewServer in this process.
-	Exe string
-
-	// Docs and Queries cut the corpus to its first Docs documents and
-	// first Queries queries. Default: every document, 1000 queries.
-	Docs, Queries int
-	// K is the number of points per answer. Default 10.
-	K int
-	// Concurrency is the number of query workers of the throughput
-	// measurement. Default 4.
-	Concurrency int
-	// Repeat is the number of timed passes over the queries per query
-	// kind; the fastest is reported. Default 1.
-	Repeat int
-
-	// GOROOT and CacheDir are passed to LoadGoDocCorpus.
-	GOROOT, CacheDir string
-
-	// Out receives the table; Log the progress lines. Default io.Discard.
-	Out, Log io.Writer
-	// Progress, when set, receives progress bars.
-	Progress io.Writer
+	// CorpusRun's targets are any of BM25Targets or grpc://HOST:PORT.
+	// Default: qdrant (when QdrantBin is set), qlite and embedded. The
+	// ground truth is computed from the sparse vectors the reference
+	// target stored, and every other target's vectors are compared with
+	// its too.
+	CorpusRun
 }
 
 func (c *BM25Config) withDefaults() (BM25Config, error) {
 	o := *c
-	if o.Dir == "" {
-		return o, errors.New("bench: bm25: no output directory given")
-	}
-	o.Targets = slices.Clone(o.Targets)
-	if len(o.Targets) == 0 {
-		if o.QdrantBin != "" {
-			o.Targets = append(o.Targets, BM25TargetQdrant)
-		}
-		o.Targets = append(o.Targets, BM25TargetQlite, BM25TargetEmbedded)
+	if err := o.CorpusRun.withDefaults("bm25", BM25TargetQdrant, BM25TargetQlite, BM25TargetEmbedded); err != nil {
+		return o, err
 	}
 	for _, t := range o.Targets {
 		if !slices.Contains(BM25Targets, t) && !strings.HasPrefix(t, "grpc://") {
 			return o, fmt.Errorf("bench: bm25: unknown target %q (known: %s, grpc://HOST:PORT)", t, strings.Join(BM25Targets, ", "))
 		}
-	}
-	if o.Queries == 0 {
-		o.Queries = 1000
-	}
-	if o.K == 0 {
-		o.K = 10
-	}
-	if o.Concurrency == 0 {
-		o.Concurrency = 4
-	}
-	o.Repeat = max(o.Repeat, 1)
-	if o.Out == nil {
-		o.Out = io.Discard
-	}
-	if o.Log == nil {
-		o.Log = io.Discard
 	}
 	return o, nil
 }

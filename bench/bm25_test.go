@@ -23,10 +23,10 @@ func TestBM25Smoke(t *testing.T) {
 		t.Log("QDRANT_BIN is unset: the real Qdrant server is not measured")
 	}
 	dir := t.TempDir()
-	res, err := RunBM25(context.Background(), &BM25Config{
+	res, err := RunBM25(context.Background(), &BM25Config{CorpusRun{
 		Dir: dir, Targets: targets, QdrantBin: bin,
 		Docs: 2000, Queries: 60, Concurrency: 2, Log: testLog{t},
-	})
+	}})
 	refused := err != nil && strings.Contains(err.Error(), "not supported by qlite")
 	if refused {
 		// Until qlite has sparse vectors its targets fail at collection

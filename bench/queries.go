@@ -38,26 +38,10 @@ var Workloads = []string{WorkloadHybrid, WorkloadRerank}
 type QueryBenchConfig struct {
 	// Workload is WorkloadHybrid or WorkloadRerank. Required.
 	Workload string
-	// Dir receives one result JSON per target and report.md. Created when
-	// missing. Required.
-	Dir string
-	// Targets are measured in this order: ServerQdrant, ServerQlite,
-	// ServerEmbedded or grpc://HOST:PORT. Default: qdrant (when QdrantBin
-	// is set) and qlite. The first target that completes is the
-	// reference every other target's answers are compared with.
-	Targets []string
-	// QdrantBin is the Qdrant server binary of target qdrant.
-	QdrantBin string
-	// Exe is the qlite binary whose `serve` is target qlite. Empty: the
-	// server runs in this process.
-	Exe string
+	// CorpusRun's targets are ServerQdrant, ServerQlite, ServerEmbedded or
+	// grpc://HOST:PORT. Default: qdrant (when QdrantBin is set) and qlite.
+	CorpusRun
 
-	// Docs and Queries cut the corpus (LoadGoDocCorpus) to its first Docs
-	// documents and first Queries queries. Default: every document, 1000
-	// queries.
-	Docs, Queries int
-	// K is the number of points per answer. Default 10.
-	K int
 	// PrefetchLimit is the limit of each prefetch. Default 100.
 	PrefetchLimit int
 	// Ef is the hnsw_ef of the dense searches. Default 128.
@@ -73,23 +57,10 @@ type QueryBenchConfig struct {
 	// most vectors per document, QueryTokens the vectors of a query
 	// (WorkloadRerank). Defaults 128, 32 and 32.
 	TokenDim, DocTokens, QueryTokens int
-	// Concurrency is the number of query workers of the throughput
-	// measurement. Default 4.
-	Concurrency int
-	// Repeat is the number of timed passes over the queries per query
-	// kind; the fastest is reported. Default 1.
-	Repeat int
-
-	// GOROOT and CacheDir are passed to LoadGoDocCorpus.
-	GOROOT, CacheDir string
 
 	// Command, when set, is the command line the report says reproduces
 	// the run.
 	Command string
-	// Out receives the table; Log the progress lines. Default io.Discard.
-	Out, Log io.Writer
-	// Progress, when set, receives progress bars.
-	Progress io.Writer
 }
 
 func (c *QueryBenchConfig) withDefaults() (QueryBenchConfig, error) {
@@ -97,15 +68,8 @@ func (c *QueryBenchConfig) withDefaults() (QueryBenchConfig, error) {
 	if !slices.Contains(Workloads, o.Workload) {
 		return o, fmt.Errorf("bench: unknown workload %q (known: %s)", o.Workload, strings.Join(Workloads, ", "))
 	}
-	if o.Dir == "" {
-		return o, errors.New("bench: " + o.Workload + ": no output directory given")
-	}
-	o.Targets = slices.Clone(o.Targets)
-	if len(o.Targets) == 0 {
-		if o.QdrantBin != "" {
-			o.Targets = append(o.Targets, ServerQdrant)
-		}
-		o.Targets = append(o.Targets, ServerQlite)
+	if err := o.CorpusRun.withDefaults(o.Workload, ServerQdrant, ServerQlite); err != nil {
+		return o, err
 	}
 	for _, t := range o.Targets {
 		if t != ServerQdrant && t != ServerQlite && t != ServerEmbedded && !strings.HasPrefix(t, "grpc://") {
@@ -117,16 +81,12 @@ func (c *QueryBenchConfig) withDefaults() (QueryBenchConfig, error) {
 			*v = d
 		}
 	}
-	def(&o.Queries, 1000)
-	def(&o.K, 10)
 	def(&o.PrefetchLimit, 100)
 	def(&o.Ef, 128)
 	def(&o.Dim, 256)
 	def(&o.TokenDim, 128)
 	def(&o.DocTokens, 32)
 	def(&o.QueryTokens, 32)
-	def(&o.Concurrency, 4)
-	o.Repeat = max(o.Repeat, 1)
 	for _, v := range []int{o.Queries, o.K, o.PrefetchLimit, o.Ef, o.Dim, o.TokenDim, o.DocTokens, o.QueryTokens, o.Concurrency, o.Docs} {
 		if v < 0 {
 			return o, fmt.Errorf("bench: %s: sizes must not be negative", o.Workload)
@@ -134,12 +94,6 @@ func (c *QueryBenchConfig) withDefaults() (QueryBenchConfig, error) {
 	}
 	if o.K > o.PrefetchLimit {
 		return o, fmt.Errorf("bench: %s: k=%d exceeds the prefetch limit %d", o.Workload, o.K, o.PrefetchLimit)
-	}
-	if o.Out == nil {
-		o.Out = io.Discard
-	}
-	if o.Log == nil {
-		o.Log = io.Discard
 	}
 	return o, nil
 }

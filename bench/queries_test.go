@@ -26,9 +26,9 @@ func TestRunQueries(t *testing.T) {
 		t.Run(wl, func(t *testing.T) {
 			dir := t.TempDir()
 			res, err := RunQueries(context.Background(), &QueryBenchConfig{
-				Workload: wl, Dir: dir, Targets: targets, QdrantBin: bin,
-				Docs: 1500, Queries: 40, PrefetchLimit: 30, Dim: 64, TokenDim: 32, DocTokens: 16, QueryTokens: 8,
-				Concurrency: 2, Log: testLog{t},
+				Workload:      wl,
+				CorpusRun:     CorpusRun{Dir: dir, Targets: targets, QdrantBin: bin, Docs: 1500, Queries: 40, Concurrency: 2, Log: testLog{t}},
+				PrefetchLimit: 30, Dim: 64, TokenDim: 32, DocTokens: 16, QueryTokens: 8,
 			})
 			if err != nil {
 				if !strings.Contains(err.Error(), "not supported by qlite") {

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/qlite/qlite/bench"
 )
@@ -47,19 +48,26 @@ bm25-TARGET.json per target and report.md into --out, and prints the table.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&cfg.Dir, "out", "", "directory for the result files and report.md (required)")
-	f.StringSliceVar(&cfg.Targets, "target", nil, "targets in order, any of "+strings.Join(bench.BM25Targets, ", ")+
-		", grpc://HOST:PORT; the first is the reference (default: qdrant when --qdrant-bin is given, qlite, embedded)")
-	f.StringVar(&cfg.QdrantBin, "qdrant-bin", os.Getenv("QDRANT_BIN"), "Qdrant server binary of target qdrant (default $QDRANT_BIN)")
-	f.IntVar(&cfg.Docs, "docs", 0, "use only the first N documents (0: all)")
-	f.IntVar(&cfg.Queries, "queries", 1000, "use only the first N queries")
-	f.IntVar(&cfg.K, "k", 10, "points per answer")
-	f.IntVar(&cfg.Concurrency, "concurrency", 4, "query workers of the throughput measurement")
-	f.IntVar(&cfg.Repeat, "repeat", 1, "timed passes over the queries; the fastest is reported")
-	f.StringVar(&cfg.GOROOT, "goroot", "", "Go tree whose comments are the corpus (default: go env GOROOT)")
-	f.StringVar(&cfg.CacheDir, "cache-dir", "", "cache for the extracted corpus (default: the user cache dir/qlite)")
-	f.BoolVarP(&quiet, "quiet", "q", false, "no progress output")
-	f.BoolVar(&inProcess, "in-process", false, "serve target qlite from this process rather than a child qlite serve")
+	corpusRunFlags(f, &cfg.CorpusRun, "any of "+strings.Join(bench.BM25Targets, ", ")+
+		", grpc://HOST:PORT; the first is the reference (default: qdrant when --qdrant-bin is given, qlite, embedded)", &quiet, &inProcess)
 	cmd.MarkFlagRequired("out")
 	return cmd
+}
+
+// corpusRunFlags declares the flags of the corpus benchmarks' shared
+// settings (bench.CorpusRun), quiet and inProcess; targets describes the
+// --target values.
+func corpusRunFlags(f *pflag.FlagSet, c *bench.CorpusRun, targets string, quiet, inProcess *bool) {
+	f.StringVar(&c.Dir, "out", "", "directory for the result files and report.md (required)")
+	f.StringSliceVar(&c.Targets, "target", nil, "targets in order, "+targets)
+	f.StringVar(&c.QdrantBin, "qdrant-bin", os.Getenv("QDRANT_BIN"), "Qdrant server binary of target qdrant (default $QDRANT_BIN)")
+	f.IntVar(&c.Docs, "docs", 0, "use only the first N documents (0: all)")
+	f.IntVar(&c.Queries, "queries", 1000, "use only the first N queries")
+	f.IntVar(&c.K, "k", 10, "points per answer")
+	f.IntVar(&c.Concurrency, "concurrency", 4, "query workers of the throughput measurement")
+	f.IntVar(&c.Repeat, "repeat", 1, "timed passes over the queries; the fastest is reported")
+	f.StringVar(&c.GOROOT, "goroot", "", "Go tree whose comments are the corpus (default: go env GOROOT)")
+	f.StringVar(&c.CacheDir, "cache-dir", "", "cache for the extracted corpus (default: the user cache dir/qlite)")
+	f.BoolVarP(quiet, "quiet", "q", false, "no progress output")
+	f.BoolVar(inProcess, "in-process", false, "serve target qlite from this process rather than a child qlite serve")
 }

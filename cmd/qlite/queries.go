@@ -70,12 +70,7 @@ target and report.md into --out, and prints the table.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&cfg.Dir, "out", "", "directory for the result files and report.md (required)")
-	f.StringSliceVar(&cfg.Targets, "target", nil, "targets in order: qdrant, qlite, embedded or grpc://HOST:PORT; the first is the reference (default: qdrant when a binary is given, qlite)")
-	f.StringVar(&cfg.QdrantBin, "qdrant-bin", os.Getenv("QDRANT_BIN"), "Qdrant server binary of target qdrant (default $QDRANT_BIN)")
-	f.IntVar(&cfg.Docs, "docs", 0, "use only the first N documents (0: all)")
-	f.IntVar(&cfg.Queries, "queries", 1000, "use only the first N queries")
-	f.IntVar(&cfg.K, "k", 10, "points per answer")
+	corpusRunFlags(f, &cfg.CorpusRun, "any of qdrant, qlite, embedded or grpc://HOST:PORT; the first is the reference (default: qdrant when a binary is given, qlite)", &quiet, &inProcess)
 	f.IntVar(&cfg.PrefetchLimit, "prefetch-limit", 100, "limit of each prefetch")
 	f.IntVar(&cfg.Ef, "ef", 128, "hnsw_ef of the dense searches")
 	f.BoolVar(&cfg.Exact, "exact", false, "exact dense searches (every server must then give the same answers up to equal scores)")
@@ -85,12 +80,6 @@ target and report.md into --out, and prints the table.`,
 		f.IntVar(&cfg.DocTokens, "doc-tokens", 32, "most vectors per document")
 		f.IntVar(&cfg.QueryTokens, "query-tokens", 32, "vectors per query")
 	}
-	f.IntVar(&cfg.Concurrency, "concurrency", 4, "query workers of the throughput measurement")
-	f.IntVar(&cfg.Repeat, "repeat", 1, "timed passes over the queries; the fastest is reported")
-	f.StringVar(&cfg.GOROOT, "goroot", "", "Go tree whose comments are the corpus (default: go env GOROOT)")
-	f.StringVar(&cfg.CacheDir, "cache-dir", "", "cache for the extracted corpus (default: the user cache dir/qlite)")
-	f.BoolVarP(&quiet, "quiet", "q", false, "no progress output")
-	f.BoolVar(&inProcess, "in-process", false, "serve target qlite from this process rather than a child qlite serve")
 	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of this process (with --in-process, the qlite server's too) to this file")
 	cmd.MarkFlagRequired("out")
 	return cmd
