@@ -27,13 +27,7 @@ func TestBM25Smoke(t *testing.T) {
 		Dir: dir, Targets: targets, QdrantBin: bin,
 		Docs: 2000, Queries: 60, Concurrency: 2, Log: testLog{t},
 	}})
-	refused := err != nil && strings.Contains(err.Error(), "not supported by qlite")
-	if refused {
-		// Until qlite has sparse vectors its targets fail at collection
-		// creation; the others are still checked.
-		defer t.Skipf("qlite refuses sparse vectors in this build: %v", err)
-		targets = slices.DeleteFunc(targets, func(s string) bool { return s != BM25TargetQdrant })
-	} else if err != nil {
+	if err != nil {
 		t.Fatal(err)
 	}
 	if len(res) != len(targets) {
