@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"runtime"
 	"runtime/debug"
 	"time"
 
@@ -38,6 +39,28 @@ type EngineFigures struct {
 	IdleP99Ms       float64 `json:"idle_p99_ms"`
 	DuringBuildP99  float64 `json:"during_build_p99_ms"`
 	DuringBuildRuns int     `json:"during_build_queries"`
+	// Phases are the peak resident set of each phase in order (upload,
+	// index, reopen, search), the data and ground truth included: VmHWM
+	// reset at the start of the phase, and RssAnon at its end. Without a
+	// resettable peak (/proc/self/clear_refs) each peak is the process's
+	// peak so far.
+	Phases []PhasePeak `json:"phases,omitempty"`
+}
+
+// PhasePeak is the peak resident set of one phase of a run.
+type PhasePeak struct {
+	Phase       string `json:"phase"`
+	PeakRSS     int64  `json:"peak_rss_bytes"`
+	EndRSSAnon  int64  `json:"end_rss_anon_bytes"`
+	EndHeapLive uint64 `json:"end_heap_live_bytes"`
+}
+
+// endPhase records the peak of the phase that ends now and starts the next.
+func (e *EngineFigures) endPhase(name string) {
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	e.Phases = append(e.Phases, PhasePeak{Phase: name, PeakRSS: procStatus("VmHWM"), EndRSSAnon: procStatus("RssAnon"), EndHeapLive: ms.HeapAlloc})
+	resetPeakRSS()
 }
 
 const uploadBatch = 256
@@ -71,12 +94,14 @@ func runEmbedded(ctx context.Context, c *Config, ds *Dataset, gt *GroundTruth, f
 	client := func(db *engine.DB, coll string) *grpcRemote {
 		return &grpcRemote{c: compat.NewEmbedded(db), coll: coll}
 	}
-	upload := func(db *engine.DB, coll string, bar *progress) (float64, float64, error) {
-		return uploadEmbedded(ctx, c, db, client(db, coll), ds, fw, bar)
+	upload := func(db *engine.DB, coll string, bar *progress, uploaded func()) (float64, float64, error) {
+		return uploadEmbedded(ctx, c, db, client(db, coll), ds, fw, bar, uploaded)
 	}
 	cpu0 := cpuSeconds()
 	bar := startProgress(c.Progress, "upload", ds.N, nil)
-	fig.UploadSeconds, fig.IndexSeconds, err = upload(db, coll, bar)
+	resetPeakRSS()
+	fig.UploadSeconds, fig.IndexSeconds, err = upload(db, coll, bar, func() { fig.endPhase("upload") })
+	fig.endPhase("index")
 	bar.Stop()
 	if err != nil {
 		return err
@@ -92,6 +117,7 @@ func runEmbedded(ctx context.Context, c *Config, ds *Dataset, gt *GroundTruth, f
 		return err
 	}
 	debug.FreeOSMemory()
+	resetPeakRSS()
 	start := time.Now()
 	if db, err = engine.Open(dir, opts); err != nil {
 		return err
@@ -102,6 +128,7 @@ func runEmbedded(ctx context.Context, c *Config, ds *Dataset, gt *GroundTruth, f
 	fig.ReopenSeconds = time.Since(start).Seconds()
 	fig.ReopenGraphBuilds = db.Stats().GraphBuilds
 	fmt.Fprintf(c.Log, "reopen: %.3fs, %d graph builds\n", fig.ReopenSeconds, fig.ReopenGraphBuilds)
+	fig.endPhase("reopen")
 
 	if err := db.Compact(ctx); err != nil {
 		return err
@@ -183,7 +210,10 @@ func runEmbedded(ctx context.Context, c *Config, ds *Dataset, gt *GroundTruth, f
 
 	// The peak RSS of the process holding the index is taken before the
 	// experiment below adds a second collection.
-	res.RSSBytes = procStatus("VmHWM")
+	fig.endPhase("search")
+	for _, p := range fig.Phases {
+		res.RSSBytes = max(res.RSSBytes, p.PeakRSS)
+	}
 
 	// Searches during a background build of a second collection.
 	fig.ProbeEf = 64
@@ -194,7 +224,7 @@ func runEmbedded(ctx context.Context, c *Config, ds *Dataset, gt *GroundTruth, f
 	fig.IdleP99Ms = idle.P99Ms
 	done := make(chan error, 1)
 	go func() {
-		_, _, err := upload(db, "background", nil)
+		_, _, err := upload(db, "background", nil, nil)
 		done <- err
 	}()
 	var during []time.Duration
@@ -228,8 +258,9 @@ func runEmbedded(ctx context.Context, c *Config, ds *Dataset, gt *GroundTruth, f
 // time and the time from then until the collection was green. In a filtered
 // run (fw not nil) every point carries its generated payload besides "i",
 // and, unless c.NoPayloadIndex, the fields of payloadIndexes are indexed
-// before the upload, with the types the hnsw target gives them.
-func uploadEmbedded(ctx context.Context, c *Config, db *engine.DB, cl *grpcRemote, ds *Dataset, fw *filteredWorkload, bar *progress) (float64, float64, error) {
+// before the upload, with the types the hnsw target gives them. uploaded,
+// when not nil, is called once the last batch is acknowledged.
+func uploadEmbedded(ctx context.Context, c *Config, db *engine.DB, cl *grpcRemote, ds *Dataset, fw *filteredWorkload, bar *progress, uploaded func()) (float64, float64, error) {
 	if err := createCollection(ctx, c, cl, ds, fw); err != nil {
 		return 0, 0, err
 	}
@@ -240,6 +271,9 @@ func uploadEmbedded(ctx context.Context, c *Config, db *engine.DB, cl *grpcRemot
 	}
 	up := time.Since(start).Seconds()
 	bar.Stop()
+	if uploaded != nil {
+		uploaded()
+	}
 	if err := db.WaitGreen(ctx, cl.coll, 20*time.Millisecond); err != nil {
 		return 0, 0, err
 	}

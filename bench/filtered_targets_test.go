@@ -124,7 +124,7 @@ func TestEmbeddedFilteredUpload(t *testing.T) {
 		c.NoPayloadIndex = noIndex
 		coll := map[bool]string{false: "indexed", true: "plain"}[noIndex]
 		cl := &grpcRemote{c: compat.NewEmbedded(db), coll: coll}
-		if _, _, err := uploadEmbedded(ctx, &c, db, cl, ds, fw, nil); err != nil {
+		if _, _, err := uploadEmbedded(ctx, &c, db, cl, ds, fw, nil, nil); err != nil {
 			t.Fatal(err)
 		}
 		info, err := db.CollectionInfo(ctx, coll)

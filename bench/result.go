@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -30,8 +31,17 @@ type Result struct {
 	// the threads means the machine was busy with other work.
 	BuildCPUSeconds float64 `json:"build_cpu_seconds,omitempty"`
 	// RSSBytes is the peak resident set size of the process that built and
-	// queried the index (VmHWM), data and ground truth included.
+	// queried the index (VmHWM), data and ground truth included. Where the
+	// kernel lets the peak be reset (/proc/self/clear_refs), it is reset
+	// once the data and ground truth are loaded, so that the garbage of
+	// loading them does not count.
 	RSSBytes int64 `json:"rss_bytes"`
+	// DataRSSBytes is what the benchmark process holds for the dataset and
+	// ground truth (and the filtered workload), measured: its resident set
+	// once they are loaded minus before, each after a GC that returns free
+	// memory to the OS. RSSBytes - DataRSSBytes is the peak of the index
+	// under test in process (target embedded: the engine).
+	DataRSSBytes int64 `json:"data_rss_bytes,omitempty"`
 	// GraphBytes is the memory of the index structure without the
 	// vectors: Graph.MemoryBytes for hnsw; for hnswlib and faiss the growth
 	// of the resident set across the build minus the copied vectors; 0
@@ -375,7 +385,11 @@ func (r *Result) WriteTable(w io.Writer) error {
 	if r.LinksBytes != 0 {
 		fmt.Fprintf(bw, " (links %s)", mib(r.LinksBytes))
 	}
-	fmt.Fprintf(bw, ", peak RSS %s\n", mib(r.RSSBytes))
+	fmt.Fprintf(bw, ", peak RSS %s", mib(r.RSSBytes))
+	if r.DataRSSBytes > 0 {
+		fmt.Fprintf(bw, " (%s without the %s the benchmark holds for data and ground truth)", mib(r.RSSBytes-r.DataRSSBytes), mib(r.DataRSSBytes))
+	}
+	fmt.Fprintln(bw)
 	if r.Env.LoadAvg != "" {
 		fmt.Fprintf(bw, "load average at start %s on %d CPUs\n", r.Env.LoadAvg, r.Env.NumCPU)
 	}
@@ -392,6 +406,17 @@ func (r *Result) WriteTable(w io.Writer) error {
 			fmt.Fprintf(bw, "; reopen %.3fs (%d graph builds)", e.ReopenSeconds, e.ReopenGraphBuilds)
 		}
 		fmt.Fprintln(bw)
+		if len(e.Phases) > 0 {
+			fmt.Fprint(bw, "peak RSS by phase:")
+			for i, p := range e.Phases {
+				sep := ","
+				if i == 0 {
+					sep = ""
+				}
+				fmt.Fprintf(bw, "%s %s %s (RssAnon %s, heap %s at its end)", sep, p.Phase, mib(p.PeakRSS), mib(p.EndRSSAnon), mib(int64(p.EndHeapLive)))
+			}
+			fmt.Fprintln(bw)
+		}
 		if e.DiskBytes > 0 {
 			fmt.Fprintf(bw, "disk after compaction %s, raw vectors + payloads %s (%.2fx), %d segments\n",
 				mib(e.DiskBytes), mib(e.RawBytes), float64(e.DiskBytes)/float64(e.RawBytes), e.Segments)
@@ -516,6 +541,19 @@ func cpuModel() string {
 		}
 	}
 	return ""
+}
+
+// freeRSS returns the process's resident set after a GC that returns free
+// memory to the OS.
+func freeRSS() int64 {
+	debug.FreeOSMemory()
+	return procStatus("VmRSS")
+}
+
+// resetPeakRSS resets the process's VmHWM to its current resident set
+// (writing 5 to /proc/self/clear_refs) and reports whether it could.
+func resetPeakRSS() bool {
+	return os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) == nil
 }
 
 // procStatus returns a size field (VmRSS, VmHWM, ...) of /proc/self/status in

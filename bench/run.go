@@ -18,6 +18,7 @@ func Run(ctx context.Context, cfg *Config) (*Result, error) {
 	}
 	logf := func(format string, args ...any) { fmt.Fprintf(c.Log, format+"\n", args...) }
 
+	rss0 := freeRSS()
 	start := time.Now()
 	ds, err := LoadDataset(c.Dataset, &LoadOptions{
 		Metric:          c.Metric,
@@ -48,6 +49,11 @@ func Run(ctx context.Context, cfg *Config) (*Result, error) {
 			return nil, err
 		}
 	}
+
+	// What this process holds for the data, and its peak from here on
+	// (the index's, in process, plus the data).
+	dataRSS := freeRSS() - rss0
+	peakReset := resetPeakRSS()
 
 	res := &Result{
 		Dataset: ds.Name,
@@ -96,6 +102,12 @@ func Run(ctx context.Context, cfg *Config) (*Result, error) {
 	}
 	if res.RSSBytes == 0 {
 		res.RSSBytes = procStatus("VmHWM")
+	}
+	if c.Target == "embedded" || c.Target == "hnsw" {
+		res.DataRSSBytes = dataRSS
+		if !peakReset {
+			logf("the peak RSS could not be reset after loading the data (/proc/self/clear_refs): it may be the loading's")
+		}
 	}
 
 	if c.JSONPath != "" {
