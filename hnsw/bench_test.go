@@ -62,3 +62,46 @@ func BenchmarkBuild(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkSearchLayout compares search on the same graph in RAM and opened
+// in place from a buffer (what a mapped file gives), unfiltered and with a
+// 10% filter; compare the layout=ram and layout=inplace rows with benchstat.
+func BenchmarkSearchLayout(b *testing.B) {
+	const n, dim = 20000, 64
+	vecs := newVecs(35, n, dim, distance.Euclid)
+	g, err := New(vecs, &Config{Seed: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := g.Build(ids(n), 0); err != nil {
+		b.Fatal(err)
+	}
+	ram := ramCopy(b, g, vecs)
+	ip, err := OpenInPlace(inPlaceBytes(b, g, 0), vecs, &InPlaceOptions{Trusted: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	queries := queriesFrom(36, 500, vecs)
+	tenth := func(id uint32) bool { return id%10 == 0 }
+	for _, filter := range []string{"none", "10pct"} {
+		for _, layout := range []struct {
+			name string
+			g    *Graph
+		}{{"ram", ram}, {"inplace", ip}} {
+			b.Run(fmt.Sprintf("filter=%s/layout=%s", filter, layout.name), func(b *testing.B) {
+				b.ReportAllocs()
+				dst := make([]Result, 0, 10)
+				i := 0
+				for b.Loop() {
+					q := queries[i%len(queries)]
+					if filter == "none" {
+						dst = layout.g.SearchInto(dst, q, 10, 64, nil)
+					} else {
+						dst = layout.g.SearchFiltered(dst, q, 10, 64, tenth, 0.1)
+					}
+					i++
+				}
+			})
+		}
+	}
+}

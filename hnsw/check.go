@@ -12,8 +12,7 @@ func (g *Graph) CheckInvariants(reachable bool) error {
 	var live, dead int64
 	top := int32(-1)
 	for id := uint32(0); id < capacity; id++ {
-		nd := g.node(id)
-		st := nd.state.Load()
+		st := g.state(id)
 		switch st {
 		case stateAbsent:
 			continue
@@ -24,11 +23,12 @@ func (g *Graph) CheckInvariants(reachable bool) error {
 		default:
 			return fmt.Errorf("hnsw: node %d: bad state %d", id, st)
 		}
-		top = max(top, nd.level)
-		if nd.level > 0 && len(nd.upper) != int(nd.level)*g.strideU {
-			return fmt.Errorf("hnsw: node %d: level %d with %d upper words", id, nd.level, len(nd.upper))
+		level := g.level(id)
+		top = max(top, level)
+		if g.ro == nil && level > 0 && len(g.node(id).upper) != int(level)*g.strideU {
+			return fmt.Errorf("hnsw: node %d: level %d with %d upper words", id, level, len(g.node(id).upper))
 		}
-		for l := 0; l <= int(nd.level); l++ {
+		for l := 0; l <= int(level); l++ {
 			list := g.links(id, l)
 			c := int(list[0])
 			if c > g.maxLinks(l) {
@@ -42,12 +42,11 @@ func (g *Graph) CheckInvariants(reachable bool) error {
 				if x >= capacity {
 					return fmt.Errorf("hnsw: node %d level %d: link to %d outside the graph", id, l, x)
 				}
-				xn := g.node(x)
-				if xn.state.Load() == stateAbsent {
+				if g.state(x) == stateAbsent {
 					return fmt.Errorf("hnsw: node %d level %d: dangling link to removed node %d", id, l, x)
 				}
-				if int(xn.level) < l {
-					return fmt.Errorf("hnsw: node %d level %d: link to %d of level %d", id, l, x, xn.level)
+				if xl := g.level(x); int(xl) < l {
+					return fmt.Errorf("hnsw: node %d level %d: link to %d of level %d", id, l, x, xl)
 				}
 				for j := 1; j < i; j++ {
 					if list[j] == x {
@@ -71,7 +70,7 @@ func (g *Graph) CheckInvariants(reachable bool) error {
 	if !ok {
 		return fmt.Errorf("hnsw: %d nodes and no entry point", live+dead)
 	}
-	if g.node(ep).state.Load() == stateAbsent || g.node(ep).level != epLevel || epLevel != top {
+	if g.state(ep) == stateAbsent || g.level(ep) != epLevel || epLevel != top {
 		return fmt.Errorf("hnsw: entry point %d at level %d, top level %d", ep, epLevel, top)
 	}
 	if !reachable {
@@ -92,7 +91,7 @@ func (g *Graph) CheckInvariants(reachable bool) error {
 		}
 	}
 	for id := uint32(0); id < capacity; id++ {
-		if !seen[id] && g.node(id).state.Load() == stateLive {
+		if !seen[id] && g.state(id) == stateLive {
 			return fmt.Errorf("hnsw: live node %d unreachable from entry point %d on level 0", id, ep)
 		}
 	}

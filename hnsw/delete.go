@@ -11,6 +11,9 @@ import (
 // in the graph as a waypoint until Repair removes it. Deleting an id that is
 // not a live node returns ErrNotFound. Safe for concurrent use.
 func (g *Graph) Delete(id uint32) error {
+	if g.ro != nil {
+		return ErrReadOnly
+	}
 	g.structMu.RLock()
 	defer g.structMu.RUnlock()
 	nd := g.nodeIfAny(id)
@@ -35,6 +38,9 @@ func (g *Graph) Delete(id uint32) error {
 // Insert. Repair blocks Insert and Delete while it runs; searches go on
 // meanwhile (and may still see a tombstone's old links, never returning it).
 func (g *Graph) Repair(workers_ int) error {
+	if g.ro != nil {
+		return ErrReadOnly
+	}
 	g.structMu.Lock()
 	defer g.structMu.Unlock()
 	if g.tombstones.Load() == 0 {

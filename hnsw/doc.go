@@ -41,4 +41,17 @@
 // the candidate lists grow to the ef they are used with, so a search in
 // steady state allocates nothing beyond the result slice, and SearchInto not
 // even that.
+//
+// # Graphs in place
+//
+// WriteInPlace writes a sealed graph in a layout that OpenInPlace searches
+// directly from a byte slice, typically a read-only memory-mapped file: the
+// level-0 lists are the same flat arrays, viewed in place, and node states,
+// levels (as offsets into one flat array of upper-level lists) and the entry
+// point are read from the slice too, so such a graph holds no per-node Go
+// memory and opening it loads nothing in proportion to its size (with
+// InPlaceOptions.Trusted; otherwise one pass checks every link). Searches of
+// it equal searches of the same graph in RAM. It is read-only: Insert,
+// Delete, Repair and Build return ErrReadOnly, and the slice must outlive
+// the graph.
 package hnsw

@@ -39,7 +39,7 @@ func (g *Graph) WriteTo(w io.Writer) (int64, error) {
 	capacity := uint32(g.capacity())
 	slots := uint32(0)
 	for id := uint32(0); id < capacity; id++ {
-		if g.node(id).state.Load() != stateAbsent {
+		if g.state(id) != stateAbsent {
 			slots = id + 1
 		}
 	}
@@ -69,15 +69,15 @@ func (g *Graph) WriteTo(w io.Writer) (int64, error) {
 
 	buf = buf[:0]
 	for id := uint32(0); id < slots; id++ {
-		buf = append(buf, byte(g.node(id).state.Load()))
+		buf = append(buf, byte(g.state(id)))
 		if len(buf) >= 1<<15 {
 			put(buf)
 			buf = buf[:0]
 		}
 	}
 	for id := uint32(0); id < slots; id++ {
-		if nd := g.node(id); nd.state.Load() != stateAbsent {
-			buf = append(buf, byte(nd.level))
+		if g.state(id) != stateAbsent {
+			buf = append(buf, byte(g.level(id)))
 		}
 		if len(buf) >= 1<<15 {
 			put(buf)
@@ -85,11 +85,10 @@ func (g *Graph) WriteTo(w io.Writer) (int64, error) {
 		}
 	}
 	for id := uint32(0); id < slots; id++ {
-		nd := g.node(id)
-		if nd.state.Load() == stateAbsent {
+		if g.state(id) == stateAbsent {
 			continue
 		}
-		for l := 0; l <= int(nd.level); l++ {
+		for l := 0; l <= int(g.level(id)); l++ {
 			list := g.links(id, l)
 			c := linkCount(list)
 			buf = binary.LittleEndian.AppendUint16(buf, uint16(c))

@@ -3,7 +3,9 @@ package hnsw
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"hash/crc32"
+	"strings"
 	"testing"
 
 	"github.com/qlite/qlite/distance"
@@ -61,5 +63,68 @@ func check(t *testing.T, b []byte, vecs *flatVecs, n int) {
 		_ = g.Delete(3)
 		_ = g.Repair(1)
 		g.Search(vecs.Vector(0), 5, 10, nil)
+	}
+}
+
+// FuzzOpenInPlace feeds arbitrary bytes to OpenInPlace (which checks every
+// link unless told the bytes are trusted): it must return a graph or an
+// error wrapping ErrCorrupt, never panic, and a graph it returns must pass
+// its invariants, be safe to search, and refuse every mutation.
+func FuzzOpenInPlace(f *testing.F) {
+	const n = 64
+	vecs := newVecs(21, n, 4, distance.Euclid)
+	for _, size := range []int{0, 1, 5, n} {
+		g, err := New(vecs, &Config{M: 4, EfConstruct: 8, Seed: uint64(size)})
+		if err != nil {
+			f.Fatal(err)
+		}
+		if err := g.Build(ids(size), 1); err != nil {
+			f.Fatal(err)
+		}
+		if size > 2 {
+			_ = g.Delete(1)
+		}
+		var buf bytes.Buffer
+		if _, err := g.WriteInPlace(&buf); err != nil {
+			f.Fatal(err)
+		}
+		f.Add(buf.Bytes())
+	}
+	f.Add([]byte(inPlaceMagic))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		checkInPlace(t, b, vecs, n)
+		// Most header mutations fail its checksum; give the parser the
+		// same bytes with a valid one too.
+		if len(b) >= inPlaceHeader {
+			c := append([]byte(nil), b...)
+			binary.LittleEndian.PutUint32(c[60:], crc32.Checksum(c[:60], castagnoli))
+			checkInPlace(t, c, vecs, n)
+		}
+	})
+}
+
+func checkInPlace(t *testing.T, b []byte, vecs *flatVecs, n int) {
+	g, err := OpenInPlace(b, vecs, nil)
+	if err != nil {
+		if !errors.Is(err, ErrCorrupt) {
+			t.Fatalf("error not wrapping ErrCorrupt: %v", err)
+		}
+		return
+	}
+	if g.capacity() > n && g.Len()+g.Tombstones() > 0 {
+		// Valid structure naming vectors this test does not have.
+		return
+	}
+	if err := g.CheckInvariants(false); err != nil && !strings.Contains(err.Error(), "duplicate link") {
+		t.Fatalf("opened graph fails its invariants: %v", err)
+	}
+	g.Search(vecs.Vector(0), 5, 10, nil)
+	g.SearchFiltered(nil, vecs.Vector(0), 5, 10, func(id uint32) bool { return id%3 == 0 }, 0.1)
+	if g.Insert(3) == nil || g.Delete(3) == nil || g.Repair(1) == nil {
+		t.Fatal("mutation of a read-only graph succeeded")
+	}
+	var w bytes.Buffer
+	if _, err := g.WriteInPlace(&w); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -85,6 +85,9 @@ var (
 	ErrInvalidID = errors.New("hnsw: invalid node id")
 	// ErrCorrupt wraps every decoding error of a serialised graph.
 	ErrCorrupt = errors.New("hnsw: corrupt graph data")
+	// ErrReadOnly is returned by Insert, Delete, Repair and Build on a graph
+	// opened in place (OpenInPlace).
+	ErrReadOnly = errors.New("hnsw: graph is read-only")
 )
 
 // Result is a node and its distance to the query.
@@ -154,6 +157,10 @@ type Graph struct {
 	upperWords atomic.Int64
 
 	pool sync.Pool // *searcher
+
+	// ro is the read-only storage of a graph opened with OpenInPlace: the
+	// chunks' links0 alias it and have no nodes. Nil for a graph in RAM.
+	ro *inPlace
 }
 
 const epNone = uint64(1) << 63
@@ -197,14 +204,21 @@ func (g *Graph) Tombstones() int { return int(g.tombstones.Load()) }
 
 // Contains reports whether id is a live node.
 func (g *Graph) Contains(id uint32) bool {
+	if g.ro != nil {
+		return g.ro.state(id) == stateLive
+	}
 	n := g.nodeIfAny(id)
 	return n != nil && n.state.Load() == stateLive
 }
 
-// MemoryBytes returns the bytes held by the graph structure: link lists and
-// node metadata, not vectors.
+// MemoryBytes returns the bytes of the Go heap held by the graph structure:
+// link lists and node metadata, not vectors. The bytes a graph opened in
+// place reads from its caller's buffer are not counted (see InPlaceBytes).
 func (g *Graph) MemoryBytes() int64 {
 	dir := *g.dir.Load()
+	if g.ro != nil {
+		return int64(len(dir))*(8+int64(unsafe.Sizeof(chunk{}))) + g.ro.copied
+	}
 	per := int64(g.stride0)*4 + int64(unsafe.Sizeof(node{}))
 	return int64(len(dir))*chunkSize*per + g.upperWords.Load()*4 + int64(len(dir))*8
 }
@@ -248,6 +262,22 @@ func (g *Graph) chunkOf(id uint32) *chunk {
 
 func (g *Graph) node(id uint32) *node { return &g.chunkOf(id).nodes[id&chunkMask] }
 
+// state returns the state of id, which must be below the capacity.
+func (g *Graph) state(id uint32) uint32 {
+	if g.ro != nil {
+		return g.ro.state(id)
+	}
+	return g.node(id).state.Load()
+}
+
+// level returns the top level of a present node id.
+func (g *Graph) level(id uint32) int32 {
+	if g.ro != nil {
+		return g.ro.level(id, g.strideU)
+	}
+	return g.node(id).level
+}
+
 func (g *Graph) nodeIfAny(id uint32) *node {
 	dir := *g.dir.Load()
 	c := int(id >> chunkBits)
@@ -264,6 +294,9 @@ func (g *Graph) links(id uint32, l int) []uint32 {
 	if l == 0 {
 		off := int(id&chunkMask) * g.stride0
 		return c.links0[off : off+g.stride0 : off+g.stride0]
+	}
+	if g.ro != nil {
+		return g.ro.upperList(id, l, g.strideU)
 	}
 	n := &c.nodes[id&chunkMask]
 	off := (l - 1) * g.strideU

@@ -12,6 +12,9 @@ import (
 // Inserting a tombstone revives it with links computed afresh. Inserting a
 // live node returns ErrExists. Safe for concurrent use.
 func (g *Graph) Insert(id uint32) error {
+	if g.ro != nil {
+		return ErrReadOnly
+	}
 	if id == noID {
 		return fmt.Errorf("%w: %d", ErrInvalidID, id)
 	}
@@ -192,6 +195,9 @@ func (g *Graph) addLink(s *searcher, nb, id uint32, l int) {
 // workers <= 0), then links back any node the build left unreachable. It stops
 // at the first error and returns it.
 func (g *Graph) Build(ids []uint32, workers_ int) error {
+	if g.ro != nil {
+		return ErrReadOnly
+	}
 	if len(ids) == 0 {
 		return nil
 	}

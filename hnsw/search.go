@@ -167,7 +167,7 @@ func (g *Graph) searchLayer(s *searcher, q []float32, ep uint32, epDist float32,
 
 // returnable reports whether id may be a search result: live and accepted.
 func (g *Graph) returnable(id uint32, accept func(uint32) bool) bool {
-	if g.node(id).state.Load() != stateLive {
+	if g.state(id) != stateLive {
 		return false
 	}
 	return accept == nil || accept(id)
@@ -183,7 +183,7 @@ func (g *Graph) searchLayerTwoHop(s *searcher, q []float32, ep uint32, epDist fl
 	s.vis.visit(ep)
 	lower := float32(math.Inf(1))
 	tomb := g.tombstones.Load() > 0
-	if accept(ep) && (!tomb || g.node(ep).state.Load() == stateLive) {
+	if accept(ep) && (!tomb || g.state(ep) == stateLive) {
 		s.res.push(item{epDist, ep})
 		lower = epDist
 	}
@@ -246,7 +246,7 @@ func (g *Graph) searchLayerTwoHop(s *searcher, q []float32, ep uint32, epDist fl
 			d := dists[i]
 			if len(s.res) < ef || d < lower {
 				s.cand.push(item{d, id})
-				if !tomb || g.node(id).state.Load() == stateLive {
+				if !tomb || g.state(id) == stateLive {
 					if len(s.res) < ef {
 						s.res.push(item{d, id})
 					} else {
