@@ -294,7 +294,7 @@ func BenchmarkUpsertGRPC(b *testing.B) {
 	for b.Loop() {
 		b.StopTimer()
 		// create replaces the collection of the previous op.
-		if err := r.create(ctx, ds.Dim, ds.Metric, 16, 100); err != nil {
+		if err := r.create(ctx, ds.Dim, ds.Metric, 16, 100, onDisk{}); err != nil {
 			b.Fatal(err)
 		}
 		b.StartTimer()

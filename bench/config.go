@@ -107,6 +107,19 @@ type Config struct {
 	// indexed.
 	NoPayloadIndex bool
 
+	// OnDiskVectors creates the collection with "on_disk": true on its
+	// vector, OnDiskGraph with "hnsw_config": {"on_disk": true}: the
+	// engine keeps them in memory-mapped files rather than in the heap
+	// (targets embedded, grpc, qdrant, grpc://, http://). The run then
+	// reads every file of the server's storage once before the sweep, so
+	// that the page cache is warm when queries are timed. Default false.
+	OnDiskVectors, OnDiskGraph bool
+	// Reopen restarts a server the run started (target grpc with Exe, or
+	// qdrant) over the same storage once the collection is green, timing
+	// the restart until the collection is green again; the sweep then
+	// runs on the restarted server. Target embedded always reopens.
+	Reopen bool
+
 	// Concurrency, when above 1, also measures throughput with that many
 	// concurrent query workers (targets embedded and servers).
 	Concurrency int

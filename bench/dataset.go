@@ -6,9 +6,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"unsafe"
@@ -74,8 +76,13 @@ type LoadOptions struct {
 }
 
 // DatasetNames lists the named datasets LoadDataset accepts, besides
-// "fvecs:DIR".
+// "fvecs:DIR" and the scaled sets "fashion-mnist-784-euclidean-xN".
 var DatasetNames = []string{"fashion-mnist-784-euclidean", "fashion-mnist-784-angular"}
+
+// ScaleNoise is the standard deviation of the Gaussian noise added to each
+// pixel of the copies of a scaled dataset
+// ("fashion-mnist-784-euclidean-xN"), on Fashion-MNIST's 0..255 scale.
+const ScaleNoise = 8.0
 
 // LoadDataset loads a dataset by name:
 //
@@ -86,7 +93,13 @@ var DatasetNames = []string{"fashion-mnist-784-euclidean", "fashion-mnist-784-an
 //   - "fvecs:DIR": a TEXMEX-layout directory with base.fvecs (or
 //     *_base.fvecs, or .bvecs) and query.fvecs, optionally
 //     groundtruth.ivecs; the metric comes from opts.Metric (default Euclid).
+//   - "fashion-mnist-784-euclidean-xN", N from 2 to 64: a base N times
+//     larger than Fashion-MNIST's, generated from it (see scale); the
+//     queries are Fashion-MNIST's.
 func LoadDataset(name string, opts *LoadOptions) (*Dataset, error) {
+	if base, n, ok := scaledName(name); ok {
+		return loadScaled(name, base, n, opts)
+	}
 	var o LoadOptions
 	if opts != nil {
 		o = *opts
@@ -128,6 +141,72 @@ func LoadDataset(name string, opts *LoadOptions) (*Dataset, error) {
 	}
 	ds.preprocess()
 	return ds, nil
+}
+
+// scaledName splits "NAME-xN" of a Fashion-MNIST NAME.
+func scaledName(name string) (base string, n int, ok bool) {
+	const prefix = "fashion-mnist-784-euclidean-x"
+	if !strings.HasPrefix(name, prefix) {
+		return "", 0, false
+	}
+	i := len(prefix) - 2
+	n, err := strconv.Atoi(name[i+2:])
+	if err != nil || n < 2 || n > 64 {
+		return "", 0, false
+	}
+	return name[:i], n, true
+}
+
+// loadScaled loads base (without a point limit) and scales it n times. The
+// point limit applies to the scaled set.
+func loadScaled(name, base string, n int, opts *LoadOptions) (*Dataset, error) {
+	var o LoadOptions
+	if opts != nil {
+		o = *opts
+	}
+	limit := o.MaxPoints
+	o.MaxPoints = 0
+	ds, err := LoadDataset(base, &o)
+	if err != nil {
+		return nil, err
+	}
+	ds.scale(name, n, limit)
+	return ds, nil
+}
+
+// scale replaces the base with n copies of it, deterministically: copy 0
+// is the base itself; in copy c >= 1, row i is base row i plus Gaussian
+// noise of standard deviation ScaleNoise per component, drawn from a PCG
+// seeded with (c, i), clamped to the 0..255 pixel range. Labels are
+// repeated. limit > 0 keeps only the first limit rows.
+func (ds *Dataset) scale(name string, n, limit int) {
+	rows := n * ds.N
+	if limit > 0 && limit < rows {
+		rows = limit
+	}
+	out := make([]float32, rows*ds.Dim)
+	copy(out, ds.Base[:min(len(ds.Base), len(out))])
+	parallelRows(rows, func(r int) {
+		if r < ds.N {
+			return
+		}
+		c, i := r/ds.N, r%ds.N
+		rng := rand.New(rand.NewPCG(uint64(c), uint64(i)))
+		src := ds.Base[i*ds.Dim : (i+1)*ds.Dim]
+		dst := out[r*ds.Dim : (r+1)*ds.Dim]
+		for j, x := range src {
+			dst[j] = min(255, max(0, x+ScaleNoise*float32(rng.NormFloat64())))
+		}
+	})
+	if ds.BaseLabels != nil {
+		labels := make([]uint8, rows)
+		for r := range labels {
+			labels[r] = ds.BaseLabels[r%ds.N]
+		}
+		ds.BaseLabels = labels
+	}
+	ds.Name, ds.Base, ds.N = name, out, rows
+	ds.Partial = limit > 0 && rows == limit
 }
 
 func loadFashionMNIST(name, dir string, metric distance.Metric, maxPoints int) (*Dataset, error) {

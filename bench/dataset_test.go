@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/qlite/qlite/distance"
 )
 
@@ -160,4 +162,30 @@ func TestDatasetHash(t *testing.T) {
 	if a.Hash() == c.Hash() {
 		t.Fatal("different metric, same hash")
 	}
+}
+
+func TestScaledDataset(t *testing.T) {
+	if _, err := os.Stat(DefaultFashionMNISTDir); err != nil {
+		t.Skip("dataset-fashion-mnist not installed")
+	}
+	base, err := LoadDataset("fashion-mnist-784-euclidean", &LoadOptions{MaxPoints: 0})
+	require.NoError(t, err)
+	ds, err := LoadDataset("fashion-mnist-784-euclidean-x3", &LoadOptions{MaxPoints: base.N + 5})
+	require.NoError(t, err)
+	require.Equal(t, base.N+5, ds.N)
+	require.True(t, ds.Partial)
+	require.Equal(t, base.Queries, ds.Queries)
+	require.Equal(t, base.Base, ds.Base[:len(base.Base)])
+	again, err := LoadDataset("fashion-mnist-784-euclidean-x3", &LoadOptions{MaxPoints: base.N + 5})
+	require.NoError(t, err)
+	require.Equal(t, ds.Hash(), again.Hash(), "generation is deterministic")
+	// A copy stays near its source row: the noise is ScaleNoise per pixel,
+	// clamped, so the distance is at most ScaleNoise*sqrt(dim) give or take.
+	for i := range 5 {
+		d := distance.Euclid.Distance(ds.BaseVector(base.N+i), base.BaseVector(i))
+		require.Greater(t, d, float32(0))
+		require.Less(t, float64(d), 2*ScaleNoise*ScaleNoise*float64(ds.Dim))
+	}
+	_, err = LoadDataset("fashion-mnist-784-euclidean-x1", nil)
+	require.Error(t, err)
 }

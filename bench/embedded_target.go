@@ -45,6 +45,15 @@ type EngineFigures struct {
 	// resettable peak (/proc/self/clear_refs) each peak is the process's
 	// peak so far.
 	Phases []PhasePeak `json:"phases,omitempty"`
+	// RSSAnonBytes is the process's anonymous resident memory (RssAnon)
+	// after the single-query sweep, the dataset and ground truth the
+	// process holds included (Result.DataRSSBytes). RawVectorBytes is the
+	// base's vectors at 4 bytes a component. WarmSeconds is the time to
+	// read every file of the database once before the sweep (on-disk
+	// runs).
+	RSSAnonBytes   int64   `json:"rss_anon_bytes,omitempty"`
+	RawVectorBytes int64   `json:"raw_vector_bytes,omitempty"`
+	WarmSeconds    float64 `json:"warm_seconds,omitempty"`
 }
 
 // PhasePeak is the peak resident set of one phase of a run.
@@ -155,6 +164,13 @@ func runEmbedded(ctx context.Context, c *Config, ds *Dataset, gt *GroundTruth, f
 		fmt.Fprintf(c.Log, "payload indexes: %d fields\n", len(info.PayloadSchema))
 	}
 
+	if c.OnDiskVectors || c.OnDiskGraph {
+		start := time.Now()
+		n := warmFiles(dir)
+		fig.WarmSeconds = time.Since(start).Seconds()
+		fmt.Fprintf(c.Log, "page cache warmed: %s read in %.2fs\n", mib(n), fig.WarmSeconds)
+	}
+
 	// Searches.
 	nq, k := gt.Rows(), c.K
 	lat := make([]time.Duration, nq)
@@ -166,6 +182,10 @@ func runEmbedded(ctx context.Context, c *Config, ds *Dataset, gt *GroundTruth, f
 	if res.Runs, err = efSweep(ctx, c, gt, func(ef, i int, row []int32) error { return search(ef)(i, row) }); err != nil {
 		return err
 	}
+	fig.RSSAnonBytes = procStatus("RssAnon")
+	fig.RawVectorBytes = int64(ds.N) * int64(ds.Dim) * 4
+	fmt.Fprintf(c.Log, "RssAnon %s after the sweep, the %s held for data and ground truth included; raw vectors %s\n",
+		mib(fig.RSSAnonBytes), mib(res.DataRSSBytes), mib(fig.RawVectorBytes))
 	if fw != nil {
 		runs, err := measureCases(ctx, c, fw, nq, func(fc *filterCase) (caseSearch, error) {
 			filters, err := fc.queryFilters(nq)

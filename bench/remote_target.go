@@ -7,8 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -36,7 +39,7 @@ const remoteCollection = "qlite_bench"
 
 // remote is what the runner needs from a server.
 type remote interface {
-	create(ctx context.Context, dim int, m distance.Metric, hnswM, efc int) error
+	create(ctx context.Context, dim int, m distance.Metric, hnswM, efc int, od onDisk) error
 	// createIndex indexes a payload field, waiting until it is done.
 	createIndex(ctx context.Context, field string, typ payload.FieldType) error
 	upload(ctx context.Context, ids []uint64, vecs [][]float32) error
@@ -51,6 +54,10 @@ type remote interface {
 	search(ctx context.Context, q []float32, k, ef int, f remoteFilter, row []int32) error
 	close() error
 }
+
+// onDisk says what a collection keeps on disk (Config.OnDiskVectors,
+// Config.OnDiskGraph).
+type onDisk struct{ vectors, graph bool }
 
 // remoteFilter is a filter prepared by a remote for its searches.
 type remoteFilter any
@@ -150,19 +157,8 @@ func measureRemote(ctx context.Context, c *Config, r remote, srv *served, ds *Da
 	fig := &EngineFigures{UploadBatch: uploadBatch}
 	res.Engine = fig
 	fig.UploadSeconds = time.Since(start).Seconds()
-	for {
-		ok, err := r.green(ctx)
-		if err != nil {
-			return err
-		}
-		if ok {
-			break
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(50 * time.Millisecond):
-		}
+	if err := awaitGreen(ctx, r); err != nil {
+		return err
 	}
 	res.BuildSeconds = time.Since(start).Seconds()
 	fig.IndexSeconds = res.BuildSeconds - fig.UploadSeconds
@@ -173,6 +169,28 @@ func measureRemote(ctx context.Context, c *Config, r remote, srv *served, ds *Da
 		sf.DiskBytes = srv.diskBytes()
 		sf.GreenRSSBytes = srv.peakRSS()
 		fmt.Fprintf(c.Log, "%s: %.1fs CPU to green, disk %s, VmHWM %s\n", srv.name, sf.BuildCPUSeconds, mib(sf.DiskBytes), mib(sf.GreenRSSBytes))
+		sf.RawVectorBytes = int64(ds.N) * int64(ds.Dim) * 4
+		if c.Reopen && srv.restart != nil {
+			start := time.Now()
+			if err := srv.restart(ctx); err != nil {
+				return fmt.Errorf("bench: restart %s: %w", srv.name, err)
+			}
+			if gr, ok := r.(*grpcRemote); ok {
+				gr.c = srv.c
+			}
+			if err := awaitGreen(ctx, r); err != nil {
+				return err
+			}
+			sf.ReopenSeconds = time.Since(start).Seconds()
+			fmt.Fprintf(c.Log, "%s: restarted, green after %.3fs\n", srv.name, sf.ReopenSeconds)
+		}
+		sf.GreenRSSAnonBytes = srv.rssAnon()
+		if (c.OnDiskVectors || c.OnDiskGraph) && srv.storage != "" {
+			start := time.Now()
+			n := warmFiles(srv.storage)
+			sf.WarmSeconds = time.Since(start).Seconds()
+			fmt.Fprintf(c.Log, "page cache warmed: %s read in %.2fs\n", mib(n), sf.WarmSeconds)
+		}
 	}
 
 	nq, k := gt.Rows(), c.K
@@ -241,6 +259,9 @@ func measureRemote(ctx context.Context, c *Config, r remote, srv *served, ds *Da
 	}
 	if sf != nil {
 		sf.PeakRSSBytes = srv.peakRSS()
+		sf.RSSAnonBytes = srv.rssAnon()
+		fmt.Fprintf(c.Log, "%s: RssAnon %s after the sweep (%s once green), raw vectors %s: %.1f%%\n", srv.name,
+			mib(sf.RSSAnonBytes), mib(sf.GreenRSSAnonBytes), mib(sf.RawVectorBytes), 100*float64(sf.RSSAnonBytes)/float64(max(1, sf.RawVectorBytes)))
 		if !srv.inProcess {
 			res.RSSBytes = sf.PeakRSSBytes
 		}
@@ -253,11 +274,54 @@ func measureRemote(ctx context.Context, c *Config, r remote, srv *served, ds *Da
 	return nil
 }
 
+// awaitGreen polls r until its collection is green.
+func awaitGreen(ctx context.Context, r remote) error {
+	for {
+		ok, err := r.green(ctx)
+		if err != nil {
+			return err
+		}
+		if ok {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// warmFiles reads every regular file under dir once, so that the page
+// cache holds them, and returns the bytes read.
+func warmFiles(dir string) int64 {
+	var n int64
+	buf := make([]byte, 1<<20)
+	filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || !d.Type().IsRegular() {
+			return nil
+		}
+		f, err := os.Open(path)
+		if err != nil {
+			return nil
+		}
+		defer f.Close()
+		for {
+			m, err := f.Read(buf)
+			n += int64(m)
+			if err != nil {
+				return nil
+			}
+		}
+	})
+	return n
+}
+
 // createCollection creates r's collection with c's graph parameters and
 // indexes the payload fields of payloadIndexes when fw is set and
 // c.NoPayloadIndex is not.
 func createCollection(ctx context.Context, c *Config, r remote, ds *Dataset, fw *filteredWorkload) error {
-	if err := r.create(ctx, ds.Dim, ds.Metric, c.M, c.EfConstruct); err != nil {
+	if err := r.create(ctx, ds.Dim, ds.Metric, c.M, c.EfConstruct, onDisk{c.OnDiskVectors, c.OnDiskGraph}); err != nil {
 		return fmt.Errorf("bench: create collection: %w", err)
 	}
 	if fw != nil && !c.NoPayloadIndex {
@@ -369,7 +433,7 @@ type grpcRemote struct {
 	coll string
 }
 
-func (g *grpcRemote) create(ctx context.Context, dim int, m distance.Metric, hnswM, efc int) error {
+func (g *grpcRemote) create(ctx context.Context, dim int, m distance.Metric, hnswM, efc int, od onDisk) error {
 	if ok, err := g.c.CollectionExists(ctx, g.coll); err != nil {
 		return err
 	} else if ok {
@@ -381,8 +445,8 @@ func (g *grpcRemote) create(ctx context.Context, dim int, m distance.Metric, hns
 		distance.Dot: qdrant.Distance_Dot, distance.Manhattan: qdrant.Distance_Manhattan}[m]
 	return g.c.CreateCollection(ctx, &qdrant.CreateCollection{
 		CollectionName: g.coll,
-		VectorsConfig:  qdrant.NewVectorsConfig(&qdrant.VectorParams{Size: uint64(dim), Distance: dist}),
-		HnswConfig:     &qdrant.HnswConfigDiff{M: qdrant.PtrOf(uint64(hnswM)), EfConstruct: qdrant.PtrOf(uint64(efc))},
+		VectorsConfig:  qdrant.NewVectorsConfig(&qdrant.VectorParams{Size: uint64(dim), Distance: dist, OnDisk: qdrant.PtrOf(od.vectors)}),
+		HnswConfig:     &qdrant.HnswConfigDiff{M: qdrant.PtrOf(uint64(hnswM)), EfConstruct: qdrant.PtrOf(uint64(efc)), OnDisk: qdrant.PtrOf(od.graph)},
 	})
 }
 
@@ -568,11 +632,11 @@ func (r *restRemote) do(ctx context.Context, method, path string, body any, out 
 	return nil
 }
 
-func (r *restRemote) create(ctx context.Context, dim int, m distance.Metric, hnswM, efc int) error {
+func (r *restRemote) create(ctx context.Context, dim int, m distance.Metric, hnswM, efc int, od onDisk) error {
 	_ = r.do(ctx, http.MethodDelete, "/collections/"+remoteCollection, nil, nil)
 	return r.do(ctx, http.MethodPut, "/collections/"+remoteCollection, map[string]any{
-		"vectors":     map[string]any{"size": dim, "distance": m.String()},
-		"hnsw_config": map[string]any{"m": hnswM, "ef_construct": efc},
+		"vectors":     map[string]any{"size": dim, "distance": m.String(), "on_disk": od.vectors},
+		"hnsw_config": map[string]any{"m": hnswM, "ef_construct": efc, "on_disk": od.graph},
 	}, nil)
 }
 

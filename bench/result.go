@@ -122,6 +122,20 @@ type ServerFigures struct {
 	// concurrent measurement.
 	CPUPerQueryMicros           float64 `json:"cpu_per_query_us"`
 	ConcurrentCPUPerQueryMicros float64 `json:"concurrent_cpu_per_query_us,omitempty"`
+	// RSSAnonBytes is the server process's anonymous resident memory
+	// (RssAnon of /proc/PID/status: heap and other private memory, not
+	// the page cache of mapped files) after the single-query sweep,
+	// GreenRSSAnonBytes once green (after the restart, with Reopen).
+	// RawVectorBytes is the base's vectors at 4 bytes a component.
+	RSSAnonBytes      int64 `json:"rss_anon_bytes,omitempty"`
+	GreenRSSAnonBytes int64 `json:"green_rss_anon_bytes,omitempty"`
+	RawVectorBytes    int64 `json:"raw_vector_bytes,omitempty"`
+	// ReopenSeconds is the time from stopping the server (Config.Reopen)
+	// until it serves again with the collection green.
+	ReopenSeconds float64 `json:"reopen_seconds,omitempty"`
+	// WarmSeconds is the time to read every file of the storage once
+	// before the sweep (on-disk runs).
+	WarmSeconds float64 `json:"warm_seconds,omitempty"`
 }
 
 // Params are the parameters a run was made with.
@@ -425,6 +439,10 @@ func (r *Result) WriteTable(w io.Writer) error {
 			fmt.Fprintf(bw, "p99 at ef=%d: idle %.3f ms, during a background build %.3f ms (%.2fx)\n",
 				e.ProbeEf, e.IdleP99Ms, e.DuringBuildP99, e.DuringBuildP99/e.IdleP99Ms)
 		}
+		if e.RSSAnonBytes > 0 {
+			fmt.Fprintf(bw, "RssAnon after the sweep %s (%s without the data and ground truth), raw vectors %s\n",
+				mib(e.RSSAnonBytes), mib(e.RSSAnonBytes-r.DataRSSBytes), mib(e.RawVectorBytes))
+		}
 	}
 	if sf := r.Server; sf != nil {
 		fmt.Fprintf(bw, "server %s: peak RSS %s (%s once green), disk %s, %.1fs CPU to green, CPU per query %.0f us",
@@ -436,6 +454,17 @@ func (r *Result) WriteTable(w io.Writer) error {
 			fmt.Fprint(bw, "; in the benchmark's process")
 		}
 		fmt.Fprintln(bw)
+		if sf.RSSAnonBytes > 0 {
+			fmt.Fprintf(bw, "server RssAnon %s after the sweep (%s once green), raw vectors %s (%.1f%%)",
+				mib(sf.RSSAnonBytes), mib(sf.GreenRSSAnonBytes), mib(sf.RawVectorBytes), 100*float64(sf.RSSAnonBytes)/float64(max(1, sf.RawVectorBytes)))
+			if sf.ReopenSeconds > 0 {
+				fmt.Fprintf(bw, "; restart to green %.3fs", sf.ReopenSeconds)
+			}
+			if sf.WarmSeconds > 0 {
+				fmt.Fprintf(bw, "; page cache warmed in %.2fs", sf.WarmSeconds)
+			}
+			fmt.Fprintln(bw)
+		}
 		if sf.Note != "" {
 			fmt.Fprintf(bw, "note: %s\n", sf.Note)
 		}

@@ -73,6 +73,9 @@ type served struct {
 	// qdrant: the real Qdrant server, whose figures carry qdrantBinaryNote.
 	qdrant bool
 	stop   func() error
+	// restart, for a server in a child process, stops the process and
+	// starts it again over the same storage, updating c and pid.
+	restart func(ctx context.Context) error
 }
 
 // openServer starts (or connects to) target: ServerQdrant, ServerQlite,
@@ -290,6 +293,9 @@ type childServer struct {
 	exited  chan error
 	// onExit, when set, runs once the process has exited.
 	onExit func()
+	// launch makes s.cmd afresh and starts it (s.start): used to start the
+	// server and to restart it over the same storage.
+	launch func(ctx context.Context) error
 }
 
 // newChildServer makes the directory and ports of a server.
@@ -351,6 +357,12 @@ wait:
 // stop stops the server with SIGTERM (SIGKILL after 30 s) and removes its
 // directory.
 func (s *childServer) stop() error {
+	return errors.Join(s.terminate(), os.RemoveAll(s.dir))
+}
+
+// terminate stops the server's process with SIGTERM (SIGKILL after 30 s),
+// leaving its directory.
+func (s *childServer) terminate() error {
 	_ = s.cmd.Process.Signal(syscall.SIGTERM)
 	var err error
 	select {
@@ -363,7 +375,7 @@ func (s *childServer) stop() error {
 	if errors.As(err, &exit) && exit.Sys().(syscall.WaitStatus).Signaled() {
 		err = nil // stopped by the SIGTERM
 	}
-	return errors.Join(err, os.RemoveAll(s.dir))
+	return err
 }
 
 // dial connects go-client to the server; the served value stops both.
@@ -372,8 +384,24 @@ func (s *childServer) dial(name string, isQdrant bool) (*served, error) {
 	if err != nil {
 		return nil, errors.Join(err, s.stop())
 	}
-	return &served{c: cl, name: name, pid: s.cmd.Process.Pid, storage: s.storage, qdrant: isQdrant,
-		stop: func() error { return errors.Join(cl.Close(), s.stop()) }}, nil
+	sv := &served{c: cl, name: name, pid: s.cmd.Process.Pid, storage: s.storage, qdrant: isQdrant}
+	sv.stop = func() error { return errors.Join(sv.c.Close(), s.stop()) }
+	sv.restart = func(ctx context.Context) error {
+		if err := errors.Join(sv.c.Close(), s.terminate()); err != nil {
+			return err
+		}
+		s.exited = make(chan error, 1)
+		if err := s.launch(ctx); err != nil {
+			return err
+		}
+		cl, err := dialGRPC(s.grpc)
+		if err != nil {
+			return err
+		}
+		sv.c, sv.pid = cl, s.cmd.Process.Pid
+		return nil
+	}
+	return sv, nil
 }
 
 // startQdrant starts the Qdrant server bin over a new storage directory on
@@ -400,6 +428,15 @@ func startQdrant(ctx context.Context, bin string) (*childServer, error) {
 		os.RemoveAll(s.dir)
 		return nil, err
 	}
+	s.launch = func(ctx context.Context) error { return s.launchQdrant(ctx, bin, work, httpPort, grpcPort) }
+	if err := s.launch(ctx); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// launchQdrant starts the Qdrant server over s's storage.
+func (s *childServer) launchQdrant(ctx context.Context, bin, work string, httpPort, grpcPort int) error {
 	s.cmd = exec.Command(bin, "--disable-telemetry")
 	s.cmd.Dir = work
 	s.cmd.Env = append(os.Environ(),
@@ -444,10 +481,7 @@ func startQdrant(ctx context.Context, bin string) (*childServer, error) {
 		}()
 		return ch
 	}
-	if err := s.start(ctx, ready, tail); err != nil {
-		return nil, err
-	}
-	return s, nil
+	return s.start(ctx, ready, tail)
 }
 
 // serveChild starts `exe serve` over a new directory on loopback ports and
@@ -457,6 +491,15 @@ func serveChild(ctx context.Context, exe string, log io.Writer) (*childServer, e
 	if err != nil {
 		return nil, err
 	}
+	s.launch = func(ctx context.Context) error { return s.launchServe(ctx, exe, log, httpPort, grpcPort) }
+	if err := s.launch(ctx); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// launchServe starts `exe serve` over s's storage.
+func (s *childServer) launchServe(ctx context.Context, exe string, log io.Writer, httpPort, grpcPort int) error {
 	s.cmd = exec.Command(exe, "serve", "--host", "127.0.0.1",
 		"--http-port", strconv.Itoa(httpPort), "--grpc-port", strconv.Itoa(grpcPort),
 		"--storage", s.storage)
@@ -480,8 +523,5 @@ func serveChild(ctx context.Context, exe string, log io.Writer) (*childServer, e
 		io.Copy(io.Discard, pr)
 	}()
 	s.onExit = func() { pw.Close() }
-	if err := s.start(ctx, func() <-chan struct{} { return up }, tail); err != nil {
-		return nil, err
-	}
-	return s, nil
+	return s.start(ctx, func() <-chan struct{} { return up }, tail)
 }

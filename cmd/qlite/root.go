@@ -99,6 +99,9 @@ func newBenchRunCmd() *cobra.Command {
 	f.StringVar(&cfg.FilterKind, "filter-kind", bench.FilterKindRnd,
 		"filter family: rnd (a range on a uniform payload field, one filter for all queries) or class (each query's own label, selectivity 0.1)")
 	f.BoolVar(&payloadIndex, "payload-index", true, "index the payload fields in filtered runs of qlite's targets (hnsw, embedded, grpc://, http://)")
+	f.BoolVar(&cfg.OnDiskVectors, "on-disk-vectors", false, "create the collection with on_disk vectors (memory-mapped files); the page cache is warmed before the sweep (targets embedded, grpc, qdrant, grpc://, http://)")
+	f.BoolVar(&cfg.OnDiskGraph, "on-disk-graph", false, "create the collection with hnsw_config.on_disk (graph links in memory-mapped files; same targets)")
+	f.BoolVar(&cfg.Reopen, "reopen", false, "restart a server the run started (targets grpc, qdrant) over its storage once green, timing it; the sweep runs on the restarted server")
 	f.IntVar(&cfg.Concurrency, "concurrency", 0, "also measure throughput with this many concurrent query workers (targets embedded, grpc, qdrant, grpc://, http://)")
 	f.StringVar(&cfg.APIKey, "api-key", "", "API key for a grpc:// or http:// target")
 	f.StringVar(&cfg.JSONPath, "json", "", "write the result JSON to this file")
