@@ -103,11 +103,12 @@ func openCollection(db *DB, name string, cid uint32, cfg CollectionConfig) (*col
 	// One goroutine reads the store (decompressing blocks) while this one
 	// decodes records and places them.
 	prefix := famPrefix(cid, famPoint)
-	batches, readErr := c.readPoints(prefix)
+	batches, done, readErr := c.readPoints(prefix)
 	var rec record
 	var failed error
 	for b := range batches {
 		if failed != nil {
+			done <- b
 			continue // drain
 		}
 		for i := 0; i+1 < len(b.ends); i += 2 {
@@ -148,6 +149,7 @@ func openCollection(db *DB, name string, cid uint32, cfg CollectionConfig) (*col
 				break
 			}
 		}
+		done <- b
 	}
 	if err := errors.Join(failed, <-readErr); err != nil {
 		return nil, err
@@ -196,11 +198,19 @@ type pointBatch struct {
 	ends []int
 }
 
+// pointBatches is the number of batches readPoints allocates: one being
+// filled, the rest sent or being placed.
+const pointBatches = 4
+
 // readPoints reads every record under prefix on its own goroutine, in key
 // order, and sends them in batches of about 4 MiB; the error channel gets
-// one value when it is done.
-func (c *collection) readPoints(prefix []byte) (<-chan pointBatch, <-chan error) {
-	out := make(chan pointBatch, 2)
+// one value when it is done. The reader gets each batch back on the done
+// channel once it no longer needs it (at the latest before taking the
+// next): the batches are reused, so that a load makes no garbage in
+// proportion to the data and the heap grows by what it keeps.
+func (c *collection) readPoints(prefix []byte) (<-chan pointBatch, chan<- pointBatch, <-chan error) {
+	out := make(chan pointBatch, pointBatches-2)
+	done := make(chan pointBatch, pointBatches)
 	errc := make(chan error, 1)
 	go func() {
 		defer close(out)
@@ -210,7 +220,21 @@ func (c *collection) readPoints(prefix []byte) (<-chan pointBatch, <-chan error)
 			return
 		}
 		const size = 4 << 20
+		made := 1
 		b := pointBatch{buf: make([]byte, 0, size)}
+		next := func() pointBatch {
+			select {
+			case r := <-done:
+				return pointBatch{buf: r.buf[:0], ends: r.ends[:0]}
+			default:
+			}
+			if made < pointBatches {
+				made++
+				return pointBatch{buf: make([]byte, 0, size)}
+			}
+			r := <-done
+			return pointBatch{buf: r.buf[:0], ends: r.ends[:0]}
+		}
 		for it.First(); it.Valid(); it.Next() {
 			b.buf = append(b.buf, it.Key()...)
 			b.ends = append(b.ends, len(b.buf))
@@ -218,7 +242,7 @@ func (c *collection) readPoints(prefix []byte) (<-chan pointBatch, <-chan error)
 			b.ends = append(b.ends, len(b.buf))
 			if len(b.buf) >= size {
 				out <- b
-				b = pointBatch{buf: make([]byte, 0, size)}
+				b = next()
 			}
 		}
 		if len(b.ends) > 0 {
@@ -226,7 +250,7 @@ func (c *collection) readPoints(prefix []byte) (<-chan pointBatch, <-chan error)
 		}
 		errc <- it.Close()
 	}()
-	return out, errc
+	return out, done, errc
 }
 
 // newAppendableFor returns an empty appendable segment with id segID.
