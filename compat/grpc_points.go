@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/qdrant/go-client/qdrant"
+	"google.golang.org/grpc/status"
 
 	"github.com/qlite/qlite/engine"
 	"github.com/qlite/qlite/filter"
@@ -198,7 +199,8 @@ func pointsWrite[O any](ctx context.Context, coll string, wait *bool, decode fun
 	}
 	res, err := apply(ctx, coll, op, writeOptions(wait))
 	if err != nil {
-		return nil, GRPCError(err)
+		st := status.Convert(GRPCError(err))
+		return nil, status.Error(st.Code(), oneOperationMessage(st.Message()))
 	}
 	return operationResponse(start, res), nil
 }

@@ -578,7 +578,10 @@ func TestGRPCAliases(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, []string{"a3"}, as)
 
-	err = c.DeleteAlias(bg, "a1")
+	// As in Qdrant, deleting an alias that does not exist succeeds;
+	// renaming one is NotFound.
+	require.NoError(t, c.DeleteAlias(bg, "a1"))
+	err = c.RenameAlias(bg, "a1", "a4")
 	requireCode(t, err, codes.NotFound, "a1")
 	err = c.CreateAlias(bg, "x", "nope")
 	requireCode(t, err, codes.NotFound, "nope")
@@ -587,7 +590,7 @@ func TestGRPCAliases(t *testing.T) {
 	err = c.UpdateAliases(bg, []*qdrant.AliasOperations{{}})
 	requireCode(t, err, codes.InvalidArgument, "Malformed AliasOperation type")
 	// All or nothing: the failing second action undoes the first.
-	err = c.UpdateAliases(bg, []*qdrant.AliasOperations{qdrant.NewAliasCreate("c1", "coll"), qdrant.NewAliasDelete("missing")})
+	err = c.UpdateAliases(bg, []*qdrant.AliasOperations{qdrant.NewAliasCreate("c1", "coll"), qdrant.NewAliasRename("missing", "c2")})
 	requireCode(t, err, codes.NotFound)
 	as, err = c.ListCollectionAliases(bg, "coll")
 	require.NoError(t, err)

@@ -106,7 +106,7 @@ func TestRESTAliases(t *testing.T) {
 
 	// All or nothing: a failing action undoes the others.
 	s.fail("POST", "/collections/aliases", `{"actions": [{"create_alias": {"collection_name": "c2", "alias_name": "z"}},
-		{"delete_alias": {"alias_name": "missing"}}]}`, http.StatusNotFound, "Not found: ")
+		{"rename_alias": {"old_alias_name": "missing", "new_alias_name": "y"}}]}`, http.StatusNotFound, "Not found: Alias missing does not exists!")
 	require.JSONEq(t, `{"aliases": [{"alias_name": "b1", "collection_name": "c1"}]}`, string(s.ok("GET", "/aliases", "")))
 
 	s.fail("POST", "/collections/aliases", `{"actions": [{"create_alias": {"collection_name": "nope", "alias_name": "z"}}]}`, http.StatusNotFound, "Not found: Collection `nope` doesn't exist!")

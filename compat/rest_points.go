@@ -287,9 +287,18 @@ func (s *restServer) checkEmptyUpdates(r *http.Request, ops []engine.Operation) 
 	return restBadRequest("Empty update request")
 }
 
-// restPointPathRE matches the point path ("points[3]: ",
-// "points[3].vector: ") after "Wrong input: " in the engine's messages.
-var restPointPathRE = regexp.MustCompile(`^(Wrong input: )(?:points|batch)(?:\[\d+\])?(?:\.[a-z_]+)*: `)
+// oneOperationMessage drops from the engine's message about a request that
+// held one operation the operation's position in the batch, and the path of
+// the point it names (Qdrant's messages about a point do not name it).
+func oneOperationMessage(msg string) string {
+	msg = strings.Replace(msg, "operations[0].", "", 1)
+	msg = strings.Replace(msg, "operations[0]: ", "", 1)
+	return pointPathRE.ReplaceAllString(msg, "$1")
+}
+
+// pointPathRE matches the point path ("points[3]: ", "points[3].vector: ")
+// after "Wrong input: " in the engine's messages.
+var pointPathRE = regexp.MustCompile(`^(Wrong input: )(?:points|batch)(?:\[\d+\])?(?:\.[a-z_]+)*: `)
 
 // write applies one operation with the request's write options.
 func (s *restServer) write(r *http.Request, op engine.Operation) (any, error) {
@@ -305,11 +314,7 @@ func (s *restServer) write(r *http.Request, op engine.Operation) (any, error) {
 		// The request held one operation: drop the engine's batch position
 		// from the message.
 		code, msg := restErrorStatus(err)
-		msg = strings.Replace(msg, "operations[0].", "", 1)
-		msg = strings.Replace(msg, "operations[0]: ", "", 1)
-		// Qdrant's messages about a point do not name it.
-		msg = restPointPathRE.ReplaceAllString(msg, "$1")
-		return nil, &restError{code, msg}
+		return nil, &restError{code, oneOperationMessage(msg)}
 	}
 	if len(res) == 0 {
 		return restUpdateResultOut{Status: string(engine.StatusCompleted)}, nil

@@ -656,9 +656,8 @@ func (db *DB) UpdateAliases(ctx context.Context, ops []AliasOp) (err error) {
 			}
 			next[op.Create.Alias] = op.Create.Collection
 		case op.Delete != nil:
-			if _, ok := next[op.Delete.Alias]; !ok {
-				return fmt.Errorf("%w: Alias %s does not exists!", ErrNotFound, op.Delete.Alias)
-			}
+			// Deleting an alias that does not exist does nothing, as
+			// in Qdrant.
 			delete(next, op.Delete.Alias)
 		case op.Rename != nil:
 			target, ok := next[op.Rename.Old]
@@ -668,9 +667,9 @@ func (db *DB) UpdateAliases(ctx context.Context, ops []AliasOp) (err error) {
 			if err := ValidateCollectionName(op.Rename.New); err != nil {
 				return fmt.Errorf("actions[%d]: %w", i, err)
 			}
-			if db.taken(op.Rename.New) {
-				return fmt.Errorf("%w: Collection `%s` already exists!", ErrConflict, op.Rename.New)
-			}
+			// As in Qdrant, the new name replaces an alias of that
+			// name, and may be a collection's name: the collection
+			// keeps it (a name resolves to a collection first).
 			delete(next, op.Rename.Old)
 			next[op.Rename.New] = target
 		default:
