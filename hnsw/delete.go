@@ -12,7 +12,14 @@ import (
 // not a live node returns ErrNotFound. Safe for concurrent use.
 func (g *Graph) Delete(id uint32) error {
 	if g.ro != nil {
-		return ErrReadOnly
+		g.structMu.RLock()
+		defer g.structMu.RUnlock()
+		if !g.ro.delete(id) {
+			return fmt.Errorf("%w: %d", ErrNotFound, id)
+		}
+		g.live.Add(-1)
+		g.tombstones.Add(1)
+		return nil
 	}
 	g.structMu.RLock()
 	defer g.structMu.RUnlock()

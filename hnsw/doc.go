@@ -51,7 +51,8 @@
 // point are read from the slice too, so such a graph holds no per-node Go
 // memory and opening it loads nothing in proportion to its size (with
 // InPlaceOptions.Trusted; otherwise one pass checks every link). Searches of
-// it equal searches of the same graph in RAM. It is read-only: Insert,
-// Delete, Repair and Build return ErrReadOnly, and the slice must outlive
-// the graph.
+// it equal searches of the same graph in RAM. The slice is never written
+// and must outlive the graph: Delete marks nodes in a bitset of the heap
+// (a bit per node, made on the first Delete), and Insert, Repair and Build
+// return ErrReadOnly.
 package hnsw

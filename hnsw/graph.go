@@ -85,8 +85,8 @@ var (
 	ErrInvalidID = errors.New("hnsw: invalid node id")
 	// ErrCorrupt wraps every decoding error of a serialised graph.
 	ErrCorrupt = errors.New("hnsw: corrupt graph data")
-	// ErrReadOnly is returned by Insert, Delete, Repair and Build on a graph
-	// opened in place (OpenInPlace).
+	// ErrReadOnly is returned by Insert, Repair and Build on a graph opened
+	// in place (OpenInPlace).
 	ErrReadOnly = errors.New("hnsw: graph is read-only")
 )
 

@@ -8,6 +8,7 @@ import (
 	"hash/crc32"
 	"io"
 	"math"
+	"sync"
 	"sync/atomic"
 	"unsafe"
 )
@@ -64,13 +65,43 @@ type inPlace struct {
 	// size is the length of the serialised graph; copied the bytes of it
 	// that had to be copied into the heap (misaligned or big-endian input).
 	size, copied int64
+	// dead is the bitset of the live nodes deleted since the graph was
+	// opened (Delete), made on the first Delete: the buffer is never
+	// written. Bits are set atomically and never cleared.
+	dead   atomic.Pointer[[]uint32]
+	deadMu sync.Mutex
 }
 
 func (r *inPlace) state(id uint32) uint32 {
-	if id < r.slots {
-		return uint32(r.states[id])
+	if id >= r.slots {
+		return stateAbsent
 	}
-	return stateAbsent
+	st := uint32(r.states[id])
+	if st == stateLive {
+		if d := r.dead.Load(); d != nil && atomic.LoadUint32(&(*d)[id>>5])&(1<<(id&31)) != 0 {
+			return stateTombstone
+		}
+	}
+	return st
+}
+
+// delete marks a live node deleted, reporting whether it was live.
+func (r *inPlace) delete(id uint32) bool {
+	if r.state(id) != stateLive {
+		return false
+	}
+	d := r.dead.Load()
+	if d == nil {
+		r.deadMu.Lock()
+		if d = r.dead.Load(); d == nil {
+			bits := make([]uint32, (r.slots+31)/32)
+			d = &bits
+			r.dead.Store(d)
+		}
+		r.deadMu.Unlock()
+	}
+	old := atomic.OrUint32(&(*d)[id>>5], 1<<(id&31))
+	return old&(1<<(id&31)) == 0
 }
 
 func (r *inPlace) level(id uint32, strideU int) int32 {
@@ -246,9 +277,11 @@ type InPlaceOptions struct {
 // will do. When b is not 4-byte aligned, or the machine is not little-endian,
 // the word sections are copied into the heap instead.
 //
-// The graph can be searched, written (WriteTo, WriteInPlace) and checked,
-// and Insert, Delete, Repair and Build return ErrReadOnly. Corrupt or
-// truncated input gives an error wrapping ErrCorrupt.
+// The graph can be searched, written (WriteTo, WriteInPlace) and checked.
+// Delete marks a node deleted in a bitset of the heap (one bit per node,
+// made on the first Delete), never in b; Insert, Repair and Build return
+// ErrReadOnly. Corrupt or truncated input gives an error wrapping
+// ErrCorrupt.
 func OpenInPlace(b []byte, vecs Vectors, o *InPlaceOptions) (*Graph, error) {
 	if vecs == nil {
 		return nil, errors.New("hnsw: nil Vectors")

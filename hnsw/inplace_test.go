@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"hash/crc32"
 	"math/rand/v2"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -97,10 +99,34 @@ func TestInPlaceSearchEqualsRAM(t *testing.T) {
 				require.Equal(t, a.Bytes(), bb.Bytes())
 
 				require.ErrorIs(t, ip.Insert(2950), ErrReadOnly)
-				require.ErrorIs(t, ip.Delete(5), ErrReadOnly)
 				require.ErrorIs(t, ip.Repair(1), ErrReadOnly)
 				require.ErrorIs(t, ip.Build([]uint32{2990}, 1), ErrReadOnly)
 				require.Equal(t, ram.Search(queries[0], 10, 64, nil), ip.Search(queries[0], 10, 64, nil))
+
+				// Deletes go to a bitset beside the buffer, which stays
+				// unchanged, and searches still equal the RAM graph's
+				// with the same deletes.
+				before := append([]byte(nil), b...)
+				r2 := ramCopy(t, g, vecs)
+				for _, i := range rng.Perm(2900)[:300] {
+					errRAM, errIP := r2.Delete(uint32(i)), ip.Delete(uint32(i))
+					require.Equal(t, errRAM == nil, errIP == nil, "delete %d: %v / %v", i, errRAM, errIP)
+				}
+				require.ErrorIs(t, ip.Delete(2990), ErrNotFound)
+				require.Equal(t, before, b)
+				require.Equal(t, r2.Len(), ip.Len())
+				require.Equal(t, r2.Tombstones(), ip.Tombstones())
+				require.NoError(t, ip.CheckInvariants(false))
+				for _, q := range queries[:50] {
+					require.Equal(t, r2.Search(q, 10, 64, nil), ip.Search(q, 10, 64, nil))
+					require.Equal(t, r2.Search(q, 10, 64, even), ip.Search(q, 10, 64, even))
+				}
+				var w1, w2 bytes.Buffer
+				_, err = r2.WriteInPlace(&w1)
+				require.NoError(t, err)
+				_, err = ip.WriteInPlace(&w2)
+				require.NoError(t, err)
+				require.Equal(t, w1.Bytes(), w2.Bytes(), "the deletes are written")
 			})
 		}
 	}
@@ -175,4 +201,40 @@ func TestInPlaceCorrupt(t *testing.T) {
 			return b
 		})
 	}
+}
+
+// TestInPlaceConcurrentDelete deletes from a graph opened in place while
+// searches run (run it with -race): no search returns a node deleted before
+// it started.
+func TestInPlaceConcurrentDelete(t *testing.T) {
+	vecs := newVecs(4, 2000, 8, distance.Euclid)
+	g := newTestGraph(t, vecs, &Config{M: 8, Seed: 1}, ids(2000), true)
+	ip, err := OpenInPlace(inPlaceBytes(t, g, 0), vecs, nil)
+	require.NoError(t, err)
+	queries := queriesFrom(5, 50, vecs)
+	var deleted [2000]atomic.Bool
+	var wg sync.WaitGroup
+	for w := range 2 {
+		wg.Go(func() {
+			for i := range 200 {
+				q := queries[(i+w)%len(queries)]
+				var gone []uint32
+				for id := range uint32(2000) {
+					if deleted[id].Load() {
+						gone = append(gone, id)
+					}
+				}
+				for _, r := range ip.Search(q, 10, 32, nil) {
+					require.NotContains(t, gone, r.ID)
+				}
+			}
+		})
+	}
+	for _, i := range rand.New(rand.NewPCG(6, 6)).Perm(2000)[:1000] {
+		require.NoError(t, ip.Delete(uint32(i)))
+		deleted[i].Store(true)
+	}
+	wg.Wait()
+	require.Equal(t, 1000, ip.Len())
+	require.NoError(t, ip.CheckInvariants(false))
 }
