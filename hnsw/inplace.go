@@ -2,6 +2,7 @@ package hnsw
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -123,6 +124,51 @@ func (g *Graph) InPlaceBytes() int64 {
 	return g.ro.size - g.ro.copied
 }
 
+// InPlaceSize returns the length WriteInPlace would write now. Deletes
+// do not change it; inserts and repairs may.
+func (g *Graph) InPlaceSize() int64 {
+	g.structMu.Lock()
+	defer g.structMu.Unlock()
+	slots, upperWords := g.shape()
+	_, _, _, end := inPlaceSections(int(slots), g.stride0, upperWords)
+	return int64(end)
+}
+
+// Slots returns one past the highest id the graph holds a node (live or
+// deleted) for.
+func (g *Graph) Slots() uint32 {
+	if g.ro != nil {
+		return g.ro.slots
+	}
+	g.structMu.Lock()
+	defer g.structMu.Unlock()
+	slots, _ := g.shape()
+	return slots
+}
+
+// shape returns the slots and upper-level words of the graph. The caller
+// holds structMu.
+func (g *Graph) shape() (slots uint32, upperWords int) {
+	capacity := uint32(g.capacity())
+	for id := uint32(0); id < capacity; id++ {
+		if g.state(id) != stateAbsent {
+			slots = id + 1
+			upperWords += int(g.level(id)) * g.strideU
+		}
+	}
+	return slots, upperWords
+}
+
+// Copy returns a copy of the graph in RAM, which takes inserts: the way on
+// from a graph opened in place.
+func (g *Graph) Copy() (*Graph, error) {
+	var buf bytes.Buffer
+	if _, err := g.WriteTo(&buf); err != nil {
+		return nil, err
+	}
+	return decode(buf.Bytes(), g.vecs)
+}
+
 // ReadOnly reports whether the graph was opened in place.
 func (g *Graph) ReadOnly() bool { return g.ro != nil }
 
@@ -133,22 +179,8 @@ func (g *Graph) WriteInPlace(w io.Writer) (int64, error) {
 	g.structMu.Lock()
 	defer g.structMu.Unlock()
 
-	capacity := uint32(g.capacity())
-	slots := uint32(0)
-	var live, dead uint32
-	upperWords := 0
-	for id := uint32(0); id < capacity; id++ {
-		switch g.state(id) {
-		case stateAbsent:
-			continue
-		case stateLive:
-			live++
-		default:
-			dead++
-		}
-		slots = id + 1
-		upperWords += int(g.level(id)) * g.strideU
-	}
+	slots, upperWords := g.shape()
+	live, dead := uint32(g.live.Load()), uint32(g.tombstones.Load())
 	if upperWords > math.MaxUint32 {
 		return 0, fmt.Errorf("hnsw: %d upper words do not fit the in-place layout", upperWords)
 	}

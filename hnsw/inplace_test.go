@@ -22,6 +22,7 @@ func inPlaceBytes(t testing.TB, g *Graph, misalign int) []byte {
 	n, err := g.WriteInPlace(&buf)
 	require.NoError(t, err)
 	require.Equal(t, int64(buf.Len()), n)
+	require.Equal(t, n, g.InPlaceSize())
 	// Go allocates byte slices of 8 bytes or more 8-byte aligned.
 	raw := make([]byte, buf.Len()+misalign+8)
 	b := raw[misalign : misalign+buf.Len()]

@@ -65,6 +65,16 @@ func (s *Segment) buildSpace(ctx context.Context, sp *space, n uint32, workers i
 		return nil
 	}
 	g := sp.graph.Load()
+	if g.ReadOnly() {
+		// A graph in place takes no inserts: continue on a copy in the
+		// heap.
+		ram, err := g.Copy()
+		if err != nil {
+			return fmt.Errorf("segment: graph %q: %w", sp.spec.Name, err)
+		}
+		s.swapGraph(sp, ram, n)
+		g = ram
+	}
 	var ids []uint32
 	for off := from; off < n; off++ {
 		if s.liveBit(off) && s.hasBit(sp, off) && !g.Contains(off) {
@@ -203,6 +213,13 @@ func (s *Segment) LoadGraph(name string, r io.Reader) error {
 	if err != nil {
 		return fmt.Errorf("segment: graph %q: %w", name, err)
 	}
+	return s.installLoadedGraph(sp, g, binary.LittleEndian.Uint32(b[hnswSlotsOffset:]))
+}
+
+// installLoadedGraph installs g, a persisted graph naming slots slots, as
+// the graph of sp in a loading segment.
+func (s *Segment) installLoadedGraph(sp *space, g *hnsw.Graph, slots uint32) error {
+	name := sp.spec.Name
 	s.buildMu.Lock()
 	defer s.buildMu.Unlock()
 	s.appendMu.Lock()
@@ -211,7 +228,7 @@ func (s *Segment) LoadGraph(name string, r io.Reader) error {
 		return fmt.Errorf("segment: graph %q: %w", name, ErrSealed)
 	}
 	n := s.n.Load()
-	if slots := binary.LittleEndian.Uint32(b[hnswSlotsOffset:]); slots > n {
+	if slots > n {
 		return fmt.Errorf("segment: graph %q: %w: %d slots in a segment of %d", name, hnsw.ErrCorrupt, slots, n)
 	}
 	if sp.spec.NoGraph {
