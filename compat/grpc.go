@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"runtime/debug"
 	"time"
 
 	"github.com/qdrant/go-client/qdrant"
@@ -18,14 +17,19 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/qlite/qlite/engine"
+	"github.com/qlite/qlite/telemetry"
 )
 
 // The version and title Qdrant's HealthCheck reports. Clients compare the
 // major and minor version with their own.
 const (
 	qdrantTitle   = "qdrant - vector search engine"
-	qdrantVersion = "1.17.1"
+	qdrantVersion = QdrantVersion
 )
+
+// QdrantVersion is the version of Qdrant's API that qlite speaks, and
+// reports where Qdrant reports its own version.
+const QdrantVersion = "1.17.1"
 
 // Services holds the four Qdrant services over one engine.
 //
@@ -154,18 +158,7 @@ func (qdrantService) HealthCheck(context.Context, *qdrant.HealthCheckRequest) (*
 }
 
 // buildCommit returns the VCS revision recorded in the binary, or "".
-func buildCommit() string {
-	info, ok := debug.ReadBuildInfo()
-	if !ok {
-		return ""
-	}
-	for _, s := range info.Settings {
-		if s.Key == "vcs.revision" {
-			return s.Value
-		}
-	}
-	return ""
-}
+func buildCommit() string { return telemetry.BuildInfo().Commit }
 
 // orEmpty returns r, or an empty request for nil: a nil request (possible
 // in process, through Embedded) means what an empty one does on the wire.

@@ -7,18 +7,23 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/qlite/qlite/telemetry"
 )
 
 // root answers GET / with Qdrant's bare version object (no envelope). The
 // commit is the build's VCS revision, left out when the build has none, as
 // Qdrant leaves out a commit it was not built with (VersionInfo in
-// lib/api/src/rest/models.rs).
+// lib/api/src/rest/models.rs). Beside Qdrant's fields, which clients check,
+// "qlite" describes the build (telemetry.Build).
 func (s *restServer) root(w http.ResponseWriter, r *http.Request) (any, error) {
+	b := telemetry.BuildInfo()
 	v := struct {
-		Title   string `json:"title"`
-		Version string `json:"version"`
-		Commit  string `json:"commit,omitempty"`
-	}{qdrantTitle, qdrantVersion, buildCommit()}
+		Title   string          `json:"title"`
+		Version string          `json:"version"`
+		Commit  string          `json:"commit,omitempty"`
+		Qlite   telemetry.Build `json:"qlite"`
+	}{qdrantTitle, qdrantVersion, b.Commit, b}
 	restWriteJSON(w, http.StatusOK, v)
 	return restWritten, nil
 }

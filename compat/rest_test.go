@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/qlite/qlite/engine"
+	"github.com/qlite/qlite/telemetry"
 )
 
 // restTestServer is a REST server over a new database, closed with the
@@ -254,11 +255,17 @@ func TestRESTService(t *testing.T) {
 	s := newRESTTest(t, nil)
 	code, b := s.do("GET", "/", "")
 	require.Equal(t, http.StatusOK, code)
-	var root map[string]string
+	var root struct {
+		Title, Version string
+		Result         json.RawMessage
+		Qlite          telemetry.Build
+	}
 	require.NoError(t, json.Unmarshal(b, &root))
-	require.Equal(t, "qdrant - vector search engine", root["title"])
-	require.Equal(t, "1.17.1", root["version"])
-	require.NotContains(t, root, "result")
+	require.Equal(t, "qdrant - vector search engine", root.Title)
+	require.Equal(t, "1.17.1", root.Version)
+	require.Nil(t, root.Result)
+	require.Equal(t, telemetry.BuildInfo(), root.Qlite)
+	require.NotEmpty(t, root.Qlite.Version)
 
 	for _, p := range []string{"/healthz", "/livez"} {
 		code, b := s.do("GET", p, "")

@@ -48,7 +48,8 @@
 //   - OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES (k=v,... with
 //     percent-encoded values) describe the resource; service.name defaults
 //     to Config.ServiceName or "qlite", service.version to the module
-//     version in the binary.
+//     version in the binary; vcs.ref.head.revision is the commit the
+//     binary was built from, when the build recorded it (BuildInfo).
 //   - OTEL_TRACES_SAMPLER: always_on, always_off, traceidratio,
 //     parentbased_always_on (default), parentbased_always_off or
 //     parentbased_traceidratio; OTEL_TRACES_SAMPLER_ARG is the ratio

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net/url"
 	"os"
-	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -606,8 +605,8 @@ func parseList(s string) ([][2]string, error) {
 	return out, nil
 }
 
-// newResource describes this process: the SDK, service.name and
-// service.version, overridden by OTEL_RESOURCE_ATTRIBUTES, whose
+// newResource describes this process: the SDK, service.name,
+// service.version and the commit built (vcs.ref.head.revision), overridden by OTEL_RESOURCE_ATTRIBUTES, whose
 // service.name is overridden by OTEL_SERVICE_NAME.
 func newResource(ctx context.Context, getenv func(string) string, serviceName string) (*resource.Resource, error) {
 	if serviceName == "" {
@@ -616,6 +615,9 @@ func newResource(ctx context.Context, getenv func(string) string, serviceName st
 	attrs := []attribute.KeyValue{
 		semconv.ServiceName(serviceName),
 		semconv.ServiceVersion(version()),
+	}
+	if c := BuildInfo().Commit; c != "" {
+		attrs = append(attrs, semconv.VCSRefHeadRevision(c))
 	}
 	if v, ok := lookup(getenv, "OTEL_RESOURCE_ATTRIBUTES"); ok {
 		kvs, err := parseList(v)
@@ -638,24 +640,4 @@ func newResource(ctx context.Context, getenv func(string) string, serviceName st
 		return nil, fmt.Errorf("telemetry: resource: %w", err)
 	}
 	return res, nil
-}
-
-// version is the version of the qlite module in this binary, "(devel)"
-// when built from a working tree.
-func version() string {
-	const module = "github.com/qlite/qlite"
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		if bi.Main.Path == module && bi.Main.Version != "" {
-			return bi.Main.Version
-		}
-		for _, d := range bi.Deps {
-			if d.Path == module {
-				if d.Replace != nil && d.Replace.Version != "" {
-					return d.Replace.Version
-				}
-				return d.Version
-			}
-		}
-	}
-	return "(devel)"
 }

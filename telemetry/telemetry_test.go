@@ -209,6 +209,9 @@ func TestExport(t *testing.T) {
 		"telemetry.sdk.language":      "go",
 		"telemetry.sdk.name":          "opentelemetry",
 	}
+	if c := BuildInfo().Commit; c != "" {
+		want["vcs.ref.head.revision"] = c
+	}
 	for k, v := range want {
 		if res[k] != v {
 			t.Errorf("resource %s = %q, want %q (resource %v)", k, res[k], v, res)

@@ -24,6 +24,7 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(newBenchCmd())
 	root.AddCommand(newServeCmd())
 	root.AddCommand(newMigrateCmd())
+	root.AddCommand(newVersionCmd())
 	return root
 }
 
