@@ -103,6 +103,7 @@ func forceAsm() {
 	case implAVX2:
 		asmMin = 1
 	}
+	qAsmMin = 1
 }
 
 // setImpl switches every kernel to family k and returns the previous family.
@@ -122,6 +123,7 @@ func setImpl(k impl) impl {
 	default:
 		asmMin, avx512Min = math.MaxInt, math.MaxInt
 	}
+	setQuantImpl(k)
 	return prev
 }
 
