@@ -349,3 +349,22 @@ func TestQuantKernelsNoAllocs(t *testing.T) {
 	}
 	_ = bits.OnesCount64
 }
+
+// TestConversionsAsQdrant holds what Qdrant 1.17.1 stored and returned for
+// these values in a uint8 and a float16 collection (upsert, then retrieve
+// with_vector); 65520 came back as null, an infinity.
+func TestConversionsAsQdrant(t *testing.T) {
+	u := make([]byte, 12)
+	U8FromF32(u, []float32{1.7, -2, 300, 0.5, 254.99, 255.5, -0.7, 2.5, 3.5, 128.49, -300, 1e10})
+	require.Equal(t, []byte{1, 0, 255, 0, 254, 255, 0, 2, 3, 128, 0, 255}, u)
+
+	in := []float32{0.1, 65519, 65520, 1e-8, 3e-8, 1.00048828125}
+	want := []float32{0.099975586, 65504, float32(math.Inf(1)), 0, 5.9604645e-8, 1}
+	forEachImpl(t, func(t *testing.T) {
+		h := make([]uint16, len(in))
+		F16FromF32(h, in)
+		got := make([]float32, len(h))
+		F32FromF16(got, h)
+		require.Equal(t, want, got)
+	})
+}
