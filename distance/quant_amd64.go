@@ -202,3 +202,16 @@ func f32FromF16Asm(dst []float32, src []uint16) int {
 	f32FromF16AVX2(unsafe.SliceData(dst), unsafe.SliceData(src), m)
 	return m
 }
+
+//go:noescape
+func prefetchAsm(p *byte, n int)
+
+// Prefetch asks the CPU to bring b into its caches ahead of use, as the
+// gather kernels do for the rows they will score next: a loop over rows
+// named by ids in a large buffer (quantised codes) calls it on the row two
+// ahead of the one it scores. It has no effect on results.
+func Prefetch(b []byte) {
+	if len(b) > 0 {
+		prefetchAsm(unsafe.SliceData(b), len(b))
+	}
+}

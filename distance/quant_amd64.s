@@ -812,3 +812,20 @@ TEXT ·cpuidECX1(SB), NOSPLIT, $0-4
 	CPUID
 	MOVL CX, ret+0(FP)
 	RET
+
+// func prefetchAsm(p *byte, n int)
+//
+// PREFETCHT0 every 64-byte line of [p, p+n), n >= 1; prefetches never fault.
+TEXT ·prefetchAsm(SB), NOSPLIT, $0-16
+	MOVQ p+0(FP), SI
+	MOVQ n+8(FP), CX
+	LEAQ -1(SI)(CX*1), DX
+pfloop:
+	CMPQ SI, DX
+	JA pflast
+	PREFETCHT0 (SI)
+	ADDQ $64, SI
+	JMP pfloop
+pflast:
+	PREFETCHT0 (DX)
+	RET

@@ -36,3 +36,7 @@ func andPopcountAVX512(a, b *uint64, n int) uint32 {
 func xorPlanesAVX512(v, q *uint64, n, planes int) uint32 {
 	return xorPopcountPlanesGo(unsafe.Slice(v, n), unsafe.Slice(q, n*planes), planes)
 }
+
+// Prefetch asks the CPU to bring b into its caches ahead of use; without
+// assembly it does nothing.
+func Prefetch(b []byte) {}

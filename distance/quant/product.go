@@ -223,16 +223,13 @@ func (p *Product) PrepareQuery(dst *Query, q []float32) *Query {
 		sq := q[lo : lo+w]
 		cs := p.centroids(j)
 		t := dst.lut[j*Centroids : (j+1)*Centroids]
-		for c := range t {
-			cv := cs[c*w : (c+1)*w]
-			switch p.metric {
-			case distance.Euclid:
-				t[c] = distance.SquaredL2(sq, cv)
-			case distance.Manhattan:
-				t[c] = distance.L1(sq, cv)
-			default:
-				t[c] = -distance.DotProduct(sq, cv)
-			}
+		switch p.metric {
+		case distance.Euclid:
+			lutRows(t, sq, cs, func(x, y float32) float32 { return (x - y) * (x - y) })
+		case distance.Manhattan:
+			lutRows(t, sq, cs, func(x, y float32) float32 { return float32(math.Abs(float64(x - y))) })
+		default:
+			lutRows(t, sq, cs, func(x, y float32) float32 { return -x * y })
 		}
 	}
 	return dst
@@ -246,5 +243,20 @@ func (p *Product) Distances(dst []float32, q *Query, rows []byte, ids []uint32) 
 		for i := range ids {
 			dst[i]++
 		}
+	}
+}
+
+// lutRows sets t[c] to the sum of term(q[d], centroid c[d]) over the
+// sub-vector: short sub-vectors (1 to 16 floats) cost less inline than
+// through a kernel call per centroid.
+func lutRows(t, q, cs []float32, term func(x, y float32) float32) {
+	w := len(q)
+	for c := range t {
+		cv := cs[c*w : (c+1)*w : (c+1)*w]
+		var s float32
+		for d, x := range q[:len(cv)] {
+			s += term(x, cv[d])
+		}
+		t[c] = s
 	}
 }

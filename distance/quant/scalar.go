@@ -159,19 +159,23 @@ func (s *Scalar) Distances(dst []float32, q *Query, rows []byte, ids []uint32) {
 	checkRows(dst, rows, rs, ids)
 	qc := q.code[:s.dim]
 	a2 := s.alpha * s.alpha
+	prefetchStart(rows, rs, ids)
 	switch s.metric {
 	case distance.Euclid:
 		for i, id := range ids {
+			prefetchAhead(rows, rs, ids, i)
 			r := rows[int(id)*rs : int(id)*rs+s.dim]
 			dst[i] = a2 * float32(distance.SquaredL2U8(qc, r))
 		}
 	case distance.Manhattan:
 		for i, id := range ids {
+			prefetchAhead(rows, rs, ids, i)
 			r := rows[int(id)*rs : int(id)*rs+s.dim]
 			dst[i] = s.alpha * float32(distance.L1U8(qc, r))
 		}
 	default:
 		for i, id := range ids {
+			prefetchAhead(rows, rs, ids, i)
 			r := rows[int(id)*rs : int(id)*rs+rs]
 			corr := math.Float32frombits(binary.LittleEndian.Uint32(r[s.dim:]))
 			dst[i] = 1 - (a2*float32(distance.DotU8(qc, r[:s.dim])) + q.offset + corr)
