@@ -56,6 +56,21 @@
 // Go. All paths are tested to agree with a float64 reference; KERNELS.md has
 // the measurements behind the choices.
 //
+// # Quantised and narrow rows
+//
+// DotU8, SquaredL2U8 and L1U8 score byte vectors exactly (uint32 sums, exact
+// up to Qdrant's largest dimension, 65536): scalar int8 codes (0..127) and
+// uint8 datatype rows. DotF16, SquaredL2F16 and L1F16 score a float32 query
+// against float16 rows, DotU8F32, SquaredL2U8F32 and L1U8F32 against uint8
+// rows; F16FromF32, F32FromF16 and U8FromF32 convert whole vectors as Qdrant
+// 1.17 stores them. XorPopcount, AndPopcount and XorPopcountPlanes score
+// binary codes held in uint64 words; PQScore and PQGather sum a product
+// quantisation lookup table over a row's codes. Their assembly uses
+// AVX-512BW with AVX512_VNNI (bytes), AVX512_VPOPCNTDQ (popcounts) and F16C
+// where the CPU has them, AVX2 otherwise, and pure Go elsewhere;
+// QuantKernels reports the choice. The quantisers built on them are in
+// package quant.
+//
 // The environment variable QLITE_DISTANCE_KERNELS, read at start-up, caps the
 // flavour: "purego", "avx2" or "avx512". Kernels reports the flavour in use.
 package distance
