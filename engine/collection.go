@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -83,6 +84,40 @@ type segRef struct {
 	// persisted is set once the segment is in the manifest: from then on a
 	// write that masks one of its slots stores the slot's vectors as a ghost.
 	persisted atomic.Bool
+	// maps are the segment files whose data the segment reads in place.
+	// They are released when the segment leaves the segment list (under rw
+	// held exclusively, so no reader holds it), or by the garbage
+	// collector's cleanup of the segment when the collection goes away.
+	maps []*fileMap
+	// files are the segment files the manifest names for the segment, set
+	// when it commits (or at load).
+	files atomic.Pointer[[]fileInfo]
+}
+
+// hasVectorFile reports whether the vector name of that index (among the
+// sorted names) has a vectors file in the manifest.
+func (ref *segRef) hasVectorFile(index int) bool {
+	p := ref.files.Load()
+	return p != nil && slices.ContainsFunc(*p, func(f fileInfo) bool { return f.kind == fileVectors && f.index == uint32(index) })
+}
+
+// useMaps makes ref own maps: they are released with it.
+func (ref *segRef) useMaps(maps []*fileMap) {
+	if len(maps) == 0 {
+		return
+	}
+	ref.maps = append(ref.maps, maps...)
+	for _, m := range maps {
+		runtime.AddCleanup(ref.seg, func(m *fileMap) { m.release() }, m)
+	}
+}
+
+// release unmaps the segment's files. The caller holds rw exclusively and
+// has removed ref from the segment list, so no reader can reach its rows.
+func (ref *segRef) release() {
+	for _, m := range ref.maps {
+		m.release()
+	}
 }
 
 // manifest is the decoded manifest (FORMAT.md).
@@ -95,6 +130,7 @@ type manifestSeg struct {
 	id    uint32
 	slots uint32
 	parts []partInfo
+	files []fileInfo // segment files (manifest version 2)
 }
 
 type partInfo struct {
@@ -307,7 +343,15 @@ func (c *collection) updateConfig(u *UpdateCollection) error {
 // Manifest codec (FORMAT.md).
 
 func encodeManifest(m *manifest) []byte {
-	b := []byte{1}
+	// Version 1 unless a segment has files, so that a store without
+	// segment files stays readable by builds that predate them.
+	version := byte(1)
+	for _, s := range m.segs {
+		if len(s.files) > 0 {
+			version = 2
+		}
+	}
+	b := []byte{version}
 	b = binary.LittleEndian.AppendUint32(b, m.nextSeg)
 	b = binary.AppendUvarint(b, uint64(len(m.segs)))
 	for _, s := range m.segs {
@@ -318,6 +362,15 @@ func encodeManifest(m *manifest) []byte {
 			b = append(b, p.part)
 			b = binary.LittleEndian.AppendUint64(b, p.length)
 			b = binary.LittleEndian.AppendUint32(b, p.crc)
+		}
+		if version >= 2 {
+			b = binary.AppendUvarint(b, uint64(len(s.files)))
+			for _, f := range s.files {
+				b = append(b, f.kind)
+				b = binary.AppendUvarint(b, uint64(f.index))
+				b = binary.LittleEndian.AppendUint64(b, f.length)
+				b = binary.LittleEndian.AppendUint32(b, f.crc)
+			}
 		}
 	}
 	return binary.LittleEndian.AppendUint32(b, crc(b))
@@ -332,9 +385,10 @@ func decodeManifest(b []byte) (manifest, error) {
 	bad := func(what string) (manifest, error) {
 		return manifest{}, fmt.Errorf("%w: manifest: %s", ErrCorrupt, what)
 	}
-	if len(body) < 5 || body[0] != 1 {
+	if len(body) < 5 || (body[0] != 1 && body[0] != 2) {
 		return bad("unknown version")
 	}
+	version := body[0]
 	m.nextSeg = binary.LittleEndian.Uint32(body[1:])
 	body = body[5:]
 	n, k := binary.Uvarint(body)
@@ -363,6 +417,29 @@ func decodeManifest(b []byte) (manifest, error) {
 				crc:    binary.LittleEndian.Uint32(body[9:]),
 			})
 			body = body[13:]
+		}
+		if version >= 2 {
+			nf, k := binary.Uvarint(body)
+			if k <= 0 || nf > uint64(len(body)) {
+				return bad("file count")
+			}
+			body = body[k:]
+			for range nf {
+				if len(body) < 1 {
+					return bad("truncated file")
+				}
+				f := fileInfo{kind: body[0]}
+				idx, k := binary.Uvarint(body[1:])
+				if k <= 0 || idx > math.MaxUint32 || len(body) < 1+k+12 {
+					return bad("truncated file")
+				}
+				f.index = uint32(idx)
+				body = body[1+k:]
+				f.length = binary.LittleEndian.Uint64(body)
+				f.crc = binary.LittleEndian.Uint32(body[8:])
+				body = body[12:]
+				s.files = append(s.files, f)
+			}
 		}
 		m.segs = append(m.segs, s)
 	}

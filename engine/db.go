@@ -126,10 +126,11 @@ type DB struct {
 // It is listed and reported (status red, with the reason) but serves no
 // request; DeleteCollection removes it.
 type failedCollection struct {
-	cid    uint32
-	hasCID bool // false when the collection record itself is unreadable
-	cfg    CollectionConfig
-	reason string
+	cid     uint32
+	hasCID  bool // false when the collection record itself is unreadable
+	cfg     CollectionConfig
+	reason  string
+	corrupt bool // the reason wraps ErrCorrupt
 }
 
 // dbStats are counters for tests and telemetry.
@@ -337,7 +338,7 @@ func (db *DB) load() error {
 				continue
 			}
 		}
-		f := &failedCollection{cid: e.cid, hasCID: e.hasCID, cfg: e.cfg, reason: err.Error()}
+		f := &failedCollection{cid: e.cid, hasCID: e.hasCID, cfg: e.cfg, reason: err.Error(), corrupt: errors.Is(err, ErrCorrupt)}
 		db.failed[e.name] = f
 		fmt.Fprintf(db.opts.Log, "qlite: collection %q failed to load and is not served (delete it to recover): %s\n", e.name, f.reason)
 	}
@@ -432,7 +433,24 @@ func (db *DB) collection(name string) (*collection, error) {
 }
 
 func (f *failedCollection) err(name string) error {
-	return fmt.Errorf("%w: Collection `%s` failed to load and is not served (delete it to recover): %s", ErrUnavailable, name, f.reason)
+	return &unavailableError{
+		msg:     fmt.Sprintf("%v: Collection `%s` failed to load and is not served (delete it to recover): %s", ErrUnavailable, name, f.reason),
+		corrupt: f.corrupt,
+	}
+}
+
+// unavailableError is the error of a request to a collection that failed
+// to load: ErrUnavailable, and ErrCorrupt too when corrupt data was the
+// reason.
+type unavailableError struct {
+	msg     string
+	corrupt bool
+}
+
+func (e *unavailableError) Error() string { return e.msg }
+
+func (e *unavailableError) Is(target error) bool {
+	return target == ErrUnavailable || (e.corrupt && target == ErrCorrupt)
 }
 
 // taken reports whether name is a collection, loaded or failed. The caller
@@ -553,11 +571,17 @@ func (db *DB) DeleteCollection(ctx context.Context, name string) (_ bool, err er
 	}
 	if failed {
 		delete(db.failed, name)
+		if f.hasCID {
+			return true, db.removeCollectionFiles(f.cid)
+		}
 		return true, nil
 	}
 	delete(db.colls, name)
 	c.markDeleted()
-	return true, c.close()
+	// Segment files go once the delete has committed (a file left behind
+	// goes with the next Open's sweep); readers still holding the
+	// collection's segments keep their mappings until the segments go.
+	return true, errors.Join(c.close(), db.removeCollectionFiles(c.cid))
 }
 
 // CollectionExists reports whether name is a collection (or an alias of one).

@@ -18,7 +18,7 @@ import (
 // openCollection loads a collection from the store: its field index
 // definitions, its sealed segments (graphs loaded, not rebuilt), and an
 // appendable segment holding every point no sealed segment holds.
-func openCollection(db *DB, name string, cid uint32, cfg CollectionConfig) (*collection, error) {
+func openCollection(db *DB, name string, cid uint32, cfg CollectionConfig) (_ *collection, retErr error) {
 	c := &collection{db: db, name: name, cid: cid, fields: map[string]payload.IndexParams{}}
 	c.cfg.Store(&cfg)
 	store := db.store
@@ -44,6 +44,18 @@ func openCollection(db *DB, name string, cid uint32, cfg CollectionConfig) (*col
 	if err := c.dropOrphans(); err != nil {
 		return nil, err
 	}
+	if err := c.dropOrphanFiles(); err != nil {
+		return nil, err
+	}
+	// A collection that fails below releases the files it mapped.
+	var opened []*fileMap
+	defer func() {
+		if retErr != nil {
+			for _, m := range opened {
+				m.release()
+			}
+		}
+	}()
 
 	// Sealed segments: reserve their slots.
 	type slotRef struct {
@@ -70,11 +82,22 @@ func openCollection(db *DB, name string, cid uint32, cfg CollectionConfig) (*col
 		if err != nil {
 			return nil, fmt.Errorf("segment %d: %w", ms.id, err)
 		}
-		seg, err := segment.NewLoading(c.segOptions(max(int(ms.slots), 1)), ids, vers)
+		// Vectors kept in segment files are read in place, not loaded.
+		rows, maps, err := c.openVectorFiles(ms.id, int(ms.slots), ms.files, true)
+		if err != nil {
+			return nil, fmt.Errorf("segment %d: %w", ms.id, err)
+		}
+		opened = append(opened, maps...)
+		opts := c.segOptions(max(int(ms.slots), 1))
+		opts.Rows = rows
+		seg, err := segment.NewLoading(opts, ids, vers)
 		if err != nil {
 			return nil, err
 		}
 		ref := &segRef{id: ms.id, seg: seg}
+		ref.useMaps(maps)
+		files := ms.files
+		ref.files.Store(&files)
 		ref.persisted.Store(true)
 		sealed = append(sealed, ref)
 		g := map[string][]byte{}

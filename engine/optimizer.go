@@ -139,7 +139,24 @@ func (c *collection) graphsOutdated(ref *segRef, sealed bool) bool {
 			return true
 		}
 	}
+	if sealed && ref.persisted.Load() && c.filesOutdated(ref) {
+		return true
+	}
 	return sealed && ref.persisted.Load() && c.indexingThreshold() > 0 && ref.seg.Indexed() < ref.seg.Len()
+}
+
+// filesOutdated reports whether a persisted segment's vector files do not
+// match the configuration's on_disk: such a segment is rewritten (by the
+// same rebuild as a vacuum), as Qdrant's optimizer rewrites segments whose
+// storage configuration changed.
+func (c *collection) filesOutdated(ref *segRef) bool {
+	want := c.onDiskNames()
+	for i := range c.vectorNames() {
+		if slices.Contains(want, i) != ref.hasVectorFile(i) {
+			return true
+		}
+	}
+	return false
 }
 
 // pendingWork reports whether the optimizer has something to do.
@@ -330,14 +347,24 @@ func (c *collection) writeArtefact(ref *segRef, withGraphs bool) ([]partInfo, er
 	return infos, nil
 }
 
-// ghostMasked adds to b a ghost for every masked slot of ref.
-func (c *collection) ghostMasked(b *pebble.Batch, ref *segRef) error {
+// ghostMasked adds to b a ghost for every masked slot of ref, holding the
+// vectors that no segment file of ref (files) holds.
+func (c *collection) ghostMasked(b *pebble.Batch, ref *segRef, files []fileInfo) error {
+	var names []string
+	for i, name := range c.vectorNames() {
+		if !slices.ContainsFunc(files, func(f fileInfo) bool { return f.kind == fileVectors && f.index == uint32(i) }) {
+			names = append(names, name)
+		}
+	}
+	if len(names) == 0 {
+		return nil // the files keep every masked slot's vectors
+	}
 	for off := range uint32(ref.seg.Len()) {
 		if ref.seg.IsLive(off) {
 			continue
 		}
 		vecs := map[string][]float32{}
-		for _, name := range c.vectorNames() {
+		for _, name := range names {
 			if v, ok := ref.seg.Vector(name, off); ok {
 				vecs[name] = v
 			}
@@ -350,21 +377,25 @@ func (c *collection) ghostMasked(b *pebble.Batch, ref *segRef) error {
 }
 
 // commitManifest makes add (when not nil) part of the persisted manifest,
+// with its artefact parts and segment files (written and synced before),
 // replacing the segments in remove, in one synced batch that also stores the
 // ghosts of add's masked slots and drops the artefacts and ghosts of remove.
-// The caller holds wmu.
-func (c *collection) commitManifest(add *segRef, parts []partInfo, remove []*segRef) error {
+// Once it commits, the files of remove are deleted. The caller holds wmu.
+func (c *collection) commitManifest(add *segRef, parts []partInfo, files []fileInfo, remove []*segRef) error {
 	m := manifest{nextSeg: c.manifest.nextSeg}
+	var gone []manifestSeg
 	for _, s := range c.manifest.segs {
 		if !slices.ContainsFunc(remove, func(r *segRef) bool { return r.id == s.id }) {
 			m.segs = append(m.segs, s)
+		} else {
+			gone = append(gone, s)
 		}
 	}
 	b := c.db.store.NewBatch()
 	defer b.Close()
 	if add != nil {
-		m.segs = append(m.segs, manifestSeg{id: add.id, slots: uint32(add.seg.Len()), parts: parts})
-		if err := c.ghostMasked(b, add); err != nil {
+		m.segs = append(m.segs, manifestSeg{id: add.id, slots: uint32(add.seg.Len()), parts: parts, files: files})
+		if err := c.ghostMasked(b, add, files); err != nil {
 			return err
 		}
 	}
@@ -383,9 +414,31 @@ func (c *collection) commitManifest(add *segRef, parts []partInfo, remove []*seg
 	}
 	c.manifest = m
 	if add != nil {
+		add.files.Store(&files)
 		add.persisted.Store(true)
 	}
+	for _, s := range gone {
+		c.db.removeSegFiles(c.cid, s.id, s.files)
+	}
 	return nil
+}
+
+// mapFiles makes the sealed segment ref, whose files just committed, read
+// its vectors from them, freeing its own rows. A file that cannot be
+// mapped leaves the segment on its own rows, which are the same.
+func (c *collection) mapFiles(ref *segRef, files []fileInfo) {
+	rows, maps, err := c.openVectorFiles(ref.id, ref.seg.Len(), files, false)
+	if err != nil {
+		return
+	}
+	for name, r := range rows {
+		if err := ref.seg.MapRows(name, r); err != nil {
+			panic(fmt.Sprintf("engine: BUG: segment %d: map rows of %q: %v", ref.id, name, err))
+		}
+	}
+	c.rw.Lock()
+	ref.useMaps(maps)
+	c.rw.Unlock()
 }
 
 // persist finishes the graph of a frozen segment, stores its artefact and
@@ -418,14 +471,21 @@ func (c *collection) persist(ctx context.Context, ref *segRef) (err error) {
 	if err != nil {
 		return err
 	}
+	files, err := c.writeVectorFiles(ref)
+	if err != nil {
+		return err
+	}
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	if c.deleted {
+		c.db.removeSegFiles(c.cid, ref.id, files)
 		return nil
 	}
-	if err := c.commitManifest(ref, parts, nil); err != nil {
+	if err := c.commitManifest(ref, parts, files, nil); err != nil {
+		c.db.removeSegFiles(c.cid, ref.id, files)
 		return err
 	}
+	c.mapFiles(ref, files)
 	c.db.stats.seals.Add(1)
 	return nil
 }
@@ -513,6 +573,16 @@ func (c *collection) rebuild(ctx context.Context, olds []*segRef) (err error) {
 	if err != nil {
 		return err
 	}
+	files, err := c.writeVectorFiles(ref)
+	if err != nil {
+		return err
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			c.db.removeSegFiles(c.cid, ref.id, files)
+		}
+	}()
 
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
@@ -520,7 +590,12 @@ func (c *collection) rebuild(ctx context.Context, olds []*segRef) (err error) {
 		return nil
 	}
 	c.rw.Lock()
-	defer c.rw.Unlock()
+	locked := true
+	defer func() {
+		if locked {
+			c.rw.Unlock()
+		}
+	}()
 	// Points deleted or replaced since the copy: mask them in the new segment.
 	for i, sr := range srcs {
 		if !sr.ref.seg.IsLive(sr.off) {
@@ -540,10 +615,14 @@ func (c *collection) rebuild(ctx context.Context, olds []*segRef) (err error) {
 			seg.DeleteFieldIndex(key)
 		}
 	}
-	if err := c.commitManifest(ref, parts, olds); err != nil {
+	if err := c.commitManifest(ref, parts, files, olds); err != nil {
 		return err
 	}
+	committed = true
 	c.replaceSegs(olds, ref)
+	c.rw.Unlock()
+	locked = false
+	c.mapFiles(ref, files)
 	if len(olds) == 1 {
 		c.db.stats.vacuums.Add(1)
 	} else {
@@ -552,12 +631,13 @@ func (c *collection) rebuild(ctx context.Context, olds []*segRef) (err error) {
 	return nil
 }
 
-// replaceSegs puts ref (nil: nothing) in place of olds in the segment list.
-// The caller holds rw.
+// replaceSegs puts ref (nil: nothing) in place of olds in the segment list,
+// and releases the files olds read. The caller holds rw exclusively.
 func (c *collection) replaceSegs(olds []*segRef, ref *segRef) {
 	var out []*segRef
 	for _, s := range c.segs {
 		if slices.Contains(olds, s) {
+			s.release()
 			if ref != nil {
 				out = append(out, ref)
 				ref = nil
@@ -587,7 +667,7 @@ func (c *collection) drop(refs []*segRef) error {
 	if len(empty) == 0 {
 		return nil
 	}
-	if err := c.commitManifest(nil, nil, empty); err != nil {
+	if err := c.commitManifest(nil, nil, nil, empty); err != nil {
 		return err
 	}
 	c.replaceSegs(empty, nil)

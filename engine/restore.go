@@ -60,6 +60,9 @@ func (db *DB) dropStaged(cs ...*collection) error {
 			return err
 		}
 	}
+	for _, c := range cs {
+		_ = db.removeCollectionFiles(c.cid)
+	}
 	return db.commit(b, pebble.NoSync, false)
 }
 
@@ -194,6 +197,8 @@ func (db *DB) commitStaged(staged []*collection, o restoreCommit) (err error) {
 	var errs []error
 	for _, c := range old {
 		errs = append(errs, c.close())
+		// A file left behind goes with the next Open's sweep.
+		_ = db.removeCollectionFiles(c.cid)
 	}
 	db.kick()
 	return errors.Join(errs...)
@@ -228,6 +233,9 @@ func (db *DB) sweepOrphans(cids map[uint32]bool, data bool) error {
 		if err := db.commit(b, pebble.Sync, false); err != nil {
 			return err
 		}
+	}
+	if err := db.sweepOrphanFiles(cids); err != nil {
+		return err
 	}
 	return db.sweepSnapshotScratch()
 }

@@ -168,6 +168,10 @@ type Memory struct {
 	// Other is the rest: point ids, versions, liveness and presence bits,
 	// the id lookup and the planner's bitmaps.
 	Other int64
+	// MappedVectors is the vectors read from Rows (MapRows,
+	// Options.Rows): memory-mapped files, held by the page cache rather
+	// than the heap, so not part of Total.
+	MappedVectors int64
 }
 
 // Total returns the sum of every kind.
@@ -183,6 +187,7 @@ func (m *Memory) Add(o Memory) {
 	m.PayloadIndexes += o.PayloadIndexes
 	m.Sparse += o.Sparse
 	m.Other += o.Other
+	m.MappedVectors += o.MappedVectors
 }
 
 // Memory estimates the memory the segment holds, by kind. It takes the
@@ -201,7 +206,11 @@ func (s *Segment) Memory() Memory {
 	m.Other = chunks * (int64(unsafe.Sizeof(slotChunk{})) + int64(len(s.spaces))*chunkWords*8)
 	for _, sp := range s.spaces {
 		for _, r := range *sp.rows.Load() {
-			m.Vectors += int64(cap(r)) * 4
+			if sp.mapped.Load() && !sp.rowsInHeap.Load() {
+				m.MappedVectors += int64(cap(r)) * 4
+			} else {
+				m.Vectors += int64(cap(r)) * 4
+			}
 		}
 		if sp.multi != nil {
 			m.Vectors += sp.multi.allocated()

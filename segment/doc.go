@@ -76,6 +76,20 @@
 // slot. Payload values are immutable and stay valid. Slot offsets stay
 // meaningful for the Segment's life; they are never reused.
 //
+// # Mapped rows
+//
+// A sealed segment may read a dense space's rows from memory it does not
+// own (Rows: typically a read-only memory mapping of a file the engine
+// wrote with WriteRows), through the same chunk directory: MapRows switches
+// a sealed segment to them (its own chunks are freed once no reader holds
+// them), Options.Rows gives them to a loading segment, whose Fill then
+// ignores that space's vectors and whose presence bits come from Rows. The
+// kernels and the graph read such rows as they read chunks. A slice
+// returned by Vector then aliases that memory, which the owner keeps
+// readable as long as readers can reach the segment (the engine releases a
+// mapping only once the segment has left its collection under the
+// exclusive segment lock). Multivector spaces keep their own pages.
+//
 // # Concurrency
 //
 // A Segment is safe for concurrent use. Appends are serialised with each

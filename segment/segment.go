@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -55,6 +56,11 @@ type Options struct {
 	// reservation. Storage grows in chunks as slots are used (see the
 	// package documentation). Required, > 0, below 2^32-1.
 	Capacity int
+	// Rows gives, for NewLoading only, the vectors of some dense spaces
+	// (by name): the segment reads them in place (see MapRows) and takes
+	// the spaces' presence bits from them, and Fill ignores the vectors
+	// of these spaces. Default: none.
+	Rows map[string]Rows
 }
 
 // Point is one point version to store.
@@ -157,6 +163,11 @@ type space struct {
 	// multi holds the vectors of a multivector space (spec.Multi), which
 	// has no rows.
 	multi *multiStore
+	// mapped is set when rows are Rows given by the caller (MapRows,
+	// Options.Rows) rather than chunks of the segment's own.
+	mapped atomic.Bool
+	// rowsInHeap is set when mapped rows were read into the heap.
+	rowsInHeap atomic.Bool
 }
 
 type fieldIndex struct {
@@ -167,6 +178,9 @@ type fieldIndex struct {
 
 // New returns an empty segment.
 func New(opts *Options) (*Segment, error) {
+	if opts != nil && len(opts.Rows) > 0 {
+		return nil, fmt.Errorf("%w: rows are given to loading segments only", ErrBadOptions)
+	}
 	return newSegment(opts, 0)
 }
 
@@ -196,6 +210,15 @@ func NewLoading(opts *Options, ids []filter.PointID, versions []uint64) (*Segmen
 		ch := dir[i>>chunkBits]
 		ch.ids[i&chunkMask], ch.versions[i&chunkMask] = ids[i], versions[i]
 	}
+	for name, r := range opts.Rows {
+		sp := s.byName[name]
+		for w, bits := range r.Has {
+			if w == len(r.Has)-1 && len(ids)&63 != 0 {
+				bits &= 1<<(len(ids)&63) - 1
+			}
+			dir[w>>wordBits].has[sp.idx][w&(chunkWords-1)].Store(bits)
+		}
+	}
 	s.loading = true
 	s.filled = make([]uint64, (len(ids)+63)/64)
 	s.loadedG = make([]bool, len(s.spaces))
@@ -222,6 +245,11 @@ func newSegment(opts *Options, reserved int) (*Segment, error) {
 	s.mu.indexes = map[string]*fieldIndex{}
 	s.mu.lookup = map[filter.PointID]uint32{}
 	s.mu.all = roaring.New()
+	for name := range opts.Rows {
+		if !slices.ContainsFunc(opts.Vectors, func(v VectorSpec) bool { return v.Name == name }) {
+			return nil, fmt.Errorf("%w: rows for %q, which is not a vector space", ErrBadOptions, name)
+		}
+	}
 	for _, spec := range opts.Vectors {
 		if _, dup := s.byName[spec.Name]; dup {
 			return nil, fmt.Errorf("%w: vector %q named twice", ErrBadOptions, spec.Name)
@@ -248,6 +276,12 @@ func newSegment(opts *Options, reserved int) (*Segment, error) {
 		sp.rows.Store(&[][]float32{})
 		if spec.Multi {
 			sp.multi = newMultiStore()
+		}
+		if r, ok := opts.Rows[spec.Name]; ok {
+			if err := checkRows(spec.Name, sp, r, reserved); err != nil {
+				return nil, err
+			}
+			sp.mapRows(r)
 		}
 		g, err := hnsw.New(vectors{sp}, &spec.HNSW)
 		if err != nil {
@@ -393,6 +427,10 @@ func (s *Segment) placeAs(off uint32, vectors map[string][]float32, p payload.Va
 			continue
 		}
 		sp := s.byName[name]
+		if sp.mapped.Load() {
+			// The rows and presence bits came with the mapping.
+			continue
+		}
 		if sp.multi != nil {
 			sp.multi.place(off, v, sp.metric, sp.dim, preprocess)
 			setWordBit(&ch.has[sp.idx], off)

@@ -87,6 +87,9 @@ func (s *Segment) grow(end uint32) {
 			sp.multi.grow(last)
 			continue
 		}
+		if sp.mapped.Load() {
+			continue // every row is in the mapping
+		}
 		rows := *sp.rows.Load()
 		for len(rows) <= int(last>>sp.rowBits) {
 			first := len(rows) << sp.rowBits
