@@ -2,10 +2,12 @@ package engine
 
 import (
 	"bufio"
+	"cmp"
 	"fmt"
 	"math/rand/v2"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -31,10 +33,17 @@ import (
 // snapshot, keeps its alias, and nothing of the restore is left over.
 //
 // QLITE_CRASH_KILLS sets the number of kills (default 50; 10 with -short).
+// TestCrashOnDisk runs the same stream with the dense vector on disk, so
+// that kills land in seals writing segment files (default 20 kills; 5 with
+// -short).
 
 const crashColl = "crash"
 
 var crashSpec = VectorParams{Size: 8, Distance: distance.Dot}
+
+// crashOnDisk puts the crash collection's dense vector on disk; the child
+// learns it from QLITE_CRASH_ONDISK.
+var crashOnDisk = os.Getenv("QLITE_CRASH_ONDISK") == "1"
 
 const crashAlias = "crash-alias"
 
@@ -86,8 +95,12 @@ func crashSnapshots(t *testing.T, dir string) (paths [3]string, models [3]crashM
 func createCrashColl(t testing.TB, db *DB) {
 	thr, vmin, maxSeg := 1, 100, 8
 	del := 0.1
+	spec := crashSpec
+	if crashOnDisk {
+		spec.OnDisk = &crashOnDisk
+	}
 	err := db.CreateCollection(bg, crashColl, &CreateCollection{
-		Vectors: VectorsConfig{"": crashSpec,
+		Vectors: VectorsConfig{"": spec,
 			// A multivector (Euclid: stored as given, compared exactly).
 			"m": {Size: 3, Distance: distance.Euclid, Multivector: []byte(`{"comparator": "max_sim"}`)}},
 		SparseVectors: map[string]SparseVectorParams{"s": {Modifier: "idf"}},
@@ -226,6 +239,29 @@ func (m crashModel) diff(db *DB) error {
 			return fmt.Errorf("point %s: sparse vector %v, model %v", r.ID, got, want)
 		}
 	}
+	// An exact search reads the segments' rows (mapped ones too): its
+	// scores are the model's.
+	q := []float32{1, -1, 0.5, 0, 2, -0.5, 1, 1}
+	hits, err := db.Search(bg, crashColl, &SearchRequest{Vector: q, Limit: 10, Exact: true})
+	if err != nil {
+		return err
+	}
+	var want []float32
+	for _, p := range m {
+		if v, ok := p.vectors[""]; ok {
+			want = append(want, distance.Dot.Score(distance.Dot.Distance(q, v)))
+		}
+	}
+	slices.SortFunc(want, func(a, b float32) int { return cmp.Compare(b, a) })
+	want = want[:min(10, len(want))]
+	if len(hits) != len(want) {
+		return fmt.Errorf("exact search: %d hits, model has %d", len(hits), len(want))
+	}
+	for i, h := range hits {
+		if d := float64(h.Score) - float64(want[i]); d > 1e-4 || d < -1e-4 {
+			return fmt.Errorf("exact search: hit %d scores %v, model %v", i, h.Score, want[i])
+		}
+	}
 	return nil
 }
 
@@ -282,6 +318,21 @@ func TestCrash(t *testing.T) {
 	if testing.Short() {
 		kills = 10
 	}
+	runCrash(t, kills)
+}
+
+// TestCrashOnDisk is TestCrash with the dense vector on disk.
+func TestCrashOnDisk(t *testing.T) {
+	kills := 20
+	if testing.Short() {
+		kills = 5
+	}
+	crashOnDisk = true
+	t.Cleanup(func() { crashOnDisk = false })
+	runCrash(t, kills)
+}
+
+func runCrash(t *testing.T, kills int) {
 	if s := os.Getenv("QLITE_CRASH_KILLS"); s != "" {
 		kills, _ = strconv.Atoi(s)
 	}
@@ -303,7 +354,7 @@ func TestCrash(t *testing.T) {
 		seed := uint64(1000 + k)
 		cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1")
 		cmd.Env = append(os.Environ(), "QLITE_CRASH_DIR="+dir, "QLITE_CRASH_SEED="+strconv.FormatUint(seed, 10),
-			"QLITE_CRASH_SNAP="+snaps[1], "QLITE_CRASH_FULL="+snaps[2])
+			"QLITE_CRASH_SNAP="+snaps[1], "QLITE_CRASH_FULL="+snaps[2], "QLITE_CRASH_ONDISK="+map[bool]string{true: "1"}[crashOnDisk])
 		out, err := cmd.StdoutPipe()
 		require.NoError(t, err)
 		require.NoError(t, cmd.Start())
@@ -366,6 +417,11 @@ func TestCrash(t *testing.T) {
 			inFlightApplied++
 		}
 		require.NoError(t, db.Close())
+	}
+	if crashOnDisk {
+		files, _ := filepath.Glob(filepath.Join(dir, segFileDir, "*", "*"))
+		require.NotEmpty(t, files, "no segment file was written")
+		t.Logf("%d segment files at the end", len(files))
 	}
 	t.Logf("%d kills survived, %d of them during a snapshot restore (%d restores); %d points at the end, step in flight found applied %d times",
 		kills, killedInRestore, restores, len(model), inFlightApplied)

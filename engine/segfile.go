@@ -119,7 +119,7 @@ const segFileTmp = ".tmp"
 // noSpace wraps a file system's "no space left" as ErrNoSpace.
 func noSpace(err error) error {
 	if errors.Is(err, syscall.ENOSPC) {
-		return fmt.Errorf("%w: %w", ErrNoSpace, err)
+		return fmt.Errorf("%w: writing a segment file: %w", ErrNoSpace, err)
 	}
 	return err
 }

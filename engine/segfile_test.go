@@ -8,8 +8,13 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
+	"sync/atomic"
+	"syscall"
 	"testing"
 
+	"github.com/cockroachdb/pebble/v2/vfs"
+	"github.com/cockroachdb/pebble/v2/vfs/errorfs"
 	"github.com/stretchr/testify/require"
 
 	"github.com/qlite/qlite/distance"
@@ -359,4 +364,63 @@ func TestMappedSegmentsDroppedUnderSearch(t *testing.T) {
 	}
 	require.Positive(t, db.Stats().Merges+db.Stats().Vacuums)
 	require.NotEmpty(t, segFiles(t, db, "c"))
+}
+
+// A disk that fills while a seal writes a vector file: the seal fails with
+// ErrNoSpace and leaves nothing behind (no temporary file, no manifest
+// change), writes and searches go on, a later seal succeeds once space is
+// back, and a reopen after a failed seal has every acknowledged write.
+func TestSegFileDiskFull(t *testing.T) {
+	var full atomic.Bool
+	fs := errorfs.Wrap(vfs.Default, errorfs.InjectorFunc(func(op errorfs.Op) error {
+		if full.Load() && op.Kind == errorfs.OpFileWrite && strings.Contains(op.Path, string(filepath.Separator)+segFileDir+string(filepath.Separator)) {
+			return syscall.ENOSPC
+		}
+		return nil
+	}))
+	dir := t.TempDir()
+	o := testOpts()
+	o.fs = fs
+	db := openTestDB(t, dir, o)
+	createDiskColl(t, db, "c", 8, distance.Euclid, 4, true)
+	vecs := testPoints(t, db, "c", 600, 8, 3)
+	c, err := db.collection("c")
+	require.NoError(t, err)
+
+	full.Store(true)
+	err = db.Optimize(bg, "c")
+	require.ErrorIs(t, err, ErrNoSpace)
+	require.Empty(t, c.manifest.segs, "a failed seal committed")
+	require.Empty(t, segFiles(t, db, "c"), "a failed seal left a file")
+	// Writes and reads go on.
+	more := Point{ID: numID(5000), Vectors: map[string][]float32{"": {1, 2, 3, 4, 5, 6, 7, 8}}}
+	_, err = db.Upsert(bg, "c", &UpsertOp{Points: []Point{more}}, &WriteOptions{Wait: true})
+	require.NoError(t, err)
+	vecs[more.ID] = more.Vectors[""]
+	res, err := db.Search(bg, "c", &SearchRequest{Vector: more.Vectors[""], Limit: 1})
+	require.NoError(t, err)
+	require.Equal(t, more.ID, res[0].ID)
+
+	// Reopen after the failed seal (Close's own attempt to persist the
+	// frozen segment fails the same way): every acknowledged write.
+	require.NoError(t, db.CheckInvariants())
+	fdir := db.segFilesDir(c.cid)
+	require.ErrorIs(t, db.Close(), ErrNoSpace)
+	left, _ := os.ReadDir(fdir)
+	require.Empty(t, left, "a failed seal left a file")
+	db = openTestDB(t, dir, o)
+	n, err := db.Count(bg, "c", nil, true)
+	require.NoError(t, err)
+	require.Equal(t, len(vecs), n)
+
+	// Space is back: the seal goes through.
+	full.Store(false)
+	require.NoError(t, db.Optimize(bg, "c"))
+	require.NotEmpty(t, segFiles(t, db, "c"))
+	for _, f := range segFiles(t, db, "c") {
+		require.False(t, strings.HasSuffix(f, segFileTmp), "%s left", f)
+	}
+	res, err = db.Search(bg, "c", &SearchRequest{Vector: more.Vectors[""], Limit: 1})
+	require.NoError(t, err)
+	require.Equal(t, more.ID, res[0].ID)
 }
