@@ -564,8 +564,10 @@ func writeMetrics(ctx context.Context, w io.Writer, db *engine.DB, o metricsOpti
 			}
 		}
 	}
-	qlite("qlite_collection_disk_bytes", "estimated bytes of the store's tables that hold the collection (writes still only in the write-ahead log not counted)",
+	qlite("qlite_collection_disk_bytes", "estimated bytes of the store's tables that hold the collection (writes still only in the write-ahead log not counted), and of its segment files",
 		func(c *engine.CollectionInfo) int { return int(c.DiskBytes) })
+	qlite("qlite_collection_vectors_on_disk_bytes", "bytes of the collection's vectors read in place from memory-mapped segment files (on_disk vectors): held by the page cache, not counted in qlite_collection_memory_bytes",
+		func(c *engine.CollectionInfo) int { return int(c.Memory.MappedVectors) })
 
 	writeRuntime(p)
 	_, err = w.Write(p.b)

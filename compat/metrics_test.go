@@ -2,6 +2,7 @@ package compat
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"math"
 	"math/rand/v2"
@@ -394,4 +395,62 @@ func TestMetricsMemory(t *testing.T) {
 	require.Nil(t, sample(fams, "qlite_collection_memory_bytes", "collection", "m", "kind", "vectors"))
 	require.Nil(t, sample(fams, "qlite_collection_disk_bytes", "collection", "m"))
 	require.NotNil(t, sample(fams, "qlite_collection_memory_bytes", "collection", "keep", "kind", "vectors"))
+}
+
+// TestMetricsVectorsOnDisk: the vectors of an on-disk collection's sealed
+// segments count as on disk (qlite_collection_vectors_on_disk_bytes, the
+// raw bytes of its rows rounded up to whole rows of the segments' slots),
+// not as heap vectors; GET /collections/{name} reports the same under
+// result.qlite.
+func TestMetricsVectorsOnDisk(t *testing.T) {
+	const n, dim = 3000, 32
+	db, h, _ := startServer(t, nil)
+	base := "http://" + h
+	ctx := context.Background()
+	on, thr := true, 10
+	require.NoError(t, db.CreateCollection(ctx, "d", &engine.CreateCollection{
+		Vectors:    engine.VectorsConfig{"": {Size: dim, Distance: distance.Dot, OnDisk: &on}},
+		Optimizers: &engine.OptimizersConfigDiff{IndexingThreshold: &thr}}))
+	rng := rand.New(rand.NewPCG(1, 2))
+	pts := make([]engine.Point, n)
+	for i := range pts {
+		v := make([]float32, dim)
+		for j := range v {
+			v[j] = rng.Float32()
+		}
+		pts[i] = engine.Point{ID: filter.NumID(uint64(i)), Vectors: map[string][]float32{"": v}}
+	}
+	_, err := db.Upsert(ctx, "d", &engine.UpsertOp{Points: pts}, &engine.WriteOptions{Wait: true})
+	require.NoError(t, err)
+	require.NoError(t, db.Optimize(ctx, "d"))
+	info, err := db.CollectionInfo(ctx, "d")
+	require.NoError(t, err)
+	segs, err := db.Segments(ctx, "d")
+	require.NoError(t, err)
+	sealed := 0
+	for _, s := range segs {
+		if !s.Appendable {
+			sealed += s.Slots
+		}
+	}
+	require.Equal(t, int64(sealed*dim*4), info.Memory.MappedVectors)
+	fams := scrape(t, base+"/metrics", nil)
+	require.Equal(t, float64(info.Memory.MappedVectors), value(t, fams, "qlite_collection_vectors_on_disk_bytes", "collection", "d"))
+	require.Equal(t, float64(info.Memory.Vectors), value(t, fams, "qlite_collection_memory_bytes", "collection", "d", "kind", "vectors"))
+	require.Less(t, info.Memory.Vectors, int64(sealed*dim*4), "sealed vectors counted on the heap")
+
+	resp, err := http.Get(base + "/collections/d")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	var got struct {
+		Result struct {
+			Qlite struct {
+				DiskBytes          int64 `json:"disk_bytes"`
+				VectorsOnDiskBytes int64 `json:"vectors_on_disk_bytes"`
+			} `json:"qlite"`
+		} `json:"result"`
+	}
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&got))
+	require.Equal(t, info.Memory.MappedVectors, got.Result.Qlite.VectorsOnDiskBytes)
+	require.Greater(t, got.Result.Qlite.DiskBytes, info.Memory.MappedVectors, "disk bytes count the segment files")
 }

@@ -59,10 +59,13 @@ type restCollectionInfo struct {
 
 // restQliteInfo is what qlite adds to a collection's info: the bytes the
 // collection holds in RAM, by kind (estimates; engine.MemoryUsage), and
-// its share of the store's files (engine.CollectionInfo.DiskBytes).
+// its share of the store's files and its segment files
+// (engine.CollectionInfo.DiskBytes), and the bytes of vectors read in place
+// from memory-mapped segment files (on_disk vectors; not in ram_bytes).
 type restQliteInfo struct {
-	RAMBytes  restRAMBytes `json:"ram_bytes"`
-	DiskBytes int64        `json:"disk_bytes"`
+	RAMBytes           restRAMBytes `json:"ram_bytes"`
+	DiskBytes          int64        `json:"disk_bytes"`
+	VectorsOnDiskBytes int64        `json:"vectors_on_disk_bytes"`
 }
 
 type restRAMBytes struct {
@@ -98,7 +101,7 @@ func (s *restServer) getCollection(w http.ResponseWriter, r *http.Request) (any,
 		Config:              info.Config,
 		PayloadSchema:       make(map[string]restPayloadIndexInfo, len(info.PayloadSchema)),
 		UpdateQueue:         restUpdateQueue{Length: info.UpdateQueueLength},
-		Qlite: restQliteInfo{DiskBytes: info.DiskBytes, RAMBytes: restRAMBytes{
+		Qlite: restQliteInfo{DiskBytes: info.DiskBytes, VectorsOnDiskBytes: info.Memory.MappedVectors, RAMBytes: restRAMBytes{
 			Total: info.Memory.Total(), Vectors: info.Memory.Vectors, Graph: info.Memory.Graph,
 			Payloads: info.Memory.Payloads, PayloadIndexes: info.Memory.PayloadIndexes, Sparse: info.Memory.Sparse,
 			Other: info.Memory.Other,

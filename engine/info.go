@@ -74,8 +74,9 @@ type CollectionInfo struct {
 	Memory MemoryUsage
 	// DiskBytes estimates the collection's share of the store's files:
 	// the size of the table data in its key range (Pebble's
-	// EstimateDiskUsage, which reads no data). Writes not yet flushed from
-	// the write-ahead log to a table are not counted.
+	// EstimateDiskUsage, which reads no data), plus its segment files
+	// (on-disk vectors). Writes not yet flushed from the write-ahead log
+	// to a table are not counted.
 	DiskBytes int64
 }
 
@@ -105,9 +106,15 @@ func (db *DB) CollectionInfo(ctx context.Context, name string) (_ *CollectionInf
 		n := app.seg.Live() - c.countVisible(app, nil)
 		info.DeferredPoints = &n
 	}
+	var fileBytes int64
 	for _, ref := range c.segs {
 		seg := ref.seg
 		info.Memory.Add(seg.Memory())
+		if fs := ref.files.Load(); fs != nil {
+			for _, f := range *fs {
+				fileBytes += int64(f.length)
+			}
+		}
 		info.PointsCount += seg.Live()
 		// Sparse vectors are indexed as they arrive; Qdrant counts the
 		// non-empty ones.
@@ -156,7 +163,7 @@ func (db *DB) CollectionInfo(ctx context.Context, name string) (_ *CollectionInf
 	if n := c.opt.last.Load(); n != 0 {
 		info.LastOptimization = time.Unix(0, n)
 	}
-	info.DiskBytes = db.diskBytes(c.cid)
+	info.DiskBytes = db.diskBytes(c.cid) + fileBytes
 	info.Status = StatusGreen
 	if c.pendingWork() {
 		info.Status = StatusYellow
