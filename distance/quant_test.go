@@ -368,3 +368,30 @@ func TestConversionsAsQdrant(t *testing.T) {
 		require.Equal(t, want, got)
 	})
 }
+
+func TestNarrowGather(t *testing.T) {
+	r := rand.New(rand.NewPCG(14, 14))
+	for _, dim := range []int{1, 7, 16, 100, 784} {
+		const n = 50
+		q := randSlice(r, dim, 2)
+		f := randSlice(r, n*dim, 2)
+		h := make([]uint16, n*dim)
+		F16FromF32(h, f)
+		u := randBytes(r, n*dim, 255)
+		ids := []uint32{3, 0, 49, 3, 17, 22}
+		dst := make([]float32, len(ids))
+		for _, m := range []Metric{Cosine, Dot, Euclid, Manhattan} {
+			m.GatherF16(dst, q, h, dim, ids)
+			for i, id := range ids {
+				require.Equal(t, f16Kernel(m)(q, h[int(id)*dim:][:dim]), dst[i])
+			}
+			m.GatherU8(dst, q, u, dim, ids)
+			for i, id := range ids {
+				require.Equal(t, u8Kernel(m)(q, u[int(id)*dim:][:dim]), dst[i])
+			}
+			require.Panics(t, func() { m.GatherU8(dst, q, u, dim, []uint32{n}) })
+			require.Panics(t, func() { m.GatherF16(dst, q[:dim-1], h, dim, ids) })
+		}
+		require.Equal(t, 1-DotF16(q, h[:dim]), func() float32 { Dot.GatherF16(dst, q, h, dim, []uint32{0}); return dst[0] }())
+	}
+}
