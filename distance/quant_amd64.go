@@ -215,3 +215,34 @@ func Prefetch(b []byte) {
 		prefetchAsm(unsafe.SliceData(b), len(b))
 	}
 }
+
+//go:noescape
+func dotU8GatherAVX512(dst *uint32, q, rows *byte, stride, dim int, ids *uint32, n int)
+
+//go:noescape
+func l2U8GatherAVX512(dst *uint32, q, rows *byte, stride, dim int, ids *uint32, n int)
+
+//go:noescape
+func l1U8GatherAVX512(dst *uint32, q, rows *byte, stride, dim int, ids *uint32, n int)
+
+// u8GatherAsm runs an AVX-512 byte gather kernel and reports whether it
+// could (AVX-512 byte kernels in use); the caller has checked the contract.
+func u8GatherAsm(k func(*uint32, *byte, *byte, int, int, *uint32, int), dst []uint32, q, rows []byte, stride int, ids []uint32) bool {
+	if qInt != implAVX512 || len(q) < qAsmMin || len(ids) == 0 {
+		return false
+	}
+	k(unsafe.SliceData(dst), unsafe.SliceData(q), unsafe.SliceData(rows), stride, len(q), unsafe.SliceData(ids), len(ids))
+	return true
+}
+
+func dotU8GatherAsm(dst []uint32, q, rows []byte, stride int, ids []uint32) bool {
+	return u8GatherAsm(dotU8GatherAVX512, dst, q, rows, stride, ids)
+}
+
+func l2U8GatherAsm(dst []uint32, q, rows []byte, stride int, ids []uint32) bool {
+	return u8GatherAsm(l2U8GatherAVX512, dst, q, rows, stride, ids)
+}
+
+func l1U8GatherAsm(dst []uint32, q, rows []byte, stride int, ids []uint32) bool {
+	return u8GatherAsm(l1U8GatherAVX512, dst, q, rows, stride, ids)
+}

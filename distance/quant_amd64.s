@@ -295,6 +295,186 @@ psum: \
 	VZEROUPPER; \
 	RET
 
+// U8DOTBODY, U8L2BODY and U8L1BODY are the AVX-512 byte kernels: in SI =
+// a, DI = b, CX = n (>= 0); out AX = the exact sum. They clobber BX, CX,
+// SI, DI, K1, Z0-Z9, Z30, Z31.
+#define U8DOTBODY \
+	VPBROADCASTD qbias<>(SB), Z31; \
+	VPXORD Z30, Z30, Z30; \
+	VPXORD Z0, Z0, Z0; \
+	VPXORD Z1, Z1, Z1; \
+	VPXORD Z2, Z2, Z2; \
+	VPXORD Z3, Z3, Z3; \
+d128:; \
+	CMPQ CX, $128; \
+	JB d64; \
+	VMOVDQU8 (SI), Z4; \
+	VMOVDQU8 64(SI), Z5; \
+	VPXORD (DI), Z31, Z6; \
+	VPXORD 64(DI), Z31, Z7; \
+	VPDPBUSD Z6, Z4, Z0; \
+	VPDPBUSD Z7, Z5, Z1; \
+	VPSADBW Z30, Z4, Z8; \
+	VPSADBW Z30, Z5, Z9; \
+	VPADDQ Z8, Z2, Z2; \
+	VPADDQ Z9, Z3, Z3; \
+	ADDQ $128, SI; \
+	ADDQ $128, DI; \
+	SUBQ $128, CX; \
+	JMP d128; \
+d64:; \
+	CMPQ CX, $64; \
+	JB dtail; \
+	VMOVDQU8 (SI), Z4; \
+	VPXORD (DI), Z31, Z6; \
+	VPDPBUSD Z6, Z4, Z0; \
+	VPSADBW Z30, Z4, Z8; \
+	VPADDQ Z8, Z2, Z2; \
+	ADDQ $64, SI; \
+	ADDQ $64, DI; \
+	SUBQ $64, CX; \
+dtail:; \
+	TESTQ CX, CX; \
+	JEQ dsum; \
+	TAILMASK64; \
+	VMOVDQU8.Z (SI), K1, Z4; \
+	VMOVDQU8.Z (DI), K1, Z6; \
+	VPXORD Z6, Z31, Z6; \
+	VPDPBUSD Z6, Z4, Z1; \
+	VPSADBW Z30, Z4, Z8; \
+	VPADDQ Z8, Z3, Z3; \
+dsum:; \
+	VPADDD Z1, Z0, Z0; \
+	VPADDQ Z3, Z2, Z2; \
+	REDUCED32; \
+	REDUCEQ64(Z2, Y2, X2, Z3, Y3, X3, BX); \
+	SHLQ $7, BX; \
+	ADDL BX, AX
+
+#define U8L2BODY \
+	VPXORD Z0, Z0, Z0; \
+	VPXORD Z1, Z1, Z1; \
+e64:; \
+	CMPQ CX, $64; \
+	JB e32; \
+	VPMOVZXBW (SI), Z4; \
+	VPMOVZXBW 32(SI), Z5; \
+	VPMOVZXBW (DI), Z6; \
+	VPMOVZXBW 32(DI), Z7; \
+	VPSUBW Z6, Z4, Z4; \
+	VPSUBW Z7, Z5, Z5; \
+	VPDPWSSD Z4, Z4, Z0; \
+	VPDPWSSD Z5, Z5, Z1; \
+	ADDQ $64, SI; \
+	ADDQ $64, DI; \
+	SUBQ $64, CX; \
+	JMP e64; \
+e32:; \
+	CMPQ CX, $32; \
+	JB etail; \
+	VPMOVZXBW (SI), Z4; \
+	VPMOVZXBW (DI), Z6; \
+	VPSUBW Z6, Z4, Z4; \
+	VPDPWSSD Z4, Z4, Z0; \
+	ADDQ $32, SI; \
+	ADDQ $32, DI; \
+	SUBQ $32, CX; \
+etail:; \
+	TESTQ CX, CX; \
+	JEQ esum; \
+	TAILMASK64; \
+	VMOVDQU8.Z (SI), K1, Y4; \
+	VMOVDQU8.Z (DI), K1, Y6; \
+	VPMOVZXBW Y4, Z4; \
+	VPMOVZXBW Y6, Z6; \
+	VPSUBW Z6, Z4, Z4; \
+	VPDPWSSD Z4, Z4, Z1; \
+esum:; \
+	VPADDD Z1, Z0, Z0; \
+	REDUCED32
+
+#define U8L1BODY \
+	VPXORQ Z0, Z0, Z0; \
+	VPXORQ Z1, Z1, Z1; \
+f128:; \
+	CMPQ CX, $128; \
+	JB f64; \
+	VMOVDQU8 (SI), Z4; \
+	VMOVDQU8 64(SI), Z5; \
+	VPSADBW (DI), Z4, Z4; \
+	VPSADBW 64(DI), Z5, Z5; \
+	VPADDQ Z4, Z0, Z0; \
+	VPADDQ Z5, Z1, Z1; \
+	ADDQ $128, SI; \
+	ADDQ $128, DI; \
+	SUBQ $128, CX; \
+	JMP f128; \
+f64:; \
+	CMPQ CX, $64; \
+	JB ftail; \
+	VMOVDQU8 (SI), Z4; \
+	VPSADBW (DI), Z4, Z4; \
+	VPADDQ Z4, Z0, Z0; \
+	ADDQ $64, SI; \
+	ADDQ $64, DI; \
+	SUBQ $64, CX; \
+ftail:; \
+	TESTQ CX, CX; \
+	JEQ fsum; \
+	TAILMASK64; \
+	VMOVDQU8.Z (SI), K1, Z4; \
+	VMOVDQU8.Z (DI), K1, Z5; \
+	VPSADBW Z5, Z4, Z4; \
+	VPADDQ Z4, Z1, Z1; \
+fsum:; \
+	VPADDQ Z1, Z0, Z0; \
+	REDUCEQ64(Z0, Y0, X0, Z1, Y1, X1, AX)
+
+
+// U8GATHER(BODY) scores q against the rows named by ids: row id starts at
+// rows + id*stride; while one is scored, the row two ahead is prefetched.
+// The caller has checked that every row lies inside rows.
+#define U8GATHER(BODY) \
+	MOVQ dst+0(FP), R8; \
+	MOVQ q+8(FP), R9; \
+	MOVQ rows+16(FP), R10; \
+	MOVQ stride+24(FP), R11; \
+	MOVQ dim+32(FP), R12; \
+	MOVQ ids+40(FP), R13; \
+	MOVQ n+48(FP), R14; \
+gnext: \
+	TESTQ R14, R14; \
+	JEQ gdone; \
+	CMPQ R14, $2; \
+	JBE gnopf; \
+	MOVL 8(R13), DX; \
+	IMULQ R11, DX; \
+	ADDQ R10, DX; \
+	LEAQ -1(DX)(R12*1), BX; \
+gpf: \
+	CMPQ DX, BX; \
+	JA gpflast; \
+	PREFETCHT0 (DX); \
+	ADDQ $64, DX; \
+	JMP gpf; \
+gpflast: \
+	PREFETCHT0 (BX); \
+gnopf: \
+	MOVL (R13), DI; \
+	IMULQ R11, DI; \
+	ADDQ R10, DI; \
+	MOVQ R9, SI; \
+	MOVQ R12, CX; \
+	BODY; \
+	MOVL AX, (R8); \
+	ADDQ $4, R8; \
+	ADDQ $4, R13; \
+	DECQ R14; \
+	JMP gnext; \
+gdone: \
+	VZEROUPPER; \
+	RET
+
 // ---------------------------------------------------------------------------
 // Bytes, AVX-512 (BW + VNNI).
 
@@ -306,57 +486,7 @@ TEXT ·dotU8AVX512(SB), NOSPLIT, $0-28
 	MOVQ a+0(FP), SI
 	MOVQ b+8(FP), DI
 	MOVQ n+16(FP), CX
-	VPBROADCASTD qbias<>(SB), Z31
-	VPXORD Z30, Z30, Z30
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-d128:
-	CMPQ CX, $128
-	JB d64
-	VMOVDQU8 (SI), Z4
-	VMOVDQU8 64(SI), Z5
-	VPXORD (DI), Z31, Z6
-	VPXORD 64(DI), Z31, Z7
-	VPDPBUSD Z6, Z4, Z0
-	VPDPBUSD Z7, Z5, Z1
-	VPSADBW Z30, Z4, Z8
-	VPSADBW Z30, Z5, Z9
-	VPADDQ Z8, Z2, Z2
-	VPADDQ Z9, Z3, Z3
-	ADDQ $128, SI
-	ADDQ $128, DI
-	SUBQ $128, CX
-	JMP d128
-d64:
-	CMPQ CX, $64
-	JB dtail
-	VMOVDQU8 (SI), Z4
-	VPXORD (DI), Z31, Z6
-	VPDPBUSD Z6, Z4, Z0
-	VPSADBW Z30, Z4, Z8
-	VPADDQ Z8, Z2, Z2
-	ADDQ $64, SI
-	ADDQ $64, DI
-	SUBQ $64, CX
-dtail:
-	TESTQ CX, CX
-	JEQ dsum
-	TAILMASK64
-	VMOVDQU8.Z (SI), K1, Z4
-	VMOVDQU8.Z (DI), K1, Z6
-	VPXORD Z6, Z31, Z6
-	VPDPBUSD Z6, Z4, Z1
-	VPSADBW Z30, Z4, Z8
-	VPADDQ Z8, Z3, Z3
-dsum:
-	VPADDD Z1, Z0, Z0
-	VPADDQ Z3, Z2, Z2
-	REDUCED32
-	REDUCEQ64(Z2, Y2, X2, Z3, Y3, X3, BX)
-	SHLQ $7, BX
-	ADDL BX, AX
+	U8DOTBODY
 	MOVL AX, ret+24(FP)
 	VZEROUPPER
 	RET
@@ -369,46 +499,7 @@ TEXT ·l2U8AVX512(SB), NOSPLIT, $0-28
 	MOVQ a+0(FP), SI
 	MOVQ b+8(FP), DI
 	MOVQ n+16(FP), CX
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-e64:
-	CMPQ CX, $64
-	JB e32
-	VPMOVZXBW (SI), Z4
-	VPMOVZXBW 32(SI), Z5
-	VPMOVZXBW (DI), Z6
-	VPMOVZXBW 32(DI), Z7
-	VPSUBW Z6, Z4, Z4
-	VPSUBW Z7, Z5, Z5
-	VPDPWSSD Z4, Z4, Z0
-	VPDPWSSD Z5, Z5, Z1
-	ADDQ $64, SI
-	ADDQ $64, DI
-	SUBQ $64, CX
-	JMP e64
-e32:
-	CMPQ CX, $32
-	JB etail
-	VPMOVZXBW (SI), Z4
-	VPMOVZXBW (DI), Z6
-	VPSUBW Z6, Z4, Z4
-	VPDPWSSD Z4, Z4, Z0
-	ADDQ $32, SI
-	ADDQ $32, DI
-	SUBQ $32, CX
-etail:
-	TESTQ CX, CX
-	JEQ esum
-	TAILMASK64
-	VMOVDQU8.Z (SI), K1, Y4
-	VMOVDQU8.Z (DI), K1, Y6
-	VPMOVZXBW Y4, Z4
-	VPMOVZXBW Y6, Z6
-	VPSUBW Z6, Z4, Z4
-	VPDPWSSD Z4, Z4, Z1
-esum:
-	VPADDD Z1, Z0, Z0
-	REDUCED32
+	U8L2BODY
 	MOVL AX, ret+24(FP)
 	VZEROUPPER
 	RET
@@ -418,41 +509,7 @@ TEXT ·l1U8AVX512(SB), NOSPLIT, $0-28
 	MOVQ a+0(FP), SI
 	MOVQ b+8(FP), DI
 	MOVQ n+16(FP), CX
-	VPXORQ Z0, Z0, Z0
-	VPXORQ Z1, Z1, Z1
-f128:
-	CMPQ CX, $128
-	JB f64
-	VMOVDQU8 (SI), Z4
-	VMOVDQU8 64(SI), Z5
-	VPSADBW (DI), Z4, Z4
-	VPSADBW 64(DI), Z5, Z5
-	VPADDQ Z4, Z0, Z0
-	VPADDQ Z5, Z1, Z1
-	ADDQ $128, SI
-	ADDQ $128, DI
-	SUBQ $128, CX
-	JMP f128
-f64:
-	CMPQ CX, $64
-	JB ftail
-	VMOVDQU8 (SI), Z4
-	VPSADBW (DI), Z4, Z4
-	VPADDQ Z4, Z0, Z0
-	ADDQ $64, SI
-	ADDQ $64, DI
-	SUBQ $64, CX
-ftail:
-	TESTQ CX, CX
-	JEQ fsum
-	TAILMASK64
-	VMOVDQU8.Z (SI), K1, Z4
-	VMOVDQU8.Z (DI), K1, Z5
-	VPSADBW Z5, Z4, Z4
-	VPADDQ Z4, Z1, Z1
-fsum:
-	VPADDQ Z1, Z0, Z0
-	REDUCEQ64(Z0, Y0, X0, Z1, Y1, X1, AX)
+	U8L1BODY
 	MOVL AX, ret+24(FP)
 	VZEROUPPER
 	RET
@@ -829,3 +886,15 @@ pfloop:
 pflast:
 	PREFETCHT0 (DX)
 	RET
+
+// func dotU8GatherAVX512(dst *uint32, q, rows *byte, stride, dim int, ids *uint32, n int)
+TEXT ·dotU8GatherAVX512(SB), NOSPLIT, $0-56
+	U8GATHER(U8DOTBODY)
+
+// func l2U8GatherAVX512(dst *uint32, q, rows *byte, stride, dim int, ids *uint32, n int)
+TEXT ·l2U8GatherAVX512(SB), NOSPLIT, $0-56
+	U8GATHER(U8L2BODY)
+
+// func l1U8GatherAVX512(dst *uint32, q, rows *byte, stride, dim int, ids *uint32, n int)
+TEXT ·l1U8GatherAVX512(SB), NOSPLIT, $0-56
+	U8GATHER(U8L1BODY)

@@ -2,6 +2,7 @@ package distance
 
 import (
 	"fmt"
+	"math/bits"
 	"unsafe"
 )
 
@@ -64,5 +65,61 @@ func u8Kernel(m Metric) func([]float32, []byte) float32 {
 func checkNarrow(ndst, nq, nrows, dim int, ids []uint32) {
 	if dim <= 0 || nq != dim || ndst < len(ids) || !idsInBounds(nrows, dim, ids) {
 		panic(fmt.Sprintf("distance: BUG: narrow gather out of contract: dim=%d len(q)=%d len(dst)=%d len(ids)=%d len(rows)=%d", dim, nq, ndst, len(ids), nrows))
+	}
+}
+
+// Byte gathers: dst[i] is the kernel of q and the row of ids[i], which
+// starts at rows[ids[i]*stride] and has len(q) bytes (stride >= len(q)
+// leaves room for per-row data, as scalar quantisation's correction term).
+// Each dst[i] equals the single-pair kernel exactly. Contract (checked once,
+// panics with a "distance: BUG" message): len(q) >= 1, stride >= len(q),
+// len(dst) >= len(ids), every row inside rows. Under AVX-512 the loop runs
+// in assembly and prefetches the row two ahead.
+
+// DotU8Gather sets dst[i] to DotU8(q, row ids[i]).
+func DotU8Gather(dst []uint32, q, rows []byte, stride int, ids []uint32) {
+	checkU8Gather(dst, q, rows, stride, ids)
+	if !dotU8GatherAsm(dst, q, rows, stride, ids) {
+		u8GatherGo(DotU8, dst, q, rows, stride, ids)
+	}
+}
+
+// SquaredL2U8Gather sets dst[i] to SquaredL2U8(q, row ids[i]).
+func SquaredL2U8Gather(dst []uint32, q, rows []byte, stride int, ids []uint32) {
+	checkU8Gather(dst, q, rows, stride, ids)
+	if !l2U8GatherAsm(dst, q, rows, stride, ids) {
+		u8GatherGo(SquaredL2U8, dst, q, rows, stride, ids)
+	}
+}
+
+// L1U8Gather sets dst[i] to L1U8(q, row ids[i]).
+func L1U8Gather(dst []uint32, q, rows []byte, stride int, ids []uint32) {
+	checkU8Gather(dst, q, rows, stride, ids)
+	if !l1U8GatherAsm(dst, q, rows, stride, ids) {
+		u8GatherGo(L1U8, dst, q, rows, stride, ids)
+	}
+}
+
+func u8GatherGo(k func(a, b []byte) uint32, dst []uint32, q, rows []byte, stride int, ids []uint32) {
+	dim := len(q)
+	dst = dst[:len(ids)]
+	for i, id := range ids {
+		off := int(id) * stride
+		dst[i] = k(q, rows[off:off+dim:off+dim])
+	}
+}
+
+func checkU8Gather(dst []uint32, q, rows []byte, stride int, ids []uint32) {
+	ok := len(q) >= 1 && stride >= len(q) && len(dst) >= len(ids)
+	if ok && len(ids) > 0 {
+		var top uint32
+		for _, id := range ids {
+			top = max(top, id)
+		}
+		hi, lo := bits.Mul64(uint64(top), uint64(stride))
+		ok = hi == 0 && lo+uint64(len(q)) <= uint64(len(rows))
+	}
+	if !ok {
+		panic(fmt.Sprintf("distance: BUG: byte gather out of contract: len(q)=%d stride=%d len(dst)=%d len(ids)=%d len(rows)=%d", len(q), stride, len(dst), len(ids), len(rows)))
 	}
 }

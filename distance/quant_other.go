@@ -40,3 +40,7 @@ func xorPlanesAVX512(v, q *uint64, n, planes int) uint32 {
 // Prefetch asks the CPU to bring b into its caches ahead of use; without
 // assembly it does nothing.
 func Prefetch(b []byte) {}
+
+func dotU8GatherAsm(dst []uint32, q, rows []byte, stride int, ids []uint32) bool { return false }
+func l2U8GatherAsm(dst []uint32, q, rows []byte, stride int, ids []uint32) bool  { return false }
+func l1U8GatherAsm(dst []uint32, q, rows []byte, stride int, ids []uint32) bool  { return false }

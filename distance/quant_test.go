@@ -395,3 +395,31 @@ func TestNarrowGather(t *testing.T) {
 		require.Equal(t, 1-DotF16(q, h[:dim]), func() float32 { Dot.GatherF16(dst, q, h, dim, []uint32{0}); return dst[0] }())
 	}
 }
+
+func TestU8Gather(t *testing.T) {
+	forEachImpl(t, func(t *testing.T) {
+		r := rand.New(rand.NewPCG(15, 15))
+		for _, dim := range []int{1, 15, 16, 63, 64, 65, 128, 200, 784} {
+			const n = 40
+			stride := dim + dim%5
+			rows := randBytes(r, n*stride, 255)
+			q := randBytes(r, dim, 255)
+			ids := []uint32{0, 39, 5, 5, 12, 1, 38, 20}
+			dst := make([]uint32, len(ids))
+			for name, k := range map[string]struct {
+				g func([]uint32, []byte, []byte, int, []uint32)
+				p func(a, b []byte) uint32
+			}{"dot": {DotU8Gather, DotU8}, "l2": {SquaredL2U8Gather, SquaredL2U8}, "l1": {L1U8Gather, L1U8}} {
+				for m := 0; m <= len(ids); m++ {
+					clear(dst)
+					k.g(dst, q, rows, stride, ids[:m])
+					for i, id := range ids[:m] {
+						require.Equal(t, k.p(q, rows[int(id)*stride:][:dim]), dst[i], "%s dim=%d", name, dim)
+					}
+				}
+				require.Panics(t, func() { k.g(dst, q, rows, stride, []uint32{n}) })
+				require.Panics(t, func() { k.g(dst, q, rows[:(n-1)*stride+dim-1], stride, []uint32{n - 1}) })
+			}
+		}
+	})
+}

@@ -10,8 +10,7 @@ import (
 
 // BenchmarkQuantizers times, per dimension, the score of one query against
 // 1024 random rows of 20000 (kind=f32 is distance.Metric.Gather on the
-// float32 rows, the reference, in the same run; op=score-noprefetch the
-// same loop without prefetching the rows ahead), the preparation of a query
+// float32 rows, the reference, in the same run), the preparation of a query
 // (op=query: PQ's lookup table) and the encoding of one vector. SetBytes counts the row bytes read (score) or the float32 bytes
 // encoded (encode).
 func BenchmarkQuantizers(b *testing.B) {
@@ -62,21 +61,13 @@ func BenchmarkQuantizers(b *testing.B) {
 			}
 			var qq Query
 			q.PrepareQuery(&qq, qv)
-			for _, pf := range []bool{true, false} {
-				name := fmt.Sprintf("dim=%d/kind=%s/op=score", dim, c.name)
-				if !pf {
-					name = fmt.Sprintf("dim=%d/kind=%s/op=score-noprefetch", dim, c.name)
+			b.Run(fmt.Sprintf("dim=%d/kind=%s/op=score", dim, c.name), func(b *testing.B) {
+				b.SetBytes(int64(nids * rs))
+				b.ReportAllocs()
+				for b.Loop() {
+					q.Distances(dst, &qq, rows, ids)
 				}
-				b.Run(name, func(b *testing.B) {
-					noPrefetch = !pf
-					defer func() { noPrefetch = false }()
-					b.SetBytes(int64(nids * rs))
-					b.ReportAllocs()
-					for b.Loop() {
-						q.Distances(dst, &qq, rows, ids)
-					}
-				})
-			}
+			})
 			b.Run(fmt.Sprintf("dim=%d/kind=%s/op=query", dim, c.name), func(b *testing.B) {
 				b.ReportAllocs()
 				for b.Loop() {

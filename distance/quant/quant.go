@@ -167,25 +167,3 @@ func sampleIndexes(r *rand.Rand, n, k int) []int {
 	slices.Sort(out)
 	return out
 }
-
-// noPrefetch turns prefetching off, for benchmarks that measure it.
-var noPrefetch bool
-
-// prefetchAhead prefetches the row that a loop over ids scores two steps
-// after step i (two ahead measured best for the float32 gather kernels).
-func prefetchAhead(rows []byte, rs int, ids []uint32, i int) {
-	if j := i + 2; j < len(ids) && !noPrefetch {
-		off := int(ids[j]) * rs
-		distance.Prefetch(rows[off : off+rs])
-	}
-}
-
-// prefetchStart prefetches the first two rows a loop over ids scores.
-func prefetchStart(rows []byte, rs int, ids []uint32) {
-	if noPrefetch {
-		return
-	}
-	for _, id := range ids[:min(2, len(ids))] {
-		distance.Prefetch(rows[int(id)*rs : int(id)*rs+rs])
-	}
-}

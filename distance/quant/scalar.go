@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"unsafe"
 
 	"github.com/qlite/qlite/distance"
 )
@@ -153,32 +154,36 @@ func (s *Scalar) PrepareQuery(dst *Query, q []float32) *Query {
 
 // Distances estimates the distance between the query and each row named by
 // ids (see Quantizer). The shift Dim*offset² that Qdrant adds once is split
-// between the query's and the row's correction terms.
+// between the query's and the row's correction terms. The integer sums come
+// from the byte gather kernels, written into dst's memory and converted in
+// place.
 func (s *Scalar) Distances(dst []float32, q *Query, rows []byte, ids []uint32) {
 	rs := s.dim + 4
 	checkRows(dst, rows, rs, ids)
+	if len(ids) == 0 {
+		return
+	}
+	dst = dst[:len(ids)]
+	raw := unsafe.Slice((*uint32)(unsafe.Pointer(unsafe.SliceData(dst))), len(dst))
 	qc := q.code[:s.dim]
 	a2 := s.alpha * s.alpha
-	prefetchStart(rows, rs, ids)
 	switch s.metric {
 	case distance.Euclid:
-		for i, id := range ids {
-			prefetchAhead(rows, rs, ids, i)
-			r := rows[int(id)*rs : int(id)*rs+s.dim]
-			dst[i] = a2 * float32(distance.SquaredL2U8(qc, r))
+		distance.SquaredL2U8Gather(raw, qc, rows, rs, ids)
+		for i, x := range raw {
+			dst[i] = a2 * float32(x)
 		}
 	case distance.Manhattan:
-		for i, id := range ids {
-			prefetchAhead(rows, rs, ids, i)
-			r := rows[int(id)*rs : int(id)*rs+s.dim]
-			dst[i] = s.alpha * float32(distance.L1U8(qc, r))
+		distance.L1U8Gather(raw, qc, rows, rs, ids)
+		for i, x := range raw {
+			dst[i] = s.alpha * float32(x)
 		}
 	default:
-		for i, id := range ids {
-			prefetchAhead(rows, rs, ids, i)
-			r := rows[int(id)*rs : int(id)*rs+rs]
-			corr := math.Float32frombits(binary.LittleEndian.Uint32(r[s.dim:]))
-			dst[i] = 1 - (a2*float32(distance.DotU8(qc, r[:s.dim])) + q.offset + corr)
+		distance.DotU8Gather(raw, qc, rows, rs, ids)
+		for i, x := range raw {
+			off := int(ids[i])*rs + s.dim
+			corr := math.Float32frombits(binary.LittleEndian.Uint32(rows[off : off+4]))
+			dst[i] = 1 - (a2*float32(x) + q.offset + corr)
 		}
 	}
 }
