@@ -572,10 +572,25 @@ func cpuModel() string {
 	return ""
 }
 
-// freeRSS returns the process's resident set after a GC that returns free
-// memory to the OS.
-func freeRSS() int64 {
+// collectAll collects until a collection frees nothing more (at most 8),
+// then returns free memory to the OS.
+func collectAll() {
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	for range 8 {
+		prev := ms.HeapAlloc
+		runtime.GC()
+		runtime.ReadMemStats(&ms)
+		if ms.HeapAlloc >= prev {
+			break
+		}
+	}
 	debug.FreeOSMemory()
+}
+
+// freeRSS returns the process's resident set after collectAll.
+func freeRSS() int64 {
+	collectAll()
 	return procStatus("VmRSS")
 }
 
