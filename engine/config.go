@@ -458,7 +458,8 @@ func (c CollectionConfig) Apply(u *UpdateCollection) (CollectionConfig, error) {
 			if name == "" {
 				return CollectionConfig{}, cfgBad(path, "the collection has no unnamed vector")
 			}
-			return CollectionConfig{}, cfgBad(path, "no vector %q in this collection", name)
+			// Qdrant's answer (1.17.1), which names no path.
+			return CollectionConfig{}, cfgBad("", "Not existing vector name error: %s", name)
 		}
 		// Qdrant's validation names any entry of an update's vectors map
 		// "?", the unnamed vector's too.

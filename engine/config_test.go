@@ -625,7 +625,7 @@ func TestConfigApply(t *testing.T) {
 			_, err := base.Apply(&u)
 			cfgRequireBad(t, err, msg)
 		}
-		bad(`{"vectors": {"c": {"on_disk": true}}}`, `vectors.c: no vector "c" in this collection`)
+		bad(`{"vectors": {"c": {"on_disk": true}}}`, `Not existing vector name error: c`)
 		bad(`{"vectors": {"": {"on_disk": true}}}`, "vectors: the collection has no unnamed vector")
 		bad(`{"vectors": {"a": {"hnsw_config": {"ef_construct": 2}}}}`, "vectors.?.hnsw_config.ef_construct: value 2 invalid, must be 4 or larger")
 		bad(`{"vectors": {"a": {"quantization_config": "Enabled"}}}`, `vectors.?.quantization_config: must be`)
