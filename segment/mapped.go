@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"unsafe"
 )
 
 // Rows are the dense vectors of one vector space kept outside the space's
@@ -116,8 +117,13 @@ func (s *Segment) WriteRows(name string, w io.Writer) error {
 		return err
 	}
 	for off := range uint32(n) {
-		for _, f := range sp.vector(off) {
-			buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(f))
+		row := sp.vector(off)
+		if littleEndian {
+			buf = append(buf, unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(row))), 4*len(row))...)
+		} else {
+			for _, f := range row {
+				buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(f))
+			}
 		}
 		if err := flush(false); err != nil {
 			return err
@@ -145,3 +151,10 @@ func (sp *space) mapRows(r Rows) {
 	sp.rows.Store(&chunks)
 	sp.mapped.Store(true)
 }
+
+// littleEndian reports whether the host stores a float32 as its little
+// endian bytes, so that rows are written as they lie in memory.
+var littleEndian = func() bool {
+	x := uint16(1)
+	return *(*byte)(unsafe.Pointer(&x)) == 1
+}()
