@@ -349,7 +349,7 @@ func runCrash(t *testing.T, kills int) {
 		return m
 	}
 	rng := rand.New(rand.NewPCG(42, 42))
-	inFlightApplied, restores, killedInRestore := 0, 0, 0
+	inFlightApplied, restores, killedInRestore, sawFiles := 0, 0, 0, 0
 	for k := range kills {
 		seed := uint64(1000 + k)
 		cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1")
@@ -397,6 +397,9 @@ func runCrash(t *testing.T, kills int) {
 		for n := range acked {
 			model = apply(model, seed, n)
 		}
+		if files, _ := filepath.Glob(filepath.Join(dir, segFileDir, "*", "*")); len(files) > 0 {
+			sawFiles++
+		}
 		db, err := Open(dir, &Options{DisableOptimizer: true})
 		require.NoError(t, err, "reopen after kill %d", k)
 		require.NoError(t, db.CheckInvariants(), "kill %d", k)
@@ -419,9 +422,8 @@ func runCrash(t *testing.T, kills int) {
 		require.NoError(t, db.Close())
 	}
 	if crashOnDisk {
-		files, _ := filepath.Glob(filepath.Join(dir, segFileDir, "*", "*"))
-		require.NotEmpty(t, files, "no segment file was written")
-		t.Logf("%d segment files at the end", len(files))
+		require.Positive(t, sawFiles, "no reopen found a segment file")
+		t.Logf("%d of %d reopens found segment files", sawFiles, kills)
 	}
 	t.Logf("%d kills survived, %d of them during a snapshot restore (%d restores); %d points at the end, step in flight found applied %d times",
 		kills, killedInRestore, restores, len(model), inFlightApplied)
