@@ -246,3 +246,16 @@ func l2U8GatherAsm(dst []uint32, q, rows []byte, stride int, ids []uint32) bool 
 func l1U8GatherAsm(dst []uint32, q, rows []byte, stride int, ids []uint32) bool {
 	return u8GatherAsm(l1U8GatherAVX512, dst, q, rows, stride, ids)
 }
+
+//go:noescape
+func xorPopcountGatherAVX512(dst *uint32, q, rows *byte, stride, dim int, ids *uint32, n int)
+
+// xorPopcountGatherAsm runs the VPOPCNTDQ gather and reports whether it
+// could; the caller has checked the contract.
+func xorPopcountGatherAsm(dst []uint32, q []uint64, rows []byte, stride int, ids []uint32) bool {
+	if qPop != implAVX512 || len(ids) == 0 {
+		return false
+	}
+	xorPopcountGatherAVX512(unsafe.SliceData(dst), (*byte)(unsafe.Pointer(unsafe.SliceData(q))), unsafe.SliceData(rows), stride, len(q), unsafe.SliceData(ids), len(ids))
+	return true
+}

@@ -246,9 +246,6 @@ ssum: \
 	RET
 
 #define POPBODY(OP) \
-	MOVQ a+0(FP), SI; \
-	MOVQ b+8(FP), DI; \
-	MOVQ n+16(FP), CX; \
 	VPXORQ Z0, Z0, Z0; \
 	VPXORQ Z1, Z1, Z1; \
 p16: \
@@ -290,10 +287,7 @@ ptail: \
 	VPADDQ Z2, Z1, Z1; \
 psum: \
 	VPADDQ Z1, Z0, Z0; \
-	REDUCEQ64(Z0, Y0, X0, Z1, Y1, X1, AX); \
-	MOVL AX, ret+24(FP); \
-	VZEROUPPER; \
-	RET
+	REDUCEQ64(Z0, Y0, X0, Z1, Y1, X1, AX)
 
 // U8DOTBODY, U8L2BODY and U8L1BODY are the AVX-512 byte kernels: in SI =
 // a, DI = b, CX = n (>= 0); out AX = the exact sum. They clobber BX, CX,
@@ -431,10 +425,12 @@ fsum:; \
 	REDUCEQ64(Z0, Y0, X0, Z1, Y1, X1, AX)
 
 
-// U8GATHER(BODY) scores q against the rows named by ids: row id starts at
-// rows + id*stride; while one is scored, the row two ahead is prefetched.
+// U8GATHER(BODY, SCALE) scores q against the rows named by ids: row id
+// starts at rows + id*stride and holds dim elements of SCALE bytes; while
+// one is scored, the row two ahead is prefetched. BODY is a byte kernel or
+// POPBODY (elements are then uint64 words).
 // The caller has checked that every row lies inside rows.
-#define U8GATHER(BODY) \
+#define U8GATHER(BODY, SCALE) \
 	MOVQ dst+0(FP), R8; \
 	MOVQ q+8(FP), R9; \
 	MOVQ rows+16(FP), R10; \
@@ -450,7 +446,7 @@ gnext: \
 	MOVL 8(R13), DX; \
 	IMULQ R11, DX; \
 	ADDQ R10, DX; \
-	LEAQ -1(DX)(R12*1), BX; \
+	LEAQ -1(DX)(R12*SCALE), BX; \
 gpf: \
 	CMPQ DX, BX; \
 	JA gpflast; \
@@ -794,11 +790,23 @@ w8done:
 
 // func xorPopcountAVX512(a, b *uint64, n int) uint32
 TEXT ·xorPopcountAVX512(SB), NOSPLIT, $0-28
+	MOVQ a+0(FP), SI
+	MOVQ b+8(FP), DI
+	MOVQ n+16(FP), CX
 	POPBODY(VPXORQ)
+	MOVL AX, ret+24(FP)
+	VZEROUPPER
+	RET
 
 // func andPopcountAVX512(a, b *uint64, n int) uint32
 TEXT ·andPopcountAVX512(SB), NOSPLIT, $0-28
+	MOVQ a+0(FP), SI
+	MOVQ b+8(FP), DI
+	MOVQ n+16(FP), CX
 	POPBODY(VPANDQ)
+	MOVL AX, ret+24(FP)
+	VZEROUPPER
+	RET
 
 // func xorPlanesAVX512(v, q *uint64, n, planes int) uint32
 //
@@ -889,12 +897,16 @@ pflast:
 
 // func dotU8GatherAVX512(dst *uint32, q, rows *byte, stride, dim int, ids *uint32, n int)
 TEXT ·dotU8GatherAVX512(SB), NOSPLIT, $0-56
-	U8GATHER(U8DOTBODY)
+	U8GATHER(U8DOTBODY, 1)
 
 // func l2U8GatherAVX512(dst *uint32, q, rows *byte, stride, dim int, ids *uint32, n int)
 TEXT ·l2U8GatherAVX512(SB), NOSPLIT, $0-56
-	U8GATHER(U8L2BODY)
+	U8GATHER(U8L2BODY, 1)
 
 // func l1U8GatherAVX512(dst *uint32, q, rows *byte, stride, dim int, ids *uint32, n int)
 TEXT ·l1U8GatherAVX512(SB), NOSPLIT, $0-56
-	U8GATHER(U8L1BODY)
+	U8GATHER(U8L1BODY, 1)
+
+// func xorPopcountGatherAVX512(dst *uint32, q, rows *byte, stride, dim int, ids *uint32, n int)
+TEXT ·xorPopcountGatherAVX512(SB), NOSPLIT, $0-56
+	U8GATHER(POPBODY(VPXORQ), 8)

@@ -1,6 +1,7 @@
 package distance
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math/bits"
 	"unsafe"
@@ -123,3 +124,36 @@ func checkU8Gather(dst []uint32, q, rows []byte, stride int, ids []uint32) {
 		panic(fmt.Sprintf("distance: BUG: byte gather out of contract: len(q)=%d stride=%d len(dst)=%d len(ids)=%d len(rows)=%d", len(q), stride, len(dst), len(ids), len(rows)))
 	}
 }
+
+// XorPopcountGather sets dst[i] to XorPopcount(q, row ids[i]), where row id
+// is the len(q) little-endian uint64 words at rows[id*stride:] (binary
+// codes). Contract (panics with a "distance: BUG" message): len(q) >= 1,
+// stride >= 8*len(q), len(dst) >= len(ids), every row inside rows, rows
+// 8-byte aligned. Under AVX512_VPOPCNTDQ the loop runs in assembly and
+// prefetches the row two ahead.
+func XorPopcountGather(dst []uint32, q []uint64, rows []byte, stride int, ids []uint32) {
+	checkU8Gather(dst, unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(q))), 8*len(q)), rows, stride, ids)
+	if len(rows) > 0 && uintptr(unsafe.Pointer(unsafe.SliceData(rows)))%8 != 0 || stride%8 != 0 {
+		panic(fmt.Sprintf("distance: BUG: binary rows not 8-byte aligned (stride %d)", stride))
+	}
+	if !littleEndian || !xorPopcountGatherAsm(dst, q, rows, stride, ids) {
+		var buf [64]uint64
+		for i, id := range ids {
+			row := rows[int(id)*stride : int(id)*stride+8*len(q)]
+			var s uint32
+			for j := 0; j < len(q); j += len(buf) {
+				w := buf[:min(len(buf), len(q)-j)]
+				for k := range w {
+					w[k] = binary.LittleEndian.Uint64(row[8*(j+k):])
+				}
+				s += XorPopcount(q[j:j+len(w)], w)
+			}
+			dst[i] = s
+		}
+	}
+}
+
+var littleEndian = func() bool {
+	x := uint16(1)
+	return *(*byte)(unsafe.Pointer(&x)) == 1
+}()

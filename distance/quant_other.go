@@ -44,3 +44,7 @@ func Prefetch(b []byte) {}
 func dotU8GatherAsm(dst []uint32, q, rows []byte, stride int, ids []uint32) bool { return false }
 func l2U8GatherAsm(dst []uint32, q, rows []byte, stride int, ids []uint32) bool  { return false }
 func l1U8GatherAsm(dst []uint32, q, rows []byte, stride int, ids []uint32) bool  { return false }
+
+func xorPopcountGatherAsm(dst []uint32, q []uint64, rows []byte, stride int, ids []uint32) bool {
+	return false
+}

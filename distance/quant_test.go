@@ -1,6 +1,7 @@
 package distance
 
 import (
+	"encoding/binary"
 	"math"
 	"math/bits"
 	"math/rand/v2"
@@ -420,6 +421,39 @@ func TestU8Gather(t *testing.T) {
 				require.Panics(t, func() { k.g(dst, q, rows, stride, []uint32{n}) })
 				require.Panics(t, func() { k.g(dst, q, rows[:(n-1)*stride+dim-1], stride, []uint32{n - 1}) })
 			}
+		}
+	})
+}
+
+func TestXorPopcountGather(t *testing.T) {
+	forEachImpl(t, func(t *testing.T) {
+		r := rand.New(rand.NewPCG(16, 16))
+		for _, words := range []int{1, 2, 7, 8, 9, 13, 16, 17, 70} {
+			const n = 30
+			stride := 8*words + 8*(words%3)
+			rows := make([]byte, n*stride+8)
+			rows = rows[:n*stride]
+			for i := range rows {
+				rows[i] = byte(r.Uint32())
+			}
+			q := make([]uint64, words)
+			for i := range q {
+				q[i] = r.Uint64()
+			}
+			ids := []uint32{29, 0, 3, 3, 17, 28, 1}
+			dst := make([]uint32, len(ids))
+			for m := 0; m <= len(ids); m++ {
+				clear(dst)
+				XorPopcountGather(dst, q, rows, stride, ids[:m])
+				for i, id := range ids[:m] {
+					w := make([]uint64, words)
+					for k := range w {
+						w[k] = binary.LittleEndian.Uint64(rows[int(id)*stride+8*k:])
+					}
+					require.Equal(t, refPopcount(q, w, func(x, y uint64) uint64 { return x ^ y }), dst[i], "words=%d", words)
+				}
+			}
+			require.Panics(t, func() { XorPopcountGather(dst, q, rows, stride, []uint32{n}) })
 		}
 	})
 }

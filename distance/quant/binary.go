@@ -290,21 +290,24 @@ func (b *Binary) Distances(dst []float32, q *Query, rows []byte, ids []uint32) {
 	if littleEndian && uintptr(unsafe.Pointer(unsafe.SliceData(rows)))%8 != 0 {
 		panic("quant: BUG: binary rows not 8-byte aligned")
 	}
+	dim := float32(b.dim)
+	if q.planes <= 1 {
+		raw := unsafe.Slice((*uint32)(unsafe.Pointer(unsafe.SliceData(dst))), len(ids))
+		distance.XorPopcountGather(raw, q.words[:n], rows, rs, ids)
+		for i, x := range raw {
+			dst[i] = 2*float32(x) - dim
+		}
+		return
+	}
 	var buf [64]uint64
 	scratch := buf[:0]
 	if !littleEndian {
 		scratch = make([]uint64, n)
 	}
-	dim := float32(b.dim)
 	scale := float32(uint32(1)<<q.planes - 1)
 	for i, id := range ids {
 		w := rowWords(rows[int(id)*rs:int(id)*rs+rs], scratch)
-		var x float32
-		if q.planes > 1 {
-			x = float32(distance.XorPopcountPlanes(w, q.words, q.planes)) / scale
-		} else {
-			x = float32(distance.XorPopcount(q.words[:n], w))
-		}
+		x := float32(distance.XorPopcountPlanes(w, q.words, q.planes)) / scale
 		dst[i] = 2*x - dim
 	}
 }
