@@ -272,8 +272,14 @@ func PQScore(lut []float32, codes []byte) float32 {
 	if len(lut) < len(codes)*256 {
 		badLengths(len(codes)*256, len(lut))
 	}
+	var dst [1]float32
+	if pqGatherAsm(dst[:], lut, codes, len(codes), pqOneRow[:]) {
+		return dst[0]
+	}
 	return pqScoreGo(lut, codes)
 }
+
+var pqOneRow = [1]uint32{0}
 
 // PQGather sets dst[i] to PQScore(lut, row ids[i] of codes), where codes is
 // a row-major matrix of m-byte rows. It panics, having scored nothing, if a
@@ -283,6 +289,9 @@ func PQGather(dst, lut []float32, codes []byte, m int, ids []uint32) {
 		panic(fmt.Sprintf("distance: BUG: PQ gather out of contract: m=%d len(lut)=%d len(dst)=%d len(ids)=%d len(codes)=%d", m, len(lut), len(dst), len(ids), len(codes)))
 	}
 	lut = lut[:m*256]
+	if pqGatherAsm(dst, lut, codes, m, ids) {
+		return
+	}
 	for i, id := range ids {
 		off := int(id) * m
 		dst[i] = pqScoreGo(lut, codes[off:off+m:off+m])

@@ -259,3 +259,16 @@ func xorPopcountGatherAsm(dst []uint32, q []uint64, rows []byte, stride int, ids
 	xorPopcountGatherAVX512(unsafe.SliceData(dst), (*byte)(unsafe.Pointer(unsafe.SliceData(q))), unsafe.SliceData(rows), stride, len(q), unsafe.SliceData(ids), len(ids))
 	return true
 }
+
+//go:noescape
+func pqGatherAVX512(dst *float32, lut *float32, codes *byte, m int, ids *uint32, n int)
+
+// pqGatherAsm runs the AVX-512 PQ gather and reports whether it could; the
+// caller has checked the contract.
+func pqGatherAsm(dst, lut []float32, codes []byte, m int, ids []uint32) bool {
+	if qF16 != implAVX512 || m < qAsmMin || len(ids) == 0 {
+		return false
+	}
+	pqGatherAVX512(unsafe.SliceData(dst), unsafe.SliceData(lut), unsafe.SliceData(codes), m, unsafe.SliceData(ids), len(ids))
+	return true
+}

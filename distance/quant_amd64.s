@@ -49,6 +49,26 @@ DATA pairs4<>+48(SB)/8, $1
 DATA pairs4<>+56(SB)/8, $1
 GLOBL pairs4<>(SB), RODATA|NOPTR, $64
 
+// pqoffs: dword lane j holds j*256, the start of sub-vector j's table
+// within a block of 16 tables.
+DATA pqoffs<>+0(SB)/4, $0
+DATA pqoffs<>+4(SB)/4, $256
+DATA pqoffs<>+8(SB)/4, $512
+DATA pqoffs<>+12(SB)/4, $768
+DATA pqoffs<>+16(SB)/4, $1024
+DATA pqoffs<>+20(SB)/4, $1280
+DATA pqoffs<>+24(SB)/4, $1536
+DATA pqoffs<>+28(SB)/4, $1792
+DATA pqoffs<>+32(SB)/4, $2048
+DATA pqoffs<>+36(SB)/4, $2304
+DATA pqoffs<>+40(SB)/4, $2560
+DATA pqoffs<>+44(SB)/4, $2816
+DATA pqoffs<>+48(SB)/4, $3072
+DATA pqoffs<>+52(SB)/4, $3328
+DATA pqoffs<>+56(SB)/4, $3584
+DATA pqoffs<>+60(SB)/4, $3840
+GLOBL pqoffs<>(SB), RODATA|NOPTR, $64
+
 // REDUCED32 sums the 16 dword lanes of Z0 into AX. Clobbers Z1.
 #define REDUCED32 \
 	VEXTRACTI64X4 $1, Z0, Y1; \
@@ -910,3 +930,64 @@ TEXT ·l1U8GatherAVX512(SB), NOSPLIT, $0-56
 // func xorPopcountGatherAVX512(dst *uint32, q, rows *byte, stride, dim int, ids *uint32, n int)
 TEXT ·xorPopcountGatherAVX512(SB), NOSPLIT, $0-56
 	U8GATHER(POPBODY(VPXORQ), 8)
+
+// func pqGatherAVX512(dst *float32, lut *float32, codes *byte, m int, ids *uint32, n int)
+//
+// For each id: 16 codes at a time widen to dwords, add each lane's table
+// start (pqoffs) and gather the 16 table entries (VGATHERDPS), summed in
+// one accumulator; the last m mod 16 under a mask. The caller has checked
+// that every row lies inside codes and lut holds m*256 floats.
+TEXT ·pqGatherAVX512(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), R8
+	MOVQ lut+8(FP), R9
+	MOVQ codes+16(FP), R10
+	MOVQ m+24(FP), R11
+	MOVQ ids+32(FP), R13
+	MOVQ n+40(FP), R14
+	VMOVDQU32 pqoffs<>(SB), Z5
+qnext:
+	TESTQ R14, R14
+	JEQ qdone
+	MOVL (R13), SI
+	IMULQ R11, SI
+	ADDQ R10, SI
+	MOVQ R9, DI
+	MOVQ R11, CX
+	VXORPS Z0, Z0, Z0
+	VXORPS Z3, Z3, Z3
+q16:
+	CMPQ CX, $16
+	JB qtail
+	VPMOVZXBD (SI), Z1
+	VPADDD Z5, Z1, Z1
+	KXNORW K2, K2, K1
+	VGATHERDPS (DI)(Z1*4), K1, Z2
+	VADDPS Z2, Z0, Z0
+	ADDQ $16, SI
+	ADDQ $16384, DI
+	SUBQ $16, CX
+	JMP q16
+qtail:
+	TESTQ CX, CX
+	JEQ qsum
+	MOVL $1, BX
+	SHLL CX, BX
+	DECL BX
+	KMOVW BX, K1
+	VMOVDQU8.Z (SI), K1, X1
+	VPMOVZXBD X1, Z1
+	VPADDD Z5, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VGATHERDPS (DI)(Z1*4), K1, Z2
+	VADDPS Z2, Z3, Z3
+qsum:
+	VADDPS Z3, Z0, Z0
+	REDUCEF32
+	MOVSS X0, (R8)
+	ADDQ $4, R8
+	ADDQ $4, R13
+	DECQ R14
+	JMP qnext
+qdone:
+	VZEROUPPER
+	RET

@@ -48,3 +48,5 @@ func l1U8GatherAsm(dst []uint32, q, rows []byte, stride int, ids []uint32) bool 
 func xorPopcountGatherAsm(dst []uint32, q []uint64, rows []byte, stride int, ids []uint32) bool {
 	return false
 }
+
+func pqGatherAsm(dst, lut []float32, codes []byte, m int, ids []uint32) bool { return false }

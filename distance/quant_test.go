@@ -302,8 +302,12 @@ func TestXorPopcountPlanes(t *testing.T) {
 }
 
 func TestPQKernels(t *testing.T) {
+	forEachImpl(t, testPQKernels)
+}
+
+func testPQKernels(t *testing.T) {
 	r := rand.New(rand.NewPCG(13, 13))
-	for _, m := range []int{1, 3, 4, 7, 8, 49, 196} {
+	for _, m := range []int{1, 3, 4, 7, 8, 15, 16, 17, 31, 32, 33, 49, 196} {
 		lut := randSlice(r, m*256, 10)
 		rows := 50
 		codes := randBytes(r, rows*m, 255)
