@@ -23,7 +23,7 @@ var (
 	// qPop is the family of the popcount kernels: implAVX512 needs
 	// AVX512_VPOPCNTDQ; without it Go's POPCNT-backed bits.OnesCount64 runs.
 	qPop impl
-	// qF16 is the family of the float16 and uint8-row kernels: implAVX2
+	// qF16 is the family of the float16, uint8-row and PQ kernels: implAVX2
 	// needs F16C, implAVX512 AVX-512BW as well.
 	qF16 impl
 )
