@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"maps"
 	"math/rand/v2"
+	"os"
 	"slices"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -146,14 +148,58 @@ type fixture struct {
 	rng     *rand.Rand
 	centres map[string][][]float32
 	next    uint64 // next point id
+	// src is the segment's PayloadSource, nil when payloads are in memory.
+	src *mapSource
 	// lack is the probability that a point lacks each vector (when the
 	// segment has several).
 	lack float64
 }
 
+// payloadsOnDisk makes every fixture read payloads from a PayloadSource:
+// QLITE_PAYLOAD_SOURCE=1 runs the package's fixture tests that way.
+var payloadsOnDisk = os.Getenv("QLITE_PAYLOAD_SOURCE") == "1"
+
+// mapSource is a PayloadSource over the versions the fixture generated
+// (each fixture point has its own version, whatever id a test gives it),
+// counting its reads.
+type mapSource struct {
+	mu    sync.Mutex
+	m     map[uint64]payload.Value
+	reads int
+}
+
+func (s *mapSource) put(ver uint64, p payload.Value) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.m[ver] = p
+}
+
+func (s *mapSource) LoadPayload(_ filter.PointID, ver uint64) (payload.Value, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.reads++
+	p, ok := s.m[ver]
+	return p, ok, nil
+}
+
 func newFixture(t testing.TB, opts *Options) *fixture {
 	t.Helper()
+	return newFixtureWith(t, opts, payloadsOnDisk)
+}
+
+// newFixtureWith is newFixture, with payloads read from a PayloadSource
+// when onDisk.
+func newFixtureWith(t testing.TB, opts *Options, onDisk bool) *fixture {
+	t.Helper()
+	var src *mapSource
+	if onDisk && opts.Payloads == nil {
+		src = &mapSource{m: map[uint64]payload.Value{}}
+		o := *opts
+		o.Payloads = src
+		opts = &o
+	}
 	fx := &fixture{
+		src:     src,
 		s:       newTestSegment(t, opts),
 		m:       newModel(opts.Vectors),
 		rng:     rand.New(rand.NewPCG(1, 2)),
@@ -210,6 +256,9 @@ func (fx *fixture) point() *Point {
 		payload.Field{Key: "class", Value: payload.IntValue(int64(i % 10))},
 		payload.Field{Key: "tag", Value: payload.StringValue(tags[fx.rng.IntN(len(tags))])},
 	)
+	if fx.src != nil {
+		fx.src.put(p.Version, p.Payload)
+	}
 	return p
 }
 

@@ -61,6 +61,20 @@ type Options struct {
 	// the spaces' presence bits from them, and Fill ignores the vectors
 	// of these spaces. Default: none.
 	Rows map[string]Rows
+	// Payloads, when set, is where the segment reads its slots' payloads:
+	// the segment then keeps no payload values, only the field indexes
+	// built from them (Qdrant's on_disk_payload). Default: nil, payloads
+	// are held in memory.
+	Payloads PayloadSource
+}
+
+// PayloadSource returns the payload of a point version. Versions are
+// immutable, so a source may cache what it returns. A version the source
+// no longer holds (replaced or deleted since; the slot is masked, or is
+// about to be) reads as ok false. Implementations are safe for concurrent
+// use and must not call back into the segment.
+type PayloadSource interface {
+	LoadPayload(id filter.PointID, version uint64) (p payload.Value, ok bool, err error)
 }
 
 // Point is one point version to store.
@@ -99,8 +113,11 @@ var (
 // documentation for lifetimes and concurrency.
 type Segment struct {
 	capacity int
-	spaces   []*space
-	byName   map[string]*space // immutable after construction
+	src      PayloadSource // nil: payloads in the slot chunks
+	// perr is the first error src returned (see PayloadErr).
+	perr   atomic.Pointer[error]
+	spaces []*space
+	byName map[string]*space // immutable after construction
 	// sparse are the sparse vectors; their presence bits follow the dense
 	// spaces' in slotChunk.has.
 	sparse       []*sparseSpace
@@ -239,6 +256,7 @@ func newSegment(opts *Options, reserved int) (*Segment, error) {
 	}
 	s := &Segment{
 		capacity: c,
+		src:      opts.Payloads,
 		byName:   make(map[string]*space, len(opts.Vectors)),
 	}
 	s.dir.Store(&[]*slotChunk{})
@@ -444,16 +462,18 @@ func (s *Segment) placeAs(off uint32, vectors map[string][]float32, p payload.Va
 		}
 		setWordBit(&ch.has[sp.idx], off)
 	}
-	pl := ch.payloads.Load()
-	if pl == nil && p.Kind() != payload.Null {
-		// Written under appendMu; readers load it atomically.
-		pl = new([chunkSlots]payload.Value)
-		ch.payloads.Store(pl)
+	if s.src == nil {
+		pl := ch.payloads.Load()
+		if pl == nil && p.Kind() != payload.Null {
+			// Written under appendMu; readers load it atomically.
+			pl = new([chunkSlots]payload.Value)
+			ch.payloads.Store(pl)
+		}
+		if pl != nil {
+			pl[off&chunkMask] = p
+		}
+		s.pbytes.Add(payloadSize(p))
 	}
-	if pl != nil {
-		pl[off&chunkMask] = p
-	}
-	s.pbytes.Add(payloadSize(p))
 }
 
 // index makes slot off live: field indexes, presence bitmaps and the live
@@ -660,18 +680,46 @@ func (s *Segment) PointAt(off uint32) (id filter.PointID, version uint64) {
 }
 
 // Payload returns the payload of slot off (live or not), which must be
-// below Len. The Value is immutable and stays valid.
+// below Len. The Value is immutable and stays valid. With a PayloadSource
+// it is read from the source: a version the source no longer holds (a
+// masked slot) reads as null, and so does one the source failed to read,
+// which PayloadErr then reports.
 func (s *Segment) Payload(off uint32) payload.Value {
 	s.checkSlot(off)
 	return s.payloadAt(off)
 }
 
 func (s *Segment) payloadAt(off uint32) payload.Value {
-	if pl := s.chunk(off).payloads.Load(); pl != nil {
-		return pl[off&chunkMask]
+	ch := s.chunk(off)
+	if s.src == nil {
+		if pl := ch.payloads.Load(); pl != nil {
+			return pl[off&chunkMask]
+		}
+		return payload.Value{}
 	}
-	return payload.Value{}
+	p, ok, err := s.src.LoadPayload(ch.ids[off&chunkMask], ch.versions[off&chunkMask])
+	if err != nil {
+		s.perr.CompareAndSwap(nil, &err)
+		return payload.Value{}
+	}
+	if !ok {
+		return payload.Value{}
+	}
+	return p
 }
+
+// PayloadErr returns the first error the PayloadSource returned, if any:
+// the reads that met it saw a null payload.
+func (s *Segment) PayloadErr() error {
+	if e := s.perr.Load(); e != nil {
+		return *e
+	}
+	return nil
+}
+
+// PayloadsOnDisk reports whether the segment reads payloads from a
+// PayloadSource.
+func (s *Segment) PayloadsOnDisk() bool { return s.src != nil }
 
 // Vector returns the stored (preprocessed) vector name of slot off, which
 // aliases the segment's storage: read it, do not modify it. It stays valid

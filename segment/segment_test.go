@@ -186,9 +186,10 @@ func TestNamedVectors(t *testing.T) {
 // tail, then compares searches, counts, matches and lookups with brute
 // force over the live points.
 func TestDeleteOracle(t *testing.T) {
-	for _, indexed := range []bool{true, false} {
-		t.Run(fmt.Sprintf("indexed=%v", indexed), func(t *testing.T) {
-			fx := newFixture(t, &Options{Vectors: []VectorSpec{{Dim: 12, Metric: distance.Euclid, HNSW: hnsw.Config{Seed: 3}, FullScanThreshold: 40}}, Capacity: 4000})
+	for _, c := range []struct{ indexed, onDisk bool }{{true, false}, {false, false}, {true, true}, {false, true}} {
+		indexed := c.indexed
+		t.Run(fmt.Sprintf("indexed=%v/payloads_on_disk=%v", indexed, c.onDisk), func(t *testing.T) {
+			fx := newFixtureWith(t, &Options{Vectors: []VectorSpec{{Dim: 12, Metric: distance.Euclid, HNSW: hnsw.Config{Seed: 3}, FullScanThreshold: 40}}, Capacity: 4000}, c.onDisk || payloadsOnDisk)
 			if indexed {
 				fx.indexFields(t)
 			}
@@ -231,6 +232,12 @@ func TestDeleteOracle(t *testing.T) {
 			require.NoError(t, err)
 			require.Empty(t, hits)
 			fx.checkState(t, filters[1])
+			if fx.src != nil {
+				// Unindexed filters were evaluated on payloads read
+				// from the source, and the segment kept none.
+				require.Positive(t, fx.src.reads)
+				require.Zero(t, fx.s.Memory().Payloads)
+			}
 		})
 	}
 }

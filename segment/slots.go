@@ -48,7 +48,8 @@ type slotChunk struct {
 	ids      [chunkSlots]filter.PointID
 	versions [chunkSlots]uint64
 	// payloads is allocated with the chunk's first payload that is not
-	// null: a chunk of points without payloads holds none.
+	// null: a chunk of points without payloads holds none, and a segment
+	// with a PayloadSource never allocates it.
 	payloads atomic.Pointer[[chunkSlots]payload.Value]
 	live     [chunkWords]atomic.Uint64
 	has      [][chunkWords]atomic.Uint64 // presence bits, per space (space.idx), then per sparse vector
