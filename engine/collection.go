@@ -46,6 +46,9 @@ type collection struct {
 	// changes. It is never held while waiting for I/O.
 	rw   sync.RWMutex
 	segs []*segRef // guarded by rw: sealed and frozen first, appendable last
+	// retiring holds, while a write is between its commit and its apply,
+	// the payloads of the versions it replaces (payloads.go).
+	retiring retiring
 
 	lastWrite atomic.Int64 // unix nanos of the last applied write
 
@@ -195,7 +198,7 @@ func (c *collection) sparseNames() []string {
 // segOptions returns the options of a segment of the given capacity.
 func (c *collection) segOptions(capacity int) *segment.Options {
 	cfg := c.config()
-	o := &segment.Options{Vectors: c.specs(), Capacity: capacity}
+	o := &segment.Options{Vectors: c.specs(), Capacity: capacity, Payloads: c.payloadSource()}
 	for _, name := range c.sparseNames() {
 		spec := segment.SparseSpec{Name: name}
 		if ix := cfg.Params.SparseVectors[name].Index; ix != nil && ix.FullScanThreshold != nil {

@@ -59,6 +59,12 @@ type Options struct {
 	// ErrNoSpace (deletes are not checked), so that the store never runs
 	// out of space mid-write. Default: 32 MiB. Negative: no check.
 	DiskReserve int64
+	// PayloadCacheBytes bounds the cache of payloads read from disk, shared
+	// by the collections with on_disk_payload (Qdrant's default), whose
+	// segments keep no payload values: only their field indexes stay in
+	// memory. Counted in estimated bytes of decoded payloads. Default:
+	// 4 MiB.
+	PayloadCacheBytes int64
 
 	// fs is the file system of the store (tests inject faults with it).
 	// Default: the operating system's.
@@ -116,6 +122,9 @@ type DB struct {
 
 	// health tracks storage faults (store.go).
 	health *storeHealth
+
+	// pcache caches payloads read from disk (payloads.go).
+	pcache *payloadCache
 
 	stats dbStats
 	// tel is nil when telemetry is off.
@@ -197,6 +206,9 @@ func Open(dir string, opts *Options) (*DB, error) {
 	if o.fs == nil {
 		o.fs = vfs.Default
 	}
+	if o.PayloadCacheBytes <= 0 {
+		o.PayloadCacheBytes = 4 << 20
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("qlite: open %s: %w", dir, err)
 	}
@@ -221,6 +233,7 @@ func Open(dir string, opts *Options) (*DB, error) {
 		aliases: map[string]string{},
 		optKick: make(chan struct{}, 1),
 		optDone: make(chan struct{}),
+		pcache:  newPayloadCache(o.PayloadCacheBytes),
 	}
 	if err := db.load(); err != nil {
 		return nil, errors.Join(err, store.Close())

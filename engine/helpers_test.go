@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"math/rand/v2"
+	"os"
 	"testing"
 	"time"
 
@@ -17,6 +18,10 @@ var bg = context.Background()
 
 // testOpts are the options of test databases: no background optimizer
 // unless asked for (tests call Optimize), so that runs are deterministic.
+func init() {
+	payloadsInRAM = os.Getenv("QLITE_PAYLOADS_IN_RAM") == "1"
+}
+
 func testOpts() *Options {
 	return &Options{DisableOptimizer: true, IndexingWorkers: 2, SealDelay: 10 * time.Millisecond}
 }

@@ -76,7 +76,7 @@ var modelSpecs = map[string]VectorParams{
 	"b": {Size: 3, Distance: distance.Euclid},
 }
 
-func newModelColl(t testing.TB, db *DB, name string) {
+func newModelColl(t testing.TB, db *DB, name string, onDiskPayload bool) {
 	t.Helper()
 	thr := 1    // KB: 1024/36 = 28 points
 	maxSeg := 4 // KB: 113 points per segment
@@ -88,6 +88,7 @@ func newModelColl(t testing.TB, db *DB, name string) {
 		SparseVectors: map[string]SparseVectorParams{"s": {Modifier: "idf", Index: &SparseIndexParams{FullScanThreshold: new(uint64(20))}}},
 		Optimizers: &OptimizersConfigDiff{IndexingThreshold: &thr, MaxSegmentSize: &maxSeg,
 			DeletedThreshold: &del, VacuumMinVectorNumber: &vmin},
+		OnDiskPayload: &onDiskPayload,
 	}
 	require.NoError(t, db.CreateCollection(bg, name, req))
 }
@@ -439,7 +440,7 @@ func (r *modelRun) snapshotRestore() {
 	require.NoError(t, err)
 	require.Contains(t, list, *d)
 	dir := t.TempDir()
-	db := openTestDB(t, dir, testOpts())
+	db := openTestDB(t, dir, modelOpts())
 	require.NoError(t, db.RestoreSnapshot(bg, path, r.coll))
 	require.NoError(t, r.db.DeleteSnapshot(bg, r.coll, d.Name))
 	closeChecked(t, r.db)
@@ -448,7 +449,15 @@ func (r *modelRun) snapshotRestore() {
 
 func (r *modelRun) reopen() {
 	closeChecked(r.t, r.db)
-	r.db = openTestDB(r.t, r.dir, testOpts())
+	r.db = openTestDB(r.t, r.dir, modelOpts())
+}
+
+// modelOpts are testOpts with a small payload cache, so that payload reads
+// go to the store.
+func modelOpts() *Options {
+	o := testOpts()
+	o.PayloadCacheBytes = 4 << 10
+	return o
 }
 
 // verify compares the engine with the model.
@@ -631,21 +640,26 @@ func TestMetamorphic(t *testing.T) {
 	if testing.Short() {
 		seeds, steps = seeds[:1], 100
 	}
-	for _, seed := range seeds {
-		t.Run(fmt.Sprint("seed=", seed), func(t *testing.T) {
-			dir := t.TempDir()
-			r := &modelRun{t: t, rng: rand.New(rand.NewPCG(seed, 7)), dir: dir, coll: "m",
-				m: &model{points: map[PointID]*modelPoint{}, specs: modelSpecs}}
-			r.db = openTestDB(t, dir, testOpts())
-			newModelColl(t, r.db, r.coll)
-			for i := range steps {
-				r.step()
-				if i%10 == 9 {
-					r.verify()
+	for _, onDisk := range []bool{true, false} {
+		for _, seed := range seeds {
+			t.Run(fmt.Sprintf("on_disk_payload=%v/seed=%d", onDisk, seed), func(t *testing.T) {
+				dir := t.TempDir()
+				r := &modelRun{t: t, rng: rand.New(rand.NewPCG(seed, 7)), dir: dir, coll: "m",
+					m: &model{points: map[PointID]*modelPoint{}, specs: modelSpecs}}
+				o := testOpts()
+				// A small payload cache, so that reads go to the store.
+				o.PayloadCacheBytes = 4 << 10
+				r.db = openTestDB(t, dir, o)
+				newModelColl(t, r.db, r.coll, onDisk)
+				for i := range steps {
+					r.step()
+					if i%10 == 9 {
+						r.verify()
+					}
 				}
-			}
-			r.verify()
-			_ = math.Abs
-		})
+				r.verify()
+				_ = math.Abs
+			})
+		}
 	}
 }

@@ -689,6 +689,9 @@ func (t *txn) stage(i int, op *Operation) error {
 func (c *collection) write(ops []Operation, wait bool) ([]UpdateResult, error) {
 	c.lockWrite()
 	defer c.wmu.Unlock()
+	// Once the batch is applied (or failed), no reader needs the payloads
+	// of the versions it replaced.
+	defer c.retiring.clear()
 	if c.deleted {
 		return nil, fmt.Errorf("%w: Collection `%s` doesn't exist!", ErrNotFound, c.name)
 	}
@@ -733,6 +736,11 @@ func (c *collection) write(ops []Operation, wait bool) ([]UpdateResult, error) {
 			if err := b.Set(ghostKey(c.cid, ch.oldRef.id, ch.oldOff), appendGhost(nil, old.vectors), nil); err != nil {
 				return nil, err
 			}
+		}
+		if ch.had && ch.oldRef.seg.PayloadsOnDisk() {
+			// Readers may see the old slot until the batch is applied.
+			_, ver := ch.oldRef.seg.PointAt(ch.oldOff)
+			c.retiring.put(payloadKey{c.cid, id, ver}, ch.oldRef.seg.Payload(ch.oldOff))
 		}
 		key := pointKey(c.cid, id)
 		if ch.rec == nil {

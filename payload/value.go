@@ -3,6 +3,7 @@ package payload
 import (
 	"math"
 	"strconv"
+	"unsafe"
 )
 
 // Kind is the type of a Value.
@@ -285,4 +286,32 @@ func (v Value) Without(key string) Value {
 		}
 	}
 	return Value{kind: Object, obj: fields}
+}
+
+// ValueSize is the size of a Value's header, in bytes.
+const ValueSize = int64(unsafe.Sizeof(Value{}))
+
+// fieldSize is the size of a Field's header, in bytes.
+const fieldSize = int64(unsafe.Sizeof(Field{}))
+
+// MemoryBytes estimates the bytes v holds beyond its header: strings,
+// elements and fields, recursively.
+func (v Value) MemoryBytes() int64 {
+	switch v.kind {
+	case String:
+		return int64(len(v.str))
+	case Array:
+		var n int64
+		for _, e := range v.arr {
+			n += ValueSize + e.MemoryBytes()
+		}
+		return n
+	case Object:
+		var n int64
+		for _, f := range v.obj {
+			n += fieldSize + int64(len(f.Key)) + f.Value.MemoryBytes()
+		}
+		return n
+	}
+	return 0
 }

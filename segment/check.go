@@ -199,7 +199,7 @@ func (s *Segment) Memory() Memory {
 	var payloads int64
 	for _, ch := range dir {
 		if ch.payloads.Load() != nil {
-			payloads += chunkSlots * valueSize
+			payloads += chunkSlots * payload.ValueSize
 		}
 	}
 	m.Payloads = payloads + s.pbytes.Load()

@@ -8,7 +8,6 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
-	"unsafe"
 
 	"github.com/RoaringBitmap/roaring/v2"
 
@@ -472,7 +471,7 @@ func (s *Segment) placeAs(off uint32, vectors map[string][]float32, p payload.Va
 		if pl != nil {
 			pl[off&chunkMask] = p
 		}
-		s.pbytes.Add(payloadSize(p))
+		s.pbytes.Add(p.MemoryBytes())
 	}
 }
 
@@ -776,32 +775,4 @@ func (s *Segment) DeleteFieldIndex(key string) bool {
 	_, ok := s.mu.indexes[key]
 	delete(s.mu.indexes, key)
 	return ok
-}
-
-// Sizes of payload headers, for MemoryBytes.
-var (
-	valueSize = int64(unsafe.Sizeof(payload.Value{}))
-	fieldSize = int64(unsafe.Sizeof(payload.Field{}))
-)
-
-// payloadSize estimates the bytes a payload value holds beyond its header.
-func payloadSize(v payload.Value) int64 {
-	switch v.Kind() {
-	case payload.String:
-		s, _ := v.Str()
-		return int64(len(s))
-	case payload.Array:
-		var n int64
-		for _, e := range v.Array() {
-			n += valueSize + payloadSize(e)
-		}
-		return n
-	case payload.Object:
-		var n int64
-		for _, f := range v.Fields() {
-			n += fieldSize + int64(len(f.Key)) + payloadSize(f.Value)
-		}
-		return n
-	}
-	return 0
 }

@@ -1,0 +1,233 @@
+package engine
+
+import (
+	"container/list"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/cockroachdb/pebble/v2"
+
+	"github.com/qlite/qlite/payload"
+	"github.com/qlite/qlite/segment"
+)
+
+// Payloads on disk (on_disk_payload). A segment of a collection with
+// on_disk_payload keeps no payload values: it reads a slot's payload from
+// the point record in the store, through the database's payload cache.
+// Point versions are immutable, so a cached payload never goes stale; an
+// entry of a replaced version is simply never asked for again and ages out.
+//
+// A write commits its batch before it applies it to the segments (under
+// collection.rw), so between the two a reader can see a slot whose record
+// the store has already replaced or deleted. The write keeps the payloads
+// of the versions it replaces in collection.retiring from before the commit
+// until the batch is applied, and the source answers from there.
+
+// payloadKey names a point version of a collection.
+type payloadKey struct {
+	cid uint32
+	id  PointID
+	op  uint64
+}
+
+// entryOverhead is what a cache entry costs beside its payload: the list
+// element, the map entry and the key.
+const entryOverhead = 160
+
+// payloadCache is a least-recently-used cache of decoded payloads, bounded
+// by their estimated size in bytes. It is shared by the collections of a
+// DB and safe for concurrent use.
+type payloadCache struct {
+	// mu guards every field below.
+	mu   sync.Mutex
+	max  int64
+	used int64
+	lru  list.List // of *cacheEntry, most recently used first
+	m    map[payloadKey]*list.Element
+}
+
+type cacheEntry struct {
+	key  payloadKey
+	p    payload.Value
+	size int64
+}
+
+func newPayloadCache(maxBytes int64) *payloadCache {
+	return &payloadCache{max: maxBytes, m: map[payloadKey]*list.Element{}}
+}
+
+func (pc *payloadCache) get(k payloadKey) (payload.Value, bool) {
+	pc.mu.Lock()
+	defer pc.mu.Unlock()
+	e, ok := pc.m[k]
+	if !ok {
+		return payload.Value{}, false
+	}
+	pc.lru.MoveToFront(e)
+	return e.Value.(*cacheEntry).p, true
+}
+
+// add caches p, decoded from encoded bytes of payload, under k, evicting
+// the least recently used entries to stay within the bound. A payload
+// larger than the whole cache is not kept. The size counted is the
+// decoded value's plus the encoding's (the decoded strings share one copy
+// of it).
+func (pc *payloadCache) add(k payloadKey, p payload.Value, encoded int) {
+	size := entryOverhead + payload.ValueSize + p.MemoryBytes() + int64(encoded)
+	pc.mu.Lock()
+	defer pc.mu.Unlock()
+	if size > pc.max {
+		return
+	}
+	if _, ok := pc.m[k]; ok {
+		return
+	}
+	for pc.used+size > pc.max {
+		last := pc.lru.Back()
+		ce := last.Value.(*cacheEntry)
+		pc.lru.Remove(last)
+		delete(pc.m, ce.key)
+		pc.used -= ce.size
+	}
+	pc.m[k] = pc.lru.PushFront(&cacheEntry{key: k, p: p, size: size})
+	pc.used += size
+}
+
+// bytes returns the estimated bytes the cached payloads hold.
+func (pc *payloadCache) bytes() int64 {
+	pc.mu.Lock()
+	defer pc.mu.Unlock()
+	return pc.used
+}
+
+// retiring holds the payloads of the versions a write is replacing or
+// deleting, from before its commit until it is applied.
+type retiring struct {
+	// mu guards m.
+	mu sync.Mutex
+	m  map[payloadKey]payload.Value
+}
+
+func (r *retiring) get(k payloadKey) (payload.Value, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	p, ok := r.m[k]
+	return p, ok
+}
+
+func (r *retiring) put(k payloadKey, p payload.Value) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.m == nil {
+		r.m = map[payloadKey]payload.Value{}
+	}
+	r.m[k] = p
+}
+
+func (r *retiring) clear() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	clear(r.m)
+}
+
+// payloadsInRAM makes every collection keep its payloads in memory,
+// whatever its on_disk_payload: tests set it (QLITE_PAYLOADS_IN_RAM=1) to
+// run the package's tests in both modes.
+var payloadsInRAM bool
+
+// diskPayloads is the segment.PayloadSource of a collection whose
+// payloads are on disk.
+type diskPayloads struct{ c *collection }
+
+// payloadSource returns the payload source of the collection's new
+// segments: nil (payloads in memory) unless on_disk_payload is set.
+func (c *collection) payloadSource() segment.PayloadSource {
+	if payloadsInRAM || !c.config().Params.OnDiskPayload {
+		return nil
+	}
+	return diskPayloads{c}
+}
+
+// LoadPayload returns the payload of version op of point id: from the
+// cache, else from the point record (and caches it), else, for a version a
+// write in flight is replacing, from collection.retiring.
+func (d diskPayloads) LoadPayload(id PointID, op uint64) (payload.Value, bool, error) {
+	c := d.c
+	k := payloadKey{c.cid, id, op}
+	if p, ok := c.db.pcache.get(k); ok {
+		return p, true, nil
+	}
+	v, closer, err := c.db.store.Get(pointKey(c.cid, id))
+	if errors.Is(err, pebble.ErrNotFound) {
+		p, ok := c.retiring.get(k)
+		return p, ok, nil
+	}
+	if err != nil {
+		return payload.Value{}, false, fmt.Errorf("qlite: read payload: %w", err)
+	}
+	p, recOp, enc, err := decodeRecordPayload(v)
+	closer.Close()
+	if err != nil {
+		return payload.Value{}, false, err
+	}
+	if recOp != op {
+		p, ok := c.retiring.get(k)
+		return p, ok, nil
+	}
+	c.db.pcache.add(k, p, enc)
+	return p, true, nil
+}
+
+// decodeRecordPayload decodes the operation id and payload of a point
+// record, skipping its vectors, and the length of the encoded payload. The
+// payload does not alias b.
+func decodeRecordPayload(b []byte) (payload.Value, uint64, int, error) {
+	body, err := checked(b, "point record")
+	if err != nil {
+		return payload.Value{}, 0, 0, err
+	}
+	if len(body) < 9 || body[0] != recordVersion {
+		return payload.Value{}, 0, 0, fmt.Errorf("%w: point record: unknown version", ErrCorrupt)
+	}
+	op := binary.LittleEndian.Uint64(body[1:9])
+	rest, err := skipVectors(body[9:])
+	if err != nil {
+		return payload.Value{}, 0, 0, err
+	}
+	n, k := binary.Uvarint(rest)
+	if k <= 0 || n != uint64(len(rest)-k) {
+		return payload.Value{}, 0, 0, fmt.Errorf("%w: point record: bad payload length", ErrCorrupt)
+	}
+	p, err := payload.DecodeBinary(rest[k:])
+	if err != nil {
+		return payload.Value{}, 0, 0, fmt.Errorf("%w: point record: %w", ErrCorrupt, err)
+	}
+	return p, op, len(rest) - k, nil
+}
+
+// skipVectors returns what follows the vector part of a record.
+func skipVectors(b []byte) ([]byte, error) {
+	bad := func(what string) ([]byte, error) {
+		return nil, fmt.Errorf("%w: vectors: %s", ErrCorrupt, what)
+	}
+	n, k := binary.Uvarint(b)
+	if k <= 0 || n > uint64(len(b)) {
+		return bad("count")
+	}
+	b = b[k:]
+	for range n {
+		l, k := binary.Uvarint(b)
+		if k <= 0 || l > uint64(len(b)-k) {
+			return bad("name")
+		}
+		b = b[k+int(l):]
+		dim, k := binary.Uvarint(b)
+		if k <= 0 || dim > uint64(len(b)-k)/4 {
+			return bad("dimension")
+		}
+		b = b[k+4*int(dim):]
+	}
+	return b, nil
+}
