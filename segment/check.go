@@ -18,8 +18,9 @@ import (
 // hnsw.Graph.CheckInvariants (with reachability, unless a cancelled build
 // left it unfinished), holds as live nodes only live slots that have its
 // vector, every such slot below its indexed mark, and nothing past the
-// slots it may hold. It waits for appends and builds; no Delete or
-// WriteGraph may run concurrently (the graph check forbids it).
+// slots it may hold; the PayloadSource, if any, has returned no error. It
+// waits for appends and builds; no Delete or WriteGraph may run
+// concurrently (the graph check forbids it).
 func (s *Segment) CheckInvariants() error {
 	s.buildMu.Lock()
 	defer s.buildMu.Unlock()
@@ -31,6 +32,9 @@ func (s *Segment) CheckInvariants() error {
 	n := s.n.Load()
 	if int(n) > s.capacity {
 		return fmt.Errorf("segment: %d slots used of %d", n, s.capacity)
+	}
+	if err := s.PayloadErr(); err != nil {
+		return fmt.Errorf("segment: payload source: %w", err)
 	}
 	live := roaring.New()
 	dir := s.chunks()

@@ -1,0 +1,131 @@
+package engine
+
+import (
+	"fmt"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/qlite/qlite/distance"
+	"github.com/qlite/qlite/payload"
+)
+
+// bigPayload is point i's payload: an unindexed tag (i % 10) and a text
+// of textLen bytes that names i.
+func bigPayload(i, textLen int) payload.Value {
+	head := fmt.Sprintf("point %d ", i)
+	return obj("tag", i%10, "text", head+strings.Repeat(string(rune('a'+i%26)), textLen-len(head)))
+}
+
+// fillBig creates collection "c" with on_disk_payload onDisk and n points
+// of bigPayload, sealed by the optimizer.
+func fillBig(t testing.TB, db *DB, onDisk bool, n, textLen int) {
+	t.Helper()
+	require.NoError(t, db.CreateCollection(bg, "c", &CreateCollection{
+		Vectors:       VectorsConfig{"": {Size: 4, Distance: distance.Euclid}},
+		OnDiskPayload: &onDisk,
+	}))
+	const batch = 500
+	for from := 0; from < n; from += batch {
+		pts := make([]Point, 0, batch)
+		for i := from; i < min(n, from+batch); i++ {
+			f := float32(i)
+			pts = append(pts, Point{ID: numID(uint64(i)), Vectors: map[string][]float32{"": {f, -f, 1, 2}},
+				Payload: bigPayload(i, textLen)})
+		}
+		_, err := db.Upsert(bg, "c", &UpsertOp{Points: pts}, &WriteOptions{Wait: true})
+		require.NoError(t, err)
+	}
+	require.NoError(t, db.Optimize(bg, "c"))
+}
+
+// readAllPayloads reads every payload (a scroll with payloads) and
+// filters on the unindexed tag (a count and a filtered search), checking
+// the answers against bigPayload.
+func readAllPayloads(t testing.TB, db *DB, n, textLen int) {
+	t.Helper()
+	var off *PointID
+	seen := 0
+	for {
+		res, err := db.Scroll(bg, "c", &ScrollRequest{Offset: off, Limit: 500, WithPayload: AllPayload})
+		require.NoError(t, err)
+		for _, r := range res.Points {
+			num, _ := r.ID.Num()
+			i := int(num)
+			require.True(t, payload.Equal(bigPayload(i, textLen), r.Payload), "payload of %d", i)
+			seen++
+		}
+		if res.NextPageOffset == nil {
+			break
+		}
+		off = res.NextPageOffset
+	}
+	require.Equal(t, n, seen)
+	f := mustFilter(t, `{"must":[{"key":"tag","match":{"value":3}}]}`)
+	cnt, err := db.Count(bg, "c", f, true)
+	require.NoError(t, err)
+	require.Equal(t, (n+6)/10, cnt)
+	hits, err := db.Search(bg, "c", &SearchRequest{Vector: []float32{0, 0, 1, 2}, Filter: f, Limit: 3, Exact: true, WithPayload: AllPayload})
+	require.NoError(t, err)
+	require.Len(t, hits, 3)
+	for k, h := range hits {
+		require.Equal(t, numID(uint64(3+10*k)), h.ID)
+		require.True(t, payload.Equal(bigPayload(3+10*k, textLen), h.Payload))
+	}
+}
+
+// TestPayloadsOnDiskHeap stores 40 MB of payloads in a collection and
+// reads each of them (with_payload, and a filter on an unindexed field)
+// after a reopen. With on_disk_payload the heap grows by far less than
+// the payloads, the payload cache stays within PayloadCacheBytes and the
+// segments report no payload memory; with payloads in RAM the heap holds
+// all of them. The other memory the DB holds (Pebble's block cache and
+// memtable, slot and id maps) is bounded by the options and the point
+// count, not by the payload bytes.
+func TestPayloadsOnDiskHeap(t *testing.T) {
+	const (
+		n, textLen = 10000, 4000
+		payloads   = n * textLen
+		cacheBytes = 1 << 20
+	)
+	opts := func() *Options {
+		o := testOpts()
+		o.CacheSize = 1 << 20
+		o.PayloadCacheBytes = cacheBytes
+		return o
+	}
+	for _, onDisk := range []bool{true, false} {
+		t.Run(fmt.Sprint("on_disk_payload=", onDisk), func(t *testing.T) {
+			if onDisk && payloadsInRAM {
+				t.Skip("QLITE_PAYLOADS_IN_RAM=1 keeps every payload in memory")
+			}
+			dir := t.TempDir()
+			db := openTestDB(t, dir, opts())
+			fillBig(t, db, onDisk, n, textLen)
+			closeChecked(t, db)
+
+			before := heapInuse()
+			db = openTestDB(t, dir, opts())
+			readAllPayloads(t, db, n, textLen)
+			grown := heapInuse() - before
+			info, err := db.CollectionInfo(bg, "c")
+			require.NoError(t, err)
+			t.Logf("%d MB of payloads read: HeapInuse grew by %.1f MiB; segments report %d payload bytes; cache holds %d bytes",
+				payloads/1000000, float64(grown)/mib, info.Memory.Payloads, db.pcache.bytes())
+			if onDisk {
+				require.Zero(t, info.Memory.Payloads)
+				require.LessOrEqual(t, db.pcache.bytes(), int64(cacheBytes))
+				require.Positive(t, db.pcache.bytes())
+				// The payload cache (1 MiB), Pebble's block cache (1 MiB)
+				// and memtable, and the slot and id maps of 10000 points.
+				require.Less(t, grown, int64(8*mib), "payloads stay in the store")
+			} else {
+				require.Greater(t, grown, int64(payloads*8/10), "payloads are held in memory")
+				require.GreaterOrEqual(t, info.Memory.Payloads, int64(payloads))
+			}
+			runtime.KeepAlive(db)
+		})
+	}
+}
