@@ -129,3 +129,44 @@ func TestPayloadsOnDiskHeap(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkPayloads compares payloads on disk with payloads in RAM: a
+// filtered search on an unindexed field (which reads the payloads of the
+// points it considers), and the retrieval of 10 points with their
+// payloads. 20000 points of about 1 KB of payload, 5 times the default
+// payload cache. Compare with
+// benchstat -col /on_disk_payload.
+func BenchmarkPayloads(b *testing.B) {
+	const n, textLen = 20000, 1000
+	for _, onDisk := range []bool{false, true} {
+		b.Run(fmt.Sprint("on_disk_payload=", onDisk), func(b *testing.B) {
+			db := openTestDB(b, b.TempDir(), testOpts())
+			fillBig(b, db, onDisk, n, textLen)
+			f := mustFilter(b, `{"must":[{"key":"tag","match":{"value":3}}]}`)
+			b.Run("op=filtered_search", func(b *testing.B) {
+				b.ReportAllocs()
+				q := []float32{0, 0, 1, 2}
+				for i := 0; b.Loop(); i++ {
+					q[0], q[1] = float32(i%n), -float32(i%n)
+					hits, err := db.Search(bg, "c", &SearchRequest{Vector: q, Filter: f, Limit: 10})
+					if err != nil || len(hits) == 0 {
+						b.Fatal(err, len(hits))
+					}
+				}
+			})
+			b.Run("op=get_with_payload", func(b *testing.B) {
+				b.ReportAllocs()
+				ids := make([]PointID, 10)
+				for i := 0; b.Loop(); i++ {
+					for k := range ids {
+						ids[k] = numID(uint64((i*7919 + k*104729) % n))
+					}
+					recs, err := db.Get(bg, "c", ids, &ReadOptions{WithPayload: AllPayload})
+					if err != nil || len(recs) != len(ids) {
+						b.Fatal(err, len(recs))
+					}
+				}
+			})
+		})
+	}
+}
