@@ -29,6 +29,26 @@
 // optimizer indexes the appendable segment, seals it, and rebuilds sealed
 // segments that have accumulated deletions (vacuum).
 //
+// # Payloads
+//
+// With on_disk_payload (Qdrant's default) a collection's segments, sealed
+// and appendable, keep no payload values: the payloads live only in the
+// point records of the store, and reads (with_payload, filters on fields
+// without a payload index, facets, groups, order_by, payload updates, the
+// optimizer's rebuilds) fetch them through one payload cache the DB's
+// collections share, a least-recently-used cache bounded by
+// Options.PayloadCacheBytes (estimated bytes of decoded payloads). The
+// appendable segment reads from the store too, since it holds up to a whole
+// segment of points: keeping its payloads would tie memory to
+// max_segment_size. Payload indexes are built from the payloads as points
+// arrive and stay in memory, so that indexed conditions read nothing from
+// the store. Answers are the same either way; a filter on an unindexed
+// field costs a store read per point it considers that the cache does not
+// hold (index the fields you filter on). With on_disk_payload false the
+// payloads are held decoded in memory. A change of on_disk_payload applies
+// to segments created after it (the next appendable segment, and segments
+// the optimizer seals or rebuilds).
+//
 // # Durability
 //
 // Every write is one Pebble batch, synced to Pebble's write-ahead log before
@@ -50,7 +70,9 @@
 // system fails with ErrNoSpace before it reaches the store; reads go on,
 // and writes succeed again once space is freed. An I/O failure the store
 // cannot recover from (Pebble's fatal errors) fails the store: later writes
-// fail at once with ErrStoreFailed, reads, served from memory, go on, and
+// fail at once with ErrStoreFailed, reads go on (payloads on disk are read
+// from the store while it can serve them; a payload it fails to read reads as
+// null and CheckInvariants reports the error), and
 // Close returns within seconds; reopening the directory recovers every
 // acknowledged write. Health reports a failed store, and a write lock held
 // past its context's deadline.

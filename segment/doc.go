@@ -14,6 +14,14 @@
 // through. A point may lack some of the segment's vectors: it is never a
 // result of a search in that space, and has_vector tells.
 //
+// Payloads are held in memory, or, with Options.Payloads, read from a
+// PayloadSource by point id and version whenever a read needs them
+// (Payload, and filters on conditions no field index answers); the segment
+// then keeps none, only the field indexes it builds from the payloads given
+// to Append and Fill. A source that has lost a version (replaced since: the
+// slot is masked) or fails gives a null payload; PayloadErr reports the
+// first failure.
+//
 // Seal ends appends. A sealed segment changes only by Delete (and by
 // BuildGraph for slots no graph covers yet). A persisted segment is loaded
 // with NewLoading, Fill for each slot, LoadGraph for each vector space and
@@ -73,7 +81,8 @@
 // never move: a slice returned by Vector aliases a chunk and stays valid
 // (read only) as long as the Segment. Readers reach the chunks through a
 // directory that Append replaces, copy-on-write, before it publishes the
-// slot. Payload values are immutable and stay valid. Slot offsets stay
+// slot; a chunk has no payload array when payloads come from a
+// PayloadSource. Payload values are immutable and stay valid. Slot offsets stay
 // meaningful for the Segment's life; they are never reused.
 //
 // # Mapped rows
