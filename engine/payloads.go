@@ -184,27 +184,21 @@ func (d diskPayloads) LoadPayload(id PointID, op uint64) (payload.Value, bool, e
 // record, skipping its vectors, and the length of the encoded payload. The
 // payload does not alias b.
 func decodeRecordPayload(b []byte) (payload.Value, uint64, int, error) {
-	body, err := checked(b, "point record")
+	body, op, sparse, err := recordBody(b)
 	if err != nil {
 		return payload.Value{}, 0, 0, err
 	}
-	if len(body) < 9 || body[0] != recordVersion {
-		return payload.Value{}, 0, 0, fmt.Errorf("%w: point record: unknown version", ErrCorrupt)
-	}
-	op := binary.LittleEndian.Uint64(body[1:9])
-	rest, err := skipVectors(body[9:])
+	rest, err := skipVectors(body)
 	if err != nil {
 		return payload.Value{}, 0, 0, err
 	}
-	n, k := binary.Uvarint(rest)
-	if k <= 0 || n != uint64(len(rest)-k) {
-		return payload.Value{}, 0, 0, fmt.Errorf("%w: point record: bad payload length", ErrCorrupt)
+	if sparse {
+		if rest, err = skipSparse(rest); err != nil {
+			return payload.Value{}, 0, 0, err
+		}
 	}
-	p, err := payload.DecodeBinary(rest[k:])
-	if err != nil {
-		return payload.Value{}, 0, 0, fmt.Errorf("%w: point record: %w", ErrCorrupt, err)
-	}
-	return p, op, len(rest) - k, nil
+	p, n, err := decodeRecordTail(rest)
+	return p, op, n, err
 }
 
 // skipVectors returns what follows the vector part of a record.
@@ -228,6 +222,31 @@ func skipVectors(b []byte) ([]byte, error) {
 			return bad("dimension")
 		}
 		b = b[k+4*int(dim):]
+	}
+	return b, nil
+}
+
+// skipSparse returns what follows the sparse vector part of a record.
+func skipSparse(b []byte) ([]byte, error) {
+	bad := func(what string) ([]byte, error) {
+		return nil, fmt.Errorf("%w: sparse vectors: %s", ErrCorrupt, what)
+	}
+	n, k := binary.Uvarint(b)
+	if k <= 0 || n > uint64(len(b)) {
+		return bad("count")
+	}
+	b = b[k:]
+	for range n {
+		l, k := binary.Uvarint(b)
+		if k <= 0 || l > uint64(len(b)-k) {
+			return bad("name")
+		}
+		b = b[k+int(l):]
+		nnz, k := binary.Uvarint(b)
+		if k <= 0 || nnz > uint64(len(b)-k)/8 {
+			return bad("length")
+		}
+		b = b[k+8*int(nnz):]
 	}
 	return b, nil
 }

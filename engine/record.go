@@ -159,35 +159,54 @@ func decodeRecord(b []byte) (*record, error) {
 // decodeRecordInto decodes a point record into r, reusing r's vector
 // buffers: the vectors are valid until the next call.
 func decodeRecordInto(r *record, b []byte) error {
-	body, err := checked(b, "point record")
+	body, op, sparse, err := recordBody(b)
 	if err != nil {
 		return err
 	}
-	if len(body) < 9 || body[0] != recordVersion && body[0] != recordVersionSparse {
-		return fmt.Errorf("%w: point record: unknown version", ErrCorrupt)
-	}
-	r.op = binary.LittleEndian.Uint64(body[1:9])
+	r.op = op
 	if r.vectors == nil {
 		r.vectors = map[string][]float32{}
 	}
-	rest, err := decodeVectorsInto(r.vectors, body[9:])
+	rest, err := decodeVectorsInto(r.vectors, body)
 	if err != nil {
 		return err
 	}
 	r.sparse = nil
-	if body[0] == recordVersionSparse {
+	if sparse {
 		if rest, r.sparse, err = decodeSparse(rest); err != nil {
 			return err
 		}
 	}
+	r.payload, _, err = decodeRecordTail(rest)
+	return err
+}
+
+// recordBody checks a point record and returns its operation id, what
+// follows it (the vectors, the sparse vectors if any, then the payload) and
+// whether it has sparse vectors (record version 2).
+func recordBody(b []byte) (rest []byte, op uint64, sparse bool, err error) {
+	body, err := checked(b, "point record")
+	if err != nil {
+		return nil, 0, false, err
+	}
+	if len(body) < 9 || body[0] != recordVersion && body[0] != recordVersionSparse {
+		return nil, 0, false, fmt.Errorf("%w: point record: unknown version", ErrCorrupt)
+	}
+	return body[9:], binary.LittleEndian.Uint64(body[1:9]), body[0] == recordVersionSparse, nil
+}
+
+// decodeRecordTail decodes the payload part of a point record and returns
+// it with its encoded length.
+func decodeRecordTail(rest []byte) (payload.Value, int, error) {
 	n, k := binary.Uvarint(rest)
 	if k <= 0 || n != uint64(len(rest)-k) {
-		return fmt.Errorf("%w: point record: bad payload length", ErrCorrupt)
+		return payload.Value{}, 0, fmt.Errorf("%w: point record: bad payload length", ErrCorrupt)
 	}
-	if r.payload, err = payload.DecodeBinary(rest[k:]); err != nil {
-		return fmt.Errorf("%w: point record: %w", ErrCorrupt, err)
+	p, err := payload.DecodeBinary(rest[k:])
+	if err != nil {
+		return payload.Value{}, 0, fmt.Errorf("%w: point record: %w", ErrCorrupt, err)
 	}
-	return nil
+	return p, len(rest) - k, nil
 }
 
 // decodeVectorsInto decodes vectors into m, reusing the slices it holds and
