@@ -2,7 +2,6 @@ package engine
 
 import (
 	"container/list"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"sync"
@@ -203,25 +202,16 @@ func decodeRecordPayload(b []byte) (payload.Value, uint64, int, error) {
 
 // skipVectors returns what follows the vector part of a record.
 func skipVectors(b []byte) ([]byte, error) {
-	bad := func(what string) ([]byte, error) {
-		return nil, fmt.Errorf("%w: vectors: %s", ErrCorrupt, what)
+	n, b, err := vectorCount(b)
+	if err != nil {
+		return nil, err
 	}
-	n, k := binary.Uvarint(b)
-	if k <= 0 || n > uint64(len(b)) {
-		return bad("count")
-	}
-	b = b[k:]
 	for range n {
-		l, k := binary.Uvarint(b)
-		if k <= 0 || l > uint64(len(b)-k) {
-			return bad("name")
+		var dim uint64
+		if _, dim, b, err = vectorHeader(b); err != nil {
+			return nil, err
 		}
-		b = b[k+int(l):]
-		dim, k := binary.Uvarint(b)
-		if k <= 0 || dim > uint64(len(b)-k)/4 {
-			return bad("dimension")
-		}
-		b = b[k+4*int(dim):]
+		b = b[4*dim:]
 	}
 	return b, nil
 }

@@ -170,3 +170,46 @@ func BenchmarkPayloads(b *testing.B) {
 		})
 	}
 }
+
+// TestDecodeRecordPayload reads the payload and operation id of records
+// as appendRecord writes them, and refuses every truncation of one.
+func TestDecodeRecordPayload(t *testing.T) {
+	f := func(r *record) {
+		t.Helper()
+		b, n := appendRecord(nil, r)
+		p, op, got, err := decodeRecordPayload(b)
+		require.NoError(t, err)
+		require.Equal(t, r.op, op)
+		require.Equal(t, n, got)
+		require.True(t, payload.Equal(r.payload, p), "%v", p)
+		for i := range b {
+			_, _, _, err := decodeRecordPayload(b[:i])
+			require.ErrorIs(t, err, ErrCorrupt, "truncated to %d", i)
+		}
+	}
+	f(&record{op: 1, vectors: map[string][]float32{}, payload: obj("a", 1)})
+	f(&record{op: 7, vectors: map[string][]float32{"": {1, 2}, "img": {3, 4, 5}}, payload: bigPayload(3, 100)})
+	f(&record{op: 1 << 40, vectors: map[string][]float32{"x": {1}}})
+}
+
+// TestPayloadCacheBound fills the cache past its bound: it keeps the
+// most recently used entries, within the bound, and never one larger than
+// the whole cache.
+func TestPayloadCacheBound(t *testing.T) {
+	pc := newPayloadCache(8 << 10)
+	key := func(i int) payloadKey { return payloadKey{cid: 1, id: numID(uint64(i)), op: 1} }
+	for i := range 100 {
+		pc.add(key(i), bigPayload(i, 500), 520)
+		require.LessOrEqual(t, pc.bytes(), int64(8<<10))
+		_, ok := pc.get(key(0)) // kept: used after every add
+		require.True(t, ok, "after %d adds", i)
+	}
+	_, ok := pc.get(key(1))
+	require.False(t, ok, "the least recently used are evicted")
+	p, ok := pc.get(key(99))
+	require.True(t, ok)
+	require.True(t, payload.Equal(bigPayload(99, 500), p))
+	pc.add(key(1000), bigPayload(1000, 9<<10), 9<<10)
+	_, ok = pc.get(key(1000))
+	require.False(t, ok, "larger than the cache")
+}

@@ -209,31 +209,49 @@ func decodeRecordTail(rest []byte) (payload.Value, int, error) {
 	return p, len(rest) - k, nil
 }
 
+// vectorCount reads the number of vectors of a record's vector part.
+func vectorCount(b []byte) (uint64, []byte, error) {
+	n, k := binary.Uvarint(b)
+	if k <= 0 || n > uint64(len(b)) {
+		return 0, nil, fmt.Errorf("%w: vectors: count", ErrCorrupt)
+	}
+	return n, b[k:], nil
+}
+
+// vectorHeader reads the name and dimension of the next vector of a
+// record's vector part; rest starts with its dim x f32, which it holds.
+func vectorHeader(b []byte) (name []byte, dim uint64, rest []byte, err error) {
+	l, k := binary.Uvarint(b)
+	if k <= 0 || l > uint64(len(b)-k) {
+		return nil, 0, nil, fmt.Errorf("%w: vectors: name", ErrCorrupt)
+	}
+	name = b[k : k+int(l)]
+	b = b[k+int(l):]
+	dim, k = binary.Uvarint(b)
+	if k <= 0 || dim > uint64(len(b)-k)/4 {
+		return nil, 0, nil, fmt.Errorf("%w: vectors: dimension", ErrCorrupt)
+	}
+	return name, dim, b[k:], nil
+}
+
 // decodeVectorsInto decodes vectors into m, reusing the slices it holds and
 // removing names b does not have.
 func decodeVectorsInto(m map[string][]float32, b []byte) ([]byte, error) {
 	bad := func(what string) ([]byte, error) {
 		return nil, fmt.Errorf("%w: vectors: %s", ErrCorrupt, what)
 	}
-	n, k := binary.Uvarint(b)
-	if k <= 0 || n > uint64(len(b)) {
-		return bad("count")
+	n, b, err := vectorCount(b)
+	if err != nil {
+		return nil, err
 	}
-	b = b[k:]
 	var got [8]string
 	decoded := got[:0]
 	for range n {
-		l, k := binary.Uvarint(b)
-		if k <= 0 || l > uint64(len(b)-k) {
-			return bad("name")
+		var name []byte
+		var dim uint64
+		if name, dim, b, err = vectorHeader(b); err != nil {
+			return nil, err
 		}
-		name := b[k : k+int(l)]
-		b = b[k+int(l):]
-		dim, k := binary.Uvarint(b)
-		if k <= 0 || dim > uint64(len(b)-k)/4 {
-			return bad("dimension")
-		}
-		b = b[k:]
 		v, ok := m[string(name)]
 		key := string(name)
 		if ok {
