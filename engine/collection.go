@@ -49,6 +49,9 @@ type collection struct {
 	// retiring holds, while a write is between its commit and its apply,
 	// the payloads of the versions it replaces (payloads.go).
 	retiring retiring
+	// afterCommit, when set (tests), runs between a write's commit and its
+	// apply.
+	afterCommit func()
 
 	lastWrite atomic.Int64 // unix nanos of the last applied write
 

@@ -213,3 +213,48 @@ func TestPayloadCacheBound(t *testing.T) {
 	_, ok = pc.get(key(1000))
 	require.False(t, ok, "larger than the cache")
 }
+
+// TestPayloadsBetweenCommitAndApply reads, between a write's commit and
+// its apply, the points it replaces and deletes: readers still see the
+// versions before the batch, payloads included, although the store holds
+// the new ones (the cache holds nothing, so every read goes to the store).
+func TestPayloadsBetweenCommitAndApply(t *testing.T) {
+	o := testOpts()
+	o.PayloadCacheBytes = 1
+	db := openTestDB(t, t.TempDir(), o)
+	createColl(t, db, "c", 2, distance.Euclid, 1)
+	pts := []Point{
+		{ID: numID(1), Vectors: map[string][]float32{"": {1, 0}}, Payload: obj("v", "old1")},
+		{ID: numID(2), Vectors: map[string][]float32{"": {0, 1}}, Payload: obj("v", "old2")},
+	}
+	_, err := db.Upsert(bg, "c", &UpsertOp{Points: pts}, &WriteOptions{Wait: true})
+	require.NoError(t, err)
+	c, err := db.collection("c")
+	require.NoError(t, err)
+	old := mustFilter(t, `{"must":[{"key":"v","match":{"any":["old1","old2"]}}]}`)
+	check := func(want ...string) {
+		t.Helper()
+		recs, err := db.Get(bg, "c", []PointID{numID(1), numID(2)}, &ReadOptions{WithPayload: AllPayload})
+		require.NoError(t, err)
+		require.Len(t, recs, len(want))
+		for i, r := range recs {
+			require.True(t, payload.Equal(obj("v", want[i]), r.Payload), "point %v: %v", r.ID, r.Payload)
+		}
+		n, err := db.Count(bg, "c", old, true)
+		require.NoError(t, err)
+		require.Equal(t, len(want), n, "points matching the old payloads")
+	}
+	called := false
+	c.afterCommit = func() { called = true; check("old1", "old2") }
+	_, err = db.BatchUpdate(bg, "c", []Operation{
+		{Upsert: &UpsertOp{Points: []Point{{ID: numID(1), Vectors: map[string][]float32{"": {1, 1}}, Payload: obj("v", "new1")}}}},
+		{Delete: &Selector{IDs: []PointID{numID(2)}}},
+	}, &WriteOptions{Wait: true})
+	require.NoError(t, err)
+	require.True(t, called)
+	c.afterCommit = nil
+	recs, err := db.Get(bg, "c", []PointID{numID(1), numID(2)}, &ReadOptions{WithPayload: AllPayload})
+	require.NoError(t, err)
+	require.Len(t, recs, 1)
+	require.True(t, payload.Equal(obj("v", "new1"), recs[0].Payload))
+}

@@ -767,6 +767,9 @@ func (c *collection) write(ops []Operation, wait bool) ([]UpdateResult, error) {
 	c.op = last
 	c.lastOp.Store(last)
 	c.db.tel.pointsWritten(c.name, t.upserted, t.deleted)
+	if c.afterCommit != nil {
+		c.afterCommit()
+	}
 
 	// Apply: new versions first, then mask the old ones, all under rw so
 	// readers see the batch whole or not at all.
