@@ -2,6 +2,7 @@ package engine
 
 import (
 	"container/list"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"sync"
