@@ -10,6 +10,7 @@ import (
 
 	"github.com/qlite/qlite/distance"
 	"github.com/qlite/qlite/payload"
+	"github.com/qlite/qlite/segment"
 )
 
 // bigPayload is point i's payload: an unindexed tag (i % 10) and a text
@@ -190,6 +191,8 @@ func TestDecodeRecordPayload(t *testing.T) {
 	f(&record{op: 1, vectors: map[string][]float32{}, payload: obj("a", 1)})
 	f(&record{op: 7, vectors: map[string][]float32{"": {1, 2}, "img": {3, 4, 5}}, payload: bigPayload(3, 100)})
 	f(&record{op: 1 << 40, vectors: map[string][]float32{"x": {1}}})
+	f(&record{op: 9, vectors: map[string][]float32{"": {1}}, payload: obj("s", "t"),
+		sparse: map[string]segment.SparseVector{"a": {Indices: []uint32{1, 7}, Values: []float32{0.5, 2}}, "b": {}}})
 }
 
 // TestPayloadCacheBound fills the cache past its bound: it keeps the
