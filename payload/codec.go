@@ -122,6 +122,9 @@ type decoder struct {
 	b   []byte
 	src string // a copy of b made at the first string; strings are its substrings
 	pos int
+	// each makes every string its own copy rather than a substring of src:
+	// for decoding a small part of b.
+	each bool
 }
 
 func (d *decoder) fail(format string, args ...any) error {
@@ -177,6 +180,11 @@ func (d *decoder) str() (string, error) {
 	}
 	if n == 0 {
 		return "", nil
+	}
+	if d.each {
+		s := string(d.b[d.pos : d.pos+n])
+		d.pos += n
+		return s, nil
 	}
 	if d.src == "" {
 		d.src = string(d.b)
@@ -281,4 +289,107 @@ func (d *decoder) value(v *Value, depth int) error {
 
 func (d *decoder) tooDeep() error {
 	return fmt.Errorf("%w: offset %d: %w: more than %d levels of arrays and objects", ErrCorrupt, d.pos-1, ErrTooDeep, MaxDepth)
+}
+
+// DecodeBinaryFields decodes from an encoding AppendBinary made only the
+// top-level fields of an object whose keys are in keys, and skips the
+// others without decoding them: what a filter on those keys needs of a
+// payload, at a fraction of the cost of DecodeBinary on large payloads.
+// The result is an object of the fields found, in encoding order, which
+// does not alias b. A value that is not an object is decoded whole. Only
+// the structure of skipped fields is checked.
+func DecodeBinaryFields(b []byte, keys []string) (Value, error) {
+	if len(b) == 0 {
+		return Value{}, fmt.Errorf("%w: empty input", ErrCorrupt)
+	}
+	if b[0] != binaryFormat {
+		return Value{}, fmt.Errorf("%w: unknown format 0x%02x", ErrCorrupt, b[0])
+	}
+	if len(b) < 2 || b[1] != tagObject {
+		return DecodeBinary(b)
+	}
+	d := decoder{b: b, pos: 2, each: true}
+	n, err := d.count(2)
+	if err != nil {
+		return Value{}, err
+	}
+	var fields []Field
+	for range n {
+		kl, err := d.count(1)
+		if err != nil {
+			return Value{}, err
+		}
+		key := b[d.pos : d.pos+kl]
+		d.pos += kl
+		want := false
+		for _, k := range keys {
+			if k == string(key) {
+				want = true
+				break
+			}
+		}
+		if !want {
+			if err := d.skip(1); err != nil {
+				return Value{}, err
+			}
+			continue
+		}
+		fields = append(fields, Field{Key: string(key)})
+		if err := d.value(&fields[len(fields)-1].Value, 1); err != nil {
+			return Value{}, err
+		}
+	}
+	if d.pos != len(b) {
+		return Value{}, d.fail("%d trailing bytes", len(b)-d.pos)
+	}
+	if hasDuplicateKeys(fields) {
+		return Value{}, d.fail("duplicate key in object")
+	}
+	return ObjectValue(fields...), nil
+}
+
+// skip moves past one value, checking only its structure.
+func (d *decoder) skip(depth int) error {
+	if d.pos >= len(d.b) {
+		return d.fail("truncated value")
+	}
+	tag := d.b[d.pos]
+	d.pos++
+	switch tag {
+	case tagNull, tagFalse, tagTrue:
+		return nil
+	case tagInt:
+		_, err := d.uvarint()
+		return err
+	case tagUint, tagFloat:
+		_, err := d.fixed64()
+		return err
+	case tagString:
+		n, err := d.count(1)
+		d.pos += n
+		return err
+	case tagArray, tagObject:
+		if depth >= MaxDepth {
+			return d.tooDeep()
+		}
+		n, err := d.count(1)
+		if err != nil {
+			return err
+		}
+		for range n {
+			if tag == tagObject {
+				kl, err := d.count(1)
+				if err != nil {
+					return err
+				}
+				d.pos += kl
+			}
+			if err := d.skip(depth + 1); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	d.pos--
+	return d.fail("unknown tag 0x%02x", tag)
 }

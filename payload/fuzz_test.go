@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -187,5 +188,48 @@ func FuzzDecodeBinary(f *testing.F) {
 		// Apart from over-long varints, the encoding is canonical.
 		require.LessOrEqual(t, len(enc), len(in))
 		_ = v.AppendJSON(nil) // strings need not be UTF-8, but this must not panic
+	})
+}
+
+// fieldsOf returns the object of v's top-level fields with keys in keys,
+// the oracle of DecodeBinaryFields (v itself when it is no object).
+func fieldsOf(v Value, keys []string) Value {
+	if v.Kind() != Object {
+		return v
+	}
+	var fs []Field
+	for _, f := range v.Fields() {
+		if slices.Contains(keys, f.Key) {
+			fs = append(fs, f)
+		}
+	}
+	return ObjectValue(fs...)
+}
+
+// FuzzDecodeBinaryFields checks DecodeBinaryFields against DecodeBinary:
+// on an encoding DecodeBinary accepts, it returns exactly the fields asked
+// for; on any input it returns a value or ErrCorrupt, never panics.
+func FuzzDecodeBinaryFields(f *testing.F) {
+	r := rand.New(rand.NewPCG(9, 10))
+	for range 30 {
+		v := randValue(r, 3)
+		if r.IntN(3) > 0 {
+			v = ObjectValue(Field{Key: "a", Value: randValue(r, 2)}, Field{Key: "bb", Value: randValue(r, 3)}, Field{Key: "c", Value: randValue(r, 1)})
+		}
+		f.Add(v.AppendBinary(nil), "a,c")
+	}
+	f.Add([]byte{binaryFormat, tagObject, 1, 1, 'a'}, "a")
+	f.Fuzz(func(t *testing.T, in []byte, keyList string) {
+		keys := strings.Split(keyList, ",")
+		got, err := DecodeBinaryFields(in, keys)
+		full, ferr := DecodeBinary(in)
+		if ferr != nil {
+			if err != nil {
+				require.ErrorIs(t, err, ErrCorrupt)
+			}
+			return
+		}
+		require.NoError(t, err)
+		require.True(t, Equal(fieldsOf(full, keys), got), "%v: %v", keys, got)
 	})
 }
