@@ -82,7 +82,11 @@ func (c *collection) checkInvariants() error {
 				continue
 			}
 			holders++
-			got := c.readRecord(ref, off)
+			got, err := c.readRecord(ref, off)
+			if err != nil {
+				it.Close()
+				return fmt.Errorf("point %s: %w", id, err)
+			}
 			if got.op != rec.op {
 				it.Close()
 				return fmt.Errorf("point %s: slot has version %d, record %d", id, got.op, rec.op)

@@ -55,21 +55,21 @@ func (c *collection) hasDeferred() bool {
 }
 
 // matchVisible is Segment.Match over the slots of ref that reads see.
-func (c *collection) matchVisible(ref *segRef, f *filter.Filter, fn func(off uint32) bool) {
+func (c *collection) matchVisible(ref *segRef, f *filter.Filter, fn func(off uint32) bool) error {
 	lim := c.readLimit(ref)
-	ref.seg.Match(f, func(off uint32) bool {
+	return ref.seg.Match(f, func(off uint32) bool {
 		return off < lim && fn(off)
 	})
 }
 
 // countVisible is Segment.Count over the slots of ref that reads see.
-func (c *collection) countVisible(ref *segRef, f *filter.Filter) int {
+func (c *collection) countVisible(ref *segRef, f *filter.Filter) (int, error) {
 	if c.readLimit(ref) == math.MaxUint32 {
 		return ref.seg.Count(f)
 	}
 	n := 0
-	c.matchVisible(ref, f, func(uint32) bool { n++; return true })
-	return n
+	err := c.matchVisible(ref, f, func(uint32) bool { n++; return true })
+	return n, err
 }
 
 // locateVisible is locate for reads: a point reads do not see yet is not

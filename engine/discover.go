@@ -203,7 +203,7 @@ func (c *collection) scanScored(ctx context.Context, r *QueryRequest, exclude ma
 	n := 0
 	for _, ref := range c.segs {
 		seg := ref.seg
-		c.matchVisible(ref, r.Filter, func(off uint32) bool {
+		err := c.matchVisible(ref, r.Filter, func(off uint32) bool {
 			if n++; n%scanCheckEvery == 0 && ctx.Err() != nil {
 				return false
 			}
@@ -222,6 +222,9 @@ func (c *collection) scanScored(ctx context.Context, r *QueryRequest, exclude ma
 			top.push(scored{s, id, seg, off})
 			return true
 		})
+		if err != nil {
+			return nil, err
+		}
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -234,7 +237,11 @@ func (c *collection) scanScored(ctx context.Context, r *QueryRequest, exclude ma
 	out := make([]ScoredPoint, len(items))
 	for i, it := range items {
 		_, ver := it.seg.PointAt(it.off)
-		out[i] = ScoredPoint{Record: sel.record(it.seg, it.off), Version: ver, Score: it.score}
+		rec, err := sel.record(it.seg, it.off)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = ScoredPoint{Record: rec, Version: ver, Score: it.score}
 	}
 	return out, nil
 }
@@ -365,7 +372,11 @@ func (db *DB) querySample(ctx context.Context, coll string, r *QueryRequest) ([]
 	picked = picked[r.Offset:]
 	out := make([]ScoredPoint, len(picked))
 	for i, s := range picked {
-		out[i] = ScoredPoint{Record: sel.record(s.seg, s.off), Score: unscored}
+		rec, err := sel.record(s.seg, s.off)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = ScoredPoint{Record: rec, Score: unscored}
 	}
 	return out, nil
 }
@@ -378,7 +389,7 @@ func (c *collection) sampleSlots(ctx context.Context, f *filter.Filter, keep fun
 	n, visited := 0, 0
 	for _, ref := range c.segs {
 		seg := ref.seg
-		c.matchVisible(ref, f, func(off uint32) bool {
+		err := c.matchVisible(ref, f, func(off uint32) bool {
 			if visited++; visited%scanCheckEvery == 0 && ctx.Err() != nil {
 				return false
 			}
@@ -393,6 +404,9 @@ func (c *collection) sampleSlots(ctx context.Context, f *filter.Filter, keep fun
 			}
 			return true
 		})
+		if err != nil {
+			return nil, err
+		}
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err

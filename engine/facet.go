@@ -139,13 +139,19 @@ func facetCount[K comparable](ctx context.Context, c *collection, f *filter.Filt
 			keys = append(keys, k)
 		}
 	}
+	var readErr error
 	for _, ref := range c.segs {
 		seg := ref.seg
-		c.matchVisible(ref, f, func(off uint32) bool {
+		err := c.matchVisible(ref, f, func(off uint32) bool {
 			if n++; n%scanCheckEvery == 0 && ctx.Err() != nil {
 				return false
 			}
-			buf = path.Find(seg.Payload(off), buf[:0])
+			p, perr := seg.Payload(off)
+			if perr != nil {
+				readErr = perr
+				return false
+			}
+			buf = path.Find(p, buf[:0])
 			keys = keys[:0]
 			for _, v := range buf {
 				if v.Kind() == payload.Array {
@@ -161,6 +167,9 @@ func facetCount[K comparable](ctx context.Context, c *collection, f *filter.Filt
 			}
 			return true
 		})
+		if err = cmp.Or(readErr, err); err != nil {
+			return nil, err
+		}
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err

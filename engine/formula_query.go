@@ -68,8 +68,11 @@ func (db *DB) formulaRescore(ctx context.Context, coll string, f *Formula, thres
 		if !ok {
 			continue // deleted since the prefetch found it
 		}
-		t.id, t.seg, t.off = id, sref.seg, off
+		t.id, t.seg, t.off, t.err = id, sref.seg, off, nil
 		s, err := ev.score(t)
+		if err == nil {
+			err = t.err
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -95,9 +98,17 @@ type formulaPoint struct {
 	seg    *segment.Segment
 	off    uint32
 	scores []map[PointID]float32
+	// err is the first payload read error met while scoring the point.
+	err error
 }
 
-func (p *formulaPoint) Payload() payload.Value { return p.seg.Payload(p.off) }
+func (p *formulaPoint) Payload() payload.Value {
+	v, err := p.seg.Payload(p.off)
+	if err != nil && p.err == nil {
+		p.err = err
+	}
+	return v
+}
 
 func (p *formulaPoint) PrefetchScore(i int) (float32, bool) {
 	if i >= len(p.scores) {
@@ -107,7 +118,13 @@ func (p *formulaPoint) PrefetchScore(i int) (float32, bool) {
 	return s, ok
 }
 
-func (p *formulaPoint) Matches(f *filter.Filter) bool { return p.seg.Matches(f, p.off) }
+func (p *formulaPoint) Matches(f *filter.Filter) bool {
+	ok, err := p.seg.Matches(f, p.off)
+	if err != nil && p.err == nil {
+		p.err = err
+	}
+	return ok
+}
 
 // checkFormulas requires, as Qdrant's strict mode does when unindexed
 // filtering is off, an index for each payload key the formulas read: a

@@ -348,7 +348,9 @@ func (db *DB) applyMMR(ctx context.Context, coll string, q *Query, p *applyParam
 		if err != nil {
 			return nil, err
 		}
-		pts = c.fillRecords(cands.union(), sel)
+		if pts, err = c.fillRecords(cands.union(), sel); err != nil {
+			return nil, err
+		}
 	}
 	res := mmrPoints(vp.Distance, vecs[0], pts, p.using, q.MMR.Diversity, limit)
 	for i := range res {

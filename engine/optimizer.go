@@ -506,7 +506,7 @@ func (c *collection) rebuild(ctx context.Context, olds []*segRef) (err error) {
 	var srcs []src
 	c.rw.RLock()
 	for _, old := range olds {
-		old.seg.Match(nil, func(off uint32) bool {
+		_ = old.seg.Match(nil, func(off uint32) bool { // no filter: no error
 			srcs = append(srcs, src{old, off})
 			return true
 		})
@@ -521,7 +521,11 @@ func (c *collection) rebuild(ctx context.Context, olds []*segRef) (err error) {
 	names, sparseNames := c.vectorNames(), c.sparseNames()
 	for _, sr := range srcs {
 		id, ver := sr.ref.seg.PointAt(sr.off)
-		p := &segment.Point{ID: id, Version: ver, Payload: sr.ref.seg.Payload(sr.off), Vectors: map[string][]float32{}}
+		pl, err := sr.ref.seg.Payload(sr.off)
+		if err != nil {
+			return fmt.Errorf("rebuild segment %d: %w", sr.ref.id, err)
+		}
+		p := &segment.Point{ID: id, Version: ver, Payload: pl, Vectors: map[string][]float32{}}
 		for _, name := range names {
 			if v, ok := sr.ref.seg.Vector(name, sr.off); ok {
 				p.Vectors[name] = v

@@ -1,10 +1,12 @@
 package engine
 
 import (
+	"bytes"
 	"container/list"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -165,12 +167,12 @@ func (d diskPayloads) LoadPayload(id PointID, op uint64) (payload.Value, bool, e
 		return p, ok, nil
 	}
 	if err != nil {
-		return payload.Value{}, false, fmt.Errorf("qlite: read payload: %w", err)
+		return payload.Value{}, false, fmt.Errorf("%w: point %v: read payload: %w", ErrStoreFailed, id, err)
 	}
-	p, recOp, enc, err := decodeRecordPayload(v)
+	p, recOp, enc, err := decodeRecordPayload(v, nil)
 	closer.Close()
 	if err != nil {
-		return payload.Value{}, false, err
+		return payload.Value{}, false, fmt.Errorf("point %v: %w", id, err)
 	}
 	if recOp != op {
 		p, ok := c.retiring.get(k)
@@ -180,10 +182,87 @@ func (d diskPayloads) LoadPayload(id PointID, op uint64) (payload.Value, bool, e
 	return p, true, nil
 }
 
+// LoadPayloads reads the payloads of many point versions, for a scan: with
+// one store iterator, in key order, decoding only the fields named in keys
+// (all when keys is nil). Neighbouring keys, the common case of a scan,
+// are reached by stepping the iterator rather than seeking it. It neither
+// consults nor fills the cache: the values are partial, and a scan would
+// evict the payloads of point lookups.
+func (d diskPayloads) LoadPayloads(refs []segment.PayloadRef, keys []string, dst []payload.Value) error {
+	if len(refs) == 0 {
+		return nil
+	}
+	c := d.c
+	type pending struct {
+		key []byte
+		i   int
+	}
+	todo := make([]pending, len(refs))
+	prefix := famPrefix(c.cid, famPoint)
+	kbuf := make([]byte, 0, len(refs)*(len(prefix)+17))
+	for i, r := range refs {
+		start := len(kbuf)
+		kbuf = appendIDKey(append(kbuf, prefix...), r.ID)
+		todo[i] = pending{kbuf[start:len(kbuf):len(kbuf)], i}
+	}
+	if !slices.IsSortedFunc(todo, func(a, b pending) int { return bytes.Compare(a.key, b.key) }) {
+		slices.SortFunc(todo, func(a, b pending) int { return bytes.Compare(a.key, b.key) })
+	}
+	it, err := c.db.store.NewIter(&pebble.IterOptions{LowerBound: todo[0].key, UpperBound: prefixEnd(prefix)})
+	if err != nil {
+		return fmt.Errorf("%w: read payloads: %w", ErrStoreFailed, err)
+	}
+	valid := false
+	for _, t := range todo {
+		r := refs[t.i]
+		// Step forward a few keys before falling back to a seek.
+		found := false
+		for step := 0; ; step++ {
+			if !valid || step == 4 {
+				valid = it.SeekGE(t.key)
+				found = valid && bytes.Equal(it.Key(), t.key)
+				break
+			}
+			cmp := bytes.Compare(it.Key(), t.key)
+			if cmp >= 0 {
+				found = cmp == 0
+				break
+			}
+			valid = it.Next()
+		}
+		if !found {
+			if err := it.Error(); err != nil {
+				break
+			}
+			dst[t.i], _ = c.retiring.get(payloadKey{c.cid, r.ID, r.Version})
+			continue
+		}
+		v, err := it.ValueAndErr()
+		if err != nil {
+			it.Close()
+			return fmt.Errorf("%w: point %v: read payload: %w", ErrStoreFailed, r.ID, err)
+		}
+		p, op, _, err := decodeRecordPayload(v, keys)
+		if err != nil {
+			it.Close()
+			return fmt.Errorf("point %v: %w", r.ID, err)
+		}
+		if op != r.Version {
+			p, _ = c.retiring.get(payloadKey{c.cid, r.ID, r.Version})
+		}
+		dst[t.i] = p
+	}
+	if err := errors.Join(it.Error(), it.Close()); err != nil {
+		return fmt.Errorf("%w: read payloads: %w", ErrStoreFailed, err)
+	}
+	return nil
+}
+
 // decodeRecordPayload decodes the operation id and payload of a point
-// record, skipping its vectors, and the length of the encoded payload. The
-// payload does not alias b.
-func decodeRecordPayload(b []byte) (payload.Value, uint64, int, error) {
+// record, skipping its vectors, and the length of the encoded payload:
+// the whole payload with keys nil, else only the top-level fields named in
+// keys. The payload does not alias b.
+func decodeRecordPayload(b []byte, keys []string) (payload.Value, uint64, int, error) {
 	body, op, sparse, err := recordBody(b)
 	if err != nil {
 		return payload.Value{}, 0, 0, err
@@ -197,8 +276,20 @@ func decodeRecordPayload(b []byte) (payload.Value, uint64, int, error) {
 			return payload.Value{}, 0, 0, err
 		}
 	}
-	p, n, err := decodeRecordTail(rest)
-	return p, op, n, err
+	enc, err := recordTail(rest)
+	if err != nil {
+		return payload.Value{}, 0, 0, err
+	}
+	var p payload.Value
+	if keys == nil {
+		p, err = payload.DecodeBinary(enc)
+	} else {
+		p, err = payload.DecodeBinaryFields(enc, keys)
+	}
+	if err != nil {
+		return payload.Value{}, 0, 0, fmt.Errorf("%w: point record: %w", ErrCorrupt, err)
+	}
+	return p, op, len(enc), nil
 }
 
 // skipVectors returns what follows the vector part of a record.

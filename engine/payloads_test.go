@@ -3,9 +3,11 @@ package engine
 import (
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/cockroachdb/pebble/v2"
 	"github.com/stretchr/testify/require"
 
 	"github.com/qlite/qlite/distance"
@@ -178,13 +180,26 @@ func TestDecodeRecordPayload(t *testing.T) {
 	f := func(r *record) {
 		t.Helper()
 		b, n := appendRecord(nil, r)
-		p, op, got, err := decodeRecordPayload(b)
+		p, op, got, err := decodeRecordPayload(b, nil)
 		require.NoError(t, err)
 		require.Equal(t, r.op, op)
 		require.Equal(t, n, got)
 		require.True(t, payload.Equal(r.payload, p), "%v", p)
+		// Only the fields asked for, when keys are given.
+		part, _, _, err := decodeRecordPayload(b, []string{"tag", "s"})
+		require.NoError(t, err)
+		want := map[string]payload.Value{}
+		for _, f := range r.payload.Fields() {
+			if f.Key == "tag" || f.Key == "s" {
+				want[f.Key] = f.Value
+			}
+		}
+		require.Len(t, part.Fields(), len(want))
+		for _, f := range part.Fields() {
+			require.True(t, payload.Equal(want[f.Key], f.Value), "field %s", f.Key)
+		}
 		for i := range b {
-			_, _, _, err := decodeRecordPayload(b[:i])
+			_, _, _, err := decodeRecordPayload(b[:i], nil)
 			require.ErrorIs(t, err, ErrCorrupt, "truncated to %d", i)
 		}
 	}
@@ -260,4 +275,69 @@ func TestPayloadsBetweenCommitAndApply(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, recs, 1)
 	require.True(t, payload.Equal(obj("v", "new1"), recs[0].Payload))
+}
+
+// TestPayloadReadFailure corrupts the stored record of a point whose
+// payload is on disk (the cache holds nothing): every read that needs that
+// payload (retrieval, a filter no index answers, in a search, a count, a
+// scroll, a facet-free update's read of the old payload) fails with
+// ErrCorrupt instead of reading it as null, and the update writes nothing.
+func TestPayloadReadFailure(t *testing.T) {
+	if payloadsInRAM {
+		t.Skip("QLITE_PAYLOADS_IN_RAM=1 keeps every payload in memory")
+	}
+	o := testOpts()
+	o.PayloadCacheBytes = 1
+	db := openTestDB(t, t.TempDir(), o)
+	createColl(t, db, "c", 2, distance.Euclid, 1)
+	var pts []Point
+	for i := range 600 {
+		pts = append(pts, Point{ID: numID(uint64(i)), Vectors: map[string][]float32{"": {float32(i), 1}}, Payload: obj("tag", i%3)})
+	}
+	_, err := db.Upsert(bg, "c", &UpsertOp{Points: pts}, &WriteOptions{Wait: true})
+	require.NoError(t, err)
+	require.NoError(t, db.Optimize(bg, "c"))
+	f := mustFilter(t, `{"must":[{"key":"tag","match":{"value":1}}]}`)
+	n, err := db.Count(bg, "c", f, true)
+	require.NoError(t, err)
+	require.Equal(t, 200, n)
+
+	c, err := db.collection("c")
+	require.NoError(t, err)
+	key := pointKey(c.cid, numID(301))
+	v, closer, err := db.store.Get(key)
+	require.NoError(t, err)
+	orig, bad := slices.Clone(v), slices.Clone(v)
+	closer.Close()
+	bad[len(bad)-6] ^= 0x40 // in the payload, under the record's checksum
+	require.NoError(t, db.store.Set(key, bad, pebble.Sync))
+
+	_, err = db.Get(bg, "c", []PointID{numID(301)}, &ReadOptions{WithPayload: AllPayload})
+	require.ErrorIs(t, err, ErrCorrupt, "get")
+	_, err = db.Scroll(bg, "c", &ScrollRequest{Limit: 1000, WithPayload: AllPayload})
+	require.ErrorIs(t, err, ErrCorrupt, "scroll with payload")
+	_, err = db.Scroll(bg, "c", &ScrollRequest{Limit: 1000, Filter: f})
+	require.ErrorIs(t, err, ErrCorrupt, "scroll with a filter")
+	_, err = db.Count(bg, "c", f, true)
+	require.ErrorIs(t, err, ErrCorrupt, "count")
+	for _, exact := range []bool{true, false} {
+		_, err = db.Search(bg, "c", &SearchRequest{Vector: []float32{301, 1}, Filter: f, Limit: 5, Exact: exact})
+		require.ErrorIs(t, err, ErrCorrupt, "search, exact %v", exact)
+	}
+	_, err = db.SetPayload(bg, "c", &SetPayloadOp{Payload: obj("x", 1), Selector: Selector{IDs: []PointID{numID(301)}}}, &WriteOptions{Wait: true})
+	require.ErrorIs(t, err, ErrCorrupt, "set payload")
+	after, closer, err := db.store.Get(key)
+	require.NoError(t, err)
+	require.Equal(t, bad, after, "the failed update wrote nothing")
+	closer.Close()
+
+	// Reads that do not need that payload still work.
+	recs, err := db.Get(bg, "c", []PointID{numID(302)}, &ReadOptions{WithPayload: AllPayload})
+	require.NoError(t, err)
+	require.True(t, payload.Equal(obj("tag", 2), recs[0].Payload))
+	_, err = db.Search(bg, "c", &SearchRequest{Vector: []float32{301, 1}, Limit: 5})
+	require.NoError(t, err)
+
+	// Put the record back so that the cleanup's invariant check passes.
+	require.NoError(t, db.store.Set(key, orig, pebble.Sync))
 }

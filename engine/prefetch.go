@@ -293,7 +293,7 @@ func (db *DB) queryTree(ctx context.Context, coll string, r *QueryRequest, st *S
 		return []ScoredPoint{}, nil
 	}
 	res = res[r.Offset:min(len(res), r.Offset+r.Limit)]
-	return c.fillRecords(res, sel), nil
+	return c.fillRecords(res, sel)
 }
 
 // runPrefetches runs each prefetch with parent joined to its filter and
@@ -512,19 +512,23 @@ func dbsfNorm(l []ScoredPoint) (lo, width float32) {
 
 // fillRecords replaces the records of pts by those sel reads, dropping the
 // points deleted since they were found.
-func (c *collection) fillRecords(pts []ScoredPoint, sel *selectors) []ScoredPoint {
+func (c *collection) fillRecords(pts []ScoredPoint, sel *selectors) ([]ScoredPoint, error) {
 	c.rw.RLock()
 	defer c.rw.RUnlock()
 	out := pts[:0]
 	for _, p := range pts {
 		if ref, off, ok := c.locateVisible(p.ID); ok {
 			ov := p.OrderValue
-			p.Record = sel.record(ref.seg, off)
+			rec, err := sel.record(ref.seg, off)
+			if err != nil {
+				return nil, err
+			}
+			p.Record = rec
 			p.OrderValue = ov
 			out = append(out, p)
 		}
 	}
-	return out
+	return out, nil
 }
 
 // groupPrefetches returns a copy of ps with every limit multiplied by

@@ -102,7 +102,11 @@ func (db *DB) Get(ctx context.Context, coll string, ids []PointID, o *ReadOption
 		}
 		seen[id] = true
 		if ref, off, ok := c.locateVisible(id); ok {
-			out = append(out, sel.record(ref.seg, off))
+			r, err := sel.record(ref.seg, off)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, r)
 		}
 	}
 	return out, nil
@@ -156,12 +160,17 @@ func (c *collection) compileSelectors(ps PayloadSelector, vs VectorSelector) (*s
 	return s, nil
 }
 
-// record reads the selected parts of a slot. The caller holds c.rw.
-func (s *selectors) record(seg *segment.Segment, off uint32) Record {
+// record reads the selected parts of a slot. The caller holds c.rw. It
+// fails when the payload is on disk and cannot be read.
+func (s *selectors) record(seg *segment.Segment, off uint32) (Record, error) {
 	id, _ := seg.PointAt(off)
 	r := Record{ID: id}
 	if s.payload {
-		r.Payload = s.project(seg.Payload(off))
+		p, err := seg.Payload(off)
+		if err != nil {
+			return Record{}, err
+		}
+		r.Payload = s.project(p)
 	}
 	if s.vectors != nil {
 		r.Vectors = make(map[string][]float32, len(s.vectors))
@@ -190,7 +199,7 @@ func (s *selectors) record(seg *segment.Segment, off uint32) Record {
 			r.Sparse[n] = SparseVector{Indices: slices.Clone(v.Indices), Values: slices.Clone(v.Values)}
 		}
 	}
-	return r
+	return r, nil
 }
 
 // project applies include / exclude to a payload, as Qdrant does (see
@@ -506,7 +515,11 @@ func (c *collection) search(ctx context.Context, req *SearchRequest, exclude map
 	hits = hits[req.Offset:min(len(hits), req.Offset+req.Limit)]
 	out := make([]ScoredPoint, len(hits))
 	for i, h := range hits {
-		out[i] = ScoredPoint{Record: sel.record(h.seg, h.h.Off), Version: h.h.Version, Score: h.h.Score}
+		r, err := sel.record(h.seg, h.h.Off)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = ScoredPoint{Record: r, Version: h.h.Version, Score: h.h.Score}
 	}
 	return out, nil
 }
@@ -529,7 +542,11 @@ func (db *DB) Count(ctx context.Context, coll string, f *filter.Filter, exact bo
 	c.rw.RLock()
 	defer c.rw.RUnlock()
 	for _, ref := range c.segs {
-		n += c.countVisible(ref, f)
+		k, err := c.countVisible(ref, f)
+		if err != nil {
+			return 0, err
+		}
+		n += k
 	}
 	return n, nil
 }
@@ -637,7 +654,7 @@ func (db *DB) scroll(ctx context.Context, coll string, req *ScrollRequest) (*Scr
 	h := make(idHeap, 0, min(req.Limit, 4095)+1)
 	for _, ref := range c.segs {
 		seg := ref.seg
-		c.matchVisible(ref, req.Filter, func(off uint32) bool {
+		err := c.matchVisible(ref, req.Filter, func(off uint32) bool {
 			id, _ := seg.PointAt(off)
 			if req.Offset != nil && id.Compare(*req.Offset) < 0 {
 				return true
@@ -650,6 +667,9 @@ func (db *DB) scroll(ctx context.Context, coll string, req *ScrollRequest) (*Scr
 			}
 			return true
 		})
+		if err != nil {
+			return nil, err
+		}
 	}
 	items := []idItem(h)
 	slices.SortFunc(items, func(a, b idItem) int { return a.id.Compare(b.id) })
@@ -660,7 +680,11 @@ func (db *DB) scroll(ctx context.Context, coll string, req *ScrollRequest) (*Scr
 			res.NextPageOffset = &next
 			break
 		}
-		res.Points = append(res.Points, sel.record(it.seg, it.off))
+		r, err := sel.record(it.seg, it.off)
+		if err != nil {
+			return nil, err
+		}
+		res.Points = append(res.Points, r)
 	}
 	return res, nil
 }
@@ -688,10 +712,16 @@ func (c *collection) scrollOrdered(ctx context.Context, req *ScrollRequest, sel 
 	}
 	var entries []entry
 	var buf []payload.Value
+	var readErr error
 	for _, ref := range c.segs {
 		seg := ref.seg
-		c.matchVisible(ref, req.Filter, func(off uint32) bool {
-			buf = path.Find(seg.Payload(off), buf[:0])
+		err := c.matchVisible(ref, req.Filter, func(off uint32) bool {
+			p, perr := seg.Payload(off)
+			if perr != nil {
+				readErr = perr
+				return false
+			}
+			buf = path.Find(p, buf[:0])
 			id, _ := seg.PointAt(off)
 			for _, v := range flatten(buf) {
 				x, ok := orderKey(v, params.Type)
@@ -705,6 +735,9 @@ func (c *collection) scrollOrdered(ctx context.Context, req *ScrollRequest, sel 
 			}
 			return true
 		})
+		if err = cmp.Or(readErr, err); err != nil {
+			return nil, err
+		}
 	}
 	slices.SortFunc(entries, func(a, b entry) int {
 		r := cmp.Compare(a.key, b.key)
@@ -718,7 +751,10 @@ func (c *collection) scrollOrdered(ctx context.Context, req *ScrollRequest, sel 
 	})
 	res := &ScrollResult{Points: make([]Record, 0, min(len(entries), req.Limit))}
 	for _, e := range entries[:min(len(entries), req.Limit)] {
-		r := sel.record(e.seg, e.off)
+		r, err := sel.record(e.seg, e.off)
+		if err != nil {
+			return nil, err
+		}
 		v := e.val
 		r.OrderValue = &v
 		res.Points = append(res.Points, r)

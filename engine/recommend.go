@@ -398,7 +398,7 @@ func (c *collection) scoreAll(ctx context.Context, req *RecommendRequest, m dist
 	n := 0
 	for _, ref := range c.segs {
 		seg := ref.seg
-		c.matchVisible(ref, req.Filter, func(off uint32) bool {
+		err := c.matchVisible(ref, req.Filter, func(off uint32) bool {
 			if n++; n%4096 == 0 && ctx.Err() != nil {
 				return false
 			}
@@ -423,6 +423,9 @@ func (c *collection) scoreAll(ctx context.Context, req *RecommendRequest, m dist
 			}
 			return true
 		})
+		if err != nil {
+			return nil, err
+		}
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -444,7 +447,11 @@ func (c *collection) scoreAll(ctx context.Context, req *RecommendRequest, m dist
 	out := make([]ScoredPoint, len(items))
 	for i, it := range items {
 		_, ver := it.seg.PointAt(it.off)
-		out[i] = ScoredPoint{Record: sel.record(it.seg, it.off), Version: ver, Score: it.score}
+		rec, err := sel.record(it.seg, it.off)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = ScoredPoint{Record: rec, Version: ver, Score: it.score}
 	}
 	return out, nil
 }

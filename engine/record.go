@@ -177,7 +177,7 @@ func decodeRecordInto(r *record, b []byte) error {
 			return err
 		}
 	}
-	r.payload, _, err = decodeRecordTail(rest)
+	r.payload, err = decodeRecordTail(rest)
 	return err
 }
 
@@ -195,18 +195,27 @@ func recordBody(b []byte) (rest []byte, op uint64, sparse bool, err error) {
 	return body[9:], binary.LittleEndian.Uint64(body[1:9]), body[0] == recordVersionSparse, nil
 }
 
-// decodeRecordTail decodes the payload part of a point record and returns
-// it with its encoded length.
-func decodeRecordTail(rest []byte) (payload.Value, int, error) {
+// decodeRecordTail decodes the payload part of a point record.
+func decodeRecordTail(rest []byte) (payload.Value, error) {
+	enc, err := recordTail(rest)
+	if err != nil {
+		return payload.Value{}, err
+	}
+	p, err := payload.DecodeBinary(enc)
+	if err != nil {
+		return payload.Value{}, fmt.Errorf("%w: point record: %w", ErrCorrupt, err)
+	}
+	return p, nil
+}
+
+// recordTail returns the encoded payload of the payload part of a point
+// record.
+func recordTail(rest []byte) ([]byte, error) {
 	n, k := binary.Uvarint(rest)
 	if k <= 0 || n != uint64(len(rest)-k) {
-		return payload.Value{}, 0, fmt.Errorf("%w: point record: bad payload length", ErrCorrupt)
+		return nil, fmt.Errorf("%w: point record: bad payload length", ErrCorrupt)
 	}
-	p, err := payload.DecodeBinary(rest[k:])
-	if err != nil {
-		return payload.Value{}, 0, fmt.Errorf("%w: point record: %w", ErrCorrupt, err)
-	}
-	return p, len(rest) - k, nil
+	return rest[k:], nil
 }
 
 // vectorCount reads the number of vectors of a record's vector part.

@@ -745,7 +745,10 @@ func (c *collection) checkResources(s *strictState, k *strictCheck) error {
 	if !k.grows || (cfg.MaxCollectionVectorSizeBytes == nil && cfg.MaxCollectionPayloadSizeBytes == nil && cfg.MaxPointsCount == nil) {
 		return nil
 	}
-	st := c.sizeStats(cfg.MaxCollectionPayloadSizeBytes != nil)
+	st, err := c.sizeStats(cfg.MaxCollectionPayloadSizeBytes != nil)
+	if err != nil {
+		return err
+	}
 	if lim := cfg.MaxCollectionVectorSizeBytes; lim != nil && k.upsert > 0 && st.vectorBytes >= *lim {
 		return strictErr("Max vector storage size limit of %sMB reached!", megabytes(*lim))
 	}
@@ -781,7 +784,7 @@ type sizeStats struct {
 
 // sizeStats measures the collection: live points, their vector storage and,
 // when withPayload, the encoded size of their payloads.
-func (c *collection) sizeStats(withPayload bool) sizeStats {
+func (c *collection) sizeStats(withPayload bool) (sizeStats, error) {
 	c.rw.RLock()
 	defer c.rw.RUnlock()
 	var st sizeStats
@@ -793,13 +796,17 @@ func (c *collection) sizeStats(withPayload bool) sizeStats {
 		}
 		for off := range uint32(ref.seg.Len()) {
 			if ref.seg.IsLive(off) {
-				buf = ref.seg.Payload(off).AppendBinary(buf[:0])
+				p, err := ref.seg.Payload(off)
+				if err != nil {
+					return sizeStats{}, err
+				}
+				buf = p.AppendBinary(buf[:0])
 				st.payloadBytes += int64(len(buf))
 			}
 		}
 	}
 	st.vectorBytes = st.points * int64(c.pointBytes())
-	return st
+	return st, nil
 }
 
 // filterCost is the rate limiter cost of a filter: its conditions.

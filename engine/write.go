@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -243,9 +244,13 @@ type txn struct {
 	// upserted and deleted count the points upsert and delete operations
 	// staged, for telemetry.
 	upserted, deleted int
+	// err is the first error reading the stored state met (a payload on
+	// disk that could not be read): the batch then commits nothing.
+	err error
 }
 
-// get returns the current state of id: staged or stored.
+// get returns the current state of id: staged or stored. A stored state
+// that cannot be read sets t.err and reads as absent.
 func (t *txn) get(id PointID) (*record, bool) {
 	if r, ok := t.pending[id]; ok {
 		return r, r != nil
@@ -254,7 +259,12 @@ func (t *txn) get(id PointID) (*record, bool) {
 	if !ok {
 		return nil, false
 	}
-	return t.c.readRecord(ref, off), true
+	r, err := t.c.readRecord(ref, off)
+	if err != nil {
+		t.err = cmp.Or(t.err, err)
+		return nil, false
+	}
+	return r, true
 }
 
 func (t *txn) set(id PointID, r *record) {
@@ -291,7 +301,9 @@ func (t *txn) matches(id PointID, f *filter.Filter) bool {
 		return f.Matches(stagedPoint{id, r})
 	}
 	ref, off, _ := t.c.locate(id)
-	return ref.seg.Matches(f, off)
+	ok, err := ref.seg.Matches(f, off)
+	t.err = cmp.Or(t.err, err)
+	return ok
 }
 
 // selected returns the ids of existing points sel names. With strict, a
@@ -319,7 +331,7 @@ func (t *txn) selected(sel *Selector, strict bool) ([]PointID, error) {
 	var out []PointID
 	seen := map[PointID]bool{}
 	for _, ref := range t.c.segs {
-		ref.seg.Match(sel.Filter, func(off uint32) bool {
+		err := ref.seg.Match(sel.Filter, func(off uint32) bool {
 			id, _ := ref.seg.PointAt(off)
 			if _, staged := t.pending[id]; !staged && !seen[id] {
 				seen[id] = true
@@ -327,6 +339,9 @@ func (t *txn) selected(sel *Selector, strict bool) ([]PointID, error) {
 			}
 			return true
 		})
+		if err != nil {
+			return nil, err
+		}
 	}
 	for _, id := range t.order {
 		if r := t.pending[id]; r != nil && !seen[id] && sel.Filter.Matches(stagedPoint{id, r}) {
@@ -338,10 +353,15 @@ func (t *txn) selected(sel *Selector, strict bool) ([]PointID, error) {
 	return out, nil
 }
 
-// readRecord copies the stored state of a slot.
-func (c *collection) readRecord(ref *segRef, off uint32) *record {
+// readRecord copies the stored state of a slot. It fails when the payload
+// is on disk and cannot be read.
+func (c *collection) readRecord(ref *segRef, off uint32) (*record, error) {
 	_, ver := ref.seg.PointAt(off)
-	r := &record{op: ver, vectors: map[string][]float32{}, payload: ref.seg.Payload(off)}
+	p, err := ref.seg.Payload(off)
+	if err != nil {
+		return nil, err
+	}
+	r := &record{op: ver, vectors: map[string][]float32{}, payload: p}
 	for _, name := range c.vectorNames() {
 		if v, ok := ref.seg.Vector(name, off); ok {
 			r.vectors[name] = slices.Clone(v)
@@ -356,7 +376,7 @@ func (c *collection) readRecord(ref *segRef, off uint32) *record {
 			r.sparse[name] = v
 		}
 	}
-	return r
+	return r, nil
 }
 
 // checkSparse validates sparse vectors against the configuration and
@@ -699,7 +719,11 @@ func (c *collection) write(ops []Operation, wait bool) ([]UpdateResult, error) {
 	// Staging reads the segments; the segment list only changes under wmu,
 	// and slots only under wmu too, so no read lock is needed.
 	for i := range ops {
-		if err := t.stage(i, &ops[i]); err != nil {
+		err := t.stage(i, &ops[i])
+		if t.err != nil { // what stage saw may be wrong: report the cause
+			return nil, t.err
+		}
+		if err != nil {
 			return nil, err
 		}
 	}
@@ -732,7 +756,10 @@ func (c *collection) write(ops []Operation, wait bool) ([]UpdateResult, error) {
 			continue // inserted and deleted within the batch
 		}
 		if ch.had && ch.oldRef.persisted.Load() {
-			old := c.readRecord(ch.oldRef, ch.oldOff)
+			old, err := c.readRecord(ch.oldRef, ch.oldOff)
+			if err != nil {
+				return nil, err
+			}
 			if err := b.Set(ghostKey(c.cid, ch.oldRef.id, ch.oldOff), appendGhost(nil, old.vectors), nil); err != nil {
 				return nil, err
 			}
@@ -740,7 +767,11 @@ func (c *collection) write(ops []Operation, wait bool) ([]UpdateResult, error) {
 		if ch.had && ch.oldRef.seg.PayloadsOnDisk() {
 			// Readers may see the old slot until the batch is applied.
 			_, ver := ch.oldRef.seg.PointAt(ch.oldOff)
-			c.retiring.put(payloadKey{c.cid, id, ver}, ch.oldRef.seg.Payload(ch.oldOff))
+			p, err := ch.oldRef.seg.Payload(ch.oldOff)
+			if err != nil {
+				return nil, err
+			}
+			c.retiring.put(payloadKey{c.cid, id, ver}, p)
 		}
 		key := pointKey(c.cid, id)
 		if ch.rec == nil {

@@ -33,9 +33,6 @@ func (s *Segment) CheckInvariants() error {
 	if int(n) > s.capacity {
 		return fmt.Errorf("segment: %d slots used of %d", n, s.capacity)
 	}
-	if err := s.PayloadErr(); err != nil {
-		return fmt.Errorf("segment: payload source: %w", err)
-	}
 	live := roaring.New()
 	dir := s.chunks()
 	if len(dir) < (int(n)+chunkMask)>>chunkBits {
@@ -88,10 +85,14 @@ func (s *Segment) CheckInvariants() error {
 		if err != nil {
 			return fmt.Errorf("segment: index %q: %w", key, err)
 		}
+		r := &payloadReader{s: s, keys: []string{fi.path.Head()}, ahead: live.Contains}
 		it := live.Iterator()
 		for it.HasNext() {
 			off := it.Next()
-			buf = fi.path.Find(s.payloadAt(off), buf[:0])
+			buf = fi.path.Find(r.payload(off), buf[:0])
+			if r.err != nil {
+				return fmt.Errorf("segment: index %q: payload source: %w", key, r.err)
+			}
 			fresh.Set(off, buf)
 		}
 		if !fresh.Points().Equals(fi.idx.Points()) {

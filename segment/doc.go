@@ -18,9 +18,13 @@
 // PayloadSource by point id and version whenever a read needs them
 // (Payload, and filters on conditions no field index answers); the segment
 // then keeps none, only the field indexes it builds from the payloads given
-// to Append and Fill. A source that has lost a version (replaced since: the
-// slot is masked) or fails gives a null payload; PayloadErr reports the
-// first failure.
+// to Append and Fill. A single read is one point lookup (LoadPayload); a
+// scan that tests slots in ascending order reads the payloads of the next
+// slots it will test in one batch, and only the top-level keys its filter
+// reads (LoadPayloads). A version the source has lost (replaced since: the
+// slot is masked) reads as null; a failure of the source is returned by
+// the call that met it (Search, SearchSparse, Count, Match, Matches,
+// Payload, CreateFieldIndex).
 //
 // Seal ends appends. A sealed segment changes only by Delete (and by
 // BuildGraph for slots no graph covers yet). A persisted segment is loaded

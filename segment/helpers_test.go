@@ -163,9 +163,11 @@ var payloadsOnDisk = os.Getenv("QLITE_PAYLOAD_SOURCE") == "1"
 // (each fixture point has its own version, whatever id a test gives it),
 // counting its reads.
 type mapSource struct {
-	mu    sync.Mutex
-	m     map[uint64]payload.Value
-	reads int
+	mu      sync.Mutex
+	m       map[uint64]payload.Value
+	reads   int   // payloads read
+	batches int   // LoadPayloads calls
+	fail    error // returned by every read when set
 }
 
 func (s *mapSource) put(ver uint64, p payload.Value) {
@@ -178,8 +180,38 @@ func (s *mapSource) LoadPayload(_ filter.PointID, ver uint64) (payload.Value, bo
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.reads++
+	if s.fail != nil {
+		return payload.Value{}, false, s.fail
+	}
 	p, ok := s.m[ver]
 	return p, ok, nil
+}
+
+// LoadPayloads gives, as the engine's source does, only the top-level
+// fields named in keys, so that a filter reading any other would fail the
+// tests that use the source.
+func (s *mapSource) LoadPayloads(refs []PayloadRef, keys []string, dst []payload.Value) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.batches++
+	if s.fail != nil {
+		return s.fail
+	}
+	for i, r := range refs {
+		s.reads++
+		p := s.m[r.Version]
+		if keys != nil && p.Kind() == payload.Object {
+			var fs []payload.Field
+			for _, f := range p.Fields() {
+				if slices.Contains(keys, f.Key) {
+					fs = append(fs, f)
+				}
+			}
+			p = payload.ObjectValue(fs...)
+		}
+		dst[i] = p
+	}
+	return nil
 }
 
 func newFixture(t testing.TB, opts *Options) *fixture {
@@ -333,7 +365,7 @@ func (fx *fixture) checkState(t testing.TB, filters ...*filter.Filter) {
 		id, version := s.PointAt(o)
 		require.Equal(t, sl.id, id)
 		require.Equal(t, sl.version, version)
-		require.Equal(t, sl.payload.String(), s.Payload(o).String())
+		require.Equal(t, sl.payload.String(), mustOK(s.Payload(o)).String())
 		for name := range m.specs {
 			if !sl.live {
 				break // a deleted slot's vectors only serve navigation
@@ -356,16 +388,16 @@ func (fx *fixture) checkState(t testing.TB, filters ...*filter.Filter) {
 	require.Equal(t, live, s.Live())
 	for _, f := range append([]*filter.Filter{nil}, filters...) {
 		want := m.match(f)
-		require.Equal(t, len(want), s.Count(f), "count %v", fstr{f})
+		require.Equal(t, len(want), mustOK(s.Count(f)), "count %v", fstr{f})
 		got := []uint32{}
-		s.Match(f, func(off uint32) bool { got = append(got, off); return true })
+		require.NoError(t, s.Match(f, func(off uint32) bool { got = append(got, off); return true }))
 		require.Equal(t, want, got, "match %v", fstr{f})
 		for off := range m.slots {
-			require.Equal(t, m.matches(f, uint32(off)), s.Matches(f, uint32(off)), "matches %v slot %d", fstr{f}, off)
+			require.Equal(t, m.matches(f, uint32(off)), mustOK(s.Matches(f, uint32(off))), "matches %v slot %d", fstr{f}, off)
 		}
 		if len(want) > 3 {
 			got = got[:0]
-			s.Match(f, func(off uint32) bool { got = append(got, off); return len(got) < 3 })
+			require.NoError(t, s.Match(f, func(off uint32) bool { got = append(got, off); return len(got) < 3 }))
 			require.Equal(t, want[:3], got, "match %v, stopped early", fstr{f})
 		}
 	}
@@ -431,4 +463,13 @@ func (fx *fixture) recall(t testing.TB, name string, queries int, f *filter.Filt
 		sum += float64(hit) / float64(len(want))
 	}
 	return sum / float64(queries)
+}
+
+// mustOK returns v, panicking on err: for reads that cannot fail in a test
+// (its payload source, if any, injects no fault).
+func mustOK[T any](v T, err error) T {
+	if err != nil {
+		panic(fmt.Sprintf("segment test: unexpected error: %v", err))
+	}
+	return v
 }

@@ -11,10 +11,10 @@ import (
 const matchChunk = 256
 
 // Count returns the number of live points f matches (every live point when
-// f is nil).
-func (s *Segment) Count(f *filter.Filter) int {
+// f is nil). It fails only when the PayloadSource does.
+func (s *Segment) Count(f *filter.Filter) (int, error) {
 	if f == nil {
-		return s.Live()
+		return s.Live(), nil
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -22,21 +22,26 @@ func (s *Segment) Count(f *filter.Filter) int {
 	defer m.release()
 	if m.plan.Exact {
 		if m.plan.Candidates == nil {
-			return int(s.nlive.Load())
+			return int(s.nlive.Load()), nil
 		}
-		return int(m.plan.Candidates.AndCardinality(s.mu.all))
+		return int(m.plan.Candidates.AndCardinality(s.mu.all)), nil
 	}
 	count := 0
 	m.each(0, func(uint32) bool { count++; return true })
-	return count
+	if err := m.sc.pr.err; err != nil {
+		return 0, err
+	}
+	return count, nil
 }
 
 // Match calls fn for each live slot f matches (every live slot when f is
 // nil), in ascending order, until fn returns false. Slots appended after
 // the call began are not visited, and a slot deleted before fn would be
 // called for it is skipped. fn runs without the segment's locks held, so
-// it may call any method of the segment.
-func (s *Segment) Match(f *filter.Filter, fn func(off uint32) bool) {
+// it may call any method of the segment. It fails only when the
+// PayloadSource does, before calling fn for any slot past the one whose
+// payload it could not read.
+func (s *Segment) Match(f *filter.Filter, fn func(off uint32) bool) error {
 	s.mu.RLock()
 	m := s.matcher(f)
 	s.mu.RUnlock()
@@ -51,38 +56,44 @@ func (s *Segment) Match(f *filter.Filter, fn func(off uint32) bool) {
 			return len(buf) < matchChunk
 		})
 		s.mu.RUnlock()
+		if err := m.sc.pr.err; err != nil {
+			return err
+		}
 		for _, off := range buf {
 			if s.liveBit(off) && !fn(off) {
-				return
+				return nil
 			}
 		}
 		if len(buf) < matchChunk {
-			return
+			return nil
 		}
 		from = next
 	}
+	return nil
 }
 
 // Matches reports whether slot off is live and f matches it (any live slot
-// when f is nil).
-func (s *Segment) Matches(f *filter.Filter, off uint32) bool {
+// when f is nil). It fails only when the PayloadSource does.
+func (s *Segment) Matches(f *filter.Filter, off uint32) (bool, error) {
 	if !s.IsLive(off) {
-		return false
+		return false, nil
 	}
 	if f == nil {
-		return true
+		return true, nil
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if !s.liveBit(off) {
-		return false
+		return false, nil
 	}
 	sc := s.getScratch()
 	defer s.scratch.Put(sc)
 	if sc.eval == nil {
 		sc.eval = filter.NewEvaluator(indexes{s})
 	}
-	return sc.eval.Matches(f, point{s, off})
+	sc.pr.reset(s, f)
+	ok := sc.eval.Matches(f, point{&sc.pr, off})
+	return ok && sc.pr.err == nil, sc.pr.err
 }
 
 // matcher is one filter planned against the segment, for Count and Match.
@@ -102,8 +113,15 @@ func (s *Segment) matcher(f *filter.Filter) *matcher {
 		m.sc.eval = filter.NewEvaluator(ix)
 	}
 	m.plan = f.Plan(ix, int(s.nlive.Load()), s.mu.all)
+	m.sc.pr.reset(s, f)
 	if !m.plan.Exact {
 		m.chk = filter.NewChecker(f, ix, m.sc.eval)
+		// each tests slots in ascending order: read their payloads ahead.
+		if c := m.plan.Candidates; c != nil {
+			m.sc.pr.ahead = func(off uint32) bool { return c.Contains(off) && s.liveBit(off) }
+		} else {
+			m.sc.pr.ahead = s.liveBit
+		}
 	}
 	return m
 }
@@ -115,9 +133,9 @@ func (m *matcher) release() { m.s.scratch.Put(m.sc) }
 // last one it passed to fn (m.n when it ran out). The caller holds s.mu
 // shared.
 func (m *matcher) each(from uint32, fn func(off uint32) bool) uint32 {
-	s := m.s
+	s, pr := m.s, &m.sc.pr
 	test := func(off uint32) bool {
-		return s.liveBit(off) && (m.chk == nil || m.chk.Check(off, point{s, off}))
+		return s.liveBit(off) && (m.chk == nil || m.chk.Check(off, point{pr, off}))
 	}
 	if c := m.plan.Candidates; c != nil {
 		it := c.Iterator()
@@ -146,7 +164,7 @@ func (m *matcher) each(from uint32, fn func(off uint32) bool) uint32 {
 		for word != 0 {
 			off := base + uint32(bits.TrailingZeros64(word))
 			word &= word - 1
-			if (m.chk == nil || m.chk.Check(off, point{s, off})) && !fn(off) {
+			if (m.chk == nil || m.chk.Check(off, point{pr, off})) && !fn(off) {
 				return off + 1
 			}
 		}

@@ -1,10 +1,12 @@
 package segment
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math/bits"
 	"math/rand/v2"
+	"slices"
 
 	"github.com/RoaringBitmap/roaring/v2"
 
@@ -88,6 +90,7 @@ type scratch struct {
 	memo []uint8 // per slot: 0 unknown, 1 rejected, 2 accepted
 	bits []uint64
 	eval *filter.Evaluator // over this segment's indexes
+	pr   payloadReader
 }
 
 func (s *Segment) getScratch() *scratch {
@@ -254,6 +257,8 @@ func (s *Segment) searchFiltered(ctx context.Context, sc *scratch, sp *space, op
 	bits := sc.bits
 	exact := cands != nil && plan.Exact
 	chk := filter.NewChecker(f, ix, sc.eval)
+	pr := &sc.pr
+	pr.reset(s, f)
 	// match decides one slot: live with this vector, then through the
 	// candidate set when it is exact, else with the checker (index values,
 	// or the payload where no index decides), memoised per query.
@@ -267,28 +272,37 @@ func (s *Segment) searchFiltered(ctx context.Context, sc *scratch, sp *space, op
 		case 2:
 			return true
 		}
-		ok := s.liveBit(off) && s.hasBit(sp, off) && (exact || chk.Check(off, point{s, off}))
+		ok := s.liveBit(off) && s.hasBit(sp, off) && (exact || chk.Check(off, point{pr, off}))
 		sc.memo[off] = 1
 		if ok {
 			sc.memo[off] = 2
 		}
 		return ok
 	}
+	// unknown reports the slots match has yet to decide that it may read
+	// the payload of: the read-ahead of scans.
+	unknown := func(off uint32) bool {
+		return (cands == nil || bits[off>>6]&(1<<(off&63)) != 0) && sc.memo[off] == 0 &&
+			s.liveBit(off) && s.hasBit(sp, off)
+	}
 	if !plan.Exact && n > sampleSize && cheap.Max >= total {
 		// No index bounds the filter: measure it on a sample.
-		est = s.sampleEstimate(match, n)
+		est = s.sampleEstimate(match, n, pr, unknown)
 	}
 	st.Estimate = est
 
 	var err error
 	if exactOnly || est <= threshold {
 		st.Plan = PlanExactFilter
+		if !exact {
+			pr.ahead = unknown
+		}
 		if cands != nil {
 			st.Scored, err = s.scanBitmap(ctx, sc, sp, cands, n, match)
 		} else {
 			st.Scored, err = s.scanRange(ctx, sc, sp, 0, n, match)
 		}
-		return err
+		return cmp.Or(pr.err, err)
 	}
 	sel := float64(est) / float64(max(total, 1))
 	st.Plan = PlanGraph
@@ -307,20 +321,35 @@ func (s *Segment) searchFiltered(ctx context.Context, sc *scratch, sp *space, op
 	}
 	var inGraph int
 	sc.res, inGraph = sp.graph.Load().SearchCounted(sc.res, sc.q, k, ef, accept, sel)
+	if pr.err != nil {
+		return pr.err
+	}
 	s.pushGraph(sc, indexed)
+	pr.ahead = unknown
 	st.Scored, err = s.scanRange(ctx, sc, sp, indexed, n, match)
 	st.Scored += inGraph
-	return err
+	return cmp.Or(pr.err, err)
 }
 
 // sampleEstimate estimates the number of matching points from a sample of
 // sampleSize slots (deterministic per segment size, so that a query is
-// planned the same way each time).
-func (s *Segment) sampleEstimate(match func(uint32) bool, n uint32) int {
+// planned the same way each time). With a PayloadSource, the payloads of
+// the sampled slots match may read (unknown) are fetched in one batch.
+func (s *Segment) sampleEstimate(match func(uint32) bool, n uint32, pr *payloadReader, unknown func(uint32) bool) int {
 	rng := rand.New(rand.NewPCG(uint64(n), 0x5eed))
+	var sample [sampleSize]uint32
+	for i := range sample {
+		sample[i] = uint32(rng.Uint64N(uint64(n)))
+	}
+	if s.src != nil {
+		offs := slices.Clone(sample[:])
+		slices.Sort(offs)
+		offs = slices.DeleteFunc(slices.Compact(offs), func(off uint32) bool { return !unknown(off) })
+		pr.fetch(offs)
+	}
 	hits := 0
-	for range sampleSize {
-		if match(uint32(rng.Uint64N(uint64(n)))) {
+	for _, off := range sample {
+		if match(off) {
 			hits++
 		}
 	}
@@ -419,20 +448,22 @@ func denseInto(dst []uint64, b *roaring.Bitmap, n uint32) []uint64 {
 	return dst
 }
 
-// point adapts a slot to the filter's view of a point.
+// point adapts a slot to the filter's view of a point; its payload comes
+// through a payloadReader.
 type point struct {
-	s   *Segment
+	r   *payloadReader
 	off uint32
 }
 
-func (p point) ID() filter.PointID     { return p.s.id(p.off) }
-func (p point) Payload() payload.Value { return p.s.payloadAt(p.off) }
+func (p point) ID() filter.PointID     { return p.r.s.id(p.off) }
+func (p point) Payload() payload.Value { return p.r.payload(p.off) }
 func (p point) HasVector(name string) bool {
-	if sp, ok := p.s.sparseByName[name]; ok {
-		return p.s.hasBitIdx(sp.has, p.off)
+	s := p.r.s
+	if sp, ok := s.sparseByName[name]; ok {
+		return s.hasBitIdx(sp.has, p.off)
 	}
-	sp, ok := p.s.byName[name]
-	return ok && p.s.hasBit(sp, p.off)
+	sp, ok := s.byName[name]
+	return ok && s.hasBit(sp, p.off)
 }
 
 // indexes adapts the segment to the planner: field indexes, has_id

@@ -67,15 +67,6 @@ type Options struct {
 	Payloads PayloadSource
 }
 
-// PayloadSource returns the payload of a point version. Versions are
-// immutable, so a source may cache what it returns. A version the source
-// no longer holds (replaced or deleted since; the slot is masked, or is
-// about to be) reads as ok false. Implementations are safe for concurrent
-// use and must not call back into the segment.
-type PayloadSource interface {
-	LoadPayload(id filter.PointID, version uint64) (p payload.Value, ok bool, err error)
-}
-
 // Point is one point version to store.
 type Point struct {
 	ID filter.PointID
@@ -113,10 +104,8 @@ var (
 type Segment struct {
 	capacity int
 	src      PayloadSource // nil: payloads in the slot chunks
-	// perr is the first error src returned (see PayloadErr).
-	perr   atomic.Pointer[error]
-	spaces []*space
-	byName map[string]*space // immutable after construction
+	spaces   []*space
+	byName   map[string]*space // immutable after construction
 	// sparse are the sparse vectors; their presence bits follow the dense
 	// spaces' in slotChunk.has.
 	sparse       []*sparseSpace
@@ -681,39 +670,27 @@ func (s *Segment) PointAt(off uint32) (id filter.PointID, version uint64) {
 // Payload returns the payload of slot off (live or not), which must be
 // below Len. The Value is immutable and stays valid. With a PayloadSource
 // it is read from the source: a version the source no longer holds (a
-// masked slot) reads as null, and so does one the source failed to read,
-// which PayloadErr then reports.
-func (s *Segment) Payload(off uint32) payload.Value {
+// masked slot) reads as null; an error of the source is returned.
+func (s *Segment) Payload(off uint32) (payload.Value, error) {
 	s.checkSlot(off)
-	return s.payloadAt(off)
+	return s.loadPayload(off)
 }
 
-func (s *Segment) payloadAt(off uint32) payload.Value {
+// loadPayload reads the payload of slot off, from the slot chunk or, one
+// point get, from the source.
+func (s *Segment) loadPayload(off uint32) (payload.Value, error) {
 	ch := s.chunk(off)
 	if s.src == nil {
 		if pl := ch.payloads.Load(); pl != nil {
-			return pl[off&chunkMask]
+			return pl[off&chunkMask], nil
 		}
-		return payload.Value{}
+		return payload.Value{}, nil
 	}
 	p, ok, err := s.src.LoadPayload(ch.ids[off&chunkMask], ch.versions[off&chunkMask])
-	if err != nil {
-		s.perr.CompareAndSwap(nil, &err)
-		return payload.Value{}
+	if err != nil || !ok {
+		return payload.Value{}, err
 	}
-	if !ok {
-		return payload.Value{}
-	}
-	return p
-}
-
-// PayloadErr returns the first error the PayloadSource returned, if any:
-// the reads that met it saw a null payload.
-func (s *Segment) PayloadErr() error {
-	if e := s.perr.Load(); e != nil {
-		return *e
-	}
-	return nil
+	return p, nil
 }
 
 // PayloadsOnDisk reports whether the segment reads payloads from a
@@ -758,10 +735,14 @@ func (s *Segment) CreateFieldIndex(key string, params payload.IndexParams) error
 		return nil
 	}
 	var buf []payload.Value
+	r := &payloadReader{s: s, keys: []string{path.Head()}, ahead: s.mu.all.Contains}
 	it := s.mu.all.Iterator()
 	for it.HasNext() {
 		off := it.Next()
-		buf = path.Find(s.payloadAt(off), buf[:0])
+		buf = path.Find(r.payload(off), buf[:0])
+		if r.err != nil {
+			return fmt.Errorf("index %q: %w", key, r.err)
+		}
 		idx.Set(off, buf)
 	}
 	s.mu.indexes[key] = &fieldIndex{path: path, params: params, idx: idx}

@@ -412,7 +412,7 @@ func TestAppendDuringBuild(t *testing.T) {
 		fx.checkExact(t, "img", 3, nil)
 		fx.checkExact(t, "txt", 3, f)
 		require.GreaterOrEqual(t, fx.recall(t, "img", 5, nil, 64, nil), 0.9)
-		require.Equal(t, len(fx.m.match(f)), fx.s.Count(f))
+		require.Equal(t, len(fx.m.match(f)), mustOK(fx.s.Count(f)))
 	})
 	select {
 	case r := <-built:
@@ -538,7 +538,7 @@ type segPoint struct {
 }
 
 func (p segPoint) ID() filter.PointID         { id, _ := p.s.PointAt(p.off); return id }
-func (p segPoint) Payload() payload.Value     { return p.s.Payload(p.off) }
+func (p segPoint) Payload() payload.Value     { return mustOK(p.s.Payload(p.off)) }
 func (p segPoint) HasVector(name string) bool { _, ok := p.s.Vector(name, p.off); return ok }
 
 // TestBuildGraphCancel cancels a build part way and requires a searchable
@@ -654,7 +654,7 @@ func TestPersistenceRoundTrip(t *testing.T) {
 				// vectors are not needed.
 				vecs = nil
 			}
-			require.NoError(t, s.Fill(o, vecs, nil, orig.Payload(o), live))
+			require.NoError(t, s.Fill(o, vecs, nil, mustOK(orig.Payload(o)), live))
 		}
 		require.Error(t, s.Fill(0, nil, nil, payload.Value{}, false), "a slot is filled once")
 		require.Error(t, s.Fill(uint32(len(ids)), nil, nil, payload.Value{}, false))
@@ -679,7 +679,7 @@ func TestPersistenceRoundTrip(t *testing.T) {
 		mustFilter(t, `{"must":[{"key":"tag","match":{"value":"green"}}]}`),
 		mustFilter(t, `{"must":[{"has_vector":"txt"}]}`)}
 	for _, f := range filters {
-		require.Equal(t, orig.Count(f), loaded.Count(f))
+		require.Equal(t, mustOK(orig.Count(f)), mustOK(loaded.Count(f)))
 		for _, sp := range specs {
 			for range 10 {
 				q := fx.vector(sp.Name)

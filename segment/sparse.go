@@ -349,7 +349,9 @@ func (s *Segment) SearchSparse(ctx context.Context, name string, q SparseVector,
 	st := SearchStats{Candidates: -1}
 
 	s.mu.RLock()
+	sc.pr.reset(s, opts.Filter)
 	err = s.searchSparse(ctx, sc, sp, q, &opts, &st)
+	err = cmp.Or(sc.pr.err, err)
 	s.mu.RUnlock()
 	if err != nil {
 		sc.top.reset(k)
@@ -388,7 +390,7 @@ func (s *Segment) searchSparse(ctx context.Context, sc *scratch, sp *sparseSpace
 			sc.bits = dense
 			return s.walkPostings(ctx, sc, sp, q, n, func(off uint32) bool { return dense[off>>6]&(1<<(off&63)) != 0 }, st)
 		}
-		return s.walkPostings(ctx, sc, sp, q, n, func(off uint32) bool { return chk.Check(off, point{s, off}) }, st)
+		return s.walkPostings(ctx, sc, sp, q, n, func(off uint32) bool { return chk.Check(off, point{&sc.pr, off}) }, st)
 	}
 	// Selective: score the matching points directly.
 	st.Plan = PlanSparseFiltered
@@ -398,10 +400,17 @@ func (s *Segment) searchSparse(ctx context.Context, sc *scratch, sp *sparseSpace
 	if !slices.IsSorted(sc.sq.Indices) {
 		sortPairs(sc.sq.Indices, sc.sq.Values)
 	}
+	if !plan.Exact {
+		// The slots are tested in ascending order: read their payloads ahead.
+		c := plan.Candidates
+		sc.pr.ahead = func(off uint32) bool {
+			return (c == nil || c.Contains(off)) && s.liveBit(off) && s.hasBitIdx(sp.has, off)
+		}
+	}
 	scored := 0
 	score := func(off uint32) error {
-		if !s.liveBit(off) || !s.hasBitIdx(sp.has, off) || !plan.Exact && !chk.Check(off, point{s, off}) {
-			return nil
+		if !s.liveBit(off) || !s.hasBitIdx(sp.has, off) || !plan.Exact && !chk.Check(off, point{&sc.pr, off}) {
+			return sc.pr.err
 		}
 		idx, val := s.sparseAt(sp, off)
 		if d, ok := sparseDot(sc.sq.Indices, sc.sq.Values, idx, val); ok {

@@ -178,7 +178,7 @@ func TestSparseSearchOracle(t *testing.T) {
 		}
 		require.Equal(t, wantN, n, stage)
 		require.Equal(t, wantDF, df, stage)
-		require.Equal(t, len(o.vecs), s.Count(mustFilter(t, `{"must":[{"has_vector":"s"}]}`)))
+		require.Equal(t, len(o.vecs), mustOK(s.Count(mustFilter(t, `{"must":[{"has_vector":"s"}]}`))))
 	}
 	check("appendable")
 	s.Seal()
