@@ -534,16 +534,17 @@ func writeMetrics(ctx context.Context, w io.Writer, db *engine.DB, o metricsOpti
 	writeMemory(p)
 	writeProcess(p)
 
-	qlite := func(name, help string, v func(*engine.CollectionInfo) int) {
+	qliteOf := func(name, typ, help string, v func(*engine.CollectionInfo) int) {
 		if len(colls) == 0 {
 			return
 		}
-		p.family(name, "gauge", help)
+		p.family(name, typ, help)
 		for _, c := range colls {
 			p.labels("collection", c.name)
 			p.sample(name, "", float64(v(c.info)))
 		}
 	}
+	qlite := func(name, help string, v func(*engine.CollectionInfo) int) { qliteOf(name, "gauge", help, v) }
 	qlite("qlite_collection_points", "number of points in the collection",
 		func(c *engine.CollectionInfo) int { return c.PointsCount })
 	qlite("qlite_collection_segments", "number of non-empty segments of the collection",
@@ -552,18 +553,22 @@ func writeMetrics(ctx context.Context, w io.Writer, db *engine.DB, o metricsOpti
 		func(c *engine.CollectionInfo) int { return c.IndexedVectorsCount })
 	if len(colls) > 0 {
 		const name = "qlite_collection_memory_bytes"
-		p.family(name, "gauge", "estimated bytes of heap the collection holds, by kind (vectors: vector chunks allocated; graph: HNSW links; payloads; payload_indexes; sparse: sparse vectors and their inverted indexes; other: ids, versions, bitmaps)")
+		p.family(name, "gauge", "estimated bytes of heap the collection holds, by kind (vectors: vector chunks allocated; graph: HNSW links; payloads; payload_indexes; sparse: sparse vectors and their inverted indexes; other: ids, versions, bitmaps; payload_cache: its payloads on disk cached for point lookups)")
 		for _, c := range colls {
 			m := &c.info.Memory
 			for _, k := range []struct {
 				kind string
 				v    int64
-			}{{"vectors", m.Vectors}, {"graph", m.Graph}, {"payloads", m.Payloads}, {"payload_indexes", m.PayloadIndexes}, {"sparse", m.Sparse}, {"other", m.Other}} {
+			}{{"vectors", m.Vectors}, {"graph", m.Graph}, {"payloads", m.Payloads}, {"payload_indexes", m.PayloadIndexes}, {"sparse", m.Sparse}, {"other", m.Other}, {"payload_cache", c.info.PayloadCache.Bytes}} {
 				p.labels("collection", c.name, "kind", k.kind)
 				p.sample(name, "", float64(k.v))
 			}
 		}
 	}
+	qliteOf("qlite_collection_payload_cache_hits_total", "counter", "point lookups of the collection's payloads on disk that the payload cache answered",
+		func(c *engine.CollectionInfo) int { return int(c.PayloadCache.Hits) })
+	qliteOf("qlite_collection_payload_cache_misses_total", "counter", "point lookups of the collection's payloads on disk that went to the store",
+		func(c *engine.CollectionInfo) int { return int(c.PayloadCache.Misses) })
 	qlite("qlite_collection_disk_bytes", "estimated bytes of the store's tables that hold the collection (writes still only in the write-ahead log not counted), and of its segment files",
 		func(c *engine.CollectionInfo) int { return int(c.DiskBytes) })
 	qlite("qlite_collection_vectors_on_disk_bytes", "bytes of the collection's vectors read in place from memory-mapped segment files (on_disk vectors): held by the page cache, not counted in qlite_collection_memory_bytes",

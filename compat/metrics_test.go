@@ -25,6 +25,7 @@ import (
 	"github.com/qlite/qlite/distance"
 	"github.com/qlite/qlite/engine"
 	"github.com/qlite/qlite/filter"
+	"github.com/qlite/qlite/payload"
 )
 
 // grpcClient returns a go-client connected to the gRPC address g.
@@ -330,12 +331,22 @@ func TestMetricsMemory(t *testing.T) {
 		for j := range v {
 			v[j] = rng.Float32()
 		}
-		pts[i] = engine.Point{ID: filter.NumID(uint64(i)), Vectors: map[string][]float32{"": v}}
+		pts[i] = engine.Point{ID: filter.NumID(uint64(i)), Vectors: map[string][]float32{"": v},
+			Payload: payload.ObjectValue(payload.Field{Key: "i", Value: payload.IntValue(int64(i))})}
 	}
 	_, err := db.Upsert(ctx, "m", &engine.UpsertOp{Points: pts}, &engine.WriteOptions{Wait: true})
 	require.NoError(t, err)
+	// Payloads are on disk (Qdrant's default): reading some twice misses
+	// the payload cache, then hits it.
+	for range 2 {
+		_, err = db.Get(ctx, "m", []filter.PointID{filter.NumID(1), filter.NumID(2), filter.NumID(3)}, &engine.ReadOptions{WithPayload: engine.AllPayload})
+		require.NoError(t, err)
+	}
 	info, err := db.CollectionInfo(ctx, "m")
 	require.NoError(t, err)
+	require.Positive(t, info.PayloadCache.Bytes)
+	require.GreaterOrEqual(t, info.PayloadCache.Misses, int64(3))
+	require.GreaterOrEqual(t, info.PayloadCache.Hits, int64(3))
 
 	vmRSS := func() float64 { // bytes, from /proc/self/status (kB)
 		v, ok := procField("/proc/self/status", "VmRSS:")
@@ -376,6 +387,17 @@ func TestMetricsMemory(t *testing.T) {
 	} {
 		require.Contains(t, []float64{float64(k.before), float64(k.after)}, mem(k.kind), k.kind)
 	}
+	// A rebuild meanwhile reads payloads too: the counters lie between the
+	// info's before and after the scrape.
+	hits := value(t, fams, "qlite_collection_payload_cache_hits_total", "collection", "m")
+	misses := value(t, fams, "qlite_collection_payload_cache_misses_total", "collection", "m")
+	require.GreaterOrEqual(t, hits, float64(info.PayloadCache.Hits))
+	require.LessOrEqual(t, hits, float64(later.PayloadCache.Hits))
+	require.GreaterOrEqual(t, misses, float64(info.PayloadCache.Misses))
+	require.LessOrEqual(t, misses, float64(later.PayloadCache.Misses))
+	cached := mem("payload_cache") // the cache is far from full: it only grows
+	require.GreaterOrEqual(t, cached, float64(info.PayloadCache.Bytes))
+	require.LessOrEqual(t, cached, float64(later.PayloadCache.Bytes))
 	require.NotNil(t, sample(fams, "qlite_collection_disk_bytes", "collection", "m"))
 
 	inuse := value(t, fams, "go_memstats_heap_inuse_bytes")

@@ -58,14 +58,22 @@ type restCollectionInfo struct {
 }
 
 // restQliteInfo is what qlite adds to a collection's info: the bytes the
-// collection holds in RAM, by kind (estimates; engine.MemoryUsage), and
-// its share of the store's files and its segment files
-// (engine.CollectionInfo.DiskBytes), and the bytes of vectors read in place
-// from memory-mapped segment files (on_disk vectors; not in ram_bytes).
+// collection holds in RAM, by kind (estimates; engine.MemoryUsage, and its
+// share of the payload cache), its share of the store's files and its
+// segment files (engine.CollectionInfo.DiskBytes), the bytes of vectors read
+// in place from memory-mapped segment files (on_disk vectors; not in
+// ram_bytes), and the payload cache's hits and misses on its payloads
+// (engine.PayloadCacheStats).
 type restQliteInfo struct {
-	RAMBytes           restRAMBytes `json:"ram_bytes"`
-	DiskBytes          int64        `json:"disk_bytes"`
-	VectorsOnDiskBytes int64        `json:"vectors_on_disk_bytes"`
+	RAMBytes           restRAMBytes     `json:"ram_bytes"`
+	DiskBytes          int64            `json:"disk_bytes"`
+	VectorsOnDiskBytes int64            `json:"vectors_on_disk_bytes"`
+	PayloadCache       restPayloadCache `json:"payload_cache"`
+}
+
+type restPayloadCache struct {
+	Hits   int64 `json:"hits"`
+	Misses int64 `json:"misses"`
 }
 
 type restRAMBytes struct {
@@ -76,6 +84,7 @@ type restRAMBytes struct {
 	PayloadIndexes int64 `json:"payload_indexes"`
 	Sparse         int64 `json:"sparse"`
 	Other          int64 `json:"other"`
+	PayloadCache   int64 `json:"payload_cache"`
 }
 
 // restUpdateQueue is Qdrant's UpdateQueueInfo: the writes waiting to be
@@ -102,10 +111,10 @@ func (s *restServer) getCollection(w http.ResponseWriter, r *http.Request) (any,
 		PayloadSchema:       make(map[string]restPayloadIndexInfo, len(info.PayloadSchema)),
 		UpdateQueue:         restUpdateQueue{Length: info.UpdateQueueLength},
 		Qlite: restQliteInfo{DiskBytes: info.DiskBytes, VectorsOnDiskBytes: info.Memory.MappedVectors, RAMBytes: restRAMBytes{
-			Total: info.Memory.Total(), Vectors: info.Memory.Vectors, Graph: info.Memory.Graph,
+			Total: info.Memory.Total() + info.PayloadCache.Bytes, Vectors: info.Memory.Vectors, Graph: info.Memory.Graph,
 			Payloads: info.Memory.Payloads, PayloadIndexes: info.Memory.PayloadIndexes, Sparse: info.Memory.Sparse,
-			Other: info.Memory.Other,
-		}},
+			Other: info.Memory.Other, PayloadCache: info.PayloadCache.Bytes,
+		}, PayloadCache: restPayloadCache{Hits: info.PayloadCache.Hits, Misses: info.PayloadCache.Misses}},
 	}
 	out.UpdateQueue.DeferredPoints = info.DeferredPoints
 	if info.Reason != "" {

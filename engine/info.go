@@ -72,6 +72,9 @@ type CollectionInfo struct {
 	// Memory estimates the heap the collection's segments hold, by kind;
 	// zero for a collection that failed to load.
 	Memory MemoryUsage
+	// PayloadCache is the collection's share of the payload cache, which
+	// holds payloads on disk read by point lookups (heap beside Memory).
+	PayloadCache PayloadCacheStats
 	// DiskBytes estimates the collection's share of the store's files:
 	// the size of the table data in its key range (Pebble's
 	// EstimateDiskUsage, which reads no data), plus its segment files
@@ -97,7 +100,8 @@ func (db *DB) CollectionInfo(ctx context.Context, name string) (_ *CollectionInf
 	if err != nil {
 		return nil, err
 	}
-	info := &CollectionInfo{Config: *c.config(), PayloadSchema: map[string]PayloadIndexInfo{}}
+	info := &CollectionInfo{Config: *c.config(), PayloadSchema: map[string]PayloadIndexInfo{},
+		PayloadCache: db.pcache.stats(c.cid)}
 	names, sparseNames := c.vectorNames(), c.sparseNames()
 	c.rw.RLock()
 	fields := maps.Clone(c.fields)

@@ -48,6 +48,17 @@ type payloadCache struct {
 	used int64
 	lru  list.List // of *cacheEntry, most recently used first
 	m    map[payloadKey]*list.Element
+	per  map[uint32]*PayloadCacheStats // by collection id
+}
+
+// PayloadCacheStats describes a collection's share of the payload cache
+// (Options.PayloadCacheBytes), which serves the point lookups of payloads
+// on disk: the bytes its cached payloads hold (estimated, as the cache
+// bound counts them) and, since the DB opened, the lookups the cache
+// answered (Hits) and those it sent to the store (Misses). Scans read
+// payloads in batches, past the cache, and are not counted.
+type PayloadCacheStats struct {
+	Bytes, Hits, Misses int64
 }
 
 type cacheEntry struct {
@@ -57,7 +68,27 @@ type cacheEntry struct {
 }
 
 func newPayloadCache(maxBytes int64) *payloadCache {
-	return &payloadCache{max: maxBytes, m: map[payloadKey]*list.Element{}}
+	return &payloadCache{max: maxBytes, m: map[payloadKey]*list.Element{}, per: map[uint32]*PayloadCacheStats{}}
+}
+
+// statsOf returns the stats of collection cid. The caller holds pc.mu.
+func (pc *payloadCache) statsOf(cid uint32) *PayloadCacheStats {
+	st := pc.per[cid]
+	if st == nil {
+		st = &PayloadCacheStats{}
+		pc.per[cid] = st
+	}
+	return st
+}
+
+// stats returns collection cid's share of the cache.
+func (pc *payloadCache) stats(cid uint32) PayloadCacheStats {
+	pc.mu.Lock()
+	defer pc.mu.Unlock()
+	if st := pc.per[cid]; st != nil {
+		return *st
+	}
+	return PayloadCacheStats{}
 }
 
 func (pc *payloadCache) get(k payloadKey) (payload.Value, bool) {
@@ -65,8 +96,10 @@ func (pc *payloadCache) get(k payloadKey) (payload.Value, bool) {
 	defer pc.mu.Unlock()
 	e, ok := pc.m[k]
 	if !ok {
+		pc.statsOf(k.cid).Misses++
 		return payload.Value{}, false
 	}
+	pc.statsOf(k.cid).Hits++
 	pc.lru.MoveToFront(e)
 	return e.Value.(*cacheEntry).p, true
 }
@@ -92,9 +125,11 @@ func (pc *payloadCache) add(k payloadKey, p payload.Value, encoded int) {
 		pc.lru.Remove(last)
 		delete(pc.m, ce.key)
 		pc.used -= ce.size
+		pc.statsOf(ce.key.cid).Bytes -= ce.size
 	}
 	pc.m[k] = pc.lru.PushFront(&cacheEntry{key: k, p: p, size: size})
 	pc.used += size
+	pc.statsOf(k.cid).Bytes += size
 }
 
 // bytes returns the estimated bytes the cached payloads hold.
