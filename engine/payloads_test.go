@@ -341,3 +341,66 @@ func TestPayloadReadFailure(t *testing.T) {
 	// Put the record back so that the cleanup's invariant check passes.
 	require.NoError(t, db.store.Set(key, orig, pebble.Sync))
 }
+
+// TestOnDiskPayloadUpdate changes on_disk_payload of a collection: as in
+// Qdrant, existing segments keep their payload storage and the segments
+// the optimizer builds afterwards (and, in qlite, every segment on
+// reopening) take the new one; the payloads read back the same throughout.
+func TestOnDiskPayloadUpdate(t *testing.T) {
+	if payloadsInRAM {
+		t.Skip("QLITE_PAYLOADS_IN_RAM=1 keeps every payload in memory")
+	}
+	const n, textLen = 1000, 100
+	dir := t.TempDir()
+	db := openTestDB(t, dir, testOpts())
+	thr := 1 // KB: every optimization seals and indexes
+	require.NoError(t, db.CreateCollection(bg, "c", &CreateCollection{
+		Vectors:    VectorsConfig{"": {Size: 4, Distance: distance.Euclid}},
+		Optimizers: &OptimizersConfigDiff{IndexingThreshold: &thr},
+	})) // on_disk_payload unset: true, as in Qdrant
+	payloadMem := func() int64 {
+		t.Helper()
+		info, err := db.CollectionInfo(bg, "c")
+		require.NoError(t, err)
+		return info.Memory.Payloads
+	}
+	setOnDisk := func(v bool) {
+		t.Helper()
+		require.NoError(t, db.UpdateCollection(bg, "c", &UpdateCollection{Params: &CollectionParamsDiff{OnDiskPayload: &v}}))
+		info, err := db.CollectionInfo(bg, "c")
+		require.NoError(t, err)
+		require.Equal(t, v, info.Config.Params.OnDiskPayload)
+	}
+	upsert := func(from, to int) {
+		t.Helper()
+		var pts []Point
+		for i := from; i < to; i++ {
+			pts = append(pts, Point{ID: numID(uint64(i)), Vectors: map[string][]float32{"": {float32(i), -float32(i), 1, 2}}, Payload: bigPayload(i, textLen)})
+		}
+		_, err := db.Upsert(bg, "c", &UpsertOp{Points: pts}, &WriteOptions{Wait: true})
+		require.NoError(t, err)
+	}
+	upsert(0, n)
+	require.NoError(t, db.Optimize(bg, "c"))
+	require.Zero(t, payloadMem())
+	setOnDisk(false)
+	require.Zero(t, payloadMem(), "existing segments keep their storage")
+	upsert(n, n+150)
+	require.Zero(t, payloadMem(), "the appendable segment keeps its storage")
+	require.NoError(t, db.Optimize(bg, "c")) // seals it: the next one is new
+	upsert(n+150, n+300)
+	require.Positive(t, payloadMem(), "a segment made since keeps its payloads in memory")
+	readAllPayloads(t, db, n+300, textLen)
+
+	closeChecked(t, db)
+	db = openTestDB(t, dir, testOpts())
+	inRAM := payloadMem()
+	require.Greater(t, inRAM, int64((n+300)*textLen), "reopened with every payload in memory")
+	readAllPayloads(t, db, n+300, textLen)
+
+	setOnDisk(true)
+	closeChecked(t, db)
+	db = openTestDB(t, dir, testOpts())
+	require.Zero(t, payloadMem())
+	readAllPayloads(t, db, n+300, textLen)
+}
