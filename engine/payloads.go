@@ -247,6 +247,10 @@ func (d diskPayloads) LoadPayloads(refs []segment.PayloadRef, keys []string, dst
 	if err != nil {
 		return fmt.Errorf("%w: read payloads: %w", ErrStoreFailed, err)
 	}
+	var arena []payload.Field
+	if keys != nil {
+		arena = make([]payload.Field, 0, len(refs)*len(keys))
+	}
 	valid := false
 	for _, t := range todo {
 		r := refs[t.i]
@@ -277,7 +281,13 @@ func (d diskPayloads) LoadPayloads(refs []segment.PayloadRef, keys []string, dst
 			it.Close()
 			return fmt.Errorf("%w: point %v: read payload: %w", ErrStoreFailed, r.ID, err)
 		}
-		p, op, _, err := decodeRecordPayload(v, keys)
+		var p payload.Value
+		var op uint64
+		if keys == nil {
+			p, op, _, err = decodeRecordPayload(v, nil)
+		} else {
+			p, op, arena, err = decodeRecordFields(arena, v, keys)
+		}
 		if err != nil {
 			it.Close()
 			return fmt.Errorf("point %v: %w", r.ID, err)
@@ -298,20 +308,7 @@ func (d diskPayloads) LoadPayloads(refs []segment.PayloadRef, keys []string, dst
 // the whole payload with keys nil, else only the top-level fields named in
 // keys. The payload does not alias b.
 func decodeRecordPayload(b []byte, keys []string) (payload.Value, uint64, int, error) {
-	body, op, sparse, err := recordBody(b)
-	if err != nil {
-		return payload.Value{}, 0, 0, err
-	}
-	rest, err := skipVectors(body)
-	if err != nil {
-		return payload.Value{}, 0, 0, err
-	}
-	if sparse {
-		if rest, err = skipSparse(rest); err != nil {
-			return payload.Value{}, 0, 0, err
-		}
-	}
-	enc, err := recordTail(rest)
+	enc, op, err := recordPayloadBytes(b)
 	if err != nil {
 		return payload.Value{}, 0, 0, err
 	}
@@ -325,6 +322,40 @@ func decodeRecordPayload(b []byte, keys []string) (payload.Value, uint64, int, e
 		return payload.Value{}, 0, 0, fmt.Errorf("%w: point record: %w", ErrCorrupt, err)
 	}
 	return p, op, len(enc), nil
+}
+
+// decodeRecordFields is decodeRecordPayload for the fields named in keys,
+// decoded into arena (see payload.AppendBinaryFields).
+func decodeRecordFields(arena []payload.Field, b []byte, keys []string) (payload.Value, uint64, []payload.Field, error) {
+	enc, op, err := recordPayloadBytes(b)
+	if err != nil {
+		return payload.Value{}, 0, arena, err
+	}
+	p, arena, err := payload.AppendBinaryFields(arena, enc, keys)
+	if err != nil {
+		return payload.Value{}, 0, arena, fmt.Errorf("%w: point record: %w", ErrCorrupt, err)
+	}
+	return p, op, arena, nil
+}
+
+// recordPayloadBytes checks a point record and returns its operation id
+// and encoded payload (aliasing b).
+func recordPayloadBytes(b []byte) ([]byte, uint64, error) {
+	body, op, sparse, err := recordBody(b)
+	if err != nil {
+		return nil, 0, err
+	}
+	rest, err := skipVectors(body)
+	if err != nil {
+		return nil, 0, err
+	}
+	if sparse {
+		if rest, err = skipSparse(rest); err != nil {
+			return nil, 0, err
+		}
+	}
+	enc, err := recordTail(rest)
+	return enc, op, err
 }
 
 // skipVectors returns what follows the vector part of a record.

@@ -299,25 +299,35 @@ func (d *decoder) tooDeep() error {
 // does not alias b. A value that is not an object is decoded whole. Only
 // the structure of skipped fields is checked.
 func DecodeBinaryFields(b []byte, keys []string) (Value, error) {
+	v, _, err := AppendBinaryFields(nil, b, keys)
+	return v, err
+}
+
+// AppendBinaryFields is DecodeBinaryFields with the result's fields
+// appended to arena, which it returns: decoding many payloads into one
+// arena makes one allocation where each would make its own. The Value
+// holds its fields in the arena, which the caller must not modify.
+func AppendBinaryFields(arena []Field, b []byte, keys []string) (Value, []Field, error) {
 	if len(b) == 0 {
-		return Value{}, fmt.Errorf("%w: empty input", ErrCorrupt)
+		return Value{}, arena, fmt.Errorf("%w: empty input", ErrCorrupt)
 	}
 	if b[0] != binaryFormat {
-		return Value{}, fmt.Errorf("%w: unknown format 0x%02x", ErrCorrupt, b[0])
+		return Value{}, arena, fmt.Errorf("%w: unknown format 0x%02x", ErrCorrupt, b[0])
 	}
 	if len(b) < 2 || b[1] != tagObject {
-		return DecodeBinary(b)
+		v, err := DecodeBinary(b)
+		return v, arena, err
 	}
 	d := decoder{b: b, pos: 2, each: true}
 	n, err := d.count(2)
 	if err != nil {
-		return Value{}, err
+		return Value{}, arena, err
 	}
-	var fields []Field
+	start := len(arena)
 	for range n {
 		kl, err := d.count(1)
 		if err != nil {
-			return Value{}, err
+			return Value{}, arena[:start], err
 		}
 		key := b[d.pos : d.pos+kl]
 		d.pos += kl
@@ -330,22 +340,26 @@ func DecodeBinaryFields(b []byte, keys []string) (Value, error) {
 		}
 		if !want {
 			if err := d.skip(1); err != nil {
-				return Value{}, err
+				return Value{}, arena[:start], err
 			}
 			continue
 		}
-		fields = append(fields, Field{Key: string(key)})
-		if err := d.value(&fields[len(fields)-1].Value, 1); err != nil {
-			return Value{}, err
+		arena = append(arena, Field{Key: string(key)})
+		if err := d.value(&arena[len(arena)-1].Value, 1); err != nil {
+			return Value{}, arena[:start], err
 		}
 	}
 	if d.pos != len(b) {
-		return Value{}, d.fail("%d trailing bytes", len(b)-d.pos)
+		return Value{}, arena[:start], d.fail("%d trailing bytes", len(b)-d.pos)
 	}
+	fields := arena[start:len(arena):len(arena)]
 	if hasDuplicateKeys(fields) {
-		return Value{}, d.fail("duplicate key in object")
+		return Value{}, arena[:start], d.fail("duplicate key in object")
 	}
-	return ObjectValue(fields...), nil
+	if len(fields) == 0 {
+		fields = []Field{}
+	}
+	return Value{kind: Object, obj: fields}, arena, nil
 }
 
 // skip moves past one value, checking only its structure.
