@@ -42,12 +42,18 @@
 // segment of points: keeping its payloads would tie memory to
 // max_segment_size. Payload indexes are built from the payloads as points
 // arrive and stay in memory, so that indexed conditions read nothing from
-// the store. Answers are the same either way; a filter on an unindexed
-// field costs a store read per point it considers that the cache does not
-// hold (index the fields you filter on). With on_disk_payload false the
-// payloads are held decoded in memory. A change of on_disk_payload applies
-// to segments created after it (the next appendable segment, and segments
-// the optimizer seals or rebuilds).
+// the store. Answers are the same either way. Point lookups (with_payload,
+// the graph search's filter checks) go through the cache; a scan that
+// tests a filter on unindexed fields reads the records of the points it
+// tests in key order with one store iterator per batch, decoding only the
+// top-level fields the filter reads, past the cache. Either costs a store
+// read per point (index the fields you filter on). With on_disk_payload
+// false the payloads are held decoded in memory. A change of
+// on_disk_payload applies to segments created after it (the next
+// appendable segment, and segments the optimizer seals or rebuilds) and
+// to every segment when the database is next opened. A payload that cannot
+// be read (a store error: ErrStoreFailed; a corrupt record: ErrCorrupt)
+// fails the read or write that needed it; it never reads as null.
 //
 // # Durability
 //
@@ -71,8 +77,8 @@
 // and writes succeed again once space is freed. An I/O failure the store
 // cannot recover from (Pebble's fatal errors) fails the store: later writes
 // fail at once with ErrStoreFailed, reads go on (payloads on disk are read
-// from the store while it can serve them; a payload it fails to read reads as
-// null and CheckInvariants reports the error), and
+// from the store while it can serve them; a read that needs a payload the
+// store fails to serve returns the error), and
 // Close returns within seconds; reopening the directory recovers every
 // acknowledged write. Health reports a failed store, and a write lock held
 // past its context's deadline.
