@@ -12,6 +12,7 @@ import (
 
 	"github.com/cockroachdb/pebble/v2"
 
+	"github.com/qlite/qlite/payload"
 	"github.com/qlite/qlite/segment"
 )
 
@@ -519,12 +520,30 @@ func (c *collection) rebuild(ctx context.Context, olds []*segRef) (err error) {
 		return err
 	}
 	names, sparseNames := c.vectorNames(), c.sparseNames()
-	for _, sr := range srcs {
-		id, ver := sr.ref.seg.PointAt(sr.off)
-		pl, err := sr.ref.seg.Payload(sr.off)
-		if err != nil {
-			return fmt.Errorf("rebuild segment %d: %w", sr.ref.id, err)
+	// Payloads are read a batch of slots of one segment at a time: on disk,
+	// one store iterator per batch rather than a lookup per point.
+	const batch = 256
+	var offs []uint32
+	pls := make([]payload.Value, 0, batch)
+	var cur *segRef
+	k := 0 // the next payload of pls
+	for i, sr := range srcs {
+		if sr.ref != cur || k == len(pls) {
+			cur, k, offs = sr.ref, 0, offs[:0]
+			for _, next := range srcs[i:] {
+				if next.ref != cur || len(offs) == batch {
+					break
+				}
+				offs = append(offs, next.off)
+			}
+			pls = pls[:len(offs)]
+			if err := cur.seg.Payloads(offs, pls); err != nil {
+				return fmt.Errorf("rebuild segment %d: %w", cur.id, err)
+			}
 		}
+		pl := pls[k]
+		k++
+		id, ver := sr.ref.seg.PointAt(sr.off)
 		p := &segment.Point{ID: id, Version: ver, Payload: pl, Vectors: map[string][]float32{}}
 		for _, name := range names {
 			if v, ok := sr.ref.seg.Vector(name, sr.off); ok {

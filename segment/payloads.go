@@ -1,6 +1,7 @@
 package segment
 
 import (
+	"fmt"
 	"slices"
 
 	"github.com/qlite/qlite/filter"
@@ -28,6 +29,31 @@ type PayloadSource interface {
 type PayloadRef struct {
 	ID      filter.PointID
 	Version uint64
+}
+
+// Payloads reads the payloads of slots offs (each below Len; ascending
+// reads fastest) into dst, which is as long as offs, as Payload does: with
+// a PayloadSource, in one LoadPayloads call rather than one read each.
+func (s *Segment) Payloads(offs []uint32, dst []payload.Value) error {
+	if len(dst) != len(offs) {
+		return fmt.Errorf("qlite: %d payloads for %d slots", len(dst), len(offs))
+	}
+	for _, off := range offs {
+		s.checkSlot(off)
+	}
+	if s.src == nil {
+		for i, off := range offs {
+			dst[i] = s.chunk(off).payloads[off&chunkMask]
+		}
+		return nil
+	}
+	refs := make([]PayloadRef, len(offs))
+	for i, off := range offs {
+		ch := s.chunk(off)
+		refs[i] = PayloadRef{ch.ids[off&chunkMask], ch.versions[off&chunkMask]}
+	}
+	clear(dst)
+	return s.src.LoadPayloads(refs, nil, dst)
 }
 
 // readAhead is the number of slots whose payloads a scan asks its
