@@ -92,6 +92,14 @@ func (r *payloadReader) reset(s *Segment, f *filter.Filter) {
 	clear(r.vals)
 }
 
+// release drops what r holds of its last evaluation.
+func (r *payloadReader) release() {
+	r.s, r.ahead, r.err = nil, nil, nil
+	r.offs = r.offs[:0]
+	clear(r.vals)
+	clear(r.refs)
+}
+
 // payload returns the payload of slot off.
 func (r *payloadReader) payload(off uint32) payload.Value {
 	s := r.s

@@ -87,7 +87,7 @@ func (s *Segment) Matches(f *filter.Filter, off uint32) (bool, error) {
 		return false, nil
 	}
 	sc := s.getScratch()
-	defer s.scratch.Put(sc)
+	defer s.putScratch(sc)
 	if sc.eval == nil {
 		sc.eval = filter.NewEvaluator(indexes{s})
 	}
@@ -126,7 +126,7 @@ func (s *Segment) matcher(f *filter.Filter) *matcher {
 	return m
 }
 
-func (m *matcher) release() { m.s.scratch.Put(m.sc) }
+func (m *matcher) release() { m.s.putScratch(m.sc) }
 
 // each calls fn for the live matching slots from from on, below m.n, in
 // ascending order, until fn returns false, and returns the slot after the

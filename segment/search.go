@@ -93,6 +93,13 @@ type scratch struct {
 	pr   payloadReader
 }
 
+// putScratch returns sc to the pool, without the payloads and closures of
+// its query.
+func (s *Segment) putScratch(sc *scratch) {
+	sc.pr.release()
+	s.scratch.Put(sc)
+}
+
 func (s *Segment) getScratch() *scratch {
 	sc, _ := s.scratch.Get().(*scratch)
 	if sc == nil {
@@ -118,7 +125,7 @@ func (s *Segment) Search(ctx context.Context, name string, q []float32, k int, o
 		return nil, err
 	}
 	sc := s.getScratch()
-	defer s.scratch.Put(sc)
+	defer s.putScratch(sc)
 	if cap(sc.q) < len(q) {
 		// Aligned, so that the kernels' wide loads do not straddle cache lines.
 		sc.q = distance.MakeAligned(len(q))

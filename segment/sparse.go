@@ -344,7 +344,7 @@ func (s *Segment) SearchSparse(ctx context.Context, name string, q SparseVector,
 		return nil, err
 	}
 	sc := s.getScratch()
-	defer s.scratch.Put(sc)
+	defer s.putScratch(sc)
 	sc.top.reset(k)
 	st := SearchStats{Candidates: -1}
 
