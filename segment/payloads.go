@@ -60,7 +60,7 @@ func (s *Segment) Payloads(offs []uint32, dst []payload.Value) error {
 // PayloadSource for in one LoadPayloads call, and readAheadSpan bounds how
 // far past the slot asked for it looks for them.
 const (
-	readAhead     = 256
+	readAhead     = 1024
 	readAheadSpan = 64 * readAhead
 )
 
