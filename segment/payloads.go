@@ -43,7 +43,7 @@ func (s *Segment) Payloads(offs []uint32, dst []payload.Value) error {
 	}
 	if s.src == nil {
 		for i, off := range offs {
-			dst[i] = s.chunk(off).payloads[off&chunkMask]
+			dst[i] = s.heldPayload(off)
 		}
 		return nil
 	}
@@ -104,10 +104,7 @@ func (r *payloadReader) release() {
 func (r *payloadReader) payload(off uint32) payload.Value {
 	s := r.s
 	if s.src == nil {
-		if pl := s.chunk(off).payloads.Load(); pl != nil {
-			return pl[off&chunkMask]
-		}
-		return payload.Value{}
+		return s.heldPayload(off)
 	}
 	if r.err != nil {
 		return payload.Value{}

@@ -676,15 +676,21 @@ func (s *Segment) Payload(off uint32) (payload.Value, error) {
 	return s.loadPayload(off)
 }
 
+// heldPayload returns the payload of slot off held in its chunk (without
+// a PayloadSource): null when the chunk has no payload array yet.
+func (s *Segment) heldPayload(off uint32) payload.Value {
+	if pl := s.chunk(off).payloads.Load(); pl != nil {
+		return pl[off&chunkMask]
+	}
+	return payload.Value{}
+}
+
 // loadPayload reads the payload of slot off, from the slot chunk or, one
 // point get, from the source.
 func (s *Segment) loadPayload(off uint32) (payload.Value, error) {
 	ch := s.chunk(off)
 	if s.src == nil {
-		if pl := ch.payloads.Load(); pl != nil {
-			return pl[off&chunkMask], nil
-		}
-		return payload.Value{}, nil
+		return s.heldPayload(off), nil
 	}
 	p, ok, err := s.src.LoadPayload(ch.ids[off&chunkMask], ch.versions[off&chunkMask])
 	if err != nil || !ok {
