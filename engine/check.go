@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/cockroachdb/pebble/v2"
-
 	"github.com/qlite/qlite/payload"
 )
 
@@ -57,20 +55,24 @@ func (c *collection) checkInvariants() error {
 		}
 	}
 	// Records against live slots.
-	prefix := famPrefix(c.cid, famPoint)
-	it, err := c.db.store.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
+	it, err := newPointIter(c.db.store, c.cid)
 	if err != nil {
 		return err
 	}
 	records := 0
-	for it.First(); it.Valid(); it.Next() {
+	for ok := it.First(); ok; ok = it.Next() {
 		records++
-		id, _, err := decodeIDKey(it.Key()[len(prefix):])
+		id, _, err := decodeIDKey(it.Key())
 		if err != nil {
 			it.Close()
 			return err
 		}
-		rec, err := decodeRecord(it.Value())
+		val, err := it.Value()
+		if err != nil {
+			it.Close()
+			return err
+		}
+		rec, err := decodeRecord(val, it.Vectors())
 		if err != nil {
 			it.Close()
 			return err

@@ -278,8 +278,18 @@ func (db *DB) load() error {
 		if !ok {
 			return fmt.Errorf("%w: not a qlite database", ErrCorrupt)
 		}
-		if ver != formatVersion {
-			return fmt.Errorf("%w: format version %d, this build reads %d", ErrCorrupt, ver, formatVersion)
+		switch ver {
+		case formatVersion:
+		case formatVersionInline:
+			// Its point records hold their vectors, which this build
+			// reads; the records it writes do not, which builds that read
+			// only format 1 would misread: they refuse format 2.
+			marker := binary.LittleEndian.AppendUint32([]byte(formatMagic), formatVersion)
+			if err := db.set([]byte{keyFormat}, marker, true); err != nil {
+				return err
+			}
+		default:
+			return fmt.Errorf("%w: format version %d, this build reads %d and %d", ErrCorrupt, ver, formatVersionInline, formatVersion)
 		}
 	}
 	if v, closer, err := db.store.Get([]byte{keyNextCID}); err == nil {

@@ -17,6 +17,7 @@ const (
 
 	famOp       = 'o'
 	famPoint    = 'p'
+	famVectors  = 'v'
 	famIndex    = 'i'
 	famManifest = 'm'
 	famArtefact = 's'
@@ -24,7 +25,14 @@ const (
 )
 
 const formatMagic = "QLDB"
-const formatVersion = 1
+
+// Store format versions: version 2 stores dense vectors in the 'v' family,
+// apart from the point records (version 3). A version 1 store is upgraded
+// when opened: its records are read as they are (see segment/FORMAT.md).
+const (
+	formatVersion       = 2
+	formatVersionInline = 1
+)
 
 func collectionKey(name string) []byte { return append([]byte{keyCollection}, name...) }
 func aliasKey(alias string) []byte     { return append([]byte{keyAlias}, alias...) }
@@ -66,6 +74,11 @@ func decodeIDKey(b []byte) (filter.PointID, []byte, error) {
 
 func pointKey(cid uint32, id filter.PointID) []byte {
 	return appendIDKey(famPrefix(cid, famPoint), id)
+}
+
+// vectorsKey returns the key of the dense vectors of point id.
+func vectorsKey(cid uint32, id filter.PointID) []byte {
+	return appendIDKey(famPrefix(cid, famVectors), id)
 }
 
 func artefactKey(cid, segID uint32, part byte, chunk uint32) []byte {

@@ -125,8 +125,7 @@ func openCollection(db *DB, name string, cid uint32, cfg CollectionConfig) (_ *c
 	// Points: into the sealed slot holding their version, else appended.
 	// One goroutine reads the store (decompressing blocks) while this one
 	// decodes records and places them.
-	prefix := famPrefix(cid, famPoint)
-	batches, done, readErr := c.readPoints(prefix)
+	batches, done, readErr := c.readPoints(cid)
 	var rec record
 	var failed error
 	for b := range batches {
@@ -134,18 +133,21 @@ func openCollection(db *DB, name string, cid uint32, cfg CollectionConfig) (_ *c
 			done <- b
 			continue // drain
 		}
-		for i := 0; i+1 < len(b.ends); i += 2 {
+		for i := 0; i+2 < len(b.ends); i += 3 {
 			start := 0
 			if i > 0 {
 				start = b.ends[i-1]
 			}
-			key, val := b.buf[start:b.ends[i]], b.buf[b.ends[i]:b.ends[i+1]]
-			id, rest, err := decodeIDKey(key[len(prefix):])
+			key, val, vec := b.buf[start:b.ends[i]], b.buf[b.ends[i]:b.ends[i+1]], b.buf[b.ends[i+1]:b.ends[i+2]]
+			if len(vec) == 0 {
+				vec = nil
+			}
+			id, rest, err := decodeIDKey(key)
 			if err == nil && len(rest) != 0 {
 				err = fmt.Errorf("%w: point key %x", ErrCorrupt, key)
 			}
 			if err == nil {
-				err = decodeRecordInto(&rec, val)
+				err = decodeRecordInto(&rec, val, vec)
 			}
 			if err != nil {
 				failed = fmt.Errorf("point %s: %w", id, err)
@@ -213,9 +215,10 @@ func openCollection(db *DB, name string, cid uint32, cfg CollectionConfig) (_ *c
 	return c, nil
 }
 
-// pointBatch is a run of point records copied out of the store: keys and
-// values back to back in buf, ends[2i] the end of key i and ends[2i+1] the
-// end of its value.
+// pointBatch is a run of points copied out of the store: per point its id
+// key, its point record and its vector record (empty when it has none), back
+// to back in buf; ends[3i], ends[3i+1] and ends[3i+2] are the ends of those
+// of point i.
 type pointBatch struct {
 	buf  []byte
 	ends []int
@@ -225,19 +228,19 @@ type pointBatch struct {
 // filled, the rest sent or being placed.
 const pointBatches = 4
 
-// readPoints reads every record under prefix on its own goroutine, in key
-// order, and sends them in batches of about 4 MiB; the error channel gets
+// readPoints reads every point of collection cid (its point and vector
+// records) on its own goroutine, in key order, and sends them in batches of about 4 MiB; the error channel gets
 // one value when it is done. The reader gets each batch back on the done
 // channel once it no longer needs it (at the latest before taking the
 // next): the batches are reused, so that a load makes no garbage in
 // proportion to the data and the heap grows by what it keeps.
-func (c *collection) readPoints(prefix []byte) (<-chan pointBatch, chan<- pointBatch, <-chan error) {
+func (c *collection) readPoints(cid uint32) (<-chan pointBatch, chan<- pointBatch, <-chan error) {
 	out := make(chan pointBatch, pointBatches-2)
 	done := make(chan pointBatch, pointBatches)
 	errc := make(chan error, 1)
 	go func() {
 		defer close(out)
-		it, err := c.db.store.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
+		it, err := newPointIter(c.db.store, cid)
 		if err != nil {
 			errc <- err
 			return
@@ -258,10 +261,18 @@ func (c *collection) readPoints(prefix []byte) (<-chan pointBatch, chan<- pointB
 			r := <-done
 			return pointBatch{buf: r.buf[:0], ends: r.ends[:0]}
 		}
-		for it.First(); it.Valid(); it.Next() {
+		for ok := it.First(); ok; ok = it.Next() {
+			val, err := it.Value()
+			if err != nil {
+				it.Close()
+				errc <- err
+				return
+			}
 			b.buf = append(b.buf, it.Key()...)
 			b.ends = append(b.ends, len(b.buf))
-			b.buf = append(b.buf, it.Value()...)
+			b.buf = append(b.buf, val...)
+			b.ends = append(b.ends, len(b.buf))
+			b.buf = append(b.buf, it.Vectors()...)
 			b.ends = append(b.ends, len(b.buf))
 			if len(b.buf) >= size {
 				out <- b

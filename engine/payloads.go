@@ -341,15 +341,16 @@ func decodeRecordFields(arena []payload.Field, b []byte, keys []string) (payload
 // recordPayloadBytes checks a point record and returns its operation id
 // and encoded payload (aliasing b).
 func recordPayloadBytes(b []byte) ([]byte, uint64, error) {
-	body, op, sparse, err := recordBody(b)
+	rest, op, version, err := recordBody(b)
 	if err != nil {
 		return nil, 0, err
 	}
-	rest, err := skipVectors(body)
-	if err != nil {
-		return nil, 0, err
+	if version != recordVersionSplit {
+		if rest, err = skipVectors(rest); err != nil {
+			return nil, 0, err
+		}
 	}
-	if sparse {
+	if version != recordVersion {
 		if rest, err = skipSparse(rest); err != nil {
 			return nil, 0, err
 		}

@@ -175,32 +175,16 @@ func BenchmarkPayloads(b *testing.B) {
 }
 
 // TestDecodeRecordPayload reads the payload and operation id of records
-// as appendRecord writes them, and refuses every truncation of one.
+// as appendRecord (whole points, versions 1 and 2) and appendPointRecord
+// (version 3) write them, and refuses every truncation of one.
 func TestDecodeRecordPayload(t *testing.T) {
 	f := func(r *record) {
 		t.Helper()
-		b, n := appendRecord(nil, r)
-		p, op, got, err := decodeRecordPayload(b, nil)
-		require.NoError(t, err)
-		require.Equal(t, r.op, op)
-		require.Equal(t, n, got)
-		require.True(t, payload.Equal(r.payload, p), "%v", p)
-		// Only the fields asked for, when keys are given.
-		part, _, _, err := decodeRecordPayload(b, []string{"tag", "s"})
-		require.NoError(t, err)
-		want := map[string]payload.Value{}
-		for _, f := range r.payload.Fields() {
-			if f.Key == "tag" || f.Key == "s" {
-				want[f.Key] = f.Value
-			}
-		}
-		require.Len(t, part.Fields(), len(want))
-		for _, f := range part.Fields() {
-			require.True(t, payload.Equal(want[f.Key], f.Value), "field %s", f.Key)
-		}
-		for i := range b {
-			_, _, _, err := decodeRecordPayload(b[:i], nil)
-			require.ErrorIs(t, err, ErrCorrupt, "truncated to %d", i)
+		whole := appendRecord(nil, r)
+		split, n := appendPointRecord(nil, r)
+		require.Equal(t, len(r.payload.AppendBinary(nil)), n)
+		for _, b := range [][]byte{whole, split} {
+			decodePayloadOf(t, r, b, n)
 		}
 	}
 	f(&record{op: 1, vectors: map[string][]float32{}, payload: obj("a", 1)})
@@ -208,6 +192,34 @@ func TestDecodeRecordPayload(t *testing.T) {
 	f(&record{op: 1 << 40, vectors: map[string][]float32{"x": {1}}})
 	f(&record{op: 9, vectors: map[string][]float32{"": {1}}, payload: obj("s", "t"),
 		sparse: map[string]segment.SparseVector{"a": {Indices: []uint32{1, 7}, Values: []float32{0.5, 2}}, "b": {}}})
+}
+
+// decodePayloadOf checks the payload decoding of b, an encoding of r whose
+// payload takes n bytes.
+func decodePayloadOf(t *testing.T, r *record, b []byte, n int) {
+	t.Helper()
+	p, op, got, err := decodeRecordPayload(b, nil)
+	require.NoError(t, err)
+	require.Equal(t, r.op, op)
+	require.Equal(t, n, got)
+	require.True(t, payload.Equal(r.payload, p), "%v", p)
+	// Only the fields asked for, when keys are given.
+	part, _, _, err := decodeRecordPayload(b, []string{"tag", "s"})
+	require.NoError(t, err)
+	want := map[string]payload.Value{}
+	for _, f := range r.payload.Fields() {
+		if f.Key == "tag" || f.Key == "s" {
+			want[f.Key] = f.Value
+		}
+	}
+	require.Len(t, part.Fields(), len(want))
+	for _, f := range part.Fields() {
+		require.True(t, payload.Equal(want[f.Key], f.Value), "field %s", f.Key)
+	}
+	for i := range b {
+		_, _, _, err := decodeRecordPayload(b[:i], nil)
+		require.ErrorIs(t, err, ErrCorrupt, "truncated to %d", i)
+	}
 }
 
 // TestPayloadCacheBound fills the cache past its bound: it keeps the

@@ -14,11 +14,17 @@ import (
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
-// Point record versions: version 2 adds the sparse vectors after the dense
-// ones. A point without sparse vectors is written as version 1.
+// Point record versions. Versions 1 and 2 hold the whole point: version 2
+// adds the sparse vectors after the dense ones, and a point without sparse
+// vectors is written as version 1. They are what snapshots hold, and what
+// stores of format 1 hold. Version 3, which the store holds since format 2,
+// leaves the dense vectors out: they are in the point's vector record.
 const (
 	recordVersion       = 1
 	recordVersionSparse = 2
+	recordVersionSplit  = 3
+	// vectorRecordVersion is the version of a vector record ('v').
+	vectorRecordVersion = 1
 )
 
 // record is one stored point version (see segment/FORMAT.md, "Point record").
@@ -30,9 +36,9 @@ type record struct {
 	payload payload.Value
 }
 
-// appendRecord appends the encoding of r to dst. It also returns the
-// length of the encoded payload.
-func appendRecord(dst []byte, r *record) ([]byte, int) {
+// appendRecord appends the whole-point encoding of r (version 1 or 2, as
+// snapshots hold it) to dst.
+func appendRecord(dst []byte, r *record) []byte {
 	start := len(dst)
 	if len(r.sparse) == 0 {
 		dst = append(dst, recordVersion)
@@ -44,10 +50,38 @@ func appendRecord(dst []byte, r *record) ([]byte, int) {
 	if len(r.sparse) != 0 {
 		dst = appendSparse(dst, r.sparse)
 	}
-	pl := r.payload.AppendBinary(nil)
+	dst, _ = appendPayload(dst, r.payload)
+	return binary.LittleEndian.AppendUint32(dst, crc32.Checksum(dst[start:], castagnoli))
+}
+
+// appendPointRecord appends the point record of r as the store holds it
+// (version 3: no dense vectors) to dst. It also returns the length of the
+// encoded payload.
+func appendPointRecord(dst []byte, r *record) ([]byte, int) {
+	start := len(dst)
+	dst = append(dst, recordVersionSplit)
+	dst = binary.LittleEndian.AppendUint64(dst, r.op)
+	dst = appendSparse(dst, r.sparse)
+	dst, n := appendPayload(dst, r.payload)
+	return binary.LittleEndian.AppendUint32(dst, crc32.Checksum(dst[start:], castagnoli)), n
+}
+
+// appendVectorRecord appends the vector record of r (its dense vectors and
+// operation id) to dst.
+func appendVectorRecord(dst []byte, r *record) []byte {
+	start := len(dst)
+	dst = append(dst, vectorRecordVersion)
+	dst = binary.LittleEndian.AppendUint64(dst, r.op)
+	dst = appendVectors(dst, r.vectors)
+	return binary.LittleEndian.AppendUint32(dst, crc32.Checksum(dst[start:], castagnoli))
+}
+
+// appendPayload appends the payload part of a point record: the length of
+// the encoded payload, then the payload. It also returns that length.
+func appendPayload(dst []byte, p payload.Value) ([]byte, int) {
+	pl := p.AppendBinary(nil)
 	dst = binary.AppendUvarint(dst, uint64(len(pl)))
-	dst = append(dst, pl...)
-	return binary.LittleEndian.AppendUint32(dst, crc32.Checksum(dst[start:], castagnoli)), len(pl)
+	return append(dst, pl...), len(pl)
 }
 
 // appendVectors appends the vectors by name, in name order.
@@ -147,19 +181,21 @@ func checked(b []byte, what string) ([]byte, error) {
 	return body, nil
 }
 
-// decodeRecord decodes a point record into new buffers.
-func decodeRecord(b []byte) (*record, error) {
+// decodeRecord decodes a point record and its vector record (nil when the
+// point has none) into new buffers.
+func decodeRecord(b, vec []byte) (*record, error) {
 	r := &record{}
-	if err := decodeRecordInto(r, b); err != nil {
+	if err := decodeRecordInto(r, b, vec); err != nil {
 		return nil, err
 	}
 	return r, nil
 }
 
-// decodeRecordInto decodes a point record into r, reusing r's vector
-// buffers: the vectors are valid until the next call.
-func decodeRecordInto(r *record, b []byte) error {
-	body, op, sparse, err := recordBody(b)
+// decodeRecordInto decodes a point record and its vector record (nil when
+// the point has none, as for every record of version 1 or 2) into r,
+// reusing r's vector buffers: the vectors are valid until the next call.
+func decodeRecordInto(r *record, b, vec []byte) error {
+	body, op, version, err := recordBody(b)
 	if err != nil {
 		return err
 	}
@@ -167,12 +203,24 @@ func decodeRecordInto(r *record, b []byte) error {
 	if r.vectors == nil {
 		r.vectors = map[string][]float32{}
 	}
-	rest, err := decodeVectorsInto(r.vectors, body)
-	if err != nil {
-		return err
+	rest := body
+	switch {
+	case version != recordVersionSplit:
+		if vec != nil {
+			return fmt.Errorf("%w: point record of version %d has a vector record", ErrCorrupt, version)
+		}
+		if rest, err = decodeVectorsInto(r.vectors, body); err != nil {
+			return err
+		}
+	case vec == nil:
+		clear(r.vectors)
+	default:
+		if err := decodeVectorRecordInto(r.vectors, vec, op); err != nil {
+			return err
+		}
 	}
 	r.sparse = nil
-	if sparse {
+	if version != recordVersion {
 		if rest, r.sparse, err = decodeSparse(rest); err != nil {
 			return err
 		}
@@ -181,18 +229,46 @@ func decodeRecordInto(r *record, b []byte) error {
 	return err
 }
 
+// decodeVectorRecordInto decodes a vector record into m (as
+// decodeVectorsInto does), checking that it belongs to the point version
+// op.
+func decodeVectorRecordInto(m map[string][]float32, b []byte, op uint64) error {
+	body, err := checked(b, "vector record")
+	if err != nil {
+		return err
+	}
+	if len(body) < 9 || body[0] != vectorRecordVersion {
+		return fmt.Errorf("%w: vector record: unknown version", ErrCorrupt)
+	}
+	if got := binary.LittleEndian.Uint64(body[1:9]); got != op {
+		return fmt.Errorf("%w: vector record of operation %d, point record of %d", ErrCorrupt, got, op)
+	}
+	rest, err := decodeVectorsInto(m, body[9:])
+	if err != nil {
+		return err
+	}
+	if len(rest) != 0 {
+		return fmt.Errorf("%w: vector record: trailing bytes", ErrCorrupt)
+	}
+	return nil
+}
+
 // recordBody checks a point record and returns its operation id, what
-// follows it (the vectors, the sparse vectors if any, then the payload) and
-// whether it has sparse vectors (record version 2).
-func recordBody(b []byte) (rest []byte, op uint64, sparse bool, err error) {
+// follows it (the dense vectors unless version 3, the sparse vectors unless
+// version 1, then the payload) and its version.
+func recordBody(b []byte) (rest []byte, op uint64, version byte, err error) {
 	body, err := checked(b, "point record")
 	if err != nil {
-		return nil, 0, false, err
+		return nil, 0, 0, err
 	}
-	if len(body) < 9 || body[0] != recordVersion && body[0] != recordVersionSparse {
-		return nil, 0, false, fmt.Errorf("%w: point record: unknown version", ErrCorrupt)
+	if len(body) < 9 || !validRecordVersion(body[0]) {
+		return nil, 0, 0, fmt.Errorf("%w: point record: unknown version", ErrCorrupt)
 	}
-	return body[9:], binary.LittleEndian.Uint64(body[1:9]), body[0] == recordVersionSparse, nil
+	return body[9:], binary.LittleEndian.Uint64(body[1:9]), body[0], nil
+}
+
+func validRecordVersion(v byte) bool {
+	return v == recordVersion || v == recordVersionSparse || v == recordVersionSplit
 }
 
 // decodeRecordTail decodes the payload part of a point record.
@@ -293,7 +369,7 @@ func decodeVectorsInto(m map[string][]float32, b []byte) ([]byte, error) {
 
 // recordOp returns the operation id of an encoded record without decoding it.
 func recordOp(b []byte) (uint64, error) {
-	if len(b) < 13 || b[0] != recordVersion && b[0] != recordVersionSparse {
+	if len(b) < 13 || !validRecordVersion(b[0]) {
 		return 0, fmt.Errorf("%w: point record: too short", ErrCorrupt)
 	}
 	return binary.LittleEndian.Uint64(b[1:9]), nil

@@ -223,7 +223,7 @@ func TestRestoreSnapshotV1(t *testing.T) {
 	pts = append(pts, snapMagicV1...)
 	for i := range 5 {
 		key := appendIDKey(nil, numID(uint64(i)))
-		rec, _ := appendRecord(nil, &record{op: 1, vectors: map[string][]float32{"": {float32(i), 1}}, payload: obj("i", i)})
+		rec := appendRecord(nil, &record{op: 1, vectors: map[string][]float32{"": {float32(i), 1}}, payload: obj("i", i)})
 		pts = binary.AppendUvarint(pts, uint64(len(key)))
 		pts = append(pts, key...)
 		pts = binary.AppendUvarint(pts, uint64(len(rec)))

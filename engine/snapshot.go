@@ -293,19 +293,32 @@ func writePoints(ctx context.Context, w io.Writer, snap *pebble.Snapshot, cid ui
 	if _, err := bw.WriteString(snapMagic); err != nil {
 		return err
 	}
-	prefix := famPrefix(cid, famPoint)
-	it, err := snap.NewIter(&pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
+	it, err := newPointIter(snap, cid)
 	if err != nil {
 		return err
 	}
-	var lenBuf []byte
+	var lenBuf, recBuf []byte
 	n := 0
-	for it.First(); it.Valid(); it.Next() {
+	for ok := it.First(); ok; ok = it.Next() {
 		if n++; n%4096 == 0 && ctx.Err() != nil {
 			it.Close()
 			return ctx.Err()
 		}
-		for _, part := range [][]byte{it.Key()[len(prefix):], it.Value()} {
+		val, err := it.Value()
+		if err == nil && len(val) > 0 && val[0] == recordVersionSplit {
+			// The store splits a point in two records; a snapshot holds it
+			// whole, as version 1 or 2.
+			var rec *record
+			if rec, err = decodeRecord(val, it.Vectors()); err == nil {
+				recBuf = appendRecord(recBuf[:0], rec)
+				val = recBuf
+			}
+		}
+		if err != nil {
+			it.Close()
+			return fmt.Errorf("point %x: %w", it.Key(), err)
+		}
+		for _, part := range [][]byte{it.Key(), val} {
 			lenBuf = binary.AppendUvarint(lenBuf[:0], uint64(len(part)))
 			bw.Write(lenBuf)
 			bw.Write(part)
@@ -946,7 +959,11 @@ func (c *collection) restorePoints(ctx context.Context, r *bufio.Reader) (int, e
 		if err != nil {
 			return 0, snapPointsErr("point "+id.String()+": ", err)
 		}
-		rec, err := decodeRecord(val)
+		// Snapshots hold whole records (version 1 or 2).
+		rec, err := decodeRecord(val, nil)
+		if err == nil && val[0] == recordVersionSplit {
+			err = errors.New("a point record without its vectors")
+		}
 		if err != nil {
 			return 0, snapFormatErr("points file: point %s: %v", id, err)
 		}

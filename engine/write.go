@@ -773,16 +773,29 @@ func (c *collection) write(ops []Operation, wait bool) ([]UpdateResult, error) {
 			}
 			c.retiring.put(payloadKey{c.cid, id, ver}, p)
 		}
-		key := pointKey(c.cid, id)
+		// The point record and the vector record change together, in
+		// this batch, and carry the same operation id.
+		key, vkey := pointKey(c.cid, id), vectorsKey(c.cid, id)
 		if ch.rec == nil {
-			if err := b.Delete(key, nil); err != nil {
+			if err := errors.Join(b.Delete(key, nil), b.Delete(vkey, nil)); err != nil {
 				return nil, err
 			}
 		} else {
 			ch.rec.op = last
 			var plBytes int
-			buf, plBytes = appendRecord(buf[:0], ch.rec)
+			buf, plBytes = appendPointRecord(buf[:0], ch.rec)
 			if err := b.Set(key, buf, nil); err != nil {
+				return nil, err
+			}
+			var err error
+			switch {
+			case len(ch.rec.vectors) > 0:
+				buf = appendVectorRecord(buf[:0], ch.rec)
+				err = b.Set(vkey, buf, nil)
+			case ch.had:
+				err = b.Delete(vkey, nil) // the old version may have had some
+			}
+			if err != nil {
 				return nil, err
 			}
 			c.hw.wrote(ch.rec, plBytes)
