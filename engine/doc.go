@@ -47,7 +47,9 @@
 // tests a filter on unindexed fields reads the records of the points it
 // tests in key order with one store iterator per batch, decoding only the
 // top-level fields the filter reads, past the cache. Either costs a store
-// read per point (index the fields you filter on). With on_disk_payload
+// read per point (index the fields you filter on), but not of the point's
+// vectors: the store keeps a point's dense vectors in a record of their own,
+// beside the point record that holds its payload. With on_disk_payload
 // false the payloads are held decoded in memory. A change of
 // on_disk_payload applies to segments created after it (the next
 // appendable segment, and segments the optimizer seals or rebuilds) and
@@ -59,7 +61,9 @@
 //
 // Every write is one Pebble batch, synced to Pebble's write-ahead log before
 // the call returns, whatever its Wait option: an acknowledged write survives
-// a crash or kill -9. A write is visible to searches when the call returns.
+// a crash or kill -9. A point's two records (payload and sparse vectors;
+// dense vectors) are written and deleted in the same batch, so no crash
+// separates them. A write is visible to searches when the call returns.
 // Sealed segments' graphs are persisted, so reopening a collection never
 // rebuilds a graph that was already built; the appendable segment is rebuilt
 // from the stored points on open. The on-disk format is in segment/FORMAT.md.
