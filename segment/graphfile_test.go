@@ -84,7 +84,7 @@ func TestGraphInPlace(t *testing.T) {
 				vecs[sp.Name] = slices.Clone(v)
 			}
 		}
-		require.NoError(t, loaded.Fill(o, vecs, nil, orig.Payload(o), orig.IsLive(o)))
+		require.NoError(t, loaded.Fill(o, vecs, nil, mustOK(orig.Payload(o)), orig.IsLive(o)))
 	}
 	for _, sp := range specs {
 		require.ErrorIs(t, loaded.LoadGraphInPlace(sp.Name, files[sp.Name][:100], false), hnsw.ErrCorrupt)
@@ -150,7 +150,7 @@ func TestGraphInPlaceBuildContinues(t *testing.T) {
 				vecs[sp.Name] = slices.Clone(v)
 			}
 		}
-		require.NoError(t, loaded.Fill(uint32(off), vecs, nil, orig.Payload(uint32(off)), true))
+		require.NoError(t, loaded.Fill(uint32(off), vecs, nil, mustOK(orig.Payload(uint32(off))), true))
 	}
 	for _, sp := range specs {
 		var buf bytes.Buffer
