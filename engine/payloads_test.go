@@ -157,19 +157,7 @@ func BenchmarkPayloads(b *testing.B) {
 					}
 				}
 			})
-			b.Run("op=get_with_payload", func(b *testing.B) {
-				b.ReportAllocs()
-				ids := make([]PointID, 10)
-				for i := 0; b.Loop(); i++ {
-					for k := range ids {
-						ids[k] = numID(uint64((i*7919 + k*104729) % n))
-					}
-					recs, err := db.Get(bg, "c", ids, &ReadOptions{WithPayload: AllPayload})
-					if err != nil || len(recs) != len(ids) {
-						b.Fatal(err, len(recs))
-					}
-				}
-			})
+			b.Run("op=get_with_payload", func(b *testing.B) { benchGetWithPayload(b, db, n) })
 		})
 	}
 }

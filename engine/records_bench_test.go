@@ -78,19 +78,7 @@ func BenchmarkWidePayloads(b *testing.B) {
 			b.Run("op=filtered_unindexed", func(b *testing.B) { search(b, `{"must":[{"key":"tag","match":{"value":3}}]}`) })
 			b.Run("op=filtered_indexed", func(b *testing.B) { search(b, `{"must":[{"key":"itag","match":{"value":3}}]}`) })
 			b.Run("op=unfiltered", func(b *testing.B) { search(b, "") })
-			b.Run("op=get_with_payload", func(b *testing.B) {
-				b.ReportAllocs()
-				ids := make([]PointID, 10)
-				for i := 0; b.Loop(); i++ {
-					for k := range ids {
-						ids[k] = numID(uint64((i*7919 + k*104729) % n))
-					}
-					recs, err := db.Get(bg, "c", ids, &ReadOptions{WithPayload: AllPayload})
-					if err != nil || len(recs) != len(ids) {
-						b.Fatal(err, len(recs))
-					}
-				}
-			})
+			b.Run("op=get_with_payload", func(b *testing.B) { benchGetWithPayload(b, db, n) })
 		})
 	}
 }
@@ -113,4 +101,20 @@ func BenchmarkWideReopen(b *testing.B) {
 		}
 		b.ReportMetric(float64(n)/(b.Elapsed().Seconds()/float64(b.N)), "points/s")
 	})
+}
+
+// benchGetWithPayload retrieves 10 of the n points of collection "c" with
+// their payloads per iteration.
+func benchGetWithPayload(b *testing.B, db *DB, n int) {
+	b.ReportAllocs()
+	ids := make([]PointID, 10)
+	for i := 0; b.Loop(); i++ {
+		for k := range ids {
+			ids[k] = numID(uint64((i*7919 + k*104729) % n))
+		}
+		recs, err := db.Get(bg, "c", ids, &ReadOptions{WithPayload: AllPayload})
+		if err != nil || len(recs) != len(ids) {
+			b.Fatal(err, len(recs))
+		}
+	}
 }
