@@ -76,7 +76,7 @@ func TestMappedRows(t *testing.T) {
 	require.NoError(t, err)
 	junk := map[string][]float32{"img": make([]float32, 16), "txt": make([]float32, 5)}
 	for off := range uint32(n) {
-		require.NoError(t, ld.Fill(off, junk, nil, fx.s.Payload(off), fx.s.IsLive(off)))
+		require.NoError(t, ld.Fill(off, junk, nil, mustOK(fx.s.Payload(off)), fx.s.IsLive(off)))
 	}
 	ld.Seal()
 	for off := range uint32(n) {
