@@ -130,7 +130,12 @@ type OptimizersConfig struct {
 	// MaxSegmentSize limits a segment's size. Default null: see
 	// CollectionConfig.MaxSegmentSizeKB. At least 1.
 	MaxSegmentSize *int `json:"max_segment_size"`
-	// MemmapThreshold is deprecated in Qdrant and only stored. Default null.
+	// MemmapThreshold is the size, in KB of vectors, from which a sealed
+	// segment keeps its dense vectors in memory-mapped segment files, as
+	// if on_disk were true, for every vector whose on_disk is not false:
+	// judged on the segment's largest vector storage, at seal, merge and
+	// vacuum, and again when the setting changes. Deprecated in Qdrant
+	// since 1.15 and still applied. Default null; null and 0 disable it.
 	MemmapThreshold *int `json:"memmap_threshold"`
 	// IndexingThreshold is the segment size above which the segment gets a
 	// vector index; 0 disables indexing. Default 10000. See

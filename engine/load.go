@@ -66,6 +66,9 @@ func openCollection(db *DB, name string, cid uint32, cfg CollectionConfig) (_ *c
 	holders := map[PointID][]slotRef{}
 	var sealed []*segRef
 	graphs := map[*segRef]map[string][]byte{}
+	// graphsInPlace are the graphs in segment files, mapped: searched in
+	// place, not loaded.
+	graphsInPlace := map[*segRef]map[string][]byte{}
 	for _, ms := range c.manifest.segs {
 		parts, err := c.readArtefact(ms)
 		if err != nil {
@@ -88,6 +91,12 @@ func openCollection(db *DB, name string, cid uint32, cfg CollectionConfig) (_ *c
 			return nil, fmt.Errorf("segment %d: %w", ms.id, err)
 		}
 		opened = append(opened, maps...)
+		inPlace, gmaps, err := c.openGraphFiles(ms.id, int(ms.slots), ms.files, true)
+		if err != nil {
+			return nil, fmt.Errorf("segment %d: %w", ms.id, err)
+		}
+		opened = append(opened, gmaps...)
+		maps = append(maps, gmaps...)
 		opts := c.segOptions(max(int(ms.slots), 1))
 		opts.Rows = rows
 		seg, err := segment.NewLoading(opts, ids, vers)
@@ -107,6 +116,7 @@ func openCollection(db *DB, name string, cid uint32, cfg CollectionConfig) (_ *c
 			}
 		}
 		graphs[ref] = g
+		graphsInPlace[ref] = inPlace
 		for off, id := range ids {
 			holders[id] = append(holders[id], slotRef{ref, uint32(off), vers[off]})
 		}
@@ -202,6 +212,13 @@ func openCollection(db *DB, name string, cid uint32, cfg CollectionConfig) (_ *c
 		}
 		for name, data := range graphs[ref] {
 			if err := ref.seg.LoadGraph(name, bytes.NewReader(data)); err != nil {
+				return nil, fmt.Errorf("segment %d graph %q: %w", ref.id, name, err)
+			}
+		}
+		for name, data := range graphsInPlace[ref] {
+			// The file's CRC was checked at open: its links need no
+			// second pass.
+			if err := ref.seg.LoadGraphInPlace(name, data, true); err != nil {
 				return nil, fmt.Errorf("segment %d graph %q: %w", ref.id, name, err)
 			}
 		}

@@ -140,7 +140,7 @@ func (c *collection) graphsOutdated(ref *segRef, sealed bool) bool {
 			return true
 		}
 	}
-	if sealed && ref.persisted.Load() && c.filesOutdated(ref) {
+	if sealed && ref.persisted.Load() && (c.filesOutdated(ref) || c.graphFilesOutdated(ref)) {
 		return true
 	}
 	return sealed && ref.persisted.Load() && c.indexingThreshold() > 0 && ref.seg.Indexed() < ref.seg.Len()
@@ -151,7 +151,7 @@ func (c *collection) graphsOutdated(ref *segRef, sealed bool) bool {
 // same rebuild as a vacuum), as Qdrant's optimizer rewrites segments whose
 // storage configuration changed.
 func (c *collection) filesOutdated(ref *segRef) bool {
-	want := c.onDiskNames()
+	want := c.onDiskNames(ref)
 	for i := range c.vectorNames() {
 		if slices.Contains(want, i) != ref.hasVectorFile(i) {
 			return true
@@ -292,6 +292,7 @@ const artefactChunk = 1 << 20
 // unsynced batches and returns its parts for the manifest. Nothing refers to
 // it until the manifest does.
 func (c *collection) writeArtefact(ref *segRef, withGraphs bool) ([]partInfo, error) {
+	inFiles := c.graphFileIndexes(ref)
 	seg := ref.seg
 	names := c.vectorNames()
 	n := seg.Len()
@@ -316,6 +317,9 @@ func (c *collection) writeArtefact(ref *segRef, withGraphs bool) ([]partInfo, er
 	parts := []part{{'h', hdr}, {'i', ids}}
 	if withGraphs {
 		for i, name := range names {
+			if slices.Contains(inFiles, i) {
+				continue // in a graph file (writeGraphFiles)
+			}
 			var buf bytes.Buffer
 			if _, err := seg.WriteGraph(name, &buf); err != nil {
 				return nil, fmt.Errorf("segment %d: graph %q: %w", ref.id, name, err)
@@ -472,7 +476,7 @@ func (c *collection) persist(ctx context.Context, ref *segRef) (err error) {
 	if err != nil {
 		return err
 	}
-	files, err := c.writeVectorFiles(ref)
+	files, err := c.writeSegmentFiles(ref)
 	if err != nil {
 		return err
 	}
@@ -487,6 +491,7 @@ func (c *collection) persist(ctx context.Context, ref *segRef) (err error) {
 		return err
 	}
 	c.mapFiles(ref, files)
+	c.mapGraphFiles(ref, files)
 	c.db.stats.seals.Add(1)
 	return nil
 }
@@ -596,7 +601,7 @@ func (c *collection) rebuild(ctx context.Context, olds []*segRef) (err error) {
 	if err != nil {
 		return err
 	}
-	files, err := c.writeVectorFiles(ref)
+	files, err := c.writeSegmentFiles(ref)
 	if err != nil {
 		return err
 	}
@@ -646,6 +651,7 @@ func (c *collection) rebuild(ctx context.Context, olds []*segRef) (err error) {
 	c.rw.Unlock()
 	locked = false
 	c.mapFiles(ref, files)
+	c.mapGraphFiles(ref, files)
 	if len(olds) == 1 {
 		c.db.stats.vacuums.Add(1)
 	} else {

@@ -441,24 +441,51 @@ func (db *DB) sweepOrphanFiles(cids map[uint32]bool) error {
 }
 
 // onDiskNames returns the indexes, among the sorted vector names, of the
-// vectors whose configuration asks for on-disk storage and that a segment
-// file can hold (dense, not multivectors).
-func (c *collection) onDiskNames() []int {
+// vectors of the sealed segment ref that go to segment files: dense (not
+// multivectors), and on disk by their configuration or by the collection's
+// memmap_threshold (pastMemmapThreshold) unless on_disk is false.
+func (c *collection) onDiskNames(ref *segRef) []int {
 	cfg := c.config()
+	past := c.pastMemmapThreshold(ref)
 	var out []int
 	for i, name := range c.vectorNames() {
 		vp := cfg.Params.Vectors[name]
-		if vp.OnDisk != nil && *vp.OnDisk && !vp.IsMulti() {
+		if vp.IsMulti() {
+			continue
+		}
+		if vp.OnDisk != nil && *vp.OnDisk || vp.OnDisk == nil && past {
 			out = append(out, i)
 		}
 	}
 	return out
 }
 
+// pastMemmapThreshold reports whether the sealed segment ref is past the
+// collection's optimizers_config.memmap_threshold, as Qdrant's optimizer
+// judges it (deprecated since Qdrant 1.15, still applied in 1.17): its
+// largest vector storage, live vectors times 4 bytes a dimension for each
+// dense vector name, reaches the threshold in KB. Null or 0 disables it.
+func (c *collection) pastMemmapThreshold(ref *segRef) bool {
+	cfg := c.config()
+	t := cfg.Optimizers.MemmapThreshold
+	if t == nil || *t <= 0 {
+		return false
+	}
+	var largest int64
+	for _, name := range c.vectorNames() {
+		vp := cfg.Params.Vectors[name]
+		if vp.IsMulti() {
+			continue
+		}
+		largest = max(largest, int64(ref.seg.VectorCount(name))*4*int64(vp.Size))
+	}
+	return largest >= int64(kbToBytes(*t))
+}
+
 // writeVectorFiles writes a vector file for each on-disk vector of the
 // sealed segment ref. On error, the files written are removed.
 func (c *collection) writeVectorFiles(ref *segRef) (files []fileInfo, err error) {
-	idx := c.onDiskNames()
+	idx := c.onDiskNames(ref)
 	if len(idx) == 0 {
 		return nil, nil
 	}
@@ -512,6 +539,9 @@ func (c *collection) openVectorFiles(segID uint32, slots int, files []fileInfo, 
 	}
 	for _, f := range files {
 		path := filepath.Join(dir, segFileName(segID, f))
+		if f.kind == fileGraph {
+			continue // openGraphFiles
+		}
 		if f.kind != fileVectors || int(f.index) >= len(names) {
 			return fail(fmt.Errorf("%w: segment file %s: unknown kind or vector", ErrCorrupt, path))
 		}

@@ -177,6 +177,9 @@ type Memory struct {
 	// Options.Rows): memory-mapped files, held by the page cache rather
 	// than the heap, so not part of Total.
 	MappedVectors int64
+	// MappedGraph is the graphs searched in place from segment files
+	// (UseGraphInPlace, LoadGraphInPlace), not part of Total either.
+	MappedGraph int64
 }
 
 // Total returns the sum of every kind.
@@ -193,6 +196,7 @@ func (m *Memory) Add(o Memory) {
 	m.Sparse += o.Sparse
 	m.Other += o.Other
 	m.MappedVectors += o.MappedVectors
+	m.MappedGraph += o.MappedGraph
 }
 
 // Memory estimates the memory the segment holds, by kind. It takes the
@@ -220,7 +224,9 @@ func (s *Segment) Memory() Memory {
 		if sp.multi != nil {
 			m.Vectors += sp.multi.allocated()
 		}
-		m.Graph += sp.graph.Load().MemoryBytes()
+		g := sp.graph.Load()
+		m.Graph += g.MemoryBytes()
+		m.MappedGraph += g.InPlaceBytes()
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
