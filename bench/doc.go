@@ -16,6 +16,14 @@
 // gzipped. Fashion-MNIST's class labels (idx1 files) are loaded with the
 // images when present.
 //
+// "fashion-mnist-784-euclidean-xN" (N from 2 to 64) is a base N times
+// Fashion-MNIST's, generated at load, the same on every machine: copy 0 is
+// the 60000 training images; in copy c >= 1, image i is training image i
+// plus Gaussian noise of standard deviation ScaleNoise (8 on the 0..255
+// pixel scale) per pixel from a PCG seeded with (c, i), clamped to 0..255.
+// The queries are Fashion-MNIST's test images; the exact ground truth is
+// computed by brute force and cached like any other.
+//
 // # Ground truth
 //
 // Dataset.GroundTruth returns the exact top-100 neighbours (ties broken by
@@ -105,6 +113,18 @@
 // formula, is the ground truth every answer is checked against (scores
 // within 1e-5, order up to ties), and every target's vectors and answers
 // are compared with the reference's.
+//
+// # On disk
+//
+// With Config.OnDiskVectors and Config.OnDiskGraph the collection is
+// created with on_disk vectors and hnsw_config.on_disk; before the sweep the
+// run reads every file of the server's storage once (WarmSeconds), so that
+// queries are timed with a warm page cache. Config.Reopen restarts a server
+// the run started over its storage once green, timing it until the
+// collection is green again (ReopenSeconds); the sweep then runs on the
+// restarted server. The server's RssAnon (anonymous memory: heap and other
+// private memory, not the page cache of mapped files) is read once green and
+// after the sweep, beside the raw vector bytes.
 //
 // # Servers
 //
