@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"hash/crc32"
+	"io"
 	"strings"
 	"testing"
 
@@ -17,6 +18,23 @@ import (
 func FuzzRead(f *testing.F) {
 	const n = 64
 	vecs := newVecs(21, n, 4, distance.Euclid)
+	addSeedGraphs(f, vecs, n, (*Graph).WriteTo)
+	f.Add([]byte("QLHW"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		check(t, b, vecs, n)
+		// Most mutations fail the checksum; give the parser the same bytes
+		// with a valid one too, so that it is exercised past the check.
+		if len(b) >= 4 {
+			c := append([]byte(nil), b[:len(b)-4]...)
+			c = binary.LittleEndian.AppendUint32(c, crc32.Checksum(c, castagnoli))
+			check(t, c, vecs, n)
+		}
+	})
+}
+
+// addSeedGraphs adds to f's corpus graphs of 0, 1, 5 and n of vecs' nodes
+// (one deleted in the larger ones), written with write.
+func addSeedGraphs(f *testing.F, vecs *flatVecs, n int, write func(*Graph, io.Writer) (int64, error)) {
 	for _, size := range []int{0, 1, 5, n} {
 		g, err := New(vecs, &Config{M: 4, EfConstruct: 8, Seed: uint64(size)})
 		if err != nil {
@@ -29,22 +47,11 @@ func FuzzRead(f *testing.F) {
 			_ = g.Delete(1)
 		}
 		var buf bytes.Buffer
-		if _, err := g.WriteTo(&buf); err != nil {
+		if _, err := write(g, &buf); err != nil {
 			f.Fatal(err)
 		}
 		f.Add(buf.Bytes())
 	}
-	f.Add([]byte("QLHW"))
-	f.Fuzz(func(t *testing.T, b []byte) {
-		check(t, b, vecs, n)
-		// Most mutations fail the checksum; give the parser the same bytes
-		// with a valid one too, so that it is exercised past the check.
-		if len(b) >= 4 {
-			c := append([]byte(nil), b[:len(b)-4]...)
-			c = binary.LittleEndian.AppendUint32(c, crc32.Checksum(c, castagnoli))
-			check(t, c, vecs, n)
-		}
-	})
 }
 
 func check(t *testing.T, b []byte, vecs *flatVecs, n int) {
@@ -74,23 +81,7 @@ func check(t *testing.T, b []byte, vecs *flatVecs, n int) {
 func FuzzOpenInPlace(f *testing.F) {
 	const n = 64
 	vecs := newVecs(21, n, 4, distance.Euclid)
-	for _, size := range []int{0, 1, 5, n} {
-		g, err := New(vecs, &Config{M: 4, EfConstruct: 8, Seed: uint64(size)})
-		if err != nil {
-			f.Fatal(err)
-		}
-		if err := g.Build(ids(size), 1); err != nil {
-			f.Fatal(err)
-		}
-		if size > 2 {
-			_ = g.Delete(1)
-		}
-		var buf bytes.Buffer
-		if _, err := g.WriteInPlace(&buf); err != nil {
-			f.Fatal(err)
-		}
-		f.Add(buf.Bytes())
-	}
+	addSeedGraphs(f, vecs, n, (*Graph).WriteInPlace)
 	f.Add([]byte(inPlaceMagic))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		checkInPlace(t, b, vecs, n)

@@ -68,24 +68,7 @@ func TestGraphInPlace(t *testing.T) {
 	want := answers(orig)
 
 	// (2) A copy loaded from the files, before the original changes.
-	ids := make([]filter.PointID, orig.Len())
-	versions := make([]uint64, orig.Len())
-	for off := range ids {
-		ids[off], versions[off] = orig.PointAt(uint32(off))
-	}
-	loaded, err := NewLoading(&Options{Vectors: specs}, ids, versions)
-	require.NoError(t, err)
-	checkAtCleanup(t, loaded)
-	for off := range ids {
-		o := uint32(off)
-		vecs := map[string][]float32{}
-		for _, sp := range specs {
-			if v, ok := orig.Vector(sp.Name, o); ok {
-				vecs[sp.Name] = slices.Clone(v)
-			}
-		}
-		require.NoError(t, loaded.Fill(o, vecs, nil, mustOK(orig.Payload(o)), orig.IsLive(o)))
-	}
+	loaded := loadingCopy(t, orig, specs)
 	for _, sp := range specs {
 		require.ErrorIs(t, loaded.LoadGraphInPlace(sp.Name, files[sp.Name][:100], false), hnsw.ErrCorrupt)
 		require.NoError(t, loaded.LoadGraphInPlace(sp.Name, files[sp.Name], false))
@@ -135,23 +118,7 @@ func TestGraphInPlaceBuildContinues(t *testing.T) {
 	fx.append(t, 40) // not indexed
 	orig := fx.s
 	orig.Seal()
-	ids := make([]filter.PointID, orig.Len())
-	versions := make([]uint64, orig.Len())
-	for off := range ids {
-		ids[off], versions[off] = orig.PointAt(uint32(off))
-	}
-	loaded, err := NewLoading(&Options{Vectors: specs}, ids, versions)
-	require.NoError(t, err)
-	checkAtCleanup(t, loaded)
-	for off := range ids {
-		vecs := map[string][]float32{}
-		for _, sp := range specs {
-			if v, ok := orig.Vector(sp.Name, uint32(off)); ok {
-				vecs[sp.Name] = slices.Clone(v)
-			}
-		}
-		require.NoError(t, loaded.Fill(uint32(off), vecs, nil, mustOK(orig.Payload(uint32(off))), true))
-	}
+	loaded := loadingCopy(t, orig, specs)
 	for _, sp := range specs {
 		var buf bytes.Buffer
 		_, err := orig.WriteGraphInPlace(sp.Name, &buf)
@@ -174,4 +141,28 @@ func TestGraphInPlaceBuildContinues(t *testing.T) {
 	for _, h := range hits {
 		require.NotEqual(t, uint32(7), h.Off)
 	}
+}
+
+// loadingCopy returns a loading segment filled with orig's slots, ready
+// for its graphs.
+func loadingCopy(t *testing.T, orig *Segment, specs []VectorSpec) *Segment {
+	ids := make([]filter.PointID, orig.Len())
+	versions := make([]uint64, orig.Len())
+	for off := range ids {
+		ids[off], versions[off] = orig.PointAt(uint32(off))
+	}
+	loaded, err := NewLoading(&Options{Vectors: specs}, ids, versions)
+	require.NoError(t, err)
+	checkAtCleanup(t, loaded)
+	for off := range ids {
+		o := uint32(off)
+		vecs := map[string][]float32{}
+		for _, sp := range specs {
+			if v, ok := orig.Vector(sp.Name, o); ok {
+				vecs[sp.Name] = slices.Clone(v)
+			}
+		}
+		require.NoError(t, loaded.Fill(o, vecs, nil, mustOK(orig.Payload(o)), orig.IsLive(o)))
+	}
+	return loaded
 }
