@@ -573,6 +573,8 @@ func writeMetrics(ctx context.Context, w io.Writer, db *engine.DB, o metricsOpti
 		func(c *engine.CollectionInfo) int { return int(c.DiskBytes) })
 	qlite("qlite_collection_vectors_on_disk_bytes", "bytes of the collection's vectors read in place from memory-mapped segment files (on_disk vectors): held by the page cache, not counted in qlite_collection_memory_bytes",
 		func(c *engine.CollectionInfo) int { return int(c.Memory.MappedVectors) })
+	qlite("qlite_collection_graph_on_disk_bytes", "bytes of the collection's HNSW graphs searched in place from memory-mapped segment files (hnsw_config.on_disk): held by the page cache, not counted in qlite_collection_memory_bytes",
+		func(c *engine.CollectionInfo) int { return int(c.Memory.MappedGraph) })
 
 	writeRuntime(p)
 	_, err = w.Write(p.b)

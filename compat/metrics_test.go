@@ -476,3 +476,57 @@ func TestMetricsVectorsOnDisk(t *testing.T) {
 	require.Equal(t, info.Memory.MappedVectors, got.Result.Qlite.VectorsOnDiskBytes)
 	require.Greater(t, got.Result.Qlite.DiskBytes, info.Memory.MappedVectors, "disk bytes count the segment files")
 }
+
+// TestMetricsGraphOnDisk: the graphs of a collection with hnsw_config.on_disk
+// count as on disk (qlite_collection_graph_on_disk_bytes, the bytes of its
+// graph files' in-place layout), not as heap graphs; GET
+// /collections/{name} reports the same under result.qlite.
+func TestMetricsGraphOnDisk(t *testing.T) {
+	const n, dim = 3000, 16
+	db, h, _ := startServer(t, nil)
+	ctx := context.Background()
+	on, thr := true, 10
+	for _, name := range []string{"g", "r"} {
+		req := &engine.CreateCollection{
+			Vectors:    engine.VectorsConfig{"": {Size: dim, Distance: distance.Dot}},
+			Optimizers: &engine.OptimizersConfigDiff{IndexingThreshold: &thr}}
+		if name == "g" {
+			req.HNSW = &engine.HnswConfigDiff{OnDisk: &on}
+		}
+		require.NoError(t, db.CreateCollection(ctx, name, req))
+		rng := rand.New(rand.NewPCG(1, 2))
+		pts := make([]engine.Point, n)
+		for i := range pts {
+			v := make([]float32, dim)
+			for j := range v {
+				v[j] = rng.Float32()
+			}
+			pts[i] = engine.Point{ID: filter.NumID(uint64(i)), Vectors: map[string][]float32{"": v}}
+		}
+		_, err := db.Upsert(ctx, name, &engine.UpsertOp{Points: pts}, &engine.WriteOptions{Wait: true})
+		require.NoError(t, err)
+		require.NoError(t, db.Optimize(ctx, name))
+	}
+	g, err := db.CollectionInfo(ctx, "g")
+	require.NoError(t, err)
+	r, err := db.CollectionInfo(ctx, "r")
+	require.NoError(t, err)
+	require.Positive(t, g.Memory.MappedGraph)
+	require.Zero(t, r.Memory.MappedGraph)
+	require.Less(t, g.Memory.Graph, r.Memory.Graph/4, "sealed graphs counted on the heap")
+	fams := scrape(t, "http://"+h+"/metrics", nil)
+	require.Equal(t, float64(g.Memory.MappedGraph), value(t, fams, "qlite_collection_graph_on_disk_bytes", "collection", "g"))
+	require.Equal(t, float64(0), value(t, fams, "qlite_collection_graph_on_disk_bytes", "collection", "r"))
+	resp, err := http.Get("http://" + h + "/collections/g")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	var got struct {
+		Result struct {
+			Qlite struct {
+				GraphOnDiskBytes int64 `json:"graph_on_disk_bytes"`
+			} `json:"qlite"`
+		} `json:"result"`
+	}
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&got))
+	require.Equal(t, g.Memory.MappedGraph, got.Result.Qlite.GraphOnDiskBytes)
+}

@@ -65,10 +65,13 @@ type restCollectionInfo struct {
 // ram_bytes), and the payload cache's hits and misses on its payloads
 // (engine.PayloadCacheStats).
 type restQliteInfo struct {
-	RAMBytes           restRAMBytes     `json:"ram_bytes"`
-	DiskBytes          int64            `json:"disk_bytes"`
-	VectorsOnDiskBytes int64            `json:"vectors_on_disk_bytes"`
-	PayloadCache       restPayloadCache `json:"payload_cache"`
+	RAMBytes           restRAMBytes `json:"ram_bytes"`
+	DiskBytes          int64        `json:"disk_bytes"`
+	VectorsOnDiskBytes int64        `json:"vectors_on_disk_bytes"`
+	// GraphOnDiskBytes is the graphs searched in place from memory-mapped
+	// segment files (hnsw_config.on_disk; not in ram_bytes).
+	GraphOnDiskBytes int64            `json:"graph_on_disk_bytes"`
+	PayloadCache     restPayloadCache `json:"payload_cache"`
 }
 
 type restPayloadCache struct {
@@ -110,7 +113,7 @@ func (s *restServer) getCollection(w http.ResponseWriter, r *http.Request) (any,
 		Config:              info.Config,
 		PayloadSchema:       make(map[string]restPayloadIndexInfo, len(info.PayloadSchema)),
 		UpdateQueue:         restUpdateQueue{Length: info.UpdateQueueLength},
-		Qlite: restQliteInfo{DiskBytes: info.DiskBytes, VectorsOnDiskBytes: info.Memory.MappedVectors, RAMBytes: restRAMBytes{
+		Qlite: restQliteInfo{DiskBytes: info.DiskBytes, VectorsOnDiskBytes: info.Memory.MappedVectors, GraphOnDiskBytes: info.Memory.MappedGraph, RAMBytes: restRAMBytes{
 			Total: info.Memory.Total() + info.PayloadCache.Bytes, Vectors: info.Memory.Vectors, Graph: info.Memory.Graph,
 			Payloads: info.Memory.Payloads, PayloadIndexes: info.Memory.PayloadIndexes, Sparse: info.Memory.Sparse,
 			Other: info.Memory.Other, PayloadCache: info.PayloadCache.Bytes,
