@@ -417,6 +417,9 @@ func (db *DB) Close() error {
 		for _, c := range db.colls {
 			errs = append(errs, c.close())
 		}
+		// A closed DB lets its collections go, so that a handle the
+		// caller keeps does not keep their memory.
+		db.colls = map[string]*collection{}
 		db.mu.Unlock()
 		errs = append(errs, db.store.Close())
 		db.closeErr = errors.Join(errs...)

@@ -225,3 +225,37 @@ func TestCollectionInfoMemoryAndDisk(t *testing.T) {
 	_, err = db.CollectionInfo(bg, "c")
 	require.ErrorIs(t, err, ErrNotFound)
 }
+
+// TestClosedDBHoldsNoCollections keeps the handle of a closed DB that held
+// 16 MiB of vectors: after collections the heap is back below that, as if
+// the handle were gone.
+func TestClosedDBHoldsNoCollections(t *testing.T) {
+	if raceEnabled {
+		t.Skip("-race builds keep freed memory reachable for a varying number of collections")
+	}
+	const dim, n = 128, 32 << 10 // 16 MiB of vectors
+	before := heapInuse()
+	o := testOpts()
+	o.DisableOptimizer = true
+	db, err := Open(t.TempDir(), o)
+	require.NoError(t, err)
+	createColl(t, db, "c", dim, distance.Euclid, 0)
+	rng := rand.New(rand.NewPCG(1, 1))
+	for from := 0; from < n; from += 1024 {
+		op := &UpsertOp{}
+		for i := from; i < from+1024; i++ {
+			op.Points = append(op.Points, Point{ID: numID(uint64(i)), Vectors: map[string][]float32{"": randVec(rng, dim)}})
+		}
+		_, err := db.Upsert(bg, "c", op, nil)
+		require.NoError(t, err)
+	}
+	held := heapInuse() - before
+	require.Greater(t, held, int64(n*dim*4), "the open DB holds its vectors")
+	require.NoError(t, db.Close())
+	for range 3 { // pooled search scratch keeps segments for two collections
+		runtime.GC()
+	}
+	after := heapInuse() - before
+	require.Less(t, after, int64(n*dim*4)/4, "a closed DB still held %d MiB of its %d", after/mib, held/mib)
+	runtime.KeepAlive(db)
+}
