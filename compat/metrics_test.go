@@ -433,17 +433,7 @@ func TestMetricsVectorsOnDisk(t *testing.T) {
 	require.NoError(t, db.CreateCollection(ctx, "d", &engine.CreateCollection{
 		Vectors:    engine.VectorsConfig{"": {Size: dim, Distance: distance.Dot, OnDisk: &on}},
 		Optimizers: &engine.OptimizersConfigDiff{IndexingThreshold: &thr}}))
-	rng := rand.New(rand.NewPCG(1, 2))
-	pts := make([]engine.Point, n)
-	for i := range pts {
-		v := make([]float32, dim)
-		for j := range v {
-			v[j] = rng.Float32()
-		}
-		pts[i] = engine.Point{ID: filter.NumID(uint64(i)), Vectors: map[string][]float32{"": v}}
-	}
-	_, err := db.Upsert(ctx, "d", &engine.UpsertOp{Points: pts}, &engine.WriteOptions{Wait: true})
-	require.NoError(t, err)
+	upsertUniform(t, db, "d", n, dim)
 	require.NoError(t, db.Optimize(ctx, "d"))
 	info, err := db.CollectionInfo(ctx, "d")
 	require.NoError(t, err)
@@ -494,17 +484,7 @@ func TestMetricsGraphOnDisk(t *testing.T) {
 			req.HNSW = &engine.HnswConfigDiff{OnDisk: &on}
 		}
 		require.NoError(t, db.CreateCollection(ctx, name, req))
-		rng := rand.New(rand.NewPCG(1, 2))
-		pts := make([]engine.Point, n)
-		for i := range pts {
-			v := make([]float32, dim)
-			for j := range v {
-				v[j] = rng.Float32()
-			}
-			pts[i] = engine.Point{ID: filter.NumID(uint64(i)), Vectors: map[string][]float32{"": v}}
-		}
-		_, err := db.Upsert(ctx, name, &engine.UpsertOp{Points: pts}, &engine.WriteOptions{Wait: true})
-		require.NoError(t, err)
+		upsertUniform(t, db, name, n, dim)
 		require.NoError(t, db.Optimize(ctx, name))
 	}
 	g, err := db.CollectionInfo(ctx, "g")
@@ -529,4 +509,21 @@ func TestMetricsGraphOnDisk(t *testing.T) {
 	}
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(&got))
 	require.Equal(t, g.Memory.MappedGraph, got.Result.Qlite.GraphOnDiskBytes)
+}
+
+// upsertUniform upserts n points with ids 0 to n-1 and seeded uniform
+// vectors of dimension dim into coll.
+func upsertUniform(t *testing.T, db *engine.DB, coll string, n, dim int) {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(1, 2))
+	pts := make([]engine.Point, n)
+	for i := range pts {
+		v := make([]float32, dim)
+		for j := range v {
+			v[j] = rng.Float32()
+		}
+		pts[i] = engine.Point{ID: filter.NumID(uint64(i)), Vectors: map[string][]float32{"": v}}
+	}
+	_, err := db.Upsert(context.Background(), coll, &engine.UpsertOp{Points: pts}, &engine.WriteOptions{Wait: true})
+	require.NoError(t, err)
 }

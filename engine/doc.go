@@ -68,6 +68,24 @@
 // rebuilds a graph that was already built; the appendable segment is rebuilt
 // from the stored points on open. The on-disk format is in segment/FORMAT.md.
 //
+// # Vectors on disk
+//
+// A dense vector configured with on_disk true keeps the vectors of sealed
+// segments in segment files beside the store (DIR/segments/), written by the
+// optimizer when it seals, merges or vacuums, synced before the manifest
+// that names them commits, and read in place through read-only memory
+// mappings (the page cache holds them, not the heap; where mapping is not
+// available they are read into the heap). The appendable segment keeps its
+// vectors in RAM, as do multivectors. Open checks each file's length,
+// header and CRC-32C (a bad or missing file fails the collection with an
+// error wrapping ErrCorrupt that names it) and copies none of their vectors
+// into the heap. A mapping is released when its segment leaves the
+// collection under the exclusive segment lock, so no search reads a
+// released mapping; segments of a deleted or closed collection release
+// theirs when the garbage collector finds them unreachable. Changing
+// on_disk rewrites the sealed segments in the background. The point
+// records still hold every vector, so snapshots are unchanged.
+//
 // Restoring a snapshot (RestoreSnapshot, RecoverSnapshot,
 // RestoreFullSnapshot) is atomic, also across a crash: the snapshot is read
 // and verified into a staged collection, and one synced batch swaps it in;
