@@ -74,6 +74,8 @@ type collection struct {
 	firstWrite atomic.Bool
 	// probe is set while a Health probe waits for wmu.
 	probe atomic.Bool
+	// loadedVectorRecords counts the vector records Open read (tests).
+	loadedVectorRecords atomic.Int64
 }
 
 // lockWrite takes wmu for a write, counted in queued while it waits.

@@ -135,7 +135,33 @@ func openCollection(db *DB, name string, cid uint32, cfg CollectionConfig) (_ *c
 	// Points: into the sealed slot holding their version, else appended.
 	// One goroutine reads the store (decompressing blocks) while this one
 	// decodes records and places them.
-	batches, done, readErr := c.readPoints(cid)
+	// A point whose version a sealed segment holds with every vector in
+	// segment files needs no vector record: it is not read.
+	allMapped := map[*segRef]bool{}
+	for _, ref := range sealed {
+		all := len(c.vectorNames()) > 0
+		for i := range c.vectorNames() {
+			all = all && ref.hasVectorFile(i)
+		}
+		allMapped[ref] = all
+	}
+	skip := func(key, rec []byte) bool {
+		if len(rec) < 9 {
+			return false // decoding reports it
+		}
+		id, rest, err := decodeIDKey(key)
+		if err != nil || len(rest) != 0 {
+			return false
+		}
+		op := binary.LittleEndian.Uint64(rec[1:])
+		for _, h := range holders[id] {
+			if h.ver == op {
+				return allMapped[h.ref]
+			}
+		}
+		return false
+	}
+	batches, done, readErr := c.readPoints(cid, skip)
 	var rec record
 	var failed error
 	for b := range batches {
@@ -251,7 +277,7 @@ const pointBatches = 4
 // channel once it no longer needs it (at the latest before taking the
 // next): the batches are reused, so that a load makes no garbage in
 // proportion to the data and the heap grows by what it keeps.
-func (c *collection) readPoints(cid uint32) (<-chan pointBatch, chan<- pointBatch, <-chan error) {
+func (c *collection) readPoints(cid uint32, skip func(key, rec []byte) bool) (<-chan pointBatch, chan<- pointBatch, <-chan error) {
 	out := make(chan pointBatch, pointBatches-2)
 	done := make(chan pointBatch, pointBatches)
 	errc := make(chan error, 1)
@@ -262,6 +288,7 @@ func (c *collection) readPoints(cid uint32) (<-chan pointBatch, chan<- pointBatc
 			errc <- err
 			return
 		}
+		it.skip = skip
 		const size = 4 << 20
 		made := 1
 		b := pointBatch{buf: make([]byte, 0, size)}
@@ -289,7 +316,10 @@ func (c *collection) readPoints(cid uint32) (<-chan pointBatch, chan<- pointBatc
 			b.ends = append(b.ends, len(b.buf))
 			b.buf = append(b.buf, val...)
 			b.ends = append(b.ends, len(b.buf))
-			b.buf = append(b.buf, it.Vectors()...)
+			if v := it.Vectors(); v != nil {
+				b.buf = append(b.buf, v...)
+				c.loadedVectorRecords.Add(1)
+			}
 			b.ends = append(b.ends, len(b.buf))
 			if len(b.buf) >= size {
 				out <- b

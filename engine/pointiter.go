@@ -21,6 +21,16 @@ type pointIter struct {
 	vUsed bool
 	vec   []byte
 	err   error
+	// skip, when set, is asked for each point (its id key and point
+	// record) whether its vector record is needed; for a point it says
+	// false for, the vector iterator is not moved (no vector bytes are
+	// read) and Vectors returns nil. The vector iterator catches up with
+	// a seek at the next point that needs it (a vector record of no point
+	// between the two is then not seen).
+	skip func(key, rec []byte) bool
+	// vStale is set when points were skipped since the vector iterator
+	// last moved.
+	vStale bool
 }
 
 // newPointIter returns an iterator over the points of collection cid in r
@@ -58,12 +68,27 @@ func (it *pointIter) settle(valid bool) bool {
 		it.vValid, it.vUsed = it.v.Next(), false
 	}
 	if !valid {
-		if it.vValid {
+		if it.vValid && !it.vStale {
 			it.err = fmt.Errorf("%w: vector record %x of no point", ErrCorrupt, it.v.Key())
 		}
 		return false
 	}
 	key := it.Key()
+	if it.skip != nil {
+		rec, err := it.p.ValueAndErr()
+		if err != nil {
+			it.err = err
+			return false
+		}
+		if it.skip(key, rec) {
+			it.vStale = true
+			return true
+		}
+		if it.vStale {
+			it.vStale = false
+			it.vValid = it.v.SeekGE(append(it.vPrefix[:len(it.vPrefix):len(it.vPrefix)], key...))
+		}
+	}
 	for it.vValid {
 		switch c := bytes.Compare(it.v.Key()[len(it.vPrefix):], key); {
 		case c < 0:

@@ -145,6 +145,15 @@ func TestOnDiskVectorsMatchInRAM(t *testing.T) {
 			closeChecked(t, db)
 			db = openTestDB(t, dir, o)
 			check(db)
+			// The reopen read no vector record of a point that a sealed
+			// on-disk segment holds: only the appendable segment's.
+			disk, err := db.collection("disk")
+			require.NoError(t, err)
+			ram, err := db.collection("ram")
+			require.NoError(t, err)
+			app := disk.snapshotSegs()[len(disk.snapshotSegs())-1].seg.Live()
+			require.Equal(t, int64(app), disk.loadedVectorRecords.Load())
+			require.Equal(t, int64(len(vecs)), ram.loadedVectorRecords.Load())
 		})
 	}
 }
