@@ -83,8 +83,10 @@
 // collection under the exclusive segment lock, so no search reads a
 // released mapping; segments of a deleted or closed collection release
 // theirs when the garbage collector finds them unreachable. Changing
-// on_disk rewrites the sealed segments in the background. The point
-// records still hold every vector, so snapshots are unchanged.
+// on_disk rewrites the sealed segments in the background. The store still
+// holds every vector (vector records), so snapshots are unchanged; open
+// reads no vector record of a point whose sealed slot has every vector in
+// files.
 //
 // Restoring a snapshot (RestoreSnapshot, RecoverSnapshot,
 // RestoreFullSnapshot) is atomic, also across a crash: the snapshot is read
