@@ -344,6 +344,9 @@ func splitmix64(x uint64) uint64 {
 
 // searcher is the pooled scratch of one search or insert.
 type searcher struct {
+	// vecs scores candidates: the graph's Vectors, or those a SearchVia
+	// call gives.
+	vecs  Vectors
 	vis   visitedSet
 	cand  minHeap
 	res   maxHeap
@@ -374,18 +377,22 @@ func (g *Graph) getSearcher() *searcher {
 		}
 	}
 	s.vis.reset(g.capacity())
+	s.vecs = g.vecs
 	s.scored = 0
 	s.cand = s.cand[:0]
 	s.res = s.res[:0]
 	return s
 }
 
-func (g *Graph) putSearcher(s *searcher) { g.pool.Put(s) }
+func (g *Graph) putSearcher(s *searcher) {
+	s.vecs = nil
+	g.pool.Put(s)
+}
 
 // dist returns the distance between q and one stored vector.
 func (g *Graph) dist(s *searcher, q []float32, id uint32) float32 {
 	s.one[0] = id
-	g.vecs.Distances(q, s.one[:], s.oned[:])
+	s.vecs.Distances(q, s.one[:], s.oned[:])
 	return s.oned[0]
 }
 

@@ -17,7 +17,7 @@ func (g *Graph) Search(q []float32, k, ef int, accept func(id uint32) bool) []Re
 // SearchInto is Search writing into dst[:0], which it grows as needed. When
 // dst has room for k results it allocates nothing.
 func (g *Graph) SearchInto(dst []Result, q []float32, k, ef int, accept func(id uint32) bool) []Result {
-	dst, _ = g.search(dst, q, k, ef, accept, false)
+	dst, _ = g.search(dst, nil, q, k, ef, accept, false)
 	return dst
 }
 
@@ -28,21 +28,29 @@ func (g *Graph) SearchInto(dst []Result, q []float32, k, ef int, accept func(id 
 // stay connected, and scores only accepted nodes (the ACORN-1 expansion).
 // Otherwise it searches as SearchInto does.
 func (g *Graph) SearchFiltered(dst []Result, q []float32, k, ef int, accept func(id uint32) bool, selectivity float64) []Result {
-	dst, _ = g.search(dst, q, k, ef, accept, accept != nil && selectivity < TwoHopSelectivity)
+	dst, _ = g.search(dst, nil, q, k, ef, accept, accept != nil && selectivity < TwoHopSelectivity)
 	return dst
 }
 
 // SearchCounted is SearchFiltered that also returns the number of
 // distances it computed.
 func (g *Graph) SearchCounted(dst []Result, q []float32, k, ef int, accept func(id uint32) bool, selectivity float64) ([]Result, int) {
-	return g.search(dst, q, k, ef, accept, accept != nil && selectivity < TwoHopSelectivity)
+	return g.search(dst, nil, q, k, ef, accept, accept != nil && selectivity < TwoHopSelectivity)
+}
+
+// SearchVia is SearchCounted scoring through vecs instead of the graph's
+// own Vectors: the same nodes under another representation (quantised
+// codes), whose Distances may ignore q. The distances of the results are
+// vecs' own.
+func (g *Graph) SearchVia(vecs Vectors, dst []Result, q []float32, k, ef int, accept func(id uint32) bool, selectivity float64) ([]Result, int) {
+	return g.search(dst, vecs, q, k, ef, accept, accept != nil && selectivity < TwoHopSelectivity)
 }
 
 // TwoHopSelectivity is the selectivity below which SearchFiltered expands
 // through rejected nodes.
 var TwoHopSelectivity = 0.3
 
-func (g *Graph) search(dst []Result, q []float32, k, ef int, accept func(id uint32) bool, twoHop bool) ([]Result, int) {
+func (g *Graph) search(dst []Result, vecs Vectors, q []float32, k, ef int, accept func(id uint32) bool, twoHop bool) ([]Result, int) {
 	dst = dst[:0]
 	if k <= 0 {
 		return dst, 0
@@ -53,6 +61,9 @@ func (g *Graph) search(dst []Result, q []float32, k, ef int, accept func(id uint
 	}
 	ef = max(ef, k)
 	s := g.getSearcher()
+	if vecs != nil {
+		s.vecs = vecs
+	}
 	cur, curDist := ep, g.dist(s, q, ep)
 	s.scored++
 	for l := int(top); l > 0; l-- {
@@ -94,7 +105,7 @@ func (g *Graph) greedy(s *searcher, q []float32, cur uint32, curDist float32, l 
 			break
 		}
 		d := s.dists[:len(ids)]
-		g.vecs.Distances(q, ids, d)
+		s.vecs.Distances(q, ids, d)
 		s.scored += len(ids)
 		for i, id := range ids {
 			if d[i] < curDist {
@@ -146,7 +157,7 @@ func (g *Graph) searchLayer(s *searcher, q []float32, ep uint32, epDist float32,
 			continue
 		}
 		dists := s.dists[:len(ids)]
-		g.vecs.Distances(q, ids, dists)
+		s.vecs.Distances(q, ids, dists)
 		s.scored += len(ids)
 		for i, id := range ids {
 			d := dists[i]
@@ -240,7 +251,7 @@ func (g *Graph) searchLayerTwoHop(s *searcher, q []float32, ep uint32, epDist fl
 			continue
 		}
 		dists := s.dists[:len(ids)]
-		g.vecs.Distances(q, ids, dists)
+		s.vecs.Distances(q, ids, dists)
 		s.scored += len(ids)
 		for i, id := range ids {
 			d := dists[i]

@@ -30,6 +30,11 @@ type SearchOptions struct {
 	// Below, when not 0, leaves the slots from Below on out of the search
 	// (points the collection does not show yet).
 	Below uint32
+	// Quant are the quantisation parameters, for spaces with quantised
+	// vectors (SetQuantized). Searches of a space with a graph run on the
+	// quantised vectors unless Exact or Quant.Ignore, then rescore the
+	// candidates with the original vectors as Quant asks.
+	Quant QuantSearch
 }
 
 // The plans Search chooses between.
@@ -91,12 +96,20 @@ type scratch struct {
 	bits []uint64
 	eval *filter.Evaluator // over this segment's indexes
 	pr   payloadReader
+
+	// Quantised search: the prepared query (qon while it is in use) and
+	// the rescoring buffers.
+	qvec  quantVectors
+	qon   bool
+	qids  []uint32
+	qdist []float32
 }
 
 // putScratch returns sc to the pool, without the payloads and closures of
 // its query.
 func (s *Segment) putScratch(sc *scratch) {
 	sc.pr.release()
+	sc.qon, sc.qvec.qv = false, nil
 	s.scratch.Put(sc)
 }
 
@@ -142,9 +155,15 @@ func (s *Segment) Search(ctx context.Context, name string, q []float32, k int, o
 	if ef <= 0 {
 		ef = sp.graph.Load().Config().EfConstruct
 	}
-	ef = max(ef, k)
+	// With quantised vectors (and a graph: Qdrant quantises indexed
+	// segments), candidates are collected on them, kk of them.
+	kk, rescore := k, false
+	if indexed > 0 && !sp.spec.NoGraph {
+		kk, rescore, sc.qon = s.quantPlan(sc, sp, &opts, k, s.n.Load())
+	}
+	ef = max(ef, kk)
 	st := SearchStats{Candidates: -1}
-	sc.top.reset(k)
+	sc.top.reset(kk)
 
 	if opts.Filter == nil {
 		n := s.n.Load()
@@ -164,22 +183,37 @@ func (s *Segment) Search(ctx context.Context, name string, q []float32, k int, o
 			if sp.building.Load() > indexed {
 				accept = func(off uint32) bool { return off < indexed }
 			}
-			var inGraph int
-			sc.res, inGraph = sp.graph.Load().SearchCounted(sc.res, sc.q, k, ef, accept, 1)
+			inGraph := s.graphSearch(sc, sp, kk, ef, accept, 1)
 			s.pushGraph(sc, indexed)
 			st.Scored, err = s.scanRange(ctx, sc, sp, indexed, n, nil)
 			st.Scored += inGraph
 		}
 	} else {
 		s.mu.RLock()
-		err = s.searchFiltered(ctx, sc, sp, &opts, k, ef, indexed, &st)
+		err = s.searchFiltered(ctx, sc, sp, &opts, kk, ef, indexed, &st)
 		s.mu.RUnlock()
 	}
 	if err != nil {
 		sc.top.reset(k)
 		return nil, err
 	}
-	return s.hits(sc, &opts, &st, sp.metric.Score), nil
+	score := sp.metric.Score
+	if sc.qon {
+		score = s.quantFinish(sc, sp, k, rescore)
+	}
+	return s.hits(sc, &opts, &st, score), nil
+}
+
+// graphSearch searches sp's graph into sc.res, on the quantised vectors
+// when sc.qon, and returns the number of distances computed.
+func (s *Segment) graphSearch(sc *scratch, sp *space, k, ef int, accept func(uint32) bool, sel float64) int {
+	var n int
+	if sc.qon {
+		sc.res, n = sp.graph.Load().SearchVia(&sc.qvec, sc.res, sc.q, k, ef, accept, sel)
+	} else {
+		sc.res, n = sp.graph.Load().SearchCounted(sc.res, sc.q, k, ef, accept, sel)
+	}
+	return n
 }
 
 // searchOptions checks a search's k and context and returns a copy of its
@@ -327,7 +361,7 @@ func (s *Segment) searchFiltered(ctx context.Context, sc *scratch, sp *space, op
 		}
 	}
 	var inGraph int
-	sc.res, inGraph = sp.graph.Load().SearchCounted(sc.res, sc.q, k, ef, accept, sel)
+	inGraph = s.graphSearch(sc, sp, k, ef, accept, sel)
 	if pr.err != nil {
 		return pr.err
 	}
@@ -436,7 +470,11 @@ func (s *Segment) scoreBatch(sc *scratch, sp *space, ids []uint32) {
 		return
 	}
 	d := sc.dist[:len(ids)]
-	vectors{sp}.Distances(sc.q, ids, d)
+	if sc.qon {
+		sc.qvec.Distances(nil, ids, d)
+	} else {
+		vectors{sp}.Distances(sc.q, ids, d)
+	}
 	for i, off := range ids {
 		sc.top.push(off, d[i])
 	}

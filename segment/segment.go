@@ -173,6 +173,8 @@ type space struct {
 	mapped atomic.Bool
 	// rowsInHeap is set when mapped rows were read into the heap.
 	rowsInHeap atomic.Bool
+	// quant holds the quantised vectors of a sealed segment (SetQuantized).
+	quant atomic.Pointer[Quantized]
 }
 
 type fieldIndex struct {
