@@ -83,6 +83,15 @@ func oversampling(p *qdrant.SearchParams) *float64 {
 	return nil
 }
 
+// quantParams returns the quantization search parameters.
+func quantParams(p *qdrant.SearchParams) engine.QuantParams {
+	q := p.GetQuantization()
+	if q == nil {
+		return engine.QuantParams{}
+	}
+	return engine.QuantParams{Ignore: q.GetIgnore(), Rescore: copyPtr(q.Rescore), Oversampling: q.GetOversampling()}
+}
+
 func strategyFromProto(s *qdrant.RecommendStrategy) (engine.RecommendStrategy, error) {
 	if s == nil {
 		return "", nil
@@ -131,6 +140,7 @@ func (s *pointsService) queryFromProto(ctx context.Context, coll string, prefetc
 	}
 	req.HnswEf, req.Exact = searchParams(params)
 	req.Oversampling = oversampling(params)
+	req.Quant = quantParams(params)
 	l := uint64(defaultQueryLimit)
 	if limit != nil {
 		if err := checkLimit("limit", *limit); err != nil {
@@ -179,6 +189,7 @@ func prefetchesFromProto(ps []*qdrant.PrefetchQuery, path string) ([]engine.Pref
 		}
 		pf.HnswEf, pf.Exact = searchParams(p.GetParams())
 		pf.Oversampling = oversampling(p.GetParams())
+		pf.Quant = quantParams(p.GetParams())
 		pf.ScoreThreshold = copyPtr(p.ScoreThreshold)
 		if p.Limit != nil {
 			if err := checkLimit(at+".limit", p.GetLimit()); err != nil {
@@ -673,6 +684,7 @@ func legacyPartsFromProto(r legacyRequest, query func() (*engine.QueryRequest, e
 	}
 	req.HnswEf, req.Exact = searchParams(r.GetParams())
 	req.Oversampling = oversampling(r.GetParams())
+	req.Quant = quantParams(r.GetParams())
 	return req, nil
 }
 

@@ -70,8 +70,12 @@ type restQliteInfo struct {
 	VectorsOnDiskBytes int64        `json:"vectors_on_disk_bytes"`
 	// GraphOnDiskBytes is the graphs searched in place from memory-mapped
 	// segment files (hnsw_config.on_disk; not in ram_bytes).
-	GraphOnDiskBytes int64            `json:"graph_on_disk_bytes"`
-	PayloadCache     restPayloadCache `json:"payload_cache"`
+	GraphOnDiskBytes int64 `json:"graph_on_disk_bytes"`
+	// QuantizedOnDiskBytes is the quantised vectors read in place from
+	// mapped segment files (always_ram false); ram_bytes.quantized those
+	// in the heap.
+	QuantizedOnDiskBytes int64            `json:"quantized_on_disk_bytes"`
+	PayloadCache         restPayloadCache `json:"payload_cache"`
 }
 
 type restPayloadCache struct {
@@ -86,6 +90,7 @@ type restRAMBytes struct {
 	Payloads       int64 `json:"payloads"`
 	PayloadIndexes int64 `json:"payload_indexes"`
 	Sparse         int64 `json:"sparse"`
+	Quantized      int64 `json:"quantized"`
 	Other          int64 `json:"other"`
 	PayloadCache   int64 `json:"payload_cache"`
 }
@@ -113,11 +118,12 @@ func (s *restServer) getCollection(w http.ResponseWriter, r *http.Request) (any,
 		Config:              info.Config,
 		PayloadSchema:       make(map[string]restPayloadIndexInfo, len(info.PayloadSchema)),
 		UpdateQueue:         restUpdateQueue{Length: info.UpdateQueueLength},
-		Qlite: restQliteInfo{DiskBytes: info.DiskBytes, VectorsOnDiskBytes: info.Memory.MappedVectors, GraphOnDiskBytes: info.Memory.MappedGraph, RAMBytes: restRAMBytes{
-			Total: info.Memory.Total() + info.PayloadCache.Bytes, Vectors: info.Memory.Vectors, Graph: info.Memory.Graph,
-			Payloads: info.Memory.Payloads, PayloadIndexes: info.Memory.PayloadIndexes, Sparse: info.Memory.Sparse,
-			Other: info.Memory.Other, PayloadCache: info.PayloadCache.Bytes,
-		}, PayloadCache: restPayloadCache{Hits: info.PayloadCache.Hits, Misses: info.PayloadCache.Misses}},
+		Qlite: restQliteInfo{DiskBytes: info.DiskBytes, VectorsOnDiskBytes: info.Memory.MappedVectors, GraphOnDiskBytes: info.Memory.MappedGraph,
+			QuantizedOnDiskBytes: info.Memory.MappedQuantized, RAMBytes: restRAMBytes{
+				Total: info.Memory.Total() + info.PayloadCache.Bytes, Vectors: info.Memory.Vectors, Graph: info.Memory.Graph,
+				Quantized: info.Memory.Quantized, Payloads: info.Memory.Payloads, PayloadIndexes: info.Memory.PayloadIndexes, Sparse: info.Memory.Sparse,
+				Other: info.Memory.Other, PayloadCache: info.PayloadCache.Bytes,
+			}, PayloadCache: restPayloadCache{Hits: info.PayloadCache.Hits, Misses: info.PayloadCache.Misses}},
 	}
 	out.UpdateQueue.DeferredPoints = info.DeferredPoints
 	if info.Reason != "" {

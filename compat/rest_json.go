@@ -1051,6 +1051,26 @@ func (p *restSearchParams) oversampling() *float64 {
 	return q.Oversampling
 }
 
+// quant returns the quantization search parameters.
+func (p *restSearchParams) quant() engine.QuantParams {
+	if p == nil || len(p.Quantization) == 0 {
+		return engine.QuantParams{}
+	}
+	var q struct {
+		Ignore       *bool    `json:"ignore"`
+		Rescore      *bool    `json:"rescore"`
+		Oversampling *float64 `json:"oversampling"`
+	}
+	if json.Unmarshal(p.Quantization, &q) != nil {
+		return engine.QuantParams{}
+	}
+	out := engine.QuantParams{Ignore: q.Ignore != nil && *q.Ignore, Rescore: q.Rescore}
+	if q.Oversampling != nil {
+		out.Oversampling = *q.Oversampling
+	}
+	return out
+}
+
 // check reads quantization and acorn as Qdrant does (a member of the
 // wrong type does not decode) and validates their ranges.
 func (p *restSearchParams) check(path string) error {

@@ -302,6 +302,7 @@ func (b *restReadBody) convert(req *engine.QueryRequest, lookup *json.RawMessage
 	}
 	req.HnswEf, req.Exact = b.Params.values()
 	req.Oversampling = b.Params.oversampling()
+	req.Quant = b.Params.quant()
 	if req.WithPayload, withPayload, err = restWithPayload(b.WithPayload, at("with_payload"), false); err != nil {
 		return false, err
 	}
@@ -394,6 +395,7 @@ func restPrefetches(raw json.RawMessage, path string) ([]engine.Prefetch, error)
 		}
 		pf.HnswEf, pf.Exact = b.Params.values()
 		pf.Oversampling = b.Params.oversampling()
+		pf.Quant = b.Params.quant()
 		pf.ScoreThreshold = b.ScoreThreshold
 		limit, err := restLimit(b.Limit, at("limit"), 0)
 		if err != nil {
@@ -784,7 +786,7 @@ func (s *restServer) prepSearch(ctx context.Context, coll string, q *restSearchR
 func searchRequestOf(q *engine.QueryRequest) *engine.SearchRequest {
 	return &engine.SearchRequest{Vector: q.Query.Nearest.Vector, Sparse: q.Query.Nearest.Sparse, Using: q.Using, Filter: q.Filter,
 		Limit: q.Limit, Offset: q.Offset, ScoreThreshold: q.ScoreThreshold, HnswEf: q.HnswEf, Exact: q.Exact,
-		Oversampling: q.Oversampling, WithPayload: q.WithPayload, WithVectors: q.WithVectors}
+		Oversampling: q.Oversampling, Quant: q.Quant, WithPayload: q.WithPayload, WithVectors: q.WithVectors}
 }
 
 // searches is the legacy search's route.
@@ -890,7 +892,7 @@ func recommendRequestOf(q *engine.QueryRequest) *engine.RecommendRequest {
 	rq := q.Query.Recommend
 	return &engine.RecommendRequest{Positive: rq.Positive, Negative: rq.Negative, Strategy: rq.Strategy,
 		Using: q.Using, Filter: q.Filter, Limit: q.Limit, Offset: q.Offset, ScoreThreshold: q.ScoreThreshold, HnswEf: q.HnswEf,
-		Exact: q.Exact, Oversampling: q.Oversampling, WithPayload: q.WithPayload, WithVectors: q.WithVectors, LookupFrom: q.LookupFrom}
+		Exact: q.Exact, Oversampling: q.Oversampling, Quant: q.Quant, WithPayload: q.WithPayload, WithVectors: q.WithVectors, LookupFrom: q.LookupFrom}
 }
 
 // recommendations is the legacy recommendation's route.

@@ -100,6 +100,9 @@ type segRef struct {
 	// files are the segment files the manifest names for the segment, set
 	// when it commits (or at load).
 	files atomic.Pointer[[]fileInfo]
+	// quantCfg holds, by vector index, the quantization config the
+	// segment's quantised vectors were trained for (engine/quant.go).
+	quantCfg atomic.Pointer[map[int]string]
 }
 
 // hasVectorFile reports whether the vector name of that index (among the

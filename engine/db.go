@@ -148,6 +148,7 @@ type dbStats struct {
 	seals       atomic.Int64
 	vacuums     atomic.Int64
 	merges      atomic.Int64
+	quantizes   atomic.Int64
 }
 
 // Stats are counters of the background work a DB has done since Open.
@@ -158,15 +159,19 @@ type Stats struct {
 	Seals       int64
 	Vacuums     int64
 	Merges      int64
+	// Quantizations counts vectors of sealed segments quantised (trained
+	// and encoded); a reopen quantises nothing.
+	Quantizations int64
 }
 
 // Stats returns the DB's counters.
 func (db *DB) Stats() Stats {
 	return Stats{
-		GraphBuilds: db.stats.graphBuilds.Load(),
-		Seals:       db.stats.seals.Load(),
-		Vacuums:     db.stats.vacuums.Load(),
-		Merges:      db.stats.merges.Load(),
+		GraphBuilds:   db.stats.graphBuilds.Load(),
+		Seals:         db.stats.seals.Load(),
+		Vacuums:       db.stats.vacuums.Load(),
+		Merges:        db.stats.merges.Load(),
+		Quantizations: db.stats.quantizes.Load(),
 	}
 }
 

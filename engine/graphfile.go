@@ -63,8 +63,9 @@ func (c *collection) graphFileIndexes(ref *segRef) []int {
 	return out
 }
 
-// writeSegmentFiles writes the vector and graph files of the sealed
-// segment ref (writeVectorFiles, writeGraphFiles). On error, none is left.
+// writeSegmentFiles writes the vector, graph and quantised-code files of
+// the sealed segment ref (writeVectorFiles, writeGraphFiles,
+// writeQuantFiles). On error, none is left.
 func (c *collection) writeSegmentFiles(ref *segRef) ([]fileInfo, error) {
 	files, err := c.writeVectorFiles(ref)
 	if err != nil {
@@ -75,7 +76,15 @@ func (c *collection) writeSegmentFiles(ref *segRef) ([]fileInfo, error) {
 		c.db.removeSegFiles(c.cid, ref.id, files)
 		return nil, err
 	}
-	return append(files, graphs...), nil
+	files = append(files, graphs...)
+	// Quantised codes (engine/quant.go), which it also installs in the
+	// segment.
+	codes, err := c.writeQuantFiles(ref)
+	if err != nil {
+		c.db.removeSegFiles(c.cid, ref.id, files)
+		return nil, err
+	}
+	return append(files, codes...), nil
 }
 
 // writeGraphFiles writes a graph file for each vector of the sealed

@@ -105,6 +105,12 @@ func openCollection(db *DB, name string, cid uint32, cfg CollectionConfig) (_ *c
 		}
 		ref := &segRef{id: ms.id, seg: seg}
 		ref.useMaps(maps)
+		qmaps, err := c.openQuantFiles(ref, ms.files, true)
+		if err != nil {
+			return nil, fmt.Errorf("segment %d: %w", ms.id, err)
+		}
+		opened = append(opened, qmaps...)
+		ref.useMaps(qmaps)
 		files := ms.files
 		ref.files.Store(&files)
 		ref.persisted.Store(true)

@@ -80,7 +80,7 @@ func (db *DB) queryMMR(ctx context.Context, c *collection, r *QueryRequest, q qv
 	wv, strip := withVector(r.WithVectors, r.Using)
 	cands, err := c.search(ctx, &SearchRequest{
 		Vector: q.d, Sparse: q.sparseQuery(), Using: r.Using, Filter: r.Filter, Limit: n,
-		ScoreThreshold: r.ScoreThreshold, HnswEf: r.HnswEf, Exact: r.Exact,
+		ScoreThreshold: r.ScoreThreshold, HnswEf: r.HnswEf, Exact: r.Exact, Quant: r.Quant,
 		WithPayload: r.WithPayload, WithVectors: wv,
 	}, exclude, st)
 	if err != nil {
@@ -297,7 +297,7 @@ func leafQuery(p *Prefetch, f *filter.Filter, limit int) *QueryRequest {
 		q = &Query{Nearest: q.Nearest}
 	}
 	return &QueryRequest{Query: q, Using: p.Using, Filter: f, Limit: limit,
-		ScoreThreshold: p.ScoreThreshold, HnswEf: p.HnswEf, Exact: p.Exact, LookupFrom: p.LookupFrom}
+		ScoreThreshold: p.ScoreThreshold, HnswEf: p.HnswEf, Exact: p.Exact, Quant: p.Quant, LookupFrom: p.LookupFrom}
 }
 
 // applyMMR applies a nearest query with MMR to the candidates a node's

@@ -157,7 +157,7 @@ func (c *collection) filesOutdated(ref *segRef) bool {
 			return true
 		}
 	}
-	return false
+	return c.quantOutdated(ref)
 }
 
 // pendingWork reports whether the optimizer has something to do.

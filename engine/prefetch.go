@@ -47,8 +47,10 @@ type Prefetch struct {
 	Filter *filter.Filter
 	HnswEf int
 	Exact  bool
-	// Oversampling is only checked against strict mode.
+	// Oversampling is checked against strict mode; Quant holds it for the
+	// search.
 	Oversampling *float64
+	Quant        QuantParams
 	// ScoreThreshold keeps only results better than it (for a fusion, at
 	// least as good).
 	ScoreThreshold *float32

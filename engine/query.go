@@ -75,9 +75,11 @@ type QueryRequest struct {
 	ScoreThreshold *float32
 	HnswEf         int
 	Exact          bool
-	// Oversampling is the quantization oversampling asked for; the engine
-	// keeps full vectors and only checks it against strict mode.
+	// Oversampling is the quantization oversampling asked for, checked
+	// against strict mode; Quant holds it for the search with ignore and
+	// rescore.
 	Oversampling *float64
+	Quant        QuantParams
 	LookupFrom   *LookupFrom
 	WithPayload  PayloadSelector
 	WithVectors  VectorSelector
@@ -137,7 +139,7 @@ func (db *DB) query(ctx context.Context, coll string, req *QueryRequest, st *Sea
 		return db.recommend(ctx, coll, st, &RecommendRequest{
 			Positive: q.Recommend.Positive, Negative: q.Recommend.Negative, Strategy: q.Recommend.Strategy,
 			Using: r.Using, Filter: r.Filter, Limit: r.Limit, Offset: r.Offset, ScoreThreshold: r.ScoreThreshold,
-			HnswEf: r.HnswEf, Exact: r.Exact, WithPayload: r.WithPayload, WithVectors: r.WithVectors,
+			HnswEf: r.HnswEf, Exact: r.Exact, Quant: r.Quant, WithPayload: r.WithPayload, WithVectors: r.WithVectors,
 			lookupFrom: r.LookupFrom,
 		})
 	case q.Fusion != nil:
@@ -206,7 +208,7 @@ func (db *DB) queryNearest(ctx context.Context, coll string, r *QueryRequest, st
 	}
 	return c.search(ctx, &SearchRequest{
 		Vector: vecs[0].d, Sparse: vecs[0].sparseQuery(), Using: r.Using, Filter: r.Filter, Limit: r.Limit, Offset: r.Offset,
-		ScoreThreshold: r.ScoreThreshold, HnswEf: r.HnswEf, Exact: r.Exact,
+		ScoreThreshold: r.ScoreThreshold, HnswEf: r.HnswEf, Exact: r.Exact, Quant: r.Quant,
 		WithPayload: r.WithPayload, WithVectors: r.WithVectors,
 	}, exclude, st)
 }

@@ -241,9 +241,11 @@ type SearchRequest struct {
 	// vector's ef_construct). Exact scores every matching point.
 	HnswEf int
 	Exact  bool
-	// Oversampling is the quantization oversampling asked for; the engine
-	// keeps full vectors and only checks it against strict mode.
+	// Oversampling is the quantization oversampling asked for, checked
+	// against strict mode; Quant holds it for the search with ignore and
+	// rescore (Qdrant's params.quantization).
 	Oversampling *float64
+	Quant        QuantParams
 
 	WithPayload PayloadSelector
 	WithVectors VectorSelector
@@ -442,7 +444,7 @@ func (c *collection) search(ctx context.Context, req *SearchRequest, exclude map
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		so := segment.SearchOptions{Filter: req.Filter, Ef: req.HnswEf, Exact: req.Exact, Below: c.searchBelow(ref)}
+		so := segment.SearchOptions{Filter: req.Filter, Ef: req.HnswEf, Exact: req.Exact, Below: c.searchBelow(ref), Quant: req.Quant}
 		var sst segment.SearchStats
 		so.Stats = &sst
 		var hs []segment.Hit

@@ -51,9 +51,10 @@ type RecommendRequest struct {
 	ScoreThreshold     *float32
 	HnswEf             int
 	Exact              bool
-	// Oversampling is the quantization oversampling asked for; only
-	// checked against strict mode.
+	// Oversampling is the quantization oversampling asked for, checked
+	// against strict mode; Quant holds it for the search.
 	Oversampling *float64
+	Quant        QuantParams
 	WithPayload  PayloadSelector
 	WithVectors  VectorSelector
 	// LookupFrom reads example ids from another collection.
@@ -141,7 +142,7 @@ func (db *DB) recommend(ctx context.Context, coll string, st *SearchStats, req *
 		}
 		return c.search(ctx, &SearchRequest{
 			Vector: q.d, Sparse: q.sparseQuery(), Using: req.Using, Filter: req.Filter, Limit: req.Limit, Offset: req.Offset,
-			ScoreThreshold: req.ScoreThreshold, HnswEf: req.HnswEf, Exact: req.Exact,
+			ScoreThreshold: req.ScoreThreshold, HnswEf: req.HnswEf, Exact: req.Exact, Quant: req.Quant,
 			WithPayload: req.WithPayload, WithVectors: req.WithVectors,
 		}, exclude, st)
 	case BestScore, SumScores:

@@ -539,8 +539,8 @@ func (c *collection) openVectorFiles(segID uint32, slots int, files []fileInfo, 
 	}
 	for _, f := range files {
 		path := filepath.Join(dir, segFileName(segID, f))
-		if f.kind == fileGraph {
-			continue // openGraphFiles
+		if f.kind == fileGraph || f.kind == fileQuant {
+			continue // openGraphFiles, openQuantFiles
 		}
 		if f.kind != fileVectors || int(f.index) >= len(names) {
 			return fail(fmt.Errorf("%w: segment file %s: unknown kind or vector", ErrCorrupt, path))

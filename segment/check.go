@@ -180,11 +180,16 @@ type Memory struct {
 	// MappedGraph is the graphs searched in place from segment files
 	// (UseGraphInPlace, LoadGraphInPlace), not part of Total either.
 	MappedGraph int64
+	// Quantized is the quantised vectors' codes in the heap
+	// (SetQuantized); MappedQuantized those read in place from a mapping,
+	// not part of Total.
+	Quantized       int64
+	MappedQuantized int64
 }
 
 // Total returns the sum of every kind.
 func (m Memory) Total() int64 {
-	return m.Vectors + m.Graph + m.Payloads + m.PayloadIndexes + m.Sparse + m.Other
+	return m.Vectors + m.Graph + m.Payloads + m.PayloadIndexes + m.Sparse + m.Other + m.Quantized
 }
 
 // Add adds o to m.
@@ -197,6 +202,8 @@ func (m *Memory) Add(o Memory) {
 	m.Other += o.Other
 	m.MappedVectors += o.MappedVectors
 	m.MappedGraph += o.MappedGraph
+	m.Quantized += o.Quantized
+	m.MappedQuantized += o.MappedQuantized
 }
 
 // Memory estimates the memory the segment holds, by kind. It takes the
@@ -227,6 +234,11 @@ func (s *Segment) Memory() Memory {
 		g := sp.graph.Load()
 		m.Graph += g.MemoryBytes()
 		m.MappedGraph += g.InPlaceBytes()
+		if q := sp.quant.Load(); q != nil && q.Mapped {
+			m.MappedQuantized += q.Bytes()
+		} else {
+			m.Quantized += q.Bytes()
+		}
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()

@@ -17,6 +17,8 @@ type Quantized struct {
 	Rows []byte
 	// Slots is the number of rows.
 	Slots int
+	// Mapped reports Rows as a read-only mapping of a file (not heap).
+	Mapped bool
 }
 
 // Bytes returns the size of the encoded rows.
