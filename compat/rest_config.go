@@ -49,12 +49,23 @@ func restConfigFormat(body []byte, update bool) error {
 			}
 			for _, v := range restMembers(m.raw) {
 				for _, c := range restMembers(v.raw) {
+					if c.name == "quantization_config" && !engine.QuantizationDecodes(c.raw, true) {
+						return restFormatPos("vectors."+v.name+".quantization_config", "data did not match any variant of untagged enum QuantizationConfigDiff")
+					}
 					if c.name == "hnsw_config" {
 						if err := restUnsignedMembers(c.raw, "vectors."+v.name+".hnsw_config", restUnsigned["hnsw_config"]); err != nil {
 							return err
 						}
 					}
 				}
+			}
+		case "quantization_config", "quantization":
+			if !engine.QuantizationDecodes(m.raw, update) {
+				enum := "QuantizationConfig"
+				if update {
+					enum = "QuantizationConfigDiff"
+				}
+				return restFormatPos(m.name, "data did not match any variant of untagged enum %s", enum)
 			}
 		case "hnsw_config", "wal_config", "optimizers_config", "optimizer_config":
 			kinds := restUnsigned[m.name]
@@ -120,7 +131,7 @@ func restVectorsBad(raw json.RawMessage) bool {
 		return true
 	}
 	for _, p := range v {
-		if p.Size == 0 || p.Distance == 0 {
+		if p.Size == 0 || p.Distance == 0 || !engine.QuantizationDecodes(p.Quantization, false) {
 			return true
 		}
 		if h := p.HNSW; h != nil {

@@ -33,9 +33,10 @@ import (
 // snapshot, keeps its alias, and nothing of the restore is left over.
 //
 // QLITE_CRASH_KILLS sets the number of kills (default 50; 10 with -short).
-// TestCrashOnDisk runs the same stream with the dense vector on disk, so
-// that kills land in seals writing segment files (default 20 kills; 5 with
-// -short).
+// TestCrashOnDisk runs the same stream with the dense vector on disk and
+// scalar quantised, so that kills land in seals writing segment files
+// (vectors and codes), and checks a rescored quantised search too (default
+// 20 kills; 5 with -short).
 
 const crashColl = "crash"
 
@@ -97,7 +98,10 @@ func createCrashColl(t testing.TB, db *DB) {
 	del := 0.1
 	spec := crashSpec
 	if crashOnDisk {
+		// Qdrant's memory-saving mode: originals on disk, quantised codes
+		// in RAM (a segment file of their own).
 		spec.OnDisk = &crashOnDisk
+		spec.Quantization = []byte(`{"scalar": {"type": "int8", "always_ram": true}}`)
 	}
 	err := db.CreateCollection(bg, crashColl, &CreateCollection{
 		Vectors: VectorsConfig{"": spec,
@@ -260,6 +264,31 @@ func (m crashModel) diff(db *DB) error {
 	for i, h := range hits {
 		if d := float64(h.Score) - float64(want[i]); d > 1e-4 || d < -1e-4 {
 			return fmt.Errorf("exact search: hit %d scores %v, model %v", i, h.Score, want[i])
+		}
+	}
+	if crashOnDisk {
+		// A search on the quantised codes, rescored: every hit is a point
+		// of the model with its exact score.
+		yes := true
+		hits, err := db.Search(bg, crashColl, &SearchRequest{Vector: q, Limit: 10, Quant: QuantParams{Rescore: &yes, Oversampling: 3}})
+		if err != nil {
+			return err
+		}
+		if len(hits) != len(want) {
+			return fmt.Errorf("quantised search: %d hits, model has %d", len(hits), len(want))
+		}
+		for i, h := range hits {
+			p, ok := m[h.ID]
+			v, has := []float32(nil), false
+			if ok {
+				v, has = p.vectors[""]
+			}
+			if !has {
+				return fmt.Errorf("quantised search: hit %d is %s, not in the model", i, h.ID)
+			}
+			if d := float64(h.Score) - float64(distance.Dot.Score(distance.Dot.Distance(q, v))); d > 1e-4 || d < -1e-4 {
+				return fmt.Errorf("quantised search: hit %d (%s) scores %v, model %v", i, h.ID, h.Score, v)
+			}
 		}
 	}
 	return nil

@@ -102,6 +102,18 @@ func parseQuantSpec(raw json.RawMessage) (*quantSpec, error) {
 	return s, nil
 }
 
+// QuantizationDecodes reports whether raw, a QuantizationConfig (or with
+// diff a QuantizationConfigDiff, which may also be the string
+// "Disabled"), decodes as Qdrant decodes it: one known kind, with known
+// types, encodings and compressions. Absent or null decodes.
+func QuantizationDecodes(raw json.RawMessage, diff bool) bool {
+	if diff && string(cfgRaw(raw)) == `"Disabled"` {
+		return true
+	}
+	_, err := parseQuantSpec(raw)
+	return err == nil
+}
+
 // train returns the function that trains s's quantiser for metric.
 func (s *quantSpec) train(metric distance.Metric) func(quant.Vectors) (quant.Quantizer, error) {
 	return func(v quant.Vectors) (quant.Quantizer, error) {
