@@ -114,6 +114,14 @@ type Config struct {
 	// reads every file of the server's storage once before the sweep, so
 	// that the page cache is warm when queries are timed. Default false.
 	OnDiskVectors, OnDiskGraph bool
+	// Quantization creates the collection with a quantization_config
+	// (target embedded): "scalar" (int8, always_ram), "binary-1bit",
+	// "binary-1.5bit", "binary-2bit" or "pq-x4" to "pq-x64". Searches
+	// then pass Oversampling (when above 1) and Rescore ("true", "false",
+	// or "" for Qdrant's default). Default "": float32 only.
+	Quantization string
+	Oversampling float64
+	Rescore      string
 	// Reopen restarts a server the run started (target grpc with Exe, or
 	// qdrant) over the same storage once the collection is green, timing
 	// the restart until the collection is green again; the sweep then

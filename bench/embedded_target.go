@@ -103,8 +103,12 @@ func runEmbedded(ctx context.Context, c *Config, ds *Dataset, gt *GroundTruth, f
 		indexed := !c.NoPayloadIndex
 		res.Params.PayloadIndex = &indexed
 	}
+	qc, qs, err := quantizationOf(c)
+	if err != nil {
+		return err
+	}
 	client := func(db *engine.DB, coll string) *grpcRemote {
-		return &grpcRemote{c: compat.NewEmbedded(db), coll: coll}
+		return &grpcRemote{c: compat.NewEmbedded(db), coll: coll, quant: qc, quantSearch: qs}
 	}
 	upload := func(db *engine.DB, coll string, bar *progress, uploaded func()) (float64, float64, error) {
 		return uploadEmbedded(ctx, c, db, client(db, coll), ds, fw, bar, uploaded)

@@ -431,6 +431,49 @@ func concurrentRuns(ctx context.Context, c *Config, nq int, search func(i int, r
 type grpcRemote struct {
 	c    compat.Client
 	coll string
+	// quant, when set, is the collection's quantization config, and
+	// quantSearch the searches' quantization parameters.
+	quant       *qdrant.QuantizationConfig
+	quantSearch *qdrant.QuantizationSearchParams
+}
+
+// quantizationOf returns the quantization config and search parameters c
+// asks for (nil, nil for none).
+func quantizationOf(c *Config) (*qdrant.QuantizationConfig, *qdrant.QuantizationSearchParams, error) {
+	var qc *qdrant.QuantizationConfig
+	switch q := c.Quantization; {
+	case q == "":
+		return nil, nil, nil
+	case q == "scalar":
+		qc = qdrant.NewQuantizationScalar(&qdrant.ScalarQuantization{Type: qdrant.QuantizationType_Int8, AlwaysRam: qdrant.PtrOf(true)})
+	case strings.HasPrefix(q, "binary-"):
+		enc, ok := map[string]qdrant.BinaryQuantizationEncoding{"1bit": qdrant.BinaryQuantizationEncoding_OneBit,
+			"1.5bit": qdrant.BinaryQuantizationEncoding_OneAndHalfBits, "2bit": qdrant.BinaryQuantizationEncoding_TwoBits}[strings.TrimPrefix(q, "binary-")]
+		if !ok {
+			return nil, nil, fmt.Errorf("bench: quantization %q: binary-1bit, binary-1.5bit or binary-2bit", q)
+		}
+		qc = qdrant.NewQuantizationBinary(&qdrant.BinaryQuantization{Encoding: &enc, AlwaysRam: qdrant.PtrOf(true)})
+	case strings.HasPrefix(q, "pq-"):
+		v, ok := qdrant.CompressionRatio_value[strings.TrimPrefix(q, "pq-")]
+		if !ok {
+			return nil, nil, fmt.Errorf("bench: quantization %q: pq-x4 to pq-x64", q)
+		}
+		qc = qdrant.NewQuantizationProduct(&qdrant.ProductQuantization{Compression: qdrant.CompressionRatio(v), AlwaysRam: qdrant.PtrOf(true)})
+	default:
+		return nil, nil, fmt.Errorf("bench: unknown quantization %q", q)
+	}
+	qs := &qdrant.QuantizationSearchParams{}
+	if c.Oversampling > 1 {
+		qs.Oversampling = qdrant.PtrOf(c.Oversampling)
+	}
+	switch c.Rescore {
+	case "":
+	case "true", "false":
+		qs.Rescore = qdrant.PtrOf(c.Rescore == "true")
+	default:
+		return nil, nil, fmt.Errorf("bench: rescore %q: true, false or empty", c.Rescore)
+	}
+	return qc, qs, nil
 }
 
 func (g *grpcRemote) create(ctx context.Context, dim int, m distance.Metric, hnswM, efc int, od onDisk) error {
@@ -444,9 +487,10 @@ func (g *grpcRemote) create(ctx context.Context, dim int, m distance.Metric, hns
 	dist := map[distance.Metric]qdrant.Distance{distance.Cosine: qdrant.Distance_Cosine, distance.Euclid: qdrant.Distance_Euclid,
 		distance.Dot: qdrant.Distance_Dot, distance.Manhattan: qdrant.Distance_Manhattan}[m]
 	return g.c.CreateCollection(ctx, &qdrant.CreateCollection{
-		CollectionName: g.coll,
-		VectorsConfig:  qdrant.NewVectorsConfig(&qdrant.VectorParams{Size: uint64(dim), Distance: dist, OnDisk: qdrant.PtrOf(od.vectors)}),
-		HnswConfig:     &qdrant.HnswConfigDiff{M: qdrant.PtrOf(uint64(hnswM)), EfConstruct: qdrant.PtrOf(uint64(efc)), OnDisk: qdrant.PtrOf(od.graph)},
+		CollectionName:     g.coll,
+		VectorsConfig:      qdrant.NewVectorsConfig(&qdrant.VectorParams{Size: uint64(dim), Distance: dist, OnDisk: qdrant.PtrOf(od.vectors)}),
+		HnswConfig:         &qdrant.HnswConfigDiff{M: qdrant.PtrOf(uint64(hnswM)), EfConstruct: qdrant.PtrOf(uint64(efc)), OnDisk: qdrant.PtrOf(od.graph)},
+		QuantizationConfig: g.quant,
 	})
 }
 
@@ -499,7 +543,7 @@ func (g *grpcRemote) search(ctx context.Context, q []float32, k, ef int, f remot
 		Query:          qdrant.NewQueryDense(q),
 		Filter:         flt,
 		Limit:          qdrant.PtrOf(uint64(k)),
-		Params:         &qdrant.SearchParams{HnswEf: qdrant.PtrOf(uint64(ef))},
+		Params:         &qdrant.SearchParams{HnswEf: qdrant.PtrOf(uint64(ef)), Quantization: g.quantSearch},
 	})
 	if err != nil {
 		return err
