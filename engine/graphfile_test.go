@@ -27,6 +27,36 @@ func createGraphDiskColl(t testing.TB, db *DB, name string, dim, indexingKB int,
 	require.NoError(t, db.CreateCollection(bg, name, req))
 }
 
+// randVecs returns n random vectors of dim dimensions from a PCG seeded
+// with seed.
+func randVecs(seed uint64, n, dim int) [][]float32 {
+	rng := rand.New(rand.NewPCG(seed, seed))
+	qs := make([][]float32, n)
+	for i := range qs {
+		qs[i] = randVec(rng, dim)
+	}
+	return qs
+}
+
+// l2Recall returns the recall@10 of got, the answers to qs, against the
+// exact nearest of vecs by Euclid, and fails on an answer that vecs does
+// not hold (a deleted point).
+func l2Recall(t testing.TB, vecs map[PointID][]float32, qs [][]float32, got [][]ScoredPoint) float64 {
+	t.Helper()
+	hits := 0
+	for i, q := range qs {
+		exact := nearestByL2(vecs, q, 10)
+		for _, r := range got[i] {
+			_, live := vecs[r.ID]
+			require.True(t, live, "deleted point %v returned", r.ID)
+			if slices.Contains(exact, r.ID) {
+				hits++
+			}
+		}
+	}
+	return float64(hits) / float64(10*len(qs))
+}
+
 // graphFiles lists the graph files of collection name.
 func graphFiles(t testing.TB, db *DB, name string) []string {
 	var out []string
@@ -70,11 +100,7 @@ func TestGraphOnDiskMatchesInRAM(t *testing.T) {
 				delete(vecs, numID(uint64(i*7)))
 			}
 
-			rng := rand.New(rand.NewPCG(9, 9))
-			var qs [][]float32
-			for range 50 {
-				qs = append(qs, randVec(rng, dim))
-			}
+			qs := randVecs(9, 50, dim)
 			check := func(db *DB) {
 				t.Helper()
 				info, err := db.CollectionInfo(bg, "disk")
@@ -87,18 +113,7 @@ func TestGraphOnDiskMatchesInRAM(t *testing.T) {
 				require.Less(t, info.Memory.Graph, ram.Memory.Graph/4, "sealed graphs still on the heap")
 				got, want := searchAll(t, db, "disk", qs), searchAll(t, db, "ram", qs)
 				require.Equal(t, want, got)
-				hits := 0
-				for i, q := range qs {
-					exact := nearestByL2(vecs, q, 10)
-					for _, r := range got[i] {
-						_, live := vecs[r.ID]
-						require.True(t, live, "deleted point %v returned", r.ID)
-						if slices.Contains(exact, r.ID) {
-							hits++
-						}
-					}
-				}
-				require.GreaterOrEqual(t, float64(hits)/float64(10*len(qs)), 0.95)
+				require.GreaterOrEqual(t, l2Recall(t, vecs, qs, got), 0.95)
 			}
 			check(db)
 			closeChecked(t, db)

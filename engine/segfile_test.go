@@ -6,7 +6,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"slices"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -110,11 +109,7 @@ func TestOnDiskVectorsMatchInRAM(t *testing.T) {
 			require.NotEmpty(t, segFiles(t, db, "disk"))
 			require.Empty(t, segFiles(t, db, "ram"))
 
-			rng := rand.New(rand.NewPCG(9, 9))
-			var qs [][]float32
-			for range 50 {
-				qs = append(qs, randVec(rng, dim))
-			}
+			qs := randVecs(9, 50, dim)
 			check := func(db *DB) {
 				t.Helper()
 				info, err := db.CollectionInfo(bg, "disk")
@@ -130,16 +125,7 @@ func TestOnDiskVectorsMatchInRAM(t *testing.T) {
 				}
 				got, want := searchAll(t, db, "disk", qs), searchAll(t, db, "ram", qs)
 				require.Equal(t, want, got)
-				hits := 0
-				for i, q := range qs {
-					exact := nearestByL2(vecs, q, 10)
-					for _, r := range got[i] {
-						if slices.Contains(exact, r.ID) {
-							hits++
-						}
-					}
-				}
-				require.GreaterOrEqual(t, float64(hits)/float64(10*len(qs)), 0.95)
+				require.GreaterOrEqual(t, l2Recall(t, vecs, qs, got), 0.95)
 			}
 			check(db)
 			closeChecked(t, db)
