@@ -159,6 +159,16 @@ type Config struct {
 	Progress io.Writer
 }
 
+// quantizationTarget reports whether target can create a quantized
+// collection (Config.Quantization).
+func quantizationTarget(target string) bool {
+	switch target {
+	case "embedded", TargetServe, TargetQdrant, "qdrant-edge":
+		return true
+	}
+	return strings.HasPrefix(target, "grpc://")
+}
+
 func (c *Config) withDefaults() (Config, error) {
 	o := *c
 	if o.Target == "" {
@@ -228,6 +238,13 @@ func (c *Config) withDefaults() (Config, error) {
 		return o, fmt.Errorf("bench: target qdrant needs the Qdrant server binary (--qdrant-bin or QDRANT_BIN)")
 	case o.DeleteFraction > 0 && o.Target != "hnsw":
 		return o, fmt.Errorf("bench: the deletion experiment runs on target hnsw only")
+	case (o.Quantization != "" || o.Oversampling != 0 || o.Rescore != "") && !quantizationTarget(o.Target):
+		return o, fmt.Errorf("bench: quantization runs on targets embedded, %s, %s, qdrant-edge and grpc://, not %s", TargetServe, TargetQdrant, o.Target)
+	case o.Quantization == "" && (o.Oversampling != 0 || o.Rescore != ""):
+		return o, fmt.Errorf("bench: --oversampling and --rescore need --quantization")
+	}
+	if _, _, err := quantizationOf(&o); err != nil {
+		return o, err
 	}
 	if o.FilterKind != "" && !slices.Contains(FilterKinds, o.FilterKind) {
 		return o, fmt.Errorf("bench: unknown filter kind %q (known: %s)", o.FilterKind, strings.Join(FilterKinds, ", "))

@@ -128,9 +128,9 @@
 //
 // # Quantisation
 //
-// With Config.Quantization (target embedded) the collection is created
-// with that quantization_config (scalar int8, binary, product; always_ram)
-// and every search of the sweep passes Config.Oversampling and
+// With Config.Quantization (targets embedded, grpc, qdrant, qdrant-edge and
+// grpc://) the collection is created with that quantization_config (scalar
+// int8, binary, product; always_ram) and every search of the sweep passes Config.Oversampling and
 // Config.Rescore as params.quantization; recall is measured against the
 // same ground truth as float32, so a quantised run and a float32 run of the
 // same dataset, made one after the other, give the QPS of each at equal

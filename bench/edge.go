@@ -80,6 +80,15 @@ func runQdrantEdge(ctx context.Context, c *Config, ds *Dataset, gt *GroundTruth,
 		"--m", strconv.Itoa(c.M), "--ef-construct", strconv.Itoa(c.EfConstruct),
 		"--ef", joinInts(c.Ef), "--k", strconv.Itoa(c.K),
 		"--threads", strconv.Itoa(c.Threads), "--repeat", strconv.Itoa(c.Repeat)}
+	if c.Quantization != "" {
+		argv = append(argv, "--quantization", c.Quantization)
+		if c.Oversampling != 0 {
+			argv = append(argv, "--oversampling", strconv.FormatFloat(c.Oversampling, 'g', -1, 64))
+		}
+		if c.Rescore != "" {
+			argv = append(argv, "--rescore", c.Rescore)
+		}
+	}
 	if fw != nil {
 		if err := writeEdgePayloads(dir, fw); err != nil {
 			return err

@@ -97,6 +97,13 @@ func runRemote(ctx context.Context, c *Config, ds *Dataset, gt *GroundTruth, fw 
 		return err
 	}
 	defer r.close()
+	if g, ok := r.(*grpcRemote); ok {
+		if g.quant, g.quantSearch, err = quantizationOf(c); err != nil {
+			return err
+		}
+	} else if c.Quantization != "" {
+		return fmt.Errorf("bench: --quantization needs a grpc:// target, not %s", c.Target)
+	}
 	return measureRemote(ctx, c, r, nil, ds, gt, fw, res)
 }
 
@@ -108,6 +115,10 @@ func runServer(ctx context.Context, c *Config, ds *Dataset, gt *GroundTruth, fw 
 	if c.Target == TargetServe {
 		kind = ServerQlite
 	}
+	qc, qs, err := quantizationOf(c)
+	if err != nil {
+		return err
+	}
 	s, err := openServer(ctx, serverSpec{qdrantBin: c.QdrantBin, exe: c.Exe, threads: c.Threads, log: c.Log}, kind)
 	if err != nil {
 		return err
@@ -116,7 +127,7 @@ func runServer(ctx context.Context, c *Config, ds *Dataset, gt *GroundTruth, fw 
 	if s.qdrant {
 		fmt.Fprintf(c.Log, "note: %s\n", qdrantBinaryNote)
 	}
-	err = measureRemote(ctx, c, &grpcRemote{c: s.c, coll: remoteCollection}, s, ds, gt, fw, res)
+	err = measureRemote(ctx, c, &grpcRemote{c: s.c, coll: remoteCollection, quant: qc, quantSearch: qs}, s, ds, gt, fw, res)
 	return errors.Join(err, s.stop())
 }
 

@@ -161,6 +161,15 @@ type Params struct {
 	// ClassLabels says where the payload's "class" came from: "dataset"
 	// (its label files) or "generated" (seeded uniform draws).
 	ClassLabels string `json:"class_labels,omitempty"`
+
+	// The collection's quantization (Config.Quantization) and the
+	// searches' oversampling and rescore, when asked for.
+	Quantization string  `json:"quantization,omitempty"`
+	Oversampling float64 `json:"oversampling,omitempty"`
+	Rescore      string  `json:"rescore,omitempty"`
+	// OnDiskVectors and OnDiskGraph record Config's flags of those names.
+	OnDiskVectors bool `json:"on_disk_vectors,omitempty"`
+	OnDiskGraph   bool `json:"on_disk_graph,omitempty"`
 }
 
 // Measurement is what was measured at one ef (and, in a filtered run, one

@@ -61,6 +61,8 @@ func Run(ctx context.Context, cfg *Config) (*Result, error) {
 		Params: Params{
 			M: c.M, EfConstruct: c.EfConstruct, K: c.K, Threads: c.Threads, QueryThreads: 1, Repeat: c.Repeat,
 			Seed: c.Seed, Ef: c.Ef, DeleteFraction: c.DeleteFraction, Concurrency: c.Concurrency,
+			Quantization: c.Quantization, Oversampling: c.Oversampling, Rescore: c.Rescore,
+			OnDiskVectors: c.OnDiskVectors, OnDiskGraph: c.OnDiskGraph,
 		},
 		Points:  ds.N,
 		Dims:    ds.Dim,

@@ -39,6 +39,10 @@ unfiltered runs, for every case and ef, the queries are timed as above,
 each one shard.query() call with its group's filter converted to
 qdrant_edge's Filter; the labels go to DIR/labels-case<i>-ef<ef>.ivecs and
 the run to the summary with "case": i.
+
+With --quantization the vector gets that quantization config (kept in RAM),
+and every search passes --oversampling and --rescore as its quantization
+parameters (Qdrant's defaults when absent).
 """
 
 import argparse
@@ -209,6 +213,33 @@ def read_cases(path, nq):
     return cases
 
 
+def quantization(a):
+    """The collection's quantization config and the searches' quantization
+    parameters that the arguments ask for (None, None for none)."""
+    q = a.quantization
+    if not q:
+        return None, None
+    if q == "scalar":
+        cfg = qe.ScalarQuantizationConfig(type=qe.ScalarType.Int8, always_ram=True)
+    elif q.startswith("binary-"):
+        enc = {"1bit": qe.BinaryQuantizationEncoding.OneBit,
+               "1.5bit": qe.BinaryQuantizationEncoding.OneAndHalfBits,
+               "2bit": qe.BinaryQuantizationEncoding.TwoBits}.get(q[len("binary-"):])
+        if enc is None:
+            sys.exit(f"unknown binary quantization {q}")
+        cfg = qe.BinaryQuantizationConfig(always_ram=True, encoding=enc)
+    elif q.startswith("pq-x"):
+        ratio = getattr(qe.CompressionRatio, "X" + q[len("pq-x"):], None)
+        if ratio is None:
+            sys.exit(f"unknown product quantization {q}")
+        cfg = qe.ProductQuantizationConfig(compression=ratio, always_ram=True)
+    else:
+        sys.exit(f"unknown quantization {q}")
+    rescore = None if a.rescore is None else a.rescore == "true"
+    oversampling = a.oversampling if a.oversampling and a.oversampling > 1 else None
+    return cfg, qe.QuantizationSearchParams(rescore=rescore, oversampling=oversampling)
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -225,6 +256,12 @@ def main():
     p.add_argument("--filters", help="JSON file of filter cases (see above)")
     p.add_argument("--full-scan-threshold", type=int, default=10000,
                    help="full_scan_threshold in KB with --filters (Qdrant's default)")
+    p.add_argument("--quantization",
+                   help="scalar, binary-1bit, binary-1.5bit, binary-2bit or pq-x4 ... pq-x64 "
+                        "(kept in RAM)")
+    p.add_argument("--oversampling", type=float, help="quantization oversampling of the searches")
+    p.add_argument("--rescore", choices=("true", "false"),
+                   help="quantization rescore of the searches (default: Qdrant's)")
     a = p.parse_args()
 
     base = read_fvecs(os.path.join(a.dir, "base.fvecs"))
@@ -241,8 +278,10 @@ def main():
         cases = read_cases(a.filters, nq)
         full_scan_threshold = a.full_scan_threshold
 
+    quant, search_quant = quantization(a)
     config = qe.EdgeConfig(
-        vectors=qe.EdgeVectorParams(size=dim, distance=DISTANCES[a.metric]),
+        vectors=qe.EdgeVectorParams(size=dim, distance=DISTANCES[a.metric],
+                                    quantization_config=quant),
         hnsw_config=qe.HnswIndexConfig(m=a.m, ef_construct=a.ef_construct,
                                        full_scan_threshold=full_scan_threshold,
                                        max_indexing_threads=a.threads),
@@ -295,7 +334,7 @@ def main():
     qvecs = [queries[i].tolist() for i in range(nq)]
     runs = []
     for ef in efs:
-        params = qe.SearchParams(hnsw_ef=ef)
+        params = qe.SearchParams(hnsw_ef=ef, quantization=search_quant)
         reqs = [qe.QueryRequest(limit=a.k, query=qe.Query.Nearest(v), params=params)
                 for v in qvecs]
         elapsed, p50, p99, labels = measure(shard, reqs, a.k, a.repeat)
@@ -308,7 +347,7 @@ def main():
 
     for ci, (name, filters) in enumerate(cases or []):
         for ef in efs:
-            params = qe.SearchParams(hnsw_ef=ef)
+            params = qe.SearchParams(hnsw_ef=ef, quantization=search_quant)
             reqs = [qe.QueryRequest(limit=a.k, query=qe.Query.Nearest(v), filter=flt,
                                     params=params)
                     for v, flt in zip(qvecs, filters)]

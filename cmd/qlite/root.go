@@ -101,7 +101,7 @@ func newBenchRunCmd() *cobra.Command {
 		"filter family: rnd (a range on a uniform payload field, one filter for all queries) or class (each query's own label, selectivity 0.1)")
 	f.BoolVar(&payloadIndex, "payload-index", true, "index the payload fields in filtered runs of qlite's targets (hnsw, embedded, grpc://, http://)")
 	f.BoolVar(&cfg.OnDiskVectors, "on-disk-vectors", false, "create the collection with on_disk vectors (memory-mapped files); the page cache is warmed before the sweep (targets embedded, grpc, qdrant, grpc://, http://)")
-	f.StringVar(&cfg.Quantization, "quantization", "", "create the collection with this quantization (target embedded): scalar, binary-1bit, binary-1.5bit, binary-2bit, pq-x4 ... pq-x64")
+	f.StringVar(&cfg.Quantization, "quantization", "", "create the collection with this quantization (targets embedded, grpc, qdrant, qdrant-edge, grpc://): scalar, binary-1bit, binary-1.5bit, binary-2bit, pq-x4 ... pq-x64")
 	f.Float64Var(&cfg.Oversampling, "oversampling", 0, "quantization oversampling of the searches (with --quantization)")
 	f.StringVar(&cfg.Rescore, "rescore", "", `quantization rescore of the searches: "true", "false" or "" (Qdrant's default)`)
 	f.BoolVar(&cfg.OnDiskGraph, "on-disk-graph", false, "create the collection with hnsw_config.on_disk (graph links in memory-mapped files; same targets)")
