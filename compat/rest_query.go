@@ -556,9 +556,57 @@ func (s *restServer) queries() restScoredRoute[restQueryRequest, engine.QueryReq
 	return rt
 }
 
-// query answers POST /collections/{c}/points/query.
+// query answers POST /collections/{c}/points/query. A request with the
+// header Qlite-Explain (any value) is answered with the header
+// Qlite-Query-Plan: the figures the query's trace span records (see
+// restQueryPlan), whether or not the server traces.
 func (s *restServer) query(w http.ResponseWriter, r *http.Request) (any, error) {
-	return s.queries().serve(w, r)
+	rt := s.queries()
+	if r.Header.Get(restExplainHeader) != "" {
+		one := rt.one
+		rt.one = func(ctx context.Context, coll string, q *engine.QueryRequest) ([]engine.ScoredPoint, error) {
+			var st engine.SearchStats
+			q.Stats = &st
+			pts, err := one(ctx, coll, q)
+			if err == nil {
+				w.Header().Set(restPlanHeader, restQueryPlan(&st))
+			}
+			return pts, err
+		}
+	}
+	return rt.serve(w, r)
+}
+
+// The headers of a query's plan: asked for by the request, given in the
+// answer.
+const (
+	restExplainHeader = "Qlite-Explain"
+	restPlanHeader    = "Qlite-Query-Plan"
+)
+
+// restQueryPlan is the Qlite-Query-Plan header of a query: a JSON object
+// keyed by the names of the trace attributes (qlite.plan, qlite.ef,
+// qlite.segments, qlite.vectors_scored, qlite.limit and, for a filtered
+// query, qlite.filter.estimated_cardinality and, where the payload indexes
+// narrowed the search, qlite.filter.actual_candidates). A query that
+// searched no vectors (a scroll by order_by or sample, an empty
+// collection) has {"qlite.segments": 0}.
+func restQueryPlan(st *engine.SearchStats) string {
+	m := map[string]any{"qlite.segments": st.Segments}
+	if st.Segments > 0 {
+		m["qlite.plan"] = st.Plan
+		m["qlite.ef"] = st.Ef
+		m["qlite.vectors_scored"] = st.Scored
+		m["qlite.limit"] = st.Limit
+		if st.Filtered {
+			m["qlite.filter.estimated_cardinality"] = st.Estimated
+			if st.Candidates >= 0 {
+				m["qlite.filter.actual_candidates"] = st.Candidates
+			}
+		}
+	}
+	b, _ := json.Marshal(m)
+	return string(b)
 }
 
 // queryBatch answers POST /collections/{c}/points/query/batch.

@@ -7,6 +7,7 @@ import (
 	"math"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -454,4 +455,66 @@ func TestRESTSearchMatrix(t *testing.T) {
 	s.fail("POST", "/collections/c/points/search/matrix/pairs", `{"sample": 1}`, http.StatusUnprocessableEntity, "Validation error in JSON body: [search_request.sample: value 1 invalid, must be 2 or larger]")
 	s.fail("POST", "/collections/c/points/search/matrix/offsets", `{"limit": 0}`, http.StatusUnprocessableEntity, "Validation error in JSON body: [search_request.limit: ")
 	s.fail("POST", "/collections/c/points/search/matrix/pairs", `{"using": "zz"}`, http.StatusBadRequest, "Wrong input: Vector with name zz is not configured in this collection")
+}
+
+// TestRESTQueryPlanHeader checks the Qlite-Query-Plan header: present only
+// when asked for, and holding the figures the engine reports for the same
+// query.
+func TestRESTQueryPlanHeader(t *testing.T) {
+	s := newRESTTest(t, nil)
+	restTestPoints(t, s, "c", "Cosine", 50, 3)
+	post := func(body string, explain bool) (int, http.Header) {
+		t.Helper()
+		req, err := http.NewRequest("POST", s.srv.URL+"/collections/c/points/query", strings.NewReader(body))
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", "application/json")
+		if explain {
+			req.Header.Set("Qlite-Explain", "1")
+		}
+		resp, err := s.srv.Client().Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		return resp.StatusCode, resp.Header
+	}
+	plan := func(h http.Header) map[string]any {
+		t.Helper()
+		var m map[string]any
+		require.NoError(t, json.Unmarshal([]byte(h.Get("Qlite-Query-Plan")), &m), "%q", h.Get("Qlite-Query-Plan"))
+		return m
+	}
+
+	code, h := post(`{"query": [0.1, 0.7, -0.3, 0.2], "limit": 4, "params": {"exact": true}}`, false)
+	require.Equal(t, http.StatusOK, code)
+	require.Empty(t, h.Values("Qlite-Query-Plan"), "not asked for")
+
+	// An exact query scores every point.
+	code, h = post(`{"query": [0.1, 0.7, -0.3, 0.2], "limit": 4, "params": {"exact": true}}`, true)
+	require.Equal(t, http.StatusOK, code)
+	m := plan(h)
+	require.Equal(t, "exact", m["qlite.plan"])
+	require.EqualValues(t, 50, m["qlite.vectors_scored"])
+	require.EqualValues(t, 4, m["qlite.limit"])
+	require.NotContains(t, m, "qlite.filter.estimated_cardinality")
+
+	// A filtered one reports the filter's figures, as the engine does.
+	body := `{"query": [0.1, 0.7, -0.3, 0.2], "limit": 3, "filter": {"must": [{"key": "color", "match": {"value": "red"}}]}}`
+	var st engine.SearchStats
+	_, err := s.db.Query(context.Background(), "c", &engine.QueryRequest{
+		Query: &engine.Query{Nearest: &engine.Example{Vector: []float32{0.1, 0.7, -0.3, 0.2}}}, Limit: 3,
+		Filter: mustParseFilter(t, `{"must": [{"key": "color", "match": {"value": "red"}}]}`), Stats: &st})
+	require.NoError(t, err)
+	code, h = post(body, true)
+	require.Equal(t, http.StatusOK, code)
+	m = plan(h)
+	require.Equal(t, st.Plan, m["qlite.plan"])
+	require.EqualValues(t, st.Scored, m["qlite.vectors_scored"])
+	require.EqualValues(t, st.Estimated, m["qlite.filter.estimated_cardinality"])
+
+	// A query that searches no vectors says so; a failed one has no plan.
+	code, h = post(`{"query": {"sample": "random"}, "limit": 2}`, true)
+	require.Equal(t, http.StatusOK, code)
+	require.Equal(t, map[string]any{"qlite.segments": 0.0}, plan(h))
+	code, h = post(`{"query": [1, 2], "limit": 2}`, true)
+	require.Equal(t, http.StatusBadRequest, code)
+	require.Empty(t, h.Values("Qlite-Query-Plan"))
 }

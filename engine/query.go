@@ -83,6 +83,10 @@ type QueryRequest struct {
 	LookupFrom   *LookupFrom
 	WithPayload  PayloadSelector
 	WithVectors  VectorSelector
+
+	// Stats, when not nil, receives how the query's searches ran, the
+	// figures its trace span records (Query only; batches ignore it).
+	Stats *SearchStats
 }
 
 // Query runs a universal query. Point ids given as examples are excluded
@@ -101,7 +105,15 @@ func (db *DB) Query(ctx context.Context, coll string, req *QueryRequest) (res []
 	if err := c.admit(ctx, req.strictCheck()); err != nil {
 		return nil, err
 	}
-	return db.query(ctx, coll, req, op.stats(&st))
+	stats := op.stats(&st)
+	if req.Stats != nil {
+		stats = &st
+	}
+	res, err = db.query(ctx, coll, req, stats)
+	if req.Stats != nil {
+		*req.Stats = st
+	}
+	return res, err
 }
 
 // QueryBatch runs several queries; strict mode checks them as one batch

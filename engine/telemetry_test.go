@@ -449,3 +449,42 @@ func TestTelemetryMetrics(t *testing.T) {
 		}
 	}
 }
+
+// TestQueryStats checks that QueryRequest.Stats receives the figures the
+// query's span records, and that it does so without tracing too.
+func TestQueryStats(t *testing.T) {
+	f := newTelemetryFixture(t, sdktrace.AlwaysSample())
+	createColl(t, f.db, "c", 8, distance.Euclid, 1)
+	testPoints(t, f.db, "c", 600, 8, 1)
+	require.NoError(t, f.db.Optimize(bg, "c"))
+	q := func() *QueryRequest {
+		return &QueryRequest{Query: &Query{Nearest: &Example{Vector: make([]float32, 8)}}, Limit: 5, HnswEf: 40,
+			Filter: mustFilter(t, `{"must":[{"key":"class","match":{"value":3}}]}`)}
+	}
+	var st SearchStats
+	req := q()
+	req.Stats = &st
+	_, err := f.db.Query(bg, "c", req)
+	require.NoError(t, err)
+	s := f.ended("query c")
+	require.Len(t, s, 1)
+	require.Equal(t, spanAttr(t, s[0], "qlite.plan").AsString(), st.Plan)
+	require.EqualValues(t, spanAttr(t, s[0], "qlite.ef").AsInt64(), st.Ef)
+	require.EqualValues(t, spanAttr(t, s[0], "qlite.segments").AsInt64(), st.Segments)
+	require.EqualValues(t, spanAttr(t, s[0], "qlite.vectors_scored").AsInt64(), st.Scored)
+	require.EqualValues(t, spanAttr(t, s[0], "qlite.limit").AsInt64(), st.Limit)
+	require.EqualValues(t, spanAttr(t, s[0], "qlite.filter.estimated_cardinality").AsInt64(), st.Estimated)
+	require.True(t, st.Filtered)
+
+	// Untraced, an exact query scores every point and says so.
+	db := openTestDB(t, t.TempDir(), testOpts())
+	createColl(t, db, "c", 8, distance.Euclid, 1)
+	testPoints(t, db, "c", 300, 8, 1)
+	var ex SearchStats
+	_, err = db.Query(bg, "c", &QueryRequest{Query: &Query{Nearest: &Example{Vector: make([]float32, 8)}}, Limit: 3, Exact: true, Stats: &ex})
+	require.NoError(t, err)
+	require.Equal(t, "exact", ex.Plan)
+	require.Equal(t, 300, ex.Scored)
+	require.Equal(t, 3, ex.Limit)
+	require.False(t, ex.Filtered)
+}
