@@ -22,6 +22,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/grpc/tap"
 
+	"github.com/qlite/qlite/compat/dashboard"
 	"github.com/qlite/qlite/engine"
 	"github.com/qlite/qlite/telemetry"
 )
@@ -33,11 +34,16 @@ type ServerConfig struct {
 	// free port (see Server.HTTPAddr and GRPCAddr).
 	HTTPAddr, GRPCAddr string
 	// APIKey, when set, is required of every request (header api-key or
-	// Authorization: Bearer) except to /, /healthz, /livez and /readyz.
+	// Authorization: Bearer) except to /, /healthz, /livez, /readyz and the
+	// web UI's files under /dashboard.
 	// ReadOnlyAPIKey, when set, allows reads only.
 	APIKey, ReadOnlyAPIKey string
 	// DisableCORS turns off the CORS headers Qdrant sends by default.
 	DisableCORS bool
+	// DisableDashboard turns off the web UI at /dashboard (Qdrant's
+	// service.enable_static_content: false). The UI's files need no API
+	// key, as in Qdrant; the calls it makes do.
+	DisableDashboard bool
 	// MaxRequestBytes bounds a REST body and a gRPC message, after
 	// decompression. Default 32 MiB (Qdrant's max_request_size_mb; Qdrant
 	// has no gRPC limit, qlite applies the same one).
@@ -108,7 +114,7 @@ func NewServer(db *engine.DB, cfg *ServerConfig) *Server {
 		c.HeaderTimeout = defaultHeaderTimeout
 	}
 	s := &Server{db: db, cfg: c, listening: make(chan struct{})}
-	auth := &authenticator{key: c.APIKey, readOnly: c.ReadOnlyAPIKey}
+	auth := &authenticator{key: c.APIKey, readOnly: c.ReadOnlyAPIKey, dashboard: !c.DisableDashboard}
 
 	c.Limits = c.Limits.withDefaults()
 	rest := NewREST(db, &RESTOptions{MaxRequestBytes: c.MaxRequestBytes, Limits: c.Limits})
@@ -117,7 +123,11 @@ func NewServer(db *engine.DB, cfg *ServerConfig) *Server {
 		route = rt.route
 	}
 	tel := newServerTelemetry(c.Telemetry, route)
-	h := auth.httpMiddleware(rest)
+	var api http.Handler = rest
+	if !c.DisableDashboard {
+		api = withDashboard(rest)
+	}
+	h := auth.httpMiddleware(api)
 	if !c.DisableCORS {
 		h = cors(h)
 	}
@@ -215,6 +225,8 @@ func (s *Server) Addrs(ctx context.Context) (httpAddr, grpcAddr string, err erro
 // authenticator checks API keys as Qdrant does.
 type authenticator struct {
 	key, readOnly string
+	// dashboard lets the web UI's files through without a key.
+	dashboard bool
 }
 
 func (a *authenticator) enabled() bool { return a.key != "" || a.readOnly != "" }
@@ -245,6 +257,23 @@ var errReadOnly = status.Error(codes.PermissionDenied, "Forbidden: Write access 
 // openPaths need no key, as in Qdrant.
 func openPath(p string) bool {
 	return p == "/" || p == "/healthz" || strings.HasPrefix(p, "/readyz") || strings.HasPrefix(p, "/livez")
+}
+
+// dashboardPath reports whether p is the web UI's.
+func dashboardPath(p string) bool {
+	return p == dashboard.Path || strings.HasPrefix(p, dashboard.Path+"/")
+}
+
+// withDashboard serves the web UI at /dashboard and the API elsewhere.
+func withDashboard(api http.Handler) http.Handler {
+	ui := dashboard.Handler()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if dashboardPath(r.URL.Path) {
+			ui.ServeHTTP(w, r)
+			return
+		}
+		api.ServeHTTP(w, r)
+	})
 }
 
 // restReads are the REST operations a read-only key may call besides GETs:
@@ -281,7 +310,7 @@ func (a *authenticator) httpMiddleware(next http.Handler) http.Handler {
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if openPath(r.URL.Path) || r.Method == http.MethodOptions {
+		if openPath(r.URL.Path) || (a.dashboard && dashboardPath(r.URL.Path)) || r.Method == http.MethodOptions {
 			next.ServeHTTP(w, r)
 			return
 		}
