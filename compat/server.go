@@ -3,6 +3,7 @@ package compat
 import (
 	"context"
 	"crypto/subtle"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,6 +16,7 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/encoding"
 	"google.golang.org/grpc/encoding/proto"
 	"google.golang.org/grpc/keepalive"
@@ -62,6 +64,13 @@ type ServerConfig struct {
 	// Limits bound batches and the memory of a request's results, over
 	// REST and gRPC.
 	Limits Limits
+	// TLS, when set, serves REST (HTTPS) and gRPC over TLS with this
+	// configuration; health checks are served over it too. NextProtos is
+	// filled with h2 and http/1.1 when empty (a config returned by
+	// GetConfigForClient must list them itself). TLSFiles.TLSConfig makes
+	// one that follows certificate files as they are rotated. Default nil:
+	// plain TCP.
+	TLS *tls.Config
 	// Telemetry, when set, traces every request with a SERVER span that
 	// continues the client's W3C trace context and is the parent of the
 	// engine's spans, and records request durations. Default nil: no
@@ -113,6 +122,12 @@ func NewServer(db *engine.DB, cfg *ServerConfig) *Server {
 	if c.HeaderTimeout <= 0 {
 		c.HeaderTimeout = defaultHeaderTimeout
 	}
+	if c.TLS != nil {
+		c.TLS = c.TLS.Clone()
+		if len(c.TLS.NextProtos) == 0 {
+			c.TLS.NextProtos = tlsProtos
+		}
+	}
 	s := &Server{db: db, cfg: c, listening: make(chan struct{})}
 	auth := &authenticator{key: c.APIKey, readOnly: c.ReadOnlyAPIKey, dashboard: !c.DisableDashboard}
 
@@ -147,6 +162,9 @@ func NewServer(db *engine.DB, cfg *ServerConfig) *Server {
 		grpc.ChainUnaryInterceptor(tel.unary, conditionsInterceptor(c.Limits.MaxFilterConditions)),
 		grpc.ChainStreamInterceptor(tel.stream),
 	)
+	if c.TLS != nil {
+		opts = append(opts, grpc.Creds(credentials.NewTLS(c.TLS)))
+	}
 	s.grpc = grpc.NewServer(opts...)
 	NewServicesWithLimits(db, &c.Limits).Register(s.grpc)
 	return s
@@ -169,6 +187,10 @@ func (s *Server) Serve(ctx context.Context) error {
 	s.httpLn, s.grpcLn = hl, gl
 	s.mu.Unlock()
 	close(s.listening)
+	if s.cfg.TLS != nil {
+		// Handshakes are bounded by the server's header timeout.
+		hl = tls.NewListener(hl, s.cfg.TLS)
+	}
 
 	errc := make(chan error, 2)
 	go func() {

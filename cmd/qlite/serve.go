@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"errors"
 	"fmt"
 	"math"
 	"net"
@@ -40,18 +42,15 @@ type serveFlags struct {
 	forceSnapshot   bool
 	// memoryLimit is the Go heap's soft limit (--memory-limit).
 	memoryLimit memoryLimit
-}
-
-// qdrantEnv lists the environment variables qlite serve reads, as Qdrant
-// names them, and the flag each one sets.
-var qdrantEnv = []struct{ env, flag string }{
-	{"QDRANT__SERVICE__HOST", "host"},
-	{"QDRANT__SERVICE__HTTP_PORT", "http-port"},
-	{"QDRANT__SERVICE__GRPC_PORT", "grpc-port"},
-	{"QDRANT__STORAGE__STORAGE_PATH", "storage"},
-	{"QDRANT__SERVICE__API_KEY", "api-key"},
-	{"QDRANT__SERVICE__READ_ONLY_API_KEY", "read-only-api-key"},
-	{"QDRANT__SERVICE__MAX_REQUEST_SIZE_MB", "max-request-size-mb"},
+	// configPath is a config file in Qdrant's layout (--config-path).
+	configPath string
+	// TLS of both APIs (Qdrant's service.enable_tls and tls section).
+	enableTLS, verifyClientCert bool
+	tlsCert, tlsKey, tlsCA      string
+	tlsCertTTL                  time.Duration
+	// configReport says what the config files and environment set that
+	// qlite does not act on.
+	configReport []string
 }
 
 func newServeCmd() *cobra.Command {
@@ -60,9 +59,16 @@ func newServeCmd() *cobra.Command {
 		Use:   "serve",
 		Short: "Serve Qdrant's REST (6333) and gRPC (6334) APIs over a database directory",
 		Long: `Serve Qdrant's REST and gRPC APIs over the database in --storage, so that the official
-Qdrant clients work unchanged. Qdrant's environment variables are honoured:
-` + envHelp() + `
-QDRANT__SERVICE__ENABLE_CORS=false turns CORS off. Flags override the environment.
+Qdrant clients work unchanged. Settings are read as Qdrant reads them: the defaults, then the
+config files config/config.yaml, config/$RUN_MODE.yaml (RUN_MODE=development when unset) and
+config/local.yaml under the working directory when they exist, then --config-path FILE (Qdrant's
+config.yaml layout), then QDRANT__ environment variables (QDRANT__SERVICE__HTTP_PORT sets
+service.http_port); flags given on the command line override them all. Keys qlite acts on:
+` + configKeysHelp() + `Other keys are listed at startup as ignored (Qdrant settings qlite has no equivalent of)
+or unknown; a value of the wrong type stops startup naming its key. See docs/configuration.md.
+--enable-tls serves both APIs over TLS with --tls-cert and --tls-key, read again when the files
+change or --tls-cert-ttl has passed; --verify-https-client-certificate refuses clients without
+a certificate signed by --tls-ca-cert.
 OTEL_EXPORTER_OTLP_ENDPOINT (and the other OTEL_* variables) exports traces and metrics
 over OTLP; GET /metrics serves Prometheus metrics either way.
 Bounds that keep one client from exhausting or hanging the server: --max-request-size-mb
@@ -86,21 +92,11 @@ SIGINT or SIGTERM stops accepting requests, lets in-flight ones finish (up to 30
 the storage (up to 10 s more); a second signal stops at once.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			flags := cmd.Flags()
-			for _, e := range qdrantEnv {
-				if v, ok := os.LookupEnv(e.env); ok && !flags.Changed(e.flag) {
-					if err := flags.Set(e.flag, v); err != nil {
-						return fmt.Errorf("%s=%q: %w", e.env, v, err)
-					}
-				}
+			report, err := loadConfig(cmd.Flags(), ".", f.configPath, os.Environ())
+			if err != nil {
+				return err
 			}
-			if v, ok := os.LookupEnv("QDRANT__SERVICE__ENABLE_CORS"); ok && !flags.Changed("disable-cors") {
-				on, err := strconv.ParseBool(v)
-				if err != nil {
-					return fmt.Errorf("QDRANT__SERVICE__ENABLE_CORS=%q: %w", v, err)
-				}
-				f.disableCORS = !on
-			}
+			f.configReport = report.lines()
 			return serve(cmd, &f)
 		},
 	}
@@ -121,16 +117,47 @@ the storage (up to 10 s more); a second signal stops at once.`,
 	fl.StringVar(&f.storageSnapshot, "storage-snapshot", "", "restore this full-storage snapshot (every collection and alias) before serving")
 	fl.StringArrayVar(&f.snapshots, "snapshot", nil, "restore a collection snapshot before serving, as PATH:COLLECTION (repeatable)")
 	fl.Var(&f.memoryLimit, "memory-limit", "soft limit of the Go heap, e.g. 512MiB or 2GiB (default: GOMEMLIMIT, else none); see above")
+	fl.StringVar(&f.configPath, "config-path", "", "config file in Qdrant's config.yaml layout, read after config/*.yaml and before QDRANT__ variables")
+	fl.BoolVar(&f.enableTLS, "enable-tls", false, "serve REST (HTTPS) and gRPC over TLS (service.enable_tls)")
+	fl.StringVar(&f.tlsCert, "tls-cert", "", "PEM certificate chain of the server, leaf first (tls.cert)")
+	fl.StringVar(&f.tlsKey, "tls-key", "", "PEM private key of the server (tls.key)")
+	fl.StringVar(&f.tlsCA, "tls-ca-cert", "", "PEM certificates of the authorities client certificates must chain to (tls.ca_cert)")
+	fl.DurationVar(&f.tlsCertTTL, "tls-cert-ttl", time.Hour, "read the certificate files again after this long even if unchanged; 0: only when they change (tls.cert_ttl, in seconds there)")
+	fl.BoolVar(&f.verifyClientCert, "verify-https-client-certificate", false, "refuse clients without a certificate signed by --tls-ca-cert (service.verify_https_client_certificate)")
 	fl.BoolVarP(&f.forceSnapshot, "force-snapshot", "f", false, "let --storage-snapshot and --snapshot replace existing collections (else an existing one is an error)")
 	return cmd
 }
 
-func envHelp() string {
+// configKeysHelp lists the config keys qlite acts on and their flags.
+func configKeysHelp() string {
 	var b strings.Builder
-	for _, e := range qdrantEnv {
-		fmt.Fprintf(&b, "  %-40s --%s\n", e.env, e.flag)
+	for _, k := range configKeys {
+		if k.flag == "" {
+			fmt.Fprintf(&b, "  %-42s (no effect: qlite sends no usage statistics)\n", k.path)
+			continue
+		}
+		fmt.Fprintf(&b, "  %-42s --%s\n", k.path, k.flag)
 	}
 	return b.String()
+}
+
+// tlsConfig returns the TLS configuration of the TLS flags, or nil when
+// TLS is off.
+func (f *serveFlags) tlsConfig() (*tls.Config, error) {
+	if !f.enableTLS {
+		return nil, nil
+	}
+	if f.tlsCert == "" || f.tlsKey == "" {
+		return nil, errors.New("service.enable_tls (--enable-tls) needs tls.cert and tls.key (--tls-cert, --tls-key)")
+	}
+	files := compat.TLSFiles{CertFile: f.tlsCert, KeyFile: f.tlsKey, TTL: f.tlsCertTTL}
+	if f.verifyClientCert {
+		if f.tlsCA == "" {
+			return nil, errors.New("service.verify_https_client_certificate (--verify-https-client-certificate) needs tls.ca_cert (--tls-ca-cert)")
+		}
+		files.ClientCAFile = f.tlsCA
+	}
+	return files.TLSConfig()
 }
 
 func serve(cmd *cobra.Command, f *serveFlags) error {
@@ -140,6 +167,13 @@ func serve(cmd *cobra.Command, f *serveFlags) error {
 		fmt.Fprintf(cmd.ErrOrStderr(), "qlite: Go memory limit %s (soft)\n", formatBytes(limit))
 	}
 	defer startHeapPolicy(limit)()
+	for _, line := range f.configReport {
+		fmt.Fprintf(cmd.ErrOrStderr(), "qlite: %s\n", line)
+	}
+	tlsCfg, err := f.tlsConfig()
+	if err != nil {
+		return err
+	}
 	tel, err := telemetry.Setup(ctx, telemetry.Config{})
 	if err != nil {
 		return err
@@ -174,11 +208,16 @@ func serve(cmd *cobra.Command, f *serveFlags) error {
 		IdleTimeout:     f.idleTimeout,
 		Limits:          compat.Limits{MaxBatch: f.maxBatch, MaxRequestMemory: int64(f.maxRequestMemM) << 20, MaxFilterConditions: f.maxConditions},
 		HeaderTimeout:   f.headerTimeout,
+		TLS:             tlsCfg,
 		Telemetry:       tel,
 	})
 	go func() {
 		if h, g, err := srv.Addrs(ctx); err == nil {
-			fmt.Fprintf(cmd.ErrOrStderr(), "qlite: serving %s: REST on %s, gRPC on %s\n", f.storage, h, g)
+			tlsNote := ""
+			if tlsCfg != nil {
+				tlsNote = " (TLS)"
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "qlite: serving %s: REST on %s, gRPC on %s%s\n", f.storage, h, g, tlsNote)
 		}
 	}()
 	serr := srv.Serve(ctx)
