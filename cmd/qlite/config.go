@@ -47,9 +47,12 @@ type configKey struct {
 	noNull string
 }
 
-// configKeys are the keys qlite acts on.
+// configKeys are the keys qlite acts on. Where two set one flag, the later
+// one wins.
 var configKeys = []configKey{
 	{path: "log_level", flag: "log-level", kind: kindString},
+	// Qdrant's logger.log_level wins over log_level, wherever each is set.
+	{path: "logger.log_level", flag: "log-level", kind: kindString},
 	{path: "logger.format", flag: "log-format", kind: kindString},
 	{path: "telemetry_disabled", kind: kindNone}, // qlite sends no usage statistics
 	{path: "service.host", flag: "host", kind: kindString},
@@ -332,6 +335,8 @@ func classify(path string) (keyClass, *configKey) {
 // unless the command line gave it. A key whose flag this build lacks is
 // reported as ignored.
 func (l *configLayers) apply(flags *pflag.FlagSet) error {
+	given := make(map[string]bool) // on the command line
+	flags.Visit(func(f *pflag.Flag) { given[f.Name] = true })
 	var errs []error
 	for _, k := range configKeys {
 		v, ok := l.values[k.path]
@@ -350,7 +355,7 @@ func (l *configLayers) apply(flags *pflag.FlagSet) error {
 			l.report.ignored = append(l.report.ignored, k.path+" ("+v.at+"; no --"+k.flag+" in this build)")
 			continue
 		}
-		if flags.Changed(k.flag) {
+		if given[k.flag] {
 			continue
 		}
 		if err := flags.Set(k.flag, s); err != nil {
