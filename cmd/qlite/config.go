@@ -285,10 +285,11 @@ func (l *configLayers) addEnv(environ []string) error {
 	environ = slices.Sorted(slices.Values(environ))
 	for _, kv := range environ {
 		name, v, ok := strings.Cut(kv, "=")
-		if !ok || !strings.HasPrefix(name, envPrefix) {
+		// The prefix is matched in any case, as Qdrant's reader does.
+		if !ok || len(name) < len(envPrefix) || !strings.EqualFold(name[:len(envPrefix)], envPrefix) {
 			continue
 		}
-		path := strings.ToLower(strings.ReplaceAll(strings.TrimPrefix(name, envPrefix), "__", "."))
+		path := strings.ToLower(strings.ReplaceAll(name[len(envPrefix):], "__", "."))
 		switch class, _ := classify(path); class {
 		case classKey:
 			l.values[path] = configValue{raw: v, tag: "!!str", at: name}
