@@ -332,7 +332,10 @@ func (a *authenticator) httpMiddleware(next http.Handler) http.Handler {
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if openPath(r.URL.Path) || (a.dashboard && dashboardPath(r.URL.Path)) || r.Method == http.MethodOptions {
+		// As Qdrant, with its UI on, takes every path that starts with
+		// /dashboard without a key (those outside the UI then answer 404).
+		uiOpen := a.dashboard && strings.HasPrefix(r.URL.Path, dashboard.Path)
+		if openPath(r.URL.Path) || uiOpen || r.Method == http.MethodOptions {
 			next.ServeHTTP(w, r)
 			return
 		}

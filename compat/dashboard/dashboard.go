@@ -48,7 +48,8 @@ type handler struct {
 // Handler returns the handler of the UI. It answers GET and HEAD of Path,
 // Path + "/" and Path + "/index.html" with the UI's page, of an embedded
 // file with that file, and of any other path under Path without a file
-// extension with the page too (so that a bookmarked view loads the UI);
+// extension with the page too (its views are at Path + "#/..."; a link
+// to such a path still opens the UI);
 // other paths answer 404 and other methods 405. Every answer carries
 // X-Frame-Options: DENY, as Qdrant's, and a Content-Security-Policy that
 // keeps the page to its own origin.

@@ -35,7 +35,7 @@ func TestPageAndFallback(t *testing.T) {
 	index, err := static.ReadFile("static/index.html")
 	require.NoError(t, err)
 	// The page at the mount point, with or without a slash, by name, and
-	// at any path without an extension (a bookmarked view).
+	// at any path without an extension.
 	for _, p := range []string{"/dashboard", "/dashboard/", "/dashboard/index.html", "/dashboard/collections/c1"} {
 		resp := get(t, "GET", p)
 		require.Equal(t, http.StatusOK, resp.StatusCode, p)
