@@ -84,9 +84,11 @@ func TestContentTypesAndETags(t *testing.T) {
 }
 
 // TestReferencesResolve checks that every file the page and the modules
-// load is embedded: the <script>, <link> and import references.
+// load is embedded: the <script> and <link> references, and the modules'
+// relative ones (imports, the worker).
 func TestReferencesResolve(t *testing.T) {
-	refs := regexp.MustCompile(`(?:href|src)="(/dashboard/[^"]+)"|from '(\./[^']+)'`)
+	refs := regexp.MustCompile(`(?:href|src)="(/dashboard/[^"]+)"|'(\./[^']+)'`)
+	n := 0
 	err := fs.WalkDir(static, "static", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
@@ -94,6 +96,7 @@ func TestReferencesResolve(t *testing.T) {
 		b, err := static.ReadFile(p)
 		require.NoError(t, err)
 		for _, m := range refs.FindAllStringSubmatch(string(b), -1) {
+			n++
 			ref := m[1]
 			if ref == "" {
 				ref = "/dashboard/" + strings.TrimPrefix(m[2], "./")
@@ -104,6 +107,7 @@ func TestReferencesResolve(t *testing.T) {
 		return nil
 	})
 	require.NoError(t, err)
+	require.GreaterOrEqual(t, n, 20, "references found")
 }
 
 // TestOffline checks that no file refers to another origin: no http:// or

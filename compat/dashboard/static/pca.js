@@ -4,12 +4,15 @@
 
 // pca2 projects rows (arrays of d numbers) onto their first two principal
 // components. It returns {coords: [[x, y], ...], components: [v1, v2],
-// variances: [λ1, λ2], total: the total variance}; variances are those of
-// the data along each component (the covariance's eigenvalues). A
-// component is found by power iteration with the ones before it projected
-// out, stopping when its direction changes by less than tol or after
-// maxIter steps. The start vector is fixed, so the result is reproducible.
-export function pca2(rows, { maxIter = 500, tol = 1e-10 } = {}) {
+// variances: [λ1, λ2], total: the total variance, steps: the iterations
+// run}; variances are those of the data along each component (the
+// covariance's eigenvalues). A component is found by power iteration with
+// the ones before it projected out, stopping when the variance along it
+// changes by less than a relative tol from one step to the next, or after
+// maxIter steps: where two eigenvalues are nearly equal the direction
+// converges slowly, and any direction in their plane shows the data as
+// well. The start vector is fixed, so the result is reproducible.
+export function pca2(rows, { maxIter = 100, tol = 1e-9 } = {}) {
   const n = rows.length;
   const d = n > 0 ? rows[0].length : 0;
   const x = new Float64Array(n * d);
@@ -32,6 +35,7 @@ export function pca2(rows, { maxIter = 500, tol = 1e-10 } = {}) {
 
   const components = [];
   const variances = [];
+  let steps = 0;
   const xv = new Float64Array(n);
   for (let c = 0; c < Math.min(2, d); c++) {
     // A fixed start that is not orthogonal to any axis.
@@ -43,6 +47,7 @@ export function pca2(rows, { maxIter = 500, tol = 1e-10 } = {}) {
     normalize(v);
     let lambda = 0;
     for (let it = 0; it < maxIter; it++) {
+      steps++;
       // w = Xᵀ X v / (n - 1)
       for (let i = 0; i < n; i++) {
         let s = 0;
@@ -65,16 +70,13 @@ export function pca2(rows, { maxIter = 500, tol = 1e-10 } = {}) {
         w[j] /= denom;
       }
       deflate(w, components);
+      const prev = lambda;
       lambda = normalize(w);
       if (lambda === 0) {
         break; // no variance left
       }
-      let change = 0;
-      for (let j = 0; j < d; j++) {
-        change += (w[j] - v[j]) ** 2;
-      }
       v = w;
-      if (change < tol) {
+      if (Math.abs(lambda - prev) <= tol * lambda) {
         break;
       }
     }
@@ -95,7 +97,7 @@ export function pca2(rows, { maxIter = 500, tol = 1e-10 } = {}) {
     }
     coords[i] = [a, b];
   }
-  return { coords, components: components.map((v) => Array.from(v)), variances, total };
+  return { coords, components: components.map((v) => Array.from(v)), variances, total, steps };
 }
 
 // deflate removes from v its parts along the unit vectors of basis.

@@ -5,7 +5,6 @@ import { collPath, result } from './api.js';
 import { h } from './dom.js';
 import { tabs } from './collections.js';
 import { errorBox } from './auth.js';
-import { pca2 } from './pca.js';
 
 const palette = ['#3461c1', '#d1495b', '#2a9d8f', '#e9a03b', '#7b4fb2', '#5c946e', '#c05299', '#6b7a8f', '#b5651d', '#1f9bd1'];
 const otherColour = '#b8bcc6';
@@ -89,6 +88,27 @@ function colouring(points, key) {
   return { colours: vals.map((v) => colourOf.get(label(v)) || otherColour), legend };
 }
 
+// inWorker runs pca2 on rows in a worker, so that the page stays
+// responsive while it runs (a second or more for large vectors).
+function inWorker(rows) {
+  return new Promise((resolve, reject) => {
+    const w = new Worker(new URL('./pca-worker.js', import.meta.url), { type: 'module' });
+    w.onmessage = (e) => {
+      w.terminate();
+      if (e.data.error) {
+        reject(new Error(e.data.error));
+      } else {
+        resolve(e.data);
+      }
+    };
+    w.onerror = (e) => {
+      w.terminate();
+      reject(new Error(e.message || 'the PCA worker failed'));
+    };
+    w.postMessage(rows);
+  });
+}
+
 export async function render(box, name) {
   const info = await result('GET', collPath(name));
   const names = denseVectors(info);
@@ -170,13 +190,20 @@ export async function render(box, name) {
       status.textContent = 'Fewer than two points have this vector.';
       return;
     }
+    status.textContent = 'Computing the components of ' + pts.length + ' points…';
     const t0 = performance.now();
-    const res = pca2(pts.map((p) => vectorOf(p, vector)));
+    let res;
+    try {
+      res = await inWorker(pts.map((p) => vectorOf(p, vector)));
+    } catch (err) {
+      status.textContent = 'PCA failed: ' + err.message;
+      return;
+    }
     const ms = performance.now() - t0;
     xy = res.coords;
     const share = (v) => (res.total > 0 ? ((100 * v) / res.total).toFixed(1) + '%' : '–');
     status.textContent = pts.length + ' points of dimension ' + res.components[0].length + '; PC1 ' + share(res.variances[0]) +
-      ' and PC2 ' + share(res.variances[1]) + ' of the variance; PCA took ' + ms.toFixed(0) + ' ms.';
+      ' and PC2 ' + share(res.variances[1]) + ' of the variance; PCA took ' + ms.toFixed(0) + ' ms (' + res.steps + ' steps).';
     const keys = new Set();
     for (const p of pts) {
       for (const k of Object.keys(p.payload || {})) {
