@@ -155,6 +155,10 @@ func PayloadToProto(v payload.Value) map[string]*qdrant.Value { return payloadTo
 // (the zero Value of a record read without payload) gives an empty map.
 func payloadToProto(v payload.Value) map[string]*qdrant.Value {
 	fields := v.Fields()
+	if len(fields) == 0 {
+		// As a client decodes an empty payload off the wire: no map.
+		return nil
+	}
 	out := make(map[string]*qdrant.Value, len(fields))
 	for _, f := range fields {
 		out[f.Key] = valueToProto(f.Value)
@@ -1136,24 +1140,35 @@ func recordsToProto(rs []engine.Record, ov orderValueFunc) []*qdrant.RetrievedPo
 }
 
 // scoredToProto converts a search result.
-func scoredToProto(p engine.ScoredPoint, ov orderValueFunc) *qdrant.ScoredPoint {
-	out := &qdrant.ScoredPoint{
-		Id:      pointIDToProto(p.ID),
-		Payload: payloadToProto(p.Payload),
-		Score:   p.Score,
-		Version: p.Version,
-		Vectors: vectorsOutputFromMap(p.Vectors, p.Multi, p.Sparse),
+// fillScored sets out to p, its id in id (and num, when the id is a
+// number).
+func fillScored(out *qdrant.ScoredPoint, id *qdrant.PointId, num *qdrant.PointId_Num, p engine.ScoredPoint, ov orderValueFunc) {
+	if n, ok := p.ID.Num(); ok {
+		num.Num = n
+		id.PointIdOptions = num
+	} else {
+		id.PointIdOptions = &qdrant.PointId_Uuid{Uuid: p.ID.String()}
 	}
+	out.Id = id
+	out.Payload = payloadToProto(p.Payload)
+	out.Score = p.Score
+	out.Version = p.Version
+	out.Vectors = vectorsOutputFromMap(p.Vectors, p.Multi, p.Sparse)
 	if p.OrderValue != nil && ov != nil {
 		out.OrderValue = ov(*p.OrderValue)
 	}
-	return out
 }
 
+// scoredListToProto converts a result list, its messages allocated
+// together: a search's conversion is a fixed cost of every call.
 func scoredListToProto(ps []engine.ScoredPoint, ov orderValueFunc) []*qdrant.ScoredPoint {
 	out := make([]*qdrant.ScoredPoint, len(ps))
+	msgs := make([]qdrant.ScoredPoint, len(ps))
+	ids := make([]qdrant.PointId, len(ps))
+	nums := make([]qdrant.PointId_Num, len(ps))
 	for i, p := range ps {
-		out[i] = scoredToProto(p, ov)
+		fillScored(&msgs[i], &ids[i], &nums[i], p, ov)
+		out[i] = &msgs[i]
 	}
 	return out
 }

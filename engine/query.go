@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/qlite/qlite/distance"
 	"github.com/qlite/qlite/filter"
 )
 
@@ -207,19 +208,35 @@ func (db *DB) queryNearest(ctx context.Context, coll string, r *QueryRequest, st
 	if ex.ID == nil && (ex.Sparse != nil) != sparse {
 		return nil, fmt.Errorf("%w: Conversion between sparse and regular vectors failed", ErrBadRequest)
 	}
-	vecs, exclude, err := db.resolveExamples(c, []Example{*ex}, r.Using, vp, r.LookupFrom, "query")
-	if err != nil {
-		return nil, err
-	}
-	if len(vecs) == 0 {
-		// The example point lacks the (sparse) vector.
-		return nil, errNoExampleVector(r.Using)
-	}
-	if r.Query.MMR != nil {
-		return db.queryMMR(ctx, c, r, vecs[0], exclude, vp.Distance, st)
+	var q qvec
+	var exclude map[PointID]bool
+	if v := ex.Vector; v != nil && ex.ID == nil && ex.Sparse == nil && ex.Multi == nil && !sparse && !vp.IsMulti() &&
+		r.LookupFrom == nil && r.Query.MMR == nil {
+		// A search by a vector, the common case: nothing to resolve, and
+		// the segments normalise the query.
+		if len(v) != int(vp.Size) {
+			return nil, fmt.Errorf("%w: Vector dimension error: expected dim: %d, got %d", ErrBadRequest, vp.Size, len(v))
+		}
+		if err := distance.Validate(v, int(vp.Size)); err != nil {
+			return nil, fmt.Errorf("%w: query[0]: %w", ErrBadRequest, err)
+		}
+		q = qvec{d: v}
+	} else {
+		vecs, ids, err := db.resolveExamples(c, []Example{*ex}, r.Using, vp, r.LookupFrom, "query")
+		if err != nil {
+			return nil, err
+		}
+		if len(vecs) == 0 {
+			// The example point lacks the (sparse) vector.
+			return nil, errNoExampleVector(r.Using)
+		}
+		if r.Query.MMR != nil {
+			return db.queryMMR(ctx, c, r, vecs[0], ids, vp.Distance, st)
+		}
+		q, exclude = vecs[0], ids
 	}
 	return c.search(ctx, &SearchRequest{
-		Vector: vecs[0].d, Sparse: vecs[0].sparseQuery(), Using: r.Using, Filter: r.Filter, Limit: r.Limit, Offset: r.Offset,
+		Vector: q.d, Sparse: q.sparseQuery(), Using: r.Using, Filter: r.Filter, Limit: r.Limit, Offset: r.Offset,
 		ScoreThreshold: r.ScoreThreshold, HnswEf: r.HnswEf, Exact: r.Exact, Quant: r.Quant,
 		WithPayload: r.WithPayload, WithVectors: r.WithVectors,
 	}, exclude, st)

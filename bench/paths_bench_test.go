@@ -1,0 +1,102 @@
+package bench
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/qdrant/go-client/qdrant"
+
+	"github.com/qlite/qlite/compat"
+	"github.com/qlite/qlite/engine"
+	"github.com/qlite/qlite/hnsw"
+)
+
+// BenchmarkEmbeddedPaths measures one query at a time through the three
+// ways a Go program searches in process, over the same data: the raw graph
+// (hnsw), the engine (engine.DB.Search) and go-client's API over the engine
+// (compat.NewEmbedded), each at the smallest ef of benchEfs reaching
+// benchRecall on its own graph. The engine's graph is built by its
+// optimizer from the same points with the same M and ef_construct.
+//
+//	go test ./bench -run XXX -bench EmbeddedPaths -count 10 | benchstat -col /path -
+func BenchmarkEmbeddedPaths(b *testing.B) {
+	ds, gt := loadBench(b)
+	ctx := context.Background()
+	c := benchConfig()
+	nq := gt.Rows()
+
+	g, err := hnsw.New(newFlatVectors(ds.Metric, ds.Base, ds.Dim), &hnsw.Config{M: c.M, EfConstruct: c.EfConstruct, Seed: c.Seed})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := g.Build(allIDs(ds.N), c.Threads); err != nil {
+		b.Fatal(err)
+	}
+
+	db, err := engine.Open(b.TempDir(), &engine.Options{IndexingWorkers: c.Threads})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	const coll = "bench"
+	cl := &grpcRemote{c: compat.NewEmbedded(db), coll: coll}
+	if err := createCollection(ctx, c, cl, ds, nil); err != nil {
+		b.Fatal(err)
+	}
+	if err := uploadBase(ctx, cl, ds, nil, nil); err != nil {
+		b.Fatal(err)
+	}
+	if err := db.WaitGreen(ctx, coll, 20*time.Millisecond); err != nil {
+		b.Fatal(err)
+	}
+
+	buf := make([]hnsw.Result, 0, benchK)
+	raw := func(i, ef int, row []int32) {
+		buf = g.SearchInto(buf, ds.Query(i), benchK, ef, nil)
+		for j := range buf {
+			row[j] = int32(buf[j].ID)
+		}
+	}
+	eng := func(i, ef int, row []int32) {
+		hits, err := db.Search(ctx, coll, &engine.SearchRequest{Vector: ds.Query(i), Limit: benchK, HnswEf: ef})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for j, h := range hits {
+			n, _ := h.ID.Num()
+			row[j] = int32(n)
+		}
+	}
+	emb := compat.NewEmbedded(db)
+	viaClient := func(i, ef int, row []int32) {
+		pts, err := emb.Query(ctx, &qdrant.QueryPoints{
+			CollectionName: coll,
+			Query:          qdrant.NewQueryDense(ds.Query(i)),
+			Limit:          qdrant.PtrOf(uint64(benchK)),
+			Params:         &qdrant.SearchParams{HnswEf: qdrant.PtrOf(uint64(ef))},
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for j, p := range pts {
+			row[j] = int32(p.GetId().GetNum())
+		}
+	}
+	row := make([]int32, benchK)
+	for _, p := range []struct {
+		name   string
+		search func(i, ef int, row []int32)
+	}{{"hnsw", raw}, {"engine", eng}, {"compat", viaClient}} {
+		b.Run("path="+p.name, func(b *testing.B) {
+			ef, recall := pickEf(b, gt, p.search)
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				p.search(i%nq, ef, row)
+				i++
+			}
+			reportSearch(b, ef, recall)
+		})
+	}
+}
