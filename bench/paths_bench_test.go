@@ -2,6 +2,9 @@ package bench
 
 import (
 	"context"
+	"fmt"
+	"runtime"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -97,6 +100,78 @@ func BenchmarkEmbeddedPaths(b *testing.B) {
 				i++
 			}
 			reportSearch(b, ef, recall)
+		})
+	}
+}
+
+// BenchmarkServedQuery measures go-client queries to qlite's gRPC server in
+// this process over loopback, over the whole of Fashion-MNIST (the database
+// of BenchmarkSearchTelemetry) at the ef reaching benchRecall, with 1 and 8
+// concurrent clients; one op is one query. With -cpuprofile it shows what
+// the server spends beside the search (decoding, conversion, allocation,
+// locks) under load.
+//
+//	go test ./bench -run XXX -bench ServedQuery -cpuprofile cpu.out
+func BenchmarkServedQuery(b *testing.B) {
+	tb := loadTelemetryBench(b)
+	ctx := context.Background()
+	db, err := engine.Open(tb.dir, &engine.Options{IndexingWorkers: benchConfig().Threads})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	srv := compat.NewServer(db, &compat.ServerConfig{HTTPAddr: "127.0.0.1:0", GRPCAddr: "127.0.0.1:0"})
+	sctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(sctx) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			b.Error(err)
+		}
+	}()
+	_, addr, err := srv.Addrs(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	cl, err := dialGRPC(addr)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer cl.Close()
+	nq := tb.gt.Rows()
+	for _, workers := range []int{1, 8} {
+		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
+			var next atomic.Int64
+			query := func() error {
+				i := int(next.Add(1)) % nq
+				_, err := cl.Query(ctx, &qdrant.QueryPoints{
+					CollectionName: remoteCollection,
+					Query:          qdrant.NewQueryDense(tb.ds.Query(i)),
+					Limit:          qdrant.PtrOf(uint64(benchK)),
+					Params:         &qdrant.SearchParams{HnswEf: qdrant.PtrOf(uint64(tb.ef))},
+				})
+				return err
+			}
+			b.ReportAllocs()
+			if workers == 1 {
+				for b.Loop() {
+					if err := query(); err != nil {
+						b.Fatal(err)
+					}
+				}
+			} else {
+				b.SetParallelism(max(1, workers/runtime.GOMAXPROCS(0)))
+				b.RunParallel(func(pb *testing.PB) {
+					for pb.Next() {
+						if err := query(); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				})
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "qps")
 		})
 	}
 }
