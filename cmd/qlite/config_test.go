@@ -91,10 +91,11 @@ func TestConfigPrecedence(t *testing.T) {
 	writeFile(t, filepath.Join(dir, "config", "development.yaml"), "service:\n  api_key: k1\n  grpc_port: 7100\n")
 	path := writeFile(t, filepath.Join(dir, "c.yaml"), "service:\n  host: 127.0.0.2\n  grpc_port: 7200\n")
 	fl, r, err := configFlags(t, []string{"--host", "127.0.0.3"}, dir, path,
-		[]string{"qdrant__service__enable_cors=false"})
+		[]string{"qdrant__service__enable_cors=false", "QDRANT__SERVICE__ENABLE_STATIC_CONTENT=false"})
 	require.NoError(t, err)
 	for name, want := range map[string]string{
 		"api-key": "k1", "grpc-port": "7200", "host": "127.0.0.3", "disable-cors": "true", "http-port": "6333",
+		"disable-dashboard": "true",
 	} {
 		require.Equal(t, want, flagValue(t, fl, name), name)
 	}

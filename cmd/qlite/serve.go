@@ -29,6 +29,7 @@ type serveFlags struct {
 	apiKey          string
 	readOnlyAPIKey  string
 	disableCORS     bool
+	disableUI       bool
 	maxRequestSizeM int
 	idleTimeout     time.Duration
 	maxBatch        int
@@ -108,6 +109,7 @@ the storage (up to 10 s more); a second signal stops at once.`,
 	fl.StringVar(&f.apiKey, "api-key", "", "require this key (header api-key or Authorization: Bearer) on every request but the health checks")
 	fl.StringVar(&f.readOnlyAPIKey, "read-only-api-key", "", "a key that may only read")
 	fl.BoolVar(&f.disableCORS, "disable-cors", false, "do not send CORS headers")
+	fl.BoolVar(&f.disableUI, "disable-dashboard", false, "do not serve the web UI at /dashboard (service.enable_static_content: false)")
 	fl.IntVar(&f.maxRequestSizeM, "max-request-size-mb", 32, "largest REST request body or gRPC message, in MiB, after decompression")
 	fl.IntVar(&f.maxBatch, "max-batch", 10_000, "most searches in one batch request (search, query, recommend, discover; REST and gRPC)")
 	fl.IntVar(&f.maxRequestMemM, "max-request-memory-mb", 1024, "refuse a search request or batch whose results are estimated to need more memory than this, in MiB")
@@ -210,6 +212,8 @@ func serve(cmd *cobra.Command, f *serveFlags) error {
 		HeaderTimeout:   f.headerTimeout,
 		TLS:             tlsCfg,
 		Telemetry:       tel,
+
+		DisableDashboard: f.disableUI,
 	})
 	go func() {
 		if h, g, err := srv.Addrs(ctx); err == nil {
