@@ -2,6 +2,7 @@ package bench
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -28,6 +29,10 @@ var SuiteTargets = []string{"hnsw", "embedded", TargetServe, TargetQdrant, "qdra
 // selectivity walks nearly the whole graph (about 20 minutes per ef sweep
 // on Fashion-MNIST), so the suite measures it filtered only when asked.
 var SuiteFilterTargets = []string{"hnsw", "embedded", TargetServe, TargetQdrant, "qdrant-edge", "faiss"}
+
+// SuiteQuantTargets are the targets that measure quantised collections
+// (SuiteConfig.Quantization).
+var SuiteQuantTargets = []string{"embedded", TargetServe, TargetQdrant, "qdrant-edge"}
 
 // SuiteFilterSelectivity are the selectivities of the suite's filtered runs.
 var SuiteFilterSelectivity = []float64{0.001, 0.01, 0.1, 0.5, 0.9}
@@ -72,6 +77,17 @@ type SuiteConfig struct {
 	FilterSelectivity []float64
 	// NoFilter skips the filtered runs.
 	NoFilter bool
+
+	// Quantization lists quantizations (Config.Quantization: scalar,
+	// binary-1bit, binary-1.5bit, binary-2bit, pq-x4 ... pq-x64) each
+	// measured on every dataset of Datasets with every target of
+	// QuantTargets, the searches passing Oversampling and Rescore. Default
+	// none.
+	Quantization []string
+	// QuantTargets default to those of SuiteQuantTargets among Targets.
+	QuantTargets []string
+	Oversampling float64
+	Rescore      string
 
 	// Points, Queries, Ef, Threads, Repeat and Seed are passed to every
 	// run (see Config). Queries defaults to 1000 (QuickQueries when
@@ -137,6 +153,25 @@ func (c *SuiteConfig) withDefaults() (SuiteConfig, error) {
 	if o.NoFilter {
 		o.FilterTargets = nil
 	}
+	o.Quantization = slices.Clone(o.Quantization)
+	o.QuantTargets = slices.Clone(o.QuantTargets)
+	if len(o.QuantTargets) == 0 {
+		for _, t := range o.Targets {
+			if slices.Contains(SuiteQuantTargets, t) {
+				o.QuantTargets = append(o.QuantTargets, t)
+			}
+		}
+	}
+	for _, t := range o.QuantTargets {
+		if !quantizationTarget(t) {
+			return o, fmt.Errorf("bench: suite: target %s cannot measure quantization (known: %s)", t, strings.Join(SuiteQuantTargets, ", "))
+		}
+	}
+	for _, q := range o.Quantization {
+		if _, _, err := quantizationOf(&Config{Quantization: q, Oversampling: o.Oversampling, Rescore: o.Rescore}); err != nil {
+			return o, fmt.Errorf("bench: suite: %w", err)
+		}
+	}
 	o.FilterSelectivity = slices.Clone(o.FilterSelectivity)
 	if len(o.FilterSelectivity) == 0 {
 		o.FilterSelectivity = slices.Clone(SuiteFilterSelectivity)
@@ -171,7 +206,7 @@ func (c *SuiteConfig) withDefaults() (SuiteConfig, error) {
 	if o.Log == nil {
 		o.Log = io.Discard
 	}
-	for _, t := range append(slices.Clone(o.Targets), o.FilterTargets...) {
+	for _, t := range slices.Concat(o.Targets, o.FilterTargets, o.QuantTargets) {
 		if !slices.Contains(Targets, t) {
 			return o, fmt.Errorf("bench: suite: unknown target %q (known: %s)", t, strings.Join(Targets, ", "))
 		}
@@ -184,6 +219,7 @@ type suiteRun struct {
 	dataset  string
 	target   string
 	filtered bool
+	quant    string // the collection's quantization, "" for none
 	file     string // the result JSON, relative to the suite directory
 	result   *Result
 	skipped  string // why the run was not made, when it was not
@@ -194,6 +230,9 @@ func (r *suiteRun) name() string {
 	n := r.target + " on " + r.dataset
 	if r.filtered {
 		n += ", filtered"
+	}
+	if r.quant != "" {
+		n += ", quantization " + r.quant
 	}
 	return n
 }
@@ -227,6 +266,13 @@ func Suite(ctx context.Context, c *SuiteConfig) error {
 	for _, ds := range o.FilterDatasets {
 		for _, t := range o.FilterTargets {
 			runs = append(runs, &suiteRun{dataset: ds, target: t, filtered: true})
+		}
+	}
+	for _, ds := range o.Datasets {
+		for _, q := range o.Quantization {
+			for _, t := range o.QuantTargets {
+				runs = append(runs, &suiteRun{dataset: ds, target: t, quant: q})
+			}
 		}
 	}
 
@@ -263,6 +309,9 @@ func Suite(ctx context.Context, c *SuiteConfig) error {
 		}
 		if r.filtered {
 			cfg.FilterSelectivity = o.FilterSelectivity
+		}
+		if r.quant != "" {
+			cfg.Quantization, cfg.Oversampling, cfg.Rescore = r.quant, o.Oversampling, o.Rescore
 		}
 		runStart := time.Now()
 		if o.Exe != "" {
@@ -364,7 +413,7 @@ func checkEdgePrerequisites(ctx context.Context, cacheDir, python string) error 
 }
 
 // suiteFileName is the result file of a run: dataset and target, with
-// "-filtered" for a filtered run.
+// "-filtered" for a filtered run and the quantization of a quantised one.
 func suiteFileName(r *suiteRun) string {
 	ds := r.dataset
 	if dir, ok := strings.CutPrefix(ds, "fvecs:"); ok {
@@ -373,6 +422,9 @@ func suiteFileName(r *suiteRun) string {
 	name := fileSafe(ds) + "-" + fileSafe(r.target)
 	if r.filtered {
 		name += "-filtered"
+	}
+	if r.quant != "" {
+		name += "-" + fileSafe(r.quant)
 	}
 	return name + ".json"
 }
@@ -437,7 +489,12 @@ func writeSuiteReport(c *SuiteConfig, start time.Time, runs []*suiteRun) ([]byte
 			fmt.Fprintln(bw)
 		}
 	}
-	if slices.Contains(c.Targets, TargetQdrant) || slices.Contains(c.FilterTargets, TargetQdrant) {
+	if len(c.Quantization) > 0 && len(c.QuantTargets) > 0 {
+		fmt.Fprintf(bw, "Quantised runs of %s on %s: the collection's quantization_config kept in RAM, searches with\n"+
+			"oversampling %s and rescore %s; recall against the exact float32 neighbours.\n", strings.Join(c.Quantization, ", "),
+			strings.Join(c.QuantTargets, ", "), orDefault(c.Oversampling), cmp.Or(c.Rescore, "Qdrant's default"))
+	}
+	if slices.Contains(c.Targets, TargetQdrant) || slices.Contains(c.FilterTargets, TargetQdrant) || slices.Contains(c.QuantTargets, TargetQdrant) {
 		fmt.Fprintf(bw, "Qdrant server: %s.\n", qdrantBinaryNote)
 	}
 	if c.Exe != "" {
@@ -498,7 +555,7 @@ func writeSuiteReport(c *SuiteConfig, start time.Time, runs []*suiteRun) ([]byte
 	for _, ds := range c.Datasets {
 		var group []*suiteRun
 		for _, r := range runs {
-			if r.dataset == ds && !r.filtered {
+			if r.dataset == ds && !r.filtered && r.quant == "" {
 				group = append(group, r)
 			}
 		}
@@ -515,6 +572,21 @@ func writeSuiteReport(c *SuiteConfig, start time.Time, runs []*suiteRun) ([]byte
 		if len(filtered) > 0 {
 			stem := strings.TrimSuffix(suiteFileName(&suiteRun{dataset: ds, target: "x"}), "-x.json") + "-filtered"
 			section(ds+", filtered", stem, filtered)
+		}
+	}
+
+	for _, ds := range c.Datasets {
+		for _, q := range c.Quantization {
+			var group []*suiteRun
+			for _, r := range runs {
+				if r.dataset == ds && r.quant == q {
+					group = append(group, r)
+				}
+			}
+			if len(group) > 0 {
+				stem := strings.TrimSuffix(suiteFileName(&suiteRun{dataset: ds, target: "x", quant: q}), ".json")
+				section(ds+", quantization "+q, strings.Replace(stem, "-x-", "-", 1), group)
+			}
 		}
 	}
 
@@ -547,6 +619,14 @@ func mdLinks(files []string) []string {
 
 func oneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
+}
+
+// orDefault formats an oversampling factor, 0 as Qdrant's default.
+func orDefault(f float64) string {
+	if f == 0 {
+		return "default (1)"
+	}
+	return strconv.FormatFloat(f, 'g', -1, 64)
 }
 
 func orUnknown(s string) string {

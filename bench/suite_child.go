@@ -39,6 +39,11 @@ func childArgs(cfg *Config) []string {
 	add("--cache-dir", cfg.CacheDir)
 	add("--python", cfg.Python)
 	add("--qdrant-bin", cfg.QdrantBin)
+	add("--quantization", cfg.Quantization)
+	if cfg.Oversampling != 0 {
+		add("--oversampling", strconv.FormatFloat(cfg.Oversampling, 'g', -1, 64))
+	}
+	add("--rescore", cfg.Rescore)
 	if cfg.Concurrency > 1 {
 		add("--concurrency", strconv.Itoa(cfg.Concurrency))
 	}

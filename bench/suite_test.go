@@ -128,4 +128,44 @@ func TestSuiteConfigErrors(t *testing.T) {
 	}
 	f(SuiteConfig{}, "no output directory")
 	f(SuiteConfig{Dir: t.TempDir(), Targets: []string{"nosuch"}}, "unknown target")
+	f(SuiteConfig{Dir: t.TempDir(), Quantization: []string{"scalar"}, QuantTargets: []string{"hnsw"}}, "cannot measure quantization")
+	f(SuiteConfig{Dir: t.TempDir(), Quantization: []string{"pq-x5"}}, "pq-x4 to pq-x64")
+}
+
+// TestSuiteQuantized runs a quick suite with quantised runs on the
+// in-process qlite targets and checks their files, their recorded
+// quantization and their section of the report.
+func TestSuiteQuantized(t *testing.T) {
+	data := makeFvecsDir(t, 1500, 60, 16)
+	out := filepath.Join(t.TempDir(), "suite")
+	var progress bytes.Buffer
+	err := Suite(context.Background(), &SuiteConfig{
+		Dir: out, Quick: true, Datasets: []string{"fvecs:" + data},
+		Targets: []string{"embedded", "grpc"}, NoFilter: true,
+		Quantization: []string{"scalar"}, Oversampling: 2,
+		Threads: 2, CacheDir: t.TempDir(), Out: &progress,
+	})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, progress.String())
+	}
+	stem := "fvecs-" + filepath.Base(data)
+	for _, target := range []string{"embedded", "grpc"} {
+		r, err := ReadResult(filepath.Join(out, stem+"-"+target+"-scalar.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Params.Quantization != "scalar" || r.Params.Oversampling != 2 {
+			t.Errorf("%s: params %+v", target, r.Params)
+		}
+	}
+	raw, err := os.ReadFile(filepath.Join(out, "report.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"## fvecs:" + data + ", quantization scalar", "Quantised runs of scalar on embedded, grpc",
+		"![recall against QPS](" + stem + "-scalar.png)"} {
+		if !strings.Contains(string(raw), want) {
+			t.Errorf("report.md lacks %q:\n%s", want, raw)
+		}
+	}
 }
