@@ -266,7 +266,7 @@ func TestBrowser(t *testing.T) {
 	eval(`[...document.querySelectorAll("#points-table .point-row td:nth-child(2)")].map(td => td.textContent)`, &payloads)
 	require.Len(t, payloads, 50)
 	for _, p := range payloads {
-		require.Contains(t, p, `"color": "blue"`)
+		require.Contains(t, p, `"color":"blue"`)
 	}
 	require.Contains(t, text("#points-page"), "last page")
 	shot("3-points")

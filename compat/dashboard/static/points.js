@@ -1,7 +1,7 @@
 // The point browser: scroll with a filter, page by page.
 
 import { collPath, result } from './api.js';
-import { h, json } from './dom.js';
+import { h } from './dom.js';
 import { tabs } from './collections.js';
 import { errorBox } from './auth.js';
 
@@ -25,13 +25,13 @@ export function shortVector(v, n = 6) {
   return String(v);
 }
 
-// shortJSON is a payload as JSON, cut to max characters.
+// shortJSON is a payload as one line of JSON, cut to max characters.
 export function shortJSON(v, max = 600) {
   if (v === undefined || v === null) {
     return '';
   }
-  const s = json(v);
-  return s.length > max ? s.slice(0, max) + '\n…' : s;
+  const s = JSON.stringify(v);
+  return s.length > max ? s.slice(0, max) + ' …' : s;
 }
 
 export async function render(box, name) {
