@@ -190,6 +190,7 @@ func (c *collection) specs() []segment.VectorSpec {
 			HNSW:              hnsw.Config{M: h.M, EfConstruct: h.EfConstruct},
 			FullScanThreshold: max(1, kbToBytes(h.FullScanThreshold)/(4*dim)),
 			Multi:             vp.IsMulti(),
+			Datatype:          vp.SegmentDatatype(),
 			// A vector with m = 0 is for re-scoring only: no graph, as
 			// in Qdrant.
 			NoGraph: h.M == 0,

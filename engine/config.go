@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/qlite/qlite/distance"
+	"github.com/qlite/qlite/segment"
 )
 
 // This file holds a collection's configuration in Qdrant's REST shapes: the
@@ -642,8 +643,8 @@ func (c *CollectionConfig) cfgCheckServable() error {
 			return cfgInvalid(path+".size", "value %d invalid, must be from 1 to %d", vp.Size, cfgMaxVectorSize)
 		case !vp.Distance.Valid():
 			return cfgBad(path+".distance", "unknown distance %v (want Cosine, Euclid, Dot or Manhattan)", vp.Distance)
-		case vp.Datatype != "" && vp.Datatype != "float32":
-			return cfgBad(path+".datatype", "only float32 vectors are supported by qlite, not %s", vp.Datatype)
+		case vp.Datatype != "" && vp.Datatype != "float32" && vp.Datatype != "float16" && vp.Datatype != "uint8":
+			return cfgBad(path+".datatype", "unknown datatype %q (want float32, float16 or uint8)", vp.Datatype)
 		}
 		if err := c.cfgCheckGraph(name, path); err != nil {
 			return err
@@ -1153,6 +1154,53 @@ func cfgMultivector(raw json.RawMessage, path string) (json.RawMessage, error) {
 
 // IsMulti reports whether the vector holds multivectors.
 func (p VectorParams) IsMulti() bool { return cfgRaw(p.Multivector) != nil }
+
+// elementType returns the datatype whose values the vector holds (float32
+// for "" and for names Validate refuses).
+func (p VectorParams) elementType() segment.Datatype {
+	d, _ := segment.ParseDatatype(p.Datatype)
+	return d
+}
+
+// SegmentDatatype returns the datatype of the vector's segment rows: its
+// datatype, except that multivectors keep float32 rows (holding values
+// converted to their datatype).
+func (p VectorParams) SegmentDatatype() segment.Datatype {
+	if p.IsMulti() {
+		return segment.Float32
+	}
+	return p.elementType()
+}
+
+// preprocess returns v prepared for storage, written into dst (which may
+// alias v): normalised for Cosine, except for uint8 vectors, which Qdrant
+// stores unnormalised, then rounded to the values of the datatype.
+func (p VectorParams) preprocess(dst, v []float32) []float32 {
+	dt := p.elementType()
+	if dt == segment.Uint8 {
+		dst = append(dst[:0:0], v...)
+		return dt.Convert(dst)
+	}
+	if p.IsMulti() {
+		dst = p.Distance.PreprocessMulti(dst, v, int(p.Size))
+	} else {
+		dst = p.Distance.Preprocess(dst, v)
+	}
+	return dt.Convert(dst)
+}
+
+// preprocessQuery returns the query v prepared as preprocess prepares
+// stored vectors, but kept float32 (segments convert uint8 queries
+// themselves).
+func (p VectorParams) preprocessQuery(dst, v []float32) []float32 {
+	switch {
+	case p.elementType() == segment.Uint8:
+		return append(dst[:0:0], v...)
+	case p.IsMulti():
+		return p.Distance.PreprocessMultiQuery(dst, v, int(p.Size))
+	}
+	return p.Distance.PreprocessQuery(dst, v)
+}
 
 // cfgNormalized returns a copy of a validated p in its stored form: pointers
 // and raw JSON copied, raw JSON compacted, an empty HNSW diff dropped.

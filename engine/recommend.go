@@ -198,7 +198,7 @@ func (c *collection) exampleVectors(ex []Example, using string, vp VectorParams,
 			if err != nil {
 				return nil, nil, fmt.Errorf("%w: %w", ErrBadRequest, err)
 			}
-			out = append(out, qvec{d: vp.Distance.PreprocessMultiQuery(flat, flat, int(vp.Size)), dim: int(vp.Size)})
+			out = append(out, qvec{d: vp.preprocessQuery(flat, flat), dim: int(vp.Size)})
 		case sparse || e.Sparse != nil || e.Multi != nil:
 			if !sparse || e.Sparse == nil {
 				return nil, nil, fmt.Errorf("%w: Conversion between sparse and regular vectors failed", ErrBadRequest)
@@ -215,7 +215,7 @@ func (c *collection) exampleVectors(ex []Example, using string, vp VectorParams,
 			if err := distance.Validate(e.Vector, int(vp.Size)); err != nil {
 				return nil, nil, fmt.Errorf("%w: %s[%d]: %w", ErrBadRequest, what, i, err)
 			}
-			v := qvec{d: vp.Distance.PreprocessQuery(nil, e.Vector)}
+			v := qvec{d: vp.preprocessQuery(nil, e.Vector)}
 			if vp.IsMulti() {
 				v.dim = int(vp.Size)
 			}

@@ -65,6 +65,7 @@ type fileInfo struct {
 type segFileHeader struct {
 	kind    byte
 	a, b    uint32
+	c       uint32 // v: the datatype (segment.Datatype); zero elsewhere
 	dataLen uint64
 }
 
@@ -75,6 +76,7 @@ func (h segFileHeader) encode() []byte {
 	b[8] = h.kind
 	binary.LittleEndian.PutUint32(b[12:], h.a)
 	binary.LittleEndian.PutUint32(b[16:], h.b)
+	binary.LittleEndian.PutUint32(b[20:], h.c)
 	binary.LittleEndian.PutUint64(b[24:], segFileDataOff)
 	binary.LittleEndian.PutUint64(b[32:], h.dataLen)
 	binary.LittleEndian.PutUint32(b[40:], crc(b[:40]))
@@ -98,6 +100,7 @@ func decodeSegFileHeader(b []byte) (segFileHeader, error) {
 	h.kind = b[8]
 	h.a = binary.LittleEndian.Uint32(b[12:])
 	h.b = binary.LittleEndian.Uint32(b[16:])
+	h.c = binary.LittleEndian.Uint32(b[20:])
 	h.dataLen = binary.LittleEndian.Uint64(b[32:])
 	return h, nil
 }
@@ -277,8 +280,8 @@ func (db *DB) openSegFile(path string, want fileInfo, h segFileHeader, check boo
 		return nil, bad("%v", err)
 	}
 	if got != h {
-		return nil, bad("header says kind %q, %d, %d, %d data bytes; expected %q, %d, %d, %d",
-			got.kind, got.a, got.b, got.dataLen, h.kind, h.a, h.b, h.dataLen)
+		return nil, bad("header says kind %q, %d, %d, %d, %d data bytes; expected %q, %d, %d, %d, %d",
+			got.kind, got.a, got.b, got.c, got.dataLen, h.kind, h.a, h.b, h.c, h.dataLen)
 	}
 	if segFileDataOff+h.dataLen != want.length {
 		return nil, bad("length %d does not match its header", want.length)
@@ -337,12 +340,12 @@ var littleEndian = func() bool {
 }()
 
 // vectorRows returns the rows of a fileVectors file's data for slots slots
-// of dimension dim. On a big-endian host the data was read into the heap
-// and is converted in place.
-func vectorRows(m *fileMap, slots, dim int) segment.Rows {
-	nf := slots * dim
+// of dimension dim and datatype dt. On a big-endian host the data was read
+// into the heap and is converted in place.
+func vectorRows(m *fileMap, slots, dim int, dt segment.Datatype) segment.Rows {
+	nf := segment.RowFloats(slots, dim, dt)
 	nw := (slots + 63) / 64
-	hasOff := segment.RowsHasOffset(slots, dim)
+	hasOff := segment.RowsHasOffset(slots, dim, dt)
 	r := segment.Rows{InHeap: !m.mapped}
 	if nf > 0 {
 		r.Data = unsafe.Slice((*float32)(unsafe.Pointer(&m.data[0])), nf)
@@ -353,8 +356,16 @@ func vectorRows(m *fileMap, slots, dim int) segment.Rows {
 		r.Has = unsafe.Slice((*uint64)(unsafe.Pointer(&m.data[hasOff])), nw)
 	}
 	if !littleEndian {
-		for i := range r.Data {
-			r.Data[i] = math.Float32frombits(binary.LittleEndian.Uint32(m.data[4*i:]))
+		switch dt {
+		case segment.Float32:
+			for i := range r.Data {
+				r.Data[i] = math.Float32frombits(binary.LittleEndian.Uint32(m.data[4*i:]))
+			}
+		case segment.Float16:
+			h := unsafe.Slice((*uint16)(unsafe.Pointer(&m.data[0])), slots*dim)
+			for i := range h {
+				h[i] = binary.LittleEndian.Uint16(m.data[2*i:])
+			}
 		}
 		for i := range r.Has {
 			r.Has[i] = binary.LittleEndian.Uint64(m.data[hasOff+8*i:])
@@ -364,9 +375,9 @@ func vectorRows(m *fileMap, slots, dim int) segment.Rows {
 }
 
 // vectorFileHeader returns the header of a fileVectors file of slots rows
-// of dimension dim.
-func vectorFileHeader(slots, dim int) segFileHeader {
-	return segFileHeader{kind: fileVectors, a: uint32(dim), b: uint32(slots), dataLen: uint64(segment.RowsSize(slots, dim))}
+// of dimension dim and datatype dt.
+func vectorFileHeader(slots, dim int, dt segment.Datatype) segFileHeader {
+	return segFileHeader{kind: fileVectors, a: uint32(dim), b: uint32(slots), c: uint32(dt), dataLen: uint64(segment.RowsSize(slots, dim, dt))}
 }
 
 // removeSegFiles deletes the files of segment segID of collection cid
@@ -463,7 +474,8 @@ func (c *collection) onDiskNames(ref *segRef) []int {
 // pastMemmapThreshold reports whether the sealed segment ref is past the
 // collection's optimizers_config.memmap_threshold, as Qdrant's optimizer
 // judges it (deprecated since Qdrant 1.15, still applied in 1.17): its
-// largest vector storage, live vectors times 4 bytes a dimension for each
+// largest vector storage, live vectors times the bytes of a dimension (4,
+// or 2 and 1 for float16 and uint8) for each
 // dense vector name, reaches the threshold in KB. Null or 0 disables it.
 func (c *collection) pastMemmapThreshold(ref *segRef) bool {
 	cfg := c.config()
@@ -477,7 +489,7 @@ func (c *collection) pastMemmapThreshold(ref *segRef) bool {
 		if vp.IsMulti() {
 			continue
 		}
-		largest = max(largest, int64(ref.seg.VectorCount(name))*4*int64(vp.Size))
+		largest = max(largest, int64(ref.seg.VectorCount(name))*int64(vp.SegmentDatatype().Size())*int64(vp.Size))
 	}
 	return largest >= int64(kbToBytes(*t))
 }
@@ -505,7 +517,7 @@ func (c *collection) writeVectorFiles(ref *segRef) (files []fileInfo, err error)
 		if k < 0 {
 			return files, fmt.Errorf("segment %d: no vector %q", ref.id, name)
 		}
-		h := vectorFileHeader(n, specs[k].Dim)
+		h := vectorFileHeader(n, specs[k].Dim, specs[k].Datatype)
 		if err := c.db.checkSpace(int64(segFileDataOff + h.dataLen)); err != nil {
 			return files, err
 		}
@@ -550,12 +562,13 @@ func (c *collection) openVectorFiles(segID uint32, slots int, files []fileInfo, 
 		if vp.IsMulti() {
 			return fail(fmt.Errorf("%w: segment file %s: vector %q is a multivector", ErrCorrupt, path, name))
 		}
-		m, err := c.db.openSegFile(path, f, vectorFileHeader(slots, int(vp.Size)), check)
+		dt := vp.SegmentDatatype()
+		m, err := c.db.openSegFile(path, f, vectorFileHeader(slots, int(vp.Size), dt), check)
 		if err != nil {
 			return fail(err)
 		}
 		maps = append(maps, m)
-		rows[name] = vectorRows(m, slots, int(vp.Size))
+		rows[name] = vectorRows(m, slots, int(vp.Size), dt)
 	}
 	return rows, maps, nil
 }

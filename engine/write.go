@@ -432,7 +432,7 @@ func (c *collection) checkVectors(vecs map[string][]float32, multi map[string][]
 		if err := distance.Validate(v, int(vp.Size)); err != nil {
 			return nil, fmt.Errorf("%w: %s: vector %q: %w", ErrBadRequest, where, name, err)
 		}
-		out[name] = vp.Distance.Preprocess(nil, v)
+		out[name] = vp.preprocess(nil, v)
 	}
 	for name, mv := range multi {
 		vp, err := params(name)
@@ -447,7 +447,7 @@ func (c *collection) checkVectors(vecs map[string][]float32, multi map[string][]
 			// Qdrant's messages name no point.
 			return nil, fmt.Errorf("%w: %w", ErrBadRequest, err)
 		}
-		out[name] = vp.Distance.PreprocessMulti(flat, flat, int(vp.Size))
+		out[name] = vp.preprocess(flat, flat)
 	}
 	return out, nil
 }

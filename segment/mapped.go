@@ -15,7 +15,9 @@ import (
 // them.
 type Rows struct {
 	// Data holds slots x Dim float32s: row off at off*Dim. Rows of slots
-	// without the vector are zeros. Data must start 64-byte aligned.
+	// without the vector are zeros. Data must start 64-byte aligned. For
+	// a space of datatype Float16 or Uint8, its bytes hold the narrow rows
+	// (row off at off*Dim*Size bytes) and it has RowFloats words.
 	Data []float32
 	// Has holds a bit per slot, slot off at bit off&63 of word off>>6:
 	// set when the slot has the vector. len(Has) is (slots+63)/64.
@@ -27,22 +29,27 @@ type Rows struct {
 }
 
 // RowsSize returns the bytes WriteRows writes for slots rows of dimension
-// dim: the rows, zero padding to a multiple of 8 bytes, then the presence
-// bits.
-func RowsSize(slots, dim int) int64 {
-	return int64(RowsHasOffset(slots, dim)) + int64((slots+63)/64)*8
+// dim and datatype d: the rows, zero padding to a multiple of 8 bytes,
+// then the presence bits.
+func RowsSize(slots, dim int, d Datatype) int64 {
+	return int64(RowsHasOffset(slots, dim, d)) + int64((slots+63)/64)*8
 }
 
 // RowsHasOffset returns where the presence bits start in what WriteRows
 // writes: after the rows, rounded up to 8 bytes.
-func RowsHasOffset(slots, dim int) int {
-	return (slots*dim*4 + 7) &^ 7
+func RowsHasOffset(slots, dim int, d Datatype) int {
+	return (slots*dim*d.Size() + 7) &^ 7
 }
 
+// RowFloats returns len(Rows.Data) for slots rows of dimension dim and
+// datatype d.
+func RowFloats(slots, dim int, d Datatype) int { return rowFloats(slots, dim, d) }
+
 // mappedChunks cuts data into the row chunks of a space whose chunks hold
-// 1<<rowBits rows of dim floats.
-func mappedChunks(data []float32, dim int, rowBits uint) [][]float32 {
-	step := (1 << rowBits) * dim
+// 1<<rowBits rows of dim elements of datatype d (a whole number of float32
+// words: rowBits is at least 4).
+func mappedChunks(data []float32, dim int, rowBits uint, d Datatype) [][]float32 {
+	step := rowFloats(1<<rowBits, dim, d)
 	chunks := make([][]float32, 0, (len(data)+step-1)/step)
 	for lo := 0; lo < len(data); lo += step {
 		hi := min(lo+step, len(data))
@@ -56,7 +63,7 @@ func checkRows(name string, sp *space, r Rows, slots int) error {
 	if sp.multi != nil {
 		return fmt.Errorf("%w: vector %q: a multivector space cannot take mapped rows", ErrBadOptions, name)
 	}
-	if len(r.Data) != slots*sp.dim || len(r.Has) != (slots+63)/64 {
+	if len(r.Data) != rowFloats(slots, sp.dim, sp.dtype) || len(r.Has) != (slots+63)/64 {
 		return fmt.Errorf("%w: vector %q: %d floats and %d presence words for %d slots of dimension %d",
 			ErrBadOptions, name, len(r.Data), len(r.Has), slots, sp.dim)
 	}
@@ -92,8 +99,8 @@ func (s *Segment) Mapped(name string) bool {
 }
 
 // WriteRows writes the vectors of space name in the layout of Rows, little
-// endian: Len() rows of Dim float32s (zeros for slots without the vector),
-// then the presence bits, RowsSize bytes in all. The segment must be
+// endian: Len() rows of Dim elements of the space's datatype (zeros for
+// slots without the vector), then the presence bits, RowsSize bytes in all. The segment must be
 // sealed.
 func (s *Segment) WriteRows(name string, w io.Writer) error {
 	sp, err := s.space(name)
@@ -108,8 +115,9 @@ func (s *Segment) WriteRows(name string, w io.Writer) error {
 	}
 	n := s.Len()
 	buf := make([]byte, 0, 1<<20)
+	rb := sp.dim * sp.dtype.Size()
 	flush := func(force bool) error {
-		if len(buf) == 0 || (!force && len(buf) < cap(buf)-4*sp.dim) {
+		if len(buf) == 0 || (!force && len(buf) < cap(buf)-rb) {
 			return nil
 		}
 		_, err := w.Write(buf)
@@ -117,6 +125,20 @@ func (s *Segment) WriteRows(name string, w io.Writer) error {
 		return err
 	}
 	for off := range uint32(n) {
+		switch sp.dtype {
+		case Uint8:
+			buf = append(buf, sp.rawRow(off)...)
+		case Float16:
+			for _, h := range sp.f16Row(off) {
+				buf = binary.LittleEndian.AppendUint16(buf, h)
+			}
+		}
+		if sp.dtype != Float32 {
+			if err := flush(false); err != nil {
+				return err
+			}
+			continue
+		}
 		row := sp.vector(off)
 		if littleEndian {
 			buf = append(buf, unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(row))), 4*len(row))...)
@@ -129,8 +151,8 @@ func (s *Segment) WriteRows(name string, w io.Writer) error {
 			return err
 		}
 	}
-	if n*sp.dim%2 != 0 {
-		buf = append(buf, 0, 0, 0, 0)
+	if pad := RowsHasOffset(n, sp.dim, sp.dtype) - n*rb; pad > 0 {
+		buf = append(buf, make([]byte, pad)...)
 	}
 	dir := s.chunks()
 	for w := range (n + 63) / 64 {
@@ -146,7 +168,7 @@ func (s *Segment) WriteRows(name string, w io.Writer) error {
 
 // mapRows makes sp read r.
 func (sp *space) mapRows(r Rows) {
-	chunks := mappedChunks(r.Data, sp.dim, sp.rowBits)
+	chunks := mappedChunks(r.Data, sp.dim, sp.rowBits, sp.dtype)
 	sp.rowsInHeap.Store(r.InHeap)
 	sp.rows.Store(&chunks)
 	sp.mapped.Store(true)

@@ -17,12 +17,12 @@ import (
 // mapping of the file would hold it.
 func decodeRows(t *testing.T, b []byte, slots, dim int) Rows {
 	t.Helper()
-	require.Len(t, b, int(RowsSize(slots, dim)))
+	require.Len(t, b, int(RowsSize(slots, dim, Float32)))
 	r := Rows{Data: distance.MakeAligned(max(slots*dim, 1))[:slots*dim], Has: make([]uint64, (slots+63)/64)}
 	for i := range r.Data {
 		r.Data[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
 	}
-	off := RowsHasOffset(slots, dim)
+	off := RowsHasOffset(slots, dim, Float32)
 	for i := range r.Has {
 		r.Has[i] = binary.LittleEndian.Uint64(b[off+8*i:])
 	}

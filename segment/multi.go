@@ -136,5 +136,8 @@ func (sp *space) preprocessQuery(dst, q []float32) []float32 {
 	if sp.multi != nil {
 		return sp.metric.PreprocessMultiQuery(dst, q, sp.dim)
 	}
+	if sp.dtype != Float32 {
+		return sp.narrowQuery(dst, q)
+	}
 	return sp.metric.PreprocessQuery(dst, q)
 }

@@ -42,6 +42,15 @@ type VectorSpec struct {
 	// NoGraph leaves the space without a graph (Qdrant's hnsw m = 0):
 	// every search scores the (matching) points exactly.
 	NoGraph bool
+	// Datatype is the element type of the stored rows. Default Float32.
+	// Float16 and Uint8 spaces keep each row in 2 or 1 bytes an element
+	// and score with kernels for that type (see Datatype); a multivector
+	// space is Float32 only. Append stores the vectors of a Float16 or
+	// Uint8 space converted but not preprocessed: the caller normalises
+	// Cosine float16 vectors first (uint8 ones are stored unnormalised, as
+	// Qdrant stores them), so that the row is the rounding of what the
+	// caller keeps. Queries are preprocessed by the segment as usual.
+	Datatype Datatype
 }
 
 // Options configures a Segment.
@@ -146,6 +155,7 @@ type space struct {
 	idx    int // index in Segment.spaces and slotChunk.has
 	dim    int
 	metric distance.Metric
+	dtype  Datatype // immutable; see "Narrow rows" in datatype.go
 	// rows is the vector chunk directory: chunk c holds the rows of slots
 	// [c<<rowBits, (c+1)<<rowBits), row-major, 64-byte aligned. It grows
 	// with the slot chunks (Segment.grow); rows never move.
@@ -271,6 +281,9 @@ func newSegment(opts *Options, reserved int) (*Segment, error) {
 		if spec.FullScanThreshold < 0 {
 			return nil, fmt.Errorf("%w: vector %q: full scan threshold %d", ErrBadOptions, spec.Name, spec.FullScanThreshold)
 		}
+		if !spec.Datatype.Valid() || (spec.Multi && spec.Datatype != Float32) {
+			return nil, fmt.Errorf("%w: vector %q: datatype %v", ErrBadOptions, spec.Name, spec.Datatype)
+		}
 		if spec.FullScanThreshold == 0 {
 			spec.FullScanThreshold = max(1, 10000*1024/(4*spec.Dim))
 		}
@@ -278,6 +291,7 @@ func newSegment(opts *Options, reserved int) (*Segment, error) {
 			idx:     len(s.spaces),
 			dim:     spec.Dim,
 			metric:  spec.Metric,
+			dtype:   spec.Datatype,
 			rowBits: rowBitsFor(spec.Dim),
 			hasBM:   roaring.New(),
 		}
@@ -383,7 +397,8 @@ func (s *Segment) validateShape(vectors map[string][]float32, sparse map[string]
 // a wrong dimension ErrDimMismatch, a NaN or infinite element an error
 // from distance.Validate, each naming the vector) and payload (an object or
 // null), then stores a copy of each vector preprocessed for its metric
-// (Cosine vectors normalised) in the next slot and returns the slot.
+// (Cosine vectors normalised; vectors of Float16 and Uint8 spaces converted
+// only, see VectorSpec.Datatype) in the next slot and returns the slot.
 // Nothing is stored on error. It returns ErrFull when every slot is used
 // and ErrSealed after Seal. A nil vector counts as absent. The point is
 // searchable at once (by exact scan until BuildGraph indexes it). If a live
@@ -441,6 +456,12 @@ func (s *Segment) placeAs(off uint32, vectors map[string][]float32, p payload.Va
 		}
 		if sp.multi != nil {
 			sp.multi.place(off, v, sp.metric, sp.dim, preprocess)
+			setWordBit(&ch.has[sp.idx], off)
+			continue
+		}
+		if sp.dtype != Float32 {
+			// Converted as given: see VectorSpec.Datatype.
+			sp.putNarrow(off, v)
 			setWordBit(&ch.has[sp.idx], off)
 			continue
 		}
@@ -707,7 +728,8 @@ func (s *Segment) PayloadsOnDisk() bool { return s.src != nil }
 
 // Vector returns the stored (preprocessed) vector name of slot off, which
 // aliases the segment's storage: read it, do not modify it. It stays valid
-// as long as the Segment. ok is false when the slot has no such vector or
+// as long as the Segment. A space of datatype Float16 or Uint8 returns its
+// row widened to float32 in a new slice. ok is false when the slot has no such vector or
 // off is not a used slot.
 func (s *Segment) Vector(name string, off uint32) (v []float32, ok bool) {
 	sp, found := s.byName[name]

@@ -95,7 +95,7 @@ func (s *Segment) grow(end uint32) {
 		for len(rows) <= int(last>>sp.rowBits) {
 			first := len(rows) << sp.rowBits
 			n := min(1<<sp.rowBits, s.capacity-first)
-			next := append(rows, distance.MakeAligned(n*sp.dim))
+			next := append(rows, distance.MakeAligned(rowFloats(n, sp.dim, sp.dtype)))
 			sp.rows.Store(&next)
 			rows = next
 		}
@@ -148,6 +148,9 @@ func (sp *space) vector(off uint32) []float32 {
 	if sp.multi != nil {
 		return sp.multi.vector(off, sp.dim)
 	}
+	if sp.dtype != Float32 {
+		return sp.narrowVector(off)
+	}
 	r := (*sp.rows.Load())[off>>sp.rowBits]
 	o := int(off&(1<<sp.rowBits-1)) * sp.dim
 	return r[o : o+sp.dim : o+sp.dim]
@@ -174,6 +177,10 @@ func (v vectors) Distances(q []float32, ids []uint32, dst []float32) {
 			}
 			dst[i] = sp.metric.MaxSim(q, doc, sp.dim)
 		}
+		return
+	}
+	if v.sp.dtype != Float32 {
+		v.sp.narrowDistances(q, ids, dst)
 		return
 	}
 	v.sp.metric.GatherChunks(dst, q, *v.sp.rows.Load(), v.sp.rowBits, ids)
