@@ -199,6 +199,12 @@ func (c *collection) specs() []segment.VectorSpec {
 	return specs
 }
 
+// segmentDatatype returns the datatype of the segment rows of the dense
+// vector name (float32 for a name the collection does not have).
+func (c *collection) segmentDatatype(name string) segment.Datatype {
+	return c.config().Params.Vectors[name].SegmentDatatype()
+}
+
 // sparseNames returns the names of the sparse vectors, sorted.
 func (c *collection) sparseNames() []string {
 	return slices.Sorted(maps.Keys(c.config().Params.SparseVectors))

@@ -8,6 +8,7 @@ import (
 	"math"
 	"slices"
 
+	"github.com/qlite/qlite/distance"
 	"github.com/qlite/qlite/payload"
 	"github.com/qlite/qlite/segment"
 )
@@ -23,8 +24,12 @@ const (
 	recordVersion       = 1
 	recordVersionSparse = 2
 	recordVersionSplit  = 3
-	// vectorRecordVersion is the version of a vector record ('v').
+	// vectorRecordVersion is the version of a vector record ('v') whose
+	// vectors are all float32; vectorRecordTyped, of one that has a
+	// vector of datatype float16 or uint8: each vector names its datatype
+	// and holds its elements in it.
 	vectorRecordVersion = 1
+	vectorRecordTyped   = 2
 )
 
 // record is one stored point version (see segment/FORMAT.md, "Point record").
@@ -67,13 +72,55 @@ func appendPointRecord(dst []byte, r *record) ([]byte, int) {
 }
 
 // appendVectorRecord appends the vector record of r (its dense vectors and
-// operation id) to dst.
-func appendVectorRecord(dst []byte, r *record) []byte {
+// operation id) to dst. dtype gives each vector's datatype: a record with
+// a float16 or uint8 vector is written typed (version 2), its elements in
+// their datatype, which must hold their values exactly (they were
+// converted when written); else version 1.
+func appendVectorRecord(dst []byte, r *record, dtype func(name string) segment.Datatype) []byte {
 	start := len(dst)
-	dst = append(dst, vectorRecordVersion)
-	dst = binary.LittleEndian.AppendUint64(dst, r.op)
-	dst = appendVectors(dst, r.vectors)
+	typed := false
+	for name := range r.vectors {
+		typed = typed || dtype(name) != segment.Float32
+	}
+	if !typed {
+		dst = append(dst, vectorRecordVersion)
+		dst = binary.LittleEndian.AppendUint64(dst, r.op)
+		dst = appendVectors(dst, r.vectors)
+	} else {
+		dst = append(dst, vectorRecordTyped)
+		dst = binary.LittleEndian.AppendUint64(dst, r.op)
+		dst = appendTypedVectors(dst, r.vectors, dtype)
+	}
 	return binary.LittleEndian.AppendUint32(dst, crc32.Checksum(dst[start:], castagnoli))
+}
+
+// appendTypedVectors appends the vectors by name, in name order, each
+// with its datatype before its dimension and its elements in that type.
+func appendTypedVectors(dst []byte, vecs map[string][]float32, dtype func(name string) segment.Datatype) []byte {
+	names := slices.Sorted(maps.Keys(vecs))
+	dst = binary.AppendUvarint(dst, uint64(len(names)))
+	var h [1]uint16
+	var u [1]byte
+	for _, name := range names {
+		v, dt := vecs[name], dtype(name)
+		dst = binary.AppendUvarint(dst, uint64(len(name)))
+		dst = append(dst, name...)
+		dst = append(dst, byte(dt))
+		dst = binary.AppendUvarint(dst, uint64(len(v)))
+		for i := range v {
+			switch dt {
+			case segment.Float16:
+				distance.F16FromF32(h[:], v[i:i+1])
+				dst = binary.LittleEndian.AppendUint16(dst, h[0])
+			case segment.Uint8:
+				distance.U8FromF32(u[:], v[i:i+1])
+				dst = append(dst, u[0])
+			default:
+				dst = binary.LittleEndian.AppendUint32(dst, math.Float32bits(v[i]))
+			}
+		}
+	}
+	return dst
 }
 
 // appendPayload appends the payload part of a point record: the length of
@@ -237,13 +284,18 @@ func decodeVectorRecordInto(m map[string][]float32, b []byte, op uint64) error {
 	if err != nil {
 		return err
 	}
-	if len(body) < 9 || body[0] != vectorRecordVersion {
+	if len(body) < 9 || (body[0] != vectorRecordVersion && body[0] != vectorRecordTyped) {
 		return fmt.Errorf("%w: vector record: unknown version", ErrCorrupt)
 	}
 	if got := binary.LittleEndian.Uint64(body[1:9]); got != op {
 		return fmt.Errorf("%w: vector record of operation %d, point record of %d", ErrCorrupt, got, op)
 	}
-	rest, err := decodeVectorsInto(m, body[9:])
+	var rest []byte
+	if body[0] == vectorRecordTyped {
+		rest, err = decodeTypedVectorsInto(m, body[9:])
+	} else {
+		rest, err = decodeVectorsInto(m, body[9:])
+	}
 	if err != nil {
 		return err
 	}
@@ -362,6 +414,64 @@ func decodeVectorsInto(m map[string][]float32, b []byte) ([]byte, error) {
 			if !slices.Contains(decoded, name) {
 				delete(m, name)
 			}
+		}
+	}
+	return b, nil
+}
+
+// decodeTypedVectorsInto is decodeVectorsInto for the vectors of a typed
+// vector record (appendTypedVectors), widening them to float32.
+func decodeTypedVectorsInto(m map[string][]float32, b []byte) ([]byte, error) {
+	bad := func(what string) ([]byte, error) {
+		return nil, fmt.Errorf("%w: typed vectors: %s", ErrCorrupt, what)
+	}
+	n, b, err := vectorCount(b)
+	if err != nil {
+		return nil, err
+	}
+	var got [8]string
+	decoded := got[:0]
+	for range n {
+		l, k := binary.Uvarint(b)
+		if k <= 0 || l >= uint64(len(b)-k) {
+			return bad("name")
+		}
+		key := string(b[k : k+int(l)])
+		b = b[k+int(l):]
+		dt := segment.Datatype(b[0])
+		if !dt.Valid() {
+			return bad("datatype")
+		}
+		dim, k := binary.Uvarint(b[1:])
+		if k <= 0 || dim > uint64(len(b)-1-k)/uint64(dt.Size()) {
+			return bad("dimension")
+		}
+		b = b[1+k:]
+		if slices.Contains(decoded, key) {
+			return bad("duplicate name")
+		}
+		v := m[key]
+		if uint64(cap(v)) < dim {
+			v = make([]float32, dim)
+		}
+		v = v[:dim]
+		for i := range v {
+			switch dt {
+			case segment.Float16:
+				distance.F32FromF16(v[i:i+1], []uint16{binary.LittleEndian.Uint16(b[2*i:])})
+			case segment.Uint8:
+				v[i] = float32(b[i])
+			default:
+				v[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
+			}
+		}
+		b = b[int(dim)*dt.Size():]
+		m[key] = v
+		decoded = append(decoded, key)
+	}
+	for name := range m {
+		if !slices.Contains(decoded, name) {
+			delete(m, name)
 		}
 	}
 	return b, nil

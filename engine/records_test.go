@@ -15,6 +15,7 @@ import (
 
 	"github.com/qlite/qlite/distance"
 	"github.com/qlite/qlite/filter"
+	"github.com/qlite/qlite/segment"
 )
 
 // fillMixed creates collection coll with a dense vector, a multivector
@@ -185,15 +186,15 @@ func TestOpenBadVectorRecord(t *testing.T) {
 	cases := map[string]func(db *DB, cid uint32) error{
 		"orphan": func(db *DB, cid uint32) error {
 			rec := &record{op: 1, vectors: map[string][]float32{"": {1, 2}}}
-			return db.store.Set(vectorsKey(cid, numID(1000)), appendVectorRecord(nil, rec), pebble.Sync)
+			return db.store.Set(vectorsKey(cid, numID(1000)), appendVectorRecord(nil, rec, float32Rows), pebble.Sync)
 		},
 		"orphan after the last point": func(db *DB, cid uint32) error {
 			rec := &record{op: 1, vectors: map[string][]float32{"": {1, 2}}}
-			return db.store.Set(vectorsKey(cid, filter.UUIDID([16]byte{1})), appendVectorRecord(nil, rec), pebble.Sync)
+			return db.store.Set(vectorsKey(cid, filter.UUIDID([16]byte{1})), appendVectorRecord(nil, rec, float32Rows), pebble.Sync)
 		},
 		"other version": func(db *DB, cid uint32) error {
 			rec := &record{op: 999, vectors: map[string][]float32{"": {1, 2}}}
-			return db.store.Set(vectorsKey(cid, numID(3)), appendVectorRecord(nil, rec), pebble.Sync)
+			return db.store.Set(vectorsKey(cid, numID(3)), appendVectorRecord(nil, rec, float32Rows), pebble.Sync)
 		},
 		"checksum": func(db *DB, cid uint32) error {
 			v, closer, err := db.store.Get(vectorsKey(cid, numID(3)))
@@ -329,3 +330,6 @@ func TestSnapshotWholeRecords(t *testing.T) {
 		})
 	}
 }
+
+// float32Rows is the datatype of every vector of a float32 collection.
+func float32Rows(string) segment.Datatype { return segment.Float32 }

@@ -790,7 +790,7 @@ func (c *collection) write(ops []Operation, wait bool) ([]UpdateResult, error) {
 			var err error
 			switch {
 			case len(ch.rec.vectors) > 0:
-				buf = appendVectorRecord(buf[:0], ch.rec)
+				buf = appendVectorRecord(buf[:0], ch.rec, c.segmentDatatype)
 				err = b.Set(vkey, buf, nil)
 			case ch.had:
 				err = b.Delete(vkey, nil) // the old version may have had some
