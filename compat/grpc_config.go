@@ -926,7 +926,12 @@ func collectionInfoToProto(info *engine.CollectionInfo) *qdrant.CollectionInfo {
 			Points:   ptrTo(uint64(max(pi.Points, 0))),
 		}
 	}
+	var warnings []*qdrant.CollectionWarning
+	for _, m := range info.Warnings {
+		warnings = append(warnings, &qdrant.CollectionWarning{Message: m})
+	}
 	return &qdrant.CollectionInfo{
+		Warnings:            warnings,
 		Status:              st,
 		OptimizerStatus:     opt,
 		SegmentsCount:       uint64(max(info.SegmentsCount, 0)),

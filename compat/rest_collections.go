@@ -44,7 +44,10 @@ type restCollectionInfo struct {
 	Status engine.CollectionStatus `json:"status"`
 	// OptimizerStatus is "ok", or {"error": reason} for a collection that
 	// failed to load.
-	OptimizerStatus     any                             `json:"optimizer_status"`
+	OptimizerStatus any `json:"optimizer_status"`
+	// Warnings are Qdrant's CollectionWarning objects, left out when there
+	// are none (engine.CollectionConfig.Warnings).
+	Warnings            []restWarning                   `json:"warnings,omitempty"`
 	IndexedVectorsCount int                             `json:"indexed_vectors_count"`
 	PointsCount         int                             `json:"points_count"`
 	SegmentsCount       int                             `json:"segments_count"`
@@ -55,6 +58,11 @@ type restCollectionInfo struct {
 	// (clients that parse the answer, such as qdrant-client's models,
 	// ignore fields they do not know).
 	Qlite restQliteInfo `json:"qlite"`
+}
+
+// restWarning is Qdrant's CollectionWarning.
+type restWarning struct {
+	Message string `json:"message"`
 }
 
 // restQliteInfo is what qlite adds to a collection's info: the bytes the
@@ -126,6 +134,9 @@ func (s *restServer) getCollection(w http.ResponseWriter, r *http.Request) (any,
 			}, PayloadCache: restPayloadCache{Hits: info.PayloadCache.Hits, Misses: info.PayloadCache.Misses}},
 	}
 	out.UpdateQueue.DeferredPoints = info.DeferredPoints
+	for _, m := range info.Warnings {
+		out.Warnings = append(out.Warnings, restWarning{Message: m})
+	}
 	if info.Reason != "" {
 		out.OptimizerStatus = map[string]string{"error": info.Reason}
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -127,7 +128,7 @@ func restUnsignedValue(raw json.RawMessage, path, t string) error {
 // HNSW parameter.
 func restVectorsBad(raw json.RawMessage) bool {
 	var v engine.VectorsConfig
-	if err := json.Unmarshal(raw, &v); err != nil {
+	if err := json.Unmarshal(raw, &v); err != nil || restDatatypeBad(raw) {
 		return true
 	}
 	for _, p := range v {
@@ -139,6 +140,30 @@ func restVectorsBad(raw json.RawMessage) bool {
 				if n != nil && *n < 0 {
 					return true
 				}
+			}
+		}
+	}
+	return false
+}
+
+// restDatatypeBad reports whether a vector config of the create request's
+// "vectors" (the bare one, or any named one) has a datatype serde refuses:
+// anything but null and Qdrant's names, "" included.
+func restDatatypeBad(raw json.RawMessage) bool {
+	members := restMembers(raw)
+	configs := []restMember{{raw: raw}}
+	if !slices.ContainsFunc(members, func(m restMember) bool { return m.name == "size" || m.name == "distance" }) {
+		configs = members
+	}
+	for _, c := range configs {
+		for _, m := range restMembers(c.raw) {
+			if m.name != "datatype" {
+				continue
+			}
+			switch string(bytes.TrimSpace(m.raw)) {
+			case "null", `"float32"`, `"float16"`, `"uint8"`:
+			default:
+				return true
 			}
 		}
 	}

@@ -75,6 +75,9 @@ type CollectionInfo struct {
 	// PayloadCache is the collection's share of the payload cache, which
 	// holds payloads on disk read by point lookups (heap beside Memory).
 	PayloadCache PayloadCacheStats
+	// Warnings are Qdrant's warnings about settings that make no sense
+	// (CollectionConfig.Warnings).
+	Warnings []string
 	// DiskBytes estimates the collection's share of the store's files:
 	// the size of the table data in its key range (Pebble's
 	// EstimateDiskUsage, which reads no data), plus its segment files
@@ -102,6 +105,7 @@ func (db *DB) CollectionInfo(ctx context.Context, name string) (_ *CollectionInf
 	}
 	info := &CollectionInfo{Config: *c.config(), PayloadSchema: map[string]PayloadIndexInfo{},
 		PayloadCache: db.pcache.stats(c.cid)}
+	info.Warnings = info.Config.Warnings()
 	names, sparseNames := c.vectorNames(), c.sparseNames()
 	c.rw.RLock()
 	fields := maps.Clone(c.fields)

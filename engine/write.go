@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -433,6 +434,9 @@ func (c *collection) checkVectors(vecs map[string][]float32, multi map[string][]
 			return nil, fmt.Errorf("%w: %s: vector %q: %w", ErrBadRequest, where, name, err)
 		}
 		out[name] = vp.preprocess(nil, v)
+		if err := checkConverted(out[name], vp, where, name); err != nil {
+			return nil, err
+		}
 	}
 	for name, mv := range multi {
 		vp, err := params(name)
@@ -448,8 +452,26 @@ func (c *collection) checkVectors(vecs map[string][]float32, multi map[string][]
 			return nil, fmt.Errorf("%w: %w", ErrBadRequest, err)
 		}
 		out[name] = vp.preprocess(flat, flat)
+		if err := checkConverted(out[name], vp, where, name); err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
+}
+
+// checkConverted refuses a vector that its datatype cannot hold: a float16
+// element beyond ±65504 rounds to an infinity (Qdrant 1.17 stores it, and
+// its scores become null; qlite keeps its vectors finite).
+func checkConverted(v []float32, vp VectorParams, where, name string) error {
+	if vp.elementType() != segment.Float16 {
+		return nil
+	}
+	for i, x := range v {
+		if math.IsInf(float64(x), 0) {
+			return fmt.Errorf("%w: %s: vector %q: element %d is out of the float16 range (at most 65504 in magnitude)", ErrBadRequest, where, name, i)
+		}
+	}
+	return nil
 }
 
 // flattenMulti checks a multivector of vp (which must be one) and returns
