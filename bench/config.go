@@ -122,6 +122,12 @@ type Config struct {
 	Quantization string
 	Oversampling float64
 	Rescore      string
+	// Datatype creates the collection's vector with that datatype (target
+	// embedded): "float32", "float16" or "uint8" (each component rounded
+	// toward zero into 0..255: meant for datasets of small non-negative
+	// integers, such as Fashion-MNIST's pixels). Default "": float32.
+	// Recall is measured against the float32 ground truth.
+	Datatype string
 	// Reopen restarts a server the run started (target grpc with Exe, or
 	// qdrant) over the same storage once the collection is green, timing
 	// the restart until the collection is green again; the sweep then

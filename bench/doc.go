@@ -136,6 +136,14 @@
 // same dataset, made one after the other, give the QPS of each at equal
 // recall.
 //
+// # Datatypes
+//
+// With Config.Datatype (target embedded) the collection's vector is
+// created with that datatype (float16 or uint8): the engine stores the
+// vectors in it and scores them with its kernels. Recall is measured
+// against the float32 ground truth; EngineFigures.VectorBytes reports the
+// bytes of the vector rows after the reopen, beside the raw float32 bytes.
+//
 // # Servers
 //
 // Targets "qdrant" and "grpc" are servers the run starts for itself: the

@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"os"
@@ -53,6 +54,12 @@ type EngineFigures struct {
 	RSSAnonBytes   int64   `json:"rss_anon_bytes,omitempty"`
 	RawVectorBytes int64   `json:"raw_vector_bytes,omitempty"`
 	WarmSeconds    float64 `json:"warm_seconds,omitempty"`
+	// Datatype is the vector's datatype (Config.Datatype; "" for float32),
+	// VectorBytes the bytes of the collection's vector rows once reopened,
+	// in the heap and mapped (its datatype's size a component, allocated
+	// in chunks).
+	Datatype    string `json:"datatype,omitempty"`
+	VectorBytes int64  `json:"vector_bytes"`
 }
 
 // PhasePeak is the peak resident set of one phase of a run.
@@ -107,8 +114,12 @@ func runEmbedded(ctx context.Context, c *Config, ds *Dataset, gt *GroundTruth, f
 	if err != nil {
 		return err
 	}
+	dt, err := datatypeOf(c)
+	if err != nil {
+		return err
+	}
 	client := func(db *engine.DB, coll string) *grpcRemote {
-		return &grpcRemote{c: compat.NewEmbedded(db), coll: coll, quant: qc, quantSearch: qs}
+		return &grpcRemote{c: compat.NewEmbedded(db), coll: coll, quant: qc, quantSearch: qs, datatype: dt}
 	}
 	upload := func(db *engine.DB, coll string, bar *progress, uploaded func()) (float64, float64, error) {
 		return uploadEmbedded(ctx, c, db, client(db, coll), ds, fw, bar, uploaded)
@@ -169,6 +180,10 @@ func runEmbedded(ctx context.Context, c *Config, ds *Dataset, gt *GroundTruth, f
 		return err
 	}
 	fig.Segments = info.SegmentsCount
+	fig.Datatype = c.Datatype
+	fig.VectorBytes = info.Memory.Vectors + info.Memory.MappedVectors
+	fmt.Fprintf(c.Log, "vector rows (%s): %s, %.3fx the raw float32 vectors\n", cmp.Or(c.Datatype, "float32"),
+		mib(fig.VectorBytes), float64(fig.VectorBytes)/float64(int64(ds.N)*int64(ds.Dim)*4))
 	fmt.Fprintf(c.Log, "disk after compaction: %.1f MiB, raw %.1f MiB (%.2fx), %d segments\n",
 		float64(fig.DiskBytes)/(1<<20), float64(fig.RawBytes)/(1<<20), float64(fig.DiskBytes)/float64(fig.RawBytes), fig.Segments)
 	if fw != nil {

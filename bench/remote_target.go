@@ -446,6 +446,23 @@ type grpcRemote struct {
 	// quantSearch the searches' quantization parameters.
 	quant       *qdrant.QuantizationConfig
 	quantSearch *qdrant.QuantizationSearchParams
+	// datatype, when set, is the vector's datatype.
+	datatype *qdrant.Datatype
+}
+
+// datatypeOf returns the vector datatype c asks for (nil for the default).
+func datatypeOf(c *Config) (*qdrant.Datatype, error) {
+	switch c.Datatype {
+	case "":
+		return nil, nil
+	case "float32":
+		return qdrant.Datatype_Float32.Enum(), nil
+	case "float16":
+		return qdrant.Datatype_Float16.Enum(), nil
+	case "uint8":
+		return qdrant.Datatype_Uint8.Enum(), nil
+	}
+	return nil, fmt.Errorf("bench: datatype %q: float32, float16 or uint8", c.Datatype)
 }
 
 // quantizationOf returns the quantization config and search parameters c
@@ -499,7 +516,7 @@ func (g *grpcRemote) create(ctx context.Context, dim int, m distance.Metric, hns
 		distance.Dot: qdrant.Distance_Dot, distance.Manhattan: qdrant.Distance_Manhattan}[m]
 	return g.c.CreateCollection(ctx, &qdrant.CreateCollection{
 		CollectionName:     g.coll,
-		VectorsConfig:      qdrant.NewVectorsConfig(&qdrant.VectorParams{Size: uint64(dim), Distance: dist, OnDisk: qdrant.PtrOf(od.vectors)}),
+		VectorsConfig:      qdrant.NewVectorsConfig(&qdrant.VectorParams{Size: uint64(dim), Distance: dist, OnDisk: qdrant.PtrOf(od.vectors), Datatype: g.datatype}),
 		HnswConfig:         &qdrant.HnswConfigDiff{M: qdrant.PtrOf(uint64(hnswM)), EfConstruct: qdrant.PtrOf(uint64(efc)), OnDisk: qdrant.PtrOf(od.graph)},
 		QuantizationConfig: g.quant,
 	})

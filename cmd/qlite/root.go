@@ -103,6 +103,7 @@ func newBenchRunCmd() *cobra.Command {
 	f.BoolVar(&cfg.OnDiskVectors, "on-disk-vectors", false, "create the collection with on_disk vectors (memory-mapped files); the page cache is warmed before the sweep (targets embedded, grpc, qdrant, grpc://, http://)")
 	f.StringVar(&cfg.Quantization, "quantization", "", "create the collection with this quantization (targets embedded, grpc, qdrant, qdrant-edge, grpc://): scalar, binary-1bit, binary-1.5bit, binary-2bit, pq-x4 ... pq-x64")
 	f.Float64Var(&cfg.Oversampling, "oversampling", 0, "quantization oversampling of the searches (with --quantization)")
+	f.StringVar(&cfg.Datatype, "datatype", "", "create the collection's vector with this datatype (target embedded): float32, float16 or uint8")
 	f.StringVar(&cfg.Rescore, "rescore", "", `quantization rescore of the searches: "true", "false" or "" (Qdrant's default)`)
 	f.BoolVar(&cfg.OnDiskGraph, "on-disk-graph", false, "create the collection with hnsw_config.on_disk (graph links in memory-mapped files; same targets)")
 	f.BoolVar(&cfg.Reopen, "reopen", false, "restart a server the run started (targets grpc, qdrant) over its storage once green, timing it; the sweep runs on the restarted server")
