@@ -1174,10 +1174,11 @@ func (p VectorParams) SegmentDatatype() segment.Datatype {
 
 // preprocess returns v prepared for storage, written into dst (which may
 // alias v): normalised for Cosine, except for uint8 vectors, which Qdrant
-// stores unnormalised, then rounded to the values of the datatype.
-func (p VectorParams) preprocess(dst, v []float32) []float32 {
+// stores unnormalised, and for float16 vectors that are stored already,
+// then rounded to the values of the datatype.
+func (p VectorParams) preprocess(dst, v []float32, stored bool) []float32 {
 	dt := p.elementType()
-	if dt == segment.Uint8 {
+	if dt == segment.Uint8 || (stored && dt == segment.Float16) {
 		dst = append(dst[:0:0], v...)
 		return dt.Convert(dst)
 	}

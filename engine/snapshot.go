@@ -925,7 +925,7 @@ func (c *collection) restorePoints(ctx context.Context, r *bufio.Reader) (int, e
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		_, err := c.write([]Operation{{Upsert: &UpsertOp{Points: batch}}}, true)
+		_, err := c.write([]Operation{{Upsert: &UpsertOp{Points: batch, stored: true}}}, true)
 		batch, batchBytes = batch[:0], 0
 		return err
 	}

@@ -96,6 +96,11 @@ type UpsertOp struct {
 	// UpdateFilter, when set, leaves existing points that do not match it
 	// unchanged (new points are still inserted).
 	UpdateFilter *filter.Filter
+	// stored says that the vectors are as a collection of the same
+	// configuration stored them (a snapshot's): float16 vectors are then
+	// not normalised again, which could move an element of a
+	// low-dimensional Cosine vector by one float16 step.
+	stored bool
 }
 
 // SetPayloadOp merges (SetPayload) or replaces (OverwritePayload) payloads.
@@ -406,7 +411,7 @@ func (c *collection) checkSparse(vecs map[string]SparseVector, where string) (ma
 // checkVectors validates vectors and multivectors against the
 // configuration and returns them preprocessed (Cosine normalised), as they
 // are stored: a multivector as its vectors back to back.
-func (c *collection) checkVectors(vecs map[string][]float32, multi map[string][][]float32, where string) (map[string][]float32, error) {
+func (c *collection) checkVectors(vecs map[string][]float32, multi map[string][][]float32, where string, stored bool) (map[string][]float32, error) {
 	cfg := c.config()
 	out := make(map[string][]float32, len(vecs)+len(multi))
 	params := func(name string) (VectorParams, error) {
@@ -433,7 +438,7 @@ func (c *collection) checkVectors(vecs map[string][]float32, multi map[string][]
 		if err := distance.Validate(v, int(vp.Size)); err != nil {
 			return nil, fmt.Errorf("%w: %s: vector %q: %w", ErrBadRequest, where, name, err)
 		}
-		out[name] = vp.preprocess(nil, v)
+		out[name] = vp.preprocess(nil, v, stored)
 		if err := checkConverted(out[name], vp, where, name); err != nil {
 			return nil, err
 		}
@@ -451,7 +456,7 @@ func (c *collection) checkVectors(vecs map[string][]float32, multi map[string][]
 			// Qdrant's messages name no point.
 			return nil, fmt.Errorf("%w: %w", ErrBadRequest, err)
 		}
-		out[name] = vp.preprocess(flat, flat)
+		out[name] = vp.preprocess(flat, flat, stored)
 		if err := checkConverted(out[name], vp, where, name); err != nil {
 			return nil, err
 		}
@@ -537,7 +542,7 @@ func (t *txn) stage(i int, op *Operation) error {
 		for j := range u.Points {
 			p := &u.Points[j]
 			w := where(fmt.Sprintf("points[%d]", j))
-			vecs, err := c.checkVectors(p.Vectors, p.Multi, w)
+			vecs, err := c.checkVectors(p.Vectors, p.Multi, w, u.stored)
 			if err != nil {
 				return err
 			}
@@ -655,7 +660,7 @@ func (t *txn) stage(i int, op *Operation) error {
 			if len(pv.Vectors) == 0 && len(pv.Multi) == 0 && len(pv.Sparse) == 0 {
 				return fmt.Errorf("%w: %s: no vectors to update", ErrBadRequest, w)
 			}
-			vecs, err := c.checkVectors(pv.Vectors, pv.Multi, w)
+			vecs, err := c.checkVectors(pv.Vectors, pv.Multi, w, false)
 			if err != nil {
 				return err
 			}
