@@ -7,6 +7,7 @@ import (
 	"os"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -313,5 +314,71 @@ func TestDatatypeSnapshotRoundTrip(t *testing.T) {
 		cfg, err := db.CollectionInfo(bg, name+"-restored")
 		require.NoError(t, err)
 		require.Equal(t, dt, cfg.Config.Params.Vectors[""].Datatype)
+	}
+}
+
+// Quantisation works on top of a datatype: the codes are trained on the
+// stored (converted) vectors and rescoring uses the datatype's rows. Scalar
+// codes find the brute-force neighbours (of the converted vectors); binary
+// codes, coarse at 16 dimensions, find as many as on float32 vectors.
+func TestDatatypeQuantized(t *testing.T) {
+	db := openTestDB(t, t.TempDir(), testOpts())
+	const dim, n = 16, 2000
+	yes := true
+	recalls := map[string]float64{}
+	for _, dt := range []string{"float32", "float16", "uint8"} {
+		for _, q := range []string{`{"scalar": {"type": "int8"}}`, `{"binary": {"encoding": "two_bits"}}`} {
+			name := dt + q[2:8]
+			// The same number of points in each sealed segment whatever
+			// the datatype: the indexing threshold counts vector bytes.
+			thr := 20 * map[string]int{"float32": 4, "float16": 2, "uint8": 1}[dt] / 4
+			require.NoError(t, db.CreateCollection(bg, name, &CreateCollection{
+				Vectors:      VectorsConfig{"": {Size: dim, Distance: distance.Euclid, Datatype: dt}},
+				Optimizers:   &OptimizersConfigDiff{IndexingThreshold: &thr},
+				Quantization: []byte(q),
+			}))
+			rng := rand.New(rand.NewPCG(5, 5))
+			conv := map[PointID][]float32{}
+			var pts []Point
+			converted := func(v []float32) []float32 {
+				c := make([]float32, dim)
+				for i, x := range oracleConvert(v, dt, distance.Euclid) {
+					c[i] = float32(x)
+				}
+				return c
+			}
+			for k := range n {
+				// uint8-like values for every datatype, so that the
+				// three collections hold nearly the same vectors.
+				v := dtypeVec(rng, dim, "uint8")
+				conv[numID(uint64(k))] = converted(v)
+				pts = append(pts, Point{ID: numID(uint64(k)), Vectors: map[string][]float32{"": v}})
+			}
+			_, err := db.Upsert(bg, name, &UpsertOp{Points: pts}, &WriteOptions{Wait: true})
+			require.NoError(t, err)
+			require.NoError(t, db.Optimize(bg, name))
+			ci, err := db.collection(name)
+			require.NoError(t, err)
+			quantized := 0
+			for _, ref := range ci.snapshotSegs() {
+				if ref.seg.Quantized("") != nil {
+					quantized++
+				}
+			}
+			require.Positive(t, quantized, name)
+			var qs [][]float32
+			for range 40 {
+				qs = append(qs, converted(dtypeVec(rng, dim, "uint8")))
+			}
+			recalls[name] = quantRecall(t, db, name, conv, qs, QuantParams{Rescore: &yes, Oversampling: 3})
+		}
+	}
+	t.Log(recalls)
+	for name, r := range recalls {
+		if strings.HasSuffix(name, "scalar") {
+			require.GreaterOrEqual(t, r, 0.95, name)
+		} else {
+			require.GreaterOrEqual(t, r, recalls["float32binary"]-0.05, name)
+		}
 	}
 }
