@@ -224,11 +224,12 @@ func (c *collection) segOptions(capacity int) *segment.Options {
 	return o
 }
 
-// pointBytes is the vector storage of one point: the sum of its vectors.
+// pointBytes is the vector storage of one point: the sum of its vectors,
+// at their datatype's bytes a dimension (as Qdrant sizes segments).
 func (c *collection) pointBytes() int {
 	n := 0
 	for _, vp := range c.config().Params.Vectors {
-		n += 4 * int(vp.Size)
+		n += vp.elementType().Size() * int(vp.Size)
 	}
 	return max(n, 4)
 }
