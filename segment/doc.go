@@ -89,6 +89,16 @@
 // PayloadSource. Payload values are immutable and stay valid. Slot offsets stay
 // meaningful for the Segment's life; they are never reused.
 //
+// # Datatypes
+//
+// A dense space keeps its rows as float32 unless VectorSpec.Datatype says
+// Float16 or Uint8: its chunks then hold 2 or 1 bytes an element (the same
+// chunk directory, allocation and mapping; see datatype.go), Append
+// converts vectors as Qdrant 1.17 stores them, queries are converted the
+// same way, and the float16 and uint8 kernels of package distance score
+// them. Vector returns such a row widened to float32 in a new slice rather
+// than an alias.
+//
 // # Mapped rows
 //
 // A sealed segment may read a dense space's rows from memory it does not
