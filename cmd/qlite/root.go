@@ -25,6 +25,7 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(newServeCmd())
 	root.AddCommand(newMigrateCmd())
 	root.AddCommand(newVersionCmd())
+	root.AddCommand(newHealthcheckCmd())
 	return root
 }
 
