@@ -5,6 +5,7 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"path/filepath"
 	"runtime"
 	"runtime/metrics"
 	"slices"
@@ -575,6 +576,15 @@ func writeMetrics(ctx context.Context, w io.Writer, db *engine.DB, o metricsOpti
 		func(c *engine.CollectionInfo) int { return int(c.Memory.MappedVectors) })
 	qlite("qlite_collection_graph_on_disk_bytes", "bytes of the collection's HNSW graphs searched in place from memory-mapped segment files (hnsw_config.on_disk): held by the page cache, not counted in qlite_collection_memory_bytes",
 		func(c *engine.CollectionInfo) int { return int(c.Memory.MappedGraph) })
+
+	// The storage directory as a whole, and the room left on its file
+	// system: what a disk alert needs.
+	if n, err := db.DiskUsage(); err == nil {
+		p.gauge("qlite_storage_disk_bytes", "bytes of the files in the storage directory (collections, write-ahead log, snapshots)", float64(n))
+	}
+	if free, ok := freeBytes(filepath.Dir(db.SnapshotsDir())); ok {
+		p.gauge("qlite_storage_free_bytes", "bytes available to qlite on the file system that holds the storage directory", float64(free))
+	}
 
 	writeRuntime(p)
 	_, err = w.Write(p.b)

@@ -47,6 +47,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# The images of an earlier run.
+buildah rmi "$tag" "$base" >/dev/null 2>&1 || true
+
 echo "== the build stage's base: $base (local Go $(go env GOVERSION), busybox)"
 c=$(buildah from scratch); ctrs+=("$c")
 mnt=$(buildah mount "$c")
