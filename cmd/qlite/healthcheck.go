@@ -20,18 +20,19 @@ import (
 // it is ready.
 func newHealthcheckCmd() *cobra.Command {
 	var (
-		url     string
-		timeout time.Duration
+		url, configPath string
+		timeout         time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "healthcheck",
 		Short: "Exit 0 when the local server answers GET /readyz with 200, else 1 (a container health check)",
 		Long: `GET /readyz of the qlite server on this machine and exit 0 when it answers 200, 1 otherwise
 (refused, timed out, or any other status), printing the answer. Without --url the address is
-the one qlite serve listens on, read from the same environment variables:
-QDRANT__SERVICE__HOST (0.0.0.0, :: or unset ask the loopback address), QDRANT__SERVICE__HTTP_PORT
-(default 6333), and QDRANT__SERVICE__ENABLE_TLS (true: https, without verifying the
-certificate, as the check asks whether the server answers, not who it is).`,
+the one qlite serve started in the same directory and environment listens on: service.host
+(0.0.0.0, :: or unset ask the loopback address), service.http_port and service.enable_tls from
+the same config files (config/config.yaml, config/$RUN_MODE.yaml, config/local.yaml and
+--config-path) and QDRANT__ variables. Over TLS the certificate is not verified: the check
+asks whether the server answers, not who it is.`,
 		Example: `  qlite healthcheck
   qlite healthcheck --url http://127.0.0.1:6333/readyz --timeout 2s`,
 		Args: cobra.NoArgs,
@@ -40,7 +41,7 @@ certificate, as the check asks whether the server answers, not who it is).`,
 			insecure := false
 			if u == "" {
 				var err error
-				if u, insecure, err = healthcheckURL(os.LookupEnv); err != nil {
+				if u, insecure, err = healthcheckURL(".", configPath, os.Environ()); err != nil {
 					return err
 				}
 			}
@@ -48,38 +49,33 @@ certificate, as the check asks whether the server answers, not who it is).`,
 		},
 	}
 	cmd.Flags().StringVar(&url, "url", "", "URL to GET (default: /readyz of the local server, see above)")
+	cmd.Flags().StringVar(&configPath, "config-path", "", "the config file qlite serve was given, if any")
 	cmd.Flags().DurationVar(&timeout, "timeout", 5*time.Second, "give up after this long")
 	return cmd
 }
 
-// healthcheckURL is the /readyz URL of the server qlite serve starts with
-// the environment lookup reads, and whether it is https.
-func healthcheckURL(lookup func(string) (string, bool)) (url string, tlsOn bool, err error) {
-	host, _ := lookup("QDRANT__SERVICE__HOST")
+// healthcheckURL is the /readyz URL of the server qlite serve starts in
+// dir with the config file configPath and the environment environ, and
+// whether it is https.
+func healthcheckURL(dir, configPath string, environ []string) (url string, tlsOn bool, err error) {
+	flags := newServeCmd().Flags()
+	if _, err := loadConfig(flags, dir, configPath, environ); err != nil {
+		return "", false, err
+	}
+	host, _ := flags.GetString("host")
+	port, _ := flags.GetInt("http-port")
+	tlsOn, _ = flags.GetBool("enable-tls")
 	switch host {
 	case "", "0.0.0.0":
 		host = "127.0.0.1"
 	case "::", "[::]":
 		host = "::1"
 	}
-	port := "6333"
-	if p, ok := lookup("QDRANT__SERVICE__HTTP_PORT"); ok {
-		if n, err := strconv.ParseUint(p, 10, 16); err != nil || n == 0 {
-			return "", false, fmt.Errorf("QDRANT__SERVICE__HTTP_PORT=%q: not a port", p)
-		}
-		port = p
-	}
 	scheme := "http"
-	if v, ok := lookup("QDRANT__SERVICE__ENABLE_TLS"); ok {
-		on, err := strconv.ParseBool(v)
-		if err != nil {
-			return "", false, fmt.Errorf("QDRANT__SERVICE__ENABLE_TLS=%q: %w", v, err)
-		}
-		if on {
-			scheme = "https"
-		}
+	if tlsOn {
+		scheme = "https"
 	}
-	return scheme + "://" + net.JoinHostPort(strings.Trim(host, "[]"), port) + "/readyz", scheme == "https", nil
+	return scheme + "://" + net.JoinHostPort(strings.Trim(host, "[]"), strconv.Itoa(port)) + "/readyz", tlsOn, nil
 }
 
 // healthcheck GETs url and returns nil when it answers 200 within timeout,

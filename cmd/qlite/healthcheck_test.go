@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -56,26 +58,49 @@ func TestHealthcheck(t *testing.T) {
 	}
 }
 
+// TestHealthcheckURL checks that the health check finds the server where
+// qlite serve, started in the same directory and environment, listens:
+// from the config files Qdrant's image layout has, --config-path and the
+// QDRANT__ variables.
 func TestHealthcheckURL(t *testing.T) {
-	f := func(env map[string]string, want string, wantTLS bool, wantErr string) {
+	f := func(env []string, files map[string]string, configPath, want string, wantTLS bool, wantErr string) {
 		t.Helper()
-		got, tlsOn, err := healthcheckURL(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+		dir := t.TempDir()
+		for name, text := range files {
+			path := filepath.Join(dir, name)
+			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if configPath != "" {
+			configPath = filepath.Join(dir, configPath)
+		}
+		got, tlsOn, err := healthcheckURL(dir, configPath, env)
 		if wantErr != "" {
 			if err == nil || !strings.Contains(err.Error(), wantErr) {
-				t.Errorf("%v: error %v, want %q", env, err, wantErr)
+				t.Errorf("%v %v: error %v, want %q", env, files, err, wantErr)
 			}
 			return
 		}
 		if err != nil || got != want || tlsOn != wantTLS {
-			t.Errorf("%v: %q %v %v, want %q %v", env, got, tlsOn, err, want, wantTLS)
+			t.Errorf("%v %v: %q %v %v, want %q %v", env, files, got, tlsOn, err, want, wantTLS)
 		}
 	}
-	f(nil, "http://127.0.0.1:6333/readyz", false, "")
-	f(map[string]string{"QDRANT__SERVICE__HOST": "::", "QDRANT__SERVICE__HTTP_PORT": "7000"}, "http://[::1]:7000/readyz", false, "")
-	f(map[string]string{"QDRANT__SERVICE__HOST": "10.1.2.3"}, "http://10.1.2.3:6333/readyz", false, "")
-	f(map[string]string{"QDRANT__SERVICE__ENABLE_TLS": "true"}, "https://127.0.0.1:6333/readyz", true, "")
-	f(map[string]string{"QDRANT__SERVICE__ENABLE_TLS": "0"}, "http://127.0.0.1:6333/readyz", false, "")
-	f(map[string]string{"QDRANT__SERVICE__HTTP_PORT": "http"}, "", false, "QDRANT__SERVICE__HTTP_PORT")
-	f(map[string]string{"QDRANT__SERVICE__HTTP_PORT": "70000"}, "", false, "not a port")
-	f(map[string]string{"QDRANT__SERVICE__ENABLE_TLS": "yes please"}, "", false, "ENABLE_TLS")
+	f(nil, nil, "", "http://127.0.0.1:6333/readyz", false, "")
+	f([]string{"QDRANT__SERVICE__HOST=::", "QDRANT__SERVICE__HTTP_PORT=7000"}, nil, "", "http://[::1]:7000/readyz", false, "")
+	f([]string{"QDRANT__SERVICE__HOST=10.1.2.3"}, nil, "", "http://10.1.2.3:6333/readyz", false, "")
+	f([]string{"QDRANT__SERVICE__ENABLE_TLS=true"}, nil, "", "https://127.0.0.1:6333/readyz", true, "")
+	f([]string{"QDRANT__SERVICE__ENABLE_TLS=false"}, nil, "", "http://127.0.0.1:6333/readyz", false, "")
+	// Qdrant's image: RUN_MODE=production reads config/production.yaml in
+	// the working directory; the environment overrides it.
+	prod := map[string]string{"config/production.yaml": "service:\n  http_port: 7333\n  enable_tls: true\n"}
+	f([]string{"RUN_MODE=production"}, prod, "", "https://127.0.0.1:7333/readyz", true, "")
+	f([]string{"RUN_MODE=production", "QDRANT__SERVICE__HTTP_PORT=7444"}, prod, "", "https://127.0.0.1:7444/readyz", true, "")
+	f(nil, prod, "", "http://127.0.0.1:6333/readyz", false, "")
+	f(nil, map[string]string{"my.yaml": "service:\n  host: 127.0.0.2\n"}, "my.yaml", "http://127.0.0.2:6333/readyz", false, "")
+	f([]string{"QDRANT__SERVICE__HTTP_PORT=http"}, nil, "", "", false, "service.http_port")
+	f(nil, nil, "missing.yaml", "", false, "missing.yaml")
 }
