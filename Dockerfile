@@ -1,7 +1,7 @@
 # qlite's container image: a static binary on an empty base image, laid out
 # as qdrant/qdrant is (storage in /qdrant/storage, REST on 6333, gRPC on
-# 6334, the same QDRANT__ environment variables), so that it runs where that
-# image ran. Build with:
+# 6334, /qdrant/config/production.yaml, the same QDRANT__ environment
+# variables), so that it runs where that image ran. Build with:
 #
 #   docker build -t qlite .
 #   docker run -p 6333:6333 -p 6334:6334 -v qlite-storage:/qdrant/storage qlite
@@ -46,7 +46,9 @@ LABEL org.opencontainers.image.title="qlite" \
       org.opencontainers.image.licenses="Apache-2.0"
 USER 1000:1000
 WORKDIR /qdrant
-ENV QDRANT__STORAGE__STORAGE_PATH=/qdrant/storage
+# As in qdrant/qdrant: a config file mounted at /qdrant/config/production.yaml
+# is read (docs/configuration.md).
+ENV QDRANT__STORAGE__STORAGE_PATH=/qdrant/storage RUN_MODE=production
 VOLUME ["/qdrant/storage"]
 EXPOSE 6333 6334
 HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 CMD ["/qdrant/qlite", "healthcheck"]

@@ -11,13 +11,14 @@
 # Every other instruction of the Dockerfile runs as written.
 #
 # Checks: the image's configuration (user 1000:1000, ports 6333 and 6334,
-# the /qdrant/storage volume and QDRANT__STORAGE__STORAGE_PATH, the health
-# check, entrypoint and command); its files (a static binary built with
-# -trimpath and CGO_ENABLED=0 that reports the build date, the storage directory owned
-# by the user, /etc/passwd, CA certificates, /tmp, nothing else); and, run as
-# the image's user, that qlite serve answers and stores a collection under
-# /qdrant/storage and that the image's health check command passes while it
-# serves and fails once it has stopped.
+# the /qdrant/storage volume and QDRANT__STORAGE__STORAGE_PATH, RUN_MODE,
+# the health check, entrypoint and command); its files (a static binary
+# built with -trimpath and CGO_ENABLED=0 that reports the build date, the
+# storage directory owned by the user, /etc/passwd, CA certificates, /tmp,
+# nothing else); and, run as the image's user, that qlite serve reads
+# /qdrant/config/production.yaml, answers, and stores a collection under
+# /qdrant/storage, and that the image's health check command passes while
+# it serves and fails once it has stopped.
 #
 # Needs root, buildah, busybox (static) and go. Exits 0 after the checks,
 # 1 when one fails, 2 when a tool is missing.
@@ -95,8 +96,9 @@ want = {
     "Cmd": ["serve"],
 }
 bad = [f"{k}: {c.get(k)!r}, want {v!r}" for k, v in want.items() if c.get(k) != v]
-if "QDRANT__STORAGE__STORAGE_PATH=/qdrant/storage" not in (c.get("Env") or []):
-    bad.append(f"Env: {c.get('Env')!r}")
+for env in ["QDRANT__STORAGE__STORAGE_PATH=/qdrant/storage", "RUN_MODE=production"]:
+    if env not in (c.get("Env") or []):
+        bad.append(f"Env: {c.get('Env')!r} lacks {env}")
 hc = c.get("Healthcheck") or {}
 if hc.get("Test") != ["CMD", "/qdrant/qlite", "healthcheck"]:
     bad.append(f"Healthcheck: {hc!r}")
@@ -134,10 +136,15 @@ s=[socket.socket() for _ in range(2)]
 [x.bind(("127.0.0.1",0)) for x in s]
 print(*[x.getsockname()[1] for x in s])')
 # The storage is a directory of this machine the image's user owns, as with
-# docker run -v DIR:/qdrant/storage.
+# docker run -v DIR:/qdrant/storage; the address is set in a config file
+# mounted where qdrant/qdrant reads one, and the health check finds it there
+# too.
 storage=$(mktemp -d)
-chown 1000:1000 "$storage"
-env=(-v "$storage:/qdrant/storage" --env QDRANT__SERVICE__HOST=127.0.0.1 --env QDRANT__SERVICE__HTTP_PORT="$http" --env QDRANT__SERVICE__GRPC_PORT="$grpc")
+mkdir "$storage/config" "$storage/data"
+chown 1000:1000 "$storage/data"
+printf 'service:\n  host: 127.0.0.1\n  http_port: %s\n  grpc_port: %s\n' "$http" "$grpc" > "$storage/config/production.yaml"
+chmod -R a+rX "$storage"
+env=(-v "$storage/data:/qdrant/storage" -v "$storage/config:/qdrant/config:ro")
 setsid buildah run --user 1000:1000 "${env[@]}" "$c" /qdrant/qlite serve > /tmp/qlite-check-image.log 2>&1 &
 serve_pid=$!
 hc() { buildah run --user 1000:1000 "${env[@]}" "$c" /qdrant/qlite healthcheck; }
@@ -152,12 +159,14 @@ grep -q '"count":1' <<<"$n" || fail "count: $n"
 kill -TERM -- "-$serve_pid"
 wait "$serve_pid" || true
 serve_pid=
-written=$(find "$storage" -mindepth 1 | wc -l)
+written=$(find "$storage/data" -mindepth 1 | wc -l)
 [ "$written" -gt 0 ] || fail "nothing written under /qdrant/storage"
-others=$(find "$storage" ! -uid 1000 | wc -l)
+others=$(find "$storage/data" ! -uid 1000 | wc -l)
 [ "$others" = 0 ] || fail "files under /qdrant/storage not owned by uid 1000"
 if hc >/dev/null 2>&1; then fail "the health check passes with the server stopped"; fi
-grep -q 'serving /qdrant/storage' /tmp/qlite-check-image.log || { cat /tmp/qlite-check-image.log; fail "serve did not use /qdrant/storage"; }
-echo "ok: served on 127.0.0.1:$http, health check passed, stored $written files as uid 1000 under /qdrant/storage, health check failed after stop"
+for want in /qdrant/storage config/production.yaml; do
+  grep -q "$want" /tmp/qlite-check-image.log || { cat /tmp/qlite-check-image.log; fail "serve does not mention $want"; }
+done
+echo "ok: served on 127.0.0.1:$http (from /qdrant/config/production.yaml), health check passed, stored $written files as uid 1000 under /qdrant/storage, health check failed after stop"
 buildah umount "$c" >/dev/null
 echo "check-image: all checks passed"

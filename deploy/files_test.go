@@ -110,8 +110,10 @@ func readDockerfile(t *testing.T) *dockerfile {
 		case "VOLUME":
 			d.volumes = append(d.volumes, strings.Trim(arg, `[]" `))
 		case "ENV":
-			k, v, _ := strings.Cut(arg, "=")
-			d.env[k] = v
+			for _, kv := range strings.Fields(arg) {
+				k, v, _ := strings.Cut(kv, "=")
+				d.env[k] = v
+			}
 		case "USER":
 			d.user = arg
 		case "HEALTHCHECK":
@@ -136,6 +138,9 @@ func TestDockerfile(t *testing.T) {
 	}
 	if d.env["QDRANT__STORAGE__STORAGE_PATH"] != "/qdrant/storage" {
 		t.Errorf("ENV QDRANT__STORAGE__STORAGE_PATH=%q", d.env["QDRANT__STORAGE__STORAGE_PATH"])
+	}
+	if d.env["RUN_MODE"] != "production" {
+		t.Errorf("ENV RUN_MODE=%q: qdrant/qdrant reads config/production.yaml", d.env["RUN_MODE"])
 	}
 	if uid, _, _ := strings.Cut(d.user, ":"); uid == "" || uid == "0" || strings.Trim(uid, "0123456789") != "" {
 		t.Errorf("USER %q: want a numeric user other than root", d.user)
