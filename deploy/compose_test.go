@@ -329,37 +329,13 @@ func TestCompose(t *testing.T) {
 // dashboard reads the data source its variable chooses, so that it works
 // with the provisioned Prometheus and when imported elsewhere.
 func TestDashboardDatasource(t *testing.T) {
-	type ds struct {
-		Type string `json:"type"`
-		UID  string `json:"uid"`
-	}
-	var d struct {
-		UID    string `json:"uid"`
-		Title  string `json:"title"`
-		Panels []struct {
-			Type       string `json:"type"`
-			Title      string `json:"title"`
-			Datasource *ds    `json:"datasource"`
-			Targets    []struct {
-				Datasource *ds    `json:"datasource"`
-				Expr       string `json:"expr"`
-			} `json:"targets"`
-		} `json:"panels"`
-		Templating struct {
-			List []struct {
-				Name       string `json:"name"`
-				Type       string `json:"type"`
-				Query      any    `json:"query"`
-				Datasource *ds    `json:"datasource"`
-			} `json:"list"`
-		} `json:"templating"`
-	}
+	var d grafanaDashboard
 	readJSON(t, "grafana/qlite.json", &d)
-	want := ds{Type: "prometheus", UID: "${datasource}"}
+	want := grafanaSource{Type: "prometheus", UID: "${datasource}"}
 	found := false
 	for _, v := range d.Templating.List {
 		if v.Name == "datasource" {
-			found = v.Type == "datasource" && v.Query == "prometheus"
+			found = v.Type == "datasource" && string(v.Query) == `"prometheus"`
 		} else if v.Datasource == nil || *v.Datasource != want {
 			t.Errorf("variable %s reads %+v", v.Name, v.Datasource)
 		}

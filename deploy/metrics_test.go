@@ -166,26 +166,40 @@ var (
 	targetLabels     = map[string]bool{"job": true, "instance": true}
 )
 
+// grafanaDashboard is what the tests read of a Grafana dashboard.
+type grafanaDashboard struct {
+	UID    string `json:"uid"`
+	Title  string `json:"title"`
+	Panels []struct {
+		Type       string         `json:"type"`
+		Title      string         `json:"title"`
+		Datasource *grafanaSource `json:"datasource"`
+		Targets    []struct {
+			RefID      string         `json:"refId"`
+			Datasource *grafanaSource `json:"datasource"`
+			Expr       string         `json:"expr"`
+		} `json:"targets"`
+	} `json:"panels"`
+	Templating struct {
+		List []struct {
+			Name       string          `json:"name"`
+			Type       string          `json:"type"`
+			Query      json.RawMessage `json:"query"`
+			Datasource *grafanaSource  `json:"datasource"`
+		} `json:"list"`
+	} `json:"templating"`
+}
+
+type grafanaSource struct {
+	Type string `json:"type"`
+	UID  string `json:"uid"`
+}
+
 // dashboardQueries returns the PromQL of every panel target and template
 // variable of a Grafana dashboard, by where it is.
 func dashboardQueries(t *testing.T, path string) map[string]string {
 	t.Helper()
-	var d struct {
-		Panels []struct {
-			Title   string `json:"title"`
-			Targets []struct {
-				RefID string `json:"refId"`
-				Expr  string `json:"expr"`
-			} `json:"targets"`
-		} `json:"panels"`
-		Templating struct {
-			List []struct {
-				Name  string          `json:"name"`
-				Type  string          `json:"type"`
-				Query json.RawMessage `json:"query"`
-			} `json:"list"`
-		} `json:"templating"`
-	}
+	var d grafanaDashboard
 	readJSON(t, path, &d)
 	out := make(map[string]string)
 	for _, p := range d.Panels {
