@@ -365,3 +365,20 @@ func TestDashboardDatasource(t *testing.T) {
 		t.Errorf("dashboard %q (uid %q): %d panels", d.Title, d.UID, graphs)
 	}
 }
+
+// TestComposeSchema validates compose.yaml against the Compose file
+// schema with Docker Compose (docker compose, or Debian's docker-compose),
+// which reads it without a Docker daemon.
+func TestComposeSchema(t *testing.T) {
+	var cmd *exec.Cmd
+	if bin, err := exec.LookPath("docker-compose"); err == nil {
+		cmd = exec.Command(bin, "-f", "compose.yaml", "config", "-q")
+	} else if exec.Command("docker", "compose", "version").Run() == nil {
+		cmd = exec.Command("docker", "compose", "-f", "compose.yaml", "config", "-q")
+	} else {
+		t.Skip("neither docker compose nor docker-compose is installed (Debian: apt-get install docker-compose): compose.yaml not checked against the Compose schema")
+	}
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Errorf("%v: %v\n%s", cmd.Args, err, out)
+	}
+}
