@@ -2,8 +2,11 @@ package deploy
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -391,4 +394,45 @@ func grpcHealth(addr, service string) (healthpb.HealthCheckResponse_ServingStatu
 		return 0, fmt.Errorf("check: %w", err)
 	}
 	return resp.GetStatus(), nil
+}
+
+// TestKustomize builds the manifests with kubectl kustomize (no cluster
+// needed), as kubectl apply -k does, and checks it yields the objects the
+// files hold.
+func TestKustomize(t *testing.T) {
+	bin, err := exec.LookPath("kubectl")
+	if err != nil {
+		t.Skip("kubectl is not installed: kubernetes/kustomization.yaml not built")
+	}
+	out, err := exec.Command(bin, "kustomize", "kubernetes").Output()
+	if err != nil {
+		t.Fatalf("kubectl kustomize: %v", err)
+	}
+	dec := yaml.NewDecoder(strings.NewReader(string(out)))
+	var got []string
+	for {
+		var o struct {
+			Kind     string  `yaml:"kind"`
+			Metadata k8sMeta `yaml:"metadata"`
+		}
+		if err := dec.Decode(&o); errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			t.Fatalf("kubectl kustomize's output: %v", err)
+		}
+		got = append(got, o.Kind+"/"+o.Metadata.Name)
+	}
+	sts, svcs := readManifests(t)
+	var want []string
+	for _, s := range sts {
+		want = append(want, s.Kind+"/"+s.Metadata.Name)
+	}
+	for _, s := range svcs {
+		want = append(want, s.Kind+"/"+s.Metadata.Name)
+	}
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("kubectl kustomize yields %v, the files hold %v", got, want)
+	}
 }
