@@ -114,8 +114,9 @@ func QuantizationDecodes(raw json.RawMessage, diff bool) bool {
 	return err == nil
 }
 
-// train returns the function that trains s's quantiser for metric.
-func (s *quantSpec) train(metric distance.Metric) func(quant.Vectors) (quant.Quantizer, error) {
+// train returns the function that trains s's quantiser for metric, on up
+// to workers goroutines.
+func (s *quantSpec) train(metric distance.Metric, workers int) func(quant.Vectors) (quant.Quantizer, error) {
 	return func(v quant.Vectors) (quant.Quantizer, error) {
 		switch s.kind {
 		case quant.KindScalar:
@@ -123,7 +124,9 @@ func (s *quantSpec) train(metric distance.Metric) func(quant.Vectors) (quant.Qua
 		case quant.KindBinary:
 			return quant.TrainBinary(v, metric, v.Dim(), s.binary)
 		default:
-			return quant.TrainProduct(v, metric, v.Dim(), s.product)
+			o := s.product
+			o.Workers = workers
+			return quant.TrainProduct(v, metric, v.Dim(), o)
 		}
 	}
 }
@@ -204,7 +207,7 @@ func (c *collection) writeQuantFiles(ref *segRef) (files []fileInfo, err error) 
 			continue // a config the checks let through but qlite cannot train is left out
 		}
 		vp := cfg.Params.Vectors[name]
-		qv, err := ref.seg.Quantize(name, spec.train(vp.Distance))
+		qv, err := ref.seg.Quantize(name, c.db.opts.IndexingWorkers, spec.train(vp.Distance, c.db.opts.IndexingWorkers))
 		if err != nil {
 			return files, fmt.Errorf("segment %d: quantise %q: %w", ref.id, name, err)
 		}

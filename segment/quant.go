@@ -3,6 +3,8 @@ package segment
 import (
 	"fmt"
 	"math"
+	"sync"
+	"sync/atomic"
 
 	"github.com/qlite/qlite/distance"
 	"github.com/qlite/qlite/distance/quant"
@@ -43,9 +45,10 @@ type QuantSearch struct {
 }
 
 // Quantize trains a quantiser on the vectors of space name with train and
-// encodes every slot. It does not install the result (SetQuantized does).
-// It is meant for a sealed segment: slots appended later have no row.
-func (s *Segment) Quantize(name string, train func(quant.Vectors) (quant.Quantizer, error)) (*Quantized, error) {
+// encodes every slot on up to workers goroutines. It does not install the
+// result (SetQuantized does). It is meant for a sealed segment: slots
+// appended later have no row.
+func (s *Segment) Quantize(name string, workers int, train func(quant.Vectors) (quant.Quantizer, error)) (*Quantized, error) {
 	sp, err := s.space(name)
 	if err != nil {
 		return nil, err
@@ -66,9 +69,20 @@ func (s *Segment) Quantize(name string, train func(quant.Vectors) (quant.Quantiz
 	}
 	rs := q.RowSize()
 	rows := quant.AlignedRows(q, int(n))
-	for _, off := range tv.offs {
-		q.Encode(rows[int(off)*rs:int(off+1)*rs], sp.vector(off))
+	// Slots are encoded in blocks taken in turn; rows do not overlap.
+	const block = 1024
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range max(1, min(workers, (len(tv.offs)+block-1)/block)) {
+		wg.Go(func() {
+			for lo := int(next.Add(block) - block); lo < len(tv.offs); lo = int(next.Add(block) - block) {
+				for _, off := range tv.offs[lo:min(lo+block, len(tv.offs))] {
+					q.Encode(rows[int(off)*rs:int(off+1)*rs], sp.vector(off))
+				}
+			}
+		})
 	}
+	wg.Wait()
 	return &Quantized{Q: q, Rows: rows, Slots: int(n)}, nil
 }
 

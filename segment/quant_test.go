@@ -104,7 +104,7 @@ func TestQuantizedSearch(t *testing.T) {
 			}
 			base, _ := recallOf(t, s, metric, vecs, queries, k, SearchOptions{Ef: 64})
 
-			qv, err := s.Quantize("v", func(v quant.Vectors) (quant.Quantizer, error) {
+			qv, err := s.Quantize("v", 2, func(v quant.Vectors) (quant.Quantizer, error) {
 				return quant.TrainScalar(v, metric, v.Dim(), quant.ScalarOptions{Quantile: 0.99})
 			})
 			require.NoError(t, err)
@@ -146,7 +146,7 @@ func TestQuantizedSearch(t *testing.T) {
 					return quant.TrainProduct(v, metric, v.Dim(), quant.ProductOptions{Compression: quant.X8, MaxIterations: 10})
 				},
 			} {
-				qv, err := s.Quantize("v", train)
+				qv, err := s.Quantize("v", 2, train)
 				require.NoError(t, err)
 				require.NoError(t, s.SetQuantized("v", qv))
 				// The oracle of the path: the top kk of every row by the

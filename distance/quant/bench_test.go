@@ -86,3 +86,20 @@ func BenchmarkQuantizers(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkTrainProduct times the training of product quantisation's
+// codebooks on 10000 vectors of 784 dimensions (Qdrant's sample size,
+// Fashion-MNIST's width) at 20 k-means iterations, for each sub-vector
+// width, on one goroutine.
+func BenchmarkTrainProduct(b *testing.B) {
+	data, _ := clustered(13, 10000, 0, 784, distance.Euclid)
+	for _, c := range []Compression{X8, X16, X32, X64} {
+		b.Run(fmt.Sprintf("compression=x%d", c), func(b *testing.B) {
+			for b.Loop() {
+				if _, err := TrainProduct(data, distance.Euclid, 784, ProductOptions{Compression: c, MaxIterations: 20, Tolerance: 1e-30}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -27,9 +27,10 @@
 //
 // # Lifetimes and concurrency
 //
-// Quantisers are safe for concurrent use. A Query is owned by one goroutine
-// at a time and reused across PrepareQuery calls (no allocation once its
-// buffers have grown). Distances and PrepareQuery never allocate. AppendBinary
+// Quantisers are safe for concurrent use (Encode too). A trainer may call
+// a Vectors' At from several goroutines (ProductOptions.Workers). A Query
+// is owned by one goroutine at a time and reused across PrepareQuery calls
+// (no allocation once its buffers have grown). Distances and PrepareQuery never allocate. AppendBinary
 // serialises a quantiser (FORMAT.md); Open reads one back, aliasing the
 // input's float array when it can, so that buffer must outlive the
 // quantiser and stay unmodified (a memory-mapped file works).

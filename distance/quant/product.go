@@ -5,6 +5,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"sync"
+	"sync/atomic"
 
 	"github.com/qlite/qlite/distance"
 )
@@ -53,6 +55,10 @@ type ProductOptions struct {
 	Tolerance float32
 	// Seed seeds the sample and the initial centroids. Default 0.
 	Seed uint64
+	// Workers is the number of goroutines that train sub-vectors' codebooks
+	// at once. Default 1. The codebooks do not depend on it: each
+	// sub-vector draws from a generator of its own, seeded from Seed.
+	Workers int
 }
 
 // Product splits a vector into sub-vectors of SubDim dimensions (the last
@@ -98,16 +104,24 @@ func TrainProduct(v Vectors, metric distance.Metric, dim int, o ProductOptions) 
 	p := &Product{dim: dim, sub: o.Compression.SubDim(), metric: metric}
 	p.m = (dim + p.sub - 1) / p.sub
 	p.cents = make([]float32, Centroids*dim)
-	r := rand.New(rand.NewPCG(o.Seed, 0x9e3779b9))
-	idx := sampleIndexes(r, v.Len(), o.SampleSize)
-	for j := range p.m {
-		lo, w := j*p.sub, p.width(j)
-		data := make([]float32, 0, len(idx)*w)
-		for _, i := range idx {
-			data = append(data, v.At(i)[lo:lo+w]...)
-		}
-		kmeans(p.centroids(j), data, w, o.MaxIterations, o.Tolerance, r)
+	idx := sampleIndexes(rand.New(rand.NewPCG(o.Seed, 0x9e3779b9)), v.Len(), o.SampleSize)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range max(1, min(o.Workers, p.m)) {
+		wg.Go(func() {
+			var data []float32
+			for j := int(next.Add(1) - 1); j < p.m; j = int(next.Add(1) - 1) {
+				lo, w := j*p.sub, p.width(j)
+				data = data[:0]
+				for _, i := range idx {
+					data = append(data, v.At(i)[lo:lo+w]...)
+				}
+				r := rand.New(rand.NewPCG(o.Seed, 0x9e3779b9^uint64(j+1)<<32))
+				kmeans(p.centroids(j), data, w, o.MaxIterations, o.Tolerance, r)
+			}
+		})
 	}
+	wg.Wait()
 	return p, nil
 }
 

@@ -310,3 +310,16 @@ func TestDistancesOutOfContract(t *testing.T) {
 		require.Panics(t, func() { q.Distances(make([]float32, 0), &qq, rows, []uint32{0}) })
 	}
 }
+
+// TestProductWorkers checks that the codebooks do not depend on how many
+// goroutines train them.
+func TestProductWorkers(t *testing.T) {
+	data, _ := clustered(5, 3000, 0, 40, distance.Euclid)
+	for _, c := range []Compression{X4, X16, X64} {
+		one, err := TrainProduct(data, distance.Euclid, 40, ProductOptions{Compression: c, MaxIterations: 8, Seed: 3})
+		require.NoError(t, err)
+		three, err := TrainProduct(data, distance.Euclid, 40, ProductOptions{Compression: c, MaxIterations: 8, Seed: 3, Workers: 3})
+		require.NoError(t, err)
+		require.Equal(t, one.cents, three.cents, "compression %v", c)
+	}
+}
