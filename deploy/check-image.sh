@@ -20,12 +20,12 @@
 # /qdrant/storage, and that the image's health check command passes while
 # it serves and fails once it has stopped.
 #
-# Needs root, buildah, busybox (static) and go. Exits 0 after the checks,
+# Needs root, buildah, busybox (static), go, file, curl and python3. Exits 0 after the checks,
 # 1 when one fails, 2 when a tool is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-for tool in buildah go curl python3; do
+for tool in buildah go curl python3 file; do
   command -v "$tool" >/dev/null || { echo "check-image: $tool not installed" >&2; exit 2; }
 done
 busybox=$(command -v busybox || true)
