@@ -17,7 +17,7 @@
 # storage directory owned by the user, /etc/passwd, CA certificates, /tmp,
 # nothing else); and, run as the image's user, that qlite serve reads
 # /qdrant/config/production.yaml, answers, and stores a collection under
-# /qdrant/storage, and that the image's health check command passes while
+# /qdrant/storage and nothing elsewhere, and that the image's health check command passes while
 # it serves and fails once it has stopped.
 #
 # Needs root, buildah, busybox (static), go, file, curl and python3. Exits 0 after the checks,
@@ -145,6 +145,10 @@ chown 1000:1000 "$storage/data"
 printf 'service:\n  host: 127.0.0.1\n  http_port: %s\n  grpc_port: %s\n' "$http" "$grpc" > "$storage/config/production.yaml"
 chmod -R a+rX "$storage"
 env=(-v "$storage/data:/qdrant/storage" -v "$storage/config:/qdrant/config:ro")
+# What the root file system holds once buildah has made its mount points:
+# serving must add nothing to it (Kubernetes runs it read-only).
+buildah run --user 1000:1000 "${env[@]}" "$c" /qdrant/qlite version >/dev/null
+rootfs_before=$(cd "$mnt" && find . | sort)
 setsid buildah run --user 1000:1000 "${env[@]}" "$c" /qdrant/qlite serve > /tmp/qlite-check-image.log 2>&1 &
 serve_pid=$!
 hc() { buildah run --user 1000:1000 "${env[@]}" "$c" /qdrant/qlite healthcheck; }
@@ -164,9 +168,11 @@ written=$(find "$storage/data" -mindepth 1 | wc -l)
 others=$(find "$storage/data" ! -uid 1000 | wc -l)
 [ "$others" = 0 ] || fail "files under /qdrant/storage not owned by uid 1000"
 if hc >/dev/null 2>&1; then fail "the health check passes with the server stopped"; fi
+rootfs_after=$(cd "$mnt" && find . | sort)
+[ "$rootfs_before" = "$rootfs_after" ] || fail "serving wrote to the root file system: $(diff <(echo "$rootfs_before") <(echo "$rootfs_after") | tr '\n' ' ')"
 for want in /qdrant/storage config/production.yaml; do
   grep -q "$want" /tmp/qlite-check-image.log || { cat /tmp/qlite-check-image.log; fail "serve does not mention $want"; }
 done
-echo "ok: served on 127.0.0.1:$http (from /qdrant/config/production.yaml), health check passed, stored $written files as uid 1000 under /qdrant/storage, health check failed after stop"
+echo "ok: served on 127.0.0.1:$http (from /qdrant/config/production.yaml), health check passed, stored $written files as uid 1000 under /qdrant/storage and nothing elsewhere, health check failed after stop"
 buildah umount "$c" >/dev/null
 echo "check-image: all checks passed"
