@@ -419,6 +419,8 @@ func validateCondition(path string, c Condition) error {
 			return errorf(path, "nil condition")
 		}
 		return c.validate(path)
+	case *invalid:
+		return errorf(path, "%s: %v", c.call, c.err)
 	default:
 		return errorf(path, "unknown condition type %T", c)
 	}

@@ -138,6 +138,8 @@ func appendCondition(dst []byte, c Condition) ([]byte, error) {
 		if c != nil {
 			return appendFilter(dst, c)
 		}
+	case *invalid:
+		return nil, fmt.Errorf("%w: %s: %v", ErrInvalidFilter, c.call, c.err)
 	}
 	return nil, fmt.Errorf("%w: cannot encode condition %T(%v)", ErrInvalidFilter, c, c)
 }
