@@ -1183,3 +1183,39 @@ func copyPtr[T any](p *T) *T {
 	v := *p
 	return &v
 }
+
+// PayloadFromStruct converts a Go struct (or map) to the payload map of
+// go-client's protobuf messages (PointStruct.Payload and
+// SetPayloadPoints.Payload) through its `json` tags, as payload.FromStruct
+// reads it. Integers beyond int64 become doubles, as the gRPC API carries
+// them.
+func PayloadFromStruct(v any) (map[string]*qdrant.Value, error) {
+	p, err := payload.FromStruct(v)
+	if err != nil {
+		return nil, err
+	}
+	return payloadToProto(p), nil
+}
+
+// DecodePayload stores a point's payload map, as go-client returns it
+// (ScoredPoint.Payload, RetrievedPoint.Payload), in the value dst points
+// to, through its `json` tags, as payload.Value.Decode does.
+func DecodePayload(m map[string]*qdrant.Value, dst any) error {
+	p, err := structFromProto(m)
+	if err != nil {
+		return err
+	}
+	return p.Decode(dst)
+}
+
+// FilterToProto converts a filter, made with the filter package's builders
+// or ParseJSON, to go-client's *qdrant.Filter, so that one filter serves the
+// embedded engine, qlite serve and Qdrant. It returns the filter's
+// validation error (wrapping filter.ErrInvalidFilter) for a filter that
+// Validate refuses. A nil filter gives nil.
+func FilterToProto(f *filter.Filter) (*qdrant.Filter, error) {
+	if err := f.Validate(); err != nil {
+		return nil, err
+	}
+	return filterToProto(f), nil
+}
