@@ -172,3 +172,42 @@ func (o *OpenAI) Embed(ctx context.Context, texts []string) ([][]float32, error)
 	}
 	return out, nil
 }
+
+// Handler serves e as an OpenAI-compatible embeddings endpoint (POST
+// /v1/embeddings), the server side of OpenAI: a stand-in for a model
+// server in tests and offline demos. Requests for another model than model
+// are refused with 404, as model servers do.
+func Handler(e Embedder, model string) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /v1/embeddings", func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			Model string   `json:"model"`
+			Input []string `json:"input"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+			http.Error(w, `{"error":{"message":"bad request body"}}`, http.StatusBadRequest)
+			return
+		}
+		if req.Model != model {
+			http.Error(w, fmt.Sprintf(`{"error":{"message":"model %q not found"}}`, req.Model), http.StatusNotFound)
+			return
+		}
+		vecs, err := e.Embed(r.Context(), req.Input)
+		if err != nil {
+			http.Error(w, `{"error":{"message":"embedding failed"}}`, http.StatusInternalServerError)
+			return
+		}
+		type item struct {
+			Object    string    `json:"object"`
+			Index     int       `json:"index"`
+			Embedding []float32 `json:"embedding"`
+		}
+		data := make([]item, len(vecs))
+		for i, v := range vecs {
+			data[i] = item{"embedding", i, v}
+		}
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(map[string]any{"object": "list", "data": data, "model": model})
+	})
+	return mux
+}

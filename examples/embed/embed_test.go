@@ -3,44 +3,49 @@ package embed
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
 
-// fakeServer answers /v1/embeddings with Hash's vectors, in reverse order
-// of the inputs (the index field says which is which), and checks the
-// request's form.
+// failing embeds like Hash, but fails on the text "fail".
+type failing struct{ Hash }
+
+func (f failing) Embed(ctx context.Context, texts []string) ([][]float32, error) {
+	for _, t := range texts {
+		if t == "fail" {
+			return nil, errors.New("embedding failed")
+		}
+	}
+	return f.Hash.Embed(ctx, texts)
+}
+
+// fakeServer serves h through Handler, requiring the API key "k" and
+// reversing the order of the answer's items (their index fields say which
+// is which), as a server may.
 func fakeServer(t *testing.T, h Hash) *httptest.Server {
+	inner := Handler(failing{h}, "m")
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPost || r.URL.Path != "/v1/embeddings" || r.Header.Get("Authorization") != "Bearer k" {
-			http.Error(w, "bad request line or key", http.StatusBadRequest)
+		if r.Header.Get("Authorization") != "Bearer k" {
+			http.Error(w, "bad key", http.StatusUnauthorized)
 			return
 		}
-		var req struct {
-			Model string   `json:"model"`
-			Input []string `json:"input"`
-		}
-		if err := json.NewDecoder(r.Body).Decode(&req); err != nil || req.Model != "m" {
-			http.Error(w, "bad body", http.StatusBadRequest)
+		rec := httptest.NewRecorder()
+		inner.ServeHTTP(rec, r)
+		if rec.Code != http.StatusOK {
+			w.WriteHeader(rec.Code)
+			w.Write(rec.Body.Bytes())
 			return
 		}
-		type item struct {
-			Object    string    `json:"object"`
-			Index     int       `json:"index"`
-			Embedding []float32 `json:"embedding"`
-		}
-		var data []item
-		for i := len(req.Input) - 1; i >= 0; i-- {
-			if req.Input[i] == "fail" {
-				http.Error(w, `{"error":"model not loaded"}`, http.StatusInternalServerError)
-				return
-			}
-			data = append(data, item{"embedding", i, h.Vector(req.Input[i])})
-		}
-		json.NewEncoder(w).Encode(map[string]any{"object": "list", "data": data, "model": req.Model})
+		var body map[string]any
+		json.Unmarshal(rec.Body.Bytes(), &body)
+		data := body["data"].([]any)
+		slices.Reverse(data)
+		json.NewEncoder(w).Encode(body)
 	}))
 	t.Cleanup(srv.Close)
 	return srv
@@ -59,15 +64,19 @@ func TestOpenAI(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("vectors out of order or changed")
 	}
-	if _, err := o.Embed(context.Background(), []string{"x", "fail"}); err == nil || !strings.Contains(err.Error(), "model not loaded") {
+	if _, err := o.Embed(context.Background(), []string{"x", "fail"}); err == nil || !strings.Contains(err.Error(), "embedding failed") {
 		t.Fatalf("server error not reported: %v", err)
 	}
 	o.Size = 16
 	if _, err := o.Embed(context.Background(), []string{"x"}); err == nil || !strings.Contains(err.Error(), "32 dimensions, want 16") {
 		t.Fatalf("dimension mismatch not reported: %v", err)
 	}
+	o.Model = "other"
+	if _, err := o.Embed(context.Background(), []string{"x"}); err == nil || !strings.Contains(err.Error(), "404") {
+		t.Fatalf("unknown model not reported: %v", err)
+	}
 	o.APIKey = "wrong"
-	if _, err := o.Embed(context.Background(), []string{"x"}); err == nil || !strings.Contains(err.Error(), "400") {
+	if _, err := o.Embed(context.Background(), []string{"x"}); err == nil || !strings.Contains(err.Error(), "401") {
 		t.Fatalf("HTTP error not reported: %v", err)
 	}
 }
