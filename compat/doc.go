@@ -40,8 +40,8 @@
 // quantization, indexed_only, acorn) are validated as Qdrant validates them
 // and the ones an engine with full vectors has no use for are accepted.
 //
-// Operations that need what the engine does not have (quantised storage,
-// custom sharding, distributed cluster operations) answer as a single-node
-// Qdrant does where that is defined, and otherwise fail with
-// InvalidArgument (HTTP 400) naming the unsupported feature.
+// Operations that need what the engine does not have (custom sharding,
+// distributed cluster operations) answer as a single-node Qdrant does where
+// that is defined, and otherwise fail with InvalidArgument (HTTP 400)
+// naming the unsupported feature.
 package compat
