@@ -34,6 +34,16 @@
 // own; the caller owns Plan.Candidates. Indexes must not change while a
 // Plan is built.
 //
+// # Building filters in code
+//
+// Must, Should, MustNot, AtLeast and And build filters, and Key(k) the
+// field conditions on a key, in the shape of the JSON form:
+// Must(Key("lang").Match("en"), Key("price").Range(Gte(10), Lt(20))) is
+// {"must": [{"key": "lang", "match": {"value": "en"}}, {"key": "price",
+// "range": {"gte": 10, "lt": 20}}]}, and equal to what ParseJSON makes of
+// it. A builder given bad input returns a condition that Validate reports
+// (and that matches nothing) instead of panicking or returning an error.
+//
 // # Errors
 //
 // ParseJSON and Validate return errors wrapping ErrInvalidFilter; they are
