@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log"
+	"log/slog"
 	"math"
 	"net"
 	"net/http"
@@ -77,6 +79,22 @@ type ServerConfig struct {
 	// spans; GET /metrics counts responses either way. The caller shuts
 	// the providers down after Serve returns.
 	Telemetry *telemetry.Providers
+	// Logger receives the server's records: the access log (see
+	// AccessLog) and the HTTP server's errors (a panic in a handler at
+	// level error, a failed TLS handshake at level debug). Default
+	// slog.Default().
+	Logger *slog.Logger
+	// AccessLog logs one record per REST request and gRPC call, at level
+	// info, when it ends: its route or method, collection, status and
+	// duration (see doc.go). Default false; qlite serve turns it on.
+	AccessLog bool
+	// ObserveProbes traces and access-logs health probes (GET /, /healthz,
+	// /livez, /readyz and gRPC's health checks) and scrapes of /metrics
+	// and /telemetry as well. Default false: they make no spans (nor do
+	// the engine calls under them) and no access-log records, so that a
+	// probe every few seconds adds no noise. They are counted in the
+	// request metrics either way.
+	ObserveProbes bool
 }
 
 // The timeouts a Server applies when its config leaves them zero.
@@ -137,7 +155,14 @@ func NewServer(db *engine.DB, cfg *ServerConfig) *Server {
 	if rt, ok := rest.(*restRouter); ok {
 		route = rt.route
 	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
 	tel := newServerTelemetry(c.Telemetry, route)
+	if c.AccessLog {
+		tel.access = c.Logger
+	}
+	tel.observeProbes = c.ObserveProbes
 	var api http.Handler = rest
 	if !c.DisableDashboard {
 		api = withDashboard(rest)
@@ -149,7 +174,8 @@ func NewServer(db *engine.DB, cfg *ServerConfig) *Server {
 	h = tel.httpMiddleware(h)
 	// Keys, CORS and telemetry see the path the router takes.
 	h = restNormalizing(h)
-	s.http = &http.Server{Handler: h, ReadHeaderTimeout: c.HeaderTimeout, IdleTimeout: c.IdleTimeout}
+	s.http = &http.Server{Handler: h, ReadHeaderTimeout: c.HeaderTimeout, IdleTimeout: c.IdleTimeout,
+		ErrorLog: log.New(httpErrorLog{c.Logger}, "", 0)}
 
 	// Keys are checked in the transport, from the call's headers, before
 	// its message is read or decompressed.

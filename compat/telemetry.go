@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"io"
+	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
@@ -44,6 +45,11 @@ type serverTelemetry struct {
 	rpcDuration  metric.Float64Histogram
 	// route returns the ServeMux pattern that serves r, or "".
 	route func(r *http.Request) string
+	// access receives the access log; nil when it is off.
+	access *slog.Logger
+	// observeProbes traces and logs health probes and monitoring scrapes
+	// too (ServerConfig.ObserveProbes).
+	observeProbes bool
 
 	rest, grpc responseStats
 	snapshots  snapshotStats
@@ -150,10 +156,12 @@ const (
 	routeCreateColl      = "PUT /collections/{collection_name}"
 )
 
-// httpMiddleware traces and counts the requests next answers. It goes
-// outside authentication and CORS, so that their answers are counted too.
-// Scrapes of GET /metrics are neither traced nor counted (Qdrant does not
-// count them either), so that monitoring adds no spans of its own.
+// httpMiddleware traces, counts and logs the requests next answers. It
+// goes outside authentication and CORS, so that their answers are counted
+// too. Scrapes of GET /metrics are not counted (Qdrant does not count
+// them either); they and health probes (probeRoutes) are neither traced
+// nor logged unless observeProbes, so that monitoring adds no spans or
+// records of its own.
 func (t *serverTelemetry) httpMiddleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -167,15 +175,17 @@ func (t *serverTelemetry) httpMiddleware(next http.Handler) http.Handler {
 			route = routeOf(pattern)
 		}
 		ctx := context.WithValue(r.Context(), telemetryKey{}, t)
-		if method+" "+route == routeMetrics {
-			if t.tracer != nil {
-				ctx = trace.ContextWithSpanContext(ctx, unsampled())
-			}
+		quiet := !t.observeProbes && probeRoutes[route]
+		if quiet && t.tracer != nil {
+			ctx = trace.ContextWithSpanContext(ctx, unsampled())
+		}
+		scrape := method+" "+route == routeMetrics
+		if scrape && quiet {
 			next.ServeHTTP(w, r.WithContext(ctx))
 			return
 		}
 		var span trace.Span
-		if t.tracer != nil {
+		if t.tracer != nil && !quiet {
 			ctx = t.prop.Extract(ctx, propagation.HeaderCarrier(r.Header))
 			name := method
 			attrs := []attribute.KeyValue{attrHTTPMethod.String(method), attrURLPath.String(r.URL.Path)}
@@ -215,10 +225,16 @@ func (t *serverTelemetry) httpMiddleware(next http.Handler) http.Handler {
 			}
 			now := time.Now()
 			d := now.Sub(start)
+			var coll string
 			if route != "" {
-				coll := collectionOf(route, r.URL.EscapedPath())
-				t.rest.observe(responseKey{collection: coll, method: method, endpoint: route, status: code},
-					now, d, true)
+				coll = collectionOf(route, r.URL.EscapedPath())
+				if !scrape {
+					t.rest.observe(responseKey{collection: coll, method: method, endpoint: route, status: code},
+						now, d, true)
+				}
+			}
+			if t.access != nil && !quiet {
+				t.logHTTP(ctx, method, route, r.URL.Path, coll, code, d, sw.n, r.RemoteAddr)
 			}
 			if t.httpDuration != nil {
 				attrs := []attribute.KeyValue{attrHTTPMethod.String(method), attrHTTPStatus.Int(code)}
@@ -252,10 +268,12 @@ func unsampled() trace.SpanContext {
 	return trace.NewSpanContext(trace.SpanContextConfig{TraceID: tid, SpanID: sid})
 }
 
-// statusWriter remembers the status a handler wrote.
+// statusWriter remembers the status a handler wrote and counts the bytes
+// of its body.
 type statusWriter struct {
 	http.ResponseWriter
 	code int
+	n    int64
 }
 
 func (w *statusWriter) WriteHeader(code int) {
@@ -269,7 +287,9 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 	if w.code == 0 {
 		w.code = http.StatusOK
 	}
-	return w.ResponseWriter.Write(b)
+	n, err := w.ResponseWriter.Write(b)
+	w.n += int64(n)
+	return n, err
 }
 
 // ReadFrom keeps the underlying writer's sendfile path for snapshot
@@ -278,7 +298,9 @@ func (w *statusWriter) ReadFrom(r io.Reader) (int64, error) {
 	if w.code == 0 {
 		w.code = http.StatusOK
 	}
-	return io.Copy(w.ResponseWriter, r)
+	n, err := io.Copy(w.ResponseWriter, r)
+	w.n += n
+	return n, err
 }
 
 // Unwrap lets http.ResponseController reach the underlying writer.
@@ -315,10 +337,14 @@ func (c metadataCarrier) Keys() []string {
 
 // startRPC starts the SERVER span of a call of fullMethod
 // ("/qdrant.Points/Query"), as a child of the trace context in the
-// incoming metadata.
+// incoming metadata. A health check gets none (unless observeProbes), nor
+// do the engine's calls under it.
 func (t *serverTelemetry) startRPC(ctx context.Context, fullMethod string, start time.Time) (context.Context, trace.Span) {
 	if t.tracer == nil {
 		return ctx, nil
+	}
+	if !t.observeProbes && grpcProbes[fullMethod] {
+		return trace.ContextWithSpanContext(ctx, unsampled()), nil
 	}
 	if md, ok := metadata.FromIncomingContext(ctx); ok {
 		ctx = t.prop.Extract(ctx, metadataCarrier(md))
@@ -335,13 +361,17 @@ var grpcServerErrors = map[codes.Code]bool{
 	codes.Internal: true, codes.Unavailable: true, codes.DataLoss: true,
 }
 
-// endRPC counts the call and ends its span. A call that succeeded counts
-// for the collection its request names too (Qdrant's per-collection gRPC
-// counts leave failed calls out).
+// endRPC counts and logs the call and ends its span. A call that
+// succeeded counts for the collection its request names too (Qdrant's
+// per-collection gRPC counts leave failed calls out); it is logged with
+// the collection either way.
 func (t *serverTelemetry) endRPC(ctx context.Context, span trace.Span, fullMethod, coll string, start time.Time, err error) {
 	code := status.Code(err)
 	now := time.Now()
 	d := now.Sub(start)
+	if t.access != nil && (t.observeProbes || !grpcProbes[fullMethod]) {
+		t.logRPC(ctx, fullMethod, coll, code, d)
+	}
 	if code != codes.OK {
 		coll = ""
 	}

@@ -32,7 +32,9 @@ type tracedServer struct {
 	grpc    string // gRPC address
 }
 
-func startTracedServer(t *testing.T) *tracedServer {
+// startTracedServer starts a server with the telemetry of ts; configure,
+// when given, sets more of its config.
+func startTracedServer(t *testing.T, configure ...func(*ServerConfig)) *tracedServer {
 	t.Helper()
 	ts := &tracedServer{spans: tracetest.NewSpanRecorder(), metrics: sdkmetric.NewManualReader()}
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(ts.spans))
@@ -40,7 +42,11 @@ func startTracedServer(t *testing.T) *tracedServer {
 	p := &telemetry.Providers{TracerProvider: tp, MeterProvider: mp, Propagator: propagation.TraceContext{}}
 	db, err := engine.Open(t.TempDir(), &engine.Options{SealDelay: 50 * time.Millisecond, TracerProvider: tp, MeterProvider: mp})
 	require.NoError(t, err)
-	srv := NewServer(db, &ServerConfig{HTTPAddr: "127.0.0.1:0", GRPCAddr: "127.0.0.1:0", Telemetry: p})
+	cfg := &ServerConfig{HTTPAddr: "127.0.0.1:0", GRPCAddr: "127.0.0.1:0", Telemetry: p}
+	for _, f := range configure {
+		f(cfg)
+	}
+	srv := NewServer(db, cfg)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ctx) }()
@@ -163,7 +169,8 @@ func TestTraceContextGRPC(t *testing.T) {
 }
 
 func TestTraceContextREST(t *testing.T) {
-	ts := startTracedServer(t)
+	// Probes are traced too, so that the root route's span can be seen.
+	ts := startTracedServer(t, func(c *ServerConfig) { c.ObserveProbes = true })
 	code, body := httpDo(t, "PUT", ts.http+"/collections/r", `{"vectors":{"size":2,"distance":"Dot"}}`, nil)
 	require.Equal(t, 200, code, body)
 

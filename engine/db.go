@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -52,8 +53,11 @@ type Options struct {
 	// Now is the clock of strict mode's rate limits. Default: time.Now.
 	Now func() time.Time
 	// Log receives one line for each collection Open could not load (see
-	// Open). Default: os.Stderr.
+	// Open), unless Logger is set. Default: os.Stderr.
 	Log io.Writer
+	// Logger, when set, receives those as records at level error, with the
+	// collection's name and the reason, instead of Log. Default: nil.
+	Logger *slog.Logger
 	// DiskReserve is the space, in bytes, that writes leave free on the
 	// database's file system: a write that would leave less fails with
 	// ErrNoSpace (deletes are not checked), so that the store never runs
@@ -368,7 +372,11 @@ func (db *DB) load() error {
 		}
 		f := &failedCollection{cid: e.cid, hasCID: e.hasCID, cfg: e.cfg, reason: err.Error(), corrupt: errors.Is(err, ErrCorrupt)}
 		db.failed[e.name] = f
-		fmt.Fprintf(db.opts.Log, "qlite: collection %q failed to load and is not served (delete it to recover): %s\n", e.name, f.reason)
+		if l := db.opts.Logger; l != nil {
+			l.Error("collection failed to load and is not served (delete it to recover)", "collection", e.name, "reason", f.reason)
+		} else {
+			fmt.Fprintf(db.opts.Log, "qlite: collection %q failed to load and is not served (delete it to recover): %s\n", e.name, f.reason)
+		}
 	}
 
 	it, err = db.store.NewIter(&pebble.IterOptions{LowerBound: []byte{keyAlias}, UpperBound: []byte{keyAlias + 1}})

@@ -54,6 +54,9 @@ var configKeys = []configKey{
 	// Qdrant's logger.log_level wins over log_level, wherever each is set.
 	{path: "logger.log_level", flag: "log-level", kind: kindString},
 	{path: "logger.format", flag: "log-format", kind: kindString},
+	// qlite's own: Qdrant has no switch for its access log.
+	{path: "logger.access_log", flag: "access-log", kind: kindBool},
+	{path: "logger.observe_probes", flag: "observe-probes", kind: kindBool},
 	{path: "telemetry_disabled", kind: kindNone}, // qlite sends no usage statistics
 	{path: "service.host", flag: "host", kind: kindString},
 	{path: "service.http_port", flag: "http-port", kind: kindPort},

@@ -282,5 +282,5 @@ tls:
 	out := w.String()
 	require.Contains(t, out, "config: ignored (Qdrant settings qlite has no equivalent of): storage.optimizers ("+path+" line 6)")
 	require.Contains(t, out, "config: unknown key (not a Qdrant setting either): service.unknown_thing ("+path+" line 4)")
-	require.Contains(t, out, "(TLS)")
+	require.Contains(t, out, "serving over TLS")
 }

@@ -5,6 +5,8 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"math"
 	"net"
 	"os"
@@ -52,6 +54,12 @@ type serveFlags struct {
 	// configReport says what the config files and environment set that
 	// qlite does not act on.
 	configReport []string
+	// Logging: Qdrant's log_level and logger.format, and qlite's access
+	// log and probe switches.
+	logLevel      logLevel
+	logFormat     logFormat
+	accessLog     bool
+	observeProbes bool
 }
 
 func newServeCmd() *cobra.Command {
@@ -72,6 +80,11 @@ change or --tls-cert-ttl has passed; --verify-https-client-certificate refuses c
 a certificate signed by --tls-ca-cert.
 OTEL_EXPORTER_OTLP_ENDPOINT (and the other OTEL_* variables) exports traces and metrics
 over OTLP; GET /metrics serves Prometheus metrics either way.
+Log records go to stderr, one per line, as text (key=value) or JSON (--log-format), at
+--log-level and above; --access-log (on by default) adds one record per REST request and
+gRPC call. Health probes (/, /healthz, /livez, /readyz, gRPC health checks) and scrapes of
+/metrics and /telemetry make no spans and no access records unless --observe-probes.
+See docs/observability.md.
 Bounds that keep one client from exhausting or hanging the server: --max-request-size-mb
 (REST bodies and gRPC messages, after decompression), --max-batch and
 --max-request-memory-mb (search batches and the estimated memory of their results),
@@ -126,6 +139,11 @@ the storage (up to 10 s more); a second signal stops at once.`,
 	fl.StringVar(&f.tlsCA, "tls-ca-cert", "", "PEM certificates of the authorities client certificates must chain to (tls.ca_cert)")
 	fl.DurationVar(&f.tlsCertTTL, "tls-cert-ttl", time.Hour, "read the certificate files again after this long even if unchanged; 0: only when they change (tls.cert_ttl, in seconds there)")
 	fl.BoolVar(&f.verifyClientCert, "verify-https-client-certificate", false, "refuse clients without a certificate signed by --tls-ca-cert (service.verify_https_client_certificate)")
+	f.logLevel.s, f.logFormat = "INFO", telemetry.LogFormatText
+	fl.Var(&f.logLevel, "log-level", "least level logged: trace, debug, info, warn, error or off (any case; Qdrant's log_level)")
+	fl.Var(&f.logFormat, "log-format", "log records as text (key=value) or json, one per line on stderr (Qdrant's logger.format)")
+	fl.BoolVar(&f.accessLog, "access-log", true, "log one record per REST request and gRPC call, at level info (logger.access_log)")
+	fl.BoolVar(&f.observeProbes, "observe-probes", false, "trace and access-log health probes and scrapes of /metrics and /telemetry too (logger.observe_probes)")
 	fl.BoolVarP(&f.forceSnapshot, "force-snapshot", "f", false, "let --storage-snapshot and --snapshot replace existing collections (else an existing one is an error)")
 	return cmd
 }
@@ -164,14 +182,23 @@ func (f *serveFlags) tlsConfig() (*tls.Config, error) {
 
 func serve(cmd *cobra.Command, f *serveFlags) error {
 	ctx := cmd.Context()
+	log, err := f.logger(cmd.ErrOrStderr())
+	if err != nil {
+		return err
+	}
+	for _, line := range f.configReport {
+		// What was read is news; what is not acted on is a warning.
+		level := slog.LevelWarn
+		if strings.HasPrefix(line, "config: read ") {
+			level = slog.LevelInfo
+		}
+		log.Log(ctx, level, line)
+	}
 	limit := f.memoryLimit.apply()
 	if limit != math.MaxInt64 {
-		fmt.Fprintf(cmd.ErrOrStderr(), "qlite: Go memory limit %s (soft)\n", formatBytes(limit))
+		log.Info("Go memory limit (soft)", "limit", formatBytes(limit))
 	}
 	defer startHeapPolicy(limit)()
-	for _, line := range f.configReport {
-		fmt.Fprintf(cmd.ErrOrStderr(), "qlite: %s\n", line)
-	}
 	tlsCfg, err := f.tlsConfig()
 	if err != nil {
 		return err
@@ -187,7 +214,7 @@ func serve(cmd *cobra.Command, f *serveFlags) error {
 		defer cancel()
 		return tel.Shutdown(sctx)
 	}
-	var opts engine.Options
+	opts := engine.Options{Logger: log}
 	tel.EngineOptions(&opts)
 	recover, err := f.recoverOptions()
 	if err != nil {
@@ -212,16 +239,22 @@ func serve(cmd *cobra.Command, f *serveFlags) error {
 		HeaderTimeout:   f.headerTimeout,
 		TLS:             tlsCfg,
 		Telemetry:       tel,
+		Logger:          log,
+		AccessLog:       f.accessLog,
+		ObserveProbes:   f.observeProbes,
 
 		DisableDashboard: f.disableUI,
 	})
 	go func() {
 		if h, g, err := srv.Addrs(ctx); err == nil {
-			tlsNote := ""
+			// Scripts find the addresses in the message, after "REST on "
+			// and "gRPC on ", each followed by a comma or a space.
+			over := ""
 			if tlsCfg != nil {
-				tlsNote = " (TLS)"
+				over = " over TLS"
 			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "qlite: serving %s: REST on %s, gRPC on %s%s\n", f.storage, h, g, tlsNote)
+			log.Info(fmt.Sprintf("serving%s: REST on %s, gRPC on %s (storage %s)", over, h, g, f.storage),
+				"rest", h, "grpc", g, "tls", tlsCfg != nil, "storage", f.storage)
 		}
 	}()
 	serr := srv.Serve(ctx)
@@ -229,9 +262,59 @@ func serve(cmd *cobra.Command, f *serveFlags) error {
 	// write stuck in I/O) is abandoned rather than keeping the process up.
 	cerr := db.CloseWithin(storageCloseTimeout)
 	if serr == nil && cerr == nil {
-		fmt.Fprintln(cmd.ErrOrStderr(), "qlite: stopped; storage closed")
+		log.Info("stopped; storage closed")
 	}
 	return joinErrs(joinErrs(serr, cerr), shutdown())
+}
+
+// logger returns the logger of --log-level and --log-format, writing to w,
+// and makes it the process's default (see telemetry.SetDefaultLogger).
+func (f *serveFlags) logger(w io.Writer) (*slog.Logger, error) {
+	log, err := telemetry.NewLogger(w, string(f.logFormat), f.logLevel.level)
+	if err != nil {
+		return nil, err
+	}
+	telemetry.SetDefaultLogger(log)
+	if len(f.logLevel.ignored) > 0 {
+		log.Warn("log level: per-module directives ignored (qlite has one level)",
+			"ignored", f.logLevel.ignored, "level", f.logLevel.level)
+	}
+	return log, nil
+}
+
+// logLevel is the value of --log-level: Qdrant's log_level (see
+// telemetry.ParseLogLevel), checked when set.
+type logLevel struct {
+	s       string
+	level   slog.Level
+	ignored []string
+}
+
+func (l *logLevel) String() string { return l.s }
+func (l *logLevel) Type() string   { return "level" }
+
+func (l *logLevel) Set(s string) error {
+	level, ignored, err := telemetry.ParseLogLevel(s)
+	if err != nil {
+		return err
+	}
+	l.s, l.level, l.ignored = s, level, ignored
+	return nil
+}
+
+// logFormat is the value of --log-format, text or json in any case.
+type logFormat string
+
+func (f *logFormat) String() string { return string(*f) }
+func (f *logFormat) Type() string   { return "format" }
+
+func (f *logFormat) Set(s string) error {
+	switch v := strings.ToLower(s); v {
+	case telemetry.LogFormatText, telemetry.LogFormatJSON:
+		*f = logFormat(v)
+		return nil
+	}
+	return fmt.Errorf("log format %q: want text or json", s)
 }
 
 // recoverOptions reads the snapshot flags; a --snapshot value is

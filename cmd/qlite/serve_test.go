@@ -3,6 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"path/filepath"
+	"regexp"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -205,5 +208,103 @@ func TestServeMemoryLimit(t *testing.T) {
 	}
 	if got := debug.SetMemoryLimit(-1); got != 700<<20 {
 		t.Fatalf("a refused flag changed the limit to %d", got)
+	}
+}
+
+// TestServeLogFormat runs qlite serve with JSON logs and reads every line
+// it writes back as a JSON record; the record that says where it serves
+// names the addresses in its message (as scripts find them) and in fields.
+func TestServeLogFormat(t *testing.T) {
+	run := func(args ...string) (string, error) {
+		t.Helper()
+		cmd := newRootCmd()
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		w := &cancelOnWrite{cancel: cancel}
+		cmd.SetOut(w)
+		cmd.SetErr(w)
+		cmd.SetArgs(append([]string{"serve", "--host", "127.0.0.1", "--http-port", "0", "--grpc-port", "0", "--storage", t.TempDir()}, args...))
+		err := cmd.ExecuteContext(ctx)
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		return w.buf.String(), err
+	}
+	out, err := run("--log-format", "json", "--log-level", "debug,segment=trace")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var serving map[string]any
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	for _, l := range lines {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(l), &rec); err != nil {
+			t.Fatalf("not a JSON record: %q", l)
+		}
+		if m, _ := rec["msg"].(string); strings.HasPrefix(m, "serving") {
+			serving = rec
+		}
+	}
+	if serving == nil {
+		t.Fatalf("no serving record in %q", out)
+	}
+	m := regexp.MustCompile(`REST on (\S+), gRPC on (\S+) `).FindStringSubmatch(serving["msg"].(string))
+	if m == nil || serving["rest"] != m[1] || serving["grpc"] != m[2] || serving["level"] != "INFO" {
+		t.Fatalf("serving record %v", serving)
+	}
+	// The module directive is reported, at level warn.
+	if !strings.Contains(lines[0], `"level":"WARN"`) || !strings.Contains(lines[0], "segment=trace") {
+		t.Fatalf("first record %q", lines[0])
+	}
+
+	// Qdrant's variables set the level and format.
+	t.Setenv("QDRANT__LOGGER__FORMAT", "JSON")
+	out, err = run()
+	if err != nil || !strings.HasPrefix(out, `{"time":`) {
+		t.Fatalf("QDRANT__LOGGER__FORMAT=JSON: %v, %q", err, out)
+	}
+	t.Setenv("QDRANT__LOG_LEVEL", "loud")
+	if _, err := run(); err == nil || !strings.Contains(err.Error(), "QDRANT__LOG_LEVEL") {
+		t.Fatalf("QDRANT__LOG_LEVEL=loud: %v", err)
+	}
+	if _, err := run("--log-level", "info", "--log-format", "xml"); err == nil || !strings.Contains(err.Error(), "--log-format") {
+		t.Fatalf("--log-format xml: %v", err)
+	}
+}
+
+// TestServeLogConfig reads the logging keys from a config file in Qdrant's
+// layout and from the environment: logger.log_level wins over log_level,
+// the access log and probe switches are qlite's keys, and a bad level
+// stops startup naming the key.
+func TestServeLogConfig(t *testing.T) {
+	dir := t.TempDir()
+	path := writeFile(t, filepath.Join(dir, "c.yaml"), `log_level: debug
+logger:
+  log_level: WARN
+  format: json
+  access_log: false
+  observe_probes: true
+`)
+	fl, r, err := configFlags(t, nil, dir, path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]string{"log-level": "WARN", "log-format": "json", "access-log": "false", "observe-probes": "true"} {
+		if got := flagValue(t, fl, name); got != want {
+			t.Fatalf("--%s: %q, want %q", name, got, want)
+		}
+	}
+	if len(r.ignored)+len(r.unknown) != 0 {
+		t.Fatalf("reported: %v %v", r.ignored, r.unknown)
+	}
+	fl, _, err = configFlags(t, []string{"--log-level", "error"}, dir, path, []string{"QDRANT__LOGGER__ACCESS_LOG=true"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if flagValue(t, fl, "log-level") != "error" || flagValue(t, fl, "access-log") != "true" {
+		t.Fatalf("flag and environment: --log-level %s --access-log %s", flagValue(t, fl, "log-level"), flagValue(t, fl, "access-log"))
+	}
+	_, _, err = configFlags(t, nil, dir, "", []string{"QDRANT__LOGGER__LOG_LEVEL=chatty"})
+	if err == nil || !strings.Contains(err.Error(), "logger.log_level") {
+		t.Fatalf("a bad level: %v", err)
 	}
 }
