@@ -519,7 +519,7 @@ func (s *childServer) launchServe(ctx context.Context, exe string, log io.Writer
 		for sc.Scan() {
 			fmt.Fprintln(log, sc.Text())
 			// The record that says where the server listens.
-			if strings.Contains(sc.Text(), "serving ") && strings.Contains(sc.Text(), "REST on ") {
+			if strings.Contains(sc.Text(), "serving") && strings.Contains(sc.Text(), "REST on ") {
 				once.Do(func() { close(up) })
 			}
 		}

@@ -14,6 +14,17 @@
 // result.qlite (memory by kind and disk bytes), which Qdrant's answer lacks
 // and its clients ignore; gRPC's CollectionInfo has no room for it.
 //
+// With ServerConfig.AccessLog, each REST request and gRPC call makes one
+// log/slog record at level info when it ends, message "access", with the
+// fields proto (rest or grpc), method (the HTTP method, or the gRPC full
+// method), route (the ServeMux route template; path instead when no route
+// matched), collection (when the path or request names one), status (the
+// HTTP status, or the gRPC code's name), duration_ms, bytes (of a REST
+// response body), remote (the client's address) and trace_id (when the
+// request's span is sampled). Health probes (GET /, /healthz, /livez,
+// /readyz; gRPC's health checks) and scrapes of /metrics and /telemetry
+// make neither spans nor records unless ServerConfig.ObserveProbes.
+//
 // No one request can exhaust or hang a Server (see ServerConfig): API keys
 // are checked before a body or message is read (over gRPC, from the call's
 // headers, before its stream exists); bodies and messages are capped after
