@@ -172,9 +172,12 @@ func embBesideQdrant(r any) any {
 		if x == nil {
 			return r
 		}
-		// How many segments hold the points is each engine's own layout.
+		// How many segments hold the points is each engine's own layout,
+		// and Qdrant's update queue may still hold an applied update for a
+		// moment (its length is 1 now and then on a loaded machine).
 		c := proto.Clone(x).(*qdrant.CollectionInfo)
 		c.SegmentsCount = 0
+		c.UpdateQueue = nil
 		return c
 	case *qdrant.HealthCheckReply:
 		if x == nil {
