@@ -54,8 +54,7 @@ func (t *serverTelemetry) logHTTP(ctx context.Context, method, route, path, coll
 	if !t.access.Enabled(ctx, slog.LevelInfo) {
 		return
 	}
-	attrs := make([]slog.Attr, 0, 10)
-	attrs = append(attrs, slog.String(logProto, "rest"), slog.String(logMethod, method))
+	attrs := accessAttrs(make([]slog.Attr, 0, 10), "rest", method)
 	if route != "" {
 		attrs = append(attrs, slog.String(logRoute, route))
 	} else {
@@ -66,8 +65,7 @@ func (t *serverTelemetry) logHTTP(ctx context.Context, method, route, path, coll
 	}
 	attrs = append(attrs, slog.Int(logStatus, code), slog.Float64(logDuration, durationMillis(d)),
 		slog.Int64(logBytes, n), slog.String(logRemote, remote))
-	attrs = appendTraceID(ctx, attrs)
-	t.access.LogAttrs(ctx, slog.LevelInfo, logMsgAccess, attrs...)
+	t.logAccess(ctx, attrs)
 }
 
 // logRPC writes the access-log record of a gRPC call.
@@ -75,8 +73,7 @@ func (t *serverTelemetry) logRPC(ctx context.Context, fullMethod, coll string, c
 	if !t.access.Enabled(ctx, slog.LevelInfo) {
 		return
 	}
-	attrs := make([]slog.Attr, 0, 8)
-	attrs = append(attrs, slog.String(logProto, "grpc"), slog.String(logMethod, fullMethod))
+	attrs := accessAttrs(make([]slog.Attr, 0, 10), "grpc", fullMethod)
 	if coll != "" {
 		attrs = append(attrs, slog.String(logCollection, coll))
 	}
@@ -84,17 +81,21 @@ func (t *serverTelemetry) logRPC(ctx context.Context, fullMethod, coll string, c
 	if p, ok := peer.FromContext(ctx); ok && p.Addr != nil {
 		attrs = append(attrs, slog.String(logRemote, p.Addr.String()))
 	}
-	attrs = appendTraceID(ctx, attrs)
-	t.access.LogAttrs(ctx, slog.LevelInfo, logMsgAccess, attrs...)
+	t.logAccess(ctx, attrs)
 }
 
-// appendTraceID adds the trace id of ctx's span when it is sampled, so that
-// a record leads to its trace.
-func appendTraceID(ctx context.Context, attrs []slog.Attr) []slog.Attr {
+// accessAttrs appends the first fields of an access record to dst.
+func accessAttrs(dst []slog.Attr, proto, method string) []slog.Attr {
+	return append(dst, slog.String(logProto, proto), slog.String(logMethod, method))
+}
+
+// logAccess writes an access record with attrs and the trace id of ctx's
+// span when it is sampled, so that a record leads to its trace.
+func (t *serverTelemetry) logAccess(ctx context.Context, attrs []slog.Attr) {
 	if sc := trace.SpanContextFromContext(ctx); sc.IsSampled() {
 		attrs = append(attrs, slog.String(logTraceID, sc.TraceID().String()))
 	}
-	return attrs
+	t.access.LogAttrs(ctx, slog.LevelInfo, logMsgAccess, attrs...)
 }
 
 // httpErrorLog receives the HTTP server's error log: a failed TLS

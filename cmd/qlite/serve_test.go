@@ -66,6 +66,13 @@ func (w *cancelOnWrite) Write(p []byte) (int, error) {
 // are restored), then stops it.
 func serveOnce(t *testing.T, args ...string) error {
 	t.Helper()
+	_, err := serveOutput(t, args...)
+	return err
+}
+
+// serveOutput is serveOnce that also returns what the server wrote.
+func serveOutput(t *testing.T, args ...string) (string, error) {
+	t.Helper()
 	cmd := newRootCmd()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -73,7 +80,10 @@ func serveOnce(t *testing.T, args ...string) error {
 	cmd.SetOut(w)
 	cmd.SetErr(w)
 	cmd.SetArgs(append([]string{"serve", "--host", "127.0.0.1", "--http-port", "0", "--grpc-port", "0"}, args...))
-	return cmd.ExecuteContext(ctx)
+	err := cmd.ExecuteContext(ctx)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.String(), err
 }
 
 func TestServeRecoversFullSnapshot(t *testing.T) {
@@ -217,17 +227,7 @@ func TestServeMemoryLimit(t *testing.T) {
 func TestServeLogFormat(t *testing.T) {
 	run := func(args ...string) (string, error) {
 		t.Helper()
-		cmd := newRootCmd()
-		ctx, cancel := context.WithCancel(context.Background())
-		defer cancel()
-		w := &cancelOnWrite{cancel: cancel}
-		cmd.SetOut(w)
-		cmd.SetErr(w)
-		cmd.SetArgs(append([]string{"serve", "--host", "127.0.0.1", "--http-port", "0", "--grpc-port", "0", "--storage", t.TempDir()}, args...))
-		err := cmd.ExecuteContext(ctx)
-		w.mu.Lock()
-		defer w.mu.Unlock()
-		return w.buf.String(), err
+		return serveOutput(t, append([]string{"--storage", t.TempDir()}, args...)...)
 	}
 	out, err := run("--log-format", "json", "--log-level", "debug,segment=trace")
 	if err != nil {
