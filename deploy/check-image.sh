@@ -4,10 +4,10 @@
 #
 # Base images cannot be pulled where no registry is reachable, so the build
 # stage's image (GO_IMAGE, golang:1.26-bookworm by default) is replaced by a
-# local one assembled from this machine's Go toolchain and a static busybox;
-# the runtime stage is FROM scratch and needs nothing. That local image points
-# GOMODCACHE and GOCACHE at this machine's module and build caches, mounted
-# into the build, so that a second run compiles little and downloads nothing.
+# local one made of a static busybox, into whose builds this machine's Go
+# toolchain (GOROOT) and its module and build caches (GOMODCACHE, GOCACHE)
+# are mounted, so that a second run compiles little and downloads nothing;
+# the runtime stage is FROM scratch and needs nothing.
 # Every other instruction of the Dockerfile runs as written.
 #
 # Checks: the image's configuration (user 1000:1000, ports 6333 and 6334,
@@ -34,6 +34,9 @@ if [ -z "$busybox" ] || ! file -L "$busybox" 2>/dev/null | grep -q 'statically l
   exit 2
 fi
 export BUILDAH_ISOLATION=chroot
+# One run at a time: runs share the images' names.
+exec 9>"${TMPDIR:-/tmp}/qlite-check-image.lock"
+flock 9
 tag=localhost/qlite:check
 base=localhost/qlite-check-go:latest
 fail() { echo "check-image: FAIL: $*" >&2; exit 1; }
@@ -47,20 +50,22 @@ cleanup() {
   if [ -n "$serve_pid" ]; then kill -TERM -- "-$serve_pid" 2>/dev/null || true; fi
   if [ -n "$storage" ]; then rm -rf "$storage"; fi
   for c in "${ctrs[@]}"; do buildah rm "$c" >/dev/null 2>&1 || true; done
+  # The images take 340 MB: a run leaves none behind.
+  buildah rmi "$tag" "$base" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
 
 # The images of an earlier run.
 buildah rmi "$tag" "$base" >/dev/null 2>&1 || true
 
-echo "== the build stage's base: $base (local Go $(go env GOVERSION), busybox)"
+echo "== the build stage's base: $base (busybox; this machine's Go $(go env GOVERSION) mounted)"
 c=$(buildah from scratch); ctrs+=("$c")
 mnt=$(buildah mount "$c")
 mkdir -p "$mnt/bin" "$mnt/usr/local" "$mnt/etc/ssl/certs" "$mnt/tmp" "$mnt/root" "$mnt/go"
 chmod 1777 "$mnt/tmp"
 cp "$busybox" "$mnt/bin/busybox"
 for app in $("$busybox" --list); do [ -e "$mnt/bin/$app" ] || ln -s busybox "$mnt/bin/$app"; done
-cp -a "$(go env GOROOT)" "$mnt/usr/local/go"
+mkdir "$mnt/usr/local/go"
 cp /etc/ssl/certs/ca-certificates.crt "$mnt/etc/ssl/certs/"
 buildah umount "$c" >/dev/null
 buildah config --env PATH=/usr/local/go/bin:/go/bin:/bin --env GOPATH=/go --env GOTOOLCHAIN=local \
@@ -79,7 +84,7 @@ mkdir -p "$(go env GOMODCACHE)" "$(go env GOCACHE)"
 TMPDIR="$buildtmp" buildah bud --format docker --layers=false -t "$tag" \
   --build-arg GO_IMAGE="$base" --build-arg TARGETARCH="$(go env GOARCH)" --build-arg BUILDVCS="$buildvcs" \
   --build-arg BUILD_DATE="$date" \
-  -v "$(go env GOMODCACHE):/host/gomodcache" -v "$(go env GOCACHE):/host/gocache" .
+  -v "$(go env GOROOT):/usr/local/go:ro" -v "$(go env GOMODCACHE):/host/gomodcache" -v "$(go env GOCACHE):/host/gocache" .
 buildah rmi "$base" >/dev/null
 
 echo "== the image's configuration"
