@@ -382,3 +382,29 @@ func TestDatatypeQuantized(t *testing.T) {
 		}
 	}
 }
+
+// A typed vector record decodes to what was encoded (converted values
+// exactly), and every truncation of its vector part is corruption, never
+// a panic.
+func TestTypedVectorRecord(t *testing.T) {
+	dts := map[string]segment.Datatype{"a": segment.Float16, "b": segment.Uint8, "c": segment.Float32}
+	rec := &record{op: 9, vectors: map[string][]float32{
+		"a": segment.Float16.Convert([]float32{0.1, -3.3, 65504, 1e-7}),
+		"b": {0, 1, 255},
+		"c": {1.5, -2.25},
+	}}
+	enc := appendVectorRecord(nil, rec, func(name string) segment.Datatype { return dts[name] })
+	require.Equal(t, byte(vectorRecordTyped), enc[0])
+	m := map[string][]float32{"stale": {1}}
+	require.NoError(t, decodeVectorRecordInto(m, enc, 9))
+	require.Equal(t, rec.vectors, m)
+	body := enc[9 : len(enc)-4]
+	for n := range len(body) {
+		_, err := decodeTypedVectorsInto(map[string][]float32{}, body[:n])
+		require.ErrorIs(t, err, ErrCorrupt, "cut at %d", n)
+	}
+	bad := slices.Clone(body)
+	bad[1+1+1] = 7 // the first vector's datatype
+	_, err := decodeTypedVectorsInto(map[string][]float32{}, bad)
+	require.ErrorIs(t, err, ErrCorrupt)
+}

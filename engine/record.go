@@ -374,6 +374,18 @@ func vectorHeader(b []byte) (name []byte, dim uint64, rest []byte, err error) {
 // decodeVectorsInto decodes vectors into m, reusing the slices it holds and
 // removing names b does not have.
 func decodeVectorsInto(m map[string][]float32, b []byte) ([]byte, error) {
+	return decodeVectorsAs(m, b, false)
+}
+
+// decodeTypedVectorsInto is decodeVectorsInto for the vectors of a typed
+// vector record (appendTypedVectors), widening them to float32.
+func decodeTypedVectorsInto(m map[string][]float32, b []byte) ([]byte, error) {
+	return decodeVectorsAs(m, b, true)
+}
+
+// decodeVectorsAs decodes float32 vectors, or with typed the vectors of a
+// typed vector record, into m as decodeVectorsInto does.
+func decodeVectorsAs(m map[string][]float32, b []byte, typed bool) ([]byte, error) {
 	bad := func(what string) ([]byte, error) {
 		return nil, fmt.Errorf("%w: vectors: %s", ErrCorrupt, what)
 	}
@@ -386,26 +398,40 @@ func decodeVectorsInto(m map[string][]float32, b []byte) ([]byte, error) {
 	for range n {
 		var name []byte
 		var dim uint64
-		if name, dim, b, err = vectorHeader(b); err != nil {
+		dt := segment.Float32
+		if typed {
+			name, dt, dim, b, err = typedVectorHeader(b)
+		} else {
+			name, dim, b, err = vectorHeader(b)
+		}
+		if err != nil {
 			return nil, err
 		}
-		v, ok := m[string(name)]
 		key := string(name)
-		if ok {
-			for _, d := range decoded {
-				if d == key {
-					return bad("duplicate name")
-				}
-			}
+		if slices.Contains(decoded, key) {
+			return bad("duplicate name")
 		}
+		v := m[key]
 		if uint64(cap(v)) < dim {
 			v = make([]float32, dim)
 		}
 		v = v[:dim]
-		for i := range v {
-			v[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
+		switch dt {
+		case segment.Float16:
+			for i := range v {
+				v[i] = float32(binary.LittleEndian.Uint16(b[2*i:])) // bits, widened below
+			}
+			widenF16(v)
+		case segment.Uint8:
+			for i := range v {
+				v[i] = float32(b[i])
+			}
+		default:
+			for i := range v {
+				v[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
+			}
 		}
-		b = b[4*dim:]
+		b = b[int(dim)*dt.Size():]
 		m[key] = v
 		decoded = append(decoded, key)
 	}
@@ -419,62 +445,40 @@ func decodeVectorsInto(m map[string][]float32, b []byte) ([]byte, error) {
 	return b, nil
 }
 
-// decodeTypedVectorsInto is decodeVectorsInto for the vectors of a typed
-// vector record (appendTypedVectors), widening them to float32.
-func decodeTypedVectorsInto(m map[string][]float32, b []byte) ([]byte, error) {
-	bad := func(what string) ([]byte, error) {
-		return nil, fmt.Errorf("%w: typed vectors: %s", ErrCorrupt, what)
+// widenF16 replaces each element of v, which holds float16 bits as
+// integers, by the float16 value.
+func widenF16(v []float32) {
+	var h [64]uint16
+	for lo := 0; lo < len(v); lo += len(h) {
+		part := v[lo:min(lo+len(h), len(v))]
+		for i, x := range part {
+			h[i] = uint16(x)
+		}
+		distance.F32FromF16(part, h[:len(part)])
 	}
-	n, b, err := vectorCount(b)
-	if err != nil {
-		return nil, err
+}
+
+// typedVectorHeader reads the name, datatype and dimension of the next
+// vector of a typed vector record; rest starts with its elements, which it
+// holds.
+func typedVectorHeader(b []byte) (name []byte, dt segment.Datatype, dim uint64, rest []byte, err error) {
+	bad := func(what string) ([]byte, segment.Datatype, uint64, []byte, error) {
+		return nil, 0, 0, nil, fmt.Errorf("%w: typed vectors: %s", ErrCorrupt, what)
 	}
-	var got [8]string
-	decoded := got[:0]
-	for range n {
-		l, k := binary.Uvarint(b)
-		if k <= 0 || l >= uint64(len(b)-k) {
-			return bad("name")
-		}
-		key := string(b[k : k+int(l)])
-		b = b[k+int(l):]
-		dt := segment.Datatype(b[0])
-		if !dt.Valid() {
-			return bad("datatype")
-		}
-		dim, k := binary.Uvarint(b[1:])
-		if k <= 0 || dim > uint64(len(b)-1-k)/uint64(dt.Size()) {
-			return bad("dimension")
-		}
-		b = b[1+k:]
-		if slices.Contains(decoded, key) {
-			return bad("duplicate name")
-		}
-		v := m[key]
-		if uint64(cap(v)) < dim {
-			v = make([]float32, dim)
-		}
-		v = v[:dim]
-		for i := range v {
-			switch dt {
-			case segment.Float16:
-				distance.F32FromF16(v[i:i+1], []uint16{binary.LittleEndian.Uint16(b[2*i:])})
-			case segment.Uint8:
-				v[i] = float32(b[i])
-			default:
-				v[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
-			}
-		}
-		b = b[int(dim)*dt.Size():]
-		m[key] = v
-		decoded = append(decoded, key)
+	l, k := binary.Uvarint(b)
+	if k <= 0 || l >= uint64(len(b)-k) {
+		return bad("name")
 	}
-	for name := range m {
-		if !slices.Contains(decoded, name) {
-			delete(m, name)
-		}
+	name = b[k : k+int(l)]
+	b = b[k+int(l):]
+	if dt = segment.Datatype(b[0]); !dt.Valid() {
+		return bad("datatype")
 	}
-	return b, nil
+	dim, k = binary.Uvarint(b[1:])
+	if k <= 0 || dim > uint64(len(b)-1-k)/uint64(dt.Size()) {
+		return bad("dimension")
+	}
+	return name, dt, dim, b[1+k:], nil
 }
 
 // recordOp returns the operation id of an encoded record without decoding it.
