@@ -150,6 +150,12 @@ chown 1000:1000 "$storage/data"
 printf 'service:\n  host: 127.0.0.1\n  http_port: %s\n  grpc_port: %s\n' "$http" "$grpc" > "$storage/config/production.yaml"
 chmod -R a+rX "$storage"
 env=(-v "$storage/data:/qdrant/storage" -v "$storage/config:/qdrant/config:ro")
+# buildah run mounts an anonymous copy of each VOLUME of the image, and when
+# -v names the same path, which of the two ends up mounted depends on how its
+# (unstable) sort orders the machine's other mounts. The working container
+# forgets the VOLUME (the image's own configuration was checked above), so
+# that the directory given with -v is the one mounted, as with docker run.
+buildah config --volume /qdrant/storage- "$c"
 # What the root file system holds once buildah has made its mount points:
 # serving must add nothing to it (Kubernetes runs it read-only).
 buildah run --user 1000:1000 "${env[@]}" "$c" /qdrant/qlite version >/dev/null
@@ -169,7 +175,11 @@ kill -TERM -- "-$serve_pid"
 wait "$serve_pid" || true
 serve_pid=
 written=$(find "$storage/data" -mindepth 1 | wc -l)
-[ "$written" -gt 0 ] || fail "nothing written under /qdrant/storage"
+if [ "$written" = 0 ]; then
+  cat /tmp/qlite-check-image.log
+  echo "the container's /qdrant: $(cd "$mnt/qdrant" && find . | tr '\n' ' ')"
+  fail "nothing written under /qdrant/storage"
+fi
 others=$(find "$storage/data" ! -uid 1000 | wc -l)
 [ "$others" = 0 ] || fail "files under /qdrant/storage not owned by uid 1000"
 if hc >/dev/null 2>&1; then fail "the health check passes with the server stopped"; fi
