@@ -76,6 +76,12 @@ type served struct {
 	// restart, for a server in a child process, stops the process and
 	// starts it again over the same storage, updating c and pid.
 	restart func(ctx context.Context) error
+	// hwm is the highest VmHWM read from process hwmPID: Linux can report a
+	// lower VmHWM later (its high-water mark is only brought up to date on
+	// some paths, and pages given back with madvise lower the current RSS
+	// it is compared with), so a peak is the maximum of what was read.
+	hwm    int64
+	hwmPID int
 }
 
 // openServer starts (or connects to) target: ServerQdrant, ServerQlite,
@@ -187,8 +193,19 @@ func (s *served) status(field string) int64 {
 	return procStatusFile(fmt.Sprintf("/proc/%d/status", s.pid), field)
 }
 
-// peakRSS returns the serving process's peak resident set so far (VmHWM).
-func (s *served) peakRSS() int64 { return s.status("VmHWM") }
+// peakRSS returns the serving process's peak resident set so far: the
+// highest VmHWM read from it.
+func (s *served) peakRSS() int64 {
+	v := s.status("VmHWM")
+	if s == nil {
+		return v
+	}
+	if s.hwmPID != s.pid {
+		s.hwm, s.hwmPID = 0, s.pid
+	}
+	s.hwm = max(s.hwm, v)
+	return s.hwm
+}
 
 // rssAnon returns the serving process's anonymous resident memory.
 func (s *served) rssAnon() int64 { return s.status("RssAnon") }
