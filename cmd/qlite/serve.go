@@ -60,6 +60,9 @@ type serveFlags struct {
 	logFormat     logFormat
 	accessLog     bool
 	observeProbes bool
+	// cpuProfile is the file a CPU profile of the whole serve goes to
+	// (--cpuprofile), written when the server stops.
+	cpuProfile string
 }
 
 func newServeCmd() *cobra.Command {
@@ -102,6 +105,8 @@ Below that ceiling, unless GOGC is set, the server keeps the heap's growth betwe
 collections to a quarter of its live data (at least 32 MiB) by moving the soft limit after
 every collection, so that a server holding 200 MiB of vectors peaks near 250 MiB of heap
 rather than GOGC=100's 400; go_gc_gomemlimit_bytes shows the limit in force.
+--cpuprofile FILE writes a CPU profile of the server, from start to stop, to FILE (see
+docs/observability.md).
 SIGINT or SIGTERM stops accepting requests, lets in-flight ones finish (up to 30 s) and closes
 the storage (up to 10 s more); a second signal stops at once.`,
 		Args: cobra.NoArgs,
@@ -144,6 +149,7 @@ the storage (up to 10 s more); a second signal stops at once.`,
 	fl.Var(&f.logFormat, "log-format", "log records as text (key=value) or json, one per line on stderr (Qdrant's logger.format)")
 	fl.BoolVar(&f.accessLog, "access-log", true, "log one record per REST request and gRPC call, at level info (logger.access_log)")
 	fl.BoolVar(&f.observeProbes, "observe-probes", false, "trace and access-log health probes and scrapes of /metrics and /telemetry too (logger.observe_probes)")
+	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the server, from start to stop (SIGINT or SIGTERM), to this file (go tool pprof reads it)")
 	fl.BoolVarP(&f.forceSnapshot, "force-snapshot", "f", false, "let --storage-snapshot and --snapshot replace existing collections (else an existing one is an error)")
 	return cmd
 }
@@ -186,6 +192,11 @@ func serve(cmd *cobra.Command, f *serveFlags) error {
 	if err != nil {
 		return err
 	}
+	stopProfile, err := startCPUProfile(f.cpuProfile)
+	if err != nil {
+		return fmt.Errorf("--cpuprofile: %w", err)
+	}
+	defer stopProfile()
 	for _, line := range f.configReport {
 		// What was read is news; what is not acted on is a warning.
 		level := slog.LevelWarn

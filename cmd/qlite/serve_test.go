@@ -2,8 +2,11 @@ package main
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
+	"io"
+	"os"
 	"path/filepath"
 	"regexp"
 	"runtime/debug"
@@ -14,6 +17,7 @@ import (
 	"github.com/qlite/qlite/distance"
 	"github.com/qlite/qlite/engine"
 	"github.com/qlite/qlite/filter"
+	"google.golang.org/protobuf/encoding/protowire"
 )
 
 func TestServeSnapshotFlags(t *testing.T) {
@@ -306,5 +310,51 @@ logger:
 	_, _, err = configFlags(t, nil, dir, "", []string{"QDRANT__LOGGER__LOG_LEVEL=chatty"})
 	if err == nil || !strings.Contains(err.Error(), "logger.log_level") {
 		t.Fatalf("a bad level: %v", err)
+	}
+}
+
+// --cpuprofile writes a CPU profile of the server when it stops (a gzipped
+// profile.proto, as runtime/pprof writes), and a file it cannot create
+// stops the server before it serves.
+func TestServeCPUProfile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "cpu.pprof")
+	if err := serveOnce(t, "--storage", t.TempDir(), "--cpuprofile", path); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatalf("profile is not gzipped: %v", err)
+	}
+	b, err := io.ReadAll(zr)
+	if err != nil || len(b) == 0 {
+		t.Fatalf("profile: %d bytes, %v", len(b), err)
+	}
+	// A profile.proto message: valid fields, sample_type (1) among them.
+	sampleTypes := 0
+	for len(b) > 0 {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 {
+			t.Fatalf("profile: bad tag: %v", protowire.ParseError(n))
+		}
+		m := protowire.ConsumeFieldValue(num, typ, b[n:])
+		if m < 0 {
+			t.Fatalf("profile: field %d: %v", num, protowire.ParseError(m))
+		}
+		if num == 1 && typ == protowire.BytesType {
+			sampleTypes++
+		}
+		b = b[n+m:]
+	}
+	if sampleTypes == 0 {
+		t.Fatal("profile has no sample_type")
+	}
+	out, err := serveOutput(t, "--storage", t.TempDir(), "--cpuprofile", filepath.Join(t.TempDir(), "no", "such", "dir", "cpu.pprof"))
+	if err == nil || !strings.Contains(err.Error(), "--cpuprofile") || strings.Contains(out, "serving") {
+		t.Fatalf("--cpuprofile in a missing directory: %v (output %q)", err, out)
 	}
 }
