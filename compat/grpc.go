@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"runtime"
 	"time"
 
 	"github.com/qdrant/go-client/qdrant"
@@ -131,6 +132,20 @@ const maxRecvMsgSize = restDefaultMaxRequestBytes
 // codec, registered by importing this package. Authentication interceptors
 // are the caller's. An interceptor sets the "retry-after" trailer of calls
 // refused by a strict mode rate limit.
+//
+// Two options cut the server's CPU per call:
+//
+//   - Calls run on a pool of long-lived goroutines (streamWorkers) rather
+//     than one new goroutine each: a search needs a deeper stack than a new
+//     goroutine's, and growing it (copying the stack) cost about 20 us of
+//     a 300 us query; a pooled goroutine keeps its grown stack. A call that
+//     finds every worker busy still gets a goroutine of its own.
+//   - Flow control windows are fixed (recvWindow per stream and per
+//     connection) rather than sized by bandwidth-delay estimation, which
+//     sends a PING with the data of a request whenever the previous PING
+//     has been acknowledged, and reads the acknowledgement: with a client
+//     asking one query at a time, fixed windows saved 0.2 of the 2.4
+//     writes per call (and 8% of the server's CPU per call).
 func ServerOptions() []grpc.ServerOption {
 	return []grpc.ServerOption{
 		grpc.ChainUnaryInterceptor(retryAfterUnary),
@@ -139,8 +154,23 @@ func ServerOptions() []grpc.ServerOption {
 			MinTime:             5 * time.Second,
 			PermitWithoutStream: true,
 		}),
+		grpc.NumStreamWorkers(streamWorkers()),
+		grpc.InitialWindowSize(recvWindow),
+		grpc.InitialConnWindowSize(recvWindow),
 	}
 }
+
+// recvWindow is the flow control window of a gRPC server, per stream and
+// per connection: what a client may send before the server has read it.
+// 4 MiB lets an upload stream at loopback and LAN speeds (a window per
+// round trip: 400 MiB/s at 10 ms) while bounding what one connection can
+// make the server buffer.
+const recvWindow = 4 << 20
+
+// streamWorkers is the number of goroutines that run gRPC calls: four per
+// usable CPU, at least 16, so that the usual number of concurrent calls
+// finds an idle worker.
+func streamWorkers() uint32 { return uint32(max(16, 4*runtime.GOMAXPROCS(0))) }
 
 // qdrantService is the qdrant.Qdrant service.
 type qdrantService struct {
