@@ -4,9 +4,9 @@ import "fmt"
 
 // CheckInvariants verifies the graph's structure: link counts within bounds,
 // links only to present nodes of a sufficient level, no self-links or
-// duplicate links, an entry point at the top level, and, when reachable is
-// true, every live node reachable on level 0 from the entry point. It must not
-// run concurrently with Insert, Delete or Repair.
+// duplicate links (block links included), an entry point at the top level,
+// and, when reachable is true, every live node reachable on level 0 from the
+// entry point. It must not run concurrently with Insert, Delete or Repair.
 func (g *Graph) CheckInvariants(reachable bool) error {
 	capacity := uint32(g.capacity())
 	var live, dead int64
@@ -59,6 +59,9 @@ func (g *Graph) CheckInvariants(reachable bool) error {
 	if live != g.live.Load() || dead != g.tombstones.Load() {
 		return fmt.Errorf("hnsw: counted %d live and %d tombstones, recorded %d and %d",
 			live, dead, g.live.Load(), g.tombstones.Load())
+	}
+	if err := g.checkBlockLinks(); err != nil {
+		return err
 	}
 	ep, epLevel, ok := unpackEP(g.ep.Load())
 	if live+dead == 0 {

@@ -42,7 +42,7 @@ func (g *Graph) Delete(id uint32) error {
 // tombstone gets a new list chosen with the neighbour heuristic from its
 // remaining links and the tombstone's links; nodes that end up unreachable
 // from the entry point are linked back in. Removed ids become free for
-// Insert. Repair blocks Insert and Delete while it runs; searches go on
+// Insert; the block links (BuildBlockLinks) are dropped. Repair blocks Insert and Delete while it runs; searches go on
 // meanwhile (and may still see a tombstone's old links, never returning it).
 func (g *Graph) Repair(workers_ int) error {
 	if g.ro != nil {
@@ -103,6 +103,8 @@ func (g *Graph) Repair(workers_ int) error {
 		nd.mu.Unlock()
 	}
 	g.tombstones.Store(0)
+	// Block links may name the removed nodes, whose ids Insert may reuse.
+	g.blocks.Store(nil)
 
 	g.reconnect()
 	return nil

@@ -17,14 +17,19 @@ import (
 //	state u8 x slots                     (0 absent, 1 live, 2 tombstone)
 //	level u8 x (present slots)
 //	per present slot, per level 0..level: count u16 | id u32 x count
+//	version 2 only, the block links (BuildBlockLinks):
+//	  nodes u32 | count u32 x nodes | id u32 x (sum of the counts)
 //	CRC-32C of everything above, u32
 //
 // entry is 0xFFFFFFFF for an empty graph. slots is one past the highest
-// present id.
+// present id. A graph without block links is written as version 1, which
+// graphs written before block links existed are; nodes is at most slots,
+// and the block links of node i are the count[i] ids after those of nodes
+// 0..i-1.
 
 const (
 	magic         = "QLHW"
-	formatVersion = 1
+	formatVersion = 2
 	headerSize    = 4 + 4 + 4*3 + 8 + 8 + 4*3
 )
 
@@ -51,8 +56,13 @@ func (g *Graph) WriteTo(w io.Writer) (int64, error) {
 		n += int64(m)
 	}
 	var buf []byte
+	blocks := g.blocks.Load()
+	version := uint32(1)
+	if blocks != nil {
+		version = formatVersion
+	}
 	buf = append(buf, magic...)
-	buf = binary.LittleEndian.AppendUint32(buf, formatVersion)
+	buf = binary.LittleEndian.AppendUint32(buf, version)
 	buf = binary.LittleEndian.AppendUint32(buf, uint32(g.cfg.M))
 	buf = binary.LittleEndian.AppendUint32(buf, uint32(g.cfg.M0))
 	buf = binary.LittleEndian.AppendUint32(buf, uint32(g.cfg.EfConstruct))
@@ -99,6 +109,26 @@ func (g *Graph) WriteTo(w io.Writer) (int64, error) {
 		if len(buf) >= 1<<15 {
 			put(buf)
 			buf = buf[:0]
+		}
+	}
+	if blocks != nil {
+		nodes := min(uint32(len(blocks.off)-1), slots)
+		buf = binary.LittleEndian.AppendUint32(buf, nodes)
+		for id := range nodes {
+			buf = binary.LittleEndian.AppendUint32(buf, uint32(len(blocks.of(id))))
+			if len(buf) >= 1<<15 {
+				put(buf)
+				buf = buf[:0]
+			}
+		}
+		for id := range nodes {
+			for _, x := range blocks.of(id) {
+				buf = binary.LittleEndian.AppendUint32(buf, x)
+			}
+			if len(buf) >= 1<<15 {
+				put(buf)
+				buf = buf[:0]
+			}
 		}
 	}
 	put(buf)
@@ -183,8 +213,9 @@ func decode(b []byte, vecs Vectors) (*Graph, error) {
 	if string(d.take(4)) != magic {
 		return nil, corrupt("bad magic")
 	}
-	if v := d.u32(); v != formatVersion {
-		return nil, corrupt("unsupported version %d", v)
+	version := d.u32()
+	if version != 1 && version != formatVersion {
+		return nil, corrupt("unsupported version %d", version)
 	}
 	cfg := Config{M: int(d.u32()), M0: int(d.u32()), EfConstruct: int(d.u32())}
 	cfg.LevelMult = math.Float64frombits(d.u64())
@@ -283,6 +314,13 @@ func decode(b []byte, vecs Vectors) (*Graph, error) {
 			}
 		}
 	}
+	if version >= 2 {
+		b, err := decodeBlockLinks(d, states)
+		if err != nil {
+			return nil, err
+		}
+		g.blocks.Store(b)
+	}
 	if d.off != len(body) {
 		return nil, corrupt("%d trailing bytes", len(body)-d.off)
 	}
@@ -300,4 +338,46 @@ func decode(b []byte, vecs Vectors) (*Graph, error) {
 	g.tombstones.Store(dead)
 	g.upperWords.Store(int64(upperWords))
 	return g, nil
+}
+
+// decodeBlockLinks reads the block links section of a graph whose node
+// states are states.
+func decodeBlockLinks(d *decoder, states []byte) (*blockLinks, error) {
+	nodes := d.u32()
+	if d.err != nil {
+		return nil, d.err
+	}
+	if nodes > uint32(len(states)) {
+		return nil, corrupt("block links of %d nodes in a graph of %d slots", nodes, len(states))
+	}
+	b := &blockLinks{off: make([]uint32, nodes+1)}
+	total := uint64(0)
+	for id := range nodes {
+		c := d.u32()
+		total += uint64(c)
+		if c > 0 && states[id] == 0 {
+			return nil, corrupt("absent node %d has %d block links", id, c)
+		}
+		if total > uint64(len(d.b)) {
+			return nil, corrupt("block links larger than the input")
+		}
+		b.off[id+1] = uint32(total)
+	}
+	if d.err != nil {
+		return nil, d.err
+	}
+	b.ids = make([]uint32, total)
+	for id := range nodes {
+		for i := b.off[id]; i < b.off[id+1]; i++ {
+			x := d.u32()
+			if d.err != nil {
+				return nil, d.err
+			}
+			if x >= uint32(len(states)) || states[x] == 0 || x == id {
+				return nil, corrupt("node %d: bad block link to %d", id, x)
+			}
+			b.ids[i] = x
+		}
+	}
+	return b, nil
 }

@@ -46,6 +46,20 @@ func addSeedGraphs(f *testing.F, vecs *flatVecs, n int, write func(*Graph, io.Wr
 		if size > 2 {
 			_ = g.Delete(1)
 		}
+		if size == n {
+			// Block links too: the second version of both formats.
+			var even, odd []uint32
+			for i := range uint32(size) {
+				if i%2 == 0 {
+					even = append(even, i)
+				} else {
+					odd = append(odd, i)
+				}
+			}
+			if err := g.BuildBlockLinks([][]uint32{even, odd}, 2, 1); err != nil {
+				f.Fatal(err)
+			}
+		}
 		var buf bytes.Buffer
 		if _, err := write(g, &buf); err != nil {
 			f.Fatal(err)

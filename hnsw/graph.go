@@ -158,6 +158,10 @@ type Graph struct {
 
 	pool sync.Pool // *searcher
 
+	// blocks are the block links (BuildBlockLinks), nil when there are
+	// none. Replaced whole, never changed in place.
+	blocks atomic.Pointer[blockLinks]
+
 	// ro is the read-only storage of a graph opened with OpenInPlace: the
 	// chunks' links0 alias it and have no nodes. Nil for a graph in RAM.
 	ro *inPlace
@@ -220,7 +224,11 @@ func (g *Graph) MemoryBytes() int64 {
 		return int64(len(dir))*(8+int64(unsafe.Sizeof(chunk{}))) + g.ro.copied
 	}
 	per := int64(g.stride0)*4 + int64(unsafe.Sizeof(node{}))
-	return int64(len(dir))*chunkSize*per + g.upperWords.Load()*4 + int64(len(dir))*8
+	var blocks int64
+	if b := g.blocks.Load(); b != nil {
+		blocks = 4 * int64(len(b.off)+len(b.ids))
+	}
+	return int64(len(dir))*chunkSize*per + g.upperWords.Load()*4 + int64(len(dir))*8 + blocks
 }
 
 // capacity is the number of node slots allocated.

@@ -22,7 +22,7 @@ import (
 // viewed as []uint32 without copying.
 //
 //	header, 64 bytes:
-//	   0 magic "QLHP"       4 version u32 (1)   8 M u32       12 M0 u32
+//	   0 magic "QLHP"       4 version u32 (1, 2) 8 M u32      12 M0 u32
 //	  16 EfConstruct u32   20 slots u32        24 LevelMult f64
 //	  32 Seed u64          40 entry u32        44 entry level u32
 //	  48 live u32          52 tombstones u32   56 upper words u32
@@ -32,19 +32,39 @@ import (
 //	                                  upperOff[slots] = upper words
 //	links0    at align64(upperOff end): u32 x slots*(M0+1)
 //	upper     at align64(links0 end):   u32 x upper words
+//	version 2 only, the block links (BuildBlockLinks), at align64(upper end):
+//	          nodes u32 | total u32 | off u32 x (nodes+1) | id u32 x total
 //
 // slots is one past the highest present id, entry 0xFFFFFFFF in an empty
 // graph. A node's level is (upperOff[id+1]-upperOff[id]) / (M+1): its lists
 // of levels 1..level are upper[upperOff[id]:upperOff[id+1]], M+1 words each.
 // Each list (level 0 in links0 at id*(M0+1), upper ones) is a count word then
 // the ids; words past the count are zero. Bytes between sections are zero
-// and the buffer ends with the upper section.
+// and the buffer ends with the last section. The block links of node i are
+// id[off[i]:off[i+1]]; off ascends from 0 to total and nodes is at most
+// slots. A graph without block links is written as version 1.
 
 const (
 	inPlaceMagic   = "QLHP"
-	inPlaceVersion = 1
+	inPlaceVersion = 2
 	inPlaceHeader  = 64
 )
+
+// blockSection returns the offsets of the block links section that starts
+// after the upper section ending at upperEnd, and its end.
+func blockSection(upperEnd int, nodes, total uint32) (start, off, ids, end int) {
+	start = align64(upperEnd)
+	off = start + 8
+	ids = off + 4*(int(nodes)+1)
+	return start, off, ids, ids + 4*int(total)
+}
+
+// blockShape returns the nodes and total of the block links section that
+// WriteInPlace writes for a graph of the given slots.
+func blockShape(b *blockLinks, slots uint32) (nodes, total uint32) {
+	nodes = min(uint32(len(b.off)-1), slots)
+	return nodes, b.off[nodes]
+}
 
 func align64(n int) int { return (n + 63) &^ 63 }
 
@@ -131,6 +151,10 @@ func (g *Graph) InPlaceSize() int64 {
 	defer g.structMu.Unlock()
 	slots, upperWords := g.shape()
 	_, _, _, end := inPlaceSections(int(slots), g.stride0, upperWords)
+	if b := g.blocks.Load(); b != nil {
+		nodes, total := blockShape(b, slots)
+		_, _, _, end = blockSection(end, nodes, total)
+	}
 	return int64(end)
 }
 
@@ -205,8 +229,13 @@ func (g *Graph) WriteInPlace(w io.Writer) (int64, error) {
 	}
 
 	h := make([]byte, 0, inPlaceHeader)
+	blocks := g.blocks.Load()
+	version := uint32(1)
+	if blocks != nil {
+		version = inPlaceVersion
+	}
 	h = append(h, inPlaceMagic...)
-	h = binary.LittleEndian.AppendUint32(h, inPlaceVersion)
+	h = binary.LittleEndian.AppendUint32(h, version)
 	h = binary.LittleEndian.AppendUint32(h, uint32(g.cfg.M))
 	h = binary.LittleEndian.AppendUint32(h, uint32(g.cfg.M0))
 	h = binary.LittleEndian.AppendUint32(h, uint32(g.cfg.EfConstruct))
@@ -285,6 +314,22 @@ func (g *Graph) WriteInPlace(w io.Writer) (int64, error) {
 		}
 	}
 	flush(true)
+	if blocks != nil {
+		nodes, total := blockShape(blocks, slots)
+		start, _, _, _ := blockSection(int(n), nodes, total)
+		pad(start)
+		buf = binary.LittleEndian.AppendUint32(buf, nodes)
+		buf = binary.LittleEndian.AppendUint32(buf, total)
+		for _, x := range blocks.off[:nodes+1] {
+			buf = binary.LittleEndian.AppendUint32(buf, x)
+			flush(false)
+		}
+		for _, x := range blocks.ids[:total] {
+			buf = binary.LittleEndian.AppendUint32(buf, x)
+			flush(false)
+		}
+		flush(true)
+	}
 	if werr == nil {
 		werr = bw.Flush()
 	}
@@ -333,8 +378,9 @@ func OpenInPlace(b []byte, vecs Vectors, o *InPlaceOptions) (*Graph, error) {
 	if want, got := le.Uint32(h[60:]), crc32.Checksum(h[:60], castagnoli); want != got {
 		return nil, corrupt("in-place graph: header checksum mismatch (stored %08x, computed %08x)", want, got)
 	}
-	if v := le.Uint32(h[4:]); v != inPlaceVersion {
-		return nil, corrupt("in-place graph: unsupported version %d", v)
+	version := le.Uint32(h[4:])
+	if version != 1 && version != inPlaceVersion {
+		return nil, corrupt("in-place graph: unsupported version %d", version)
 	}
 	cfg := Config{M: int(le.Uint32(h[8:])), M0: int(le.Uint32(h[12:])), EfConstruct: int(le.Uint32(h[16:]))}
 	cfg.LevelMult = math.Float64frombits(le.Uint64(h[24:]))
@@ -357,6 +403,20 @@ func OpenInPlace(b []byte, vecs Vectors, o *InPlaceOptions) (*Graph, error) {
 		return nil, corrupt("in-place graph: %d slots and %d upper words in %d bytes", slots, upperWords, len(b))
 	}
 	offUpperOff, offLinks0, offUpper, end := inPlaceSections(int(slots), g.stride0, int(upperWords))
+	upperEnd := end
+	var nodes, total uint32
+	var offBlockOff, offBlockIDs int
+	if version >= 2 {
+		start, _, _, _ := blockSection(upperEnd, 0, 0)
+		if start+8 > len(b) {
+			return nil, corrupt("in-place graph: %d bytes, too short for the block links", len(b))
+		}
+		nodes, total = le.Uint32(b[start:]), le.Uint32(b[start+4:])
+		if nodes > slots || int64(total) > int64(len(b)) {
+			return nil, corrupt("in-place graph: block links of %d nodes, %d links", nodes, total)
+		}
+		_, offBlockOff, offBlockIDs, end = blockSection(upperEnd, nodes, total)
+	}
 	if end != len(b) {
 		return nil, corrupt("in-place graph: %d bytes, the header describes %d", len(b), end)
 	}
@@ -364,8 +424,20 @@ func OpenInPlace(b []byte, vecs Vectors, o *InPlaceOptions) (*Graph, error) {
 	r.states = b[inPlaceHeader : inPlaceHeader+int(slots)]
 	r.upperOff = r.words(b[offUpperOff : offUpperOff+4*(int(slots)+1)])
 	links0 := r.words(b[offLinks0 : offLinks0+4*int(slots)*g.stride0])
-	r.upper = r.words(b[offUpper:end])
+	r.upper = r.words(b[offUpper:upperEnd])
 	g.ro = r
+	if version >= 2 {
+		bl := &blockLinks{off: r.words(b[offBlockOff:offBlockIDs]), ids: r.words(b[offBlockIDs:end])}
+		if bl.off[0] != 0 || bl.off[nodes] != total {
+			return nil, corrupt("in-place graph: block link offsets span %d..%d, %d links", bl.off[0], bl.off[nodes], total)
+		}
+		if !opts.Trusted {
+			if err := verifyBlockLinks(bl, r.states); err != nil {
+				return nil, err
+			}
+		}
+		g.blocks.Store(bl)
+	}
 
 	if r.upperOff[0] != 0 || r.upperOff[slots] != upperWords {
 		return nil, corrupt("in-place graph: upper offsets span %d..%d, header says %d words", r.upperOff[0], r.upperOff[slots], upperWords)
@@ -477,6 +549,26 @@ func (g *Graph) verifyInPlace(links0 []uint32, live, dead uint32, top int32) err
 				if x >= r.slots || r.states[x] == byte(stateAbsent) || int(r.level(x, g.strideU)) < l || x == id {
 					return corrupt("in-place graph: node %d level %d: bad link to %d", id, l, x)
 				}
+			}
+		}
+	}
+	return nil
+}
+
+// verifyBlockLinks checks in-place block links against the node states:
+// ascending offsets, links only between present nodes, no self-links.
+func verifyBlockLinks(b *blockLinks, states []uint8) error {
+	for id := range uint32(len(b.off) - 1) {
+		lo, hi := b.off[id], b.off[id+1]
+		if hi < lo || int(hi) > len(b.ids) {
+			return corrupt("in-place graph: node %d: block link offsets %d..%d", id, lo, hi)
+		}
+		if hi > lo && states[id] == byte(stateAbsent) {
+			return corrupt("in-place graph: absent node %d has block links", id)
+		}
+		for _, x := range b.ids[lo:hi] {
+			if int(x) >= len(states) || states[x] == byte(stateAbsent) || x == id {
+				return corrupt("in-place graph: node %d: bad block link to %d", id, x)
 			}
 		}
 	}

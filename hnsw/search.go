@@ -185,9 +185,11 @@ func (g *Graph) returnable(id uint32, accept func(uint32) bool) bool {
 }
 
 // searchLayerTwoHop is the level-0 beam search in which only accepted nodes
-// are scored and queued. A rejected neighbour is not scored: its own
-// neighbours are gathered in its place. At most M0 nodes are gathered per
-// expansion, which keeps the cost of an expansion near an unfiltered one.
+// are scored and queued. The accepted nodes among a node's links and its
+// block links are gathered first; while they are fewer than M0, a rejected
+// neighbour is not scored but stands for its own neighbours, gathered in its
+// place up to M0 in all, which keeps the cost of an expansion near an
+// unfiltered one.
 func (g *Graph) searchLayerTwoHop(s *searcher, q []float32, ep uint32, epDist float32, ef int, accept func(uint32) bool) {
 	s.cand = s.cand[:0]
 	s.res = s.res[:0]
@@ -200,6 +202,7 @@ func (g *Graph) searchLayerTwoHop(s *searcher, q []float32, ep uint32, epDist fl
 	}
 	s.cand.push(item{epDist, ep})
 	limit := g.cfg.M0
+	bl := g.blocks.Load()
 	for len(s.cand) > 0 {
 		c := s.cand[0]
 		if c.d > lower && len(s.res) >= ef {
@@ -223,6 +226,12 @@ func (g *Graph) searchLayerTwoHop(s *searcher, q []float32, ep uint32, epDist fl
 				ids = append(ids, id)
 			} else {
 				rejected = append(rejected, id)
+			}
+		}
+		// Block links lead to nodes a filter tends to accept together.
+		for _, id := range bl.of(c.id) {
+			if accept(id) && !s.vis.visit(id) {
+				ids = append(ids, id)
 			}
 		}
 		if len(ids) < limit && len(rejected) > 0 {
@@ -250,6 +259,10 @@ func (g *Graph) searchLayerTwoHop(s *searcher, q []float32, ep uint32, epDist fl
 		if len(ids) == 0 {
 			continue
 		}
+		if len(ids) > len(s.dists) {
+			s.dists = make([]float32, 2*len(ids))
+		}
+		s.ids = ids
 		dists := s.dists[:len(ids)]
 		s.vecs.Distances(q, ids, dists)
 		s.scored += len(ids)
