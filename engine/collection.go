@@ -188,6 +188,7 @@ func (c *collection) specs() []segment.VectorSpec {
 			Dim:               dim,
 			Metric:            vp.Distance,
 			HNSW:              hnsw.Config{M: h.M, EfConstruct: h.EfConstruct},
+			PayloadM:          h.EffectivePayloadM(),
 			FullScanThreshold: max(1, kbToBytes(h.FullScanThreshold)/(4*dim)),
 			Multi:             vp.IsMulti(),
 			Datatype:          vp.SegmentDatatype(),

@@ -681,7 +681,28 @@ func (c *CollectionConfig) cfgCheckGraph(name, path string) error {
 	if h.EfConstruct > cfgMaxEfConstruct {
 		return cfgGraphLimitErr(efPath+".ef_construct", h.EfConstruct, cfgMinEfConstruct, cfgMaxEfConstruct, "ef_construct")
 	}
+	if pm := h.EffectivePayloadM(); pm != 0 && (pm < cfgMinM || pm > cfgMaxM) {
+		pmPath := "hnsw_config"
+		if d := c.Params.Vectors[name].HNSW; d != nil && d.PayloadM != nil {
+			pmPath = path + ".hnsw_config"
+		}
+		return cfgGraphLimitErr(pmPath+".payload_m", pm, cfgMinM, cfgMaxM, "payload_m")
+	}
 	return nil
+}
+
+// EffectivePayloadM returns M of the payload links the graph gets:
+// PayloadM, or M when it is nil; 0 builds none. Without a graph (M = 0)
+// there are none either: qlite then scans, where Qdrant would build a graph
+// of payload links only.
+func (h HnswConfig) EffectivePayloadM() int {
+	if h.M == 0 {
+		return 0
+	}
+	if h.PayloadM != nil {
+		return *h.PayloadM
+	}
+	return h.M
 }
 
 // cfgGraphLimitErr is the error for a graph parameter outside qlite's

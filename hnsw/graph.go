@@ -364,9 +364,13 @@ type searcher struct {
 	sel   []uint32
 	nbrs  []uint32
 	hd    []float32
-	one   [1]uint32
-	oned  [1]float32
-	sink  uint32 // keeps touch loads from being optimised away
+	// frontier holds the rejected nodes a two-hop search met, in the
+	// order met; those from head on are yet to be walked through.
+	frontier []uint32
+	head     int
+	one      [1]uint32
+	oned     [1]float32
+	sink     uint32 // keeps touch loads from being optimised away
 	// scored counts the distances a search computed.
 	scored int
 }

@@ -189,35 +189,130 @@ func (g *Graph) returnable(id uint32, accept func(uint32) bool) bool {
 // block links are gathered first; while they are fewer than M0, a rejected
 // neighbour is not scored but stands for its own neighbours, gathered in its
 // place up to M0 in all, which keeps the cost of an expansion near an
-// unfiltered one.
+// unfiltered one. When the candidates run out before ef results are held
+// (the entry point sits among rejected nodes), the search walks on through
+// the rejected nodes it met, breadth first, to the nearest accepted ones.
 func (g *Graph) searchLayerTwoHop(s *searcher, q []float32, ep uint32, epDist float32, ef int, accept func(uint32) bool) {
 	s.cand = s.cand[:0]
 	s.res = s.res[:0]
+	s.frontier, s.head = s.frontier[:0], 0
 	s.vis.visit(ep)
 	lower := float32(math.Inf(1))
 	tomb := g.tombstones.Load() > 0
 	if accept(ep) && (!tomb || g.state(ep) == stateLive) {
 		s.res.push(item{epDist, ep})
 		lower = epDist
+	} else {
+		s.frontier = append(s.frontier, ep)
 	}
 	s.cand.push(item{epDist, ep})
 	limit := g.cfg.M0
 	bl := g.blocks.Load()
-	for len(s.cand) > 0 {
-		c := s.cand[0]
-		if c.d > lower && len(s.res) >= ef {
-			break
+	for {
+		for len(s.cand) > 0 {
+			c := s.cand[0]
+			if c.d > lower && len(s.res) >= ef {
+				break
+			}
+			s.cand.pop()
+			list := g.links(c.id, 0)
+			n := linkCount(list)
+			ids := s.ids[:0]
+			// Accepted neighbours first; the rejected ones are stepped
+			// through afterwards, their lists touched in one branch-free
+			// pass first so that the cache misses overlap instead of each
+			// waiting behind the mispredicted filter branches of the list
+			// before it.
+			rejected := s.nbrs[:0]
+			for i := 1; i <= n; i++ {
+				id := atomic.LoadUint32(&list[i])
+				if s.vis.visit(id) {
+					continue
+				}
+				if accept(id) {
+					ids = append(ids, id)
+				} else {
+					rejected = append(rejected, id)
+				}
+			}
+			s.frontier = append(s.frontier, rejected...)
+			// Block links lead to nodes a filter tends to accept together.
+			for _, id := range bl.of(c.id) {
+				if accept(id) && !s.vis.visit(id) {
+					ids = append(ids, id)
+				}
+			}
+			if len(ids) < limit && len(rejected) > 0 {
+				var sink uint32
+				for _, id := range rejected {
+					// A list spans up to three cache lines: touch each.
+					l := g.links(id, 0)
+					sink += l[0] + l[len(l)/2] + l[len(l)-1]
+				}
+				s.sink += sink
+			gather:
+				for _, id := range rejected {
+					hop := g.links(id, 0)
+					for j := 1; j <= linkCount(hop); j++ {
+						id2 := atomic.LoadUint32(&hop[j])
+						if accept(id2) && !s.vis.visit(id2) {
+							ids = append(ids, id2)
+							if len(ids) >= limit {
+								break gather
+							}
+						}
+					}
+				}
+			}
+			g.queueScored(s, q, ids, ef, tomb, &lower)
 		}
-		s.cand.pop()
-		list := g.links(c.id, 0)
-		n := linkCount(list)
+		if len(s.res) >= ef || !g.unstick(s, q, accept, ef, tomb, &lower) {
+			return
+		}
+	}
+}
+
+// queueScored scores the accepted nodes ids, queues them as candidates and
+// keeps the best ef live ones as results, lower being the worst result's
+// distance.
+func (g *Graph) queueScored(s *searcher, q []float32, ids []uint32, ef int, tomb bool, lower *float32) {
+	if len(ids) == 0 {
+		return
+	}
+	if len(ids) > len(s.dists) {
+		s.dists = make([]float32, 2*len(ids))
+	}
+	s.ids = ids
+	dists := s.dists[:len(ids)]
+	s.vecs.Distances(q, ids, dists)
+	s.scored += len(ids)
+	for i, id := range ids {
+		d := dists[i]
+		if len(s.res) < ef || d < *lower {
+			s.cand.push(item{d, id})
+			if !tomb || g.state(id) == stateLive {
+				if len(s.res) < ef {
+					s.res.push(item{d, id})
+				} else {
+					s.res.replaceTop(item{d, id})
+				}
+				*lower = s.res[0].d
+			}
+		}
+	}
+}
+
+// unstick walks breadth first through the rejected nodes the two-hop search
+// met (s.frontier from s.head on) until a node's links lead to unvisited
+// accepted nodes, which it scores and queues. It reports whether it found
+// any.
+func (g *Graph) unstick(s *searcher, q []float32, accept func(uint32) bool, ef int, tomb bool, lower *float32) bool {
+	for s.head < len(s.frontier) {
+		f := s.frontier[s.head]
+		s.head++
+		list := g.links(f, 0)
 		ids := s.ids[:0]
-		// Accepted neighbours first; the rejected ones are stepped through
-		// afterwards, their lists touched in one branch-free pass first so
-		// that the cache misses overlap instead of each waiting behind the
-		// mispredicted filter branches of the list before it.
-		rejected := s.nbrs[:0]
-		for i := 1; i <= n; i++ {
+		for i := 1; i <= linkCount(list); i++ {
 			id := atomic.LoadUint32(&list[i])
 			if s.vis.visit(id) {
 				continue
@@ -225,60 +320,13 @@ func (g *Graph) searchLayerTwoHop(s *searcher, q []float32, ep uint32, epDist fl
 			if accept(id) {
 				ids = append(ids, id)
 			} else {
-				rejected = append(rejected, id)
+				s.frontier = append(s.frontier, id)
 			}
 		}
-		// Block links lead to nodes a filter tends to accept together.
-		for _, id := range bl.of(c.id) {
-			if accept(id) && !s.vis.visit(id) {
-				ids = append(ids, id)
-			}
-		}
-		if len(ids) < limit && len(rejected) > 0 {
-			var sink uint32
-			for _, id := range rejected {
-				// A list spans up to three cache lines: touch each.
-				l := g.links(id, 0)
-				sink += l[0] + l[len(l)/2] + l[len(l)-1]
-			}
-			s.sink += sink
-		gather:
-			for _, id := range rejected {
-				hop := g.links(id, 0)
-				for j := 1; j <= linkCount(hop); j++ {
-					id2 := atomic.LoadUint32(&hop[j])
-					if accept(id2) && !s.vis.visit(id2) {
-						ids = append(ids, id2)
-						if len(ids) >= limit {
-							break gather
-						}
-					}
-				}
-			}
-		}
-		if len(ids) == 0 {
-			continue
-		}
-		if len(ids) > len(s.dists) {
-			s.dists = make([]float32, 2*len(ids))
-		}
-		s.ids = ids
-		dists := s.dists[:len(ids)]
-		s.vecs.Distances(q, ids, dists)
-		s.scored += len(ids)
-		for i, id := range ids {
-			d := dists[i]
-			if len(s.res) < ef || d < lower {
-				s.cand.push(item{d, id})
-				if !tomb || g.state(id) == stateLive {
-					if len(s.res) < ef {
-						s.res.push(item{d, id})
-					} else {
-						s.res.replaceTop(item{d, id})
-					}
-					lower = s.res[0].d
-				}
-			}
+		if len(ids) > 0 {
+			g.queueScored(s, q, ids, ef, tomb, lower)
+			return true
 		}
 	}
+	return false
 }

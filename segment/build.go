@@ -24,6 +24,9 @@ const buildBatch = 256
 // between batches of inserts and on cancellation returns ctx.Err(),
 // leaving a consistent partial graph that later builds continue. It
 // returns by how many slots Indexed advanced. Builds are serialised.
+// A build that makes a space's whole graph (from no indexed slot to all)
+// also gives it payload links (BuildPayloadLinks) when the segment has
+// payload indexes.
 func (s *Segment) BuildGraph(ctx context.Context, workers int) (int, error) {
 	s.buildMu.Lock()
 	defer s.buildMu.Unlock()
@@ -33,12 +36,27 @@ func (s *Segment) BuildGraph(ctx context.Context, workers int) (int, error) {
 	}
 	n := s.n.Load()
 	var err error
+	var fresh []*space // spaces whose whole graph this build made
 	for _, sp := range s.spaces {
+		empty := sp.indexed.Load() == 0 && !sp.graph.Load().ReadOnly()
 		if err = s.buildSpace(ctx, sp, n, workers); err != nil {
 			break
 		}
+		if empty && n > 0 && sp.indexed.Load() == n && sp.spec.PayloadM > 0 && !sp.spec.NoGraph {
+			fresh = append(fresh, sp)
+		}
+	}
+	if err == nil && len(fresh) > 0 && s.hasFieldIndexes() {
+		_, err = s.buildPayloadLinks(ctx, workers, fresh)
 	}
 	return s.Indexed() - before, err
+}
+
+// hasFieldIndexes reports whether the segment has a payload index.
+func (s *Segment) hasFieldIndexes() bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return len(s.mu.indexes) > 0
 }
 
 // buildSpace brings sp's graph up to slot n.

@@ -43,6 +43,7 @@ const (
 	PlanExactFilter = "exact-filter"  // every matching point scored
 	PlanGraph       = "graph"         // graph search, filter as accept predicate
 	PlanGraphTwoHop = "graph-two-hop" // graph search expanding through rejected nodes
+	PlanGraphLinks  = "graph-links"   // PlanGraphTwoHop on a graph with payload links
 )
 
 // SearchStats describe how one search was executed.
@@ -349,6 +350,9 @@ func (s *Segment) searchFiltered(ctx context.Context, sc *scratch, sp *space, op
 	st.Plan = PlanGraph
 	if sel < hnsw.TwoHopSelectivity {
 		st.Plan = PlanGraphTwoHop
+		if sp.graph.Load().HasBlockLinks() {
+			st.Plan = PlanGraphLinks
+		}
 	}
 	accept := func(off uint32) bool { return off < indexed && match(off) }
 	if sel < hnsw.TwoHopSelectivity {

@@ -39,6 +39,11 @@ type VectorSpec struct {
 	// by MaxSim (distance.Metric.MaxSim), in searches and in the graph,
 	// whose nodes are points.
 	Multi bool
+	// PayloadM is M of the payload links of the graph (Qdrant's hnsw
+	// payload_m): the graphs built over payload blocks whose links are
+	// added to the graph's own (see BuildPayloadLinks). 0, the default,
+	// builds none.
+	PayloadM int
 	// NoGraph leaves the space without a graph (Qdrant's hnsw m = 0):
 	// every search scores the (matching) points exactly.
 	NoGraph bool
@@ -283,6 +288,9 @@ func newSegment(opts *Options, reserved int) (*Segment, error) {
 		}
 		if !spec.Datatype.Valid() || (spec.Multi && spec.Datatype != Float32) {
 			return nil, fmt.Errorf("%w: vector %q: datatype %v", ErrBadOptions, spec.Name, spec.Datatype)
+		}
+		if spec.PayloadM < 0 || spec.PayloadM > 1024 || spec.PayloadM == 1 {
+			return nil, fmt.Errorf("%w: vector %q: payload m %d, want 0 or 2..1024", ErrBadOptions, spec.Name, spec.PayloadM)
 		}
 		if spec.FullScanThreshold == 0 {
 			spec.FullScanThreshold = max(1, 10000*1024/(4*spec.Dim))
