@@ -37,7 +37,12 @@
 // number of matching points is small, it scores the matching points exactly
 // (full recall); otherwise it searches the graph with the filter as the
 // accept predicate, stepping through rejected nodes to their neighbours when
-// the filter is selective, so that recall holds. Filters are correct without
+// the filter is selective, so that recall holds. A space with PayloadM above
+// 0 gets payload links when its graph is built (BuildPayloadLinks): extra
+// level-0 links among the points of each payload block of the indexed
+// fields, which a selective filtered search follows so that the matching
+// points stay connected without the detour through rejected ones (plan
+// graph-links). Filters are correct without
 // any payload index: unindexed conditions are evaluated on the payloads.
 // has_id resolves through the segment's id lookup, has_vector through the
 // vector spaces' presence sets. Slots appended since the last BuildGraph are
