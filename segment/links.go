@@ -18,10 +18,11 @@ import (
 // each keyword, uuid, bool or integer (with lookup) value held by at least
 // t points; and for integer (with range), float and datetime fields, the
 // runs of consecutive values in ascending order of about t/2 points each.
-// A block is linked when, of its points, more than t/4 are live with the
-// space's vector and no more than 4 N / d, N the live points and d the
-// mean level-0 degree of the graph: past that, a filter's points stay
-// connected through the graph's own links (Qdrant's bounds).
+// Blocks of the same points are linked once. A block is linked when, of
+// its points, more than t/4 are live with the space's vector and no more
+// than 4 N / d, N the live points and d the mean level-0 degree of the
+// graph: past that, a filter's points stay connected through the graph's
+// own links (Qdrant's bounds).
 
 // PayloadLinkStats describe one BuildPayloadLinks.
 type PayloadLinkStats struct {
@@ -78,6 +79,7 @@ func (s *Segment) payloadBlocks(sp *space, live int, degree float64) [][]uint32 
 	}
 	indexed := sp.indexed.Load()
 	var blocks [][]uint32
+	seen := map[uint64][]int{} // blocks by a hash of their points
 	add := func(ids []uint32) {
 		keep := make([]uint32, 0, len(ids))
 		for _, off := range ids {
@@ -87,9 +89,23 @@ func (s *Segment) payloadBlocks(sp *space, live int, degree float64) [][]uint32 
 		}
 		slices.Sort(keep)
 		keep = slices.Compact(keep)
-		if len(keep) > t/4 && len(keep) <= maxBlock {
-			blocks = append(blocks, keep)
+		if len(keep) <= t/4 || len(keep) > maxBlock {
+			return
 		}
+		// The same points may form blocks of several fields (a label
+		// indexed as integer and as keyword) or of both kinds of one
+		// (an integer value whose range block holds it alone): one graph.
+		h := uint64(len(keep))
+		for _, off := range keep {
+			h = (h ^ uint64(off)) * 0x100000001b3
+		}
+		for _, i := range seen[h] {
+			if slices.Equal(blocks[i], keep) {
+				return
+			}
+		}
+		seen[h] = append(seen[h], len(blocks))
+		blocks = append(blocks, keep)
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()

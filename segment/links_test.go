@@ -1,6 +1,7 @@
 package segment
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -63,6 +64,19 @@ func TestPayloadLinksBuild(t *testing.T) {
 	st, err := fx.s.BuildPayloadLinks(t.Context(), 0)
 	require.NoError(t, err)
 	require.Positive(t, st.Blocks)
+	// Blocks of the same points are linked once: each class value (200
+	// points) is a lookup block and, never split, a range block too.
+	blocks := fx.s.payloadBlocks(fx.s.spaces[0], 2000, 1)
+	classBlocks := 0
+	for i, b := range blocks {
+		for _, c := range blocks[:i] {
+			require.NotEqual(t, c, b)
+		}
+		if len(b) == 200 && !slices.ContainsFunc(b, func(off uint32) bool { return off%10 != b[0]%10 }) {
+			classBlocks++
+		}
+	}
+	require.Equal(t, 10, classBlocks)
 	require.Equal(t, links(fx), st.Links)
 	require.Positive(t, st.Links)
 	// Extending the graph keeps the links of the nodes it had.
