@@ -66,6 +66,10 @@ type Config struct {
 	M int
 	// EfConstruct is the candidate list size while building. Default 100.
 	EfConstruct int
+	// PayloadM is M of the payload links the hnsw target builds from its
+	// payload indexes (segment.VectorSpec.PayloadM). Default 0: none, as
+	// in qlite's collections unless hnsw_config.payload_m is set.
+	PayloadM int
 	// Ef lists the search candidate list sizes to measure. Default
 	// DefaultEf.
 	Ef []int

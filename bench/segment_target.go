@@ -77,11 +77,10 @@ func runSegment(ctx context.Context, c *Config, ds *Dataset, gt *GroundTruth, fw
 func buildSegment(ctx context.Context, c *Config, ds *Dataset, fw *filteredWorkload, res *Result) (*segment.Segment, error) {
 	seg, err := segment.New(&segment.Options{
 		Vectors: []segment.VectorSpec{{
-			Dim:    ds.Dim,
-			Metric: ds.Metric,
-			HNSW:   hnsw.Config{M: c.M, EfConstruct: c.EfConstruct, Seed: c.Seed},
-			// Qdrant's default payload_m is m.
-			PayloadM: c.M,
+			Dim:      ds.Dim,
+			Metric:   ds.Metric,
+			HNSW:     hnsw.Config{M: c.M, EfConstruct: c.EfConstruct, Seed: c.Seed},
+			PayloadM: c.PayloadM,
 		}},
 		Capacity: max(ds.N, 1),
 	})
@@ -134,6 +133,8 @@ func buildSegment(ctx context.Context, c *Config, ds *Dataset, fw *filteredWorkl
 		res.PayloadIndexSeconds = time.Since(start).Seconds()
 		fmt.Fprintf(c.Log, "segment: payload indexes in %.2fs\n", res.PayloadIndexSeconds)
 
+	}
+	if !c.NoPayloadIndex && c.PayloadM > 0 {
 		// The payload links come from the indexes: a part of the graph
 		// build, counted in its times.
 		cpu0 := cpuSeconds()

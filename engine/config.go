@@ -692,17 +692,18 @@ func (c *CollectionConfig) cfgCheckGraph(name, path string) error {
 }
 
 // EffectivePayloadM returns M of the payload links the graph gets:
-// PayloadM, or M when it is nil; 0 builds none. Without a graph (M = 0)
-// there are none either: qlite then scans, where Qdrant would build a graph
-// of payload links only.
+// PayloadM; 0 builds none. Unlike Qdrant, which takes M when payload_m is
+// unset, qlite builds none then: they multiply the CPU of a build by up to
+// 3 and help only filters below hnsw.BlockLinksSelectivity on segments
+// large enough to search those with the graph
+// (docs/benchmarks/filtered-links/report.md). Without a graph (M = 0)
+// there are none either: qlite then scans, where Qdrant would build a
+// graph of payload links only.
 func (h HnswConfig) EffectivePayloadM() int {
-	if h.M == 0 {
+	if h.M == 0 || h.PayloadM == nil {
 		return 0
 	}
-	if h.PayloadM != nil {
-		return *h.PayloadM
-	}
-	return h.M
+	return *h.PayloadM
 }
 
 // cfgGraphLimitErr is the error for a graph parameter outside qlite's

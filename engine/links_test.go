@@ -7,25 +7,31 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/qlite/qlite/distance"
+	"github.com/qlite/qlite/hnsw"
 	"github.com/qlite/qlite/payload"
 )
 
 // TestPayloadLinksReopen indexes a payload field before the points come,
-// so that the optimizer's segments get payload links, and requires a
+// in a collection with payload_m set, so that the optimizer's segments get
+// payload links, and requires a
 // filtered search to use them, recall to hold against brute force, and a
 // reopened database (graphs in the store or in graph files) to give the
 // same answers through the same plan without rebuilding a graph.
 func TestPayloadLinksReopen(t *testing.T) {
+	// Follow them at 10%, which searches do not by default.
+	old := hnsw.BlockLinksSelectivity
+	hnsw.BlockLinksSelectivity = 1
+	t.Cleanup(func() { hnsw.BlockLinksSelectivity = old })
 	for _, onDisk := range []bool{false, true} {
 		t.Run(map[bool]string{false: "graph-in-store", true: "graph-files"}[onDisk], func(t *testing.T) {
 			dir := t.TempDir()
 			db := openTestDB(t, dir, testOpts())
 			const dim, n = 64, 3000
 			// full_scan_threshold 10 KB is 40 points: a 10% filter searches the graph.
-			thr, fst, off := 240, 10, false
+			thr, fst, off, pm := 240, 10, false, 16
 			require.NoError(t, db.CreateCollection(bg, "c", &CreateCollection{
 				Vectors:    VectorsConfig{"": {Size: dim, Distance: distance.Euclid, OnDisk: &off}},
-				HNSW:       &HnswConfigDiff{OnDisk: &onDisk, FullScanThreshold: &fst},
+				HNSW:       &HnswConfigDiff{OnDisk: &onDisk, FullScanThreshold: &fst, PayloadM: &pm},
 				Optimizers: &OptimizersConfigDiff{IndexingThreshold: &thr},
 			}))
 			_, err := db.CreateFieldIndex(bg, "c", "class", payload.IndexParams{Type: payload.TypeInteger}, &WriteOptions{Wait: true})
@@ -65,4 +71,34 @@ func TestPayloadLinksReopen(t *testing.T) {
 			require.Equal(t, plans, plansAfter)
 		})
 	}
+}
+
+// TestPayloadLinksConfig checks payload_m: unset builds no payload links
+// (qlite's default, unlike Qdrant's m), and a value hnsw cannot build is
+// refused as m is.
+func TestPayloadLinksConfig(t *testing.T) {
+	old := hnsw.BlockLinksSelectivity
+	hnsw.BlockLinksSelectivity = 1
+	t.Cleanup(func() { hnsw.BlockLinksSelectivity = old })
+	db := openTestDB(t, t.TempDir(), testOpts())
+	thr, fst, one := 240, 10, 1
+	err := db.CreateCollection(bg, "bad", &CreateCollection{
+		Vectors: VectorsConfig{"": {Size: 64, Distance: distance.Euclid}},
+		HNSW:    &HnswConfigDiff{PayloadM: &one},
+	})
+	require.ErrorContains(t, err, "payload_m")
+	require.NoError(t, db.CreateCollection(bg, "c", &CreateCollection{
+		Vectors:    VectorsConfig{"": {Size: 64, Distance: distance.Euclid}},
+		HNSW:       &HnswConfigDiff{FullScanThreshold: &fst},
+		Optimizers: &OptimizersConfigDiff{IndexingThreshold: &thr},
+	}))
+	_, err = db.CreateFieldIndex(bg, "c", "class", payload.IndexParams{Type: payload.TypeInteger}, &WriteOptions{Wait: true})
+	require.NoError(t, err)
+	testPoints(t, db, "c", 3000, 64, 3)
+	require.NoError(t, db.Optimize(bg, "c"))
+	var st SearchStats
+	_, err = db.Search(bg, "c", &SearchRequest{Vector: randVecs(5, 1, 64)[0], Limit: 10,
+		Filter: mustFilter(t, `{"must":[{"key":"class","match":{"value":3}}]}`), Stats: &st})
+	require.NoError(t, err)
+	require.Equal(t, "graph-two-hop", st.Plan)
 }

@@ -40,6 +40,14 @@ func newBlockFixture(t testing.TB, n int, m distance.Metric) *blockFixture {
 	return f
 }
 
+// followBlockLinks makes SearchFiltered follow block links at every
+// selectivity for the rest of the test.
+func followBlockLinks(t testing.TB) {
+	old := BlockLinksSelectivity
+	BlockLinksSelectivity = 1
+	t.Cleanup(func() { BlockLinksSelectivity = old })
+}
+
 // filteredRecall returns the mean recall@k of SearchFiltered under the
 // accept predicate each query's index gives, against brute force.
 func filteredRecall(t testing.TB, g *Graph, vecs *flatVecs, queries [][]float32, k, ef int, sel float64, accept func(q int) func(uint32) bool) (float64, int) {
@@ -66,8 +74,10 @@ func filteredRecall(t testing.TB, g *Graph, vecs *flatVecs, queries [][]float32,
 // TestBlockLinksFilteredRecall compares filtered searches with block links
 // against brute force, for a filter a block serves exactly (one label) and
 // one that covers half a block (a range), on a graph whose M is small enough
-// that a 10% filter leaves its own links sparse.
+// that a 10% filter leaves its own links sparse. A 10% filter follows block
+// links only when BlockLinksSelectivity says so; the test makes it.
 func TestBlockLinksFilteredRecall(t *testing.T) {
+	followBlockLinks(t)
 	for _, m := range []distance.Metric{distance.Euclid, distance.Cosine} {
 		t.Run(m.String(), func(t *testing.T) {
 			f := newBlockFixture(t, 4000, m)
@@ -134,6 +144,7 @@ func TestBlockLinksBuild(t *testing.T) {
 // truncation and bit flip of the block links to be rejected, and a graph
 // without them to be written in the first versions of both formats.
 func TestBlockLinksPersist(t *testing.T) {
+	followBlockLinks(t)
 	f := newBlockFixture(t, 3000, distance.Euclid)
 	for i := uint32(0); i < 3000; i += 17 {
 		require.NoError(t, f.g.Delete(i))

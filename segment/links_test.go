@@ -11,6 +11,15 @@ import (
 	"github.com/qlite/qlite/hnsw"
 )
 
+// followBlockLinks makes filtered searches follow payload links at every
+// selectivity below the two-hop one for the rest of the test (the 10%
+// filters of these tests would not by default).
+func followBlockLinks(t testing.TB) {
+	old := hnsw.BlockLinksSelectivity
+	hnsw.BlockLinksSelectivity = 1
+	t.Cleanup(func() { hnsw.BlockLinksSelectivity = old })
+}
+
 // TestPayloadLinksRecall builds a graph with payload links (the indexes
 // exist before the build, as in a rebuilt segment) and compares filtered
 // searches with brute force: match filters a block serves exactly, range
@@ -18,6 +27,7 @@ import (
 // after the build. (With M 6, the same graph without payload links gives
 // recall@10 down to 0.85 on these filters.)
 func TestPayloadLinksRecall(t *testing.T) {
+	followBlockLinks(t)
 	for _, metric := range []distance.Metric{distance.Euclid, distance.Cosine} {
 		t.Run(metric.String(), func(t *testing.T) {
 			fx := newFixture(t, &Options{Vectors: []VectorSpec{{Dim: 16, Metric: metric,
@@ -51,6 +61,7 @@ func TestPayloadLinksRecall(t *testing.T) {
 // the whole graph when indexes exist, by BuildPayloadLinks after indexes are
 // made, never with PayloadM 0 or by a build that extends a graph.
 func TestPayloadLinksBuild(t *testing.T) {
+	followBlockLinks(t)
 	spec := VectorSpec{Dim: 8, Metric: distance.Euclid, HNSW: hnsw.Config{M: 6, Seed: 2}, PayloadM: 6, FullScanThreshold: 80}
 	links := func(fx *fixture) int { return fx.s.spaces[0].graph.Load().BlockLinks() }
 

@@ -43,7 +43,7 @@ const (
 	PlanExactFilter = "exact-filter"  // every matching point scored
 	PlanGraph       = "graph"         // graph search, filter as accept predicate
 	PlanGraphTwoHop = "graph-two-hop" // graph search expanding through rejected nodes
-	PlanGraphLinks  = "graph-links"   // PlanGraphTwoHop on a graph with payload links
+	PlanGraphLinks  = "graph-links"   // PlanGraphTwoHop following payload links too
 )
 
 // SearchStats describe how one search was executed.
@@ -350,7 +350,7 @@ func (s *Segment) searchFiltered(ctx context.Context, sc *scratch, sp *space, op
 	st.Plan = PlanGraph
 	if sel < hnsw.TwoHopSelectivity {
 		st.Plan = PlanGraphTwoHop
-		if sp.graph.Load().HasBlockLinks() {
+		if sp.graph.Load().UsesBlockLinks(sel) {
 			st.Plan = PlanGraphLinks
 		}
 	}

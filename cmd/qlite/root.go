@@ -90,6 +90,7 @@ func newBenchRunCmd() *cobra.Command {
 	f.StringVar(&cfg.QdrantBin, "qdrant-bin", os.Getenv("QDRANT_BIN"), "Qdrant server binary of target qdrant (default $QDRANT_BIN)")
 	f.IntVar(&cfg.M, "m", 16, "HNSW links per node on upper levels (2*m on level 0)")
 	f.IntVar(&cfg.EfConstruct, "ef-construct", 100, "HNSW candidate list size while building")
+	f.IntVar(&cfg.PayloadM, "payload-m", 0, "M of the payload links the hnsw target builds from its payload indexes (0: none)")
 	f.IntSliceVar(&cfg.Ef, "ef", bench.DefaultEf, "search candidate list sizes to measure")
 	f.IntVar(&cfg.K, "k", 10, "neighbours per query; recall is recall@k")
 	f.IntVar(&cfg.Repeat, "repeat", 1, "timed passes over the queries per ef; the fastest is reported")
