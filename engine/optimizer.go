@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"maps"
+	"runtime/debug"
 	"slices"
 	"sync/atomic"
 	"time"
@@ -285,8 +286,16 @@ func (c *collection) freeze(ref *segRef, unindexed bool) bool {
 	return c.rotateLocked() == nil
 }
 
-// artefactChunk is the largest value an artefact part is cut into.
-const artefactChunk = 1 << 20
+const (
+	// artefactChunk is the largest value an artefact part is cut into.
+	artefactChunk = 1 << 20
+	// artefactBatch bounds the artefact's batches: one chunk, or several
+	// smaller parts, each. Pebble keeps a batch of half its memtable size
+	// (4 MiB by default) or more in memory as a memtable of its own until
+	// it is flushed, which can be long after the seal; smaller batches go
+	// through the memtable, whose memory is reused.
+	artefactBatch = artefactChunk + 4<<10
+)
 
 // writeArtefact stores the artefact of a sealed segment (FORMAT.md) in
 // unsynced batches and returns its parts for the manifest. Nothing refers to
@@ -333,15 +342,15 @@ func (c *collection) writeArtefact(ref *segRef, withGraphs bool) ([]partInfo, er
 	for _, p := range parts {
 		for i := 0; i*artefactChunk < len(p.data) || i == 0; i++ {
 			chunk := p.data[i*artefactChunk : min(len(p.data), (i+1)*artefactChunk)]
-			if err := b.Set(artefactKey(c.cid, ref.id, p.tag, uint32(i)), chunk, nil); err != nil {
-				return nil, err
-			}
-			if b.Len() >= 8<<20 {
+			if !b.Empty() && b.Len()+len(chunk) > artefactBatch {
 				if err := c.db.commit(b, pebble.NoSync, true); err != nil {
 					return nil, err
 				}
 				b.Close()
 				b = c.db.store.NewBatch()
+			}
+			if err := b.Set(artefactKey(c.cid, ref.id, p.tag, uint32(i)), chunk, nil); err != nil {
+				return nil, err
 			}
 		}
 		infos = append(infos, partInfo{part: p.tag, length: uint64(len(p.data)), crc: crc(p.data)})
@@ -429,12 +438,13 @@ func (c *collection) commitManifest(add *segRef, parts []partInfo, files []fileI
 }
 
 // mapFiles makes the sealed segment ref, whose files just committed, read
-// its vectors from them, freeing its own rows. A file that cannot be
-// mapped leaves the segment on its own rows, which are the same.
-func (c *collection) mapFiles(ref *segRef, files []fileInfo) {
+// its vectors from them, freeing its own rows, and reports whether it
+// mapped any. A file that cannot be mapped leaves the segment on its own
+// rows, which are the same.
+func (c *collection) mapFiles(ref *segRef, files []fileInfo) bool {
 	rows, maps, err := c.openVectorFiles(ref.id, ref.seg.Len(), files, false)
 	if err != nil {
-		return
+		return false
 	}
 	for name, r := range rows {
 		if err := ref.seg.MapRows(name, r); err != nil {
@@ -444,7 +454,18 @@ func (c *collection) mapFiles(ref *segRef, files []fileInfo) {
 	c.rw.Lock()
 	ref.useMaps(maps)
 	c.rw.Unlock()
+	return len(rows) > 0
 }
+
+// returnFreedMemory collects the rows a sealed segment just stopped
+// holding (its vectors now read from mapped files) and gives the heap
+// they leave free back to the operating system at once. Without it the
+// garbage stays resident until the heap grows into it, and the freed
+// pages until the runtime's scavenger gets to them, minutes later: a
+// collection whose originals are on disk would keep its float32 vectors'
+// worth of anonymous memory well after it turned green. It is one full
+// collection per sealed segment, which costs little next to the seal.
+func returnFreedMemory() { debug.FreeOSMemory() }
 
 // persist finishes the graph of a frozen segment, stores its artefact and
 // adds it to the manifest.
@@ -480,6 +501,13 @@ func (c *collection) persist(ctx context.Context, ref *segRef) (err error) {
 	if err != nil {
 		return err
 	}
+	mapped := false
+	defer func() {
+		// After wmu is released: writes need not wait for the collection.
+		if mapped {
+			returnFreedMemory()
+		}
+	}()
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	if c.deleted {
@@ -490,7 +518,7 @@ func (c *collection) persist(ctx context.Context, ref *segRef) (err error) {
 		c.db.removeSegFiles(c.cid, ref.id, files)
 		return err
 	}
-	c.mapFiles(ref, files)
+	mapped = c.mapFiles(ref, files)
 	c.mapGraphFiles(ref, files)
 	c.db.stats.seals.Add(1)
 	return nil
@@ -605,10 +633,13 @@ func (c *collection) rebuild(ctx context.Context, olds []*segRef) (err error) {
 	if err != nil {
 		return err
 	}
-	committed := false
+	committed, mapped := false, false
 	defer func() {
 		if !committed {
 			c.db.removeSegFiles(c.cid, ref.id, files)
+		}
+		if mapped {
+			returnFreedMemory()
 		}
 	}()
 
@@ -650,7 +681,7 @@ func (c *collection) rebuild(ctx context.Context, olds []*segRef) (err error) {
 	c.replaceSegs(olds, ref)
 	c.rw.Unlock()
 	locked = false
-	c.mapFiles(ref, files)
+	mapped = c.mapFiles(ref, files)
 	c.mapGraphFiles(ref, files)
 	if len(olds) == 1 {
 		c.db.stats.vacuums.Add(1)

@@ -63,6 +63,8 @@ type serveFlags struct {
 	// cpuProfile is the file a CPU profile of the whole serve goes to
 	// (--cpuprofile), written when the server stops.
 	cpuProfile string
+	// debugAddr serves pprof and /debug/memory when set (--debug-addr).
+	debugAddr string
 }
 
 func newServeCmd() *cobra.Command {
@@ -102,7 +104,7 @@ collecting). It counts the memory the Go runtime manages, not memory allocated o
 (the store's block cache and memtables in a cgo build, mapped files) nor the page cache;
 /metrics reports it as go_gc_gomemlimit_bytes.
 Below that ceiling, unless GOGC is set, the server keeps the heap's growth between
-collections to a quarter of its live data (at least 32 MiB) by moving the soft limit after
+collections to a quarter of its live data (at least 16 MiB) by moving the soft limit after
 every collection, so that a server holding 200 MiB of vectors peaks near 250 MiB of heap
 rather than GOGC=100's 400; go_gc_gomemlimit_bytes shows the limit in force.
 --cpuprofile FILE writes a CPU profile of the server, from start to stop, to FILE (see
@@ -150,6 +152,7 @@ the storage (up to 10 s more); a second signal stops at once.`,
 	fl.BoolVar(&f.accessLog, "access-log", true, "log one record per REST request and gRPC call, at level info (logger.access_log)")
 	fl.BoolVar(&f.observeProbes, "observe-probes", false, "trace and access-log health probes and scrapes of /metrics and /telemetry too (logger.observe_probes)")
 	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the server, from start to stop (SIGINT or SIGTERM), to this file (go tool pprof reads it)")
+	fl.StringVar(&f.debugAddr, "debug-addr", "", "also serve Go's profiles (/debug/pprof/) and a memory report (/debug/memory) on this address, without API key: use a loopback address (e.g. 127.0.0.1:6060); see docs/memory.md")
 	fl.BoolVarP(&f.forceSnapshot, "force-snapshot", "f", false, "let --storage-snapshot and --snapshot replace existing collections (else an existing one is an error)")
 	return cmd
 }
@@ -210,6 +213,13 @@ func serve(cmd *cobra.Command, f *serveFlags) error {
 		log.Info("Go memory limit (soft)", "limit", formatBytes(limit))
 	}
 	defer startHeapPolicy(limit)()
+	if f.debugAddr != "" {
+		_, stop, err := startDebugServer(ctx, f.debugAddr, log)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	tlsCfg, err := f.tlsConfig()
 	if err != nil {
 		return err
