@@ -62,6 +62,10 @@ type collection struct {
 	lastOp atomic.Uint64
 	// opt counts the optimizer's jobs.
 	opt optStats
+	// sealing is set while a seal or rebuild commits its segment, maps its
+	// files and returns the memory they free: the collection is not green
+	// before that memory is gone.
+	sealing atomic.Bool
 
 	// strict is the decoded strict mode with its rate limiters, rebuilt
 	// (under strictMu) when the config's strict mode changes.

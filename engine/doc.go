@@ -86,7 +86,10 @@
 // on_disk rewrites the sealed segments in the background. The store still
 // holds every vector (vector records), so snapshots are unchanged; open
 // reads no vector record of a point whose sealed slot has every vector in
-// files.
+// files. Once a sealed segment reads its vectors from files, the optimizer
+// runs a full garbage collection and returns the freed heap to the
+// operating system (runtime/debug.FreeOSMemory), so that the rows it held
+// leave the process's anonymous memory at once rather than minutes later.
 //
 // Restoring a snapshot (RestoreSnapshot, RecoverSnapshot,
 // RestoreFullSnapshot) is atomic, also across a crash: the snapshot is read

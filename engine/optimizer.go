@@ -163,6 +163,9 @@ func (c *collection) filesOutdated(ref *segRef) bool {
 
 // pendingWork reports whether the optimizer has something to do.
 func (c *collection) pendingWork() bool {
+	if c.sealing.Load() {
+		return true
+	}
 	segs := c.snapshotSegs()
 	app := segs[len(segs)-1]
 	for _, ref := range segs[:len(segs)-1] {
@@ -502,11 +505,13 @@ func (c *collection) persist(ctx context.Context, ref *segRef) (err error) {
 		return err
 	}
 	mapped := false
+	c.sealing.Store(true)
 	defer func() {
 		// After wmu is released: writes need not wait for the collection.
 		if mapped {
 			returnFreedMemory()
 		}
+		c.sealing.Store(false)
 	}()
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
@@ -634,6 +639,7 @@ func (c *collection) rebuild(ctx context.Context, olds []*segRef) (err error) {
 		return err
 	}
 	committed, mapped := false, false
+	c.sealing.Store(true)
 	defer func() {
 		if !committed {
 			c.db.removeSegFiles(c.cid, ref.id, files)
@@ -641,6 +647,7 @@ func (c *collection) rebuild(ctx context.Context, olds []*segRef) (err error) {
 		if mapped {
 			returnFreedMemory()
 		}
+		c.sealing.Store(false)
 	}()
 
 	c.wmu.Lock()
