@@ -1162,13 +1162,18 @@ func fillScored(out *qdrant.ScoredPoint, id *qdrant.PointId, num *qdrant.PointId
 // scoredListToProto converts a result list, its messages allocated
 // together: a search's conversion is a fixed cost of every call.
 func scoredListToProto(ps []engine.ScoredPoint, ov orderValueFunc) []*qdrant.ScoredPoint {
+	// One block holds each point's message, id and numeric id.
+	type scored struct {
+		msg qdrant.ScoredPoint
+		id  qdrant.PointId
+		num qdrant.PointId_Num
+	}
 	out := make([]*qdrant.ScoredPoint, len(ps))
-	msgs := make([]qdrant.ScoredPoint, len(ps))
-	ids := make([]qdrant.PointId, len(ps))
-	nums := make([]qdrant.PointId_Num, len(ps))
+	block := make([]scored, len(ps))
 	for i, p := range ps {
-		fillScored(&msgs[i], &ids[i], &nums[i], p, ov)
-		out[i] = &msgs[i]
+		m := &block[i]
+		fillScored(&m.msg, &m.id, &m.num, p, ov)
+		out[i] = &m.msg
 	}
 	return out
 }

@@ -210,7 +210,13 @@ func queryVariantFromProto(q *qdrant.Query) (*engine.Query, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &engine.Query{Nearest: &e}, nil
+		// The query and its example in one allocation.
+		n := &struct {
+			q engine.Query
+			e engine.Example
+		}{e: e}
+		n.q.Nearest = &n.e
+		return &n.q, nil
 	case *qdrant.Query_Recommend:
 		rq := &engine.RecommendQuery{}
 		var err error

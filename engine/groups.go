@@ -133,7 +133,7 @@ func (db *DB) QueryGroups(ctx context.Context, coll string, req *GroupsRequest) 
 		}
 		batch = min(2*batch, maxGroupBatch)
 	}
-	return g.result(sel), nil
+	return g.result(&sel), nil
 }
 
 // groupOrder returns how the query's scores rank (better(a, b): a ranks

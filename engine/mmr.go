@@ -348,7 +348,7 @@ func (db *DB) applyMMR(ctx context.Context, coll string, q *Query, p *applyParam
 		if err != nil {
 			return nil, err
 		}
-		if pts, err = c.fillRecords(cands.union(), sel); err != nil {
+		if pts, err = c.fillRecords(cands.union(), &sel); err != nil {
 			return nil, err
 		}
 	}

@@ -295,7 +295,7 @@ func (db *DB) queryTree(ctx context.Context, coll string, r *QueryRequest, st *S
 		return []ScoredPoint{}, nil
 	}
 	res = res[r.Offset:min(len(res), r.Offset+r.Limit)]
-	return c.fillRecords(res, sel)
+	return c.fillRecords(res, &sel)
 }
 
 // runPrefetches runs each prefetch with parent joined to its filter and

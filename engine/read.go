@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sync"
 
 	"github.com/qlite/qlite/distance"
 	"github.com/qlite/qlite/filter"
@@ -122,19 +123,22 @@ type selectors struct {
 	sparse  []string // sparse vector names, nil: none
 }
 
-func (c *collection) compileSelectors(ps PayloadSelector, vs VectorSelector) (*selectors, error) {
-	s := &selectors{c: c, payload: ps.Enable || len(ps.Include) > 0 || len(ps.Exclude) > 0}
+// compileSelectors compiles what a read returns of each point. The
+// selectors are a value, so that a search that asks for ids and scores
+// only allocates nothing for them.
+func (c *collection) compileSelectors(ps PayloadSelector, vs VectorSelector) (selectors, error) {
+	s := selectors{c: c, payload: ps.Enable || len(ps.Include) > 0 || len(ps.Exclude) > 0}
 	for _, k := range ps.Include {
 		p, err := payload.ParsePath(k)
 		if err != nil {
-			return nil, fmt.Errorf("%w: with_payload.include: %w", ErrBadRequest, err)
+			return selectors{}, fmt.Errorf("%w: with_payload.include: %w", ErrBadRequest, err)
 		}
 		s.include = append(s.include, p)
 	}
 	for _, k := range ps.Exclude {
 		p, err := payload.ParsePath(k)
 		if err != nil {
-			return nil, fmt.Errorf("%w: with_payload.exclude: %w", ErrBadRequest, err)
+			return selectors{}, fmt.Errorf("%w: with_payload.exclude: %w", ErrBadRequest, err)
 		}
 		s.exclude = append(s.exclude, p)
 	}
@@ -151,7 +155,7 @@ func (c *collection) compileSelectors(ps PayloadSelector, vs VectorSelector) (*s
 					continue
 				}
 				if _, ok := cfg.Params.Vectors[n]; !ok {
-					return nil, fmt.Errorf("%w: with_vectors: Not existing vector name error: %s", ErrBadRequest, n)
+					return selectors{}, fmt.Errorf("%w: with_vectors: Not existing vector name error: %s", ErrBadRequest, n)
 				}
 				s.vectors = append(s.vectors, n)
 			}
@@ -353,6 +357,33 @@ func (c *collection) vectorParams(name string) (VectorParams, error) {
 	return vp, nil
 }
 
+// hit is a segment's search result, with its segment.
+type hit struct {
+	seg *segment.Segment
+	h   segment.Hit
+}
+
+// searchScratch is what a search needs besides its result: the hits of
+// its segments and a segment's figures. It is pooled, so that a search
+// allocates only its result (and what the segments allocate).
+type searchScratch struct {
+	hits []hit
+	sst  segment.SearchStats
+}
+
+var searchScratchPool = sync.Pool{New: func() any { return new(searchScratch) }}
+
+// put returns sc to the pool, without the segments it refers to. A
+// scratch grown by a large window is dropped rather than kept.
+func (sc *searchScratch) put() {
+	if cap(sc.hits) > 4096 {
+		return
+	}
+	clear(sc.hits[:cap(sc.hits)])
+	sc.hits = sc.hits[:0]
+	searchScratchPool.Put(sc)
+}
+
 // search runs req, leaving out the ids in exclude. When stats is not nil it
 // receives how the search ran.
 func (c *collection) search(ctx context.Context, req *SearchRequest, exclude map[PointID]bool, stats *SearchStats) ([]ScoredPoint, error) {
@@ -409,10 +440,6 @@ func (c *collection) search(ctx context.Context, req *SearchRequest, exclude map
 
 	c.rw.RLock()
 	defer c.rw.RUnlock()
-	type hit struct {
-		seg *segment.Segment
-		h   segment.Hit
-	}
 	live, searched := 0, 0
 	for _, ref := range c.segs {
 		if n := ref.seg.Live(); n > 0 {
@@ -429,7 +456,9 @@ func (c *collection) search(ctx context.Context, req *SearchRequest, exclude map
 	if isSparse {
 		sq = c.sparseQueryLocked(req.Using, *req.Sparse)
 	}
-	hits := make([]hit, 0, min(k*len(c.segs), 4096))
+	sc := searchScratchPool.Get().(*searchScratch)
+	defer sc.put()
+	hits := sc.hits[:0]
 	wantStats := req.Stats != nil || stats != nil
 	st := SearchStats{Candidates: -1, Limit: req.Limit, Filtered: req.Filter != nil}
 	var plans planSet
@@ -445,8 +474,9 @@ func (c *collection) search(ctx context.Context, req *SearchRequest, exclude map
 			return nil, err
 		}
 		so := segment.SearchOptions{Filter: req.Filter, Ef: req.HnswEf, Exact: req.Exact, Below: c.searchBelow(ref), Quant: req.Quant}
-		var sst segment.SearchStats
-		so.Stats = &sst
+		sst := &sc.sst
+		*sst = segment.SearchStats{}
+		so.Stats = sst
 		var hs []segment.Hit
 		var err error
 		run := func(ctx context.Context) ([]segment.Hit, error) {
@@ -458,7 +488,7 @@ func (c *collection) search(ctx context.Context, req *SearchRequest, exclude map
 		if perSegment {
 			segCtx, segSpan := c.db.tel.startSegment(ctx, ref.id)
 			hs, err = run(segCtx)
-			segSpan.end(&sst, len(hs), err)
+			segSpan.end(sst, len(hs), err)
 		} else {
 			hs, err = run(ctx)
 		}
@@ -485,6 +515,7 @@ func (c *collection) search(ctx context.Context, req *SearchRequest, exclude map
 			hits = append(hits, hit{ref.seg, h})
 		}
 	}
+	sc.hits = hits
 	c.hw.cpu.Add(int64(scored) * int64(vp.Size))
 	slices.SortStableFunc(hits, func(a, b hit) int {
 		switch {
@@ -648,7 +679,7 @@ func (db *DB) scroll(ctx context.Context, coll string, req *ScrollRequest) (*Scr
 		return nil, err
 	}
 	if req.OrderBy != nil {
-		return c.scrollOrdered(ctx, req, sel)
+		return c.scrollOrdered(ctx, req, &sel)
 	}
 	c.rw.RLock()
 	defer c.rw.RUnlock()

@@ -860,12 +860,14 @@ func pairExamples(pairs []ContextPair) []Example {
 // (an average-vector recommendation compares one), and one more when it
 // looked points up.
 func queryCosts(q *Query) (lookup, search int) {
+	if q != nil && q.Nearest != nil {
+		// The common case, without gathering the examples.
+		return idCount(*q.Nearest), 1 + idCount(*q.Nearest)
+	}
 	ex := q.examples()
 	switch {
 	case q == nil:
 		return 0, 1
-	case q.Nearest != nil:
-		search = 1
 	case q.Recommend != nil:
 		search = recommendVectors(q.Recommend.Strategy, len(ex))
 	case q.Discover != nil:
