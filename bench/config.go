@@ -9,7 +9,7 @@ import (
 )
 
 // Targets lists the values Config.Target accepts.
-var Targets = []string{"hnsw", "embedded", TargetServe, TargetQdrant, "hnswlib", "hnswlib-native", "faiss", "qdrant-edge"}
+var Targets = []string{"hnsw", "embedded", TargetEngine, TargetServe, TargetQdrant, "hnswlib", "hnswlib-native", "faiss", "qdrant-edge"}
 
 // The server targets: the run starts the server over a fresh storage
 // directory on free loopback ports, measures it through go-client over
@@ -22,6 +22,11 @@ const (
 	// default configuration.
 	TargetQdrant = "qdrant"
 )
+
+// TargetEngine is target "embedded" searched through engine.DB.Search
+// rather than go-client's API (compat.NewEmbedded): the same database,
+// built and measured the same way, without the API's conversions.
+const TargetEngine = "engine"
 
 // DefaultEf is the ef sweep used when Config.Ef is empty.
 var DefaultEf = []int{10, 16, 24, 32, 48, 64, 96, 128}
@@ -48,7 +53,8 @@ type Config struct {
 	// with FilterSelectivity, qlite's segment with payloads and payload
 	// indexes), "embedded" (the whole engine: a database in a temporary
 	// directory, points upserted in batches, indexed in the background,
-	// reopened, searched), "qdrant-edge" (Qdrant's own engine in process,
+	// reopened, searched through go-client's API), TargetEngine (the same,
+	// searched through engine.DB.Search), "qdrant-edge" (Qdrant's own engine in process,
 	// PyPI's qdrant-edge-py in a virtualenv made on first use in the cache
 	// directory), "hnswlib" (the Python bindings, batch queries on one
 	// thread), "hnswlib-native" (hnswlib's C++ index compiled on this

@@ -84,7 +84,9 @@ const uploadBatch = 256
 // process (compat.NewEmbedded), the code a Go program can point at a Qdrant
 // server unchanged: upload, background indexing, reopen, disk, searches, and
 // searches during a background build. The engine itself is used for what
-// go-client has no call for (reopen, compaction, disk, plans).
+// go-client has no call for (reopen, compaction, disk, plans). Target
+// TargetEngine runs the same with every timed search through
+// engine.DB.Search instead.
 func runEmbedded(ctx context.Context, c *Config, ds *Dataset, gt *GroundTruth, fw *filteredWorkload, res *Result) error {
 	res.QueryMode = "single"
 	dir, err := os.MkdirTemp("", "qlite-bench-")
@@ -202,7 +204,13 @@ func runEmbedded(ctx context.Context, c *Config, ds *Dataset, gt *GroundTruth, f
 	lat := make([]time.Duration, nq)
 	found := make([]int32, nq*k)
 	cl := client(db, coll)
+	viaEngine := c.Target == TargetEngine
 	search := func(ef int) func(i int, row []int32) error {
+		if viaEngine {
+			return func(i int, row []int32) error {
+				return engineSearch(ctx, db, coll, &engine.SearchRequest{Vector: ds.Query(i), Limit: k, HnswEf: ef}, row)
+			}
+		}
 		return func(i int, row []int32) error { return cl.search(ctx, ds.Query(i), k, ef, nil, row) }
 	}
 	if res.Runs, err = efSweep(ctx, c, gt, func(ef, i int, row []int32) error { return search(ef)(i, row) }); err != nil {
@@ -223,18 +231,18 @@ func runEmbedded(ctx context.Context, c *Config, ds *Dataset, gt *GroundTruth, f
 				return nil, err
 			}
 			return func(ef, i int, row []int32, st *caseStats) error {
-				if st == nil {
+				if st == nil && !viaEngine {
 					return cl.search(ctx, ds.Query(i), k, ef, groups[fc.QueryGroup[i]], row)
+				}
+				req := &engine.SearchRequest{Vector: ds.Query(i), Filter: filters[i], Limit: k, HnswEf: ef}
+				if st == nil {
+					return engineSearch(ctx, db, coll, req, row)
 				}
 				// The untimed pass asks the engine how it planned.
 				var es engine.SearchStats
-				hits, err := db.Search(ctx, coll, &engine.SearchRequest{Vector: ds.Query(i), Filter: filters[i], Limit: k, HnswEf: ef, Stats: &es})
-				if err != nil {
+				req.Stats = &es
+				if err := engineSearch(ctx, db, coll, req, row); err != nil {
 					return err
-				}
-				for j, h := range hits {
-					n, _ := h.ID.Num()
-					row[j] = int32(n)
 				}
 				st.plan, st.scored = es.Plan, es.Scored
 				return nil
@@ -296,6 +304,19 @@ func runEmbedded(ctx context.Context, c *Config, ds *Dataset, gt *GroundTruth, f
 	fmt.Fprintf(c.Log, "p99 at ef=%d: idle %.3f ms, during a background upload and build %.3f ms (%d queries, %.2fx)\n",
 		fig.ProbeEf, fig.IdleP99Ms, fig.DuringBuildP99, fig.DuringBuildRuns, fig.DuringBuildP99/fig.IdleP99Ms)
 	return db.Close()
+}
+
+// engineSearch runs req on coll of db and writes the ids found into row.
+func engineSearch(ctx context.Context, db *engine.DB, coll string, req *engine.SearchRequest, row []int32) error {
+	hits, err := db.Search(ctx, coll, req)
+	if err != nil {
+		return err
+	}
+	for j, h := range hits {
+		n, _ := h.ID.Num()
+		row[j] = int32(n)
+	}
+	return nil
 }
 
 // uploadEmbedded creates cl's collection and upserts the base of ds through

@@ -85,16 +85,25 @@ func checkFilteredRuns(t *testing.T, res *Result, sels []float64, indexed, withP
 	}
 }
 
+// TestRunFilteredEmbedded runs the embedded database's targets: through
+// go-client's API (embedded) and through engine.DB.Search (engine).
 func TestRunFilteredEmbedded(t *testing.T) {
-	sels := []float64{0.05, 0.9}
-	cfg := filteredTargetConfig(t, "embedded", sels)
-	res, err := Run(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	checkFilteredRuns(t, res, sels, true, true, 0.9)
-	if res.Engine == nil || res.Engine.RawBytes <= int64(res.Points*res.Dims*4) {
-		t.Errorf("engine figures %+v", res.Engine)
+	for _, target := range []string{"embedded", TargetEngine} {
+		t.Run(target, func(t *testing.T) {
+			sels := []float64{0.05, 0.9}
+			cfg := filteredTargetConfig(t, target, sels)
+			res, err := Run(context.Background(), cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Target != target {
+				t.Errorf("result of target %q, want %q", res.Target, target)
+			}
+			checkFilteredRuns(t, res, sels, true, true, 0.9)
+			if res.Engine == nil || res.Engine.RawBytes <= int64(res.Points*res.Dims*4) {
+				t.Errorf("engine figures %+v", res.Engine)
+			}
+		})
 	}
 }
 

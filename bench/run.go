@@ -84,7 +84,7 @@ func Run(ctx context.Context, cfg *Config) (*Result, error) {
 		err = runSegment(ctx, &c, ds, gt, fw, res)
 	case c.Target == "hnsw":
 		err = runHNSW(ctx, &c, ds, gt, res)
-	case c.Target == "embedded":
+	case c.Target == "embedded" || c.Target == TargetEngine:
 		err = runEmbedded(ctx, &c, ds, gt, fw, res)
 	case isRemoteTarget(c.Target):
 		err = runRemote(ctx, &c, ds, gt, fw, res)
@@ -105,7 +105,7 @@ func Run(ctx context.Context, cfg *Config) (*Result, error) {
 	if res.RSSBytes == 0 {
 		res.RSSBytes = procStatus("VmHWM")
 	}
-	if c.Target == "embedded" || c.Target == "hnsw" {
+	if c.Target == "embedded" || c.Target == TargetEngine || c.Target == "hnsw" {
 		res.DataRSSBytes = dataRSS
 		if !peakReset {
 			logf("the peak RSS could not be reset after loading the data (/proc/self/clear_refs): it may be the loading's")

@@ -123,6 +123,7 @@ func TestRunConfigErrors(t *testing.T) {
 	f(Config{Dataset: "x", DeleteFraction: 1}, "delete fraction")
 	f(Config{Dataset: "x", Target: "hnswlib", DeleteFraction: 0.1}, "target hnsw only")
 	f(Config{Dataset: "x", Target: "hnsw", Quantization: "scalar"}, "quantization runs on targets")
+	f(Config{Dataset: "x", Target: TargetEngine, Quantization: "scalar"}, "quantization runs on targets")
 	f(Config{Dataset: "x", Target: "http://127.0.0.1:1", Quantization: "scalar"}, "quantization runs on targets")
 	f(Config{Dataset: "x", Target: "embedded", Oversampling: 2}, "need --quantization")
 	f(Config{Dataset: "x", Target: "qdrant-edge", Quantization: "pq-x3"}, "pq-x4 to pq-x64")

@@ -85,7 +85,8 @@ func newBenchRunCmd() *cobra.Command {
 	f.IntVar(&cfg.Points, "points", 0, "use only the first N base vectors (0: all)")
 	f.IntVar(&cfg.Queries, "queries", 1000, "use only the first N queries (0: all)")
 	f.StringVar(&cfg.Target, "target", "hnsw", "index under test: "+strings.Join(bench.Targets, ", ")+
-		" (grpc: this binary's qlite serve and qdrant: the Qdrant server of --qdrant-bin, each started in a process of its own over a fresh directory on free loopback ports and measured through go-client with the server's peak RSS, CPU and disk;"+
+		" (embedded: qlite's engine in process through go-client's API, compat.NewEmbedded; engine: the same database searched through engine.DB.Search;"+
+		" grpc: this binary's qlite serve and qdrant: the Qdrant server of --qdrant-bin, each started in a process of its own over a fresh directory on free loopback ports and measured through go-client with the server's peak RSS, CPU and disk;"+
 		" qdrant-edge: Qdrant's engine in process through pip's qdrant-edge-py, in a virtualenv made once in the cache dir), or a running server: grpc://HOST:PORT (go-client) or http://HOST:PORT (REST)")
 	f.StringVar(&cfg.QdrantBin, "qdrant-bin", os.Getenv("QDRANT_BIN"), "Qdrant server binary of target qdrant (default $QDRANT_BIN)")
 	f.IntVar(&cfg.M, "m", 16, "HNSW links per node on upper levels (2*m on level 0)")
