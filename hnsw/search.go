@@ -235,25 +235,12 @@ func (g *Graph) searchLayerTwoHop(s *searcher, q []float32, ep uint32, epDist fl
 			}
 			s.cand.pop()
 			list := g.links(c.id, 0)
-			n := linkCount(list)
-			ids := s.ids[:0]
 			// Accepted neighbours first; the rejected ones are stepped
 			// through afterwards, their lists touched in one branch-free
 			// pass first so that the cache misses overlap instead of each
 			// waiting behind the mispredicted filter branches of the list
 			// before it.
-			rejected := s.nbrs[:0]
-			for i := 1; i <= n; i++ {
-				id := atomic.LoadUint32(&list[i])
-				if s.vis.visit(id) {
-					continue
-				}
-				if accept(id) {
-					ids = append(ids, id)
-				} else {
-					rejected = append(rejected, id)
-				}
-			}
+			ids, rejected := splitUnvisited(s, list, accept, s.ids[:0], s.nbrs[:0])
 			s.frontier = append(s.frontier, rejected...)
 			// Block links lead to nodes a filter tends to accept together.
 			for _, id := range bl.of(c.id) {
@@ -321,6 +308,23 @@ func (g *Graph) queueScored(s *searcher, q []float32, ids []uint32, ef int, tomb
 	}
 }
 
+// splitUnvisited marks the nodes of the link list list visited and appends
+// those not visited before to acc when accept allows them, to rej when not.
+func splitUnvisited(s *searcher, list []uint32, accept func(uint32) bool, acc, rej []uint32) ([]uint32, []uint32) {
+	for i := 1; i <= linkCount(list); i++ {
+		id := atomic.LoadUint32(&list[i])
+		if s.vis.visit(id) {
+			continue
+		}
+		if accept(id) {
+			acc = append(acc, id)
+		} else {
+			rej = append(rej, id)
+		}
+	}
+	return acc, rej
+}
+
 // unstick walks breadth first through the rejected nodes the two-hop search
 // met (s.frontier from s.head on) until a node's links lead to unvisited
 // accepted nodes, which it scores and queues. It reports whether it found
@@ -329,19 +333,8 @@ func (g *Graph) unstick(s *searcher, q []float32, accept func(uint32) bool, ef i
 	for s.head < len(s.frontier) {
 		f := s.frontier[s.head]
 		s.head++
-		list := g.links(f, 0)
-		ids := s.ids[:0]
-		for i := 1; i <= linkCount(list); i++ {
-			id := atomic.LoadUint32(&list[i])
-			if s.vis.visit(id) {
-				continue
-			}
-			if accept(id) {
-				ids = append(ids, id)
-			} else {
-				s.frontier = append(s.frontier, id)
-			}
-		}
+		var ids []uint32
+		ids, s.frontier = splitUnvisited(s, g.links(f, 0), accept, s.ids[:0], s.frontier)
 		if len(ids) > 0 {
 			g.queueScored(s, q, ids, ef, tomb, lower)
 			return true
