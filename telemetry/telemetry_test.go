@@ -667,3 +667,15 @@ func TestProvidersByHand(t *testing.T) {
 		t.Fatalf("%d spans after Shutdown", n)
 	}
 }
+
+// TestBuildInfoReadOnce checks that BuildInfo answers what the binary
+// records, as read afresh, without reading it again on every call (the
+// health check and GET / call it per request).
+func TestBuildInfoReadOnce(t *testing.T) {
+	if got, want := BuildInfo(), readBuildInfo(); got != want {
+		t.Fatalf("BuildInfo() = %+v, read afresh %+v", got, want)
+	}
+	if n := testing.AllocsPerRun(100, func() { _ = BuildInfo() }); n != 0 {
+		t.Fatalf("BuildInfo allocates %v times a call, want 0 (read once)", n)
+	}
+}
