@@ -115,3 +115,19 @@ func TestStrictErrorAnswers(t *testing.T) {
 	require.Equal(t, codes.InvalidArgument, status.Code(err))
 	require.Equal(t, want, status.Convert(err).Message())
 }
+
+// TestRetryAfterUnaryAllocs checks that the interceptor that sets the
+// "retry-after" trailer costs a call that was not rate limited no
+// allocation: it runs on every unary call.
+func TestRetryAfterUnaryAllocs(t *testing.T) {
+	ctx := context.Background()
+	resp := &qdrant.HealthCheckReply{}
+	ok := func(context.Context, any) (any, error) { return resp, nil }
+	failed := status.Error(codes.NotFound, "Not found")
+	notFound := func(context.Context, any) (any, error) { return nil, failed }
+	for _, h := range []grpc.UnaryHandler{ok, notFound} {
+		if n := testing.AllocsPerRun(100, func() { _, _ = retryAfterUnary(ctx, nil, nil, h) }); n != 0 {
+			t.Fatalf("retryAfterUnary allocates %v times a call, want 0", n)
+		}
+	}
+}
