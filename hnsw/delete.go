@@ -262,10 +262,7 @@ func (g *Graph) reconnect() {
 // tombstones.
 func (g *Graph) nearest(s *searcher, id, ep uint32, top int32) []item {
 	q := g.vecs.Vector(id)
-	cur, curDist := ep, g.dist(s, q, ep)
-	for l := int(top); l > 0; l-- {
-		cur, curDist = g.greedy(s, q, cur, curDist, l)
-	}
+	cur, curDist := g.descend(s, q, ep, top, 0)
 	s.vis.reset(g.capacity())
 	g.searchLayer(s, q, cur, curDist, g.cfg.EfConstruct, 0, nil, false, id)
 	items := s.items[:0]

@@ -356,6 +356,7 @@ type searcher struct {
 	// call gives.
 	vecs  Vectors
 	vis   visitedSet
+	memo  distMemo // distances of the descent through the upper levels
 	cand  minHeap
 	res   maxHeap
 	ids   []uint32

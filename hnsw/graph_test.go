@@ -609,3 +609,81 @@ func TestSearchCountedCountsDistances(t *testing.T) {
 		require.Greater(t, scored, 10)
 	}
 }
+
+// recordingVecs records the ids scored through it.
+type recordingVecs struct {
+	*flatVecs
+	scored []uint32
+}
+
+func (r *recordingVecs) Distances(q []float32, ids []uint32, dst []float32) {
+	r.scored = append(r.scored, ids...)
+	r.flatVecs.Distances(q, ids, dst)
+}
+
+// TestDescendScoresEachNodeOnce checks the descent through the upper levels
+// against a greedy walk that scores every neighbour of every step with
+// brute-force distances: the same node reached at the same distance, with
+// no node scored twice.
+func TestDescendScoresEachNodeOnce(t *testing.T) {
+	base := newVecs(11, 5000, 16, distance.Euclid)
+	g := newTestGraph(t, base, &Config{M: 4, EfConstruct: 32, Seed: 5}, ids(5000), false)
+	ep, top, ok := unpackEP(g.ep.Load())
+	require.True(t, ok)
+	require.GreaterOrEqual(t, top, int32(3), "the test needs several upper levels")
+	rec := &recordingVecs{flatVecs: base}
+	for i, q := range queriesFrom(12, 100, base) {
+		// The reference walk.
+		cur := ep
+		curDist := distance.SquaredL2(q, base.Vector(cur))
+		for l := int(top); l > 0; l-- {
+			for changed := true; changed; {
+				changed = false
+				list := g.links(cur, l)
+				for _, id := range list[1 : 1+linkCount(list)] {
+					if d := distance.SquaredL2(q, base.Vector(id)); d < curDist {
+						cur, curDist, changed = id, d, true
+					}
+				}
+			}
+		}
+
+		s := g.getSearcher()
+		s.vecs, rec.scored = rec, rec.scored[:0]
+		got, gotDist := g.descend(s, q, ep, top, 0)
+		require.Equal(t, len(rec.scored), s.scored, "query %d", i)
+		g.putSearcher(s)
+		require.Equal(t, cur, got, "query %d", i)
+		require.Equal(t, curDist, gotDist, "query %d", i)
+		seen := map[uint32]bool{}
+		for _, id := range rec.scored {
+			require.False(t, seen[id], "query %d scored node %d twice", i, id)
+			seen[id] = true
+		}
+	}
+}
+
+func TestDistMemo(t *testing.T) {
+	var m distMemo
+	for round := range 2 {
+		// Ids that share slots, and more than the table takes.
+		for id := range uint32(memoSize) {
+			m.put(id*memoSize, float32(id))
+			m.put(id*memoSize, -1) // a second put keeps the first
+		}
+		kept := 0
+		for id := range uint32(memoSize) {
+			d, ok := m.get(id * memoSize)
+			if ok {
+				require.Equal(t, float32(id), d, "round %d", round)
+				kept++
+			}
+		}
+		require.Equal(t, memoSize*3/4, kept, "round %d", round)
+		_, ok := m.get(1)
+		require.False(t, ok)
+		m.reset()
+		_, ok = m.get(0)
+		require.False(t, ok, "round %d: reset keeps an entry", round)
+	}
+}

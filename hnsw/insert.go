@@ -85,10 +85,7 @@ func (g *Graph) relink(id uint32, level int32, ep uint32, top int32) error {
 	q := g.vecs.Vector(id)
 	s := g.getSearcher()
 	defer g.putSearcher(s)
-	cur, curDist := ep, g.dist(s, q, ep)
-	for l := int(top); l > int(level); l-- {
-		cur, curDist = g.greedy(s, q, cur, curDist, l)
-	}
+	cur, curDist := g.descend(s, q, ep, top, level)
 	for l := min(int(level), int(top)); l >= 0; l-- {
 		s.vis.reset(g.capacity())
 		g.searchLayer(s, q, cur, curDist, g.cfg.EfConstruct, l, nil, g.tombstones.Load() > 0, id)

@@ -80,11 +80,7 @@ func (g *Graph) search(dst []Result, vecs Vectors, q []float32, k, ef int, accep
 	if vecs != nil {
 		s.vecs = vecs
 	}
-	cur, curDist := ep, g.dist(s, q, ep)
-	s.scored++
-	for l := int(top); l > 0; l-- {
-		cur, curDist = g.greedy(s, q, cur, curDist, l)
-	}
+	cur, curDist := g.descend(s, q, ep, top, 0)
 	if twoHop {
 		var bl *blockLinks
 		if selectivity < BlockLinksSelectivity {
@@ -110,26 +106,64 @@ func (g *Graph) search(dst []Result, vecs Vectors, q []float32, k, ef int, accep
 	return dst, scored
 }
 
+// descend scores the entry point ep and walks greedily from it down the
+// levels top..stop+1 towards q (see greedy), returning the node reached
+// and its distance. The distances it computes are remembered for the
+// whole descent (s.memo), so that no node is scored twice.
+func (g *Graph) descend(s *searcher, q []float32, ep uint32, top, stop int32) (uint32, float32) {
+	s.memo.reset()
+	cur, curDist := ep, g.dist(s, q, ep)
+	s.scored++
+	s.memo.put(cur, curDist)
+	for l := top; l > stop; l-- {
+		cur, curDist = g.greedy(s, q, cur, curDist, int(l))
+	}
+	return cur, curDist
+}
+
 // greedy walks level l from cur towards q, moving to the closest neighbour
-// while that improves the distance.
+// while that improves the distance. Only neighbours whose distance s.memo
+// lacks are scored.
 func (g *Graph) greedy(s *searcher, q []float32, cur uint32, curDist float32, l int) (uint32, float32) {
 	for changed := true; changed; {
 		changed = false
 		list := g.links(cur, l)
 		n := linkCount(list)
-		ids := s.ids[:0]
+		// The list is copied once: a concurrent insert may rewrite it.
+		nbrs, ids := s.nbrs[:0], s.ids[:0]
 		for i := 1; i <= n; i++ {
-			ids = append(ids, atomic.LoadUint32(&list[i]))
+			id := atomic.LoadUint32(&list[i])
+			nbrs = append(nbrs, id)
+			if _, ok := s.memo.get(id); !ok {
+				ids = append(ids, id)
+			}
 		}
-		if len(ids) == 0 {
-			break
+		s.nbrs = nbrs
+		if len(ids) > 0 {
+			if len(ids) > len(s.dists) {
+				s.dists = make([]float32, 2*len(ids))
+			}
+			d := s.dists[:len(ids)]
+			s.vecs.Distances(q, ids, d)
+			s.scored += len(ids)
+			for i, id := range ids {
+				s.memo.put(id, d[i])
+			}
 		}
-		d := s.dists[:len(ids)]
-		s.vecs.Distances(q, ids, d)
-		s.scored += len(ids)
-		for i, id := range ids {
-			if d[i] < curDist {
-				cur, curDist, changed = id, d[i], true
+		// ids is the subsequence of nbrs not remembered before the
+		// scoring: take their distances from d in order, the others'
+		// from the memo.
+		j := 0
+		for _, id := range nbrs {
+			var dist float32
+			if j < len(ids) && ids[j] == id {
+				dist = s.dists[j]
+				j++
+			} else {
+				dist, _ = s.memo.get(id)
+			}
+			if dist < curDist {
+				cur, curDist, changed = id, dist, true
 			}
 		}
 	}
