@@ -239,7 +239,8 @@ func (g *Graph) returnable(id uint32, accept func(uint32) bool) bool {
 }
 
 // searchLayerTwoHop is the level-0 beam search in which only accepted nodes
-// are scored and queued. The accepted nodes among a node's links and its
+// are scored and queued. It starts from ep and from the accepted nodes the
+// descent to ep scored (s.memo), whose distances are known. The accepted nodes among a node's links and its
 // block links (bl, nil to leave them) are gathered first; while they are fewer than M0, a rejected
 // neighbour is not scored but stands for its own neighbours, gathered in its
 // place up to M0 in all, which keeps the cost of an expansion near an
@@ -260,6 +261,23 @@ func (g *Graph) searchLayerTwoHop(s *searcher, q []float32, ep uint32, epDist fl
 		s.frontier = append(s.frontier, ep)
 	}
 	s.cand.push(item{epDist, ep})
+	// The accepted nodes the descent scored are level-0 nodes whose
+	// distances are known: candidates at no cost.
+	for i, k := range s.memo.keys {
+		if k == 0 || !accept(k-1) || s.vis.visit(k-1) {
+			continue
+		}
+		id, d := k-1, s.memo.vals[i]
+		s.cand.push(item{d, id})
+		if !tomb || g.state(id) == stateLive {
+			if len(s.res) < ef {
+				s.res.push(item{d, id})
+			} else if d < lower {
+				s.res.replaceTop(item{d, id})
+			}
+			lower = s.res[0].d
+		}
+	}
 	limit := g.cfg.M0
 	for {
 		for len(s.cand) > 0 {
