@@ -10,6 +10,7 @@ import (
 
 	"github.com/qdrant/go-client/qdrant"
 
+	"github.com/qlite/qlite/bench/cputime"
 	"github.com/qlite/qlite/compat"
 	"github.com/qlite/qlite/engine"
 	"github.com/qlite/qlite/hnsw"
@@ -95,10 +96,12 @@ func BenchmarkEmbeddedPaths(b *testing.B) {
 			ef, recall := pickEf(b, gt, p.search)
 			b.ReportAllocs()
 			i := 0
+			cpu0 := cputime.Now()
 			for b.Loop() {
 				p.search(i%nq, ef, row)
 				i++
 			}
+			cputime.Report(b, cputime.Now()-cpu0)
 			reportSearch(b, ef, recall)
 		})
 	}
@@ -173,5 +176,78 @@ func BenchmarkServedQuery(b *testing.B) {
 			}
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "qps")
 		})
+	}
+}
+
+// BenchmarkEmbeddedFiltered measures filtered queries one at a time through
+// the two embedded paths (engine.DB.Search and go-client's API over the
+// engine, compat.NewEmbedded) with the filtered workload's "rnd" range
+// filter at 0.1% and 1% of the base, payload indexes on: selectivities at
+// which the segment scores the matching points exactly, so that what a
+// query costs beside its few distances shows. Each case runs at the
+// smallest ef of benchEfs reaching benchRecall against the case's exact
+// filtered ground truth.
+//
+//	go test ./bench -run XXX -bench EmbeddedFiltered -cpuprofile cpu.out
+func BenchmarkEmbeddedFiltered(b *testing.B) {
+	ds, _ := loadBench(b)
+	ctx := context.Background()
+	c := benchConfig()
+	c.FilterKind = FilterKindRnd
+	c.FilterSelectivity = []float64{0.001, 0.01}
+	c.Log = benchLog{b}
+	c.CacheDir = b.TempDir()
+	fw, err := prepareFiltered(ctx, c, ds, benchQueries)
+	if err != nil {
+		b.Fatal(err)
+	}
+	db, err := engine.Open(b.TempDir(), &engine.Options{IndexingWorkers: c.Threads})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	const coll = "bench"
+	cl := &grpcRemote{c: compat.NewEmbedded(db), coll: coll}
+	if _, _, err := uploadEmbedded(ctx, c, db, cl, ds, fw, nil, nil); err != nil {
+		b.Fatal(err)
+	}
+	row := make([]int32, benchK)
+	for ci, fc := range fw.cases {
+		filters, err := fc.queryFilters(benchQueries)
+		if err != nil {
+			b.Fatal(err)
+		}
+		groups, err := prepareGroups(cl, fc)
+		if err != nil {
+			b.Fatal(err)
+		}
+		eng := func(i, ef int, row []int32) {
+			req := &engine.SearchRequest{Vector: ds.Query(i), Filter: filters[i], Limit: benchK, HnswEf: ef}
+			if err := engineSearch(ctx, db, coll, req, row); err != nil {
+				b.Fatal(err)
+			}
+		}
+		viaClient := func(i, ef int, row []int32) {
+			if err := cl.search(ctx, ds.Query(i), benchK, ef, groups[fc.QueryGroup[i]], row); err != nil {
+				b.Fatal(err)
+			}
+		}
+		for _, p := range []struct {
+			name   string
+			search func(i, ef int, row []int32)
+		}{{"engine", eng}, {"compat", viaClient}} {
+			b.Run(fmt.Sprintf("sel=%v/path=%s", c.FilterSelectivity[ci], p.name), func(b *testing.B) {
+				ef, recall := pickEf(b, fw.gts[ci], p.search)
+				b.ReportAllocs()
+				i := 0
+				cpu0 := cputime.Now()
+				for b.Loop() {
+					p.search(i%benchQueries, ef, row)
+					i++
+				}
+				cputime.Report(b, cputime.Now()-cpu0)
+				reportSearch(b, ef, recall)
+			})
+		}
 	}
 }

@@ -210,6 +210,7 @@ func (db *DB) queryNearest(ctx context.Context, coll string, r *QueryRequest, st
 	}
 	var q qvec
 	var exclude map[PointID]bool
+	checked := false
 	if v := ex.Vector; v != nil && ex.ID == nil && ex.Sparse == nil && ex.Multi == nil && !sparse && !vp.IsMulti() &&
 		r.LookupFrom == nil && r.Query.MMR == nil {
 		// A search by a vector, the common case: nothing to resolve, and
@@ -220,7 +221,7 @@ func (db *DB) queryNearest(ctx context.Context, coll string, r *QueryRequest, st
 		if err := distance.Validate(v, int(vp.Size)); err != nil {
 			return nil, fmt.Errorf("%w: query[0]: %w", ErrBadRequest, err)
 		}
-		q = qvec{d: v}
+		q, checked = qvec{d: v}, true
 	} else {
 		vecs, ids, err := db.resolveExamples(c, []Example{*ex}, r.Using, vp, r.LookupFrom, "query")
 		if err != nil {
@@ -238,7 +239,7 @@ func (db *DB) queryNearest(ctx context.Context, coll string, r *QueryRequest, st
 	return c.search(ctx, &SearchRequest{
 		Vector: q.d, Sparse: q.sparseQuery(), Using: r.Using, Filter: r.Filter, Limit: r.Limit, Offset: r.Offset,
 		ScoreThreshold: r.ScoreThreshold, HnswEf: r.HnswEf, Exact: r.Exact, Quant: r.Quant,
-		WithPayload: r.WithPayload, WithVectors: r.WithVectors,
+		WithPayload: r.WithPayload, WithVectors: r.WithVectors, checked: checked,
 	}, exclude, st)
 }
 

@@ -256,6 +256,11 @@ type SearchRequest struct {
 
 	// Stats, when not nil, receives how the search ran.
 	Stats *SearchStats
+
+	// checked says that Vector has been validated for the space (Query
+	// checks it first, for Qdrant's message), so that no segment does it
+	// again.
+	checked bool
 }
 
 // SearchStats describe one search.
@@ -367,8 +372,9 @@ type hit struct {
 // its segments and a segment's figures. It is pooled, so that a search
 // allocates only its result (and what the segments allocate).
 type searchScratch struct {
-	hits []hit
-	sst  segment.SearchStats
+	hits    []hit
+	segHits []segment.Hit
+	sst     segment.SearchStats
 }
 
 var searchScratchPool = sync.Pool{New: func() any { return new(searchScratch) }}
@@ -376,11 +382,13 @@ var searchScratchPool = sync.Pool{New: func() any { return new(searchScratch) }}
 // put returns sc to the pool, without the segments it refers to. A
 // scratch grown by a large window is dropped rather than kept.
 func (sc *searchScratch) put() {
-	if cap(sc.hits) > 4096 {
+	if cap(sc.hits) > 4096 || cap(sc.segHits) > 4096 {
 		return
 	}
 	clear(sc.hits[:cap(sc.hits)])
 	sc.hits = sc.hits[:0]
+	clear(sc.segHits[:cap(sc.segHits)])
+	sc.segHits = sc.segHits[:0]
 	searchScratchPool.Put(sc)
 }
 
@@ -466,6 +474,8 @@ func (c *collection) search(ctx context.Context, req *SearchRequest, exclude map
 	// over one, the search span's own figures are that segment's.
 	perSegment := stats != nil && searched > 1
 	scored := 0
+	// Once a segment has validated the query, the next ones need not.
+	checked := req.checked
 	for _, ref := range c.segs {
 		if ref.seg.Live() == 0 {
 			continue
@@ -473,7 +483,7 @@ func (c *collection) search(ctx context.Context, req *SearchRequest, exclude map
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		so := segment.SearchOptions{Filter: req.Filter, Ef: req.HnswEf, Exact: req.Exact, Below: c.searchBelow(ref), Quant: req.Quant}
+		so := segment.SearchOptions{Filter: req.Filter, Ef: req.HnswEf, Exact: req.Exact, Below: c.searchBelow(ref), Quant: req.Quant, Checked: checked}
 		sst := &sc.sst
 		*sst = segment.SearchStats{}
 		so.Stats = sst
@@ -483,7 +493,7 @@ func (c *collection) search(ctx context.Context, req *SearchRequest, exclude map
 			if isSparse {
 				return ref.seg.SearchSparse(ctx, req.Using, sq, k, &so)
 			}
-			return ref.seg.Search(ctx, req.Using, req.Vector, k, &so)
+			return ref.seg.AppendSearch(ctx, sc.segHits[:0], req.Using, req.Vector, k, &so)
 		}
 		if perSegment {
 			segCtx, segSpan := c.db.tel.startSegment(ctx, ref.id)
@@ -494,6 +504,9 @@ func (c *collection) search(ctx context.Context, req *SearchRequest, exclude map
 		}
 		if err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrBadRequest, err)
+		}
+		if !isSparse {
+			sc.segHits, checked = hs, true
 		}
 		scored += sst.Scored
 		if wantStats {

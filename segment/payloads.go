@@ -90,6 +90,7 @@ func (r *payloadReader) reset(s *Segment, f *filter.Filter) {
 	r.keys = f.PayloadKeys(r.keys[:0])
 	r.offs = r.offs[:0]
 	clear(r.vals)
+	r.vals = r.vals[:0]
 }
 
 // release drops what r holds of its last evaluation.
@@ -98,6 +99,8 @@ func (r *payloadReader) release() {
 	r.offs = r.offs[:0]
 	clear(r.vals)
 	clear(r.refs)
+	// Emptied, so that the next query does not clear them again.
+	r.vals, r.refs = r.vals[:0], r.refs[:0]
 }
 
 // payload returns the payload of slot off.

@@ -35,6 +35,11 @@ type SearchOptions struct {
 	// quantised vectors unless Exact or Quant.Ignore, then rescore the
 	// candidates with the original vectors as Quant asks.
 	Quant QuantSearch
+	// Checked says that the caller has already validated the query for
+	// this space as Search does (length and finite elements, the checks of
+	// distance.Validate or ValidateMulti): Search does not check it again.
+	// A query that was not checked may then return anything.
+	Checked bool
 }
 
 // The plans Search chooses between.
@@ -127,16 +132,29 @@ func (s *Segment) getScratch() *scratch {
 // returned. q is validated as Append validates vectors and preprocessed
 // (normalised for Cosine).
 func (s *Segment) Search(ctx context.Context, name string, q []float32, k int, o *SearchOptions) ([]Hit, error) {
+	hits, err := s.AppendSearch(ctx, nil, name, q, k, o)
+	if err == nil && hits == nil {
+		hits = []Hit{}
+	}
+	return hits, err
+}
+
+// AppendSearch is Search appending the hits to dst, so that a caller
+// searching repeatedly can reuse one slice. On error it returns dst
+// unchanged.
+func (s *Segment) AppendSearch(ctx context.Context, dst []Hit, name string, q []float32, k int, o *SearchOptions) ([]Hit, error) {
 	sp, err := s.space(name)
 	if err != nil {
-		return nil, err
+		return dst, err
 	}
-	if err := sp.validate(q); err != nil {
-		return nil, fmt.Errorf("vector %q: %w", name, err)
+	if o == nil || !o.Checked {
+		if err := sp.validate(q); err != nil {
+			return dst, fmt.Errorf("vector %q: %w", name, err)
+		}
 	}
 	opts, err := searchOptions(ctx, k, o)
 	if err != nil {
-		return nil, err
+		return dst, err
 	}
 	sc := s.getScratch()
 	defer s.putScratch(sc)
@@ -196,13 +214,13 @@ func (s *Segment) Search(ctx context.Context, name string, q []float32, k int, o
 	}
 	if err != nil {
 		sc.top.reset(k)
-		return nil, err
+		return dst, err
 	}
 	score := sp.metric.Score
 	if sc.qon {
 		score = s.quantFinish(sc, sp, k, rescore)
 	}
-	return s.hits(sc, &opts, &st, score), nil
+	return s.hits(dst, sc, &opts, &st, score), nil
 }
 
 // graphSearch searches sp's graph into sc.res, on the quantised vectors
@@ -233,19 +251,19 @@ func searchOptions(ctx context.Context, k int, o *SearchOptions) (SearchOptions,
 	return opts, nil
 }
 
-// hits empties sc.top into hits, best first, with the scores score makes
+// hits empties sc.top into dst, best first, with the scores score makes
 // of its distances, and reports st into opts.Stats.
-func (s *Segment) hits(sc *scratch, opts *SearchOptions, st *SearchStats, score func(float32) float32) []Hit {
+func (s *Segment) hits(dst []Hit, sc *scratch, opts *SearchOptions, st *SearchStats, score func(float32) float32) []Hit {
 	sc.res = sc.top.sorted(sc.res[:0])
-	hits := make([]Hit, len(sc.res))
-	for i, r := range sc.res {
+	dst = slices.Grow(dst, len(sc.res))
+	for _, r := range sc.res {
 		ch := s.chunk(r.ID)
-		hits[i] = Hit{Off: r.ID, ID: ch.ids[r.ID&chunkMask], Version: ch.versions[r.ID&chunkMask], Score: score(r.Distance)}
+		dst = append(dst, Hit{Off: r.ID, ID: ch.ids[r.ID&chunkMask], Version: ch.versions[r.ID&chunkMask], Score: score(r.Distance)})
 	}
 	if opts.Stats != nil {
 		*opts.Stats = *st
 	}
-	return hits
+	return dst
 }
 
 // pushGraph moves graph results into the top k. A result at or past
@@ -270,11 +288,6 @@ func (s *Segment) searchFiltered(ctx context.Context, sc *scratch, sp *space, op
 	if sc.eval == nil {
 		sc.eval = filter.NewEvaluator(ix)
 	}
-	if cap(sc.memo) < int(n) {
-		sc.memo = make([]uint8, n+n/4)
-	}
-	sc.memo = sc.memo[:n]
-	clear(sc.memo)
 
 	// Estimate first, from the indexes' counts; materialise candidates only
 	// when the estimate is small enough to score them all.
@@ -291,22 +304,43 @@ func (s *Segment) searchFiltered(ctx context.Context, sc *scratch, sp *space, op
 		plan = &filter.Plan{Filter: f}
 	}
 	cands := plan.Candidates
+	exact := cands != nil && plan.Exact
 	if cands != nil {
 		st.Candidates = int(cands.GetCardinality())
-		sc.bits = denseInto(sc.bits, cands, n)
 		est = min(est, st.Candidates)
 	}
-	bits := sc.bits
-	exact := cands != nil && plan.Exact
+	// An exact plan's estimate is final here (only an inexact one is
+	// sampled below), and with it the choice of a scan of cands alone.
+	// Such a scan (the common small filter) needs neither the dense bitset
+	// of cands nor the memo, each as long as the segment, so that the
+	// query costs what it scores; the graph, and an inexact plan, ask
+	// about any slot.
+	scanCands := exact && (exactOnly || est <= threshold)
+	var bits []uint64
+	if cands != nil && !scanCands {
+		sc.bits = denseInto(sc.bits, cands, n)
+		bits = sc.bits
+	}
+	if !exact {
+		if cap(sc.memo) < int(n) {
+			sc.memo = make([]uint8, n+n/4)
+		}
+		sc.memo = sc.memo[:n]
+		clear(sc.memo)
+	}
 	chk := filter.NewChecker(f, ix, sc.eval)
 	pr := &sc.pr
 	pr.reset(s, f)
 	// match decides one slot: live with this vector, then through the
 	// candidate set when it is exact, else with the checker (index values,
-	// or the payload where no index decides), memoised per query.
+	// or the payload where no index decides), memoised per query. Without
+	// bits, only slots of cands are asked about.
 	match := func(off uint32) bool {
-		if cands != nil && bits[off>>6]&(1<<(off&63)) == 0 {
+		if bits != nil && bits[off>>6]&(1<<(off&63)) == 0 {
 			return false
+		}
+		if exact {
+			return s.liveBit(off) && s.hasBit(sp, off)
 		}
 		switch sc.memo[off] {
 		case 1:
@@ -314,7 +348,7 @@ func (s *Segment) searchFiltered(ctx context.Context, sc *scratch, sp *space, op
 		case 2:
 			return true
 		}
-		ok := s.liveBit(off) && s.hasBit(sp, off) && (exact || chk.Check(off, point{pr, off}))
+		ok := s.liveBit(off) && s.hasBit(sp, off) && chk.Check(off, point{pr, off})
 		sc.memo[off] = 1
 		if ok {
 			sc.memo[off] = 2
@@ -324,7 +358,7 @@ func (s *Segment) searchFiltered(ctx context.Context, sc *scratch, sp *space, op
 	// unknown reports the slots match has yet to decide that it may read
 	// the payload of: the read-ahead of scans.
 	unknown := func(off uint32) bool {
-		return (cands == nil || bits[off>>6]&(1<<(off&63)) != 0) && sc.memo[off] == 0 &&
+		return !exact && (bits == nil || bits[off>>6]&(1<<(off&63)) != 0) && sc.memo[off] == 0 &&
 			s.liveBit(off) && s.hasBit(sp, off)
 	}
 	if !plan.Exact && n > sampleSize && cheap.Max >= total {

@@ -756,6 +756,35 @@ func TestUnfilteredSearchAllocs(t *testing.T) {
 	require.LessOrEqual(t, testing.AllocsPerRun(100, search), 1.0, "with tombstones too")
 }
 
+// TestAppendSearch checks that AppendSearch appends Search's hits after
+// what dst holds, allocating nothing once dst has room, and that on error
+// it returns dst as it was.
+func TestAppendSearch(t *testing.T) {
+	fx := newFixture(t, &Options{Vectors: []VectorSpec{{Dim: 16, Metric: distance.Euclid}}, Capacity: 500})
+	fx.append(t, 500)
+	_, err := fx.s.BuildGraph(t.Context(), 2)
+	require.NoError(t, err)
+	ctx := t.Context()
+	q := fx.vector("")
+	want, err := fx.s.Search(ctx, "", q, 10, nil)
+	require.NoError(t, err)
+	require.Len(t, want, 10)
+	first := Hit{Off: 12345, Score: -1}
+	dst := make([]Hit, 1, 32)
+	dst[0] = first
+	got, err := fx.s.AppendSearch(ctx, dst, "", q, 10, &SearchOptions{Checked: true})
+	require.NoError(t, err)
+	require.Equal(t, append([]Hit{first}, want...), got)
+	if !raceEnabled {
+		allocs := testing.AllocsPerRun(100, func() { got, _ = fx.s.AppendSearch(ctx, dst[:0], "", q, 10, nil) })
+		require.Zero(t, allocs)
+	}
+	dst[0] = first
+	got, err = fx.s.AppendSearch(ctx, dst[:1], "", q[:3], 10, nil)
+	require.ErrorIs(t, err, ErrDimMismatch)
+	require.Equal(t, []Hit{first}, got)
+}
+
 func BenchmarkSearch(b *testing.B) {
 	for _, del := range []float64{0, 0.1} {
 		b.Run(fmt.Sprintf("dim=64/n=20k/deleted=%v", del), func(b *testing.B) {

@@ -357,7 +357,7 @@ func (s *Segment) SearchSparse(ctx context.Context, name string, q SparseVector,
 		sc.top.reset(k)
 		return nil, err
 	}
-	return s.hits(sc, &opts, &st, func(d float32) float32 { return -d }), nil
+	return s.hits(nil, sc, &opts, &st, func(d float32) float32 { return -d }), nil
 }
 
 // searchSparse runs SearchSparse into sc.top (scores negated: topK keeps
