@@ -295,9 +295,11 @@ func TestAllFinite(t *testing.T) {
 	special := []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)),
 		math.Float32frombits(0x7fc00001), math.Float32frombits(0xff800001)}
 	finite := []float32{0, -0, 1, -1, math.MaxFloat32, -math.MaxFloat32, math.SmallestNonzeroFloat32, 1e-40, 3.4e38}
-	for n := 1; n <= 9; n++ {
+	// Lengths past two rounds of the word loop, from an 8-byte boundary
+	// and from 4 bytes past one.
+	for n := 1; n <= 21; n++ {
 		for pos := range n {
-			v := make([]float32, n)
+			v := make([]float32, n+1)[n%2:][:n]
 			for i := range v {
 				v[i] = finite[(i+pos)%len(finite)]
 			}

@@ -475,12 +475,14 @@ func (c *collection) checkFilter(cfg *strictConfig, f *filter.Filter, allowUnind
 }
 
 // filterClauses returns the conditions of f in Qdrant's order.
-func filterClauses(f *filter.Filter) [][]filter.Condition {
-	out := [][]filter.Condition{f.Should}
+// An array, so that the strict-mode checks of every query allocate
+// nothing for it; a missing min_should is an empty clause.
+func filterClauses(f *filter.Filter) [4][]filter.Condition {
+	var minShould []filter.Condition
 	if f.MinShould != nil {
-		out = append(out, f.MinShould.Conditions)
+		minShould = f.MinShould.Conditions
 	}
-	return append(out, f.Must, f.MustNot)
+	return [4][]filter.Condition{f.Should, minShould, f.Must, f.MustNot}
 }
 
 // conditionsCount is Qdrant's Filter::total_conditions_count: conditions

@@ -360,6 +360,11 @@ func (f *Filter) Validate() error {
 func (f *Filter) validate(path string) error {
 	check := func(name string, cs []Condition) error {
 		for i, c := range cs {
+			// The path of a condition is written only for its error: a
+			// valid filter is checked without formatting one per query.
+			if validateCondition("", c) == nil {
+				continue
+			}
 			if err := validateCondition(fmt.Sprintf("%s.%s[%d]", path, name, i), c); err != nil {
 				return err
 			}

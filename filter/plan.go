@@ -160,32 +160,37 @@ func emptyNode() node {
 // filter plans f; prefix is the joined nested array path ("" at the top
 // level) and nested reports evaluation against array elements.
 func (pl *planner) filter(f *Filter, prefix string, nested bool) node {
-	var ests []Estimate
-	var parts []node
+	// The plan of every query: the clauses and a few conditions are
+	// planned in buffers on the stack.
+	var estBuf [4]Estimate
+	var partBuf [4]node
+	var condBuf [4]node
+	var condEstBuf [4]Estimate
+	ests, parts := estBuf[:0], partBuf[:0]
 	// On whole points empty should and min_should clauses impose nothing;
 	// inside a nested condition they hold for no element (see Filter).
 	if len(f.Should) > 0 {
-		cs := pl.conditions(f.Should, prefix, nested)
-		ests = append(ests, combineShould(estimates(cs), pl.total))
+		cs := pl.conditions(condBuf[:0], f.Should, prefix, nested)
+		ests = append(ests, combineShould(estimates(condEstBuf[:0], cs), pl.total))
 		parts = append(parts, pl.union(cs))
 	} else if f.Should != nil && nested {
 		parts = append(parts, emptyNode())
 	}
 	if m := f.MinShould; m != nil && (len(m.Conditions) > 0 || nested) {
-		cs := pl.conditions(m.Conditions, prefix, nested)
-		ests = append(ests, combineMinShould(estimates(cs), m.MinCount, pl.total))
+		cs := pl.conditions(condBuf[:0], m.Conditions, prefix, nested)
+		ests = append(ests, combineMinShould(estimates(condEstBuf[:0], cs), m.MinCount, pl.total))
 		parts = append(parts, pl.atLeast(cs, m.MinCount))
 	}
 	if len(f.Must) > 0 {
-		cs := pl.conditions(f.Must, prefix, nested)
-		ests = append(ests, combineMust(estimates(cs), pl.total))
+		cs := pl.conditions(condBuf[:0], f.Must, prefix, nested)
+		ests = append(ests, combineMust(estimates(condEstBuf[:0], cs), pl.total))
 		parts = append(parts, intersect(cs))
 	}
 	if len(f.MustNot) > 0 {
-		cs := pl.conditions(f.MustNot, prefix, nested)
-		inv := make([]Estimate, len(cs))
+		cs := pl.conditions(condBuf[:0], f.MustNot, prefix, nested)
+		inv := condEstBuf[:0]
 		for i, c := range cs {
-			inv[i] = invertEstimate(c.est, pl.total)
+			inv = append(inv, invertEstimate(c.est, pl.total))
 			cs[i] = pl.complement(c, nested)
 		}
 		ests = append(ests, combineMust(inv, pl.total))
@@ -196,20 +201,20 @@ func (pl *planner) filter(f *Filter, prefix string, nested bool) node {
 	return n
 }
 
-func estimates(ns []node) []Estimate {
-	out := make([]Estimate, len(ns))
-	for i, n := range ns {
-		out[i] = n.est
+// estimates appends the estimates of ns to dst.
+func estimates(dst []Estimate, ns []node) []Estimate {
+	for _, n := range ns {
+		dst = append(dst, n.est)
 	}
-	return out
+	return dst
 }
 
-func (pl *planner) conditions(cs []Condition, prefix string, nested bool) []node {
-	out := make([]node, len(cs))
-	for i, c := range cs {
-		out[i] = pl.condition(c, prefix, nested)
+// conditions appends the plans of cs to dst.
+func (pl *planner) conditions(dst []node, cs []Condition, prefix string, nested bool) []node {
+	for _, c := range cs {
+		dst = append(dst, pl.condition(c, prefix, nested))
 	}
-	return out
+	return dst
 }
 
 // intersect combines nodes with AND.

@@ -328,7 +328,10 @@ func (s *Segment) searchFiltered(ctx context.Context, sc *scratch, sp *space, op
 		sc.memo = sc.memo[:n]
 		clear(sc.memo)
 	}
-	chk := filter.NewChecker(f, ix, sc.eval)
+	var chk *filter.Checker // what decides a slot of an inexact plan
+	if !exact {
+		chk = filter.NewChecker(f, ix, sc.eval)
+	}
 	pr := &sc.pr
 	pr.reset(s, f)
 	// match decides one slot: live with this vector, then through the
