@@ -239,6 +239,13 @@ func dotU8GatherAsm(dst []uint32, q, rows []byte, stride int, ids []uint32) bool
 	return u8GatherAsm(dotU8GatherAVX512, dst, q, rows, stride, ids)
 }
 
+//go:noescape
+func dotU7GatherAVX512(dst *uint32, q, rows *byte, stride, dim int, ids *uint32, n int)
+
+func dotU7GatherAsm(dst []uint32, q, rows []byte, stride int, ids []uint32) bool {
+	return u8GatherAsm(dotU7GatherAVX512, dst, q, rows, stride, ids)
+}
+
 func l2U8GatherAsm(dst []uint32, q, rows []byte, stride int, ids []uint32) bool {
 	return u8GatherAsm(l2U8GatherAVX512, dst, q, rows, stride, ids)
 }

@@ -365,6 +365,52 @@ dsum:; \
 	SHLQ $7, BX; \
 	ADDL BX, AX
 
+// U8DOT7BODY is U8DOTBODY for b's bytes at most 127: VPDPBUSD takes them
+// as signed bytes as they are, with no bias and no correction (a third of
+// U8DOTBODY's instructions). Bytes of b above 127 give a wrong sum. Same
+// registers as U8DOTBODY.
+#define U8DOT7BODY \
+	VPXORD Z0, Z0, Z0; \
+	VPXORD Z1, Z1, Z1; \
+	VPXORD Z2, Z2, Z2; \
+	VPXORD Z3, Z3, Z3; \
+s256:; \
+	CMPQ CX, $256; \
+	JB s64; \
+	VMOVDQU8 (SI), Z4; \
+	VMOVDQU8 64(SI), Z5; \
+	VMOVDQU8 128(SI), Z6; \
+	VMOVDQU8 192(SI), Z7; \
+	VPDPBUSD (DI), Z4, Z0; \
+	VPDPBUSD 64(DI), Z5, Z1; \
+	VPDPBUSD 128(DI), Z6, Z2; \
+	VPDPBUSD 192(DI), Z7, Z3; \
+	ADDQ $256, SI; \
+	ADDQ $256, DI; \
+	SUBQ $256, CX; \
+	JMP s256; \
+s64:; \
+	CMPQ CX, $64; \
+	JB stail; \
+	VMOVDQU8 (SI), Z4; \
+	VPDPBUSD (DI), Z4, Z0; \
+	ADDQ $64, SI; \
+	ADDQ $64, DI; \
+	SUBQ $64, CX; \
+	JMP s64; \
+stail:; \
+	TESTQ CX, CX; \
+	JEQ ssum; \
+	TAILMASK64; \
+	VMOVDQU8.Z (SI), K1, Z4; \
+	VMOVDQU8.Z (DI), K1, Z5; \
+	VPDPBUSD Z5, Z4, Z1; \
+ssum:; \
+	VPADDD Z1, Z0, Z0; \
+	VPADDD Z3, Z2, Z2; \
+	VPADDD Z2, Z0, Z0; \
+	REDUCED32
+
 #define U8L2BODY \
 	VPXORD Z0, Z0, Z0; \
 	VPXORD Z1, Z1, Z1; \
@@ -447,9 +493,12 @@ fsum:; \
 
 // U8GATHER(BODY, SCALE) scores q against the rows named by ids: row id
 // starts at rows + id*stride and holds dim elements of SCALE bytes; while
-// one is scored, the row two ahead is prefetched. BODY is a byte kernel or
+// one is scored, the row two ahead is prefetched (and row 1 before row 0
+// is scored, so that only row 0 starts cold). BODY is a byte kernel or
 // POPBODY (elements are then uint64 words).
 // The caller has checked that every row lies inside rows.
+#define GAHEAD 2
+
 #define U8GATHER(BODY, SCALE) \
 	MOVQ dst+0(FP), R8; \
 	MOVQ q+8(FP), R9; \
@@ -458,12 +507,32 @@ fsum:; \
 	MOVQ dim+32(FP), R12; \
 	MOVQ ids+40(FP), R13; \
 	MOVQ n+48(FP), R14; \
+	MOVQ $1, AX; \
+gpro: \
+	CMPQ AX, R14; \
+	JAE gnext; \
+	CMPQ AX, $GAHEAD; \
+	JAE gnext; \
+	MOVL (R13)(AX*4), DX; \
+	IMULQ R11, DX; \
+	ADDQ R10, DX; \
+	LEAQ -1(DX)(R12*SCALE), BX; \
+gpf1: \
+	CMPQ DX, BX; \
+	JA gpf1last; \
+	PREFETCHT0 (DX); \
+	ADDQ $64, DX; \
+	JMP gpf1; \
+gpf1last: \
+	PREFETCHT0 (BX); \
+	INCQ AX; \
+	JMP gpro; \
 gnext: \
 	TESTQ R14, R14; \
 	JEQ gdone; \
-	CMPQ R14, $2; \
+	CMPQ R14, $GAHEAD; \
 	JBE gnopf; \
-	MOVL 8(R13), DX; \
+	MOVL (4*GAHEAD)(R13), DX; \
 	IMULQ R11, DX; \
 	ADDQ R10, DX; \
 	LEAQ -1(DX)(R12*SCALE), BX; \
@@ -918,6 +987,10 @@ pflast:
 // func dotU8GatherAVX512(dst *uint32, q, rows *byte, stride, dim int, ids *uint32, n int)
 TEXT ·dotU8GatherAVX512(SB), NOSPLIT, $0-56
 	U8GATHER(U8DOTBODY, 1)
+
+// func dotU7GatherAVX512(dst *uint32, q, rows *byte, stride, dim int, ids *uint32, n int)
+TEXT ·dotU7GatherAVX512(SB), NOSPLIT, $0-56
+	U8GATHER(U8DOT7BODY, 1)
 
 // func l2U8GatherAVX512(dst *uint32, q, rows *byte, stride, dim int, ids *uint32, n int)
 TEXT ·l2U8GatherAVX512(SB), NOSPLIT, $0-56

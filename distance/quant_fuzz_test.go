@@ -9,7 +9,9 @@ import (
 // FuzzQuantKernels reads the fuzzed bytes as two byte vectors, as two
 // uint64 codes, and as a float32 query against a float16 and a uint8 row,
 // and checks every configuration against the references of quant_test.go
-// (exact for the integer kernels) and against the Go kernels.
+// (exact for the integer kernels) and against the Go kernels. The second
+// byte vector with its bytes halved (7-bit, as scalar codes) is a row of
+// DotU7Gather, scored twice in one call.
 func FuzzQuantKernels(f *testing.F) {
 	f.Add([]byte{})
 	f.Add([]byte{255, 0})
@@ -33,6 +35,13 @@ func FuzzQuantKernels(f *testing.F) {
 		n := len(data) / 2
 		a, b := data[:n], data[n:2*n]
 		dot, l2, l1 := refU8(a, b)
+		b7 := make([]byte, n+1) // one spare byte: stride n+1
+		for i := range n {
+			b7[i] = b[i] >> 1
+		}
+		dot7, _, _ := refU8(a, b7[:n])
+		ids7 := []uint32{0, 0}
+		got7 := make([]uint32, 2)
 
 		w := len(data) / 16
 		x, y := make([]uint64, w), make([]uint64, w)
@@ -59,6 +68,12 @@ func FuzzQuantKernels(f *testing.F) {
 			c.use(t)
 			if DotU8(a, b) != uint32(dot) || SquaredL2U8(a, b) != uint32(l2) || L1U8(a, b) != uint32(l1) {
 				t.Fatalf("%v n=%d: byte kernels differ from the reference", c, n)
+			}
+			if n > 0 {
+				DotU7Gather(got7, a, b7, n+1, ids7)
+				if got7[0] != uint32(dot7) || got7[1] != uint32(dot7) {
+					t.Fatalf("%v n=%d: DotU7Gather = %v, want %d", c, n, got7, dot7)
+				}
 			}
 			if XorPopcount(x, y) != xor {
 				t.Fatalf("%v w=%d: popcount differs", c, w)

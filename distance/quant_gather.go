@@ -85,6 +85,17 @@ func DotU8Gather(dst []uint32, q, rows []byte, stride int, ids []uint32) {
 	}
 }
 
+// DotU7Gather is DotU8Gather for rows whose bytes are at most 127 (scalar
+// quantisation's codes), which lets the AVX-512 kernel multiply them as
+// signed bytes directly: a third of DotU8Gather's instructions per row.
+// Rows with a byte above 127 get an unspecified sum (q's bytes may be any).
+func DotU7Gather(dst []uint32, q, rows []byte, stride int, ids []uint32) {
+	checkU8Gather(dst, q, rows, stride, ids)
+	if !dotU7GatherAsm(dst, q, rows, stride, ids) {
+		u8GatherGo(DotU8, dst, q, rows, stride, ids)
+	}
+}
+
 // SquaredL2U8Gather sets dst[i] to SquaredL2U8(q, row ids[i]).
 func SquaredL2U8Gather(dst []uint32, q, rows []byte, stride int, ids []uint32) {
 	checkU8Gather(dst, q, rows, stride, ids)

@@ -42,6 +42,7 @@ func xorPlanesAVX512(v, q *uint64, n, planes int) uint32 {
 func Prefetch(b []byte) {}
 
 func dotU8GatherAsm(dst []uint32, q, rows []byte, stride int, ids []uint32) bool { return false }
+func dotU7GatherAsm(dst []uint32, q, rows []byte, stride int, ids []uint32) bool { return false }
 func l2U8GatherAsm(dst []uint32, q, rows []byte, stride int, ids []uint32) bool  { return false }
 func l1U8GatherAsm(dst []uint32, q, rows []byte, stride int, ids []uint32) bool  { return false }
 

@@ -429,6 +429,39 @@ func TestU8Gather(t *testing.T) {
 	})
 }
 
+// TestDotU7Gather checks the 7-bit-row dot gather against a float64 sum of
+// products, for lengths around each of the kernel's loop widths and for the
+// largest sums a row of 127s gives.
+func TestDotU7Gather(t *testing.T) {
+	forEachImpl(t, func(t *testing.T) {
+		r := rand.New(rand.NewPCG(17, 17))
+		for _, dim := range []int{1, 15, 16, 63, 64, 65, 127, 128, 255, 256, 257, 320, 784, 1000, 4099} {
+			const n = 24
+			stride := dim + 4
+			rows := randBytes(r, n*stride, 127)
+			for i := range dim {
+				rows[3*stride+i] = 127 // the largest row
+			}
+			q := randBytes(r, dim, 255)
+			ids := []uint32{3, 0, 23, 5, 5, 12, 1, 3, 20}
+			dst := make([]uint32, len(ids))
+			for m := 0; m <= len(ids); m++ {
+				clear(dst)
+				DotU7Gather(dst, q, rows, stride, ids[:m])
+				for i, id := range ids[:m] {
+					var want float64
+					for j := range dim {
+						want += float64(q[j]) * float64(rows[int(id)*stride+j])
+					}
+					require.Equal(t, want, float64(dst[i]), "dim=%d id=%d", dim, id)
+				}
+			}
+			require.Panics(t, func() { DotU7Gather(dst, q, rows, stride, []uint32{n}) })
+			require.Panics(t, func() { DotU7Gather(dst, q, rows, dim-1, ids) })
+		}
+	})
+}
+
 func TestXorPopcountGather(t *testing.T) {
 	forEachImpl(t, func(t *testing.T) {
 		r := rand.New(rand.NewPCG(16, 16))
