@@ -20,6 +20,9 @@ const (
 	headerSize = 64
 )
 
+// scalarNorms is the scalar p1 flag of Euclid rows that carry Σcode².
+const scalarNorms = 1
+
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // appendFormat appends header fields, the float array and the checksum.
@@ -43,7 +46,11 @@ func appendFormat(dst []byte, kind Kind, metric distance.Metric, dim int, p1 uin
 
 // AppendBinary appends the serialised quantiser.
 func (s *Scalar) AppendBinary(dst []byte) []byte {
-	return appendFormat(dst, KindScalar, s.metric, s.dim, 0, s.alpha, s.offset, nil)
+	var p1 uint32
+	if s.norms {
+		p1 = scalarNorms
+	}
+	return appendFormat(dst, KindScalar, s.metric, s.dim, p1, s.alpha, s.offset, nil)
 }
 
 // AppendBinary appends the serialised quantiser.
@@ -98,10 +105,13 @@ func Open(buf []byte) (Quantizer, error) {
 	floats := viewFloats(body[headerSize:])
 	switch kind {
 	case KindScalar:
-		if nf != 0 || p1 != 0 || !finite(a) || !finite(b) || a < 0 {
+		if nf != 0 || !finite(a) || !finite(b) || a < 0 {
 			return nil, corrupt("scalar alpha %v offset %v", a, b)
 		}
-		return &Scalar{dim: dim, metric: metric, alpha: a, offset: b}, nil
+		if p1 != 0 && (p1 != scalarNorms || metric != distance.Euclid) {
+			return nil, corrupt("scalar flags %#x for metric %v", p1, metric)
+		}
+		return &Scalar{dim: dim, metric: metric, alpha: a, offset: b, norms: p1 == scalarNorms}, nil
 	case KindBinary:
 		enc, qenc := Encoding(p1&0xff), QueryEncoding(p1>>8)
 		if enc > OneAndHalfBits || qenc > QueryScalar8Bits || (nf != 0 && nf != 2*dim64) {

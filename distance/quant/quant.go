@@ -102,6 +102,7 @@ type Query struct {
 	words  []uint64  // binary: encoded query (bit planes for scalar query encodings)
 	lut    []float32 // product: one 256-entry table per sub-vector
 	offset float32   // scalar: the query's correction term
+	norm   uint32    // scalar Euclid with code norms: Σ code²
 	planes int       // binary: bit planes per word (1 for binary query encoding)
 	kind   Kind
 }

@@ -323,3 +323,62 @@ func TestProductWorkers(t *testing.T) {
 		require.Equal(t, one.cents, three.cents, "compression %v", c)
 	}
 }
+
+// TestScalarEuclidNorms checks that Euclid rows scored through their code
+// norms and a dot product give the same estimates, bit for bit, as a
+// quantiser serialised before the norms existed (p1 = 0, zero trailers),
+// which must still open and score its own rows, and that both equal
+// alpha²·Σ(qcode-vcode)² computed in float64.
+func TestScalarEuclidNorms(t *testing.T) {
+	for _, dim := range []int{3, 100, 784} {
+		data, queries := clustered(7, 300, 4, dim, distance.Euclid)
+		s, err := TrainScalar(data, distance.Euclid, dim, ScalarOptions{Quantile: 0.99})
+		require.NoError(t, err)
+		require.True(t, s.norms)
+		// The old serialisation: the same parameters, flags 0.
+		old, err := Open(appendFormat(nil, KindScalar, distance.Euclid, dim, 0, s.alpha, s.offset, nil))
+		require.NoError(t, err)
+		require.False(t, old.(*Scalar).norms)
+		reopened, err := Open(s.AppendBinary(nil))
+		require.NoError(t, err)
+		require.True(t, reopened.(*Scalar).norms)
+
+		n := data.Len()
+		rows, oldRows := AlignedRows(s, n), AlignedRows(old, n)
+		ids := make([]uint32, n)
+		for i := range n {
+			s.Encode(rows[i*s.RowSize():], data.At(i))
+			old.Encode(oldRows[i*s.RowSize():], data.At(i))
+			ids[i] = uint32(n - 1 - i)
+		}
+		got, want := make([]float32, n), make([]float32, n)
+		for qi := range queries.Len() {
+			var q, oq Query
+			s.PrepareQuery(&q, queries.At(qi))
+			old.PrepareQuery(&oq, queries.At(qi))
+			s.Distances(got, &q, rows, ids)
+			old.Distances(want, &oq, oldRows, ids)
+			require.Equal(t, want, got, "dim=%d query %d", dim, qi)
+			for i, id := range ids {
+				row := rows[int(id)*s.RowSize():][:dim]
+				require.Equal(t, row, oldRows[int(id)*s.RowSize():][:dim])
+				var l2 float64
+				for j, c := range row {
+					d := float64(q.code[j]) - float64(c)
+					l2 += d * d
+				}
+				a := float64(s.alpha)
+				require.InDelta(t, a*a*l2, float64(got[i]), a*a*l2*1e-6, "dim=%d id=%d", dim, id)
+			}
+		}
+	}
+	// The flag means nothing for other metrics, and other flags are unknown.
+	for _, bad := range []struct {
+		m  distance.Metric
+		p1 uint32
+	}{{distance.Dot, scalarNorms}, {distance.Cosine, scalarNorms}, {distance.Manhattan, scalarNorms}, {distance.Euclid, 2}} {
+		_, err := Open(appendFormat(nil, KindScalar, bad.m, 8, bad.p1, 0.5, 0, nil))
+		require.ErrorIs(t, err, ErrCorrupt, "%v p1=%d", bad.m, bad.p1)
+	}
+}
+

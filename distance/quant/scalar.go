@@ -37,8 +37,14 @@ type ScalarOptions struct {
 //
 //	q·v ≈ alpha²·Σ qcode·vcode + corr(q) + corr(v)
 //
-// as Qdrant's offsets and multiplier give; Euclid and Manhattan need none,
-// their estimates being alpha²·Σ(qcode-vcode)² and alpha·Σ|qcode-vcode|).
+// as Qdrant's offsets and multiplier give; Manhattan needs none, its
+// estimate being alpha·Σ|qcode-vcode|). Euclid's estimate is
+// alpha²·Σ(qcode-vcode)², computed as alpha²·(|qcode|² + |vcode|² -
+// 2·Σ qcode·vcode) with the row's |vcode|² (an exact integer, as a
+// little-endian uint32) in the trailer: a dot product of codes costs a third
+// of the instructions of a difference of squares. Quantisers serialised
+// before the norms were kept (FORMAT.md, p1 = 0) leave the trailer zero and
+// score Euclid rows by their differences; the two give the same integer.
 // Qdrant pads codes to a multiple of 16; qlite's kernels take any length,
 // so a row is Dim+4 bytes, a quarter of float32's plus 4.
 type Scalar struct {
@@ -46,6 +52,8 @@ type Scalar struct {
 	metric distance.Metric
 	alpha  float32
 	offset float32
+	// norms: Euclid rows carry Σcode² in their trailer.
+	norms bool
 }
 
 // TrainScalar derives the range from v: the minimum and maximum of every
@@ -70,7 +78,7 @@ func TrainScalar(v Vectors, metric distance.Metric, dim int, o ScalarOptions) (*
 	if o.SampleSize == 0 {
 		o.SampleSize = 5000
 	}
-	s := &Scalar{dim: dim, metric: metric}
+	s := &Scalar{dim: dim, metric: metric, norms: metric == distance.Euclid}
 	n := v.Len()
 	if n == 0 {
 		return s, nil
@@ -122,25 +130,31 @@ func (s *Scalar) code(x float32) byte {
 	return byte(math.Round(float64(c)))
 }
 
-// encode writes codes into dst[:dim] and returns the correction term.
-func (s *Scalar) encode(dst []byte, v []float32) float32 {
+// encode writes codes into dst[:dim] and returns the correction term and
+// Σcode².
+func (s *Scalar) encode(dst []byte, v []float32) (float32, uint32) {
 	dst, v = dst[:s.dim], v[:s.dim]
-	var sum uint32
+	var sum, sq uint32
 	for i, x := range v {
 		c := s.code(x)
 		dst[i] = c
 		sum += uint32(c)
+		sq += uint32(c) * uint32(c)
 	}
 	if s.metric == distance.Dot || s.metric == distance.Cosine {
-		return float32(sum)*s.alpha*s.offset + float32(s.dim)*s.offset*s.offset/2
+		return float32(sum)*s.alpha*s.offset + float32(s.dim)*s.offset*s.offset/2, sq
 	}
-	return 0
+	return 0, sq
 }
 
-// Encode writes v's codes and correction term into row[:RowSize()].
+// Encode writes v's codes and trailer into row[:RowSize()].
 func (s *Scalar) Encode(row []byte, v []float32) {
 	row = row[:s.dim+4]
-	corr := s.encode(row, v)
+	corr, sq := s.encode(row, v)
+	if s.norms {
+		binary.LittleEndian.PutUint32(row[s.dim:], sq)
+		return
+	}
 	binary.LittleEndian.PutUint32(row[s.dim:], math.Float32bits(corr))
 }
 
@@ -148,7 +162,7 @@ func (s *Scalar) Encode(row []byte, v []float32) {
 func (s *Scalar) PrepareQuery(dst *Query, q []float32) *Query {
 	dst.kind = KindScalar
 	dst.code = slices.Grow(dst.code[:0], s.dim)[:s.dim]
-	dst.offset = s.encode(dst.code, q)
+	dst.offset, dst.norm = s.encode(dst.code, q)
 	return dst
 }
 
@@ -169,9 +183,18 @@ func (s *Scalar) Distances(dst []float32, q *Query, rows []byte, ids []uint32) {
 	a2 := s.alpha * s.alpha
 	switch s.metric {
 	case distance.Euclid:
-		distance.SquaredL2U8Gather(raw, qc, rows, rs, ids)
+		if !s.norms {
+			distance.SquaredL2U8Gather(raw, qc, rows, rs, ids)
+			for i, x := range raw {
+				dst[i] = a2 * float32(x)
+			}
+			return
+		}
+		distance.DotU7Gather(raw, qc, rows, rs, ids)
 		for i, x := range raw {
-			dst[i] = a2 * float32(x)
+			off := int(ids[i])*rs + s.dim
+			vn := binary.LittleEndian.Uint32(rows[off : off+4])
+			dst[i] = a2 * float32(q.norm+vn-2*x)
 		}
 	case distance.Manhattan:
 		distance.L1U8Gather(raw, qc, rows, rs, ids)
