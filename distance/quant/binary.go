@@ -331,9 +331,16 @@ var littleEndian = func() bool {
 }()
 
 // AlignedRows returns a zeroed buffer for n rows of q, 64-byte aligned (so
-// that binary rows can be viewed as words and scalar rows load fast).
+// that binary rows can be viewed as words and scalar rows load fast). A
+// buffer of hugeMin bytes or more is also asked to be backed by huge pages
+// where the system allows it (see hugePages).
 func AlignedRows(q Quantizer, n int) []byte {
 	size := n * q.RowSize()
+	if size >= hugeMin {
+		if buf := hugePages(size); buf != nil {
+			return buf
+		}
+	}
 	buf := make([]byte, size+63)
 	off := (64 - int(uintptr(unsafe.Pointer(unsafe.SliceData(buf)))%64)) % 64
 	return buf[off : off+size : off+size]

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+	"unsafe"
 
 	"github.com/qlite/qlite/distance"
 	"github.com/stretchr/testify/require"
@@ -382,3 +383,23 @@ func TestScalarEuclidNorms(t *testing.T) {
 	}
 }
 
+// TestAlignedRows checks the row buffers below and past the huge-page size:
+// zeroed, 64-byte aligned, exactly n rows long, and independent.
+func TestAlignedRows(t *testing.T) {
+	s := &Scalar{dim: 1000, metric: distance.Euclid}
+	for _, n := range []int{0, 1, 7, hugeMin/s.RowSize() - 1, hugeMin/s.RowSize() + 3, 3 * hugeMin / s.RowSize()} {
+		a, b := AlignedRows(s, n), AlignedRows(s, n)
+		require.Len(t, a, n*s.RowSize())
+		require.Equal(t, len(a), cap(a))
+		if n > 0 {
+			require.Zero(t, uintptr(unsafe.Pointer(&a[0]))%64, "n=%d", n)
+			for i := range a {
+				if a[i] != 0 {
+					t.Fatalf("n=%d: byte %d is %d", n, i, a[i])
+				}
+				a[i] = 0xff
+			}
+			require.Zero(t, b[len(b)-1])
+		}
+	}
+}
