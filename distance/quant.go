@@ -2,6 +2,7 @@ package distance
 
 import (
 	"fmt"
+	"math"
 	"unsafe"
 )
 
@@ -302,4 +303,60 @@ func PQGather(dst, lut []float32, codes []byte, m int, ids []uint32) {
 // inside a buffer of n bytes.
 func byteRowsInBounds(n, m int, ids []uint32) bool {
 	return idsInBounds(n, m, ids)
+}
+
+// LUTTerms adds to each dst[i] the metric's per-element term between x and
+// col[i]: (x-col[i])² for Euclid, |x-col[i]| for Manhattan, and -x·col[i]
+// for Dot and Cosine. Summed over the elements of a sub-vector, column by
+// column, this builds a product quantisation lookup table for 256
+// centroids stored column-major in a few vector operations per column. Each
+// dst[i] is computed as Go computes dst[i] += term(x, col[i]), without fused
+// multiply-add, so results are bit-identical on every implementation. It
+// panics if col is shorter than dst.
+func LUTTerms(m Metric, dst, col []float32, x float32) {
+	if len(col) < len(dst) {
+		badLengths(len(dst), len(col))
+	}
+	op := lutOp(m)
+	if op == lutNegMul {
+		x = -x
+	}
+	n := lutTermsAsm(op, dst, col, x)
+	lutTermsGo(op, dst[n:], col[n:len(dst)], x)
+}
+
+// The LUTTerms operations; lutNegMul takes -x.
+const (
+	lutSquaredDiff = iota
+	lutAbsDiff
+	lutNegMul
+)
+
+func lutOp(m Metric) int {
+	switch m {
+	case Euclid:
+		return lutSquaredDiff
+	case Manhattan:
+		return lutAbsDiff
+	}
+	return lutNegMul
+}
+
+func lutTermsGo(op int, dst, col []float32, x float32) {
+	col = col[:len(dst)]
+	switch op {
+	case lutSquaredDiff:
+		for i, y := range col {
+			d := x - y
+			dst[i] += float32(d * d) // the conversion forbids a fused multiply-add
+		}
+	case lutAbsDiff:
+		for i, y := range col {
+			dst[i] += float32(math.Abs(float64(x - y)))
+		}
+	default:
+		for i, y := range col {
+			dst[i] += float32(x * y)
+		}
+	}
 }

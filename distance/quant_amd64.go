@@ -279,3 +279,17 @@ func pqGatherAsm(dst, lut []float32, codes []byte, m int, ids []uint32) bool {
 	pqGatherAVX512(unsafe.SliceData(dst), unsafe.SliceData(lut), unsafe.SliceData(codes), m, unsafe.SliceData(ids), len(ids))
 	return true
 }
+
+//go:noescape
+func lutTermsAVX512(dst, col *float32, x float32, n, op int)
+
+// lutTermsAsm runs LUTTerms' op over the longest prefix of dst that is a
+// multiple of 16 under AVX-512 and returns its length (0 without).
+func lutTermsAsm(op int, dst, col []float32, x float32) int {
+	n := len(dst) &^ 15
+	if qF16 != implAVX512 || n == 0 {
+		return 0
+	}
+	lutTermsAVX512(unsafe.SliceData(dst), unsafe.SliceData(col), x, n, op)
+	return n
+}

@@ -1064,3 +1064,57 @@ qsum:
 qdone:
 	VZEROUPPER
 	RET
+
+// func lutTermsAVX512(dst, col *float32, x float32, n, op int)
+//
+// n is a multiple of 16. Per op (see LUTTerms): dst += (x-col)², dst +=
+// |x-col|, dst += x*col; products and sums rounded separately (no FMA).
+TEXT ·lutTermsAVX512(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ col+8(FP), SI
+	VBROADCASTSS x+16(FP), Z1
+	MOVQ n+24(FP), CX
+	MOVQ op+32(FP), AX
+	CMPQ AX, $1
+	JEQ labs
+	JA lmul
+lsq:
+	TESTQ CX, CX
+	JEQ ldone
+	VMOVUPS (SI), Z2
+	VSUBPS Z2, Z1, Z2
+	VMULPS Z2, Z2, Z2
+	VADDPS (DI), Z2, Z2
+	VMOVUPS Z2, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JMP lsq
+labs:
+	MOVL $0x7fffffff, AX
+	VPBROADCASTD AX, Z3
+labsloop:
+	TESTQ CX, CX
+	JEQ ldone
+	VMOVUPS (SI), Z2
+	VSUBPS Z2, Z1, Z2
+	VPANDD Z3, Z2, Z2
+	VADDPS (DI), Z2, Z2
+	VMOVUPS Z2, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JMP labsloop
+lmul:
+	TESTQ CX, CX
+	JEQ ldone
+	VMULPS (SI), Z1, Z2
+	VADDPS (DI), Z2, Z2
+	VMOVUPS Z2, (DI)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JMP lmul
+ldone:
+	VZEROUPPER
+	RET

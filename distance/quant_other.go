@@ -51,3 +51,5 @@ func xorPopcountGatherAsm(dst []uint32, q []uint64, rows []byte, stride int, ids
 }
 
 func pqGatherAsm(dst, lut []float32, codes []byte, m int, ids []uint32) bool { return false }
+
+func lutTermsAsm(op int, dst, col []float32, x float32) int { return 0 }

@@ -494,3 +494,38 @@ func TestXorPopcountGather(t *testing.T) {
 		}
 	})
 }
+
+// TestLUTTerms checks LUTTerms against the terms computed in float64 and
+// rounded as the contract says (each term to float32, then the sum), which
+// every implementation must match bit for bit, over lengths around the
+// vector width and three columns accumulated in turn.
+func TestLUTTerms(t *testing.T) {
+	forEachImpl(t, func(t *testing.T) {
+		r := rand.New(rand.NewPCG(19, 19))
+		for _, m := range []Metric{Euclid, Manhattan, Dot, Cosine} {
+			for _, n := range []int{0, 1, 15, 16, 17, 31, 32, 255, 256, 300} {
+				dst, want := make([]float32, n), make([]float32, n)
+				for range 3 {
+					col := randVec(r, n+r.IntN(3))
+					x := float32(r.NormFloat64())
+					LUTTerms(m, dst, col, x)
+					for i := range want {
+						var term float64
+						switch m {
+						case Euclid:
+							d := float64(x - col[i])
+							term = d * d
+						case Manhattan:
+							term = math.Abs(float64(x - col[i]))
+						default:
+							term = -float64(x) * float64(col[i])
+						}
+						want[i] += float32(term)
+					}
+				}
+				require.Equal(t, want, dst, "%v n=%d", m, n)
+			}
+		}
+		require.Panics(t, func() { LUTTerms(Euclid, make([]float32, 4), make([]float32, 3), 1) })
+	})
+}

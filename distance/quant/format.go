@@ -135,7 +135,9 @@ func Open(buf []byte) (Quantizer, error) {
 		if nf != uint64(Centroids)*dim64 {
 			return nil, corrupt("product with %d floats for dimension %d", nf, dim)
 		}
-		return &Product{dim: dim, sub: sub, m: (dim + sub - 1) / sub, metric: metric, cents: floats}, nil
+		p := &Product{dim: dim, sub: sub, m: (dim + sub - 1) / sub, metric: metric, cents: floats}
+		p.transpose()
+		return p, nil
 	}
 	return nil, corrupt("kind %d", kind)
 }

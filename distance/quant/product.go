@@ -77,6 +77,23 @@ type Product struct {
 	// cents holds, for sub-vector j, 256 centroids of width w_j contiguous:
 	// cents[base_j + c*w_j : base_j + (c+1)*w_j], base_j = 256*j*sub.
 	cents []float32
+	// cols is cents column-major per sub-vector: element d of centroid c of
+	// sub-vector j at cols[base_j + d*256 + c], so that a query's lookup
+	// table is built one column of 256 at a time (distance.LUTTerms).
+	cols []float32
+}
+
+// transpose fills p.cols from p.cents.
+func (p *Product) transpose() {
+	p.cols = make([]float32, len(p.cents))
+	for j := range p.m {
+		base, w := Centroids*j*p.sub, p.width(j)
+		for c := range Centroids {
+			for d := range w {
+				p.cols[base+d*Centroids+c] = p.cents[base+c*w+d]
+			}
+		}
+	}
 }
 
 // TrainProduct trains the codebooks on a sample of v.
@@ -122,6 +139,7 @@ func TrainProduct(v Vectors, metric distance.Metric, dim int, o ProductOptions) 
 		})
 	}
 	wg.Wait()
+	p.transpose()
 	return p, nil
 }
 
@@ -232,18 +250,13 @@ func (p *Product) Encode(row []byte, v []float32) {
 func (p *Product) PrepareQuery(dst *Query, q []float32) *Query {
 	dst.kind = KindProduct
 	dst.lut = slices.Grow(dst.lut[:0], p.m*Centroids)[:p.m*Centroids]
+	clear(dst.lut)
 	for j := range p.m {
 		lo, w := j*p.sub, p.width(j)
-		sq := q[lo : lo+w]
-		cs := p.centroids(j)
 		t := dst.lut[j*Centroids : (j+1)*Centroids]
-		switch p.metric {
-		case distance.Euclid:
-			lutRows(t, sq, cs, func(x, y float32) float32 { return (x - y) * (x - y) })
-		case distance.Manhattan:
-			lutRows(t, sq, cs, func(x, y float32) float32 { return float32(math.Abs(float64(x - y))) })
-		default:
-			lutRows(t, sq, cs, func(x, y float32) float32 { return -x * y })
+		base := Centroids * j * p.sub
+		for d, x := range q[lo : lo+w] {
+			distance.LUTTerms(p.metric, t, p.cols[base+d*Centroids:base+(d+1)*Centroids], x)
 		}
 	}
 	return dst
@@ -257,20 +270,5 @@ func (p *Product) Distances(dst []float32, q *Query, rows []byte, ids []uint32) 
 		for i := range ids {
 			dst[i]++
 		}
-	}
-}
-
-// lutRows sets t[c] to the sum of term(q[d], centroid c[d]) over the
-// sub-vector: short sub-vectors (1 to 16 floats) cost less inline than
-// through a kernel call per centroid.
-func lutRows(t, q, cs []float32, term func(x, y float32) float32) {
-	w := len(q)
-	for c := range t {
-		cv := cs[c*w : (c+1)*w : (c+1)*w]
-		var s float32
-		for d, x := range q[:len(cv)] {
-			s += term(x, cv[d])
-		}
-		t[c] = s
 	}
 }
