@@ -403,3 +403,35 @@ func TestAlignedRows(t *testing.T) {
 		}
 	}
 }
+
+// TestScalarCodeRounding checks code's rounding against math.Round on every
+// float32 half-way point and its neighbours in the range, and on random
+// values.
+func TestScalarCodeRounding(t *testing.T) {
+	s := &Scalar{dim: 1, metric: distance.Euclid, alpha: 1, offset: 0}
+	check := func(c float32) {
+		want := byte(0)
+		switch {
+		case c >= 127:
+			want = 127
+		case c > 0:
+			want = byte(math.Round(float64(c)))
+		}
+		if got := s.code(c); got != want {
+			t.Fatalf("code(%v) = %d, want %d", c, got, want)
+		}
+	}
+	for k := range 128 {
+		h := float32(k) + 0.5
+		for _, c := range []float32{h, math.Nextafter32(h, 0), math.Nextafter32(h, 200), float32(k), math.Nextafter32(float32(k), 0)} {
+			check(c)
+		}
+	}
+	for _, c := range []float32{1e-30, 1e-45, 0.49999997, -0.5, 126.99999} {
+		check(c)
+	}
+	r := rand.New(rand.NewPCG(21, 21))
+	for range 100000 {
+		check(r.Float32()*140 - 5)
+	}
+}
