@@ -2,7 +2,9 @@
 
 package quant
 
-// hugeMin is the smallest row buffer given to hugePages: none here.
-const hugeMin = int(^uint(0) >> 1)
+// hugeMin is the smallest row buffer offered to hugePages, as on Linux.
+const hugeMin = 8 << 20
 
+// hugePages has no huge-page advice to give here: the caller allocates as
+// usual.
 func hugePages(int) []byte { return nil }
