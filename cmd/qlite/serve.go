@@ -10,6 +10,7 @@ import (
 	"math"
 	"net"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -219,6 +220,11 @@ func serve(cmd *cobra.Command, f *serveFlags) error {
 			return err
 		}
 		defer stop()
+	} else {
+		// Only the debug server serves heap profiles; without it the
+		// runtime's allocation sampling would keep its stack buckets (a
+		// megabyte or two of a server's anonymous memory) for no reader.
+		runtime.MemProfileRate = 0
 	}
 	tlsCfg, err := f.tlsConfig()
 	if err != nil {
