@@ -137,21 +137,30 @@ func BenchmarkSearch(b *testing.B) {
 	reportSearch(b, ef, recall)
 }
 
+// loadFilteredBench loads the benchmark data with the filtered workload of
+// "rnd" range filters at each selectivity of sels, and the benchmarks'
+// configuration asking for it.
+func loadFilteredBench(b *testing.B, sels ...float64) (*Dataset, *Config, *filteredWorkload) {
+	b.Helper()
+	ds, _ := loadBench(b)
+	c := benchConfig()
+	c.FilterKind = FilterKindRnd
+	c.FilterSelectivity = sels
+	c.Log = benchLog{b}
+	c.CacheDir = b.TempDir()
+	fw, err := prepareFiltered(context.Background(), c, ds, benchQueries)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return ds, c, fw
+}
+
 // BenchmarkFilteredSearch measures qlite's segment with payloads and
 // payload indexes under a filter on the uniform "rnd" field matching each
 // selectivity of the base, one query per op; the segment plans every query.
 func BenchmarkFilteredSearch(b *testing.B) {
-	ds, _ := loadBench(b)
 	ctx := context.Background()
-	c := benchConfig()
-	c.FilterKind = FilterKindRnd
-	c.FilterSelectivity = []float64{0.01, 0.1}
-	c.Log = benchLog{b}
-	c.CacheDir = b.TempDir()
-	fw, err := prepareFiltered(ctx, c, ds, benchQueries)
-	if err != nil {
-		b.Fatal(err)
-	}
+	ds, c, fw := loadFilteredBench(b, 0.01, 0.1)
 	seg, err := buildSegment(ctx, c, ds, fw, &Result{})
 	if err != nil {
 		b.Fatal(err)

@@ -28,7 +28,6 @@ func BenchmarkEmbeddedPaths(b *testing.B) {
 	ds, gt := loadBench(b)
 	ctx := context.Background()
 	c := benchConfig()
-	nq := gt.Rows()
 
 	g, err := hnsw.New(newFlatVectors(ds.Metric, ds.Base, ds.Dim), &hnsw.Config{M: c.M, EfConstruct: c.EfConstruct, Seed: c.Seed})
 	if err != nil {
@@ -38,13 +37,8 @@ func BenchmarkEmbeddedPaths(b *testing.B) {
 		b.Fatal(err)
 	}
 
-	db, err := engine.Open(b.TempDir(), &engine.Options{IndexingWorkers: c.Threads})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
-	const coll = "bench"
-	cl := &grpcRemote{c: compat.NewEmbedded(db), coll: coll}
+	db, cl := openBenchDB(b, c)
+	coll := cl.coll
 	if err := createCollection(ctx, c, cl, ds, nil); err != nil {
 		b.Fatal(err)
 	}
@@ -92,18 +86,7 @@ func BenchmarkEmbeddedPaths(b *testing.B) {
 		name   string
 		search func(i, ef int, row []int32)
 	}{{"hnsw", raw}, {"engine", eng}, {"compat", viaClient}} {
-		b.Run("path="+p.name, func(b *testing.B) {
-			ef, recall := pickEf(b, gt, p.search)
-			b.ReportAllocs()
-			i := 0
-			cpu0 := cputime.Now()
-			for b.Loop() {
-				p.search(i%nq, ef, row)
-				i++
-			}
-			cputime.Report(b, cputime.Now()-cpu0)
-			reportSearch(b, ef, recall)
-		})
+		b.Run("path="+p.name, func(b *testing.B) { benchPath(b, gt, p.search, row) })
 	}
 }
 
@@ -190,24 +173,10 @@ func BenchmarkServedQuery(b *testing.B) {
 //
 //	go test ./bench -run XXX -bench EmbeddedFiltered -cpuprofile cpu.out
 func BenchmarkEmbeddedFiltered(b *testing.B) {
-	ds, _ := loadBench(b)
 	ctx := context.Background()
-	c := benchConfig()
-	c.FilterKind = FilterKindRnd
-	c.FilterSelectivity = []float64{0.001, 0.01}
-	c.Log = benchLog{b}
-	c.CacheDir = b.TempDir()
-	fw, err := prepareFiltered(ctx, c, ds, benchQueries)
-	if err != nil {
-		b.Fatal(err)
-	}
-	db, err := engine.Open(b.TempDir(), &engine.Options{IndexingWorkers: c.Threads})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
-	const coll = "bench"
-	cl := &grpcRemote{c: compat.NewEmbedded(db), coll: coll}
+	ds, c, fw := loadFilteredBench(b, 0.001, 0.01)
+	db, cl := openBenchDB(b, c)
+	coll := cl.coll
 	if _, _, err := uploadEmbedded(ctx, c, db, cl, ds, fw, nil, nil); err != nil {
 		b.Fatal(err)
 	}
@@ -237,17 +206,38 @@ func BenchmarkEmbeddedFiltered(b *testing.B) {
 			search func(i, ef int, row []int32)
 		}{{"engine", eng}, {"compat", viaClient}} {
 			b.Run(fmt.Sprintf("sel=%v/path=%s", c.FilterSelectivity[ci], p.name), func(b *testing.B) {
-				ef, recall := pickEf(b, fw.gts[ci], p.search)
-				b.ReportAllocs()
-				i := 0
-				cpu0 := cputime.Now()
-				for b.Loop() {
-					p.search(i%benchQueries, ef, row)
-					i++
-				}
-				cputime.Report(b, cputime.Now()-cpu0)
-				reportSearch(b, ef, recall)
+				benchPath(b, fw.gts[ci], p.search, row)
 			})
 		}
 	}
+}
+
+// benchPath measures search, one query per op over gt's queries, at the
+// smallest ef of benchEfs reaching benchRecall, with its allocations and
+// the process's CPU time per query.
+func benchPath(b *testing.B, gt *GroundTruth, search func(i, ef int, row []int32), row []int32) {
+	ef, recall := pickEf(b, gt, search)
+	nq := gt.Rows()
+	b.ReportAllocs()
+	i := 0
+	cpu0 := cputime.Now()
+	for b.Loop() {
+		search(i%nq, ef, row)
+		i++
+	}
+	cputime.Report(b, cputime.Now()-cpu0)
+	reportSearch(b, ef, recall)
+}
+
+// openBenchDB opens an empty database in a temporary directory, closed
+// when b ends, and go-client's API over it (compat.NewEmbedded) for
+// collection "bench".
+func openBenchDB(b *testing.B, c *Config) (*engine.DB, *grpcRemote) {
+	b.Helper()
+	db, err := engine.Open(b.TempDir(), &engine.Options{IndexingWorkers: c.Threads})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	return db, &grpcRemote{c: compat.NewEmbedded(db), coll: "bench"}
 }
