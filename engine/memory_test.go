@@ -279,13 +279,35 @@ func heapResident() int64 {
 // heap kept by the runtime (the process's anonymous memory is about what
 // the collection still uses), and no artefact batch is held by the store
 // in the heap (a batch of half a memtable or more is).
+//
+// The heap is the whole process's: Pebble's background flushes, its log
+// writer's blocks and the test binary's other goroutines move it by a few
+// MiB on a loaded machine. So the seal is tried on up to three fresh
+// databases and must pass once; code that keeps the rows or the batch
+// fails every attempt (each leaves about 5 MiB behind).
 func TestSealOnDiskReturnsRows(t *testing.T) {
 	if raceEnabled {
 		t.Skip("the race detector's shadow memory and slower build say nothing of the heap here")
 	}
+	var failures []string
+	for attempt := range 3 {
+		msg := sealOnDiskAttempt(t)
+		if msg == "" {
+			return
+		}
+		t.Logf("attempt %d: %s", attempt+1, msg)
+		failures = append(failures, msg)
+	}
+	t.Fatalf("every attempt failed: %v", failures)
+}
+
+// sealOnDiskAttempt runs TestSealOnDiskReturnsRows's seal on a fresh
+// database and returns what it found wrong, or "".
+func sealOnDiskAttempt(t *testing.T) string {
 	const dim, n = 64, 24000
 	rows := int64(n * dim * 4)
 	db := openTestDB(t, t.TempDir(), testOpts())
+	defer db.Close()
 	efc := 16
 	thr := 5000 // KB: the first segment seals at 20000 points
 	require.NoError(t, db.CreateCollection(bg, "c", &CreateCollection{
@@ -303,7 +325,6 @@ func TestSealOnDiskReturnsRows(t *testing.T) {
 	live := heapResident()
 	after := heapInuse()
 	t.Logf("rows %.1f MiB; heap held after the seal %.1f MiB, %.1f MiB after a collection; in use %.1f MiB before the seal, %.1f MiB after", float64(rows)/mib, float64(resident)/mib, float64(live)/mib, float64(before)/mib, float64(after)/mib)
-	require.Less(t, resident-live, rows/4, "heap the seal left to collect or return")
 
 	c, err := db.collection("c")
 	require.NoError(t, err)
@@ -312,9 +333,15 @@ func TestSealOnDiskReturnsRows(t *testing.T) {
 			require.True(t, ref.seg.Mapped(""), "segment %d reads its vectors from its file", ref.id)
 		}
 	}
+	if resident-live >= rows/4 {
+		return fmt.Sprintf("the seal left %.1f MiB of heap to collect or return (limit %.1f)", float64(resident-live)/mib, float64(rows/4)/mib)
+	}
 	// The seal trades the sealed rows (4.9 MiB) for codes (1.3 MiB) and a
 	// graph (4.7 MiB): about 1.1 MiB more. The artefact (about 5 MiB) in a
 	// batch of half a memtable or more stays in the heap after its commit,
 	// as much again.
-	require.Less(t, after-before, int64(storeMemTable*3/4), "heap in use grown by the seal")
+	if after-before >= int64(storeMemTable*3/4) {
+		return fmt.Sprintf("heap in use grew by %.1f MiB in the seal (limit %.1f)", float64(after-before)/mib, float64(storeMemTable*3/4)/mib)
+	}
+	return ""
 }
