@@ -169,3 +169,83 @@ func (m Metric) PreprocessMultiQuery(dst, v []float32, dim int) []float32 {
 	}
 	return dst
 }
+
+// MaxSimF16 is MaxSim of a float32 query q (its elements float16 values,
+// see F16FromF32) against a document of float16 vectors, scored with the
+// float16 kernels (DotF16, SquaredL2F16, L1F16) in float32 arithmetic.
+func (m Metric) MaxSimF16(q []float32, doc []uint16, dim int) float32 {
+	if dim <= 0 || len(q)%dim != 0 || len(doc)%dim != 0 || len(q) == 0 || len(doc) == 0 {
+		panic(fmt.Sprintf("distance: BUG: MaxSimF16 of %d and %d elements, dim %d", len(q), len(doc), dim))
+	}
+	dot := m == Cosine || m == Dot
+	var sum float32
+	for i := 0; i < len(q); i += dim {
+		qi := q[i : i+dim : i+dim]
+		var best float32
+		for j := 0; j < len(doc); j += dim {
+			row := doc[j : j+dim : j+dim]
+			var x float32
+			switch m {
+			case Euclid:
+				x = SquaredL2F16(qi, row)
+			case Manhattan:
+				x = L1F16(qi, row)
+			default:
+				x = DotF16(qi, row)
+			}
+			if j == 0 || (dot && x > best) || (!dot && x < best) {
+				best = x
+			}
+		}
+		sum += best
+	}
+	if dot {
+		return 1 - sum
+	}
+	return sum
+}
+
+// MaxSimU8 is MaxSim of a uint8 query against a document of uint8 vectors,
+// scored on the integers (DotU8, SquaredL2U8, L1U8). The vectors are not
+// normalised: for Cosine each pair scores dot / (|a| |b|), 0 when either is
+// all zeros, as Qdrant 1.17 scores uint8 Cosine vectors.
+func (m Metric) MaxSimU8(q, doc []byte, dim int) float32 {
+	if dim <= 0 || len(q)%dim != 0 || len(doc)%dim != 0 || len(q) == 0 || len(doc) == 0 {
+		panic(fmt.Sprintf("distance: BUG: MaxSimU8 of %d and %d elements, dim %d", len(q), len(doc), dim))
+	}
+	dot := m == Cosine || m == Dot
+	var sum float32
+	for i := 0; i < len(q); i += dim {
+		qi := q[i : i+dim : i+dim]
+		var qn float64
+		if m == Cosine {
+			qn = float64(DotU8(qi, qi))
+		}
+		var best float32
+		for j := 0; j < len(doc); j += dim {
+			row := doc[j : j+dim : j+dim]
+			var x float32
+			switch m {
+			case Euclid:
+				x = float32(SquaredL2U8(qi, row))
+			case Manhattan:
+				x = float32(L1U8(qi, row))
+			case Dot:
+				x = float32(DotU8(qi, row))
+			default:
+				x = 0
+				if rn := float64(DotU8(row, row)); qn != 0 && rn != 0 {
+					x = float32(float64(DotU8(qi, row)) / math.Sqrt(qn*rn))
+				}
+			}
+			if j == 0 || (dot && x > best) || (!dot && x < best) {
+				best = x
+			}
+		}
+		sum += best
+	}
+	if dot {
+		return 1 - sum
+	}
+	return sum
+}

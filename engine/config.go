@@ -1184,13 +1184,9 @@ func (p VectorParams) elementType() segment.Datatype {
 	return d
 }
 
-// SegmentDatatype returns the datatype of the vector's segment rows: its
-// datatype, except that multivectors keep float32 rows (holding values
-// converted to their datatype).
+// SegmentDatatype returns the datatype of the vector's segment rows (and of
+// its store records): its datatype, for multivectors too.
 func (p VectorParams) SegmentDatatype() segment.Datatype {
-	if p.IsMulti() {
-		return segment.Float32
-	}
 	return p.elementType()
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/qlite/qlite/distance"
 	"github.com/qlite/qlite/filter"
 	"github.com/qlite/qlite/segment"
 )
@@ -140,7 +141,7 @@ func (db *DB) SearchMatrix(ctx context.Context, coll string, req *MatrixRequest)
 				// are its kernels' sums (lib/collection/src/collection/
 				// distance_matrix.rs); QdrantScore sums in the same order.
 				if vp.IsMulti() {
-					row = append(row, near{j, m.Score(m.MaxSim(a.vec.d, b.vec.d, int(vp.Size)))})
+					row = append(row, near{j, m.Score(multiMaxSim(vp, a.vec.d, b.vec.d))})
 				} else if !sparse {
 					row = append(row, near{j, m.QdrantScore(a.vec.d, b.vec.d)})
 				} else if s, shared := segment.SparseDot(a.q.s, b.vec.s); shared {
@@ -164,4 +165,18 @@ func (db *DB) SearchMatrix(ctx context.Context, coll string, req *MatrixRequest)
 		}
 	}
 	return out, nil
+}
+
+// multiMaxSim is MaxSim of the stored multivectors q and doc of vp, scored
+// as the segments score them: on the bytes for uint8 (whose Cosine vectors
+// are unnormalised).
+func multiMaxSim(vp VectorParams, q, doc []float32) float32 {
+	m, dim := vp.Distance, int(vp.Size)
+	if vp.elementType() != segment.Uint8 {
+		return m.MaxSim(q, doc, dim)
+	}
+	qb, db := make([]byte, len(q)), make([]byte, len(doc))
+	distance.U8FromF32(qb, q)
+	distance.U8FromF32(db, doc)
+	return m.MaxSimU8(qb, db, dim)
 }

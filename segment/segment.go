@@ -286,7 +286,7 @@ func newSegment(opts *Options, reserved int) (*Segment, error) {
 		if spec.FullScanThreshold < 0 {
 			return nil, fmt.Errorf("%w: vector %q: full scan threshold %d", ErrBadOptions, spec.Name, spec.FullScanThreshold)
 		}
-		if !spec.Datatype.Valid() || (spec.Multi && spec.Datatype != Float32) {
+		if !spec.Datatype.Valid() {
 			return nil, fmt.Errorf("%w: vector %q: datatype %v", ErrBadOptions, spec.Name, spec.Datatype)
 		}
 		if spec.PayloadM < 0 || spec.PayloadM > 1024 || spec.PayloadM == 1 {
@@ -305,7 +305,7 @@ func newSegment(opts *Options, reserved int) (*Segment, error) {
 		}
 		sp.rows.Store(&[][]float32{})
 		if spec.Multi {
-			sp.multi = newMultiStore()
+			sp.multi = newMultiStore(spec.Datatype)
 		}
 		if r, ok := opts.Rows[spec.Name]; ok {
 			if err := checkRows(spec.Name, sp, r, reserved); err != nil {

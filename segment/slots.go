@@ -167,15 +167,24 @@ func (v vectors) Vector(id uint32) []float32 { return v.sp.vector(id) }
 // allocated: they are slots of the segment).
 func (v vectors) Distances(q []float32, ids []uint32, dst []float32) {
 	if sp := v.sp; sp.multi != nil {
+		var qb []byte
+		if sp.dtype == Uint8 {
+			bp := u8Query.Get().(*[]byte)
+			defer u8Query.Put(bp)
+			if cap(*bp) < len(q) {
+				*bp = make([]byte, len(q))
+			}
+			qb = (*bp)[:len(q)]
+			distance.U8FromF32(qb, q)
+		}
 		for i, id := range ids {
-			doc := sp.multi.vector(id, sp.dim)
-			if len(doc) == 0 || len(q) == 0 {
+			d, ok := sp.multi.maxSim(sp.metric, q, qb, id, sp.dim)
+			if !ok {
 				// A masked slot whose vectors were lost (it only
 				// serves navigation): the farthest of all.
-				dst[i] = math.MaxFloat32
-				continue
+				d = math.MaxFloat32
 			}
-			dst[i] = sp.metric.MaxSim(q, doc, sp.dim)
+			dst[i] = d
 		}
 		return
 	}
