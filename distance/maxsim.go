@@ -193,16 +193,11 @@ func (m Metric) MaxSimF16(q []float32, doc []uint16, dim int) float32 {
 			default:
 				x = DotF16(qi, row)
 			}
-			if j == 0 || (dot && x > best) || (!dot && x < best) {
-				best = x
-			}
+			best = maxSimBest(dot, j == 0, x, best)
 		}
 		sum += best
 	}
-	if dot {
-		return 1 - sum
-	}
-	return sum
+	return maxSimDistance(dot, sum)
 }
 
 // MaxSimU8 is MaxSim of a uint8 query against a document of uint8 vectors,
@@ -238,12 +233,24 @@ func (m Metric) MaxSimU8(q, doc []byte, dim int) float32 {
 					x = float32(float64(DotU8(qi, row)) / math.Sqrt(qn*rn))
 				}
 			}
-			if j == 0 || (dot && x > best) || (!dot && x < best) {
-				best = x
-			}
+			best = maxSimBest(dot, j == 0, x, best)
 		}
 		sum += best
 	}
+	return maxSimDistance(dot, sum)
+}
+
+// maxSimBest returns the better of the similarity x and best (the larger
+// when dot, else the smaller), x when first.
+func maxSimBest(dot, first bool, x, best float32) float32 {
+	if first || (dot && x > best) || (!dot && x < best) {
+		return x
+	}
+	return best
+}
+
+// maxSimDistance turns a sum of best similarities into MaxSim's distance.
+func maxSimDistance(dot bool, sum float32) float32 {
 	if dot {
 		return 1 - sum
 	}
