@@ -435,3 +435,44 @@ func TestScalarCodeRounding(t *testing.T) {
 		check(r.Float32()*140 - 5)
 	}
 }
+
+// TestScalarDotDistances checks Dot and Cosine estimates on rows long
+// enough for the gather kernels' vector loops (and their tails) against
+// Qdrant's formula evaluated in float64 on the codes.
+func TestScalarDotDistances(t *testing.T) {
+	for _, m := range []distance.Metric{distance.Dot, distance.Cosine} {
+		for _, dim := range []int{3, 65, 100, 784} {
+			data, queries := clustered(8, 200, 3, dim, m)
+			s, err := TrainScalar(data, m, dim, ScalarOptions{Quantile: 0.99})
+			require.NoError(t, err)
+			n, rs := data.Len(), s.RowSize()
+			rows := AlignedRows(s, n)
+			ids := make([]uint32, n)
+			for i := range n {
+				s.Encode(rows[i*rs:], data.At(i))
+				ids[i] = uint32((i * 7) % n)
+			}
+			got := make([]float32, n)
+			a, o := float64(s.alpha), float64(s.offset)
+			for qi := range queries.Len() {
+				var q Query
+				s.PrepareQuery(&q, queries.At(qi))
+				s.Distances(got, &q, rows, ids)
+				for i, id := range ids {
+					row := rows[int(id)*rs:][:dim]
+					var dot, sq, sv float64
+					for j, c := range row {
+						require.LessOrEqual(t, c, byte(127))
+						dot += float64(q.code[j]) * float64(c)
+						sq += float64(q.code[j])
+						sv += float64(c)
+					}
+					want := 1 - (a*a*dot + a*o*sq + a*o*sv + float64(dim)*o*o)
+					// The terms are summed in float32 and cancel in part.
+					tol := 1e-6 * (1 + math.Abs(a*a*dot) + math.Abs(a*o*sq) + math.Abs(a*o*sv) + math.Abs(float64(dim)*o*o))
+					require.InDelta(t, want, float64(got[i]), tol, "%v dim=%d id=%d", m, dim, id)
+				}
+			}
+		}
+	}
+}

@@ -205,7 +205,9 @@ func (s *Scalar) Distances(dst []float32, q *Query, rows []byte, ids []uint32) {
 			dst[i] = s.alpha * float32(x)
 		}
 	default:
-		distance.DotU8Gather(raw, qc, rows, rs, ids)
+		// Codes stop at 127 (see code), so the 7-bit kernel's sums are
+		// DotU8Gather's.
+		distance.DotU7Gather(raw, qc, rows, rs, ids)
 		for i, x := range raw {
 			off := int(ids[i])*rs + s.dim
 			corr := math.Float32frombits(binary.LittleEndian.Uint32(rows[off : off+4]))
