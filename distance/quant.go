@@ -22,7 +22,9 @@ var (
 	// implAVX512 needs AVX-512BW and AVX512_VNNI.
 	qInt impl
 	// qPop is the family of the popcount kernels: implAVX512 needs
-	// AVX512_VPOPCNTDQ; without it Go's POPCNT-backed bits.OnesCount64 runs.
+	// AVX512_VPOPCNTDQ; without it Go's POPCNT-backed bits.OnesCount64 runs,
+	// but for XorPopcountGather, which with POPCNT (implAVX2) runs in
+	// assembly.
 	qPop impl
 	// qF16 is the family of the float16, uint8-row and PQ kernels: implAVX2
 	// needs F16C, implAVX512 AVX-512BW as well.
@@ -35,6 +37,9 @@ func setQuantImpl(k impl) {
 	qInt, qPop, qF16 = implGo, implGo, implGo
 	if k >= implAVX2 {
 		qInt = implAVX2
+		if f.popcnt {
+			qPop = implAVX2
+		}
 		if f.f16c {
 			qF16 = implAVX2
 		}
@@ -56,7 +61,7 @@ func setQuantImpl(k impl) {
 // quantCPU lists the CPU features the quantised kernels use beyond those
 // of the float32 kernels.
 type quantCPU struct {
-	bw, vnni, popcnt512, f16c bool
+	bw, vnni, popcnt512, popcnt, f16c bool
 }
 
 // QuantKernels reports the families of the quantised kernels in use, as

@@ -90,6 +90,7 @@ func quantFeatures() quantCPU {
 		bw:        cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VL,
 		vnni:      cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VL && cpu.X86.HasAVX512VNNI,
 		popcnt512: cpu.X86.HasAVX512VPOPCNTDQ,
+		popcnt:    cpu.X86.HasPOPCNT,
 		f16c:      cpu.X86.HasAVX2 && cpu.X86.HasFMA && hasF16C(),
 	}
 }
@@ -242,7 +243,14 @@ func dotU8GatherAsm(dst []uint32, q, rows []byte, stride int, ids []uint32) bool
 //go:noescape
 func dotU7GatherAVX512(dst *uint32, q, rows *byte, stride, dim int, ids *uint32, n int)
 
+//go:noescape
+func dotU7GatherAVX2(dst *uint32, q, rows *byte, stride, dim int, ids *uint32, n int)
+
 func dotU7GatherAsm(dst []uint32, q, rows []byte, stride int, ids []uint32) bool {
+	if qInt == implAVX2 && len(q) >= qAsmMin && len(ids) > 0 {
+		dotU7GatherAVX2(unsafe.SliceData(dst), unsafe.SliceData(q), unsafe.SliceData(rows), stride, len(q), unsafe.SliceData(ids), len(ids))
+		return true
+	}
 	return u8GatherAsm(dotU7GatherAVX512, dst, q, rows, stride, ids)
 }
 
@@ -260,12 +268,23 @@ func xorPopcountGatherAVX512(dst *uint32, q, rows *byte, stride, dim int, ids *u
 // xorPopcountGatherAsm runs the VPOPCNTDQ gather and reports whether it
 // could; the caller has checked the contract.
 func xorPopcountGatherAsm(dst []uint32, q []uint64, rows []byte, stride int, ids []uint32) bool {
-	if qPop != implAVX512 || len(ids) == 0 {
+	if len(ids) == 0 {
 		return false
 	}
-	xorPopcountGatherAVX512(unsafe.SliceData(dst), (*byte)(unsafe.Pointer(unsafe.SliceData(q))), unsafe.SliceData(rows), stride, len(q), unsafe.SliceData(ids), len(ids))
+	k := xorPopcountGatherAVX512
+	switch qPop {
+	case implAVX512:
+	case implAVX2:
+		k = xorPopcountGatherPOPCNT
+	default:
+		return false
+	}
+	k(unsafe.SliceData(dst), (*byte)(unsafe.Pointer(unsafe.SliceData(q))), unsafe.SliceData(rows), stride, len(q), unsafe.SliceData(ids), len(ids))
 	return true
 }
+
+//go:noescape
+func xorPopcountGatherPOPCNT(dst *uint32, q, rows *byte, stride, dim int, ids *uint32, n int)
 
 //go:noescape
 func pqGatherAVX512(dst *float32, lut *float32, codes *byte, m int, ids *uint32, n int)

@@ -561,6 +561,177 @@ gdone: \
 	RET
 
 // ---------------------------------------------------------------------------
+// Gathers without AVX-512 (AVX2 and POPCNT).
+
+// GATHER2(BODY) is U8GATHER for the AVX2 and POPCNT bodies: while row i is
+// scored, row i+GAHEAD is prefetched whole, stride bytes from its start (so
+// that a row's trailer, read after the gather, is in cache too); rows 1 to
+// GAHEAD-1 are prefetched before row 0 is scored. BODY scores q (SI)
+// against the row at DI over CX elements into AX and may clobber BX, DX,
+// SI, DI, CX and the vector registers.
+#define GATHER2(BODY) \
+	MOVQ dst+0(FP), R8; \
+	MOVQ q+8(FP), R9; \
+	MOVQ rows+16(FP), R10; \
+	MOVQ stride+24(FP), R11; \
+	MOVQ dim+32(FP), R12; \
+	MOVQ ids+40(FP), R13; \
+	MOVQ n+48(FP), R14; \
+	MOVQ $1, AX; \
+hpro: \
+	CMPQ AX, R14; \
+	JAE hnext; \
+	CMPQ AX, $GAHEAD; \
+	JAE hnext; \
+	MOVL (R13)(AX*4), DX; \
+	IMULQ R11, DX; \
+	ADDQ R10, DX; \
+	LEAQ -1(DX)(R11*1), BX; \
+hpf1: \
+	CMPQ DX, BX; \
+	JA hpf1last; \
+	PREFETCHT0 (DX); \
+	ADDQ $64, DX; \
+	JMP hpf1; \
+hpf1last: \
+	PREFETCHT0 (BX); \
+	INCQ AX; \
+	JMP hpro; \
+hnext: \
+	TESTQ R14, R14; \
+	JEQ hdone; \
+	CMPQ R14, $GAHEAD; \
+	JBE hnopf; \
+	MOVL (4*GAHEAD)(R13), DX; \
+	IMULQ R11, DX; \
+	ADDQ R10, DX; \
+	LEAQ -1(DX)(R11*1), BX; \
+hpf: \
+	CMPQ DX, BX; \
+	JA hpflast; \
+	PREFETCHT0 (DX); \
+	ADDQ $64, DX; \
+	JMP hpf; \
+hpflast: \
+	PREFETCHT0 (BX); \
+hnopf: \
+	MOVL (R13), DI; \
+	IMULQ R11, DI; \
+	ADDQ R10, DI; \
+	MOVQ R9, SI; \
+	MOVQ R12, CX; \
+	BODY; \
+	MOVL AX, (R8); \
+	ADDQ $4, R8; \
+	ADDQ $4, R13; \
+	DECQ R14; \
+	JMP hnext; \
+hdone: \
+	VZEROUPPER; \
+	RET
+
+// U7DOTBODY2: q (any bytes) · row (bytes at most 127) over CX bytes.
+// VPMADDUBSW multiplies the row's bytes, unsigned, by q's biased to signed
+// (q XOR 0x80 = q - 128): each pair sums to at most 2·127·128 in magnitude,
+// so nothing saturates, and q·r = Σ r·(q-128) + 128·Σr, Σr from VPSADBW
+// (qword sums, below 2^32 for any row shorter than 2^24 bytes, added as
+// dwords). The last CX mod 16 bytes are summed one at a time.
+#define U7DOTBODY2 \
+	VPBROADCASTD qbias<>(SB), Y15; \
+	MOVL $0x00010001, AX; \
+	VMOVD AX, X14; \
+	VPBROADCASTD X14, Y14; \
+	VPXOR Y13, Y13, Y13; \
+	VPXOR Y0, Y0, Y0; \
+	VPXOR Y1, Y1, Y1; \
+	XORL DX, DX; \
+u7b32: \
+	CMPQ CX, $32; \
+	JB u7b16; \
+	VMOVDQU (DI), Y4; \
+	VPXOR (SI), Y15, Y5; \
+	VPMADDUBSW Y5, Y4, Y6; \
+	VPMADDWD Y14, Y6, Y6; \
+	VPADDD Y6, Y0, Y0; \
+	VPSADBW Y13, Y4, Y7; \
+	VPADDQ Y7, Y1, Y1; \
+	ADDQ $32, SI; \
+	ADDQ $32, DI; \
+	SUBQ $32, CX; \
+	JMP u7b32; \
+u7b16: \
+	CMPQ CX, $16; \
+	JB u7b1; \
+	VMOVDQU (DI), X4; \
+	VPXOR (SI), X15, X5; \
+	VPMADDUBSW X5, X4, X6; \
+	VPMADDWD X14, X6, X6; \
+	VPADDD Y6, Y0, Y0; \
+	VPSADBW X13, X4, X7; \
+	VPADDQ Y7, Y1, Y1; \
+	ADDQ $16, SI; \
+	ADDQ $16, DI; \
+	SUBQ $16, CX; \
+u7b1: \
+	TESTQ CX, CX; \
+	JEQ u7sum; \
+	MOVBLZX (SI), AX; \
+	MOVBLZX (DI), BX; \
+	IMULL BX, AX; \
+	ADDL AX, DX; \
+	INCQ SI; \
+	INCQ DI; \
+	DECQ CX; \
+	JMP u7b1; \
+u7sum: \
+	VPSLLQ $7, Y1, Y1; \
+	VPADDD Y1, Y0, Y0; \
+	REDUCED32Y; \
+	ADDL DX, AX
+
+// XORPOPBODY2: Σ popcount(q XOR row) over CX uint64 words with POPCNT,
+// four words a step in two chains.
+#define XORPOPBODY2 \
+	XORL AX, AX; \
+	XORL DX, DX; \
+x4: \
+	CMPQ CX, $4; \
+	JB x1; \
+	MOVQ (SI), BX; \
+	XORQ (DI), BX; \
+	POPCNTQ BX, BX; \
+	ADDQ BX, AX; \
+	MOVQ 8(SI), BX; \
+	XORQ 8(DI), BX; \
+	POPCNTQ BX, BX; \
+	ADDQ BX, DX; \
+	MOVQ 16(SI), BX; \
+	XORQ 16(DI), BX; \
+	POPCNTQ BX, BX; \
+	ADDQ BX, AX; \
+	MOVQ 24(SI), BX; \
+	XORQ 24(DI), BX; \
+	POPCNTQ BX, BX; \
+	ADDQ BX, DX; \
+	ADDQ $32, SI; \
+	ADDQ $32, DI; \
+	SUBQ $4, CX; \
+	JMP x4; \
+x1: \
+	TESTQ CX, CX; \
+	JEQ xsum; \
+	MOVQ (SI), BX; \
+	XORQ (DI), BX; \
+	POPCNTQ BX, BX; \
+	ADDQ BX, AX; \
+	ADDQ $8, SI; \
+	ADDQ $8, DI; \
+	DECQ CX; \
+	JMP x1; \
+xsum: \
+	ADDQ DX, AX
+
+// ---------------------------------------------------------------------------
 // Bytes, AVX-512 (BW + VNNI).
 
 // func dotU8AVX512(a, b *byte, n int) uint32
@@ -1118,3 +1289,11 @@ lmul:
 ldone:
 	VZEROUPPER
 	RET
+
+// func dotU7GatherAVX2(dst *uint32, q, rows *byte, stride, dim int, ids *uint32, n int)
+TEXT ·dotU7GatherAVX2(SB), NOSPLIT, $0-56
+	GATHER2(U7DOTBODY2)
+
+// func xorPopcountGatherPOPCNT(dst *uint32, q, rows *byte, stride, dim int, ids *uint32, n int)
+TEXT ·xorPopcountGatherPOPCNT(SB), NOSPLIT, $0-56
+	GATHER2(XORPOPBODY2)

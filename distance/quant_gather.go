@@ -89,6 +89,8 @@ func DotU8Gather(dst []uint32, q, rows []byte, stride int, ids []uint32) {
 // quantisation's codes), which lets the AVX-512 kernel multiply them as
 // signed bytes directly: a third of DotU8Gather's instructions per row.
 // Rows with a byte above 127 get an unspecified sum (q's bytes may be any).
+// With AVX2 (no AVX-512) it runs in assembly too, prefetching the rows two
+// ahead.
 func DotU7Gather(dst []uint32, q, rows []byte, stride int, ids []uint32) {
 	checkU8Gather(dst, q, rows, stride, ids)
 	if !dotU7GatherAsm(dst, q, rows, stride, ids) {
@@ -140,8 +142,8 @@ func checkU8Gather(dst []uint32, q, rows []byte, stride int, ids []uint32) {
 // is the len(q) little-endian uint64 words at rows[id*stride:] (binary
 // codes). Contract (panics with a "distance: BUG" message): len(q) >= 1,
 // stride >= 8*len(q), len(dst) >= len(ids), every row inside rows, rows
-// 8-byte aligned. Under AVX512_VPOPCNTDQ the loop runs in assembly and
-// prefetches the row two ahead.
+// 8-byte aligned. Under AVX512_VPOPCNTDQ, or with POPCNT and AVX2, the loop
+// runs in assembly and prefetches the row two ahead.
 func XorPopcountGather(dst []uint32, q []uint64, rows []byte, stride int, ids []uint32) {
 	checkU8Gather(dst, unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(q))), 8*len(q)), rows, stride, ids)
 	if len(rows) > 0 && uintptr(unsafe.Pointer(unsafe.SliceData(rows)))%8 != 0 || stride%8 != 0 {
