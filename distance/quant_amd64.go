@@ -244,11 +244,19 @@ func dotU8GatherAsm(dst []uint32, q, rows []byte, stride int, ids []uint32) bool
 func dotU7GatherAVX512(dst *uint32, q, rows *byte, stride, dim int, ids *uint32, n int)
 
 //go:noescape
-func dotU7GatherAVX2(dst *uint32, q, rows *byte, stride, dim int, ids *uint32, n int)
+func dotU7GatherAVX2(dst *uint32, q, rows *byte, stride, dim int, ids *uint32, n, ahead int)
+
+// gatherAhead is how many rows ahead the AVX2 and POPCNT gathers prefetch:
+// about gatherLines cache lines in flight, and at least two rows.
+func gatherAhead(stride int) int { return max(2, gatherLines*64/stride) }
+
+// gatherLines is the number of cache lines the AVX2 and POPCNT gathers
+// keep in flight.
+const gatherLines = 24
 
 func dotU7GatherAsm(dst []uint32, q, rows []byte, stride int, ids []uint32) bool {
 	if qInt == implAVX2 && len(q) >= qAsmMin && len(ids) > 0 {
-		dotU7GatherAVX2(unsafe.SliceData(dst), unsafe.SliceData(q), unsafe.SliceData(rows), stride, len(q), unsafe.SliceData(ids), len(ids))
+		dotU7GatherAVX2(unsafe.SliceData(dst), unsafe.SliceData(q), unsafe.SliceData(rows), stride, len(q), unsafe.SliceData(ids), len(ids), gatherAhead(stride))
 		return true
 	}
 	return u8GatherAsm(dotU7GatherAVX512, dst, q, rows, stride, ids)
@@ -271,20 +279,20 @@ func xorPopcountGatherAsm(dst []uint32, q []uint64, rows []byte, stride int, ids
 	if len(ids) == 0 {
 		return false
 	}
-	k := xorPopcountGatherAVX512
+	pq := (*byte)(unsafe.Pointer(unsafe.SliceData(q)))
 	switch qPop {
 	case implAVX512:
+		xorPopcountGatherAVX512(unsafe.SliceData(dst), pq, unsafe.SliceData(rows), stride, len(q), unsafe.SliceData(ids), len(ids))
 	case implAVX2:
-		k = xorPopcountGatherPOPCNT
+		xorPopcountGatherPOPCNT(unsafe.SliceData(dst), pq, unsafe.SliceData(rows), stride, len(q), unsafe.SliceData(ids), len(ids), gatherAhead(stride))
 	default:
 		return false
 	}
-	k(unsafe.SliceData(dst), (*byte)(unsafe.Pointer(unsafe.SliceData(q))), unsafe.SliceData(rows), stride, len(q), unsafe.SliceData(ids), len(ids))
 	return true
 }
 
 //go:noescape
-func xorPopcountGatherPOPCNT(dst *uint32, q, rows *byte, stride, dim int, ids *uint32, n int)
+func xorPopcountGatherPOPCNT(dst *uint32, q, rows *byte, stride, dim int, ids *uint32, n, ahead int)
 
 //go:noescape
 func pqGatherAVX512(dst *float32, lut *float32, codes *byte, m int, ids *uint32, n int)

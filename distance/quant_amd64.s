@@ -564,9 +564,10 @@ gdone: \
 // Gathers without AVX-512 (AVX2 and POPCNT).
 
 // GATHER2(BODY) is U8GATHER for the AVX2 and POPCNT bodies: while row i is
-// scored, row i+GAHEAD is prefetched whole, stride bytes from its start (so
+// scored, row i+ahead is prefetched whole, stride bytes from its start (so
 // that a row's trailer, read after the gather, is in cache too); rows 1 to
-// GAHEAD-1 are prefetched before row 0 is scored. BODY scores q (SI)
+// ahead-1 are prefetched before row 0 is scored (ahead >= 1, the caller's
+// choice: short rows need more in flight). BODY scores q (SI)
 // against the row at DI over CX elements into AX and may clobber BX, DX,
 // SI, DI, CX and the vector registers.
 #define GATHER2(BODY) \
@@ -581,7 +582,7 @@ gdone: \
 hpro: \
 	CMPQ AX, R14; \
 	JAE hnext; \
-	CMPQ AX, $GAHEAD; \
+	CMPQ AX, ahead+56(FP); \
 	JAE hnext; \
 	MOVL (R13)(AX*4), DX; \
 	IMULQ R11, DX; \
@@ -600,9 +601,10 @@ hpf1last: \
 hnext: \
 	TESTQ R14, R14; \
 	JEQ hdone; \
-	CMPQ R14, $GAHEAD; \
+	MOVQ ahead+56(FP), AX; \
+	CMPQ R14, AX; \
 	JBE hnopf; \
-	MOVL (4*GAHEAD)(R13), DX; \
+	MOVL (R13)(AX*4), DX; \
 	IMULQ R11, DX; \
 	ADDQ R10, DX; \
 	LEAQ -1(DX)(R11*1), BX; \
@@ -1290,10 +1292,10 @@ ldone:
 	VZEROUPPER
 	RET
 
-// func dotU7GatherAVX2(dst *uint32, q, rows *byte, stride, dim int, ids *uint32, n int)
-TEXT ·dotU7GatherAVX2(SB), NOSPLIT, $0-56
+// func dotU7GatherAVX2(dst *uint32, q, rows *byte, stride, dim int, ids *uint32, n, ahead int)
+TEXT ·dotU7GatherAVX2(SB), NOSPLIT, $0-64
 	GATHER2(U7DOTBODY2)
 
-// func xorPopcountGatherPOPCNT(dst *uint32, q, rows *byte, stride, dim int, ids *uint32, n int)
-TEXT ·xorPopcountGatherPOPCNT(SB), NOSPLIT, $0-56
+// func xorPopcountGatherPOPCNT(dst *uint32, q, rows *byte, stride, dim int, ids *uint32, n, ahead int)
+TEXT ·xorPopcountGatherPOPCNT(SB), NOSPLIT, $0-64
 	GATHER2(XORPOPBODY2)

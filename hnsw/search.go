@@ -4,6 +4,9 @@ import (
 	"math"
 	"slices"
 	"sync/atomic"
+	"unsafe"
+
+	"github.com/qlite/qlite/distance"
 )
 
 // Search returns up to k live nodes closest to q, closest first, found with a
@@ -198,6 +201,11 @@ func (g *Graph) searchLayer(s *searcher, q []float32, ep uint32, epDist float32,
 			break
 		}
 		s.cand.pop()
+		if len(s.cand) > 0 {
+			// The next candidate, unless this one's neighbours bring a
+			// closer one: its list loads while these are scored.
+			prefetchLinks(g.links(s.cand[0].id, l))
+		}
 		list := g.links(c.id, l)
 		n := linkCount(list)
 		ids := s.ids[:0]
@@ -393,4 +401,9 @@ func (g *Graph) unstick(s *searcher, q []float32, accept func(uint32) bool, ef i
 		}
 	}
 	return false
+}
+
+// prefetchLinks asks for a link list's cache lines.
+func prefetchLinks(list []uint32) {
+	distance.Prefetch(unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(list))), 4*len(list)))
 }

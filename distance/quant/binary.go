@@ -183,21 +183,45 @@ func (b *Binary) encodeWords(w []uint64, v []float32) {
 				set(i)
 			}
 		}
-	case TwoBits, OneAndHalfBits:
+	case TwoBits:
+		// twoBits without branches on the data (the three cases are
+		// equally likely, so branches mispredict): bit one is
+		// !(z <= -sigmas) and bit two !(z < sigmas), as twoBits decides,
+		// NaN included.
+		const sigmas = 2.0 / 3.0
+		mean, sd := b.mean[:len(v)], b.stddev[:len(v)]
+		for i, x := range v {
+			var b1, b2 uint64
+			if s := sd[i]; s < 1.1920929e-07 {
+				b1 = bit(x > 0)
+			} else {
+				z := (x - mean[i]) / s
+				b1, b2 = bit(!(z <= -sigmas)), bit(!(z < sigmas))
+			}
+			w[i/64] |= b1 << (i % 64)
+			j := b.dim + i
+			w[j/64] |= b2 << (j % 64)
+		}
+	case OneAndHalfBits:
 		for i, x := range v {
 			b1, b2 := b.twoBits(i, x)
 			if b1 {
 				set(i)
 			}
 			if b2 {
-				if b.enc == TwoBits {
-					set(b.dim + i)
-				} else {
-					set(b.dim + i/2)
-				}
+				set(b.dim + i/2)
 			}
 		}
 	}
+}
+
+// bit is 1 for true, 0 for false.
+func bit(t bool) uint64 {
+	var b uint64
+	if t {
+		b = 1
+	}
+	return b
 }
 
 // Encode writes v's code into row[:RowSize()] as little-endian words.

@@ -476,3 +476,48 @@ func TestScalarDotDistances(t *testing.T) {
 		}
 	}
 }
+
+// TestTwoBitsRows checks two_bits rows against twoBits, the rule applied
+// one dimension at a time: random values, values at and next to the
+// thresholds, constant dimensions, NaN and infinities.
+func TestTwoBitsRows(t *testing.T) {
+	const dim, n = 131, 300
+	r := rand.New(rand.NewPCG(5, 5))
+	data := make([]float32, n*dim)
+	for i := range data {
+		if i%dim%17 == 3 {
+			data[i] = 0.25 // a constant dimension
+		} else {
+			data[i] = float32(r.NormFloat64()*3 + float64(i%dim))
+		}
+	}
+	b, err := TrainBinary(Flat{Data: data, D: dim}, distance.Cosine, dim, BinaryOptions{Encoding: TwoBits})
+	require.NoError(t, err)
+	row := make([]byte, b.RowSize())
+	for trial := range 200 {
+		v := make([]float32, dim)
+		for i := range v {
+			m, s := b.mean[i], b.stddev[i]
+			switch k := r.IntN(8); {
+			case trial == 0:
+				v[i] = float32(math.NaN())
+			case trial == 1:
+				v[i] = float32(math.Inf(2*(i%2) - 1))
+			case k == 0:
+				v[i] = m - 2*s/3
+			case k == 1:
+				v[i] = math.Nextafter32(m+2*s/3, float32(r.IntN(2)*2-1))
+			default:
+				v[i] = m + s*float32(r.NormFloat64())
+			}
+		}
+		b.Encode(row, v)
+		for i, x := range v {
+			b1, b2 := b.twoBits(i, x)
+			got1 := row[i/8]>>(i%8)&1 == 1
+			j := dim + i
+			got2 := row[j/8]>>(j%8)&1 == 1
+			require.Equal(t, [2]bool{b1, b2}, [2]bool{got1, got2}, "trial %d dim %d x=%v", trial, i, x)
+		}
+	}
+}
