@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime"
 	"sync/atomic"
@@ -240,4 +241,70 @@ func openBenchDB(b *testing.B, c *Config) (*engine.DB, *grpcRemote) {
 	}
 	b.Cleanup(func() { db.Close() })
 	return db, &grpcRemote{c: compat.NewEmbedded(db), coll: "bench"}
+}
+
+// BenchmarkPathFixedCost measures what a query costs beside its search on
+// the two embedded paths of BenchmarkEmbeddedPaths (engine.DB.Search and
+// go-client's API over the engine): over a collection of the first
+// fixedCostPoints points of Fashion-MNIST, which the segment scores in
+// full (no graph at that size), a query is ten results and the path's own
+// work (checks, validation, ids and versions, the result and its
+// conversion) is most of its cost. One op is one query.
+//
+//	go test ./bench -run XXX -bench PathFixedCost -count 10 | benchstat -col /path -
+func BenchmarkPathFixedCost(b *testing.B) {
+	const fixedCostPoints = 16
+	ds, err := LoadDataset("fashion-mnist-784-euclidean", &LoadOptions{MaxPoints: fixedCostPoints})
+	if errors.Is(err, ErrNotInstalled) {
+		b.Skipf("Fashion-MNIST is not installed in %s: %v", DefaultFashionMNISTDir, err)
+	}
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	c := benchConfig()
+	db, cl := openBenchDB(b, c)
+	if err := createCollection(ctx, c, cl, ds, nil); err != nil {
+		b.Fatal(err)
+	}
+	if err := uploadBase(ctx, cl, ds, nil, nil); err != nil {
+		b.Fatal(err)
+	}
+	emb := compat.NewEmbedded(db)
+	nq := min(ds.NQ, benchQueries)
+	for _, p := range []struct {
+		name   string
+		search func(i int) (int, error)
+	}{
+		{"engine", func(i int) (int, error) {
+			hits, err := db.Search(ctx, cl.coll, &engine.SearchRequest{Vector: ds.Query(i), Limit: benchK, HnswEf: benchEfs[0]})
+			return len(hits), err
+		}},
+		{"compat", func(i int) (int, error) {
+			pts, err := emb.Query(ctx, &qdrant.QueryPoints{
+				CollectionName: cl.coll,
+				Query:          qdrant.NewQueryDense(ds.Query(i)),
+				Limit:          qdrant.PtrOf(uint64(benchK)),
+				Params:         &qdrant.SearchParams{HnswEf: qdrant.PtrOf(uint64(benchEfs[0]))},
+			})
+			return len(pts), err
+		}},
+	} {
+		b.Run("path="+p.name, func(b *testing.B) {
+			b.ReportAllocs()
+			i := 0
+			cpu0 := cputime.Now()
+			for b.Loop() {
+				n, err := p.search(i % nq)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if n != benchK {
+					b.Fatalf("query %d: %d results, want %d", i%nq, n, benchK)
+				}
+				i++
+			}
+			cputime.Report(b, cputime.Now()-cpu0)
+		})
+	}
 }
