@@ -33,14 +33,17 @@ import (
 // requests and results may be reused and modified by the caller, as with a
 // remote client. Embedded is safe for concurrent use.
 type Embedded struct {
-	s      *Services
+	s *Services
+	// points is s.Points, for the calls that skip its response.
+	points *pointsService
 	closed atomic.Bool
 }
 
 // NewEmbedded returns a Client over db. The caller owns db: Close does not
 // close it, and db must stay open until the Embedded is no longer used.
 func NewEmbedded(db *engine.DB) *Embedded {
-	return &Embedded{s: NewServices(db)}
+	s := NewServices(db)
+	return &Embedded{s: s, points: s.Points.(*pointsService)}
 }
 
 // Close marks the client closed; later calls fail with codes.Canceled, as
@@ -392,11 +395,11 @@ func (e *Embedded) UpdateBatch(ctx context.Context, request *qdrant.UpdateBatchP
 // Queries.
 
 func (e *Embedded) Query(ctx context.Context, request *qdrant.QueryPoints) ([]*qdrant.ScoredPoint, error) {
-	resp, err := embCall(ctx, e, request, e.s.Points.Query)
+	res, err := embCall(ctx, e, request, e.points.queryPoints)
 	if err != nil {
 		return nil, embErr(err, "Query", request.GetCollectionName())
 	}
-	return resp.GetResult(), nil
+	return res, nil
 }
 
 func (e *Embedded) QueryBatch(ctx context.Context, request *qdrant.QueryBatchPoints) ([]*qdrant.BatchResult, error) {

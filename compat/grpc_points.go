@@ -217,17 +217,25 @@ type pointsRequest interface {
 // respond, given the seconds the request took.
 func pointsRead[R pointsRequest, T, Resp any](ctx context.Context, r R, do func(context.Context, string, R) (T, error), respond func(T, float64) *Resp) (*Resp, error) {
 	start := time.Now()
-	timeout := r.GetTimeout()
-	ctx, cancel := withTimeout(ctx, &timeout)
-	defer cancel()
-	if err := checkCollectionName("collection_name", r.GetCollectionName()); err != nil {
-		return nil, err
-	}
-	res, err := do(ctx, r.GetCollectionName(), r)
+	res, err := pointsResult(ctx, r, do)
 	if err != nil {
 		return nil, err
 	}
 	return respond(res, since(start)), nil
+}
+
+// pointsResult is pointsRead's result without the response around it, for
+// callers that unwrap the response (Embedded), so that they time nothing
+// and allocate no response.
+func pointsResult[R pointsRequest, T any](ctx context.Context, r R, do func(context.Context, string, R) (T, error)) (T, error) {
+	timeout := r.GetTimeout()
+	ctx, cancel := withTimeout(ctx, &timeout)
+	defer cancel()
+	if err := checkCollectionName("collection_name", r.GetCollectionName()); err != nil {
+		var zero T
+		return zero, err
+	}
+	return do(ctx, r.GetCollectionName(), r)
 }
 
 func (s *pointsService) Upsert(ctx context.Context, r *qdrant.UpsertPoints) (*qdrant.PointsOperationResponse, error) {

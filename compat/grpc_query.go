@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"sync"
 
 	"github.com/qdrant/go-client/qdrant"
 	"google.golang.org/grpc/codes"
@@ -121,17 +122,16 @@ func lookupFromProto(l *qdrant.LookupLocation) *engine.LookupFrom {
 func (s *pointsService) queryFromProto(ctx context.Context, coll string, prefetch []*qdrant.PrefetchQuery, q *qdrant.Query,
 	using string, f *qdrant.Filter, params *qdrant.SearchParams, threshold *float32, limit, offset *uint64,
 	wp *qdrant.WithPayloadSelector, wv *qdrant.WithVectorsSelector, lookup *qdrant.LookupLocation) (*engine.QueryRequest, error) {
-	req := &engine.QueryRequest{Using: using, ScoreThreshold: copyPtr(threshold), LookupFrom: lookupFromProto(lookup),
-		WithVectors: vectorSelectorFromProto(wv)}
-	var err error
-	if req.Prefetch, err = prefetchesFromProto(prefetch, "prefetch"); err != nil {
+	prefetches, err := prefetchesFromProto(prefetch, "prefetch")
+	if err != nil {
 		return nil, err
 	}
-	if q != nil {
-		if req.Query, err = queryVariantFromProto(q); err != nil {
-			return nil, err
-		}
+	req, err := newQueryRequest(q)
+	if err != nil {
+		return nil, err
 	}
+	req.Prefetch, req.Using, req.ScoreThreshold = prefetches, using, copyPtr(threshold)
+	req.LookupFrom, req.WithVectors = lookupFromProto(lookup), vectorSelectorFromProto(wv)
 	if req.Filter, err = filterFromProto(f); err != nil {
 		return nil, err
 	}
@@ -157,6 +157,34 @@ func (s *pointsService) queryFromProto(ctx context.Context, coll string, prefetc
 	}
 	if req.WithPayload, err = payloadSelectorFromProto(wp, false); err != nil {
 		return nil, err
+	}
+	return req, nil
+}
+
+// newQueryRequest returns a request with the conversion of q (none when
+// q is nil). A nearest query, the common case, is allocated with its
+// request.
+func newQueryRequest(q *qdrant.Query) (*engine.QueryRequest, error) {
+	if x, ok := q.GetVariant().(*qdrant.Query_Nearest); ok {
+		e, err := exampleFromVectorInput(x.Nearest, "query.variant")
+		if err != nil {
+			return nil, err
+		}
+		n := &struct {
+			r engine.QueryRequest
+			q engine.Query
+			e engine.Example
+		}{e: e}
+		n.q.Nearest = &n.e
+		n.r.Query = &n.q
+		return &n.r, nil
+	}
+	req := &engine.QueryRequest{}
+	if q != nil {
+		var err error
+		if req.Query, err = queryVariantFromProto(q); err != nil {
+			return nil, err
+		}
 	}
 	return req, nil
 }
@@ -407,10 +435,11 @@ func (s *pointsService) prepQuery(ctx context.Context, coll string, r *qdrant.Qu
 // strict mode, run and converted back, alone or as a batch. Every route
 // checks, admits and runs its requests in the same order.
 type scoredRoute[P, Q any] struct {
-	s     *pointsService
-	conv  func(context.Context, string, P) (*Q, error)
-	win   func(*Q) window
-	one   func(context.Context, string, *Q) ([]engine.ScoredPoint, error)
+	s    *pointsService
+	conv func(context.Context, string, P) (*Q, error)
+	win  func(*Q) window
+	// one runs a request, appending its results to the slice it is given.
+	one   func(context.Context, []engine.ScoredPoint, string, *Q) ([]engine.ScoredPoint, error)
 	batch func(context.Context, string, []Q) ([][]engine.ScoredPoint, error)
 	// order returns the conversion of order values of a request's results,
 	// nil when they carry none.
@@ -426,11 +455,47 @@ func (rt scoredRoute[P, Q]) run(ctx context.Context, coll string, r P) ([]*qdran
 	if err := rt.s.limits.grpcAdmit(ctx, rt.s.db, coll, []window{rt.win(req)}); err != nil {
 		return nil, err
 	}
-	res, err := rt.one(ctx, coll, req)
+	// The engine's results are only converted: they go to a pooled
+	// buffer.
+	buf := scoredBufs.Get().(*scoredBuf)
+	res, err := rt.one(ctx, buf.pts[:0], coll, req)
 	if err != nil {
+		// What the engine wrote before it failed is cleared too.
+		buf.put(buf.pts[:cap(buf.pts)])
 		return nil, GRPCError(err)
 	}
-	return scoredListToProto(res, rt.order(ctx, coll, req)), nil
+	out := scoredListToProto(res, rt.order(ctx, coll, req))
+	buf.put(res)
+	return out, nil
+}
+
+// scoredBuf holds the engine's results of one request while they are
+// converted.
+type scoredBuf struct{ pts []engine.ScoredPoint }
+
+var scoredBufs = sync.Pool{New: func() any { return new(scoredBuf) }}
+
+// put returns b to the pool with pts, emptied, as its buffer; a buffer
+// grown by a large request is dropped rather than kept.
+func (b *scoredBuf) put(pts []engine.ScoredPoint) {
+	if cap(pts) > 1024 {
+		return
+	}
+	clear(pts)
+	b.pts = pts[:0]
+	scoredBufs.Put(b)
+}
+
+// appending is the form of a route's one of an engine call that returns
+// a new result.
+func appending[Q any](f func(context.Context, string, *Q) ([]engine.ScoredPoint, error)) func(context.Context, []engine.ScoredPoint, string, *Q) ([]engine.ScoredPoint, error) {
+	return func(ctx context.Context, dst []engine.ScoredPoint, coll string, r *Q) ([]engine.ScoredPoint, error) {
+		res, err := f(ctx, coll, r)
+		if err != nil {
+			return nil, err
+		}
+		return append(dst, res...), nil
+	}
 }
 
 // runBatch converts every request, then admits and runs them as one batch
@@ -487,7 +552,7 @@ func noOrder[Q any](context.Context, string, *Q) orderValueFunc { return nil }
 
 // queries is the route of requests that convert to universal queries.
 func queries[P any](s *pointsService, conv func(context.Context, string, P) (*engine.QueryRequest, error)) scoredRoute[P, engine.QueryRequest] {
-	return scoredRoute[P, engine.QueryRequest]{s: s, conv: conv, win: queryWindow, one: s.db.Query, batch: s.db.QueryBatch,
+	return scoredRoute[P, engine.QueryRequest]{s: s, conv: conv, win: queryWindow, one: s.db.AppendQuery, batch: s.db.QueryBatch,
 		order: func(ctx context.Context, coll string, q *engine.QueryRequest) orderValueFunc {
 			return s.orderValuesFor(ctx, coll, q.Query)
 		}}
@@ -497,6 +562,12 @@ func (s *pointsService) Query(ctx context.Context, r *qdrant.QueryPoints) (*qdra
 	return pointsRead(ctx, orEmpty(r), queries(s, s.prepQuery).run, func(res []*qdrant.ScoredPoint, took float64) *qdrant.QueryResponse {
 		return &qdrant.QueryResponse{Result: res, Time: took}
 	})
+}
+
+// queryPoints is Query's result, without the response: the embedded
+// client's call.
+func (s *pointsService) queryPoints(ctx context.Context, r *qdrant.QueryPoints) ([]*qdrant.ScoredPoint, error) {
+	return pointsResult(ctx, orEmpty(r), queries(s, s.prepQuery).run)
 }
 
 // QueryBatch runs each query against the batch's collection.
@@ -720,7 +791,7 @@ func (s *pointsService) Search(ctx context.Context, r *qdrant.SearchPoints) (*qd
 // searches is the route of legacy searches.
 func (s *pointsService) searches() scoredRoute[*qdrant.SearchPoints, engine.SearchRequest] {
 	return scoredRoute[*qdrant.SearchPoints, engine.SearchRequest]{s: s, conv: s.searchFromProto, win: searchWindow,
-		one: s.db.Search, batch: s.db.SearchBatch, order: noOrder[engine.SearchRequest]}
+		one: s.db.AppendSearch, batch: s.db.SearchBatch, order: noOrder[engine.SearchRequest]}
 }
 
 // SearchBatch runs each search against the batch's collection.
@@ -855,7 +926,7 @@ func (s *pointsService) Recommend(ctx context.Context, r *qdrant.RecommendPoints
 // recommendations is the route of legacy recommendations.
 func (s *pointsService) recommendations() scoredRoute[*qdrant.RecommendPoints, engine.RecommendRequest] {
 	return scoredRoute[*qdrant.RecommendPoints, engine.RecommendRequest]{s: s, conv: s.recommendFromProto, win: recommendWindow,
-		one: s.db.Recommend, batch: s.db.RecommendBatch, order: noOrder[engine.RecommendRequest]}
+		one: appending(s.db.Recommend), batch: s.db.RecommendBatch, order: noOrder[engine.RecommendRequest]}
 }
 
 // RecommendBatch runs each recommendation against the batch's collection.

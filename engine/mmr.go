@@ -78,7 +78,7 @@ func (db *DB) queryMMR(ctx context.Context, c *collection, r *QueryRequest, q qv
 		return []ScoredPoint{}, nil
 	}
 	wv, strip := withVector(r.WithVectors, r.Using)
-	cands, err := c.search(ctx, &SearchRequest{
+	cands, err := c.search(ctx, nil, &SearchRequest{
 		Vector: q.d, Sparse: q.sparseQuery(), Using: r.Using, Filter: r.Filter, Limit: n,
 		ScoreThreshold: r.ScoreThreshold, HnswEf: r.HnswEf, Exact: r.Exact, Quant: r.Quant,
 		WithPayload: r.WithPayload, WithVectors: wv,

@@ -92,7 +92,15 @@ type QueryRequest struct {
 
 // Query runs a universal query. Point ids given as examples are excluded
 // from the results (unless looked up in another collection).
-func (db *DB) Query(ctx context.Context, coll string, req *QueryRequest) (res []ScoredPoint, err error) {
+func (db *DB) Query(ctx context.Context, coll string, req *QueryRequest) ([]ScoredPoint, error) {
+	return db.AppendQuery(ctx, nil, coll, req)
+}
+
+// AppendQuery is Query appending the results to dst, for a caller that
+// reuses one buffer over its queries (as compat's conversion to other
+// result types does); a nil dst makes it Query. A search by vector writes
+// its results into dst directly; other queries append theirs.
+func (db *DB) AppendQuery(ctx context.Context, dst []ScoredPoint, coll string, req *QueryRequest) (res []ScoredPoint, err error) {
 	ctx, op := db.tel.start(ctx, opQuery, coll)
 	var st SearchStats
 	defer func() { op.endSearch(err, len(res), &st) }()
@@ -110,7 +118,7 @@ func (db *DB) Query(ctx context.Context, coll string, req *QueryRequest) (res []
 	if req.Stats != nil {
 		stats = &st
 	}
-	res, err = db.query(ctx, coll, req, stats)
+	res, err = db.queryInto(ctx, dst, coll, req, stats)
 	if req.Stats != nil {
 		*req.Stats = st
 	}
@@ -127,6 +135,12 @@ func (db *DB) QueryBatch(ctx context.Context, coll string, reqs []QueryRequest) 
 
 // query serves req; st, when not nil, receives how a search ran.
 func (db *DB) query(ctx context.Context, coll string, req *QueryRequest, st *SearchStats) ([]ScoredPoint, error) {
+	return db.queryInto(ctx, nil, coll, req, st)
+}
+
+// queryInto is query appending the results to dst (when not nil): a
+// nearest query writes them there, the others append theirs.
+func (db *DB) queryInto(ctx context.Context, dst []ScoredPoint, coll string, req *QueryRequest, st *SearchStats) ([]ScoredPoint, error) {
 	if req == nil {
 		return nil, fmt.Errorf("%w: missing query request", ErrBadRequest)
 	}
@@ -138,16 +152,30 @@ func (db *DB) query(ctx context.Context, coll string, req *QueryRequest, st *Sea
 	if err := checkQueryNode(q, r.Using, len(r.Prefetch), r.ScoreThreshold); err != nil {
 		return nil, err
 	}
+	if len(r.Prefetch) == 0 && q != nil && q.Formula == nil && q.Nearest != nil {
+		return db.queryNearest(ctx, dst, coll, &r, st)
+	}
+	res, err := db.queryKinds(ctx, coll, &r, st)
+	if err != nil || dst == nil {
+		return res, err
+	}
+	return append(dst, res...), nil
+}
+
+// queryKinds serves a checked query r (its default limit set) by its
+// kind.
+func (db *DB) queryKinds(ctx context.Context, coll string, r *QueryRequest, st *SearchStats) ([]ScoredPoint, error) {
+	q := r.Query
 	if len(r.Prefetch) > 0 {
-		return db.queryTree(ctx, coll, &r, st)
+		return db.queryTree(ctx, coll, r, st)
 	}
 	switch {
 	case q != nil && q.Formula != nil:
 		return nil, errFormulaWithoutPrefetch
 	case q == nil:
-		return db.queryByID(ctx, coll, &r)
+		return db.queryByID(ctx, coll, r)
 	case q.Nearest != nil:
-		return db.queryNearest(ctx, coll, &r, st)
+		return db.queryNearest(ctx, nil, coll, r, st)
 	case q.Recommend != nil:
 		return db.recommend(ctx, coll, st, &RecommendRequest{
 			Positive: q.Recommend.Positive, Negative: q.Recommend.Negative, Strategy: q.Recommend.Strategy,
@@ -165,7 +193,7 @@ func (db *DB) query(ctx context.Context, coll string, req *QueryRequest, st *Sea
 		}
 		return scoredFromRecords(res.Points, r.Offset), nil
 	}
-	return db.queryOther(ctx, coll, &r)
+	return db.queryOther(ctx, coll, r)
 }
 
 // queryByID lists points in id order (a query with no query).
@@ -195,7 +223,7 @@ func scoredFromRecords(recs []Record, offset int) []ScoredPoint {
 
 // queryNearest serves Query.Nearest: a search by vector, or by the vector
 // of a stored point (excluded from the results).
-func (db *DB) queryNearest(ctx context.Context, coll string, r *QueryRequest, st *SearchStats) ([]ScoredPoint, error) {
+func (db *DB) queryNearest(ctx context.Context, dst []ScoredPoint, coll string, r *QueryRequest, st *SearchStats) ([]ScoredPoint, error) {
 	c, err := db.collection(coll)
 	if err != nil {
 		return nil, err
@@ -232,11 +260,15 @@ func (db *DB) queryNearest(ctx context.Context, coll string, r *QueryRequest, st
 			return nil, errNoExampleVector(r.Using)
 		}
 		if r.Query.MMR != nil {
-			return db.queryMMR(ctx, c, r, vecs[0], ids, vp.Distance, st)
+			res, err := db.queryMMR(ctx, c, r, vecs[0], ids, vp.Distance, st)
+			if err != nil || dst == nil {
+				return res, err
+			}
+			return append(dst, res...), nil
 		}
 		q, exclude = vecs[0], ids
 	}
-	return c.search(ctx, &SearchRequest{
+	return c.search(ctx, dst, &SearchRequest{
 		Vector: q.d, Sparse: q.sparseQuery(), Using: r.Using, Filter: r.Filter, Limit: r.Limit, Offset: r.Offset,
 		ScoreThreshold: r.ScoreThreshold, HnswEf: r.HnswEf, Exact: r.Exact, Quant: r.Quant,
 		WithPayload: r.WithPayload, WithVectors: r.WithVectors, checked: checked,

@@ -169,10 +169,22 @@ func (c *collection) compileSelectors(ps PayloadSelector, vs VectorSelector) (se
 func (s *selectors) record(seg *segment.Segment, off uint32) (Record, error) {
 	id, _ := seg.PointAt(off)
 	r := Record{ID: id}
+	if err := s.fill(&r, seg, off); err != nil {
+		return Record{}, err
+	}
+	return r, nil
+}
+
+// idOnly reports whether s selects nothing of a point but its id.
+func (s *selectors) idOnly() bool { return !s.payload && s.vectors == nil && s.sparse == nil }
+
+// fill sets the selected parts of slot off (payload, vectors) in r, which
+// has none yet. The caller holds c.rw.
+func (s *selectors) fill(r *Record, seg *segment.Segment, off uint32) error {
 	if s.payload {
 		p, err := seg.Payload(off)
 		if err != nil {
-			return Record{}, err
+			return err
 		}
 		r.Payload = s.project(p)
 	}
@@ -203,7 +215,7 @@ func (s *selectors) record(seg *segment.Segment, off uint32) (Record, error) {
 			r.Sparse[n] = SparseVector{Indices: slices.Clone(v.Indices), Values: slices.Clone(v.Values)}
 		}
 	}
-	return r, nil
+	return nil
 }
 
 // project applies include / exclude to a payload, as Qdrant does (see
@@ -287,7 +299,15 @@ type SearchStats struct {
 }
 
 // Search returns the points nearest to the query vector.
-func (db *DB) Search(ctx context.Context, coll string, req *SearchRequest) (res []ScoredPoint, err error) {
+func (db *DB) Search(ctx context.Context, coll string, req *SearchRequest) ([]ScoredPoint, error) {
+	return db.AppendSearch(ctx, nil, coll, req)
+}
+
+// AppendSearch is Search appending the results to dst, for a caller that
+// reuses one buffer over its searches (as compat's conversion to other
+// result types does); a nil dst makes it Search. The results' records
+// (payloads, vectors) are built afresh either way.
+func (db *DB) AppendSearch(ctx context.Context, dst []ScoredPoint, coll string, req *SearchRequest) (res []ScoredPoint, err error) {
 	ctx, op := db.tel.start(ctx, opSearch, coll)
 	var st SearchStats
 	defer func() { op.endSearch(err, len(res), &st) }()
@@ -301,13 +321,13 @@ func (db *DB) Search(ctx context.Context, coll string, req *SearchRequest) (res 
 	if err := c.admit(ctx, req.strictCheck()); err != nil {
 		return nil, err
 	}
-	return c.search(ctx, req, nil, op.stats(&st))
+	return c.search(ctx, dst, req, nil, op.stats(&st))
 }
 
 // SearchBatch runs several searches.
 func (db *DB) SearchBatch(ctx context.Context, coll string, reqs []SearchRequest) ([][]ScoredPoint, error) {
 	return runBatch(ctx, db, opSearchBatch, coll, reqs, func(ctx context.Context, c *collection, r *SearchRequest, st *SearchStats) ([]ScoredPoint, error) {
-		return c.search(ctx, r, nil, st)
+		return c.search(ctx, nil, r, nil, st)
 	})
 }
 
@@ -392,9 +412,10 @@ func (sc *searchScratch) put() {
 	searchScratchPool.Put(sc)
 }
 
-// search runs req, leaving out the ids in exclude. When stats is not nil it
-// receives how the search ran.
-func (c *collection) search(ctx context.Context, req *SearchRequest, exclude map[PointID]bool, stats *SearchStats) ([]ScoredPoint, error) {
+// search runs req, leaving out the ids in exclude, and appends the results
+// to dst (a new slice when dst is nil: an empty result is then an empty,
+// non-nil slice). When stats is not nil it receives how the search ran.
+func (c *collection) search(ctx context.Context, dst []ScoredPoint, req *SearchRequest, exclude map[PointID]bool, stats *SearchStats) ([]ScoredPoint, error) {
 	if req == nil {
 		return nil, fmt.Errorf("%w: missing search request", ErrBadRequest)
 	}
@@ -438,9 +459,9 @@ func (c *collection) search(ctx context.Context, req *SearchRequest, exclude map
 		return nil, err
 	}
 	k := window(req.Limit, req.Offset) + len(exclude)
-	metric := vp.Distance
+	higher := vp.Distance.HigherIsBetter()
 	better := func(a, b float32) bool {
-		if metric.HigherIsBetter() {
+		if higher {
 			return a > b
 		}
 		return a < b
@@ -458,7 +479,7 @@ func (c *collection) search(ctx context.Context, req *SearchRequest, exclude map
 	// A limit beyond the number of points asks for nothing more.
 	k = min(k, live)
 	if k == 0 {
-		return []ScoredPoint{}, nil
+		return emptyResult(dst), nil
 	}
 	var sq segment.SparseVector
 	if isSparse {
@@ -556,18 +577,37 @@ func (c *collection) search(ctx context.Context, req *SearchRequest, exclude map
 		*stats = st
 	}
 	if req.Offset >= len(hits) {
-		return []ScoredPoint{}, nil
+		return emptyResult(dst), nil
 	}
 	hits = hits[req.Offset:min(len(hits), req.Offset+req.Limit)]
-	out := make([]ScoredPoint, len(hits))
-	for i, h := range hits {
-		r, err := sel.record(h.seg, h.h.Off)
-		if err != nil {
-			return nil, err
-		}
-		out[i] = ScoredPoint{Record: r, Version: h.h.Version, Score: h.h.Score}
+	n := len(dst)
+	if dst == nil {
+		dst = make([]ScoredPoint, 0, len(hits))
 	}
-	return out, nil
+	dst = slices.Grow(dst, len(hits))[:n+len(hits)]
+	out := dst[n:]
+	for i := range hits {
+		h := &hits[i]
+		out[i] = ScoredPoint{Record: Record{ID: h.h.ID}, Version: h.h.Version, Score: h.h.Score}
+	}
+	if !sel.idOnly() {
+		for i := range hits {
+			if err := sel.fill(&out[i].Record, hits[i].seg, hits[i].h.Off); err != nil {
+				clear(out)
+				return nil, err
+			}
+		}
+	}
+	return dst, nil
+}
+
+// emptyResult is the result of a search that finds nothing: dst, or an
+// empty slice (not nil) when dst is nil.
+func emptyResult(dst []ScoredPoint) []ScoredPoint {
+	if dst == nil {
+		return []ScoredPoint{}
+	}
+	return dst
 }
 
 // Count returns the number of points matching f (all points when nil).

@@ -140,7 +140,7 @@ func (db *DB) recommend(ctx context.Context, coll string, st *SearchStats, req *
 				q = combine(q, average(neg), 2, -1)
 			}
 		}
-		return c.search(ctx, &SearchRequest{
+		return c.search(ctx, nil, &SearchRequest{
 			Vector: q.d, Sparse: q.sparseQuery(), Using: req.Using, Filter: req.Filter, Limit: req.Limit, Offset: req.Offset,
 			ScoreThreshold: req.ScoreThreshold, HnswEf: req.HnswEf, Exact: req.Exact, Quant: req.Quant,
 			WithPayload: req.WithPayload, WithVectors: req.WithVectors,

@@ -82,4 +82,70 @@ func TestSearchAllocs(t *testing.T) {
 	require.LessOrEqual(t, allocs, 1.0, "Search allocations (the result)")
 	allocs = testing.AllocsPerRun(100, func() { res, _ = db.Query(bg, "c", query) })
 	require.LessOrEqual(t, allocs, 1.0, "Query allocations (the result)")
+
+	// With a buffer to append to, nothing: the results go after what dst
+	// holds, which stays as it was.
+	head := ScoredPoint{Record: Record{ID: numID(999)}, Score: -1}
+	buf := make([]ScoredPoint, 1, 16)
+	for _, f := range []struct {
+		name string
+		run  func(dst []ScoredPoint) ([]ScoredPoint, error)
+	}{
+		{"AppendSearch", func(dst []ScoredPoint) ([]ScoredPoint, error) { return db.AppendSearch(bg, dst, "c", search) }},
+		{"AppendQuery", func(dst []ScoredPoint) ([]ScoredPoint, error) { return db.AppendQuery(bg, dst, "c", query) }},
+	} {
+		buf[0] = head
+		res, err := f.run(buf[:1])
+		require.NoError(t, err, f.name)
+		require.Equal(t, head, res[0], f.name)
+		check(res[1:])
+		plain, err := db.Search(bg, "c", search)
+		require.NoError(t, err)
+		require.Equal(t, plain, res[1:], f.name)
+		allocs := testing.AllocsPerRun(100, func() { res, _ = f.run(buf[:1]) })
+		require.Zero(t, allocs, f.name+" allocations")
+	}
+}
+
+// TestAppendQueryKinds checks that AppendQuery appends what Query returns
+// for queries other than a search by vector (by id, by a stored point's
+// vector, recommend, order_by, prefetch with fusion), after what dst held,
+// and that an empty result appended to nothing is empty but not nil, as
+// Query's is.
+func TestAppendQueryKinds(t *testing.T) {
+	const dim, n = 8, 60
+	db := openTestDB(t, t.TempDir(), testOpts())
+	createColl(t, db, "c", dim, distance.Cosine, 1)
+	rng := rand.New(rand.NewPCG(5, 5))
+	op := &UpsertOp{}
+	for i := range n {
+		op.Points = append(op.Points, Point{ID: numID(uint64(i)), Vectors: map[string][]float32{"": randVec(rng, dim)}})
+	}
+	_, err := db.Upsert(bg, "c", op, &WriteOptions{Wait: true})
+	require.NoError(t, err)
+	id := numID(7)
+	q := randVec(rng, dim)
+	reqs := []*QueryRequest{
+		{Query: &Query{Nearest: &Example{Vector: q}}, Limit: 5},
+		{Query: &Query{Nearest: &Example{ID: &id}}, Limit: 5},
+		{Query: &Query{Recommend: &RecommendQuery{Positive: []Example{{ID: &id}}}}, Limit: 5},
+		{Limit: 5},
+		{Prefetch: []Prefetch{{Query: &Query{Nearest: &Example{Vector: q}}, Limit: 20}},
+			Query: &Query{Fusion: &Fusion{Method: FusionRRF}}, Limit: 5},
+		{Query: &Query{Nearest: &Example{Vector: q}}, Limit: 5, Offset: n},
+	}
+	head := ScoredPoint{Record: Record{ID: numID(999)}, Score: -1}
+	for i, req := range reqs {
+		want, err := db.Query(bg, "c", req)
+		require.NoError(t, err, "request %d", i)
+		got, err := db.AppendQuery(bg, []ScoredPoint{head}, "c", req)
+		require.NoError(t, err, "request %d", i)
+		require.Equal(t, append([]ScoredPoint{head}, want...), got, "request %d", i)
+		got, err = db.AppendQuery(bg, nil, "c", req)
+		require.NoError(t, err, "request %d", i)
+		require.NotNil(t, got, "request %d", i)
+		require.Equal(t, want, got, "request %d", i)
+	}
+	_, err = db.AppendQuery(bg, nil, "c", &QueryRequest{Query: &Query{Nearest: &Example{Vector: q[:3]}}})
+	require.ErrorIs(t, err, ErrBadRequest)
 }

@@ -76,7 +76,7 @@ func TestTelemetryOffAddsNoAllocations(t *testing.T) {
 	c, err := db.collection("c")
 	require.NoError(t, err)
 	bypass := testing.AllocsPerRun(200, func() {
-		if _, err := c.search(bg, req, nil, nil); err != nil {
+		if _, err := c.search(bg, nil, req, nil, nil); err != nil {
 			panic(err)
 		}
 	})
