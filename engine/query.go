@@ -103,7 +103,8 @@ func (db *DB) Query(ctx context.Context, coll string, req *QueryRequest) ([]Scor
 func (db *DB) AppendQuery(ctx context.Context, dst []ScoredPoint, coll string, req *QueryRequest) (res []ScoredPoint, err error) {
 	ctx, op := db.tel.start(ctx, opQuery, coll)
 	var st SearchStats
-	defer func() { op.endSearch(err, len(res), &st) }()
+	// The rows are the results, not what dst held.
+	defer func() { op.endSearch(err, max(len(res)-len(dst), 0), &st) }()
 	c, err := db.collection(coll)
 	if err != nil {
 		return nil, err

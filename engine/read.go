@@ -310,7 +310,8 @@ func (db *DB) Search(ctx context.Context, coll string, req *SearchRequest) ([]Sc
 func (db *DB) AppendSearch(ctx context.Context, dst []ScoredPoint, coll string, req *SearchRequest) (res []ScoredPoint, err error) {
 	ctx, op := db.tel.start(ctx, opSearch, coll)
 	var st SearchStats
-	defer func() { op.endSearch(err, len(res), &st) }()
+	// The rows are the results, not what dst held.
+	defer func() { op.endSearch(err, max(len(res)-len(dst), 0), &st) }()
 	c, err := db.collection(coll)
 	if err != nil {
 		return nil, err

@@ -172,6 +172,15 @@ func TestTelemetrySearchSpan(t *testing.T) {
 	require.False(t, hasAttr(s, "qlite.filter.estimated_cardinality"))
 	require.False(t, hasAttr(s, "qlite.filter.actual_candidates"))
 	require.EqualValues(t, st.Scored, spanAttr(t, s, "qlite.vectors_scored").AsInt64())
+
+	// Appended to a buffer that holds points already, a search returns
+	// its own rows, not the buffer's.
+	res, err = db.AppendSearch(bg, make([]ScoredPoint, 3), "products", &SearchRequest{Vector: make([]float32, 8), Limit: 7, HnswEf: 32})
+	require.NoError(t, err)
+	require.Len(t, res, 3+7)
+	spans = f.ended("search products")
+	require.Len(t, spans, 4)
+	require.EqualValues(t, 7, spanAttr(t, spans[3], "db.response.returned_rows").AsInt64())
 }
 
 // recordOnly records every span without sampling it.
