@@ -6,7 +6,6 @@ import (
 
 	"github.com/RoaringBitmap/roaring/v2"
 
-	"github.com/qlite/qlite/filter"
 	"github.com/qlite/qlite/payload"
 )
 
@@ -64,13 +63,22 @@ func (s *Segment) CheckInvariants() error {
 	}
 
 	// Lookup.
-	if len(s.mu.lookup) != int(live.GetCardinality()) {
-		return fmt.Errorf("segment: lookup holds %d ids for %d live slots", len(s.mu.lookup), live.GetCardinality())
+	if err := s.mu.lookup.check(s.id); err != nil {
+		return err
+	}
+	held := 0
+	s.mu.lookup.entries(func(off uint32) {
+		if s.mu.lookup.m != nil || s.liveBit(off) {
+			held++
+		}
+	})
+	if held != int(live.GetCardinality()) {
+		return fmt.Errorf("segment: lookup holds %d ids for %d live slots", held, live.GetCardinality())
 	}
 	it := live.Iterator()
 	for it.HasNext() {
 		off := it.Next()
-		if got, ok := s.mu.lookup[s.id(off)]; !ok || got != off {
+		if got, ok := s.lookupLocked(s.id(off)); !ok || got != off {
 			return fmt.Errorf("segment: live slot %d holds point %v, which Lookup gives as (%d, %v)", off, s.id(off), got, ok)
 		}
 	}
@@ -252,8 +260,7 @@ func (s *Segment) Memory() Memory {
 	for _, sp := range s.sparse {
 		m.Sparse += s.sparseMemory(sp)
 	}
-	// A Go map spends about twice its entries' size.
-	m.Other += int64(len(s.mu.lookup)) * 2 * int64(unsafe.Sizeof(filter.PointID{})+4)
+	m.Other += s.mu.lookup.memoryBytes()
 	return m
 }
 

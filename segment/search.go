@@ -567,8 +567,7 @@ func (x indexes) Index(key string) (payload.Index, bool) {
 
 // InternalID resolves has_id conditions to the live slot holding the id.
 func (x indexes) InternalID(id filter.PointID) (uint32, bool) {
-	off, ok := x.s.mu.lookup[id]
-	return off, ok
+	return x.s.lookupLocked(id)
 }
 
 // VectorPoints resolves has_vector conditions: the live slots with the

@@ -142,8 +142,8 @@ type Segment struct {
 	mu struct {
 		sync.RWMutex
 		indexes map[string]*fieldIndex
-		lookup  map[filter.PointID]uint32 // point id -> live slot
-		all     *roaring.Bitmap           // live slots, for the planner
+		lookup  idIndex         // point id -> live slot
+		all     *roaring.Bitmap // live slots, for the planner
 	}
 
 	// buildMu serialises BuildGraph calls.
@@ -266,7 +266,7 @@ func newSegment(opts *Options, reserved int) (*Segment, error) {
 	}
 	s.dir.Store(&[]*slotChunk{})
 	s.mu.indexes = map[string]*fieldIndex{}
-	s.mu.lookup = map[filter.PointID]uint32{}
+	s.mu.lookup = newIDIndex()
 	s.mu.all = roaring.New()
 	for name := range opts.Rows {
 		if !slices.ContainsFunc(opts.Vectors, func(v VectorSpec) bool { return v.Name == name }) {
@@ -436,7 +436,7 @@ func (s *Segment) Append(p *Point) (uint32, error) {
 	}
 	s.mu.Lock()
 	s.index(off, p.Payload)
-	s.mu.lookup[p.ID] = off
+	s.mu.lookup.set(p.ID, off)
 	// Publish: the slot's data is written, so readers that see the new
 	// length see the slot whole.
 	s.n.Store(off + 1)
@@ -550,7 +550,7 @@ func (s *Segment) Fill(off uint32, vectors map[string][]float32, sparse map[stri
 		}
 		s.mu.Lock()
 		s.index(off, p)
-		s.mu.lookup[s.id(off)] = off
+		s.mu.lookup.set(s.id(off), off)
 		s.mu.Unlock()
 	}
 	return nil
@@ -584,9 +584,7 @@ func (s *Segment) Delete(off uint32) bool {
 	for _, sp := range s.sparse {
 		s.unindexSparse(sp, off)
 	}
-	if id := s.id(off); s.mu.lookup[id] == off {
-		delete(s.mu.lookup, id)
-	}
+	s.mu.lookup.drop(s.id(off), off)
 	s.mu.Unlock()
 	// A build that inserts off after this check sees the cleared live bit
 	// and deletes it itself (see buildSpace).
@@ -645,6 +643,9 @@ func (s *Segment) Seal() {
 		}
 		s.mu.Unlock()
 	}
+	s.mu.Lock()
+	s.mu.lookup.seal()
+	s.mu.Unlock()
 	s.sealed.Store(true)
 }
 
@@ -751,8 +752,7 @@ func (s *Segment) Vector(name string, off uint32) (v []float32, ok bool) {
 func (s *Segment) Lookup(id filter.PointID) (uint32, bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	off, ok := s.mu.lookup[id]
-	return off, ok
+	return s.lookupLocked(id)
 }
 
 // CreateFieldIndex indexes the payload values at key, a key path, for all
