@@ -179,6 +179,12 @@ func (db *DB) Stats() Stats {
 	}
 }
 
+// storeMemTableSize is the size of Pebble's memtables (its default is 4
+// MiB). Pebble keeps two: the one being written and the last one flushed,
+// for reuse. In a build without cgo both are Go heap, resident once
+// filled: a server whose vectors are on disk holds them beside its codes.
+const storeMemTableSize = 2 << 20
+
 // Open opens (creating if needed) the database in dir. Only one process may
 // have a directory open: a second Open fails with ErrLocked.
 //
@@ -224,7 +230,7 @@ func Open(dir string, opts *Options) (*DB, error) {
 	cache := pebble.NewCache(o.CacheSize)
 	defer cache.Unref()
 	health := &storeHealth{}
-	popts := &pebble.Options{Cache: cache, Logger: storeLogger{health}, FS: o.fs}
+	popts := &pebble.Options{Cache: cache, Logger: storeLogger{health}, FS: o.fs, MemTableSize: storeMemTableSize}
 	store, err := pebble.Open(filepath.Join(dir, "pebble"), popts)
 	if err != nil {
 		if isLockError(err) {

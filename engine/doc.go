@@ -90,6 +90,10 @@
 // runs a full garbage collection and returns the freed heap to the
 // operating system (runtime/debug.FreeOSMemory), so that the rows it held
 // leave the process's anonymous memory at once rather than minutes later.
+// Every seal ends with a flush of Pebble's memtable, which starts a new
+// log: the old log writer's blocks, as many as the seal's unsynced
+// artefact batches queued, are freed with it. Pebble's memtables are 2 MiB
+// (two are kept: the one written and one for reuse).
 //
 // Restoring a snapshot (RestoreSnapshot, RecoverSnapshot,
 // RestoreFullSnapshot) is atomic, also across a crash: the snapshot is read

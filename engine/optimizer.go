@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"maps"
+	"runtime"
 	"runtime/debug"
 	"slices"
 	"sync/atomic"
@@ -291,12 +292,12 @@ func (c *collection) freeze(ref *segRef, unindexed bool) bool {
 
 const (
 	// artefactChunk is the largest value an artefact part is cut into.
-	artefactChunk = 1 << 20
+	artefactChunk = storeMemTableSize / 4
 	// artefactBatch bounds the artefact's batches: one chunk, or several
 	// smaller parts, each. Pebble keeps a batch of half its memtable size
-	// (4 MiB by default) or more in memory as a memtable of its own until
-	// it is flushed, which can be long after the seal; smaller batches go
-	// through the memtable, whose memory is reused.
+	// or more in memory as a memtable of its own until it is flushed,
+	// which can be long after the seal; smaller batches go through the
+	// memtable, whose memory is reused.
 	artefactBatch = artefactChunk + 4<<10
 )
 
@@ -467,8 +468,13 @@ func (c *collection) mapFiles(ref *segRef, files []fileInfo) bool {
 // pages until the runtime's scavenger gets to them, minutes later: a
 // collection whose originals are on disk would keep its float32 vectors'
 // worth of anonymous memory well after it turned green. It is one full
-// collection per sealed segment, which costs little next to the seal.
-func returnFreedMemory() { debug.FreeOSMemory() }
+// collection per sealed segment, which costs little next to the seal; two
+// in fact, so that the log blocks rotateLog handed to Pebble's pool (a
+// sync.Pool, emptied over two collections) are returned as well.
+func returnFreedMemory() {
+	runtime.GC()
+	debug.FreeOSMemory()
+}
 
 // persist finishes the graph of a frozen segment, stores its artefact and
 // adds it to the manifest.
@@ -506,8 +512,13 @@ func (c *collection) persist(ctx context.Context, ref *segRef) (err error) {
 	}
 	mapped := false
 	c.sealing.Store(true)
+	sealed := false
 	defer func() {
-		// After wmu is released: writes need not wait for the collection.
+		// After wmu is released: writes need not wait for the flush or the
+		// collection.
+		if sealed {
+			c.db.rotateLog()
+		}
 		if mapped {
 			returnFreedMemory()
 		}
@@ -523,6 +534,7 @@ func (c *collection) persist(ctx context.Context, ref *segRef) (err error) {
 		c.db.removeSegFiles(c.cid, ref.id, files)
 		return err
 	}
+	sealed = true
 	mapped = c.mapFiles(ref, files)
 	c.mapGraphFiles(ref, files)
 	c.db.stats.seals.Add(1)
@@ -643,6 +655,8 @@ func (c *collection) rebuild(ctx context.Context, olds []*segRef) (err error) {
 	defer func() {
 		if !committed {
 			c.db.removeSegFiles(c.cid, ref.id, files)
+		} else {
+			c.db.rotateLog()
 		}
 		if mapped {
 			returnFreedMemory()

@@ -68,6 +68,27 @@ func (db *DB) commit(b *pebble.Batch, o *pebble.WriteOptions, check bool) error 
 	return <-errc
 }
 
+// rotateLog flushes the memtable, which starts a new log. Pebble's log
+// writer keeps every block it ever queued on a free list of its own until
+// the log is closed, so the list is as long as the deepest queue of
+// batches not yet written: a seal's unsynced artefact chunks, committed
+// back to back, leave megabytes of it for as long as the log lives. Closed,
+// the writer hands its blocks to Pebble's pool, which two collections
+// empty. A seal calls it once its segment is committed; the flush writes
+// at most one memtable that would otherwise be written later. A failure is
+// left to the next write to report.
+func (db *DB) rotateLog() {
+	if db.storeErr() != nil {
+		return
+	}
+	done := make(chan struct{})
+	go func() { // Fatalf ends this goroutine (see commit)
+		defer close(done)
+		_ = db.store.Flush()
+	}()
+	<-done
+}
+
 // set stores one key through commit.
 func (db *DB) set(key, value []byte, check bool) error {
 	b := db.store.NewBatch()
