@@ -9,7 +9,6 @@ import (
 
 	"github.com/cockroachdb/pebble/v2"
 
-	"github.com/qlite/qlite/filter"
 	"github.com/qlite/qlite/payload"
 	"github.com/qlite/qlite/segment"
 )
@@ -151,15 +150,11 @@ func (db *DB) CollectionInfo(ctx context.Context, name string) (_ *CollectionInf
 		})
 	}
 	for key, p := range fields {
-		path, err := payload.ParsePath(key)
-		if err != nil {
-			continue
-		}
-		f := &filter.Filter{MustNot: []filter.Condition{&filter.IsEmpty{Key: path}}}
+		// The points the index holds a value of, as Qdrant counts them:
+		// read from the index, never from a payload.
 		n := 0
 		for _, ref := range c.segs {
-			// An indexed key: the count reads the index, never a payload.
-			k, _ := ref.seg.Count(f)
+			k, _ := ref.seg.IndexedPoints(key)
 			n += k
 		}
 		info.PayloadSchema[key] = PayloadIndexInfo{Params: p, Points: n}

@@ -787,6 +787,20 @@ func (s *Segment) CreateFieldIndex(key string, params payload.IndexParams) error
 	return nil
 }
 
+// IndexedPoints returns the number of live points the index at key holds
+// a value of (Qdrant's payload_schema points): a point whose value at key
+// the index cannot hold (another type, or none) is not counted. ok is
+// false when the segment has no index at key.
+func (s *Segment) IndexedPoints(key string) (n int, ok bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	fi, ok := s.mu.indexes[key]
+	if !ok {
+		return 0, false
+	}
+	return fi.idx.Len(), true
+}
+
 // DeleteFieldIndex drops the index at key; it reports whether there was one.
 func (s *Segment) DeleteFieldIndex(key string) bool {
 	s.mu.Lock()
