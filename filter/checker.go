@@ -266,7 +266,10 @@ func Dense(f *Filter, idx Indexes, n int, dst []uint64) ([]uint64, bool) {
 		dst = make([]uint64, words)
 	}
 	dst = dst[:words]
-	tmp := make([]uint64, words)
+	var tmp []uint64
+	if len(fields) > 1 {
+		tmp = make([]uint64, words)
+	}
 	for i, fl := range fields {
 		out := dst
 		if i > 0 {
@@ -307,11 +310,6 @@ func denseable(f *Field, idx Indexes) bool {
 }
 
 func fillDense(f *Field, idx Indexes, out []uint64) {
-	set := func(id uint32) {
-		if w := int(id >> 6); w < len(out) {
-			out[w] |= 1 << (id & 63)
-		}
-	}
 	ix, _ := idx.Index(f.Key.String())
 	switch ix := ix.(type) {
 	case *payload.KeywordIndex:
@@ -332,8 +330,8 @@ func fillDense(f *Field, idx Indexes, out []uint64) {
 		} else {
 			r = *f.Range
 		}
-		ix.Walk(r, false, func(_ int64, id uint32) bool { set(id); return true })
+		ix.MarkDense(r, out)
 	case *payload.FloatIndex:
-		ix.Walk(*f.Range, false, func(_ float64, id uint32) bool { set(id); return true })
+		ix.MarkDense(*f.Range, out)
 	}
 }

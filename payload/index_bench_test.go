@@ -110,3 +110,31 @@ func BenchmarkGeoRadius(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkIntegerMarkDense sets the bits of the points of a 10% range,
+// through Walk and through MarkDense.
+func BenchmarkIntegerMarkDense(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	x := NewIntegerIndex(IndexParams{Type: TypeInteger})
+	for i := range uint32(benchPoints) {
+		x.Set(i, []Value{IntValue(int64(rng.IntN(1_000_000)))})
+	}
+	lt := 100_000.0
+	r := Range{LT: &lt}
+	out := make([]uint64, benchPoints/64+1)
+	b.Run("Walk", func(b *testing.B) {
+		for b.Loop() {
+			clear(out)
+			x.Walk(r, false, func(_ int64, id uint32) bool {
+				out[id>>6] |= 1 << (id & 63)
+				return true
+			})
+		}
+	})
+	b.Run("MarkDense", func(b *testing.B) {
+		for b.Loop() {
+			clear(out)
+			x.MarkDense(r, out)
+		}
+	})
+}

@@ -217,6 +217,11 @@ func (x *IntegerIndex) Walk(r Range, desc bool, fn func(v int64, id uint32) bool
 	x.walk(intBounds(r), desc, fn)
 }
 
+// MarkDense sets in out the bit of each point with a value in r (bit id%64
+// of word id/64); points past out's end are left out. It is Walk setting
+// bits, several times faster.
+func (x *IntegerIndex) MarkDense(r Range, out []uint64) { x.pairs.markDense(intBounds(r), out) }
+
 // Values returns the distinct values of point id in ascending order. The
 // slice belongs to the index: do not modify it.
 func (x *IntegerIndex) Values(id uint32) []int64 { return x.values(id) }
@@ -311,6 +316,11 @@ func (x *FloatIndex) EstimateRange(r Range) int { return x.estimate(floatBounds(
 func (x *FloatIndex) Walk(r Range, desc bool, fn func(v float64, id uint32) bool) {
 	x.walk(floatBounds(r), desc, fn)
 }
+
+// MarkDense sets in out the bit of each point with a value in r (bit id%64
+// of word id/64); points past out's end are left out. It is Walk setting
+// bits, several times faster.
+func (x *FloatIndex) MarkDense(r Range, out []uint64) { x.pairs.markDense(floatBounds(r), out) }
 
 // Values returns the distinct values of point id in ascending order. The
 // slice belongs to the index: do not modify it.

@@ -259,6 +259,29 @@ func TestIntegerIndexDifferential(t *testing.T) {
 		})
 		checkSame(t, "Range "+fmtRange(r), x.Range(r), want)
 		checkEstimate(t, "EstimateRange", x.EstimateRange(r), want, false)
+		checkMarkDense(t, "MarkDense "+fmtRange(r), x.MarkDense, r, want)
+	}
+}
+
+// checkMarkDense checks that mark(r, out) sets the bits of want in out,
+// and only those below out's end when out is shorter than want needs.
+func checkMarkDense(t *testing.T, name string, mark func(Range, []uint64), r Range, want *roaring.Bitmap) {
+	t.Helper()
+	words := diffPoints/64 + 1
+	for _, n := range []int{words, words / 2} {
+		out := make([]uint64, n)
+		mark(r, out)
+		got := roaring.New()
+		for w, bits := range out {
+			for b := range 64 {
+				if bits&(1<<b) != 0 {
+					got.Add(uint32(w*64 + b))
+				}
+			}
+		}
+		below := want.Clone()
+		below.RemoveRange(uint64(n*64), math.MaxUint32+1)
+		checkSame(t, fmt.Sprintf("%s into %d words", name, n), got, below)
 	}
 }
 
@@ -331,6 +354,7 @@ func TestFloatIndexDifferential(t *testing.T) {
 		}
 		want := m.scan(func(v Value) bool { f, ok := v.Number(); return ok && r.Contains(f) })
 		checkSame(t, "Range "+fmtRange(r), x.Range(r), want)
+		checkMarkDense(t, "MarkDense "+fmtRange(r), x.MarkDense, r, want)
 		for _, desc := range []bool{false, true} {
 			var vs []float64
 			walked := roaring.New()
