@@ -7,7 +7,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/qlite/qlite/distance"
-	"github.com/qlite/qlite/hnsw"
 	"github.com/qlite/qlite/payload"
 )
 
@@ -18,10 +17,6 @@ import (
 // reopened database (graphs in the store or in graph files) to give the
 // same answers through the same plan without rebuilding a graph.
 func TestPayloadLinksReopen(t *testing.T) {
-	// Follow them at 10%, which searches do not by default.
-	old := hnsw.BlockLinksSelectivity
-	hnsw.BlockLinksSelectivity = 1
-	t.Cleanup(func() { hnsw.BlockLinksSelectivity = old })
 	for _, onDisk := range []bool{false, true} {
 		t.Run(map[bool]string{false: "graph-in-store", true: "graph-files"}[onDisk], func(t *testing.T) {
 			dir := t.TempDir()
@@ -73,32 +68,36 @@ func TestPayloadLinksReopen(t *testing.T) {
 	}
 }
 
-// TestPayloadLinksConfig checks payload_m: unset builds no payload links
-// (qlite's default, unlike Qdrant's m), and a value hnsw cannot build is
+// TestPayloadLinksConfig checks payload_m: unset builds payload links with
+// M (Qdrant's default), 0 builds none, and a value hnsw cannot build is
 // refused as m is.
 func TestPayloadLinksConfig(t *testing.T) {
-	old := hnsw.BlockLinksSelectivity
-	hnsw.BlockLinksSelectivity = 1
-	t.Cleanup(func() { hnsw.BlockLinksSelectivity = old })
 	db := openTestDB(t, t.TempDir(), testOpts())
-	thr, fst, one := 240, 10, 1
+	thr, fst, one, zero := 240, 10, 1, 0
 	err := db.CreateCollection(bg, "bad", &CreateCollection{
 		Vectors: VectorsConfig{"": {Size: 64, Distance: distance.Euclid}},
 		HNSW:    &HnswConfigDiff{PayloadM: &one},
 	})
 	require.ErrorContains(t, err, "payload_m")
-	require.NoError(t, db.CreateCollection(bg, "c", &CreateCollection{
-		Vectors:    VectorsConfig{"": {Size: 64, Distance: distance.Euclid}},
-		HNSW:       &HnswConfigDiff{FullScanThreshold: &fst},
-		Optimizers: &OptimizersConfigDiff{IndexingThreshold: &thr},
-	}))
-	_, err = db.CreateFieldIndex(bg, "c", "class", payload.IndexParams{Type: payload.TypeInteger}, &WriteOptions{Wait: true})
-	require.NoError(t, err)
-	testPoints(t, db, "c", 3000, 64, 3)
-	require.NoError(t, db.Optimize(bg, "c"))
-	var st SearchStats
-	_, err = db.Search(bg, "c", &SearchRequest{Vector: randVecs(5, 1, 64)[0], Limit: 10,
-		Filter: mustFilter(t, `{"must":[{"key":"class","match":{"value":3}}]}`), Stats: &st})
-	require.NoError(t, err)
-	require.Equal(t, "graph-two-hop", st.Plan)
+	for _, tc := range []struct {
+		payloadM *int
+		plan     string
+	}{{nil, "graph-links"}, {&zero, "graph-two-hop"}} {
+		require.NoError(t, db.CreateCollection(bg, "c", &CreateCollection{
+			Vectors:    VectorsConfig{"": {Size: 64, Distance: distance.Euclid}},
+			HNSW:       &HnswConfigDiff{FullScanThreshold: &fst, PayloadM: tc.payloadM},
+			Optimizers: &OptimizersConfigDiff{IndexingThreshold: &thr},
+		}))
+		_, err = db.CreateFieldIndex(bg, "c", "class", payload.IndexParams{Type: payload.TypeInteger}, &WriteOptions{Wait: true})
+		require.NoError(t, err)
+		testPoints(t, db, "c", 3000, 64, 3)
+		require.NoError(t, db.Optimize(bg, "c"))
+		var st SearchStats
+		_, err = db.Search(bg, "c", &SearchRequest{Vector: randVecs(5, 1, 64)[0], Limit: 10,
+			Filter: mustFilter(t, `{"must":[{"key":"class","match":{"value":3}}]}`), Stats: &st})
+		require.NoError(t, err)
+		require.Equal(t, tc.plan, st.Plan, "payload_m %v", tc.payloadM)
+		_, err = db.DeleteCollection(bg, "c")
+		require.NoError(t, err)
+	}
 }

@@ -485,12 +485,19 @@ func (c *collection) persist(ctx context.Context, ref *segRef) (err error) {
 	withGraphs := c.indexingThreshold() > 0
 	// A segment made for outdated graph settings is rebuilt next: its
 	// graphs are not built first.
-	if withGraphs && ref.seg.Indexed() < ref.seg.Len() && !c.graphsOutdated(ref, false) {
-		n, err := c.buildGraph(ctx, ref.seg)
-		if n > 0 {
-			c.db.stats.graphBuilds.Add(1)
+	if withGraphs && !c.graphsOutdated(ref, false) {
+		if ref.seg.Indexed() < ref.seg.Len() {
+			n, err := c.buildGraph(ctx, ref.seg)
+			if n > 0 {
+				c.db.stats.graphBuilds.Add(1)
+			}
+			if err != nil {
+				return err
+			}
 		}
-		if err != nil {
+		// A graph built in steps as the points came gets its payload
+		// links now that it is complete.
+		if _, err := ref.seg.EnsurePayloadLinks(ctx, c.db.opts.IndexingWorkers); err != nil {
 			return err
 		}
 	}

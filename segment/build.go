@@ -26,7 +26,8 @@ const buildBatch = 256
 // returns by how many slots Indexed advanced. Builds are serialised.
 // A build that makes a space's whole graph (from no indexed slot to all)
 // also gives it payload links (BuildPayloadLinks) when the segment has
-// payload indexes.
+// payload indexes; one that extends a graph drops its payload links
+// (EnsurePayloadLinks builds them again).
 func (s *Segment) BuildGraph(ctx context.Context, workers int) (int, error) {
 	s.buildMu.Lock()
 	defer s.buildMu.Unlock()
@@ -38,8 +39,17 @@ func (s *Segment) BuildGraph(ctx context.Context, workers int) (int, error) {
 	var err error
 	var fresh []*space // spaces whose whole graph this build made
 	for _, sp := range s.spaces {
-		empty := sp.indexed.Load() == 0 && !sp.graph.Load().ReadOnly()
-		if err = s.buildSpace(ctx, sp, n, workers); err != nil {
+		was := sp.indexed.Load()
+		empty := was == 0 && !sp.graph.Load().ReadOnly()
+		err = s.buildSpace(ctx, sp, n, workers)
+		if g := sp.graph.Load(); !empty && sp.indexed.Load() > was && g.HasBlockLinks() {
+			// Payload links cover all of a graph's nodes or none: a
+			// filtered search that follows them steps through rejected
+			// nodes only where they run out, and would miss the nodes
+			// added since. EnsurePayloadLinks builds them again.
+			_ = g.BuildBlockLinks(nil, 0, 0) // m 0 drops them; never fails
+		}
+		if err != nil {
 			break
 		}
 		if empty && n > 0 && sp.indexed.Load() == n && sp.spec.PayloadM > 0 && !sp.spec.NoGraph {

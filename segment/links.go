@@ -17,7 +17,8 @@ import (
 // The blocks of a field, for a space whose FullScanThreshold is t points:
 // each keyword, uuid, bool or integer (with lookup) value held by at least
 // t points; and for integer (with range), float and datetime fields, the
-// runs of consecutive values in ascending order of about t/2 points each.
+// runs of consecutive values in ascending order of about t/2 points each,
+// taken two by two so that consecutive blocks overlap by a run.
 // Blocks of the same points are linked once. A block is linked when, of
 // its points, more than t/4 are live with the space's vector and no more
 // than 4 N / d, N the live points and d the mean level-0 degree of the
@@ -43,6 +44,25 @@ func (s *Segment) BuildPayloadLinks(ctx context.Context, workers int) (PayloadLi
 	s.buildMu.Lock()
 	defer s.buildMu.Unlock()
 	return s.buildPayloadLinks(ctx, workers, s.spaces)
+}
+
+// EnsurePayloadLinks is BuildPayloadLinks for the spaces whose graph has
+// no payload links yet, when the segment has payload indexes: for a
+// segment whose graph was built in steps as points came, once it is
+// complete (a graph built whole gets them from BuildGraph).
+func (s *Segment) EnsurePayloadLinks(ctx context.Context, workers int) (PayloadLinkStats, error) {
+	s.buildMu.Lock()
+	defer s.buildMu.Unlock()
+	if !s.hasFieldIndexes() {
+		return PayloadLinkStats{}, nil
+	}
+	var spaces []*space
+	for _, sp := range s.spaces {
+		if g := sp.graph.Load(); g != nil && !g.HasBlockLinks() {
+			spaces = append(spaces, sp)
+		}
+	}
+	return s.buildPayloadLinks(ctx, workers, spaces)
 }
 
 // buildPayloadLinks is BuildPayloadLinks for the given spaces; the caller
@@ -184,23 +204,35 @@ func valueBlocks[K comparable](walk func(func(K, uint32) bool), t int, add func(
 	flush()
 }
 
-// rangeBlocks passes to add the points of consecutive value ranges of at
-// least t/2 pairs each (a value is never split; the last range takes the
-// rest), walk giving the (value, point) pairs in ascending order.
+// rangeBlocks passes to add the points of overlapping value ranges: the
+// (value, point) pairs, which walk gives in ascending order, are cut into
+// runs of at least t/2 pairs each (a value is never split; the last run
+// takes the rest), and each block is two consecutive runs, so that each
+// point is in two blocks and a range filter whose bounds fall inside a
+// block still finds its points linked across the cut (Qdrant's numeric
+// payload blocks). A single run is one block.
 func rangeBlocks[K comparable](walk func(func(K, uint32) bool), t int, add func([]uint32)) {
 	size := max(t/2, 1)
-	var cur []uint32
+	var prev, cur []uint32
 	var v K
+	emit := func() {
+		if prev != nil {
+			add(append(slices.Clip(prev), cur...))
+		}
+		prev, cur = cur, nil
+	}
 	walk(func(k K, id uint32) bool {
 		if len(cur) >= size && k != v {
-			add(cur)
-			cur = cur[:0]
+			emit()
 		}
 		v = k
 		cur = append(cur, id)
 		return true
 	})
-	if len(cur) > 0 {
-		add(cur)
+	switch {
+	case len(cur) > 0 && prev == nil:
+		add(cur) // one run: one block
+	case len(cur) > 0:
+		emit()
 	}
 }

@@ -59,7 +59,8 @@ func TestPayloadLinksRecall(t *testing.T) {
 
 // TestPayloadLinksBuild checks when payload links are built: by a build of
 // the whole graph when indexes exist, by BuildPayloadLinks after indexes are
-// made, never with PayloadM 0 or by a build that extends a graph.
+// made, by EnsurePayloadLinks once a graph built in steps is complete, never
+// with PayloadM 0; and that a build that extends a graph drops them.
 func TestPayloadLinksBuild(t *testing.T) {
 	followBlockLinks(t)
 	spec := VectorSpec{Dim: 8, Metric: distance.Euclid, HNSW: hnsw.Config{M: 6, Seed: 2}, PayloadM: 6, FullScanThreshold: 80}
@@ -90,13 +91,18 @@ func TestPayloadLinksBuild(t *testing.T) {
 	require.Equal(t, 10, classBlocks)
 	require.Equal(t, links(fx), st.Links)
 	require.Positive(t, st.Links)
-	// Extending the graph keeps the links of the nodes it had.
-	before := links(fx)
+	// Extending the graph drops them; EnsurePayloadLinks makes them again.
 	fx.append(t, 500)
 	_, err = fx.s.BuildGraph(t.Context(), 0)
 	require.NoError(t, err)
-	require.Equal(t, before, links(fx))
+	require.Zero(t, links(fx))
 	plans := map[string]int{}
+	require.GreaterOrEqual(t, fx.recall(t, "", 30, rndBelow(t, 100), 64, plans), 0.95)
+	require.Zero(t, plans[PlanGraphLinks])
+	st, err = fx.s.EnsurePayloadLinks(t.Context(), 0)
+	require.NoError(t, err)
+	require.Positive(t, st.Links)
+	plans = map[string]int{}
 	require.GreaterOrEqual(t, fx.recall(t, "", 30, rndBelow(t, 100), 64, plans), 0.95)
 	require.Positive(t, plans[PlanGraphLinks])
 
@@ -115,6 +121,30 @@ func TestPayloadLinksBuild(t *testing.T) {
 	require.GreaterOrEqual(t, fx.recall(t, "", 30, rndBelow(t, 100), 64, plans), 0.95)
 	require.Zero(t, plans[PlanGraphLinks])
 	require.Positive(t, plans[PlanGraphTwoHop])
+
+	// A graph built in steps with the indexes in place (an appendable
+	// segment's, as the points come): none until EnsurePayloadLinks, which
+	// then leaves a graph that has them alone.
+	spec.PayloadM = 6
+	fx = newFixture(t, &Options{Vectors: []VectorSpec{spec}, Capacity: 3000})
+	fx.indexFields(t)
+	fx.append(t, 1000)
+	_, err = fx.s.BuildGraph(t.Context(), 0)
+	require.NoError(t, err)
+	fx.append(t, 1000)
+	_, err = fx.s.BuildGraph(t.Context(), 0)
+	require.NoError(t, err)
+	require.Zero(t, links(fx), "a build that extends a graph adds none")
+	st, err = fx.s.EnsurePayloadLinks(t.Context(), 0)
+	require.NoError(t, err)
+	require.Positive(t, st.Links)
+	require.Equal(t, st.Links, links(fx))
+	st, err = fx.s.EnsurePayloadLinks(t.Context(), 0)
+	require.NoError(t, err)
+	require.Zero(t, st.Blocks, "a graph with payload links is left alone")
+	plans = map[string]int{}
+	require.GreaterOrEqual(t, fx.recall(t, "", 30, rndBelow(t, 100), 64, plans), 0.95)
+	require.Positive(t, plans[PlanGraphLinks])
 
 	spec.PayloadM = -1
 	_, err = New(&Options{Vectors: []VectorSpec{spec}})
@@ -140,9 +170,10 @@ func TestPayloadBlocks(t *testing.T) {
 	valueBlocks(walk, 3, add)
 	require.Equal(t, [][]uint32{{0, 1, 2}, {4, 5, 6, 7}}, got)
 	got = nil
-	// Runs of at least 2 pairs (t/2), a value never split.
+	// Runs of at least 2 pairs (t/2), a value never split:
+	// {0, 1, 2}, {3, 4, 5, 6, 7}, {8, 9}; each block is two consecutive runs.
 	rangeBlocks(walk, 4, add)
-	require.Equal(t, [][]uint32{{0, 1, 2}, {3, 4, 5, 6, 7}, {8, 9}}, got)
+	require.Equal(t, [][]uint32{{0, 1, 2, 3, 4, 5, 6, 7}, {3, 4, 5, 6, 7, 8, 9}}, got)
 	got = nil
 	rangeBlocks(walk, 100, add)
 	require.Equal(t, [][]uint32{{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}}, got)
