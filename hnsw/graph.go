@@ -364,7 +364,6 @@ type searcher struct {
 	items []item
 	sel   []uint32
 	nbrs  []uint32
-	hd    []float32
 	// frontier holds the rejected nodes a two-hop search met, in the
 	// order met; those from head on are yet to be walked through.
 	frontier []uint32
@@ -386,7 +385,6 @@ func (g *Graph) getSearcher() *searcher {
 			items: make([]item, 0, n), // grows to ef on the first insert
 			sel:   make([]uint32, 0, n),
 			nbrs:  make([]uint32, 0, n),
-			hd:    make([]float32, n),
 		}
 	}
 	s.vis.reset(g.capacity())

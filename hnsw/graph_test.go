@@ -687,3 +687,55 @@ func TestDistMemo(t *testing.T) {
 		require.False(t, ok, "round %d: reset keeps an entry", round)
 	}
 }
+
+// TestSelectNeighboursMatchesHeuristic checks the neighbour selection
+// against the heuristic written out (every distance between a candidate
+// and the kept ones computed) on random candidate lists, and that it
+// computes fewer distances than that.
+func TestSelectNeighboursMatchesHeuristic(t *testing.T) {
+	for _, metric := range []distance.Metric{distance.Euclid, distance.Cosine} {
+		base := newVecs(11, 600, 12, metric)
+		vecs := &countingVecs{flatVecs: base}
+		g, err := New(vecs, &Config{M: 8, Seed: 5})
+		require.NoError(t, err)
+		rng := rand.New(rand.NewPCG(12, 12))
+		naiveN := 0
+		for range 200 {
+			q := base.Vector(uint32(rng.IntN(600)))
+			cands := make([]item, 0, 100)
+			for _, id := range rng.Perm(600)[:10+rng.IntN(90)] {
+				cands = append(cands, item{metric.Distance(q, base.Vector(uint32(id))), uint32(id)})
+			}
+			sortItems(cands)
+			m := 2 + rng.IntN(16)
+
+			var want []uint32
+			for _, c := range cands {
+				if len(want) >= m {
+					break
+				}
+				good := true
+				for _, x := range want {
+					naiveN++
+					if metric.Distance(base.Vector(c.id), base.Vector(x)) < c.d {
+						good = false
+					}
+				}
+				if good {
+					want = append(want, c.id)
+				}
+			}
+			if len(cands) <= m {
+				want = want[:0]
+				for _, c := range cands {
+					want = append(want, c.id)
+				}
+			}
+			s := g.getSearcher()
+			got := slices.Clone(g.selectNeighbours(s, cands, m))
+			g.putSearcher(s)
+			require.Equal(t, want, got, "%v m=%d over %d candidates", metric, m, len(cands))
+		}
+		require.Less(t, vecs.n, naiveN, "%v: distances", metric)
+	}
+}
