@@ -3,6 +3,7 @@ package distance
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -111,6 +112,56 @@ func TestChunksZeroAllocs(t *testing.T) {
 	forEachImpl(t, func(t *testing.T) {
 		for _, m := range []Metric{Cosine, Dot, Euclid, Manhattan} {
 			require.Zero(t, testing.AllocsPerRun(50, func() { m.GatherChunks(dst, q, cs, shift, ids) }), m.String())
+		}
+	})
+}
+
+// TestChunksBelow checks the bounded chunk forms against the full ones: a
+// distance below the bound is bit-identical, any other is reported at
+// least the bound and at most the distance (a partial sum), for bounds
+// from below the smallest distance to above the largest. Under the AVX2
+// kernels the bounds that cut rows short must leave some rows early.
+func TestChunksBelow(t *testing.T) {
+	r := rand.New(rand.NewPCG(23, 23))
+	const rows = 40
+	forEachImpl(t, func(t *testing.T) {
+		left := 0
+		for _, dim := range append(gatherDims(), 784, 1536) {
+			shift := uint(r.IntN(4))
+			q := randSlice(r, dim, 1)
+			cs := chunked(r, rows, dim, shift, dim%4)
+			ids := make([]uint32, 24)
+			for i := range ids {
+				ids[i] = uint32(r.IntN(rows))
+			}
+			for _, m := range []Metric{Cosine, Dot, Euclid, Manhattan} {
+				full := make([]float32, len(ids))
+				m.GatherChunks(full, q, cs, shift, ids)
+				sorted := append([]float32(nil), full...)
+				slices.Sort(sorted)
+				bounds := []float32{0, sorted[0], sorted[len(sorted)/4], sorted[len(sorted)/2], sorted[len(sorted)-1],
+					sorted[len(sorted)/2] * 0.5, sorted[len(sorted)-1] * 2, float32(math.Inf(1)), float32(math.NaN())}
+				for _, bound := range bounds {
+					dst := fill(len(ids)+1, constant(-7))
+					m.GatherChunksBelow(dst, q, cs, shift, ids, bound)
+					require.Equal(t, float32(-7), dst[len(ids)], "wrote past len(ids)")
+					for i := range ids {
+						if full[i] < bound || bound != bound || !m.Bounded() {
+							require.Equal(t, math.Float32bits(full[i]), math.Float32bits(dst[i]),
+								"%v dim=%d bound=%v i=%d: %v, want %v", m, dim, bound, i, dst[i], full[i])
+							continue
+						}
+						require.GreaterOrEqual(t, dst[i], bound, "%v dim=%d i=%d", m, dim, i)
+						require.LessOrEqual(t, dst[i], full[i], "%v dim=%d i=%d", m, dim, i)
+						if dst[i] != full[i] {
+							left++
+						}
+					}
+				}
+			}
+		}
+		if belowAVX2(784) {
+			require.NotZero(t, left, "no row was left early")
 		}
 	})
 }

@@ -30,7 +30,10 @@
 //   - DotChunks, SquaredL2Chunks, L1Chunks and Metric.GatherChunks score the
 //     rows named by ids in chunked storage (a list of equal-width matrices
 //     that grows without moving rows), with the same checks and prefetching
-//     as the gather forms.
+//     as the gather forms. SquaredL2ChunksBelow, L1ChunksBelow and
+//     Metric.GatherChunksBelow serve top-k scans: given the k-th best
+//     distance as a bound, they stop reading a row once its partial sum
+//     reaches it (AVX2), returning the exact distance of every row below it.
 //
 // Every form of a kernel returns bit-identical results for the same pair of
 // vectors, so a distance computed by Gather can be compared with one computed

@@ -68,3 +68,56 @@ func FuzzKernels(f *testing.F) {
 		}
 	})
 }
+
+// FuzzChunksBelow interprets the fuzzed bytes as a bound, a query and
+// three rows of finite float32s and checks the bounded chunk forms under
+// every kernel family: a distance below the bound bit-identical to the
+// full chunk form, any other reported at least the bound and at most the
+// distance.
+func FuzzChunksBelow(f *testing.F) {
+	seed := make([]byte, 4+4*4*100)
+	binary.LittleEndian.PutUint32(seed, math.Float32bits(500))
+	for i := 1; i < len(seed)/4; i++ {
+		binary.LittleEndian.PutUint32(seed[4*i:], math.Float32bits(float32(i%7)-3))
+	}
+	f.Add(seed)
+	f.Add(seed[:4+4*4*64])
+	cfgs := implConfigs()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) < 4 {
+			return
+		}
+		bound := math.Float32frombits(binary.LittleEndian.Uint32(data))
+		data = data[4:]
+		dim := len(data) / 16
+		vals := make([]float32, 4*dim)
+		for i := range vals {
+			v := math.Float32frombits(binary.LittleEndian.Uint32(data[4*i:]))
+			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+				return
+			}
+			vals[i] = v
+		}
+		q, rows := vals[:dim], [][]float32{vals[dim:]}
+		ids := []uint32{0, 1, 2, 1}
+		for _, c := range cfgs {
+			c.use(t)
+			for _, m := range []Metric{Euclid, Manhattan} {
+				full := make([]float32, len(ids))
+				got := make([]float32, len(ids))
+				m.GatherChunks(full, q, rows, 2, ids)
+				m.GatherChunksBelow(got, q, rows, 2, ids, bound)
+				for i := range ids {
+					if full[i] < bound || bound != bound {
+						if math.Float32bits(full[i]) != math.Float32bits(got[i]) {
+							t.Fatalf("%v %v dim=%d bound=%v row %d: %v, want %v", m, c, dim, bound, i, got[i], full[i])
+						}
+					} else if got[i] < bound || got[i] > full[i] {
+						t.Fatalf("%v %v dim=%d bound=%v row %d: %v, want in [bound, %v]", m, c, dim, bound, i, got[i], full[i])
+					}
+				}
+			}
+		}
+		setImpl(defaultImpl())
+	})
+}

@@ -194,6 +194,37 @@ func L1Chunks(dst, q []float32, chunks [][]float32, shift uint, ids []uint32) {
 	chunksGo(l1Go, dst, q, chunks, shift, ids)
 }
 
+// SquaredL2ChunksBelow is SquaredL2Chunks for a caller that keeps only
+// the distances below bound, such as a top-k scan (bound its k-th best):
+// dst[i] is the squared L2 distance, bit-identical to SquaredL2Chunks,
+// when that is below bound, and otherwise some value at least bound. The
+// AVX2 kernel stops reading a row once its partial sum reaches bound
+// (CHUNKSBELOW in kernels_amd64.s); where it is not in use, every row is
+// scored in full.
+func SquaredL2ChunksBelow(dst, q []float32, chunks [][]float32, shift uint, ids []uint32, bound float32) {
+	if !belowAVX2(len(q)) {
+		SquaredL2Chunks(dst, q, chunks, shift, ids)
+		return
+	}
+	checkChunks(dst, q, chunks, shift, ids)
+	if !l2ChunksBelowAVX2(unsafe.SliceData(dst), unsafe.SliceData(q), unsafe.SliceData(chunks), len(chunks), int(shift), len(q), unsafe.SliceData(ids), len(ids), bound) {
+		badChunks(dst, q, chunks, shift, ids)
+	}
+}
+
+// L1ChunksBelow is L1Chunks for a caller that keeps only the distances
+// below bound, as SquaredL2ChunksBelow is for squared L2.
+func L1ChunksBelow(dst, q []float32, chunks [][]float32, shift uint, ids []uint32, bound float32) {
+	if !belowAVX2(len(q)) {
+		L1Chunks(dst, q, chunks, shift, ids)
+		return
+	}
+	checkChunks(dst, q, chunks, shift, ids)
+	if !l1ChunksBelowAVX2(unsafe.SliceData(dst), unsafe.SliceData(q), unsafe.SliceData(chunks), len(chunks), int(shift), len(q), unsafe.SliceData(ids), len(ids), bound) {
+		badChunks(dst, q, chunks, shift, ids)
+	}
+}
+
 // checkChunks enforces the chunk contract except for the ids, which the
 // assembly kernels check themselves (chunksGo checks them in Go).
 func checkChunks(dst, q []float32, chunks [][]float32, shift uint, ids []uint32) {

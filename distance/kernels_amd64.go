@@ -121,6 +121,18 @@ func l2ChunksAVX2(dst, q *float32, chunks *[]float32, nchunks, shift, dim int, i
 //go:noescape
 func l1ChunksAVX2(dst, q *float32, chunks *[]float32, nchunks, shift, dim int, ids *uint32, n int) (ok bool)
 
+// The bounded chunk kernels (CHUNKSBELOW in kernels_amd64.s) exist in the
+// AVX2 flavour only: belowAVX2 reports whether they score rows of dim
+// bit-identically to the chunk kernels in use.
+
+//go:noescape
+func l2ChunksBelowAVX2(dst, q *float32, chunks *[]float32, nchunks, shift, dim int, ids *uint32, n int, bound float32) (ok bool)
+
+//go:noescape
+func l1ChunksBelowAVX2(dst, q *float32, chunks *[]float32, nchunks, shift, dim int, ids *uint32, n int, bound float32) (ok bool)
+
+func belowAVX2(dim int) bool { return dim >= asmMin && dim < avx512Min }
+
 // Chunks dispatchers: the caller has checked dim >= 0, len(q) == dim,
 // len(dst) >= n and shift <= 31; the kernels check the ids (see the CHUNKS
 // template in kernels_amd64.s) and return false, having read no row, when

@@ -477,7 +477,9 @@ bdone: \
 //         its row inside the chunk's length) while the first lines of its
 //         row are prefetched; if one fails it reads no row and returns false.
 //         The caller has checked dim >= 0, len(q) == dim, len(dst) >= n and
-//         shift <= 31. Then the same prefetching as GATHER.
+//         shift <= 31. Then the same prefetching as GATHER. OK names the
+//         result (ok+64(FP) here), EXIT is code placed after the return
+//         (NOLEAVE here; see CHUNKSBELOW).
 
 // CHUNKROW sets out to the address of the row of the id loaded from src
 // (which must not use AX, BX or CX). Clobbers AX, BX, CX.
@@ -495,14 +497,14 @@ bdone: \
 	MOVQ (R11)(AX*8), AX; \
 	LEAQ (AX)(out*4), out
 
-#define CHUNKS(BODY, STEP, STEPM, SETUP, PF) \
+#define CHUNKS(BODY, STEP, STEPM, SETUP, PF, OK, EXIT) \
 	MOVQ dst+0(FP), R9; \
 	MOVQ q+8(FP), R10; \
 	MOVQ chunks+16(FP), R11; \
 	MOVQ dim+40(FP), R12; \
 	MOVQ ids+48(FP), R13; \
 	MOVQ n+56(FP), DX; \
-	MOVB $1, ok+64(FP); \
+	MOVB $1, OK; \
 	TESTQ DX, DX; \
 	JEQ cret; \
 	SETUP; \
@@ -559,6 +561,7 @@ ccompute: \
 	MOVQ R12, CX; \
 	BODY(STEP, STEPM, PF, PFREST); \
 	MOVSS X0, (R9); \
+cnext: \
 	ADDQ $4, R9; \
 	ADDQ $4, R13; \
 	DECQ DX; \
@@ -566,10 +569,61 @@ ccompute: \
 	VZEROUPPER; \
 cret: \
 	RET; \
+	EXIT; \
 cbad: \
-	MOVB $0, ok+64(FP); \
+	MOVB $0, OK; \
 	VZEROUPPER; \
 	RET
+
+// CHUNKSBELOW: func name(dst, q *float32, chunks *[]float32, nchunks, shift, dim int, ids *uint32, n int, bound float32) (ok bool)
+//         CHUNKS for a caller that keeps only distances below bound (a
+//         top-k scan of squared L2 or L1 distances, whose partial sums only
+//         grow): at the start of every iteration of the body's main loop
+//         (64 floats in AVX2), CHK folds the accumulators into a copy through the same additions,
+//         in the same order, as the body's own final reduction. Each
+//         accumulator lane only grows (it adds non-negative terms, and
+//         rounding to nearest is monotone), and so does each addition of
+//         the reduction, so the copy is at most the row's full distance: once
+//         it reaches bound, the full distance would too, and the row is left
+//         there with dst[i] set to the copy (>= bound), its later lines
+//         never read, nor those of the row being prefetched beyond the same
+//         offset. A row that is not left has dst[i] bit-identical to CHUNKS.
+//         A NaN bound leaves no row.
+
+// CHK256 is the check of the AVX2 body; it clobbers Y8-Y11 (temporaries
+// between steps) and the flags.
+#define CHK256 \
+	VADDPS Y4, Y0, Y8; \
+	VADDPS Y5, Y1, Y9; \
+	VADDPS Y6, Y2, Y10; \
+	VADDPS Y7, Y3, Y11; \
+	VADDPS Y9, Y8, Y8; \
+	VADDPS Y11, Y10, Y10; \
+	VADDPS Y10, Y8, Y8; \
+	VEXTRACTF128 $1, Y8, X9; \
+	VADDPS X9, X8, X8; \
+	VMOVHLPS X8, X8, X9; \
+	VADDPS X9, X8, X8; \
+	VMOVSHDUP X8, X9; \
+	VADDSS X9, X8, X8; \
+	VUCOMISS bound+64(FP), X8; \
+	JAE cleave
+
+#define PF256CHK \
+	CHK256; \
+	PF256
+
+// CHUNKSBELOW is CHUNKS with the result after bound, and the exit that CHK
+// takes from the body: the partial sum X8 stored as the row's result.
+#define CHUNKSBELOW(BODY, STEP, STEPM, SETUP, PF) \
+	CHUNKS(BODY, STEP, STEPM, SETUP, PF, ok+72(FP), LEAVE)
+
+#define LEAVE \
+cleave: \
+	MOVSS X8, (R9); \
+	JMP cnext
+
+#define NOLEAVE
 
 // ---------------------------------------------------------------------------
 // MAXTILE: func name(best *[4]float32, q, base *float32, dim, n int)
@@ -740,15 +794,15 @@ TEXT ·l1BatchAVX512(SB), NOSPLIT, $0-40
 
 // func dotChunksAVX512(dst, q *float32, chunks *[]float32, nchunks, shift, dim int, ids *uint32, n int) (ok bool)
 TEXT ·dotChunksAVX512(SB), NOSPLIT, $0-65
-	CHUNKS(BODY512, DOT512, DOT512M, NOSETUP, PF512)
+	CHUNKS(BODY512, DOT512, DOT512M, NOSETUP, PF512, ok+64(FP), NOLEAVE)
 
 // func l2ChunksAVX512(dst, q *float32, chunks *[]float32, nchunks, shift, dim int, ids *uint32, n int) (ok bool)
 TEXT ·l2ChunksAVX512(SB), NOSPLIT, $0-65
-	CHUNKS(BODY512, L2512, L2512M, NOSETUP, PF512)
+	CHUNKS(BODY512, L2512, L2512M, NOSETUP, PF512, ok+64(FP), NOLEAVE)
 
 // func l1ChunksAVX512(dst, q *float32, chunks *[]float32, nchunks, shift, dim int, ids *uint32, n int) (ok bool)
 TEXT ·l1ChunksAVX512(SB), NOSPLIT, $0-65
-	CHUNKS(BODY512, L1512, L1512M, ABS512, PF512)
+	CHUNKS(BODY512, L1512, L1512M, ABS512, PF512, ok+64(FP), NOLEAVE)
 
 // ---------------------------------------------------------------------------
 // AVX2+FMA entry points.
@@ -791,15 +845,23 @@ TEXT ·l1BatchAVX2(SB), NOSPLIT, $0-40
 
 // func dotChunksAVX2(dst, q *float32, chunks *[]float32, nchunks, shift, dim int, ids *uint32, n int) (ok bool)
 TEXT ·dotChunksAVX2(SB), NOSPLIT, $0-65
-	CHUNKS(BODY256, DOT256, DOT256M, NOSETUP, PF256)
+	CHUNKS(BODY256, DOT256, DOT256M, NOSETUP, PF256, ok+64(FP), NOLEAVE)
 
 // func l2ChunksAVX2(dst, q *float32, chunks *[]float32, nchunks, shift, dim int, ids *uint32, n int) (ok bool)
 TEXT ·l2ChunksAVX2(SB), NOSPLIT, $0-65
-	CHUNKS(BODY256, L2256, L2256M, NOSETUP, PF256)
+	CHUNKS(BODY256, L2256, L2256M, NOSETUP, PF256, ok+64(FP), NOLEAVE)
 
 // func l1ChunksAVX2(dst, q *float32, chunks *[]float32, nchunks, shift, dim int, ids *uint32, n int) (ok bool)
 TEXT ·l1ChunksAVX2(SB), NOSPLIT, $0-65
-	CHUNKS(BODY256, L1256, L1256M, ABS256, PF256)
+	CHUNKS(BODY256, L1256, L1256M, ABS256, PF256, ok+64(FP), NOLEAVE)
+
+// func l2ChunksBelowAVX2(dst, q *float32, chunks *[]float32, nchunks, shift, dim int, ids *uint32, n int, bound float32) (ok bool)
+TEXT ·l2ChunksBelowAVX2(SB), NOSPLIT, $0-73
+	CHUNKSBELOW(BODY256, L2256, L2256M, NOSETUP, PF256CHK)
+
+// func l1ChunksBelowAVX2(dst, q *float32, chunks *[]float32, nchunks, shift, dim int, ids *uint32, n int, bound float32) (ok bool)
+TEXT ·l1ChunksBelowAVX2(SB), NOSPLIT, $0-73
+	CHUNKSBELOW(BODY256, L1256, L1256M, ABS256, PF256CHK)
 
 // ---------------------------------------------------------------------------
 // Dispatchers: jump to the AVX-512 flavour for lengths >= ·avx512Min and to

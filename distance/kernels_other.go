@@ -88,3 +88,15 @@ func dotMaxTileAVX512(best *[4]float32, q, base *float32, dim, n int) {
 func l2MinTileAVX512(best *[4]float32, q, base *float32, dim, n int) {
 	bestTileGo(l2Go, func(x, b float32) bool { return x < b }, best, q, base, dim, n)
 }
+
+// Without assembly there are no bounded chunk kernels: the Below forms
+// score every row in full.
+func belowAVX2(int) bool { return false }
+
+func l2ChunksBelowAVX2(dst, q *float32, chunks *[]float32, nchunks, shift, dim int, ids *uint32, n int, bound float32) bool {
+	panic("distance: BUG: no AVX2 kernels in this build")
+}
+
+func l1ChunksBelowAVX2(dst, q *float32, chunks *[]float32, nchunks, shift, dim int, ids *uint32, n int, bound float32) bool {
+	panic("distance: BUG: no AVX2 kernels in this build")
+}

@@ -170,6 +170,28 @@ func (m Metric) GatherChunks(dst, q []float32, chunks [][]float32, shift uint, i
 	}
 }
 
+// GatherChunksBelow is GatherChunks for a caller that keeps only the
+// distances below bound: dst[i] is exactly the distance GatherChunks gives
+// when that is below bound, and otherwise some value at least bound.
+// Euclid and Manhattan distances are sums of non-negative terms, so a
+// row's partial sum bounds its distance from below and the kernel can
+// stop reading a row once its partial sum reaches bound
+// (SquaredL2ChunksBelow); Dot and Cosine have no such bound and score
+// every row in full.
+func (m Metric) GatherChunksBelow(dst, q []float32, chunks [][]float32, shift uint, ids []uint32, bound float32) {
+	switch m {
+	case Euclid:
+		SquaredL2ChunksBelow(dst, q, chunks, shift, ids, bound)
+	case Manhattan:
+		L1ChunksBelow(dst, q, chunks, shift, ids, bound)
+	default:
+		m.GatherChunks(dst, q, chunks, shift, ids)
+	}
+}
+
+// Bounded reports whether GatherChunksBelow can leave rows unread for m.
+func (m Metric) Bounded() bool { return m == Euclid || m == Manhattan }
+
 // Batch sets dst[r] to the internal distance between q and row r of the
 // row-major matrix base, for every row; see DotBatch for the contract. Each
 // dst[r] equals m.Distance(q, row) exactly.
