@@ -108,7 +108,8 @@ func (x *numIndex[K]) walk(b keyBounds[K], desc bool, fn func(K, uint32) bool) {
 }
 
 func (x *numIndex[K]) query(b keyBounds[K]) *roaring.Bitmap {
-	return bitmapOf(x.pairs.appendIDs(b, nil), len(x.vals))
+	ids := make([]uint32, 0, x.pairs.count(b))
+	return bitmapOf(x.pairs.appendIDs(b, ids), len(x.vals))
 }
 
 // estimate is the number of (value, point) pairs in b: exact for points

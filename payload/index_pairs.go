@@ -240,10 +240,46 @@ func bitmapOf(ids []uint32, universe int) *roaring.Bitmap {
 		}
 		return roaring.FromDense(words, false)
 	}
-	slices.Sort(ids)
+	if len(ids) >= radixMin {
+		ids = radixSort(ids, make([]uint32, len(ids)))
+	} else {
+		slices.Sort(ids)
+	}
 	bm := roaring.New()
 	bm.AddMany(slices.Compact(ids))
 	return bm
+}
+
+// radixMin is the fewest ids bitmapOf sorts by radix (BenchmarkBitmapOf,
+// ids below 60,000, CPU per sort on a loaded machine): 553 ids took
+// 4.5-5.0 us against 12.3-13.6 us with slices.Sort, 128 ids 1.1-1.8 us
+// against 1.5-2.4 us, 64 ids 1.0-1.3 us against 0.8-1.1 us.
+const radixMin = 128
+
+// radixSort sorts ids a byte at a time from the least significant one (as
+// many bytes as the largest id has), through tmp (as long as ids). It
+// returns the sorted ids, in ids or tmp.
+func radixSort(ids, tmp []uint32) []uint32 {
+	top := uint32(0)
+	for _, id := range ids {
+		top |= id
+	}
+	for shift := uint(0); shift < 32 && top>>shift != 0; shift += 8 {
+		var count [257]int
+		for _, id := range ids {
+			count[(id>>shift&0xff)+1]++
+		}
+		for i := 1; i < len(count); i++ {
+			count[i] += count[i-1]
+		}
+		for _, id := range ids {
+			d := id >> shift & 0xff
+			tmp[count[d]] = id
+			count[d]++
+		}
+		ids, tmp = tmp, ids
+	}
+	return ids
 }
 
 // memoryBytes estimates the memory the set holds.
