@@ -381,8 +381,8 @@ func runCrash(t *testing.T, kills int) {
 	inFlightApplied, restores, killedInRestore, sawFiles, made := 0, 0, 0, 0, 0
 	// On disk, the test is only worth its name if some kill landed after a
 	// seal wrote segment files; a slow (loaded, race-instrumented) child may
-	// not reach one in the planned kills, so kills go on, each later, until
-	// one does.
+	// not reach one in the planned kills, so kills go on, each later (up to
+	// 5 s after the start), until one does.
 	for k := 0; k < kills || (crashOnDisk && sawFiles == 0 && k < 3*kills); k++ {
 		seed := uint64(1000 + k)
 		made++
@@ -408,7 +408,7 @@ func runCrash(t *testing.T, kills int) {
 		}
 		wait := time.Duration(5+rng.IntN(150)) * time.Millisecond
 		if k >= kills {
-			wait = min(time.Duration(k-kills+1)*200*time.Millisecond, 2*time.Second)
+			wait = min(time.Duration(k-kills+1)*250*time.Millisecond, 5*time.Second)
 		}
 		time.Sleep(wait)
 		require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
