@@ -172,16 +172,9 @@ func (s *pairSet[K]) ascend(b keyBounds[K], fn func(pair[K]) bool) {
 func (s *pairSet[K]) descend(b keyBounds[K], fn func(pair[K]) bool) {
 	c0, j0, c1, j1 := s.span(b)
 	for c := min(c1, len(s.chunks)-1); c >= c0; c-- {
-		chunk := s.chunks[c]
-		from, to := 0, len(chunk)
-		if c == c0 {
-			from = j0
-		}
-		if c == c1 {
-			to = j1
-		}
-		for i := to - 1; i >= from; i-- {
-			if !fn(chunk[i]) {
+		span := s.chunkSpan(c, c0, j0, c1, j1)
+		for i := len(span) - 1; i >= 0; i-- {
+			if !fn(span[i]) {
 				return
 			}
 		}
