@@ -61,7 +61,7 @@ var TwoHopSelectivity = 0.3
 // accepted node. The block links keep a filter's nodes connected among
 // themselves, so that rejected nodes' lists, which the two-hop search
 // reads by the dozen, are seldom read. On Fashion-MNIST (M 16, blocks of
-// overlapping value ranges) at 6% and 10% this reached recall 0.95 at 20
+// overlapping value ranges) at 6% and 10% this reached recall 0.95 at 15
 // to 30% less CPU a query than the two-hop search, and higher recall at
 // every ef; at 20% 15 to 20% less; at 30% the two were even
 // (docs/benchmarks/filtered-links/report.md).
