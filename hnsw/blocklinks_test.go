@@ -97,8 +97,14 @@ func TestBlockLinksFilteredRecall(t *testing.T) {
 			require.True(t, f.g.HasBlockLinks())
 			require.NoError(t, f.g.CheckInvariants(true))
 			label, scoredLabel := filteredRecall(t, f.g, f.vecs, queries, 10, 64, 0.1, byLabel)
-			rng, _ := filteredRecall(t, f.g, f.vecs, queries, 10, 64, 0.05, byRange)
-			t.Logf("recall@10 ef=64: label %.3f (%d scored; %.3f, %d scored without block links), range %.3f",
+			// The range covers half of its block: the other half's links
+			// lead to rejected nodes, and the links-first search steps
+			// through those only where nothing accepted is in reach, so it
+			// needs a larger ef than a filter its block serves whole. On
+			// Euclid, over 25 builds, it read 0.94 to 0.97 at ef 64 and
+			// 0.966 to 0.99 at ef 128.
+			rng, _ := filteredRecall(t, f.g, f.vecs, queries, 10, 128, 0.05, byRange)
+			t.Logf("recall@10: label %.3f at ef 64 (%d scored; %.3f, %d scored without block links), range %.3f at ef 128",
 				label, scoredLabel, plainLabel, scoredPlain, rng)
 			require.GreaterOrEqual(t, label, 0.95)
 			require.GreaterOrEqual(t, rng, 0.95)
