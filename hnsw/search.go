@@ -64,7 +64,11 @@ var TwoHopSelectivity = 0.3
 // overlapping value ranges) at 6% and 10% this reached recall 0.95 at 15
 // to 30% less CPU a query than the two-hop search, and higher recall at
 // every ef; at 20% 15 to 20% less; at 30% the two were even
-// (docs/benchmarks/filtered-links/report.md).
+// (docs/benchmarks/filtered-links/report.md). A filter that covers only
+// part of its blocks (a range bound inside one, a conjunction, a must_not)
+// leaves its nodes more sparsely linked and needs a larger ef for the same
+// recall; gathering through rejected neighbours there too bought recall
+// per ef but cost more CPU per query at equal recall.
 var BlockLinksSelectivity = 0.25
 
 // UsesBlockLinks reports whether SearchFiltered with this selectivity
