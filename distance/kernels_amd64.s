@@ -1,6 +1,7 @@
 //go:build amd64 && !purego
 
 #include "textflag.h"
+#include "hsum_amd64.h"
 
 // Float32 kernels for amd64: dot product, squared L2 and L1, each in an
 // AVX2+FMA and an AVX-512 flavour, each as a single-pair kernel, a gather
@@ -194,12 +195,7 @@ bsum: \
 	VADDPS Z2, Z0, Z0; \
 	VEXTRACTF64X4 $1, Z0, Y1; \
 	VADDPS Y1, Y0, Y0; \
-	VEXTRACTF128 $1, Y0, X1; \
-	VADDPS X1, X0, X0; \
-	VMOVHLPS X0, X0, X1; \
-	VADDPS X1, X0, X0; \
-	VMOVSHDUP X0, X1; \
-	VADDSS X1, X0, X0
+	HSUMPS8(Y0, X0, X1)
 
 // ---------------------------------------------------------------------------
 // AVX2: the same shape at half the width: eight 8-lane accumulators, 64
@@ -330,12 +326,7 @@ bsum: \
 	VADDPS Y1, Y0, Y0; \
 	VADDPS Y3, Y2, Y2; \
 	VADDPS Y2, Y0, Y0; \
-	VEXTRACTF128 $1, Y0, X1; \
-	VADDPS X1, X0, X0; \
-	VMOVHLPS X0, X0, X1; \
-	VADDPS X1, X0, X0; \
-	VMOVSHDUP X0, X1; \
-	VADDSS X1, X0, X0
+	HSUMPS8(Y0, X0, X1)
 
 // ---------------------------------------------------------------------------
 // Function templates.
@@ -600,12 +591,7 @@ cbad: \
 	VADDPS Y9, Y8, Y8; \
 	VADDPS Y11, Y10, Y10; \
 	VADDPS Y10, Y8, Y8; \
-	VEXTRACTF128 $1, Y8, X9; \
-	VADDPS X9, X8, X8; \
-	VMOVHLPS X8, X8, X9; \
-	VADDPS X9, X8, X8; \
-	VMOVSHDUP X8, X9; \
-	VADDSS X9, X8, X8; \
+	HSUMPS8(Y8, X8, X9); \
 	VUCOMISS bound+64(FP), X8; \
 	JAE cleave
 

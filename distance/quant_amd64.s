@@ -1,6 +1,7 @@
 //go:build amd64 && !purego
 
 #include "textflag.h"
+#include "hsum_amd64.h"
 
 // Kernels for quantised and narrow rows (quant.go): byte dot / squared L2 /
 // L1 (exact integer sums), float32 queries against float16 and uint8 rows,
@@ -95,12 +96,7 @@ GLOBL pqoffs<>(SB), RODATA|NOPTR, $64
 #define REDUCEF32 \
 	VEXTRACTF64X4 $1, Z0, Y1; \
 	VADDPS Y1, Y0, Y0; \
-	VEXTRACTF128 $1, Y0, X1; \
-	VADDPS X1, X0, X0; \
-	VMOVHLPS X0, X0, X1; \
-	VADDPS X1, X0, X0; \
-	VMOVSHDUP X0, X1; \
-	VADDSS X1, X0, X0
+	HSUMPS8(Y0, X0, X1)
 
 // TAILMASK64 sets K1 to the low CX bits (CX < 64). Clobbers BX.
 #define TAILMASK64 \
@@ -255,12 +251,7 @@ ssum: \
 	VADDPS Y1, Y0, Y0; \
 	VADDPS Y3, Y2, Y2; \
 	VADDPS Y2, Y0, Y0; \
-	VEXTRACTF128 $1, Y0, X1; \
-	VADDPS X1, X0, X0; \
-	VMOVHLPS X0, X0, X1; \
-	VADDPS X1, X0, X0; \
-	VMOVSHDUP X0, X1; \
-	VADDSS X1, X0, X0; \
+	HSUMPS8(Y0, X0, X1); \
 	MOVSS X0, ret+24(FP); \
 	VZEROUPPER; \
 	RET
