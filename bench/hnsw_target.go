@@ -29,6 +29,10 @@ func (v *flatVectors) Vector(id uint32) []float32 {
 	return v.data[o : o+v.dim : o+v.dim]
 }
 
+// NonMetric reports an inner product, as the engine's segments do
+// (hnsw.NonMetric).
+func (v *flatVectors) NonMetric() bool { return v.metric == distance.Dot }
+
 // Distances scores q against the rows ids with the metric's gather kernel,
 // which prefetches the next row while scoring one.
 func (v *flatVectors) Distances(q []float32, ids []uint32, dst []float32) {

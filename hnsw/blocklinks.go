@@ -152,6 +152,8 @@ type remapped struct {
 
 func (r *remapped) Vector(id uint32) []float32 { return r.vecs.Vector(r.ids[id]) }
 
+func (r *remapped) NonMetric() bool { return nonMetric(r.vecs) }
+
 func (r *remapped) Distances(q []float32, ids []uint32, dst []float32) {
 	p, _ := r.pool.Get().(*[]uint32)
 	if p == nil {

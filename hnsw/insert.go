@@ -3,6 +3,7 @@ package hnsw
 import (
 	"fmt"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 )
@@ -120,7 +121,9 @@ func (g *Graph) relink(id uint32, level int32, ep uint32, top int32) error {
 // selectNeighbours picks up to m of the candidates (sorted closest first) with
 // Malkov's heuristic: a candidate is kept only if it is closer to the base
 // than to every candidate already kept, which spreads links across
-// directions. The result is written into s.sel and aliases it.
+// directions. Over a NonMetric Vectors the nearest candidates it pruned
+// then fill the selection up to m. The result is written into s.sel and
+// aliases it.
 func (g *Graph) selectNeighbours(s *searcher, cands []item, m int) []uint32 {
 	sel := s.sel[:0]
 	if len(cands) <= m {
@@ -151,6 +154,17 @@ func (g *Graph) selectNeighbours(s *searcher, cands []item, m int) []uint32 {
 		}
 		if good {
 			sel = append(sel, c.id)
+		}
+	}
+	if g.fill && len(sel) < m {
+		// Not a metric: the nearest pruned candidates fill the list.
+		for _, c := range cands {
+			if len(sel) >= m {
+				break
+			}
+			if !slices.Contains(sel, c.id) {
+				sel = append(sel, c.id)
+			}
 		}
 	}
 	s.sel = sel

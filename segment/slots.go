@@ -162,6 +162,10 @@ type vectors struct{ sp *space }
 
 func (v vectors) Vector(id uint32) []float32 { return v.sp.vector(id) }
 
+// NonMetric tells the graph that an inner product is not a metric
+// (hnsw.NonMetric), so that it keeps its link lists full.
+func (v vectors) NonMetric() bool { return v.sp.metric == distance.Dot }
+
 // Distances scores q against the rows of ids with the chunk kernel, which
 // finds each row in its chunk itself (the chunks of the ids passed in are
 // allocated: they are slots of the segment).
