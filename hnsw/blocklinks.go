@@ -19,10 +19,14 @@ import (
 
 // blockLinks holds the block links of nodes 0..len(off)-2 in CSR form:
 // those of node id are ids[off[id]:off[id+1]]. It never changes once
-// published; a graph replaces it whole.
+// published; a graph replaces it whole. Sorted block links are nearest to
+// their node first, and a search takes only the nearest (see
+// searchLayerTwoHop); those of graphs written before they were sorted are
+// in their build's order, and a search takes them all.
 type blockLinks struct {
-	off []uint32
-	ids []uint32
+	off    []uint32
+	ids    []uint32
+	sorted bool
 }
 
 // of returns the block links of id (nil when it has none).
@@ -64,9 +68,10 @@ func (g *Graph) AverageDegree0() float64 {
 // BuildBlockLinks replaces the graph's block links by those of blocks:
 // for each block, a graph with M = m (M0 = 2m) and the graph's EfConstruct
 // is built over the block's live nodes on the given number of goroutines,
-// and its level-0 links that the node's own level-0 list lacks are kept.
-// A block of fewer than two live nodes adds nothing; m <= 0 removes the
-// block links. The graph takes searches meanwhile, not inserts.
+// and its level-0 links that the node's own level-0 list lacks are kept,
+// nearest to the node first. A block of fewer than two live nodes adds
+// nothing; m <= 0 removes the block links. The graph takes searches
+// meanwhile, not inserts.
 func (g *Graph) BuildBlockLinks(blocks [][]uint32, m, workers int) error {
 	if g.ro != nil {
 		return ErrReadOnly
@@ -133,9 +138,27 @@ func (g *Graph) BuildBlockLinks(blocks [][]uint32, m, workers int) error {
 		g.blocks.Store(nil)
 		return nil
 	}
-	b := &blockLinks{off: make([]uint32, last+1), ids: make([]uint32, 0, total)}
+	b := &blockLinks{off: make([]uint32, last+1), ids: make([]uint32, 0, total), sorted: true}
+	var items []item
+	var dists []float32
 	for id := range last {
-		b.ids = append(b.ids, lists[id]...)
+		l := lists[id]
+		if len(l) > 1 {
+			// Nearest first: a search that takes only some of a node's
+			// block links takes the nearest (about 1% of the build's
+			// distances).
+			dists = slices.Grow(dists[:0], len(l))[:len(l)]
+			g.vecs.Distances(g.vecs.Vector(id), l, dists)
+			items = items[:0]
+			for i, x := range l {
+				items = append(items, item{dists[i], x})
+			}
+			sortItems(items)
+			for i, it := range items {
+				l[i] = it.id
+			}
+		}
+		b.ids = append(b.ids, l...)
 		b.off[id+1] = uint32(len(b.ids))
 	}
 	g.blocks.Store(b)

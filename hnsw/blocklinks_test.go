@@ -127,8 +127,15 @@ func TestBlockLinksBuild(t *testing.T) {
 	require.NotNil(t, b)
 	require.Equal(t, len(b.ids), f.g.BlockLinks())
 	require.Empty(t, b.of(7), "a deleted node gets no block links")
+	require.True(t, b.sorted)
 	for id := uint32(0); id < 2000; id++ {
 		own := f.g.links(id, 0)
+		// Nearest to the node first.
+		for i := 1; i < len(b.of(id)); i++ {
+			prev, x := b.of(id)[i-1], b.of(id)[i]
+			require.LessOrEqual(t, f.vecs.metric.Distance(f.vecs.Vector(id), f.vecs.Vector(prev)),
+				f.vecs.metric.Distance(f.vecs.Vector(id), f.vecs.Vector(x)), "node %d: links %d, %d", id, prev, x)
+		}
 		for _, x := range b.of(id) {
 			require.NotEqual(t, uint32(7), x)
 			require.True(t, f.label[x] == f.label[id] || f.value[x]/200 == f.value[id]/200,
@@ -147,8 +154,10 @@ func TestBlockLinksBuild(t *testing.T) {
 
 // TestBlockLinksPersist writes a graph with block links in both formats and
 // requires the reopened graphs to search exactly as the original, every
-// truncation and bit flip of the block links to be rejected, and a graph
-// without them to be written in the first versions of both formats.
+// truncation and bit flip of the block links to be rejected, a graph
+// without them to be written in the first versions of both formats, and
+// one whose block links are in a build's order (graphs written before they
+// were sorted) in the second, read back as such.
 func TestBlockLinksPersist(t *testing.T) {
 	followBlockLinks(t)
 	f := newBlockFixture(t, 3000, distance.Euclid)
@@ -165,7 +174,7 @@ func TestBlockLinksPersist(t *testing.T) {
 	var buf bytes.Buffer
 	_, err = f.g.WriteTo(&buf)
 	require.NoError(t, err)
-	require.Equal(t, uint32(2), binary.LittleEndian.Uint32(buf.Bytes()[4:]))
+	require.Equal(t, uint32(3), binary.LittleEndian.Uint32(buf.Bytes()[4:]))
 	require.Greater(t, buf.Len(), v1.Len()+4*f.g.BlockLinks())
 
 	queries := queriesFrom(29, 50, f.vecs)
@@ -192,7 +201,7 @@ func TestBlockLinksPersist(t *testing.T) {
 		trusted  bool
 	}{{0, false}, {1, false}, {0, true}} {
 		b := inPlaceBytes(t, f.g, c.misalign)
-		require.Equal(t, uint32(2), binary.LittleEndian.Uint32(b[4:]))
+		require.Equal(t, uint32(3), binary.LittleEndian.Uint32(b[4:]))
 		ip, err := OpenInPlace(b, f.vecs, &InPlaceOptions{Trusted: c.trusted})
 		require.NoError(t, err)
 		same(t, ip)
@@ -245,4 +254,47 @@ func TestBlockLinksPersist(t *testing.T) {
 		_, err := OpenInPlace(mutate(slices.Clone(good)), f.vecs, nil)
 		require.ErrorIs(t, err, ErrCorrupt, name)
 	}
+}
+
+// TestUnsortedBlockLinksPersist writes a graph whose block links are in a
+// build's order, as graphs written before they were sorted hold them: both
+// formats write it as version 2, and the graph read back takes all of a
+// node's block links, searching exactly as the original does.
+func TestUnsortedBlockLinksPersist(t *testing.T) {
+	followBlockLinks(t)
+	f := newBlockFixture(t, 3000, distance.Euclid)
+	require.NoError(t, f.g.BuildBlockLinks(f.blocks, 6, 0))
+	sorted := f.g.blocks.Load()
+	unsorted := &blockLinks{off: sorted.off, ids: sorted.ids}
+	f.g.blocks.Store(unsorted)
+
+	var buf bytes.Buffer
+	_, err := f.g.WriteTo(&buf)
+	require.NoError(t, err)
+	require.Equal(t, uint32(2), binary.LittleEndian.Uint32(buf.Bytes()[4:]))
+	h, err := Read(bytes.NewReader(buf.Bytes()), f.vecs)
+	require.NoError(t, err)
+	b := inPlaceBytes(t, f.g, 0)
+	require.Equal(t, uint32(2), binary.LittleEndian.Uint32(b[4:]))
+	ip, err := OpenInPlace(b, f.vecs, nil)
+	require.NoError(t, err)
+
+	queries := queriesFrom(31, 50, f.vecs)
+	capped := 0
+	for qi, q := range queries {
+		ok := func(id uint32) bool { return f.label[id] == qi%10 }
+		want, n := f.g.SearchCounted(nil, q, 10, 32, ok, 0.1)
+		for _, g := range []*Graph{h, ip} {
+			require.False(t, g.blocks.Load().sorted)
+			got, m := g.SearchCounted(nil, q, 10, 32, ok, 0.1)
+			require.Equal(t, want, got)
+			require.Equal(t, n, m)
+		}
+		f.g.blocks.Store(sorted)
+		_, c := f.g.SearchCounted(nil, q, 10, 32, ok, 0.1)
+		f.g.blocks.Store(unsorted)
+		capped += c - n
+	}
+	// Sorted, a search takes only the nearest: fewer distances.
+	require.Negative(t, capped)
 }

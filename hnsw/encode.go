@@ -17,19 +17,22 @@ import (
 //	state u8 x slots                     (0 absent, 1 live, 2 tombstone)
 //	level u8 x (present slots)
 //	per present slot, per level 0..level: count u16 | id u32 x count
-//	version 2 only, the block links (BuildBlockLinks):
+//	versions 2 and 3 only, the block links (BuildBlockLinks):
 //	  nodes u32 | count u32 x nodes | id u32 x (sum of the counts)
 //	CRC-32C of everything above, u32
 //
 // entry is 0xFFFFFFFF for an empty graph. slots is one past the highest
 // present id. A graph without block links is written as version 1, which
-// graphs written before block links existed are; nodes is at most slots,
+// graphs written before block links existed are; one with block links as
+// version 3, whose block links of a node are sorted nearest first, or 2,
+// which graphs written before that are (their order is the build's and a
+// search takes all of them); nodes is at most slots,
 // and the block links of node i are the count[i] ids after those of nodes
 // 0..i-1.
 
 const (
 	magic         = "QLHW"
-	formatVersion = 2
+	formatVersion = 3
 	headerSize    = 4 + 4 + 4*3 + 8 + 8 + 4*3
 )
 
@@ -57,10 +60,7 @@ func (g *Graph) WriteTo(w io.Writer) (int64, error) {
 	}
 	var buf []byte
 	blocks := g.blocks.Load()
-	version := uint32(1)
-	if blocks != nil {
-		version = formatVersion
-	}
+	version := blocksVersion(blocks)
 	buf = append(buf, magic...)
 	buf = binary.LittleEndian.AppendUint32(buf, version)
 	buf = binary.LittleEndian.AppendUint32(buf, uint32(g.cfg.M))
@@ -214,7 +214,7 @@ func decode(b []byte, vecs Vectors) (*Graph, error) {
 		return nil, corrupt("bad magic")
 	}
 	version := d.u32()
-	if version != 1 && version != formatVersion {
+	if version < 1 || version > formatVersion {
 		return nil, corrupt("unsupported version %d", version)
 	}
 	cfg := Config{M: int(d.u32()), M0: int(d.u32()), EfConstruct: int(d.u32())}
@@ -319,6 +319,7 @@ func decode(b []byte, vecs Vectors) (*Graph, error) {
 		if err != nil {
 			return nil, err
 		}
+		b.sorted = version >= 3
 		g.blocks.Store(b)
 	}
 	if d.off != len(body) {
@@ -338,6 +339,19 @@ func decode(b []byte, vecs Vectors) (*Graph, error) {
 	g.tombstones.Store(dead)
 	g.upperWords.Store(int64(upperWords))
 	return g, nil
+}
+
+// blocksVersion returns the version a graph with block links b is written
+// as, in either layout: 1 without block links, 3 with sorted ones, 2 with
+// block links in the order of a build before they were sorted.
+func blocksVersion(b *blockLinks) uint32 {
+	switch {
+	case b == nil:
+		return 1
+	case b.sorted:
+		return 3
+	}
+	return 2
 }
 
 // decodeBlockLinks reads the block links section of a graph whose node

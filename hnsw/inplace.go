@@ -22,7 +22,7 @@ import (
 // viewed as []uint32 without copying.
 //
 //	header, 64 bytes:
-//	   0 magic "QLHP"       4 version u32 (1, 2) 8 M u32      12 M0 u32
+//	   0 magic "QLHP"       4 version u32 (1-3) 8 M u32      12 M0 u32
 //	  16 EfConstruct u32   20 slots u32        24 LevelMult f64
 //	  32 Seed u64          40 entry u32        44 entry level u32
 //	  48 live u32          52 tombstones u32   56 upper words u32
@@ -32,7 +32,7 @@ import (
 //	                                  upperOff[slots] = upper words
 //	links0    at align64(upperOff end): u32 x slots*(M0+1)
 //	upper     at align64(links0 end):   u32 x upper words
-//	version 2 only, the block links (BuildBlockLinks), at align64(upper end):
+//	versions 2 and 3 only, the block links (BuildBlockLinks), at align64(upper end):
 //	          nodes u32 | total u32 | off u32 x (nodes+1) | id u32 x total
 //
 // slots is one past the highest present id, entry 0xFFFFFFFF in an empty
@@ -42,11 +42,12 @@ import (
 // the ids; words past the count are zero. Bytes between sections are zero
 // and the buffer ends with the last section. The block links of node i are
 // id[off[i]:off[i+1]]; off ascends from 0 to total and nodes is at most
-// slots. A graph without block links is written as version 1.
+// slots. A graph without block links is written as version 1; versions 2
+// and 3 are those of the serialised form (encode.go).
 
 const (
 	inPlaceMagic   = "QLHP"
-	inPlaceVersion = 2
+	inPlaceVersion = 3
 	inPlaceHeader  = 64
 )
 
@@ -230,10 +231,7 @@ func (g *Graph) WriteInPlace(w io.Writer) (int64, error) {
 
 	h := make([]byte, 0, inPlaceHeader)
 	blocks := g.blocks.Load()
-	version := uint32(1)
-	if blocks != nil {
-		version = inPlaceVersion
-	}
+	version := blocksVersion(blocks)
 	h = append(h, inPlaceMagic...)
 	h = binary.LittleEndian.AppendUint32(h, version)
 	h = binary.LittleEndian.AppendUint32(h, uint32(g.cfg.M))
@@ -379,7 +377,7 @@ func OpenInPlace(b []byte, vecs Vectors, o *InPlaceOptions) (*Graph, error) {
 		return nil, corrupt("in-place graph: header checksum mismatch (stored %08x, computed %08x)", want, got)
 	}
 	version := le.Uint32(h[4:])
-	if version != 1 && version != inPlaceVersion {
+	if version < 1 || version > inPlaceVersion {
 		return nil, corrupt("in-place graph: unsupported version %d", version)
 	}
 	cfg := Config{M: int(le.Uint32(h[8:])), M0: int(le.Uint32(h[12:])), EfConstruct: int(le.Uint32(h[16:]))}
@@ -427,7 +425,7 @@ func OpenInPlace(b []byte, vecs Vectors, o *InPlaceOptions) (*Graph, error) {
 	r.upper = r.words(b[offUpper:upperEnd])
 	g.ro = r
 	if version >= 2 {
-		bl := &blockLinks{off: r.words(b[offBlockOff:offBlockIDs]), ids: r.words(b[offBlockIDs:end])}
+		bl := &blockLinks{off: r.words(b[offBlockOff:offBlockIDs]), ids: r.words(b[offBlockIDs:end]), sorted: version >= 3}
 		if bl.off[0] != 0 || bl.off[nodes] != total {
 			return nil, corrupt("in-place graph: block link offsets span %d..%d, %d links", bl.off[0], bl.off[nodes], total)
 		}

@@ -322,7 +322,17 @@ func (g *Graph) searchLayerTwoHop(s *searcher, q []float32, ep uint32, epDist fl
 			// block) is expanded as the two-hop search does.
 			limit := gather
 			if blocks := bl.of(c.id); len(blocks) > 0 {
+				// Sorted block links are taken nearest first until the
+				// expansion holds M unvisited accepted nodes, its own
+				// links' counted: a node of a class block has about 2M
+				// block links, and scoring all of them cost the class
+				// filter 35% more CPU at the same recall on
+				// Fashion-MNIST (docs/benchmarks/filtered-links).
+				capped := bl.sorted
 				for _, id := range blocks {
+					if capped && len(ids) >= g.cfg.M {
+						break
+					}
 					if accept(id) && !s.vis.visit(id) {
 						ids = append(ids, id)
 					}
