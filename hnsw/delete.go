@@ -106,7 +106,7 @@ func (g *Graph) Repair(workers_ int) error {
 	// Block links may name the removed nodes, whose ids Insert may reuse.
 	g.blocks.Store(nil)
 
-	g.reconnect()
+	g.reconnect(workers_)
 	return nil
 }
 
@@ -187,9 +187,10 @@ func (g *Graph) repairList(s *searcher, id uint32, l int, dead []bool) {
 // the entry point: it searches for the node's neighbours from the entry point
 // as an insert would, then makes sure the closest of them links to it (the
 // neighbour heuristic may have declined the link). A forced link can cut off
-// another node, so it checks again, a few times at most. The caller holds
-// structMu exclusively.
-func (g *Graph) reconnect() {
+// another node, so it checks again, a few times at most. It searches on the
+// given number of goroutines (GOMAXPROCS when workers <= 0). The caller
+// holds structMu exclusively.
+func (g *Graph) reconnect(workers_ int) {
 	ep, _, ok := unpackEP(g.ep.Load())
 	if !ok {
 		return
@@ -215,6 +216,8 @@ func (g *Graph) reconnect() {
 	indeg := make([]int32, capacity)
 	s := g.getSearcher()
 	defer g.putSearcher(s)
+	var todo []uint32
+	var nears [][]item
 	for pass := 0; pass < 8; pass++ {
 		clear(seen)
 		walk(ep)
@@ -228,34 +231,52 @@ func (g *Graph) reconnect() {
 			}
 		}
 		fixed := 0
-		for id := uint32(0); id < capacity; id++ {
-			nd := g.node(id)
-			if seen[id] || nd.state.Load() != stateLive {
-				continue
+		for next := uint32(0); next < capacity; {
+			// The neighbourhoods of a batch of unreachable nodes are
+			// searched on workers goroutines (under an inner product
+			// thousands of nodes of small norm are no node's nearest),
+			// then each node still unreachable is linked back in turn. A
+			// search sees the graph as the batch began.
+			todo = todo[:0]
+			for ; next < capacity && len(todo) < reconnectBatch; next++ {
+				if !seen[next] && g.node(next).state.Load() == stateLive {
+					todo = append(todo, next)
+				}
 			}
-			// Search level 0 only: the upper levels can lead into the very
-			// component that level 0 cannot reach, and a link from there
-			// would not reconnect anything. Tombstones are candidates too:
-			// they are navigable, and when most nodes are deleted they may
-			// be all that the entry point reaches.
-			near := g.nearest(s, id, ep, 0)
-			if len(near) == 0 {
-				continue
+			nears = slices.Grow(nears[:0], len(todo))[:len(todo)]
+			// Search level 0 only: the upper levels can lead into the
+			// very component that level 0 cannot reach, and a link from
+			// there would not reconnect anything. Tombstones are
+			// candidates too: they are navigable, and when most nodes are
+			// deleted they may be all that the entry point reaches.
+			g.parallel(workers_, uint32(len(todo)), func(ws *searcher, i uint32) {
+				nears[i] = append(nears[i][:0], g.nearest(ws, todo[i], ep, 0)...)
+			})
+			for i, id := range todo {
+				near := nears[i]
+				if seen[id] || len(near) == 0 {
+					continue
+				}
+				if own := g.links(id, 0); linkCount(own) == 0 {
+					nd := g.node(id)
+					nd.mu.Lock()
+					storeLinks(own, g.selectNeighbours(s, near, g.cfg.M))
+					nd.mu.Unlock()
+				}
+				g.forceLink(near, id, indeg)
+				fixed++
+				walk(id)
 			}
-			if own := g.links(id, 0); linkCount(own) == 0 {
-				nd.mu.Lock()
-				storeLinks(own, g.selectNeighbours(s, near, g.cfg.M))
-				nd.mu.Unlock()
-			}
-			g.forceLink(near, id, indeg)
-			fixed++
-			walk(id)
 		}
 		if fixed == 0 {
 			return
 		}
 	}
 }
+
+// reconnectBatch is how many unreachable nodes reconnect searches for at a
+// time.
+const reconnectBatch = 1024
 
 // nearest returns the level-0 neighbourhood of id found from the entry
 // point, closest first, in s.items: nodes other than id, live or

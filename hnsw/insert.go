@@ -260,7 +260,7 @@ func (g *Graph) Build(ids []uint32, workers_ int) error {
 	// The neighbour heuristic can leave a node with no incoming links; link
 	// such nodes back so that every node can be found.
 	g.structMu.Lock()
-	g.reconnect()
+	g.reconnect(workers_)
 	g.structMu.Unlock()
 	return nil
 }
