@@ -148,12 +148,7 @@ func (g *Graph) BuildBlockLinks(blocks [][]uint32, m, workers int) error {
 			// block links takes the nearest (about 1% of the build's
 			// distances).
 			dists = slices.Grow(dists[:0], len(l))[:len(l)]
-			g.vecs.Distances(g.vecs.Vector(id), l, dists)
-			items = items[:0]
-			for i, x := range l {
-				items = append(items, item{dists[i], x})
-			}
-			sortItems(items)
+			items = g.scoredFrom(items, dists, uint32(id), l)
 			for i, it := range items {
 				l[i] = it.id
 			}

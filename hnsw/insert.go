@@ -195,15 +195,21 @@ func (g *Graph) addLink(s *searcher, nb, id uint32, l int) {
 	// Full: choose the best maxLinks among the current links and id.
 	ids := append(s.ids[:0], list[1:n+1]...)
 	ids = append(ids, id)
-	d := s.dists[:len(ids)]
-	g.vecs.Distances(g.vecs.Vector(nb), ids, d)
-	items := s.items[:0]
+	s.items = g.scoredFrom(s.items, s.dists, nb, ids)
+	storeLinks(list, g.selectNeighbours(s, s.items, g.maxLinks(l)))
+}
+
+// scoredFrom returns ids scored against the stored vector of base, nearest
+// first, in the storage of items; dists is scratch of at least len(ids).
+func (g *Graph) scoredFrom(items []item, dists []float32, base uint32, ids []uint32) []item {
+	d := dists[:len(ids)]
+	g.vecs.Distances(g.vecs.Vector(base), ids, d)
+	items = items[:0]
 	for i, x := range ids {
 		items = append(items, item{d[i], x})
 	}
 	sortItems(items)
-	s.items = items
-	storeLinks(list, g.selectNeighbours(s, items, g.maxLinks(l)))
+	return items
 }
 
 // Build inserts ids using the given number of goroutines (GOMAXPROCS when
