@@ -387,6 +387,9 @@ type searcher struct {
 	items []item
 	sel   []uint32
 	nbrs  []uint32
+	// picked and ends hold an insert's chosen neighbours, level by level.
+	picked []uint32
+	ends   []int
 	// frontier holds the rejected nodes a two-hop search met, in the
 	// order met; those from head on are yet to be walked through.
 	frontier []uint32

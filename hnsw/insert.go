@@ -82,15 +82,28 @@ func (g *Graph) Insert(id uint32) error {
 
 // relink finds neighbours for id on levels min(level, top)..0 starting from
 // the entry point ep, and links both ways.
+//
+// It chooses the neighbours on every level first, top down, and links them
+// bottom up. Once other inserts can reach id on a level, its lists on the
+// levels below are then in place. Linked top down, an insert that descended
+// to id while its lower lists were still empty searched the levels below
+// from a node with no links and linked to it alone: a parallel build now and
+// then left a region reachable through a few such nodes only (recall@10 at
+// ef 400 of 0.97 instead of 1 over 3000 clustered points with 8 workers).
 func (g *Graph) relink(id uint32, level int32, ep uint32, top int32) error {
 	q := g.vecs.Vector(id)
 	s := g.getSearcher()
 	defer g.putSearcher(s)
 	cur, curDist := g.descend(s, q, ep, top, level)
-	for l := min(int(level), int(top)); l >= 0; l-- {
+	hi := min(int(level), int(top))
+	// picked[ends[i-1]:ends[i]] are the neighbours chosen on level hi-i
+	// (ends[-1] being 0).
+	picked, ends := s.picked[:0], s.ends[:0]
+	for l := hi; l >= 0; l-- {
 		s.vis.reset(g.capacity())
 		g.searchLayer(s, q, cur, curDist, g.cfg.EfConstruct, l, nil, g.tombstones.Load() > 0, id)
 		if len(s.res) == 0 {
+			ends = append(ends, len(picked))
 			continue
 		}
 		// Sort the candidates, closest first.
@@ -103,11 +116,22 @@ func (g *Graph) relink(id uint32, level int32, ep uint32, top int32) error {
 		}
 		s.items = items
 		cur, curDist = items[0].id, items[0].d
-		// addLink reuses s.sel, so keep the selection apart.
-		sel := append(s.nbrs[:0], g.selectNeighbours(s, items, g.cfg.M)...)
-		s.nbrs = sel
+		picked = append(picked, g.selectNeighbours(s, items, g.cfg.M)...)
+		ends = append(ends, len(picked))
+	}
+	s.picked, s.ends = picked, ends
 
-		nd := g.node(id)
+	nd := g.node(id)
+	for i := len(ends) - 1; i >= 0; i-- {
+		from := 0
+		if i > 0 {
+			from = ends[i-1]
+		}
+		sel := picked[from:ends[i]]
+		if len(sel) == 0 {
+			continue
+		}
+		l := hi - i
 		nd.mu.Lock()
 		storeLinks(g.links(id, l), sel)
 		nd.mu.Unlock()

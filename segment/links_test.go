@@ -97,13 +97,13 @@ func TestPayloadLinksBuild(t *testing.T) {
 	require.NoError(t, err)
 	require.Zero(t, links(fx))
 	plans := map[string]int{}
-	require.GreaterOrEqual(t, fx.recall(t, "", 30, rndBelow(t, 100), 64, plans), 0.95)
+	require.GreaterOrEqual(t, fx.recall(t, "", 100, rndBelow(t, 100), 64, plans), 0.95)
 	require.Zero(t, plans[PlanGraphLinks])
 	st, err = fx.s.EnsurePayloadLinks(t.Context(), 0)
 	require.NoError(t, err)
 	require.Positive(t, st.Links)
 	plans = map[string]int{}
-	require.GreaterOrEqual(t, fx.recall(t, "", 30, rndBelow(t, 100), 64, plans), 0.95)
+	require.GreaterOrEqual(t, fx.recall(t, "", 100, rndBelow(t, 100), 64, plans), 0.95)
 	require.Positive(t, plans[PlanGraphLinks])
 
 	// PayloadM 0: none, and the plan is the two-hop one.
@@ -118,7 +118,7 @@ func TestPayloadLinksBuild(t *testing.T) {
 	require.Zero(t, st.Links)
 	require.Zero(t, links(fx))
 	plans = map[string]int{}
-	require.GreaterOrEqual(t, fx.recall(t, "", 30, rndBelow(t, 100), 64, plans), 0.95)
+	require.GreaterOrEqual(t, fx.recall(t, "", 100, rndBelow(t, 100), 64, plans), 0.95)
 	require.Zero(t, plans[PlanGraphLinks])
 	require.Positive(t, plans[PlanGraphTwoHop])
 
@@ -143,7 +143,7 @@ func TestPayloadLinksBuild(t *testing.T) {
 	require.NoError(t, err)
 	require.Zero(t, st.Blocks, "a graph with payload links is left alone")
 	plans = map[string]int{}
-	require.GreaterOrEqual(t, fx.recall(t, "", 30, rndBelow(t, 100), 64, plans), 0.95)
+	require.GreaterOrEqual(t, fx.recall(t, "", 100, rndBelow(t, 100), 64, plans), 0.95)
 	require.Positive(t, plans[PlanGraphLinks])
 
 	spec.PayloadM = -1

@@ -346,10 +346,10 @@ func TestUnfilteredRecall(t *testing.T) {
 		_, err := fx.s.BuildGraph(t.Context(), 0)
 		require.NoError(t, err)
 		plans := map[string]int{}
-		r := fx.recall(t, "", 50, nil, 64, plans)
+		r := fx.recall(t, "", 200, nil, 64, plans)
 		t.Logf("%v: recall@10 %.4f plans %v", metric, r, plans)
 		require.GreaterOrEqual(t, r, 0.95, "%v", metric)
-		require.Equal(t, map[string]int{PlanGraph: 50}, plans)
+		require.Equal(t, map[string]int{PlanGraph: 200}, plans)
 	}
 }
 
