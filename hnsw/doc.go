@@ -13,9 +13,11 @@
 // operations, so a concurrent search sees every link list either before or
 // after (or, briefly, during) an update, and every id it reads names a node that
 // exists. Insert locks only the nodes whose link lists it changes, plus a short
-// lock on the entry point when the new node rises above the top level. Repair
-// excludes Insert and Delete for its duration (searches continue). Build runs
-// inserts on all cores.
+// lock on the entry point when the new node rises above the top level. An
+// insert chooses its neighbours on every level before it links any, then links
+// from level 0 up, so that other inserts reach the new node on a level only
+// once its lists below are in place. Repair excludes Insert and Delete for its
+// duration (searches continue). Build runs inserts on all cores.
 //
 // # Deletion
 //
